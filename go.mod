@@ -1,0 +1,11 @@
+module github.com/twitchify-go/twitch
+
+go 1.24.0
+
+require (
+	github.com/dave/jennifer v1.7.1
+	golang.org/x/oauth2 v0.35.0
+	gotest.tools/v3 v3.5.2
+)
+
+require github.com/google/go-cmp v0.5.9 // indirect

@@ -1,0 +1,830 @@
+package schema
+
+import (
+	"cmp"
+	"io/fs"
+	"os"
+	"path"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// LoadDir reads and validates the schema in the folder dir. Errors name each
+// file as dir joined with its path in the folder.
+func LoadDir(dir string) (*Schema, error) {
+	return Load(os.DirFS(dir), dir)
+}
+
+// Load reads and validates the schema in fsys; display prefixes the file
+// names in errors. On any problem it returns a nil Schema and an ErrorList
+// with every problem of every file.
+func Load(fsys fs.FS, display string) (*Schema, error) {
+	l := &loader{
+		fsys:    fsys,
+		display: display,
+		sink:    errorSink{display: display},
+		scopes:  map[string]*Scope{},
+		eventsub: &namespace{
+			pkg:     "eventsub",
+			types:   map[string]any{},
+			goNames: map[string]string{},
+		},
+		helix: &namespace{
+			pkg:     "helix",
+			types:   map[string]any{},
+			goNames: map[string]string{},
+		},
+		schema: &Schema{},
+	}
+	l.load()
+	if err := l.sink.err(); err != nil {
+		return nil, err
+	}
+	return l.schema, nil
+}
+
+type loader struct {
+	fsys     fs.FS
+	display  string
+	sink     errorSink
+	scopes   map[string]*Scope
+	eventsub *namespace
+	helix    *namespace
+	schema   *Schema
+	// pending holds the fields of named objects, read once every named
+	// type is known so that files may refer to each other in any order.
+	pending []pendingObject
+}
+
+// namespace is the set of names of one generated Go package.
+type namespace struct {
+	pkg     string
+	types   map[string]any    // schema type name -> *Object or *Enum
+	goNames map[string]string // Go name -> where it is defined, for collisions
+}
+
+type pendingObject struct {
+	o      *Object
+	fields *obj
+	ns     *namespace
+}
+
+// where formats a file and JSON path for messages.
+func (l *loader) where(file, p string) string {
+	if p == "" {
+		return l.file(file)
+	}
+	return l.file(file) + ": " + p
+}
+
+func (l *loader) file(rel string) string { return path.Join(l.display, rel) }
+
+// claim reserves a Go name in a package; a second claim is an error.
+func (l *loader) claim(ns *namespace, goName, file, p string) {
+	l.claimKey(ns, goName, goName, file, p)
+}
+
+// claimMethod reserves the name of a generated method of a runtime type.
+func (l *loader) claimMethod(ns *namespace, recv, goName, file, p string) {
+	l.claimKey(ns, recv+"."+goName, goName, file, p)
+}
+
+func (l *loader) claimKey(ns *namespace, key, goName, file, p string) {
+	if !validGoName(goName) {
+		l.sink.add(file, p, "%q is not a valid exported Go name", goName)
+		return
+	}
+	if prev, ok := ns.goNames[key]; ok {
+		l.sink.add(file, p, "Go name %s is already used in package %s by %s", key, ns.pkg, prev)
+		return
+	}
+	ns.goNames[key] = l.where(file, p)
+}
+
+func (l *loader) load() {
+	for _, pkg := range []*namespace{l.eventsub, l.helix} {
+		for _, name := range ReservedNames[pkg.pkg] {
+			pkg.goNames[name] = "the hand-written runtime"
+		}
+	}
+
+	var eventsubFiles, objectFiles, helixFiles []string
+	haveScopes := false
+	err := fs.WalkDir(l.fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			l.sink.add(p, "", "%v", err)
+			return nil
+		}
+		if d.IsDir() || path.Ext(p) != ".json" {
+			return nil
+		}
+		switch dir := path.Dir(p); {
+		case p == "scopes.json":
+			haveScopes = true
+		case dir == "eventsub":
+			eventsubFiles = append(eventsubFiles, p)
+		case dir == "eventsub/objects":
+			objectFiles = append(objectFiles, p)
+		case dir == "helix":
+			helixFiles = append(helixFiles, p)
+		default:
+			l.sink.add(p, "", "unexpected schema file: JSON files belong in scopes.json, eventsub/, eventsub/objects/ or helix/")
+		}
+		return nil
+	})
+	if err != nil {
+		l.sink.add(".", "", "%v", err)
+		return
+	}
+	if !haveScopes {
+		l.sink.add("scopes.json", "", "missing: the schema needs its list of scopes")
+	} else {
+		l.readScopes("scopes.json")
+	}
+
+	// Named types first, so that any file may use any name.
+	for _, f := range objectFiles {
+		if root := l.readFile(f); root != nil {
+			l.readNamedTypes(root, f, l.eventsub, nil)
+			root.done()
+		}
+	}
+	helixRoots := map[string]*obj{}
+	for _, f := range helixFiles {
+		if root := l.readFile(f); root != nil {
+			g := &Group{Name: strings.TrimSuffix(path.Base(f), ".json"), File: f}
+			g.Description = root.str("description", false)
+			g.Objects, g.Enums = l.readNamedTypes(root, f, l.helix, g)
+			helixRoots[f] = root
+			l.schema.Helix.Groups = append(l.schema.Helix.Groups, g)
+		}
+	}
+	l.resolvePending()
+
+	l.readSubscriptions(eventsubFiles)
+	for _, g := range l.schema.Helix.Groups {
+		root := helixRoots[g.File]
+		l.readOperations(root, g)
+		root.done()
+	}
+	l.resolvePending()
+	l.finish()
+}
+
+// readFile parses one file and returns its top-level object.
+func (l *loader) readFile(rel string) *obj {
+	data, err := fs.ReadFile(l.fsys, rel)
+	if err != nil {
+		l.sink.add(rel, "", "%v", err)
+		return nil
+	}
+	tree, err := parseTree(data)
+	if err != nil {
+		l.sink.add(rel, "", "invalid JSON: %v", err)
+		return nil
+	}
+	return asObj(&l.sink, rel, "", tree)
+}
+
+var scopeName = regexp.MustCompile(`^[a-z0-9_]+(:[a-z0-9_]+)*$`)
+
+func (l *loader) readScopes(rel string) {
+	root := l.readFile(rel)
+	if root == nil {
+		return
+	}
+	goNames := map[string]string{}
+	for _, o := range root.objects("scopes", true) {
+		s := &Scope{Name: o.str("name", true), Description: o.str("description", false)}
+		s.GoName = "Scope" + GoName(s.Name)
+		if override := o.str("go_name", false); override != "" {
+			s.GoName = override
+		}
+		o.done()
+		switch {
+		case s.Name == "":
+			continue
+		case !scopeName.MatchString(s.Name):
+			o.errorf("name", "%q is not a scope name (lower-case words joined by ':')", s.Name)
+		case l.scopes[s.Name] != nil:
+			o.errorf("name", "duplicate scope %q", s.Name)
+		case !validGoName(s.GoName):
+			o.errorf("name", "%q is not a valid exported Go name", s.GoName)
+		case goNames[s.GoName] != "":
+			o.errorf("name", "Go name %s is already used by scope %q", s.GoName, goNames[s.GoName])
+		default:
+			goNames[s.GoName] = s.Name
+			l.scopes[s.Name] = s
+			l.schema.Scopes = append(l.schema.Scopes, s)
+		}
+	}
+	root.done()
+	slices.SortFunc(l.schema.Scopes, func(a, b *Scope) int { return cmp.Compare(a.Name, b.Name) })
+}
+
+// readNamedTypes reads the "objects" and "enums" of a file. The fields of
+// objects are read later, by resolvePending.
+func (l *loader) readNamedTypes(root *obj, rel string, ns *namespace, g *Group) ([]*Object, []*Enum) {
+	var objects []*Object
+	var enums []*Enum
+	declare := func(o *obj, name string, v any) bool {
+		if name == "" {
+			return false
+		}
+		if _, dup := ns.types[name]; dup {
+			o.errorf("name", "type %s is defined twice in %s", name, ns.pkg)
+			return false
+		}
+		if _, builtin := builtinKinds[name]; builtin || name == "object" {
+			o.errorf("name", "%s is a built-in type name", name)
+			return false
+		}
+		l.claim(ns, name, rel, o.at("name"))
+		ns.types[name] = v
+		return true
+	}
+	for _, o := range root.objects("objects", false) {
+		obj := &Object{GoName: o.str("name", true), Description: o.str("description", false), File: rel}
+		if declare(o, obj.GoName, obj) {
+			objects = append(objects, obj)
+			l.pending = append(l.pending, pendingObject{o: obj, fields: o, ns: ns})
+		}
+	}
+	for _, o := range root.objects("enums", false) {
+		e := &Enum{GoName: o.str("name", true), Description: o.str("description", false), File: rel}
+		l.readEnumValues(o.array("values", true), e, ns, rel)
+		o.done()
+		if declare(o, e.GoName, e) {
+			enums = append(enums, e)
+		}
+	}
+	switch ns {
+	case l.eventsub:
+		l.schema.EventSub.Objects = append(l.schema.EventSub.Objects, objects...)
+		l.schema.EventSub.Enums = append(l.schema.EventSub.Enums, enums...)
+	case l.helix:
+		l.schema.Helix.Objects = append(l.schema.Helix.Objects, objects...)
+		l.schema.Helix.Enums = append(l.schema.Helix.Enums, enums...)
+	}
+	return objects, enums
+}
+
+func (l *loader) resolvePending() {
+	for len(l.pending) > 0 {
+		p := l.pending[0]
+		l.pending = l.pending[1:]
+		p.o.Fields = l.readFields(p.fields, "fields", p.ns, p.o.GoName, fieldRules{})
+		p.fields.done()
+	}
+}
+
+// readEnumValues reads the values of an enum: each a string, or an object
+// with "value", and optionally "go_name" (the part of the constant after the
+// enum's name) and "description".
+func (l *loader) readEnumValues(items []elem, e *Enum, ns *namespace, rel string) {
+	seen := map[string]bool{}
+	for _, item := range items {
+		v := &EnumValue{}
+		suffixPath := item.path
+		switch item.n.kind {
+		case kindString:
+			v.Value = item.n.str
+			v.GoName = GoName(v.Value)
+		case kindObject:
+			vo := asObj(&l.sink, rel, item.path, item.n)
+			v.Value = vo.str("value", false)
+			if !vo.has("value") {
+				vo.errorf("", `missing key "value"`)
+			}
+			v.GoName = GoName(v.Value)
+			if override := vo.str("go_name", false); override != "" {
+				v.GoName = override
+				suffixPath = vo.at("go_name")
+			}
+			v.Description = vo.str("description", false)
+			vo.done()
+		default:
+			l.sink.add(rel, item.path, "expected a string or an object, found %s", item.n.kind)
+			continue
+		}
+		if seen[v.Value] {
+			l.sink.add(rel, item.path, "duplicate enum value %q", v.Value)
+			continue
+		}
+		seen[v.Value] = true
+		if v.GoName == "" {
+			l.sink.add(rel, item.path, "enum value %q has no Go name: give it a \"go_name\"", v.Value)
+			continue
+		}
+		v.GoName = e.GoName + v.GoName
+		if e.GoName != "" {
+			l.claim(ns, v.GoName, rel, suffixPath)
+		}
+		e.Values = append(e.Values, v)
+	}
+}
+
+// fieldRules say what a list of fields may contain.
+type fieldRules struct {
+	query bool // query parameters: scalars or arrays of scalars, "max" allowed
+}
+
+// readFields reads the list of fields under key. owner is the Go name that
+// prefixes the names of inline objects and enums defined by these fields.
+func (l *loader) readFields(o *obj, key string, ns *namespace, owner string, rules fieldRules) []*Field {
+	var fields []*Field
+	jsonNames := map[string]bool{}
+	goNames := map[string]bool{}
+	for _, fo := range o.objects(key, false) {
+		f := l.readField(fo, ns, owner, rules)
+		fo.done()
+		if f == nil {
+			continue
+		}
+		if jsonNames[f.Name] {
+			fo.errorf("name", "duplicate field %q", f.Name)
+			continue
+		}
+		if goNames[f.GoName] {
+			fo.errorf("name", "Go field name %s is used twice; give one a \"go_name\"", f.GoName)
+			continue
+		}
+		jsonNames[f.Name], goNames[f.GoName] = true, true
+		fields = append(fields, f)
+	}
+	return fields
+}
+
+var fieldName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+func (l *loader) readField(fo *obj, ns *namespace, owner string, rules fieldRules) *Field {
+	f := &Field{
+		Name:        fo.str("name", true),
+		Description: fo.str("description", false),
+		Optional:    fo.boolean("optional"),
+		Nullable:    fo.boolean("nullable"),
+		Note:        fo.str("note", false),
+	}
+	expr := fo.str("type", true)
+	f.GoName = GoName(f.Name)
+	if override := fo.str("go_name", false); override != "" {
+		f.GoName = override
+	}
+	if f.Name != "" && !fieldName.MatchString(f.Name) {
+		fo.errorf("name", "%q is not a field name", f.Name)
+		return nil
+	}
+	if f.Name != "" && !validGoName(f.GoName) {
+		fo.errorf("name", "%q is not a valid exported Go name; give the field a \"go_name\"", f.GoName)
+		return nil
+	}
+	if fo.has("max") {
+		f.Max = fo.integer("max", false)
+		switch {
+		case !rules.query:
+			fo.errorf("max", `"max" is only for repeated query parameters`)
+		case !strings.HasPrefix(expr, "[]"):
+			fo.errorf("max", `"max" needs a repeated parameter (type "[]...")`)
+		case f.Max < 1:
+			fo.errorf("max", "must be at least 1")
+		}
+	}
+	if expr == "" {
+		return nil
+	}
+	f.Type = l.readType(fo, expr, ns, owner+f.GoName)
+	if f.Type == nil {
+		return nil
+	}
+	if rules.query {
+		elem := f.Type
+		if elem.Kind == KindArray {
+			elem = elem.Elem
+		}
+		if !elem.Scalar() {
+			fo.errorf("type", "a query parameter must be a scalar or an array of scalars, not %q", expr)
+		}
+		if f.Nullable {
+			fo.errorf("nullable", "a query parameter cannot be null")
+		}
+		if f.Type.Kind == KindArray && f.Type.Elem.Kind != KindString && f.Type.Elem.Kind != KindEnum {
+			fo.errorf("type", "a repeated query parameter must be []string or an array of an enum, not %q", expr)
+		}
+	}
+	if f.Name == "" {
+		return nil
+	}
+	return f
+}
+
+// readType resolves a type expression: "[]" prefixes for arrays, then a
+// built-in name, "object" (with "fields"), or a named object or enum. A
+// "string" with "enum" values defines an inline enum. Inline types are named
+// inlineName unless the field gives a "type_name".
+func (l *loader) readType(fo *obj, expr string, ns *namespace, inlineName string) *Type {
+	base, depth := expr, 0
+	for strings.HasPrefix(base, "[]") {
+		base, depth = base[2:], depth+1
+	}
+	if override := fo.str("type_name", false); override != "" {
+		inlineName = override
+		if !fo.has("fields") && !fo.has("enum") {
+			fo.errorf("type_name", `"type_name" names an inline object or enum; this field defines neither`)
+		}
+	}
+	var t *Type
+	switch {
+	case base == "object":
+		if !fo.has("fields") {
+			fo.errorf("type", `type "object" needs "fields"`)
+			return nil
+		}
+		o := &Object{GoName: inlineName, File: fo.file, Inline: true}
+		l.claim(ns, o.GoName, fo.file, fo.at("type"))
+		o.Fields = l.readFields(fo, "fields", ns, o.GoName, fieldRules{})
+		t = &Type{Kind: KindObject, Object: o}
+	case fo.has("fields"):
+		fo.get("fields", false, kindArray)
+		fo.errorf("fields", `"fields" is only for type "object" or "[]object", not %q`, expr)
+		return nil
+	case base == "string" && fo.has("enum"):
+		e := &Enum{GoName: inlineName, File: fo.file, Inline: true}
+		l.claim(ns, e.GoName, fo.file, fo.at("enum"))
+		l.readEnumValues(fo.array("enum", true), e, ns, fo.file)
+		t = &Type{Kind: KindEnum, Enum: e}
+	case fo.has("enum"):
+		fo.get("enum", false, kindArray)
+		fo.errorf("enum", `"enum" is only for type "string" or "[]string", not %q`, expr)
+		return nil
+	default:
+		if k, ok := builtinKinds[base]; ok {
+			if k == KindPagination && ns != l.helix {
+				fo.errorf("type", `type "pagination" is only for Helix responses`)
+				return nil
+			}
+			t = &Type{Kind: k}
+			break
+		}
+		switch v := ns.types[base].(type) {
+		case *Object:
+			t = &Type{Kind: KindObject, Object: v}
+		case *Enum:
+			t = &Type{Kind: KindEnum, Enum: v}
+		default:
+			fo.errorf("type", "unknown type %q", base)
+			return nil
+		}
+	}
+	for range depth {
+		t = &Type{Kind: KindArray, Elem: t}
+	}
+	return t
+}
+
+var (
+	typeName    = regexp.MustCompile(`^[a-z0-9_]+(\.[a-z0-9_]+)+$`)
+	versionName = regexp.MustCompile(`^([1-9][0-9]*|beta)$`)
+)
+
+// subscriptionFile is an EventSub file read up to its condition and event,
+// which wait until every subscription's Go name is known.
+type subscriptionFile struct {
+	s    *Subscription
+	root *obj
+}
+
+func (l *loader) readSubscriptions(files []string) {
+	var subs []subscriptionFile
+	seen := map[string]string{}
+	for _, rel := range files {
+		root := l.readFile(rel)
+		if root == nil {
+			continue
+		}
+		s := &Subscription{
+			File:        rel,
+			Type:        root.str("type", true),
+			Version:     root.str("version", true),
+			Status:      root.str("status", true),
+			DocURL:      root.str("doc_url", true),
+			Description: root.str("description", false),
+			Note:        root.str("note", false),
+			Transports:  root.strings("transports", true),
+		}
+		s.Auth = l.readAuth(root, "auth")
+		switch payload := root.str("payload", false); payload {
+		case "", "event":
+		case "events":
+			s.Batched = true
+		default:
+			root.errorf("payload", `must be "event" or "events", not %q`, payload)
+		}
+		if s.Type != "" && !typeName.MatchString(s.Type) {
+			root.errorf("type", "%q is not a subscription type name (lower-case words joined by '.')", s.Type)
+		}
+		if s.Version != "" && !versionName.MatchString(s.Version) {
+			root.errorf("version", `%q is not a version: a positive number or "beta"`, s.Version)
+		}
+		switch s.Status {
+		case "", StatusStable, StatusNew, StatusBeta:
+		default:
+			root.errorf("status", `must be "stable", "new" or "beta", not %q`, s.Status)
+		}
+		if (s.Version == "beta") != (s.Status == StatusBeta) && s.Version != "" && s.Status != "" {
+			root.errorf("status", `version "beta" and status "beta" go together`)
+		}
+		l.checkDocURL(root, s.DocURL)
+		seenTransport := map[string]bool{}
+		for i, t := range s.Transports {
+			switch {
+			case t != TransportWebhook && t != TransportWebSocket && t != TransportConduit:
+				root.sink.add(root.file, root.at("transports")+"["+strconv.Itoa(i)+"]", `unknown transport %q (webhook, websocket or conduit)`, t)
+			case seenTransport[t]:
+				root.sink.add(root.file, root.at("transports")+"["+strconv.Itoa(i)+"]", `duplicate transport %q`, t)
+			}
+			seenTransport[t] = true
+		}
+		if s.Type == "" || s.Version == "" {
+			continue
+		}
+		want := s.Type + ".v" + s.Version + ".json"
+		if s.Version == "beta" {
+			want = s.Type + ".beta.json"
+		}
+		if path.Base(rel) != want {
+			root.errorf("", "file name must be %s for type %s version %s", want, s.Type, s.Version)
+		}
+		key := s.Type + " version " + s.Version
+		if prev, dup := seen[key]; dup {
+			root.errorf("", "duplicate subscription type %s (also in %s)", key, l.file(prev))
+			continue
+		}
+		seen[key] = rel
+		subs = append(subs, subscriptionFile{s: s, root: root})
+	}
+
+	// The lowest numbered version of a type takes the bare Go name, later
+	// versions add "V<n>", and beta versions add "Beta".
+	lowest := map[string]int{}
+	for _, sf := range subs {
+		if n, err := strconv.Atoi(sf.s.Version); err == nil {
+			if cur, ok := lowest[sf.s.Type]; !ok || n < cur {
+				lowest[sf.s.Type] = n
+			}
+		}
+	}
+	for _, sf := range subs {
+		s, root := sf.s, sf.root
+		s.GoName = GoName(s.Type)
+		if n, err := strconv.Atoi(s.Version); err != nil {
+			s.GoName += "Beta"
+		} else if n != lowest[s.Type] {
+			s.GoName += "V" + s.Version
+		}
+		if override := root.str("go_name", false); override != "" {
+			s.GoName = override
+		}
+		if !validGoName(s.GoName) {
+			root.errorf("go_name", "%q is not a valid exported Go name", s.GoName)
+			continue
+		}
+		l.claimMethod(l.eventsub, "Dispatcher", "On"+s.GoName, s.File, "type")
+		s.Condition = l.readPart(root, "condition", s.GoName+"Condition", s.File)
+		s.Event = l.readPart(root, "event", s.GoName+"Event", s.File)
+		root.done()
+		if s.Condition != nil {
+			for _, f := range s.Condition.Fields {
+				if f.Type.Kind != KindString {
+					root.errorf("condition", "condition field %q must be a string: Twitch sends every condition value as one", f.Name)
+				}
+				if f.GoName == "TypeInfo" {
+					root.errorf("condition", "condition field %q would clash with the TypeInfo method; give it a \"go_name\"", f.Name)
+				}
+			}
+		}
+		if s.Condition != nil && s.Event != nil {
+			l.schema.EventSub.Subscriptions = append(l.schema.EventSub.Subscriptions, s)
+		}
+	}
+}
+
+// readPart reads the condition or event object of a subscription file.
+func (l *loader) readPart(root *obj, key, goName, rel string) *Object {
+	part := root.object(key, true)
+	if part == nil {
+		return nil
+	}
+	o := &Object{GoName: goName, File: rel, Inline: true, Description: part.str("description", false)}
+	l.claim(l.eventsub, goName, rel, part.path)
+	o.Fields = l.readFields(part, "fields", l.eventsub, strings.TrimSuffix(goName, "Event"), fieldRules{})
+	if !part.has("fields") {
+		part.errorf("", `missing key "fields"`)
+	}
+	part.done()
+	return o
+}
+
+func (l *loader) checkDocURL(o *obj, u string) {
+	if u != "" && !strings.HasPrefix(u, "https://") {
+		o.errorf("doc_url", "must be an https:// URL, not %q", u)
+	}
+}
+
+// readAuth reads a list of {"token_type", "scopes", "description"}.
+func (l *loader) readAuth(o *obj, key string) []*Auth {
+	var out []*Auth
+	seen := map[string]bool{}
+	for _, ao := range o.objects(key, true) {
+		a := &Auth{TokenType: ao.str("token_type", true), Description: ao.str("description", false)}
+		switch {
+		case a.TokenType == "":
+		case a.TokenType != TokenApp && a.TokenType != TokenUser:
+			ao.errorf("token_type", `must be "app" or "user", not %q`, a.TokenType)
+		case seen[a.TokenType]:
+			ao.errorf("token_type", "token type %q is listed twice", a.TokenType)
+		}
+		seen[a.TokenType] = true
+		for _, group := range ao.array("scopes", false) {
+			if group.n.kind != kindArray || len(group.n.items) == 0 {
+				l.sink.add(ao.file, group.path, `expected a non-empty array of scope names (a "one of" group)`)
+				continue
+			}
+			var scopes []*Scope
+			for i, item := range group.n.items {
+				p := group.path + "[" + strconv.Itoa(i) + "]"
+				if item.kind != kindString {
+					l.sink.add(ao.file, p, "expected a scope name, found %s", item.kind)
+					continue
+				}
+				s, ok := l.scopes[item.str]
+				if !ok {
+					l.sink.add(ao.file, p, "unknown scope %q (not in scopes.json)", item.str)
+					continue
+				}
+				scopes = append(scopes, s)
+			}
+			a.Scopes = append(a.Scopes, scopes)
+		}
+		ao.done()
+		out = append(out, a)
+	}
+	return out
+}
+
+var (
+	opPath    = regexp.MustCompile(`^(/[a-z0-9_]+)+$`)
+	opMethods = map[string]bool{"GET": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true}
+)
+
+func (l *loader) readOperations(root *obj, g *Group) {
+	for _, o := range root.objects("operations", true) {
+		op := &Operation{
+			GoName:      o.str("name", true),
+			Method:      o.str("method", true),
+			Path:        o.str("path", true),
+			DocURL:      o.str("doc_url", true),
+			Description: o.str("description", false),
+			Note:        o.str("note", false),
+			Success:     o.integer("success", true),
+			Group:       g,
+		}
+		op.Auth = l.readAuth(o, "auth")
+		l.checkDocURL(o, op.DocURL)
+		if op.Method != "" && !opMethods[op.Method] {
+			o.errorf("method", "unknown HTTP method %q", op.Method)
+		}
+		if op.Path != "" && !opPath.MatchString(op.Path) {
+			o.errorf("path", "%q is not a Helix path (\"/\" then lower-case words, no query)", op.Path)
+		}
+		if op.GoName != "" {
+			l.claimMethod(l.helix, "Client", op.GoName, g.File, o.at("name"))
+			l.claim(l.helix, op.ParamsName(), g.File, o.at("name"))
+		}
+		op.Query = l.readFields(o, "query", l.helix, op.GoName, fieldRules{query: true})
+		if bo := o.object("body", false); bo != nil {
+			if !bo.has("fields") {
+				bo.errorf("", `missing key "fields"`)
+			}
+			op.Body = l.readFields(bo, "fields", l.helix, op.GoName, fieldRules{})
+			bo.done()
+			if op.Method == "GET" || op.Method == "DELETE" {
+				o.errorf("body", "a %s request has no body", op.Method)
+			}
+			for _, f := range op.Body {
+				for _, q := range op.Query {
+					if f.GoName == q.GoName {
+						o.errorf("body", "body field %q and query parameter %q share the Go name %s; give one a \"go_name\"", f.Name, q.Name, f.GoName)
+					}
+				}
+			}
+		}
+		if ro := o.object("response", false); ro != nil {
+			op.Response = &Object{GoName: op.GoName + "Response", File: g.File, Inline: true, Description: ro.str("description", false)}
+			if op.GoName != "" {
+				l.claim(l.helix, op.Response.GoName, g.File, ro.path)
+			}
+			if !ro.has("fields") {
+				ro.errorf("", `missing key "fields"`)
+			}
+			op.Response.Fields = l.readFields(ro, "fields", l.helix, op.GoName, fieldRules{})
+			ro.done()
+		}
+		switch {
+		case op.Success == 0:
+		case op.Success < 200 || op.Success > 299:
+			o.errorf("success", "%d is not a 2xx status", op.Success)
+		case op.Success == 204 && op.Response != nil:
+			o.errorf("response", "a 204 response has no body")
+		case op.Success != 204 && op.Response == nil:
+			o.errorf("", `missing key "response": only a 204 success has no body`)
+		}
+		l.checkPagination(o, op)
+		o.done()
+		if op.GoName != "" && op.Method != "" && op.Path != "" {
+			g.Operations = append(g.Operations, op)
+		}
+	}
+}
+
+// checkPagination sets Paginated when the response carries a cursor, and
+// checks what the Helix runtime's page iterator relies on.
+func (l *loader) checkPagination(o *obj, op *Operation) {
+	if op.Response == nil {
+		return
+	}
+	var cursor, data *Field
+	for _, f := range op.Response.Fields {
+		if f.Type.Kind == KindPagination {
+			cursor = f
+		}
+		if f.Name == "data" {
+			data = f
+		}
+	}
+	if cursor == nil {
+		return
+	}
+	op.Paginated = true
+	if cursor.Name != "pagination" {
+		o.errorf("response", `the cursor field must be named "pagination", not %q`, cursor.Name)
+	}
+	if data == nil || data.Type.Kind != KindArray {
+		o.errorf("response", `a paginated response needs an array field "data"`)
+	}
+	after := false
+	for _, q := range op.Query {
+		after = after || (q.Name == "after" && q.Type.Kind == KindString)
+	}
+	if !after {
+		o.errorf("query", `a paginated operation needs a string query parameter "after"`)
+	}
+}
+
+// finish runs the checks that need the whole schema, and sorts.
+func (l *loader) finish() {
+	ops := map[string]*Operation{}
+	routes := map[string]*Operation{}
+	for _, g := range l.schema.Helix.Groups {
+		for _, op := range g.Operations {
+			if prev, dup := ops[op.GoName]; dup {
+				l.sink.add(g.File, "", "duplicate operation %s (also in %s)", op.GoName, l.file(prev.Group.File))
+				continue
+			}
+			route := op.Method + " " + op.Path
+			if prev, dup := routes[route]; dup {
+				l.sink.add(g.File, "", "duplicate operation %s: %s is also %s in %s", op.GoName, route, prev.GoName, l.file(prev.Group.File))
+				continue
+			}
+			ops[op.GoName], routes[route] = op, op
+			l.schema.Helix.Operations = append(l.schema.Helix.Operations, op)
+		}
+	}
+	byGoName := func(a, b *Object) int { return cmp.Compare(a.GoName, b.GoName) }
+	enumsByGoName := func(a, b *Enum) int { return cmp.Compare(a.GoName, b.GoName) }
+	slices.SortFunc(l.schema.Helix.Groups, func(a, b *Group) int { return cmp.Compare(a.Name, b.Name) })
+	slices.SortFunc(l.schema.Helix.Operations, func(a, b *Operation) int { return cmp.Compare(a.GoName, b.GoName) })
+	slices.SortFunc(l.schema.Helix.Objects, byGoName)
+	slices.SortFunc(l.schema.Helix.Enums, enumsByGoName)
+	slices.SortFunc(l.schema.EventSub.Objects, byGoName)
+	slices.SortFunc(l.schema.EventSub.Enums, enumsByGoName)
+	slices.SortFunc(l.schema.EventSub.Subscriptions, func(a, b *Subscription) int {
+		return cmp.Or(cmp.Compare(a.Type, b.Type), compareVersions(a.Version, b.Version))
+	})
+}
+
+// compareVersions orders numbered versions by number, and "beta" first.
+func compareVersions(a, b string) int {
+	x, errA := strconv.Atoi(a)
+	y, errB := strconv.Atoi(b)
+	switch {
+	case errA != nil && errB != nil:
+		return cmp.Compare(a, b)
+	case errA != nil:
+		return -1
+	case errB != nil:
+		return 1
+	}
+	return cmp.Compare(x, y)
+}
