@@ -1,0 +1,167 @@
+package gen
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/dave/jennifer/jen"
+
+	"github.com/twitchify-go/twitch/schema"
+)
+
+// eventsub emits package eventsub: one file per area (the subscription type
+// without its last word: "channel.chat.message" is in channel_chat_gen.go),
+// one per shared object file, and the registry.
+func (g *generator) eventsub() {
+	dir := g.cfg.EventSubDir
+	areas := map[string][]*schema.Subscription{}
+	var areaOrder []string
+	for _, s := range g.schema.EventSub.Subscriptions {
+		area := s.Type[:strings.LastIndex(s.Type, ".")]
+		if areas[area] == nil {
+			areaOrder = append(areaOrder, area)
+		}
+		areas[area] = append(areas[area], s)
+	}
+	for _, area := range areaOrder {
+		subs := areas[area]
+		var sources []string
+		for _, s := range subs {
+			sources = append(sources, s.File)
+		}
+		f := g.newFile("eventsub", sources...)
+		for _, s := range subs {
+			g.subscription(f, s)
+		}
+		g.emit(dir, strings.ReplaceAll(area, ".", "_")+"_gen.go", f)
+	}
+
+	byFile := map[string]*jen.File{}
+	var fileOrder []string
+	for _, o := range g.schema.EventSub.Objects {
+		if byFile[o.File] == nil {
+			byFile[o.File], fileOrder = g.newFile("eventsub", o.File), append(fileOrder, o.File)
+		}
+		addAll(byFile[o.File], namedDecls([]*schema.Object{o}, nil))
+	}
+	for _, e := range g.schema.EventSub.Enums {
+		if byFile[e.File] == nil {
+			byFile[e.File], fileOrder = g.newFile("eventsub", e.File), append(fileOrder, e.File)
+		}
+		addAll(byFile[e.File], namedDecls(nil, []*schema.Enum{e}))
+	}
+	for _, file := range fileOrder {
+		g.emit(dir, "objects_"+strings.TrimSuffix(path.Base(file), ".json")+"_gen.go", byFile[file])
+	}
+
+	g.registry(dir)
+}
+
+// infoVar is the unexported variable that holds a subscription's TypeInfo.
+func infoVar(s *schema.Subscription) string { return lowerFirst(s.GoName) + "Info" }
+
+// describeVersion is "channel.follow version 2" or "the beta of channel.x".
+func describeVersion(s *schema.Subscription) string {
+	if s.Version == "beta" {
+		return "the beta version of " + s.Type
+	}
+	return fmt.Sprintf("%s version %s", s.Type, s.Version)
+}
+
+func (g *generator) subscription(f *jen.File, s *schema.Subscription) {
+	beta := ""
+	if s.Status == schema.StatusBeta {
+		beta = "Twitch marks this version as beta: it may change or go away without notice."
+	}
+	cond, event := s.Condition, s.Event
+
+	addAll(f, structDecl(cond, doc(
+		fmt.Sprintf("%s selects the notifications of a %s subscription.", cond.GoName, describeVersion(s)),
+		cond.Description, docLink(s.DocURL))))
+	f.Comment(fmt.Sprintf("TypeInfo returns the facts of %s.", describeVersion(s)))
+	f.Func().Params(jen.Id(cond.GoName)).Id("TypeInfo").Params().Op("*").Id("TypeInfo").Block(
+		jen.Return(jen.Op("&").Id(infoVar(s))),
+	)
+	f.Line()
+
+	payload := "the event of a notification"
+	if s.Batched {
+		payload = "one event of a batched notification"
+	}
+	addAll(f, structDecl(event, doc(
+		fmt.Sprintf("%s is %s of %s.", event.GoName, payload, describeVersion(s)),
+		s.Description, event.Description, beta, docLink(s.DocURL))))
+
+	// The handler takes what Notification.Event holds for this type.
+	eventType := jen.Op("*").Id(event.GoName)
+	if s.Batched {
+		eventType = jen.Index().Id(event.GoName)
+	}
+	f.Comment(fmt.Sprintf("On%s registers h for notifications of %s.", s.GoName, describeVersion(s)))
+	if s.Batched {
+		f.Comment("Each notification carries a batch of events.")
+	}
+	f.Func().Params(jen.Id("d").Op("*").Id("Dispatcher")).Id("On" + s.GoName).Params(
+		jen.Id("h").Func().Params(jen.Qual("context", "Context"), eventType.Clone()),
+	).Block(
+		jen.Id("d").Dot("on").Call(
+			jen.Op("&").Id(infoVar(s)),
+			jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("n").Op("*").Id("Notification")).Block(
+				jen.Id("h").Call(jen.Id("ctx"), jen.Id("n").Dot("Event").Assert(eventType.Clone())),
+			),
+		),
+	)
+	f.Line()
+
+	decode := jen.Id("decodeEvent").Types(jen.Id(event.GoName))
+	if s.Batched {
+		decode = jen.Id("decodeEvents").Types(jen.Id(event.GoName))
+	}
+	transports := make([]jen.Code, len(s.Transports))
+	for i, t := range s.Transports {
+		transports[i] = jen.Id(map[string]string{
+			schema.TransportWebhook:   "TransportWebhook",
+			schema.TransportWebSocket: "TransportWebSocket",
+			schema.TransportConduit:   "TransportConduit",
+		}[t])
+	}
+	status := map[string]string{
+		schema.StatusStable: "TypeStable",
+		schema.StatusNew:    "TypeNew",
+		schema.StatusBeta:   "TypeBeta",
+	}[s.Status]
+	f.Var().Id(infoVar(s)).Op("=").Id("TypeInfo").Values(jen.DictFunc(func(d jen.Dict) {
+		d[jen.Id("Type")] = jen.Lit(s.Type)
+		d[jen.Id("Version")] = jen.Lit(s.Version)
+		d[jen.Id("Status")] = jen.Id(status)
+		d[jen.Id("DocURL")] = jen.Lit(s.DocURL)
+		d[jen.Id("Auth")] = g.authCode(s.Auth)
+		d[jen.Id("Transports")] = jen.Index().Id("TransportMethod").Values(transports...)
+		if s.Batched {
+			d[jen.Id("Batched")] = jen.True()
+		}
+		d[jen.Id("newCondition")] = jen.Func().Params().Id("Condition").Block(jen.Return(jen.New(jen.Id(cond.GoName))))
+		d[jen.Id("decode")] = decode
+	}))
+	f.Line()
+}
+
+// registry emits the table from (type, version) to TypeInfo, in schema order.
+func (g *generator) registry(dir string) {
+	f := g.newFile("eventsub")
+	entries := make([]jen.Code, 0, len(g.schema.EventSub.Subscriptions))
+	for _, s := range g.schema.EventSub.Subscriptions {
+		entries = append(entries, jen.Op("&").Id(infoVar(s)))
+	}
+	f.Comment("typeInfos lists every subscription type and version of the schema, sorted by type and version.")
+	f.Var().Id("typeInfos").Op("=").Index().Op("*").Id("TypeInfo").Values(entries...)
+	f.Line()
+	f.Comment("registry finds a subscription type's facts by type and version.")
+	f.Var().Id("registry").Op("=").Map(jen.Id("typeVersion")).Op("*").Id("TypeInfo").Values(jen.DictFunc(func(d jen.Dict) {
+		for _, s := range g.schema.EventSub.Subscriptions {
+			d[jen.Values(jen.Lit(s.Type), jen.Lit(s.Version))] = jen.Op("&").Id(infoVar(s))
+		}
+	}))
+	g.emit(dir, "registry_gen.go", f)
+}
