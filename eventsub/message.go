@@ -1,0 +1,187 @@
+package eventsub
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/twitchify-go/twitch/helix"
+)
+
+// MessageType is the kind of a WebSocket message.
+type MessageType string
+
+// Message types.
+const (
+	MessageSessionWelcome   MessageType = "session_welcome"
+	MessageSessionKeepalive MessageType = "session_keepalive"
+	MessageSessionReconnect MessageType = "session_reconnect"
+	MessageNotification     MessageType = "notification"
+	MessageRevocation       MessageType = "revocation"
+)
+
+// Message is one WebSocket frame. Which of Session, Notification and
+// Revocation is set follows Metadata.MessageType; a keepalive, or a message
+// type this package does not know, has only Metadata.
+type Message struct {
+	Metadata     Metadata
+	Session      *Session                    // session_welcome, session_reconnect
+	Notification *Notification               // notification
+	Revocation   *helix.EventSubSubscription // revocation: the subscription Twitch ended, and why in its Status
+}
+
+// Metadata is the "metadata" object of a WebSocket frame.
+type Metadata struct {
+	MessageID           string      `json:"message_id"`
+	MessageType         MessageType `json:"message_type"`
+	MessageTimestamp    time.Time   `json:"message_timestamp"`
+	SubscriptionType    string      `json:"subscription_type,omitzero"`    // notification and revocation
+	SubscriptionVersion string      `json:"subscription_version,omitzero"` // notification and revocation
+}
+
+// Session is the WebSocket session of a welcome or reconnect message.
+type Session struct {
+	ID                      string    `json:"id"`
+	Status                  string    `json:"status"`
+	ConnectedAt             time.Time `json:"connected_at"`
+	KeepaliveTimeoutSeconds int       `json:"keepalive_timeout_seconds"` // 0 in a reconnect message
+	ReconnectURL            string    `json:"reconnect_url"`             // set in a reconnect message
+	RecoveryURL             string    `json:"recovery_url"`
+}
+
+// Notification is one notification: the subscription it is for and its event.
+type Notification struct {
+	Subscription helix.EventSubSubscription
+
+	// Event is the decoded event: a pointer to the generated event struct
+	// of the subscription's type and version (*ChannelFollowEvent, ...), a
+	// slice of them for a batched type (drop.entitlement.grant), or a
+	// *RawEvent when the schema does not know the type or version.
+	Event any
+
+	info *TypeInfo // nil for a RawEvent
+}
+
+// TypeInfo returns the facts of the notification's subscription type, or
+// nil when the schema does not know it.
+func (n *Notification) TypeInfo() *TypeInfo { return n.info }
+
+// Condition decodes the subscription's condition into its generated type,
+// such as *ChannelFollowCondition.
+func (n *Notification) Condition() (Condition, error) {
+	if n.info == nil {
+		return nil, fmt.Errorf("eventsub: unknown subscription type %s version %s", n.Subscription.Type, n.Subscription.Version)
+	}
+	c := n.info.NewCondition()
+	if err := json.Unmarshal(n.Subscription.Condition, c); err != nil {
+		return nil, fmt.Errorf("eventsub: %s version %s: condition: %w", n.Subscription.Type, n.Subscription.Version, describeJSONError(n.Subscription.Condition, err))
+	}
+	return c, nil
+}
+
+// RawEvent is the event of a notification whose type or version the schema
+// does not know, kept as the JSON Twitch sent.
+type RawEvent struct {
+	JSON json.RawMessage // the "event" object, or the "events" array of a batch
+}
+
+// payload is a notification's or frame payload's JSON: the subscription
+// and its event or batch of events.
+type payload struct {
+	Session      *Session                    `json:"session"`
+	Subscription *helix.EventSubSubscription `json:"subscription"`
+	Event        json.RawMessage             `json:"event"`
+	Events       json.RawMessage             `json:"events"`
+}
+
+// ParseMessage decodes a WebSocket frame: its metadata and, by message type,
+// its session, notification or revoked subscription.
+func ParseMessage(frame []byte) (*Message, error) {
+	var f struct {
+		Metadata Metadata `json:"metadata"`
+		Payload  payload  `json:"payload"`
+	}
+	if err := json.Unmarshal(frame, &f); err != nil {
+		return nil, fmt.Errorf("eventsub: message: %w", describeJSONError(frame, err))
+	}
+	m := &Message{Metadata: f.Metadata}
+	switch f.Metadata.MessageType {
+	case "":
+		return nil, errors.New("eventsub: message: metadata.message_type is missing")
+	case MessageSessionWelcome, MessageSessionReconnect:
+		if f.Payload.Session == nil {
+			return nil, fmt.Errorf("eventsub: %s message: payload.session is missing", f.Metadata.MessageType)
+		}
+		m.Session = f.Payload.Session
+	case MessageNotification:
+		n, err := newNotification(&f.Payload, "payload.")
+		if err != nil {
+			return nil, err
+		}
+		m.Notification = n
+	case MessageRevocation:
+		if f.Payload.Subscription == nil {
+			return nil, errors.New("eventsub: revocation message: payload.subscription is missing")
+		}
+		m.Revocation = f.Payload.Subscription
+	}
+	return m, nil
+}
+
+// ParseNotification decodes a notification object, {"subscription": ...,
+// "event": ...}: the body of a webhook notification, or the payload of a
+// WebSocket notification frame.
+func ParseNotification(body []byte) (*Notification, error) {
+	var p payload
+	if err := json.Unmarshal(body, &p); err != nil {
+		return nil, fmt.Errorf("eventsub: notification: %w", describeJSONError(body, err))
+	}
+	return newNotification(&p, "")
+}
+
+// newNotification decodes the event of p with its type's generated decoder.
+// where prefixes JSON paths in errors.
+func newNotification(p *payload, where string) (*Notification, error) {
+	if p.Subscription == nil {
+		return nil, fmt.Errorf("eventsub: notification: %ssubscription is missing", where)
+	}
+	sub := p.Subscription
+	n := &Notification{Subscription: *sub}
+	info, ok := Lookup(sub.Type, sub.Version)
+	if !ok {
+		raw := p.Event
+		if raw == nil {
+			raw = p.Events
+		}
+		n.Event = &RawEvent{JSON: raw}
+		return n, nil
+	}
+	key, raw := "event", p.Event
+	if info.Batched {
+		key, raw = "events", p.Events
+	}
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return nil, fmt.Errorf("eventsub: %s version %s notification: %s%s is missing", sub.Type, sub.Version, where, key)
+	}
+	event, err := info.decode(raw)
+	if err != nil {
+		return nil, fmt.Errorf("eventsub: %s version %s notification: %s%s: %w", sub.Type, sub.Version, where, key, describeJSONError(raw, err))
+	}
+	n.Event, n.info = event, info
+	return n, nil
+}
+
+// describeJSONError adds the line and column to a JSON syntax error, which
+// encoding/json reports only as a byte offset.
+func describeJSONError(data []byte, err error) error {
+	var se *json.SyntaxError
+	if !errors.As(err, &se) {
+		return err
+	}
+	off := min(int(se.Offset), len(data))
+	line := bytes.Count(data[:off], []byte("\n")) + 1
+	col := off - bytes.LastIndexByte(data[:off], '\n')
+	return fmt.Errorf("line %d, column %d: %w", line, col, err)
+}

@@ -1,0 +1,42 @@
+package oauth
+
+// Scope is an OAuth scope, such as ScopeModeratorReadFollowers.
+type Scope string
+
+// TokenType is the kind of access token a call or subscription takes.
+type TokenType string
+
+// Token types.
+const (
+	TokenApp  TokenType = "app"  // an app access token, from the client credentials flow
+	TokenUser TokenType = "user" // a user access token, granted by a user
+)
+
+// Requirement is one way to be allowed to make a call or a subscription: a
+// token of type Token that carries Scopes. Scopes is a list of groups: every
+// group must be satisfied, and a group is satisfied by any one of its scopes.
+// A Requirement without scopes needs only the token.
+type Requirement struct {
+	Token  TokenType
+	Scopes [][]Scope
+}
+
+// Missing returns the groups of r that granted does not satisfy, in order;
+// it returns nil when granted is enough.
+func (r Requirement) Missing(granted []Scope) [][]Scope {
+	have := make(map[Scope]bool, len(granted))
+	for _, s := range granted {
+		have[s] = true
+	}
+	var missing [][]Scope
+	for _, group := range r.Scopes {
+		ok := false
+		for _, s := range group {
+			ok = ok || have[s]
+		}
+		if !ok {
+			missing = append(missing, group)
+		}
+	}
+	return missing
+}
