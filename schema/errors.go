@@ -1,8 +1,10 @@
 package schema
 
 import (
+	"cmp"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -20,7 +22,7 @@ func (e *Error) Error() string {
 	return e.File + ": " + e.Path + ": " + e.Msg
 }
 
-// ErrorList is every problem the loader found, in file order. Load returns it
+// ErrorList is every problem the loader found, sorted by file. Load returns it
 // as its error; use errors.As to get at the single errors.
 type ErrorList []*Error
 
@@ -60,9 +62,11 @@ func (s *errorSink) add(rel, jsonPath, format string, args ...any) {
 	})
 }
 
+// err returns the problems grouped by file, in the order found within each.
 func (s *errorSink) err() error {
 	if len(s.list) == 0 {
 		return nil
 	}
+	slices.SortStableFunc(s.list, func(a, b *Error) int { return cmp.Compare(a.File, b.File) })
 	return s.list
 }

@@ -546,7 +546,7 @@ func (l *loader) readSubscriptions(files []string) {
 			}
 			seenTransport[t] = true
 		}
-		if s.Type == "" || s.Version == "" {
+		if !typeName.MatchString(s.Type) || !versionName.MatchString(s.Version) {
 			continue
 		}
 		want := s.Type + ".v" + s.Version + ".json"
@@ -698,7 +698,12 @@ func (l *loader) readOperations(root *obj, g *Group) {
 		if op.Path != "" && !opPath.MatchString(op.Path) {
 			o.errorf("path", "%q is not a Helix path (\"/\" then lower-case words, no query)", op.Path)
 		}
-		if op.GoName != "" {
+		named := validGoName(op.GoName)
+		switch {
+		case op.GoName == "":
+		case !named:
+			o.errorf("name", "%q is not a valid exported Go name", op.GoName)
+		default:
 			l.claimMethod(l.helix, "Client", op.GoName, g.File, o.at("name"))
 			l.claim(l.helix, op.ParamsName(), g.File, o.at("name"))
 		}
@@ -722,7 +727,7 @@ func (l *loader) readOperations(root *obj, g *Group) {
 		}
 		if ro := o.object("response", false); ro != nil {
 			op.Response = &Object{GoName: op.GoName + "Response", File: g.File, Inline: true, Description: ro.str("description", false)}
-			if op.GoName != "" {
+			if named {
 				l.claim(l.helix, op.Response.GoName, g.File, ro.path)
 			}
 			if !ro.has("fields") {
@@ -742,7 +747,7 @@ func (l *loader) readOperations(root *obj, g *Group) {
 		}
 		l.checkPagination(o, op)
 		o.done()
-		if op.GoName != "" && op.Method != "" && op.Path != "" {
+		if named && op.Method != "" && op.Path != "" {
 			g.Operations = append(g.Operations, op)
 		}
 	}
