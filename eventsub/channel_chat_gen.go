@@ -8,7 +8,7 @@ import (
 	"github.com/twitchify-go/twitch/oauth"
 )
 
-// ChannelChatMessageCondition selects the notifications of a channel.chat.message version 1 subscription.
+// ChannelChatMessageCondition is the condition of a channel.chat.message (version 1) subscription: it selects the notifications to deliver.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatmessage
 type ChannelChatMessageCondition struct {
@@ -17,12 +17,12 @@ type ChannelChatMessageCondition struct {
 	UserID string `json:"user_id"`
 }
 
-// TypeInfo returns the facts of channel.chat.message version 1.
+// TypeInfo returns the facts of channel.chat.message (version 1).
 func (ChannelChatMessageCondition) TypeInfo() *TypeInfo {
 	return &channelChatMessageInfo
 }
 
-// ChannelChatMessageEvent is the event of a notification of channel.chat.message version 1.
+// ChannelChatMessageEvent is the event of a channel.chat.message (version 1) notification.
 //
 // A user sends a message to a channel's chat.
 //
@@ -83,7 +83,7 @@ type ChannelChatMessageReply struct {
 	ThreadUserLogin   string `json:"thread_user_login"`
 }
 
-// OnChannelChatMessage registers h for notifications of channel.chat.message version 1.
+// OnChannelChatMessage registers h for channel.chat.message (version 1) notifications.
 func (d *Dispatcher) OnChannelChatMessage(h func(context.Context, *ChannelChatMessageEvent)) {
 	d.on(&channelChatMessageInfo, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelChatMessageEvent))

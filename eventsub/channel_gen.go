@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// ChannelFollowCondition selects the notifications of a channel.follow version 2 subscription.
+// ChannelFollowCondition is the condition of a channel.follow (version 2) subscription: it selects the notifications to deliver.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelfollow
 type ChannelFollowCondition struct {
@@ -20,12 +20,12 @@ type ChannelFollowCondition struct {
 	ModeratorUserID string `json:"moderator_user_id"`
 }
 
-// TypeInfo returns the facts of channel.follow version 2.
+// TypeInfo returns the facts of channel.follow (version 2).
 func (ChannelFollowCondition) TypeInfo() *TypeInfo {
 	return &channelFollowInfo
 }
 
-// ChannelFollowEvent is the event of a notification of channel.follow version 2.
+// ChannelFollowEvent is the event of a channel.follow (version 2) notification.
 //
 // A channel gains a follower.
 //
@@ -40,7 +40,7 @@ type ChannelFollowEvent struct {
 	FollowedAt           time.Time `json:"followed_at"`
 }
 
-// OnChannelFollow registers h for notifications of channel.follow version 2.
+// OnChannelFollow registers h for channel.follow (version 2) notifications.
 func (d *Dispatcher) OnChannelFollow(h func(context.Context, *ChannelFollowEvent)) {
 	d.on(&channelFollowInfo, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelFollowEvent))
@@ -66,7 +66,7 @@ var channelFollowInfo = TypeInfo{
 	},
 }
 
-// ChannelModerateV2Condition selects the notifications of a channel.moderate version 2 subscription.
+// ChannelModerateV2Condition is the condition of a channel.moderate (version 2) subscription: it selects the notifications to deliver.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelmoderate-v2
 type ChannelModerateV2Condition struct {
@@ -74,12 +74,12 @@ type ChannelModerateV2Condition struct {
 	ModeratorUserID   string `json:"moderator_user_id"`
 }
 
-// TypeInfo returns the facts of channel.moderate version 2.
+// TypeInfo returns the facts of channel.moderate (version 2).
 func (ChannelModerateV2Condition) TypeInfo() *TypeInfo {
 	return &channelModerateV2Info
 }
 
-// ChannelModerateV2Event is the event of a notification of channel.moderate version 2.
+// ChannelModerateV2Event is the event of a channel.moderate (version 2) notification.
 //
 // A moderator takes a moderation action in a channel, warnings included.
 //
@@ -120,7 +120,7 @@ type ChannelModerateV2Event struct {
 	SharedChatDelete    *ModerateDelete       `json:"shared_chat_delete,omitzero"`
 }
 
-// OnChannelModerateV2 registers h for notifications of channel.moderate version 2.
+// OnChannelModerateV2 registers h for channel.moderate (version 2) notifications.
 func (d *Dispatcher) OnChannelModerateV2(h func(context.Context, *ChannelModerateV2Event)) {
 	d.on(&channelModerateV2Info, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelModerateV2Event))
@@ -146,19 +146,19 @@ var channelModerateV2Info = TypeInfo{
 	},
 }
 
-// ChannelUpdateCondition selects the notifications of a channel.update version 2 subscription.
+// ChannelUpdateCondition is the condition of a channel.update (version 2) subscription: it selects the notifications to deliver.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelupdate
 type ChannelUpdateCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.update version 2.
+// TypeInfo returns the facts of channel.update (version 2).
 func (ChannelUpdateCondition) TypeInfo() *TypeInfo {
 	return &channelUpdateInfo
 }
 
-// ChannelUpdateEvent is the event of a notification of channel.update version 2.
+// ChannelUpdateEvent is the event of a channel.update (version 2) notification.
 //
 // A broadcaster changes the title, category, language or content labels of their channel.
 //
@@ -175,7 +175,7 @@ type ChannelUpdateEvent struct {
 	ContentClassificationLabels []string `json:"content_classification_labels"`
 }
 
-// OnChannelUpdate registers h for notifications of channel.update version 2.
+// OnChannelUpdate registers h for channel.update (version 2) notifications.
 func (d *Dispatcher) OnChannelUpdate(h func(context.Context, *ChannelUpdateEvent)) {
 	d.on(&channelUpdateInfo, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelUpdateEvent))

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// DropEntitlementGrantCondition selects the notifications of a drop.entitlement.grant version 1 subscription.
+// DropEntitlementGrantCondition is the condition of a drop.entitlement.grant (version 1) subscription: it selects the notifications to deliver.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#dropentitlementgrant
 type DropEntitlementGrantCondition struct {
@@ -18,12 +18,12 @@ type DropEntitlementGrantCondition struct {
 	CampaignID     string `json:"campaign_id,omitzero"`
 }
 
-// TypeInfo returns the facts of drop.entitlement.grant version 1.
+// TypeInfo returns the facts of drop.entitlement.grant (version 1).
 func (DropEntitlementGrantCondition) TypeInfo() *TypeInfo {
 	return &dropEntitlementGrantInfo
 }
 
-// DropEntitlementGrantEvent is one event of a batched notification of drop.entitlement.grant version 1.
+// DropEntitlementGrantEvent is one event of a batched drop.entitlement.grant (version 1) notification.
 //
 // Drops entitlements are granted to users; notifications come in batches.
 //
@@ -50,7 +50,7 @@ type DropEntitlementGrantData struct {
 	CreatedAt      time.Time `json:"created_at"`
 }
 
-// OnDropEntitlementGrant registers h for notifications of drop.entitlement.grant version 1.
+// OnDropEntitlementGrant registers h for drop.entitlement.grant (version 1) notifications.
 // Each notification carries a batch of events.
 func (d *Dispatcher) OnDropEntitlementGrant(h func(context.Context, []DropEntitlementGrantEvent)) {
 	d.on(&dropEntitlementGrantInfo, func(ctx context.Context, n *Notification) {

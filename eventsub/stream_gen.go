@@ -9,19 +9,19 @@ import (
 	"time"
 )
 
-// StreamOnlineCondition selects the notifications of a stream.online version 1 subscription.
+// StreamOnlineCondition is the condition of a stream.online (version 1) subscription: it selects the notifications to deliver.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#streamonline
 type StreamOnlineCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of stream.online version 1.
+// TypeInfo returns the facts of stream.online (version 1).
 func (StreamOnlineCondition) TypeInfo() *TypeInfo {
 	return &streamOnlineInfo
 }
 
-// StreamOnlineEvent is the event of a notification of stream.online version 1.
+// StreamOnlineEvent is the event of a stream.online (version 1) notification.
 //
 // A broadcaster goes live.
 //
@@ -48,7 +48,7 @@ const (
 	StreamOnlineTypeRerun      StreamOnlineType = "rerun"
 )
 
-// OnStreamOnline registers h for notifications of stream.online version 1.
+// OnStreamOnline registers h for stream.online (version 1) notifications.
 func (d *Dispatcher) OnStreamOnline(h func(context.Context, *StreamOnlineEvent)) {
 	d.on(&streamOnlineInfo, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*StreamOnlineEvent))

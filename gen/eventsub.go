@@ -61,12 +61,13 @@ func (g *generator) eventsub() {
 // infoVar is the unexported variable that holds a subscription's TypeInfo.
 func infoVar(s *schema.Subscription) string { return lowerFirst(s.GoName) + "Info" }
 
-// describeVersion is "channel.follow version 2" or "the beta of channel.x".
+// describeVersion names a subscription type and version in doc comments:
+// "channel.follow (version 2)", "channel.x (beta)".
 func describeVersion(s *schema.Subscription) string {
 	if s.Version == "beta" {
-		return "the beta version of " + s.Type
+		return s.Type + " (beta)"
 	}
-	return fmt.Sprintf("%s version %s", s.Type, s.Version)
+	return fmt.Sprintf("%s (version %s)", s.Type, s.Version)
 }
 
 func (g *generator) subscription(f *jen.File, s *schema.Subscription) {
@@ -77,7 +78,7 @@ func (g *generator) subscription(f *jen.File, s *schema.Subscription) {
 	cond, event := s.Condition, s.Event
 
 	addAll(f, structDecl(cond, doc(
-		fmt.Sprintf("%s selects the notifications of a %s subscription.", cond.GoName, describeVersion(s)),
+		fmt.Sprintf("%s is the condition of a %s subscription: it selects the notifications to deliver.", cond.GoName, describeVersion(s)),
 		cond.Description, docLink(s.DocURL))))
 	f.Comment(fmt.Sprintf("TypeInfo returns the facts of %s.", describeVersion(s)))
 	f.Func().Params(jen.Id(cond.GoName)).Id("TypeInfo").Params().Op("*").Id("TypeInfo").Block(
@@ -85,12 +86,12 @@ func (g *generator) subscription(f *jen.File, s *schema.Subscription) {
 	)
 	f.Line()
 
-	payload := "the event of a notification"
+	payload := "the event of a"
 	if s.Batched {
-		payload = "one event of a batched notification"
+		payload = "one event of a batched"
 	}
 	addAll(f, structDecl(event, doc(
-		fmt.Sprintf("%s is %s of %s.", event.GoName, payload, describeVersion(s)),
+		fmt.Sprintf("%s is %s %s notification.", event.GoName, payload, describeVersion(s)),
 		s.Description, event.Description, beta, docLink(s.DocURL))))
 
 	// The handler takes what Notification.Event holds for this type.
@@ -98,7 +99,7 @@ func (g *generator) subscription(f *jen.File, s *schema.Subscription) {
 	if s.Batched {
 		eventType = jen.Index().Id(event.GoName)
 	}
-	f.Comment(fmt.Sprintf("On%s registers h for notifications of %s.", s.GoName, describeVersion(s)))
+	f.Comment(fmt.Sprintf("On%s registers h for %s notifications.", s.GoName, describeVersion(s)))
 	if s.Batched {
 		f.Comment("Each notification carries a batch of events.")
 	}
