@@ -547,6 +547,7 @@ func (l *loader) readSubscriptions(files []string) {
 			seenTransport[t] = true
 		}
 		if !typeName.MatchString(s.Type) || !versionName.MatchString(s.Version) {
+			l.readRejected(root)
 			continue
 		}
 		want := s.Type + ".v" + s.Version + ".json"
@@ -559,6 +560,7 @@ func (l *loader) readSubscriptions(files []string) {
 		key := s.Type + " version " + s.Version
 		if prev, dup := seen[key]; dup {
 			root.errorf("", "duplicate subscription type %s (also in %s)", key, l.file(prev))
+			l.readRejected(root)
 			continue
 		}
 		seen[key] = rel
@@ -588,11 +590,12 @@ func (l *loader) readSubscriptions(files []string) {
 		}
 		if !validGoName(s.GoName) {
 			root.errorf("go_name", "%q is not a valid exported Go name", s.GoName)
+			l.readRejected(root)
 			continue
 		}
 		l.claimMethod(l.eventsub, "Dispatcher", "On"+s.GoName, s.File, "type")
-		s.Condition = l.readPart(root, "condition", s.GoName+"Condition", s.File)
-		s.Event = l.readPart(root, "event", s.GoName+"Event", s.File)
+		s.Condition = l.readPart(root, "condition", s.GoName+"Condition", s.File, l.eventsub)
+		s.Event = l.readPart(root, "event", s.GoName+"Event", s.File, l.eventsub)
 		root.done()
 		if s.Condition != nil {
 			for _, f := range s.Condition.Fields {
@@ -610,15 +613,27 @@ func (l *loader) readSubscriptions(files []string) {
 	}
 }
 
+// readRejected reads the rest of a subscription file that cannot be part of
+// the schema (its type or version is bad, or taken), so that its other
+// problems are reported too. Its Go names go to a scratch namespace, where
+// they cannot clash with the real ones.
+func (l *loader) readRejected(root *obj) {
+	scratch := &namespace{pkg: l.eventsub.pkg, types: l.eventsub.types, goNames: map[string]string{}}
+	root.str("go_name", false)
+	l.readPart(root, "condition", "RejectedCondition", root.file, scratch)
+	l.readPart(root, "event", "RejectedEvent", root.file, scratch)
+	root.done()
+}
+
 // readPart reads the condition or event object of a subscription file.
-func (l *loader) readPart(root *obj, key, goName, rel string) *Object {
+func (l *loader) readPart(root *obj, key, goName, rel string, ns *namespace) *Object {
 	part := root.object(key, true)
 	if part == nil {
 		return nil
 	}
 	o := &Object{GoName: goName, File: rel, Inline: true, Description: part.str("description", false)}
-	l.claim(l.eventsub, goName, rel, part.path)
-	o.Fields = l.readFields(part, "fields", l.eventsub, strings.TrimSuffix(goName, "Event"), fieldRules{})
+	l.claim(ns, goName, rel, part.path)
+	o.Fields = l.readFields(part, "fields", ns, strings.TrimSuffix(goName, "Event"), fieldRules{})
 	if !part.has("fields") {
 		part.errorf("", `missing key "fields"`)
 	}

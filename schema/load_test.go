@@ -207,7 +207,7 @@ func TestLoadErrors(t *testing.T) {
 				"schema/scopes.json: missing: the schema needs its list of scopes",
 		},
 		{
-			name:  "bad version and status",
+			name: "bad version and status",
 			files: edit(t, "eventsub/thing.update.v1.json", `"version": "1",
   "status": "stable",`, `"version": "v1",
   "status": "gold",`),
