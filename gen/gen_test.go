@@ -129,7 +129,7 @@ func TestGeneratedCodeCompiles(t *testing.T) {
 
 	cmd := exec.Command(goTool, "vet", "./...")
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=readonly", "GOWORK=off", "GOPROXY=off")
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=readonly", "GOWORK=off")
 	out, err := cmd.CombinedOutput()
 	assert.NilError(t, err, "go vet of the generated test schema:\n%s", out)
 }
