@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/twitchify-go/twitch/helix"
+	"github.com/twitchify-go/twitch/internal/jsonerr"
 )
 
 // MessageType is the kind of a WebSocket message.
@@ -76,7 +77,7 @@ func (n *Notification) Condition() (Condition, error) {
 	}
 	c := n.info.NewCondition()
 	if err := json.Unmarshal(n.Subscription.Condition, c); err != nil {
-		return nil, fmt.Errorf("eventsub: %s version %s: condition: %w", n.Subscription.Type, n.Subscription.Version, describeJSONError(n.Subscription.Condition, err))
+		return nil, fmt.Errorf("eventsub: %s version %s: condition: %w", n.Subscription.Type, n.Subscription.Version, jsonerr.Describe(n.Subscription.Condition, c, err))
 	}
 	return c, nil
 }
@@ -104,7 +105,7 @@ func ParseMessage(frame []byte) (*Message, error) {
 		Payload  payload  `json:"payload"`
 	}
 	if err := json.Unmarshal(frame, &f); err != nil {
-		return nil, fmt.Errorf("eventsub: message: %w", describeJSONError(frame, err))
+		return nil, fmt.Errorf("eventsub: message: %w", jsonerr.Describe(frame, &f, err))
 	}
 	m := &Message{Metadata: f.Metadata}
 	switch f.Metadata.MessageType {
@@ -136,7 +137,7 @@ func ParseMessage(frame []byte) (*Message, error) {
 func ParseNotification(body []byte) (*Notification, error) {
 	var p payload
 	if err := json.Unmarshal(body, &p); err != nil {
-		return nil, fmt.Errorf("eventsub: notification: %w", describeJSONError(body, err))
+		return nil, fmt.Errorf("eventsub: notification: %w", jsonerr.Describe(body, &p, err))
 	}
 	return newNotification(&p, "")
 }
@@ -167,21 +168,8 @@ func newNotification(p *payload, where string) (*Notification, error) {
 	}
 	event, err := info.decode(raw)
 	if err != nil {
-		return nil, fmt.Errorf("eventsub: %s version %s notification: %s%s: %w", sub.Type, sub.Version, where, key, describeJSONError(raw, err))
+		return nil, fmt.Errorf("eventsub: %s version %s notification: %s%s: %w", sub.Type, sub.Version, where, key, err)
 	}
 	n.Event, n.info = event, info
 	return n, nil
-}
-
-// describeJSONError adds the line and column to a JSON syntax error, which
-// encoding/json reports only as a byte offset.
-func describeJSONError(data []byte, err error) error {
-	var se *json.SyntaxError
-	if !errors.As(err, &se) {
-		return err
-	}
-	off := min(int(se.Offset), len(data))
-	line := bytes.Count(data[:off], []byte("\n")) + 1
-	col := off - bytes.LastIndexByte(data[:off], '\n')
-	return fmt.Errorf("line %d, column %d: %w", line, col, err)
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"slices"
 
+	"github.com/twitchify-go/twitch/internal/jsonerr"
 	"github.com/twitchify-go/twitch/oauth"
 )
 
@@ -71,11 +72,11 @@ func Lookup(typ, version string) (*TypeInfo, bool) {
 func Types() []*TypeInfo { return slices.Clone(typeInfos) }
 
 // decodeEvent and decodeEvents are the decoders of the registry: one event
-// object, or a batch of them.
+// object, or a batch of them. Errors say where in data the problem is.
 func decodeEvent[T any](data []byte) (any, error) {
 	v := new(T)
 	if err := json.Unmarshal(data, v); err != nil {
-		return nil, err
+		return nil, jsonerr.Describe(data, v, err)
 	}
 	return v, nil
 }
@@ -83,7 +84,7 @@ func decodeEvent[T any](data []byte) (any, error) {
 func decodeEvents[T any](data []byte) (any, error) {
 	var v []T
 	if err := json.Unmarshal(data, &v); err != nil {
-		return nil, err
+		return nil, jsonerr.Describe(data, &v, err)
 	}
 	return v, nil
 }

@@ -114,15 +114,16 @@ func TestGeneratedCodeCompiles(t *testing.T) {
 	for _, name := range []string{"go.mod", "go.sum"} {
 		copyFile(t, filepath.Join("..", name), filepath.Join(dir, name))
 	}
-	for _, pkg := range []string{"eventsub", "helix", "oauth"} {
-		entries, err := os.ReadDir(filepath.Join("..", pkg))
-		assert.NilError(t, err)
-		for _, e := range entries {
-			name := e.Name()
-			if strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go") && !strings.HasSuffix(name, "_gen.go") {
-				copyFile(t, filepath.Join("..", pkg, name), filepath.Join(dir, pkg, name))
+	// The hand-written runtime, and the internal packages it uses.
+	for _, pkg := range []string{"eventsub", "helix", "oauth", "internal"} {
+		err := filepath.WalkDir(filepath.Join("..", pkg), func(p string, d fs.DirEntry, err error) error {
+			name := d.Name()
+			if err == nil && !d.IsDir() && strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go") && !strings.HasSuffix(name, "_gen.go") {
+				copyFile(t, p, filepath.Join(dir, strings.TrimPrefix(p, ".."+string(filepath.Separator))))
 			}
-		}
+			return err
+		})
+		assert.NilError(t, err)
 	}
 	_, err = Sync(DirFS(dir), nil, generateTestSchema(t), false)
 	assert.NilError(t, err)

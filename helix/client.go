@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"golang.org/x/oauth2"
+
+	"github.com/twitchify-go/twitch/internal/jsonerr"
 )
 
 // DefaultBaseURL is the root of Twitch's Helix API.
@@ -93,8 +95,12 @@ func (c *Client) send(ctx context.Context, r *request, out any) error {
 		_, err = io.Copy(io.Discard, resp.Body)
 		return err
 	}
-	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		return fmt.Errorf("helix: %s: decode response: %w", r.op.Name, err)
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("helix: %s: read response: %w", r.op.Name, err)
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("helix: %s: decode response: %w", r.op.Name, jsonerr.Describe(data, out, err))
 	}
 	return nil
 }

@@ -6,9 +6,11 @@
 //	c := helix.New(clientID, tokenSource)
 //	res, err := c.GetUsers(ctx, &helix.GetUsersParams{Login: []string{"twitchdev"}})
 //
-// Parameters Twitch requires, and the most values a repeated parameter may
-// have, are checked before any request is sent; a violation is an
-// *InvalidParamsError. An answer other than success is an *APIError.
+// Before any request is sent, required parameters that Go can tell are
+// unset (an empty string, slice or JSON value, a zero time) and repeated
+// parameters with too many values are an *InvalidParamsError; a required
+// number or bool is always sent, since its zero value is a real value. An
+// answer other than success is an *APIError.
 //
 // Operations lists every operation with its method, path and the tokens
 // and scopes it needs.
