@@ -8,4 +8,7 @@ require (
 	gotest.tools/v3 v3.5.2
 )
 
-require github.com/google/go-cmp v0.5.9 // indirect
+require (
+	github.com/google/go-cmp v0.5.9 // indirect
+	golang.org/x/net v0.50.0 // indirect
+)

@@ -2,7 +2,6 @@ package gen
 
 import (
 	"fmt"
-	"path"
 	"strings"
 
 	"github.com/dave/jennifer/jen"
@@ -37,23 +36,7 @@ func (g *generator) eventsub() {
 		g.emit(dir, strings.ReplaceAll(area, ".", "_")+"_gen.go", f)
 	}
 
-	byFile := map[string]*jen.File{}
-	var fileOrder []string
-	for _, o := range g.schema.EventSub.Objects {
-		if byFile[o.File] == nil {
-			byFile[o.File], fileOrder = g.newFile("eventsub", o.File), append(fileOrder, o.File)
-		}
-		addAll(byFile[o.File], namedDecls([]*schema.Object{o}, nil))
-	}
-	for _, e := range g.schema.EventSub.Enums {
-		if byFile[e.File] == nil {
-			byFile[e.File], fileOrder = g.newFile("eventsub", e.File), append(fileOrder, e.File)
-		}
-		addAll(byFile[e.File], namedDecls(nil, []*schema.Enum{e}))
-	}
-	for _, file := range fileOrder {
-		g.emit(dir, "objects_"+strings.TrimSuffix(path.Base(file), ".json")+"_gen.go", byFile[file])
-	}
+	g.objectFiles("eventsub", dir, g.schema.EventSub.Objects, g.schema.EventSub.Enums, nil)
 
 	g.registry(dir)
 }

@@ -24,6 +24,12 @@ func (g *generator) helix() {
 		g.emit(dir, grp.Name+"_gen.go", f)
 	}
 
+	groupFiles := map[string]bool{}
+	for _, grp := range g.schema.Helix.Groups {
+		groupFiles[grp.File] = true
+	}
+	g.objectFiles("helix", dir, g.schema.Helix.Objects, g.schema.Helix.Enums, func(file string) bool { return groupFiles[file] })
+
 	f := g.newFile("helix")
 	infos := make([]jen.Code, 0, len(g.schema.Helix.Operations))
 	for _, op := range g.schema.Helix.Operations {
@@ -58,8 +64,11 @@ func (g *generator) operation(f *jen.File, op *schema.Operation) {
 		params = append(params, jen.Id("params").Op("*").Id(op.ParamsName()))
 	}
 	results := []jen.Code{jen.Error()}
-	if op.Response != nil {
+	switch {
+	case op.Response != nil:
 		results = []jen.Code{jen.Op("*").Id(op.Response.GoName), jen.Error()}
+	case op.ResponseType != "":
+		results = []jen.Code{jen.Index().Byte(), jen.Error()}
 	}
 
 	var body []jen.Code
@@ -80,9 +89,19 @@ func (g *generator) operation(f *jen.File, op *schema.Operation) {
 	if len(op.Body) > 0 {
 		body = append(body, jen.Id("r").Dot("body").Op("=").Id("params"))
 	}
-	if op.Response == nil {
+	switch {
+	case op.ResponseType != "":
+		// Not JSON: the method returns the body's bytes.
+		body = append(body,
+			jen.Var().Id("out").Index().Byte(),
+			jen.If(jen.Err().Op(":=").Id("c").Dot("send").Call(jen.Id("ctx"), jen.Id("r"), jen.Op("&").Id("out")), jen.Err().Op("!=").Nil()).Block(
+				jen.Return(jen.Nil(), jen.Err()),
+			),
+			jen.Return(jen.Id("out"), jen.Nil()),
+		)
+	case op.Response == nil:
 		body = append(body, jen.Return(jen.Id("c").Dot("send").Call(jen.Id("ctx"), jen.Id("r"), jen.Nil())))
-	} else {
+	default:
 		body = append(body,
 			jen.Id("out").Op(":=").New(jen.Id(op.Response.GoName)),
 			jen.If(jen.Err().Op(":=").Id("c").Dot("send").Call(jen.Id("ctx"), jen.Id("r"), jen.Id("out")), jen.Err().Op("!=").Nil()).Block(
@@ -179,7 +198,7 @@ func requiredCheck(f *schema.Field) jen.Code {
 	switch f.Type.Kind {
 	case schema.KindString, schema.KindEnum:
 		return v.Op("!=").Lit("")
-	case schema.KindArray, schema.KindJSON:
+	case schema.KindArray, schema.KindMap, schema.KindJSON:
 		return jen.Len(v).Op(">").Lit(0)
 	case schema.KindTimestamp:
 		return jen.Op("!").Add(v).Dot("IsZero").Call()

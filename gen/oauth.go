@@ -35,7 +35,7 @@ func (g *generator) authCode(auth []*schema.Auth) jen.Code {
 	oauth := g.cfg.OAuthImport
 	reqs := make([]jen.Code, len(auth))
 	for i, a := range auth {
-		token := map[string]string{schema.TokenApp: "TokenApp", schema.TokenUser: "TokenUser"}[a.TokenType]
+		token := map[string]string{schema.TokenApp: "TokenApp", schema.TokenUser: "TokenUser", schema.TokenJWT: "TokenJWT"}[a.TokenType]
 		reqs[i] = jen.Values(jen.DictFunc(func(d jen.Dict) {
 			d[jen.Id("Token")] = jen.Qual(oauth, token)
 			if len(a.Scopes) == 0 {

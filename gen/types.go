@@ -2,6 +2,9 @@ package gen
 
 import (
 	"fmt"
+	"path"
+	"slices"
+	"strings"
 
 	"github.com/dave/jennifer/jen"
 
@@ -20,7 +23,7 @@ import (
 // pointer reports whether a field's Go type is a pointer.
 func pointer(f *schema.Field) bool {
 	switch f.Type.Kind {
-	case schema.KindArray, schema.KindJSON, schema.KindPagination:
+	case schema.KindArray, schema.KindMap, schema.KindJSON, schema.KindPagination:
 		return false
 	case schema.KindObject:
 		return f.Optional || f.Nullable
@@ -51,6 +54,8 @@ func goType(t *schema.Type) *jen.Statement {
 		return jen.Id(t.Enum.GoName)
 	case schema.KindArray:
 		return jen.Index().Add(goType(t.Elem))
+	case schema.KindMap:
+		return jen.Map(jen.String()).Add(goType(t.Elem))
 	case schema.KindPagination:
 		return jen.Id("Pagination")
 	}
@@ -91,7 +96,7 @@ func inlineDecls(owner string, fields []*schema.Field) []jen.Code {
 	var decls []jen.Code
 	for _, f := range fields {
 		t := f.Type
-		for t.Kind == schema.KindArray {
+		for t.Kind == schema.KindArray || t.Kind == schema.KindMap {
 			t = t.Elem
 		}
 		switch {
@@ -144,4 +149,33 @@ func describe(description, fallback string) string {
 		r[0] += 'a' - 'A'
 	}
 	return string(r)
+}
+
+// objectFiles emits the named objects and enums of the schema's objects
+// files, one Go file per schema file: objects_<name>_gen.go. Those whose
+// schema file inGroup reports as a Helix group file are left out: the
+// group's own Go file declares them.
+func (g *generator) objectFiles(pkg, dir string, objects []*schema.Object, enums []*schema.Enum, inGroup func(file string) bool) {
+	byFile := map[string]*jen.File{}
+	var order []string
+	file := func(src string) *jen.File {
+		if byFile[src] == nil {
+			byFile[src], order = g.newFile(pkg, src), append(order, src)
+		}
+		return byFile[src]
+	}
+	for _, o := range objects {
+		if inGroup == nil || !inGroup(o.File) {
+			addAll(file(o.File), namedDecls([]*schema.Object{o}, nil))
+		}
+	}
+	for _, e := range enums {
+		if inGroup == nil || !inGroup(e.File) {
+			addAll(file(e.File), namedDecls(nil, []*schema.Enum{e}))
+		}
+	}
+	slices.Sort(order)
+	for _, src := range order {
+		g.emit(dir, "objects_"+strings.TrimSuffix(path.Base(src), ".json")+"_gen.go", byFile[src])
+	}
 }

@@ -51,7 +51,8 @@ func New(clientID string, tokens oauth2.TokenSource, opts ...Option) *Client {
 }
 
 // send is the seam between the generated methods and HTTP: it sends the
-// request r and decodes a successful answer into out (unless out is nil).
+// request r and decodes a successful answer into out (unless out is nil;
+// a *[]byte receives the body as it is).
 func (c *Client) send(ctx context.Context, r *request, out any) error {
 	if r.err != nil {
 		return r.err
@@ -98,6 +99,10 @@ func (c *Client) send(ctx context.Context, r *request, out any) error {
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return fmt.Errorf("helix: %s: read response: %w", r.op.Name, err)
+	}
+	if raw, ok := out.(*[]byte); ok {
+		*raw = data // an answer that is not JSON, such as text/calendar
+		return nil
 	}
 	if err := json.Unmarshal(data, out); err != nil {
 		return fmt.Errorf("helix: %s: decode response: %w", r.op.Name, jsonerr.Describe(data, out, err))

@@ -10,6 +10,7 @@ type TokenType string
 const (
 	TokenApp  TokenType = "app"  // an app access token, from the client credentials flow
 	TokenUser TokenType = "user" // a user access token, granted by a user
+	TokenJWT  TokenType = "jwt"  // a JSON Web Token signed by an extension's backend service
 )
 
 // Requirement is one way to be allowed to make a call or a subscription: a

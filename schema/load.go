@@ -110,12 +110,15 @@ func (l *loader) load() {
 		}
 	}
 
-	var eventsubFiles, objectFiles, helixFiles []string
+	var eventsubFiles, objectFiles, helixFiles, helixObjectFiles []string
 	haveScopes := false
 	err := fs.WalkDir(l.fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			l.sink.add(p, "", "%v", err)
 			return nil
+		}
+		if d.IsDir() && p == "curated" {
+			return fs.SkipDir // the importer's input, checked by the importer
 		}
 		if d.IsDir() || path.Ext(p) != ".json" {
 			return nil
@@ -129,8 +132,10 @@ func (l *loader) load() {
 			objectFiles = append(objectFiles, p)
 		case dir == "helix":
 			helixFiles = append(helixFiles, p)
+		case dir == "helix/objects":
+			helixObjectFiles = append(helixObjectFiles, p)
 		default:
-			l.sink.add(p, "", "unexpected schema file: JSON files belong in scopes.json, eventsub/, eventsub/objects/ or helix/")
+			l.sink.add(p, "", "unexpected schema file: JSON files belong in scopes.json, eventsub/, eventsub/objects/, helix/, helix/objects/ or curated/")
 		}
 		return nil
 	})
@@ -148,6 +153,12 @@ func (l *loader) load() {
 	for _, f := range objectFiles {
 		if root := l.readFile(f); root != nil {
 			l.readNamedTypes(root, f, l.eventsub, nil)
+			root.done()
+		}
+	}
+	for _, f := range helixObjectFiles {
+		if root := l.readFile(f); root != nil {
+			l.readNamedTypes(root, f, l.helix, nil)
 			root.done()
 		}
 	}
@@ -424,9 +435,18 @@ func (l *loader) readField(fo *obj, ns *namespace, owner string, rules fieldRule
 // "string" with "enum" values defines an inline enum. Inline types are named
 // inlineName unless the field gives a "type_name".
 func (l *loader) readType(fo *obj, expr string, ns *namespace, inlineName string) *Type {
-	base, depth := expr, 0
-	for strings.HasPrefix(base, "[]") {
-		base, depth = base[2:], depth+1
+	// The containers, outermost first: "[]" for arrays, "map[string]" for
+	// objects with arbitrary keys.
+	base := expr
+	var containers []Kind
+	for {
+		if rest, ok := strings.CutPrefix(base, "[]"); ok {
+			base, containers = rest, append(containers, KindArray)
+		} else if rest, ok := strings.CutPrefix(base, "map[string]"); ok {
+			base, containers = rest, append(containers, KindMap)
+		} else {
+			break
+		}
 	}
 	if override := fo.str("type_name", false); override != "" {
 		inlineName = override
@@ -477,8 +497,8 @@ func (l *loader) readType(fo *obj, expr string, ns *namespace, inlineName string
 			return nil
 		}
 	}
-	for range depth {
-		t = &Type{Kind: KindArray, Elem: t}
+	for i := len(containers) - 1; i >= 0; i-- {
+		t = &Type{Kind: containers[i], Elem: t}
 	}
 	return t
 }
@@ -651,12 +671,12 @@ func (l *loader) checkDocURL(o *obj, u string) {
 func (l *loader) readAuth(o *obj, key string) []*Auth {
 	var out []*Auth
 	seen := map[string]bool{}
-	for _, ao := range o.objects(key, true) {
+	for _, ao := range o.objects(key, false) {
 		a := &Auth{TokenType: ao.str("token_type", true), Description: ao.str("description", false)}
 		switch {
 		case a.TokenType == "":
-		case a.TokenType != TokenApp && a.TokenType != TokenUser:
-			ao.errorf("token_type", `must be "app" or "user", not %q`, a.TokenType)
+		case a.TokenType != TokenApp && a.TokenType != TokenUser && a.TokenType != TokenJWT:
+			ao.errorf("token_type", `must be "app", "user" or "jwt", not %q`, a.TokenType)
 		case seen[a.TokenType]:
 			ao.errorf("token_type", "token type %q is listed twice", a.TokenType)
 		}
@@ -722,12 +742,12 @@ func (l *loader) readOperations(root *obj, g *Group) {
 			l.claimMethod(l.helix, "Client", op.GoName, g.File, o.at("name"))
 			l.claim(l.helix, op.ParamsName(), g.File, o.at("name"))
 		}
-		op.Query = l.readFields(o, "query", l.helix, op.GoName, fieldRules{query: true})
+		op.Query = l.readFields(o, "query", l.helix, op.ParamsName(), fieldRules{query: true})
 		if bo := o.object("body", false); bo != nil {
 			if !bo.has("fields") {
 				bo.errorf("", `missing key "fields"`)
 			}
-			op.Body = l.readFields(bo, "fields", l.helix, op.GoName, fieldRules{})
+			op.Body = l.readFields(bo, "fields", l.helix, op.ParamsName(), fieldRules{})
 			bo.done()
 			if op.Method == "GET" || op.Method == "DELETE" {
 				o.errorf("body", "a %s request has no body", op.Method)
@@ -745,10 +765,19 @@ func (l *loader) readOperations(root *obj, g *Group) {
 			if named {
 				l.claim(l.helix, op.Response.GoName, g.File, ro.path)
 			}
-			if !ro.has("fields") {
+			op.ResponseType = ro.str("content_type", false)
+			switch {
+			case op.ResponseType != "":
+				if ro.has("fields") {
+					ro.errorf("content_type", `a response is either JSON "fields" or a "content_type", not both`)
+				}
+				op.Response = nil
+			case !ro.has("fields"):
 				ro.errorf("", `missing key "fields"`)
 			}
-			op.Response.Fields = l.readFields(ro, "fields", l.helix, op.GoName, fieldRules{})
+			if op.Response != nil {
+				op.Response.Fields = l.readFields(ro, "fields", l.helix, op.GoName, fieldRules{})
+			}
 			ro.done()
 		}
 		switch {
@@ -757,7 +786,7 @@ func (l *loader) readOperations(root *obj, g *Group) {
 			o.errorf("success", "%d is not a 2xx status", op.Success)
 		case op.Success == 204 && op.Response != nil:
 			o.errorf("response", "a 204 response has no body")
-		case op.Success != 204 && op.Response == nil:
+		case op.Success != 204 && op.Response == nil && op.ResponseType == "":
 			o.errorf("", `missing key "response": only a 204 success has no body`)
 		}
 		l.checkPagination(o, op)

@@ -193,7 +193,7 @@ func TestLoadErrors(t *testing.T) {
 				files["evensub/thing.update.v1.json"] = files["eventsub/thing.update.v1.json"]
 				return files
 			}(),
-			want: `schema/evensub/thing.update.v1.json: unexpected schema file: JSON files belong in scopes.json, eventsub/, eventsub/objects/ or helix/`,
+			want: `schema/evensub/thing.update.v1.json: unexpected schema file: JSON files belong in scopes.json, eventsub/, eventsub/objects/, helix/, helix/objects/ or curated/`,
 		},
 		{
 			name: "missing scopes.json",

@@ -29,6 +29,7 @@ type Auth struct {
 const (
 	TokenApp  = "app"
 	TokenUser = "user"
+	TokenJWT  = "jwt" // a JSON Web Token signed by an extension's backend
 )
 
 // EventSub is the EventSub half of the schema.
@@ -109,6 +110,7 @@ const (
 	KindObject
 	KindEnum
 	KindArray
+	KindMap // a JSON object with arbitrary keys: map[string]Elem
 	KindPagination
 )
 
@@ -128,7 +130,7 @@ type Type struct {
 	Kind   Kind
 	Object *Object // KindObject
 	Enum   *Enum   // KindEnum
-	Elem   *Type   // KindArray
+	Elem   *Type   // KindArray, KindMap
 }
 
 // Scalar reports whether t is a single string, number, bool, timestamp or enum.
@@ -186,9 +188,13 @@ type Operation struct {
 	Auth        []*Auth
 	Query       []*Field
 	Body        []*Field
-	Response    *Object // GoName + "Response"; nil when Twitch answers without a body
-	Success     int     // the HTTP status of success
-	Group       *Group
+	Response    *Object // GoName + "Response"; nil when Twitch answers without a JSON body
+	// ResponseType is the content type of a response that is not JSON
+	// (Get Channel iCalendar answers text/calendar); the method returns
+	// its bytes.
+	ResponseType string
+	Success      int // the HTTP status of success
+	Group        *Group
 
 	// Paginated is true when the response carries a pagination cursor and
 	// the operation takes an "after" parameter to ask for the next page.

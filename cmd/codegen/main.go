@@ -5,6 +5,7 @@
 //	codegen          regenerate eventsub, helix and oauth from schema/
 //	codegen -check   change nothing; list the files that would change and exit 1 if any would
 //	codegen -list    print what the schema covers, one line each, sorted
+//	codegen import   rewrite the schema from Twitch's reference pages (see importUsage)
 //
 // A schema with problems writes nothing: every problem is printed, each with
 // its file and JSON path, and codegen exits 1.
@@ -29,6 +30,9 @@ func main() {
 
 // run is the whole command; it returns the exit code.
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "import" {
+		return runImport(args[1:], stdout, stderr)
+	}
 	fset := flag.NewFlagSet("codegen", flag.ContinueOnError)
 	fset.SetOutput(stderr)
 	schemaDir := fset.String("schema", "schema", "the schema `folder`")

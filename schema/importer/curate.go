@@ -1,0 +1,370 @@
+package importer
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+)
+
+// Curation is what the reference pages get wrong or leave out, written down
+// so that every import applies it again: the files in schema/curated. The
+// wire format, as Twitch's example payloads show it, wins over a table;
+// each fix carries a note saying why.
+type Curation struct {
+	// Subscriptions are keyed by "<type> <version>": "channel.follow 2".
+	Subscriptions map[string]*Patch `json:"subscriptions,omitempty"`
+	// Operations are keyed by the operation's anchor in the API reference:
+	// "get-users".
+	Operations map[string]*Patch `json:"operations,omitempty"`
+	// Scopes are keyed by name; a patch sets go_name or description.
+	Scopes map[string]json.RawMessage `json:"scopes,omitempty"`
+	// Anchors repair dead links of the reference: "<page>#<anchor>" maps
+	// to the anchor of that page the link means.
+	Anchors map[string]Anchor `json:"anchors,omitempty"`
+
+	files map[string]string // where each key was curated, for errors
+}
+
+// Anchor is where a dead link of the reference should lead, and why.
+type Anchor struct {
+	Use  string `json:"use"`
+	Note string `json:"note"`
+}
+
+// Patch edits one subscription file or operation.
+type Patch struct {
+	// Set holds keys of the subscription file (or operation) to set, as
+	// they are written in the schema: {"go_name": "...", "transports": [...]}.
+	Set json.RawMessage `json:"set,omitempty"`
+	// Fields edit fields by path: the part ("condition", "event", "query",
+	// "body" or "response") and the names down to the field:
+	// "event.message.fragments". A field patch sets any key of a field, or:
+	//   {"remove": true}                       the field does not exist
+	//   {"rename": "new_name"}                 the wire uses another name
+	//   {"add": {...field...}, "after": "x"}   a field the tables leave out
+	Fields map[string]json.RawMessage `json:"fields,omitempty"`
+}
+
+// fieldPatch is the shape of a field patch, for checking its keys.
+type fieldPatch struct {
+	Field
+	Add    *Field `json:"add"`
+	After  string `json:"after"`
+	Remove bool   `json:"remove"`
+	Rename string `json:"rename"`
+}
+
+// LoadCuration reads every JSON file at the top of fsys (schema/curated);
+// display names the folder in errors. No files is an empty curation.
+func LoadCuration(fsys fs.FS, display string) (*Curation, error) {
+	c := &Curation{
+		Subscriptions: map[string]*Patch{},
+		Operations:    map[string]*Patch{},
+		Scopes:        map[string]json.RawMessage{},
+		Anchors:       map[string]Anchor{},
+		files:         map[string]string{},
+	}
+	names, err := fs.Glob(fsys, "*.json")
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range names {
+		data, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, err
+		}
+		if err := c.add(path.Join(display, name), data); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// add merges one curation file into c.
+func (c *Curation) add(name string, data []byte) error {
+	var one Curation
+	if err := strictDecode(data, &one); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	for k, p := range one.Subscriptions {
+		if prev, dup := c.files["subscription "+k]; dup {
+			return fmt.Errorf("%s: subscription %q is curated in %s too", name, k, prev)
+		}
+		c.files["subscription "+k] = name
+		c.Subscriptions[k] = p
+	}
+	for k, p := range one.Operations {
+		if prev, dup := c.files["operation "+k]; dup {
+			return fmt.Errorf("%s: operation %q is curated in %s too", name, k, prev)
+		}
+		c.files["operation "+k] = name
+		c.Operations[k] = p
+	}
+	for k, a := range one.Anchors {
+		if prev, dup := c.files["anchor "+k]; dup {
+			return fmt.Errorf("%s: anchor %q is curated in %s too", name, k, prev)
+		}
+		if !strings.Contains(k, "#") || a.Use == "" {
+			return fmt.Errorf("%s: anchors[%q]: a key is \"<page>#<anchor>\" and its value needs \"use\"", name, k)
+		}
+		c.files["anchor "+k] = name
+		c.Anchors[k] = a
+	}
+	for k, p := range one.Scopes {
+		if prev, dup := c.files["scope "+k]; dup {
+			return fmt.Errorf("%s: scope %q is curated in %s too", name, k, prev)
+		}
+		c.files["scope "+k] = name
+		c.Scopes[k] = p
+	}
+	return nil
+}
+
+func strictDecode(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return fmt.Errorf("unexpected data after the JSON value")
+	}
+	return nil
+}
+
+// apply edits the imported files. Every patch must find what it edits: a
+// patch that finds nothing is stale, and an error.
+func (c *Curation) apply(subs []*SubscriptionFile, groups []*GroupFile, scopes *ScopesFile) []error {
+	var errs []error
+	bySub := map[string]*SubscriptionFile{}
+	for _, s := range subs {
+		bySub[s.Type+" "+s.Version] = s
+	}
+	for _, key := range sortedKeys(c.Subscriptions) {
+		where := fmt.Sprintf("%s: subscriptions[%q]", c.files["subscription "+key], key)
+		s := bySub[key]
+		if s == nil {
+			errs = append(errs, fmt.Errorf("%s: the reference has no such subscription type and version", where))
+			continue
+		}
+		p := c.Subscriptions[key]
+		parts := map[string]*[]*Field{"condition": &s.Condition.Fields, "event": &s.Event.Fields}
+		errs = append(errs, p.applyFields(where, parts)...)
+		if err := p.applySet(where, s); err != nil {
+			errs = append(errs, err)
+		}
+	}
+
+	byAnchor := map[string]*Operation{}
+	for _, g := range groups {
+		for _, op := range g.Operations {
+			byAnchor[op.anchor] = op
+		}
+	}
+	for _, key := range sortedKeys(c.Operations) {
+		where := fmt.Sprintf("%s: operations[%q]", c.files["operation "+key], key)
+		op := byAnchor[key]
+		if op == nil {
+			errs = append(errs, fmt.Errorf("%s: the reference has no such operation", where))
+			continue
+		}
+		p := c.Operations[key]
+		if op.Body == nil {
+			op.Body = &Part{}
+		}
+		if op.Response == nil {
+			op.Response = &Part{}
+		}
+		parts := map[string]*[]*Field{"query": &op.Query, "body": &op.Body.Fields, "response": &op.Response.Fields}
+		errs = append(errs, p.applyFields(where, parts)...)
+		if len(op.Body.Fields) == 0 {
+			op.Body = nil
+		}
+		if len(op.Response.Fields) == 0 {
+			op.Response = nil
+		}
+		if err := p.applySet(where, op); err != nil {
+			errs = append(errs, err)
+		}
+	}
+
+	byScope := map[string]*Scope{}
+	for i := range scopes.Scopes {
+		byScope[scopes.Scopes[i].Name] = &scopes.Scopes[i]
+	}
+	for _, key := range sortedKeys(c.Scopes) {
+		where := fmt.Sprintf("%s: scopes[%q]", c.files["scope "+key], key)
+		s := byScope[key]
+		if s == nil {
+			errs = append(errs, fmt.Errorf("%s: the scopes page has no such scope", where))
+			continue
+		}
+		if err := strictDecode(c.Scopes[key], &Scope{}); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", where, err))
+			continue
+		}
+		if err := json.Unmarshal(c.Scopes[key], s); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", where, err))
+		}
+	}
+	return errs
+}
+
+// applySet decodes Set onto target, which must know every key.
+func (p *Patch) applySet(where string, target any) error {
+	if len(p.Set) == 0 {
+		return nil
+	}
+	// Decoding into a fresh value of the same type checks the keys;
+	// decoding onto target then changes only the keys Set has.
+	scratch := newLike(target)
+	if err := strictDecode(p.Set, scratch); err != nil {
+		return fmt.Errorf("%s.set: %w", where, err)
+	}
+	if err := json.Unmarshal(p.Set, target); err != nil {
+		return fmt.Errorf("%s.set: %w", where, err)
+	}
+	return nil
+}
+
+func newLike(v any) any {
+	switch v.(type) {
+	case *SubscriptionFile:
+		return &SubscriptionFile{}
+	case *Operation:
+		return &Operation{}
+	}
+	return &Field{}
+}
+
+// applyFields applies the field patches: removals and renames first, then
+// settings, then additions, each in path order, so the result does not
+// depend on map order.
+func (p *Patch) applyFields(where string, parts map[string]*[]*Field) []error {
+	var errs []error
+	type op struct {
+		path  string
+		patch fieldPatch
+		raw   json.RawMessage
+	}
+	var ops []op
+	for _, path := range sortedKeys(p.Fields) {
+		var fp fieldPatch
+		if err := strictDecode(p.Fields[path], &fp); err != nil {
+			errs = append(errs, fmt.Errorf("%s.fields[%q]: %w", where, path, err))
+			continue
+		}
+		ops = append(ops, op{path, fp, p.Fields[path]})
+	}
+	rank := func(o op) int {
+		switch {
+		case o.patch.Remove || o.patch.Rename != "":
+			return 0
+		case o.patch.Add != nil:
+			return 2
+		}
+		return 1
+	}
+	slices.SortStableFunc(ops, func(a, b op) int { return rank(a) - rank(b) })
+
+	for _, o := range ops {
+		at := fmt.Sprintf("%s.fields[%q]", where, o.path)
+		partName, rest, _ := strings.Cut(o.path, ".")
+		list, ok := parts[partName]
+		if !ok || rest == "" {
+			errs = append(errs, fmt.Errorf("%s: a path starts with one of %s and names a field", at, strings.Join(sortedKeys(parts), ", ")))
+			continue
+		}
+		names := strings.Split(rest, ".")
+		parent, err := walkFields(list, names[:len(names)-1])
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", at, err))
+			continue
+		}
+		last := names[len(names)-1]
+		i := slices.IndexFunc(*parent, func(f *Field) bool { return f.Name == last })
+		switch {
+		case o.patch.Add != nil:
+			if i >= 0 {
+				errs = append(errs, fmt.Errorf("%s: the field already exists; set its keys instead of adding it", at))
+				continue
+			}
+			f := o.patch.Add
+			f.Name = last
+			pos := len(*parent)
+			if o.patch.After != "" {
+				j := slices.IndexFunc(*parent, func(f *Field) bool { return f.Name == o.patch.After })
+				if j < 0 {
+					errs = append(errs, fmt.Errorf("%s: no field %q to add after", at, o.patch.After))
+					continue
+				}
+				pos = j + 1
+			}
+			if o.patch.Note != "" && f.Note == "" {
+				f.Note = o.patch.Note
+			}
+			*parent = slices.Insert(*parent, pos, f)
+		case i < 0:
+			errs = append(errs, fmt.Errorf("%s: no such field (the reference changed, or the patch is stale)", at))
+		case o.patch.Remove:
+			*parent = slices.Delete(*parent, i, i+1)
+		default:
+			f := (*parent)[i]
+			if o.patch.Rename != "" {
+				f.Name = o.patch.Rename
+			}
+			before := f.Type
+			if err := json.Unmarshal(o.raw, f); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", at, err))
+				continue
+			}
+			if f.Type != before {
+				retype(f, o.patch.Fields != nil, o.patch.Enum != nil)
+			}
+			if o.patch.Type != "" {
+				f.problem = ""
+			}
+		}
+	}
+	return errs
+}
+
+// retype drops what a field's new type cannot have: members unless it is an
+// object, an enum unless it is a string.
+func retype(f *Field, keepFields, keepEnum bool) {
+	base := strings.TrimPrefix(strings.TrimPrefix(f.Type, "[]"), "map[string]")
+	if base != "object" && !keepFields {
+		f.Fields = nil
+	}
+	if base != "string" && !keepEnum {
+		f.Enum = nil
+	}
+	if base != "object" && base != "string" {
+		f.TypeName = ""
+	}
+}
+
+// walkFields follows names down the members of list.
+func walkFields(list *[]*Field, names []string) (*[]*Field, error) {
+	for _, n := range names {
+		i := slices.IndexFunc(*list, func(f *Field) bool { return f.Name == n })
+		if i < 0 {
+			return nil, fmt.Errorf("no field %q", n)
+		}
+		list = &(*list)[i].Fields
+	}
+	return list, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

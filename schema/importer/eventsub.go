@@ -1,0 +1,251 @@
+package importer
+
+import (
+	"regexp"
+	"strings"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+const subscriptionTypesURL = "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/"
+
+var eventsubTypeName = regexp.MustCompile(`^[a-z0-9_]+(\.[a-z0-9_]+)+$`)
+
+// parseEventSub reads every subscription type and version: the summary
+// table of the subscription types page names them, each one's section there
+// gives its scopes, transports and examples, and the reference page's
+// condition and event tables give its fields.
+func parseEventSub(types, ref *page, scopes map[string]bool) ([]*SubscriptionFile, []Example, []error) {
+	var errs []error
+	top := types.ids["subscription-types"]
+	if top == nil {
+		return nil, nil, []error{types.errorf("subscription-types", "heading not found")}
+	}
+	summary := tableAfter(top)
+	if summary == nil {
+		return nil, nil, []error{types.errorf("subscription-types", "expected the table of subscription types after the heading")}
+	}
+	t := parseTable(summary)
+	nameCol, versionCol := t.column("name"), t.column("version")
+	if nameCol < 0 || versionCol < 0 {
+		return nil, nil, []error{types.errorf("subscription-types", "the table of subscription types needs Name and Version columns, found %q", t.headers)}
+	}
+
+	type entry struct {
+		anchor string
+		sub    *SubscriptionFile
+	}
+	var entries []entry
+	anchors := map[string]bool{}
+	for i, row := range t.rows {
+		if len(row) <= max(nameCol, versionCol) || len(row[0].links) == 0 {
+			errs = append(errs, types.errorf("subscription-types", "row %d: expected a link to the type's section, its name and its version", i+1))
+			continue
+		}
+		anchor := strings.TrimPrefix(row[0].links[0], "#")
+		sub := &SubscriptionFile{
+			Type:    row[nameCol].text,
+			Version: strings.ToLower(row[versionCol].text),
+			Status:  "stable",
+			DocURL:  subscriptionTypesURL + "#" + anchor,
+		}
+		switch label := row[0].text; {
+		case strings.HasSuffix(label, "BETA"):
+			sub.Status = "beta"
+		case strings.HasSuffix(label, "NEW"):
+			sub.Status = "new"
+		}
+		if !eventsubTypeName.MatchString(sub.Type) || !(sub.Version == "beta" || isNumber(sub.Version)) {
+			errs = append(errs, types.errorf("subscription-types", "row %d: %q version %q is not a subscription type and version", i+1, sub.Type, sub.Version))
+			continue
+		}
+		if types.ids[anchor] == nil {
+			errs = append(errs, types.errorf("subscription-types", "row %d links to #%s, which is not on the page", i+1, anchor))
+			continue
+		}
+		entries = append(entries, entry{anchor, sub})
+		anchors[anchor] = true
+	}
+
+	var subs []*SubscriptionFile
+	var examples []Example
+	for _, e := range entries {
+		ex, err := parseSubscriptionSection(types, ref, e.anchor, anchors, e.sub, scopes)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		subs = append(subs, e.sub)
+		examples = append(examples, ex...)
+	}
+	return subs, examples, errs
+}
+
+func isNumber(s string) bool {
+	_, ok := atoiPrefix(s)
+	return ok && strings.Trim(s, "0123456789") == ""
+}
+
+// sectionNodes returns the elements after the heading with the id anchor,
+// up to the next heading that starts another section (one of stops, or any
+// h1 or h2).
+func sectionNodes(p *page, anchor string, stops map[string]bool) []*html.Node {
+	var out []*html.Node
+	for c := nextElement(p.ids[anchor]); c != nil; c = nextElement(c) {
+		if c.DataAtom == atom.H1 || c.DataAtom == atom.H2 || (c.DataAtom == atom.H3 && stops[attr(c, "id")]) {
+			break
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func parseSubscriptionSection(types, ref *page, anchor string, anchors map[string]bool, sub *SubscriptionFile, scopes map[string]bool) ([]Example, error) {
+	nodes := sectionNodes(types, anchor, anchors)
+
+	var request, payload *table
+	var authNodes []*html.Node
+	var examples []Example
+	heading, inAuth := "", false
+	webhookOnly := false
+	for _, n := range nodes {
+		if isHeading(n) {
+			heading = text(n)
+			inAuth = heading == "Authorization"
+			continue
+		}
+		if inAuth {
+			authNodes = append(authNodes, n)
+		}
+		if strings.Contains(text(n), "only supported by webhooks") {
+			webhookOnly = true
+		}
+		for _, tn := range findAll(n, atom.Table) {
+			t := parseTable(tn)
+			names := firstColumn(t)
+			switch {
+			case names["condition"] && names["transport"]:
+				request = t
+			case names["subscription"] && (names["event"] || names["events"]):
+				payload = t
+			}
+		}
+		for _, pre := range findAll(n, atom.Pre) {
+			examples = append(examples, Example{
+				Page: types.name, Section: anchor, Heading: heading,
+				Type: sub.Type, Version: sub.Version, JSON: []byte(rawText(pre)),
+			})
+		}
+	}
+	if request == nil {
+		return nil, types.errorf(anchor, "no request body table (with condition and transport rows)")
+	}
+	if payload == nil {
+		return nil, types.errorf(anchor, "no notification payload table (with subscription and event rows)")
+	}
+
+	eventRow := "event"
+	if firstColumn(payload)["events"] {
+		eventRow, sub.Payload = "events", "events"
+	}
+	var err error
+	if sub.Condition.Fields, err = partFields(types, ref, anchor, request, "condition"); err != nil {
+		return nil, err
+	}
+	if sub.Event.Fields, err = partFields(types, ref, anchor, payload, eventRow); err != nil {
+		return nil, err
+	}
+	for _, f := range sub.Condition.Fields {
+		// Twitch sends every condition value as a string.
+		f.Type, f.Enum, f.Nullable = "string", nil, false
+	}
+
+	sub.Transports = []string{"webhook", "websocket", "conduit"}
+	if webhookOnly {
+		sub.Transports = []string{"webhook"}
+	}
+	groups := scopeGroups(authNodes, scopes)
+	for _, token := range tokenTypes(sub.Transports) {
+		sub.Auth = append(sub.Auth, Auth{TokenType: token, Scopes: groups})
+	}
+	return examples, nil
+}
+
+// tokenTypes are the tokens a subscription over the transports takes:
+// webhooks and conduits take an app token, WebSockets a user token.
+func tokenTypes(transports []string) []string {
+	var app, user bool
+	for _, t := range transports {
+		app = app || t != "websocket"
+		user = user || t == "websocket"
+	}
+	var out []string
+	if app {
+		out = append(out, "app")
+	}
+	if user {
+		out = append(out, "user")
+	}
+	return out
+}
+
+// firstColumn is the set of names in a table's first column.
+func firstColumn(t *table) map[string]bool {
+	names := map[string]bool{}
+	for _, row := range t.rows {
+		names[strings.TrimSpace(row[0].text)] = true
+	}
+	return names
+}
+
+// rowLink returns the reference anchor the type cell of the row name links to.
+func rowLink(t *table, name string) (string, bool) {
+	typeCol := t.column("type")
+	for _, row := range t.rows {
+		if strings.TrimSpace(row[0].text) != name || typeCol < 0 || typeCol >= len(row) {
+			continue
+		}
+		for _, href := range row[typeCol].links {
+			if _, frag, ok := strings.Cut(href, "#"); ok && frag != "" {
+				return frag, true
+			}
+		}
+	}
+	return "", false
+}
+
+// partFields reads the fields of the condition or event: from the
+// reference page's table that its row links to, or else from the rows
+// nested under it in the section's own table.
+func partFields(types, ref *page, anchor string, t *table, row string) ([]*Field, error) {
+	if link, ok := rowLink(t, row); ok {
+		return referenceFields(ref, link)
+	}
+	fc := &fieldContext{page: types, section: anchor}
+	fields, err := fc.tableFields(t)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range fields {
+		if f.Name == row && len(f.Fields) > 0 {
+			return f.Fields, nil
+		}
+	}
+	return nil, types.errorf(anchor, "the %s row neither links to the reference nor has nested rows", row)
+}
+
+// referenceFields reads the table after the heading anchor of the
+// reference page.
+func referenceFields(ref *page, anchor string) ([]*Field, error) {
+	h := ref.heading(anchor)
+	if h == nil {
+		return nil, ref.errorf(anchor, "heading not found")
+	}
+	tn := tableAfter(h)
+	if tn == nil {
+		return nil, ref.errorf(anchor, "expected a table after the heading")
+	}
+	fc := &fieldContext{page: ref, section: anchor}
+	return fc.tableFields(parseTable(tn))
+}
