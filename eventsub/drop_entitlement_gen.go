@@ -27,8 +27,6 @@ func (DropEntitlementGrantCondition) TypeInfo() *TypeInfo {
 //
 // Drops entitlements are granted to users; notifications come in batches.
 //
-// One entitlement of a batch.
-//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#dropentitlementgrant
 type DropEntitlementGrantEvent struct {
 	// The ID of this event within the batch; use it to drop duplicates.

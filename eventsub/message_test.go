@@ -786,14 +786,18 @@ func TestTypes(t *testing.T) {
 	for _, ti := range types {
 		got = append(got, [2]string{ti.Type, ti.Version})
 	}
-	assert.DeepEqual(t, got, [][2]string{
+	// The types of the first slice of the schema, among all of them.
+	assert.Equal(t, len(got), 82)
+	for _, want := range [][2]string{
 		{"channel.chat.message", "1"},
 		{"channel.follow", "2"},
 		{"channel.moderate", "2"},
 		{"channel.update", "2"},
 		{"drop.entitlement.grant", "1"},
 		{"stream.online", "1"},
-	})
+	} {
+		assert.Assert(t, slices.Contains(got, want), "%v", want)
+	}
 	for _, ti := range types {
 		info, ok := eventsub.Lookup(ti.Type, ti.Version)
 		assert.Assert(t, ok)

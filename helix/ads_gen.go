@@ -7,6 +7,7 @@ import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
 	"net/http"
+	"time"
 )
 
 // StartCommercialParams holds the parameters of StartCommercial.
@@ -58,5 +59,104 @@ var startCommercialOp = Operation{
 	Method:  http.MethodPost,
 	Name:    "StartCommercial",
 	Path:    "/channels/commercial",
+	Success: http.StatusOK,
+}
+
+// GetAdScheduleParams holds the parameters of GetAdSchedule.
+type GetAdScheduleParams struct {
+	// Query parameter "broadcaster_id", required.
+	BroadcasterID string
+}
+
+// GetAdScheduleResponse is the answer of GetAdSchedule.
+type GetAdScheduleResponse struct {
+	Data []GetAdScheduleData `json:"data"`
+}
+
+// GetAdScheduleData is the data member of GetAdScheduleResponse.
+type GetAdScheduleData struct {
+	SnoozeCount     int       `json:"snooze_count"`
+	SnoozeRefreshAt time.Time `json:"snooze_refresh_at"`
+	NextAdAt        time.Time `json:"next_ad_at"`
+	Duration        int       `json:"duration"`
+	LastAdAt        time.Time `json:"last_ad_at"`
+	PrerollFreeTime int       `json:"preroll_free_time"`
+}
+
+// GetAdSchedule calls GET /channels/ads.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-ad-schedule
+//
+// meta:operation GET /channels/ads
+func (c *Client) GetAdSchedule(ctx context.Context, params *GetAdScheduleParams) (*GetAdScheduleResponse, error) {
+	if params == nil {
+		params = new(GetAdScheduleParams)
+	}
+	r := c.newRequest(&getAdScheduleOp)
+	queryString(r, "broadcaster_id", params.BroadcasterID, true)
+	out := new(GetAdScheduleResponse)
+	if err := c.send(ctx, r, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+var getAdScheduleOp = Operation{
+	Auth: []oauth.Requirement{{
+		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadAds}},
+		Token:  oauth.TokenUser,
+	}},
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-ad-schedule",
+	Method:  http.MethodGet,
+	Name:    "GetAdSchedule",
+	Path:    "/channels/ads",
+	Success: http.StatusOK,
+}
+
+// SnoozeNextAdParams holds the parameters of SnoozeNextAd.
+type SnoozeNextAdParams struct {
+	// Query parameter "broadcaster_id", required.
+	BroadcasterID string
+}
+
+// SnoozeNextAdResponse is the answer of SnoozeNextAd.
+type SnoozeNextAdResponse struct {
+	Data []SnoozeNextAdData `json:"data"`
+}
+
+// SnoozeNextAdData is the data member of SnoozeNextAdResponse.
+type SnoozeNextAdData struct {
+	SnoozeCount     int       `json:"snooze_count"`
+	SnoozeRefreshAt time.Time `json:"snooze_refresh_at"`
+	NextAdAt        time.Time `json:"next_ad_at"`
+}
+
+// SnoozeNextAd calls POST /channels/ads/schedule/snooze.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#snooze-next-ad
+//
+// meta:operation POST /channels/ads/schedule/snooze
+func (c *Client) SnoozeNextAd(ctx context.Context, params *SnoozeNextAdParams) (*SnoozeNextAdResponse, error) {
+	if params == nil {
+		params = new(SnoozeNextAdParams)
+	}
+	r := c.newRequest(&snoozeNextAdOp)
+	queryString(r, "broadcaster_id", params.BroadcasterID, true)
+	out := new(SnoozeNextAdResponse)
+	if err := c.send(ctx, r, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+var snoozeNextAdOp = Operation{
+	Auth: []oauth.Requirement{{
+		Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageAds}},
+		Token:  oauth.TokenUser,
+	}},
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#snooze-next-ad",
+	Method:  http.MethodPost,
+	Name:    "SnoozeNextAd",
+	Path:    "/channels/ads/schedule/snooze",
 	Success: http.StatusOK,
 }

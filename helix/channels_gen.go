@@ -10,6 +10,234 @@ import (
 	"time"
 )
 
+// GetChannelInformationParams holds the parameters of GetChannelInformation.
+type GetChannelInformationParams struct {
+	// Query parameter "broadcaster_id", required, at most 100 values.
+	BroadcasterID []string
+}
+
+// GetChannelInformationResponse is the answer of GetChannelInformation.
+type GetChannelInformationResponse struct {
+	Data []GetChannelInformationData `json:"data"`
+}
+
+// GetChannelInformationData is the data member of GetChannelInformationResponse.
+type GetChannelInformationData struct {
+	BroadcasterID               string   `json:"broadcaster_id"`
+	BroadcasterLogin            string   `json:"broadcaster_login"`
+	BroadcasterName             string   `json:"broadcaster_name"`
+	BroadcasterLanguage         string   `json:"broadcaster_language"`
+	GameName                    string   `json:"game_name"`
+	GameID                      string   `json:"game_id"`
+	Title                       string   `json:"title"`
+	Delay                       int      `json:"delay"`
+	Tags                        []string `json:"tags"`
+	ContentClassificationLabels []string `json:"content_classification_labels"`
+	IsBrandedContent            bool     `json:"is_branded_content"`
+}
+
+// GetChannelInformation calls GET /channels.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-channel-information
+//
+// meta:operation GET /channels
+func (c *Client) GetChannelInformation(ctx context.Context, params *GetChannelInformationParams) (*GetChannelInformationResponse, error) {
+	if params == nil {
+		params = new(GetChannelInformationParams)
+	}
+	r := c.newRequest(&getChannelInformationOp)
+	queryStrings(r, "broadcaster_id", params.BroadcasterID, true, 100)
+	out := new(GetChannelInformationResponse)
+	if err := c.send(ctx, r, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+var getChannelInformationOp = Operation{
+	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-channel-information",
+	Method:  http.MethodGet,
+	Name:    "GetChannelInformation",
+	Path:    "/channels",
+	Success: http.StatusOK,
+}
+
+// ModifyChannelInformationParams holds the parameters of ModifyChannelInformation.
+type ModifyChannelInformationParams struct {
+	// Query parameter "broadcaster_id", required.
+	BroadcasterID string `json:"-"`
+	// Body field "game_id". Use "0" to clear the category.
+	GameID string `json:"game_id,omitzero"`
+	// Body field "broadcaster_language".
+	BroadcasterLanguage string `json:"broadcaster_language,omitzero"`
+	// Body field "title".
+	Title string `json:"title,omitzero"`
+	// Body field "delay".
+	Delay *int `json:"delay,omitzero"`
+	// Body field "tags". An empty, non-nil slice removes every tag.
+	Tags []string `json:"tags,omitzero"`
+	// Body field "content_classification_labels".
+	ContentClassificationLabels []ContentClassificationLabelSetting `json:"content_classification_labels,omitzero"`
+	// Body field "is_branded_content".
+	IsBrandedContent *bool `json:"is_branded_content,omitzero"`
+}
+
+// ContentClassificationLabelSetting is the content_classification_labels member of ModifyChannelInformationParams.
+type ContentClassificationLabelSetting struct {
+	ID        ContentClassificationLabelID `json:"id"`
+	IsEnabled bool                         `json:"is_enabled"`
+}
+
+// ContentClassificationLabelID is the type of the id member of ContentClassificationLabelSetting.
+type ContentClassificationLabelID string
+
+// Known values of ContentClassificationLabelID. Twitch may send values not listed here.
+const (
+	ContentClassificationLabelIDDebatedSocialIssuesAndPolitics ContentClassificationLabelID = "DebatedSocialIssuesAndPolitics"
+	ContentClassificationLabelIDDrugsIntoxication              ContentClassificationLabelID = "DrugsIntoxication"
+	ContentClassificationLabelIDSexualThemes                   ContentClassificationLabelID = "SexualThemes"
+	ContentClassificationLabelIDViolentGraphic                 ContentClassificationLabelID = "ViolentGraphic"
+	ContentClassificationLabelIDGambling                       ContentClassificationLabelID = "Gambling"
+	ContentClassificationLabelIDProfanityVulgarity             ContentClassificationLabelID = "ProfanityVulgarity"
+)
+
+// ModifyChannelInformation updates a channel's title, category, language, delay, tags or content labels; set at least one.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#modify-channel-information
+//
+// meta:operation PATCH /channels
+func (c *Client) ModifyChannelInformation(ctx context.Context, params *ModifyChannelInformationParams) error {
+	if params == nil {
+		params = new(ModifyChannelInformationParams)
+	}
+	r := c.newRequest(&modifyChannelInformationOp)
+	queryString(r, "broadcaster_id", params.BroadcasterID, true)
+	r.body = params
+	return c.send(ctx, r, nil)
+}
+
+var modifyChannelInformationOp = Operation{
+	Auth: []oauth.Requirement{{
+		Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageBroadcast}},
+		Token:  oauth.TokenUser,
+	}},
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#modify-channel-information",
+	Method:  http.MethodPatch,
+	Name:    "ModifyChannelInformation",
+	Path:    "/channels",
+	Success: http.StatusNoContent,
+}
+
+// GetChannelEditorsParams holds the parameters of GetChannelEditors.
+type GetChannelEditorsParams struct {
+	// Query parameter "broadcaster_id", required.
+	BroadcasterID string
+}
+
+// GetChannelEditorsResponse is the answer of GetChannelEditors.
+type GetChannelEditorsResponse struct {
+	Data []ChannelEditor `json:"data"`
+}
+
+// ChannelEditor is the data member of GetChannelEditorsResponse.
+type ChannelEditor struct {
+	UserID    string    `json:"user_id"`
+	UserName  string    `json:"user_name"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// GetChannelEditors calls GET /channels/editors.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-channel-editors
+//
+// meta:operation GET /channels/editors
+func (c *Client) GetChannelEditors(ctx context.Context, params *GetChannelEditorsParams) (*GetChannelEditorsResponse, error) {
+	if params == nil {
+		params = new(GetChannelEditorsParams)
+	}
+	r := c.newRequest(&getChannelEditorsOp)
+	queryString(r, "broadcaster_id", params.BroadcasterID, true)
+	out := new(GetChannelEditorsResponse)
+	if err := c.send(ctx, r, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+var getChannelEditorsOp = Operation{
+	Auth: []oauth.Requirement{{
+		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadEditors}},
+		Token:  oauth.TokenUser,
+	}},
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-channel-editors",
+	Method:  http.MethodGet,
+	Name:    "GetChannelEditors",
+	Path:    "/channels/editors",
+	Success: http.StatusOK,
+}
+
+// GetFollowedChannelsParams holds the parameters of GetFollowedChannels.
+type GetFollowedChannelsParams struct {
+	// Query parameter "user_id", required.
+	UserID string
+	// Query parameter "broadcaster_id".
+	BroadcasterID string
+	// Query parameter "first".
+	First *int
+	// Query parameter "after".
+	After string
+}
+
+// GetFollowedChannelsResponse is the answer of GetFollowedChannels.
+type GetFollowedChannelsResponse struct {
+	Data       []FollowedChannel `json:"data"`
+	Pagination Pagination        `json:"pagination"`
+	Total      int               `json:"total"`
+}
+
+// FollowedChannel is the data member of GetFollowedChannelsResponse.
+type FollowedChannel struct {
+	BroadcasterID    string    `json:"broadcaster_id"`
+	BroadcasterLogin string    `json:"broadcaster_login"`
+	BroadcasterName  string    `json:"broadcaster_name"`
+	FollowedAt       time.Time `json:"followed_at"`
+}
+
+// GetFollowedChannels calls GET /channels/followed.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-followed-channels
+//
+// meta:operation GET /channels/followed
+func (c *Client) GetFollowedChannels(ctx context.Context, params *GetFollowedChannelsParams) (*GetFollowedChannelsResponse, error) {
+	if params == nil {
+		params = new(GetFollowedChannelsParams)
+	}
+	r := c.newRequest(&getFollowedChannelsOp)
+	queryString(r, "user_id", params.UserID, true)
+	queryString(r, "broadcaster_id", params.BroadcasterID, false)
+	queryOptional(r, "first", params.First, formatInt)
+	queryString(r, "after", params.After, false)
+	out := new(GetFollowedChannelsResponse)
+	if err := c.send(ctx, r, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+var getFollowedChannelsOp = Operation{
+	Auth: []oauth.Requirement{{
+		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadFollows}},
+		Token:  oauth.TokenUser,
+	}},
+	DocURL:    "https://dev.twitch.tv/docs/api/reference/#get-followed-channels",
+	Method:    http.MethodGet,
+	Name:      "GetFollowedChannels",
+	Paginated: true,
+	Path:      "/channels/followed",
+	Success:   http.StatusOK,
+}
+
 // GetChannelFollowersParams holds the parameters of GetChannelFollowers.
 type GetChannelFollowersParams struct {
 	// Query parameter "user_id".
@@ -27,6 +255,14 @@ type GetChannelFollowersResponse struct {
 	Data       []ChannelFollower `json:"data"`
 	Pagination Pagination        `json:"pagination"`
 	Total      int               `json:"total"`
+}
+
+// ChannelFollower is the data member of GetChannelFollowersResponse.
+type ChannelFollower struct {
+	FollowedAt time.Time `json:"followed_at"`
+	UserID     string    `json:"user_id"`
+	UserLogin  string    `json:"user_login"`
+	UserName   string    `json:"user_name"`
 }
 
 // GetChannelFollowers gets the followers of a channel, newest first, or checks whether one user follows it.
@@ -62,77 +298,3 @@ var getChannelFollowersOp = Operation{
 	Path:      "/channels/followers",
 	Success:   http.StatusOK,
 }
-
-// ModifyChannelInformationParams holds the parameters of ModifyChannelInformation.
-type ModifyChannelInformationParams struct {
-	// Query parameter "broadcaster_id", required.
-	BroadcasterID string `json:"-"`
-	// Body field "game_id". Use "0" to clear the category.
-	GameID string `json:"game_id,omitzero"`
-	// Body field "broadcaster_language".
-	BroadcasterLanguage string `json:"broadcaster_language,omitzero"`
-	// Body field "title".
-	Title string `json:"title,omitzero"`
-	// Body field "delay".
-	Delay *int `json:"delay,omitzero"`
-	// Body field "tags". An empty, non-nil slice removes every tag.
-	Tags []string `json:"tags,omitzero"`
-	// Body field "content_classification_labels".
-	ContentClassificationLabels []ContentClassificationLabelSetting `json:"content_classification_labels,omitzero"`
-	// Body field "is_branded_content".
-	IsBrandedContent *bool `json:"is_branded_content,omitzero"`
-}
-
-// ContentClassificationLabelSetting is the content_classification_labels member of ModifyChannelInformationParams.
-type ContentClassificationLabelSetting struct {
-	ID        ContentClassificationLabelID `json:"id"`
-	IsEnabled bool                         `json:"is_enabled"`
-}
-
-// ModifyChannelInformation updates a channel's title, category, language, delay, tags or content labels; set at least one.
-//
-// Twitch docs: https://dev.twitch.tv/docs/api/reference/#modify-channel-information
-//
-// meta:operation PATCH /channels
-func (c *Client) ModifyChannelInformation(ctx context.Context, params *ModifyChannelInformationParams) error {
-	if params == nil {
-		params = new(ModifyChannelInformationParams)
-	}
-	r := c.newRequest(&modifyChannelInformationOp)
-	queryString(r, "broadcaster_id", params.BroadcasterID, true)
-	r.body = params
-	return c.send(ctx, r, nil)
-}
-
-var modifyChannelInformationOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageBroadcast}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#modify-channel-information",
-	Method:  http.MethodPatch,
-	Name:    "ModifyChannelInformation",
-	Path:    "/channels",
-	Success: http.StatusNoContent,
-}
-
-// ChannelFollower is a user who follows a channel.
-type ChannelFollower struct {
-	FollowedAt time.Time `json:"followed_at"`
-	UserID     string    `json:"user_id"`
-	UserLogin  string    `json:"user_login"`
-	UserName   string    `json:"user_name"`
-}
-
-// ContentClassificationLabelID is a content classification label a broadcaster can set.
-type ContentClassificationLabelID string
-
-// Known values of ContentClassificationLabelID. Twitch may send values not listed here.
-const (
-	ContentClassificationLabelIDDebatedSocialIssuesAndPolitics ContentClassificationLabelID = "DebatedSocialIssuesAndPolitics"
-	ContentClassificationLabelIDDrugsIntoxication              ContentClassificationLabelID = "DrugsIntoxication"
-	ContentClassificationLabelIDSexualThemes                   ContentClassificationLabelID = "SexualThemes"
-	ContentClassificationLabelIDViolentGraphic                 ContentClassificationLabelID = "ViolentGraphic"
-	ContentClassificationLabelIDGambling                       ContentClassificationLabelID = "Gambling"
-	ContentClassificationLabelIDProfanityVulgarity             ContentClassificationLabelID = "ProfanityVulgarity"
-)

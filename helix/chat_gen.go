@@ -7,7 +7,798 @@ import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
 	"net/http"
+	"time"
 )
+
+// GetChattersParams holds the parameters of GetChatters.
+type GetChattersParams struct {
+	// Query parameter "broadcaster_id", required.
+	BroadcasterID string
+	// Query parameter "moderator_id", required.
+	ModeratorID string
+	// Query parameter "first".
+	First *int
+	// Query parameter "after".
+	After string
+}
+
+// GetChattersResponse is the answer of GetChatters.
+type GetChattersResponse struct {
+	Data       []Chatter  `json:"data"`
+	Pagination Pagination `json:"pagination"`
+	Total      int        `json:"total"`
+}
+
+// Chatter is the data member of GetChattersResponse.
+type Chatter struct {
+	UserID    string `json:"user_id"`
+	UserLogin string `json:"user_login"`
+	UserName  string `json:"user_name"`
+}
+
+// GetChatters calls GET /chat/chatters.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-chatters
+//
+// meta:operation GET /chat/chatters
+func (c *Client) GetChatters(ctx context.Context, params *GetChattersParams) (*GetChattersResponse, error) {
+	if params == nil {
+		params = new(GetChattersParams)
+	}
+	r := c.newRequest(&getChattersOp)
+	queryString(r, "broadcaster_id", params.BroadcasterID, true)
+	queryString(r, "moderator_id", params.ModeratorID, true)
+	queryOptional(r, "first", params.First, formatInt)
+	queryString(r, "after", params.After, false)
+	out := new(GetChattersResponse)
+	if err := c.send(ctx, r, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+var getChattersOp = Operation{
+	Auth: []oauth.Requirement{{
+		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadChatters}},
+		Token:  oauth.TokenUser,
+	}},
+	DocURL:    "https://dev.twitch.tv/docs/api/reference/#get-chatters",
+	Method:    http.MethodGet,
+	Name:      "GetChatters",
+	Paginated: true,
+	Path:      "/chat/chatters",
+	Success:   http.StatusOK,
+}
+
+// GetChannelEmotesParams holds the parameters of GetChannelEmotes.
+type GetChannelEmotesParams struct {
+	// Query parameter "broadcaster_id", required.
+	BroadcasterID string
+}
+
+// GetChannelEmotesResponse is the answer of GetChannelEmotes.
+type GetChannelEmotesResponse struct {
+	Data     []ChannelEmote `json:"data"`
+	Template string         `json:"template"`
+}
+
+// ChannelEmote is the data member of GetChannelEmotesResponse.
+type ChannelEmote struct {
+	ID         string                  `json:"id"`
+	Name       string                  `json:"name"`
+	Images     ChannelEmoteImages      `json:"images"`
+	Tier       string                  `json:"tier"`
+	EmoteType  ChannelEmoteEmoteType   `json:"emote_type"`
+	EmoteSetID string                  `json:"emote_set_id"`
+	Format     []ChannelEmoteFormat    `json:"format"`
+	Scale      []ChannelEmoteScale     `json:"scale"`
+	ThemeMode  []ChannelEmoteThemeMode `json:"theme_mode"`
+}
+
+// ChannelEmoteImages is the images member of ChannelEmote.
+type ChannelEmoteImages struct {
+	URL1x string `json:"url_1x"`
+	URL2x string `json:"url_2x"`
+	URL4x string `json:"url_4x"`
+}
+
+// ChannelEmoteEmoteType is the type of the emote_type member of ChannelEmote.
+type ChannelEmoteEmoteType string
+
+// Known values of ChannelEmoteEmoteType. Twitch may send values not listed here.
+const (
+	ChannelEmoteEmoteTypeBitstier      ChannelEmoteEmoteType = "bitstier"
+	ChannelEmoteEmoteTypeFollower      ChannelEmoteEmoteType = "follower"
+	ChannelEmoteEmoteTypeSubscriptions ChannelEmoteEmoteType = "subscriptions"
+)
+
+// ChannelEmoteFormat is the type of the format member of ChannelEmote.
+type ChannelEmoteFormat string
+
+// Known values of ChannelEmoteFormat. Twitch may send values not listed here.
+const (
+	ChannelEmoteFormatAnimated ChannelEmoteFormat = "animated"
+	ChannelEmoteFormatStatic   ChannelEmoteFormat = "static"
+)
+
+// ChannelEmoteScale is the type of the scale member of ChannelEmote.
+type ChannelEmoteScale string
+
+// Known values of ChannelEmoteScale. Twitch may send values not listed here.
+const (
+	ChannelEmoteScale10 ChannelEmoteScale = "1.0"
+	ChannelEmoteScale20 ChannelEmoteScale = "2.0"
+	ChannelEmoteScale30 ChannelEmoteScale = "3.0"
+)
+
+// ChannelEmoteThemeMode is the type of the theme_mode member of ChannelEmote.
+type ChannelEmoteThemeMode string
+
+// Known values of ChannelEmoteThemeMode. Twitch may send values not listed here.
+const (
+	ChannelEmoteThemeModeDark  ChannelEmoteThemeMode = "dark"
+	ChannelEmoteThemeModeLight ChannelEmoteThemeMode = "light"
+)
+
+// GetChannelEmotes calls GET /chat/emotes.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-channel-emotes
+//
+// meta:operation GET /chat/emotes
+func (c *Client) GetChannelEmotes(ctx context.Context, params *GetChannelEmotesParams) (*GetChannelEmotesResponse, error) {
+	if params == nil {
+		params = new(GetChannelEmotesParams)
+	}
+	r := c.newRequest(&getChannelEmotesOp)
+	queryString(r, "broadcaster_id", params.BroadcasterID, true)
+	out := new(GetChannelEmotesResponse)
+	if err := c.send(ctx, r, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+var getChannelEmotesOp = Operation{
+	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-channel-emotes",
+	Method:  http.MethodGet,
+	Name:    "GetChannelEmotes",
+	Path:    "/chat/emotes",
+	Success: http.StatusOK,
+}
+
+// GetGlobalEmotesResponse is the answer of GetGlobalEmotes.
+type GetGlobalEmotesResponse struct {
+	Data     []GlobalEmote `json:"data"`
+	Template string        `json:"template"`
+}
+
+// GlobalEmote is the data member of GetGlobalEmotesResponse.
+type GlobalEmote struct {
+	ID        string                 `json:"id"`
+	Name      string                 `json:"name"`
+	Images    GlobalEmoteImages      `json:"images"`
+	Format    []GlobalEmoteFormat    `json:"format"`
+	Scale     []GlobalEmoteScale     `json:"scale"`
+	ThemeMode []GlobalEmoteThemeMode `json:"theme_mode"`
+}
+
+// GlobalEmoteImages is the images member of GlobalEmote.
+type GlobalEmoteImages struct {
+	URL1x string `json:"url_1x"`
+	URL2x string `json:"url_2x"`
+	URL4x string `json:"url_4x"`
+}
+
+// GlobalEmoteFormat is the type of the format member of GlobalEmote.
+type GlobalEmoteFormat string
+
+// Known values of GlobalEmoteFormat. Twitch may send values not listed here.
+const (
+	GlobalEmoteFormatAnimated GlobalEmoteFormat = "animated"
+	GlobalEmoteFormatStatic   GlobalEmoteFormat = "static"
+)
+
+// GlobalEmoteScale is the type of the scale member of GlobalEmote.
+type GlobalEmoteScale string
+
+// Known values of GlobalEmoteScale. Twitch may send values not listed here.
+const (
+	GlobalEmoteScale10 GlobalEmoteScale = "1.0"
+	GlobalEmoteScale20 GlobalEmoteScale = "2.0"
+	GlobalEmoteScale30 GlobalEmoteScale = "3.0"
+)
+
+// GlobalEmoteThemeMode is the type of the theme_mode member of GlobalEmote.
+type GlobalEmoteThemeMode string
+
+// Known values of GlobalEmoteThemeMode. Twitch may send values not listed here.
+const (
+	GlobalEmoteThemeModeDark  GlobalEmoteThemeMode = "dark"
+	GlobalEmoteThemeModeLight GlobalEmoteThemeMode = "light"
+)
+
+// GetGlobalEmotes calls GET /chat/emotes/global.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-global-emotes
+//
+// meta:operation GET /chat/emotes/global
+func (c *Client) GetGlobalEmotes(ctx context.Context) (*GetGlobalEmotesResponse, error) {
+	r := c.newRequest(&getGlobalEmotesOp)
+	out := new(GetGlobalEmotesResponse)
+	if err := c.send(ctx, r, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+var getGlobalEmotesOp = Operation{
+	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-global-emotes",
+	Method:  http.MethodGet,
+	Name:    "GetGlobalEmotes",
+	Path:    "/chat/emotes/global",
+	Success: http.StatusOK,
+}
+
+// GetEmoteSetsParams holds the parameters of GetEmoteSets.
+type GetEmoteSetsParams struct {
+	// Query parameter "emote_set_id", required, at most 25 values.
+	EmoteSetID []string
+}
+
+// GetEmoteSetsResponse is the answer of GetEmoteSets.
+type GetEmoteSetsResponse struct {
+	Data     []EmoteSet `json:"data"`
+	Template string     `json:"template"`
+}
+
+// EmoteSet is the data member of GetEmoteSetsResponse.
+type EmoteSet struct {
+	ID         string              `json:"id"`
+	Name       string              `json:"name"`
+	Images     EmoteSetImages      `json:"images"`
+	EmoteType  EmoteSetEmoteType   `json:"emote_type"`
+	EmoteSetID string              `json:"emote_set_id"`
+	OwnerID    string              `json:"owner_id"`
+	Format     []EmoteSetFormat    `json:"format"`
+	Scale      []EmoteSetScale     `json:"scale"`
+	ThemeMode  []EmoteSetThemeMode `json:"theme_mode"`
+}
+
+// EmoteSetImages is the images member of EmoteSet.
+type EmoteSetImages struct {
+	URL1x string `json:"url_1x"`
+	URL2x string `json:"url_2x"`
+	URL4x string `json:"url_4x"`
+}
+
+// EmoteSetEmoteType is the type of the emote_type member of EmoteSet.
+type EmoteSetEmoteType string
+
+// Known values of EmoteSetEmoteType. Twitch may send values not listed here.
+const (
+	EmoteSetEmoteTypeBitstier      EmoteSetEmoteType = "bitstier"
+	EmoteSetEmoteTypeFollower      EmoteSetEmoteType = "follower"
+	EmoteSetEmoteTypeSubscriptions EmoteSetEmoteType = "subscriptions"
+)
+
+// EmoteSetFormat is the type of the format member of EmoteSet.
+type EmoteSetFormat string
+
+// Known values of EmoteSetFormat. Twitch may send values not listed here.
+const (
+	EmoteSetFormatAnimated EmoteSetFormat = "animated"
+	EmoteSetFormatStatic   EmoteSetFormat = "static"
+)
+
+// EmoteSetScale is the type of the scale member of EmoteSet.
+type EmoteSetScale string
+
+// Known values of EmoteSetScale. Twitch may send values not listed here.
+const (
+	EmoteSetScale10 EmoteSetScale = "1.0"
+	EmoteSetScale20 EmoteSetScale = "2.0"
+	EmoteSetScale30 EmoteSetScale = "3.0"
+)
+
+// EmoteSetThemeMode is the type of the theme_mode member of EmoteSet.
+type EmoteSetThemeMode string
+
+// Known values of EmoteSetThemeMode. Twitch may send values not listed here.
+const (
+	EmoteSetThemeModeDark  EmoteSetThemeMode = "dark"
+	EmoteSetThemeModeLight EmoteSetThemeMode = "light"
+)
+
+// GetEmoteSets calls GET /chat/emotes/set.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-emote-sets
+//
+// meta:operation GET /chat/emotes/set
+func (c *Client) GetEmoteSets(ctx context.Context, params *GetEmoteSetsParams) (*GetEmoteSetsResponse, error) {
+	if params == nil {
+		params = new(GetEmoteSetsParams)
+	}
+	r := c.newRequest(&getEmoteSetsOp)
+	queryStrings(r, "emote_set_id", params.EmoteSetID, true, 25)
+	out := new(GetEmoteSetsResponse)
+	if err := c.send(ctx, r, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+var getEmoteSetsOp = Operation{
+	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-emote-sets",
+	Method:  http.MethodGet,
+	Name:    "GetEmoteSets",
+	Path:    "/chat/emotes/set",
+	Success: http.StatusOK,
+}
+
+// GetChannelChatBadgesParams holds the parameters of GetChannelChatBadges.
+type GetChannelChatBadgesParams struct {
+	// Query parameter "broadcaster_id", required.
+	BroadcasterID string
+}
+
+// GetChannelChatBadgesResponse is the answer of GetChannelChatBadges.
+type GetChannelChatBadgesResponse struct {
+	Data []ChannelChatBadge `json:"data"`
+}
+
+// ChannelChatBadge is the data member of GetChannelChatBadgesResponse.
+type ChannelChatBadge struct {
+	SetID    string                     `json:"set_id"`
+	Versions []ChannelChatBadgeVersions `json:"versions"`
+}
+
+// ChannelChatBadgeVersions is the versions member of ChannelChatBadge.
+type ChannelChatBadgeVersions struct {
+	ID          string  `json:"id"`
+	ImageURL1x  string  `json:"image_url_1x"`
+	ImageURL2x  string  `json:"image_url_2x"`
+	ImageURL4x  string  `json:"image_url_4x"`
+	Title       string  `json:"title"`
+	Description string  `json:"description"`
+	ClickAction *string `json:"click_action"`
+	ClickURL    *string `json:"click_url"`
+}
+
+// GetChannelChatBadges calls GET /chat/badges.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-channel-chat-badges
+//
+// meta:operation GET /chat/badges
+func (c *Client) GetChannelChatBadges(ctx context.Context, params *GetChannelChatBadgesParams) (*GetChannelChatBadgesResponse, error) {
+	if params == nil {
+		params = new(GetChannelChatBadgesParams)
+	}
+	r := c.newRequest(&getChannelChatBadgesOp)
+	queryString(r, "broadcaster_id", params.BroadcasterID, true)
+	out := new(GetChannelChatBadgesResponse)
+	if err := c.send(ctx, r, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+var getChannelChatBadgesOp = Operation{
+	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-channel-chat-badges",
+	Method:  http.MethodGet,
+	Name:    "GetChannelChatBadges",
+	Path:    "/chat/badges",
+	Success: http.StatusOK,
+}
+
+// GetGlobalChatBadgesResponse is the answer of GetGlobalChatBadges.
+type GetGlobalChatBadgesResponse struct {
+	Data []GlobalChatBadge `json:"data"`
+}
+
+// GlobalChatBadge is the data member of GetGlobalChatBadgesResponse.
+type GlobalChatBadge struct {
+	SetID    string                    `json:"set_id"`
+	Versions []GlobalChatBadgeVersions `json:"versions"`
+}
+
+// GlobalChatBadgeVersions is the versions member of GlobalChatBadge.
+type GlobalChatBadgeVersions struct {
+	ID          string  `json:"id"`
+	ImageURL1x  string  `json:"image_url_1x"`
+	ImageURL2x  string  `json:"image_url_2x"`
+	ImageURL4x  string  `json:"image_url_4x"`
+	Title       string  `json:"title"`
+	Description string  `json:"description"`
+	ClickAction *string `json:"click_action"`
+	ClickURL    *string `json:"click_url"`
+}
+
+// GetGlobalChatBadges calls GET /chat/badges/global.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-global-chat-badges
+//
+// meta:operation GET /chat/badges/global
+func (c *Client) GetGlobalChatBadges(ctx context.Context) (*GetGlobalChatBadgesResponse, error) {
+	r := c.newRequest(&getGlobalChatBadgesOp)
+	out := new(GetGlobalChatBadgesResponse)
+	if err := c.send(ctx, r, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+var getGlobalChatBadgesOp = Operation{
+	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-global-chat-badges",
+	Method:  http.MethodGet,
+	Name:    "GetGlobalChatBadges",
+	Path:    "/chat/badges/global",
+	Success: http.StatusOK,
+}
+
+// GetChatSettingsParams holds the parameters of GetChatSettings.
+type GetChatSettingsParams struct {
+	// Query parameter "broadcaster_id", required.
+	BroadcasterID string
+	// Query parameter "moderator_id".
+	ModeratorID string
+}
+
+// GetChatSettingsResponse is the answer of GetChatSettings.
+type GetChatSettingsResponse struct {
+	Data []GetChatSettingsData `json:"data"`
+}
+
+// GetChatSettingsData is the data member of GetChatSettingsResponse.
+type GetChatSettingsData struct {
+	BroadcasterID                 string `json:"broadcaster_id"`
+	EmoteMode                     bool   `json:"emote_mode"`
+	FollowerMode                  bool   `json:"follower_mode"`
+	FollowerModeDuration          *int   `json:"follower_mode_duration"`
+	ModeratorID                   string `json:"moderator_id"`
+	NonModeratorChatDelay         bool   `json:"non_moderator_chat_delay"`
+	NonModeratorChatDelayDuration *int   `json:"non_moderator_chat_delay_duration"`
+	SlowMode                      bool   `json:"slow_mode"`
+	SlowModeWaitTime              *int   `json:"slow_mode_wait_time"`
+	SubscriberMode                bool   `json:"subscriber_mode"`
+	UniqueChatMode                bool   `json:"unique_chat_mode"`
+}
+
+// GetChatSettings calls GET /chat/settings.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-chat-settings
+//
+// meta:operation GET /chat/settings
+func (c *Client) GetChatSettings(ctx context.Context, params *GetChatSettingsParams) (*GetChatSettingsResponse, error) {
+	if params == nil {
+		params = new(GetChatSettingsParams)
+	}
+	r := c.newRequest(&getChatSettingsOp)
+	queryString(r, "broadcaster_id", params.BroadcasterID, true)
+	queryString(r, "moderator_id", params.ModeratorID, false)
+	out := new(GetChatSettingsResponse)
+	if err := c.send(ctx, r, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+var getChatSettingsOp = Operation{
+	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-chat-settings",
+	Method:  http.MethodGet,
+	Name:    "GetChatSettings",
+	Path:    "/chat/settings",
+	Success: http.StatusOK,
+}
+
+// GetSharedChatSessionParams holds the parameters of GetSharedChatSession.
+type GetSharedChatSessionParams struct {
+	// Query parameter "broadcaster_id", required.
+	BroadcasterID string
+}
+
+// GetSharedChatSessionResponse is the answer of GetSharedChatSession.
+type GetSharedChatSessionResponse struct {
+	Data []GetSharedChatSessionData `json:"data"`
+}
+
+// GetSharedChatSessionData is the data member of GetSharedChatSessionResponse.
+type GetSharedChatSessionData struct {
+	SessionID         string                                 `json:"session_id"`
+	HostBroadcasterID string                                 `json:"host_broadcaster_id"`
+	Participants      []GetSharedChatSessionDataParticipants `json:"participants"`
+	CreatedAt         time.Time                              `json:"created_at"`
+	UpdatedAt         time.Time                              `json:"updated_at"`
+}
+
+// GetSharedChatSessionDataParticipants is the participants member of GetSharedChatSessionData.
+type GetSharedChatSessionDataParticipants struct {
+	BroadcasterID string `json:"broadcaster_id"`
+}
+
+// GetSharedChatSession calls GET /shared_chat/session.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-shared-chat-session
+//
+// meta:operation GET /shared_chat/session
+func (c *Client) GetSharedChatSession(ctx context.Context, params *GetSharedChatSessionParams) (*GetSharedChatSessionResponse, error) {
+	if params == nil {
+		params = new(GetSharedChatSessionParams)
+	}
+	r := c.newRequest(&getSharedChatSessionOp)
+	queryString(r, "broadcaster_id", params.BroadcasterID, true)
+	out := new(GetSharedChatSessionResponse)
+	if err := c.send(ctx, r, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+var getSharedChatSessionOp = Operation{
+	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-shared-chat-session",
+	Method:  http.MethodGet,
+	Name:    "GetSharedChatSession",
+	Path:    "/shared_chat/session",
+	Success: http.StatusOK,
+}
+
+// GetUserEmotesParams holds the parameters of GetUserEmotes.
+type GetUserEmotesParams struct {
+	// Query parameter "user_id", required.
+	UserID string
+	// Query parameter "after".
+	After string
+	// Query parameter "broadcaster_id".
+	BroadcasterID string
+}
+
+// GetUserEmotesResponse is the answer of GetUserEmotes.
+type GetUserEmotesResponse struct {
+	Data       []UserEmote `json:"data"`
+	Template   string      `json:"template"`
+	Pagination Pagination  `json:"pagination"`
+}
+
+// UserEmote is the data member of GetUserEmotesResponse.
+type UserEmote struct {
+	ID         string             `json:"id"`
+	Name       string             `json:"name"`
+	EmoteType  UserEmoteEmoteType `json:"emote_type"`
+	EmoteSetID string             `json:"emote_set_id"`
+	OwnerID    string             `json:"owner_id"`
+	Format     []string           `json:"format"`
+	Scale      []string           `json:"scale"`
+	ThemeMode  []string           `json:"theme_mode"`
+}
+
+// UserEmoteEmoteType is the type of the emote_type member of UserEmote.
+type UserEmoteEmoteType string
+
+// Known values of UserEmoteEmoteType. Twitch may send values not listed here.
+const (
+	UserEmoteEmoteTypeNone          UserEmoteEmoteType = "none"
+	UserEmoteEmoteTypeBitstier      UserEmoteEmoteType = "bitstier"
+	UserEmoteEmoteTypeFollower      UserEmoteEmoteType = "follower"
+	UserEmoteEmoteTypeSubscriptions UserEmoteEmoteType = "subscriptions"
+	UserEmoteEmoteTypeChannelpoints UserEmoteEmoteType = "channelpoints"
+	UserEmoteEmoteTypeRewards       UserEmoteEmoteType = "rewards"
+	UserEmoteEmoteTypeHypetrain     UserEmoteEmoteType = "hypetrain"
+	UserEmoteEmoteTypePrime         UserEmoteEmoteType = "prime"
+	UserEmoteEmoteTypeTurbo         UserEmoteEmoteType = "turbo"
+	UserEmoteEmoteTypeSmilies       UserEmoteEmoteType = "smilies"
+	UserEmoteEmoteTypeGlobals       UserEmoteEmoteType = "globals"
+	UserEmoteEmoteTypeOwl2019       UserEmoteEmoteType = "owl2019"
+	UserEmoteEmoteTypeTwofactor     UserEmoteEmoteType = "twofactor"
+	UserEmoteEmoteTypeLimitedtime   UserEmoteEmoteType = "limitedtime"
+)
+
+// GetUserEmotes calls GET /chat/emotes/user.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-user-emotes
+//
+// meta:operation GET /chat/emotes/user
+func (c *Client) GetUserEmotes(ctx context.Context, params *GetUserEmotesParams) (*GetUserEmotesResponse, error) {
+	if params == nil {
+		params = new(GetUserEmotesParams)
+	}
+	r := c.newRequest(&getUserEmotesOp)
+	queryString(r, "user_id", params.UserID, true)
+	queryString(r, "after", params.After, false)
+	queryString(r, "broadcaster_id", params.BroadcasterID, false)
+	out := new(GetUserEmotesResponse)
+	if err := c.send(ctx, r, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+var getUserEmotesOp = Operation{
+	Auth: []oauth.Requirement{{
+		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadEmotes}},
+		Token:  oauth.TokenUser,
+	}},
+	DocURL:    "https://dev.twitch.tv/docs/api/reference/#get-user-emotes",
+	Method:    http.MethodGet,
+	Name:      "GetUserEmotes",
+	Paginated: true,
+	Path:      "/chat/emotes/user",
+	Success:   http.StatusOK,
+}
+
+// UpdateChatSettingsParams holds the parameters of UpdateChatSettings.
+type UpdateChatSettingsParams struct {
+	// Query parameter "broadcaster_id", required.
+	BroadcasterID string `json:"-"`
+	// Query parameter "moderator_id", required.
+	ModeratorID string `json:"-"`
+	// Body field "emote_mode", required.
+	EmoteMode bool `json:"emote_mode"`
+	// Body field "follower_mode", required.
+	FollowerMode bool `json:"follower_mode"`
+	// Body field "follower_mode_duration", required.
+	FollowerModeDuration int `json:"follower_mode_duration"`
+	// Body field "non_moderator_chat_delay", required.
+	NonModeratorChatDelay bool `json:"non_moderator_chat_delay"`
+	// Body field "non_moderator_chat_delay_duration", required.
+	NonModeratorChatDelayDuration int `json:"non_moderator_chat_delay_duration"`
+	// Body field "slow_mode", required.
+	SlowMode bool `json:"slow_mode"`
+	// Body field "slow_mode_wait_time", required.
+	SlowModeWaitTime int `json:"slow_mode_wait_time"`
+	// Body field "subscriber_mode", required.
+	SubscriberMode bool `json:"subscriber_mode"`
+	// Body field "unique_chat_mode", required.
+	UniqueChatMode bool `json:"unique_chat_mode"`
+}
+
+// UpdateChatSettingsResponse is the answer of UpdateChatSettings.
+type UpdateChatSettingsResponse struct {
+	Data []UpdateChatSettingsData `json:"data"`
+}
+
+// UpdateChatSettingsData is the data member of UpdateChatSettingsResponse.
+type UpdateChatSettingsData struct {
+	BroadcasterID                 string `json:"broadcaster_id"`
+	EmoteMode                     bool   `json:"emote_mode"`
+	FollowerMode                  bool   `json:"follower_mode"`
+	FollowerModeDuration          *int   `json:"follower_mode_duration"`
+	ModeratorID                   string `json:"moderator_id"`
+	NonModeratorChatDelay         bool   `json:"non_moderator_chat_delay"`
+	NonModeratorChatDelayDuration *int   `json:"non_moderator_chat_delay_duration"`
+	SlowMode                      bool   `json:"slow_mode"`
+	SlowModeWaitTime              *int   `json:"slow_mode_wait_time"`
+	SubscriberMode                bool   `json:"subscriber_mode"`
+	UniqueChatMode                bool   `json:"unique_chat_mode"`
+}
+
+// UpdateChatSettings calls PATCH /chat/settings.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#update-chat-settings
+//
+// meta:operation PATCH /chat/settings
+func (c *Client) UpdateChatSettings(ctx context.Context, params *UpdateChatSettingsParams) (*UpdateChatSettingsResponse, error) {
+	if params == nil {
+		params = new(UpdateChatSettingsParams)
+	}
+	r := c.newRequest(&updateChatSettingsOp)
+	queryString(r, "broadcaster_id", params.BroadcasterID, true)
+	queryString(r, "moderator_id", params.ModeratorID, true)
+	r.body = params
+	out := new(UpdateChatSettingsResponse)
+	if err := c.send(ctx, r, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+var updateChatSettingsOp = Operation{
+	Auth: []oauth.Requirement{{
+		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageChatSettings}},
+		Token:  oauth.TokenUser,
+	}},
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#update-chat-settings",
+	Method:  http.MethodPatch,
+	Name:    "UpdateChatSettings",
+	Path:    "/chat/settings",
+	Success: http.StatusOK,
+}
+
+// SendChatAnnouncementParams holds the parameters of SendChatAnnouncement.
+type SendChatAnnouncementParams struct {
+	// Query parameter "broadcaster_id", required.
+	BroadcasterID string `json:"-"`
+	// Query parameter "moderator_id", required.
+	ModeratorID string `json:"-"`
+	// Body field "message", required.
+	Message string `json:"message"`
+	// Body field "color".
+	Color SendChatAnnouncementParamsColor `json:"color,omitzero"`
+}
+
+// SendChatAnnouncementParamsColor is the type of the color member of SendChatAnnouncementParams.
+type SendChatAnnouncementParamsColor string
+
+// Known values of SendChatAnnouncementParamsColor. Twitch may send values not listed here.
+const (
+	SendChatAnnouncementParamsColorBlue    SendChatAnnouncementParamsColor = "blue"
+	SendChatAnnouncementParamsColorGreen   SendChatAnnouncementParamsColor = "green"
+	SendChatAnnouncementParamsColorOrange  SendChatAnnouncementParamsColor = "orange"
+	SendChatAnnouncementParamsColorPurple  SendChatAnnouncementParamsColor = "purple"
+	SendChatAnnouncementParamsColorPrimary SendChatAnnouncementParamsColor = "primary"
+)
+
+// SendChatAnnouncement calls POST /chat/announcements.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#send-chat-announcement
+//
+// meta:operation POST /chat/announcements
+func (c *Client) SendChatAnnouncement(ctx context.Context, params *SendChatAnnouncementParams) error {
+	if params == nil {
+		params = new(SendChatAnnouncementParams)
+	}
+	r := c.newRequest(&sendChatAnnouncementOp)
+	queryString(r, "broadcaster_id", params.BroadcasterID, true)
+	queryString(r, "moderator_id", params.ModeratorID, true)
+	requireField(r, "message", params.Message != "")
+	r.body = params
+	return c.send(ctx, r, nil)
+}
+
+var sendChatAnnouncementOp = Operation{
+	Auth: []oauth.Requirement{{
+		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageAnnouncements}},
+		Token:  oauth.TokenUser,
+	}},
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#send-chat-announcement",
+	Method:  http.MethodPost,
+	Name:    "SendChatAnnouncement",
+	Path:    "/chat/announcements",
+	Success: http.StatusNoContent,
+}
+
+// SendAShoutoutParams holds the parameters of SendAShoutout.
+type SendAShoutoutParams struct {
+	// Query parameter "from_broadcaster_id", required.
+	FromBroadcasterID string
+	// Query parameter "to_broadcaster_id", required.
+	ToBroadcasterID string
+	// Query parameter "moderator_id", required.
+	ModeratorID string
+}
+
+// SendAShoutout calls POST /chat/shoutouts.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#send-a-shoutout
+//
+// meta:operation POST /chat/shoutouts
+func (c *Client) SendAShoutout(ctx context.Context, params *SendAShoutoutParams) error {
+	if params == nil {
+		params = new(SendAShoutoutParams)
+	}
+	r := c.newRequest(&sendAShoutoutOp)
+	queryString(r, "from_broadcaster_id", params.FromBroadcasterID, true)
+	queryString(r, "to_broadcaster_id", params.ToBroadcasterID, true)
+	queryString(r, "moderator_id", params.ModeratorID, true)
+	return c.send(ctx, r, nil)
+}
+
+var sendAShoutoutOp = Operation{
+	Auth: []oauth.Requirement{{
+		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageShoutouts}},
+		Token:  oauth.TokenUser,
+	}},
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#send-a-shoutout",
+	Method:  http.MethodPost,
+	Name:    "SendAShoutout",
+	Path:    "/chat/shoutouts",
+	Success: http.StatusNoContent,
+}
 
 // SendChatMessageParams holds the parameters of SendChatMessage.
 type SendChatMessageParams struct {
@@ -75,4 +866,107 @@ var sendChatMessageOp = Operation{
 	Name:    "SendChatMessage",
 	Path:    "/chat/messages",
 	Success: http.StatusOK,
+}
+
+// GetUserChatColorParams holds the parameters of GetUserChatColor.
+type GetUserChatColorParams struct {
+	// Query parameter "user_id", required, at most 100 values.
+	UserID []string
+}
+
+// GetUserChatColorResponse is the answer of GetUserChatColor.
+type GetUserChatColorResponse struct {
+	Data []GetUserChatColorData `json:"data"`
+}
+
+// GetUserChatColorData is the data member of GetUserChatColorResponse.
+type GetUserChatColorData struct {
+	UserID    string `json:"user_id"`
+	UserLogin string `json:"user_login"`
+	UserName  string `json:"user_name"`
+	Color     string `json:"color"`
+}
+
+// GetUserChatColor calls GET /chat/color.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-user-chat-color
+//
+// meta:operation GET /chat/color
+func (c *Client) GetUserChatColor(ctx context.Context, params *GetUserChatColorParams) (*GetUserChatColorResponse, error) {
+	if params == nil {
+		params = new(GetUserChatColorParams)
+	}
+	r := c.newRequest(&getUserChatColorOp)
+	queryStrings(r, "user_id", params.UserID, true, 100)
+	out := new(GetUserChatColorResponse)
+	if err := c.send(ctx, r, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+var getUserChatColorOp = Operation{
+	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-user-chat-color",
+	Method:  http.MethodGet,
+	Name:    "GetUserChatColor",
+	Path:    "/chat/color",
+	Success: http.StatusOK,
+}
+
+// UpdateUserChatColorParams holds the parameters of UpdateUserChatColor.
+type UpdateUserChatColorParams struct {
+	// Query parameter "user_id", required.
+	UserID string
+	// Query parameter "color", required.
+	Color UpdateUserChatColorParamsColor
+}
+
+// UpdateUserChatColorParamsColor is the type of the color member of UpdateUserChatColorParams.
+type UpdateUserChatColorParamsColor string
+
+// Known values of UpdateUserChatColorParamsColor. Twitch may send values not listed here.
+const (
+	UpdateUserChatColorParamsColorBlue        UpdateUserChatColorParamsColor = "blue"
+	UpdateUserChatColorParamsColorBlueViolet  UpdateUserChatColorParamsColor = "blue_violet"
+	UpdateUserChatColorParamsColorCadetBlue   UpdateUserChatColorParamsColor = "cadet_blue"
+	UpdateUserChatColorParamsColorChocolate   UpdateUserChatColorParamsColor = "chocolate"
+	UpdateUserChatColorParamsColorCoral       UpdateUserChatColorParamsColor = "coral"
+	UpdateUserChatColorParamsColorDodgerBlue  UpdateUserChatColorParamsColor = "dodger_blue"
+	UpdateUserChatColorParamsColorFirebrick   UpdateUserChatColorParamsColor = "firebrick"
+	UpdateUserChatColorParamsColorGoldenRod   UpdateUserChatColorParamsColor = "golden_rod"
+	UpdateUserChatColorParamsColorGreen       UpdateUserChatColorParamsColor = "green"
+	UpdateUserChatColorParamsColorHotPink     UpdateUserChatColorParamsColor = "hot_pink"
+	UpdateUserChatColorParamsColorOrangeRed   UpdateUserChatColorParamsColor = "orange_red"
+	UpdateUserChatColorParamsColorRed         UpdateUserChatColorParamsColor = "red"
+	UpdateUserChatColorParamsColorSeaGreen    UpdateUserChatColorParamsColor = "sea_green"
+	UpdateUserChatColorParamsColorSpringGreen UpdateUserChatColorParamsColor = "spring_green"
+	UpdateUserChatColorParamsColorYellowGreen UpdateUserChatColorParamsColor = "yellow_green"
+)
+
+// UpdateUserChatColor calls PUT /chat/color.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#update-user-chat-color
+//
+// meta:operation PUT /chat/color
+func (c *Client) UpdateUserChatColor(ctx context.Context, params *UpdateUserChatColorParams) error {
+	if params == nil {
+		params = new(UpdateUserChatColorParams)
+	}
+	r := c.newRequest(&updateUserChatColorOp)
+	queryString(r, "user_id", params.UserID, true)
+	queryString(r, "color", params.Color, true)
+	return c.send(ctx, r, nil)
+}
+
+var updateUserChatColorOp = Operation{
+	Auth: []oauth.Requirement{{
+		Scopes: [][]oauth.Scope{{oauth.ScopeUserManageChatColor}},
+		Token:  oauth.TokenUser,
+	}},
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#update-user-chat-color",
+	Method:  http.MethodPut,
+	Name:    "UpdateUserChatColor",
+	Path:    "/chat/color",
+	Success: http.StatusNoContent,
 }

@@ -832,14 +832,18 @@ func TestOperations(t *testing.T) {
 	for _, op := range ops {
 		got = append(got, summary{op.Name, op.Method, op.Path, op.Success, op.Paginated})
 	}
-	assert.DeepEqual(t, got, []summary{
+	// The operations of the first slice of the schema, among all of them.
+	assert.Equal(t, len(got), 144)
+	for _, want := range []summary{
 		{"CreateEventSubSubscription", "POST", "/eventsub/subscriptions", 202, false},
 		{"GetChannelFollowers", "GET", "/channels/followers", 200, true},
 		{"GetUsers", "GET", "/users", 200, false},
 		{"ModifyChannelInformation", "PATCH", "/channels", 204, false},
 		{"SendChatMessage", "POST", "/chat/messages", 200, false},
 		{"StartCommercial", "POST", "/channels/commercial", 200, false},
-	})
+	} {
+		assert.Assert(t, slices.Contains(got, want), "%+v", want)
+	}
 	assert.Assert(t, slices.IsSortedFunc(ops, func(a, b *helix.Operation) int { return strings.Compare(a.Name, b.Name) }))
 
 	byName := map[string]*helix.Operation{}
@@ -859,14 +863,15 @@ func TestOperations(t *testing.T) {
 	assert.Equal(t, byName["GetUsers"].DocURL, "https://dev.twitch.tv/docs/api/reference/#get-users")
 
 	// The returned slice is the caller's own.
+	first, second, third := ops[0].Name, ops[1].Name, ops[2].Name
 	ops[0] = nil
 	ops[1], ops[2] = ops[2], ops[1]
 	again := helix.Operations()
-	assert.Equal(t, len(again), 6)
+	assert.Equal(t, len(again), 144)
 	assert.Assert(t, again[0] != nil)
-	assert.Equal(t, again[0].Name, "CreateEventSubSubscription")
-	assert.Equal(t, again[1].Name, "GetChannelFollowers")
-	assert.Equal(t, again[2].Name, "GetUsers")
+	assert.Equal(t, again[0].Name, first)
+	assert.Equal(t, again[1].Name, second)
+	assert.Equal(t, again[2].Name, third)
 }
 
 // The requests a method sends follow its Operation.
@@ -891,7 +896,10 @@ func TestOperationsMatchRequests(t *testing.T) {
 		seen[r.Method+" "+r.Path] = true
 	}
 	for _, op := range helix.Operations() {
-		assert.Assert(t, seen[op.Method+" /helix"+op.Path], "no request for %s (%s %s)", op.Name, op.Method, op.Path)
+		switch op.Name {
+		case "GetUsers", "GetChannelFollowers", "ModifyChannelInformation", "SendChatMessage", "StartCommercial", "CreateEventSubSubscription":
+			assert.Assert(t, seen[op.Method+" /helix"+op.Path], "no request for %s (%s %s)", op.Name, op.Method, op.Path)
+		}
 	}
 	assert.Equal(t, len(f.reqs), 6)
 }

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"github.com/twitchify-go/twitch/oauth"
 	"net/http"
-	"time"
 )
 
 // CreateEventSubSubscriptionParams holds the parameters of CreateEventSubSubscription.
@@ -67,7 +66,10 @@ func (c *Client) CreateEventSubSubscription(ctx context.Context, params *CreateE
 }
 
 var createEventSubSubscriptionOp = Operation{
-	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	Auth: []oauth.Requirement{{
+		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadSubscriptions}},
+		Token:  oauth.TokenApp,
+	}, {Token: oauth.TokenUser}},
 	DocURL:  "https://dev.twitch.tv/docs/api/reference/#create-eventsub-subscription",
 	Method:  http.MethodPost,
 	Name:    "CreateEventSubSubscription",
@@ -75,59 +77,86 @@ var createEventSubSubscriptionOp = Operation{
 	Success: http.StatusAccepted,
 }
 
-// EventSubSubscription is an EventSub subscription.
-type EventSubSubscription struct {
-	ID        string                     `json:"id"`
-	Status    EventSubSubscriptionStatus `json:"status"`
-	Type      string                     `json:"type"`
-	Version   string                     `json:"version"`
-	Condition json.RawMessage            `json:"condition"`
-	CreatedAt time.Time                  `json:"created_at"`
-	Transport EventSubTransport          `json:"transport"`
-	Cost      int                        `json:"cost"`
+// DeleteEventSubSubscriptionParams holds the parameters of DeleteEventSubSubscription.
+type DeleteEventSubSubscriptionParams struct {
+	// Query parameter "id", required.
+	ID string
 }
 
-// EventSubTransport is where a subscription's notifications go.
-type EventSubTransport struct {
-	Method         EventSubTransportMethod `json:"method"`
-	Callback       string                  `json:"callback,omitzero"`
-	SessionID      string                  `json:"session_id,omitzero"`
-	ConnectedAt    time.Time               `json:"connected_at,omitzero"`
-	DisconnectedAt time.Time               `json:"disconnected_at,omitzero"`
-	ConduitID      string                  `json:"conduit_id,omitzero"`
+// DeleteEventSubSubscription calls DELETE /eventsub/subscriptions.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#delete-eventsub-subscription
+//
+// meta:operation DELETE /eventsub/subscriptions
+func (c *Client) DeleteEventSubSubscription(ctx context.Context, params *DeleteEventSubSubscriptionParams) error {
+	if params == nil {
+		params = new(DeleteEventSubSubscriptionParams)
+	}
+	r := c.newRequest(&deleteEventSubSubscriptionOp)
+	queryString(r, "id", params.ID, true)
+	return c.send(ctx, r, nil)
 }
 
-// EventSubTransportMethod is how EventSub delivers notifications.
-type EventSubTransportMethod string
+var deleteEventSubSubscriptionOp = Operation{
+	Auth:    []oauth.Requirement{{Token: oauth.TokenUser}},
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#delete-eventsub-subscription",
+	Method:  http.MethodDelete,
+	Name:    "DeleteEventSubSubscription",
+	Path:    "/eventsub/subscriptions",
+	Success: http.StatusNoContent,
+}
 
-// Known values of EventSubTransportMethod. Twitch may send values not listed here.
-const (
-	EventSubTransportMethodWebhook   EventSubTransportMethod = "webhook"
-	EventSubTransportMethodWebSocket EventSubTransportMethod = "websocket"
-	EventSubTransportMethodConduit   EventSubTransportMethod = "conduit"
-)
+// GetEventSubSubscriptionsParams holds the parameters of GetEventSubSubscriptions.
+type GetEventSubSubscriptionsParams struct {
+	// Query parameter "status".
+	Status EventSubSubscriptionStatus
+	// Query parameter "type".
+	Type string
+	// Query parameter "user_id".
+	UserID string
+	// Query parameter "subscription_id".
+	SubscriptionID string
+	// Query parameter "after".
+	After string
+}
 
-// EventSubSubscriptionStatus is the state of a subscription; only enabled subscriptions deliver events.
-type EventSubSubscriptionStatus string
+// GetEventSubSubscriptionsResponse is the answer of GetEventSubSubscriptions.
+type GetEventSubSubscriptionsResponse struct {
+	Data         []EventSubSubscription `json:"data"`
+	Total        int                    `json:"total"`
+	TotalCost    int                    `json:"total_cost"`
+	MaxTotalCost int                    `json:"max_total_cost"`
+	Pagination   Pagination             `json:"pagination"`
+}
 
-// Known values of EventSubSubscriptionStatus. Twitch may send values not listed here.
-const (
-	EventSubSubscriptionStatusEnabled                            EventSubSubscriptionStatus = "enabled"
-	EventSubSubscriptionStatusWebhookCallbackVerificationPending EventSubSubscriptionStatus = "webhook_callback_verification_pending"
-	EventSubSubscriptionStatusWebhookCallbackVerificationFailed  EventSubSubscriptionStatus = "webhook_callback_verification_failed"
-	EventSubSubscriptionStatusNotificationFailuresExceeded       EventSubSubscriptionStatus = "notification_failures_exceeded"
-	EventSubSubscriptionStatusAuthorizationRevoked               EventSubSubscriptionStatus = "authorization_revoked"
-	EventSubSubscriptionStatusModeratorRemoved                   EventSubSubscriptionStatus = "moderator_removed"
-	EventSubSubscriptionStatusUserRemoved                        EventSubSubscriptionStatus = "user_removed"
-	EventSubSubscriptionStatusChatUserBanned                     EventSubSubscriptionStatus = "chat_user_banned"
-	EventSubSubscriptionStatusVersionRemoved                     EventSubSubscriptionStatus = "version_removed"
-	EventSubSubscriptionStatusBetaMaintenance                    EventSubSubscriptionStatus = "beta_maintenance"
-	EventSubSubscriptionStatusWebSocketDisconnected              EventSubSubscriptionStatus = "websocket_disconnected"
-	EventSubSubscriptionStatusWebSocketFailedPingPong            EventSubSubscriptionStatus = "websocket_failed_ping_pong"
-	EventSubSubscriptionStatusWebSocketReceivedInboundTraffic    EventSubSubscriptionStatus = "websocket_received_inbound_traffic"
-	EventSubSubscriptionStatusWebSocketConnectionUnused          EventSubSubscriptionStatus = "websocket_connection_unused"
-	EventSubSubscriptionStatusWebSocketInternalError             EventSubSubscriptionStatus = "websocket_internal_error"
-	EventSubSubscriptionStatusWebSocketNetworkTimeout            EventSubSubscriptionStatus = "websocket_network_timeout"
-	EventSubSubscriptionStatusWebSocketNetworkError              EventSubSubscriptionStatus = "websocket_network_error"
-	EventSubSubscriptionStatusWebSocketFailedToReconnect         EventSubSubscriptionStatus = "websocket_failed_to_reconnect"
-)
+// GetEventSubSubscriptions calls GET /eventsub/subscriptions.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-eventsub-subscriptions
+//
+// meta:operation GET /eventsub/subscriptions
+func (c *Client) GetEventSubSubscriptions(ctx context.Context, params *GetEventSubSubscriptionsParams) (*GetEventSubSubscriptionsResponse, error) {
+	if params == nil {
+		params = new(GetEventSubSubscriptionsParams)
+	}
+	r := c.newRequest(&getEventSubSubscriptionsOp)
+	queryString(r, "status", params.Status, false)
+	queryString(r, "type", params.Type, false)
+	queryString(r, "user_id", params.UserID, false)
+	queryString(r, "subscription_id", params.SubscriptionID, false)
+	queryString(r, "after", params.After, false)
+	out := new(GetEventSubSubscriptionsResponse)
+	if err := c.send(ctx, r, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+var getEventSubSubscriptionsOp = Operation{
+	Auth:      []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:    "https://dev.twitch.tv/docs/api/reference/#get-eventsub-subscriptions",
+	Method:    http.MethodGet,
+	Name:      "GetEventSubSubscriptions",
+	Paginated: true,
+	Path:      "/eventsub/subscriptions",
+	Success:   http.StatusOK,
+}

@@ -23,6 +23,44 @@ type GetUsersResponse struct {
 	Data []User `json:"data"`
 }
 
+// User is the data member of GetUsersResponse.
+type User struct {
+	ID              string          `json:"id"`
+	Login           string          `json:"login"`
+	DisplayName     string          `json:"display_name"`
+	Type            UserType        `json:"type"`
+	BroadcasterType BroadcasterType `json:"broadcaster_type"`
+	Description     string          `json:"description"`
+	ProfileImageURL string          `json:"profile_image_url"`
+	OfflineImageURL string          `json:"offline_image_url"`
+	// Deprecated by Twitch; the value is no longer maintained.
+	ViewCount int `json:"view_count"`
+	// Only with a user token that has user:read:email, and only for that user.
+	Email     string    `json:"email,omitzero"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// UserType is the type of the type member of User.
+type UserType string
+
+// Known values of UserType. Twitch may send values not listed here.
+const (
+	UserTypeAdmin     UserType = "admin"
+	UserTypeGlobalMod UserType = "global_mod"
+	UserTypeStaff     UserType = "staff"
+	UserTypeNormal    UserType = ""
+)
+
+// BroadcasterType is the type of the broadcaster_type member of User.
+type BroadcasterType string
+
+// Known values of BroadcasterType. Twitch may send values not listed here.
+const (
+	BroadcasterTypeAffiliate BroadcasterType = "affiliate"
+	BroadcasterTypePartner   BroadcasterType = "partner"
+	BroadcasterTypeNormal    BroadcasterType = ""
+)
+
 // GetUsers gets users by ID or login name, or the token's user when neither is given.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-users
@@ -51,40 +89,465 @@ var getUsersOp = Operation{
 	Success: http.StatusOK,
 }
 
-// User is a Twitch user.
-type User struct {
-	ID              string          `json:"id"`
-	Login           string          `json:"login"`
-	DisplayName     string          `json:"display_name"`
-	Type            UserType        `json:"type"`
-	BroadcasterType BroadcasterType `json:"broadcaster_type"`
-	Description     string          `json:"description"`
-	ProfileImageURL string          `json:"profile_image_url"`
-	OfflineImageURL string          `json:"offline_image_url"`
-	// Deprecated by Twitch; the value is no longer maintained.
-	ViewCount int `json:"view_count"`
-	// Only with a user token that has user:read:email, and only for that user.
-	Email     string    `json:"email,omitzero"`
-	CreatedAt time.Time `json:"created_at"`
+// UpdateUserParams holds the parameters of UpdateUser.
+type UpdateUserParams struct {
+	// Query parameter "description".
+	Description string
 }
 
-// UserType is a user's role at Twitch.
-type UserType string
+// UpdateUserResponse is the answer of UpdateUser.
+type UpdateUserResponse struct {
+	Data []UpdateUserData `json:"data"`
+}
 
-// Known values of UserType. Twitch may send values not listed here.
+// UpdateUserData is the data member of UpdateUserResponse.
+type UpdateUserData struct {
+	ID              string                        `json:"id"`
+	Login           string                        `json:"login"`
+	DisplayName     string                        `json:"display_name"`
+	Type            UpdateUserDataType            `json:"type"`
+	BroadcasterType UpdateUserDataBroadcasterType `json:"broadcaster_type"`
+	Description     string                        `json:"description"`
+	ProfileImageURL string                        `json:"profile_image_url"`
+	OfflineImageURL string                        `json:"offline_image_url"`
+	ViewCount       int                           `json:"view_count"`
+	Email           string                        `json:"email"`
+	CreatedAt       time.Time                     `json:"created_at"`
+}
+
+// UpdateUserDataType is the type of the type member of UpdateUserData.
+type UpdateUserDataType string
+
+// Known values of UpdateUserDataType. Twitch may send values not listed here.
 const (
-	UserTypeAdmin     UserType = "admin"
-	UserTypeGlobalMod UserType = "global_mod"
-	UserTypeStaff     UserType = "staff"
-	UserTypeNormal    UserType = ""
+	UpdateUserDataTypeAdmin     UpdateUserDataType = "admin"
+	UpdateUserDataTypeGlobalMod UpdateUserDataType = "global_mod"
+	UpdateUserDataTypeStaff     UpdateUserDataType = "staff"
+	UpdateUserDataTypeNone      UpdateUserDataType = ""
 )
 
-// BroadcasterType is a broadcaster's partner programme status.
-type BroadcasterType string
+// UpdateUserDataBroadcasterType is the type of the broadcaster_type member of UpdateUserData.
+type UpdateUserDataBroadcasterType string
 
-// Known values of BroadcasterType. Twitch may send values not listed here.
+// Known values of UpdateUserDataBroadcasterType. Twitch may send values not listed here.
 const (
-	BroadcasterTypeAffiliate BroadcasterType = "affiliate"
-	BroadcasterTypePartner   BroadcasterType = "partner"
-	BroadcasterTypeNormal    BroadcasterType = ""
+	UpdateUserDataBroadcasterTypeAffiliate UpdateUserDataBroadcasterType = "affiliate"
+	UpdateUserDataBroadcasterTypePartner   UpdateUserDataBroadcasterType = "partner"
+	UpdateUserDataBroadcasterTypeNone      UpdateUserDataBroadcasterType = ""
 )
+
+// UpdateUser calls PUT /users.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#update-user
+//
+// meta:operation PUT /users
+func (c *Client) UpdateUser(ctx context.Context, params *UpdateUserParams) (*UpdateUserResponse, error) {
+	if params == nil {
+		params = new(UpdateUserParams)
+	}
+	r := c.newRequest(&updateUserOp)
+	queryString(r, "description", params.Description, false)
+	out := new(UpdateUserResponse)
+	if err := c.send(ctx, r, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+var updateUserOp = Operation{
+	Auth: []oauth.Requirement{{
+		Scopes: [][]oauth.Scope{{oauth.ScopeUserEdit}},
+		Token:  oauth.TokenUser,
+	}},
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#update-user",
+	Method:  http.MethodPut,
+	Name:    "UpdateUser",
+	Path:    "/users",
+	Success: http.StatusOK,
+}
+
+// GetAuthorizationByUserParams holds the parameters of GetAuthorizationByUser.
+type GetAuthorizationByUserParams struct {
+	// Query parameter "user_id", required, at most 10 values.
+	UserID []string
+}
+
+// GetAuthorizationByUserResponse is the answer of GetAuthorizationByUser.
+type GetAuthorizationByUserResponse struct {
+	Data []GetAuthorizationByUserData `json:"data"`
+}
+
+// GetAuthorizationByUserData is the data member of GetAuthorizationByUserResponse.
+type GetAuthorizationByUserData struct {
+	UserID    string   `json:"user_id"`
+	UserName  string   `json:"user_name"`
+	UserLogin string   `json:"user_login"`
+	Scopes    []string `json:"scopes"`
+}
+
+// GetAuthorizationByUser calls GET /authorization/users.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-authorization-by-user
+//
+// meta:operation GET /authorization/users
+func (c *Client) GetAuthorizationByUser(ctx context.Context, params *GetAuthorizationByUserParams) (*GetAuthorizationByUserResponse, error) {
+	if params == nil {
+		params = new(GetAuthorizationByUserParams)
+	}
+	r := c.newRequest(&getAuthorizationByUserOp)
+	queryStrings(r, "user_id", params.UserID, true, 10)
+	out := new(GetAuthorizationByUserResponse)
+	if err := c.send(ctx, r, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+var getAuthorizationByUserOp = Operation{
+	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}},
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-authorization-by-user",
+	Method:  http.MethodGet,
+	Name:    "GetAuthorizationByUser",
+	Path:    "/authorization/users",
+	Success: http.StatusOK,
+}
+
+// GetUserBlockListParams holds the parameters of GetUserBlockList.
+type GetUserBlockListParams struct {
+	// Query parameter "broadcaster_id", required.
+	BroadcasterID string
+	// Query parameter "first".
+	First *int
+	// Query parameter "after".
+	After string
+}
+
+// GetUserBlockListResponse is the answer of GetUserBlockList.
+type GetUserBlockListResponse struct {
+	Data []GetUserBlockListData `json:"data"`
+}
+
+// GetUserBlockListData is the data member of GetUserBlockListResponse.
+type GetUserBlockListData struct {
+	UserID      string `json:"user_id"`
+	UserLogin   string `json:"user_login"`
+	DisplayName string `json:"display_name"`
+}
+
+// GetUserBlockList calls GET /users/blocks.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-user-block-list
+//
+// meta:operation GET /users/blocks
+func (c *Client) GetUserBlockList(ctx context.Context, params *GetUserBlockListParams) (*GetUserBlockListResponse, error) {
+	if params == nil {
+		params = new(GetUserBlockListParams)
+	}
+	r := c.newRequest(&getUserBlockListOp)
+	queryString(r, "broadcaster_id", params.BroadcasterID, true)
+	queryOptional(r, "first", params.First, formatInt)
+	queryString(r, "after", params.After, false)
+	out := new(GetUserBlockListResponse)
+	if err := c.send(ctx, r, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+var getUserBlockListOp = Operation{
+	Auth: []oauth.Requirement{{
+		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadBlockedUsers}},
+		Token:  oauth.TokenUser,
+	}},
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-user-block-list",
+	Method:  http.MethodGet,
+	Name:    "GetUserBlockList",
+	Path:    "/users/blocks",
+	Success: http.StatusOK,
+}
+
+// BlockUserParams holds the parameters of BlockUser.
+type BlockUserParams struct {
+	// Query parameter "target_user_id", required.
+	TargetUserID string
+	// Query parameter "source_context".
+	SourceContext BlockUserParamsSourceContext
+	// Query parameter "reason".
+	Reason BlockUserParamsReason
+}
+
+// BlockUserParamsSourceContext is the type of the source_context member of BlockUserParams.
+type BlockUserParamsSourceContext string
+
+// Known values of BlockUserParamsSourceContext. Twitch may send values not listed here.
+const (
+	BlockUserParamsSourceContextChat    BlockUserParamsSourceContext = "chat"
+	BlockUserParamsSourceContextWhisper BlockUserParamsSourceContext = "whisper"
+)
+
+// BlockUserParamsReason is the type of the reason member of BlockUserParams.
+type BlockUserParamsReason string
+
+// Known values of BlockUserParamsReason. Twitch may send values not listed here.
+const (
+	BlockUserParamsReasonHarassment BlockUserParamsReason = "harassment"
+	BlockUserParamsReasonSpam       BlockUserParamsReason = "spam"
+	BlockUserParamsReasonOther      BlockUserParamsReason = "other"
+)
+
+// BlockUser calls PUT /users/blocks.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#block-user
+//
+// meta:operation PUT /users/blocks
+func (c *Client) BlockUser(ctx context.Context, params *BlockUserParams) error {
+	if params == nil {
+		params = new(BlockUserParams)
+	}
+	r := c.newRequest(&blockUserOp)
+	queryString(r, "target_user_id", params.TargetUserID, true)
+	queryString(r, "source_context", params.SourceContext, false)
+	queryString(r, "reason", params.Reason, false)
+	return c.send(ctx, r, nil)
+}
+
+var blockUserOp = Operation{
+	Auth: []oauth.Requirement{{
+		Scopes: [][]oauth.Scope{{oauth.ScopeUserManageBlockedUsers}},
+		Token:  oauth.TokenUser,
+	}},
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#block-user",
+	Method:  http.MethodPut,
+	Name:    "BlockUser",
+	Path:    "/users/blocks",
+	Success: http.StatusNoContent,
+}
+
+// UnblockUserParams holds the parameters of UnblockUser.
+type UnblockUserParams struct {
+	// Query parameter "target_user_id", required.
+	TargetUserID string
+}
+
+// UnblockUser calls DELETE /users/blocks.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#unblock-user
+//
+// meta:operation DELETE /users/blocks
+func (c *Client) UnblockUser(ctx context.Context, params *UnblockUserParams) error {
+	if params == nil {
+		params = new(UnblockUserParams)
+	}
+	r := c.newRequest(&unblockUserOp)
+	queryString(r, "target_user_id", params.TargetUserID, true)
+	return c.send(ctx, r, nil)
+}
+
+var unblockUserOp = Operation{
+	Auth: []oauth.Requirement{{
+		Scopes: [][]oauth.Scope{{oauth.ScopeUserManageBlockedUsers}},
+		Token:  oauth.TokenUser,
+	}},
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#unblock-user",
+	Method:  http.MethodDelete,
+	Name:    "UnblockUser",
+	Path:    "/users/blocks",
+	Success: http.StatusNoContent,
+}
+
+// GetUserExtensionsResponse is the answer of GetUserExtensions.
+type GetUserExtensionsResponse struct {
+	Data []UserExtension `json:"data"`
+}
+
+// UserExtension is the data member of GetUserExtensionsResponse.
+type UserExtension struct {
+	ID          string              `json:"id"`
+	Version     string              `json:"version"`
+	Name        string              `json:"name"`
+	CanActivate bool                `json:"can_activate"`
+	Type        []UserExtensionType `json:"type"`
+}
+
+// UserExtensionType is the type of the type member of UserExtension.
+type UserExtensionType string
+
+// Known values of UserExtensionType. Twitch may send values not listed here.
+const (
+	UserExtensionTypeComponent UserExtensionType = "component"
+	UserExtensionTypeMobile    UserExtensionType = "mobile"
+	UserExtensionTypeOverlay   UserExtensionType = "overlay"
+	UserExtensionTypePanel     UserExtensionType = "panel"
+)
+
+// GetUserExtensions calls GET /users/extensions/list.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-user-extensions
+//
+// meta:operation GET /users/extensions/list
+func (c *Client) GetUserExtensions(ctx context.Context) (*GetUserExtensionsResponse, error) {
+	r := c.newRequest(&getUserExtensionsOp)
+	out := new(GetUserExtensionsResponse)
+	if err := c.send(ctx, r, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+var getUserExtensionsOp = Operation{
+	Auth: []oauth.Requirement{{
+		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadBroadcast, oauth.ScopeUserEditBroadcast}, {oauth.ScopeUserEditBroadcast}},
+		Token:  oauth.TokenUser,
+	}},
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-user-extensions",
+	Method:  http.MethodGet,
+	Name:    "GetUserExtensions",
+	Path:    "/users/extensions/list",
+	Success: http.StatusOK,
+}
+
+// GetUserActiveExtensionsParams holds the parameters of GetUserActiveExtensions.
+type GetUserActiveExtensionsParams struct {
+	// Query parameter "user_id".
+	UserID string
+}
+
+// GetUserActiveExtensionsResponse is the answer of GetUserActiveExtensions.
+type GetUserActiveExtensionsResponse struct {
+	Data GetUserActiveExtensionsData `json:"data"`
+}
+
+// GetUserActiveExtensionsData is the data member of GetUserActiveExtensionsResponse.
+type GetUserActiveExtensionsData struct {
+	Panel     map[string]GetUserActiveExtensionsDataPanel     `json:"panel"`
+	Overlay   map[string]GetUserActiveExtensionsDataOverlay   `json:"overlay"`
+	Component map[string]GetUserActiveExtensionsDataComponent `json:"component"`
+}
+
+// GetUserActiveExtensionsDataPanel is the panel member of GetUserActiveExtensionsData.
+type GetUserActiveExtensionsDataPanel struct {
+	Active  bool   `json:"active"`
+	ID      string `json:"id"`
+	Version string `json:"version"`
+	Name    string `json:"name"`
+}
+
+// GetUserActiveExtensionsDataOverlay is the overlay member of GetUserActiveExtensionsData.
+type GetUserActiveExtensionsDataOverlay struct {
+	Active  bool   `json:"active"`
+	ID      string `json:"id"`
+	Version string `json:"version"`
+	Name    string `json:"name"`
+}
+
+// GetUserActiveExtensionsDataComponent is the component member of GetUserActiveExtensionsData.
+type GetUserActiveExtensionsDataComponent struct {
+	Active  bool   `json:"active"`
+	ID      string `json:"id"`
+	Version string `json:"version"`
+	Name    string `json:"name"`
+	X       int    `json:"x"`
+	Y       int    `json:"y"`
+}
+
+// GetUserActiveExtensions calls GET /users/extensions.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-user-active-extensions
+//
+// meta:operation GET /users/extensions
+func (c *Client) GetUserActiveExtensions(ctx context.Context, params *GetUserActiveExtensionsParams) (*GetUserActiveExtensionsResponse, error) {
+	if params == nil {
+		params = new(GetUserActiveExtensionsParams)
+	}
+	r := c.newRequest(&getUserActiveExtensionsOp)
+	queryString(r, "user_id", params.UserID, false)
+	out := new(GetUserActiveExtensionsResponse)
+	if err := c.send(ctx, r, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+var getUserActiveExtensionsOp = Operation{
+	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-user-active-extensions",
+	Method:  http.MethodGet,
+	Name:    "GetUserActiveExtensions",
+	Path:    "/users/extensions",
+	Success: http.StatusOK,
+}
+
+// UpdateUserExtensionsParams holds the parameters of UpdateUserExtensions.
+type UpdateUserExtensionsParams struct {
+	// Body field "data", required.
+	Data map[string]string `json:"data"`
+}
+
+// UpdateUserExtensionsResponse is the answer of UpdateUserExtensions.
+type UpdateUserExtensionsResponse struct {
+	Data UpdateUserExtensionsData `json:"data"`
+}
+
+// UpdateUserExtensionsData is the data member of UpdateUserExtensionsResponse.
+type UpdateUserExtensionsData struct {
+	Panel     map[string]UpdateUserExtensionsDataPanel     `json:"panel"`
+	Overlay   map[string]UpdateUserExtensionsDataOverlay   `json:"overlay"`
+	Component map[string]UpdateUserExtensionsDataComponent `json:"component"`
+}
+
+// UpdateUserExtensionsDataPanel is the panel member of UpdateUserExtensionsData.
+type UpdateUserExtensionsDataPanel struct {
+	Active  bool   `json:"active"`
+	ID      string `json:"id"`
+	Version string `json:"version"`
+	Name    string `json:"name"`
+}
+
+// UpdateUserExtensionsDataOverlay is the overlay member of UpdateUserExtensionsData.
+type UpdateUserExtensionsDataOverlay struct {
+	Active  bool   `json:"active"`
+	ID      string `json:"id"`
+	Version string `json:"version"`
+	Name    string `json:"name"`
+}
+
+// UpdateUserExtensionsDataComponent is the component member of UpdateUserExtensionsData.
+type UpdateUserExtensionsDataComponent struct {
+	Active  bool   `json:"active"`
+	ID      string `json:"id"`
+	Version string `json:"version"`
+	Name    string `json:"name"`
+	X       int    `json:"x"`
+	Y       int    `json:"y"`
+}
+
+// UpdateUserExtensions calls PUT /users/extensions.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#update-user-extensions
+//
+// meta:operation PUT /users/extensions
+func (c *Client) UpdateUserExtensions(ctx context.Context, params *UpdateUserExtensionsParams) (*UpdateUserExtensionsResponse, error) {
+	if params == nil {
+		params = new(UpdateUserExtensionsParams)
+	}
+	r := c.newRequest(&updateUserExtensionsOp)
+	requireField(r, "data", len(params.Data) > 0)
+	r.body = params
+	out := new(UpdateUserExtensionsResponse)
+	if err := c.send(ctx, r, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+var updateUserExtensionsOp = Operation{
+	Auth: []oauth.Requirement{{
+		Scopes: [][]oauth.Scope{{oauth.ScopeUserEditBroadcast}},
+		Token:  oauth.TokenUser,
+	}},
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#update-user-extensions",
+	Method:  http.MethodPut,
+	Name:    "UpdateUserExtensions",
+	Path:    "/users/extensions",
+	Success: http.StatusOK,
+}

@@ -368,7 +368,8 @@ func (l *loader) readFields(o *obj, key string, ns *namespace, owner string, rul
 	return fields
 }
 
-var fieldName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+// JSON names are words joined by "_" (and, in a few Twitch payloads, "-").
+var fieldName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`)
 
 func (l *loader) readField(fo *obj, ns *namespace, owner string, rules fieldRules) *Field {
 	f := &Field{

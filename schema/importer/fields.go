@@ -106,12 +106,12 @@ func (fc *fieldContext) tableFields(t *table) ([]*Field, error) {
 }
 
 var (
-	fieldName      = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	fieldName      = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`)
 	optionalPrefix = regexp.MustCompile(`(?i)^\s*optional\b`)
 	nullWord       = regexp.MustCompile(`\bnull\b`)
 	timestampWords = regexp.MustCompile(`(?i)RFC\s?3339|ISO\s?8601|\btimestamp\b|\bUTC date\b|date and time`)
-	possibleValues = regexp.MustCompile(`(?i)possible values|valid values|can be one of|one of the following|values are`)
-	arrayWords     = regexp.MustCompile(`(?i)^\s*(an array|array of|a list|list of|the list)\b`)
+	possibleValues = regexp.MustCompile(`(?i)\bpossible\b|valid values|can be one of|one of the following|values are`)
+	arrayWords     = regexp.MustCompile(`(?i)^\s*(optional\.?\s*)?(an array|array of|a list|list of|the list|an ordered list)\b`)
 	enumValue      = regexp.MustCompile(`^[A-Za-z0-9_:.\-]+$`)
 )
 
@@ -179,6 +179,9 @@ func (fc *fieldContext) typeField(f *Field, typeCell, desc *cell, children []*Fi
 			return nil
 		}
 		f.Type, f.Fields = "object", children
+		if arrayWords.MatchString(descText) {
+			array = true
+		}
 	default:
 		// A type named after an object: one the rows below define, or a
 		// linked object table.
