@@ -117,8 +117,10 @@ func (l *loader) load() {
 			l.sink.add(p, "", "%v", err)
 			return nil
 		}
-		if d.IsDir() && p == "curated" {
-			return fs.SkipDir // the importer's input, checked by the importer
+		if d.IsDir() && (p == "curated" || d.Name() == "testdata") {
+			// The importer's input, which the importer checks; and the
+			// test data of the Go packages that live in this folder.
+			return fs.SkipDir
 		}
 		if d.IsDir() || path.Ext(p) != ".json" {
 			return nil

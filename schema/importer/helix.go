@@ -16,7 +16,7 @@ const referenceURL = "https://dev.twitch.tv/docs/api/reference/"
 var (
 	helixURL     = regexp.MustCompile(`^(?:(GET|POST|PUT|PATCH|DELETE)\s+)?https://api\.twitch\.tv/helix(/[a-z0-9_/]+)`)
 	repeatedWord = regexp.MustCompile(`(?i)parameter for each|to specify more than one|specify this parameter multiple times|up to \d+ (ids|logins|user ids|ids)|&\w+=`)
-	contentType  = regexp.MustCompile(`Content-Type response header is set to ([a-z]+/[a-z0-9.+-]+)`)
+	contentType  = regexp.MustCompile(`Content-Type response header is set to ([a-z]+/[a-z0-9+-]+(?:\.[a-z0-9+-]+)*)`)
 	maxCount     = regexp.MustCompile(`(?i)(?:maximum|up to|at most|limit of|no more than)[^0-9.]{0,60}?(\d+)`)
 )
 
