@@ -41,3 +41,17 @@ func (r Requirement) Missing(granted []Scope) [][]Scope {
 	}
 	return missing
 }
+
+// Check says whether a token of type token that carries granted may make a
+// call or subscription that accepts reqs (an Operation's or a TypeInfo's
+// Auth): it returns the scope groups the token lacks, and false when reqs
+// accept no token of that type at all. A nil result with true means the
+// token is enough.
+func Check(reqs []Requirement, token TokenType, granted []Scope) (missing [][]Scope, accepted bool) {
+	for _, r := range reqs {
+		if r.Token == token {
+			return r.Missing(granted), true
+		}
+	}
+	return nil, false
+}
