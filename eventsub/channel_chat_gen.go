@@ -308,6 +308,8 @@ type ChannelChatNotificationEvent struct {
 	Announcement               ChannelChatNotificationAnnouncement     `json:"announcement"`
 	BitsBadgeTier              ChannelChatNotificationBitsBadgeTier    `json:"bits_badge_tier"`
 	CharityDonation            string                                  `json:"charity_donation"`
+	CharityName                string                                  `json:"charity_name"`
+	Amount                     ChannelChatNotificationAmount           `json:"amount"`
 	SourceBroadcasterUserID    *string                                 `json:"source_broadcaster_user_id,omitzero"`
 	SourceBroadcasterUserName  *string                                 `json:"source_broadcaster_user_name,omitzero"`
 	SourceBroadcasterUserLogin *string                                 `json:"source_broadcaster_user_login,omitzero"`
@@ -543,6 +545,13 @@ type ChannelChatNotificationAnnouncement struct {
 // ChannelChatNotificationBitsBadgeTier is the bits_badge_tier member of ChannelChatNotificationEvent.
 type ChannelChatNotificationBitsBadgeTier struct {
 	Tier int `json:"tier"`
+}
+
+// ChannelChatNotificationAmount is the amount member of ChannelChatNotificationEvent.
+type ChannelChatNotificationAmount struct {
+	Value        int    `json:"value"`
+	DecimalPlace int    `json:"decimal_place"`
+	Currency     string `json:"currency"`
 }
 
 // ChannelChatNotificationSourceBadges is the source_badges member of ChannelChatNotificationEvent.

@@ -7,7 +7,6 @@ import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
 	"net/http"
-	"time"
 )
 
 // StartCommercialParams holds the parameters of StartCommercial.
@@ -70,17 +69,22 @@ type GetAdScheduleParams struct {
 
 // GetAdScheduleResponse is the answer of GetAdSchedule.
 type GetAdScheduleResponse struct {
-	Data []GetAdScheduleData `json:"data"`
+	Data []AdSchedule `json:"data"`
 }
 
-// GetAdScheduleData is the data member of GetAdScheduleResponse.
-type GetAdScheduleData struct {
-	SnoozeCount     int       `json:"snooze_count"`
-	SnoozeRefreshAt time.Time `json:"snooze_refresh_at"`
-	NextAdAt        time.Time `json:"next_ad_at"`
-	Duration        int       `json:"duration"`
-	LastAdAt        time.Time `json:"last_ad_at"`
-	PrerollFreeTime int       `json:"preroll_free_time"`
+// AdSchedule is the data member of GetAdScheduleResponse.
+type AdSchedule struct {
+	SnoozeCount int `json:"snooze_count"`
+	// Unix time in seconds when another snooze is gained; 0 when none is pending.
+	SnoozeRefreshAt int `json:"snooze_refresh_at"`
+	// Unix time in seconds of the next scheduled ad; 0 when none is scheduled or the channel is offline.
+	NextAdAt int `json:"next_ad_at"`
+	// Seconds of the next ad break.
+	Duration int `json:"duration"`
+	// Unix time in seconds of the last ad break; 0 when there was none or the channel is offline.
+	LastAdAt int `json:"last_ad_at"`
+	// Seconds of pre-roll free time left; 0 when none.
+	PrerollFreeTime int `json:"preroll_free_time"`
 }
 
 // GetAdSchedule calls GET /channels/ads.
@@ -121,14 +125,17 @@ type SnoozeNextAdParams struct {
 
 // SnoozeNextAdResponse is the answer of SnoozeNextAd.
 type SnoozeNextAdResponse struct {
-	Data []SnoozeNextAdData `json:"data"`
+	Data []AdSnooze `json:"data"`
 }
 
-// SnoozeNextAdData is the data member of SnoozeNextAdResponse.
-type SnoozeNextAdData struct {
-	SnoozeCount     int       `json:"snooze_count"`
-	SnoozeRefreshAt time.Time `json:"snooze_refresh_at"`
-	NextAdAt        time.Time `json:"next_ad_at"`
+// AdSnooze is the data member of SnoozeNextAdResponse.
+type AdSnooze struct {
+	// Snoozes left.
+	SnoozeCount int `json:"snooze_count"`
+	// Unix time in seconds when another snooze is gained.
+	SnoozeRefreshAt int `json:"snooze_refresh_at"`
+	// Unix time in seconds of the next scheduled ad.
+	NextAdAt int `json:"next_ad_at"`
 }
 
 // SnoozeNextAd calls POST /channels/ads/schedule/snooze.

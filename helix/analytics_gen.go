@@ -12,13 +12,13 @@ import (
 
 // GetExtensionAnalyticsParams holds the parameters of GetExtensionAnalytics.
 type GetExtensionAnalyticsParams struct {
-	// Query parameter "extension_id".
+	// Query parameter "extension_id". Without it, a report for each extension the user owns.
 	ExtensionID string
 	// Query parameter "type".
-	Type GetExtensionAnalyticsParamsType
-	// Query parameter "started_at".
+	Type AnalyticsReportType
+	// Query parameter "started_at". A day (time 00:00:00); set ended_at with it.
 	StartedAt time.Time
-	// Query parameter "ended_at".
+	// Query parameter "ended_at". A day (time 00:00:00); set started_at with it.
 	EndedAt time.Time
 	// Query parameter "first".
 	First *int
@@ -26,32 +26,19 @@ type GetExtensionAnalyticsParams struct {
 	After string
 }
 
-// GetExtensionAnalyticsParamsType is the type of the type member of GetExtensionAnalyticsParams.
-type GetExtensionAnalyticsParamsType string
-
-// Known values of GetExtensionAnalyticsParamsType. Twitch may send values not listed here.
-const (
-	GetExtensionAnalyticsParamsTypeOverviewV2 GetExtensionAnalyticsParamsType = "overview_v2"
-)
-
 // GetExtensionAnalyticsResponse is the answer of GetExtensionAnalytics.
 type GetExtensionAnalyticsResponse struct {
-	Data       []ExtensionAnalytic `json:"data"`
-	Pagination Pagination          `json:"pagination"`
+	Data       []ExtensionAnalyticsReport `json:"data"`
+	Pagination Pagination                 `json:"pagination"`
 }
 
-// ExtensionAnalytic is the data member of GetExtensionAnalyticsResponse.
-type ExtensionAnalytic struct {
-	ExtensionID string                     `json:"extension_id"`
-	URL         string                     `json:"URL"`
-	Type        string                     `json:"type"`
-	DateRange   ExtensionAnalyticDateRange `json:"date_range"`
-}
-
-// ExtensionAnalyticDateRange is the date_range member of ExtensionAnalytic.
-type ExtensionAnalyticDateRange struct {
-	StartedAt time.Time `json:"started_at"`
-	EndedAt   time.Time `json:"ended_at"`
+// ExtensionAnalyticsReport is the data member of GetExtensionAnalyticsResponse.
+type ExtensionAnalyticsReport struct {
+	ExtensionID string `json:"extension_id"`
+	// A CSV report, downloadable for 5 minutes.
+	URL       string              `json:"URL"`
+	Type      AnalyticsReportType `json:"type"`
+	DateRange AnalyticsDateRange  `json:"date_range"`
 }
 
 // GetExtensionAnalytics calls GET /analytics/extensions.
@@ -92,13 +79,13 @@ var getExtensionAnalyticsOp = Operation{
 
 // GetGameAnalyticsParams holds the parameters of GetGameAnalytics.
 type GetGameAnalyticsParams struct {
-	// Query parameter "game_id".
+	// Query parameter "game_id". Without it, a report for each of the user's games.
 	GameID string
 	// Query parameter "type".
-	Type GetGameAnalyticsParamsType
-	// Query parameter "started_at".
+	Type AnalyticsReportType
+	// Query parameter "started_at". A day (time 00:00:00); set ended_at with it.
 	StartedAt time.Time
-	// Query parameter "ended_at".
+	// Query parameter "ended_at". A day (time 00:00:00); set started_at with it.
 	EndedAt time.Time
 	// Query parameter "first".
 	First *int
@@ -106,32 +93,19 @@ type GetGameAnalyticsParams struct {
 	After string
 }
 
-// GetGameAnalyticsParamsType is the type of the type member of GetGameAnalyticsParams.
-type GetGameAnalyticsParamsType string
-
-// Known values of GetGameAnalyticsParamsType. Twitch may send values not listed here.
-const (
-	GetGameAnalyticsParamsTypeOverviewV2 GetGameAnalyticsParamsType = "overview_v2"
-)
-
 // GetGameAnalyticsResponse is the answer of GetGameAnalytics.
 type GetGameAnalyticsResponse struct {
-	Data       []GameAnalytic `json:"data"`
-	Pagination Pagination     `json:"pagination"`
+	Data       []GameAnalyticsReport `json:"data"`
+	Pagination Pagination            `json:"pagination"`
 }
 
-// GameAnalytic is the data member of GetGameAnalyticsResponse.
-type GameAnalytic struct {
-	GameID    string                `json:"game_id"`
-	URL       string                `json:"URL"`
-	Type      string                `json:"type"`
-	DateRange GameAnalyticDateRange `json:"date_range"`
-}
-
-// GameAnalyticDateRange is the date_range member of GameAnalytic.
-type GameAnalyticDateRange struct {
-	StartedAt time.Time `json:"started_at"`
-	EndedAt   time.Time `json:"ended_at"`
+// GameAnalyticsReport is the data member of GetGameAnalyticsResponse.
+type GameAnalyticsReport struct {
+	GameID string `json:"game_id"`
+	// A CSV report, downloadable for 5 minutes.
+	URL       string              `json:"URL"`
+	Type      AnalyticsReportType `json:"type"`
+	DateRange AnalyticsDateRange  `json:"date_range"`
 }
 
 // GetGameAnalytics calls GET /analytics/games.

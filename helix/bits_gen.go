@@ -12,48 +12,53 @@ import (
 
 // GetBitsLeaderboardParams holds the parameters of GetBitsLeaderboard.
 type GetBitsLeaderboardParams struct {
-	// Query parameter "count".
+	// Query parameter "count". 1 to 100; Twitch's default is 10.
 	Count *int
-	// Query parameter "period".
-	Period GetBitsLeaderboardParamsPeriod
-	// Query parameter "started_at".
+	// Query parameter "period". Twitch's default is all; periods start at midnight Pacific time.
+	Period BitsLeaderboardPeriod
+	// Query parameter "started_at". A time in the period to rank; needed unless the period is all.
 	StartedAt time.Time
 	// Query parameter "user_id".
 	UserID string
 }
 
-// GetBitsLeaderboardParamsPeriod is the type of the period member of GetBitsLeaderboardParams.
-type GetBitsLeaderboardParamsPeriod string
+// BitsLeaderboardPeriod is the type of the period member of GetBitsLeaderboardParams.
+//
+// Twitch's default is all; periods start at midnight Pacific time.
+type BitsLeaderboardPeriod string
 
-// Known values of GetBitsLeaderboardParamsPeriod. Twitch may send values not listed here.
+// Known values of BitsLeaderboardPeriod. Twitch may send values not listed here.
 const (
-	GetBitsLeaderboardParamsPeriodDay   GetBitsLeaderboardParamsPeriod = "day"
-	GetBitsLeaderboardParamsPeriodWeek  GetBitsLeaderboardParamsPeriod = "week"
-	GetBitsLeaderboardParamsPeriodMonth GetBitsLeaderboardParamsPeriod = "month"
-	GetBitsLeaderboardParamsPeriodYear  GetBitsLeaderboardParamsPeriod = "year"
-	GetBitsLeaderboardParamsPeriodAll   GetBitsLeaderboardParamsPeriod = "all"
+	BitsLeaderboardPeriodDay   BitsLeaderboardPeriod = "day"
+	BitsLeaderboardPeriodWeek  BitsLeaderboardPeriod = "week"
+	BitsLeaderboardPeriodMonth BitsLeaderboardPeriod = "month"
+	BitsLeaderboardPeriodYear  BitsLeaderboardPeriod = "year"
+	BitsLeaderboardPeriodAll   BitsLeaderboardPeriod = "all"
 )
 
 // GetBitsLeaderboardResponse is the answer of GetBitsLeaderboard.
 type GetBitsLeaderboardResponse struct {
-	Data      []GetBitsLeaderboardData    `json:"data"`
-	DateRange GetBitsLeaderboardDateRange `json:"date_range"`
-	Total     int                         `json:"total"`
+	Data      []BitsLeader             `json:"data"`
+	DateRange BitsLeaderboardDateRange `json:"date_range"`
+	Total     int                      `json:"total"`
 }
 
-// GetBitsLeaderboardData is the data member of GetBitsLeaderboardResponse.
-type GetBitsLeaderboardData struct {
+// BitsLeader is the data member of GetBitsLeaderboardResponse.
+type BitsLeader struct {
 	UserID    string `json:"user_id"`
 	UserLogin string `json:"user_login"`
 	UserName  string `json:"user_name"`
 	Rank      int    `json:"rank"`
-	Score     int    `json:"score"`
+	// Bits cheered in the period.
+	Score int `json:"score"`
 }
 
-// GetBitsLeaderboardDateRange is the date_range member of GetBitsLeaderboardResponse.
-type GetBitsLeaderboardDateRange struct {
-	StartedAt time.Time `json:"started_at"`
-	EndedAt   time.Time `json:"ended_at"`
+// BitsLeaderboardDateRange is the date_range member of GetBitsLeaderboardResponse.
+type BitsLeaderboardDateRange struct {
+	// RFC 3339; empty when the request has no started_at.
+	StartedAt string `json:"started_at"`
+	// RFC 3339; empty when the request has no started_at.
+	EndedAt string `json:"ended_at"`
 }
 
 // GetBitsLeaderboard calls GET /bits/leaderboard.
@@ -91,7 +96,7 @@ var getBitsLeaderboardOp = Operation{
 
 // GetCheermotesParams holds the parameters of GetCheermotes.
 type GetCheermotesParams struct {
-	// Query parameter "broadcaster_id".
+	// Query parameter "broadcaster_id". Adds the broadcaster's own Cheermotes to the global ones.
 	BroadcasterID string
 }
 
@@ -102,36 +107,39 @@ type GetCheermotesResponse struct {
 
 // Cheermote is the data member of GetCheermotesResponse.
 type Cheermote struct {
-	Prefix       string           `json:"prefix"`
-	Tiers        []CheermoteTiers `json:"tiers"`
-	Type         CheermoteType    `json:"type"`
-	Order        int              `json:"order"`
-	LastUpdated  time.Time        `json:"last_updated"`
-	IsCharitable bool             `json:"is_charitable"`
+	Prefix string          `json:"prefix"`
+	Tiers  []CheermoteTier `json:"tiers"`
+	Type   CheermoteType   `json:"type"`
+	// The position in the Bits card, unique within a type.
+	Order        int       `json:"order"`
+	LastUpdated  time.Time `json:"last_updated"`
+	IsCharitable bool      `json:"is_charitable"`
 }
 
-// CheermoteTiers is the tiers member of Cheermote.
-type CheermoteTiers struct {
-	MinBits        int               `json:"min_bits"`
-	ID             CheermoteTiersID  `json:"id"`
-	Color          string            `json:"color"`
-	Images         map[string]string `json:"images"`
-	CanCheer       bool              `json:"can_cheer"`
-	ShowInBitsCard bool              `json:"show_in_bits_card"`
+// CheermoteTier is the tiers member of Cheermote.
+type CheermoteTier struct {
+	// The least Bits of the tier; the tier ends below the next tier's minimum.
+	MinBits int             `json:"min_bits"`
+	ID      CheermoteTierID `json:"id"`
+	// A hex color, like #979797.
+	Color          string          `json:"color"`
+	Images         CheermoteImages `json:"images"`
+	CanCheer       bool            `json:"can_cheer"`
+	ShowInBitsCard bool            `json:"show_in_bits_card"`
 }
 
-// CheermoteTiersID is the type of the id member of CheermoteTiers.
-type CheermoteTiersID string
+// CheermoteTierID is the type of the id member of CheermoteTier.
+type CheermoteTierID string
 
-// Known values of CheermoteTiersID. Twitch may send values not listed here.
+// Known values of CheermoteTierID. Twitch may send values not listed here.
 const (
-	CheermoteTiersID1      CheermoteTiersID = "1"
-	CheermoteTiersID100    CheermoteTiersID = "100"
-	CheermoteTiersID500    CheermoteTiersID = "500"
-	CheermoteTiersID1000   CheermoteTiersID = "1000"
-	CheermoteTiersID5000   CheermoteTiersID = "5000"
-	CheermoteTiersID10000  CheermoteTiersID = "10000"
-	CheermoteTiersID100000 CheermoteTiersID = "100000"
+	CheermoteTierID1      CheermoteTierID = "1"
+	CheermoteTierID100    CheermoteTierID = "100"
+	CheermoteTierID500    CheermoteTierID = "500"
+	CheermoteTierID1000   CheermoteTierID = "1000"
+	CheermoteTierID5000   CheermoteTierID = "5000"
+	CheermoteTierID10000  CheermoteTierID = "10000"
+	CheermoteTierID100000 CheermoteTierID = "100000"
 )
 
 // CheermoteType is the type of the type member of Cheermote.
@@ -175,7 +183,7 @@ var getCheermotesOp = Operation{
 
 // GetExtensionTransactionsParams holds the parameters of GetExtensionTransactions.
 type GetExtensionTransactionsParams struct {
-	// Query parameter "extension_id", required.
+	// Query parameter "extension_id", required. Must be the token's client ID.
 	ExtensionID string
 	// Query parameter "id", at most 100 values.
 	ID []string
@@ -202,7 +210,7 @@ type ExtensionTransaction struct {
 	UserLogin        string                          `json:"user_login"`
 	UserName         string                          `json:"user_name"`
 	ProductType      ExtensionTransactionProductType `json:"product_type"`
-	ProductData      ExtensionTransactionProductData `json:"product_data"`
+	ProductData      ExtensionTransactionProduct     `json:"product_data"`
 }
 
 // ExtensionTransactionProductType is the type of the product_type member of ExtensionTransaction.
@@ -210,32 +218,35 @@ type ExtensionTransactionProductType string
 
 // Known values of ExtensionTransactionProductType. Twitch may send values not listed here.
 const (
-	ExtensionTransactionProductTypeBITSINEXTENSION ExtensionTransactionProductType = "BITS_IN_EXTENSION"
+	ExtensionTransactionProductTypeBitsInExtension ExtensionTransactionProductType = "BITS_IN_EXTENSION"
 )
 
-// ExtensionTransactionProductData is the product_data member of ExtensionTransaction.
-type ExtensionTransactionProductData struct {
-	SKU           string                              `json:"sku"`
-	Domain        string                              `json:"domain"`
-	Cost          ExtensionTransactionProductDataCost `json:"cost"`
-	InDevelopment bool                                `json:"inDevelopment"`
-	DisplayName   string                              `json:"displayName"`
-	Expiration    string                              `json:"expiration"`
-	Broadcast     bool                                `json:"broadcast"`
+// ExtensionTransactionProduct is the product_data member of ExtensionTransaction.
+type ExtensionTransactionProduct struct {
+	SKU string `json:"sku"`
+	// twitch.ext. followed by the extension's ID.
+	Domain        string                   `json:"domain"`
+	Cost          ExtensionTransactionCost `json:"cost"`
+	InDevelopment bool                     `json:"inDevelopment"`
+	DisplayName   string                   `json:"displayName"`
+	// Always empty.
+	Expiration string `json:"expiration"`
+	// Whether the purchase was broadcast to every instance of the extension.
+	Broadcast bool `json:"broadcast"`
 }
 
-// ExtensionTransactionProductDataCost is the cost member of ExtensionTransactionProductData.
-type ExtensionTransactionProductDataCost struct {
-	Amount int                                     `json:"amount"`
-	Type   ExtensionTransactionProductDataCostType `json:"type"`
+// ExtensionTransactionCost is the cost member of ExtensionTransactionProduct.
+type ExtensionTransactionCost struct {
+	Amount int                          `json:"amount"`
+	Type   ExtensionTransactionCostType `json:"type"`
 }
 
-// ExtensionTransactionProductDataCostType is the type of the type member of ExtensionTransactionProductDataCost.
-type ExtensionTransactionProductDataCostType string
+// ExtensionTransactionCostType is the type of the type member of ExtensionTransactionCost.
+type ExtensionTransactionCostType string
 
-// Known values of ExtensionTransactionProductDataCostType. Twitch may send values not listed here.
+// Known values of ExtensionTransactionCostType. Twitch may send values not listed here.
 const (
-	ExtensionTransactionProductDataCostTypeBits ExtensionTransactionProductDataCostType = "bits"
+	ExtensionTransactionCostTypeBits ExtensionTransactionCostType = "bits"
 )
 
 // GetExtensionTransactions calls GET /extensions/transactions.

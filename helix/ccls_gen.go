@@ -11,7 +11,7 @@ import (
 
 // GetContentClassificationLabelsParams holds the parameters of GetContentClassificationLabels.
 type GetContentClassificationLabelsParams struct {
-	// Query parameter "locale".
+	// Query parameter "locale". The language of names and descriptions, like "en-US" (the default).
 	Locale string
 }
 
@@ -22,11 +22,6 @@ type GetContentClassificationLabelsResponse struct {
 
 // ContentClassificationLabel is the data member of GetContentClassificationLabelsResponse.
 type ContentClassificationLabel struct {
-	ContentClassificationLabels []ContentClassificationLabelContentClassificationLabels `json:"content_classification_labels"`
-}
-
-// ContentClassificationLabelContentClassificationLabels is the content_classification_labels member of ContentClassificationLabel.
-type ContentClassificationLabelContentClassificationLabels struct {
 	ID          string `json:"id"`
 	Description string `json:"description"`
 	Name        string `json:"name"`

@@ -7,22 +7,21 @@ import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
 	"net/http"
-	"time"
 )
 
 // CreateCustomRewardsParams holds the parameters of CreateCustomRewards.
 type CreateCustomRewardsParams struct {
 	// Query parameter "broadcaster_id", required.
 	BroadcasterID string `json:"-"`
-	// Body field "title", required.
+	// Body field "title", required. At most 45 characters, unique among the broadcaster's rewards.
 	Title string `json:"title"`
-	// Body field "cost", required.
+	// Body field "cost", required. In Channel Points; at least 1.
 	Cost int `json:"cost"`
-	// Body field "prompt".
+	// Body field "prompt". At most 200 characters.
 	Prompt string `json:"prompt,omitzero"`
 	// Body field "is_enabled".
 	IsEnabled *bool `json:"is_enabled,omitzero"`
-	// Body field "background_color".
+	// Body field "background_color". A hex color, like #9147FF.
 	BackgroundColor string `json:"background_color,omitzero"`
 	// Body field "is_user_input_required".
 	IsUserInputRequired *bool `json:"is_user_input_required,omitzero"`
@@ -36,71 +35,15 @@ type CreateCustomRewardsParams struct {
 	MaxPerUserPerStream *int `json:"max_per_user_per_stream,omitzero"`
 	// Body field "is_global_cooldown_enabled".
 	IsGlobalCooldownEnabled *bool `json:"is_global_cooldown_enabled,omitzero"`
-	// Body field "global_cooldown_seconds".
+	// Body field "global_cooldown_seconds". The Twitch UI shows cooldowns of 60 seconds or more.
 	GlobalCooldownSeconds *int `json:"global_cooldown_seconds,omitzero"`
-	// Body field "should_redemptions_skip_request_queue".
+	// Body field "should_redemptions_skip_request_queue". Redemptions are FULFILLED at once instead of waiting as UNFULFILLED.
 	ShouldRedemptionsSkipRequestQueue *bool `json:"should_redemptions_skip_request_queue,omitzero"`
 }
 
 // CreateCustomRewardsResponse is the answer of CreateCustomRewards.
 type CreateCustomRewardsResponse struct {
-	Data []CreateCustomRewardsData `json:"data"`
-}
-
-// CreateCustomRewardsData is the data member of CreateCustomRewardsResponse.
-type CreateCustomRewardsData struct {
-	BroadcasterID                     string                                            `json:"broadcaster_id"`
-	BroadcasterLogin                  string                                            `json:"broadcaster_login"`
-	BroadcasterName                   string                                            `json:"broadcaster_name"`
-	ID                                string                                            `json:"id"`
-	Title                             string                                            `json:"title"`
-	Prompt                            string                                            `json:"prompt"`
-	Cost                              int                                               `json:"cost"`
-	Image                             *CreateCustomRewardsDataImage                     `json:"image"`
-	DefaultImage                      CreateCustomRewardsDataDefaultImage               `json:"default_image"`
-	BackgroundColor                   string                                            `json:"background_color"`
-	IsEnabled                         bool                                              `json:"is_enabled"`
-	IsUserInputRequired               bool                                              `json:"is_user_input_required"`
-	MaxPerStreamSetting               CreateCustomRewardsDataMaxPerStreamSetting        `json:"max_per_stream_setting"`
-	MaxPerUserPerStreamSetting        CreateCustomRewardsDataMaxPerUserPerStreamSetting `json:"max_per_user_per_stream_setting"`
-	GlobalCooldownSetting             CreateCustomRewardsDataGlobalCooldownSetting      `json:"global_cooldown_setting"`
-	IsPaused                          bool                                              `json:"is_paused"`
-	IsInStock                         bool                                              `json:"is_in_stock"`
-	ShouldRedemptionsSkipRequestQueue bool                                              `json:"should_redemptions_skip_request_queue"`
-	RedemptionsRedeemedCurrentStream  *int                                              `json:"redemptions_redeemed_current_stream"`
-	CooldownExpiresAt                 *time.Time                                        `json:"cooldown_expires_at"`
-}
-
-// CreateCustomRewardsDataImage is the image member of CreateCustomRewardsData.
-type CreateCustomRewardsDataImage struct {
-	URL1x string `json:"url_1x"`
-	URL2x string `json:"url_2x"`
-	URL4x string `json:"url_4x"`
-}
-
-// CreateCustomRewardsDataDefaultImage is the default_image member of CreateCustomRewardsData.
-type CreateCustomRewardsDataDefaultImage struct {
-	URL1x string `json:"url_1x"`
-	URL2x string `json:"url_2x"`
-	URL4x string `json:"url_4x"`
-}
-
-// CreateCustomRewardsDataMaxPerStreamSetting is the max_per_stream_setting member of CreateCustomRewardsData.
-type CreateCustomRewardsDataMaxPerStreamSetting struct {
-	IsEnabled    bool `json:"is_enabled"`
-	MaxPerStream int  `json:"max_per_stream"`
-}
-
-// CreateCustomRewardsDataMaxPerUserPerStreamSetting is the max_per_user_per_stream_setting member of CreateCustomRewardsData.
-type CreateCustomRewardsDataMaxPerUserPerStreamSetting struct {
-	IsEnabled           bool `json:"is_enabled"`
-	MaxPerUserPerStream int  `json:"max_per_user_per_stream"`
-}
-
-// CreateCustomRewardsDataGlobalCooldownSetting is the global_cooldown_setting member of CreateCustomRewardsData.
-type CreateCustomRewardsDataGlobalCooldownSetting struct {
-	IsEnabled             bool `json:"is_enabled"`
-	GlobalCooldownSeconds int  `json:"global_cooldown_seconds"`
+	Data []CustomReward `json:"data"`
 }
 
 // CreateCustomRewards calls POST /channel_points/custom_rewards.
@@ -176,69 +119,13 @@ type GetCustomRewardParams struct {
 	BroadcasterID string
 	// Query parameter "id", at most 50 values.
 	ID []string
-	// Query parameter "only_manageable_rewards".
+	// Query parameter "only_manageable_rewards". Only the rewards this client ID created, which it may change.
 	OnlyManageableRewards *bool
 }
 
 // GetCustomRewardResponse is the answer of GetCustomReward.
 type GetCustomRewardResponse struct {
-	Data []GetCustomRewardData `json:"data"`
-}
-
-// GetCustomRewardData is the data member of GetCustomRewardResponse.
-type GetCustomRewardData struct {
-	BroadcasterID                     string                                        `json:"broadcaster_id"`
-	BroadcasterLogin                  string                                        `json:"broadcaster_login"`
-	BroadcasterName                   string                                        `json:"broadcaster_name"`
-	ID                                string                                        `json:"id"`
-	Title                             string                                        `json:"title"`
-	Prompt                            string                                        `json:"prompt"`
-	Cost                              int                                           `json:"cost"`
-	Image                             *GetCustomRewardDataImage                     `json:"image"`
-	DefaultImage                      GetCustomRewardDataDefaultImage               `json:"default_image"`
-	BackgroundColor                   string                                        `json:"background_color"`
-	IsEnabled                         bool                                          `json:"is_enabled"`
-	IsUserInputRequired               bool                                          `json:"is_user_input_required"`
-	MaxPerStreamSetting               GetCustomRewardDataMaxPerStreamSetting        `json:"max_per_stream_setting"`
-	MaxPerUserPerStreamSetting        GetCustomRewardDataMaxPerUserPerStreamSetting `json:"max_per_user_per_stream_setting"`
-	GlobalCooldownSetting             GetCustomRewardDataGlobalCooldownSetting      `json:"global_cooldown_setting"`
-	IsPaused                          bool                                          `json:"is_paused"`
-	IsInStock                         bool                                          `json:"is_in_stock"`
-	ShouldRedemptionsSkipRequestQueue bool                                          `json:"should_redemptions_skip_request_queue"`
-	RedemptionsRedeemedCurrentStream  *int                                          `json:"redemptions_redeemed_current_stream"`
-	CooldownExpiresAt                 *time.Time                                    `json:"cooldown_expires_at"`
-}
-
-// GetCustomRewardDataImage is the image member of GetCustomRewardData.
-type GetCustomRewardDataImage struct {
-	URL1x string `json:"url_1x"`
-	URL2x string `json:"url_2x"`
-	URL4x string `json:"url_4x"`
-}
-
-// GetCustomRewardDataDefaultImage is the default_image member of GetCustomRewardData.
-type GetCustomRewardDataDefaultImage struct {
-	URL1x string `json:"url_1x"`
-	URL2x string `json:"url_2x"`
-	URL4x string `json:"url_4x"`
-}
-
-// GetCustomRewardDataMaxPerStreamSetting is the max_per_stream_setting member of GetCustomRewardData.
-type GetCustomRewardDataMaxPerStreamSetting struct {
-	IsEnabled    bool `json:"is_enabled"`
-	MaxPerStream int  `json:"max_per_stream"`
-}
-
-// GetCustomRewardDataMaxPerUserPerStreamSetting is the max_per_user_per_stream_setting member of GetCustomRewardData.
-type GetCustomRewardDataMaxPerUserPerStreamSetting struct {
-	IsEnabled           bool `json:"is_enabled"`
-	MaxPerUserPerStream int  `json:"max_per_user_per_stream"`
-}
-
-// GetCustomRewardDataGlobalCooldownSetting is the global_cooldown_setting member of GetCustomRewardData.
-type GetCustomRewardDataGlobalCooldownSetting struct {
-	IsEnabled             bool `json:"is_enabled"`
-	GlobalCooldownSeconds int  `json:"global_cooldown_seconds"`
+	Data []CustomReward `json:"data"`
 }
 
 // GetCustomReward calls GET /channel_points/custom_rewards.
@@ -279,73 +166,33 @@ type GetCustomRewardRedemptionParams struct {
 	BroadcasterID string
 	// Query parameter "reward_id", required.
 	RewardID string
-	// Query parameter "status", required.
-	Status GetCustomRewardRedemptionParamsStatus
+	// Query parameter "status". Required unless id is set. Canceled and fulfilled redemptions are kept for a few days only.
+	Status CustomRewardRedemptionStatus
 	// Query parameter "id", at most 50 values.
 	ID []string
-	// Query parameter "sort".
-	Sort GetCustomRewardRedemptionParamsSort
+	// Query parameter "sort". Twitch's default is OLDEST.
+	Sort CustomRewardRedemptionSort
 	// Query parameter "after".
 	After string
 	// Query parameter "first".
 	First *int
 }
 
-// GetCustomRewardRedemptionParamsStatus is the type of the status member of GetCustomRewardRedemptionParams.
-type GetCustomRewardRedemptionParamsStatus string
+// CustomRewardRedemptionSort is the type of the sort member of GetCustomRewardRedemptionParams.
+//
+// Twitch's default is OLDEST.
+type CustomRewardRedemptionSort string
 
-// Known values of GetCustomRewardRedemptionParamsStatus. Twitch may send values not listed here.
+// Known values of CustomRewardRedemptionSort. Twitch may send values not listed here.
 const (
-	GetCustomRewardRedemptionParamsStatusCANCELED    GetCustomRewardRedemptionParamsStatus = "CANCELED"
-	GetCustomRewardRedemptionParamsStatusFULFILLED   GetCustomRewardRedemptionParamsStatus = "FULFILLED"
-	GetCustomRewardRedemptionParamsStatusUNFULFILLED GetCustomRewardRedemptionParamsStatus = "UNFULFILLED"
-)
-
-// GetCustomRewardRedemptionParamsSort is the type of the sort member of GetCustomRewardRedemptionParams.
-type GetCustomRewardRedemptionParamsSort string
-
-// Known values of GetCustomRewardRedemptionParamsSort. Twitch may send values not listed here.
-const (
-	GetCustomRewardRedemptionParamsSortOLDEST GetCustomRewardRedemptionParamsSort = "OLDEST"
-	GetCustomRewardRedemptionParamsSortNEWEST GetCustomRewardRedemptionParamsSort = "NEWEST"
+	CustomRewardRedemptionSortOldest CustomRewardRedemptionSort = "OLDEST"
+	CustomRewardRedemptionSortNewest CustomRewardRedemptionSort = "NEWEST"
 )
 
 // GetCustomRewardRedemptionResponse is the answer of GetCustomRewardRedemption.
 type GetCustomRewardRedemptionResponse struct {
-	Data []GetCustomRewardRedemptionData `json:"data"`
-}
-
-// GetCustomRewardRedemptionData is the data member of GetCustomRewardRedemptionResponse.
-type GetCustomRewardRedemptionData struct {
-	BroadcasterID    string                              `json:"broadcaster_id"`
-	BroadcasterLogin string                              `json:"broadcaster_login"`
-	BroadcasterName  string                              `json:"broadcaster_name"`
-	ID               string                              `json:"id"`
-	UserLogin        string                              `json:"user_login"`
-	UserID           string                              `json:"user_id"`
-	UserName         string                              `json:"user_name"`
-	UserInput        string                              `json:"user_input"`
-	Status           GetCustomRewardRedemptionDataStatus `json:"status"`
-	RedeemedAt       time.Time                           `json:"redeemed_at"`
-	Reward           GetCustomRewardRedemptionDataReward `json:"reward"`
-}
-
-// GetCustomRewardRedemptionDataStatus is the type of the status member of GetCustomRewardRedemptionData.
-type GetCustomRewardRedemptionDataStatus string
-
-// Known values of GetCustomRewardRedemptionDataStatus. Twitch may send values not listed here.
-const (
-	GetCustomRewardRedemptionDataStatusCANCELED    GetCustomRewardRedemptionDataStatus = "CANCELED"
-	GetCustomRewardRedemptionDataStatusFULFILLED   GetCustomRewardRedemptionDataStatus = "FULFILLED"
-	GetCustomRewardRedemptionDataStatusUNFULFILLED GetCustomRewardRedemptionDataStatus = "UNFULFILLED"
-)
-
-// GetCustomRewardRedemptionDataReward is the reward member of GetCustomRewardRedemptionData.
-type GetCustomRewardRedemptionDataReward struct {
-	ID     string `json:"id"`
-	Title  string `json:"title"`
-	Prompt string `json:"prompt"`
-	Cost   int    `json:"cost"`
+	Data       []CustomRewardRedemption `json:"data"`
+	Pagination Pagination               `json:"pagination"`
 }
 
 // GetCustomRewardRedemption calls GET /channel_points/custom_rewards/redemptions.
@@ -360,7 +207,7 @@ func (c *Client) GetCustomRewardRedemption(ctx context.Context, params *GetCusto
 	r := c.newRequest(&getCustomRewardRedemptionOp)
 	queryString(r, "broadcaster_id", params.BroadcasterID, true)
 	queryString(r, "reward_id", params.RewardID, true)
-	queryString(r, "status", params.Status, true)
+	queryString(r, "status", params.Status, false)
 	queryStrings(r, "id", params.ID, false, 50)
 	queryString(r, "sort", params.Sort, false)
 	queryString(r, "after", params.After, false)
@@ -377,11 +224,12 @@ var getCustomRewardRedemptionOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadRedemptions, oauth.ScopeChannelManageRedemptions}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-custom-reward-redemption",
-	Method:  http.MethodGet,
-	Name:    "GetCustomRewardRedemption",
-	Path:    "/channel_points/custom_rewards/redemptions",
-	Success: http.StatusOK,
+	DocURL:    "https://dev.twitch.tv/docs/api/reference/#get-custom-reward-redemption",
+	Method:    http.MethodGet,
+	Name:      "GetCustomRewardRedemption",
+	Paginated: true,
+	Path:      "/channel_points/custom_rewards/redemptions",
+	Success:   http.StatusOK,
 }
 
 // UpdateCustomRewardParams holds the parameters of UpdateCustomReward.
@@ -390,13 +238,13 @@ type UpdateCustomRewardParams struct {
 	BroadcasterID string `json:"-"`
 	// Query parameter "id", required.
 	ID string `json:"-"`
-	// Body field "title".
+	// Body field "title". At most 45 characters, unique among the broadcaster's rewards.
 	Title string `json:"title,omitzero"`
-	// Body field "prompt".
+	// Body field "prompt". At most 200 characters.
 	Prompt string `json:"prompt,omitzero"`
-	// Body field "cost".
+	// Body field "cost". In Channel Points; at least 1.
 	Cost *int `json:"cost,omitzero"`
-	// Body field "background_color".
+	// Body field "background_color". A hex color, like #9147FF.
 	BackgroundColor string `json:"background_color,omitzero"`
 	// Body field "is_enabled".
 	IsEnabled *bool `json:"is_enabled,omitzero"`
@@ -412,73 +260,17 @@ type UpdateCustomRewardParams struct {
 	MaxPerUserPerStream *int `json:"max_per_user_per_stream,omitzero"`
 	// Body field "is_global_cooldown_enabled".
 	IsGlobalCooldownEnabled *bool `json:"is_global_cooldown_enabled,omitzero"`
-	// Body field "global_cooldown_seconds".
+	// Body field "global_cooldown_seconds". The Twitch UI shows cooldowns of 60 seconds or more.
 	GlobalCooldownSeconds *int `json:"global_cooldown_seconds,omitzero"`
 	// Body field "is_paused".
 	IsPaused *bool `json:"is_paused,omitzero"`
-	// Body field "should_redemptions_skip_request_queue".
+	// Body field "should_redemptions_skip_request_queue". Redemptions are FULFILLED at once instead of waiting as UNFULFILLED.
 	ShouldRedemptionsSkipRequestQueue *bool `json:"should_redemptions_skip_request_queue,omitzero"`
 }
 
 // UpdateCustomRewardResponse is the answer of UpdateCustomReward.
 type UpdateCustomRewardResponse struct {
-	Data []UpdateCustomRewardData `json:"data"`
-}
-
-// UpdateCustomRewardData is the data member of UpdateCustomRewardResponse.
-type UpdateCustomRewardData struct {
-	BroadcasterID                     string                                           `json:"broadcaster_id"`
-	BroadcasterLogin                  string                                           `json:"broadcaster_login"`
-	BroadcasterName                   string                                           `json:"broadcaster_name"`
-	ID                                string                                           `json:"id"`
-	Title                             string                                           `json:"title"`
-	Prompt                            string                                           `json:"prompt"`
-	Cost                              int                                              `json:"cost"`
-	Image                             *UpdateCustomRewardDataImage                     `json:"image"`
-	DefaultImage                      UpdateCustomRewardDataDefaultImage               `json:"default_image"`
-	BackgroundColor                   string                                           `json:"background_color"`
-	IsEnabled                         bool                                             `json:"is_enabled"`
-	IsUserInputRequired               bool                                             `json:"is_user_input_required"`
-	MaxPerStreamSetting               UpdateCustomRewardDataMaxPerStreamSetting        `json:"max_per_stream_setting"`
-	MaxPerUserPerStreamSetting        UpdateCustomRewardDataMaxPerUserPerStreamSetting `json:"max_per_user_per_stream_setting"`
-	GlobalCooldownSetting             UpdateCustomRewardDataGlobalCooldownSetting      `json:"global_cooldown_setting"`
-	IsPaused                          bool                                             `json:"is_paused"`
-	IsInStock                         bool                                             `json:"is_in_stock"`
-	ShouldRedemptionsSkipRequestQueue bool                                             `json:"should_redemptions_skip_request_queue"`
-	RedemptionsRedeemedCurrentStream  *int                                             `json:"redemptions_redeemed_current_stream"`
-	CooldownExpiresAt                 *time.Time                                       `json:"cooldown_expires_at"`
-}
-
-// UpdateCustomRewardDataImage is the image member of UpdateCustomRewardData.
-type UpdateCustomRewardDataImage struct {
-	URL1x string `json:"url_1x"`
-	URL2x string `json:"url_2x"`
-	URL4x string `json:"url_4x"`
-}
-
-// UpdateCustomRewardDataDefaultImage is the default_image member of UpdateCustomRewardData.
-type UpdateCustomRewardDataDefaultImage struct {
-	URL1x string `json:"url_1x"`
-	URL2x string `json:"url_2x"`
-	URL4x string `json:"url_4x"`
-}
-
-// UpdateCustomRewardDataMaxPerStreamSetting is the max_per_stream_setting member of UpdateCustomRewardData.
-type UpdateCustomRewardDataMaxPerStreamSetting struct {
-	IsEnabled    bool `json:"is_enabled"`
-	MaxPerStream int  `json:"max_per_stream"`
-}
-
-// UpdateCustomRewardDataMaxPerUserPerStreamSetting is the max_per_user_per_stream_setting member of UpdateCustomRewardData.
-type UpdateCustomRewardDataMaxPerUserPerStreamSetting struct {
-	IsEnabled           bool `json:"is_enabled"`
-	MaxPerUserPerStream int  `json:"max_per_user_per_stream"`
-}
-
-// UpdateCustomRewardDataGlobalCooldownSetting is the global_cooldown_setting member of UpdateCustomRewardData.
-type UpdateCustomRewardDataGlobalCooldownSetting struct {
-	IsEnabled             bool `json:"is_enabled"`
-	GlobalCooldownSeconds int  `json:"global_cooldown_seconds"`
+	Data []CustomReward `json:"data"`
 }
 
 // UpdateCustomReward calls PATCH /channel_points/custom_rewards.
@@ -515,62 +307,20 @@ var updateCustomRewardOp = Operation{
 
 // UpdateRedemptionStatusParams holds the parameters of UpdateRedemptionStatus.
 type UpdateRedemptionStatusParams struct {
-	// Query parameter "id", required, at most 50 values.
+	// Query parameter "id", required, at most 50 values. Redemptions that are still UNFULFILLED.
 	ID []string `json:"-"`
 	// Query parameter "broadcaster_id", required.
 	BroadcasterID string `json:"-"`
 	// Query parameter "reward_id", required.
 	RewardID string `json:"-"`
-	// Body field "status", required.
-	Status UpdateRedemptionStatusParamsStatus `json:"status"`
+	// Body field "status", required. FULFILLED or CANCELED; CANCELED refunds the points.
+	Status CustomRewardRedemptionStatus `json:"status"`
 }
-
-// UpdateRedemptionStatusParamsStatus is the type of the status member of UpdateRedemptionStatusParams.
-type UpdateRedemptionStatusParamsStatus string
-
-// Known values of UpdateRedemptionStatusParamsStatus. Twitch may send values not listed here.
-const (
-	UpdateRedemptionStatusParamsStatusCANCELED  UpdateRedemptionStatusParamsStatus = "CANCELED"
-	UpdateRedemptionStatusParamsStatusFULFILLED UpdateRedemptionStatusParamsStatus = "FULFILLED"
-)
 
 // UpdateRedemptionStatusResponse is the answer of UpdateRedemptionStatus.
 type UpdateRedemptionStatusResponse struct {
-	Data []UpdateRedemptionStatusData `json:"data"`
+	Data []CustomRewardRedemption `json:"data"`
 }
-
-// UpdateRedemptionStatusData is the data member of UpdateRedemptionStatusResponse.
-type UpdateRedemptionStatusData struct {
-	BroadcasterID    string                           `json:"broadcaster_id"`
-	BroadcasterLogin string                           `json:"broadcaster_login"`
-	BroadcasterName  string                           `json:"broadcaster_name"`
-	ID               string                           `json:"id"`
-	UserID           string                           `json:"user_id"`
-	UserName         string                           `json:"user_name"`
-	UserLogin        string                           `json:"user_login"`
-	Reward           UpdateRedemptionStatusDataReward `json:"reward"`
-	UserInput        string                           `json:"user_input"`
-	Status           UpdateRedemptionStatusDataStatus `json:"status"`
-	RedeemedAt       time.Time                        `json:"redeemed_at"`
-}
-
-// UpdateRedemptionStatusDataReward is the reward member of UpdateRedemptionStatusData.
-type UpdateRedemptionStatusDataReward struct {
-	ID     string `json:"id"`
-	Title  string `json:"title"`
-	Prompt string `json:"prompt"`
-	Cost   int    `json:"cost"`
-}
-
-// UpdateRedemptionStatusDataStatus is the type of the status member of UpdateRedemptionStatusData.
-type UpdateRedemptionStatusDataStatus string
-
-// Known values of UpdateRedemptionStatusDataStatus. Twitch may send values not listed here.
-const (
-	UpdateRedemptionStatusDataStatusCANCELED    UpdateRedemptionStatusDataStatus = "CANCELED"
-	UpdateRedemptionStatusDataStatusFULFILLED   UpdateRedemptionStatusDataStatus = "FULFILLED"
-	UpdateRedemptionStatusDataStatusUNFULFILLED UpdateRedemptionStatusDataStatus = "UNFULFILLED"
-)
 
 // UpdateRedemptionStatus calls PATCH /channel_points/custom_rewards/redemptions.
 //

@@ -18,18 +18,20 @@ type GetChannelInformationParams struct {
 
 // GetChannelInformationResponse is the answer of GetChannelInformation.
 type GetChannelInformationResponse struct {
-	Data []GetChannelInformationData `json:"data"`
+	Data []ChannelInformation `json:"data"`
 }
 
-// GetChannelInformationData is the data member of GetChannelInformationResponse.
-type GetChannelInformationData struct {
-	BroadcasterID               string   `json:"broadcaster_id"`
-	BroadcasterLogin            string   `json:"broadcaster_login"`
-	BroadcasterName             string   `json:"broadcaster_name"`
-	BroadcasterLanguage         string   `json:"broadcaster_language"`
-	GameName                    string   `json:"game_name"`
-	GameID                      string   `json:"game_id"`
-	Title                       string   `json:"title"`
+// ChannelInformation is the data member of GetChannelInformationResponse.
+type ChannelInformation struct {
+	BroadcasterID    string `json:"broadcaster_id"`
+	BroadcasterLogin string `json:"broadcaster_login"`
+	BroadcasterName  string `json:"broadcaster_name"`
+	// An ISO 639-1 code, or "other".
+	BroadcasterLanguage string `json:"broadcaster_language"`
+	GameName            string `json:"game_name"`
+	GameID              string `json:"game_id"`
+	Title               string `json:"title"`
+	// Seconds; 0 unless a user token of the broadcaster asks.
 	Delay                       int      `json:"delay"`
 	Tags                        []string `json:"tags"`
 	ContentClassificationLabels []string `json:"content_classification_labels"`
@@ -88,19 +90,6 @@ type ContentClassificationLabelSetting struct {
 	ID        ContentClassificationLabelID `json:"id"`
 	IsEnabled bool                         `json:"is_enabled"`
 }
-
-// ContentClassificationLabelID is the type of the id member of ContentClassificationLabelSetting.
-type ContentClassificationLabelID string
-
-// Known values of ContentClassificationLabelID. Twitch may send values not listed here.
-const (
-	ContentClassificationLabelIDDebatedSocialIssuesAndPolitics ContentClassificationLabelID = "DebatedSocialIssuesAndPolitics"
-	ContentClassificationLabelIDDrugsIntoxication              ContentClassificationLabelID = "DrugsIntoxication"
-	ContentClassificationLabelIDSexualThemes                   ContentClassificationLabelID = "SexualThemes"
-	ContentClassificationLabelIDViolentGraphic                 ContentClassificationLabelID = "ViolentGraphic"
-	ContentClassificationLabelIDGambling                       ContentClassificationLabelID = "Gambling"
-	ContentClassificationLabelIDProfanityVulgarity             ContentClassificationLabelID = "ProfanityVulgarity"
-)
 
 // ModifyChannelInformation updates a channel's title, category, language, delay, tags or content labels; set at least one.
 //
@@ -179,9 +168,9 @@ var getChannelEditorsOp = Operation{
 
 // GetFollowedChannelsParams holds the parameters of GetFollowedChannels.
 type GetFollowedChannelsParams struct {
-	// Query parameter "user_id", required.
+	// Query parameter "user_id", required. Must be the token's user.
 	UserID string
-	// Query parameter "broadcaster_id".
+	// Query parameter "broadcaster_id". Checks whether the user follows this broadcaster: the data is empty if not.
 	BroadcasterID string
 	// Query parameter "first".
 	First *int

@@ -17,35 +17,23 @@ type GetCharityCampaignParams struct {
 
 // GetCharityCampaignResponse is the answer of GetCharityCampaign.
 type GetCharityCampaignResponse struct {
-	Data []GetCharityCampaignData `json:"data"`
+	Data []CharityCampaign `json:"data"`
 }
 
-// GetCharityCampaignData is the data member of GetCharityCampaignResponse.
-type GetCharityCampaignData struct {
-	ID                 string                              `json:"id"`
-	BroadcasterID      string                              `json:"broadcaster_id"`
-	BroadcasterLogin   string                              `json:"broadcaster_login"`
-	BroadcasterName    string                              `json:"broadcaster_name"`
-	CharityName        string                              `json:"charity_name"`
-	CharityDescription string                              `json:"charity_description"`
-	CharityLogo        string                              `json:"charity_logo"`
-	CharityWebsite     string                              `json:"charity_website"`
-	CurrentAmount      GetCharityCampaignDataCurrentAmount `json:"current_amount"`
-	TargetAmount       *GetCharityCampaignDataTargetAmount `json:"target_amount"`
-}
-
-// GetCharityCampaignDataCurrentAmount is the current_amount member of GetCharityCampaignData.
-type GetCharityCampaignDataCurrentAmount struct {
-	Value         int    `json:"value"`
-	DecimalPlaces int    `json:"decimal_places"`
-	Currency      string `json:"currency"`
-}
-
-// GetCharityCampaignDataTargetAmount is the target_amount member of GetCharityCampaignData.
-type GetCharityCampaignDataTargetAmount struct {
-	Value         int    `json:"value"`
-	DecimalPlaces int    `json:"decimal_places"`
-	Currency      string `json:"currency"`
+// CharityCampaign is the data member of GetCharityCampaignResponse.
+type CharityCampaign struct {
+	ID                 string `json:"id"`
+	BroadcasterID      string `json:"broadcaster_id"`
+	BroadcasterLogin   string `json:"broadcaster_login"`
+	BroadcasterName    string `json:"broadcaster_name"`
+	CharityName        string `json:"charity_name"`
+	CharityDescription string `json:"charity_description"`
+	// A 100×100 PNG.
+	CharityLogo    string        `json:"charity_logo"`
+	CharityWebsite string        `json:"charity_website"`
+	CurrentAmount  CharityAmount `json:"current_amount"`
+	// Nil when the campaign has no goal.
+	TargetAmount *CharityAmount `json:"target_amount"`
 }
 
 // GetCharityCampaign calls GET /charity/campaigns.
@@ -96,19 +84,12 @@ type GetCharityCampaignDonationsResponse struct {
 
 // CharityCampaignDonation is the data member of GetCharityCampaignDonationsResponse.
 type CharityCampaignDonation struct {
-	ID         string                        `json:"id"`
-	CampaignID string                        `json:"campaign_id"`
-	UserID     string                        `json:"user_id"`
-	UserLogin  string                        `json:"user_login"`
-	UserName   string                        `json:"user_name"`
-	Amount     CharityCampaignDonationAmount `json:"amount"`
-}
-
-// CharityCampaignDonationAmount is the amount member of CharityCampaignDonation.
-type CharityCampaignDonationAmount struct {
-	Value         int    `json:"value"`
-	DecimalPlaces int    `json:"decimal_places"`
-	Currency      string `json:"currency"`
+	ID         string        `json:"id"`
+	CampaignID string        `json:"campaign_id"`
+	UserID     string        `json:"user_id"`
+	UserLogin  string        `json:"user_login"`
+	UserName   string        `json:"user_name"`
+	Amount     CharityAmount `json:"amount"`
 }
 
 // GetCharityCampaignDonations calls GET /charity/donations.

@@ -14,9 +14,9 @@ import (
 type GetChattersParams struct {
 	// Query parameter "broadcaster_id", required.
 	BroadcasterID string
-	// Query parameter "moderator_id", required.
+	// Query parameter "moderator_id", required. Must be the token's user.
 	ModeratorID string
-	// Query parameter "first".
+	// Query parameter "first". 1 to 1,000; Twitch's default is 100.
 	First *int
 	// Query parameter "after".
 	After string
@@ -78,67 +78,24 @@ type GetChannelEmotesParams struct {
 
 // GetChannelEmotesResponse is the answer of GetChannelEmotes.
 type GetChannelEmotesResponse struct {
-	Data     []ChannelEmote `json:"data"`
-	Template string         `json:"template"`
+	Data []ChannelEmote `json:"data"`
+	// An image URL with {{id}}, {{format}}, {{theme_mode}} and {{scale}} to replace.
+	Template string `json:"template"`
 }
 
 // ChannelEmote is the data member of GetChannelEmotesResponse.
 type ChannelEmote struct {
-	ID         string                  `json:"id"`
-	Name       string                  `json:"name"`
-	Images     ChannelEmoteImages      `json:"images"`
-	Tier       string                  `json:"tier"`
-	EmoteType  ChannelEmoteEmoteType   `json:"emote_type"`
-	EmoteSetID string                  `json:"emote_set_id"`
-	Format     []ChannelEmoteFormat    `json:"format"`
-	Scale      []ChannelEmoteScale     `json:"scale"`
-	ThemeMode  []ChannelEmoteThemeMode `json:"theme_mode"`
+	ID     string      `json:"id"`
+	Name   string      `json:"name"`
+	Images EmoteImages `json:"images"`
+	// The subscription tier, like "1000", for subscriber emotes; otherwise empty.
+	Tier       string           `json:"tier"`
+	EmoteType  EmoteType        `json:"emote_type"`
+	EmoteSetID string           `json:"emote_set_id"`
+	Format     []EmoteFormat    `json:"format"`
+	Scale      []EmoteScale     `json:"scale"`
+	ThemeMode  []EmoteThemeMode `json:"theme_mode"`
 }
-
-// ChannelEmoteImages is the images member of ChannelEmote.
-type ChannelEmoteImages struct {
-	URL1x string `json:"url_1x"`
-	URL2x string `json:"url_2x"`
-	URL4x string `json:"url_4x"`
-}
-
-// ChannelEmoteEmoteType is the type of the emote_type member of ChannelEmote.
-type ChannelEmoteEmoteType string
-
-// Known values of ChannelEmoteEmoteType. Twitch may send values not listed here.
-const (
-	ChannelEmoteEmoteTypeBitstier      ChannelEmoteEmoteType = "bitstier"
-	ChannelEmoteEmoteTypeFollower      ChannelEmoteEmoteType = "follower"
-	ChannelEmoteEmoteTypeSubscriptions ChannelEmoteEmoteType = "subscriptions"
-)
-
-// ChannelEmoteFormat is the type of the format member of ChannelEmote.
-type ChannelEmoteFormat string
-
-// Known values of ChannelEmoteFormat. Twitch may send values not listed here.
-const (
-	ChannelEmoteFormatAnimated ChannelEmoteFormat = "animated"
-	ChannelEmoteFormatStatic   ChannelEmoteFormat = "static"
-)
-
-// ChannelEmoteScale is the type of the scale member of ChannelEmote.
-type ChannelEmoteScale string
-
-// Known values of ChannelEmoteScale. Twitch may send values not listed here.
-const (
-	ChannelEmoteScale10 ChannelEmoteScale = "1.0"
-	ChannelEmoteScale20 ChannelEmoteScale = "2.0"
-	ChannelEmoteScale30 ChannelEmoteScale = "3.0"
-)
-
-// ChannelEmoteThemeMode is the type of the theme_mode member of ChannelEmote.
-type ChannelEmoteThemeMode string
-
-// Known values of ChannelEmoteThemeMode. Twitch may send values not listed here.
-const (
-	ChannelEmoteThemeModeDark  ChannelEmoteThemeMode = "dark"
-	ChannelEmoteThemeModeLight ChannelEmoteThemeMode = "light"
-)
 
 // GetChannelEmotes calls GET /chat/emotes.
 //
@@ -169,54 +126,20 @@ var getChannelEmotesOp = Operation{
 
 // GetGlobalEmotesResponse is the answer of GetGlobalEmotes.
 type GetGlobalEmotesResponse struct {
-	Data     []GlobalEmote `json:"data"`
-	Template string        `json:"template"`
+	Data []GlobalEmote `json:"data"`
+	// An image URL with {{id}}, {{format}}, {{theme_mode}} and {{scale}} to replace.
+	Template string `json:"template"`
 }
 
 // GlobalEmote is the data member of GetGlobalEmotesResponse.
 type GlobalEmote struct {
-	ID        string                 `json:"id"`
-	Name      string                 `json:"name"`
-	Images    GlobalEmoteImages      `json:"images"`
-	Format    []GlobalEmoteFormat    `json:"format"`
-	Scale     []GlobalEmoteScale     `json:"scale"`
-	ThemeMode []GlobalEmoteThemeMode `json:"theme_mode"`
+	ID        string           `json:"id"`
+	Name      string           `json:"name"`
+	Images    EmoteImages      `json:"images"`
+	Format    []EmoteFormat    `json:"format"`
+	Scale     []EmoteScale     `json:"scale"`
+	ThemeMode []EmoteThemeMode `json:"theme_mode"`
 }
-
-// GlobalEmoteImages is the images member of GlobalEmote.
-type GlobalEmoteImages struct {
-	URL1x string `json:"url_1x"`
-	URL2x string `json:"url_2x"`
-	URL4x string `json:"url_4x"`
-}
-
-// GlobalEmoteFormat is the type of the format member of GlobalEmote.
-type GlobalEmoteFormat string
-
-// Known values of GlobalEmoteFormat. Twitch may send values not listed here.
-const (
-	GlobalEmoteFormatAnimated GlobalEmoteFormat = "animated"
-	GlobalEmoteFormatStatic   GlobalEmoteFormat = "static"
-)
-
-// GlobalEmoteScale is the type of the scale member of GlobalEmote.
-type GlobalEmoteScale string
-
-// Known values of GlobalEmoteScale. Twitch may send values not listed here.
-const (
-	GlobalEmoteScale10 GlobalEmoteScale = "1.0"
-	GlobalEmoteScale20 GlobalEmoteScale = "2.0"
-	GlobalEmoteScale30 GlobalEmoteScale = "3.0"
-)
-
-// GlobalEmoteThemeMode is the type of the theme_mode member of GlobalEmote.
-type GlobalEmoteThemeMode string
-
-// Known values of GlobalEmoteThemeMode. Twitch may send values not listed here.
-const (
-	GlobalEmoteThemeModeDark  GlobalEmoteThemeMode = "dark"
-	GlobalEmoteThemeModeLight GlobalEmoteThemeMode = "light"
-)
 
 // GetGlobalEmotes calls GET /chat/emotes/global.
 //
@@ -249,67 +172,23 @@ type GetEmoteSetsParams struct {
 
 // GetEmoteSetsResponse is the answer of GetEmoteSets.
 type GetEmoteSetsResponse struct {
-	Data     []EmoteSet `json:"data"`
-	Template string     `json:"template"`
+	Data []Emote `json:"data"`
+	// An image URL with {{id}}, {{format}}, {{theme_mode}} and {{scale}} to replace.
+	Template string `json:"template"`
 }
 
-// EmoteSet is the data member of GetEmoteSetsResponse.
-type EmoteSet struct {
-	ID         string              `json:"id"`
-	Name       string              `json:"name"`
-	Images     EmoteSetImages      `json:"images"`
-	EmoteType  EmoteSetEmoteType   `json:"emote_type"`
-	EmoteSetID string              `json:"emote_set_id"`
-	OwnerID    string              `json:"owner_id"`
-	Format     []EmoteSetFormat    `json:"format"`
-	Scale      []EmoteSetScale     `json:"scale"`
-	ThemeMode  []EmoteSetThemeMode `json:"theme_mode"`
+// Emote is the data member of GetEmoteSetsResponse.
+type Emote struct {
+	ID         string           `json:"id"`
+	Name       string           `json:"name"`
+	Images     EmoteImages      `json:"images"`
+	EmoteType  EmoteType        `json:"emote_type"`
+	EmoteSetID string           `json:"emote_set_id"`
+	OwnerID    string           `json:"owner_id"`
+	Format     []EmoteFormat    `json:"format"`
+	Scale      []EmoteScale     `json:"scale"`
+	ThemeMode  []EmoteThemeMode `json:"theme_mode"`
 }
-
-// EmoteSetImages is the images member of EmoteSet.
-type EmoteSetImages struct {
-	URL1x string `json:"url_1x"`
-	URL2x string `json:"url_2x"`
-	URL4x string `json:"url_4x"`
-}
-
-// EmoteSetEmoteType is the type of the emote_type member of EmoteSet.
-type EmoteSetEmoteType string
-
-// Known values of EmoteSetEmoteType. Twitch may send values not listed here.
-const (
-	EmoteSetEmoteTypeBitstier      EmoteSetEmoteType = "bitstier"
-	EmoteSetEmoteTypeFollower      EmoteSetEmoteType = "follower"
-	EmoteSetEmoteTypeSubscriptions EmoteSetEmoteType = "subscriptions"
-)
-
-// EmoteSetFormat is the type of the format member of EmoteSet.
-type EmoteSetFormat string
-
-// Known values of EmoteSetFormat. Twitch may send values not listed here.
-const (
-	EmoteSetFormatAnimated EmoteSetFormat = "animated"
-	EmoteSetFormatStatic   EmoteSetFormat = "static"
-)
-
-// EmoteSetScale is the type of the scale member of EmoteSet.
-type EmoteSetScale string
-
-// Known values of EmoteSetScale. Twitch may send values not listed here.
-const (
-	EmoteSetScale10 EmoteSetScale = "1.0"
-	EmoteSetScale20 EmoteSetScale = "2.0"
-	EmoteSetScale30 EmoteSetScale = "3.0"
-)
-
-// EmoteSetThemeMode is the type of the theme_mode member of EmoteSet.
-type EmoteSetThemeMode string
-
-// Known values of EmoteSetThemeMode. Twitch may send values not listed here.
-const (
-	EmoteSetThemeModeDark  EmoteSetThemeMode = "dark"
-	EmoteSetThemeModeLight EmoteSetThemeMode = "light"
-)
 
 // GetEmoteSets calls GET /chat/emotes/set.
 //
@@ -346,25 +225,7 @@ type GetChannelChatBadgesParams struct {
 
 // GetChannelChatBadgesResponse is the answer of GetChannelChatBadges.
 type GetChannelChatBadgesResponse struct {
-	Data []ChannelChatBadge `json:"data"`
-}
-
-// ChannelChatBadge is the data member of GetChannelChatBadgesResponse.
-type ChannelChatBadge struct {
-	SetID    string                     `json:"set_id"`
-	Versions []ChannelChatBadgeVersions `json:"versions"`
-}
-
-// ChannelChatBadgeVersions is the versions member of ChannelChatBadge.
-type ChannelChatBadgeVersions struct {
-	ID          string  `json:"id"`
-	ImageURL1x  string  `json:"image_url_1x"`
-	ImageURL2x  string  `json:"image_url_2x"`
-	ImageURL4x  string  `json:"image_url_4x"`
-	Title       string  `json:"title"`
-	Description string  `json:"description"`
-	ClickAction *string `json:"click_action"`
-	ClickURL    *string `json:"click_url"`
+	Data []ChatBadgeSet `json:"data"`
 }
 
 // GetChannelChatBadges calls GET /chat/badges.
@@ -396,25 +257,7 @@ var getChannelChatBadgesOp = Operation{
 
 // GetGlobalChatBadgesResponse is the answer of GetGlobalChatBadges.
 type GetGlobalChatBadgesResponse struct {
-	Data []GlobalChatBadge `json:"data"`
-}
-
-// GlobalChatBadge is the data member of GetGlobalChatBadgesResponse.
-type GlobalChatBadge struct {
-	SetID    string                    `json:"set_id"`
-	Versions []GlobalChatBadgeVersions `json:"versions"`
-}
-
-// GlobalChatBadgeVersions is the versions member of GlobalChatBadge.
-type GlobalChatBadgeVersions struct {
-	ID          string  `json:"id"`
-	ImageURL1x  string  `json:"image_url_1x"`
-	ImageURL2x  string  `json:"image_url_2x"`
-	ImageURL4x  string  `json:"image_url_4x"`
-	Title       string  `json:"title"`
-	Description string  `json:"description"`
-	ClickAction *string `json:"click_action"`
-	ClickURL    *string `json:"click_url"`
+	Data []ChatBadgeSet `json:"data"`
 }
 
 // GetGlobalChatBadges calls GET /chat/badges/global.
@@ -444,28 +287,13 @@ var getGlobalChatBadgesOp = Operation{
 type GetChatSettingsParams struct {
 	// Query parameter "broadcaster_id", required.
 	BroadcasterID string
-	// Query parameter "moderator_id".
+	// Query parameter "moderator_id". The token's user, if the broadcaster or a moderator: adds the non-moderator chat delay.
 	ModeratorID string
 }
 
 // GetChatSettingsResponse is the answer of GetChatSettings.
 type GetChatSettingsResponse struct {
-	Data []GetChatSettingsData `json:"data"`
-}
-
-// GetChatSettingsData is the data member of GetChatSettingsResponse.
-type GetChatSettingsData struct {
-	BroadcasterID                 string `json:"broadcaster_id"`
-	EmoteMode                     bool   `json:"emote_mode"`
-	FollowerMode                  bool   `json:"follower_mode"`
-	FollowerModeDuration          *int   `json:"follower_mode_duration"`
-	ModeratorID                   string `json:"moderator_id"`
-	NonModeratorChatDelay         bool   `json:"non_moderator_chat_delay"`
-	NonModeratorChatDelayDuration *int   `json:"non_moderator_chat_delay_duration"`
-	SlowMode                      bool   `json:"slow_mode"`
-	SlowModeWaitTime              *int   `json:"slow_mode_wait_time"`
-	SubscriberMode                bool   `json:"subscriber_mode"`
-	UniqueChatMode                bool   `json:"unique_chat_mode"`
+	Data []ChatSettings `json:"data"`
 }
 
 // GetChatSettings calls GET /chat/settings.
@@ -504,20 +332,20 @@ type GetSharedChatSessionParams struct {
 
 // GetSharedChatSessionResponse is the answer of GetSharedChatSession.
 type GetSharedChatSessionResponse struct {
-	Data []GetSharedChatSessionData `json:"data"`
+	Data []SharedChatSession `json:"data"`
 }
 
-// GetSharedChatSessionData is the data member of GetSharedChatSessionResponse.
-type GetSharedChatSessionData struct {
-	SessionID         string                                 `json:"session_id"`
-	HostBroadcasterID string                                 `json:"host_broadcaster_id"`
-	Participants      []GetSharedChatSessionDataParticipants `json:"participants"`
-	CreatedAt         time.Time                              `json:"created_at"`
-	UpdatedAt         time.Time                              `json:"updated_at"`
+// SharedChatSession is the data member of GetSharedChatSessionResponse.
+type SharedChatSession struct {
+	SessionID         string                  `json:"session_id"`
+	HostBroadcasterID string                  `json:"host_broadcaster_id"`
+	Participants      []SharedChatParticipant `json:"participants"`
+	CreatedAt         time.Time               `json:"created_at"`
+	UpdatedAt         time.Time               `json:"updated_at"`
 }
 
-// GetSharedChatSessionDataParticipants is the participants member of GetSharedChatSessionData.
-type GetSharedChatSessionDataParticipants struct {
+// SharedChatParticipant is the participants member of SharedChatSession.
+type SharedChatParticipant struct {
 	BroadcasterID string `json:"broadcaster_id"`
 }
 
@@ -550,53 +378,33 @@ var getSharedChatSessionOp = Operation{
 
 // GetUserEmotesParams holds the parameters of GetUserEmotes.
 type GetUserEmotesParams struct {
-	// Query parameter "user_id", required.
+	// Query parameter "user_id", required. Must be the token's user.
 	UserID string
 	// Query parameter "after".
 	After string
-	// Query parameter "broadcaster_id".
+	// Query parameter "broadcaster_id". Makes sure this broadcaster's follower emotes are included.
 	BroadcasterID string
 }
 
 // GetUserEmotesResponse is the answer of GetUserEmotes.
 type GetUserEmotesResponse struct {
-	Data       []UserEmote `json:"data"`
-	Template   string      `json:"template"`
-	Pagination Pagination  `json:"pagination"`
+	Data []UserEmote `json:"data"`
+	// An image URL with {{id}}, {{format}}, {{theme_mode}} and {{scale}} to replace.
+	Template   string     `json:"template"`
+	Pagination Pagination `json:"pagination"`
 }
 
 // UserEmote is the data member of GetUserEmotesResponse.
 type UserEmote struct {
-	ID         string             `json:"id"`
-	Name       string             `json:"name"`
-	EmoteType  UserEmoteEmoteType `json:"emote_type"`
-	EmoteSetID string             `json:"emote_set_id"`
-	OwnerID    string             `json:"owner_id"`
-	Format     []string           `json:"format"`
-	Scale      []string           `json:"scale"`
-	ThemeMode  []string           `json:"theme_mode"`
+	ID         string           `json:"id"`
+	Name       string           `json:"name"`
+	EmoteType  EmoteType        `json:"emote_type"`
+	EmoteSetID string           `json:"emote_set_id"`
+	OwnerID    string           `json:"owner_id"`
+	Format     []EmoteFormat    `json:"format"`
+	Scale      []EmoteScale     `json:"scale"`
+	ThemeMode  []EmoteThemeMode `json:"theme_mode"`
 }
-
-// UserEmoteEmoteType is the type of the emote_type member of UserEmote.
-type UserEmoteEmoteType string
-
-// Known values of UserEmoteEmoteType. Twitch may send values not listed here.
-const (
-	UserEmoteEmoteTypeNone          UserEmoteEmoteType = "none"
-	UserEmoteEmoteTypeBitstier      UserEmoteEmoteType = "bitstier"
-	UserEmoteEmoteTypeFollower      UserEmoteEmoteType = "follower"
-	UserEmoteEmoteTypeSubscriptions UserEmoteEmoteType = "subscriptions"
-	UserEmoteEmoteTypeChannelpoints UserEmoteEmoteType = "channelpoints"
-	UserEmoteEmoteTypeRewards       UserEmoteEmoteType = "rewards"
-	UserEmoteEmoteTypeHypetrain     UserEmoteEmoteType = "hypetrain"
-	UserEmoteEmoteTypePrime         UserEmoteEmoteType = "prime"
-	UserEmoteEmoteTypeTurbo         UserEmoteEmoteType = "turbo"
-	UserEmoteEmoteTypeSmilies       UserEmoteEmoteType = "smilies"
-	UserEmoteEmoteTypeGlobals       UserEmoteEmoteType = "globals"
-	UserEmoteEmoteTypeOwl2019       UserEmoteEmoteType = "owl2019"
-	UserEmoteEmoteTypeTwofactor     UserEmoteEmoteType = "twofactor"
-	UserEmoteEmoteTypeLimitedtime   UserEmoteEmoteType = "limitedtime"
-)
 
 // GetUserEmotes calls GET /chat/emotes/user.
 //
@@ -635,49 +443,34 @@ var getUserEmotesOp = Operation{
 type UpdateChatSettingsParams struct {
 	// Query parameter "broadcaster_id", required.
 	BroadcasterID string `json:"-"`
-	// Query parameter "moderator_id", required.
+	// Query parameter "moderator_id", required. Must be the token's user.
 	ModeratorID string `json:"-"`
-	// Body field "emote_mode", required.
-	EmoteMode bool `json:"emote_mode"`
-	// Body field "follower_mode", required.
-	FollowerMode bool `json:"follower_mode"`
-	// Body field "follower_mode_duration", required.
-	FollowerModeDuration int `json:"follower_mode_duration"`
-	// Body field "non_moderator_chat_delay", required.
-	NonModeratorChatDelay bool `json:"non_moderator_chat_delay"`
-	// Body field "non_moderator_chat_delay_duration", required.
-	NonModeratorChatDelayDuration int `json:"non_moderator_chat_delay_duration"`
-	// Body field "slow_mode", required.
-	SlowMode bool `json:"slow_mode"`
-	// Body field "slow_mode_wait_time", required.
-	SlowModeWaitTime int `json:"slow_mode_wait_time"`
-	// Body field "subscriber_mode", required.
-	SubscriberMode bool `json:"subscriber_mode"`
-	// Body field "unique_chat_mode", required.
-	UniqueChatMode bool `json:"unique_chat_mode"`
+	// Body field "emote_mode".
+	EmoteMode *bool `json:"emote_mode,omitzero"`
+	// Body field "follower_mode".
+	FollowerMode *bool `json:"follower_mode,omitzero"`
+	// Body field "follower_mode_duration". Minutes, 0 to 129600 (3 months); needs follower_mode true.
+	FollowerModeDuration *int `json:"follower_mode_duration,omitzero"`
+	// Body field "non_moderator_chat_delay".
+	NonModeratorChatDelay *bool `json:"non_moderator_chat_delay,omitzero"`
+	// Body field "non_moderator_chat_delay_duration". Seconds: 2, 4 or 6; needs non_moderator_chat_delay true.
+	NonModeratorChatDelayDuration *int `json:"non_moderator_chat_delay_duration,omitzero"`
+	// Body field "slow_mode".
+	SlowMode *bool `json:"slow_mode,omitzero"`
+	// Body field "slow_mode_wait_time". Seconds, 3 to 120; needs slow_mode true.
+	SlowModeWaitTime *int `json:"slow_mode_wait_time,omitzero"`
+	// Body field "subscriber_mode".
+	SubscriberMode *bool `json:"subscriber_mode,omitzero"`
+	// Body field "unique_chat_mode".
+	UniqueChatMode *bool `json:"unique_chat_mode,omitzero"`
 }
 
 // UpdateChatSettingsResponse is the answer of UpdateChatSettings.
 type UpdateChatSettingsResponse struct {
-	Data []UpdateChatSettingsData `json:"data"`
+	Data []ChatSettings `json:"data"`
 }
 
-// UpdateChatSettingsData is the data member of UpdateChatSettingsResponse.
-type UpdateChatSettingsData struct {
-	BroadcasterID                 string `json:"broadcaster_id"`
-	EmoteMode                     bool   `json:"emote_mode"`
-	FollowerMode                  bool   `json:"follower_mode"`
-	FollowerModeDuration          *int   `json:"follower_mode_duration"`
-	ModeratorID                   string `json:"moderator_id"`
-	NonModeratorChatDelay         bool   `json:"non_moderator_chat_delay"`
-	NonModeratorChatDelayDuration *int   `json:"non_moderator_chat_delay_duration"`
-	SlowMode                      bool   `json:"slow_mode"`
-	SlowModeWaitTime              *int   `json:"slow_mode_wait_time"`
-	SubscriberMode                bool   `json:"subscriber_mode"`
-	UniqueChatMode                bool   `json:"unique_chat_mode"`
-}
-
-// UpdateChatSettings calls PATCH /chat/settings.
+// UpdateChatSettings updates the chat settings that are set; to change a duration, also set its mode to true.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#update-chat-settings
 //
@@ -713,24 +506,26 @@ var updateChatSettingsOp = Operation{
 type SendChatAnnouncementParams struct {
 	// Query parameter "broadcaster_id", required.
 	BroadcasterID string `json:"-"`
-	// Query parameter "moderator_id", required.
+	// Query parameter "moderator_id", required. Must be the token's user.
 	ModeratorID string `json:"-"`
-	// Body field "message", required.
+	// Body field "message", required. At most 500 characters; Twitch truncates longer ones.
 	Message string `json:"message"`
-	// Body field "color".
-	Color SendChatAnnouncementParamsColor `json:"color,omitzero"`
+	// Body field "color". Twitch's default, primary, is the channel's accent color.
+	Color ChatAnnouncementColor `json:"color,omitzero"`
 }
 
-// SendChatAnnouncementParamsColor is the type of the color member of SendChatAnnouncementParams.
-type SendChatAnnouncementParamsColor string
+// ChatAnnouncementColor is the type of the color member of SendChatAnnouncementParams.
+//
+// Twitch's default, primary, is the channel's accent color.
+type ChatAnnouncementColor string
 
-// Known values of SendChatAnnouncementParamsColor. Twitch may send values not listed here.
+// Known values of ChatAnnouncementColor. Twitch may send values not listed here.
 const (
-	SendChatAnnouncementParamsColorBlue    SendChatAnnouncementParamsColor = "blue"
-	SendChatAnnouncementParamsColorGreen   SendChatAnnouncementParamsColor = "green"
-	SendChatAnnouncementParamsColorOrange  SendChatAnnouncementParamsColor = "orange"
-	SendChatAnnouncementParamsColorPurple  SendChatAnnouncementParamsColor = "purple"
-	SendChatAnnouncementParamsColorPrimary SendChatAnnouncementParamsColor = "primary"
+	ChatAnnouncementColorBlue    ChatAnnouncementColor = "blue"
+	ChatAnnouncementColorGreen   ChatAnnouncementColor = "green"
+	ChatAnnouncementColorOrange  ChatAnnouncementColor = "orange"
+	ChatAnnouncementColorPurple  ChatAnnouncementColor = "purple"
+	ChatAnnouncementColorPrimary ChatAnnouncementColor = "primary"
 )
 
 // SendChatAnnouncement calls POST /chat/announcements.
@@ -768,7 +563,7 @@ type SendAShoutoutParams struct {
 	FromBroadcasterID string
 	// Query parameter "to_broadcaster_id", required.
 	ToBroadcasterID string
-	// Query parameter "moderator_id", required.
+	// Query parameter "moderator_id", required. Must be the token's user.
 	ModeratorID string
 }
 
@@ -876,15 +671,16 @@ type GetUserChatColorParams struct {
 
 // GetUserChatColorResponse is the answer of GetUserChatColor.
 type GetUserChatColorResponse struct {
-	Data []GetUserChatColorData `json:"data"`
+	Data []UserChatColor `json:"data"`
 }
 
-// GetUserChatColorData is the data member of GetUserChatColorResponse.
-type GetUserChatColorData struct {
+// UserChatColor is the data member of GetUserChatColorResponse.
+type UserChatColor struct {
 	UserID    string `json:"user_id"`
 	UserLogin string `json:"user_login"`
 	UserName  string `json:"user_name"`
-	Color     string `json:"color"`
+	// A hex color, like #9146FF; empty when the user has not chosen one.
+	Color string `json:"color"`
 }
 
 // GetUserChatColor calls GET /chat/color.
@@ -916,32 +712,34 @@ var getUserChatColorOp = Operation{
 
 // UpdateUserChatColorParams holds the parameters of UpdateUserChatColor.
 type UpdateUserChatColorParams struct {
-	// Query parameter "user_id", required.
+	// Query parameter "user_id", required. Must be the token's user.
 	UserID string
-	// Query parameter "color", required.
-	Color UpdateUserChatColorParamsColor
+	// Query parameter "color", required. A named color; Turbo and Prime users may also give a hex color, like #9146FF.
+	Color ChatColor
 }
 
-// UpdateUserChatColorParamsColor is the type of the color member of UpdateUserChatColorParams.
-type UpdateUserChatColorParamsColor string
+// ChatColor is the type of the color member of UpdateUserChatColorParams.
+//
+// A named color; Turbo and Prime users may also give a hex color, like #9146FF.
+type ChatColor string
 
-// Known values of UpdateUserChatColorParamsColor. Twitch may send values not listed here.
+// Known values of ChatColor. Twitch may send values not listed here.
 const (
-	UpdateUserChatColorParamsColorBlue        UpdateUserChatColorParamsColor = "blue"
-	UpdateUserChatColorParamsColorBlueViolet  UpdateUserChatColorParamsColor = "blue_violet"
-	UpdateUserChatColorParamsColorCadetBlue   UpdateUserChatColorParamsColor = "cadet_blue"
-	UpdateUserChatColorParamsColorChocolate   UpdateUserChatColorParamsColor = "chocolate"
-	UpdateUserChatColorParamsColorCoral       UpdateUserChatColorParamsColor = "coral"
-	UpdateUserChatColorParamsColorDodgerBlue  UpdateUserChatColorParamsColor = "dodger_blue"
-	UpdateUserChatColorParamsColorFirebrick   UpdateUserChatColorParamsColor = "firebrick"
-	UpdateUserChatColorParamsColorGoldenRod   UpdateUserChatColorParamsColor = "golden_rod"
-	UpdateUserChatColorParamsColorGreen       UpdateUserChatColorParamsColor = "green"
-	UpdateUserChatColorParamsColorHotPink     UpdateUserChatColorParamsColor = "hot_pink"
-	UpdateUserChatColorParamsColorOrangeRed   UpdateUserChatColorParamsColor = "orange_red"
-	UpdateUserChatColorParamsColorRed         UpdateUserChatColorParamsColor = "red"
-	UpdateUserChatColorParamsColorSeaGreen    UpdateUserChatColorParamsColor = "sea_green"
-	UpdateUserChatColorParamsColorSpringGreen UpdateUserChatColorParamsColor = "spring_green"
-	UpdateUserChatColorParamsColorYellowGreen UpdateUserChatColorParamsColor = "yellow_green"
+	ChatColorBlue        ChatColor = "blue"
+	ChatColorBlueViolet  ChatColor = "blue_violet"
+	ChatColorCadetBlue   ChatColor = "cadet_blue"
+	ChatColorChocolate   ChatColor = "chocolate"
+	ChatColorCoral       ChatColor = "coral"
+	ChatColorDodgerBlue  ChatColor = "dodger_blue"
+	ChatColorFirebrick   ChatColor = "firebrick"
+	ChatColorGoldenRod   ChatColor = "golden_rod"
+	ChatColorGreen       ChatColor = "green"
+	ChatColorHotPink     ChatColor = "hot_pink"
+	ChatColorOrangeRed   ChatColor = "orange_red"
+	ChatColorRed         ChatColor = "red"
+	ChatColorSeaGreen    ChatColor = "sea_green"
+	ChatColorSpringGreen ChatColor = "spring_green"
+	ChatColorYellowGreen ChatColor = "yellow_green"
 )
 
 // UpdateUserChatColor calls PUT /chat/color.

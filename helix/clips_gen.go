@@ -16,19 +16,13 @@ type CreateClipParams struct {
 	BroadcasterID string
 	// Query parameter "title".
 	Title string
-	// Query parameter "duration".
+	// Query parameter "duration". Seconds, 5 to 60 in steps of 0.1; Twitch's default is 30.
 	Duration *float64
 }
 
 // CreateClipResponse is the answer of CreateClip.
 type CreateClipResponse struct {
-	Data []CreateClipData `json:"data"`
-}
-
-// CreateClipData is the data member of CreateClipResponse.
-type CreateClipData struct {
-	ID      string `json:"id"`
-	EditURL string `json:"edit_url"`
+	Data []CreatedClip `json:"data"`
 }
 
 // CreateClip calls POST /clips.
@@ -65,15 +59,15 @@ var createClipOp = Operation{
 
 // CreateClipFromVODParams holds the parameters of CreateClipFromVOD.
 type CreateClipFromVODParams struct {
-	// Query parameter "editor_id", required.
+	// Query parameter "editor_id", required. The broadcaster or one of its editors; with a user token, the token's user.
 	EditorID string
 	// Query parameter "broadcaster_id", required.
 	BroadcasterID string
 	// Query parameter "vod_id", required.
 	VODID string
-	// Query parameter "vod_offset", required.
+	// Query parameter "vod_offset", required. Seconds into the VOD where the clip ends; at least duration.
 	VODOffset int
-	// Query parameter "duration".
+	// Query parameter "duration". Seconds, 5 to 60 in steps of 0.1; Twitch's default is 30.
 	Duration *float64
 	// Query parameter "title", required.
 	Title string
@@ -81,13 +75,7 @@ type CreateClipFromVODParams struct {
 
 // CreateClipFromVODResponse is the answer of CreateClipFromVOD.
 type CreateClipFromVODResponse struct {
-	Data []CreateClipFromVODData `json:"data"`
-}
-
-// CreateClipFromVODData is the data member of CreateClipFromVODResponse.
-type CreateClipFromVODData struct {
-	ID      string `json:"id"`
-	EditURL string `json:"edit_url"`
+	Data []CreatedClip `json:"data"`
 }
 
 // CreateClipFromVOD calls POST /videos/clips.
@@ -114,7 +102,10 @@ func (c *Client) CreateClipFromVOD(ctx context.Context, params *CreateClipFromVO
 }
 
 var createClipFromVODOp = Operation{
-	Auth: []oauth.Requirement{{Token: oauth.TokenApp}, {
+	Auth: []oauth.Requirement{{
+		Scopes: [][]oauth.Scope{{oauth.ScopeEditorManageClips, oauth.ScopeChannelManageClips}},
+		Token:  oauth.TokenApp,
+	}, {
 		Scopes: [][]oauth.Scope{{oauth.ScopeEditorManageClips, oauth.ScopeChannelManageClips}},
 		Token:  oauth.TokenUser,
 	}},
@@ -127,15 +118,15 @@ var createClipFromVODOp = Operation{
 
 // GetClipsParams holds the parameters of GetClips.
 type GetClipsParams struct {
-	// Query parameter "broadcaster_id", required.
+	// Query parameter "broadcaster_id".
 	BroadcasterID string
-	// Query parameter "game_id", required.
+	// Query parameter "game_id".
 	GameID string
-	// Query parameter "id", required, at most 100 values.
+	// Query parameter "id", at most 100 values.
 	ID []string
 	// Query parameter "started_at".
 	StartedAt time.Time
-	// Query parameter "ended_at".
+	// Query parameter "ended_at". Twitch's default is a week after started_at.
 	EndedAt time.Time
 	// Query parameter "first".
 	First *int
@@ -143,7 +134,7 @@ type GetClipsParams struct {
 	Before string
 	// Query parameter "after".
 	After string
-	// Query parameter "is_featured".
+	// Query parameter "is_featured". True for featured clips only, false for the others; unset for all.
 	IsFeatured *bool
 }
 
@@ -155,26 +146,29 @@ type GetClipsResponse struct {
 
 // Clip is the data member of GetClipsResponse.
 type Clip struct {
-	ID              string    `json:"id"`
-	URL             string    `json:"url"`
-	EmbedURL        string    `json:"embed_url"`
-	BroadcasterID   string    `json:"broadcaster_id"`
-	BroadcasterName string    `json:"broadcaster_name"`
-	CreatorID       string    `json:"creator_id"`
-	CreatorName     string    `json:"creator_name"`
-	VideoID         string    `json:"video_id"`
-	GameID          string    `json:"game_id"`
-	Language        string    `json:"language"`
-	Title           string    `json:"title"`
-	ViewCount       int       `json:"view_count"`
-	CreatedAt       time.Time `json:"created_at"`
-	ThumbnailURL    string    `json:"thumbnail_url"`
-	Duration        float64   `json:"duration"`
-	VODOffset       *int      `json:"vod_offset"`
-	IsFeatured      bool      `json:"is_featured"`
+	ID              string `json:"id"`
+	URL             string `json:"url"`
+	EmbedURL        string `json:"embed_url"`
+	BroadcasterID   string `json:"broadcaster_id"`
+	BroadcasterName string `json:"broadcaster_name"`
+	CreatorID       string `json:"creator_id"`
+	CreatorName     string `json:"creator_name"`
+	// Empty when the video is not available.
+	VideoID      string    `json:"video_id"`
+	GameID       string    `json:"game_id"`
+	Language     string    `json:"language"`
+	Title        string    `json:"title"`
+	ViewCount    int       `json:"view_count"`
+	CreatedAt    time.Time `json:"created_at"`
+	ThumbnailURL string    `json:"thumbnail_url"`
+	// Seconds, to 0.1.
+	Duration float64 `json:"duration"`
+	// Seconds into the video where the clip starts; nil until the video has it.
+	VODOffset  *int `json:"vod_offset"`
+	IsFeatured bool `json:"is_featured"`
 }
 
-// GetClips calls GET /clips.
+// GetClips gets clips by broadcaster, by game or by ID: set exactly one of broadcaster_id, game_id and id.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-clips
 //
@@ -184,9 +178,9 @@ func (c *Client) GetClips(ctx context.Context, params *GetClipsParams) (*GetClip
 		params = new(GetClipsParams)
 	}
 	r := c.newRequest(&getClipsOp)
-	queryString(r, "broadcaster_id", params.BroadcasterID, true)
-	queryString(r, "game_id", params.GameID, true)
-	queryStrings(r, "id", params.ID, true, 100)
+	queryString(r, "broadcaster_id", params.BroadcasterID, false)
+	queryString(r, "game_id", params.GameID, false)
+	queryStrings(r, "id", params.ID, false, 100)
 	queryTime(r, "started_at", params.StartedAt, false)
 	queryTime(r, "ended_at", params.EndedAt, false)
 	queryOptional(r, "first", params.First, formatInt)
@@ -212,7 +206,7 @@ var getClipsOp = Operation{
 
 // GetClipsDownloadParams holds the parameters of GetClipsDownload.
 type GetClipsDownloadParams struct {
-	// Query parameter "editor_id", required.
+	// Query parameter "editor_id", required. The broadcaster or one of its editors; with a user token, the token's user.
 	EditorID string
 	// Query parameter "broadcaster_id", required.
 	BroadcasterID string
@@ -222,14 +216,16 @@ type GetClipsDownloadParams struct {
 
 // GetClipsDownloadResponse is the answer of GetClipsDownload.
 type GetClipsDownloadResponse struct {
-	Data []GetClipsDownloadData `json:"data"`
+	Data []ClipDownload `json:"data"`
 }
 
-// GetClipsDownloadData is the data member of GetClipsDownloadResponse.
-type GetClipsDownloadData struct {
-	ClipID               string  `json:"clip_id"`
+// ClipDownload is the data member of GetClipsDownloadResponse.
+type ClipDownload struct {
+	ClipID string `json:"clip_id"`
+	// Nil when not available.
 	LandscapeDownloadURL *string `json:"landscape_download_url"`
-	PortraitDownloadURL  *string `json:"portrait_download_url"`
+	// Nil when not available.
+	PortraitDownloadURL *string `json:"portrait_download_url"`
 }
 
 // GetClipsDownload calls GET /clips/downloads.
@@ -253,7 +249,10 @@ func (c *Client) GetClipsDownload(ctx context.Context, params *GetClipsDownloadP
 }
 
 var getClipsDownloadOp = Operation{
-	Auth: []oauth.Requirement{{Token: oauth.TokenApp}, {
+	Auth: []oauth.Requirement{{
+		Scopes: [][]oauth.Scope{{oauth.ScopeEditorManageClips, oauth.ScopeChannelManageClips}},
+		Token:  oauth.TokenApp,
+	}, {
 		Scopes: [][]oauth.Scope{{oauth.ScopeEditorManageClips, oauth.ScopeChannelManageClips}},
 		Token:  oauth.TokenUser,
 	}},

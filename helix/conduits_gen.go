@@ -7,18 +7,11 @@ import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
 	"net/http"
-	"time"
 )
 
 // GetConduitsResponse is the answer of GetConduits.
 type GetConduitsResponse struct {
 	Data []Conduit `json:"data"`
-}
-
-// Conduit is the data member of GetConduitsResponse.
-type Conduit struct {
-	ID         string `json:"id"`
-	ShardCount int    `json:"shard_count"`
 }
 
 // GetConduits calls GET /eventsub/conduits.
@@ -52,13 +45,7 @@ type CreateConduitsParams struct {
 
 // CreateConduitsResponse is the answer of CreateConduits.
 type CreateConduitsResponse struct {
-	Data []CreateConduitsData `json:"data"`
-}
-
-// CreateConduitsData is the data member of CreateConduitsResponse.
-type CreateConduitsData struct {
-	ID         string `json:"id"`
-	ShardCount int    `json:"shard_count"`
+	Data []Conduit `json:"data"`
 }
 
 // CreateConduits calls POST /eventsub/conduits.
@@ -98,16 +85,10 @@ type UpdateConduitsParams struct {
 
 // UpdateConduitsResponse is the answer of UpdateConduits.
 type UpdateConduitsResponse struct {
-	Data []UpdateConduitsData `json:"data"`
+	Data []Conduit `json:"data"`
 }
 
-// UpdateConduitsData is the data member of UpdateConduitsResponse.
-type UpdateConduitsData struct {
-	ID         string `json:"id"`
-	ShardCount int    `json:"shard_count"`
-}
-
-// UpdateConduits calls PATCH /eventsub/conduits.
+// UpdateConduits changes a conduit's shard count; lowering it removes the shards above the new count.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#update-conduits
 //
@@ -169,7 +150,7 @@ type GetConduitShardsParams struct {
 	// Query parameter "conduit_id", required.
 	ConduitID string
 	// Query parameter "status".
-	Status string
+	Status ConduitShardStatus
 	// Query parameter "after".
 	After string
 }
@@ -179,49 +160,6 @@ type GetConduitShardsResponse struct {
 	Data       []ConduitShard `json:"data"`
 	Pagination Pagination     `json:"pagination"`
 }
-
-// ConduitShard is the data member of GetConduitShardsResponse.
-type ConduitShard struct {
-	ID        string                `json:"id"`
-	Status    ConduitShardStatus    `json:"status"`
-	Transport ConduitShardTransport `json:"transport"`
-}
-
-// ConduitShardStatus is the type of the status member of ConduitShard.
-type ConduitShardStatus string
-
-// Known values of ConduitShardStatus. Twitch may send values not listed here.
-const (
-	ConduitShardStatusEnabled                            ConduitShardStatus = "enabled"
-	ConduitShardStatusWebhookCallbackVerificationPending ConduitShardStatus = "webhook_callback_verification_pending"
-	ConduitShardStatusWebhookCallbackVerificationFailed  ConduitShardStatus = "webhook_callback_verification_failed"
-	ConduitShardStatusNotificationFailuresExceeded       ConduitShardStatus = "notification_failures_exceeded"
-	ConduitShardStatusWebSocketDisconnected              ConduitShardStatus = "websocket_disconnected"
-	ConduitShardStatusWebSocketFailedPingPong            ConduitShardStatus = "websocket_failed_ping_pong"
-	ConduitShardStatusWebSocketReceivedInboundTraffic    ConduitShardStatus = "websocket_received_inbound_traffic"
-	ConduitShardStatusWebSocketInternalError             ConduitShardStatus = "websocket_internal_error"
-	ConduitShardStatusWebSocketNetworkTimeout            ConduitShardStatus = "websocket_network_timeout"
-	ConduitShardStatusWebSocketNetworkError              ConduitShardStatus = "websocket_network_error"
-	ConduitShardStatusWebSocketFailedToReconnect         ConduitShardStatus = "websocket_failed_to_reconnect"
-)
-
-// ConduitShardTransport is the transport member of ConduitShard.
-type ConduitShardTransport struct {
-	Method         ConduitShardTransportMethod `json:"method"`
-	Callback       string                      `json:"callback"`
-	SessionID      string                      `json:"session_id"`
-	ConnectedAt    time.Time                   `json:"connected_at"`
-	DisconnectedAt time.Time                   `json:"disconnected_at"`
-}
-
-// ConduitShardTransportMethod is the type of the method member of ConduitShardTransport.
-type ConduitShardTransportMethod string
-
-// Known values of ConduitShardTransportMethod. Twitch may send values not listed here.
-const (
-	ConduitShardTransportMethodWebhook   ConduitShardTransportMethod = "webhook"
-	ConduitShardTransportMethodWebSocket ConduitShardTransportMethod = "websocket"
-)
 
 // GetConduitShards calls GET /eventsub/conduits/shards.
 //
@@ -258,97 +196,41 @@ type UpdateConduitShardsParams struct {
 	// Body field "conduit_id", required.
 	ConduitID string `json:"conduit_id"`
 	// Body field "shards", required.
-	Shards []UpdateConduitShardsParamsShards `json:"shards"`
+	Shards []ConduitShardUpdate `json:"shards"`
 }
 
-// UpdateConduitShardsParamsShards is the shards member of UpdateConduitShardsParams.
-type UpdateConduitShardsParamsShards struct {
-	ID        string                                   `json:"id"`
-	Transport UpdateConduitShardsParamsShardsTransport `json:"transport"`
+// ConduitShardUpdate is the shards member of UpdateConduitShardsParams.
+type ConduitShardUpdate struct {
+	ID        string                      `json:"id"`
+	Transport ConduitShardTransportParams `json:"transport"`
 }
 
-// UpdateConduitShardsParamsShardsTransport is the transport member of UpdateConduitShardsParamsShards.
-type UpdateConduitShardsParamsShardsTransport struct {
-	Method    UpdateConduitShardsParamsShardsTransportMethod `json:"method,omitzero"`
-	Callback  string                                         `json:"callback,omitzero"`
-	Secret    string                                         `json:"secret,omitzero"`
-	SessionID string                                         `json:"session_id,omitzero"`
+// ConduitShardTransportParams is the transport member of ConduitShardUpdate.
+type ConduitShardTransportParams struct {
+	// webhook or websocket.
+	Method EventSubTransportMethod `json:"method,omitzero"`
+	// Webhook: the HTTPS URL on port 443 to post notifications to.
+	Callback string `json:"callback,omitzero"`
+	// Webhook: 10 to 100 ASCII characters to sign notifications with.
+	Secret string `json:"secret,omitzero"`
+	// WebSocket: the session from the welcome message.
+	SessionID string `json:"session_id,omitzero"`
 }
-
-// UpdateConduitShardsParamsShardsTransportMethod is the type of the method member of UpdateConduitShardsParamsShardsTransport.
-type UpdateConduitShardsParamsShardsTransportMethod string
-
-// Known values of UpdateConduitShardsParamsShardsTransportMethod. Twitch may send values not listed here.
-const (
-	UpdateConduitShardsParamsShardsTransportMethodWebhook   UpdateConduitShardsParamsShardsTransportMethod = "webhook"
-	UpdateConduitShardsParamsShardsTransportMethodWebSocket UpdateConduitShardsParamsShardsTransportMethod = "websocket"
-)
 
 // UpdateConduitShardsResponse is the answer of UpdateConduitShards.
 type UpdateConduitShardsResponse struct {
-	Data   []UpdateConduitShardsData   `json:"data"`
-	Errors []UpdateConduitShardsErrors `json:"errors"`
+	Data   []ConduitShard      `json:"data"`
+	Errors []ConduitShardError `json:"errors"`
 }
 
-// UpdateConduitShardsData is the data member of UpdateConduitShardsResponse.
-type UpdateConduitShardsData struct {
-	ID        string                           `json:"id"`
-	Status    UpdateConduitShardsDataStatus    `json:"status"`
-	Transport UpdateConduitShardsDataTransport `json:"transport"`
+// ConduitShardError is the errors member of UpdateConduitShardsResponse.
+type ConduitShardError struct {
+	ID      string `json:"id"`
+	Message string `json:"message"`
+	Code    string `json:"code"`
 }
 
-// UpdateConduitShardsDataStatus is the type of the status member of UpdateConduitShardsData.
-type UpdateConduitShardsDataStatus string
-
-// Known values of UpdateConduitShardsDataStatus. Twitch may send values not listed here.
-const (
-	UpdateConduitShardsDataStatusEnabled                            UpdateConduitShardsDataStatus = "enabled"
-	UpdateConduitShardsDataStatusWebhookCallbackVerificationPending UpdateConduitShardsDataStatus = "webhook_callback_verification_pending"
-	UpdateConduitShardsDataStatusWebhookCallbackVerificationFailed  UpdateConduitShardsDataStatus = "webhook_callback_verification_failed"
-	UpdateConduitShardsDataStatusNotificationFailuresExceeded       UpdateConduitShardsDataStatus = "notification_failures_exceeded"
-	UpdateConduitShardsDataStatusWebSocketDisconnected              UpdateConduitShardsDataStatus = "websocket_disconnected"
-	UpdateConduitShardsDataStatusWebSocketFailedPingPong            UpdateConduitShardsDataStatus = "websocket_failed_ping_pong"
-	UpdateConduitShardsDataStatusWebSocketReceivedInboundTraffic    UpdateConduitShardsDataStatus = "websocket_received_inbound_traffic"
-	UpdateConduitShardsDataStatusWebSocketInternalError             UpdateConduitShardsDataStatus = "websocket_internal_error"
-	UpdateConduitShardsDataStatusWebSocketNetworkTimeout            UpdateConduitShardsDataStatus = "websocket_network_timeout"
-	UpdateConduitShardsDataStatusWebSocketNetworkError              UpdateConduitShardsDataStatus = "websocket_network_error"
-	UpdateConduitShardsDataStatusWebSocketFailedToReconnect         UpdateConduitShardsDataStatus = "websocket_failed_to_reconnect"
-)
-
-// UpdateConduitShardsDataTransport is the transport member of UpdateConduitShardsData.
-type UpdateConduitShardsDataTransport struct {
-	Method         UpdateConduitShardsDataTransportMethod `json:"method"`
-	Callback       string                                 `json:"callback"`
-	SessionID      string                                 `json:"session_id"`
-	ConnectedAt    time.Time                              `json:"connected_at"`
-	DisconnectedAt time.Time                              `json:"disconnected_at"`
-}
-
-// UpdateConduitShardsDataTransportMethod is the type of the method member of UpdateConduitShardsDataTransport.
-type UpdateConduitShardsDataTransportMethod string
-
-// Known values of UpdateConduitShardsDataTransportMethod. Twitch may send values not listed here.
-const (
-	UpdateConduitShardsDataTransportMethodWebhook   UpdateConduitShardsDataTransportMethod = "webhook"
-	UpdateConduitShardsDataTransportMethodWebSocket UpdateConduitShardsDataTransportMethod = "websocket"
-)
-
-// UpdateConduitShardsErrors is the errors member of UpdateConduitShardsResponse.
-type UpdateConduitShardsErrors struct {
-	ID      string                           `json:"id"`
-	Message UpdateConduitShardsErrorsMessage `json:"message"`
-	Code    string                           `json:"code"`
-}
-
-// UpdateConduitShardsErrorsMessage is the type of the message member of UpdateConduitShardsErrors.
-type UpdateConduitShardsErrorsMessage string
-
-// Known values of UpdateConduitShardsErrorsMessage. Twitch may send values not listed here.
-const (
-	UpdateConduitShardsErrorsMessageThe UpdateConduitShardsErrorsMessage = "The"
-)
-
-// UpdateConduitShards calls PATCH /eventsub/conduits/shards.
+// UpdateConduitShards points shards of a conduit at new transports; the response lists the shards updated and those that failed.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#update-conduit-shards
 //

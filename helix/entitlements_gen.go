@@ -19,21 +19,12 @@ type GetDropsEntitlementsParams struct {
 	// Query parameter "game_id".
 	GameID string
 	// Query parameter "fulfillment_status".
-	FulfillmentStatus GetDropsEntitlementsParamsFulfillmentStatus
+	FulfillmentStatus DropsEntitlementFulfillmentStatus
 	// Query parameter "after".
 	After string
-	// Query parameter "first".
+	// Query parameter "first". Page size, 1 to 1000; Twitch's default is 20.
 	First *int
 }
-
-// GetDropsEntitlementsParamsFulfillmentStatus is the type of the fulfillment_status member of GetDropsEntitlementsParams.
-type GetDropsEntitlementsParamsFulfillmentStatus string
-
-// Known values of GetDropsEntitlementsParamsFulfillmentStatus. Twitch may send values not listed here.
-const (
-	GetDropsEntitlementsParamsFulfillmentStatusCLAIMED   GetDropsEntitlementsParamsFulfillmentStatus = "CLAIMED"
-	GetDropsEntitlementsParamsFulfillmentStatusFULFILLED GetDropsEntitlementsParamsFulfillmentStatus = "FULFILLED"
-)
 
 // GetDropsEntitlementsResponse is the answer of GetDropsEntitlements.
 type GetDropsEntitlementsResponse struct {
@@ -43,23 +34,15 @@ type GetDropsEntitlementsResponse struct {
 
 // DropsEntitlement is the data member of GetDropsEntitlementsResponse.
 type DropsEntitlement struct {
-	ID                string                            `json:"id"`
-	BenefitID         string                            `json:"benefit_id"`
+	ID        string `json:"id"`
+	BenefitID string `json:"benefit_id"`
+	// When the entitlement was granted.
 	Timestamp         time.Time                         `json:"timestamp"`
 	UserID            string                            `json:"user_id"`
 	GameID            string                            `json:"game_id"`
 	FulfillmentStatus DropsEntitlementFulfillmentStatus `json:"fulfillment_status"`
 	LastUpdated       time.Time                         `json:"last_updated"`
 }
-
-// DropsEntitlementFulfillmentStatus is the type of the fulfillment_status member of DropsEntitlement.
-type DropsEntitlementFulfillmentStatus string
-
-// Known values of DropsEntitlementFulfillmentStatus. Twitch may send values not listed here.
-const (
-	DropsEntitlementFulfillmentStatusCLAIMED   DropsEntitlementFulfillmentStatus = "CLAIMED"
-	DropsEntitlementFulfillmentStatusFULFILLED DropsEntitlementFulfillmentStatus = "FULFILLED"
-)
 
 // GetDropsEntitlements calls GET /entitlements/drops.
 //
@@ -96,42 +79,33 @@ var getDropsEntitlementsOp = Operation{
 
 // UpdateDropsEntitlementsParams holds the parameters of UpdateDropsEntitlements.
 type UpdateDropsEntitlementsParams struct {
-	// Body field "entitlement_ids".
+	// Body field "entitlement_ids". At most 100.
 	EntitlementIDs []string `json:"entitlement_ids,omitzero"`
 	// Body field "fulfillment_status".
-	FulfillmentStatus UpdateDropsEntitlementsParamsFulfillmentStatus `json:"fulfillment_status,omitzero"`
+	FulfillmentStatus DropsEntitlementFulfillmentStatus `json:"fulfillment_status,omitzero"`
 }
-
-// UpdateDropsEntitlementsParamsFulfillmentStatus is the type of the fulfillment_status member of UpdateDropsEntitlementsParams.
-type UpdateDropsEntitlementsParamsFulfillmentStatus string
-
-// Known values of UpdateDropsEntitlementsParamsFulfillmentStatus. Twitch may send values not listed here.
-const (
-	UpdateDropsEntitlementsParamsFulfillmentStatusCLAIMED   UpdateDropsEntitlementsParamsFulfillmentStatus = "CLAIMED"
-	UpdateDropsEntitlementsParamsFulfillmentStatusFULFILLED UpdateDropsEntitlementsParamsFulfillmentStatus = "FULFILLED"
-)
 
 // UpdateDropsEntitlementsResponse is the answer of UpdateDropsEntitlements.
 type UpdateDropsEntitlementsResponse struct {
-	Data []UpdateDropsEntitlementsData `json:"data"`
+	Data []DropsEntitlementUpdate `json:"data"`
 }
 
-// UpdateDropsEntitlementsData is the data member of UpdateDropsEntitlementsResponse.
-type UpdateDropsEntitlementsData struct {
-	Status UpdateDropsEntitlementsDataStatus `json:"status"`
-	IDs    []string                          `json:"ids"`
+// DropsEntitlementUpdate is the data member of UpdateDropsEntitlementsResponse.
+type DropsEntitlementUpdate struct {
+	Status DropsEntitlementUpdateStatus `json:"status"`
+	IDs    []string                     `json:"ids"`
 }
 
-// UpdateDropsEntitlementsDataStatus is the type of the status member of UpdateDropsEntitlementsData.
-type UpdateDropsEntitlementsDataStatus string
+// DropsEntitlementUpdateStatus is the type of the status member of DropsEntitlementUpdate.
+type DropsEntitlementUpdateStatus string
 
-// Known values of UpdateDropsEntitlementsDataStatus. Twitch may send values not listed here.
+// Known values of DropsEntitlementUpdateStatus. Twitch may send values not listed here.
 const (
-	UpdateDropsEntitlementsDataStatusINVALIDID    UpdateDropsEntitlementsDataStatus = "INVALID_ID"
-	UpdateDropsEntitlementsDataStatusNOTFOUND     UpdateDropsEntitlementsDataStatus = "NOT_FOUND"
-	UpdateDropsEntitlementsDataStatusSUCCESS      UpdateDropsEntitlementsDataStatus = "SUCCESS"
-	UpdateDropsEntitlementsDataStatusUNAUTHORIZED UpdateDropsEntitlementsDataStatus = "UNAUTHORIZED"
-	UpdateDropsEntitlementsDataStatusUPDATEFAILED UpdateDropsEntitlementsDataStatus = "UPDATE_FAILED"
+	DropsEntitlementUpdateStatusInvalidID    DropsEntitlementUpdateStatus = "INVALID_ID"
+	DropsEntitlementUpdateStatusNotFound     DropsEntitlementUpdateStatus = "NOT_FOUND"
+	DropsEntitlementUpdateStatusSuccess      DropsEntitlementUpdateStatus = "SUCCESS"
+	DropsEntitlementUpdateStatusUnauthorized DropsEntitlementUpdateStatus = "UNAUTHORIZED"
+	DropsEntitlementUpdateStatusUpdateFailed DropsEntitlementUpdateStatus = "UPDATE_FAILED"
 )
 
 // UpdateDropsEntitlements calls PATCH /entitlements/drops.

@@ -66,10 +66,7 @@ func (c *Client) CreateEventSubSubscription(ctx context.Context, params *CreateE
 }
 
 var createEventSubSubscriptionOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadSubscriptions}},
-		Token:  oauth.TokenApp,
-	}, {Token: oauth.TokenUser}},
+	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
 	DocURL:  "https://dev.twitch.tv/docs/api/reference/#create-eventsub-subscription",
 	Method:  http.MethodPost,
 	Name:    "CreateEventSubSubscription",
@@ -98,7 +95,7 @@ func (c *Client) DeleteEventSubSubscription(ctx context.Context, params *DeleteE
 }
 
 var deleteEventSubSubscriptionOp = Operation{
-	Auth:    []oauth.Requirement{{Token: oauth.TokenUser}},
+	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
 	DocURL:  "https://dev.twitch.tv/docs/api/reference/#delete-eventsub-subscription",
 	Method:  http.MethodDelete,
 	Name:    "DeleteEventSubSubscription",

@@ -12,46 +12,18 @@ import (
 
 // GetExtensionConfigurationSegmentParams holds the parameters of GetExtensionConfigurationSegment.
 type GetExtensionConfigurationSegmentParams struct {
-	// Query parameter "broadcaster_id".
+	// Query parameter "broadcaster_id". Required for the broadcaster and developer segments; not allowed for global.
 	BroadcasterID string
 	// Query parameter "extension_id", required.
 	ExtensionID string
 	// Query parameter "segment", required.
-	Segment []GetExtensionConfigurationSegmentParamsSegment
+	Segment []ExtensionSegment
 }
-
-// GetExtensionConfigurationSegmentParamsSegment is the type of the segment member of GetExtensionConfigurationSegmentParams.
-type GetExtensionConfigurationSegmentParamsSegment string
-
-// Known values of GetExtensionConfigurationSegmentParamsSegment. Twitch may send values not listed here.
-const (
-	GetExtensionConfigurationSegmentParamsSegmentBroadcaster GetExtensionConfigurationSegmentParamsSegment = "broadcaster"
-	GetExtensionConfigurationSegmentParamsSegmentDeveloper   GetExtensionConfigurationSegmentParamsSegment = "developer"
-	GetExtensionConfigurationSegmentParamsSegmentGlobal      GetExtensionConfigurationSegmentParamsSegment = "global"
-)
 
 // GetExtensionConfigurationSegmentResponse is the answer of GetExtensionConfigurationSegment.
 type GetExtensionConfigurationSegmentResponse struct {
-	Data []GetExtensionConfigurationSegmentData `json:"data"`
+	Data []ExtensionConfigurationSegment `json:"data"`
 }
-
-// GetExtensionConfigurationSegmentData is the data member of GetExtensionConfigurationSegmentResponse.
-type GetExtensionConfigurationSegmentData struct {
-	Segment       GetExtensionConfigurationSegmentDataSegment `json:"segment"`
-	BroadcasterID string                                      `json:"broadcaster_id"`
-	Content       string                                      `json:"content"`
-	Version       string                                      `json:"version"`
-}
-
-// GetExtensionConfigurationSegmentDataSegment is the type of the segment member of GetExtensionConfigurationSegmentData.
-type GetExtensionConfigurationSegmentDataSegment string
-
-// Known values of GetExtensionConfigurationSegmentDataSegment. Twitch may send values not listed here.
-const (
-	GetExtensionConfigurationSegmentDataSegmentBroadcaster GetExtensionConfigurationSegmentDataSegment = "broadcaster"
-	GetExtensionConfigurationSegmentDataSegmentDeveloper   GetExtensionConfigurationSegmentDataSegment = "developer"
-	GetExtensionConfigurationSegmentDataSegmentGlobal      GetExtensionConfigurationSegmentDataSegment = "global"
-)
 
 // GetExtensionConfigurationSegment calls GET /extensions/configurations.
 //
@@ -87,24 +59,14 @@ type SetExtensionConfigurationSegmentParams struct {
 	// Body field "extension_id", required.
 	ExtensionID string `json:"extension_id"`
 	// Body field "segment", required.
-	Segment SetExtensionConfigurationSegmentParamsSegment `json:"segment"`
-	// Body field "broadcaster_id".
+	Segment ExtensionSegment `json:"segment"`
+	// Body field "broadcaster_id". Only for the broadcaster and developer segments.
 	BroadcasterID string `json:"broadcaster_id,omitzero"`
-	// Body field "content".
+	// Body field "content". At most 5 KB.
 	Content string `json:"content,omitzero"`
-	// Body field "version".
+	// Body field "version". Empty updates the latest version.
 	Version string `json:"version,omitzero"`
 }
-
-// SetExtensionConfigurationSegmentParamsSegment is the type of the segment member of SetExtensionConfigurationSegmentParams.
-type SetExtensionConfigurationSegmentParamsSegment string
-
-// Known values of SetExtensionConfigurationSegmentParamsSegment. Twitch may send values not listed here.
-const (
-	SetExtensionConfigurationSegmentParamsSegmentBroadcaster SetExtensionConfigurationSegmentParamsSegment = "broadcaster"
-	SetExtensionConfigurationSegmentParamsSegmentDeveloper   SetExtensionConfigurationSegmentParamsSegment = "developer"
-	SetExtensionConfigurationSegmentParamsSegmentGlobal      SetExtensionConfigurationSegmentParamsSegment = "global"
-)
 
 // SetExtensionConfigurationSegment calls PUT /extensions/configurations.
 //
@@ -172,13 +134,13 @@ var setExtensionRequiredConfigurationOp = Operation{
 
 // SendExtensionPubSubMessageParams holds the parameters of SendExtensionPubSubMessage.
 type SendExtensionPubSubMessageParams struct {
-	// Body field "target", required.
+	// Body field "target", required. "broadcast", "global" or "whisper-<user ID>"; "global" with is_global_broadcast.
 	Target []string `json:"target"`
-	// Body field "broadcaster_id", required.
-	BroadcasterID string `json:"broadcaster_id"`
+	// Body field "broadcaster_id". Leave empty with is_global_broadcast.
+	BroadcasterID string `json:"broadcaster_id,omitzero"`
 	// Body field "is_global_broadcast".
 	IsGlobalBroadcast *bool `json:"is_global_broadcast,omitzero"`
-	// Body field "message", required.
+	// Body field "message", required. At most 5 KB.
 	Message string `json:"message"`
 }
 
@@ -193,7 +155,6 @@ func (c *Client) SendExtensionPubSubMessage(ctx context.Context, params *SendExt
 	}
 	r := c.newRequest(&sendExtensionPubSubMessageOp)
 	requireField(r, "target", len(params.Target) > 0)
-	requireField(r, "broadcaster_id", params.BroadcasterID != "")
 	requireField(r, "message", params.Message != "")
 	r.body = params
 	return c.send(ctx, r, nil)
@@ -220,8 +181,9 @@ type GetExtensionLiveChannelsParams struct {
 
 // GetExtensionLiveChannelsResponse is the answer of GetExtensionLiveChannels.
 type GetExtensionLiveChannelsResponse struct {
-	Data       []ExtensionLiveChannel `json:"data"`
-	Pagination string                 `json:"pagination"`
+	Data []ExtensionLiveChannel `json:"data"`
+	// The cursor of the next page, a plain string here; empty on the last page.
+	Pagination string `json:"pagination,omitzero"`
 }
 
 // ExtensionLiveChannel is the data member of GetExtensionLiveChannelsResponse.
@@ -270,20 +232,7 @@ type GetExtensionSecretsParams struct {
 
 // GetExtensionSecretsResponse is the answer of GetExtensionSecrets.
 type GetExtensionSecretsResponse struct {
-	Data []ExtensionSecret `json:"data"`
-}
-
-// ExtensionSecret is the data member of GetExtensionSecretsResponse.
-type ExtensionSecret struct {
-	FormatVersion int                      `json:"format_version"`
-	Secrets       []ExtensionSecretSecrets `json:"secrets"`
-}
-
-// ExtensionSecretSecrets is the secrets member of ExtensionSecret.
-type ExtensionSecretSecrets struct {
-	Content   string    `json:"content"`
-	ActiveAt  time.Time `json:"active_at"`
-	ExpiresAt time.Time `json:"expires_at"`
+	Data []ExtensionSecretSet `json:"data"`
 }
 
 // GetExtensionSecrets calls GET /extensions/jwt/secrets.
@@ -317,26 +266,13 @@ var getExtensionSecretsOp = Operation{
 type CreateExtensionSecretParams struct {
 	// Query parameter "extension_id", required.
 	ExtensionID string
-	// Query parameter "delay".
+	// Query parameter "delay". Seconds before the new secret becomes active; at least and by default 300.
 	Delay *int
 }
 
 // CreateExtensionSecretResponse is the answer of CreateExtensionSecret.
 type CreateExtensionSecretResponse struct {
-	Data []CreateExtensionSecretData `json:"data"`
-}
-
-// CreateExtensionSecretData is the data member of CreateExtensionSecretResponse.
-type CreateExtensionSecretData struct {
-	FormatVersion int                                `json:"format_version"`
-	Secrets       []CreateExtensionSecretDataSecrets `json:"secrets"`
-}
-
-// CreateExtensionSecretDataSecrets is the secrets member of CreateExtensionSecretData.
-type CreateExtensionSecretDataSecrets struct {
-	Content   string    `json:"content"`
-	ActiveAt  time.Time `json:"active_at"`
-	ExpiresAt time.Time `json:"expires_at"`
+	Data []ExtensionSecretSet `json:"data"`
 }
 
 // CreateExtensionSecret calls POST /extensions/jwt/secrets.
@@ -371,7 +307,7 @@ var createExtensionSecretOp = Operation{
 type SendExtensionChatMessageParams struct {
 	// Query parameter "broadcaster_id", required.
 	BroadcasterID string `json:"-"`
-	// Body field "text", required.
+	// Body field "text", required. At most 280 characters.
 	Text string `json:"text"`
 	// Body field "extension_id", required.
 	ExtensionID string `json:"extension_id"`
@@ -410,119 +346,13 @@ var sendExtensionChatMessageOp = Operation{
 type GetExtensionsParams struct {
 	// Query parameter "extension_id", required.
 	ExtensionID string
-	// Query parameter "extension_version".
+	// Query parameter "extension_version". Empty gets the latest released version.
 	ExtensionVersion string
 }
 
 // GetExtensionsResponse is the answer of GetExtensions.
 type GetExtensionsResponse struct {
 	Data []Extension `json:"data"`
-}
-
-// Extension is the data member of GetExtensionsResponse.
-type Extension struct {
-	AuthorName                string                             `json:"author_name"`
-	BitsEnabled               bool                               `json:"bits_enabled"`
-	CanInstall                bool                               `json:"can_install"`
-	ConfigurationLocation     ExtensionConfigurationLocation     `json:"configuration_location"`
-	Description               string                             `json:"description"`
-	EulaTosURL                string                             `json:"eula_tos_url"`
-	HasChatSupport            bool                               `json:"has_chat_support"`
-	IconURL                   string                             `json:"icon_url"`
-	IconURLs                  map[string]string                  `json:"icon_urls"`
-	ID                        string                             `json:"id"`
-	Name                      string                             `json:"name"`
-	PrivacyPolicyURL          string                             `json:"privacy_policy_url"`
-	RequestIdentityLink       bool                               `json:"request_identity_link"`
-	ScreenshotURLs            []string                           `json:"screenshot_urls"`
-	State                     ExtensionState                     `json:"state"`
-	SubscriptionsSupportLevel ExtensionSubscriptionsSupportLevel `json:"subscriptions_support_level"`
-	Summary                   string                             `json:"summary"`
-	SupportEmail              string                             `json:"support_email"`
-	Version                   string                             `json:"version"`
-	ViewerSummary             string                             `json:"viewer_summary"`
-	Views                     ExtensionViews                     `json:"views"`
-	AllowlistedConfigURLs     []string                           `json:"allowlisted_config_urls"`
-	AllowlistedPanelURLs      []string                           `json:"allowlisted_panel_urls"`
-}
-
-// ExtensionConfigurationLocation is the type of the configuration_location member of Extension.
-type ExtensionConfigurationLocation string
-
-// Known values of ExtensionConfigurationLocation. Twitch may send values not listed here.
-const (
-	ExtensionConfigurationLocationHosted ExtensionConfigurationLocation = "hosted"
-	ExtensionConfigurationLocationCustom ExtensionConfigurationLocation = "custom"
-	ExtensionConfigurationLocationNone   ExtensionConfigurationLocation = "none"
-)
-
-// ExtensionState is the type of the state member of Extension.
-type ExtensionState string
-
-// Known values of ExtensionState. Twitch may send values not listed here.
-const (
-	ExtensionStateApproved       ExtensionState = "Approved"
-	ExtensionStateAssetsUploaded ExtensionState = "AssetsUploaded"
-	ExtensionStateDeleted        ExtensionState = "Deleted"
-	ExtensionStateDeprecated     ExtensionState = "Deprecated"
-	ExtensionStateInReview       ExtensionState = "InReview"
-	ExtensionStateInTest         ExtensionState = "InTest"
-	ExtensionStatePendingAction  ExtensionState = "PendingAction"
-	ExtensionStateRejected       ExtensionState = "Rejected"
-	ExtensionStateReleased       ExtensionState = "Released"
-)
-
-// ExtensionSubscriptionsSupportLevel is the type of the subscriptions_support_level member of Extension.
-type ExtensionSubscriptionsSupportLevel string
-
-// Known values of ExtensionSubscriptionsSupportLevel. Twitch may send values not listed here.
-const (
-	ExtensionSubscriptionsSupportLevelNone     ExtensionSubscriptionsSupportLevel = "none"
-	ExtensionSubscriptionsSupportLevelOptional ExtensionSubscriptionsSupportLevel = "optional"
-)
-
-// ExtensionViews is the views member of Extension.
-type ExtensionViews struct {
-	Mobile       ExtensionViewsMobile       `json:"mobile"`
-	Panel        ExtensionViewsPanel        `json:"panel"`
-	VideoOverlay ExtensionViewsVideoOverlay `json:"video_overlay"`
-	Component    ExtensionViewsComponent    `json:"component"`
-	Config       ExtensionViewsConfig       `json:"config"`
-}
-
-// ExtensionViewsMobile is the mobile member of ExtensionViews.
-type ExtensionViewsMobile struct {
-	ViewerURL string `json:"viewer_url"`
-}
-
-// ExtensionViewsPanel is the panel member of ExtensionViews.
-type ExtensionViewsPanel struct {
-	ViewerURL              string `json:"viewer_url"`
-	Height                 int    `json:"height"`
-	CanLinkExternalContent bool   `json:"can_link_external_content"`
-}
-
-// ExtensionViewsVideoOverlay is the video_overlay member of ExtensionViews.
-type ExtensionViewsVideoOverlay struct {
-	ViewerURL              string `json:"viewer_url"`
-	CanLinkExternalContent bool   `json:"can_link_external_content"`
-}
-
-// ExtensionViewsComponent is the component member of ExtensionViews.
-type ExtensionViewsComponent struct {
-	ViewerURL              string `json:"viewer_url"`
-	AspectRatioX           int    `json:"aspect_ratio_x"`
-	AspectRatioY           int    `json:"aspect_ratio_y"`
-	Autoscale              bool   `json:"autoscale"`
-	ScalePixels            int    `json:"scale_pixels"`
-	TargetHeight           int    `json:"target_height"`
-	CanLinkExternalContent bool   `json:"can_link_external_content"`
-}
-
-// ExtensionViewsConfig is the config member of ExtensionViews.
-type ExtensionViewsConfig struct {
-	ViewerURL              string `json:"viewer_url"`
-	CanLinkExternalContent bool   `json:"can_link_external_content"`
 }
 
 // GetExtensions calls GET /extensions.
@@ -563,113 +393,7 @@ type GetReleasedExtensionsParams struct {
 
 // GetReleasedExtensionsResponse is the answer of GetReleasedExtensions.
 type GetReleasedExtensionsResponse struct {
-	Data []ReleasedExtension `json:"data"`
-}
-
-// ReleasedExtension is the data member of GetReleasedExtensionsResponse.
-type ReleasedExtension struct {
-	AuthorName                string                                     `json:"author_name"`
-	BitsEnabled               bool                                       `json:"bits_enabled"`
-	CanInstall                bool                                       `json:"can_install"`
-	ConfigurationLocation     ReleasedExtensionConfigurationLocation     `json:"configuration_location"`
-	Description               string                                     `json:"description"`
-	EulaTosURL                string                                     `json:"eula_tos_url"`
-	HasChatSupport            bool                                       `json:"has_chat_support"`
-	IconURL                   string                                     `json:"icon_url"`
-	IconURLs                  map[string]string                          `json:"icon_urls"`
-	ID                        string                                     `json:"id"`
-	Name                      string                                     `json:"name"`
-	PrivacyPolicyURL          string                                     `json:"privacy_policy_url"`
-	RequestIdentityLink       bool                                       `json:"request_identity_link"`
-	ScreenshotURLs            []string                                   `json:"screenshot_urls"`
-	State                     ReleasedExtensionState                     `json:"state"`
-	SubscriptionsSupportLevel ReleasedExtensionSubscriptionsSupportLevel `json:"subscriptions_support_level"`
-	Summary                   string                                     `json:"summary"`
-	SupportEmail              string                                     `json:"support_email"`
-	Version                   string                                     `json:"version"`
-	ViewerSummary             string                                     `json:"viewer_summary"`
-	Views                     ReleasedExtensionViews                     `json:"views"`
-	AllowlistedConfigURLs     []string                                   `json:"allowlisted_config_urls"`
-	AllowlistedPanelURLs      []string                                   `json:"allowlisted_panel_urls"`
-}
-
-// ReleasedExtensionConfigurationLocation is the type of the configuration_location member of ReleasedExtension.
-type ReleasedExtensionConfigurationLocation string
-
-// Known values of ReleasedExtensionConfigurationLocation. Twitch may send values not listed here.
-const (
-	ReleasedExtensionConfigurationLocationHosted ReleasedExtensionConfigurationLocation = "hosted"
-	ReleasedExtensionConfigurationLocationCustom ReleasedExtensionConfigurationLocation = "custom"
-	ReleasedExtensionConfigurationLocationNone   ReleasedExtensionConfigurationLocation = "none"
-)
-
-// ReleasedExtensionState is the type of the state member of ReleasedExtension.
-type ReleasedExtensionState string
-
-// Known values of ReleasedExtensionState. Twitch may send values not listed here.
-const (
-	ReleasedExtensionStateApproved       ReleasedExtensionState = "Approved"
-	ReleasedExtensionStateAssetsUploaded ReleasedExtensionState = "AssetsUploaded"
-	ReleasedExtensionStateDeleted        ReleasedExtensionState = "Deleted"
-	ReleasedExtensionStateDeprecated     ReleasedExtensionState = "Deprecated"
-	ReleasedExtensionStateInReview       ReleasedExtensionState = "InReview"
-	ReleasedExtensionStateInTest         ReleasedExtensionState = "InTest"
-	ReleasedExtensionStatePendingAction  ReleasedExtensionState = "PendingAction"
-	ReleasedExtensionStateRejected       ReleasedExtensionState = "Rejected"
-	ReleasedExtensionStateReleased       ReleasedExtensionState = "Released"
-)
-
-// ReleasedExtensionSubscriptionsSupportLevel is the type of the subscriptions_support_level member of ReleasedExtension.
-type ReleasedExtensionSubscriptionsSupportLevel string
-
-// Known values of ReleasedExtensionSubscriptionsSupportLevel. Twitch may send values not listed here.
-const (
-	ReleasedExtensionSubscriptionsSupportLevelNone     ReleasedExtensionSubscriptionsSupportLevel = "none"
-	ReleasedExtensionSubscriptionsSupportLevelOptional ReleasedExtensionSubscriptionsSupportLevel = "optional"
-)
-
-// ReleasedExtensionViews is the views member of ReleasedExtension.
-type ReleasedExtensionViews struct {
-	Mobile       ReleasedExtensionViewsMobile       `json:"mobile"`
-	Panel        ReleasedExtensionViewsPanel        `json:"panel"`
-	VideoOverlay ReleasedExtensionViewsVideoOverlay `json:"video_overlay"`
-	Component    ReleasedExtensionViewsComponent    `json:"component"`
-	Config       ReleasedExtensionViewsConfig       `json:"config"`
-}
-
-// ReleasedExtensionViewsMobile is the mobile member of ReleasedExtensionViews.
-type ReleasedExtensionViewsMobile struct {
-	ViewerURL string `json:"viewer_url"`
-}
-
-// ReleasedExtensionViewsPanel is the panel member of ReleasedExtensionViews.
-type ReleasedExtensionViewsPanel struct {
-	ViewerURL              string `json:"viewer_url"`
-	Height                 int    `json:"height"`
-	CanLinkExternalContent bool   `json:"can_link_external_content"`
-}
-
-// ReleasedExtensionViewsVideoOverlay is the video_overlay member of ReleasedExtensionViews.
-type ReleasedExtensionViewsVideoOverlay struct {
-	ViewerURL              string `json:"viewer_url"`
-	CanLinkExternalContent bool   `json:"can_link_external_content"`
-}
-
-// ReleasedExtensionViewsComponent is the component member of ReleasedExtensionViews.
-type ReleasedExtensionViewsComponent struct {
-	ViewerURL              string `json:"viewer_url"`
-	AspectRatioX           int    `json:"aspect_ratio_x"`
-	AspectRatioY           int    `json:"aspect_ratio_y"`
-	Autoscale              bool   `json:"autoscale"`
-	ScalePixels            int    `json:"scale_pixels"`
-	TargetHeight           int    `json:"target_height"`
-	CanLinkExternalContent bool   `json:"can_link_external_content"`
-}
-
-// ReleasedExtensionViewsConfig is the config member of ReleasedExtensionViews.
-type ReleasedExtensionViewsConfig struct {
-	ViewerURL              string `json:"viewer_url"`
-	CanLinkExternalContent bool   `json:"can_link_external_content"`
+	Data []Extension `json:"data"`
 }
 
 // GetReleasedExtensions calls GET /extensions/released.
@@ -711,30 +435,6 @@ type GetExtensionBitsProductsResponse struct {
 	Data []ExtensionBitsProduct `json:"data"`
 }
 
-// ExtensionBitsProduct is the data member of GetExtensionBitsProductsResponse.
-type ExtensionBitsProduct struct {
-	SKU           string                   `json:"sku"`
-	Cost          ExtensionBitsProductCost `json:"cost"`
-	InDevelopment bool                     `json:"in_development"`
-	DisplayName   string                   `json:"display_name"`
-	Expiration    time.Time                `json:"expiration"`
-	IsBroadcast   bool                     `json:"is_broadcast"`
-}
-
-// ExtensionBitsProductCost is the cost member of ExtensionBitsProduct.
-type ExtensionBitsProductCost struct {
-	Amount int                          `json:"amount"`
-	Type   ExtensionBitsProductCostType `json:"type"`
-}
-
-// ExtensionBitsProductCostType is the type of the type member of ExtensionBitsProductCost.
-type ExtensionBitsProductCostType string
-
-// Known values of ExtensionBitsProductCostType. Twitch may send values not listed here.
-const (
-	ExtensionBitsProductCostTypeBits ExtensionBitsProductCostType = "bits"
-)
-
 // GetExtensionBitsProducts calls GET /bits/extensions.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-extension-bits-products
@@ -764,64 +464,26 @@ var getExtensionBitsProductsOp = Operation{
 
 // UpdateExtensionBitsProductParams holds the parameters of UpdateExtensionBitsProduct.
 type UpdateExtensionBitsProductParams struct {
-	// Body field "sku", required.
+	// Body field "sku", required. Letters, digits, '-', '_' and '.'; at most 255 characters; cannot change.
 	SKU string `json:"sku"`
 	// Body field "cost", required.
-	Cost UpdateExtensionBitsProductParamsCost `json:"cost"`
+	Cost ExtensionBitsProductCost `json:"cost"`
 	// Body field "display_name", required.
 	DisplayName string `json:"display_name"`
 	// Body field "in_development".
 	InDevelopment *bool `json:"in_development,omitzero"`
-	// Body field "expiration".
+	// Body field "expiration". A time in the past disables the product; zero never expires.
 	Expiration time.Time `json:"expiration,omitzero"`
 	// Body field "is_broadcast".
 	IsBroadcast *bool `json:"is_broadcast,omitzero"`
 }
 
-// UpdateExtensionBitsProductParamsCost is the cost member of UpdateExtensionBitsProductParams.
-type UpdateExtensionBitsProductParamsCost struct {
-	Amount int                                      `json:"amount"`
-	Type   UpdateExtensionBitsProductParamsCostType `json:"type"`
-}
-
-// UpdateExtensionBitsProductParamsCostType is the type of the type member of UpdateExtensionBitsProductParamsCost.
-type UpdateExtensionBitsProductParamsCostType string
-
-// Known values of UpdateExtensionBitsProductParamsCostType. Twitch may send values not listed here.
-const (
-	UpdateExtensionBitsProductParamsCostTypeBits UpdateExtensionBitsProductParamsCostType = "bits"
-)
-
 // UpdateExtensionBitsProductResponse is the answer of UpdateExtensionBitsProduct.
 type UpdateExtensionBitsProductResponse struct {
-	Data []UpdateExtensionBitsProductData `json:"data"`
+	Data []ExtensionBitsProduct `json:"data"`
 }
 
-// UpdateExtensionBitsProductData is the data member of UpdateExtensionBitsProductResponse.
-type UpdateExtensionBitsProductData struct {
-	SKU           string                             `json:"sku"`
-	Cost          UpdateExtensionBitsProductDataCost `json:"cost"`
-	InDevelopment bool                               `json:"in_development"`
-	DisplayName   string                             `json:"display_name"`
-	Expiration    time.Time                          `json:"expiration"`
-	IsBroadcast   bool                               `json:"is_broadcast"`
-}
-
-// UpdateExtensionBitsProductDataCost is the cost member of UpdateExtensionBitsProductData.
-type UpdateExtensionBitsProductDataCost struct {
-	Amount int                                    `json:"amount"`
-	Type   UpdateExtensionBitsProductDataCostType `json:"type"`
-}
-
-// UpdateExtensionBitsProductDataCostType is the type of the type member of UpdateExtensionBitsProductDataCost.
-type UpdateExtensionBitsProductDataCostType string
-
-// Known values of UpdateExtensionBitsProductDataCostType. Twitch may send values not listed here.
-const (
-	UpdateExtensionBitsProductDataCostTypeBits UpdateExtensionBitsProductDataCostType = "bits"
-)
-
-// UpdateExtensionBitsProduct calls PUT /bits/extensions.
+// UpdateExtensionBitsProduct adds a Bits product to the extension, or updates the one with the same SKU.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#update-extension-bits-product
 //

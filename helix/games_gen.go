@@ -21,19 +21,11 @@ type GetTopGamesParams struct {
 
 // GetTopGamesResponse is the answer of GetTopGames.
 type GetTopGamesResponse struct {
-	Data       []TopGame  `json:"data"`
+	Data       []Game     `json:"data"`
 	Pagination Pagination `json:"pagination"`
 }
 
-// TopGame is the data member of GetTopGamesResponse.
-type TopGame struct {
-	ID        string `json:"id"`
-	Name      string `json:"name"`
-	BoxArtURL string `json:"box_art_url"`
-	IGDBID    string `json:"igdb_id"`
-}
-
-// GetTopGames calls GET /games/top.
+// GetTopGames gets the categories and games with the most viewers, most first.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-top-games
 //
@@ -65,11 +57,11 @@ var getTopGamesOp = Operation{
 
 // GetGamesParams holds the parameters of GetGames.
 type GetGamesParams struct {
-	// Query parameter "id", required, at most 100 values.
+	// Query parameter "id", at most 100 values.
 	ID []string
-	// Query parameter "name", required, at most 100 values.
+	// Query parameter "name", at most 100 values. The exact name.
 	Name []string
-	// Query parameter "igdb_id", required, at most 100 values.
+	// Query parameter "igdb_id", at most 100 values.
 	IGDBID []string
 }
 
@@ -78,15 +70,7 @@ type GetGamesResponse struct {
 	Data []Game `json:"data"`
 }
 
-// Game is the data member of GetGamesResponse.
-type Game struct {
-	ID        string `json:"id"`
-	Name      string `json:"name"`
-	BoxArtURL string `json:"box_art_url"`
-	IGDBID    string `json:"igdb_id"`
-}
-
-// GetGames calls GET /games.
+// GetGames gets categories and games by ID, name or IGDB ID; give at most 100 of them in all.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-games
 //
@@ -96,9 +80,9 @@ func (c *Client) GetGames(ctx context.Context, params *GetGamesParams) (*GetGame
 		params = new(GetGamesParams)
 	}
 	r := c.newRequest(&getGamesOp)
-	queryStrings(r, "id", params.ID, true, 100)
-	queryStrings(r, "name", params.Name, true, 100)
-	queryStrings(r, "igdb_id", params.IGDBID, true, 100)
+	queryStrings(r, "id", params.ID, false, 100)
+	queryStrings(r, "name", params.Name, false, 100)
+	queryStrings(r, "igdb_id", params.IGDBID, false, 100)
 	out := new(GetGamesResponse)
 	if err := c.send(ctx, r, out); err != nil {
 		return nil, err

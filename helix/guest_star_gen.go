@@ -5,7 +5,6 @@ package helix
 
 import (
 	"context"
-	"encoding/json"
 	"github.com/twitchify-go/twitch/oauth"
 	"net/http"
 	"time"
@@ -21,21 +20,8 @@ type GetChannelGuestStarSettingsParams struct {
 
 // GetChannelGuestStarSettingsResponse is the answer of GetChannelGuestStarSettings.
 type GetChannelGuestStarSettingsResponse struct {
-	IsModeratorSendLiveEnabled  bool                                   `json:"is_moderator_send_live_enabled"`
-	SlotCount                   int                                    `json:"slot_count"`
-	IsBrowserSourceAudioEnabled bool                                   `json:"is_browser_source_audio_enabled"`
-	GroupLayout                 GetChannelGuestStarSettingsGroupLayout `json:"group_layout"`
-	BrowserSourceToken          string                                 `json:"browser_source_token"`
+	Data []GuestStarSettings `json:"data"`
 }
-
-// GetChannelGuestStarSettingsGroupLayout is the type of the group_layout member of GetChannelGuestStarSettingsResponse.
-type GetChannelGuestStarSettingsGroupLayout string
-
-// Known values of GetChannelGuestStarSettingsGroupLayout. Twitch may send values not listed here.
-const (
-	GetChannelGuestStarSettingsGroupLayoutTILEDLAYOUT       GetChannelGuestStarSettingsGroupLayout = "TILED_LAYOUT"
-	GetChannelGuestStarSettingsGroupLayoutSCREENSHARELAYOUT GetChannelGuestStarSettingsGroupLayout = "SCREENSHARE_LAYOUT"
-)
 
 // GetChannelGuestStarSettings calls GET /guest_star/channel_settings.
 //
@@ -74,26 +60,15 @@ type UpdateChannelGuestStarSettingsParams struct {
 	BroadcasterID string `json:"-"`
 	// Body field "is_moderator_send_live_enabled".
 	IsModeratorSendLiveEnabled *bool `json:"is_moderator_send_live_enabled,omitzero"`
-	// Body field "slot_count".
+	// Body field "slot_count". 1 to 6.
 	SlotCount *int `json:"slot_count,omitzero"`
 	// Body field "is_browser_source_audio_enabled".
 	IsBrowserSourceAudioEnabled *bool `json:"is_browser_source_audio_enabled,omitzero"`
 	// Body field "group_layout".
-	GroupLayout UpdateChannelGuestStarSettingsParamsGroupLayout `json:"group_layout,omitzero"`
-	// Body field "regenerate_browser_sources".
+	GroupLayout GuestStarGroupLayout `json:"group_layout,omitzero"`
+	// Body field "regenerate_browser_sources". Issues a new browser source token, breaking every browser source set up before.
 	RegenerateBrowserSources *bool `json:"regenerate_browser_sources,omitzero"`
 }
-
-// UpdateChannelGuestStarSettingsParamsGroupLayout is the type of the group_layout member of UpdateChannelGuestStarSettingsParams.
-type UpdateChannelGuestStarSettingsParamsGroupLayout string
-
-// Known values of UpdateChannelGuestStarSettingsParamsGroupLayout. Twitch may send values not listed here.
-const (
-	UpdateChannelGuestStarSettingsParamsGroupLayoutTILEDLAYOUT       UpdateChannelGuestStarSettingsParamsGroupLayout = "TILED_LAYOUT"
-	UpdateChannelGuestStarSettingsParamsGroupLayoutSCREENSHARELAYOUT UpdateChannelGuestStarSettingsParamsGroupLayout = "SCREENSHARE_LAYOUT"
-	UpdateChannelGuestStarSettingsParamsGroupLayoutHORIZONTALLAYOUT  UpdateChannelGuestStarSettingsParamsGroupLayout = "HORIZONTAL_LAYOUT"
-	UpdateChannelGuestStarSettingsParamsGroupLayoutVERTICALLAYOUT    UpdateChannelGuestStarSettingsParamsGroupLayout = "VERTICAL_LAYOUT"
-)
 
 // UpdateChannelGuestStarSettings calls PUT /guest_star/channel_settings.
 //
@@ -132,36 +107,7 @@ type GetGuestStarSessionParams struct {
 
 // GetGuestStarSessionResponse is the answer of GetGuestStarSession.
 type GetGuestStarSessionResponse struct {
-	Data []GetGuestStarSessionData `json:"data"`
-}
-
-// GetGuestStarSessionData is the data member of GetGuestStarSessionResponse.
-type GetGuestStarSessionData struct {
-	ID              string                               `json:"id"`
-	Guests          []json.RawMessage                    `json:"guests"`
-	SlotID          string                               `json:"slot_id"`
-	IsLive          bool                                 `json:"is_live"`
-	UserID          string                               `json:"user_id"`
-	UserDisplayName string                               `json:"user_display_name"`
-	UserLogin       string                               `json:"user_login"`
-	Volume          int                                  `json:"volume"`
-	AssignedAt      time.Time                            `json:"assigned_at"`
-	AudioSettings   GetGuestStarSessionDataAudioSettings `json:"audio_settings"`
-	VideoSettings   GetGuestStarSessionDataVideoSettings `json:"video_settings"`
-}
-
-// GetGuestStarSessionDataAudioSettings is the audio_settings member of GetGuestStarSessionData.
-type GetGuestStarSessionDataAudioSettings struct {
-	IsHostEnabled  bool `json:"is_host_enabled"`
-	IsGuestEnabled bool `json:"is_guest_enabled"`
-	IsAvailable    bool `json:"is_available"`
-}
-
-// GetGuestStarSessionDataVideoSettings is the video_settings member of GetGuestStarSessionData.
-type GetGuestStarSessionDataVideoSettings struct {
-	IsHostEnabled  bool `json:"is_host_enabled"`
-	IsGuestEnabled bool `json:"is_guest_enabled"`
-	IsAvailable    bool `json:"is_available"`
+	Data []GuestStarSession `json:"data"`
 }
 
 // GetGuestStarSession calls GET /guest_star/session.
@@ -203,36 +149,7 @@ type CreateGuestStarSessionParams struct {
 
 // CreateGuestStarSessionResponse is the answer of CreateGuestStarSession.
 type CreateGuestStarSessionResponse struct {
-	Data []CreateGuestStarSessionData `json:"data"`
-}
-
-// CreateGuestStarSessionData is the data member of CreateGuestStarSessionResponse.
-type CreateGuestStarSessionData struct {
-	ID              string                                  `json:"id"`
-	Guests          []json.RawMessage                       `json:"guests"`
-	SlotID          string                                  `json:"slot_id"`
-	IsLive          bool                                    `json:"is_live"`
-	UserID          string                                  `json:"user_id"`
-	UserDisplayName string                                  `json:"user_display_name"`
-	UserLogin       string                                  `json:"user_login"`
-	Volume          int                                     `json:"volume"`
-	AssignedAt      time.Time                               `json:"assigned_at"`
-	AudioSettings   CreateGuestStarSessionDataAudioSettings `json:"audio_settings"`
-	VideoSettings   CreateGuestStarSessionDataVideoSettings `json:"video_settings"`
-}
-
-// CreateGuestStarSessionDataAudioSettings is the audio_settings member of CreateGuestStarSessionData.
-type CreateGuestStarSessionDataAudioSettings struct {
-	IsHostEnabled  bool `json:"is_host_enabled"`
-	IsGuestEnabled bool `json:"is_guest_enabled"`
-	IsAvailable    bool `json:"is_available"`
-}
-
-// CreateGuestStarSessionDataVideoSettings is the video_settings member of CreateGuestStarSessionData.
-type CreateGuestStarSessionDataVideoSettings struct {
-	IsHostEnabled  bool `json:"is_host_enabled"`
-	IsGuestEnabled bool `json:"is_guest_enabled"`
-	IsAvailable    bool `json:"is_available"`
+	Data []GuestStarSession `json:"data"`
 }
 
 // CreateGuestStarSession calls POST /guest_star/session.
@@ -275,36 +192,7 @@ type EndGuestStarSessionParams struct {
 
 // EndGuestStarSessionResponse is the answer of EndGuestStarSession.
 type EndGuestStarSessionResponse struct {
-	Data []EndGuestStarSessionData `json:"data"`
-}
-
-// EndGuestStarSessionData is the data member of EndGuestStarSessionResponse.
-type EndGuestStarSessionData struct {
-	ID              string                               `json:"id"`
-	Guests          []json.RawMessage                    `json:"guests"`
-	SlotID          string                               `json:"slot_id"`
-	IsLive          bool                                 `json:"is_live"`
-	UserID          string                               `json:"user_id"`
-	UserDisplayName string                               `json:"user_display_name"`
-	UserLogin       string                               `json:"user_login"`
-	Volume          int                                  `json:"volume"`
-	AssignedAt      time.Time                            `json:"assigned_at"`
-	AudioSettings   EndGuestStarSessionDataAudioSettings `json:"audio_settings"`
-	VideoSettings   EndGuestStarSessionDataVideoSettings `json:"video_settings"`
-}
-
-// EndGuestStarSessionDataAudioSettings is the audio_settings member of EndGuestStarSessionData.
-type EndGuestStarSessionDataAudioSettings struct {
-	IsHostEnabled  bool `json:"is_host_enabled"`
-	IsGuestEnabled bool `json:"is_guest_enabled"`
-	IsAvailable    bool `json:"is_available"`
-}
-
-// EndGuestStarSessionDataVideoSettings is the video_settings member of EndGuestStarSessionData.
-type EndGuestStarSessionDataVideoSettings struct {
-	IsHostEnabled  bool `json:"is_host_enabled"`
-	IsGuestEnabled bool `json:"is_guest_enabled"`
-	IsAvailable    bool `json:"is_available"`
+	Data []GuestStarSession `json:"data"`
 }
 
 // EndGuestStarSession calls DELETE /guest_star/session.
@@ -355,13 +243,15 @@ type GetGuestStarInvitesResponse struct {
 
 // GuestStarInvite is the data member of GetGuestStarInvitesResponse.
 type GuestStarInvite struct {
-	UserID           string                `json:"user_id"`
-	InvitedAt        time.Time             `json:"invited_at"`
-	Status           GuestStarInviteStatus `json:"status"`
-	IsVideoEnabled   bool                  `json:"is_video_enabled"`
-	IsAudioEnabled   bool                  `json:"is_audio_enabled"`
-	IsVideoAvailable bool                  `json:"is_video_available"`
-	IsAudioAvailable bool                  `json:"is_audio_available"`
+	UserID    string                `json:"user_id"`
+	InvitedAt time.Time             `json:"invited_at"`
+	Status    GuestStarInviteStatus `json:"status"`
+	// False when the guest has turned their camera off.
+	IsVideoEnabled bool `json:"is_video_enabled"`
+	// False when the guest has muted themselves.
+	IsAudioEnabled   bool `json:"is_audio_enabled"`
+	IsVideoAvailable bool `json:"is_video_available"`
+	IsAudioAvailable bool `json:"is_audio_available"`
 }
 
 // GuestStarInviteStatus is the type of the status member of GuestStarInvite.
@@ -369,9 +259,9 @@ type GuestStarInviteStatus string
 
 // Known values of GuestStarInviteStatus. Twitch may send values not listed here.
 const (
-	GuestStarInviteStatusINVITED  GuestStarInviteStatus = "INVITED"
-	GuestStarInviteStatusACCEPTED GuestStarInviteStatus = "ACCEPTED"
-	GuestStarInviteStatusREADY    GuestStarInviteStatus = "READY"
+	GuestStarInviteStatusInvited  GuestStarInviteStatus = "INVITED"
+	GuestStarInviteStatusAccepted GuestStarInviteStatus = "ACCEPTED"
+	GuestStarInviteStatusReady    GuestStarInviteStatus = "READY"
 )
 
 // GetGuestStarInvites calls GET /guest_star/invites.
@@ -498,7 +388,7 @@ type AssignGuestStarSlotParams struct {
 	SessionID string
 	// Query parameter "guest_id", required.
 	GuestID string
-	// Query parameter "slot_id", required.
+	// Query parameter "slot_id", required. "1" up to the channel's slot count.
 	SlotID string
 }
 
@@ -542,7 +432,7 @@ type UpdateGuestStarSlotParams struct {
 	SessionID string
 	// Query parameter "source_slot_id", required.
 	SourceSlotID string
-	// Query parameter "destination_slot_id".
+	// Query parameter "destination_slot_id". When that slot is taken, its guest moves to source_slot_id.
 	DestinationSlotID string
 }
 
@@ -588,8 +478,8 @@ type DeleteGuestStarSlotParams struct {
 	GuestID string
 	// Query parameter "slot_id", required.
 	SlotID string
-	// Query parameter "should_reinvite_guest".
-	ShouldReinviteGuest string
+	// Query parameter "should_reinvite_guest". Sends the guest back to the invite queue.
+	ShouldReinviteGuest *bool
 }
 
 // DeleteGuestStarSlot calls DELETE /guest_star/slot.
@@ -607,7 +497,7 @@ func (c *Client) DeleteGuestStarSlot(ctx context.Context, params *DeleteGuestSta
 	queryString(r, "session_id", params.SessionID, true)
 	queryString(r, "guest_id", params.GuestID, true)
 	queryString(r, "slot_id", params.SlotID, true)
-	queryString(r, "should_reinvite_guest", params.ShouldReinviteGuest, false)
+	queryOptional(r, "should_reinvite_guest", params.ShouldReinviteGuest, formatBool)
 	return c.send(ctx, r, nil)
 }
 
@@ -639,7 +529,7 @@ type UpdateGuestStarSlotSettingsParams struct {
 	IsVideoEnabled *bool
 	// Query parameter "is_live".
 	IsLive *bool
-	// Query parameter "volume".
+	// Query parameter "volume". 0 to 100.
 	Volume *int
 }
 

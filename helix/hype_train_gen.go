@@ -7,7 +7,6 @@ import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
 	"net/http"
-	"time"
 )
 
 // GetHypeTrainStatusParams holds the parameters of GetHypeTrainStatus.
@@ -18,71 +17,7 @@ type GetHypeTrainStatusParams struct {
 
 // GetHypeTrainStatusResponse is the answer of GetHypeTrainStatus.
 type GetHypeTrainStatusResponse struct {
-	Data              []GetHypeTrainStatusData            `json:"data"`
-	AllTimeHigh       GetHypeTrainStatusAllTimeHigh       `json:"all_time_high"`
-	SharedAllTimeHigh GetHypeTrainStatusSharedAllTimeHigh `json:"shared_all_time_high"`
-}
-
-// GetHypeTrainStatusData is the data member of GetHypeTrainStatusResponse.
-type GetHypeTrainStatusData struct {
-	Current GetHypeTrainStatusDataCurrent `json:"current"`
-}
-
-// GetHypeTrainStatusDataCurrent is the current member of GetHypeTrainStatusData.
-type GetHypeTrainStatusDataCurrent struct {
-	ID                   string                                          `json:"id"`
-	BroadcasterUserID    string                                          `json:"broadcaster_user_id"`
-	BroadcasterUserLogin string                                          `json:"broadcaster_user_login"`
-	BroadcasterUserName  string                                          `json:"broadcaster_user_name"`
-	Level                int                                             `json:"level"`
-	Total                int                                             `json:"total"`
-	Progress             int                                             `json:"progress"`
-	Goal                 int                                             `json:"goal"`
-	TopContributions     []GetHypeTrainStatusDataCurrentTopContributions `json:"top_contributions"`
-}
-
-// GetHypeTrainStatusDataCurrentTopContributions is the top_contributions member of GetHypeTrainStatusDataCurrent.
-type GetHypeTrainStatusDataCurrentTopContributions struct {
-	UserID                  string                                                                 `json:"user_id"`
-	UserLogin               string                                                                 `json:"user_login"`
-	UserName                string                                                                 `json:"user_name"`
-	Type                    GetHypeTrainStatusDataCurrentTopContributionsType                      `json:"type"`
-	Total                   int                                                                    `json:"total"`
-	SharedTrainParticipants []GetHypeTrainStatusDataCurrentTopContributionsSharedTrainParticipants `json:"shared_train_participants"`
-	StartedAt               time.Time                                                              `json:"started_at"`
-	ExpiresAt               time.Time                                                              `json:"expires_at"`
-	IsSharedTrain           bool                                                                   `json:"is_shared_train"`
-}
-
-// GetHypeTrainStatusDataCurrentTopContributionsType is the type of the type member of GetHypeTrainStatusDataCurrentTopContributions.
-type GetHypeTrainStatusDataCurrentTopContributionsType string
-
-// Known values of GetHypeTrainStatusDataCurrentTopContributionsType. Twitch may send values not listed here.
-const (
-	GetHypeTrainStatusDataCurrentTopContributionsTypeBits         GetHypeTrainStatusDataCurrentTopContributionsType = "bits"
-	GetHypeTrainStatusDataCurrentTopContributionsTypeSubscription GetHypeTrainStatusDataCurrentTopContributionsType = "subscription"
-	GetHypeTrainStatusDataCurrentTopContributionsTypeOther        GetHypeTrainStatusDataCurrentTopContributionsType = "other"
-)
-
-// GetHypeTrainStatusDataCurrentTopContributionsSharedTrainParticipants is the shared_train_participants member of GetHypeTrainStatusDataCurrentTopContributions.
-type GetHypeTrainStatusDataCurrentTopContributionsSharedTrainParticipants struct {
-	BroadcasterUserID    string `json:"broadcaster_user_id"`
-	BroadcasterUserLogin string `json:"broadcaster_user_login"`
-	BroadcasterUserName  string `json:"broadcaster_user_name"`
-}
-
-// GetHypeTrainStatusAllTimeHigh is the all_time_high member of GetHypeTrainStatusResponse.
-type GetHypeTrainStatusAllTimeHigh struct {
-	Level      int       `json:"level"`
-	Total      int       `json:"total"`
-	AchievedAt time.Time `json:"achieved_at"`
-}
-
-// GetHypeTrainStatusSharedAllTimeHigh is the shared_all_time_high member of GetHypeTrainStatusResponse.
-type GetHypeTrainStatusSharedAllTimeHigh struct {
-	Level      int       `json:"level"`
-	Total      int       `json:"total"`
-	AchievedAt time.Time `json:"achieved_at"`
+	Data []HypeTrainStatus `json:"data"`
 }
 
 // GetHypeTrainStatus calls GET /hypetrain/status.

@@ -5,7 +5,6 @@ package helix
 
 import (
 	"context"
-	"encoding/json"
 	"github.com/twitchify-go/twitch/oauth"
 	"net/http"
 	"time"
@@ -15,25 +14,29 @@ import (
 type CheckAutoModStatusParams struct {
 	// Query parameter "broadcaster_id", required.
 	BroadcasterID string `json:"-"`
-	// Body field "data", required.
-	Data []CheckAutoModStatusParamsData `json:"data"`
+	// Body field "data", required. 1 to 100 messages.
+	Data []AutoModMessage `json:"data"`
 }
 
-// CheckAutoModStatusParamsData is the data member of CheckAutoModStatusParams.
-type CheckAutoModStatusParamsData struct {
+// AutoModMessage is the data member of CheckAutoModStatusParams.
+//
+// 1 to 100 messages.
+type AutoModMessage struct {
+	// Any ID of the caller's, to match the result to the message.
 	MsgID   string `json:"msg_id"`
 	MsgText string `json:"msg_text"`
 }
 
 // CheckAutoModStatusResponse is the answer of CheckAutoModStatus.
 type CheckAutoModStatusResponse struct {
-	Data []CheckAutoModStatusData `json:"data"`
+	Data []AutoModMessageStatus `json:"data"`
 }
 
-// CheckAutoModStatusData is the data member of CheckAutoModStatusResponse.
-type CheckAutoModStatusData struct {
-	MsgID       string `json:"msg_id"`
-	IsPermitted bool   `json:"is_permitted"`
+// AutoModMessageStatus is the data member of CheckAutoModStatusResponse.
+type AutoModMessageStatus struct {
+	MsgID string `json:"msg_id"`
+	// False if AutoMod would hold or block the message.
+	IsPermitted bool `json:"is_permitted"`
 }
 
 // CheckAutoModStatus calls POST /moderation/enforcements/status.
@@ -70,21 +73,21 @@ var checkAutoModStatusOp = Operation{
 
 // ManageHeldAutoModMessagesParams holds the parameters of ManageHeldAutoModMessages.
 type ManageHeldAutoModMessagesParams struct {
-	// Body field "user_id", required.
+	// Body field "user_id", required. The moderator; must be the token's user.
 	UserID string `json:"user_id"`
 	// Body field "msg_id", required.
 	MsgID string `json:"msg_id"`
 	// Body field "action", required.
-	Action ManageHeldAutoModMessagesParamsAction `json:"action"`
+	Action AutoModAction `json:"action"`
 }
 
-// ManageHeldAutoModMessagesParamsAction is the type of the action member of ManageHeldAutoModMessagesParams.
-type ManageHeldAutoModMessagesParamsAction string
+// AutoModAction is the type of the action member of ManageHeldAutoModMessagesParams.
+type AutoModAction string
 
-// Known values of ManageHeldAutoModMessagesParamsAction. Twitch may send values not listed here.
+// Known values of AutoModAction. Twitch may send values not listed here.
 const (
-	ManageHeldAutoModMessagesParamsActionALLOW ManageHeldAutoModMessagesParamsAction = "ALLOW"
-	ManageHeldAutoModMessagesParamsActionDENY  ManageHeldAutoModMessagesParamsAction = "DENY"
+	AutoModActionAllow AutoModAction = "ALLOW"
+	AutoModActionDeny  AutoModAction = "DENY"
 )
 
 // ManageHeldAutoModMessages calls POST /moderation/automod/message.
@@ -126,22 +129,7 @@ type GetAutoModSettingsParams struct {
 
 // GetAutoModSettingsResponse is the answer of GetAutoModSettings.
 type GetAutoModSettingsResponse struct {
-	Data []GetAutoModSettingsData `json:"data"`
-}
-
-// GetAutoModSettingsData is the data member of GetAutoModSettingsResponse.
-type GetAutoModSettingsData struct {
-	BroadcasterID           string `json:"broadcaster_id"`
-	ModeratorID             string `json:"moderator_id"`
-	OverallLevel            *int   `json:"overall_level"`
-	Disability              int    `json:"disability"`
-	Aggression              int    `json:"aggression"`
-	SexualitySexOrGender    int    `json:"sexuality_sex_or_gender"`
-	Misogyny                int    `json:"misogyny"`
-	Bullying                int    `json:"bullying"`
-	Swearing                int    `json:"swearing"`
-	RaceEthnicityOrReligion int    `json:"race_ethnicity_or_religion"`
-	SexBasedTerms           int    `json:"sex_based_terms"`
+	Data []AutoModSettings `json:"data"`
 }
 
 // GetAutoModSettings calls GET /moderation/automod/settings.
@@ -181,47 +169,32 @@ type UpdateAutoModSettingsParams struct {
 	BroadcasterID string `json:"-"`
 	// Query parameter "moderator_id", required.
 	ModeratorID string `json:"-"`
-	// Body field "aggression", required.
-	Aggression int `json:"aggression"`
-	// Body field "bullying", required.
-	Bullying int `json:"bullying"`
-	// Body field "disability", required.
-	Disability int `json:"disability"`
-	// Body field "misogyny", required.
-	Misogyny int `json:"misogyny"`
-	// Body field "overall_level", required.
-	OverallLevel int `json:"overall_level"`
-	// Body field "race_ethnicity_or_religion", required.
-	RaceEthnicityOrReligion int `json:"race_ethnicity_or_religion"`
-	// Body field "sex_based_terms", required.
-	SexBasedTerms int `json:"sex_based_terms"`
-	// Body field "sexuality_sex_or_gender", required.
-	SexualitySexOrGender int `json:"sexuality_sex_or_gender"`
-	// Body field "swearing", required.
-	Swearing int `json:"swearing"`
+	// Body field "aggression".
+	Aggression *int `json:"aggression,omitzero"`
+	// Body field "bullying".
+	Bullying *int `json:"bullying,omitzero"`
+	// Body field "disability".
+	Disability *int `json:"disability,omitzero"`
+	// Body field "misogyny".
+	Misogyny *int `json:"misogyny,omitzero"`
+	// Body field "overall_level". Sets every level to Twitch's defaults for it; not with individual levels.
+	OverallLevel *int `json:"overall_level,omitzero"`
+	// Body field "race_ethnicity_or_religion".
+	RaceEthnicityOrReligion *int `json:"race_ethnicity_or_religion,omitzero"`
+	// Body field "sex_based_terms".
+	SexBasedTerms *int `json:"sex_based_terms,omitzero"`
+	// Body field "sexuality_sex_or_gender".
+	SexualitySexOrGender *int `json:"sexuality_sex_or_gender,omitzero"`
+	// Body field "swearing".
+	Swearing *int `json:"swearing,omitzero"`
 }
 
 // UpdateAutoModSettingsResponse is the answer of UpdateAutoModSettings.
 type UpdateAutoModSettingsResponse struct {
-	Data []UpdateAutoModSettingsData `json:"data"`
+	Data []AutoModSettings `json:"data"`
 }
 
-// UpdateAutoModSettingsData is the data member of UpdateAutoModSettingsResponse.
-type UpdateAutoModSettingsData struct {
-	BroadcasterID           string `json:"broadcaster_id"`
-	ModeratorID             string `json:"moderator_id"`
-	OverallLevel            *int   `json:"overall_level"`
-	Disability              int    `json:"disability"`
-	Aggression              int    `json:"aggression"`
-	SexualitySexOrGender    int    `json:"sexuality_sex_or_gender"`
-	Misogyny                int    `json:"misogyny"`
-	Bullying                int    `json:"bullying"`
-	Swearing                int    `json:"swearing"`
-	RaceEthnicityOrReligion int    `json:"race_ethnicity_or_religion"`
-	SexBasedTerms           int    `json:"sex_based_terms"`
-}
-
-// UpdateAutoModSettings calls PUT /moderation/automod/settings.
+// UpdateAutoModSettings replaces a channel's AutoMod settings: set either overall_level or individual levels, from 0 to 4; levels left out become 0.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#update-automod-settings
 //
@@ -275,15 +248,17 @@ type GetBannedUsersResponse struct {
 
 // BannedUser is the data member of GetBannedUsersResponse.
 type BannedUser struct {
-	UserID         string    `json:"user_id"`
-	UserLogin      string    `json:"user_login"`
-	UserName       string    `json:"user_name"`
-	ExpiresAt      time.Time `json:"expires_at"`
-	CreatedAt      time.Time `json:"created_at"`
-	Reason         string    `json:"reason"`
-	ModeratorID    string    `json:"moderator_id"`
-	ModeratorLogin string    `json:"moderator_login"`
-	ModeratorName  string    `json:"moderator_name"`
+	UserID    string `json:"user_id"`
+	UserLogin string `json:"user_login"`
+	UserName  string `json:"user_name"`
+	// RFC 3339; empty for a permanent ban.
+	ExpiresAt string    `json:"expires_at"`
+	CreatedAt time.Time `json:"created_at"`
+	// Empty if the moderator gave none.
+	Reason         string `json:"reason"`
+	ModeratorID    string `json:"moderator_id"`
+	ModeratorLogin string `json:"moderator_login"`
+	ModeratorName  string `json:"moderator_name"`
 }
 
 // GetBannedUsers calls GET /moderation/banned.
@@ -328,31 +303,34 @@ type BanUserParams struct {
 	// Query parameter "moderator_id", required.
 	ModeratorID string `json:"-"`
 	// Body field "data", required.
-	Data BanUserParamsData `json:"data"`
+	Data UserBanParams `json:"data"`
 }
 
-// BanUserParamsData is the data member of BanUserParams.
-type BanUserParamsData struct {
-	UserID   string `json:"user_id"`
-	Duration *int   `json:"duration,omitzero"`
-	Reason   string `json:"reason,omitzero"`
+// UserBanParams is the data member of BanUserParams.
+type UserBanParams struct {
+	UserID string `json:"user_id"`
+	// Timeout in seconds, 1 to 1209600; leave it out to ban for good.
+	Duration *int `json:"duration,omitzero"`
+	// At most 500 characters.
+	Reason string `json:"reason,omitzero"`
 }
 
 // BanUserResponse is the answer of BanUser.
 type BanUserResponse struct {
-	Data []BanUserData `json:"data"`
+	Data []UserBan `json:"data"`
 }
 
-// BanUserData is the data member of BanUserResponse.
-type BanUserData struct {
-	BroadcasterID string     `json:"broadcaster_id"`
-	ModeratorID   string     `json:"moderator_id"`
-	UserID        string     `json:"user_id"`
-	CreatedAt     time.Time  `json:"created_at"`
-	EndTime       *time.Time `json:"end_time"`
+// UserBan is the data member of BanUserResponse.
+type UserBan struct {
+	BroadcasterID string    `json:"broadcaster_id"`
+	ModeratorID   string    `json:"moderator_id"`
+	UserID        string    `json:"user_id"`
+	CreatedAt     time.Time `json:"created_at"`
+	// When the timeout ends; nil for a ban.
+	EndTime *time.Time `json:"end_time"`
 }
 
-// BanUser calls POST /moderation/bans.
+// BanUser bans a user from a channel's chat, or times them out when a duration is given.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#ban-user
 //
@@ -429,7 +407,7 @@ type GetUnbanRequestsParams struct {
 	// Query parameter "moderator_id", required.
 	ModeratorID string
 	// Query parameter "status", required.
-	Status string
+	Status UnbanRequestStatus
 	// Query parameter "user_id".
 	UserID string
 	// Query parameter "after".
@@ -442,24 +420,6 @@ type GetUnbanRequestsParams struct {
 type GetUnbanRequestsResponse struct {
 	Data       []UnbanRequest `json:"data"`
 	Pagination Pagination     `json:"pagination"`
-}
-
-// UnbanRequest is the data member of GetUnbanRequestsResponse.
-type UnbanRequest struct {
-	ID               string    `json:"id"`
-	BroadcasterID    string    `json:"broadcaster_id"`
-	BroadcasterLogin string    `json:"broadcaster_login"`
-	ModeratorID      string    `json:"moderator_id"`
-	ModeratorLogin   string    `json:"moderator_login"`
-	ModeratorName    string    `json:"moderator_name"`
-	UserID           string    `json:"user_id"`
-	UserLogin        string    `json:"user_login"`
-	UserName         string    `json:"user_name"`
-	Text             string    `json:"text"`
-	Status           string    `json:"status"`
-	CreatedAt        time.Time `json:"created_at"`
-	ResolvedAt       time.Time `json:"resolved_at"`
-	ResolutionText   string    `json:"resolution_text"`
 }
 
 // GetUnbanRequests calls GET /moderation/unban_requests.
@@ -504,36 +464,17 @@ type ResolveUnbanRequestsParams struct {
 	BroadcasterID string
 	// Query parameter "moderator_id", required.
 	ModeratorID string
-	// Query parameter "unban_request_id", required.
+	// Query parameter "unban_request_id", required. The request to resolve.
 	UnbanRequestID string
-	// Query parameter "status", required.
-	Status string
-	// Query parameter "resolution_text".
+	// Query parameter "status", required. approved or denied.
+	Status UnbanRequestStatus
+	// Query parameter "resolution_text". At most 500 characters.
 	ResolutionText string
 }
 
 // ResolveUnbanRequestsResponse is the answer of ResolveUnbanRequests.
 type ResolveUnbanRequestsResponse struct {
-	Data []ResolveUnbanRequestsData `json:"data"`
-}
-
-// ResolveUnbanRequestsData is the data member of ResolveUnbanRequestsResponse.
-type ResolveUnbanRequestsData struct {
-	ID               string    `json:"id"`
-	BroadcasterID    string    `json:"broadcaster_id"`
-	BroadcasterLogin string    `json:"broadcaster_login"`
-	BroadcasterName  string    `json:"broadcaster_name"`
-	ModeratorID      string    `json:"moderator_id"`
-	ModeratorLogin   string    `json:"moderator_login"`
-	ModeratorName    string    `json:"moderator_name"`
-	UserID           string    `json:"user_id"`
-	UserLogin        string    `json:"user_login"`
-	UserName         string    `json:"user_name"`
-	Text             string    `json:"text"`
-	Status           string    `json:"status"`
-	CreatedAt        time.Time `json:"created_at"`
-	ResolvedAt       time.Time `json:"resolved_at"`
-	ResolutionText   string    `json:"resolution_text"`
+	Data []UnbanRequest `json:"data"`
 }
 
 // ResolveUnbanRequests calls PATCH /moderation/unban_requests.
@@ -588,17 +529,6 @@ type GetBlockedTermsResponse struct {
 	Pagination Pagination    `json:"pagination"`
 }
 
-// BlockedTerm is the data member of GetBlockedTermsResponse.
-type BlockedTerm struct {
-	BroadcasterID string     `json:"broadcaster_id"`
-	ModeratorID   string     `json:"moderator_id"`
-	ID            string     `json:"id"`
-	Text          string     `json:"text"`
-	CreatedAt     time.Time  `json:"created_at"`
-	UpdatedAt     time.Time  `json:"updated_at"`
-	ExpiresAt     *time.Time `json:"expires_at"`
-}
-
 // GetBlockedTerms calls GET /moderation/blocked_terms.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-blocked-terms
@@ -639,24 +569,13 @@ type AddBlockedTermParams struct {
 	BroadcasterID string `json:"-"`
 	// Query parameter "moderator_id", required.
 	ModeratorID string `json:"-"`
-	// Body field "text", required.
+	// Body field "text", required. 2 to 500 characters; * as the first or last character of a word is a wildcard.
 	Text string `json:"text"`
 }
 
 // AddBlockedTermResponse is the answer of AddBlockedTerm.
 type AddBlockedTermResponse struct {
-	Data []AddBlockedTermData `json:"data"`
-}
-
-// AddBlockedTermData is the data member of AddBlockedTermResponse.
-type AddBlockedTermData struct {
-	BroadcasterID string     `json:"broadcaster_id"`
-	ModeratorID   string     `json:"moderator_id"`
-	ID            string     `json:"id"`
-	Text          string     `json:"text"`
-	CreatedAt     time.Time  `json:"created_at"`
-	UpdatedAt     time.Time  `json:"updated_at"`
-	ExpiresAt     *time.Time `json:"expires_at"`
+	Data []BlockedTerm `json:"data"`
 }
 
 // AddBlockedTerm calls POST /moderation/blocked_terms.
@@ -736,7 +655,7 @@ type DeleteChatMessagesParams struct {
 	BroadcasterID string
 	// Query parameter "moderator_id", required.
 	ModeratorID string
-	// Query parameter "message_id".
+	// Query parameter "message_id". Leave it out to clear the whole chat. Only messages under 6 hours old, not by the broadcaster or a moderator.
 	MessageID string
 }
 
@@ -831,7 +750,7 @@ type GetModeratorsParams struct {
 	// Query parameter "user_id", at most 100 values.
 	UserID []string
 	// Query parameter "first".
-	First string
+	First *int
 	// Query parameter "after".
 	After string
 }
@@ -861,7 +780,7 @@ func (c *Client) GetModerators(ctx context.Context, params *GetModeratorsParams)
 	r := c.newRequest(&getModeratorsOp)
 	queryString(r, "broadcaster_id", params.BroadcasterID, true)
 	queryStrings(r, "user_id", params.UserID, false, 100)
-	queryString(r, "first", params.First, false)
+	queryOptional(r, "first", params.First, formatInt)
 	queryString(r, "after", params.After, false)
 	out := new(GetModeratorsResponse)
 	if err := c.send(ctx, r, out); err != nil {
@@ -872,7 +791,7 @@ func (c *Client) GetModerators(ctx context.Context, params *GetModeratorsParams)
 
 var getModeratorsOp = Operation{
 	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeModerationRead}},
+		Scopes: [][]oauth.Scope{{oauth.ScopeModerationRead, oauth.ScopeChannelManageModerators}},
 		Token:  oauth.TokenUser,
 	}},
 	DocURL:    "https://dev.twitch.tv/docs/api/reference/#get-moderators",
@@ -1001,7 +920,7 @@ func (c *Client) GetVIPs(ctx context.Context, params *GetVIPsParams) (*GetVIPsRe
 
 var getVIPsOp = Operation{
 	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadVIPs}},
+		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadVIPs, oauth.ScopeChannelManageVIPs}},
 		Token:  oauth.TokenUser,
 	}},
 	DocURL:    "https://dev.twitch.tv/docs/api/reference/#get-vips",
@@ -1094,16 +1013,7 @@ type UpdateShieldModeStatusParams struct {
 
 // UpdateShieldModeStatusResponse is the answer of UpdateShieldModeStatus.
 type UpdateShieldModeStatusResponse struct {
-	Data []UpdateShieldModeStatusData `json:"data"`
-}
-
-// UpdateShieldModeStatusData is the data member of UpdateShieldModeStatusResponse.
-type UpdateShieldModeStatusData struct {
-	IsActive        bool      `json:"is_active"`
-	ModeratorID     string    `json:"moderator_id"`
-	ModeratorLogin  string    `json:"moderator_login"`
-	ModeratorName   string    `json:"moderator_name"`
-	LastActivatedAt time.Time `json:"last_activated_at"`
+	Data []ShieldModeStatus `json:"data"`
 }
 
 // UpdateShieldModeStatus calls PUT /moderation/shield_mode.
@@ -1148,16 +1058,7 @@ type GetShieldModeStatusParams struct {
 
 // GetShieldModeStatusResponse is the answer of GetShieldModeStatus.
 type GetShieldModeStatusResponse struct {
-	Data []GetShieldModeStatusData `json:"data"`
-}
-
-// GetShieldModeStatusData is the data member of GetShieldModeStatusResponse.
-type GetShieldModeStatusData struct {
-	IsActive        bool      `json:"is_active"`
-	ModeratorID     string    `json:"moderator_id"`
-	ModeratorLogin  string    `json:"moderator_login"`
-	ModeratorName   string    `json:"moderator_name"`
-	LastActivatedAt time.Time `json:"last_activated_at"`
+	Data []ShieldModeStatus `json:"data"`
 }
 
 // GetShieldModeStatus calls GET /moderation/shield_mode.
@@ -1198,22 +1099,23 @@ type WarnChatUserParams struct {
 	// Query parameter "moderator_id", required.
 	ModeratorID string `json:"-"`
 	// Body field "data", required.
-	Data []WarnChatUserParamsData `json:"data"`
+	Data ChatWarningParams `json:"data"`
 }
 
-// WarnChatUserParamsData is the data member of WarnChatUserParams.
-type WarnChatUserParamsData struct {
+// ChatWarningParams is the data member of WarnChatUserParams.
+type ChatWarningParams struct {
 	UserID string `json:"user_id"`
+	// At most 500 characters.
 	Reason string `json:"reason"`
 }
 
 // WarnChatUserResponse is the answer of WarnChatUser.
 type WarnChatUserResponse struct {
-	Data []WarnChatUserData `json:"data"`
+	Data []ChatWarning `json:"data"`
 }
 
-// WarnChatUserData is the data member of WarnChatUserResponse.
-type WarnChatUserData struct {
+// ChatWarning is the data member of WarnChatUserResponse.
+type ChatWarning struct {
 	BroadcasterID string `json:"broadcaster_id"`
 	UserID        string `json:"user_id"`
 	ModeratorID   string `json:"moderator_id"`
@@ -1232,7 +1134,6 @@ func (c *Client) WarnChatUser(ctx context.Context, params *WarnChatUserParams) (
 	r := c.newRequest(&warnChatUserOp)
 	queryString(r, "broadcaster_id", params.BroadcasterID, true)
 	queryString(r, "moderator_id", params.ModeratorID, true)
-	requireField(r, "data", len(params.Data) > 0)
 	r.body = params
 	out := new(WarnChatUserResponse)
 	if err := c.send(ctx, r, out); err != nil {
@@ -1261,23 +1162,13 @@ type AddSuspiciousStatusToChatUserParams struct {
 	ModeratorID string `json:"-"`
 	// Body field "user_id", required.
 	UserID string `json:"user_id"`
-	// Body field "status", required.
-	Status string `json:"status"`
+	// Body field "status", required. ACTIVE_MONITORING or RESTRICTED.
+	Status SuspiciousUserStatus `json:"status"`
 }
 
 // AddSuspiciousStatusToChatUserResponse is the answer of AddSuspiciousStatusToChatUser.
 type AddSuspiciousStatusToChatUserResponse struct {
-	Data []AddSuspiciousStatusToChatUserData `json:"data"`
-}
-
-// AddSuspiciousStatusToChatUserData is the data member of AddSuspiciousStatusToChatUserResponse.
-type AddSuspiciousStatusToChatUserData struct {
-	UserID        string            `json:"user_id"`
-	BroadcasterID string            `json:"broadcaster_id"`
-	ModeratorID   string            `json:"moderator_id"`
-	UpdatedAt     time.Time         `json:"updated_at"`
-	Status        string            `json:"status"`
-	Types         []json.RawMessage `json:"types"`
+	Data []SuspiciousUser `json:"data"`
 }
 
 // AddSuspiciousStatusToChatUser calls POST /moderation/suspicious_users.
@@ -1303,9 +1194,12 @@ func (c *Client) AddSuspiciousStatusToChatUser(ctx context.Context, params *AddS
 }
 
 var addSuspiciousStatusToChatUserOp = Operation{
-	Auth: []oauth.Requirement{{Token: oauth.TokenApp}, {
+	Auth: []oauth.Requirement{{
 		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageSuspiciousUsers}},
 		Token:  oauth.TokenUser,
+	}, {
+		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageSuspiciousUsers}},
+		Token:  oauth.TokenApp,
 	}},
 	DocURL:  "https://dev.twitch.tv/docs/api/reference/#add-suspicious-status-to-chat-user",
 	Method:  http.MethodPost,
@@ -1326,17 +1220,7 @@ type RemoveSuspiciousStatusFromChatUserParams struct {
 
 // RemoveSuspiciousStatusFromChatUserResponse is the answer of RemoveSuspiciousStatusFromChatUser.
 type RemoveSuspiciousStatusFromChatUserResponse struct {
-	Data []RemoveSuspiciousStatusFromChatUserData `json:"data"`
-}
-
-// RemoveSuspiciousStatusFromChatUserData is the data member of RemoveSuspiciousStatusFromChatUserResponse.
-type RemoveSuspiciousStatusFromChatUserData struct {
-	UserID        string            `json:"user_id"`
-	BroadcasterID string            `json:"broadcaster_id"`
-	ModeratorID   string            `json:"moderator_id"`
-	UpdatedAt     time.Time         `json:"updated_at"`
-	Status        string            `json:"status"`
-	Types         []json.RawMessage `json:"types"`
+	Data []SuspiciousUser `json:"data"`
 }
 
 // RemoveSuspiciousStatusFromChatUser calls DELETE /moderation/suspicious_users.
@@ -1360,9 +1244,12 @@ func (c *Client) RemoveSuspiciousStatusFromChatUser(ctx context.Context, params 
 }
 
 var removeSuspiciousStatusFromChatUserOp = Operation{
-	Auth: []oauth.Requirement{{Token: oauth.TokenApp}, {
+	Auth: []oauth.Requirement{{
 		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageSuspiciousUsers}},
 		Token:  oauth.TokenUser,
+	}, {
+		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageSuspiciousUsers}},
+		Token:  oauth.TokenApp,
 	}},
 	DocURL:  "https://dev.twitch.tv/docs/api/reference/#remove-suspicious-status-from-chat-user",
 	Method:  http.MethodDelete,

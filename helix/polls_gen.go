@@ -7,7 +7,6 @@ import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
 	"net/http"
-	"time"
 )
 
 // GetPollsParams holds the parameters of GetPolls.
@@ -16,8 +15,8 @@ type GetPollsParams struct {
 	BroadcasterID string
 	// Query parameter "id", at most 20 values.
 	ID []string
-	// Query parameter "first".
-	First string
+	// Query parameter "first". Page size, 1 to 20.
+	First *int
 	// Query parameter "after".
 	After string
 }
@@ -27,46 +26,6 @@ type GetPollsResponse struct {
 	Data       []Poll     `json:"data"`
 	Pagination Pagination `json:"pagination"`
 }
-
-// Poll is the data member of GetPollsResponse.
-type Poll struct {
-	ID                         string        `json:"id"`
-	BroadcasterID              string        `json:"broadcaster_id"`
-	BroadcasterName            string        `json:"broadcaster_name"`
-	BroadcasterLogin           string        `json:"broadcaster_login"`
-	Title                      string        `json:"title"`
-	Choices                    []PollChoices `json:"choices"`
-	BitsVotingEnabled          bool          `json:"bits_voting_enabled"`
-	BitsPerVote                int           `json:"bits_per_vote"`
-	ChannelPointsVotingEnabled bool          `json:"channel_points_voting_enabled"`
-	ChannelPointsPerVote       int           `json:"channel_points_per_vote"`
-	Status                     PollStatus    `json:"status"`
-	Duration                   int           `json:"duration"`
-	StartedAt                  time.Time     `json:"started_at"`
-	EndedAt                    *time.Time    `json:"ended_at"`
-}
-
-// PollChoices is the choices member of Poll.
-type PollChoices struct {
-	ID                 string `json:"id"`
-	Title              string `json:"title"`
-	Votes              int    `json:"votes"`
-	ChannelPointsVotes int    `json:"channel_points_votes"`
-	BitsVotes          int    `json:"bits_votes"`
-}
-
-// PollStatus is the type of the status member of Poll.
-type PollStatus string
-
-// Known values of PollStatus. Twitch may send values not listed here.
-const (
-	PollStatusACTIVE     PollStatus = "ACTIVE"
-	PollStatusCOMPLETED  PollStatus = "COMPLETED"
-	PollStatusTERMINATED PollStatus = "TERMINATED"
-	PollStatusARCHIVED   PollStatus = "ARCHIVED"
-	PollStatusMODERATED  PollStatus = "MODERATED"
-	PollStatusINVALID    PollStatus = "INVALID"
-)
 
 // GetPolls calls GET /polls.
 //
@@ -80,7 +39,7 @@ func (c *Client) GetPolls(ctx context.Context, params *GetPollsParams) (*GetPoll
 	r := c.newRequest(&getPollsOp)
 	queryString(r, "broadcaster_id", params.BroadcasterID, true)
 	queryStrings(r, "id", params.ID, false, 20)
-	queryString(r, "first", params.First, false)
+	queryOptional(r, "first", params.First, formatInt)
 	queryString(r, "after", params.After, false)
 	out := new(GetPollsResponse)
 	if err := c.send(ctx, r, out); err != nil {
@@ -106,67 +65,30 @@ var getPollsOp = Operation{
 type CreatePollParams struct {
 	// Body field "broadcaster_id", required.
 	BroadcasterID string `json:"broadcaster_id"`
-	// Body field "title", required.
+	// Body field "title", required. At most 60 characters.
 	Title string `json:"title"`
-	// Body field "choices", required.
-	Choices []CreatePollParamsChoices `json:"choices"`
-	// Body field "duration", required.
+	// Body field "choices", required. 2 to 5 choices.
+	Choices []PollChoiceParams `json:"choices"`
+	// Body field "duration", required. Seconds, 15 to 1800.
 	Duration int `json:"duration"`
 	// Body field "channel_points_voting_enabled".
 	ChannelPointsVotingEnabled *bool `json:"channel_points_voting_enabled,omitzero"`
-	// Body field "channel_points_per_vote".
+	// Body field "channel_points_per_vote". 1 to 1000000.
 	ChannelPointsPerVote *int `json:"channel_points_per_vote,omitzero"`
 }
 
-// CreatePollParamsChoices is the choices member of CreatePollParams.
-type CreatePollParamsChoices struct {
+// PollChoiceParams is the choices member of CreatePollParams.
+//
+// 2 to 5 choices.
+type PollChoiceParams struct {
+	// At most 25 characters.
 	Title string `json:"title"`
 }
 
 // CreatePollResponse is the answer of CreatePoll.
 type CreatePollResponse struct {
-	Data []CreatePollData `json:"data"`
+	Data []Poll `json:"data"`
 }
-
-// CreatePollData is the data member of CreatePollResponse.
-type CreatePollData struct {
-	ID                         string                  `json:"id"`
-	BroadcasterID              string                  `json:"broadcaster_id"`
-	BroadcasterName            string                  `json:"broadcaster_name"`
-	BroadcasterLogin           string                  `json:"broadcaster_login"`
-	Title                      string                  `json:"title"`
-	Choices                    []CreatePollDataChoices `json:"choices"`
-	BitsVotingEnabled          bool                    `json:"bits_voting_enabled"`
-	BitsPerVote                int                     `json:"bits_per_vote"`
-	ChannelPointsVotingEnabled bool                    `json:"channel_points_voting_enabled"`
-	ChannelPointsPerVote       int                     `json:"channel_points_per_vote"`
-	Status                     CreatePollDataStatus    `json:"status"`
-	Duration                   int                     `json:"duration"`
-	StartedAt                  time.Time               `json:"started_at"`
-	EndedAt                    *time.Time              `json:"ended_at"`
-}
-
-// CreatePollDataChoices is the choices member of CreatePollData.
-type CreatePollDataChoices struct {
-	ID                 string `json:"id"`
-	Title              string `json:"title"`
-	Votes              int    `json:"votes"`
-	ChannelPointsVotes int    `json:"channel_points_votes"`
-	BitsVotes          int    `json:"bits_votes"`
-}
-
-// CreatePollDataStatus is the type of the status member of CreatePollData.
-type CreatePollDataStatus string
-
-// Known values of CreatePollDataStatus. Twitch may send values not listed here.
-const (
-	CreatePollDataStatusACTIVE     CreatePollDataStatus = "ACTIVE"
-	CreatePollDataStatusCOMPLETED  CreatePollDataStatus = "COMPLETED"
-	CreatePollDataStatusTERMINATED CreatePollDataStatus = "TERMINATED"
-	CreatePollDataStatusARCHIVED   CreatePollDataStatus = "ARCHIVED"
-	CreatePollDataStatusMODERATED  CreatePollDataStatus = "MODERATED"
-	CreatePollDataStatusINVALID    CreatePollDataStatus = "INVALID"
-)
 
 // CreatePoll calls POST /polls.
 //
@@ -207,63 +129,14 @@ type EndPollParams struct {
 	BroadcasterID string `json:"broadcaster_id"`
 	// Body field "id", required.
 	ID string `json:"id"`
-	// Body field "status", required.
-	Status EndPollParamsStatus `json:"status"`
+	// Body field "status", required. TERMINATED (stays visible) or ARCHIVED (hidden).
+	Status PollStatus `json:"status"`
 }
-
-// EndPollParamsStatus is the type of the status member of EndPollParams.
-type EndPollParamsStatus string
-
-// Known values of EndPollParamsStatus. Twitch may send values not listed here.
-const (
-	EndPollParamsStatusTERMINATED EndPollParamsStatus = "TERMINATED"
-	EndPollParamsStatusARCHIVED   EndPollParamsStatus = "ARCHIVED"
-)
 
 // EndPollResponse is the answer of EndPoll.
 type EndPollResponse struct {
-	Data []EndPollData `json:"data"`
+	Data []Poll `json:"data"`
 }
-
-// EndPollData is the data member of EndPollResponse.
-type EndPollData struct {
-	ID                         string               `json:"id"`
-	BroadcasterID              string               `json:"broadcaster_id"`
-	BroadcasterName            string               `json:"broadcaster_name"`
-	BroadcasterLogin           string               `json:"broadcaster_login"`
-	Title                      string               `json:"title"`
-	Choices                    []EndPollDataChoices `json:"choices"`
-	BitsVotingEnabled          bool                 `json:"bits_voting_enabled"`
-	BitsPerVote                int                  `json:"bits_per_vote"`
-	ChannelPointsVotingEnabled bool                 `json:"channel_points_voting_enabled"`
-	ChannelPointsPerVote       int                  `json:"channel_points_per_vote"`
-	Status                     EndPollDataStatus    `json:"status"`
-	Duration                   int                  `json:"duration"`
-	StartedAt                  time.Time            `json:"started_at"`
-	EndedAt                    *time.Time           `json:"ended_at"`
-}
-
-// EndPollDataChoices is the choices member of EndPollData.
-type EndPollDataChoices struct {
-	ID                 string `json:"id"`
-	Title              string `json:"title"`
-	Votes              int    `json:"votes"`
-	ChannelPointsVotes int    `json:"channel_points_votes"`
-	BitsVotes          int    `json:"bits_votes"`
-}
-
-// EndPollDataStatus is the type of the status member of EndPollData.
-type EndPollDataStatus string
-
-// Known values of EndPollDataStatus. Twitch may send values not listed here.
-const (
-	EndPollDataStatusACTIVE     EndPollDataStatus = "ACTIVE"
-	EndPollDataStatusCOMPLETED  EndPollDataStatus = "COMPLETED"
-	EndPollDataStatusTERMINATED EndPollDataStatus = "TERMINATED"
-	EndPollDataStatusARCHIVED   EndPollDataStatus = "ARCHIVED"
-	EndPollDataStatusMODERATED  EndPollDataStatus = "MODERATED"
-	EndPollDataStatusINVALID    EndPollDataStatus = "INVALID"
-)
 
 // EndPoll calls PATCH /polls.
 //

@@ -7,7 +7,6 @@ import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
 	"net/http"
-	"time"
 )
 
 // GetPredictionsParams holds the parameters of GetPredictions.
@@ -16,8 +15,8 @@ type GetPredictionsParams struct {
 	BroadcasterID string
 	// Query parameter "id", at most 25 values.
 	ID []string
-	// Query parameter "first".
-	First string
+	// Query parameter "first". Page size, 1 to 25.
+	First *int
 	// Query parameter "after".
 	After string
 }
@@ -27,61 +26,6 @@ type GetPredictionsResponse struct {
 	Data       []Prediction `json:"data"`
 	Pagination Pagination   `json:"pagination"`
 }
-
-// Prediction is the data member of GetPredictionsResponse.
-type Prediction struct {
-	ID               string               `json:"id"`
-	BroadcasterID    string               `json:"broadcaster_id"`
-	BroadcasterName  string               `json:"broadcaster_name"`
-	BroadcasterLogin string               `json:"broadcaster_login"`
-	Title            string               `json:"title"`
-	WinningOutcomeID *string              `json:"winning_outcome_id"`
-	Outcomes         []PredictionOutcomes `json:"outcomes"`
-	PredictionWindow int                  `json:"prediction_window"`
-	Status           PredictionStatus     `json:"status"`
-	CreatedAt        time.Time            `json:"created_at"`
-	EndedAt          *time.Time           `json:"ended_at"`
-	LockedAt         *time.Time           `json:"locked_at"`
-}
-
-// PredictionOutcomes is the outcomes member of Prediction.
-type PredictionOutcomes struct {
-	ID            string                            `json:"id"`
-	Title         string                            `json:"title"`
-	Users         int                               `json:"users"`
-	ChannelPoints int                               `json:"channel_points"`
-	TopPredictors []PredictionOutcomesTopPredictors `json:"top_predictors"`
-	Color         PredictionOutcomesColor           `json:"color"`
-}
-
-// PredictionOutcomesTopPredictors is the top_predictors member of PredictionOutcomes.
-type PredictionOutcomesTopPredictors struct {
-	UserID            string `json:"user_id"`
-	UserName          string `json:"user_name"`
-	UserLogin         string `json:"user_login"`
-	ChannelPointsUsed int    `json:"channel_points_used"`
-	ChannelPointsWon  int    `json:"channel_points_won"`
-}
-
-// PredictionOutcomesColor is the type of the color member of PredictionOutcomes.
-type PredictionOutcomesColor string
-
-// Known values of PredictionOutcomesColor. Twitch may send values not listed here.
-const (
-	PredictionOutcomesColorBLUE PredictionOutcomesColor = "BLUE"
-	PredictionOutcomesColorPINK PredictionOutcomesColor = "PINK"
-)
-
-// PredictionStatus is the type of the status member of Prediction.
-type PredictionStatus string
-
-// Known values of PredictionStatus. Twitch may send values not listed here.
-const (
-	PredictionStatusACTIVE   PredictionStatus = "ACTIVE"
-	PredictionStatusCANCELED PredictionStatus = "CANCELED"
-	PredictionStatusLOCKED   PredictionStatus = "LOCKED"
-	PredictionStatusRESOLVED PredictionStatus = "RESOLVED"
-)
 
 // GetPredictions calls GET /predictions.
 //
@@ -95,7 +39,7 @@ func (c *Client) GetPredictions(ctx context.Context, params *GetPredictionsParam
 	r := c.newRequest(&getPredictionsOp)
 	queryString(r, "broadcaster_id", params.BroadcasterID, true)
 	queryStrings(r, "id", params.ID, false, 25)
-	queryString(r, "first", params.First, false)
+	queryOptional(r, "first", params.First, formatInt)
 	queryString(r, "after", params.After, false)
 	out := new(GetPredictionsResponse)
 	if err := c.send(ctx, r, out); err != nil {
@@ -121,78 +65,26 @@ var getPredictionsOp = Operation{
 type CreatePredictionParams struct {
 	// Body field "broadcaster_id", required.
 	BroadcasterID string `json:"broadcaster_id"`
-	// Body field "title", required.
+	// Body field "title", required. At most 45 characters.
 	Title string `json:"title"`
-	// Body field "outcomes", required.
-	Outcomes []CreatePredictionParamsOutcomes `json:"outcomes"`
-	// Body field "prediction_window", required.
+	// Body field "outcomes", required. 2 to 10 outcomes.
+	Outcomes []PredictionOutcomeParams `json:"outcomes"`
+	// Body field "prediction_window", required. Seconds, 30 to 1800.
 	PredictionWindow int `json:"prediction_window"`
 }
 
-// CreatePredictionParamsOutcomes is the outcomes member of CreatePredictionParams.
-type CreatePredictionParamsOutcomes struct {
+// PredictionOutcomeParams is the outcomes member of CreatePredictionParams.
+//
+// 2 to 10 outcomes.
+type PredictionOutcomeParams struct {
+	// At most 25 characters.
 	Title string `json:"title"`
 }
 
 // CreatePredictionResponse is the answer of CreatePrediction.
 type CreatePredictionResponse struct {
-	Data []CreatePredictionData `json:"data"`
+	Data []Prediction `json:"data"`
 }
-
-// CreatePredictionData is the data member of CreatePredictionResponse.
-type CreatePredictionData struct {
-	ID               string                         `json:"id"`
-	BroadcasterID    string                         `json:"broadcaster_id"`
-	BroadcasterName  string                         `json:"broadcaster_name"`
-	BroadcasterLogin string                         `json:"broadcaster_login"`
-	Title            string                         `json:"title"`
-	WinningOutcomeID *string                        `json:"winning_outcome_id"`
-	Outcomes         []CreatePredictionDataOutcomes `json:"outcomes"`
-	PredictionWindow int                            `json:"prediction_window"`
-	Status           CreatePredictionDataStatus     `json:"status"`
-	CreatedAt        time.Time                      `json:"created_at"`
-	EndedAt          *time.Time                     `json:"ended_at"`
-	LockedAt         *time.Time                     `json:"locked_at"`
-}
-
-// CreatePredictionDataOutcomes is the outcomes member of CreatePredictionData.
-type CreatePredictionDataOutcomes struct {
-	ID            string                                      `json:"id"`
-	Title         string                                      `json:"title"`
-	Users         int                                         `json:"users"`
-	ChannelPoints int                                         `json:"channel_points"`
-	TopPredictors []CreatePredictionDataOutcomesTopPredictors `json:"top_predictors"`
-	Color         CreatePredictionDataOutcomesColor           `json:"color"`
-}
-
-// CreatePredictionDataOutcomesTopPredictors is the top_predictors member of CreatePredictionDataOutcomes.
-type CreatePredictionDataOutcomesTopPredictors struct {
-	UserID            string `json:"user_id"`
-	UserName          string `json:"user_name"`
-	UserLogin         string `json:"user_login"`
-	ChannelPointsUsed int    `json:"channel_points_used"`
-	ChannelPointsWon  int    `json:"channel_points_won"`
-}
-
-// CreatePredictionDataOutcomesColor is the type of the color member of CreatePredictionDataOutcomes.
-type CreatePredictionDataOutcomesColor string
-
-// Known values of CreatePredictionDataOutcomesColor. Twitch may send values not listed here.
-const (
-	CreatePredictionDataOutcomesColorBLUE CreatePredictionDataOutcomesColor = "BLUE"
-	CreatePredictionDataOutcomesColorPINK CreatePredictionDataOutcomesColor = "PINK"
-)
-
-// CreatePredictionDataStatus is the type of the status member of CreatePredictionData.
-type CreatePredictionDataStatus string
-
-// Known values of CreatePredictionDataStatus. Twitch may send values not listed here.
-const (
-	CreatePredictionDataStatusACTIVE   CreatePredictionDataStatus = "ACTIVE"
-	CreatePredictionDataStatusCANCELED CreatePredictionDataStatus = "CANCELED"
-	CreatePredictionDataStatusLOCKED   CreatePredictionDataStatus = "LOCKED"
-	CreatePredictionDataStatusRESOLVED CreatePredictionDataStatus = "RESOLVED"
-)
 
 // CreatePrediction calls POST /predictions.
 //
@@ -233,83 +125,18 @@ type EndPredictionParams struct {
 	BroadcasterID string `json:"broadcaster_id"`
 	// Body field "id", required.
 	ID string `json:"id"`
-	// Body field "status", required.
-	Status EndPredictionParamsStatus `json:"status"`
-	// Body field "winning_outcome_id".
+	// Body field "status", required. RESOLVED, CANCELED or LOCKED.
+	Status PredictionStatus `json:"status"`
+	// Body field "winning_outcome_id". Required to resolve.
 	WinningOutcomeID string `json:"winning_outcome_id,omitzero"`
 }
 
-// EndPredictionParamsStatus is the type of the status member of EndPredictionParams.
-type EndPredictionParamsStatus string
-
-// Known values of EndPredictionParamsStatus. Twitch may send values not listed here.
-const (
-	EndPredictionParamsStatusRESOLVED EndPredictionParamsStatus = "RESOLVED"
-	EndPredictionParamsStatusCANCELED EndPredictionParamsStatus = "CANCELED"
-	EndPredictionParamsStatusLOCKED   EndPredictionParamsStatus = "LOCKED"
-)
-
 // EndPredictionResponse is the answer of EndPrediction.
 type EndPredictionResponse struct {
-	Data []EndPredictionData `json:"data"`
+	Data []Prediction `json:"data"`
 }
 
-// EndPredictionData is the data member of EndPredictionResponse.
-type EndPredictionData struct {
-	ID               string                      `json:"id"`
-	BroadcasterID    string                      `json:"broadcaster_id"`
-	BroadcasterName  string                      `json:"broadcaster_name"`
-	BroadcasterLogin string                      `json:"broadcaster_login"`
-	Title            string                      `json:"title"`
-	WinningOutcomeID *string                     `json:"winning_outcome_id"`
-	Outcomes         []EndPredictionDataOutcomes `json:"outcomes"`
-	PredictionWindow int                         `json:"prediction_window"`
-	Status           EndPredictionDataStatus     `json:"status"`
-	CreatedAt        time.Time                   `json:"created_at"`
-	EndedAt          *time.Time                  `json:"ended_at"`
-	LockedAt         *time.Time                  `json:"locked_at"`
-}
-
-// EndPredictionDataOutcomes is the outcomes member of EndPredictionData.
-type EndPredictionDataOutcomes struct {
-	ID            string                                   `json:"id"`
-	Title         string                                   `json:"title"`
-	Users         int                                      `json:"users"`
-	ChannelPoints int                                      `json:"channel_points"`
-	TopPredictors []EndPredictionDataOutcomesTopPredictors `json:"top_predictors"`
-	Color         EndPredictionDataOutcomesColor           `json:"color"`
-}
-
-// EndPredictionDataOutcomesTopPredictors is the top_predictors member of EndPredictionDataOutcomes.
-type EndPredictionDataOutcomesTopPredictors struct {
-	UserID            string `json:"user_id"`
-	UserName          string `json:"user_name"`
-	UserLogin         string `json:"user_login"`
-	ChannelPointsUsed int    `json:"channel_points_used"`
-	ChannelPointsWon  int    `json:"channel_points_won"`
-}
-
-// EndPredictionDataOutcomesColor is the type of the color member of EndPredictionDataOutcomes.
-type EndPredictionDataOutcomesColor string
-
-// Known values of EndPredictionDataOutcomesColor. Twitch may send values not listed here.
-const (
-	EndPredictionDataOutcomesColorBLUE EndPredictionDataOutcomesColor = "BLUE"
-	EndPredictionDataOutcomesColorPINK EndPredictionDataOutcomesColor = "PINK"
-)
-
-// EndPredictionDataStatus is the type of the status member of EndPredictionData.
-type EndPredictionDataStatus string
-
-// Known values of EndPredictionDataStatus. Twitch may send values not listed here.
-const (
-	EndPredictionDataStatusACTIVE   EndPredictionDataStatus = "ACTIVE"
-	EndPredictionDataStatusCANCELED EndPredictionDataStatus = "CANCELED"
-	EndPredictionDataStatusLOCKED   EndPredictionDataStatus = "LOCKED"
-	EndPredictionDataStatusRESOLVED EndPredictionDataStatus = "RESOLVED"
-)
-
-// EndPrediction calls PATCH /predictions.
+// EndPrediction locks, resolves or cancels a prediction.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#end-prediction
 //

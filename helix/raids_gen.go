@@ -20,13 +20,14 @@ type StartARaidParams struct {
 
 // StartARaidResponse is the answer of StartARaid.
 type StartARaidResponse struct {
-	Data []StartARaidData `json:"data"`
+	Data []Raid `json:"data"`
 }
 
-// StartARaidData is the data member of StartARaidResponse.
-type StartARaidData struct {
+// Raid is the data member of StartARaidResponse.
+type Raid struct {
 	CreatedAt time.Time `json:"created_at"`
-	IsMature  bool      `json:"is_mature"`
+	// Deprecated by Twitch: always false.
+	IsMature bool `json:"is_mature"`
 }
 
 // StartARaid calls POST /raids.

@@ -18,9 +18,9 @@ type GetChannelStreamScheduleParams struct {
 	ID []string
 	// Query parameter "start_time".
 	StartTime time.Time
-	// Query parameter "utc_offset".
+	// Query parameter "utc_offset". Not supported by Twitch.
 	UTCOffset string
-	// Query parameter "first".
+	// Query parameter "first". Page size, 1 to 25.
 	First *int
 	// Query parameter "after".
 	After string
@@ -28,45 +28,14 @@ type GetChannelStreamScheduleParams struct {
 
 // GetChannelStreamScheduleResponse is the answer of GetChannelStreamSchedule.
 type GetChannelStreamScheduleResponse struct {
-	Data GetChannelStreamScheduleData `json:"data"`
+	Data       Schedule           `json:"data"`
+	Pagination SchedulePagination `json:"pagination"`
 }
 
-// GetChannelStreamScheduleData is the data member of GetChannelStreamScheduleResponse.
-type GetChannelStreamScheduleData struct {
-	Segments         []GetChannelStreamScheduleDataSegments `json:"segments"`
-	BroadcasterID    string                                 `json:"broadcaster_id"`
-	BroadcasterName  string                                 `json:"broadcaster_name"`
-	BroadcasterLogin string                                 `json:"broadcaster_login"`
-	Vacation         *GetChannelStreamScheduleDataVacation  `json:"vacation"`
-	Pagination       GetChannelStreamScheduleDataPagination `json:"pagination"`
-}
-
-// GetChannelStreamScheduleDataSegments is the segments member of GetChannelStreamScheduleData.
-type GetChannelStreamScheduleDataSegments struct {
-	ID            string                                        `json:"id"`
-	StartTime     time.Time                                     `json:"start_time"`
-	EndTime       time.Time                                     `json:"end_time"`
-	Title         string                                        `json:"title"`
-	CanceledUntil *string                                       `json:"canceled_until"`
-	Category      *GetChannelStreamScheduleDataSegmentsCategory `json:"category"`
-	IsRecurring   bool                                          `json:"is_recurring"`
-}
-
-// GetChannelStreamScheduleDataSegmentsCategory is the category member of GetChannelStreamScheduleDataSegments.
-type GetChannelStreamScheduleDataSegmentsCategory struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
-}
-
-// GetChannelStreamScheduleDataVacation is the vacation member of GetChannelStreamScheduleData.
-type GetChannelStreamScheduleDataVacation struct {
-	StartTime time.Time `json:"start_time"`
-	EndTime   time.Time `json:"end_time"`
-}
-
-// GetChannelStreamScheduleDataPagination is the pagination member of GetChannelStreamScheduleData.
-type GetChannelStreamScheduleDataPagination struct {
-	Cursor string `json:"cursor"`
+// SchedulePagination is the pagination member of GetChannelStreamScheduleResponse.
+type SchedulePagination struct {
+	// Pass as After for the next page; empty on the last.
+	Cursor string `json:"cursor,omitzero"`
 }
 
 // GetChannelStreamSchedule calls GET /schedule.
@@ -107,7 +76,7 @@ type GetChannelICalendarParams struct {
 	BroadcasterID string
 }
 
-// GetChannelICalendar calls GET /schedule/icalendar.
+// GetChannelICalendar gets a broadcaster's streaming schedule as iCalendar data (RFC 5545); no token is needed.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-channel-icalendar
 //
@@ -126,7 +95,7 @@ func (c *Client) GetChannelICalendar(ctx context.Context, params *GetChannelICal
 }
 
 var getChannelICalendarOp = Operation{
-	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	Auth:    []oauth.Requirement{},
 	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-channel-icalendar",
 	Method:  http.MethodGet,
 	Name:    "GetChannelICalendar",
@@ -140,15 +109,15 @@ type UpdateChannelStreamScheduleParams struct {
 	BroadcasterID string
 	// Query parameter "is_vacation_enabled".
 	IsVacationEnabled *bool
-	// Query parameter "vacation_start_time".
+	// Query parameter "vacation_start_time". Required to turn vacation on.
 	VacationStartTime time.Time
-	// Query parameter "vacation_end_time".
+	// Query parameter "vacation_end_time". Required to turn vacation on.
 	VacationEndTime time.Time
-	// Query parameter "timezone".
+	// Query parameter "timezone". An IANA time zone, like America/New_York; required to turn vacation on.
 	Timezone string
 }
 
-// UpdateChannelStreamSchedule calls PATCH /schedule/settings.
+// UpdateChannelStreamSchedule turns a broadcaster's vacation on or off.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#update-channel-stream-schedule
 //
@@ -184,53 +153,21 @@ type CreateChannelStreamScheduleSegmentParams struct {
 	BroadcasterID string `json:"-"`
 	// Body field "start_time", required.
 	StartTime time.Time `json:"start_time"`
-	// Body field "timezone", required.
+	// Body field "timezone", required. An IANA time zone, like America/New_York.
 	Timezone string `json:"timezone"`
-	// Body field "duration", required.
+	// Body field "duration", required. Minutes, 30 to 1380, as a decimal string.
 	Duration string `json:"duration"`
-	// Body field "is_recurring".
+	// Body field "is_recurring". Weekly; only partners and affiliates may add one-off segments.
 	IsRecurring *bool `json:"is_recurring,omitzero"`
 	// Body field "category_id".
 	CategoryID string `json:"category_id,omitzero"`
-	// Body field "title".
+	// Body field "title". At most 140 characters.
 	Title string `json:"title,omitzero"`
 }
 
 // CreateChannelStreamScheduleSegmentResponse is the answer of CreateChannelStreamScheduleSegment.
 type CreateChannelStreamScheduleSegmentResponse struct {
-	Data CreateChannelStreamScheduleSegmentData `json:"data"`
-}
-
-// CreateChannelStreamScheduleSegmentData is the data member of CreateChannelStreamScheduleSegmentResponse.
-type CreateChannelStreamScheduleSegmentData struct {
-	Segments         []CreateChannelStreamScheduleSegmentDataSegments `json:"segments"`
-	BroadcasterID    string                                           `json:"broadcaster_id"`
-	BroadcasterName  string                                           `json:"broadcaster_name"`
-	BroadcasterLogin string                                           `json:"broadcaster_login"`
-	Vacation         *CreateChannelStreamScheduleSegmentDataVacation  `json:"vacation"`
-}
-
-// CreateChannelStreamScheduleSegmentDataSegments is the segments member of CreateChannelStreamScheduleSegmentData.
-type CreateChannelStreamScheduleSegmentDataSegments struct {
-	ID            string                                                  `json:"id"`
-	StartTime     time.Time                                               `json:"start_time"`
-	EndTime       time.Time                                               `json:"end_time"`
-	Title         string                                                  `json:"title"`
-	CanceledUntil *string                                                 `json:"canceled_until"`
-	Category      *CreateChannelStreamScheduleSegmentDataSegmentsCategory `json:"category"`
-	IsRecurring   bool                                                    `json:"is_recurring"`
-}
-
-// CreateChannelStreamScheduleSegmentDataSegmentsCategory is the category member of CreateChannelStreamScheduleSegmentDataSegments.
-type CreateChannelStreamScheduleSegmentDataSegmentsCategory struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
-}
-
-// CreateChannelStreamScheduleSegmentDataVacation is the vacation member of CreateChannelStreamScheduleSegmentData.
-type CreateChannelStreamScheduleSegmentDataVacation struct {
-	StartTime time.Time `json:"start_time"`
-	EndTime   time.Time `json:"end_time"`
+	Data Schedule `json:"data"`
 }
 
 // CreateChannelStreamScheduleSegment calls POST /schedule/segment.
@@ -273,58 +210,26 @@ type UpdateChannelStreamScheduleSegmentParams struct {
 	BroadcasterID string `json:"-"`
 	// Query parameter "id", required.
 	ID string `json:"-"`
-	// Body field "start_time".
+	// Body field "start_time". Partners and affiliates only, and one-off segments only.
 	StartTime time.Time `json:"start_time,omitzero"`
-	// Body field "duration".
+	// Body field "duration". Minutes, 30 to 1380, as a decimal string.
 	Duration string `json:"duration,omitzero"`
 	// Body field "category_id".
 	CategoryID string `json:"category_id,omitzero"`
-	// Body field "title".
+	// Body field "title". At most 140 characters.
 	Title string `json:"title,omitzero"`
 	// Body field "is_canceled".
 	IsCanceled *bool `json:"is_canceled,omitzero"`
-	// Body field "timezone".
+	// Body field "timezone". An IANA time zone, like America/New_York.
 	Timezone string `json:"timezone,omitzero"`
 }
 
 // UpdateChannelStreamScheduleSegmentResponse is the answer of UpdateChannelStreamScheduleSegment.
 type UpdateChannelStreamScheduleSegmentResponse struct {
-	Data UpdateChannelStreamScheduleSegmentData `json:"data"`
+	Data Schedule `json:"data"`
 }
 
-// UpdateChannelStreamScheduleSegmentData is the data member of UpdateChannelStreamScheduleSegmentResponse.
-type UpdateChannelStreamScheduleSegmentData struct {
-	Segments         []UpdateChannelStreamScheduleSegmentDataSegments `json:"segments"`
-	BroadcasterID    string                                           `json:"broadcaster_id"`
-	BroadcasterName  string                                           `json:"broadcaster_name"`
-	BroadcasterLogin string                                           `json:"broadcaster_login"`
-	Vacation         *UpdateChannelStreamScheduleSegmentDataVacation  `json:"vacation"`
-}
-
-// UpdateChannelStreamScheduleSegmentDataSegments is the segments member of UpdateChannelStreamScheduleSegmentData.
-type UpdateChannelStreamScheduleSegmentDataSegments struct {
-	ID            string                                                  `json:"id"`
-	StartTime     time.Time                                               `json:"start_time"`
-	EndTime       time.Time                                               `json:"end_time"`
-	Title         string                                                  `json:"title"`
-	CanceledUntil *string                                                 `json:"canceled_until"`
-	Category      *UpdateChannelStreamScheduleSegmentDataSegmentsCategory `json:"category"`
-	IsRecurring   bool                                                    `json:"is_recurring"`
-}
-
-// UpdateChannelStreamScheduleSegmentDataSegmentsCategory is the category member of UpdateChannelStreamScheduleSegmentDataSegments.
-type UpdateChannelStreamScheduleSegmentDataSegmentsCategory struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
-}
-
-// UpdateChannelStreamScheduleSegmentDataVacation is the vacation member of UpdateChannelStreamScheduleSegmentData.
-type UpdateChannelStreamScheduleSegmentDataVacation struct {
-	StartTime time.Time `json:"start_time"`
-	EndTime   time.Time `json:"end_time"`
-}
-
-// UpdateChannelStreamScheduleSegment calls PATCH /schedule/segment.
+// UpdateChannelStreamScheduleSegment updates a schedule segment; for a weekly segment, the title, category, duration and time zone change every occurrence.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#update-channel-stream-schedule-segment
 //
@@ -364,7 +269,7 @@ type DeleteChannelStreamScheduleSegmentParams struct {
 	ID string
 }
 
-// DeleteChannelStreamScheduleSegment calls DELETE /schedule/segment.
+// DeleteChannelStreamScheduleSegment removes a schedule segment; for a weekly segment, every occurrence.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#delete-channel-stream-schedule-segment
 //

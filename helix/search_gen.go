@@ -7,7 +7,6 @@ import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
 	"net/http"
-	"time"
 )
 
 // SearchCategoriesParams holds the parameters of SearchCategories.
@@ -22,11 +21,12 @@ type SearchCategoriesParams struct {
 
 // SearchCategoriesResponse is the answer of SearchCategories.
 type SearchCategoriesResponse struct {
-	Data []SearchCategoriesData `json:"data"`
+	Data       []Category `json:"data"`
+	Pagination Pagination `json:"pagination"`
 }
 
-// SearchCategoriesData is the data member of SearchCategoriesResponse.
-type SearchCategoriesData struct {
+// Category is the data member of SearchCategoriesResponse.
+type Category struct {
 	BoxArtURL string `json:"box_art_url"`
 	Name      string `json:"name"`
 	ID        string `json:"id"`
@@ -53,12 +53,13 @@ func (c *Client) SearchCategories(ctx context.Context, params *SearchCategoriesP
 }
 
 var searchCategoriesOp = Operation{
-	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#search-categories",
-	Method:  http.MethodGet,
-	Name:    "SearchCategories",
-	Path:    "/search/categories",
-	Success: http.StatusOK,
+	Auth:      []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:    "https://dev.twitch.tv/docs/api/reference/#search-categories",
+	Method:    http.MethodGet,
+	Name:      "SearchCategories",
+	Paginated: true,
+	Path:      "/search/categories",
+	Success:   http.StatusOK,
 }
 
 // SearchChannelsParams holds the parameters of SearchChannels.
@@ -75,23 +76,28 @@ type SearchChannelsParams struct {
 
 // SearchChannelsResponse is the answer of SearchChannels.
 type SearchChannelsResponse struct {
-	Data []SearchChannelsData `json:"data"`
+	Data       []ChannelSearchResult `json:"data"`
+	Pagination Pagination            `json:"pagination"`
 }
 
-// SearchChannelsData is the data member of SearchChannelsResponse.
-type SearchChannelsData struct {
-	BroadcasterLanguage string    `json:"broadcaster_language"`
-	BroadcasterLogin    string    `json:"broadcaster_login"`
-	DisplayName         string    `json:"display_name"`
-	GameID              string    `json:"game_id"`
-	GameName            string    `json:"game_name"`
-	ID                  string    `json:"id"`
-	IsLive              bool      `json:"is_live"`
-	TagIDs              []string  `json:"tag_ids"`
-	Tags                []string  `json:"tags"`
-	ThumbnailURL        string    `json:"thumbnail_url"`
-	Title               string    `json:"title"`
-	StartedAt           time.Time `json:"started_at"`
+// ChannelSearchResult is the data member of SearchChannelsResponse.
+type ChannelSearchResult struct {
+	// An ISO 639-1 code, or "other".
+	BroadcasterLanguage string `json:"broadcaster_language"`
+	BroadcasterLogin    string `json:"broadcaster_login"`
+	DisplayName         string `json:"display_name"`
+	// The game being played, or last played.
+	GameID   string `json:"game_id"`
+	GameName string `json:"game_name"`
+	ID       string `json:"id"`
+	IsLive   bool   `json:"is_live"`
+	// Deprecated by Twitch: always empty; use Tags.
+	TagIDs       []string `json:"tag_ids"`
+	Tags         []string `json:"tags"`
+	ThumbnailURL string   `json:"thumbnail_url"`
+	Title        string   `json:"title"`
+	// RFC 3339; empty when the channel is not live.
+	StartedAt string `json:"started_at"`
 }
 
 // SearchChannels calls GET /search/channels.
@@ -116,10 +122,11 @@ func (c *Client) SearchChannels(ctx context.Context, params *SearchChannelsParam
 }
 
 var searchChannelsOp = Operation{
-	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#search-channels",
-	Method:  http.MethodGet,
-	Name:    "SearchChannels",
-	Path:    "/search/channels",
-	Success: http.StatusOK,
+	Auth:      []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:    "https://dev.twitch.tv/docs/api/reference/#search-channels",
+	Method:    http.MethodGet,
+	Name:      "SearchChannels",
+	Paginated: true,
+	Path:      "/search/channels",
+	Success:   http.StatusOK,
 }

@@ -5,10 +5,8 @@ package helix
 
 import (
 	"context"
-	"encoding/json"
 	"github.com/twitchify-go/twitch/oauth"
 	"net/http"
-	"time"
 )
 
 // GetStreamKeyParams holds the parameters of GetStreamKey.
@@ -19,11 +17,11 @@ type GetStreamKeyParams struct {
 
 // GetStreamKeyResponse is the answer of GetStreamKey.
 type GetStreamKeyResponse struct {
-	Data []GetStreamKeyData `json:"data"`
+	Data []StreamKey `json:"data"`
 }
 
-// GetStreamKeyData is the data member of GetStreamKeyResponse.
-type GetStreamKeyData struct {
+// StreamKey is the data member of GetStreamKeyResponse.
+type StreamKey struct {
 	StreamKey string `json:"stream_key"`
 }
 
@@ -65,9 +63,9 @@ type GetStreamsParams struct {
 	UserLogin []string
 	// Query parameter "game_id", at most 100 values.
 	GameID []string
-	// Query parameter "type".
-	Type GetStreamsParamsType
-	// Query parameter "language", at most 100 values.
+	// Query parameter "type". all (the default) or live.
+	Type StreamType
+	// Query parameter "language", at most 100 values. ISO 639-1 codes, or "other".
 	Language []string
 	// Query parameter "first".
 	First *int
@@ -77,47 +75,11 @@ type GetStreamsParams struct {
 	After string
 }
 
-// GetStreamsParamsType is the type of the type member of GetStreamsParams.
-type GetStreamsParamsType string
-
-// Known values of GetStreamsParamsType. Twitch may send values not listed here.
-const (
-	GetStreamsParamsTypeAll  GetStreamsParamsType = "all"
-	GetStreamsParamsTypeLive GetStreamsParamsType = "live"
-)
-
 // GetStreamsResponse is the answer of GetStreams.
 type GetStreamsResponse struct {
 	Data       []Stream   `json:"data"`
 	Pagination Pagination `json:"pagination"`
 }
-
-// Stream is the data member of GetStreamsResponse.
-type Stream struct {
-	ID           string     `json:"id"`
-	UserID       string     `json:"user_id"`
-	UserLogin    string     `json:"user_login"`
-	UserName     string     `json:"user_name"`
-	GameID       string     `json:"game_id"`
-	GameName     string     `json:"game_name"`
-	Type         StreamType `json:"type"`
-	Title        string     `json:"title"`
-	Tags         []string   `json:"tags"`
-	ViewerCount  int        `json:"viewer_count"`
-	StartedAt    time.Time  `json:"started_at"`
-	Language     string     `json:"language"`
-	ThumbnailURL string     `json:"thumbnail_url"`
-	TagIDs       []string   `json:"tag_ids"`
-	IsMature     bool       `json:"is_mature"`
-}
-
-// StreamType is the type of the type member of Stream.
-type StreamType string
-
-// Known values of StreamType. Twitch may send values not listed here.
-const (
-	StreamTypeLive StreamType = "live"
-)
 
 // GetStreams calls GET /streams.
 //
@@ -166,36 +128,9 @@ type GetFollowedStreamsParams struct {
 
 // GetFollowedStreamsResponse is the answer of GetFollowedStreams.
 type GetFollowedStreamsResponse struct {
-	Data       []FollowedStream `json:"data"`
-	Pagination Pagination       `json:"pagination"`
+	Data       []Stream   `json:"data"`
+	Pagination Pagination `json:"pagination"`
 }
-
-// FollowedStream is the data member of GetFollowedStreamsResponse.
-type FollowedStream struct {
-	ID           string             `json:"id"`
-	UserID       string             `json:"user_id"`
-	UserLogin    string             `json:"user_login"`
-	UserName     string             `json:"user_name"`
-	GameID       string             `json:"game_id"`
-	GameName     string             `json:"game_name"`
-	Type         FollowedStreamType `json:"type"`
-	Title        string             `json:"title"`
-	ViewerCount  int                `json:"viewer_count"`
-	StartedAt    time.Time          `json:"started_at"`
-	Language     string             `json:"language"`
-	ThumbnailURL string             `json:"thumbnail_url"`
-	TagIDs       []string           `json:"tag_ids"`
-	Tags         []string           `json:"tags"`
-	IsMature     bool               `json:"is_mature"`
-}
-
-// FollowedStreamType is the type of the type member of FollowedStream.
-type FollowedStreamType string
-
-// Known values of FollowedStreamType. Twitch may send values not listed here.
-const (
-	FollowedStreamTypeLive FollowedStreamType = "live"
-)
 
 // GetFollowedStreams calls GET /streams/followed.
 //
@@ -234,21 +169,13 @@ var getFollowedStreamsOp = Operation{
 type CreateStreamMarkerParams struct {
 	// Body field "user_id", required.
 	UserID string `json:"user_id"`
-	// Body field "description".
+	// Body field "description". At most 140 characters.
 	Description string `json:"description,omitzero"`
 }
 
 // CreateStreamMarkerResponse is the answer of CreateStreamMarker.
 type CreateStreamMarkerResponse struct {
-	Data []CreateStreamMarkerData `json:"data"`
-}
-
-// CreateStreamMarkerData is the data member of CreateStreamMarkerResponse.
-type CreateStreamMarkerData struct {
-	ID              string    `json:"id"`
-	CreatedAt       time.Time `json:"created_at"`
-	PositionSeconds int       `json:"position_seconds"`
-	Description     string    `json:"description"`
+	Data []StreamMarker `json:"data"`
 }
 
 // CreateStreamMarker calls POST /streams/markers.
@@ -284,12 +211,12 @@ var createStreamMarkerOp = Operation{
 
 // GetStreamMarkersParams holds the parameters of GetStreamMarkers.
 type GetStreamMarkersParams struct {
-	// Query parameter "user_id", required.
+	// Query parameter "user_id". Markers of this user's latest stream; give user_id or video_id, not both.
 	UserID string
-	// Query parameter "video_id", required.
+	// Query parameter "video_id". Markers of this video; give user_id or video_id, not both.
 	VideoID string
 	// Query parameter "first".
-	First string
+	First *int
 	// Query parameter "before".
 	Before string
 	// Query parameter "after".
@@ -298,30 +225,25 @@ type GetStreamMarkersParams struct {
 
 // GetStreamMarkersResponse is the answer of GetStreamMarkers.
 type GetStreamMarkersResponse struct {
-	Data       []StreamMarker `json:"data"`
-	Pagination Pagination     `json:"pagination"`
+	Data       []UserStreamMarkers `json:"data"`
+	Pagination Pagination          `json:"pagination"`
 }
 
-// StreamMarker is the data member of GetStreamMarkersResponse.
-type StreamMarker struct {
-	UserID    string                `json:"user_id"`
-	UserName  string                `json:"user_name"`
-	UserLogin string                `json:"user_login"`
-	Videos    json.RawMessage       `json:"videos"`
-	VideoID   string                `json:"video_id"`
-	Markers   []StreamMarkerMarkers `json:"markers"`
+// UserStreamMarkers is the data member of GetStreamMarkersResponse.
+type UserStreamMarkers struct {
+	UserID    string               `json:"user_id"`
+	UserName  string               `json:"user_name"`
+	UserLogin string               `json:"user_login"`
+	Videos    []VideoStreamMarkers `json:"videos"`
 }
 
-// StreamMarkerMarkers is the markers member of StreamMarker.
-type StreamMarkerMarkers struct {
-	ID              string    `json:"id"`
-	CreatedAt       time.Time `json:"created_at"`
-	Description     string    `json:"description"`
-	PositionSeconds int       `json:"position_seconds"`
-	URL             string    `json:"url"`
+// VideoStreamMarkers is the videos member of UserStreamMarkers.
+type VideoStreamMarkers struct {
+	VideoID string         `json:"video_id"`
+	Markers []StreamMarker `json:"markers"`
 }
 
-// GetStreamMarkers calls GET /streams/markers.
+// GetStreamMarkers gets the markers of a user's latest stream or of a video.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-stream-markers
 //
@@ -331,9 +253,9 @@ func (c *Client) GetStreamMarkers(ctx context.Context, params *GetStreamMarkersP
 		params = new(GetStreamMarkersParams)
 	}
 	r := c.newRequest(&getStreamMarkersOp)
-	queryString(r, "user_id", params.UserID, true)
-	queryString(r, "video_id", params.VideoID, true)
-	queryString(r, "first", params.First, false)
+	queryString(r, "user_id", params.UserID, false)
+	queryString(r, "video_id", params.VideoID, false)
+	queryOptional(r, "first", params.First, formatInt)
 	queryString(r, "before", params.Before, false)
 	queryString(r, "after", params.After, false)
 	out := new(GetStreamMarkersResponse)

@@ -16,10 +16,10 @@ type GetBroadcasterSubscriptionsParams struct {
 	// Query parameter "user_id", at most 100 values.
 	UserID []string
 	// Query parameter "first".
-	First string
-	// Query parameter "after".
+	First *int
+	// Query parameter "after". Not with user_id.
 	After string
-	// Query parameter "before".
+	// Query parameter "before". Not with user_id.
 	Before string
 }
 
@@ -27,35 +27,27 @@ type GetBroadcasterSubscriptionsParams struct {
 type GetBroadcasterSubscriptionsResponse struct {
 	Data       []BroadcasterSubscription `json:"data"`
 	Pagination Pagination                `json:"pagination"`
-	Points     int                       `json:"points"`
-	Total      int                       `json:"total"`
+	// Subscriber points: 1 per tier 1, 2 per tier 2, 6 per tier 3 subscription.
+	Points int `json:"points"`
+	Total  int `json:"total"`
 }
 
 // BroadcasterSubscription is the data member of GetBroadcasterSubscriptionsResponse.
 type BroadcasterSubscription struct {
-	BroadcasterID    string                      `json:"broadcaster_id"`
-	BroadcasterLogin string                      `json:"broadcaster_login"`
-	BroadcasterName  string                      `json:"broadcaster_name"`
-	GifterID         string                      `json:"gifter_id"`
-	GifterLogin      string                      `json:"gifter_login"`
-	GifterName       string                      `json:"gifter_name"`
-	IsGift           bool                        `json:"is_gift"`
-	PlanName         string                      `json:"plan_name"`
-	Tier             BroadcasterSubscriptionTier `json:"tier"`
-	UserID           string                      `json:"user_id"`
-	UserName         string                      `json:"user_name"`
-	UserLogin        string                      `json:"user_login"`
+	BroadcasterID    string `json:"broadcaster_id"`
+	BroadcasterLogin string `json:"broadcaster_login"`
+	BroadcasterName  string `json:"broadcaster_name"`
+	// Empty unless IsGift.
+	GifterID    string           `json:"gifter_id"`
+	GifterLogin string           `json:"gifter_login"`
+	GifterName  string           `json:"gifter_name"`
+	IsGift      bool             `json:"is_gift"`
+	PlanName    string           `json:"plan_name"`
+	Tier        SubscriptionTier `json:"tier"`
+	UserID      string           `json:"user_id"`
+	UserName    string           `json:"user_name"`
+	UserLogin   string           `json:"user_login"`
 }
-
-// BroadcasterSubscriptionTier is the type of the tier member of BroadcasterSubscription.
-type BroadcasterSubscriptionTier string
-
-// Known values of BroadcasterSubscriptionTier. Twitch may send values not listed here.
-const (
-	BroadcasterSubscriptionTier1000 BroadcasterSubscriptionTier = "1000"
-	BroadcasterSubscriptionTier2000 BroadcasterSubscriptionTier = "2000"
-	BroadcasterSubscriptionTier3000 BroadcasterSubscriptionTier = "3000"
-)
 
 // GetBroadcasterSubscriptions calls GET /subscriptions.
 //
@@ -69,7 +61,7 @@ func (c *Client) GetBroadcasterSubscriptions(ctx context.Context, params *GetBro
 	r := c.newRequest(&getBroadcasterSubscriptionsOp)
 	queryString(r, "broadcaster_id", params.BroadcasterID, true)
 	queryStrings(r, "user_id", params.UserID, false, 100)
-	queryString(r, "first", params.First, false)
+	queryOptional(r, "first", params.First, formatInt)
 	queryString(r, "after", params.After, false)
 	queryString(r, "before", params.Before, false)
 	out := new(GetBroadcasterSubscriptionsResponse)
@@ -80,9 +72,12 @@ func (c *Client) GetBroadcasterSubscriptions(ctx context.Context, params *GetBro
 }
 
 var getBroadcasterSubscriptionsOp = Operation{
-	Auth: []oauth.Requirement{{Token: oauth.TokenApp}, {
+	Auth: []oauth.Requirement{{
 		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadSubscriptions}},
 		Token:  oauth.TokenUser,
+	}, {
+		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadSubscriptions}},
+		Token:  oauth.TokenApp,
 	}},
 	DocURL:    "https://dev.twitch.tv/docs/api/reference/#get-broadcaster-subscriptions",
 	Method:    http.MethodGet,
@@ -102,30 +97,21 @@ type CheckUserSubscriptionParams struct {
 
 // CheckUserSubscriptionResponse is the answer of CheckUserSubscription.
 type CheckUserSubscriptionResponse struct {
-	Data []CheckUserSubscriptionData `json:"data"`
+	Data []UserSubscription `json:"data"`
 }
 
-// CheckUserSubscriptionData is the data member of CheckUserSubscriptionResponse.
-type CheckUserSubscriptionData struct {
-	BroadcasterID    string                        `json:"broadcaster_id"`
-	BroadcasterLogin string                        `json:"broadcaster_login"`
-	BroadcasterName  string                        `json:"broadcaster_name"`
-	GifterID         string                        `json:"gifter_id"`
-	GifterLogin      string                        `json:"gifter_login"`
-	GifterName       string                        `json:"gifter_name"`
-	IsGift           bool                          `json:"is_gift"`
-	Tier             CheckUserSubscriptionDataTier `json:"tier"`
+// UserSubscription is the data member of CheckUserSubscriptionResponse.
+type UserSubscription struct {
+	BroadcasterID    string `json:"broadcaster_id"`
+	BroadcasterLogin string `json:"broadcaster_login"`
+	BroadcasterName  string `json:"broadcaster_name"`
+	// Only for a gift.
+	GifterID    string           `json:"gifter_id,omitzero"`
+	GifterLogin string           `json:"gifter_login,omitzero"`
+	GifterName  string           `json:"gifter_name,omitzero"`
+	IsGift      bool             `json:"is_gift"`
+	Tier        SubscriptionTier `json:"tier"`
 }
-
-// CheckUserSubscriptionDataTier is the type of the tier member of CheckUserSubscriptionData.
-type CheckUserSubscriptionDataTier string
-
-// Known values of CheckUserSubscriptionDataTier. Twitch may send values not listed here.
-const (
-	CheckUserSubscriptionDataTier1000 CheckUserSubscriptionDataTier = "1000"
-	CheckUserSubscriptionDataTier2000 CheckUserSubscriptionDataTier = "2000"
-	CheckUserSubscriptionDataTier3000 CheckUserSubscriptionDataTier = "3000"
-)
 
 // CheckUserSubscription calls GET /subscriptions/user.
 //
@@ -147,9 +133,12 @@ func (c *Client) CheckUserSubscription(ctx context.Context, params *CheckUserSub
 }
 
 var checkUserSubscriptionOp = Operation{
-	Auth: []oauth.Requirement{{Token: oauth.TokenApp}, {
+	Auth: []oauth.Requirement{{
 		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadSubscriptions}},
 		Token:  oauth.TokenUser,
+	}, {
+		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadSubscriptions}},
+		Token:  oauth.TokenApp,
 	}},
 	DocURL:  "https://dev.twitch.tv/docs/api/reference/#check-user-subscription",
 	Method:  http.MethodGet,

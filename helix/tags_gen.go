@@ -21,19 +21,11 @@ type GetAllStreamTagsParams struct {
 
 // GetAllStreamTagsResponse is the answer of GetAllStreamTags.
 type GetAllStreamTagsResponse struct {
-	Data       []AllStreamTag `json:"data"`
-	Pagination Pagination     `json:"pagination"`
+	Data       []StreamTag `json:"data"`
+	Pagination Pagination  `json:"pagination"`
 }
 
-// AllStreamTag is the data member of GetAllStreamTagsResponse.
-type AllStreamTag struct {
-	TagID                    string            `json:"tag_id"`
-	IsAuto                   bool              `json:"is_auto"`
-	LocalizationNames        map[string]string `json:"localization_names"`
-	LocalizationDescriptions map[string]string `json:"localization_descriptions"`
-}
-
-// GetAllStreamTags calls GET /tags/streams.
+// GetAllStreamTags deprecated by Twitch: returns no tags, or 410 Gone. Channels now set their own tags.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-all-stream-tags
 //
@@ -74,15 +66,7 @@ type GetStreamTagsResponse struct {
 	Data []StreamTag `json:"data"`
 }
 
-// StreamTag is the data member of GetStreamTagsResponse.
-type StreamTag struct {
-	TagID                    string            `json:"tag_id"`
-	IsAuto                   bool              `json:"is_auto"`
-	LocalizationNames        map[string]string `json:"localization_names"`
-	LocalizationDescriptions map[string]string `json:"localization_descriptions"`
-}
-
-// GetStreamTags calls GET /streams/tags.
+// GetStreamTags deprecated by Twitch: returns no tags, or 410 Gone. Use Get Channel Information's tags.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-stream-tags
 //

@@ -26,15 +26,16 @@ type ChannelTeam struct {
 	BroadcasterID      string    `json:"broadcaster_id"`
 	BroadcasterLogin   string    `json:"broadcaster_login"`
 	BroadcasterName    string    `json:"broadcaster_name"`
-	BackgroundImageURL string    `json:"background_image_url"`
-	Banner             string    `json:"banner"`
+	BackgroundImageURL *string   `json:"background_image_url"`
+	Banner             *string   `json:"banner"`
 	CreatedAt          time.Time `json:"created_at"`
 	UpdatedAt          time.Time `json:"updated_at"`
-	Info               string    `json:"info"`
-	ThumbnailURL       string    `json:"thumbnail_url"`
-	TeamName           string    `json:"team_name"`
-	TeamDisplayName    string    `json:"team_display_name"`
-	ID                 string    `json:"id"`
+	// May hold Markdown or HTML.
+	Info            string `json:"info"`
+	ThumbnailURL    string `json:"thumbnail_url"`
+	TeamName        string `json:"team_name"`
+	TeamDisplayName string `json:"team_display_name"`
+	ID              string `json:"id"`
 }
 
 // GetChannelTeams calls GET /teams/channel.
@@ -66,9 +67,9 @@ var getChannelTeamsOp = Operation{
 
 // GetTeamsParams holds the parameters of GetTeams.
 type GetTeamsParams struct {
-	// Query parameter "name", required.
+	// Query parameter "name". Give name or id, not both.
 	Name string
-	// Query parameter "id", required.
+	// Query parameter "id". Give name or id, not both.
 	ID string
 }
 
@@ -79,20 +80,21 @@ type GetTeamsResponse struct {
 
 // Team is the data member of GetTeamsResponse.
 type Team struct {
-	Users              []TeamUsers `json:"users"`
-	BackgroundImageURL string      `json:"background_image_url"`
-	Banner             string      `json:"banner"`
-	CreatedAt          time.Time   `json:"created_at"`
-	UpdatedAt          time.Time   `json:"updated_at"`
-	Info               string      `json:"info"`
-	ThumbnailURL       string      `json:"thumbnail_url"`
-	TeamName           string      `json:"team_name"`
-	TeamDisplayName    string      `json:"team_display_name"`
-	ID                 string      `json:"id"`
+	Users              []TeamMember `json:"users"`
+	BackgroundImageURL *string      `json:"background_image_url"`
+	Banner             *string      `json:"banner"`
+	CreatedAt          time.Time    `json:"created_at"`
+	UpdatedAt          time.Time    `json:"updated_at"`
+	// May hold Markdown or HTML.
+	Info            string `json:"info"`
+	ThumbnailURL    string `json:"thumbnail_url"`
+	TeamName        string `json:"team_name"`
+	TeamDisplayName string `json:"team_display_name"`
+	ID              string `json:"id"`
 }
 
-// TeamUsers is the users member of Team.
-type TeamUsers struct {
+// TeamMember is the users member of Team.
+type TeamMember struct {
 	UserID    string `json:"user_id"`
 	UserLogin string `json:"user_login"`
 	UserName  string `json:"user_name"`
@@ -108,8 +110,8 @@ func (c *Client) GetTeams(ctx context.Context, params *GetTeamsParams) (*GetTeam
 		params = new(GetTeamsParams)
 	}
 	r := c.newRequest(&getTeamsOp)
-	queryString(r, "name", params.Name, true)
-	queryString(r, "id", params.ID, true)
+	queryString(r, "name", params.Name, false)
+	queryString(r, "id", params.ID, false)
 	out := new(GetTeamsResponse)
 	if err := c.send(ctx, r, out); err != nil {
 		return nil, err

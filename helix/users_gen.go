@@ -7,7 +7,6 @@ import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
 	"net/http"
-	"time"
 )
 
 // GetUsersParams holds the parameters of GetUsers.
@@ -22,44 +21,6 @@ type GetUsersParams struct {
 type GetUsersResponse struct {
 	Data []User `json:"data"`
 }
-
-// User is the data member of GetUsersResponse.
-type User struct {
-	ID              string          `json:"id"`
-	Login           string          `json:"login"`
-	DisplayName     string          `json:"display_name"`
-	Type            UserType        `json:"type"`
-	BroadcasterType BroadcasterType `json:"broadcaster_type"`
-	Description     string          `json:"description"`
-	ProfileImageURL string          `json:"profile_image_url"`
-	OfflineImageURL string          `json:"offline_image_url"`
-	// Deprecated by Twitch; the value is no longer maintained.
-	ViewCount int `json:"view_count"`
-	// Only with a user token that has user:read:email, and only for that user.
-	Email     string    `json:"email,omitzero"`
-	CreatedAt time.Time `json:"created_at"`
-}
-
-// UserType is the type of the type member of User.
-type UserType string
-
-// Known values of UserType. Twitch may send values not listed here.
-const (
-	UserTypeAdmin     UserType = "admin"
-	UserTypeGlobalMod UserType = "global_mod"
-	UserTypeStaff     UserType = "staff"
-	UserTypeNormal    UserType = ""
-)
-
-// BroadcasterType is the type of the broadcaster_type member of User.
-type BroadcasterType string
-
-// Known values of BroadcasterType. Twitch may send values not listed here.
-const (
-	BroadcasterTypeAffiliate BroadcasterType = "affiliate"
-	BroadcasterTypePartner   BroadcasterType = "partner"
-	BroadcasterTypeNormal    BroadcasterType = ""
-)
 
 // GetUsers gets users by ID or login name, or the token's user when neither is given.
 //
@@ -91,52 +52,16 @@ var getUsersOp = Operation{
 
 // UpdateUserParams holds the parameters of UpdateUser.
 type UpdateUserParams struct {
-	// Query parameter "description".
+	// Query parameter "description". At most 300 characters.
 	Description string
 }
 
 // UpdateUserResponse is the answer of UpdateUser.
 type UpdateUserResponse struct {
-	Data []UpdateUserData `json:"data"`
+	Data []User `json:"data"`
 }
 
-// UpdateUserData is the data member of UpdateUserResponse.
-type UpdateUserData struct {
-	ID              string                        `json:"id"`
-	Login           string                        `json:"login"`
-	DisplayName     string                        `json:"display_name"`
-	Type            UpdateUserDataType            `json:"type"`
-	BroadcasterType UpdateUserDataBroadcasterType `json:"broadcaster_type"`
-	Description     string                        `json:"description"`
-	ProfileImageURL string                        `json:"profile_image_url"`
-	OfflineImageURL string                        `json:"offline_image_url"`
-	ViewCount       int                           `json:"view_count"`
-	Email           string                        `json:"email"`
-	CreatedAt       time.Time                     `json:"created_at"`
-}
-
-// UpdateUserDataType is the type of the type member of UpdateUserData.
-type UpdateUserDataType string
-
-// Known values of UpdateUserDataType. Twitch may send values not listed here.
-const (
-	UpdateUserDataTypeAdmin     UpdateUserDataType = "admin"
-	UpdateUserDataTypeGlobalMod UpdateUserDataType = "global_mod"
-	UpdateUserDataTypeStaff     UpdateUserDataType = "staff"
-	UpdateUserDataTypeNone      UpdateUserDataType = ""
-)
-
-// UpdateUserDataBroadcasterType is the type of the broadcaster_type member of UpdateUserData.
-type UpdateUserDataBroadcasterType string
-
-// Known values of UpdateUserDataBroadcasterType. Twitch may send values not listed here.
-const (
-	UpdateUserDataBroadcasterTypeAffiliate UpdateUserDataBroadcasterType = "affiliate"
-	UpdateUserDataBroadcasterTypePartner   UpdateUserDataBroadcasterType = "partner"
-	UpdateUserDataBroadcasterTypeNone      UpdateUserDataBroadcasterType = ""
-)
-
-// UpdateUser calls PUT /users.
+// UpdateUser updates the description of the token's user.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#update-user
 //
@@ -168,21 +93,22 @@ var updateUserOp = Operation{
 
 // GetAuthorizationByUserParams holds the parameters of GetAuthorizationByUser.
 type GetAuthorizationByUserParams struct {
-	// Query parameter "user_id", required, at most 10 values.
+	// Query parameter "user_id", required, at most 10 values. 1 to 10 users.
 	UserID []string
 }
 
 // GetAuthorizationByUserResponse is the answer of GetAuthorizationByUser.
 type GetAuthorizationByUserResponse struct {
-	Data []GetAuthorizationByUserData `json:"data"`
+	Data []UserAuthorization `json:"data"`
 }
 
-// GetAuthorizationByUserData is the data member of GetAuthorizationByUserResponse.
-type GetAuthorizationByUserData struct {
-	UserID    string   `json:"user_id"`
-	UserName  string   `json:"user_name"`
-	UserLogin string   `json:"user_login"`
-	Scopes    []string `json:"scopes"`
+// UserAuthorization is the data member of GetAuthorizationByUserResponse.
+type UserAuthorization struct {
+	UserID    string `json:"user_id"`
+	UserName  string `json:"user_name"`
+	UserLogin string `json:"user_login"`
+	// The scopes the user granted the app.
+	Scopes []string `json:"scopes"`
 }
 
 // GetAuthorizationByUser calls GET /authorization/users.
@@ -224,11 +150,12 @@ type GetUserBlockListParams struct {
 
 // GetUserBlockListResponse is the answer of GetUserBlockList.
 type GetUserBlockListResponse struct {
-	Data []GetUserBlockListData `json:"data"`
+	Data       []BlockedUser `json:"data"`
+	Pagination Pagination    `json:"pagination"`
 }
 
-// GetUserBlockListData is the data member of GetUserBlockListResponse.
-type GetUserBlockListData struct {
+// BlockedUser is the data member of GetUserBlockListResponse.
+type BlockedUser struct {
 	UserID      string `json:"user_id"`
 	UserLogin   string `json:"user_login"`
 	DisplayName string `json:"display_name"`
@@ -259,11 +186,12 @@ var getUserBlockListOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadBlockedUsers}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-user-block-list",
-	Method:  http.MethodGet,
-	Name:    "GetUserBlockList",
-	Path:    "/users/blocks",
-	Success: http.StatusOK,
+	DocURL:    "https://dev.twitch.tv/docs/api/reference/#get-user-block-list",
+	Method:    http.MethodGet,
+	Name:      "GetUserBlockList",
+	Paginated: true,
+	Path:      "/users/blocks",
+	Success:   http.StatusOK,
 }
 
 // BlockUserParams holds the parameters of BlockUser.
@@ -271,28 +199,28 @@ type BlockUserParams struct {
 	// Query parameter "target_user_id", required.
 	TargetUserID string
 	// Query parameter "source_context".
-	SourceContext BlockUserParamsSourceContext
+	SourceContext BlockSourceContext
 	// Query parameter "reason".
-	Reason BlockUserParamsReason
+	Reason BlockReason
 }
 
-// BlockUserParamsSourceContext is the type of the source_context member of BlockUserParams.
-type BlockUserParamsSourceContext string
+// BlockSourceContext is the type of the source_context member of BlockUserParams.
+type BlockSourceContext string
 
-// Known values of BlockUserParamsSourceContext. Twitch may send values not listed here.
+// Known values of BlockSourceContext. Twitch may send values not listed here.
 const (
-	BlockUserParamsSourceContextChat    BlockUserParamsSourceContext = "chat"
-	BlockUserParamsSourceContextWhisper BlockUserParamsSourceContext = "whisper"
+	BlockSourceContextChat    BlockSourceContext = "chat"
+	BlockSourceContextWhisper BlockSourceContext = "whisper"
 )
 
-// BlockUserParamsReason is the type of the reason member of BlockUserParams.
-type BlockUserParamsReason string
+// BlockReason is the type of the reason member of BlockUserParams.
+type BlockReason string
 
-// Known values of BlockUserParamsReason. Twitch may send values not listed here.
+// Known values of BlockReason. Twitch may send values not listed here.
 const (
-	BlockUserParamsReasonHarassment BlockUserParamsReason = "harassment"
-	BlockUserParamsReasonSpam       BlockUserParamsReason = "spam"
-	BlockUserParamsReasonOther      BlockUserParamsReason = "other"
+	BlockReasonHarassment BlockReason = "harassment"
+	BlockReasonSpam       BlockReason = "spam"
+	BlockReasonOther      BlockReason = "other"
 )
 
 // BlockUser calls PUT /users/blocks.
@@ -396,7 +324,7 @@ func (c *Client) GetUserExtensions(ctx context.Context) (*GetUserExtensionsRespo
 
 var getUserExtensionsOp = Operation{
 	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadBroadcast, oauth.ScopeUserEditBroadcast}, {oauth.ScopeUserEditBroadcast}},
+		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadBroadcast, oauth.ScopeUserEditBroadcast}},
 		Token:  oauth.TokenUser,
 	}},
 	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-user-extensions",
@@ -408,46 +336,13 @@ var getUserExtensionsOp = Operation{
 
 // GetUserActiveExtensionsParams holds the parameters of GetUserActiveExtensions.
 type GetUserActiveExtensionsParams struct {
-	// Query parameter "user_id".
+	// Query parameter "user_id". Required with an app token; defaults to the token's user.
 	UserID string
 }
 
 // GetUserActiveExtensionsResponse is the answer of GetUserActiveExtensions.
 type GetUserActiveExtensionsResponse struct {
-	Data GetUserActiveExtensionsData `json:"data"`
-}
-
-// GetUserActiveExtensionsData is the data member of GetUserActiveExtensionsResponse.
-type GetUserActiveExtensionsData struct {
-	Panel     map[string]GetUserActiveExtensionsDataPanel     `json:"panel"`
-	Overlay   map[string]GetUserActiveExtensionsDataOverlay   `json:"overlay"`
-	Component map[string]GetUserActiveExtensionsDataComponent `json:"component"`
-}
-
-// GetUserActiveExtensionsDataPanel is the panel member of GetUserActiveExtensionsData.
-type GetUserActiveExtensionsDataPanel struct {
-	Active  bool   `json:"active"`
-	ID      string `json:"id"`
-	Version string `json:"version"`
-	Name    string `json:"name"`
-}
-
-// GetUserActiveExtensionsDataOverlay is the overlay member of GetUserActiveExtensionsData.
-type GetUserActiveExtensionsDataOverlay struct {
-	Active  bool   `json:"active"`
-	ID      string `json:"id"`
-	Version string `json:"version"`
-	Name    string `json:"name"`
-}
-
-// GetUserActiveExtensionsDataComponent is the component member of GetUserActiveExtensionsData.
-type GetUserActiveExtensionsDataComponent struct {
-	Active  bool   `json:"active"`
-	ID      string `json:"id"`
-	Version string `json:"version"`
-	Name    string `json:"name"`
-	X       int    `json:"x"`
-	Y       int    `json:"y"`
+	Data ActiveExtensions `json:"data"`
 }
 
 // GetUserActiveExtensions calls GET /users/extensions.
@@ -480,45 +375,12 @@ var getUserActiveExtensionsOp = Operation{
 // UpdateUserExtensionsParams holds the parameters of UpdateUserExtensions.
 type UpdateUserExtensionsParams struct {
 	// Body field "data", required.
-	Data map[string]string `json:"data"`
+	Data ActiveExtensions `json:"data"`
 }
 
 // UpdateUserExtensionsResponse is the answer of UpdateUserExtensions.
 type UpdateUserExtensionsResponse struct {
-	Data UpdateUserExtensionsData `json:"data"`
-}
-
-// UpdateUserExtensionsData is the data member of UpdateUserExtensionsResponse.
-type UpdateUserExtensionsData struct {
-	Panel     map[string]UpdateUserExtensionsDataPanel     `json:"panel"`
-	Overlay   map[string]UpdateUserExtensionsDataOverlay   `json:"overlay"`
-	Component map[string]UpdateUserExtensionsDataComponent `json:"component"`
-}
-
-// UpdateUserExtensionsDataPanel is the panel member of UpdateUserExtensionsData.
-type UpdateUserExtensionsDataPanel struct {
-	Active  bool   `json:"active"`
-	ID      string `json:"id"`
-	Version string `json:"version"`
-	Name    string `json:"name"`
-}
-
-// UpdateUserExtensionsDataOverlay is the overlay member of UpdateUserExtensionsData.
-type UpdateUserExtensionsDataOverlay struct {
-	Active  bool   `json:"active"`
-	ID      string `json:"id"`
-	Version string `json:"version"`
-	Name    string `json:"name"`
-}
-
-// UpdateUserExtensionsDataComponent is the component member of UpdateUserExtensionsData.
-type UpdateUserExtensionsDataComponent struct {
-	Active  bool   `json:"active"`
-	ID      string `json:"id"`
-	Version string `json:"version"`
-	Name    string `json:"name"`
-	X       int    `json:"x"`
-	Y       int    `json:"y"`
+	Data ActiveExtensions `json:"data"`
 }
 
 // UpdateUserExtensions calls PUT /users/extensions.
@@ -531,7 +393,6 @@ func (c *Client) UpdateUserExtensions(ctx context.Context, params *UpdateUserExt
 		params = new(UpdateUserExtensionsParams)
 	}
 	r := c.newRequest(&updateUserExtensionsOp)
-	requireField(r, "data", len(params.Data) > 0)
 	r.body = params
 	out := new(UpdateUserExtensionsResponse)
 	if err := c.send(ctx, r, out); err != nil {

@@ -12,58 +12,47 @@ import (
 
 // GetVideosParams holds the parameters of GetVideos.
 type GetVideosParams struct {
-	// Query parameter "id", required, at most 100 values.
+	// Query parameter "id", at most 100 values. Give id, user_id or game_id, only one.
 	ID []string
-	// Query parameter "user_id", required.
+	// Query parameter "user_id".
 	UserID string
-	// Query parameter "game_id", required.
+	// Query parameter "game_id". At most 500 videos come back.
 	GameID string
-	// Query parameter "language".
+	// Query parameter "language". An ISO 639-1 code, or "other"; with game_id only.
 	Language string
 	// Query parameter "period".
-	Period GetVideosParamsPeriod
+	Period VideoPeriod
 	// Query parameter "sort".
-	Sort GetVideosParamsSort
+	Sort VideoSort
 	// Query parameter "type".
-	Type GetVideosParamsType
+	Type VideoType
 	// Query parameter "first".
-	First string
+	First *int
 	// Query parameter "after".
 	After string
 	// Query parameter "before".
 	Before string
 }
 
-// GetVideosParamsPeriod is the type of the period member of GetVideosParams.
-type GetVideosParamsPeriod string
+// VideoPeriod is the type of the period member of GetVideosParams.
+type VideoPeriod string
 
-// Known values of GetVideosParamsPeriod. Twitch may send values not listed here.
+// Known values of VideoPeriod. Twitch may send values not listed here.
 const (
-	GetVideosParamsPeriodAll   GetVideosParamsPeriod = "all"
-	GetVideosParamsPeriodDay   GetVideosParamsPeriod = "day"
-	GetVideosParamsPeriodMonth GetVideosParamsPeriod = "month"
-	GetVideosParamsPeriodWeek  GetVideosParamsPeriod = "week"
+	VideoPeriodAll   VideoPeriod = "all"
+	VideoPeriodDay   VideoPeriod = "day"
+	VideoPeriodMonth VideoPeriod = "month"
+	VideoPeriodWeek  VideoPeriod = "week"
 )
 
-// GetVideosParamsSort is the type of the sort member of GetVideosParams.
-type GetVideosParamsSort string
+// VideoSort is the type of the sort member of GetVideosParams.
+type VideoSort string
 
-// Known values of GetVideosParamsSort. Twitch may send values not listed here.
+// Known values of VideoSort. Twitch may send values not listed here.
 const (
-	GetVideosParamsSortTime     GetVideosParamsSort = "time"
-	GetVideosParamsSortTrending GetVideosParamsSort = "trending"
-	GetVideosParamsSortViews    GetVideosParamsSort = "views"
-)
-
-// GetVideosParamsType is the type of the type member of GetVideosParams.
-type GetVideosParamsType string
-
-// Known values of GetVideosParamsType. Twitch may send values not listed here.
-const (
-	GetVideosParamsTypeAll       GetVideosParamsType = "all"
-	GetVideosParamsTypeArchive   GetVideosParamsType = "archive"
-	GetVideosParamsTypeHighlight GetVideosParamsType = "highlight"
-	GetVideosParamsTypeUpload    GetVideosParamsType = "upload"
+	VideoSortTime     VideoSort = "time"
+	VideoSortTrending VideoSort = "trending"
+	VideoSortViews    VideoSort = "views"
 )
 
 // GetVideosResponse is the answer of GetVideos.
@@ -74,42 +63,38 @@ type GetVideosResponse struct {
 
 // Video is the data member of GetVideosResponse.
 type Video struct {
-	ID            string               `json:"id"`
-	StreamID      *string              `json:"stream_id"`
-	UserID        string               `json:"user_id"`
-	UserLogin     string               `json:"user_login"`
-	UserName      string               `json:"user_name"`
-	Title         string               `json:"title"`
-	Description   string               `json:"description"`
-	CreatedAt     time.Time            `json:"created_at"`
-	PublishedAt   time.Time            `json:"published_at"`
-	URL           string               `json:"url"`
-	ThumbnailURL  string               `json:"thumbnail_url"`
-	Viewable      string               `json:"viewable"`
-	ViewCount     int                  `json:"view_count"`
-	Language      string               `json:"language"`
-	Type          VideoType            `json:"type"`
-	Duration      time.Time            `json:"duration"`
-	MutedSegments []VideoMutedSegments `json:"muted_segments"`
+	ID string `json:"id"`
+	// Archives only; nil otherwise.
+	StreamID    *string   `json:"stream_id"`
+	UserID      string    `json:"user_id"`
+	UserLogin   string    `json:"user_login"`
+	UserName    string    `json:"user_name"`
+	Title       string    `json:"title"`
+	Description string    `json:"description"`
+	CreatedAt   time.Time `json:"created_at"`
+	PublishedAt time.Time `json:"published_at"`
+	URL         string    `json:"url"`
+	// Replace %{width} and %{height}, which must be 320 and 180.
+	ThumbnailURL string `json:"thumbnail_url"`
+	// Always "public".
+	Viewable  string    `json:"viewable"`
+	ViewCount int       `json:"view_count"`
+	Language  string    `json:"language"`
+	Type      VideoType `json:"type"`
+	// Like "3m21s".
+	Duration      string              `json:"duration"`
+	MutedSegments []VideoMutedSegment `json:"muted_segments"`
 }
 
-// VideoType is the type of the type member of Video.
-type VideoType string
-
-// Known values of VideoType. Twitch may send values not listed here.
-const (
-	VideoTypeArchive   VideoType = "archive"
-	VideoTypeHighlight VideoType = "highlight"
-	VideoTypeUpload    VideoType = "upload"
-)
-
-// VideoMutedSegments is the muted_segments member of Video.
-type VideoMutedSegments struct {
+// VideoMutedSegment is the muted_segments member of Video.
+type VideoMutedSegment struct {
+	// Seconds.
 	Duration int `json:"duration"`
-	Offset   int `json:"offset"`
+	// Seconds from the start of the video.
+	Offset int `json:"offset"`
 }
 
-// GetVideos calls GET /videos.
+// GetVideos gets videos by ID, or those of a user or a game, with filters for the latter.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-videos
 //
@@ -119,14 +104,14 @@ func (c *Client) GetVideos(ctx context.Context, params *GetVideosParams) (*GetVi
 		params = new(GetVideosParams)
 	}
 	r := c.newRequest(&getVideosOp)
-	queryStrings(r, "id", params.ID, true, 100)
-	queryString(r, "user_id", params.UserID, true)
-	queryString(r, "game_id", params.GameID, true)
+	queryStrings(r, "id", params.ID, false, 100)
+	queryString(r, "user_id", params.UserID, false)
+	queryString(r, "game_id", params.GameID, false)
 	queryString(r, "language", params.Language, false)
 	queryString(r, "period", params.Period, false)
 	queryString(r, "sort", params.Sort, false)
 	queryString(r, "type", params.Type, false)
-	queryString(r, "first", params.First, false)
+	queryOptional(r, "first", params.First, formatInt)
 	queryString(r, "after", params.After, false)
 	queryString(r, "before", params.Before, false)
 	out := new(GetVideosResponse)
@@ -154,6 +139,7 @@ type DeleteVideosParams struct {
 
 // DeleteVideosResponse is the answer of DeleteVideos.
 type DeleteVideosResponse struct {
+	// The IDs of the deleted videos.
 	Data []string `json:"data"`
 }
 

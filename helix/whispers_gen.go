@@ -15,7 +15,7 @@ type SendWhisperParams struct {
 	FromUserID string `json:"-"`
 	// Query parameter "to_user_id", required.
 	ToUserID string `json:"-"`
-	// Body field "message", required.
+	// Body field "message", required. At most 500 characters to a new recipient, 10000 to one who has whispered the sender; longer is cut.
 	Message string `json:"message"`
 }
 

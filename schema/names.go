@@ -42,7 +42,8 @@ var initialisms = map[string]string{
 
 // GoName turns a Twitch name into an exported Go name: it splits s at '_',
 // '.', '-', ':' and spaces, spells each word from the initialism table or
-// with its first letter in upper case, and joins the words.
+// with its first letter in upper case (a word all in capitals first goes to
+// lower case), and joins the words.
 //
 //	broadcaster_user_id -> BroadcasterUserID
 //	channel.chat.message -> ChannelChatMessage
@@ -57,6 +58,11 @@ func GoName(s string) string {
 		if v, ok := initialisms[strings.ToLower(w)]; ok {
 			b.WriteString(v)
 			continue
+		}
+		if len(w) > 1 && strings.ToUpper(w) == w && strings.ToLower(w) != w {
+			// A word in capitals (Twitch's "CANCELED", "ACTIVE") reads as
+			// a word: Canceled.
+			w = strings.ToLower(w)
 		}
 		r, size := utf8.DecodeRuneInString(w)
 		b.WriteRune(unicode.ToUpper(r))

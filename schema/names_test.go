@@ -22,6 +22,11 @@ func TestGoName(t *testing.T) {
 		{"url_1x", "URL1x"},
 		{"DebatedSocialIssuesAndPolitics", "DebatedSocialIssuesAndPolitics"},
 		{"websocket_disconnected", "WebSocketDisconnected"},
+		{"CANCELED", "Canceled"},
+		{"ACTIVE_MONITORING", "ActiveMonitoring"},
+		{"MatureGame", "MatureGame"},
+		{"ID", "ID"},
+		{"1000", "1000"},
 		{"api_json_http_https", "APIJSONHTTPHTTPS"},
 		{"", ""},
 	} {

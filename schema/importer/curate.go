@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"reflect"
 	"slices"
 	"strings"
 )
@@ -25,6 +26,11 @@ type Curation struct {
 	// Anchors repair dead links of the reference: "<page>#<anchor>" maps
 	// to the anchor of that page the link means.
 	Anchors map[string]Anchor `json:"anchors,omitempty"`
+	// Examples that are wrong (a typo the tables and the other examples
+	// contradict, an error body shown as a success): "<page>#<anchor>
+	// <heading>" maps to why. The conformance test lists them and does
+	// not decode them.
+	Examples map[string]string `json:"examples,omitempty"`
 
 	files map[string]string // where each key was curated, for errors
 }
@@ -66,6 +72,7 @@ func LoadCuration(fsys fs.FS, display string) (*Curation, error) {
 		Operations:    map[string]*Patch{},
 		Scopes:        map[string]json.RawMessage{},
 		Anchors:       map[string]Anchor{},
+		Examples:      map[string]string{},
 		files:         map[string]string{},
 	}
 	names, err := fs.Glob(fsys, "*.json")
@@ -113,6 +120,16 @@ func (c *Curation) add(name string, data []byte) error {
 		}
 		c.files["anchor "+k] = name
 		c.Anchors[k] = a
+	}
+	for k, reason := range one.Examples {
+		if prev, dup := c.files["example "+k]; dup {
+			return fmt.Errorf("%s: example %q is curated in %s too", name, k, prev)
+		}
+		if reason == "" {
+			return fmt.Errorf("%s: examples[%q]: say why the example is wrong", name, k)
+		}
+		c.files["example "+k] = name
+		c.Examples[k] = reason
 	}
 	for k, p := range one.Scopes {
 		if prev, dup := c.files["scope "+k]; dup {
@@ -184,7 +201,7 @@ func (c *Curation) apply(subs []*SubscriptionFile, groups []*GroupFile, scopes *
 		if len(op.Body.Fields) == 0 {
 			op.Body = nil
 		}
-		if len(op.Response.Fields) == 0 {
+		if len(op.Response.Fields) == 0 && op.Response.ContentType == "" {
 			op.Response = nil
 		}
 		if err := p.applySet(where, op); err != nil {
@@ -207,7 +224,7 @@ func (c *Curation) apply(subs []*SubscriptionFile, groups []*GroupFile, scopes *
 			errs = append(errs, fmt.Errorf("%s: %w", where, err))
 			continue
 		}
-		if err := json.Unmarshal(c.Scopes[key], s); err != nil {
+		if err := setKeys(s, c.Scopes[key]); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", where, err))
 		}
 	}
@@ -225,8 +242,31 @@ func (p *Patch) applySet(where string, target any) error {
 	if err := strictDecode(p.Set, scratch); err != nil {
 		return fmt.Errorf("%s.set: %w", where, err)
 	}
-	if err := json.Unmarshal(p.Set, target); err != nil {
+	if err := setKeys(target, p.Set); err != nil {
 		return fmt.Errorf("%s.set: %w", where, err)
+	}
+	return nil
+}
+
+// setKeys sets the fields of the struct that target points to whose JSON
+// keys raw has, each to the value raw gives it, replacing the old value
+// whole: json.Unmarshal onto target would decode an array into the old
+// slice's elements and keep what the patch leaves out.
+func setKeys(target any, raw json.RawMessage) error {
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &keys); err != nil {
+		return err
+	}
+	dst := reflect.ValueOf(target).Elem()
+	fresh := reflect.New(dst.Type())
+	if err := json.Unmarshal(raw, fresh.Interface()); err != nil {
+		return err
+	}
+	for i := range dst.NumField() {
+		name, _, _ := strings.Cut(dst.Type().Field(i).Tag.Get("json"), ",")
+		if _, ok := keys[name]; ok && name != "" && name != "-" {
+			dst.Field(i).Set(fresh.Elem().Field(i))
+		}
 	}
 	return nil
 }
@@ -271,66 +311,90 @@ func (p *Patch) applyFields(where string, parts map[string]*[]*Field) []error {
 	}
 	slices.SortStableFunc(ops, func(a, b op) int { return rank(a) - rank(b) })
 
+	// Adds may follow fields that other adds bring: place them in rounds
+	// until no round places one more.
+	var adds []op
 	for _, o := range ops {
-		at := fmt.Sprintf("%s.fields[%q]", where, o.path)
-		partName, rest, _ := strings.Cut(o.path, ".")
-		list, ok := parts[partName]
-		if !ok || rest == "" {
-			errs = append(errs, fmt.Errorf("%s: a path starts with one of %s and names a field", at, strings.Join(sortedKeys(parts), ", ")))
+		if o.patch.Add != nil {
+			adds = append(adds, o)
 			continue
 		}
-		names := strings.Split(rest, ".")
-		parent, err := walkFields(list, names[:len(names)-1])
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", at, err))
-			continue
-		}
-		last := names[len(names)-1]
-		i := slices.IndexFunc(*parent, func(f *Field) bool { return f.Name == last })
-		switch {
-		case o.patch.Add != nil:
-			if i >= 0 {
-				errs = append(errs, fmt.Errorf("%s: the field already exists; set its keys instead of adding it", at))
-				continue
-			}
-			f := o.patch.Add
-			f.Name = last
-			pos := len(*parent)
-			if o.patch.After != "" {
-				j := slices.IndexFunc(*parent, func(f *Field) bool { return f.Name == o.patch.After })
-				if j < 0 {
-					errs = append(errs, fmt.Errorf("%s: no field %q to add after", at, o.patch.After))
-					continue
-				}
-				pos = j + 1
-			}
-			if o.patch.Note != "" && f.Note == "" {
-				f.Note = o.patch.Note
-			}
-			*parent = slices.Insert(*parent, pos, f)
-		case i < 0:
-			errs = append(errs, fmt.Errorf("%s: no such field (the reference changed, or the patch is stale)", at))
-		case o.patch.Remove:
-			*parent = slices.Delete(*parent, i, i+1)
-		default:
-			f := (*parent)[i]
-			if o.patch.Rename != "" {
-				f.Name = o.patch.Rename
-			}
-			before := f.Type
-			if err := json.Unmarshal(o.raw, f); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", at, err))
-				continue
-			}
-			if f.Type != before {
-				retype(f, o.patch.Fields != nil, o.patch.Enum != nil)
-			}
-			if o.patch.Type != "" {
-				f.problem = ""
-			}
+		if err := applyFieldPatch(where, parts, o.path, o.patch, o.raw); err != nil {
+			errs = append(errs, err)
 		}
 	}
+	for len(adds) > 0 {
+		var later []op
+		var lastErrs []error
+		for _, o := range adds {
+			if err := applyFieldPatch(where, parts, o.path, o.patch, o.raw); err != nil {
+				later, lastErrs = append(later, o), append(lastErrs, err)
+			}
+		}
+		if len(later) == len(adds) {
+			errs = append(errs, lastErrs...)
+			break
+		}
+		adds = later
+	}
 	return errs
+}
+
+// applyFieldPatch applies one field patch at path.
+func applyFieldPatch(where string, parts map[string]*[]*Field, path string, patch fieldPatch, raw json.RawMessage) error {
+	at := fmt.Sprintf("%s.fields[%q]", where, path)
+	partName, rest, _ := strings.Cut(path, ".")
+	list, ok := parts[partName]
+	if !ok || rest == "" {
+		return fmt.Errorf("%s: a path starts with one of %s and names a field", at, strings.Join(sortedKeys(parts), ", "))
+	}
+	names := strings.Split(rest, ".")
+	parent, err := walkFields(list, names[:len(names)-1])
+	if err != nil {
+		return fmt.Errorf("%s: %w", at, err)
+	}
+	last := names[len(names)-1]
+	i := slices.IndexFunc(*parent, func(f *Field) bool { return f.Name == last })
+	switch {
+	case patch.Add != nil:
+		if i >= 0 {
+			return fmt.Errorf("%s: the field already exists; set its keys instead of adding it", at)
+		}
+		pos := len(*parent)
+		if patch.After != "" {
+			j := slices.IndexFunc(*parent, func(f *Field) bool { return f.Name == patch.After })
+			if j < 0 {
+				return fmt.Errorf("%s: no field %q to add after", at, patch.After)
+			}
+			pos = j + 1
+		}
+		f := *patch.Add
+		f.Name = last
+		if patch.Note != "" && f.Note == "" {
+			f.Note = patch.Note
+		}
+		*parent = slices.Insert(*parent, pos, &f)
+	case i < 0:
+		return fmt.Errorf("%s: no such field (the reference changed, or the patch is stale)", at)
+	case patch.Remove:
+		*parent = slices.Delete(*parent, i, i+1)
+	default:
+		f := (*parent)[i]
+		if patch.Rename != "" {
+			f.Name = patch.Rename
+		}
+		before := f.Type
+		if err := setKeys(f, raw); err != nil {
+			return fmt.Errorf("%s: %w", at, err)
+		}
+		if f.Type != before {
+			retype(f, patch.Fields != nil, patch.Enum != nil)
+		}
+		if patch.Type != "" {
+			f.problem = ""
+		}
+	}
+	return nil
 }
 
 // retype drops what a field's new type cannot have: members unless it is an

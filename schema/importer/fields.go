@@ -99,6 +99,16 @@ func (fc *fieldContext) tableFields(t *table) ([]*Field, error) {
 				return nil, err
 			}
 			out = append(out, f)
+			if len(children) > 0 && f.Fields == nil {
+				// Rows indented under a row that is not an object are
+				// the page's indentation slip: they are its siblings.
+				for _, c := range children {
+					if !seen[c.Name] {
+						seen[c.Name] = true
+						out = append(out, c)
+					}
+				}
+			}
 		}
 		return out, nil
 	}
@@ -293,13 +303,15 @@ func enumValues(items []string) []EnumValue {
 	var out []EnumValue
 	seen := map[string]bool{}
 	for _, item := range items {
+		// A value, then perhaps an explanation after a dash or a colon;
+		// a list of sentences (error messages, say) is no enum.
 		v := item
-		for _, sep := range []string{" — ", " – ", " - ", ": ", " "} {
+		for _, sep := range []string{" — ", " – ", " - ", ": ", " (", "\u00a0"} {
 			if before, _, ok := strings.Cut(v, sep); ok {
 				v = before
 			}
 		}
-		v = strings.Trim(v, "\"'`,.")
+		v = strings.Trim(strings.TrimSpace(v), "\"'`,.")
 		if item == `""` || strings.HasPrefix(item, `"" `) {
 			v = ""
 		} else if !enumValue.MatchString(v) {

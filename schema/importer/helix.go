@@ -16,6 +16,8 @@ const referenceURL = "https://dev.twitch.tv/docs/api/reference/"
 var (
 	helixURL     = regexp.MustCompile(`^(?:(GET|POST|PUT|PATCH|DELETE)\s+)?https://api\.twitch\.tv/helix(/[a-z0-9_/]+)`)
 	repeatedWord = regexp.MustCompile(`(?i)parameter for each|to specify more than one|specify this parameter multiple times|up to \d+ (ids|logins|user ids|ids)|&\w+=`)
+	allOptional  = regexp.MustCompile(`(?i)all (the )?fields are optional`)
+	exclusive    = regexp.MustCompile(`(?i)mutually exclusive`)
 	contentType  = regexp.MustCompile(`Content-Type response header is set to ([a-z]+/[a-z0-9+-]+(?:\.[a-z0-9+-]+)*)`)
 	maxCount     = regexp.MustCompile(`(?i)(?:maximum|up to|at most|limit of|no more than)[^0-9.]{0,60}?(\d+)`)
 )
@@ -107,6 +109,7 @@ func parseOperation(p *page, anchor string, scopes map[string]bool) (*Operation,
 	var authNodes []*html.Node
 	var query, body, response *table
 	var responseNotes []string
+	bodyAllOptional := false
 	for _, n := range left {
 		if isHeading(n) {
 			heading = text(n)
@@ -118,6 +121,8 @@ func parseOperation(p *page, anchor string, scopes map[string]bool) (*Operation,
 			authNodes = append(authNodes, n)
 		case heading == "Response Body" && n.DataAtom != atom.Table:
 			responseNotes = append(responseNotes, text(n))
+		case strings.HasPrefix(strings.ToLower(heading), "request body") && n.DataAtom != atom.Table:
+			bodyAllOptional = bodyAllOptional || allOptional.MatchString(text(n))
 		case heading == "URL":
 			if m := helixURL.FindStringSubmatch(text(n)); m != nil && op.Path == "" {
 				// Some sections leave out the method; curation gives it.
@@ -162,8 +167,15 @@ func parseOperation(p *page, anchor string, scopes map[string]bool) (*Operation,
 				return nil, nil, p.errorf(anchor, "query parameter %s is an object", f.Name)
 			}
 			f.Nullable = false
-			if desc := descriptionOf(query, i); repeatedWord.MatchString(desc) && !strings.HasPrefix(f.Type, "[]") {
+			desc := descriptionOf(query, i)
+			if repeatedWord.MatchString(desc) && !strings.HasPrefix(f.Type, "[]") {
 				f.Type = "[]" + f.Type
+			}
+			if exclusive.MatchString(desc) {
+				f.Optional = true // one of several: none is required alone
+			}
+			if f.Name == "first" {
+				f.Type = "int" // the page size, whatever a table calls it
 			}
 			if strings.HasPrefix(f.Type, "[]") {
 				if m := maxCount.FindStringSubmatch(descriptionOf(query, i)); m != nil {
@@ -180,6 +192,11 @@ func parseOperation(p *page, anchor string, scopes map[string]bool) (*Operation,
 		fields, err := fc.tableFields(body)
 		if err != nil {
 			return nil, nil, err
+		}
+		if bodyAllOptional && body.column("required") < 0 {
+			for _, f := range fields {
+				f.Optional = true
+			}
 		}
 		op.Body = &Part{Fields: fields}
 	}
@@ -238,9 +255,10 @@ func descriptionOf(t *table, i int) string {
 }
 
 var (
-	appToken  = regexp.MustCompile(`(?i)\bapp access token`)
-	userToken = regexp.MustCompile(`(?i)\buser[- ]access[- ]token`)
-	jwtToken  = regexp.MustCompile(`(?i)JSON Web Token|\bJWT\b`)
+	appToken    = regexp.MustCompile(`(?i)\bapp access token`)
+	userToken   = regexp.MustCompile(`(?i)\buser[- ]access[- ]token`)
+	jwtToken    = regexp.MustCompile(`(?i)JSON Web Token|\bJWT\b`)
+	notRequired = regexp.MustCompile(`(?i)authorization headers? (are|is) not required`)
 )
 
 // helixAuth reads an operation's Authorization section: the kinds of token
@@ -252,6 +270,9 @@ func helixAuth(nodes []*html.Node, scopes map[string]bool) []Auth {
 	}
 	txt := all.String()
 	groups := scopeGroups(nodes, scopes)
+	if notRequired.MatchString(txt) {
+		return []Auth{} // a public endpoint
+	}
 	var auth []Auth
 	if appToken.MatchString(txt) && !strings.Contains(strings.ToLower(txt), "will fail if you use an app access token") {
 		auth = append(auth, Auth{TokenType: "app"})

@@ -103,6 +103,9 @@ type Example struct {
 
 	Type, Version string // EventSub: the subscription type and version
 	Operation     string // Helix: the operation's Go name, after curation
+	// Wrong is why the curation says the example is wrong; empty for the
+	// examples to check.
+	Wrong string
 
 	operation *Operation
 }
@@ -222,6 +225,23 @@ func Import(ctx context.Context, src Source, cur *Curation) (*Result, error) {
 		res.Examples = append(res.Examples, e)
 	}
 	res.Examples = append(subExamples, res.Examples...)
+	if cur != nil {
+		used := map[string]bool{}
+		for i, e := range res.Examples {
+			key := e.Page + "#" + e.Section + " " + e.Heading
+			if reason, ok := cur.Examples[key]; ok {
+				res.Examples[i].Wrong, used[key] = reason, true
+			}
+		}
+		for _, key := range sortedKeys(cur.Examples) {
+			if !used[key] {
+				errs = append(errs, fmt.Errorf("%s: examples[%q]: the pages have no such example", cur.files["example "+key], key))
+			}
+		}
+		if len(errs) > 0 {
+			return nil, errors.Join(errs...)
+		}
+	}
 	return res, nil
 }
 

@@ -65,6 +65,9 @@ func TestImportExamples(t *testing.T) {
 		"reference.html#get-widgets Example Response   GetWidgets",
 		"reference.html#update-widget Example Request   UpdateWidget",
 	})
+	assert.Equal(t, res.Examples[4].Wrong, "Sends gears the widget does not have; a made-up reason for the test.")
+	assert.Equal(t, res.Examples[3].Wrong, "")
+
 	// The text is kept as the page has it, even when it is not valid JSON.
 	assert.Assert(t, strings.Contains(string(res.Examples[1].JSON), "// a comment"))
 }
@@ -237,6 +240,11 @@ func TestCurationErrors(t *testing.T) {
 			name:     "an operation the reference lacks",
 			curation: `{"operations": {"get-gadgets": {"set": {"name": "GetGadgets"}}}}`,
 			want:     `c.json: operations["get-gadgets"]: the reference has no such operation`,
+		},
+		{
+			name:     "an example the pages lack",
+			curation: `{"examples": {"reference.html#get-widgets Example Nope": "wrong"}}`,
+			want:     `c.json: examples["reference.html#get-widgets Example Nope"]: the pages have no such example`,
 		},
 		{
 			name:     "a scope the page lacks",
