@@ -27,45 +27,22 @@ func (AutoModMessageHoldCondition) TypeInfo() *TypeInfo {
 
 // AutoModMessageHoldEvent is the event of a automod.message.hold (version 1) notification.
 //
+// AutoMod holds a chat message for a moderator to review.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#automodmessagehold
 type AutoModMessageHoldEvent struct {
-	BroadcasterUserID    string                    `json:"broadcaster_user_id"`
-	BroadcasterUserLogin string                    `json:"broadcaster_user_login"`
-	BroadcasterUserName  string                    `json:"broadcaster_user_name"`
-	UserID               string                    `json:"user_id"`
-	UserLogin            string                    `json:"user_login"`
-	UserName             string                    `json:"user_name"`
-	MessageID            string                    `json:"message_id"`
-	Message              AutoModMessageHoldMessage `json:"message"`
-	Category             string                    `json:"category"`
-	Level                int                       `json:"level"`
-	HeldAt               time.Time                 `json:"held_at"`
-}
-
-// AutoModMessageHoldMessage is the message member of AutoModMessageHoldEvent.
-type AutoModMessageHoldMessage struct {
-	Text      string                               `json:"text"`
-	Fragments []AutoModMessageHoldMessageFragments `json:"fragments"`
-}
-
-// AutoModMessageHoldMessageFragments is the fragments member of AutoModMessageHoldMessage.
-type AutoModMessageHoldMessageFragments struct {
-	Text      string                                       `json:"text"`
-	Emote     *AutoModMessageHoldMessageFragmentsEmote     `json:"emote,omitzero"`
-	Cheermote *AutoModMessageHoldMessageFragmentsCheermote `json:"cheermote,omitzero"`
-}
-
-// AutoModMessageHoldMessageFragmentsEmote is the emote member of AutoModMessageHoldMessageFragments.
-type AutoModMessageHoldMessageFragmentsEmote struct {
-	ID         string `json:"id"`
-	EmoteSetID string `json:"emote_set_id"`
-}
-
-// AutoModMessageHoldMessageFragmentsCheermote is the cheermote member of AutoModMessageHoldMessageFragments.
-type AutoModMessageHoldMessageFragmentsCheermote struct {
-	Prefix string `json:"prefix"`
-	Bits   int    `json:"bits"`
-	Tier   int    `json:"tier"`
+	BroadcasterUserID    string         `json:"broadcaster_user_id"`
+	BroadcasterUserLogin string         `json:"broadcaster_user_login"`
+	BroadcasterUserName  string         `json:"broadcaster_user_name"`
+	UserID               string         `json:"user_id"`
+	UserLogin            string         `json:"user_login"`
+	UserName             string         `json:"user_name"`
+	MessageID            string         `json:"message_id"`
+	Message              AutoModMessage `json:"message"`
+	Category             string         `json:"category"`
+	// Severity, from 1 to 4.
+	Level  int       `json:"level"`
+	HeldAt time.Time `json:"held_at"`
 }
 
 // OnAutoModMessageHold registers h for automod.message.hold (version 1) notifications.
@@ -109,89 +86,23 @@ func (AutoModMessageHoldV2Condition) TypeInfo() *TypeInfo {
 
 // AutoModMessageHoldV2Event is the event of a automod.message.hold (version 2) notification.
 //
+// AutoMod or a blocked term holds a chat message for a moderator to review.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#automodmessagehold-v2
 type AutoModMessageHoldV2Event struct {
-	BroadcasterUserID    string                           `json:"broadcaster_user_id"`
-	BroadcasterUserLogin string                           `json:"broadcaster_user_login"`
-	BroadcasterUserName  string                           `json:"broadcaster_user_name"`
-	UserID               string                           `json:"user_id"`
-	UserLogin            string                           `json:"user_login"`
-	UserName             string                           `json:"user_name"`
-	MessageID            string                           `json:"message_id"`
-	Message              AutoModMessageHoldV2Message      `json:"message"`
-	HeldAt               time.Time                        `json:"held_at"`
-	Reason               AutoModMessageHoldV2Reason       `json:"reason"`
-	AutoMod              *AutoModMessageHoldV2AutoMod     `json:"automod,omitzero"`
-	BlockedTerm          *AutoModMessageHoldV2BlockedTerm `json:"blocked_term,omitzero"`
-}
-
-// AutoModMessageHoldV2Message is the message member of AutoModMessageHoldV2Event.
-type AutoModMessageHoldV2Message struct {
-	Text      string                                 `json:"text"`
-	Fragments []AutoModMessageHoldV2MessageFragments `json:"fragments"`
-}
-
-// AutoModMessageHoldV2MessageFragments is the fragments member of AutoModMessageHoldV2Message.
-type AutoModMessageHoldV2MessageFragments struct {
-	Type      string                                         `json:"type"`
-	Text      string                                         `json:"text"`
-	Emote     *AutoModMessageHoldV2MessageFragmentsEmote     `json:"emote,omitzero"`
-	Cheermote *AutoModMessageHoldV2MessageFragmentsCheermote `json:"cheermote,omitzero"`
-}
-
-// AutoModMessageHoldV2MessageFragmentsEmote is the emote member of AutoModMessageHoldV2MessageFragments.
-type AutoModMessageHoldV2MessageFragmentsEmote struct {
-	ID         string `json:"id"`
-	EmoteSetID string `json:"emote_set_id"`
-}
-
-// AutoModMessageHoldV2MessageFragmentsCheermote is the cheermote member of AutoModMessageHoldV2MessageFragments.
-type AutoModMessageHoldV2MessageFragmentsCheermote struct {
-	Prefix string `json:"prefix"`
-	Bits   int    `json:"bits"`
-	Tier   int    `json:"tier"`
-}
-
-// AutoModMessageHoldV2Reason is the type of the reason member of AutoModMessageHoldV2Event.
-type AutoModMessageHoldV2Reason string
-
-// Known values of AutoModMessageHoldV2Reason. Twitch may send values not listed here.
-const (
-	AutoModMessageHoldV2ReasonAutoMod     AutoModMessageHoldV2Reason = "automod"
-	AutoModMessageHoldV2ReasonBlockedTerm AutoModMessageHoldV2Reason = "blocked_term"
-)
-
-// AutoModMessageHoldV2AutoMod is the automod member of AutoModMessageHoldV2Event.
-type AutoModMessageHoldV2AutoMod struct {
-	Category   string                                  `json:"category"`
-	Level      int                                     `json:"level"`
-	Boundaries []AutoModMessageHoldV2AutoModBoundaries `json:"boundaries"`
-}
-
-// AutoModMessageHoldV2AutoModBoundaries is the boundaries member of AutoModMessageHoldV2AutoMod.
-type AutoModMessageHoldV2AutoModBoundaries struct {
-	StartPos int `json:"start_pos"`
-	EndPos   int `json:"end_pos"`
-}
-
-// AutoModMessageHoldV2BlockedTerm is the blocked_term member of AutoModMessageHoldV2Event.
-type AutoModMessageHoldV2BlockedTerm struct {
-	TermsFound []AutoModMessageHoldV2BlockedTermTermsFound `json:"terms_found"`
-}
-
-// AutoModMessageHoldV2BlockedTermTermsFound is the terms_found member of AutoModMessageHoldV2BlockedTerm.
-type AutoModMessageHoldV2BlockedTermTermsFound struct {
-	TermID                    string                                            `json:"term_id"`
-	Boundary                  AutoModMessageHoldV2BlockedTermTermsFoundBoundary `json:"boundary"`
-	OwnerBroadcasterUserID    string                                            `json:"owner_broadcaster_user_id"`
-	OwnerBroadcasterUserLogin string                                            `json:"owner_broadcaster_user_login"`
-	OwnerBroadcasterUserName  string                                            `json:"owner_broadcaster_user_name"`
-}
-
-// AutoModMessageHoldV2BlockedTermTermsFoundBoundary is the boundary member of AutoModMessageHoldV2BlockedTermTermsFound.
-type AutoModMessageHoldV2BlockedTermTermsFoundBoundary struct {
-	StartPos int `json:"start_pos"`
-	EndPos   int `json:"end_pos"`
+	BroadcasterUserID    string         `json:"broadcaster_user_id"`
+	BroadcasterUserLogin string         `json:"broadcaster_user_login"`
+	BroadcasterUserName  string         `json:"broadcaster_user_name"`
+	UserID               string         `json:"user_id"`
+	UserLogin            string         `json:"user_login"`
+	UserName             string         `json:"user_name"`
+	MessageID            string         `json:"message_id"`
+	Message              AutoModMessage `json:"message"`
+	HeldAt               time.Time      `json:"held_at"`
+	// Says which of automod and blocked_term is set.
+	Reason      AutoModHoldReason    `json:"reason"`
+	AutoMod     *AutoModFlag         `json:"automod,omitzero"`
+	BlockedTerm *AutoModBlockedTerms `json:"blocked_term,omitzero"`
 }
 
 // OnAutoModMessageHoldV2 registers h for automod.message.hold (version 2) notifications.
@@ -235,60 +146,27 @@ func (AutoModMessageUpdateCondition) TypeInfo() *TypeInfo {
 
 // AutoModMessageUpdateEvent is the event of a automod.message.update (version 1) notification.
 //
+// A moderator approves or denies a message AutoMod held, or the hold expires.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#automodmessageupdate
 type AutoModMessageUpdateEvent struct {
-	BroadcasterUserID    string                      `json:"broadcaster_user_id"`
-	BroadcasterUserLogin string                      `json:"broadcaster_user_login"`
-	BroadcasterUserName  string                      `json:"broadcaster_user_name"`
-	UserID               string                      `json:"user_id"`
-	UserLogin            string                      `json:"user_login"`
-	UserName             string                      `json:"user_name"`
-	ModeratorUserID      string                      `json:"moderator_user_id"`
-	ModeratorUserName    string                      `json:"moderator_user_name"`
-	ModeratorUserLogin   string                      `json:"moderator_user_login"`
-	MessageID            string                      `json:"message_id"`
-	Message              AutoModMessageUpdateMessage `json:"message"`
-	Category             string                      `json:"category"`
-	Level                int                         `json:"level"`
-	Status               AutoModMessageUpdateStatus  `json:"status"`
-	HeldAt               time.Time                   `json:"held_at"`
+	BroadcasterUserID    string         `json:"broadcaster_user_id"`
+	BroadcasterUserLogin string         `json:"broadcaster_user_login"`
+	BroadcasterUserName  string         `json:"broadcaster_user_name"`
+	UserID               string         `json:"user_id"`
+	UserLogin            string         `json:"user_login"`
+	UserName             string         `json:"user_name"`
+	ModeratorUserID      string         `json:"moderator_user_id"`
+	ModeratorUserName    string         `json:"moderator_user_name"`
+	ModeratorUserLogin   string         `json:"moderator_user_login"`
+	MessageID            string         `json:"message_id"`
+	Message              AutoModMessage `json:"message"`
+	Category             string         `json:"category"`
+	// Severity, from 1 to 4.
+	Level  int                  `json:"level"`
+	Status AutoModMessageStatus `json:"status"`
+	HeldAt time.Time            `json:"held_at"`
 }
-
-// AutoModMessageUpdateMessage is the message member of AutoModMessageUpdateEvent.
-type AutoModMessageUpdateMessage struct {
-	Text      string                                 `json:"text"`
-	Fragments []AutoModMessageUpdateMessageFragments `json:"fragments"`
-}
-
-// AutoModMessageUpdateMessageFragments is the fragments member of AutoModMessageUpdateMessage.
-type AutoModMessageUpdateMessageFragments struct {
-	Text      string                                         `json:"text"`
-	Emote     *AutoModMessageUpdateMessageFragmentsEmote     `json:"emote,omitzero"`
-	Cheermote *AutoModMessageUpdateMessageFragmentsCheermote `json:"cheermote,omitzero"`
-}
-
-// AutoModMessageUpdateMessageFragmentsEmote is the emote member of AutoModMessageUpdateMessageFragments.
-type AutoModMessageUpdateMessageFragmentsEmote struct {
-	ID         string `json:"id"`
-	EmoteSetID string `json:"emote_set_id"`
-}
-
-// AutoModMessageUpdateMessageFragmentsCheermote is the cheermote member of AutoModMessageUpdateMessageFragments.
-type AutoModMessageUpdateMessageFragmentsCheermote struct {
-	Prefix string `json:"prefix"`
-	Bits   int    `json:"bits"`
-	Tier   int    `json:"tier"`
-}
-
-// AutoModMessageUpdateStatus is the type of the status member of AutoModMessageUpdateEvent.
-type AutoModMessageUpdateStatus string
-
-// Known values of AutoModMessageUpdateStatus. Twitch may send values not listed here.
-const (
-	AutoModMessageUpdateStatusApproved AutoModMessageUpdateStatus = "Approved"
-	AutoModMessageUpdateStatusDenied   AutoModMessageUpdateStatus = "Denied"
-	AutoModMessageUpdateStatusExpired  AutoModMessageUpdateStatus = "Expired"
-)
 
 // OnAutoModMessageUpdate registers h for automod.message.update (version 1) notifications.
 func (d *Dispatcher) OnAutoModMessageUpdate(h func(context.Context, *AutoModMessageUpdateEvent)) {
@@ -331,103 +209,27 @@ func (AutoModMessageUpdateV2Condition) TypeInfo() *TypeInfo {
 
 // AutoModMessageUpdateV2Event is the event of a automod.message.update (version 2) notification.
 //
+// A moderator approves or denies a message AutoMod or a blocked term held, or the hold expires.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#automodmessageupdate-v2
 type AutoModMessageUpdateV2Event struct {
-	BroadcasterUserID    string                             `json:"broadcaster_user_id"`
-	BroadcasterUserLogin string                             `json:"broadcaster_user_login"`
-	BroadcasterUserName  string                             `json:"broadcaster_user_name"`
-	UserID               string                             `json:"user_id"`
-	UserLogin            string                             `json:"user_login"`
-	UserName             string                             `json:"user_name"`
-	ModeratorUserID      string                             `json:"moderator_user_id"`
-	ModeratorUserName    string                             `json:"moderator_user_name"`
-	ModeratorUserLogin   string                             `json:"moderator_user_login"`
-	MessageID            string                             `json:"message_id"`
-	Message              AutoModMessageUpdateV2Message      `json:"message"`
-	Status               AutoModMessageUpdateV2Status       `json:"status"`
-	HeldAt               time.Time                          `json:"held_at"`
-	Reason               AutoModMessageUpdateV2Reason       `json:"reason"`
-	AutoMod              *AutoModMessageUpdateV2AutoMod     `json:"automod,omitzero"`
-	BlockedTerm          *AutoModMessageUpdateV2BlockedTerm `json:"blocked_term,omitzero"`
-}
-
-// AutoModMessageUpdateV2Message is the message member of AutoModMessageUpdateV2Event.
-type AutoModMessageUpdateV2Message struct {
-	Text      string                                   `json:"text"`
-	Fragments []AutoModMessageUpdateV2MessageFragments `json:"fragments"`
-}
-
-// AutoModMessageUpdateV2MessageFragments is the fragments member of AutoModMessageUpdateV2Message.
-type AutoModMessageUpdateV2MessageFragments struct {
-	Text      string                                           `json:"text"`
-	Type      string                                           `json:"type"`
-	Emote     *AutoModMessageUpdateV2MessageFragmentsEmote     `json:"emote,omitzero"`
-	Cheermote *AutoModMessageUpdateV2MessageFragmentsCheermote `json:"cheermote,omitzero"`
-}
-
-// AutoModMessageUpdateV2MessageFragmentsEmote is the emote member of AutoModMessageUpdateV2MessageFragments.
-type AutoModMessageUpdateV2MessageFragmentsEmote struct {
-	ID         string `json:"id"`
-	EmoteSetID string `json:"emote_set_id"`
-}
-
-// AutoModMessageUpdateV2MessageFragmentsCheermote is the cheermote member of AutoModMessageUpdateV2MessageFragments.
-type AutoModMessageUpdateV2MessageFragmentsCheermote struct {
-	Prefix string `json:"prefix"`
-	Bits   int    `json:"bits"`
-	Tier   int    `json:"tier"`
-}
-
-// AutoModMessageUpdateV2Status is the type of the status member of AutoModMessageUpdateV2Event.
-type AutoModMessageUpdateV2Status string
-
-// Known values of AutoModMessageUpdateV2Status. Twitch may send values not listed here.
-const (
-	AutoModMessageUpdateV2StatusApproved AutoModMessageUpdateV2Status = "Approved"
-	AutoModMessageUpdateV2StatusDenied   AutoModMessageUpdateV2Status = "Denied"
-	AutoModMessageUpdateV2StatusExpired  AutoModMessageUpdateV2Status = "Expired"
-)
-
-// AutoModMessageUpdateV2Reason is the type of the reason member of AutoModMessageUpdateV2Event.
-type AutoModMessageUpdateV2Reason string
-
-// Known values of AutoModMessageUpdateV2Reason. Twitch may send values not listed here.
-const (
-	AutoModMessageUpdateV2ReasonAutoMod     AutoModMessageUpdateV2Reason = "automod"
-	AutoModMessageUpdateV2ReasonBlockedTerm AutoModMessageUpdateV2Reason = "blocked_term"
-)
-
-// AutoModMessageUpdateV2AutoMod is the automod member of AutoModMessageUpdateV2Event.
-type AutoModMessageUpdateV2AutoMod struct {
-	Category   string                                    `json:"category"`
-	Level      int                                       `json:"level"`
-	Boundaries []AutoModMessageUpdateV2AutoModBoundaries `json:"boundaries"`
-}
-
-// AutoModMessageUpdateV2AutoModBoundaries is the boundaries member of AutoModMessageUpdateV2AutoMod.
-type AutoModMessageUpdateV2AutoModBoundaries struct {
-	StartPos int `json:"start_pos"`
-	EndPos   int `json:"end_pos"`
-}
-
-// AutoModMessageUpdateV2BlockedTerm is the blocked_term member of AutoModMessageUpdateV2Event.
-type AutoModMessageUpdateV2BlockedTerm struct {
-	TermsFound []AutoModMessageUpdateV2BlockedTermTermsFound `json:"terms_found"`
-}
-
-// AutoModMessageUpdateV2BlockedTermTermsFound is the terms_found member of AutoModMessageUpdateV2BlockedTerm.
-type AutoModMessageUpdateV2BlockedTermTermsFound struct {
-	TermID                    string                                              `json:"term_id"`
-	Boundary                  AutoModMessageUpdateV2BlockedTermTermsFoundBoundary `json:"boundary"`
-	OwnerBroadcasterUserID    string                                              `json:"owner_broadcaster_user_id"`
-	OwnerBroadcasterUserLogin string                                              `json:"owner_broadcaster_user_login"`
-	OwnerBroadcasterUserName  string                                              `json:"owner_broadcaster_user_name"`
-}
-
-// AutoModMessageUpdateV2BlockedTermTermsFoundBoundary is the boundary member of AutoModMessageUpdateV2BlockedTermTermsFound.
-type AutoModMessageUpdateV2BlockedTermTermsFoundBoundary struct {
-	StartPos int `json:"start_pos"`
-	EndPos   int `json:"end_pos"`
+	BroadcasterUserID    string               `json:"broadcaster_user_id"`
+	BroadcasterUserLogin string               `json:"broadcaster_user_login"`
+	BroadcasterUserName  string               `json:"broadcaster_user_name"`
+	UserID               string               `json:"user_id"`
+	UserLogin            string               `json:"user_login"`
+	UserName             string               `json:"user_name"`
+	ModeratorUserID      string               `json:"moderator_user_id"`
+	ModeratorUserName    string               `json:"moderator_user_name"`
+	ModeratorUserLogin   string               `json:"moderator_user_login"`
+	MessageID            string               `json:"message_id"`
+	Message              AutoModMessage       `json:"message"`
+	Status               AutoModMessageStatus `json:"status"`
+	HeldAt               time.Time            `json:"held_at"`
+	// Says which of automod and blocked_term is set.
+	Reason      AutoModHoldReason    `json:"reason"`
+	AutoMod     *AutoModFlag         `json:"automod,omitzero"`
+	BlockedTerm *AutoModBlockedTerms `json:"blocked_term,omitzero"`
 }
 
 // OnAutoModMessageUpdateV2 registers h for automod.message.update (version 2) notifications.

@@ -23,23 +23,26 @@ func (AutoModSettingsUpdateCondition) TypeInfo() *TypeInfo {
 
 // AutoModSettingsUpdateEvent is the event of a automod.settings.update (version 1) notification.
 //
+// A broadcaster's AutoMod levels change. Each level is from 0 (off) to 4.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#automodsettingsupdate
 type AutoModSettingsUpdateEvent struct {
-	BroadcasterUserID       string `json:"broadcaster_user_id"`
-	BroadcasterUserLogin    string `json:"broadcaster_user_login"`
-	BroadcasterUserName     string `json:"broadcaster_user_name"`
-	ModeratorUserID         string `json:"moderator_user_id"`
-	ModeratorUserLogin      string `json:"moderator_user_login"`
-	ModeratorUserName       string `json:"moderator_user_name"`
-	Bullying                int    `json:"bullying"`
-	OverallLevel            *int   `json:"overall_level"`
-	Disability              int    `json:"disability"`
-	RaceEthnicityOrReligion int    `json:"race_ethnicity_or_religion"`
-	Misogyny                int    `json:"misogyny"`
-	SexualitySexOrGender    int    `json:"sexuality_sex_or_gender"`
-	Aggression              int    `json:"aggression"`
-	SexBasedTerms           int    `json:"sex_based_terms"`
-	Swearing                int    `json:"swearing"`
+	BroadcasterUserID    string `json:"broadcaster_user_id"`
+	BroadcasterUserLogin string `json:"broadcaster_user_login"`
+	BroadcasterUserName  string `json:"broadcaster_user_name"`
+	ModeratorUserID      string `json:"moderator_user_id"`
+	ModeratorUserLogin   string `json:"moderator_user_login"`
+	ModeratorUserName    string `json:"moderator_user_name"`
+	Bullying             int    `json:"bullying"`
+	// Null when the levels were set one by one instead.
+	OverallLevel            *int `json:"overall_level"`
+	Disability              int  `json:"disability"`
+	RaceEthnicityOrReligion int  `json:"race_ethnicity_or_religion"`
+	Misogyny                int  `json:"misogyny"`
+	SexualitySexOrGender    int  `json:"sexuality_sex_or_gender"`
+	Aggression              int  `json:"aggression"`
+	SexBasedTerms           int  `json:"sex_based_terms"`
+	Swearing                int  `json:"swearing"`
 }
 
 // OnAutoModSettingsUpdate registers h for automod.settings.update (version 1) notifications.

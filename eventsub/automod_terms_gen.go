@@ -23,28 +23,31 @@ func (AutoModTermsUpdateCondition) TypeInfo() *TypeInfo {
 
 // AutoModTermsUpdateEvent is the event of a automod.terms.update (version 1) notification.
 //
+// Terms are added to or removed from a channel's blocked or permitted list; private terms are not reported.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#automodtermsupdate
 type AutoModTermsUpdateEvent struct {
-	BroadcasterUserID    string                   `json:"broadcaster_user_id"`
-	BroadcasterUserLogin string                   `json:"broadcaster_user_login"`
-	BroadcasterUserName  string                   `json:"broadcaster_user_name"`
-	ModeratorUserID      string                   `json:"moderator_user_id"`
-	ModeratorUserLogin   string                   `json:"moderator_user_login"`
-	ModeratorUserName    string                   `json:"moderator_user_name"`
-	Action               AutoModTermsUpdateAction `json:"action"`
-	FromAutoMod          bool                     `json:"from_automod"`
-	Terms                []string                 `json:"terms"`
+	BroadcasterUserID    string             `json:"broadcaster_user_id"`
+	BroadcasterUserLogin string             `json:"broadcaster_user_login"`
+	BroadcasterUserName  string             `json:"broadcaster_user_name"`
+	ModeratorUserID      string             `json:"moderator_user_id"`
+	ModeratorUserLogin   string             `json:"moderator_user_login"`
+	ModeratorUserName    string             `json:"moderator_user_name"`
+	Action               AutoModTermsAction `json:"action"`
+	// True when a moderator's decision on a held message added the terms.
+	FromAutoMod bool     `json:"from_automod"`
+	Terms       []string `json:"terms"`
 }
 
-// AutoModTermsUpdateAction is the type of the action member of AutoModTermsUpdateEvent.
-type AutoModTermsUpdateAction string
+// AutoModTermsAction is the type of the action member of AutoModTermsUpdateEvent.
+type AutoModTermsAction string
 
-// Known values of AutoModTermsUpdateAction. Twitch may send values not listed here.
+// Known values of AutoModTermsAction. Twitch may send values not listed here.
 const (
-	AutoModTermsUpdateActionAddPermitted    AutoModTermsUpdateAction = "add_permitted"
-	AutoModTermsUpdateActionRemovePermitted AutoModTermsUpdateAction = "remove_permitted"
-	AutoModTermsUpdateActionAddBlocked      AutoModTermsUpdateAction = "add_blocked"
-	AutoModTermsUpdateActionRemoveBlocked   AutoModTermsUpdateAction = "remove_blocked"
+	AutoModTermsActionAddPermitted    AutoModTermsAction = "add_permitted"
+	AutoModTermsActionRemovePermitted AutoModTermsAction = "remove_permitted"
+	AutoModTermsActionAddBlocked      AutoModTermsAction = "add_blocked"
+	AutoModTermsActionRemoveBlocked   AutoModTermsAction = "remove_blocked"
 )
 
 // OnAutoModTermsUpdate registers h for automod.terms.update (version 1) notifications.

@@ -13,7 +13,7 @@ import (
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelad_breakbegin
 type ChannelAdBreakBeginCondition struct {
-	BroadcasterID string `json:"broadcaster_id"`
+	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
 // TypeInfo returns the facts of channel.ad_break.begin (version 1).
@@ -23,6 +23,8 @@ func (ChannelAdBreakBeginCondition) TypeInfo() *TypeInfo {
 
 // ChannelAdBreakBeginEvent is the event of a channel.ad_break.begin (version 1) notification.
 //
+// A midroll ad break starts, run by hand or by the Ads Manager.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelad_breakbegin
 type ChannelAdBreakBeginEvent struct {
 	DurationSeconds      int       `json:"duration_seconds"`
@@ -31,9 +33,10 @@ type ChannelAdBreakBeginEvent struct {
 	BroadcasterUserID    string    `json:"broadcaster_user_id"`
 	BroadcasterUserLogin string    `json:"broadcaster_user_login"`
 	BroadcasterUserName  string    `json:"broadcaster_user_name"`
-	RequesterUserID      string    `json:"requester_user_id"`
-	RequesterUserLogin   string    `json:"requester_user_login"`
-	RequesterUserName    string    `json:"requester_user_name"`
+	// The broadcaster, for automatic ads.
+	RequesterUserID    string `json:"requester_user_id"`
+	RequesterUserLogin string `json:"requester_user_login"`
+	RequesterUserName  string `json:"requester_user_name"`
 }
 
 // OnChannelAdBreakBegin registers h for channel.ad_break.begin (version 1) notifications.

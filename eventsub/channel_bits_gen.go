@@ -22,99 +22,51 @@ func (ChannelBitsUseCondition) TypeInfo() *TypeInfo {
 
 // ChannelBitsUseEvent is the event of a channel.bits.use (version 1) notification.
 //
+// A user uses Bits in a channel: a cheer or a Power-up.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelbitsuse
 type ChannelBitsUseEvent struct {
-	BroadcasterUserID    string                 `json:"broadcaster_user_id"`
-	BroadcasterUserLogin string                 `json:"broadcaster_user_login"`
-	BroadcasterUserName  string                 `json:"broadcaster_user_name"`
-	UserID               string                 `json:"user_id"`
-	UserLogin            string                 `json:"user_login"`
-	UserName             string                 `json:"user_name"`
-	Bits                 int                    `json:"bits"`
-	Type                 ChannelBitsUseType     `json:"type"`
-	Message              *ChannelBitsUseMessage `json:"message,omitzero"`
-	PowerUp              *ChannelBitsUsePowerUp `json:"power_up,omitzero"`
+	BroadcasterUserID    string      `json:"broadcaster_user_id"`
+	BroadcasterUserLogin string      `json:"broadcaster_user_login"`
+	BroadcasterUserName  string      `json:"broadcaster_user_name"`
+	UserID               string      `json:"user_id"`
+	UserLogin            string      `json:"user_login"`
+	UserName             string      `json:"user_name"`
+	Bits                 int         `json:"bits"`
+	Type                 BitsUseType `json:"type"`
+	// The message that went with the Bits, if any.
+	Message *ChatMessage `json:"message,omitzero"`
+	// Set when type is power_up.
+	PowerUp *PowerUp `json:"power_up,omitzero"`
 }
 
-// ChannelBitsUseType is the type of the type member of ChannelBitsUseEvent.
-type ChannelBitsUseType string
+// BitsUseType is the type of the type member of ChannelBitsUseEvent.
+type BitsUseType string
 
-// Known values of ChannelBitsUseType. Twitch may send values not listed here.
+// Known values of BitsUseType. Twitch may send values not listed here.
 const (
-	ChannelBitsUseTypeCheer   ChannelBitsUseType = "cheer"
-	ChannelBitsUseTypePowerUp ChannelBitsUseType = "power_up"
+	BitsUseTypeCheer   BitsUseType = "cheer"
+	BitsUseTypePowerUp BitsUseType = "power_up"
 )
 
-// ChannelBitsUseMessage is the message member of ChannelBitsUseEvent.
-type ChannelBitsUseMessage struct {
-	Text      string                           `json:"text"`
-	Fragments []ChannelBitsUseMessageFragments `json:"fragments"`
+// PowerUp is the power_up member of ChannelBitsUseEvent.
+//
+// Set when type is power_up.
+type PowerUp struct {
+	Type            PowerUpType  `json:"type"`
+	Emote           *RewardEmote `json:"emote,omitzero"`
+	MessageEffectID string       `json:"message_effect_id,omitzero"`
 }
 
-// ChannelBitsUseMessageFragments is the fragments member of ChannelBitsUseMessage.
-type ChannelBitsUseMessageFragments struct {
-	Text      string                                   `json:"text"`
-	Type      ChannelBitsUseMessageFragmentsType       `json:"type"`
-	Emote     *ChannelBitsUseMessageFragmentsEmote     `json:"emote,omitzero"`
-	Cheermote *ChannelBitsUseMessageFragmentsCheermote `json:"cheermote,omitzero"`
-}
+// PowerUpType is the type of the type member of PowerUp.
+type PowerUpType string
 
-// ChannelBitsUseMessageFragmentsType is the type of the type member of ChannelBitsUseMessageFragments.
-type ChannelBitsUseMessageFragmentsType string
-
-// Known values of ChannelBitsUseMessageFragmentsType. Twitch may send values not listed here.
+// Known values of PowerUpType. Twitch may send values not listed here.
 const (
-	ChannelBitsUseMessageFragmentsTypeText      ChannelBitsUseMessageFragmentsType = "text"
-	ChannelBitsUseMessageFragmentsTypeCheermote ChannelBitsUseMessageFragmentsType = "cheermote"
-	ChannelBitsUseMessageFragmentsTypeEmote     ChannelBitsUseMessageFragmentsType = "emote"
+	PowerUpTypeMessageEffect    PowerUpType = "message_effect"
+	PowerUpTypeCelebration      PowerUpType = "celebration"
+	PowerUpTypeGigantifyAnEmote PowerUpType = "gigantify_an_emote"
 )
-
-// ChannelBitsUseMessageFragmentsEmote is the emote member of ChannelBitsUseMessageFragments.
-type ChannelBitsUseMessageFragmentsEmote struct {
-	ID         string                                      `json:"id"`
-	EmoteSetID string                                      `json:"emote_set_id"`
-	OwnerID    string                                      `json:"owner_id"`
-	Format     []ChannelBitsUseMessageFragmentsEmoteFormat `json:"format"`
-}
-
-// ChannelBitsUseMessageFragmentsEmoteFormat is the type of the format member of ChannelBitsUseMessageFragmentsEmote.
-type ChannelBitsUseMessageFragmentsEmoteFormat string
-
-// Known values of ChannelBitsUseMessageFragmentsEmoteFormat. Twitch may send values not listed here.
-const (
-	ChannelBitsUseMessageFragmentsEmoteFormatAnimated ChannelBitsUseMessageFragmentsEmoteFormat = "animated"
-	ChannelBitsUseMessageFragmentsEmoteFormatStatic   ChannelBitsUseMessageFragmentsEmoteFormat = "static"
-)
-
-// ChannelBitsUseMessageFragmentsCheermote is the cheermote member of ChannelBitsUseMessageFragments.
-type ChannelBitsUseMessageFragmentsCheermote struct {
-	Prefix string `json:"prefix"`
-	Bits   int    `json:"bits"`
-	Tier   int    `json:"tier"`
-}
-
-// ChannelBitsUsePowerUp is the power_up member of ChannelBitsUseEvent.
-type ChannelBitsUsePowerUp struct {
-	Type            ChannelBitsUsePowerUpType   `json:"type"`
-	Emote           *ChannelBitsUsePowerUpEmote `json:"emote,omitzero"`
-	MessageEffectID string                      `json:"message_effect_id,omitzero"`
-}
-
-// ChannelBitsUsePowerUpType is the type of the type member of ChannelBitsUsePowerUp.
-type ChannelBitsUsePowerUpType string
-
-// Known values of ChannelBitsUsePowerUpType. Twitch may send values not listed here.
-const (
-	ChannelBitsUsePowerUpTypeMessageEffect    ChannelBitsUsePowerUpType = "message_effect"
-	ChannelBitsUsePowerUpTypeCelebration      ChannelBitsUsePowerUpType = "celebration"
-	ChannelBitsUsePowerUpTypeGigantifyAnEmote ChannelBitsUsePowerUpType = "gigantify_an_emote"
-)
-
-// ChannelBitsUsePowerUpEmote is the emote member of ChannelBitsUsePowerUp.
-type ChannelBitsUsePowerUpEmote struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
-}
 
 // OnChannelBitsUse registers h for channel.bits.use (version 1) notifications.
 func (d *Dispatcher) OnChannelBitsUse(h func(context.Context, *ChannelBitsUseEvent)) {

@@ -24,45 +24,28 @@ func (ChannelChannelPointsAutomaticRewardRedemptionAddCondition) TypeInfo() *Typ
 
 // ChannelChannelPointsAutomaticRewardRedemptionAddEvent is the event of a channel.channel_points_automatic_reward_redemption.add (version 1) notification.
 //
+// A viewer redeems an automatic (built-in) Channel Points reward.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_automatic_reward_redemptionadd
 type ChannelChannelPointsAutomaticRewardRedemptionAddEvent struct {
-	BroadcasterUserID    string                                                  `json:"broadcaster_user_id"`
-	BroadcasterUserLogin string                                                  `json:"broadcaster_user_login"`
-	BroadcasterUserName  string                                                  `json:"broadcaster_user_name"`
-	UserID               string                                                  `json:"user_id"`
-	UserLogin            string                                                  `json:"user_login"`
-	UserName             string                                                  `json:"user_name"`
-	ID                   string                                                  `json:"id"`
-	Reward               ChannelChannelPointsAutomaticRewardRedemptionAddReward  `json:"reward"`
-	Message              ChannelChannelPointsAutomaticRewardRedemptionAddMessage `json:"message"`
-	UserInput            string                                                  `json:"user_input,omitzero"`
-	RedeemedAt           time.Time                                               `json:"redeemed_at"`
+	BroadcasterUserID    string          `json:"broadcaster_user_id"`
+	BroadcasterUserLogin string          `json:"broadcaster_user_login"`
+	BroadcasterUserName  string          `json:"broadcaster_user_name"`
+	UserID               string          `json:"user_id"`
+	UserLogin            string          `json:"user_login"`
+	UserName             string          `json:"user_name"`
+	ID                   string          `json:"id"`
+	Reward               AutomaticReward `json:"reward"`
+	Message              EmoteMessage    `json:"message"`
+	UserInput            string          `json:"user_input,omitzero"`
+	RedeemedAt           time.Time       `json:"redeemed_at"`
 }
 
-// ChannelChannelPointsAutomaticRewardRedemptionAddReward is the reward member of ChannelChannelPointsAutomaticRewardRedemptionAddEvent.
-type ChannelChannelPointsAutomaticRewardRedemptionAddReward struct {
-	Type          string                                                               `json:"type"`
-	Cost          int                                                                  `json:"cost"`
-	UnlockedEmote *ChannelChannelPointsAutomaticRewardRedemptionAddRewardUnlockedEmote `json:"unlocked_emote,omitzero"`
-}
-
-// ChannelChannelPointsAutomaticRewardRedemptionAddRewardUnlockedEmote is the unlocked_emote member of ChannelChannelPointsAutomaticRewardRedemptionAddReward.
-type ChannelChannelPointsAutomaticRewardRedemptionAddRewardUnlockedEmote struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
-}
-
-// ChannelChannelPointsAutomaticRewardRedemptionAddMessage is the message member of ChannelChannelPointsAutomaticRewardRedemptionAddEvent.
-type ChannelChannelPointsAutomaticRewardRedemptionAddMessage struct {
-	Text   string                                                          `json:"text"`
-	Emotes []ChannelChannelPointsAutomaticRewardRedemptionAddMessageEmotes `json:"emotes"`
-}
-
-// ChannelChannelPointsAutomaticRewardRedemptionAddMessageEmotes is the emotes member of ChannelChannelPointsAutomaticRewardRedemptionAddMessage.
-type ChannelChannelPointsAutomaticRewardRedemptionAddMessageEmotes struct {
-	ID    string `json:"id"`
-	Begin int    `json:"begin"`
-	End   int    `json:"end"`
+// AutomaticReward is the reward member of ChannelChannelPointsAutomaticRewardRedemptionAddEvent.
+type AutomaticReward struct {
+	Type          AutomaticRewardType `json:"type"`
+	Cost          int                 `json:"cost"`
+	UnlockedEmote *RewardEmote        `json:"unlocked_emote,omitzero"`
 }
 
 // OnChannelChannelPointsAutomaticRewardRedemptionAdd registers h for channel.channel_points_automatic_reward_redemption.add (version 1) notifications.
@@ -105,57 +88,46 @@ func (ChannelChannelPointsAutomaticRewardRedemptionAddV2Condition) TypeInfo() *T
 
 // ChannelChannelPointsAutomaticRewardRedemptionAddV2Event is the event of a channel.channel_points_automatic_reward_redemption.add (version 2) notification.
 //
+// A viewer redeems an automatic (built-in) Channel Points reward.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_automatic_reward_redemptionadd-v2
 type ChannelChannelPointsAutomaticRewardRedemptionAddV2Event struct {
-	BroadcasterUserID    string                                                     `json:"broadcaster_user_id"`
-	BroadcasterUserLogin string                                                     `json:"broadcaster_user_login"`
-	BroadcasterUserName  string                                                     `json:"broadcaster_user_name"`
-	UserID               string                                                     `json:"user_id"`
-	UserLogin            string                                                     `json:"user_login"`
-	UserName             string                                                     `json:"user_name"`
-	ID                   string                                                     `json:"id"`
-	Reward               ChannelChannelPointsAutomaticRewardRedemptionAddV2Reward   `json:"reward"`
-	Message              *ChannelChannelPointsAutomaticRewardRedemptionAddV2Message `json:"message,omitzero"`
-	RedeemedAt           time.Time                                                  `json:"redeemed_at"`
+	BroadcasterUserID    string                  `json:"broadcaster_user_id"`
+	BroadcasterUserLogin string                  `json:"broadcaster_user_login"`
+	BroadcasterUserName  string                  `json:"broadcaster_user_name"`
+	UserID               string                  `json:"user_id"`
+	UserLogin            string                  `json:"user_login"`
+	UserName             string                  `json:"user_name"`
+	ID                   string                  `json:"id"`
+	Reward               AutomaticRewardV2       `json:"reward"`
+	Message              *AutomaticRewardMessage `json:"message,omitzero"`
+	RedeemedAt           time.Time               `json:"redeemed_at"`
 }
 
-// ChannelChannelPointsAutomaticRewardRedemptionAddV2Reward is the reward member of ChannelChannelPointsAutomaticRewardRedemptionAddV2Event.
-type ChannelChannelPointsAutomaticRewardRedemptionAddV2Reward struct {
-	Type          string                                                         `json:"type"`
-	ChannelPoints int                                                            `json:"channel_points"`
-	Emote         *ChannelChannelPointsAutomaticRewardRedemptionAddV2RewardEmote `json:"emote,omitzero"`
+// AutomaticRewardV2 is the reward member of ChannelChannelPointsAutomaticRewardRedemptionAddV2Event.
+type AutomaticRewardV2 struct {
+	Type AutomaticRewardType `json:"type"`
+	// The Channel Points spent.
+	ChannelPoints int          `json:"channel_points"`
+	Emote         *RewardEmote `json:"emote,omitzero"`
 }
 
-// ChannelChannelPointsAutomaticRewardRedemptionAddV2RewardEmote is the emote member of ChannelChannelPointsAutomaticRewardRedemptionAddV2Reward.
-type ChannelChannelPointsAutomaticRewardRedemptionAddV2RewardEmote struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
+// AutomaticRewardMessage is the message member of ChannelChannelPointsAutomaticRewardRedemptionAddV2Event.
+type AutomaticRewardMessage struct {
+	Text      string                           `json:"text"`
+	Fragments []AutomaticRewardMessageFragment `json:"fragments"`
 }
 
-// ChannelChannelPointsAutomaticRewardRedemptionAddV2Message is the message member of ChannelChannelPointsAutomaticRewardRedemptionAddV2Event.
-type ChannelChannelPointsAutomaticRewardRedemptionAddV2Message struct {
-	Text      string                                                               `json:"text"`
-	Fragments []ChannelChannelPointsAutomaticRewardRedemptionAddV2MessageFragments `json:"fragments"`
+// AutomaticRewardMessageFragment is the fragments member of AutomaticRewardMessage.
+type AutomaticRewardMessageFragment struct {
+	Text string `json:"text"`
+	// text or emote.
+	Type  ChatMessageFragmentType `json:"type"`
+	Emote *AutomaticRewardEmote   `json:"emote,omitzero"`
 }
 
-// ChannelChannelPointsAutomaticRewardRedemptionAddV2MessageFragments is the fragments member of ChannelChannelPointsAutomaticRewardRedemptionAddV2Message.
-type ChannelChannelPointsAutomaticRewardRedemptionAddV2MessageFragments struct {
-	Text  string                                                                   `json:"text"`
-	Type  ChannelChannelPointsAutomaticRewardRedemptionAddV2MessageFragmentsType   `json:"type"`
-	Emote *ChannelChannelPointsAutomaticRewardRedemptionAddV2MessageFragmentsEmote `json:"emote,omitzero"`
-}
-
-// ChannelChannelPointsAutomaticRewardRedemptionAddV2MessageFragmentsType is the type of the type member of ChannelChannelPointsAutomaticRewardRedemptionAddV2MessageFragments.
-type ChannelChannelPointsAutomaticRewardRedemptionAddV2MessageFragmentsType string
-
-// Known values of ChannelChannelPointsAutomaticRewardRedemptionAddV2MessageFragmentsType. Twitch may send values not listed here.
-const (
-	ChannelChannelPointsAutomaticRewardRedemptionAddV2MessageFragmentsTypeText  ChannelChannelPointsAutomaticRewardRedemptionAddV2MessageFragmentsType = "text"
-	ChannelChannelPointsAutomaticRewardRedemptionAddV2MessageFragmentsTypeEmote ChannelChannelPointsAutomaticRewardRedemptionAddV2MessageFragmentsType = "emote"
-)
-
-// ChannelChannelPointsAutomaticRewardRedemptionAddV2MessageFragmentsEmote is the emote member of ChannelChannelPointsAutomaticRewardRedemptionAddV2MessageFragments.
-type ChannelChannelPointsAutomaticRewardRedemptionAddV2MessageFragmentsEmote struct {
+// AutomaticRewardEmote is the emote member of AutomaticRewardMessageFragment.
+type AutomaticRewardEmote struct {
 	ID string `json:"id"`
 }
 

@@ -25,60 +25,34 @@ func (ChannelChannelPointsCustomRewardAddCondition) TypeInfo() *TypeInfo {
 
 // ChannelChannelPointsCustomRewardAddEvent is the event of a channel.channel_points_custom_reward.add (version 1) notification.
 //
+// A broadcaster creates a custom Channel Points reward.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_rewardadd
 type ChannelChannelPointsCustomRewardAddEvent struct {
-	ID                                string                                                 `json:"id"`
-	BroadcasterUserID                 string                                                 `json:"broadcaster_user_id"`
-	BroadcasterUserLogin              string                                                 `json:"broadcaster_user_login"`
-	BroadcasterUserName               string                                                 `json:"broadcaster_user_name"`
-	IsEnabled                         bool                                                   `json:"is_enabled"`
-	IsPaused                          bool                                                   `json:"is_paused"`
-	IsInStock                         bool                                                   `json:"is_in_stock"`
-	Title                             string                                                 `json:"title"`
-	Cost                              int                                                    `json:"cost"`
-	Prompt                            string                                                 `json:"prompt"`
-	IsUserInputRequired               bool                                                   `json:"is_user_input_required"`
-	ShouldRedemptionsSkipRequestQueue bool                                                   `json:"should_redemptions_skip_request_queue"`
-	MaxPerStream                      ChannelChannelPointsCustomRewardAddMaxPerStream        `json:"max_per_stream"`
-	MaxPerUserPerStream               ChannelChannelPointsCustomRewardAddMaxPerUserPerStream `json:"max_per_user_per_stream"`
-	BackgroundColor                   string                                                 `json:"background_color"`
-	Image                             *ChannelChannelPointsCustomRewardAddImage              `json:"image"`
-	DefaultImage                      ChannelChannelPointsCustomRewardAddDefaultImage        `json:"default_image"`
-	GlobalCooldown                    ChannelChannelPointsCustomRewardAddGlobalCooldown      `json:"global_cooldown"`
-	CooldownExpiresAt                 *time.Time                                             `json:"cooldown_expires_at"`
-	RedemptionsRedeemedCurrentStream  *int                                                   `json:"redemptions_redeemed_current_stream"`
-}
-
-// ChannelChannelPointsCustomRewardAddMaxPerStream is the max_per_stream member of ChannelChannelPointsCustomRewardAddEvent.
-type ChannelChannelPointsCustomRewardAddMaxPerStream struct {
-	IsEnabled bool `json:"is_enabled"`
-	Value     int  `json:"value"`
-}
-
-// ChannelChannelPointsCustomRewardAddMaxPerUserPerStream is the max_per_user_per_stream member of ChannelChannelPointsCustomRewardAddEvent.
-type ChannelChannelPointsCustomRewardAddMaxPerUserPerStream struct {
-	IsEnabled bool `json:"is_enabled"`
-	Value     int  `json:"value"`
-}
-
-// ChannelChannelPointsCustomRewardAddImage is the image member of ChannelChannelPointsCustomRewardAddEvent.
-type ChannelChannelPointsCustomRewardAddImage struct {
-	URL1x string `json:"url_1x"`
-	URL2x string `json:"url_2x"`
-	URL4x string `json:"url_4x"`
-}
-
-// ChannelChannelPointsCustomRewardAddDefaultImage is the default_image member of ChannelChannelPointsCustomRewardAddEvent.
-type ChannelChannelPointsCustomRewardAddDefaultImage struct {
-	URL1x string `json:"url_1x"`
-	URL2x string `json:"url_2x"`
-	URL4x string `json:"url_4x"`
-}
-
-// ChannelChannelPointsCustomRewardAddGlobalCooldown is the global_cooldown member of ChannelChannelPointsCustomRewardAddEvent.
-type ChannelChannelPointsCustomRewardAddGlobalCooldown struct {
-	IsEnabled bool `json:"is_enabled"`
-	Seconds   int  `json:"seconds"`
+	ID                                string            `json:"id"`
+	BroadcasterUserID                 string            `json:"broadcaster_user_id"`
+	BroadcasterUserLogin              string            `json:"broadcaster_user_login"`
+	BroadcasterUserName               string            `json:"broadcaster_user_name"`
+	IsEnabled                         bool              `json:"is_enabled"`
+	IsPaused                          bool              `json:"is_paused"`
+	IsInStock                         bool              `json:"is_in_stock"`
+	Title                             string            `json:"title"`
+	Cost                              int               `json:"cost"`
+	Prompt                            string            `json:"prompt"`
+	IsUserInputRequired               bool              `json:"is_user_input_required"`
+	ShouldRedemptionsSkipRequestQueue bool              `json:"should_redemptions_skip_request_queue"`
+	MaxPerStream                      CustomRewardLimit `json:"max_per_stream"`
+	MaxPerUserPerStream               CustomRewardLimit `json:"max_per_user_per_stream"`
+	// A colour as #RRGGBB.
+	BackgroundColor string `json:"background_color"`
+	// Null when no custom image was uploaded; see default_image.
+	Image          *CustomRewardImage   `json:"image"`
+	DefaultImage   CustomRewardImage    `json:"default_image"`
+	GlobalCooldown CustomRewardCooldown `json:"global_cooldown"`
+	// Null when the reward is not cooling down.
+	CooldownExpiresAt *time.Time `json:"cooldown_expires_at"`
+	// Null when the stream is offline or max_per_stream is off.
+	RedemptionsRedeemedCurrentStream *int `json:"redemptions_redeemed_current_stream"`
 }
 
 // OnChannelChannelPointsCustomRewardAdd registers h for channel.channel_points_custom_reward.add (version 1) notifications.
@@ -112,7 +86,8 @@ var channelChannelPointsCustomRewardAddInfo = TypeInfo{
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_rewardremove
 type ChannelChannelPointsCustomRewardRemoveCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
-	RewardID          string `json:"reward_id,omitzero"`
+	// Only this reward's notifications; all rewards when empty.
+	RewardID string `json:"reward_id,omitzero"`
 }
 
 // TypeInfo returns the facts of channel.channel_points_custom_reward.remove (version 1).
@@ -122,60 +97,34 @@ func (ChannelChannelPointsCustomRewardRemoveCondition) TypeInfo() *TypeInfo {
 
 // ChannelChannelPointsCustomRewardRemoveEvent is the event of a channel.channel_points_custom_reward.remove (version 1) notification.
 //
+// A broadcaster deletes a custom Channel Points reward.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_rewardremove
 type ChannelChannelPointsCustomRewardRemoveEvent struct {
-	ID                                string                                                    `json:"id"`
-	BroadcasterUserID                 string                                                    `json:"broadcaster_user_id"`
-	BroadcasterUserLogin              string                                                    `json:"broadcaster_user_login"`
-	BroadcasterUserName               string                                                    `json:"broadcaster_user_name"`
-	IsEnabled                         bool                                                      `json:"is_enabled"`
-	IsPaused                          bool                                                      `json:"is_paused"`
-	IsInStock                         bool                                                      `json:"is_in_stock"`
-	Title                             string                                                    `json:"title"`
-	Cost                              int                                                       `json:"cost"`
-	Prompt                            string                                                    `json:"prompt"`
-	IsUserInputRequired               bool                                                      `json:"is_user_input_required"`
-	ShouldRedemptionsSkipRequestQueue bool                                                      `json:"should_redemptions_skip_request_queue"`
-	MaxPerStream                      ChannelChannelPointsCustomRewardRemoveMaxPerStream        `json:"max_per_stream"`
-	MaxPerUserPerStream               ChannelChannelPointsCustomRewardRemoveMaxPerUserPerStream `json:"max_per_user_per_stream"`
-	BackgroundColor                   string                                                    `json:"background_color"`
-	Image                             *ChannelChannelPointsCustomRewardRemoveImage              `json:"image"`
-	DefaultImage                      ChannelChannelPointsCustomRewardRemoveDefaultImage        `json:"default_image"`
-	GlobalCooldown                    ChannelChannelPointsCustomRewardRemoveGlobalCooldown      `json:"global_cooldown"`
-	CooldownExpiresAt                 *time.Time                                                `json:"cooldown_expires_at"`
-	RedemptionsRedeemedCurrentStream  *int                                                      `json:"redemptions_redeemed_current_stream"`
-}
-
-// ChannelChannelPointsCustomRewardRemoveMaxPerStream is the max_per_stream member of ChannelChannelPointsCustomRewardRemoveEvent.
-type ChannelChannelPointsCustomRewardRemoveMaxPerStream struct {
-	IsEnabled bool `json:"is_enabled"`
-	Value     int  `json:"value"`
-}
-
-// ChannelChannelPointsCustomRewardRemoveMaxPerUserPerStream is the max_per_user_per_stream member of ChannelChannelPointsCustomRewardRemoveEvent.
-type ChannelChannelPointsCustomRewardRemoveMaxPerUserPerStream struct {
-	IsEnabled bool `json:"is_enabled"`
-	Value     int  `json:"value"`
-}
-
-// ChannelChannelPointsCustomRewardRemoveImage is the image member of ChannelChannelPointsCustomRewardRemoveEvent.
-type ChannelChannelPointsCustomRewardRemoveImage struct {
-	URL1x string `json:"url_1x"`
-	URL2x string `json:"url_2x"`
-	URL4x string `json:"url_4x"`
-}
-
-// ChannelChannelPointsCustomRewardRemoveDefaultImage is the default_image member of ChannelChannelPointsCustomRewardRemoveEvent.
-type ChannelChannelPointsCustomRewardRemoveDefaultImage struct {
-	URL1x string `json:"url_1x"`
-	URL2x string `json:"url_2x"`
-	URL4x string `json:"url_4x"`
-}
-
-// ChannelChannelPointsCustomRewardRemoveGlobalCooldown is the global_cooldown member of ChannelChannelPointsCustomRewardRemoveEvent.
-type ChannelChannelPointsCustomRewardRemoveGlobalCooldown struct {
-	IsEnabled bool `json:"is_enabled"`
-	Seconds   int  `json:"seconds"`
+	ID                                string            `json:"id"`
+	BroadcasterUserID                 string            `json:"broadcaster_user_id"`
+	BroadcasterUserLogin              string            `json:"broadcaster_user_login"`
+	BroadcasterUserName               string            `json:"broadcaster_user_name"`
+	IsEnabled                         bool              `json:"is_enabled"`
+	IsPaused                          bool              `json:"is_paused"`
+	IsInStock                         bool              `json:"is_in_stock"`
+	Title                             string            `json:"title"`
+	Cost                              int               `json:"cost"`
+	Prompt                            string            `json:"prompt"`
+	IsUserInputRequired               bool              `json:"is_user_input_required"`
+	ShouldRedemptionsSkipRequestQueue bool              `json:"should_redemptions_skip_request_queue"`
+	MaxPerStream                      CustomRewardLimit `json:"max_per_stream"`
+	MaxPerUserPerStream               CustomRewardLimit `json:"max_per_user_per_stream"`
+	// A colour as #RRGGBB.
+	BackgroundColor string `json:"background_color"`
+	// Null when no custom image was uploaded; see default_image.
+	Image          *CustomRewardImage   `json:"image"`
+	DefaultImage   CustomRewardImage    `json:"default_image"`
+	GlobalCooldown CustomRewardCooldown `json:"global_cooldown"`
+	// Null when the reward is not cooling down.
+	CooldownExpiresAt *time.Time `json:"cooldown_expires_at"`
+	// Null when the stream is offline or max_per_stream is off.
+	RedemptionsRedeemedCurrentStream *int `json:"redemptions_redeemed_current_stream"`
 }
 
 // OnChannelChannelPointsCustomRewardRemove registers h for channel.channel_points_custom_reward.remove (version 1) notifications.
@@ -209,7 +158,8 @@ var channelChannelPointsCustomRewardRemoveInfo = TypeInfo{
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_rewardupdate
 type ChannelChannelPointsCustomRewardUpdateCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
-	RewardID          string `json:"reward_id,omitzero"`
+	// Only this reward's notifications; all rewards when empty.
+	RewardID string `json:"reward_id,omitzero"`
 }
 
 // TypeInfo returns the facts of channel.channel_points_custom_reward.update (version 1).
@@ -219,60 +169,34 @@ func (ChannelChannelPointsCustomRewardUpdateCondition) TypeInfo() *TypeInfo {
 
 // ChannelChannelPointsCustomRewardUpdateEvent is the event of a channel.channel_points_custom_reward.update (version 1) notification.
 //
+// A broadcaster changes a custom Channel Points reward.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_rewardupdate
 type ChannelChannelPointsCustomRewardUpdateEvent struct {
-	ID                                string                                                    `json:"id"`
-	BroadcasterUserID                 string                                                    `json:"broadcaster_user_id"`
-	BroadcasterUserLogin              string                                                    `json:"broadcaster_user_login"`
-	BroadcasterUserName               string                                                    `json:"broadcaster_user_name"`
-	IsEnabled                         bool                                                      `json:"is_enabled"`
-	IsPaused                          bool                                                      `json:"is_paused"`
-	IsInStock                         bool                                                      `json:"is_in_stock"`
-	Title                             string                                                    `json:"title"`
-	Cost                              int                                                       `json:"cost"`
-	Prompt                            string                                                    `json:"prompt"`
-	IsUserInputRequired               bool                                                      `json:"is_user_input_required"`
-	ShouldRedemptionsSkipRequestQueue bool                                                      `json:"should_redemptions_skip_request_queue"`
-	MaxPerStream                      ChannelChannelPointsCustomRewardUpdateMaxPerStream        `json:"max_per_stream"`
-	MaxPerUserPerStream               ChannelChannelPointsCustomRewardUpdateMaxPerUserPerStream `json:"max_per_user_per_stream"`
-	BackgroundColor                   string                                                    `json:"background_color"`
-	Image                             *ChannelChannelPointsCustomRewardUpdateImage              `json:"image"`
-	DefaultImage                      ChannelChannelPointsCustomRewardUpdateDefaultImage        `json:"default_image"`
-	GlobalCooldown                    ChannelChannelPointsCustomRewardUpdateGlobalCooldown      `json:"global_cooldown"`
-	CooldownExpiresAt                 *time.Time                                                `json:"cooldown_expires_at"`
-	RedemptionsRedeemedCurrentStream  *int                                                      `json:"redemptions_redeemed_current_stream"`
-}
-
-// ChannelChannelPointsCustomRewardUpdateMaxPerStream is the max_per_stream member of ChannelChannelPointsCustomRewardUpdateEvent.
-type ChannelChannelPointsCustomRewardUpdateMaxPerStream struct {
-	IsEnabled bool `json:"is_enabled"`
-	Value     int  `json:"value"`
-}
-
-// ChannelChannelPointsCustomRewardUpdateMaxPerUserPerStream is the max_per_user_per_stream member of ChannelChannelPointsCustomRewardUpdateEvent.
-type ChannelChannelPointsCustomRewardUpdateMaxPerUserPerStream struct {
-	IsEnabled bool `json:"is_enabled"`
-	Value     int  `json:"value"`
-}
-
-// ChannelChannelPointsCustomRewardUpdateImage is the image member of ChannelChannelPointsCustomRewardUpdateEvent.
-type ChannelChannelPointsCustomRewardUpdateImage struct {
-	URL1x string `json:"url_1x"`
-	URL2x string `json:"url_2x"`
-	URL4x string `json:"url_4x"`
-}
-
-// ChannelChannelPointsCustomRewardUpdateDefaultImage is the default_image member of ChannelChannelPointsCustomRewardUpdateEvent.
-type ChannelChannelPointsCustomRewardUpdateDefaultImage struct {
-	URL1x string `json:"url_1x"`
-	URL2x string `json:"url_2x"`
-	URL4x string `json:"url_4x"`
-}
-
-// ChannelChannelPointsCustomRewardUpdateGlobalCooldown is the global_cooldown member of ChannelChannelPointsCustomRewardUpdateEvent.
-type ChannelChannelPointsCustomRewardUpdateGlobalCooldown struct {
-	IsEnabled bool `json:"is_enabled"`
-	Seconds   int  `json:"seconds"`
+	ID                                string            `json:"id"`
+	BroadcasterUserID                 string            `json:"broadcaster_user_id"`
+	BroadcasterUserLogin              string            `json:"broadcaster_user_login"`
+	BroadcasterUserName               string            `json:"broadcaster_user_name"`
+	IsEnabled                         bool              `json:"is_enabled"`
+	IsPaused                          bool              `json:"is_paused"`
+	IsInStock                         bool              `json:"is_in_stock"`
+	Title                             string            `json:"title"`
+	Cost                              int               `json:"cost"`
+	Prompt                            string            `json:"prompt"`
+	IsUserInputRequired               bool              `json:"is_user_input_required"`
+	ShouldRedemptionsSkipRequestQueue bool              `json:"should_redemptions_skip_request_queue"`
+	MaxPerStream                      CustomRewardLimit `json:"max_per_stream"`
+	MaxPerUserPerStream               CustomRewardLimit `json:"max_per_user_per_stream"`
+	// A colour as #RRGGBB.
+	BackgroundColor string `json:"background_color"`
+	// Null when no custom image was uploaded; see default_image.
+	Image          *CustomRewardImage   `json:"image"`
+	DefaultImage   CustomRewardImage    `json:"default_image"`
+	GlobalCooldown CustomRewardCooldown `json:"global_cooldown"`
+	// Null when the reward is not cooling down.
+	CooldownExpiresAt *time.Time `json:"cooldown_expires_at"`
+	// Null when the stream is offline or max_per_stream is off.
+	RedemptionsRedeemedCurrentStream *int `json:"redemptions_redeemed_current_stream"`
 }
 
 // OnChannelChannelPointsCustomRewardUpdate registers h for channel.channel_points_custom_reward.update (version 1) notifications.

@@ -15,7 +15,8 @@ import (
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_reward_redemptionadd
 type ChannelChannelPointsCustomRewardRedemptionAddCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
-	RewardID          string `json:"reward_id,omitzero"`
+	// Only this reward's notifications; all rewards when empty.
+	RewardID string `json:"reward_id,omitzero"`
 }
 
 // TypeInfo returns the facts of channel.channel_points_custom_reward_redemption.add (version 1).
@@ -25,27 +26,22 @@ func (ChannelChannelPointsCustomRewardRedemptionAddCondition) TypeInfo() *TypeIn
 
 // ChannelChannelPointsCustomRewardRedemptionAddEvent is the event of a channel.channel_points_custom_reward_redemption.add (version 1) notification.
 //
+// A viewer redeems a custom Channel Points reward.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_reward_redemptionadd
 type ChannelChannelPointsCustomRewardRedemptionAddEvent struct {
-	ID                   string                                              `json:"id"`
-	BroadcasterUserID    string                                              `json:"broadcaster_user_id"`
-	BroadcasterUserLogin string                                              `json:"broadcaster_user_login"`
-	BroadcasterUserName  string                                              `json:"broadcaster_user_name"`
-	UserID               string                                              `json:"user_id"`
-	UserLogin            string                                              `json:"user_login"`
-	UserName             string                                              `json:"user_name"`
-	UserInput            string                                              `json:"user_input"`
-	Status               string                                              `json:"status"`
-	Reward               ChannelChannelPointsCustomRewardRedemptionAddReward `json:"reward"`
-	RedeemedAt           time.Time                                           `json:"redeemed_at"`
-}
-
-// ChannelChannelPointsCustomRewardRedemptionAddReward is the reward member of ChannelChannelPointsCustomRewardRedemptionAddEvent.
-type ChannelChannelPointsCustomRewardRedemptionAddReward struct {
-	ID     string `json:"id"`
-	Title  string `json:"title"`
-	Cost   int    `json:"cost"`
-	Prompt string `json:"prompt"`
+	ID                   string `json:"id"`
+	BroadcasterUserID    string `json:"broadcaster_user_id"`
+	BroadcasterUserLogin string `json:"broadcaster_user_login"`
+	BroadcasterUserName  string `json:"broadcaster_user_name"`
+	UserID               string `json:"user_id"`
+	UserLogin            string `json:"user_login"`
+	UserName             string `json:"user_name"`
+	// Empty when the reward asks for no input.
+	UserInput  string           `json:"user_input"`
+	Status     RedemptionStatus `json:"status"`
+	Reward     RedemptionReward `json:"reward"`
+	RedeemedAt time.Time        `json:"redeemed_at"`
 }
 
 // OnChannelChannelPointsCustomRewardRedemptionAdd registers h for channel.channel_points_custom_reward_redemption.add (version 1) notifications.
@@ -79,7 +75,8 @@ var channelChannelPointsCustomRewardRedemptionAddInfo = TypeInfo{
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_reward_redemptionupdate
 type ChannelChannelPointsCustomRewardRedemptionUpdateCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
-	RewardID          string `json:"reward_id,omitzero"`
+	// Only this reward's notifications; all rewards when empty.
+	RewardID string `json:"reward_id,omitzero"`
 }
 
 // TypeInfo returns the facts of channel.channel_points_custom_reward_redemption.update (version 1).
@@ -89,27 +86,22 @@ func (ChannelChannelPointsCustomRewardRedemptionUpdateCondition) TypeInfo() *Typ
 
 // ChannelChannelPointsCustomRewardRedemptionUpdateEvent is the event of a channel.channel_points_custom_reward_redemption.update (version 1) notification.
 //
+// A redemption of a custom Channel Points reward is fulfilled or canceled.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_reward_redemptionupdate
 type ChannelChannelPointsCustomRewardRedemptionUpdateEvent struct {
-	ID                   string                                                 `json:"id"`
-	BroadcasterUserID    string                                                 `json:"broadcaster_user_id"`
-	BroadcasterUserLogin string                                                 `json:"broadcaster_user_login"`
-	BroadcasterUserName  string                                                 `json:"broadcaster_user_name"`
-	UserID               string                                                 `json:"user_id"`
-	UserLogin            string                                                 `json:"user_login"`
-	UserName             string                                                 `json:"user_name"`
-	UserInput            string                                                 `json:"user_input"`
-	Status               string                                                 `json:"status"`
-	Reward               ChannelChannelPointsCustomRewardRedemptionUpdateReward `json:"reward"`
-	RedeemedAt           time.Time                                              `json:"redeemed_at"`
-}
-
-// ChannelChannelPointsCustomRewardRedemptionUpdateReward is the reward member of ChannelChannelPointsCustomRewardRedemptionUpdateEvent.
-type ChannelChannelPointsCustomRewardRedemptionUpdateReward struct {
-	ID     string `json:"id"`
-	Title  string `json:"title"`
-	Cost   int    `json:"cost"`
-	Prompt string `json:"prompt"`
+	ID                   string `json:"id"`
+	BroadcasterUserID    string `json:"broadcaster_user_id"`
+	BroadcasterUserLogin string `json:"broadcaster_user_login"`
+	BroadcasterUserName  string `json:"broadcaster_user_name"`
+	UserID               string `json:"user_id"`
+	UserLogin            string `json:"user_login"`
+	UserName             string `json:"user_name"`
+	// Empty when the reward asks for no input.
+	UserInput  string           `json:"user_input"`
+	Status     RedemptionStatus `json:"status"`
+	Reward     RedemptionReward `json:"reward"`
+	RedeemedAt time.Time        `json:"redeemed_at"`
 }
 
 // OnChannelChannelPointsCustomRewardRedemptionUpdate registers h for channel.channel_points_custom_reward_redemption.update (version 1) notifications.

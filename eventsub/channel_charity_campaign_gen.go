@@ -26,28 +26,24 @@ func (ChannelCharityCampaignDonateCondition) TypeInfo() *TypeInfo {
 
 // ChannelCharityCampaignDonateEvent is the event of a channel.charity_campaign.donate (version 1) notification.
 //
+// A user donates to a broadcaster's charity campaign.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelcharity_campaigndonate
 type ChannelCharityCampaignDonateEvent struct {
-	ID                   string                             `json:"id"`
-	CampaignID           string                             `json:"campaign_id"`
-	BroadcasterUserID    string                             `json:"broadcaster_user_id"`
-	BroadcasterUserLogin string                             `json:"broadcaster_user_login"`
-	BroadcasterUserName  string                             `json:"broadcaster_user_name"`
-	UserID               string                             `json:"user_id"`
-	UserLogin            string                             `json:"user_login"`
-	UserName             string                             `json:"user_name"`
-	CharityName          string                             `json:"charity_name"`
-	CharityDescription   string                             `json:"charity_description"`
-	CharityLogo          string                             `json:"charity_logo"`
-	CharityWebsite       string                             `json:"charity_website"`
-	Amount               ChannelCharityCampaignDonateAmount `json:"amount"`
-}
-
-// ChannelCharityCampaignDonateAmount is the amount member of ChannelCharityCampaignDonateEvent.
-type ChannelCharityCampaignDonateAmount struct {
-	Value         int    `json:"value"`
-	DecimalPlaces int    `json:"decimal_places"`
-	Currency      string `json:"currency"`
+	// The donation's ID, unique across campaigns.
+	ID                   string        `json:"id"`
+	CampaignID           string        `json:"campaign_id"`
+	BroadcasterUserID    string        `json:"broadcaster_user_id"`
+	BroadcasterUserLogin string        `json:"broadcaster_user_login"`
+	BroadcasterUserName  string        `json:"broadcaster_user_name"`
+	UserID               string        `json:"user_id"`
+	UserLogin            string        `json:"user_login"`
+	UserName             string        `json:"user_name"`
+	CharityName          string        `json:"charity_name"`
+	CharityDescription   string        `json:"charity_description"`
+	CharityLogo          string        `json:"charity_logo"`
+	CharityWebsite       string        `json:"charity_website"`
+	Amount               CharityAmount `json:"amount"`
 }
 
 // OnChannelCharityCampaignDonate registers h for channel.charity_campaign.donate (version 1) notifications.
@@ -90,32 +86,21 @@ func (ChannelCharityCampaignProgressCondition) TypeInfo() *TypeInfo {
 
 // ChannelCharityCampaignProgressEvent is the event of a channel.charity_campaign.progress (version 1) notification.
 //
+// A charity campaign receives donations or its target changes.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelcharity_campaignprogress
 type ChannelCharityCampaignProgressEvent struct {
-	ID                 string                                      `json:"id"`
-	BroadcasterID      string                                      `json:"broadcaster_id"`
-	BroadcasterLogin   string                                      `json:"broadcaster_login"`
-	BroadcasterName    string                                      `json:"broadcaster_name"`
-	CharityName        string                                      `json:"charity_name"`
-	CharityDescription string                                      `json:"charity_description"`
-	CharityLogo        string                                      `json:"charity_logo"`
-	CharityWebsite     string                                      `json:"charity_website"`
-	CurrentAmount      ChannelCharityCampaignProgressCurrentAmount `json:"current_amount"`
-	TargetAmount       ChannelCharityCampaignProgressTargetAmount  `json:"target_amount"`
-}
-
-// ChannelCharityCampaignProgressCurrentAmount is the current_amount member of ChannelCharityCampaignProgressEvent.
-type ChannelCharityCampaignProgressCurrentAmount struct {
-	Value         int    `json:"value"`
-	DecimalPlaces int    `json:"decimal_places"`
-	Currency      string `json:"currency"`
-}
-
-// ChannelCharityCampaignProgressTargetAmount is the target_amount member of ChannelCharityCampaignProgressEvent.
-type ChannelCharityCampaignProgressTargetAmount struct {
-	Value         int    `json:"value"`
-	DecimalPlaces int    `json:"decimal_places"`
-	Currency      string `json:"currency"`
+	// The campaign's ID.
+	ID                 string        `json:"id"`
+	BroadcasterID      string        `json:"broadcaster_id"`
+	BroadcasterLogin   string        `json:"broadcaster_login"`
+	BroadcasterName    string        `json:"broadcaster_name"`
+	CharityName        string        `json:"charity_name"`
+	CharityDescription string        `json:"charity_description"`
+	CharityLogo        string        `json:"charity_logo"`
+	CharityWebsite     string        `json:"charity_website"`
+	CurrentAmount      CharityAmount `json:"current_amount"`
+	TargetAmount       CharityAmount `json:"target_amount"`
 }
 
 // OnChannelCharityCampaignProgress registers h for channel.charity_campaign.progress (version 1) notifications.
@@ -158,33 +143,22 @@ func (ChannelCharityCampaignStartCondition) TypeInfo() *TypeInfo {
 
 // ChannelCharityCampaignStartEvent is the event of a channel.charity_campaign.start (version 1) notification.
 //
+// A broadcaster starts a charity campaign.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelcharity_campaignstart
 type ChannelCharityCampaignStartEvent struct {
-	ID                 string                                   `json:"id"`
-	BroadcasterID      string                                   `json:"broadcaster_id"`
-	BroadcasterLogin   string                                   `json:"broadcaster_login"`
-	BroadcasterName    string                                   `json:"broadcaster_name"`
-	CharityName        string                                   `json:"charity_name"`
-	CharityDescription string                                   `json:"charity_description"`
-	CharityLogo        string                                   `json:"charity_logo"`
-	CharityWebsite     string                                   `json:"charity_website"`
-	CurrentAmount      ChannelCharityCampaignStartCurrentAmount `json:"current_amount"`
-	TargetAmount       ChannelCharityCampaignStartTargetAmount  `json:"target_amount"`
-	StartedAt          time.Time                                `json:"started_at"`
-}
-
-// ChannelCharityCampaignStartCurrentAmount is the current_amount member of ChannelCharityCampaignStartEvent.
-type ChannelCharityCampaignStartCurrentAmount struct {
-	Value         int    `json:"value"`
-	DecimalPlaces int    `json:"decimal_places"`
-	Currency      string `json:"currency"`
-}
-
-// ChannelCharityCampaignStartTargetAmount is the target_amount member of ChannelCharityCampaignStartEvent.
-type ChannelCharityCampaignStartTargetAmount struct {
-	Value         int    `json:"value"`
-	DecimalPlaces int    `json:"decimal_places"`
-	Currency      string `json:"currency"`
+	// The campaign's ID.
+	ID                 string        `json:"id"`
+	BroadcasterID      string        `json:"broadcaster_id"`
+	BroadcasterLogin   string        `json:"broadcaster_login"`
+	BroadcasterName    string        `json:"broadcaster_name"`
+	CharityName        string        `json:"charity_name"`
+	CharityDescription string        `json:"charity_description"`
+	CharityLogo        string        `json:"charity_logo"`
+	CharityWebsite     string        `json:"charity_website"`
+	CurrentAmount      CharityAmount `json:"current_amount"`
+	TargetAmount       CharityAmount `json:"target_amount"`
+	StartedAt          time.Time     `json:"started_at"`
 }
 
 // OnChannelCharityCampaignStart registers h for channel.charity_campaign.start (version 1) notifications.
@@ -227,33 +201,22 @@ func (ChannelCharityCampaignStopCondition) TypeInfo() *TypeInfo {
 
 // ChannelCharityCampaignStopEvent is the event of a channel.charity_campaign.stop (version 1) notification.
 //
+// A broadcaster stops a charity campaign.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelcharity_campaignstop
 type ChannelCharityCampaignStopEvent struct {
-	ID                 string                                  `json:"id"`
-	BroadcasterID      string                                  `json:"broadcaster_id"`
-	BroadcasterLogin   string                                  `json:"broadcaster_login"`
-	BroadcasterName    string                                  `json:"broadcaster_name"`
-	CharityName        string                                  `json:"charity_name"`
-	CharityDescription string                                  `json:"charity_description"`
-	CharityLogo        string                                  `json:"charity_logo"`
-	CharityWebsite     string                                  `json:"charity_website"`
-	CurrentAmount      ChannelCharityCampaignStopCurrentAmount `json:"current_amount"`
-	TargetAmount       ChannelCharityCampaignStopTargetAmount  `json:"target_amount"`
-	StoppedAt          time.Time                               `json:"stopped_at"`
-}
-
-// ChannelCharityCampaignStopCurrentAmount is the current_amount member of ChannelCharityCampaignStopEvent.
-type ChannelCharityCampaignStopCurrentAmount struct {
-	Value         int    `json:"value"`
-	DecimalPlaces int    `json:"decimal_places"`
-	Currency      string `json:"currency"`
-}
-
-// ChannelCharityCampaignStopTargetAmount is the target_amount member of ChannelCharityCampaignStopEvent.
-type ChannelCharityCampaignStopTargetAmount struct {
-	Value         int    `json:"value"`
-	DecimalPlaces int    `json:"decimal_places"`
-	Currency      string `json:"currency"`
+	// The campaign's ID.
+	ID                 string        `json:"id"`
+	BroadcasterID      string        `json:"broadcaster_id"`
+	BroadcasterLogin   string        `json:"broadcaster_login"`
+	BroadcasterName    string        `json:"broadcaster_name"`
+	CharityName        string        `json:"charity_name"`
+	CharityDescription string        `json:"charity_description"`
+	CharityLogo        string        `json:"charity_logo"`
+	CharityWebsite     string        `json:"charity_website"`
+	CurrentAmount      CharityAmount `json:"current_amount"`
+	TargetAmount       CharityAmount `json:"target_amount"`
+	StoppedAt          time.Time     `json:"stopped_at"`
 }
 
 // OnChannelCharityCampaignStop registers h for channel.charity_campaign.stop (version 1) notifications.

@@ -11,7 +11,6 @@ package eventsub
 
 import (
 	"context"
-	"encoding/json"
 	"github.com/twitchify-go/twitch/oauth"
 )
 
@@ -20,7 +19,8 @@ import (
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatclear
 type ChannelChatClearCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
-	UserID            string `json:"user_id"`
+	// The user reading chat: the bot or app user.
+	UserID string `json:"user_id"`
 }
 
 // TypeInfo returns the facts of channel.chat.clear (version 1).
@@ -29,6 +29,8 @@ func (ChannelChatClearCondition) TypeInfo() *TypeInfo {
 }
 
 // ChannelChatClearEvent is the event of a channel.chat.clear (version 1) notification.
+//
+// All messages of a channel's chat are cleared.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatclear
 type ChannelChatClearEvent struct {
@@ -46,7 +48,7 @@ func (d *Dispatcher) OnChannelChatClear(h func(context.Context, *ChannelChatClea
 
 var channelChatClearInfo = TypeInfo{
 	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}},
+		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}, {oauth.ScopeUserBot}},
 		Token:  oauth.TokenApp,
 	}, {
 		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}},
@@ -68,7 +70,8 @@ var channelChatClearInfo = TypeInfo{
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatclear_user_messages
 type ChannelChatClearUserMessagesCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
-	UserID            string `json:"user_id"`
+	// The user reading chat: the bot or app user.
+	UserID string `json:"user_id"`
 }
 
 // TypeInfo returns the facts of channel.chat.clear_user_messages (version 1).
@@ -77,6 +80,8 @@ func (ChannelChatClearUserMessagesCondition) TypeInfo() *TypeInfo {
 }
 
 // ChannelChatClearUserMessagesEvent is the event of a channel.chat.clear_user_messages (version 1) notification.
+//
+// All of one user's messages are cleared from a channel's chat, after a ban or timeout.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatclear_user_messages
 type ChannelChatClearUserMessagesEvent struct {
@@ -97,7 +102,7 @@ func (d *Dispatcher) OnChannelChatClearUserMessages(h func(context.Context, *Cha
 
 var channelChatClearUserMessagesInfo = TypeInfo{
 	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}},
+		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}, {oauth.ScopeUserBot}},
 		Token:  oauth.TokenApp,
 	}, {
 		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}},
@@ -220,7 +225,8 @@ var channelChatMessageInfo = TypeInfo{
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatmessage_delete
 type ChannelChatMessageDeleteCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
-	UserID            string `json:"user_id"`
+	// The user reading chat: the bot or app user.
+	UserID string `json:"user_id"`
 }
 
 // TypeInfo returns the facts of channel.chat.message_delete (version 1).
@@ -229,6 +235,8 @@ func (ChannelChatMessageDeleteCondition) TypeInfo() *TypeInfo {
 }
 
 // ChannelChatMessageDeleteEvent is the event of a channel.chat.message_delete (version 1) notification.
+//
+// A moderator deletes one message from a channel's chat.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatmessage_delete
 type ChannelChatMessageDeleteEvent struct {
@@ -250,7 +258,7 @@ func (d *Dispatcher) OnChannelChatMessageDelete(h func(context.Context, *Channel
 
 var channelChatMessageDeleteInfo = TypeInfo{
 	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}},
+		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}, {oauth.ScopeUserBot}},
 		Token:  oauth.TokenApp,
 	}, {
 		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}},
@@ -272,7 +280,8 @@ var channelChatMessageDeleteInfo = TypeInfo{
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatnotification
 type ChannelChatNotificationCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
-	UserID            string `json:"user_id"`
+	// The user reading chat: the bot or app user.
+	UserID string `json:"user_id"`
 }
 
 // TypeInfo returns the facts of channel.chat.notification (version 1).
@@ -282,269 +291,60 @@ func (ChannelChatNotificationCondition) TypeInfo() *TypeInfo {
 
 // ChannelChatNotificationEvent is the event of a channel.chat.notification (version 1) notification.
 //
+// Twitch announces an event in a channel's chat: a subscription, gift, raid, announcement and the like.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatnotification
 type ChannelChatNotificationEvent struct {
-	BroadcasterUserID          string                                  `json:"broadcaster_user_id"`
-	BroadcasterUserName        string                                  `json:"broadcaster_user_name"`
-	BroadcasterUserLogin       string                                  `json:"broadcaster_user_login"`
-	ChatterUserID              string                                  `json:"chatter_user_id"`
-	ChatterUserName            string                                  `json:"chatter_user_name"`
-	ChatterIsAnonymous         bool                                    `json:"chatter_is_anonymous"`
-	Color                      string                                  `json:"color"`
-	Badges                     []ChannelChatNotificationBadges         `json:"badges"`
-	SystemMessage              string                                  `json:"system_message"`
-	MessageID                  string                                  `json:"message_id"`
-	Message                    ChannelChatNotificationMessage          `json:"message"`
-	NoticeType                 ChannelChatNotificationNoticeType       `json:"notice_type"`
-	Sub                        ChannelChatNotificationSub              `json:"sub"`
-	Resub                      ChannelChatNotificationResub            `json:"resub"`
-	SubGift                    ChannelChatNotificationSubGift          `json:"sub_gift"`
-	CommunitySubGift           ChannelChatNotificationCommunitySubGift `json:"community_sub_gift"`
-	GiftPaidUpgrade            ChannelChatNotificationGiftPaidUpgrade  `json:"gift_paid_upgrade"`
-	PrimePaidUpgrade           ChannelChatNotificationPrimePaidUpgrade `json:"prime_paid_upgrade"`
-	PayItForward               ChannelChatNotificationPayItForward     `json:"pay_it_forward"`
-	Raid                       ChannelChatNotificationRaid             `json:"raid"`
-	Unraid                     json.RawMessage                         `json:"unraid"`
-	Announcement               ChannelChatNotificationAnnouncement     `json:"announcement"`
-	BitsBadgeTier              ChannelChatNotificationBitsBadgeTier    `json:"bits_badge_tier"`
-	CharityDonation            string                                  `json:"charity_donation"`
-	CharityName                string                                  `json:"charity_name"`
-	Amount                     ChannelChatNotificationAmount           `json:"amount"`
-	SourceBroadcasterUserID    *string                                 `json:"source_broadcaster_user_id,omitzero"`
-	SourceBroadcasterUserName  *string                                 `json:"source_broadcaster_user_name,omitzero"`
-	SourceBroadcasterUserLogin *string                                 `json:"source_broadcaster_user_login,omitzero"`
-	SourceMessageID            *string                                 `json:"source_message_id,omitzero"`
-	SourceBadges               []ChannelChatNotificationSourceBadges   `json:"source_badges,omitzero"`
-	SharedChatSub              json.RawMessage                         `json:"shared_chat_sub,omitzero"`
-	SharedChatResub            json.RawMessage                         `json:"shared_chat_resub,omitzero"`
-	SharedChatSubGift          json.RawMessage                         `json:"shared_chat_sub_gift,omitzero"`
-	SharedChatCommunitySubGift json.RawMessage                         `json:"shared_chat_community_sub_gift,omitzero"`
-	SharedChatGiftPaidUpgrade  json.RawMessage                         `json:"shared_chat_gift_paid_upgrade,omitzero"`
-	SharedChatPrimePaidUpgrade json.RawMessage                         `json:"shared_chat_prime_paid_upgrade,omitzero"`
-	SharedChatPayItForward     json.RawMessage                         `json:"shared_chat_pay_it_forward,omitzero"`
-	SharedChatRaid             json.RawMessage                         `json:"shared_chat_raid,omitzero"`
-	SharedChatAnnouncement     json.RawMessage                         `json:"shared_chat_announcement,omitzero"`
-}
-
-// ChannelChatNotificationBadges is the badges member of ChannelChatNotificationEvent.
-type ChannelChatNotificationBadges struct {
-	SetID string `json:"set_id"`
-	ID    string `json:"id"`
-	Info  string `json:"info"`
-}
-
-// ChannelChatNotificationMessage is the message member of ChannelChatNotificationEvent.
-type ChannelChatNotificationMessage struct {
-	Text      json.RawMessage                           `json:"text"`
-	Fragments []ChannelChatNotificationMessageFragments `json:"fragments"`
-}
-
-// ChannelChatNotificationMessageFragments is the fragments member of ChannelChatNotificationMessage.
-type ChannelChatNotificationMessageFragments struct {
-	Type      ChannelChatNotificationMessageFragmentsType       `json:"type"`
-	Text      string                                            `json:"text"`
-	Cheermote *ChannelChatNotificationMessageFragmentsCheermote `json:"cheermote,omitzero"`
-	Emote     *ChannelChatNotificationMessageFragmentsEmote     `json:"emote,omitzero"`
-	Mention   *ChannelChatNotificationMessageFragmentsMention   `json:"mention,omitzero"`
-}
-
-// ChannelChatNotificationMessageFragmentsType is the type of the type member of ChannelChatNotificationMessageFragments.
-type ChannelChatNotificationMessageFragmentsType string
-
-// Known values of ChannelChatNotificationMessageFragmentsType. Twitch may send values not listed here.
-const (
-	ChannelChatNotificationMessageFragmentsTypeText      ChannelChatNotificationMessageFragmentsType = "text"
-	ChannelChatNotificationMessageFragmentsTypeCheermote ChannelChatNotificationMessageFragmentsType = "cheermote"
-	ChannelChatNotificationMessageFragmentsTypeEmote     ChannelChatNotificationMessageFragmentsType = "emote"
-	ChannelChatNotificationMessageFragmentsTypeMention   ChannelChatNotificationMessageFragmentsType = "mention"
-)
-
-// ChannelChatNotificationMessageFragmentsCheermote is the cheermote member of ChannelChatNotificationMessageFragments.
-type ChannelChatNotificationMessageFragmentsCheermote struct {
-	Prefix json.RawMessage `json:"prefix"`
-	Bits   int             `json:"bits"`
-	Tier   int             `json:"tier"`
-}
-
-// ChannelChatNotificationMessageFragmentsEmote is the emote member of ChannelChatNotificationMessageFragments.
-type ChannelChatNotificationMessageFragmentsEmote struct {
-	ID         string                                               `json:"id"`
-	EmoteSetID string                                               `json:"emote_set_id"`
-	OwnerID    string                                               `json:"owner_id"`
-	Format     []ChannelChatNotificationMessageFragmentsEmoteFormat `json:"format"`
-}
-
-// ChannelChatNotificationMessageFragmentsEmoteFormat is the type of the format member of ChannelChatNotificationMessageFragmentsEmote.
-type ChannelChatNotificationMessageFragmentsEmoteFormat string
-
-// Known values of ChannelChatNotificationMessageFragmentsEmoteFormat. Twitch may send values not listed here.
-const (
-	ChannelChatNotificationMessageFragmentsEmoteFormatAnimated ChannelChatNotificationMessageFragmentsEmoteFormat = "animated"
-	ChannelChatNotificationMessageFragmentsEmoteFormatStatic   ChannelChatNotificationMessageFragmentsEmoteFormat = "static"
-)
-
-// ChannelChatNotificationMessageFragmentsMention is the mention member of ChannelChatNotificationMessageFragments.
-type ChannelChatNotificationMessageFragmentsMention struct {
-	UserID    string `json:"user_id"`
-	UserName  string `json:"user_name"`
-	UserLogin string `json:"user_login"`
-}
-
-// ChannelChatNotificationNoticeType is the type of the notice_type member of ChannelChatNotificationEvent.
-type ChannelChatNotificationNoticeType string
-
-// Known values of ChannelChatNotificationNoticeType. Twitch may send values not listed here.
-const (
-	ChannelChatNotificationNoticeTypeSub                        ChannelChatNotificationNoticeType = "sub"
-	ChannelChatNotificationNoticeTypeResub                      ChannelChatNotificationNoticeType = "resub"
-	ChannelChatNotificationNoticeTypeSubGift                    ChannelChatNotificationNoticeType = "sub_gift"
-	ChannelChatNotificationNoticeTypeCommunitySubGift           ChannelChatNotificationNoticeType = "community_sub_gift"
-	ChannelChatNotificationNoticeTypeGiftPaidUpgrade            ChannelChatNotificationNoticeType = "gift_paid_upgrade"
-	ChannelChatNotificationNoticeTypePrimePaidUpgrade           ChannelChatNotificationNoticeType = "prime_paid_upgrade"
-	ChannelChatNotificationNoticeTypeRaid                       ChannelChatNotificationNoticeType = "raid"
-	ChannelChatNotificationNoticeTypeUnraid                     ChannelChatNotificationNoticeType = "unraid"
-	ChannelChatNotificationNoticeTypePayItForward               ChannelChatNotificationNoticeType = "pay_it_forward"
-	ChannelChatNotificationNoticeTypeAnnouncement               ChannelChatNotificationNoticeType = "announcement"
-	ChannelChatNotificationNoticeTypeBitsBadgeTier              ChannelChatNotificationNoticeType = "bits_badge_tier"
-	ChannelChatNotificationNoticeTypeCharityDonation            ChannelChatNotificationNoticeType = "charity_donation"
-	ChannelChatNotificationNoticeTypeSharedChatSub              ChannelChatNotificationNoticeType = "shared_chat_sub"
-	ChannelChatNotificationNoticeTypeSharedChatResub            ChannelChatNotificationNoticeType = "shared_chat_resub"
-	ChannelChatNotificationNoticeTypeSharedChatSubGift          ChannelChatNotificationNoticeType = "shared_chat_sub_gift"
-	ChannelChatNotificationNoticeTypeSharedChatCommunitySubGift ChannelChatNotificationNoticeType = "shared_chat_community_sub_gift"
-	ChannelChatNotificationNoticeTypeSharedChatGiftPaidUpgrade  ChannelChatNotificationNoticeType = "shared_chat_gift_paid_upgrade"
-	ChannelChatNotificationNoticeTypeSharedChatPrimePaidUpgrade ChannelChatNotificationNoticeType = "shared_chat_prime_paid_upgrade"
-	ChannelChatNotificationNoticeTypeSharedChatRaid             ChannelChatNotificationNoticeType = "shared_chat_raid"
-	ChannelChatNotificationNoticeTypeSharedChatPayItForward     ChannelChatNotificationNoticeType = "shared_chat_pay_it_forward"
-	ChannelChatNotificationNoticeTypeSharedChatAnnouncement     ChannelChatNotificationNoticeType = "shared_chat_announcement"
-)
-
-// ChannelChatNotificationSub is the sub member of ChannelChatNotificationEvent.
-type ChannelChatNotificationSub struct {
-	SubTier        ChannelChatNotificationSubSubTier `json:"sub_tier"`
-	IsPrime        bool                              `json:"is_prime"`
-	DurationMonths int                               `json:"duration_months"`
-}
-
-// ChannelChatNotificationSubSubTier is the type of the sub_tier member of ChannelChatNotificationSub.
-type ChannelChatNotificationSubSubTier string
-
-// Known values of ChannelChatNotificationSubSubTier. Twitch may send values not listed here.
-const (
-	ChannelChatNotificationSubSubTier1000 ChannelChatNotificationSubSubTier = "1000"
-	ChannelChatNotificationSubSubTier2000 ChannelChatNotificationSubSubTier = "2000"
-	ChannelChatNotificationSubSubTier3000 ChannelChatNotificationSubSubTier = "3000"
-)
-
-// ChannelChatNotificationResub is the resub member of ChannelChatNotificationEvent.
-type ChannelChatNotificationResub struct {
-	CumulativeMonths  int                                 `json:"cumulative_months"`
-	DurationMonths    int                                 `json:"duration_months"`
-	StreakMonths      int                                 `json:"streak_months"`
-	SubTier           ChannelChatNotificationResubSubTier `json:"sub_tier"`
-	IsPrime           *bool                               `json:"is_prime,omitzero"`
-	IsGift            bool                                `json:"is_gift"`
-	GifterIsAnonymous *bool                               `json:"gifter_is_anonymous,omitzero"`
-	GifterUserID      string                              `json:"gifter_user_id"`
-	GifterUserName    string                              `json:"gifter_user_name"`
-	GifterUserLogin   string                              `json:"gifter_user_login,omitzero"`
-}
-
-// ChannelChatNotificationResubSubTier is the type of the sub_tier member of ChannelChatNotificationResub.
-type ChannelChatNotificationResubSubTier string
-
-// Known values of ChannelChatNotificationResubSubTier. Twitch may send values not listed here.
-const (
-	ChannelChatNotificationResubSubTier1000 ChannelChatNotificationResubSubTier = "1000"
-	ChannelChatNotificationResubSubTier2000 ChannelChatNotificationResubSubTier = "2000"
-	ChannelChatNotificationResubSubTier3000 ChannelChatNotificationResubSubTier = "3000"
-)
-
-// ChannelChatNotificationSubGift is the sub_gift member of ChannelChatNotificationEvent.
-type ChannelChatNotificationSubGift struct {
-	DurationMonths     int                                   `json:"duration_months"`
-	CumulativeTotal    *int                                  `json:"cumulative_total,omitzero"`
-	RecipientUserID    string                                `json:"recipient_user_id"`
-	RecipientUserName  string                                `json:"recipient_user_name"`
-	RecipientUserLogin string                                `json:"recipient_user_login"`
-	SubTier            ChannelChatNotificationSubGiftSubTier `json:"sub_tier"`
-	CommunityGiftID    string                                `json:"community_gift_id,omitzero"`
-}
-
-// ChannelChatNotificationSubGiftSubTier is the type of the sub_tier member of ChannelChatNotificationSubGift.
-type ChannelChatNotificationSubGiftSubTier string
-
-// Known values of ChannelChatNotificationSubGiftSubTier. Twitch may send values not listed here.
-const (
-	ChannelChatNotificationSubGiftSubTier1000 ChannelChatNotificationSubGiftSubTier = "1000"
-	ChannelChatNotificationSubGiftSubTier2000 ChannelChatNotificationSubGiftSubTier = "2000"
-	ChannelChatNotificationSubGiftSubTier3000 ChannelChatNotificationSubGiftSubTier = "3000"
-)
-
-// ChannelChatNotificationCommunitySubGift is the community_sub_gift member of ChannelChatNotificationEvent.
-type ChannelChatNotificationCommunitySubGift struct {
-	ID              string                                         `json:"id"`
-	Total           int                                            `json:"total"`
-	SubTier         ChannelChatNotificationCommunitySubGiftSubTier `json:"sub_tier"`
-	CumulativeTotal *int                                           `json:"cumulative_total,omitzero"`
-}
-
-// ChannelChatNotificationCommunitySubGiftSubTier is the type of the sub_tier member of ChannelChatNotificationCommunitySubGift.
-type ChannelChatNotificationCommunitySubGiftSubTier string
-
-// Known values of ChannelChatNotificationCommunitySubGiftSubTier. Twitch may send values not listed here.
-const (
-	ChannelChatNotificationCommunitySubGiftSubTier1000 ChannelChatNotificationCommunitySubGiftSubTier = "1000"
-	ChannelChatNotificationCommunitySubGiftSubTier2000 ChannelChatNotificationCommunitySubGiftSubTier = "2000"
-	ChannelChatNotificationCommunitySubGiftSubTier3000 ChannelChatNotificationCommunitySubGiftSubTier = "3000"
-)
-
-// ChannelChatNotificationGiftPaidUpgrade is the gift_paid_upgrade member of ChannelChatNotificationEvent.
-type ChannelChatNotificationGiftPaidUpgrade struct {
-	GifterIsAnonymous bool   `json:"gifter_is_anonymous"`
-	GifterUserID      string `json:"gifter_user_id,omitzero"`
-	GifterUserName    string `json:"gifter_user_name,omitzero"`
-}
-
-// ChannelChatNotificationPrimePaidUpgrade is the prime_paid_upgrade member of ChannelChatNotificationEvent.
-type ChannelChatNotificationPrimePaidUpgrade struct {
-	SubTier ChannelChatNotificationPrimePaidUpgradeSubTier `json:"sub_tier"`
-}
-
-// ChannelChatNotificationPrimePaidUpgradeSubTier is the type of the sub_tier member of ChannelChatNotificationPrimePaidUpgrade.
-type ChannelChatNotificationPrimePaidUpgradeSubTier string
-
-// Known values of ChannelChatNotificationPrimePaidUpgradeSubTier. Twitch may send values not listed here.
-const (
-	ChannelChatNotificationPrimePaidUpgradeSubTier1000 ChannelChatNotificationPrimePaidUpgradeSubTier = "1000"
-	ChannelChatNotificationPrimePaidUpgradeSubTier2000 ChannelChatNotificationPrimePaidUpgradeSubTier = "2000"
-	ChannelChatNotificationPrimePaidUpgradeSubTier3000 ChannelChatNotificationPrimePaidUpgradeSubTier = "3000"
-)
-
-// ChannelChatNotificationPayItForward is the pay_it_forward member of ChannelChatNotificationEvent.
-type ChannelChatNotificationPayItForward struct {
-	GifterIsAnonymous bool   `json:"gifter_is_anonymous"`
-	GifterUserID      string `json:"gifter_user_id"`
-	GifterUserName    string `json:"gifter_user_name,omitzero"`
-	GifterUserLogin   string `json:"gifter_user_login"`
-}
-
-// ChannelChatNotificationRaid is the raid member of ChannelChatNotificationEvent.
-type ChannelChatNotificationRaid struct {
-	UserID          string `json:"user_id"`
-	UserName        string `json:"user_name"`
-	UserLogin       string `json:"user_login"`
-	ViewerCount     int    `json:"viewer_count"`
-	ProfileImageURL string `json:"profile_image_url"`
-}
-
-// ChannelChatNotificationAnnouncement is the announcement member of ChannelChatNotificationEvent.
-type ChannelChatNotificationAnnouncement struct {
-	Color string `json:"color"`
-}
-
-// ChannelChatNotificationBitsBadgeTier is the bits_badge_tier member of ChannelChatNotificationEvent.
-type ChannelChatNotificationBitsBadgeTier struct {
-	Tier int `json:"tier"`
+	BroadcasterUserID    string `json:"broadcaster_user_id"`
+	BroadcasterUserName  string `json:"broadcaster_user_name"`
+	BroadcasterUserLogin string `json:"broadcaster_user_login"`
+	// Null when the chatter is anonymous.
+	ChatterUserID      *string `json:"chatter_user_id"`
+	ChatterUserLogin   *string `json:"chatter_user_login"`
+	ChatterUserName    *string `json:"chatter_user_name"`
+	ChatterIsAnonymous bool    `json:"chatter_is_anonymous"`
+	// The chatter's name colour as #RRGGBB; empty if never set.
+	Color  string      `json:"color"`
+	Badges []ChatBadge `json:"badges"`
+	// The text Twitch shows in chat for the notice.
+	SystemMessage string `json:"system_message"`
+	MessageID     string `json:"message_id"`
+	// The chatter's own message; empty when they added none.
+	Message          ChatMessage                       `json:"message"`
+	NoticeType       ChatNoticeType                    `json:"notice_type"`
+	Sub              *ChatNotificationSub              `json:"sub"`
+	Resub            *ChatNotificationResub            `json:"resub"`
+	SubGift          *ChatNotificationSubGift          `json:"sub_gift"`
+	CommunitySubGift *ChatNotificationCommunitySubGift `json:"community_sub_gift"`
+	GiftPaidUpgrade  *ChatNotificationGiftPaidUpgrade  `json:"gift_paid_upgrade"`
+	PrimePaidUpgrade *ChatNotificationPrimePaidUpgrade `json:"prime_paid_upgrade"`
+	PayItForward     *ChatNotificationPayItForward     `json:"pay_it_forward"`
+	Raid             *ChatNotificationRaid             `json:"raid"`
+	// An empty object when notice_type is unraid; null otherwise.
+	Unraid          *ChatNotificationUnraid          `json:"unraid"`
+	Announcement    *ChatNotificationAnnouncement    `json:"announcement"`
+	BitsBadgeTier   *ChatNotificationBitsBadgeTier   `json:"bits_badge_tier"`
+	CharityDonation *ChatNotificationCharityDonation `json:"charity_donation"`
+	CharityName     string                           `json:"charity_name"`
+	Amount          ChannelChatNotificationAmount    `json:"amount"`
+	// Set in a shared chat session when the notice happened in another channel.
+	SourceBroadcasterUserID    *string                           `json:"source_broadcaster_user_id,omitzero"`
+	SourceBroadcasterUserName  *string                           `json:"source_broadcaster_user_name,omitzero"`
+	SourceBroadcasterUserLogin *string                           `json:"source_broadcaster_user_login,omitzero"`
+	SourceMessageID            *string                           `json:"source_message_id,omitzero"`
+	SourceBadges               []ChatBadge                       `json:"source_badges,omitzero"`
+	SharedChatSub              *ChatNotificationSub              `json:"shared_chat_sub,omitzero"`
+	SharedChatResub            *ChatNotificationResub            `json:"shared_chat_resub,omitzero"`
+	SharedChatSubGift          *ChatNotificationSubGift          `json:"shared_chat_sub_gift,omitzero"`
+	SharedChatCommunitySubGift *ChatNotificationCommunitySubGift `json:"shared_chat_community_sub_gift,omitzero"`
+	SharedChatGiftPaidUpgrade  *ChatNotificationGiftPaidUpgrade  `json:"shared_chat_gift_paid_upgrade,omitzero"`
+	SharedChatPrimePaidUpgrade *ChatNotificationPrimePaidUpgrade `json:"shared_chat_prime_paid_upgrade,omitzero"`
+	SharedChatPayItForward     *ChatNotificationPayItForward     `json:"shared_chat_pay_it_forward,omitzero"`
+	SharedChatRaid             *ChatNotificationRaid             `json:"shared_chat_raid,omitzero"`
+	SharedChatUnraid           *ChatNotificationUnraid           `json:"shared_chat_unraid,omitzero"`
+	SharedChatAnnouncement     *ChatNotificationAnnouncement     `json:"shared_chat_announcement,omitzero"`
+	SharedChatBitsBadgeTier    *ChatNotificationBitsBadgeTier    `json:"shared_chat_bits_badge_tier,omitzero"`
+	SharedChatCharityDonation  *ChatNotificationCharityDonation  `json:"shared_chat_charity_donation,omitzero"`
 }
 
 // ChannelChatNotificationAmount is the amount member of ChannelChatNotificationEvent.
@@ -552,13 +352,6 @@ type ChannelChatNotificationAmount struct {
 	Value        int    `json:"value"`
 	DecimalPlace int    `json:"decimal_place"`
 	Currency     string `json:"currency"`
-}
-
-// ChannelChatNotificationSourceBadges is the source_badges member of ChannelChatNotificationEvent.
-type ChannelChatNotificationSourceBadges struct {
-	SetID string `json:"set_id"`
-	ID    string `json:"id"`
-	Info  string `json:"info"`
 }
 
 // OnChannelChatNotification registers h for channel.chat.notification (version 1) notifications.
@@ -570,7 +363,7 @@ func (d *Dispatcher) OnChannelChatNotification(h func(context.Context, *ChannelC
 
 var channelChatNotificationInfo = TypeInfo{
 	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}},
+		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}, {oauth.ScopeUserBot}},
 		Token:  oauth.TokenApp,
 	}, {
 		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}},
@@ -592,7 +385,8 @@ var channelChatNotificationInfo = TypeInfo{
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatuser_message_hold
 type ChannelChatUserMessageHoldCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
-	UserID            string `json:"user_id"`
+	// The user whose held messages to report; the token's user.
+	UserID string `json:"user_id"`
 }
 
 // TypeInfo returns the facts of channel.chat.user_message_hold (version 1).
@@ -602,42 +396,18 @@ func (ChannelChatUserMessageHoldCondition) TypeInfo() *TypeInfo {
 
 // ChannelChatUserMessageHoldEvent is the event of a channel.chat.user_message_hold (version 1) notification.
 //
+// AutoMod holds a message the user in the condition sent.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatuser_message_hold
 type ChannelChatUserMessageHoldEvent struct {
-	BroadcasterUserID    string                            `json:"broadcaster_user_id"`
-	BroadcasterUserLogin string                            `json:"broadcaster_user_login"`
-	BroadcasterUserName  string                            `json:"broadcaster_user_name"`
-	UserID               string                            `json:"user_id"`
-	UserLogin            string                            `json:"user_login"`
-	UserName             string                            `json:"user_name"`
-	MessageID            string                            `json:"message_id"`
-	Message              ChannelChatUserMessageHoldMessage `json:"message"`
-}
-
-// ChannelChatUserMessageHoldMessage is the message member of ChannelChatUserMessageHoldEvent.
-type ChannelChatUserMessageHoldMessage struct {
-	Text      string                                       `json:"text"`
-	Fragments []ChannelChatUserMessageHoldMessageFragments `json:"fragments"`
-}
-
-// ChannelChatUserMessageHoldMessageFragments is the fragments member of ChannelChatUserMessageHoldMessage.
-type ChannelChatUserMessageHoldMessageFragments struct {
-	Text      string                                               `json:"text"`
-	Emote     *ChannelChatUserMessageHoldMessageFragmentsEmote     `json:"emote,omitzero"`
-	Cheermote *ChannelChatUserMessageHoldMessageFragmentsCheermote `json:"cheermote,omitzero"`
-}
-
-// ChannelChatUserMessageHoldMessageFragmentsEmote is the emote member of ChannelChatUserMessageHoldMessageFragments.
-type ChannelChatUserMessageHoldMessageFragmentsEmote struct {
-	ID         string `json:"id"`
-	EmoteSetID string `json:"emote_set_id"`
-}
-
-// ChannelChatUserMessageHoldMessageFragmentsCheermote is the cheermote member of ChannelChatUserMessageHoldMessageFragments.
-type ChannelChatUserMessageHoldMessageFragmentsCheermote struct {
-	Prefix string `json:"prefix"`
-	Bits   int    `json:"bits"`
-	Tier   int    `json:"tier"`
+	BroadcasterUserID    string         `json:"broadcaster_user_id"`
+	BroadcasterUserLogin string         `json:"broadcaster_user_login"`
+	BroadcasterUserName  string         `json:"broadcaster_user_name"`
+	UserID               string         `json:"user_id"`
+	UserLogin            string         `json:"user_login"`
+	UserName             string         `json:"user_name"`
+	MessageID            string         `json:"message_id"`
+	Message              AutoModMessage `json:"message"`
 }
 
 // OnChannelChatUserMessageHold registers h for channel.chat.user_message_hold (version 1) notifications.
@@ -649,7 +419,7 @@ func (d *Dispatcher) OnChannelChatUserMessageHold(h func(context.Context, *Chann
 
 var channelChatUserMessageHoldInfo = TypeInfo{
 	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}},
+		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}, {oauth.ScopeUserBot}},
 		Token:  oauth.TokenApp,
 	}, {
 		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}},
@@ -671,7 +441,8 @@ var channelChatUserMessageHoldInfo = TypeInfo{
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatuser_message_update
 type ChannelChatUserMessageUpdateCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
-	UserID            string `json:"user_id"`
+	// The user whose held messages to report; the token's user.
+	UserID string `json:"user_id"`
 }
 
 // TypeInfo returns the facts of channel.chat.user_message_update (version 1).
@@ -681,54 +452,30 @@ func (ChannelChatUserMessageUpdateCondition) TypeInfo() *TypeInfo {
 
 // ChannelChatUserMessageUpdateEvent is the event of a channel.chat.user_message_update (version 1) notification.
 //
+// A held message of the user in the condition is approved, denied or dropped.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatuser_message_update
 type ChannelChatUserMessageUpdateEvent struct {
-	BroadcasterUserID    string                              `json:"broadcaster_user_id"`
-	BroadcasterUserLogin string                              `json:"broadcaster_user_login"`
-	BroadcasterUserName  string                              `json:"broadcaster_user_name"`
-	UserID               string                              `json:"user_id"`
-	UserLogin            string                              `json:"user_login"`
-	UserName             string                              `json:"user_name"`
-	Status               ChannelChatUserMessageUpdateStatus  `json:"status"`
-	MessageID            string                              `json:"message_id"`
-	Message              ChannelChatUserMessageUpdateMessage `json:"message"`
+	BroadcasterUserID    string                `json:"broadcaster_user_id"`
+	BroadcasterUserLogin string                `json:"broadcaster_user_login"`
+	BroadcasterUserName  string                `json:"broadcaster_user_name"`
+	UserID               string                `json:"user_id"`
+	UserLogin            string                `json:"user_login"`
+	UserName             string                `json:"user_name"`
+	Status               UserMessageHoldStatus `json:"status"`
+	MessageID            string                `json:"message_id"`
+	Message              AutoModMessage        `json:"message"`
 }
 
-// ChannelChatUserMessageUpdateStatus is the type of the status member of ChannelChatUserMessageUpdateEvent.
-type ChannelChatUserMessageUpdateStatus string
+// UserMessageHoldStatus is the type of the status member of ChannelChatUserMessageUpdateEvent.
+type UserMessageHoldStatus string
 
-// Known values of ChannelChatUserMessageUpdateStatus. Twitch may send values not listed here.
+// Known values of UserMessageHoldStatus. Twitch may send values not listed here.
 const (
-	ChannelChatUserMessageUpdateStatusApproved ChannelChatUserMessageUpdateStatus = "approved"
-	ChannelChatUserMessageUpdateStatusDenied   ChannelChatUserMessageUpdateStatus = "denied"
-	ChannelChatUserMessageUpdateStatusInvalid  ChannelChatUserMessageUpdateStatus = "invalid"
+	UserMessageHoldStatusApproved UserMessageHoldStatus = "approved"
+	UserMessageHoldStatusDenied   UserMessageHoldStatus = "denied"
+	UserMessageHoldStatusInvalid  UserMessageHoldStatus = "invalid"
 )
-
-// ChannelChatUserMessageUpdateMessage is the message member of ChannelChatUserMessageUpdateEvent.
-type ChannelChatUserMessageUpdateMessage struct {
-	Text      string                                         `json:"text"`
-	Fragments []ChannelChatUserMessageUpdateMessageFragments `json:"fragments"`
-}
-
-// ChannelChatUserMessageUpdateMessageFragments is the fragments member of ChannelChatUserMessageUpdateMessage.
-type ChannelChatUserMessageUpdateMessageFragments struct {
-	Text      string                                                 `json:"text"`
-	Emote     *ChannelChatUserMessageUpdateMessageFragmentsEmote     `json:"emote,omitzero"`
-	Cheermote *ChannelChatUserMessageUpdateMessageFragmentsCheermote `json:"cheermote,omitzero"`
-}
-
-// ChannelChatUserMessageUpdateMessageFragmentsEmote is the emote member of ChannelChatUserMessageUpdateMessageFragments.
-type ChannelChatUserMessageUpdateMessageFragmentsEmote struct {
-	ID         string `json:"id"`
-	EmoteSetID string `json:"emote_set_id"`
-}
-
-// ChannelChatUserMessageUpdateMessageFragmentsCheermote is the cheermote member of ChannelChatUserMessageUpdateMessageFragments.
-type ChannelChatUserMessageUpdateMessageFragmentsCheermote struct {
-	Prefix string `json:"prefix"`
-	Bits   int    `json:"bits"`
-	Tier   int    `json:"tier"`
-}
 
 // OnChannelChatUserMessageUpdate registers h for channel.chat.user_message_update (version 1) notifications.
 func (d *Dispatcher) OnChannelChatUserMessageUpdate(h func(context.Context, *ChannelChatUserMessageUpdateEvent)) {
@@ -739,7 +486,7 @@ func (d *Dispatcher) OnChannelChatUserMessageUpdate(h func(context.Context, *Cha
 
 var channelChatUserMessageUpdateInfo = TypeInfo{
 	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}},
+		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}, {oauth.ScopeUserBot}},
 		Token:  oauth.TokenApp,
 	}, {
 		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}},

@@ -13,7 +13,8 @@ import (
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchat_settingsupdate
 type ChannelChatSettingsUpdateCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
-	UserID            string `json:"user_id"`
+	// The user reading chat: the bot or app user.
+	UserID string `json:"user_id"`
 }
 
 // TypeInfo returns the facts of channel.chat_settings.update (version 1).
@@ -23,18 +24,22 @@ func (ChannelChatSettingsUpdateCondition) TypeInfo() *TypeInfo {
 
 // ChannelChatSettingsUpdateEvent is the event of a channel.chat_settings.update (version 1) notification.
 //
+// A channel's chat settings change.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchat_settingsupdate
 type ChannelChatSettingsUpdateEvent struct {
-	BroadcasterUserID           string `json:"broadcaster_user_id"`
-	BroadcasterUserLogin        string `json:"broadcaster_user_login"`
-	BroadcasterUserName         string `json:"broadcaster_user_name"`
-	EmoteMode                   bool   `json:"emote_mode"`
-	FollowerMode                bool   `json:"follower_mode"`
-	FollowerModeDurationMinutes int    `json:"follower_mode_duration_minutes"`
-	SlowMode                    bool   `json:"slow_mode"`
-	SlowModeWaitTimeSeconds     int    `json:"slow_mode_wait_time_seconds"`
-	SubscriberMode              bool   `json:"subscriber_mode"`
-	UniqueChatMode              bool   `json:"unique_chat_mode"`
+	BroadcasterUserID    string `json:"broadcaster_user_id"`
+	BroadcasterUserLogin string `json:"broadcaster_user_login"`
+	BroadcasterUserName  string `json:"broadcaster_user_name"`
+	EmoteMode            bool   `json:"emote_mode"`
+	FollowerMode         bool   `json:"follower_mode"`
+	// Null when follower_mode is off.
+	FollowerModeDurationMinutes *int `json:"follower_mode_duration_minutes"`
+	SlowMode                    bool `json:"slow_mode"`
+	// Null when slow_mode is off.
+	SlowModeWaitTimeSeconds *int `json:"slow_mode_wait_time_seconds"`
+	SubscriberMode          bool `json:"subscriber_mode"`
+	UniqueChatMode          bool `json:"unique_chat_mode"`
 }
 
 // OnChannelChatSettingsUpdate registers h for channel.chat_settings.update (version 1) notifications.
@@ -46,7 +51,7 @@ func (d *Dispatcher) OnChannelChatSettingsUpdate(h func(context.Context, *Channe
 
 var channelChatSettingsUpdateInfo = TypeInfo{
 	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}},
+		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}, {oauth.ScopeUserBot}},
 		Token:  oauth.TokenApp,
 	}, {
 		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}},

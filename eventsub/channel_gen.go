@@ -13,7 +13,6 @@ package eventsub
 
 import (
 	"context"
-	"encoding/json"
 	"github.com/twitchify-go/twitch/oauth"
 	"time"
 )
@@ -32,21 +31,24 @@ func (ChannelBanCondition) TypeInfo() *TypeInfo {
 
 // ChannelBanEvent is the event of a channel.ban (version 1) notification.
 //
+// A user is banned or timed out in a channel.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelban
 type ChannelBanEvent struct {
-	UserID               string     `json:"user_id"`
-	UserLogin            string     `json:"user_login"`
-	UserName             string     `json:"user_name"`
-	BroadcasterUserID    string     `json:"broadcaster_user_id"`
-	BroadcasterUserLogin string     `json:"broadcaster_user_login"`
-	BroadcasterUserName  string     `json:"broadcaster_user_name"`
-	ModeratorUserID      string     `json:"moderator_user_id"`
-	ModeratorUserLogin   string     `json:"moderator_user_login"`
-	ModeratorUserName    string     `json:"moderator_user_name"`
-	Reason               string     `json:"reason"`
-	BannedAt             time.Time  `json:"banned_at"`
-	EndsAt               *time.Time `json:"ends_at"`
-	IsPermanent          *bool      `json:"is_permanent"`
+	UserID               string    `json:"user_id"`
+	UserLogin            string    `json:"user_login"`
+	UserName             string    `json:"user_name"`
+	BroadcasterUserID    string    `json:"broadcaster_user_id"`
+	BroadcasterUserLogin string    `json:"broadcaster_user_login"`
+	BroadcasterUserName  string    `json:"broadcaster_user_name"`
+	ModeratorUserID      string    `json:"moderator_user_id"`
+	ModeratorUserLogin   string    `json:"moderator_user_login"`
+	ModeratorUserName    string    `json:"moderator_user_name"`
+	Reason               string    `json:"reason"`
+	BannedAt             time.Time `json:"banned_at"`
+	// When a timeout ends; null for a ban.
+	EndsAt      *time.Time `json:"ends_at"`
+	IsPermanent bool       `json:"is_permanent"`
 }
 
 // OnChannelBan registers h for channel.ban (version 1) notifications.
@@ -89,9 +91,12 @@ func (ChannelCheerCondition) TypeInfo() *TypeInfo {
 
 // ChannelCheerEvent is the event of a channel.cheer (version 1) notification.
 //
+// A user cheers Bits in a channel.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelcheer
 type ChannelCheerEvent struct {
-	IsAnonymous          bool    `json:"is_anonymous"`
+	IsAnonymous bool `json:"is_anonymous"`
+	// Null when the cheer is anonymous.
 	UserID               *string `json:"user_id"`
 	UserLogin            *string `json:"user_login"`
 	UserName             *string `json:"user_name"`
@@ -198,188 +203,42 @@ func (ChannelModerateCondition) TypeInfo() *TypeInfo {
 
 // ChannelModerateEvent is the event of a channel.moderate (version 1) notification.
 //
+// A moderator takes a moderation action in a channel; version 2 adds warnings.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelmoderate
 type ChannelModerateEvent struct {
-	BroadcasterUserID          string                       `json:"broadcaster_user_id"`
-	BroadcasterUserLogin       string                       `json:"broadcaster_user_login"`
-	BroadcasterUserName        string                       `json:"broadcaster_user_name"`
-	SourceBroadcasterUserID    string                       `json:"source_broadcaster_user_id"`
-	SourceBroadcasterUserLogin string                       `json:"source_broadcaster_user_login"`
-	SourceBroadcasterUserName  *string                      `json:"source_broadcaster_user_name"`
-	ModeratorUserID            string                       `json:"moderator_user_id"`
-	ModeratorUserLogin         string                       `json:"moderator_user_login"`
-	ModeratorUserName          string                       `json:"moderator_user_name"`
-	Action                     ChannelModerateAction        `json:"action"`
-	Followers                  *ChannelModerateFollowers    `json:"followers,omitzero"`
-	Slow                       *ChannelModerateSlow         `json:"slow,omitzero"`
-	VIP                        *ChannelModerateVIP          `json:"vip,omitzero"`
-	Unvip                      *ChannelModerateUnvip        `json:"unvip,omitzero"`
-	Mod                        *ChannelModerateMod          `json:"mod,omitzero"`
-	Unmod                      *ChannelModerateUnmod        `json:"unmod,omitzero"`
-	Ban                        *ChannelModerateBan          `json:"ban,omitzero"`
-	Unban                      *ChannelModerateUnban        `json:"unban,omitzero"`
-	Timeout                    *ChannelModerateTimeout      `json:"timeout,omitzero"`
-	Untimeout                  *ChannelModerateUntimeout    `json:"untimeout,omitzero"`
-	Raid                       *ChannelModerateRaid         `json:"raid,omitzero"`
-	Unraid                     *ChannelModerateUnraid       `json:"unraid,omitzero"`
-	Delete                     *ChannelModerateDelete       `json:"delete,omitzero"`
-	AutoModTerms               *ChannelModerateAutoModTerms `json:"automod_terms,omitzero"`
-	UnbanRequest               *ChannelModerateUnbanRequest `json:"unban_request,omitzero"`
-	SharedChatBan              json.RawMessage              `json:"shared_chat_ban,omitzero"`
-	SharedChatUnban            json.RawMessage              `json:"shared_chat_unban,omitzero"`
-	SharedChatTimeout          json.RawMessage              `json:"shared_chat_timeout,omitzero"`
-	SharedChatUntimeout        json.RawMessage              `json:"shared_chat_untimeout,omitzero"`
-	SharedChatDelete           json.RawMessage              `json:"shared_chat_delete,omitzero"`
-}
-
-// ChannelModerateAction is the type of the action member of ChannelModerateEvent.
-type ChannelModerateAction string
-
-// Known values of ChannelModerateAction. Twitch may send values not listed here.
-const (
-	ChannelModerateActionBan                 ChannelModerateAction = "ban"
-	ChannelModerateActionTimeout             ChannelModerateAction = "timeout"
-	ChannelModerateActionUnban               ChannelModerateAction = "unban"
-	ChannelModerateActionUntimeout           ChannelModerateAction = "untimeout"
-	ChannelModerateActionClear               ChannelModerateAction = "clear"
-	ChannelModerateActionEmoteonly           ChannelModerateAction = "emoteonly"
-	ChannelModerateActionEmoteonlyoff        ChannelModerateAction = "emoteonlyoff"
-	ChannelModerateActionFollowers           ChannelModerateAction = "followers"
-	ChannelModerateActionFollowersoff        ChannelModerateAction = "followersoff"
-	ChannelModerateActionUniquechat          ChannelModerateAction = "uniquechat"
-	ChannelModerateActionUniquechatoff       ChannelModerateAction = "uniquechatoff"
-	ChannelModerateActionSlow                ChannelModerateAction = "slow"
-	ChannelModerateActionSlowoff             ChannelModerateAction = "slowoff"
-	ChannelModerateActionSubscribers         ChannelModerateAction = "subscribers"
-	ChannelModerateActionSubscribersoff      ChannelModerateAction = "subscribersoff"
-	ChannelModerateActionUnraid              ChannelModerateAction = "unraid"
-	ChannelModerateActionDelete              ChannelModerateAction = "delete"
-	ChannelModerateActionUnvip               ChannelModerateAction = "unvip"
-	ChannelModerateActionVIP                 ChannelModerateAction = "vip"
-	ChannelModerateActionRaid                ChannelModerateAction = "raid"
-	ChannelModerateActionAddBlockedTerm      ChannelModerateAction = "add_blocked_term"
-	ChannelModerateActionAddPermittedTerm    ChannelModerateAction = "add_permitted_term"
-	ChannelModerateActionRemoveBlockedTerm   ChannelModerateAction = "remove_blocked_term"
-	ChannelModerateActionRemovePermittedTerm ChannelModerateAction = "remove_permitted_term"
-	ChannelModerateActionMod                 ChannelModerateAction = "mod"
-	ChannelModerateActionUnmod               ChannelModerateAction = "unmod"
-	ChannelModerateActionApproveUnbanRequest ChannelModerateAction = "approve_unban_request"
-	ChannelModerateActionDenyUnbanRequest    ChannelModerateAction = "deny_unban_request"
-	ChannelModerateActionSharedChatBan       ChannelModerateAction = "shared_chat_ban"
-	ChannelModerateActionSharedChatTimeout   ChannelModerateAction = "shared_chat_timeout"
-	ChannelModerateActionSharedChatUntimeout ChannelModerateAction = "shared_chat_untimeout"
-	ChannelModerateActionSharedChatUnban     ChannelModerateAction = "shared_chat_unban"
-	ChannelModerateActionSharedChatDelete    ChannelModerateAction = "shared_chat_delete"
-)
-
-// ChannelModerateFollowers is the followers member of ChannelModerateEvent.
-type ChannelModerateFollowers struct {
-	FollowDurationMinutes int `json:"follow_duration_minutes"`
-}
-
-// ChannelModerateSlow is the slow member of ChannelModerateEvent.
-type ChannelModerateSlow struct {
-	WaitTimeSeconds int `json:"wait_time_seconds"`
-}
-
-// ChannelModerateVIP is the vip member of ChannelModerateEvent.
-type ChannelModerateVIP struct {
-	UserID    string `json:"user_id"`
-	UserLogin string `json:"user_login"`
-	UserName  string `json:"user_name"`
-}
-
-// ChannelModerateUnvip is the unvip member of ChannelModerateEvent.
-type ChannelModerateUnvip struct {
-	UserID    string `json:"user_id"`
-	UserLogin string `json:"user_login"`
-	UserName  string `json:"user_name"`
-}
-
-// ChannelModerateMod is the mod member of ChannelModerateEvent.
-type ChannelModerateMod struct {
-	UserID    string `json:"user_id"`
-	UserLogin string `json:"user_login"`
-	UserName  string `json:"user_name"`
-}
-
-// ChannelModerateUnmod is the unmod member of ChannelModerateEvent.
-type ChannelModerateUnmod struct {
-	UserID    string `json:"user_id"`
-	UserLogin string `json:"user_login"`
-	UserName  string `json:"user_name"`
-}
-
-// ChannelModerateBan is the ban member of ChannelModerateEvent.
-type ChannelModerateBan struct {
-	UserID    string `json:"user_id"`
-	UserLogin string `json:"user_login"`
-	UserName  string `json:"user_name"`
-	Reason    string `json:"reason,omitzero"`
-}
-
-// ChannelModerateUnban is the unban member of ChannelModerateEvent.
-type ChannelModerateUnban struct {
-	UserID    string `json:"user_id"`
-	UserLogin string `json:"user_login"`
-	UserName  string `json:"user_name"`
-}
-
-// ChannelModerateTimeout is the timeout member of ChannelModerateEvent.
-type ChannelModerateTimeout struct {
-	UserID    string    `json:"user_id"`
-	UserLogin string    `json:"user_login"`
-	UserName  string    `json:"user_name"`
-	Reason    string    `json:"reason,omitzero"`
-	ExpiresAt time.Time `json:"expires_at"`
-}
-
-// ChannelModerateUntimeout is the untimeout member of ChannelModerateEvent.
-type ChannelModerateUntimeout struct {
-	UserID    string `json:"user_id"`
-	UserLogin string `json:"user_login"`
-	UserName  string `json:"user_name"`
-}
-
-// ChannelModerateRaid is the raid member of ChannelModerateEvent.
-type ChannelModerateRaid struct {
-	UserID      string `json:"user_id"`
-	UserLogin   string `json:"user_login"`
-	UserName    string `json:"user_name"`
-	ViewerCount int    `json:"viewer_count"`
-}
-
-// ChannelModerateUnraid is the unraid member of ChannelModerateEvent.
-type ChannelModerateUnraid struct {
-	UserID    string `json:"user_id"`
-	UserLogin string `json:"user_login"`
-	UserName  string `json:"user_name"`
-}
-
-// ChannelModerateDelete is the delete member of ChannelModerateEvent.
-type ChannelModerateDelete struct {
-	UserID      string `json:"user_id"`
-	UserLogin   string `json:"user_login"`
-	UserName    string `json:"user_name"`
-	MessageID   string `json:"message_id"`
-	MessageBody string `json:"message_body"`
-}
-
-// ChannelModerateAutoModTerms is the automod_terms member of ChannelModerateEvent.
-type ChannelModerateAutoModTerms struct {
-	Action      string   `json:"action"`
-	List        string   `json:"list"`
-	Terms       []string `json:"terms"`
-	FromAutoMod bool     `json:"from_automod"`
-}
-
-// ChannelModerateUnbanRequest is the unban_request member of ChannelModerateEvent.
-type ChannelModerateUnbanRequest struct {
-	IsApproved       bool   `json:"is_approved"`
-	UserID           string `json:"user_id"`
-	UserLogin        string `json:"user_login"`
-	UserName         string `json:"user_name"`
-	ModeratorMessage string `json:"moderator_message"`
+	BroadcasterUserID    string `json:"broadcaster_user_id"`
+	BroadcasterUserLogin string `json:"broadcaster_user_login"`
+	BroadcasterUserName  string `json:"broadcaster_user_name"`
+	// The channel the action was taken in; differs from the broadcaster in shared chat.
+	SourceBroadcasterUserID    *string `json:"source_broadcaster_user_id"`
+	SourceBroadcasterUserLogin *string `json:"source_broadcaster_user_login"`
+	SourceBroadcasterUserName  *string `json:"source_broadcaster_user_name"`
+	ModeratorUserID            string  `json:"moderator_user_id"`
+	ModeratorUserLogin         string  `json:"moderator_user_login"`
+	ModeratorUserName          string  `json:"moderator_user_name"`
+	// The action taken; the member of the same name holds its details.
+	Action              ModerateAction        `json:"action"`
+	Followers           *ModerateFollowers    `json:"followers,omitzero"`
+	Slow                *ModerateSlow         `json:"slow,omitzero"`
+	VIP                 *ModeratedUser        `json:"vip,omitzero"`
+	Unvip               *ModeratedUser        `json:"unvip,omitzero"`
+	Mod                 *ModeratedUser        `json:"mod,omitzero"`
+	Unmod               *ModeratedUser        `json:"unmod,omitzero"`
+	Ban                 *ModerateBan          `json:"ban,omitzero"`
+	Unban               *ModeratedUser        `json:"unban,omitzero"`
+	Timeout             *ModerateTimeout      `json:"timeout,omitzero"`
+	Untimeout           *ModeratedUser        `json:"untimeout,omitzero"`
+	Raid                *ModerateRaid         `json:"raid,omitzero"`
+	Unraid              *ModeratedUser        `json:"unraid,omitzero"`
+	Delete              *ModerateDelete       `json:"delete,omitzero"`
+	AutoModTerms        *ModerateAutoModTerms `json:"automod_terms,omitzero"`
+	UnbanRequest        *ModerateUnbanRequest `json:"unban_request,omitzero"`
+	SharedChatBan       *ModerateBan          `json:"shared_chat_ban,omitzero"`
+	SharedChatUnban     *ModeratedUser        `json:"shared_chat_unban,omitzero"`
+	SharedChatTimeout   *ModerateTimeout      `json:"shared_chat_timeout,omitzero"`
+	SharedChatUntimeout *ModeratedUser        `json:"shared_chat_untimeout,omitzero"`
+	SharedChatDelete    *ModerateDelete       `json:"shared_chat_delete,omitzero"`
 }
 
 // OnChannelModerate registers h for channel.moderate (version 1) notifications.
@@ -492,8 +351,10 @@ var channelModerateV2Info = TypeInfo{
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelraid
 type ChannelRaidCondition struct {
+	// Raids from this channel. Set this or to_broadcaster_user_id, not both.
 	FromBroadcasterUserID string `json:"from_broadcaster_user_id,omitzero"`
-	ToBroadcasterUserID   string `json:"to_broadcaster_user_id,omitzero"`
+	// Raids of this channel. Set this or from_broadcaster_user_id, not both.
+	ToBroadcasterUserID string `json:"to_broadcaster_user_id,omitzero"`
 }
 
 // TypeInfo returns the facts of channel.raid (version 1).
@@ -502,6 +363,8 @@ func (ChannelRaidCondition) TypeInfo() *TypeInfo {
 }
 
 // ChannelRaidEvent is the event of a channel.raid (version 1) notification.
+//
+// A broadcaster raids another channel.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelraid
 type ChannelRaidEvent struct {
@@ -548,16 +411,18 @@ func (ChannelSubscribeCondition) TypeInfo() *TypeInfo {
 
 // ChannelSubscribeEvent is the event of a channel.subscribe (version 1) notification.
 //
+// A user subscribes to a channel; resubscriptions are not reported here.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsubscribe
 type ChannelSubscribeEvent struct {
-	UserID               string `json:"user_id"`
-	UserLogin            string `json:"user_login"`
-	UserName             string `json:"user_name"`
-	BroadcasterUserID    string `json:"broadcaster_user_id"`
-	BroadcasterUserLogin string `json:"broadcaster_user_login"`
-	BroadcasterUserName  string `json:"broadcaster_user_name"`
-	Tier                 string `json:"tier"`
-	IsGift               bool   `json:"is_gift"`
+	UserID               string  `json:"user_id"`
+	UserLogin            string  `json:"user_login"`
+	UserName             string  `json:"user_name"`
+	BroadcasterUserID    string  `json:"broadcaster_user_id"`
+	BroadcasterUserLogin string  `json:"broadcaster_user_login"`
+	BroadcasterUserName  string  `json:"broadcaster_user_name"`
+	Tier                 SubTier `json:"tier"`
+	IsGift               bool    `json:"is_gift"`
 }
 
 // OnChannelSubscribe registers h for channel.subscribe (version 1) notifications.
@@ -599,6 +464,8 @@ func (ChannelUnbanCondition) TypeInfo() *TypeInfo {
 }
 
 // ChannelUnbanEvent is the event of a channel.unban (version 1) notification.
+//
+// A user's ban or timeout in a channel is lifted.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelunban
 type ChannelUnbanEvent struct {

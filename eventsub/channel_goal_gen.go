@@ -25,34 +25,20 @@ func (ChannelGoalBeginCondition) TypeInfo() *TypeInfo {
 
 // ChannelGoalBeginEvent is the event of a channel.goal.begin (version 1) notification.
 //
+// A broadcaster starts a creator goal.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelgoalbegin
 type ChannelGoalBeginEvent struct {
-	ID                   string               `json:"id"`
-	BroadcasterUserID    string               `json:"broadcaster_user_id"`
-	BroadcasterUserName  string               `json:"broadcaster_user_name"`
-	BroadcasterUserLogin string               `json:"broadcaster_user_login"`
-	Type                 ChannelGoalBeginType `json:"type"`
-	Description          string               `json:"description"`
-	IsAchieved           bool                 `json:"is_achieved"`
-	CurrentAmount        int                  `json:"current_amount"`
-	TargetAmount         int                  `json:"target_amount"`
-	StartedAt            time.Time            `json:"started_at"`
-	EndedAt              time.Time            `json:"ended_at"`
+	ID                   string    `json:"id"`
+	BroadcasterUserID    string    `json:"broadcaster_user_id"`
+	BroadcasterUserName  string    `json:"broadcaster_user_name"`
+	BroadcasterUserLogin string    `json:"broadcaster_user_login"`
+	Type                 GoalType  `json:"type"`
+	Description          string    `json:"description"`
+	CurrentAmount        int       `json:"current_amount"`
+	TargetAmount         int       `json:"target_amount"`
+	StartedAt            time.Time `json:"started_at"`
 }
-
-// ChannelGoalBeginType is the type of the type member of ChannelGoalBeginEvent.
-type ChannelGoalBeginType string
-
-// Known values of ChannelGoalBeginType. Twitch may send values not listed here.
-const (
-	ChannelGoalBeginTypeFollow               ChannelGoalBeginType = "follow"
-	ChannelGoalBeginTypeSubscription         ChannelGoalBeginType = "subscription"
-	ChannelGoalBeginTypeSubscriptionCount    ChannelGoalBeginType = "subscription_count"
-	ChannelGoalBeginTypeNewSubscription      ChannelGoalBeginType = "new_subscription"
-	ChannelGoalBeginTypeNewSubscriptionCount ChannelGoalBeginType = "new_subscription_count"
-	ChannelGoalBeginTypeNewBit               ChannelGoalBeginType = "new_bit"
-	ChannelGoalBeginTypeNewCheerer           ChannelGoalBeginType = "new_cheerer"
-)
 
 // OnChannelGoalBegin registers h for channel.goal.begin (version 1) notifications.
 func (d *Dispatcher) OnChannelGoalBegin(h func(context.Context, *ChannelGoalBeginEvent)) {
@@ -94,34 +80,22 @@ func (ChannelGoalEndCondition) TypeInfo() *TypeInfo {
 
 // ChannelGoalEndEvent is the event of a channel.goal.end (version 1) notification.
 //
+// A creator goal ends.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelgoalend
 type ChannelGoalEndEvent struct {
-	ID                   string             `json:"id"`
-	BroadcasterUserID    string             `json:"broadcaster_user_id"`
-	BroadcasterUserName  string             `json:"broadcaster_user_name"`
-	BroadcasterUserLogin string             `json:"broadcaster_user_login"`
-	Type                 ChannelGoalEndType `json:"type"`
-	Description          string             `json:"description"`
-	IsAchieved           bool               `json:"is_achieved"`
-	CurrentAmount        int                `json:"current_amount"`
-	TargetAmount         int                `json:"target_amount"`
-	StartedAt            time.Time          `json:"started_at"`
-	EndedAt              time.Time          `json:"ended_at"`
+	ID                   string    `json:"id"`
+	BroadcasterUserID    string    `json:"broadcaster_user_id"`
+	BroadcasterUserName  string    `json:"broadcaster_user_name"`
+	BroadcasterUserLogin string    `json:"broadcaster_user_login"`
+	Type                 GoalType  `json:"type"`
+	Description          string    `json:"description"`
+	IsAchieved           bool      `json:"is_achieved"`
+	CurrentAmount        int       `json:"current_amount"`
+	TargetAmount         int       `json:"target_amount"`
+	StartedAt            time.Time `json:"started_at"`
+	EndedAt              time.Time `json:"ended_at"`
 }
-
-// ChannelGoalEndType is the type of the type member of ChannelGoalEndEvent.
-type ChannelGoalEndType string
-
-// Known values of ChannelGoalEndType. Twitch may send values not listed here.
-const (
-	ChannelGoalEndTypeFollow               ChannelGoalEndType = "follow"
-	ChannelGoalEndTypeSubscription         ChannelGoalEndType = "subscription"
-	ChannelGoalEndTypeSubscriptionCount    ChannelGoalEndType = "subscription_count"
-	ChannelGoalEndTypeNewSubscription      ChannelGoalEndType = "new_subscription"
-	ChannelGoalEndTypeNewSubscriptionCount ChannelGoalEndType = "new_subscription_count"
-	ChannelGoalEndTypeNewBit               ChannelGoalEndType = "new_bit"
-	ChannelGoalEndTypeNewCheerer           ChannelGoalEndType = "new_cheerer"
-)
 
 // OnChannelGoalEnd registers h for channel.goal.end (version 1) notifications.
 func (d *Dispatcher) OnChannelGoalEnd(h func(context.Context, *ChannelGoalEndEvent)) {
@@ -163,34 +137,20 @@ func (ChannelGoalProgressCondition) TypeInfo() *TypeInfo {
 
 // ChannelGoalProgressEvent is the event of a channel.goal.progress (version 1) notification.
 //
+// A creator goal's current amount changes.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelgoalprogress
 type ChannelGoalProgressEvent struct {
-	ID                   string                  `json:"id"`
-	BroadcasterUserID    string                  `json:"broadcaster_user_id"`
-	BroadcasterUserName  string                  `json:"broadcaster_user_name"`
-	BroadcasterUserLogin string                  `json:"broadcaster_user_login"`
-	Type                 ChannelGoalProgressType `json:"type"`
-	Description          string                  `json:"description"`
-	IsAchieved           bool                    `json:"is_achieved"`
-	CurrentAmount        int                     `json:"current_amount"`
-	TargetAmount         int                     `json:"target_amount"`
-	StartedAt            time.Time               `json:"started_at"`
-	EndedAt              time.Time               `json:"ended_at"`
+	ID                   string    `json:"id"`
+	BroadcasterUserID    string    `json:"broadcaster_user_id"`
+	BroadcasterUserName  string    `json:"broadcaster_user_name"`
+	BroadcasterUserLogin string    `json:"broadcaster_user_login"`
+	Type                 GoalType  `json:"type"`
+	Description          string    `json:"description"`
+	CurrentAmount        int       `json:"current_amount"`
+	TargetAmount         int       `json:"target_amount"`
+	StartedAt            time.Time `json:"started_at"`
 }
-
-// ChannelGoalProgressType is the type of the type member of ChannelGoalProgressEvent.
-type ChannelGoalProgressType string
-
-// Known values of ChannelGoalProgressType. Twitch may send values not listed here.
-const (
-	ChannelGoalProgressTypeFollow               ChannelGoalProgressType = "follow"
-	ChannelGoalProgressTypeSubscription         ChannelGoalProgressType = "subscription"
-	ChannelGoalProgressTypeSubscriptionCount    ChannelGoalProgressType = "subscription_count"
-	ChannelGoalProgressTypeNewSubscription      ChannelGoalProgressType = "new_subscription"
-	ChannelGoalProgressTypeNewSubscriptionCount ChannelGoalProgressType = "new_subscription_count"
-	ChannelGoalProgressTypeNewBit               ChannelGoalProgressType = "new_bit"
-	ChannelGoalProgressTypeNewCheerer           ChannelGoalProgressType = "new_cheerer"
-)
 
 // OnChannelGoalProgress registers h for channel.goal.progress (version 1) notifications.
 func (d *Dispatcher) OnChannelGoalProgress(h func(context.Context, *ChannelGoalProgressEvent)) {

@@ -23,41 +23,49 @@ func (ChannelGuestStarGuestUpdateBetaCondition) TypeInfo() *TypeInfo {
 
 // ChannelGuestStarGuestUpdateBetaEvent is the event of a channel.guest_star_guest.update (beta) notification.
 //
+// A guest or a slot of a Guest Star session changes.
+//
 // Twitch marks this version as beta: it may change or go away without notice.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelguest_star_guestupdate
 type ChannelGuestStarGuestUpdateBetaEvent struct {
-	BroadcasterUserID    string                                `json:"broadcaster_user_id"`
-	BroadcasterUserName  string                                `json:"broadcaster_user_name"`
-	BroadcasterUserLogin string                                `json:"broadcaster_user_login"`
-	SessionID            string                                `json:"session_id"`
-	ModeratorUserID      *string                               `json:"moderator_user_id"`
-	ModeratorUserName    *string                               `json:"moderator_user_name"`
-	ModeratorUserLogin   *string                               `json:"moderator_user_login"`
-	GuestUserID          *string                               `json:"guest_user_id"`
-	GuestUserName        *string                               `json:"guest_user_name"`
-	GuestUserLogin       *string                               `json:"guest_user_login"`
-	SlotID               *string                               `json:"slot_id"`
-	State                *ChannelGuestStarGuestUpdateBetaState `json:"state"`
-	HostUserID           string                                `json:"host_user_id"`
-	HostUserName         string                                `json:"host_user_name"`
-	HostUserLogin        string                                `json:"host_user_login"`
-	HostVideoEnabled     *bool                                 `json:"host_video_enabled"`
-	HostAudioEnabled     *bool                                 `json:"host_audio_enabled"`
-	HostVolume           *int                                  `json:"host_volume"`
+	BroadcasterUserID    string `json:"broadcaster_user_id"`
+	BroadcasterUserName  string `json:"broadcaster_user_name"`
+	BroadcasterUserLogin string `json:"broadcaster_user_login"`
+	SessionID            string `json:"session_id"`
+	// Null when the guest made the change.
+	ModeratorUserID    *string `json:"moderator_user_id"`
+	ModeratorUserName  *string `json:"moderator_user_name"`
+	ModeratorUserLogin *string `json:"moderator_user_login"`
+	GuestUserID        *string `json:"guest_user_id"`
+	GuestUserName      *string `json:"guest_user_name"`
+	GuestUserLogin     *string `json:"guest_user_login"`
+	// Null unless the guest is backstage or live.
+	SlotID *string `json:"slot_id"`
+	// Null when the slot is now empty.
+	State            *GuestStarGuestState `json:"state"`
+	HostUserID       string               `json:"host_user_id"`
+	HostUserName     string               `json:"host_user_name"`
+	HostUserLogin    string               `json:"host_user_login"`
+	HostVideoEnabled *bool                `json:"host_video_enabled"`
+	HostAudioEnabled *bool                `json:"host_audio_enabled"`
+	// The slot's volume, from 0 to 100; null when the guest has no slot.
+	HostVolume *int `json:"host_volume"`
 }
 
-// ChannelGuestStarGuestUpdateBetaState is the type of the state member of ChannelGuestStarGuestUpdateBetaEvent.
-type ChannelGuestStarGuestUpdateBetaState string
+// GuestStarGuestState is the type of the state member of ChannelGuestStarGuestUpdateBetaEvent.
+//
+// Null when the slot is now empty.
+type GuestStarGuestState string
 
-// Known values of ChannelGuestStarGuestUpdateBetaState. Twitch may send values not listed here.
+// Known values of GuestStarGuestState. Twitch may send values not listed here.
 const (
-	ChannelGuestStarGuestUpdateBetaStateInvited   ChannelGuestStarGuestUpdateBetaState = "invited"
-	ChannelGuestStarGuestUpdateBetaStateAccepted  ChannelGuestStarGuestUpdateBetaState = "accepted"
-	ChannelGuestStarGuestUpdateBetaStateReady     ChannelGuestStarGuestUpdateBetaState = "ready"
-	ChannelGuestStarGuestUpdateBetaStateBackstage ChannelGuestStarGuestUpdateBetaState = "backstage"
-	ChannelGuestStarGuestUpdateBetaStateLive      ChannelGuestStarGuestUpdateBetaState = "live"
-	ChannelGuestStarGuestUpdateBetaStateRemoved   ChannelGuestStarGuestUpdateBetaState = "removed"
+	GuestStarGuestStateInvited   GuestStarGuestState = "invited"
+	GuestStarGuestStateAccepted  GuestStarGuestState = "accepted"
+	GuestStarGuestStateReady     GuestStarGuestState = "ready"
+	GuestStarGuestStateBackstage GuestStarGuestState = "backstage"
+	GuestStarGuestStateLive      GuestStarGuestState = "live"
+	GuestStarGuestStateRemoved   GuestStarGuestState = "removed"
 )
 
 // OnChannelGuestStarGuestUpdateBeta registers h for channel.guest_star_guest.update (beta) notifications.

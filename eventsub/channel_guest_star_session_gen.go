@@ -25,6 +25,8 @@ func (ChannelGuestStarSessionBeginBetaCondition) TypeInfo() *TypeInfo {
 
 // ChannelGuestStarSessionBeginBetaEvent is the event of a channel.guest_star_session.begin (beta) notification.
 //
+// A host starts a Guest Star session.
+//
 // Twitch marks this version as beta: it may change or go away without notice.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelguest_star_sessionbegin
@@ -32,6 +34,9 @@ type ChannelGuestStarSessionBeginBetaEvent struct {
 	BroadcasterUserID    string    `json:"broadcaster_user_id"`
 	BroadcasterUserName  string    `json:"broadcaster_user_name"`
 	BroadcasterUserLogin string    `json:"broadcaster_user_login"`
+	ModeratorUserID      string    `json:"moderator_user_id"`
+	ModeratorUserLogin   string    `json:"moderator_user_login"`
+	ModeratorUserName    string    `json:"moderator_user_name"`
 	SessionID            string    `json:"session_id"`
 	StartedAt            time.Time `json:"started_at"`
 }
@@ -77,6 +82,8 @@ func (ChannelGuestStarSessionEndBetaCondition) TypeInfo() *TypeInfo {
 
 // ChannelGuestStarSessionEndBetaEvent is the event of a channel.guest_star_session.end (beta) notification.
 //
+// A Guest Star session ends.
+//
 // Twitch marks this version as beta: it may change or go away without notice.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelguest_star_sessionend
@@ -84,6 +91,9 @@ type ChannelGuestStarSessionEndBetaEvent struct {
 	BroadcasterUserID    string    `json:"broadcaster_user_id"`
 	BroadcasterUserName  string    `json:"broadcaster_user_name"`
 	BroadcasterUserLogin string    `json:"broadcaster_user_login"`
+	ModeratorUserID      string    `json:"moderator_user_id"`
+	ModeratorUserLogin   string    `json:"moderator_user_login"`
+	ModeratorUserName    string    `json:"moderator_user_name"`
 	SessionID            string    `json:"session_id"`
 	StartedAt            time.Time `json:"started_at"`
 	EndedAt              time.Time `json:"ended_at"`

@@ -23,30 +23,32 @@ func (ChannelGuestStarSettingsUpdateBetaCondition) TypeInfo() *TypeInfo {
 
 // ChannelGuestStarSettingsUpdateBetaEvent is the event of a channel.guest_star_settings.update (beta) notification.
 //
+// A host changes their Guest Star settings.
+//
 // Twitch marks this version as beta: it may change or go away without notice.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelguest_star_settingsupdate
 type ChannelGuestStarSettingsUpdateBetaEvent struct {
-	BroadcasterUserID           string                                        `json:"broadcaster_user_id"`
-	BroadcasterUserName         string                                        `json:"broadcaster_user_name"`
-	BroadcasterUserLogin        string                                        `json:"broadcaster_user_login"`
-	IsModeratorSendLiveEnabled  bool                                          `json:"is_moderator_send_live_enabled"`
-	SlotCount                   int                                           `json:"slot_count"`
-	IsBrowserSourceAudioEnabled bool                                          `json:"is_browser_source_audio_enabled"`
-	GroupLayout                 ChannelGuestStarSettingsUpdateBetaGroupLayout `json:"group_layout"`
+	BroadcasterUserID           string               `json:"broadcaster_user_id"`
+	BroadcasterUserName         string               `json:"broadcaster_user_name"`
+	BroadcasterUserLogin        string               `json:"broadcaster_user_login"`
+	IsModeratorSendLiveEnabled  bool                 `json:"is_moderator_send_live_enabled"`
+	SlotCount                   int                  `json:"slot_count"`
+	IsBrowserSourceAudioEnabled bool                 `json:"is_browser_source_audio_enabled"`
+	GroupLayout                 GuestStarGroupLayout `json:"group_layout"`
 }
 
-// ChannelGuestStarSettingsUpdateBetaGroupLayout is the type of the group_layout member of ChannelGuestStarSettingsUpdateBetaEvent.
-type ChannelGuestStarSettingsUpdateBetaGroupLayout string
+// GuestStarGroupLayout is the type of the group_layout member of ChannelGuestStarSettingsUpdateBetaEvent.
+type GuestStarGroupLayout string
 
-// Known values of ChannelGuestStarSettingsUpdateBetaGroupLayout. Twitch may send values not listed here.
+// Known values of GuestStarGroupLayout. Twitch may send values not listed here.
 const (
-	ChannelGuestStarSettingsUpdateBetaGroupLayoutTiled            ChannelGuestStarSettingsUpdateBetaGroupLayout = "tiled"
-	ChannelGuestStarSettingsUpdateBetaGroupLayoutScreenshare      ChannelGuestStarSettingsUpdateBetaGroupLayout = "screenshare"
-	ChannelGuestStarSettingsUpdateBetaGroupLayoutHorizontalTop    ChannelGuestStarSettingsUpdateBetaGroupLayout = "horizontal_top"
-	ChannelGuestStarSettingsUpdateBetaGroupLayoutHorizontalBottom ChannelGuestStarSettingsUpdateBetaGroupLayout = "horizontal_bottom"
-	ChannelGuestStarSettingsUpdateBetaGroupLayoutVerticalLeft     ChannelGuestStarSettingsUpdateBetaGroupLayout = "vertical_left"
-	ChannelGuestStarSettingsUpdateBetaGroupLayoutVerticalRight    ChannelGuestStarSettingsUpdateBetaGroupLayout = "vertical_right"
+	GuestStarGroupLayoutTiled            GuestStarGroupLayout = "tiled"
+	GuestStarGroupLayoutScreenshare      GuestStarGroupLayout = "screenshare"
+	GuestStarGroupLayoutHorizontalTop    GuestStarGroupLayout = "horizontal_top"
+	GuestStarGroupLayoutHorizontalBottom GuestStarGroupLayout = "horizontal_bottom"
+	GuestStarGroupLayoutVerticalLeft     GuestStarGroupLayout = "vertical_left"
+	GuestStarGroupLayoutVerticalRight    GuestStarGroupLayout = "vertical_right"
 )
 
 // OnChannelGuestStarSettingsUpdateBeta registers h for channel.guest_star_settings.update (beta) notifications.

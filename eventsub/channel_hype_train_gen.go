@@ -25,61 +25,28 @@ func (ChannelHypeTrainBeginCondition) TypeInfo() *TypeInfo {
 
 // ChannelHypeTrainBeginEvent is the event of a channel.hype_train.begin (version 2) notification.
 //
+// A Hype Train starts in a channel.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelhype_trainbegin
 type ChannelHypeTrainBeginEvent struct {
-	ID                      string                                         `json:"id"`
-	BroadcasterUserID       string                                         `json:"broadcaster_user_id"`
-	BroadcasterUserLogin    string                                         `json:"broadcaster_user_login"`
-	BroadcasterUserName     string                                         `json:"broadcaster_user_name"`
-	Total                   int                                            `json:"total"`
-	Progress                int                                            `json:"progress"`
-	Goal                    int                                            `json:"goal"`
-	TopContributions        ChannelHypeTrainBeginTopContributions          `json:"top_contributions"`
-	Level                   int                                            `json:"level"`
-	AllTimeHighLevel        int                                            `json:"all_time_high_level"`
-	AllTimeHighTotal        int                                            `json:"all_time_high_total"`
-	SharedTrainParticipants []ChannelHypeTrainBeginSharedTrainParticipants `json:"shared_train_participants,omitzero"`
-	StartedAt               time.Time                                      `json:"started_at"`
-	ExpiresAt               time.Time                                      `json:"expires_at"`
-	Type                    ChannelHypeTrainBeginType                      `json:"type"`
-	IsSharedTrain           bool                                           `json:"is_shared_train"`
+	ID                   string                  `json:"id"`
+	BroadcasterUserID    string                  `json:"broadcaster_user_id"`
+	BroadcasterUserLogin string                  `json:"broadcaster_user_login"`
+	BroadcasterUserName  string                  `json:"broadcaster_user_name"`
+	Total                int                     `json:"total"`
+	Progress             int                     `json:"progress"`
+	Goal                 int                     `json:"goal"`
+	TopContributions     []HypeTrainContribution `json:"top_contributions"`
+	Level                int                     `json:"level"`
+	AllTimeHighLevel     int                     `json:"all_time_high_level"`
+	AllTimeHighTotal     int                     `json:"all_time_high_total"`
+	// The channels of a shared Hype Train; null otherwise.
+	SharedTrainParticipants []SharedChatParticipant `json:"shared_train_participants,omitzero"`
+	StartedAt               time.Time               `json:"started_at"`
+	ExpiresAt               time.Time               `json:"expires_at"`
+	Type                    HypeTrainType           `json:"type"`
+	IsSharedTrain           bool                    `json:"is_shared_train"`
 }
-
-// ChannelHypeTrainBeginTopContributions is the top_contributions member of ChannelHypeTrainBeginEvent.
-type ChannelHypeTrainBeginTopContributions struct {
-	UserID    string                                    `json:"user_id"`
-	UserLogin string                                    `json:"user_login"`
-	UserName  string                                    `json:"user_name"`
-	Type      ChannelHypeTrainBeginTopContributionsType `json:"type"`
-	Total     int                                       `json:"total"`
-}
-
-// ChannelHypeTrainBeginTopContributionsType is the type of the type member of ChannelHypeTrainBeginTopContributions.
-type ChannelHypeTrainBeginTopContributionsType string
-
-// Known values of ChannelHypeTrainBeginTopContributionsType. Twitch may send values not listed here.
-const (
-	ChannelHypeTrainBeginTopContributionsTypeBits         ChannelHypeTrainBeginTopContributionsType = "bits"
-	ChannelHypeTrainBeginTopContributionsTypeSubscription ChannelHypeTrainBeginTopContributionsType = "subscription"
-	ChannelHypeTrainBeginTopContributionsTypeOther        ChannelHypeTrainBeginTopContributionsType = "other"
-)
-
-// ChannelHypeTrainBeginSharedTrainParticipants is the shared_train_participants member of ChannelHypeTrainBeginEvent.
-type ChannelHypeTrainBeginSharedTrainParticipants struct {
-	BroadcasterUserID    string `json:"broadcaster_user_id"`
-	BroadcasterUserLogin string `json:"broadcaster_user_login"`
-	BroadcasterUserName  string `json:"broadcaster_user_name"`
-}
-
-// ChannelHypeTrainBeginType is the type of the type member of ChannelHypeTrainBeginEvent.
-type ChannelHypeTrainBeginType string
-
-// Known values of ChannelHypeTrainBeginType. Twitch may send values not listed here.
-const (
-	ChannelHypeTrainBeginTypeTreasure    ChannelHypeTrainBeginType = "treasure"
-	ChannelHypeTrainBeginTypeGoldenKappa ChannelHypeTrainBeginType = "golden_kappa"
-	ChannelHypeTrainBeginTypeRegular     ChannelHypeTrainBeginType = "regular"
-)
 
 // OnChannelHypeTrainBegin registers h for channel.hype_train.begin (version 2) notifications.
 func (d *Dispatcher) OnChannelHypeTrainBegin(h func(context.Context, *ChannelHypeTrainBeginEvent)) {
@@ -121,58 +88,25 @@ func (ChannelHypeTrainEndCondition) TypeInfo() *TypeInfo {
 
 // ChannelHypeTrainEndEvent is the event of a channel.hype_train.end (version 2) notification.
 //
+// A Hype Train in a channel ends.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelhype_trainend
 type ChannelHypeTrainEndEvent struct {
-	ID                      string                                       `json:"id"`
-	BroadcasterUserID       string                                       `json:"broadcaster_user_id"`
-	BroadcasterUserLogin    string                                       `json:"broadcaster_user_login"`
-	BroadcasterUserName     string                                       `json:"broadcaster_user_name"`
-	Total                   int                                          `json:"total"`
-	TopContributions        []ChannelHypeTrainEndTopContributions        `json:"top_contributions"`
-	Level                   int                                          `json:"level"`
-	SharedTrainParticipants []ChannelHypeTrainEndSharedTrainParticipants `json:"shared_train_participants,omitzero"`
-	StartedAt               time.Time                                    `json:"started_at"`
-	CooldownEndsAt          time.Time                                    `json:"cooldown_ends_at"`
-	EndedAt                 time.Time                                    `json:"ended_at"`
-	Type                    ChannelHypeTrainEndType                      `json:"type"`
-	IsSharedTrain           bool                                         `json:"is_shared_train"`
+	ID                   string                  `json:"id"`
+	BroadcasterUserID    string                  `json:"broadcaster_user_id"`
+	BroadcasterUserLogin string                  `json:"broadcaster_user_login"`
+	BroadcasterUserName  string                  `json:"broadcaster_user_name"`
+	Total                int                     `json:"total"`
+	TopContributions     []HypeTrainContribution `json:"top_contributions"`
+	Level                int                     `json:"level"`
+	// The channels of a shared Hype Train; null otherwise.
+	SharedTrainParticipants []SharedChatParticipant `json:"shared_train_participants,omitzero"`
+	StartedAt               time.Time               `json:"started_at"`
+	CooldownEndsAt          time.Time               `json:"cooldown_ends_at"`
+	EndedAt                 time.Time               `json:"ended_at"`
+	Type                    HypeTrainType           `json:"type"`
+	IsSharedTrain           bool                    `json:"is_shared_train"`
 }
-
-// ChannelHypeTrainEndTopContributions is the top_contributions member of ChannelHypeTrainEndEvent.
-type ChannelHypeTrainEndTopContributions struct {
-	UserID    string                                  `json:"user_id"`
-	UserLogin string                                  `json:"user_login"`
-	UserName  string                                  `json:"user_name"`
-	Type      ChannelHypeTrainEndTopContributionsType `json:"type"`
-	Total     int                                     `json:"total"`
-}
-
-// ChannelHypeTrainEndTopContributionsType is the type of the type member of ChannelHypeTrainEndTopContributions.
-type ChannelHypeTrainEndTopContributionsType string
-
-// Known values of ChannelHypeTrainEndTopContributionsType. Twitch may send values not listed here.
-const (
-	ChannelHypeTrainEndTopContributionsTypeBits         ChannelHypeTrainEndTopContributionsType = "bits"
-	ChannelHypeTrainEndTopContributionsTypeSubscription ChannelHypeTrainEndTopContributionsType = "subscription"
-	ChannelHypeTrainEndTopContributionsTypeOther        ChannelHypeTrainEndTopContributionsType = "other"
-)
-
-// ChannelHypeTrainEndSharedTrainParticipants is the shared_train_participants member of ChannelHypeTrainEndEvent.
-type ChannelHypeTrainEndSharedTrainParticipants struct {
-	BroadcasterUserID    string `json:"broadcaster_user_id"`
-	BroadcasterUserLogin string `json:"broadcaster_user_login"`
-	BroadcasterUserName  string `json:"broadcaster_user_name"`
-}
-
-// ChannelHypeTrainEndType is the type of the type member of ChannelHypeTrainEndEvent.
-type ChannelHypeTrainEndType string
-
-// Known values of ChannelHypeTrainEndType. Twitch may send values not listed here.
-const (
-	ChannelHypeTrainEndTypeTreasure    ChannelHypeTrainEndType = "treasure"
-	ChannelHypeTrainEndTypeGoldenKappa ChannelHypeTrainEndType = "golden_kappa"
-	ChannelHypeTrainEndTypeRegular     ChannelHypeTrainEndType = "regular"
-)
 
 // OnChannelHypeTrainEnd registers h for channel.hype_train.end (version 2) notifications.
 func (d *Dispatcher) OnChannelHypeTrainEnd(h func(context.Context, *ChannelHypeTrainEndEvent)) {
@@ -214,59 +148,26 @@ func (ChannelHypeTrainProgressCondition) TypeInfo() *TypeInfo {
 
 // ChannelHypeTrainProgressEvent is the event of a channel.hype_train.progress (version 2) notification.
 //
+// A Hype Train in a channel gains points.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelhype_trainprogress
 type ChannelHypeTrainProgressEvent struct {
-	ID                      string                                            `json:"id"`
-	BroadcasterUserID       string                                            `json:"broadcaster_user_id"`
-	BroadcasterUserLogin    string                                            `json:"broadcaster_user_login"`
-	BroadcasterUserName     string                                            `json:"broadcaster_user_name"`
-	Total                   int                                               `json:"total"`
-	Progress                int                                               `json:"progress"`
-	Goal                    int                                               `json:"goal"`
-	TopContributions        ChannelHypeTrainProgressTopContributions          `json:"top_contributions"`
-	Level                   int                                               `json:"level"`
-	SharedTrainParticipants []ChannelHypeTrainProgressSharedTrainParticipants `json:"shared_train_participants,omitzero"`
-	StartedAt               time.Time                                         `json:"started_at"`
-	ExpiresAt               time.Time                                         `json:"expires_at"`
-	Type                    ChannelHypeTrainProgressType                      `json:"type"`
-	IsSharedTrain           bool                                              `json:"is_shared_train"`
+	ID                   string                  `json:"id"`
+	BroadcasterUserID    string                  `json:"broadcaster_user_id"`
+	BroadcasterUserLogin string                  `json:"broadcaster_user_login"`
+	BroadcasterUserName  string                  `json:"broadcaster_user_name"`
+	Total                int                     `json:"total"`
+	Progress             int                     `json:"progress"`
+	Goal                 int                     `json:"goal"`
+	TopContributions     []HypeTrainContribution `json:"top_contributions"`
+	Level                int                     `json:"level"`
+	// The channels of a shared Hype Train; null otherwise.
+	SharedTrainParticipants []SharedChatParticipant `json:"shared_train_participants,omitzero"`
+	StartedAt               time.Time               `json:"started_at"`
+	ExpiresAt               time.Time               `json:"expires_at"`
+	Type                    HypeTrainType           `json:"type"`
+	IsSharedTrain           bool                    `json:"is_shared_train"`
 }
-
-// ChannelHypeTrainProgressTopContributions is the top_contributions member of ChannelHypeTrainProgressEvent.
-type ChannelHypeTrainProgressTopContributions struct {
-	UserID    string                                       `json:"user_id"`
-	UserLogin string                                       `json:"user_login"`
-	UserName  string                                       `json:"user_name"`
-	Type      ChannelHypeTrainProgressTopContributionsType `json:"type"`
-	Total     int                                          `json:"total"`
-}
-
-// ChannelHypeTrainProgressTopContributionsType is the type of the type member of ChannelHypeTrainProgressTopContributions.
-type ChannelHypeTrainProgressTopContributionsType string
-
-// Known values of ChannelHypeTrainProgressTopContributionsType. Twitch may send values not listed here.
-const (
-	ChannelHypeTrainProgressTopContributionsTypeBits         ChannelHypeTrainProgressTopContributionsType = "bits"
-	ChannelHypeTrainProgressTopContributionsTypeSubscription ChannelHypeTrainProgressTopContributionsType = "subscription"
-	ChannelHypeTrainProgressTopContributionsTypeOther        ChannelHypeTrainProgressTopContributionsType = "other"
-)
-
-// ChannelHypeTrainProgressSharedTrainParticipants is the shared_train_participants member of ChannelHypeTrainProgressEvent.
-type ChannelHypeTrainProgressSharedTrainParticipants struct {
-	BroadcasterUserID    string `json:"broadcaster_user_id"`
-	BroadcasterUserLogin string `json:"broadcaster_user_login"`
-	BroadcasterUserName  string `json:"broadcaster_user_name"`
-}
-
-// ChannelHypeTrainProgressType is the type of the type member of ChannelHypeTrainProgressEvent.
-type ChannelHypeTrainProgressType string
-
-// Known values of ChannelHypeTrainProgressType. Twitch may send values not listed here.
-const (
-	ChannelHypeTrainProgressTypeTreasure    ChannelHypeTrainProgressType = "treasure"
-	ChannelHypeTrainProgressTypeGoldenKappa ChannelHypeTrainProgressType = "golden_kappa"
-	ChannelHypeTrainProgressTypeRegular     ChannelHypeTrainProgressType = "regular"
-)
 
 // OnChannelHypeTrainProgress registers h for channel.hype_train.progress (version 2) notifications.
 func (d *Dispatcher) OnChannelHypeTrainProgress(h func(context.Context, *ChannelHypeTrainProgressEvent)) {

@@ -23,6 +23,8 @@ func (ChannelModeratorAddCondition) TypeInfo() *TypeInfo {
 
 // ChannelModeratorAddEvent is the event of a channel.moderator.add (version 1) notification.
 //
+// A broadcaster makes a user a moderator.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelmoderatoradd
 type ChannelModeratorAddEvent struct {
 	BroadcasterUserID    string `json:"broadcaster_user_id"`
@@ -72,6 +74,8 @@ func (ChannelModeratorRemoveCondition) TypeInfo() *TypeInfo {
 }
 
 // ChannelModeratorRemoveEvent is the event of a channel.moderator.remove (version 1) notification.
+//
+// A broadcaster removes a user's moderator status.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelmoderatorremove
 type ChannelModeratorRemoveEvent struct {

@@ -25,39 +25,21 @@ func (ChannelPollBeginCondition) TypeInfo() *TypeInfo {
 
 // ChannelPollBeginEvent is the event of a channel.poll.begin (version 1) notification.
 //
+// A poll starts in a channel.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpollbegin
 type ChannelPollBeginEvent struct {
-	ID                   string                              `json:"id"`
-	BroadcasterUserID    string                              `json:"broadcaster_user_id"`
-	BroadcasterUserLogin string                              `json:"broadcaster_user_login"`
-	BroadcasterUserName  string                              `json:"broadcaster_user_name"`
-	Title                string                              `json:"title"`
-	Choices              []ChannelPollBeginChoices           `json:"choices"`
-	BitsVoting           ChannelPollBeginBitsVoting          `json:"bits_voting"`
-	ChannelPointsVoting  ChannelPollBeginChannelPointsVoting `json:"channel_points_voting"`
-	StartedAt            time.Time                           `json:"started_at"`
-	EndsAt               time.Time                           `json:"ends_at"`
-}
-
-// ChannelPollBeginChoices is the choices member of ChannelPollBeginEvent.
-type ChannelPollBeginChoices struct {
-	ID                 string `json:"id"`
-	Title              string `json:"title"`
-	BitsVotes          int    `json:"bits_votes"`
-	ChannelPointsVotes int    `json:"channel_points_votes"`
-	Votes              int    `json:"votes"`
-}
-
-// ChannelPollBeginBitsVoting is the bits_voting member of ChannelPollBeginEvent.
-type ChannelPollBeginBitsVoting struct {
-	IsEnabled     bool `json:"is_enabled"`
-	AmountPerVote int  `json:"amount_per_vote"`
-}
-
-// ChannelPollBeginChannelPointsVoting is the channel_points_voting member of ChannelPollBeginEvent.
-type ChannelPollBeginChannelPointsVoting struct {
-	IsEnabled     bool `json:"is_enabled"`
-	AmountPerVote int  `json:"amount_per_vote"`
+	ID                   string       `json:"id"`
+	BroadcasterUserID    string       `json:"broadcaster_user_id"`
+	BroadcasterUserLogin string       `json:"broadcaster_user_login"`
+	BroadcasterUserName  string       `json:"broadcaster_user_name"`
+	Title                string       `json:"title"`
+	Choices              []PollChoice `json:"choices"`
+	// Unused: Twitch no longer supports Bits voting.
+	BitsVoting          PollVoting `json:"bits_voting"`
+	ChannelPointsVoting PollVoting `json:"channel_points_voting"`
+	StartedAt           time.Time  `json:"started_at"`
+	EndsAt              time.Time  `json:"ends_at"`
 }
 
 // OnChannelPollBegin registers h for channel.poll.begin (version 1) notifications.
@@ -100,40 +82,22 @@ func (ChannelPollEndCondition) TypeInfo() *TypeInfo {
 
 // ChannelPollEndEvent is the event of a channel.poll.end (version 1) notification.
 //
+// A channel's poll ends.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpollend
 type ChannelPollEndEvent struct {
-	ID                   string                            `json:"id"`
-	BroadcasterUserID    string                            `json:"broadcaster_user_id"`
-	BroadcasterUserLogin string                            `json:"broadcaster_user_login"`
-	BroadcasterUserName  string                            `json:"broadcaster_user_name"`
-	Title                string                            `json:"title"`
-	Choices              []ChannelPollEndChoices           `json:"choices"`
-	BitsVoting           ChannelPollEndBitsVoting          `json:"bits_voting"`
-	ChannelPointsVoting  ChannelPollEndChannelPointsVoting `json:"channel_points_voting"`
-	Status               string                            `json:"status"`
-	StartedAt            time.Time                         `json:"started_at"`
-	EndedAt              time.Time                         `json:"ended_at"`
-}
-
-// ChannelPollEndChoices is the choices member of ChannelPollEndEvent.
-type ChannelPollEndChoices struct {
-	ID                 string `json:"id"`
-	Title              string `json:"title"`
-	BitsVotes          int    `json:"bits_votes"`
-	ChannelPointsVotes int    `json:"channel_points_votes"`
-	Votes              int    `json:"votes"`
-}
-
-// ChannelPollEndBitsVoting is the bits_voting member of ChannelPollEndEvent.
-type ChannelPollEndBitsVoting struct {
-	IsEnabled     bool `json:"is_enabled"`
-	AmountPerVote int  `json:"amount_per_vote"`
-}
-
-// ChannelPollEndChannelPointsVoting is the channel_points_voting member of ChannelPollEndEvent.
-type ChannelPollEndChannelPointsVoting struct {
-	IsEnabled     bool `json:"is_enabled"`
-	AmountPerVote int  `json:"amount_per_vote"`
+	ID                   string       `json:"id"`
+	BroadcasterUserID    string       `json:"broadcaster_user_id"`
+	BroadcasterUserLogin string       `json:"broadcaster_user_login"`
+	BroadcasterUserName  string       `json:"broadcaster_user_name"`
+	Title                string       `json:"title"`
+	Choices              []PollChoice `json:"choices"`
+	// Unused: Twitch no longer supports Bits voting.
+	BitsVoting          PollVoting `json:"bits_voting"`
+	ChannelPointsVoting PollVoting `json:"channel_points_voting"`
+	Status              PollStatus `json:"status"`
+	StartedAt           time.Time  `json:"started_at"`
+	EndedAt             time.Time  `json:"ended_at"`
 }
 
 // OnChannelPollEnd registers h for channel.poll.end (version 1) notifications.
@@ -176,39 +140,21 @@ func (ChannelPollProgressCondition) TypeInfo() *TypeInfo {
 
 // ChannelPollProgressEvent is the event of a channel.poll.progress (version 1) notification.
 //
+// Users vote in a channel's poll.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpollprogress
 type ChannelPollProgressEvent struct {
-	ID                   string                                 `json:"id"`
-	BroadcasterUserID    string                                 `json:"broadcaster_user_id"`
-	BroadcasterUserLogin string                                 `json:"broadcaster_user_login"`
-	BroadcasterUserName  string                                 `json:"broadcaster_user_name"`
-	Title                string                                 `json:"title"`
-	Choices              []ChannelPollProgressChoices           `json:"choices"`
-	BitsVoting           ChannelPollProgressBitsVoting          `json:"bits_voting"`
-	ChannelPointsVoting  ChannelPollProgressChannelPointsVoting `json:"channel_points_voting"`
-	StartedAt            time.Time                              `json:"started_at"`
-	EndsAt               time.Time                              `json:"ends_at"`
-}
-
-// ChannelPollProgressChoices is the choices member of ChannelPollProgressEvent.
-type ChannelPollProgressChoices struct {
-	ID                 string `json:"id"`
-	Title              string `json:"title"`
-	BitsVotes          int    `json:"bits_votes"`
-	ChannelPointsVotes int    `json:"channel_points_votes"`
-	Votes              int    `json:"votes"`
-}
-
-// ChannelPollProgressBitsVoting is the bits_voting member of ChannelPollProgressEvent.
-type ChannelPollProgressBitsVoting struct {
-	IsEnabled     bool `json:"is_enabled"`
-	AmountPerVote int  `json:"amount_per_vote"`
-}
-
-// ChannelPollProgressChannelPointsVoting is the channel_points_voting member of ChannelPollProgressEvent.
-type ChannelPollProgressChannelPointsVoting struct {
-	IsEnabled     bool `json:"is_enabled"`
-	AmountPerVote int  `json:"amount_per_vote"`
+	ID                   string       `json:"id"`
+	BroadcasterUserID    string       `json:"broadcaster_user_id"`
+	BroadcasterUserLogin string       `json:"broadcaster_user_login"`
+	BroadcasterUserName  string       `json:"broadcaster_user_name"`
+	Title                string       `json:"title"`
+	Choices              []PollChoice `json:"choices"`
+	// Unused: Twitch no longer supports Bits voting.
+	BitsVoting          PollVoting `json:"bits_voting"`
+	ChannelPointsVoting PollVoting `json:"channel_points_voting"`
+	StartedAt           time.Time  `json:"started_at"`
+	EndsAt              time.Time  `json:"ends_at"`
 }
 
 // OnChannelPollProgress registers h for channel.poll.progress (version 1) notifications.

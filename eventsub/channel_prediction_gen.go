@@ -26,35 +26,18 @@ func (ChannelPredictionBeginCondition) TypeInfo() *TypeInfo {
 
 // ChannelPredictionBeginEvent is the event of a channel.prediction.begin (version 1) notification.
 //
+// A Channel Points prediction starts in a channel.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpredictionbegin
 type ChannelPredictionBeginEvent struct {
-	ID                   string                           `json:"id"`
-	BroadcasterUserID    string                           `json:"broadcaster_user_id"`
-	BroadcasterUserLogin string                           `json:"broadcaster_user_login"`
-	BroadcasterUserName  string                           `json:"broadcaster_user_name"`
-	Title                string                           `json:"title"`
-	Outcomes             []ChannelPredictionBeginOutcomes `json:"outcomes"`
-	StartedAt            time.Time                        `json:"started_at"`
-	LocksAt              time.Time                        `json:"locks_at"`
-}
-
-// ChannelPredictionBeginOutcomes is the outcomes member of ChannelPredictionBeginEvent.
-type ChannelPredictionBeginOutcomes struct {
-	ID            string                                        `json:"id"`
-	Title         string                                        `json:"title"`
-	Color         string                                        `json:"color"`
-	Users         int                                           `json:"users"`
-	ChannelPoints int                                           `json:"channel_points"`
-	TopPredictors []ChannelPredictionBeginOutcomesTopPredictors `json:"top_predictors"`
-}
-
-// ChannelPredictionBeginOutcomesTopPredictors is the top_predictors member of ChannelPredictionBeginOutcomes.
-type ChannelPredictionBeginOutcomesTopPredictors struct {
-	UserID            string `json:"user_id"`
-	UserLogin         string `json:"user_login"`
-	UserName          string `json:"user_name"`
-	ChannelPointsWon  *int   `json:"channel_points_won"`
-	ChannelPointsUsed int    `json:"channel_points_used"`
+	ID                   string              `json:"id"`
+	BroadcasterUserID    string              `json:"broadcaster_user_id"`
+	BroadcasterUserLogin string              `json:"broadcaster_user_login"`
+	BroadcasterUserName  string              `json:"broadcaster_user_name"`
+	Title                string              `json:"title"`
+	Outcomes             []PredictionOutcome `json:"outcomes"`
+	StartedAt            time.Time           `json:"started_at"`
+	LocksAt              time.Time           `json:"locks_at"`
 }
 
 // OnChannelPredictionBegin registers h for channel.prediction.begin (version 1) notifications.
@@ -97,37 +80,20 @@ func (ChannelPredictionEndCondition) TypeInfo() *TypeInfo {
 
 // ChannelPredictionEndEvent is the event of a channel.prediction.end (version 1) notification.
 //
+// A channel's prediction is resolved or canceled.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpredictionend
 type ChannelPredictionEndEvent struct {
-	ID                   string                         `json:"id"`
-	BroadcasterUserID    string                         `json:"broadcaster_user_id"`
-	BroadcasterUserLogin string                         `json:"broadcaster_user_login"`
-	BroadcasterUserName  string                         `json:"broadcaster_user_name"`
-	Title                string                         `json:"title"`
-	WinningOutcomeID     string                         `json:"winning_outcome_id"`
-	Outcomes             []ChannelPredictionEndOutcomes `json:"outcomes"`
-	Status               string                         `json:"status"`
-	StartedAt            time.Time                      `json:"started_at"`
-	EndedAt              time.Time                      `json:"ended_at"`
-}
-
-// ChannelPredictionEndOutcomes is the outcomes member of ChannelPredictionEndEvent.
-type ChannelPredictionEndOutcomes struct {
-	ID            string                                      `json:"id"`
-	Title         string                                      `json:"title"`
-	Color         string                                      `json:"color"`
-	Users         int                                         `json:"users"`
-	ChannelPoints int                                         `json:"channel_points"`
-	TopPredictors []ChannelPredictionEndOutcomesTopPredictors `json:"top_predictors"`
-}
-
-// ChannelPredictionEndOutcomesTopPredictors is the top_predictors member of ChannelPredictionEndOutcomes.
-type ChannelPredictionEndOutcomesTopPredictors struct {
-	UserID            string `json:"user_id"`
-	UserLogin         string `json:"user_login"`
-	UserName          string `json:"user_name"`
-	ChannelPointsWon  *int   `json:"channel_points_won"`
-	ChannelPointsUsed int    `json:"channel_points_used"`
+	ID                   string              `json:"id"`
+	BroadcasterUserID    string              `json:"broadcaster_user_id"`
+	BroadcasterUserLogin string              `json:"broadcaster_user_login"`
+	BroadcasterUserName  string              `json:"broadcaster_user_name"`
+	Title                string              `json:"title"`
+	WinningOutcomeID     string              `json:"winning_outcome_id"`
+	Outcomes             []PredictionOutcome `json:"outcomes"`
+	Status               PredictionStatus    `json:"status"`
+	StartedAt            time.Time           `json:"started_at"`
+	EndedAt              time.Time           `json:"ended_at"`
 }
 
 // OnChannelPredictionEnd registers h for channel.prediction.end (version 1) notifications.
@@ -170,35 +136,18 @@ func (ChannelPredictionLockCondition) TypeInfo() *TypeInfo {
 
 // ChannelPredictionLockEvent is the event of a channel.prediction.lock (version 1) notification.
 //
+// A channel's prediction stops taking bets.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpredictionlock
 type ChannelPredictionLockEvent struct {
-	ID                   string                          `json:"id"`
-	BroadcasterUserID    string                          `json:"broadcaster_user_id"`
-	BroadcasterUserLogin string                          `json:"broadcaster_user_login"`
-	BroadcasterUserName  string                          `json:"broadcaster_user_name"`
-	Title                string                          `json:"title"`
-	Outcomes             []ChannelPredictionLockOutcomes `json:"outcomes"`
-	StartedAt            time.Time                       `json:"started_at"`
-	LockedAt             time.Time                       `json:"locked_at"`
-}
-
-// ChannelPredictionLockOutcomes is the outcomes member of ChannelPredictionLockEvent.
-type ChannelPredictionLockOutcomes struct {
-	ID            string                                       `json:"id"`
-	Title         string                                       `json:"title"`
-	Color         string                                       `json:"color"`
-	Users         int                                          `json:"users"`
-	ChannelPoints int                                          `json:"channel_points"`
-	TopPredictors []ChannelPredictionLockOutcomesTopPredictors `json:"top_predictors"`
-}
-
-// ChannelPredictionLockOutcomesTopPredictors is the top_predictors member of ChannelPredictionLockOutcomes.
-type ChannelPredictionLockOutcomesTopPredictors struct {
-	UserID            string `json:"user_id"`
-	UserLogin         string `json:"user_login"`
-	UserName          string `json:"user_name"`
-	ChannelPointsWon  *int   `json:"channel_points_won"`
-	ChannelPointsUsed int    `json:"channel_points_used"`
+	ID                   string              `json:"id"`
+	BroadcasterUserID    string              `json:"broadcaster_user_id"`
+	BroadcasterUserLogin string              `json:"broadcaster_user_login"`
+	BroadcasterUserName  string              `json:"broadcaster_user_name"`
+	Title                string              `json:"title"`
+	Outcomes             []PredictionOutcome `json:"outcomes"`
+	StartedAt            time.Time           `json:"started_at"`
+	LockedAt             time.Time           `json:"locked_at"`
 }
 
 // OnChannelPredictionLock registers h for channel.prediction.lock (version 1) notifications.
@@ -241,35 +190,18 @@ func (ChannelPredictionProgressCondition) TypeInfo() *TypeInfo {
 
 // ChannelPredictionProgressEvent is the event of a channel.prediction.progress (version 1) notification.
 //
+// Users bet on a channel's prediction.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpredictionprogress
 type ChannelPredictionProgressEvent struct {
-	ID                   string                              `json:"id"`
-	BroadcasterUserID    string                              `json:"broadcaster_user_id"`
-	BroadcasterUserLogin string                              `json:"broadcaster_user_login"`
-	BroadcasterUserName  string                              `json:"broadcaster_user_name"`
-	Title                string                              `json:"title"`
-	Outcomes             []ChannelPredictionProgressOutcomes `json:"outcomes"`
-	StartedAt            time.Time                           `json:"started_at"`
-	LocksAt              time.Time                           `json:"locks_at"`
-}
-
-// ChannelPredictionProgressOutcomes is the outcomes member of ChannelPredictionProgressEvent.
-type ChannelPredictionProgressOutcomes struct {
-	ID            string                                           `json:"id"`
-	Title         string                                           `json:"title"`
-	Color         string                                           `json:"color"`
-	Users         int                                              `json:"users"`
-	ChannelPoints int                                              `json:"channel_points"`
-	TopPredictors []ChannelPredictionProgressOutcomesTopPredictors `json:"top_predictors"`
-}
-
-// ChannelPredictionProgressOutcomesTopPredictors is the top_predictors member of ChannelPredictionProgressOutcomes.
-type ChannelPredictionProgressOutcomesTopPredictors struct {
-	UserID            string `json:"user_id"`
-	UserLogin         string `json:"user_login"`
-	UserName          string `json:"user_name"`
-	ChannelPointsWon  *int   `json:"channel_points_won"`
-	ChannelPointsUsed int    `json:"channel_points_used"`
+	ID                   string              `json:"id"`
+	BroadcasterUserID    string              `json:"broadcaster_user_id"`
+	BroadcasterUserLogin string              `json:"broadcaster_user_login"`
+	BroadcasterUserName  string              `json:"broadcaster_user_name"`
+	Title                string              `json:"title"`
+	Outcomes             []PredictionOutcome `json:"outcomes"`
+	StartedAt            time.Time           `json:"started_at"`
+	LocksAt              time.Time           `json:"locks_at"`
 }
 
 // OnChannelPredictionProgress registers h for channel.prediction.progress (version 1) notifications.

@@ -24,23 +24,18 @@ func (ChannelSharedChatBeginCondition) TypeInfo() *TypeInfo {
 
 // ChannelSharedChatBeginEvent is the event of a channel.shared_chat.begin (version 1) notification.
 //
+// A channel joins a shared chat session, or a session it is in starts.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshared_chatbegin
 type ChannelSharedChatBeginEvent struct {
-	SessionID                string                               `json:"session_id"`
-	BroadcasterUserID        string                               `json:"broadcaster_user_id"`
-	BroadcasterUserName      string                               `json:"broadcaster_user_name"`
-	BroadcasterUserLogin     string                               `json:"broadcaster_user_login"`
-	HostBroadcasterUserID    string                               `json:"host_broadcaster_user_id"`
-	HostBroadcasterUserName  string                               `json:"host_broadcaster_user_name"`
-	HostBroadcasterUserLogin string                               `json:"host_broadcaster_user_login"`
-	Participants             []ChannelSharedChatBeginParticipants `json:"participants"`
-}
-
-// ChannelSharedChatBeginParticipants is the participants member of ChannelSharedChatBeginEvent.
-type ChannelSharedChatBeginParticipants struct {
-	BroadcasterUserID    string `json:"broadcaster_user_id"`
-	BroadcasterUserName  string `json:"broadcaster_user_name"`
-	BroadcasterUserLogin string `json:"broadcaster_user_login"`
+	SessionID                string                  `json:"session_id"`
+	BroadcasterUserID        string                  `json:"broadcaster_user_id"`
+	BroadcasterUserName      string                  `json:"broadcaster_user_name"`
+	BroadcasterUserLogin     string                  `json:"broadcaster_user_login"`
+	HostBroadcasterUserID    string                  `json:"host_broadcaster_user_id"`
+	HostBroadcasterUserName  string                  `json:"host_broadcaster_user_name"`
+	HostBroadcasterUserLogin string                  `json:"host_broadcaster_user_login"`
+	Participants             []SharedChatParticipant `json:"participants"`
 }
 
 // OnChannelSharedChatBegin registers h for channel.shared_chat.begin (version 1) notifications.
@@ -76,6 +71,8 @@ func (ChannelSharedChatEndCondition) TypeInfo() *TypeInfo {
 }
 
 // ChannelSharedChatEndEvent is the event of a channel.shared_chat.end (version 1) notification.
+//
+// A channel leaves a shared chat session, or the session ends.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshared_chatend
 type ChannelSharedChatEndEvent struct {
@@ -122,23 +119,18 @@ func (ChannelSharedChatUpdateCondition) TypeInfo() *TypeInfo {
 
 // ChannelSharedChatUpdateEvent is the event of a channel.shared_chat.update (version 1) notification.
 //
+// The channels of a shared chat session change.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshared_chatupdate
 type ChannelSharedChatUpdateEvent struct {
-	SessionID                string                                `json:"session_id"`
-	BroadcasterUserID        string                                `json:"broadcaster_user_id"`
-	BroadcasterUserName      string                                `json:"broadcaster_user_name"`
-	BroadcasterUserLogin     string                                `json:"broadcaster_user_login"`
-	HostBroadcasterUserID    string                                `json:"host_broadcaster_user_id"`
-	HostBroadcasterUserName  string                                `json:"host_broadcaster_user_name"`
-	HostBroadcasterUserLogin string                                `json:"host_broadcaster_user_login"`
-	Participants             []ChannelSharedChatUpdateParticipants `json:"participants"`
-}
-
-// ChannelSharedChatUpdateParticipants is the participants member of ChannelSharedChatUpdateEvent.
-type ChannelSharedChatUpdateParticipants struct {
-	BroadcasterUserID    string `json:"broadcaster_user_id"`
-	BroadcasterUserName  string `json:"broadcaster_user_name"`
-	BroadcasterUserLogin string `json:"broadcaster_user_login"`
+	SessionID                string                  `json:"session_id"`
+	BroadcasterUserID        string                  `json:"broadcaster_user_id"`
+	BroadcasterUserName      string                  `json:"broadcaster_user_name"`
+	BroadcasterUserLogin     string                  `json:"broadcaster_user_login"`
+	HostBroadcasterUserID    string                  `json:"host_broadcaster_user_id"`
+	HostBroadcasterUserName  string                  `json:"host_broadcaster_user_name"`
+	HostBroadcasterUserLogin string                  `json:"host_broadcaster_user_login"`
+	Participants             []SharedChatParticipant `json:"participants"`
 }
 
 // OnChannelSharedChatUpdate registers h for channel.shared_chat.update (version 1) notifications.

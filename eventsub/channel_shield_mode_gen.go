@@ -25,6 +25,8 @@ func (ChannelShieldModeBeginCondition) TypeInfo() *TypeInfo {
 
 // ChannelShieldModeBeginEvent is the event of a channel.shield_mode.begin (version 1) notification.
 //
+// A moderator turns Shield Mode on.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshield_modebegin
 type ChannelShieldModeBeginEvent struct {
 	BroadcasterUserID    string    `json:"broadcaster_user_id"`
@@ -34,7 +36,6 @@ type ChannelShieldModeBeginEvent struct {
 	ModeratorUserLogin   string    `json:"moderator_user_login"`
 	ModeratorUserName    string    `json:"moderator_user_name"`
 	StartedAt            time.Time `json:"started_at"`
-	EndedAt              time.Time `json:"ended_at"`
 }
 
 // OnChannelShieldModeBegin registers h for channel.shield_mode.begin (version 1) notifications.
@@ -78,6 +79,8 @@ func (ChannelShieldModeEndCondition) TypeInfo() *TypeInfo {
 
 // ChannelShieldModeEndEvent is the event of a channel.shield_mode.end (version 1) notification.
 //
+// A moderator turns Shield Mode off.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshield_modeend
 type ChannelShieldModeEndEvent struct {
 	BroadcasterUserID    string    `json:"broadcaster_user_id"`
@@ -86,7 +89,6 @@ type ChannelShieldModeEndEvent struct {
 	ModeratorUserID      string    `json:"moderator_user_id"`
 	ModeratorUserLogin   string    `json:"moderator_user_login"`
 	ModeratorUserName    string    `json:"moderator_user_name"`
-	StartedAt            time.Time `json:"started_at"`
 	EndedAt              time.Time `json:"ended_at"`
 }
 

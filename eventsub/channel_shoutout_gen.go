@@ -25,6 +25,8 @@ func (ChannelShoutoutCreateCondition) TypeInfo() *TypeInfo {
 
 // ChannelShoutoutCreateEvent is the event of a channel.shoutout.create (version 1) notification.
 //
+// A broadcaster or moderator sends a Shoutout from the channel.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshoutoutcreate
 type ChannelShoutoutCreateEvent struct {
 	BroadcasterUserID      string    `json:"broadcaster_user_id"`
@@ -82,6 +84,8 @@ func (ChannelShoutoutReceiveCondition) TypeInfo() *TypeInfo {
 }
 
 // ChannelShoutoutReceiveEvent is the event of a channel.shoutout.receive (version 1) notification.
+//
+// The channel receives a Shoutout from another broadcaster.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshoutoutreceive
 type ChannelShoutoutReceiveEvent struct {

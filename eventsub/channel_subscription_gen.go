@@ -24,16 +24,18 @@ func (ChannelSubscriptionEndCondition) TypeInfo() *TypeInfo {
 
 // ChannelSubscriptionEndEvent is the event of a channel.subscription.end (version 1) notification.
 //
+// A user's subscription to a channel ends.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsubscriptionend
 type ChannelSubscriptionEndEvent struct {
-	UserID               string `json:"user_id"`
-	UserLogin            string `json:"user_login"`
-	UserName             string `json:"user_name"`
-	BroadcasterUserID    string `json:"broadcaster_user_id"`
-	BroadcasterUserLogin string `json:"broadcaster_user_login"`
-	BroadcasterUserName  string `json:"broadcaster_user_name"`
-	Tier                 string `json:"tier"`
-	IsGift               bool   `json:"is_gift"`
+	UserID               string  `json:"user_id"`
+	UserLogin            string  `json:"user_login"`
+	UserName             string  `json:"user_name"`
+	BroadcasterUserID    string  `json:"broadcaster_user_id"`
+	BroadcasterUserLogin string  `json:"broadcaster_user_login"`
+	BroadcasterUserName  string  `json:"broadcaster_user_name"`
+	Tier                 SubTier `json:"tier"`
+	IsGift               bool    `json:"is_gift"`
 }
 
 // OnChannelSubscriptionEnd registers h for channel.subscription.end (version 1) notifications.
@@ -76,8 +78,11 @@ func (ChannelSubscriptionGiftCondition) TypeInfo() *TypeInfo {
 
 // ChannelSubscriptionGiftEvent is the event of a channel.subscription.gift (version 1) notification.
 //
+// A user gifts one or more subscriptions in a channel.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsubscriptiongift
 type ChannelSubscriptionGiftEvent struct {
+	// The gifter; null when anonymous.
 	UserID               *string `json:"user_id"`
 	UserLogin            *string `json:"user_login"`
 	UserName             *string `json:"user_name"`
@@ -85,9 +90,10 @@ type ChannelSubscriptionGiftEvent struct {
 	BroadcasterUserLogin string  `json:"broadcaster_user_login"`
 	BroadcasterUserName  string  `json:"broadcaster_user_name"`
 	Total                int     `json:"total"`
-	Tier                 string  `json:"tier"`
-	CumulativeTotal      *int    `json:"cumulative_total"`
-	IsAnonymous          bool    `json:"is_anonymous"`
+	Tier                 SubTier `json:"tier"`
+	// Null when the gift is anonymous or the gifter does not share it.
+	CumulativeTotal *int `json:"cumulative_total"`
+	IsAnonymous     bool `json:"is_anonymous"`
 }
 
 // OnChannelSubscriptionGift registers h for channel.subscription.gift (version 1) notifications.
@@ -130,32 +136,22 @@ func (ChannelSubscriptionMessageCondition) TypeInfo() *TypeInfo {
 
 // ChannelSubscriptionMessageEvent is the event of a channel.subscription.message (version 1) notification.
 //
+// A user shares a resubscription message in a channel.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsubscriptionmessage
 type ChannelSubscriptionMessageEvent struct {
-	UserID               string                            `json:"user_id"`
-	UserLogin            string                            `json:"user_login"`
-	UserName             string                            `json:"user_name"`
-	BroadcasterUserID    string                            `json:"broadcaster_user_id"`
-	BroadcasterUserLogin string                            `json:"broadcaster_user_login"`
-	BroadcasterUserName  string                            `json:"broadcaster_user_name"`
-	Tier                 string                            `json:"tier"`
-	Message              ChannelSubscriptionMessageMessage `json:"message"`
-	CumulativeMonths     int                               `json:"cumulative_months"`
-	StreakMonths         *int                              `json:"streak_months"`
-	DurationMonths       int                               `json:"duration_months"`
-}
-
-// ChannelSubscriptionMessageMessage is the message member of ChannelSubscriptionMessageEvent.
-type ChannelSubscriptionMessageMessage struct {
-	Text   string                                    `json:"text"`
-	Emotes []ChannelSubscriptionMessageMessageEmotes `json:"emotes"`
-}
-
-// ChannelSubscriptionMessageMessageEmotes is the emotes member of ChannelSubscriptionMessageMessage.
-type ChannelSubscriptionMessageMessageEmotes struct {
-	Begin int    `json:"begin"`
-	End   int    `json:"end"`
-	ID    string `json:"id"`
+	UserID               string       `json:"user_id"`
+	UserLogin            string       `json:"user_login"`
+	UserName             string       `json:"user_name"`
+	BroadcasterUserID    string       `json:"broadcaster_user_id"`
+	BroadcasterUserLogin string       `json:"broadcaster_user_login"`
+	BroadcasterUserName  string       `json:"broadcaster_user_name"`
+	Tier                 SubTier      `json:"tier"`
+	Message              EmoteMessage `json:"message"`
+	CumulativeMonths     int          `json:"cumulative_months"`
+	// Null when the user does not share it.
+	StreakMonths   *int `json:"streak_months"`
+	DurationMonths int  `json:"duration_months"`
 }
 
 // OnChannelSubscriptionMessage registers h for channel.subscription.message (version 1) notifications.

@@ -24,47 +24,28 @@ func (ChannelSuspiciousUserMessageCondition) TypeInfo() *TypeInfo {
 
 // ChannelSuspiciousUserMessageEvent is the event of a channel.suspicious_user.message (version 1) notification.
 //
+// A user the channel treats as suspicious sends a chat message.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsuspicious_usermessage
 type ChannelSuspiciousUserMessageEvent struct {
-	BroadcasterUserID    string                              `json:"broadcaster_user_id"`
-	BroadcasterUserName  string                              `json:"broadcaster_user_name"`
-	BroadcasterUserLogin string                              `json:"broadcaster_user_login"`
-	UserID               string                              `json:"user_id"`
-	UserName             string                              `json:"user_name"`
-	UserLogin            string                              `json:"user_login"`
-	LowTrustStatus       string                              `json:"low_trust_status"`
-	SharedBanChannelIDs  []string                            `json:"shared_ban_channel_ids"`
-	Types                []string                            `json:"types"`
-	BanEvasionEvaluation string                              `json:"ban_evasion_evaluation"`
-	Message              ChannelSuspiciousUserMessageMessage `json:"message"`
+	BroadcasterUserID    string                `json:"broadcaster_user_id"`
+	BroadcasterUserName  string                `json:"broadcaster_user_name"`
+	BroadcasterUserLogin string                `json:"broadcaster_user_login"`
+	UserID               string                `json:"user_id"`
+	UserName             string                `json:"user_name"`
+	UserLogin            string                `json:"user_login"`
+	LowTrustStatus       LowTrustStatus        `json:"low_trust_status"`
+	SharedBanChannelIDs  []string              `json:"shared_ban_channel_ids"`
+	Types                []SuspiciousUserType  `json:"types"`
+	BanEvasionEvaluation BanEvasionEvaluation  `json:"ban_evasion_evaluation"`
+	Message              SuspiciousUserMessage `json:"message"`
 }
 
-// ChannelSuspiciousUserMessageMessage is the message member of ChannelSuspiciousUserMessageEvent.
-type ChannelSuspiciousUserMessageMessage struct {
-	MessageID string                                         `json:"message_id"`
-	Text      string                                         `json:"text"`
-	Fragments []ChannelSuspiciousUserMessageMessageFragments `json:"fragments"`
-}
-
-// ChannelSuspiciousUserMessageMessageFragments is the fragments member of ChannelSuspiciousUserMessageMessage.
-type ChannelSuspiciousUserMessageMessageFragments struct {
-	Type      string                                                 `json:"type"`
-	Text      string                                                 `json:"text"`
-	Cheermote *ChannelSuspiciousUserMessageMessageFragmentsCheermote `json:"cheermote,omitzero"`
-	Emote     *ChannelSuspiciousUserMessageMessageFragmentsEmote     `json:"emote,omitzero"`
-}
-
-// ChannelSuspiciousUserMessageMessageFragmentsCheermote is the cheermote member of ChannelSuspiciousUserMessageMessageFragments.
-type ChannelSuspiciousUserMessageMessageFragmentsCheermote struct {
-	Prefix string `json:"prefix"`
-	Bits   string `json:"bits"`
-	Tier   string `json:"tier"`
-}
-
-// ChannelSuspiciousUserMessageMessageFragmentsEmote is the emote member of ChannelSuspiciousUserMessageMessageFragments.
-type ChannelSuspiciousUserMessageMessageFragmentsEmote struct {
-	ID         string `json:"id"`
-	EmoteSetID string `json:"emote_set_id"`
+// SuspiciousUserMessage is the message member of ChannelSuspiciousUserMessageEvent.
+type SuspiciousUserMessage struct {
+	MessageID string                   `json:"message_id"`
+	Text      string                   `json:"text"`
+	Fragments []AutoModMessageFragment `json:"fragments"`
 }
 
 // OnChannelSuspiciousUserMessage registers h for channel.suspicious_user.message (version 1) notifications.
@@ -108,18 +89,20 @@ func (ChannelSuspiciousUserUpdateCondition) TypeInfo() *TypeInfo {
 
 // ChannelSuspiciousUserUpdateEvent is the event of a channel.suspicious_user.update (version 1) notification.
 //
+// A moderator changes how a channel treats a suspicious user.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsuspicious_userupdate
 type ChannelSuspiciousUserUpdateEvent struct {
-	BroadcasterUserID    string `json:"broadcaster_user_id"`
-	BroadcasterUserName  string `json:"broadcaster_user_name"`
-	BroadcasterUserLogin string `json:"broadcaster_user_login"`
-	ModeratorUserID      string `json:"moderator_user_id"`
-	ModeratorUserName    string `json:"moderator_user_name"`
-	ModeratorUserLogin   string `json:"moderator_user_login"`
-	UserID               string `json:"user_id"`
-	UserName             string `json:"user_name"`
-	UserLogin            string `json:"user_login"`
-	LowTrustStatus       string `json:"low_trust_status"`
+	BroadcasterUserID    string         `json:"broadcaster_user_id"`
+	BroadcasterUserName  string         `json:"broadcaster_user_name"`
+	BroadcasterUserLogin string         `json:"broadcaster_user_login"`
+	ModeratorUserID      string         `json:"moderator_user_id"`
+	ModeratorUserName    string         `json:"moderator_user_name"`
+	ModeratorUserLogin   string         `json:"moderator_user_login"`
+	UserID               string         `json:"user_id"`
+	UserName             string         `json:"user_name"`
+	UserLogin            string         `json:"user_login"`
+	LowTrustStatus       LowTrustStatus `json:"low_trust_status"`
 }
 
 // OnChannelSuspiciousUserUpdate registers h for channel.suspicious_user.update (version 1) notifications.

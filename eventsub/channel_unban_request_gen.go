@@ -25,6 +25,8 @@ func (ChannelUnbanRequestCreateCondition) TypeInfo() *TypeInfo {
 
 // ChannelUnbanRequestCreateEvent is the event of a channel.unban_request.create (version 1) notification.
 //
+// A banned user asks to be unbanned.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelunban_requestcreate
 type ChannelUnbanRequestCreateEvent struct {
 	ID                   string    `json:"id"`
@@ -79,21 +81,33 @@ func (ChannelUnbanRequestResolveCondition) TypeInfo() *TypeInfo {
 
 // ChannelUnbanRequestResolveEvent is the event of a channel.unban_request.resolve (version 1) notification.
 //
+// An unban request is approved, denied or canceled.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelunban_requestresolve
 type ChannelUnbanRequestResolveEvent struct {
-	ID                   string `json:"id"`
-	BroadcasterUserID    string `json:"broadcaster_user_id"`
-	BroadcasterUserLogin string `json:"broadcaster_user_login"`
-	BroadcasterUserName  string `json:"broadcaster_user_name"`
-	ModeratorID          string `json:"moderator_id,omitzero"`
-	ModeratorLogin       string `json:"moderator_login,omitzero"`
-	ModeratorName        string `json:"moderator_name,omitzero"`
-	UserID               string `json:"user_id"`
-	UserLogin            string `json:"user_login"`
-	UserName             string `json:"user_name"`
-	ResolutionText       string `json:"resolution_text,omitzero"`
-	Status               string `json:"status"`
+	ID                   string             `json:"id"`
+	BroadcasterUserID    string             `json:"broadcaster_user_id"`
+	BroadcasterUserLogin string             `json:"broadcaster_user_login"`
+	BroadcasterUserName  string             `json:"broadcaster_user_name"`
+	ModeratorUserID      string             `json:"moderator_user_id,omitzero"`
+	ModeratorUserLogin   string             `json:"moderator_user_login,omitzero"`
+	ModeratorUserName    string             `json:"moderator_user_name,omitzero"`
+	UserID               string             `json:"user_id"`
+	UserLogin            string             `json:"user_login"`
+	UserName             string             `json:"user_name"`
+	ResolutionText       string             `json:"resolution_text,omitzero"`
+	Status               UnbanRequestStatus `json:"status"`
 }
+
+// UnbanRequestStatus is the type of the status member of ChannelUnbanRequestResolveEvent.
+type UnbanRequestStatus string
+
+// Known values of UnbanRequestStatus. Twitch may send values not listed here.
+const (
+	UnbanRequestStatusApproved UnbanRequestStatus = "approved"
+	UnbanRequestStatusCanceled UnbanRequestStatus = "canceled"
+	UnbanRequestStatusDenied   UnbanRequestStatus = "denied"
+)
 
 // OnChannelUnbanRequestResolve registers h for channel.unban_request.resolve (version 1) notifications.
 func (d *Dispatcher) OnChannelUnbanRequestResolve(h func(context.Context, *ChannelUnbanRequestResolveEvent)) {

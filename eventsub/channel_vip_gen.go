@@ -23,6 +23,8 @@ func (ChannelVIPAddCondition) TypeInfo() *TypeInfo {
 
 // ChannelVIPAddEvent is the event of a channel.vip.add (version 1) notification.
 //
+// A broadcaster makes a user a VIP.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelvipadd
 type ChannelVIPAddEvent struct {
 	UserID               string `json:"user_id"`
@@ -72,6 +74,8 @@ func (ChannelVIPRemoveCondition) TypeInfo() *TypeInfo {
 }
 
 // ChannelVIPRemoveEvent is the event of a channel.vip.remove (version 1) notification.
+//
+// A broadcaster removes a user's VIP status.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelvipremove
 type ChannelVIPRemoveEvent struct {

@@ -24,6 +24,8 @@ func (ChannelWarningAcknowledgeCondition) TypeInfo() *TypeInfo {
 
 // ChannelWarningAcknowledgeEvent is the event of a channel.warning.acknowledge (version 1) notification.
 //
+// A warned user acknowledges their warning.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelwarningacknowledge
 type ChannelWarningAcknowledgeEvent struct {
 	BroadcasterUserID    string `json:"broadcaster_user_id"`
@@ -74,6 +76,8 @@ func (ChannelWarningSendCondition) TypeInfo() *TypeInfo {
 }
 
 // ChannelWarningSendEvent is the event of a channel.warning.send (version 1) notification.
+//
+// A moderator warns a user.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelwarningsend
 type ChannelWarningSendEvent struct {

@@ -5,7 +5,6 @@ package eventsub
 
 import (
 	"context"
-	"encoding/json"
 	"github.com/twitchify-go/twitch/oauth"
 	"time"
 )
@@ -14,7 +13,8 @@ import (
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#conduitsharddisabled
 type ConduitShardDisabledCondition struct {
-	ClientID  string `json:"client_id"`
+	ClientID string `json:"client_id"`
+	// Only this conduit's shards; all the client's conduits when empty.
 	ConduitID string `json:"conduit_id,omitzero"`
 }
 
@@ -25,18 +25,36 @@ func (ConduitShardDisabledCondition) TypeInfo() *TypeInfo {
 
 // ConduitShardDisabledEvent is the event of a conduit.shard.disabled (version 1) notification.
 //
+// EventSub disables a conduit shard because its transport failed.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#conduitsharddisabled
 type ConduitShardDisabledEvent struct {
-	ConduitID      string          `json:"conduit_id"`
-	ShardID        string          `json:"shard_id"`
-	Status         string          `json:"status"`
-	Transport      json.RawMessage `json:"transport"`
-	Method         string          `json:"method"`
-	Callback       string          `json:"callback,omitzero"`
-	SessionID      string          `json:"session_id,omitzero"`
-	ConnectedAt    time.Time       `json:"connected_at,omitzero"`
-	DisconnectedAt time.Time       `json:"disconnected_at,omitzero"`
+	ConduitID string `json:"conduit_id"`
+	ShardID   string `json:"shard_id"`
+	// The transport's new status, like websocket_disconnected.
+	Status    string                `json:"status"`
+	Transport ConduitShardTransport `json:"transport"`
 }
+
+// ConduitShardTransport is the transport member of ConduitShardDisabledEvent.
+type ConduitShardTransport struct {
+	Method ConduitShardTransportMethod `json:"method"`
+	// The webhook's URL; null for a WebSocket.
+	Callback *string `json:"callback,omitzero"`
+	// The WebSocket session; null for a webhook.
+	SessionID      *string    `json:"session_id,omitzero"`
+	ConnectedAt    *time.Time `json:"connected_at,omitzero"`
+	DisconnectedAt *time.Time `json:"disconnected_at,omitzero"`
+}
+
+// ConduitShardTransportMethod is the type of the method member of ConduitShardTransport.
+type ConduitShardTransportMethod string
+
+// Known values of ConduitShardTransportMethod. Twitch may send values not listed here.
+const (
+	ConduitShardTransportMethodWebhook   ConduitShardTransportMethod = "webhook"
+	ConduitShardTransportMethodWebSocket ConduitShardTransportMethod = "websocket"
+)
 
 // OnConduitShardDisabled registers h for conduit.shard.disabled (version 1) notifications.
 func (d *Dispatcher) OnConduitShardDisabled(h func(context.Context, *ConduitShardDisabledEvent)) {
@@ -46,10 +64,10 @@ func (d *Dispatcher) OnConduitShardDisabled(h func(context.Context, *ConduitShar
 }
 
 var conduitShardDisabledInfo = TypeInfo{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}},
 	DocURL:     "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#conduitsharddisabled",
 	Status:     TypeNew,
-	Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+	Transports: []TransportMethod{TransportWebhook, TransportConduit},
 	Type:       "conduit.shard.disabled",
 	Version:    "1",
 	decode:     decodeEvent[ConduitShardDisabledEvent],

@@ -22,22 +22,25 @@ func (ExtensionBitsTransactionCreateCondition) TypeInfo() *TypeInfo {
 
 // ExtensionBitsTransactionCreateEvent is the event of a extension.bits_transaction.create (version 1) notification.
 //
+// A user spends Bits in a Twitch Extension.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#extensionbits_transactioncreate
 type ExtensionBitsTransactionCreateEvent struct {
-	ExtensionClientID    string                                `json:"extension_client_id"`
-	ID                   string                                `json:"id"`
-	BroadcasterUserID    string                                `json:"broadcaster_user_id"`
-	BroadcasterUserLogin string                                `json:"broadcaster_user_login"`
-	BroadcasterUserName  string                                `json:"broadcaster_user_name"`
-	UserID               string                                `json:"user_id"`
-	UserLogin            string                                `json:"user_login"`
-	UserName             string                                `json:"user_name"`
-	Product              ExtensionBitsTransactionCreateProduct `json:"product"`
+	ExtensionClientID    string           `json:"extension_client_id"`
+	ID                   string           `json:"id"`
+	BroadcasterUserID    string           `json:"broadcaster_user_id"`
+	BroadcasterUserLogin string           `json:"broadcaster_user_login"`
+	BroadcasterUserName  string           `json:"broadcaster_user_name"`
+	UserID               string           `json:"user_id"`
+	UserLogin            string           `json:"user_login"`
+	UserName             string           `json:"user_name"`
+	Product              ExtensionProduct `json:"product"`
 }
 
-// ExtensionBitsTransactionCreateProduct is the product member of ExtensionBitsTransactionCreateEvent.
-type ExtensionBitsTransactionCreateProduct struct {
-	Name          string `json:"name"`
+// ExtensionProduct is the product member of ExtensionBitsTransactionCreateEvent.
+type ExtensionProduct struct {
+	Name string `json:"name"`
+	// 0 while the product is in development.
 	Bits          int    `json:"bits"`
 	SKU           string `json:"sku"`
 	InDevelopment bool   `json:"in_development"`

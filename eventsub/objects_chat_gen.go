@@ -48,6 +48,123 @@ type ChatMessageFragment struct {
 	Mention   *ChatMention            `json:"mention,omitzero"`
 }
 
+// ChatNotificationAnnouncement is an announcement in chat.
+type ChatNotificationAnnouncement struct {
+	Color string `json:"color"`
+}
+
+// ChatNotificationBitsBadgeTier is a new Bits badge tier a user earned, announced in chat.
+type ChatNotificationBitsBadgeTier struct {
+	// The badge tier, like 100, 1000 or 10000.
+	Tier int `json:"tier"`
+}
+
+// ChatNotificationCharityDonation is a donation to the channel's charity campaign, announced in chat.
+type ChatNotificationCharityDonation struct {
+	CharityName string        `json:"charity_name"`
+	Amount      CharityAmount `json:"amount"`
+}
+
+// ChatNotificationCommunitySubGift is subscriptions gifted to the community, announced in chat.
+type ChatNotificationCommunitySubGift struct {
+	// The community gift's ID, which each single gift of it names.
+	ID      string  `json:"id"`
+	Total   int     `json:"total"`
+	SubTier SubTier `json:"sub_tier"`
+	// The gifts the gifter has given in the channel; null when the gifter is anonymous.
+	CumulativeTotal *int `json:"cumulative_total,omitzero"`
+}
+
+// ChatNotificationGiftPaidUpgrade is a gifted subscription that the user now pays for, announced in chat.
+type ChatNotificationGiftPaidUpgrade struct {
+	GifterIsAnonymous bool `json:"gifter_is_anonymous"`
+	// Null when the gifter is anonymous.
+	GifterUserID    *string `json:"gifter_user_id,omitzero"`
+	GifterUserName  *string `json:"gifter_user_name,omitzero"`
+	GifterUserLogin *string `json:"gifter_user_login,omitzero"`
+}
+
+// ChatNotificationPayItForward is a user paying forward a gifted subscription, announced in chat.
+type ChatNotificationPayItForward struct {
+	GifterIsAnonymous bool `json:"gifter_is_anonymous"`
+	// Who gifted the user; null when anonymous.
+	GifterUserID    *string `json:"gifter_user_id"`
+	GifterUserName  *string `json:"gifter_user_name,omitzero"`
+	GifterUserLogin *string `json:"gifter_user_login"`
+	// Who received the new gift; null when it went to the community.
+	RecipientUserID    *string `json:"recipient_user_id,omitzero"`
+	RecipientUserName  *string `json:"recipient_user_name,omitzero"`
+	RecipientUserLogin *string `json:"recipient_user_login,omitzero"`
+}
+
+// ChatNotificationPrimePaidUpgrade is a Prime subscription that the user now pays for, announced in chat.
+type ChatNotificationPrimePaidUpgrade struct {
+	SubTier SubTier `json:"sub_tier"`
+}
+
+// ChatNotificationRaid is an incoming raid, announced in chat.
+type ChatNotificationRaid struct {
+	// The raiding broadcaster.
+	UserID          string `json:"user_id"`
+	UserName        string `json:"user_name"`
+	UserLogin       string `json:"user_login"`
+	ViewerCount     int    `json:"viewer_count"`
+	ProfileImageURL string `json:"profile_image_url"`
+}
+
+// ChatNotificationResub is a resubscription announced in chat.
+type ChatNotificationResub struct {
+	CumulativeMonths int `json:"cumulative_months"`
+	DurationMonths   int `json:"duration_months"`
+	// Null when the user does not share it.
+	StreakMonths *int    `json:"streak_months"`
+	SubTier      SubTier `json:"sub_tier"`
+	IsPrime      *bool   `json:"is_prime,omitzero"`
+	IsGift       bool    `json:"is_gift"`
+	// Null when the resub is not a gift.
+	GifterIsAnonymous *bool `json:"gifter_is_anonymous,omitzero"`
+	// Null when the resub is not a gift or the gifter is anonymous.
+	GifterUserID    *string `json:"gifter_user_id"`
+	GifterUserName  *string `json:"gifter_user_name"`
+	GifterUserLogin *string `json:"gifter_user_login,omitzero"`
+}
+
+// ChatNotificationSub is a new subscription announced in chat.
+type ChatNotificationSub struct {
+	SubTier        SubTier `json:"sub_tier"`
+	IsPrime        bool    `json:"is_prime"`
+	DurationMonths int     `json:"duration_months"`
+}
+
+// ChatNotificationSubGift is a subscription gifted to one user, announced in chat.
+type ChatNotificationSubGift struct {
+	DurationMonths int `json:"duration_months"`
+	// The gifts the gifter has given in the channel; null when the gifter is anonymous.
+	CumulativeTotal    *int    `json:"cumulative_total,omitzero"`
+	RecipientUserID    string  `json:"recipient_user_id"`
+	RecipientUserName  string  `json:"recipient_user_name"`
+	RecipientUserLogin string  `json:"recipient_user_login"`
+	SubTier            SubTier `json:"sub_tier"`
+	// Set when the gift is part of a community gift.
+	CommunityGiftID *string `json:"community_gift_id,omitzero"`
+}
+
+// ChatNotificationUnraid is a raid that was called off; it carries no data.
+type ChatNotificationUnraid struct{}
+
+// EmoteMessage is a message as text, with the places of the emotes in it.
+type EmoteMessage struct {
+	Text   string          `json:"text"`
+	Emotes []EmotePosition `json:"emotes"`
+}
+
+// EmotePosition is an emote and where it is in a message's text: character positions counted from 0, both ends included.
+type EmotePosition struct {
+	ID    string `json:"id"`
+	Begin int    `json:"begin"`
+	End   int    `json:"end"`
+}
+
 // ChatEmoteFormat is an image format an emote is available in.
 type ChatEmoteFormat string
 
@@ -66,4 +183,42 @@ const (
 	ChatMessageFragmentTypeCheermote ChatMessageFragmentType = "cheermote"
 	ChatMessageFragmentTypeEmote     ChatMessageFragmentType = "emote"
 	ChatMessageFragmentTypeMention   ChatMessageFragmentType = "mention"
+)
+
+// ChatNoticeType is the kind of event a chat notification announces; the member of the same name holds its details.
+type ChatNoticeType string
+
+// Known values of ChatNoticeType. Twitch may send values not listed here.
+const (
+	ChatNoticeTypeSub                        ChatNoticeType = "sub"
+	ChatNoticeTypeResub                      ChatNoticeType = "resub"
+	ChatNoticeTypeSubGift                    ChatNoticeType = "sub_gift"
+	ChatNoticeTypeCommunitySubGift           ChatNoticeType = "community_sub_gift"
+	ChatNoticeTypeGiftPaidUpgrade            ChatNoticeType = "gift_paid_upgrade"
+	ChatNoticeTypePrimePaidUpgrade           ChatNoticeType = "prime_paid_upgrade"
+	ChatNoticeTypeRaid                       ChatNoticeType = "raid"
+	ChatNoticeTypeUnraid                     ChatNoticeType = "unraid"
+	ChatNoticeTypePayItForward               ChatNoticeType = "pay_it_forward"
+	ChatNoticeTypeAnnouncement               ChatNoticeType = "announcement"
+	ChatNoticeTypeBitsBadgeTier              ChatNoticeType = "bits_badge_tier"
+	ChatNoticeTypeCharityDonation            ChatNoticeType = "charity_donation"
+	ChatNoticeTypeSharedChatSub              ChatNoticeType = "shared_chat_sub"
+	ChatNoticeTypeSharedChatResub            ChatNoticeType = "shared_chat_resub"
+	ChatNoticeTypeSharedChatSubGift          ChatNoticeType = "shared_chat_sub_gift"
+	ChatNoticeTypeSharedChatCommunitySubGift ChatNoticeType = "shared_chat_community_sub_gift"
+	ChatNoticeTypeSharedChatGiftPaidUpgrade  ChatNoticeType = "shared_chat_gift_paid_upgrade"
+	ChatNoticeTypeSharedChatPrimePaidUpgrade ChatNoticeType = "shared_chat_prime_paid_upgrade"
+	ChatNoticeTypeSharedChatRaid             ChatNoticeType = "shared_chat_raid"
+	ChatNoticeTypeSharedChatPayItForward     ChatNoticeType = "shared_chat_pay_it_forward"
+	ChatNoticeTypeSharedChatAnnouncement     ChatNoticeType = "shared_chat_announcement"
+)
+
+// SubTier is a subscription tier: 1000 is tier 1 (and Prime), 2000 tier 2, 3000 tier 3.
+type SubTier string
+
+// Known values of SubTier. Twitch may send values not listed here.
+const (
+	SubTier1000 SubTier = "1000"
+	SubTier2000 SubTier = "2000"
+	SubTier3000 SubTier = "3000"
 )

@@ -24,6 +24,8 @@ func (StreamOfflineCondition) TypeInfo() *TypeInfo {
 
 // StreamOfflineEvent is the event of a stream.offline (version 1) notification.
 //
+// A broadcaster's stream goes offline.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#streamoffline
 type StreamOfflineEvent struct {
 	BroadcasterUserID    string `json:"broadcaster_user_id"`

@@ -23,6 +23,8 @@ func (UserAuthorizationGrantCondition) TypeInfo() *TypeInfo {
 
 // UserAuthorizationGrantEvent is the event of a user.authorization.grant (version 1) notification.
 //
+// A user authorizes the app (the condition's client ID).
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#userauthorizationgrant
 type UserAuthorizationGrantEvent struct {
 	ClientID  string `json:"client_id"`
@@ -65,10 +67,13 @@ func (UserAuthorizationRevokeCondition) TypeInfo() *TypeInfo {
 
 // UserAuthorizationRevokeEvent is the event of a user.authorization.revoke (version 1) notification.
 //
+// A user revokes their authorization of the app (the condition's client ID).
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#userauthorizationrevoke
 type UserAuthorizationRevokeEvent struct {
-	ClientID  string  `json:"client_id"`
-	UserID    string  `json:"user_id"`
+	ClientID string `json:"client_id"`
+	UserID   string `json:"user_id"`
+	// Null when the user no longer exists.
 	UserLogin *string `json:"user_login"`
 	UserName  *string `json:"user_name"`
 }

@@ -22,12 +22,16 @@ func (UserUpdateCondition) TypeInfo() *TypeInfo {
 
 // UserUpdateEvent is the event of a user.update (version 1) notification.
 //
+// A user changes their account: name, description or email.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#userupdate
 type UserUpdateEvent struct {
-	UserID        string `json:"user_id"`
-	UserLogin     string `json:"user_login"`
-	UserName      string `json:"user_name"`
-	Email         string `json:"email"`
+	UserID    string `json:"user_id"`
+	UserLogin string `json:"user_login"`
+	UserName  string `json:"user_name"`
+	// Empty unless the user granted the app user:read:email.
+	Email string `json:"email"`
+	// Meaningless when email is empty.
 	EmailVerified bool   `json:"email_verified"`
 	Description   string `json:"description"`
 }

@@ -22,20 +22,22 @@ func (UserWhisperMessageCondition) TypeInfo() *TypeInfo {
 
 // UserWhisperMessageEvent is the event of a user.whisper.message (version 1) notification.
 //
+// A user receives a whisper.
+//
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#userwhispermessage
 type UserWhisperMessageEvent struct {
-	FromUserID    string                    `json:"from_user_id"`
-	FromUserName  string                    `json:"from_user_name"`
-	FromUserLogin string                    `json:"from_user_login"`
-	ToUserID      string                    `json:"to_user_id"`
-	ToUserName    string                    `json:"to_user_name"`
-	ToUserLogin   string                    `json:"to_user_login"`
-	WhisperID     string                    `json:"whisper_id"`
-	Whisper       UserWhisperMessageWhisper `json:"whisper"`
+	FromUserID    string  `json:"from_user_id"`
+	FromUserName  string  `json:"from_user_name"`
+	FromUserLogin string  `json:"from_user_login"`
+	ToUserID      string  `json:"to_user_id"`
+	ToUserName    string  `json:"to_user_name"`
+	ToUserLogin   string  `json:"to_user_login"`
+	WhisperID     string  `json:"whisper_id"`
+	Whisper       Whisper `json:"whisper"`
 }
 
-// UserWhisperMessageWhisper is the whisper member of UserWhisperMessageEvent.
-type UserWhisperMessageWhisper struct {
+// Whisper is the whisper member of UserWhisperMessageEvent.
+type Whisper struct {
 	Text string `json:"text"`
 }
 

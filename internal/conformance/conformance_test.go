@@ -90,6 +90,8 @@ func TestExamples(t *testing.T) {
 			problems = checkNotification(ex, data)
 		case "subscription request":
 			problems = checkSubscriptionRequest(ex, data)
+		case "event":
+			problems = checkEvent(ex, data)
 		case "helix response":
 			problems = checkHelix(ex, data, false)
 		case "helix request":
@@ -120,6 +122,8 @@ func payload(ex importer.Example) ([]byte, string) {
 			return text, "notification"
 		case bytes.Contains(text, []byte(`"transport"`)):
 			return text, "subscription request"
+		case len(text) > 0 && text[0] == '{':
+			return text, "event" // an event object shown alone
 		}
 		return nil, ""
 	}
@@ -136,7 +140,7 @@ func payload(ex importer.Example) ([]byte, string) {
 	return nil, ""
 }
 
-var dataFlag = regexp.MustCompile(`(?:-d|--data-raw|--data|-b)\s+'`)
+var dataFlag = regexp.MustCompile(`(?:-d|--data-raw|--data|-b)\s+'?`)
 
 // curlBody is the JSON body of a curl (or Twitch CLI) command: from the
 // brace after its data flag to the matching brace.
@@ -214,6 +218,25 @@ func checkNotification(ex importer.Example, data []byte) []string {
 		problems = append(problems, roundTrip("subscription.condition", n.Subscription.Condition, reflect.TypeOf(c))...)
 	}
 	return problems
+}
+
+// checkEvent decodes an event object shown without its notification into
+// the generated event type of the section's subscription type.
+func checkEvent(ex importer.Example, data []byte) []string {
+	info, ok := eventsub.Lookup(ex.Type, ex.Version)
+	if !ok {
+		return []string{fmt.Sprintf("subscription type %s version %s is not in the schema", ex.Type, ex.Version)}
+	}
+	key := "event"
+	if info.Batched {
+		key = "events"
+	}
+	wrapped := fmt.Sprintf(`{"subscription": {"type": %q, "version": %q}, %q: %s}`, ex.Type, ex.Version, key, data)
+	n, err := eventsub.ParseNotification([]byte(wrapped))
+	if err != nil {
+		return []string{err.Error()}
+	}
+	return roundTrip("event", data, reflect.TypeOf(n.Event))
 }
 
 // checkSubscriptionRequest decodes a Create EventSub Subscription body, and
