@@ -10,24 +10,24 @@ import (
 	"time"
 )
 
-// ChannelChannelPointsAutomaticRewardRedemptionAddCondition is the condition of a channel.channel_points_automatic_reward_redemption.add (version 1) subscription: it selects the notifications to deliver.
+// ChannelPointsAutomaticRewardRedemptionAddCondition is the condition of a channel.channel_points_automatic_reward_redemption.add (version 1) subscription: it selects the notifications to deliver.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_automatic_reward_redemptionadd
-type ChannelChannelPointsAutomaticRewardRedemptionAddCondition struct {
+type ChannelPointsAutomaticRewardRedemptionAddCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
 // TypeInfo returns the facts of channel.channel_points_automatic_reward_redemption.add (version 1).
-func (ChannelChannelPointsAutomaticRewardRedemptionAddCondition) TypeInfo() *TypeInfo {
-	return &channelChannelPointsAutomaticRewardRedemptionAddInfo
+func (ChannelPointsAutomaticRewardRedemptionAddCondition) TypeInfo() *TypeInfo {
+	return &channelPointsAutomaticRewardRedemptionAddInfo
 }
 
-// ChannelChannelPointsAutomaticRewardRedemptionAddEvent is the event of a channel.channel_points_automatic_reward_redemption.add (version 1) notification.
+// ChannelPointsAutomaticRewardRedemptionAddEvent is the event of a channel.channel_points_automatic_reward_redemption.add (version 1) notification.
 //
 // A viewer redeems an automatic (built-in) Channel Points reward.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_automatic_reward_redemptionadd
-type ChannelChannelPointsAutomaticRewardRedemptionAddEvent struct {
+type ChannelPointsAutomaticRewardRedemptionAddEvent struct {
 	BroadcasterUserID    string          `json:"broadcaster_user_id"`
 	BroadcasterUserLogin string          `json:"broadcaster_user_login"`
 	BroadcasterUserName  string          `json:"broadcaster_user_name"`
@@ -41,21 +41,21 @@ type ChannelChannelPointsAutomaticRewardRedemptionAddEvent struct {
 	RedeemedAt           time.Time       `json:"redeemed_at"`
 }
 
-// AutomaticReward is the reward member of ChannelChannelPointsAutomaticRewardRedemptionAddEvent.
+// AutomaticReward is the reward member of ChannelPointsAutomaticRewardRedemptionAddEvent.
 type AutomaticReward struct {
 	Type          AutomaticRewardType `json:"type"`
 	Cost          int                 `json:"cost"`
 	UnlockedEmote *RewardEmote        `json:"unlocked_emote,omitzero"`
 }
 
-// OnChannelChannelPointsAutomaticRewardRedemptionAdd registers h for channel.channel_points_automatic_reward_redemption.add (version 1) notifications.
-func (d *Dispatcher) OnChannelChannelPointsAutomaticRewardRedemptionAdd(h func(context.Context, *ChannelChannelPointsAutomaticRewardRedemptionAddEvent)) {
-	d.on(&channelChannelPointsAutomaticRewardRedemptionAddInfo, func(ctx context.Context, n *Notification) {
-		h(ctx, n.Event.(*ChannelChannelPointsAutomaticRewardRedemptionAddEvent))
+// OnChannelPointsAutomaticRewardRedemptionAdd registers h for channel.channel_points_automatic_reward_redemption.add (version 1) notifications.
+func (d *Dispatcher) OnChannelPointsAutomaticRewardRedemptionAdd(h func(context.Context, *ChannelPointsAutomaticRewardRedemptionAddEvent)) {
+	d.on(&channelPointsAutomaticRewardRedemptionAddInfo, func(ctx context.Context, n *Notification) {
+		h(ctx, n.Event.(*ChannelPointsAutomaticRewardRedemptionAddEvent))
 	})
 }
 
-var channelChannelPointsAutomaticRewardRedemptionAddInfo = TypeInfo{
+var channelPointsAutomaticRewardRedemptionAddInfo = TypeInfo{
 	Auth: []oauth.Requirement{{
 		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadRedemptions, oauth.ScopeChannelManageRedemptions}},
 		Token:  oauth.TokenApp,
@@ -68,30 +68,30 @@ var channelChannelPointsAutomaticRewardRedemptionAddInfo = TypeInfo{
 	Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
 	Type:       "channel.channel_points_automatic_reward_redemption.add",
 	Version:    "1",
-	decode:     decodeEvent[ChannelChannelPointsAutomaticRewardRedemptionAddEvent],
+	decode:     decodeEvent[ChannelPointsAutomaticRewardRedemptionAddEvent],
 	newCondition: func() Condition {
-		return new(ChannelChannelPointsAutomaticRewardRedemptionAddCondition)
+		return new(ChannelPointsAutomaticRewardRedemptionAddCondition)
 	},
 }
 
-// ChannelChannelPointsAutomaticRewardRedemptionAddV2Condition is the condition of a channel.channel_points_automatic_reward_redemption.add (version 2) subscription: it selects the notifications to deliver.
+// ChannelPointsAutomaticRewardRedemptionAddV2Condition is the condition of a channel.channel_points_automatic_reward_redemption.add (version 2) subscription: it selects the notifications to deliver.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_automatic_reward_redemptionadd-v2
-type ChannelChannelPointsAutomaticRewardRedemptionAddV2Condition struct {
+type ChannelPointsAutomaticRewardRedemptionAddV2Condition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
 // TypeInfo returns the facts of channel.channel_points_automatic_reward_redemption.add (version 2).
-func (ChannelChannelPointsAutomaticRewardRedemptionAddV2Condition) TypeInfo() *TypeInfo {
-	return &channelChannelPointsAutomaticRewardRedemptionAddV2Info
+func (ChannelPointsAutomaticRewardRedemptionAddV2Condition) TypeInfo() *TypeInfo {
+	return &channelPointsAutomaticRewardRedemptionAddV2Info
 }
 
-// ChannelChannelPointsAutomaticRewardRedemptionAddV2Event is the event of a channel.channel_points_automatic_reward_redemption.add (version 2) notification.
+// ChannelPointsAutomaticRewardRedemptionAddV2Event is the event of a channel.channel_points_automatic_reward_redemption.add (version 2) notification.
 //
 // A viewer redeems an automatic (built-in) Channel Points reward.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_automatic_reward_redemptionadd-v2
-type ChannelChannelPointsAutomaticRewardRedemptionAddV2Event struct {
+type ChannelPointsAutomaticRewardRedemptionAddV2Event struct {
 	BroadcasterUserID    string                  `json:"broadcaster_user_id"`
 	BroadcasterUserLogin string                  `json:"broadcaster_user_login"`
 	BroadcasterUserName  string                  `json:"broadcaster_user_name"`
@@ -104,7 +104,7 @@ type ChannelChannelPointsAutomaticRewardRedemptionAddV2Event struct {
 	RedeemedAt           time.Time               `json:"redeemed_at"`
 }
 
-// AutomaticRewardV2 is the reward member of ChannelChannelPointsAutomaticRewardRedemptionAddV2Event.
+// AutomaticRewardV2 is the reward member of ChannelPointsAutomaticRewardRedemptionAddV2Event.
 type AutomaticRewardV2 struct {
 	Type AutomaticRewardType `json:"type"`
 	// The Channel Points spent.
@@ -112,7 +112,7 @@ type AutomaticRewardV2 struct {
 	Emote         *RewardEmote `json:"emote,omitzero"`
 }
 
-// AutomaticRewardMessage is the message member of ChannelChannelPointsAutomaticRewardRedemptionAddV2Event.
+// AutomaticRewardMessage is the message member of ChannelPointsAutomaticRewardRedemptionAddV2Event.
 type AutomaticRewardMessage struct {
 	Text      string                           `json:"text"`
 	Fragments []AutomaticRewardMessageFragment `json:"fragments"`
@@ -131,14 +131,14 @@ type AutomaticRewardEmote struct {
 	ID string `json:"id"`
 }
 
-// OnChannelChannelPointsAutomaticRewardRedemptionAddV2 registers h for channel.channel_points_automatic_reward_redemption.add (version 2) notifications.
-func (d *Dispatcher) OnChannelChannelPointsAutomaticRewardRedemptionAddV2(h func(context.Context, *ChannelChannelPointsAutomaticRewardRedemptionAddV2Event)) {
-	d.on(&channelChannelPointsAutomaticRewardRedemptionAddV2Info, func(ctx context.Context, n *Notification) {
-		h(ctx, n.Event.(*ChannelChannelPointsAutomaticRewardRedemptionAddV2Event))
+// OnChannelPointsAutomaticRewardRedemptionAddV2 registers h for channel.channel_points_automatic_reward_redemption.add (version 2) notifications.
+func (d *Dispatcher) OnChannelPointsAutomaticRewardRedemptionAddV2(h func(context.Context, *ChannelPointsAutomaticRewardRedemptionAddV2Event)) {
+	d.on(&channelPointsAutomaticRewardRedemptionAddV2Info, func(ctx context.Context, n *Notification) {
+		h(ctx, n.Event.(*ChannelPointsAutomaticRewardRedemptionAddV2Event))
 	})
 }
 
-var channelChannelPointsAutomaticRewardRedemptionAddV2Info = TypeInfo{
+var channelPointsAutomaticRewardRedemptionAddV2Info = TypeInfo{
 	Auth: []oauth.Requirement{{
 		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadRedemptions, oauth.ScopeChannelManageRedemptions}},
 		Token:  oauth.TokenApp,
@@ -151,8 +151,8 @@ var channelChannelPointsAutomaticRewardRedemptionAddV2Info = TypeInfo{
 	Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
 	Type:       "channel.channel_points_automatic_reward_redemption.add",
 	Version:    "2",
-	decode:     decodeEvent[ChannelChannelPointsAutomaticRewardRedemptionAddV2Event],
+	decode:     decodeEvent[ChannelPointsAutomaticRewardRedemptionAddV2Event],
 	newCondition: func() Condition {
-		return new(ChannelChannelPointsAutomaticRewardRedemptionAddV2Condition)
+		return new(ChannelPointsAutomaticRewardRedemptionAddV2Condition)
 	},
 }

@@ -11,24 +11,24 @@ import (
 	"time"
 )
 
-// ChannelChannelPointsCustomRewardAddCondition is the condition of a channel.channel_points_custom_reward.add (version 1) subscription: it selects the notifications to deliver.
+// ChannelPointsCustomRewardAddCondition is the condition of a channel.channel_points_custom_reward.add (version 1) subscription: it selects the notifications to deliver.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_rewardadd
-type ChannelChannelPointsCustomRewardAddCondition struct {
+type ChannelPointsCustomRewardAddCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
 // TypeInfo returns the facts of channel.channel_points_custom_reward.add (version 1).
-func (ChannelChannelPointsCustomRewardAddCondition) TypeInfo() *TypeInfo {
-	return &channelChannelPointsCustomRewardAddInfo
+func (ChannelPointsCustomRewardAddCondition) TypeInfo() *TypeInfo {
+	return &channelPointsCustomRewardAddInfo
 }
 
-// ChannelChannelPointsCustomRewardAddEvent is the event of a channel.channel_points_custom_reward.add (version 1) notification.
+// ChannelPointsCustomRewardAddEvent is the event of a channel.channel_points_custom_reward.add (version 1) notification.
 //
 // A broadcaster creates a custom Channel Points reward.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_rewardadd
-type ChannelChannelPointsCustomRewardAddEvent struct {
+type ChannelPointsCustomRewardAddEvent struct {
 	ID                                string            `json:"id"`
 	BroadcasterUserID                 string            `json:"broadcaster_user_id"`
 	BroadcasterUserLogin              string            `json:"broadcaster_user_login"`
@@ -55,14 +55,14 @@ type ChannelChannelPointsCustomRewardAddEvent struct {
 	RedemptionsRedeemedCurrentStream *int `json:"redemptions_redeemed_current_stream"`
 }
 
-// OnChannelChannelPointsCustomRewardAdd registers h for channel.channel_points_custom_reward.add (version 1) notifications.
-func (d *Dispatcher) OnChannelChannelPointsCustomRewardAdd(h func(context.Context, *ChannelChannelPointsCustomRewardAddEvent)) {
-	d.on(&channelChannelPointsCustomRewardAddInfo, func(ctx context.Context, n *Notification) {
-		h(ctx, n.Event.(*ChannelChannelPointsCustomRewardAddEvent))
+// OnChannelPointsCustomRewardAdd registers h for channel.channel_points_custom_reward.add (version 1) notifications.
+func (d *Dispatcher) OnChannelPointsCustomRewardAdd(h func(context.Context, *ChannelPointsCustomRewardAddEvent)) {
+	d.on(&channelPointsCustomRewardAddInfo, func(ctx context.Context, n *Notification) {
+		h(ctx, n.Event.(*ChannelPointsCustomRewardAddEvent))
 	})
 }
 
-var channelChannelPointsCustomRewardAddInfo = TypeInfo{
+var channelPointsCustomRewardAddInfo = TypeInfo{
 	Auth: []oauth.Requirement{{
 		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadRedemptions, oauth.ScopeChannelManageRedemptions}},
 		Token:  oauth.TokenApp,
@@ -75,32 +75,32 @@ var channelChannelPointsCustomRewardAddInfo = TypeInfo{
 	Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
 	Type:       "channel.channel_points_custom_reward.add",
 	Version:    "1",
-	decode:     decodeEvent[ChannelChannelPointsCustomRewardAddEvent],
+	decode:     decodeEvent[ChannelPointsCustomRewardAddEvent],
 	newCondition: func() Condition {
-		return new(ChannelChannelPointsCustomRewardAddCondition)
+		return new(ChannelPointsCustomRewardAddCondition)
 	},
 }
 
-// ChannelChannelPointsCustomRewardRemoveCondition is the condition of a channel.channel_points_custom_reward.remove (version 1) subscription: it selects the notifications to deliver.
+// ChannelPointsCustomRewardRemoveCondition is the condition of a channel.channel_points_custom_reward.remove (version 1) subscription: it selects the notifications to deliver.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_rewardremove
-type ChannelChannelPointsCustomRewardRemoveCondition struct {
+type ChannelPointsCustomRewardRemoveCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 	// Only this reward's notifications; all rewards when empty.
 	RewardID string `json:"reward_id,omitzero"`
 }
 
 // TypeInfo returns the facts of channel.channel_points_custom_reward.remove (version 1).
-func (ChannelChannelPointsCustomRewardRemoveCondition) TypeInfo() *TypeInfo {
-	return &channelChannelPointsCustomRewardRemoveInfo
+func (ChannelPointsCustomRewardRemoveCondition) TypeInfo() *TypeInfo {
+	return &channelPointsCustomRewardRemoveInfo
 }
 
-// ChannelChannelPointsCustomRewardRemoveEvent is the event of a channel.channel_points_custom_reward.remove (version 1) notification.
+// ChannelPointsCustomRewardRemoveEvent is the event of a channel.channel_points_custom_reward.remove (version 1) notification.
 //
 // A broadcaster deletes a custom Channel Points reward.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_rewardremove
-type ChannelChannelPointsCustomRewardRemoveEvent struct {
+type ChannelPointsCustomRewardRemoveEvent struct {
 	ID                                string            `json:"id"`
 	BroadcasterUserID                 string            `json:"broadcaster_user_id"`
 	BroadcasterUserLogin              string            `json:"broadcaster_user_login"`
@@ -127,14 +127,14 @@ type ChannelChannelPointsCustomRewardRemoveEvent struct {
 	RedemptionsRedeemedCurrentStream *int `json:"redemptions_redeemed_current_stream"`
 }
 
-// OnChannelChannelPointsCustomRewardRemove registers h for channel.channel_points_custom_reward.remove (version 1) notifications.
-func (d *Dispatcher) OnChannelChannelPointsCustomRewardRemove(h func(context.Context, *ChannelChannelPointsCustomRewardRemoveEvent)) {
-	d.on(&channelChannelPointsCustomRewardRemoveInfo, func(ctx context.Context, n *Notification) {
-		h(ctx, n.Event.(*ChannelChannelPointsCustomRewardRemoveEvent))
+// OnChannelPointsCustomRewardRemove registers h for channel.channel_points_custom_reward.remove (version 1) notifications.
+func (d *Dispatcher) OnChannelPointsCustomRewardRemove(h func(context.Context, *ChannelPointsCustomRewardRemoveEvent)) {
+	d.on(&channelPointsCustomRewardRemoveInfo, func(ctx context.Context, n *Notification) {
+		h(ctx, n.Event.(*ChannelPointsCustomRewardRemoveEvent))
 	})
 }
 
-var channelChannelPointsCustomRewardRemoveInfo = TypeInfo{
+var channelPointsCustomRewardRemoveInfo = TypeInfo{
 	Auth: []oauth.Requirement{{
 		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadRedemptions, oauth.ScopeChannelManageRedemptions}},
 		Token:  oauth.TokenApp,
@@ -147,32 +147,32 @@ var channelChannelPointsCustomRewardRemoveInfo = TypeInfo{
 	Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
 	Type:       "channel.channel_points_custom_reward.remove",
 	Version:    "1",
-	decode:     decodeEvent[ChannelChannelPointsCustomRewardRemoveEvent],
+	decode:     decodeEvent[ChannelPointsCustomRewardRemoveEvent],
 	newCondition: func() Condition {
-		return new(ChannelChannelPointsCustomRewardRemoveCondition)
+		return new(ChannelPointsCustomRewardRemoveCondition)
 	},
 }
 
-// ChannelChannelPointsCustomRewardUpdateCondition is the condition of a channel.channel_points_custom_reward.update (version 1) subscription: it selects the notifications to deliver.
+// ChannelPointsCustomRewardUpdateCondition is the condition of a channel.channel_points_custom_reward.update (version 1) subscription: it selects the notifications to deliver.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_rewardupdate
-type ChannelChannelPointsCustomRewardUpdateCondition struct {
+type ChannelPointsCustomRewardUpdateCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 	// Only this reward's notifications; all rewards when empty.
 	RewardID string `json:"reward_id,omitzero"`
 }
 
 // TypeInfo returns the facts of channel.channel_points_custom_reward.update (version 1).
-func (ChannelChannelPointsCustomRewardUpdateCondition) TypeInfo() *TypeInfo {
-	return &channelChannelPointsCustomRewardUpdateInfo
+func (ChannelPointsCustomRewardUpdateCondition) TypeInfo() *TypeInfo {
+	return &channelPointsCustomRewardUpdateInfo
 }
 
-// ChannelChannelPointsCustomRewardUpdateEvent is the event of a channel.channel_points_custom_reward.update (version 1) notification.
+// ChannelPointsCustomRewardUpdateEvent is the event of a channel.channel_points_custom_reward.update (version 1) notification.
 //
 // A broadcaster changes a custom Channel Points reward.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_rewardupdate
-type ChannelChannelPointsCustomRewardUpdateEvent struct {
+type ChannelPointsCustomRewardUpdateEvent struct {
 	ID                                string            `json:"id"`
 	BroadcasterUserID                 string            `json:"broadcaster_user_id"`
 	BroadcasterUserLogin              string            `json:"broadcaster_user_login"`
@@ -199,14 +199,14 @@ type ChannelChannelPointsCustomRewardUpdateEvent struct {
 	RedemptionsRedeemedCurrentStream *int `json:"redemptions_redeemed_current_stream"`
 }
 
-// OnChannelChannelPointsCustomRewardUpdate registers h for channel.channel_points_custom_reward.update (version 1) notifications.
-func (d *Dispatcher) OnChannelChannelPointsCustomRewardUpdate(h func(context.Context, *ChannelChannelPointsCustomRewardUpdateEvent)) {
-	d.on(&channelChannelPointsCustomRewardUpdateInfo, func(ctx context.Context, n *Notification) {
-		h(ctx, n.Event.(*ChannelChannelPointsCustomRewardUpdateEvent))
+// OnChannelPointsCustomRewardUpdate registers h for channel.channel_points_custom_reward.update (version 1) notifications.
+func (d *Dispatcher) OnChannelPointsCustomRewardUpdate(h func(context.Context, *ChannelPointsCustomRewardUpdateEvent)) {
+	d.on(&channelPointsCustomRewardUpdateInfo, func(ctx context.Context, n *Notification) {
+		h(ctx, n.Event.(*ChannelPointsCustomRewardUpdateEvent))
 	})
 }
 
-var channelChannelPointsCustomRewardUpdateInfo = TypeInfo{
+var channelPointsCustomRewardUpdateInfo = TypeInfo{
 	Auth: []oauth.Requirement{{
 		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadRedemptions, oauth.ScopeChannelManageRedemptions}},
 		Token:  oauth.TokenApp,
@@ -219,8 +219,8 @@ var channelChannelPointsCustomRewardUpdateInfo = TypeInfo{
 	Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
 	Type:       "channel.channel_points_custom_reward.update",
 	Version:    "1",
-	decode:     decodeEvent[ChannelChannelPointsCustomRewardUpdateEvent],
+	decode:     decodeEvent[ChannelPointsCustomRewardUpdateEvent],
 	newCondition: func() Condition {
-		return new(ChannelChannelPointsCustomRewardUpdateCondition)
+		return new(ChannelPointsCustomRewardUpdateCondition)
 	},
 }

@@ -10,26 +10,26 @@ import (
 	"time"
 )
 
-// ChannelChannelPointsCustomRewardRedemptionAddCondition is the condition of a channel.channel_points_custom_reward_redemption.add (version 1) subscription: it selects the notifications to deliver.
+// ChannelPointsCustomRewardRedemptionAddCondition is the condition of a channel.channel_points_custom_reward_redemption.add (version 1) subscription: it selects the notifications to deliver.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_reward_redemptionadd
-type ChannelChannelPointsCustomRewardRedemptionAddCondition struct {
+type ChannelPointsCustomRewardRedemptionAddCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 	// Only this reward's notifications; all rewards when empty.
 	RewardID string `json:"reward_id,omitzero"`
 }
 
 // TypeInfo returns the facts of channel.channel_points_custom_reward_redemption.add (version 1).
-func (ChannelChannelPointsCustomRewardRedemptionAddCondition) TypeInfo() *TypeInfo {
-	return &channelChannelPointsCustomRewardRedemptionAddInfo
+func (ChannelPointsCustomRewardRedemptionAddCondition) TypeInfo() *TypeInfo {
+	return &channelPointsCustomRewardRedemptionAddInfo
 }
 
-// ChannelChannelPointsCustomRewardRedemptionAddEvent is the event of a channel.channel_points_custom_reward_redemption.add (version 1) notification.
+// ChannelPointsCustomRewardRedemptionAddEvent is the event of a channel.channel_points_custom_reward_redemption.add (version 1) notification.
 //
 // A viewer redeems a custom Channel Points reward.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_reward_redemptionadd
-type ChannelChannelPointsCustomRewardRedemptionAddEvent struct {
+type ChannelPointsCustomRewardRedemptionAddEvent struct {
 	ID                   string `json:"id"`
 	BroadcasterUserID    string `json:"broadcaster_user_id"`
 	BroadcasterUserLogin string `json:"broadcaster_user_login"`
@@ -44,14 +44,14 @@ type ChannelChannelPointsCustomRewardRedemptionAddEvent struct {
 	RedeemedAt time.Time        `json:"redeemed_at"`
 }
 
-// OnChannelChannelPointsCustomRewardRedemptionAdd registers h for channel.channel_points_custom_reward_redemption.add (version 1) notifications.
-func (d *Dispatcher) OnChannelChannelPointsCustomRewardRedemptionAdd(h func(context.Context, *ChannelChannelPointsCustomRewardRedemptionAddEvent)) {
-	d.on(&channelChannelPointsCustomRewardRedemptionAddInfo, func(ctx context.Context, n *Notification) {
-		h(ctx, n.Event.(*ChannelChannelPointsCustomRewardRedemptionAddEvent))
+// OnChannelPointsCustomRewardRedemptionAdd registers h for channel.channel_points_custom_reward_redemption.add (version 1) notifications.
+func (d *Dispatcher) OnChannelPointsCustomRewardRedemptionAdd(h func(context.Context, *ChannelPointsCustomRewardRedemptionAddEvent)) {
+	d.on(&channelPointsCustomRewardRedemptionAddInfo, func(ctx context.Context, n *Notification) {
+		h(ctx, n.Event.(*ChannelPointsCustomRewardRedemptionAddEvent))
 	})
 }
 
-var channelChannelPointsCustomRewardRedemptionAddInfo = TypeInfo{
+var channelPointsCustomRewardRedemptionAddInfo = TypeInfo{
 	Auth: []oauth.Requirement{{
 		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadRedemptions, oauth.ScopeChannelManageRedemptions}},
 		Token:  oauth.TokenApp,
@@ -64,32 +64,32 @@ var channelChannelPointsCustomRewardRedemptionAddInfo = TypeInfo{
 	Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
 	Type:       "channel.channel_points_custom_reward_redemption.add",
 	Version:    "1",
-	decode:     decodeEvent[ChannelChannelPointsCustomRewardRedemptionAddEvent],
+	decode:     decodeEvent[ChannelPointsCustomRewardRedemptionAddEvent],
 	newCondition: func() Condition {
-		return new(ChannelChannelPointsCustomRewardRedemptionAddCondition)
+		return new(ChannelPointsCustomRewardRedemptionAddCondition)
 	},
 }
 
-// ChannelChannelPointsCustomRewardRedemptionUpdateCondition is the condition of a channel.channel_points_custom_reward_redemption.update (version 1) subscription: it selects the notifications to deliver.
+// ChannelPointsCustomRewardRedemptionUpdateCondition is the condition of a channel.channel_points_custom_reward_redemption.update (version 1) subscription: it selects the notifications to deliver.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_reward_redemptionupdate
-type ChannelChannelPointsCustomRewardRedemptionUpdateCondition struct {
+type ChannelPointsCustomRewardRedemptionUpdateCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 	// Only this reward's notifications; all rewards when empty.
 	RewardID string `json:"reward_id,omitzero"`
 }
 
 // TypeInfo returns the facts of channel.channel_points_custom_reward_redemption.update (version 1).
-func (ChannelChannelPointsCustomRewardRedemptionUpdateCondition) TypeInfo() *TypeInfo {
-	return &channelChannelPointsCustomRewardRedemptionUpdateInfo
+func (ChannelPointsCustomRewardRedemptionUpdateCondition) TypeInfo() *TypeInfo {
+	return &channelPointsCustomRewardRedemptionUpdateInfo
 }
 
-// ChannelChannelPointsCustomRewardRedemptionUpdateEvent is the event of a channel.channel_points_custom_reward_redemption.update (version 1) notification.
+// ChannelPointsCustomRewardRedemptionUpdateEvent is the event of a channel.channel_points_custom_reward_redemption.update (version 1) notification.
 //
 // A redemption of a custom Channel Points reward is fulfilled or canceled.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_reward_redemptionupdate
-type ChannelChannelPointsCustomRewardRedemptionUpdateEvent struct {
+type ChannelPointsCustomRewardRedemptionUpdateEvent struct {
 	ID                   string `json:"id"`
 	BroadcasterUserID    string `json:"broadcaster_user_id"`
 	BroadcasterUserLogin string `json:"broadcaster_user_login"`
@@ -104,14 +104,14 @@ type ChannelChannelPointsCustomRewardRedemptionUpdateEvent struct {
 	RedeemedAt time.Time        `json:"redeemed_at"`
 }
 
-// OnChannelChannelPointsCustomRewardRedemptionUpdate registers h for channel.channel_points_custom_reward_redemption.update (version 1) notifications.
-func (d *Dispatcher) OnChannelChannelPointsCustomRewardRedemptionUpdate(h func(context.Context, *ChannelChannelPointsCustomRewardRedemptionUpdateEvent)) {
-	d.on(&channelChannelPointsCustomRewardRedemptionUpdateInfo, func(ctx context.Context, n *Notification) {
-		h(ctx, n.Event.(*ChannelChannelPointsCustomRewardRedemptionUpdateEvent))
+// OnChannelPointsCustomRewardRedemptionUpdate registers h for channel.channel_points_custom_reward_redemption.update (version 1) notifications.
+func (d *Dispatcher) OnChannelPointsCustomRewardRedemptionUpdate(h func(context.Context, *ChannelPointsCustomRewardRedemptionUpdateEvent)) {
+	d.on(&channelPointsCustomRewardRedemptionUpdateInfo, func(ctx context.Context, n *Notification) {
+		h(ctx, n.Event.(*ChannelPointsCustomRewardRedemptionUpdateEvent))
 	})
 }
 
-var channelChannelPointsCustomRewardRedemptionUpdateInfo = TypeInfo{
+var channelPointsCustomRewardRedemptionUpdateInfo = TypeInfo{
 	Auth: []oauth.Requirement{{
 		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadRedemptions, oauth.ScopeChannelManageRedemptions}},
 		Token:  oauth.TokenApp,
@@ -124,8 +124,8 @@ var channelChannelPointsCustomRewardRedemptionUpdateInfo = TypeInfo{
 	Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
 	Type:       "channel.channel_points_custom_reward_redemption.update",
 	Version:    "1",
-	decode:     decodeEvent[ChannelChannelPointsCustomRewardRedemptionUpdateEvent],
+	decode:     decodeEvent[ChannelPointsCustomRewardRedemptionUpdateEvent],
 	newCondition: func() Condition {
-		return new(ChannelChannelPointsCustomRewardRedemptionUpdateCondition)
+		return new(ChannelPointsCustomRewardRedemptionUpdateCondition)
 	},
 }
