@@ -3,6 +3,7 @@ package importer
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -97,46 +98,39 @@ func (c *Curation) add(name string, data []byte) error {
 	if err := strictDecode(data, &one); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	for k, p := range one.Subscriptions {
-		if prev, dup := c.files["subscription "+k]; dup {
-			return fmt.Errorf("%s: subscription %q is curated in %s too", name, k, prev)
+	return errors.Join(
+		merge(c, name, "subscription", c.Subscriptions, one.Subscriptions, nil),
+		merge(c, name, "operation", c.Operations, one.Operations, nil),
+		merge(c, name, "anchor", c.Anchors, one.Anchors, func(k string, a Anchor) error {
+			if !strings.Contains(k, "#") || a.Use == "" {
+				return fmt.Errorf("anchors[%q]: a key is \"<page>#<anchor>\" and its value needs \"use\"", k)
+			}
+			return nil
+		}),
+		merge(c, name, "example", c.Examples, one.Examples, func(k, reason string) error {
+			if reason == "" {
+				return fmt.Errorf("examples[%q]: say why the example is wrong", k)
+			}
+			return nil
+		}),
+		merge(c, name, "scope", c.Scopes, one.Scopes, nil),
+	)
+}
+
+// merge adds the entries of one curation file (name) to dst, refusing a
+// key another file already curates, and any entry check refuses.
+func merge[V any](c *Curation, name, kind string, dst, src map[string]V, check func(string, V) error) error {
+	for _, k := range sortedKeys(src) {
+		if prev, dup := c.files[kind+" "+k]; dup {
+			return fmt.Errorf("%s: %s %q is curated in %s too", name, kind, k, prev)
 		}
-		c.files["subscription "+k] = name
-		c.Subscriptions[k] = p
-	}
-	for k, p := range one.Operations {
-		if prev, dup := c.files["operation "+k]; dup {
-			return fmt.Errorf("%s: operation %q is curated in %s too", name, k, prev)
+		if check != nil {
+			if err := check(k, src[k]); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
 		}
-		c.files["operation "+k] = name
-		c.Operations[k] = p
-	}
-	for k, a := range one.Anchors {
-		if prev, dup := c.files["anchor "+k]; dup {
-			return fmt.Errorf("%s: anchor %q is curated in %s too", name, k, prev)
-		}
-		if !strings.Contains(k, "#") || a.Use == "" {
-			return fmt.Errorf("%s: anchors[%q]: a key is \"<page>#<anchor>\" and its value needs \"use\"", name, k)
-		}
-		c.files["anchor "+k] = name
-		c.Anchors[k] = a
-	}
-	for k, reason := range one.Examples {
-		if prev, dup := c.files["example "+k]; dup {
-			return fmt.Errorf("%s: example %q is curated in %s too", name, k, prev)
-		}
-		if reason == "" {
-			return fmt.Errorf("%s: examples[%q]: say why the example is wrong", name, k)
-		}
-		c.files["example "+k] = name
-		c.Examples[k] = reason
-	}
-	for k, p := range one.Scopes {
-		if prev, dup := c.files["scope "+k]; dup {
-			return fmt.Errorf("%s: scope %q is curated in %s too", name, k, prev)
-		}
-		c.files["scope "+k] = name
-		c.Scopes[k] = p
+		c.files[kind+" "+k] = name
+		dst[k] = src[k]
 	}
 	return nil
 }
