@@ -46,13 +46,14 @@ func (d *Dispatcher) OnChannelSharedChatBegin(h func(context.Context, *ChannelSh
 }
 
 var channelSharedChatBeginInfo = TypeInfo{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:     "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshared_chatbegin",
-	Status:     TypeNew,
-	Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:       "channel.shared_chat.begin",
-	Version:    "1",
-	decode:     decodeEvent[ChannelSharedChatBeginEvent],
+	Auth:        []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshared_chatbegin",
+	Status:      TypeNew,
+	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+	Type:        "channel.shared_chat.begin",
+	Version:     "1",
+	decode:      decodeEvent[ChannelSharedChatBeginEvent],
+	decodeFrame: decodeFrame[ChannelSharedChatBeginEvent],
 	newCondition: func() Condition {
 		return new(ChannelSharedChatBeginCondition)
 	},
@@ -93,13 +94,14 @@ func (d *Dispatcher) OnChannelSharedChatEnd(h func(context.Context, *ChannelShar
 }
 
 var channelSharedChatEndInfo = TypeInfo{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:     "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshared_chatend",
-	Status:     TypeStable,
-	Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:       "channel.shared_chat.end",
-	Version:    "1",
-	decode:     decodeEvent[ChannelSharedChatEndEvent],
+	Auth:        []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshared_chatend",
+	Status:      TypeStable,
+	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+	Type:        "channel.shared_chat.end",
+	Version:     "1",
+	decode:      decodeEvent[ChannelSharedChatEndEvent],
+	decodeFrame: decodeFrame[ChannelSharedChatEndEvent],
 	newCondition: func() Condition {
 		return new(ChannelSharedChatEndCondition)
 	},
@@ -141,13 +143,14 @@ func (d *Dispatcher) OnChannelSharedChatUpdate(h func(context.Context, *ChannelS
 }
 
 var channelSharedChatUpdateInfo = TypeInfo{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:     "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshared_chatupdate",
-	Status:     TypeNew,
-	Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:       "channel.shared_chat.update",
-	Version:    "1",
-	decode:     decodeEvent[ChannelSharedChatUpdateEvent],
+	Auth:        []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshared_chatupdate",
+	Status:      TypeNew,
+	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+	Type:        "channel.shared_chat.update",
+	Version:     "1",
+	decode:      decodeEvent[ChannelSharedChatUpdateEvent],
+	decodeFrame: decodeFrame[ChannelSharedChatUpdateEvent],
 	newCondition: func() Condition {
 		return new(ChannelSharedChatUpdateCondition)
 	},

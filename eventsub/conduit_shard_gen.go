@@ -64,13 +64,14 @@ func (d *Dispatcher) OnConduitShardDisabled(h func(context.Context, *ConduitShar
 }
 
 var conduitShardDisabledInfo = TypeInfo{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}},
-	DocURL:     "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#conduitsharddisabled",
-	Status:     TypeNew,
-	Transports: []TransportMethod{TransportWebhook, TransportConduit},
-	Type:       "conduit.shard.disabled",
-	Version:    "1",
-	decode:     decodeEvent[ConduitShardDisabledEvent],
+	Auth:        []oauth.Requirement{{Token: oauth.TokenApp}},
+	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#conduitsharddisabled",
+	Status:      TypeNew,
+	Transports:  []TransportMethod{TransportWebhook, TransportConduit},
+	Type:        "conduit.shard.disabled",
+	Version:     "1",
+	decode:      decodeEvent[ConduitShardDisabledEvent],
+	decodeFrame: decodeFrame[ConduitShardDisabledEvent],
 	newCondition: func() Condition {
 		return new(ConduitShardDisabledCondition)
 	},

@@ -57,14 +57,15 @@ func (d *Dispatcher) OnDropEntitlementGrant(h func(context.Context, []DropEntitl
 }
 
 var dropEntitlementGrantInfo = TypeInfo{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}},
-	Batched:    true,
-	DocURL:     "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#dropentitlementgrant",
-	Status:     TypeStable,
-	Transports: []TransportMethod{TransportWebhook},
-	Type:       "drop.entitlement.grant",
-	Version:    "1",
-	decode:     decodeEvents[DropEntitlementGrantEvent],
+	Auth:        []oauth.Requirement{{Token: oauth.TokenApp}},
+	Batched:     true,
+	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#dropentitlementgrant",
+	Status:      TypeStable,
+	Transports:  []TransportMethod{TransportWebhook},
+	Type:        "drop.entitlement.grant",
+	Version:     "1",
+	decode:      decodeEvents[DropEntitlementGrantEvent],
+	decodeFrame: decodeBatchFrame[DropEntitlementGrantEvent],
 	newCondition: func() Condition {
 		return new(DropEntitlementGrantCondition)
 	},

@@ -54,13 +54,14 @@ func (d *Dispatcher) OnExtensionBitsTransactionCreate(h func(context.Context, *E
 }
 
 var extensionBitsTransactionCreateInfo = TypeInfo{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}},
-	DocURL:     "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#extensionbits_transactioncreate",
-	Status:     TypeStable,
-	Transports: []TransportMethod{TransportWebhook},
-	Type:       "extension.bits_transaction.create",
-	Version:    "1",
-	decode:     decodeEvent[ExtensionBitsTransactionCreateEvent],
+	Auth:        []oauth.Requirement{{Token: oauth.TokenApp}},
+	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#extensionbits_transactioncreate",
+	Status:      TypeStable,
+	Transports:  []TransportMethod{TransportWebhook},
+	Type:        "extension.bits_transaction.create",
+	Version:     "1",
+	decode:      decodeEvent[ExtensionBitsTransactionCreateEvent],
+	decodeFrame: decodeFrame[ExtensionBitsTransactionCreateEvent],
 	newCondition: func() Condition {
 		return new(ExtensionBitsTransactionCreateCondition)
 	},

@@ -100,6 +100,17 @@ type payload struct {
 // ParseMessage decodes a WebSocket frame: its metadata and, by message type,
 // its session, notification or revoked subscription.
 func ParseMessage(frame []byte) (*Message, error) {
+	// A notification's metadata names its type and version before its
+	// payload, so the frame can be decoded in one pass into the type's own
+	// frame struct. The decoded frame is checked against the peek; anything
+	// unexpected takes the general path below.
+	if typ, version, ok := peekSubscription(frame); ok {
+		if info := registry[string(typ)][string(version)]; info != nil {
+			if m, ok := info.decodeFrame(frame, info); ok {
+				return m, nil
+			}
+		}
+	}
 	var f struct {
 		Metadata Metadata `json:"metadata"`
 		Payload  payload  `json:"payload"`
@@ -172,4 +183,44 @@ func newNotification(p *payload, where string) (*Notification, error) {
 	}
 	n.Event, n.info = event, info
 	return n, nil
+}
+
+var (
+	subscriptionTypeKey    = []byte(`"subscription_type"`)
+	subscriptionVersionKey = []byte(`"subscription_version"`)
+)
+
+// peekSubscription finds the subscription type and version a notification
+// frame's metadata names, without decoding the frame. It may be fooled by a
+// frame that is not Twitch's (its result is only a guess that decodeFrame
+// checks), and it never allocates.
+func peekSubscription(frame []byte) (typ, version []byte, ok bool) {
+	typ, ok = peekString(frame, subscriptionTypeKey)
+	if !ok {
+		return nil, nil, false
+	}
+	version, ok = peekString(frame, subscriptionVersionKey)
+	return typ, version, ok
+}
+
+// peekString returns the string value of the first key in frame: the bytes
+// between the quotes, when they hold no escape.
+func peekString(frame, key []byte) ([]byte, bool) {
+	i := bytes.Index(frame, key)
+	if i < 0 {
+		return nil, false
+	}
+	rest := bytes.TrimLeft(frame[i+len(key):], " \t\r\n")
+	if len(rest) == 0 || rest[0] != ':' {
+		return nil, false
+	}
+	rest = bytes.TrimLeft(rest[1:], " \t\r\n")
+	if len(rest) == 0 || rest[0] != '"' {
+		return nil, false
+	}
+	end := bytes.IndexByte(rest[1:], '"')
+	if end < 0 || bytes.IndexByte(rest[1:1+end], '\\') >= 0 {
+		return nil, false
+	}
+	return rest[1 : 1+end], true
 }

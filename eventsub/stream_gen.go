@@ -41,13 +41,14 @@ func (d *Dispatcher) OnStreamOffline(h func(context.Context, *StreamOfflineEvent
 }
 
 var streamOfflineInfo = TypeInfo{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:     "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#streamoffline",
-	Status:     TypeStable,
-	Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:       "stream.offline",
-	Version:    "1",
-	decode:     decodeEvent[StreamOfflineEvent],
+	Auth:        []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#streamoffline",
+	Status:      TypeStable,
+	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+	Type:        "stream.offline",
+	Version:     "1",
+	decode:      decodeEvent[StreamOfflineEvent],
+	decodeFrame: decodeFrame[StreamOfflineEvent],
 	newCondition: func() Condition {
 		return new(StreamOfflineCondition)
 	},
@@ -100,13 +101,14 @@ func (d *Dispatcher) OnStreamOnline(h func(context.Context, *StreamOnlineEvent))
 }
 
 var streamOnlineInfo = TypeInfo{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:     "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#streamonline",
-	Status:     TypeStable,
-	Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:       "stream.online",
-	Version:    "1",
-	decode:     decodeEvent[StreamOnlineEvent],
+	Auth:        []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#streamonline",
+	Status:      TypeStable,
+	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+	Type:        "stream.online",
+	Version:     "1",
+	decode:      decodeEvent[StreamOnlineEvent],
+	decodeFrame: decodeFrame[StreamOnlineEvent],
 	newCondition: func() Condition {
 		return new(StreamOnlineCondition)
 	},

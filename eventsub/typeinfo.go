@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"slices"
 
+	"github.com/twitchify-go/twitch/helix"
 	"github.com/twitchify-go/twitch/internal/jsonerr"
 	"github.com/twitchify-go/twitch/oauth"
 )
@@ -25,6 +26,9 @@ type TypeInfo struct {
 
 	newCondition func() Condition
 	decode       func(data []byte) (any, error)
+	// decodeFrame decodes a whole WebSocket notification frame of this
+	// type in one pass: ParseMessage's fast path.
+	decodeFrame func(frame []byte, info *TypeInfo) (*Message, bool)
 }
 
 // NewCondition returns a new, empty condition of the type, such as a
@@ -58,12 +62,10 @@ type Condition interface {
 	TypeInfo() *TypeInfo
 }
 
-type typeVersion struct{ typ, version string }
-
 // Lookup returns the facts of a subscription type and version, and whether
 // the schema knows it.
 func Lookup(typ, version string) (*TypeInfo, bool) {
-	t, ok := registry[typeVersion{typ, version}]
+	t, ok := registry[typ][version]
 	return t, ok
 }
 
@@ -87,4 +89,64 @@ func decodeEvents[T any](data []byte) (any, error) {
 		return nil, jsonerr.Describe(data, &v, err)
 	}
 	return v, nil
+}
+
+// notificationFrame is a whole WebSocket notification frame of one
+// subscription type. Decoding the frame straight into it is one pass over
+// the bytes, like decoding into a plain struct: no second pass over the
+// event, no copy of it. The Message and Notification returned point into
+// the same allocation.
+type notificationFrame[E any] struct {
+	Metadata Metadata `json:"metadata"`
+	Payload  struct {
+		Subscription helix.EventSubSubscription `json:"subscription"`
+		Event        *E                         `json:"event"`
+	} `json:"payload"`
+
+	msg Message
+	n   Notification
+}
+
+// decodeFrame is the fast path of ParseMessage for a frame whose metadata
+// names info's type and version. It reports false when the frame is not
+// what the peek promised or does not decode; ParseMessage then takes the
+// general path, which says precisely what is wrong.
+func decodeFrame[E any](frame []byte, info *TypeInfo) (*Message, bool) {
+	f := new(notificationFrame[E])
+	if json.Unmarshal(frame, f) != nil || f.Payload.Event == nil || !f.matches(info) {
+		return nil, false
+	}
+	f.n = Notification{Subscription: f.Payload.Subscription, Event: f.Payload.Event, info: info}
+	f.msg = Message{Metadata: f.Metadata, Notification: &f.n}
+	return &f.msg, true
+}
+
+func (f *notificationFrame[E]) matches(info *TypeInfo) bool {
+	return f.Metadata.MessageType == MessageNotification &&
+		f.Metadata.SubscriptionType == info.Type && f.Metadata.SubscriptionVersion == info.Version &&
+		f.Payload.Subscription.Type == info.Type && f.Payload.Subscription.Version == info.Version
+}
+
+// batchFrame is notificationFrame for a batched type: an "events" array.
+type batchFrame[E any] struct {
+	Metadata Metadata `json:"metadata"`
+	Payload  struct {
+		Subscription helix.EventSubSubscription `json:"subscription"`
+		Events       []E                        `json:"events"`
+	} `json:"payload"`
+
+	msg Message
+	n   Notification
+}
+
+func decodeBatchFrame[E any](frame []byte, info *TypeInfo) (*Message, bool) {
+	f := new(batchFrame[E])
+	if json.Unmarshal(frame, f) != nil || f.Payload.Events == nil ||
+		f.Metadata.MessageType != MessageNotification ||
+		f.Payload.Subscription.Type != info.Type || f.Payload.Subscription.Version != info.Version {
+		return nil, false
+	}
+	f.n = Notification{Subscription: f.Payload.Subscription, Event: f.Payload.Events, info: info}
+	f.msg = Message{Metadata: f.Metadata, Notification: &f.n}
+	return &f.msg, true
 }

@@ -41,13 +41,14 @@ func (d *Dispatcher) OnUserAuthorizationGrant(h func(context.Context, *UserAutho
 }
 
 var userAuthorizationGrantInfo = TypeInfo{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}},
-	DocURL:     "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#userauthorizationgrant",
-	Status:     TypeStable,
-	Transports: []TransportMethod{TransportWebhook},
-	Type:       "user.authorization.grant",
-	Version:    "1",
-	decode:     decodeEvent[UserAuthorizationGrantEvent],
+	Auth:        []oauth.Requirement{{Token: oauth.TokenApp}},
+	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#userauthorizationgrant",
+	Status:      TypeStable,
+	Transports:  []TransportMethod{TransportWebhook},
+	Type:        "user.authorization.grant",
+	Version:     "1",
+	decode:      decodeEvent[UserAuthorizationGrantEvent],
+	decodeFrame: decodeFrame[UserAuthorizationGrantEvent],
 	newCondition: func() Condition {
 		return new(UserAuthorizationGrantCondition)
 	},
@@ -86,13 +87,14 @@ func (d *Dispatcher) OnUserAuthorizationRevoke(h func(context.Context, *UserAuth
 }
 
 var userAuthorizationRevokeInfo = TypeInfo{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}},
-	DocURL:     "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#userauthorizationrevoke",
-	Status:     TypeStable,
-	Transports: []TransportMethod{TransportWebhook},
-	Type:       "user.authorization.revoke",
-	Version:    "1",
-	decode:     decodeEvent[UserAuthorizationRevokeEvent],
+	Auth:        []oauth.Requirement{{Token: oauth.TokenApp}},
+	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#userauthorizationrevoke",
+	Status:      TypeStable,
+	Transports:  []TransportMethod{TransportWebhook},
+	Type:        "user.authorization.revoke",
+	Version:     "1",
+	decode:      decodeEvent[UserAuthorizationRevokeEvent],
+	decodeFrame: decodeFrame[UserAuthorizationRevokeEvent],
 	newCondition: func() Condition {
 		return new(UserAuthorizationRevokeCondition)
 	},

@@ -44,13 +44,14 @@ func (d *Dispatcher) OnUserUpdate(h func(context.Context, *UserUpdateEvent)) {
 }
 
 var userUpdateInfo = TypeInfo{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:     "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#userupdate",
-	Status:     TypeStable,
-	Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:       "user.update",
-	Version:    "1",
-	decode:     decodeEvent[UserUpdateEvent],
+	Auth:        []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#userupdate",
+	Status:      TypeStable,
+	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+	Type:        "user.update",
+	Version:     "1",
+	decode:      decodeEvent[UserUpdateEvent],
+	decodeFrame: decodeFrame[UserUpdateEvent],
 	newCondition: func() Condition {
 		return new(UserUpdateCondition)
 	},

@@ -99,8 +99,10 @@ func (g *generator) subscription(f *jen.File, s *schema.Subscription) {
 	f.Line()
 
 	decode := jen.Id("decodeEvent").Types(jen.Id(event.GoName))
+	frame := jen.Id("decodeFrame").Types(jen.Id(event.GoName))
 	if s.Batched {
 		decode = jen.Id("decodeEvents").Types(jen.Id(event.GoName))
+		frame = jen.Id("decodeBatchFrame").Types(jen.Id(event.GoName))
 	}
 	transports := make([]jen.Code, len(s.Transports))
 	for i, t := range s.Transports {
@@ -127,6 +129,7 @@ func (g *generator) subscription(f *jen.File, s *schema.Subscription) {
 		}
 		d[jen.Id("newCondition")] = jen.Func().Params().Id("Condition").Block(jen.Return(jen.New(jen.Id(cond.GoName))))
 		d[jen.Id("decode")] = decode
+		d[jen.Id("decodeFrame")] = frame
 	}))
 	f.Line()
 }
@@ -141,10 +144,18 @@ func (g *generator) registry(dir string) {
 	f.Comment("typeInfos lists every subscription type and version of the schema, sorted by type and version.")
 	f.Var().Id("typeInfos").Op("=").Index().Op("*").Id("TypeInfo").Values(entries...)
 	f.Line()
-	f.Comment("registry finds a subscription type's facts by type and version.")
-	f.Var().Id("registry").Op("=").Map(jen.Id("typeVersion")).Op("*").Id("TypeInfo").Values(jen.DictFunc(func(d jen.Dict) {
+	f.Comment("registry finds a subscription type's facts by type, then version.")
+	f.Var().Id("registry").Op("=").Map(jen.String()).Map(jen.String()).Op("*").Id("TypeInfo").Values(jen.DictFunc(func(d jen.Dict) {
+		versions := map[string][]*schema.Subscription{}
 		for _, s := range g.schema.EventSub.Subscriptions {
-			d[jen.Values(jen.Lit(s.Type), jen.Lit(s.Version))] = jen.Op("&").Id(infoVar(s))
+			versions[s.Type] = append(versions[s.Type], s)
+		}
+		for typ, subs := range versions {
+			d[jen.Lit(typ)] = jen.Values(jen.DictFunc(func(v jen.Dict) {
+				for _, s := range subs {
+					v[jen.Lit(s.Version)] = jen.Op("&").Id(infoVar(s))
+				}
+			}))
 		}
 	}))
 	g.emit(dir, "registry_gen.go", f)
