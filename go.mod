@@ -10,5 +10,6 @@ require (
 
 require (
 	github.com/google/go-cmp v0.5.9 // indirect
+	github.com/gorilla/websocket v1.5.3 // indirect
 	golang.org/x/net v0.50.0 // indirect
 )

@@ -2,6 +2,7 @@ package eventsub
 
 import (
 	"context"
+	"runtime/debug"
 	"sync"
 )
 
@@ -36,16 +37,34 @@ func (d *Dispatcher) OnNotification(h func(context.Context, *Notification)) {
 
 // Dispatch runs, on the calling goroutine and in the order they were
 // registered, the handlers of n's type and then those of OnNotification.
+// A handler's panic is not recovered; the Client's dispatch recovers.
 func (d *Dispatcher) Dispatch(ctx context.Context, n *Notification) {
+	d.dispatch(ctx, n, nil)
+}
+
+// dispatch is Dispatch; with onPanic set, a handler's panic is recovered,
+// handed to onPanic, and the next handler runs.
+func (d *Dispatcher) dispatch(ctx context.Context, n *Notification, onPanic func(value any, stack []byte)) {
 	d.mu.RLock()
 	typed, all := d.handlers[n.info], d.all
 	d.mu.RUnlock()
 	if n.info != nil {
 		for _, h := range typed {
-			h(ctx, n)
+			call(ctx, n, h, onPanic)
 		}
 	}
 	for _, h := range all {
-		h(ctx, n)
+		call(ctx, n, h, onPanic)
 	}
+}
+
+func call(ctx context.Context, n *Notification, h func(context.Context, *Notification), onPanic func(any, []byte)) {
+	if onPanic != nil {
+		defer func() {
+			if v := recover(); v != nil {
+				onPanic(v, debug.Stack())
+			}
+		}()
+	}
+	h(ctx, n)
 }

@@ -10,6 +10,7 @@
 //	          objects_<file>_gen.go per shared object file, registry_gen.go
 //	helix:    <group>_gen.go per resource group, operations_gen.go
 //	oauth:    scopes_gen.go
+//	twitchtest: eventsub_gen.go, the facts and samples of the fake Twitch
 package gen
 
 import (
@@ -40,6 +41,9 @@ type Config struct {
 	// OAuthImport is the import path of package oauth, which the other two
 	// packages use for scopes.
 	OAuthImport string
+	// TwitchTestDir is the output folder of package twitchtest's generated
+	// facts and samples; empty to generate none.
+	TwitchTestDir string
 }
 
 // File is one generated file.
@@ -54,6 +58,7 @@ func Generate(s *schema.Schema, cfg Config) ([]File, error) {
 	g.eventsub()
 	g.helix()
 	g.oauth()
+	g.twitchtest()
 	if len(g.errs) > 0 {
 		return nil, fmt.Errorf("gen: %w", joinErrors(g.errs))
 	}

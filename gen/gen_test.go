@@ -22,11 +22,12 @@ import (
 )
 
 var testConfig = Config{
-	SchemaDir:   "schema",
-	EventSubDir: "eventsub",
-	HelixDir:    "helix",
-	OAuthDir:    "oauth",
-	OAuthImport: "github.com/twitchify-go/twitch/oauth",
+	SchemaDir:     "schema",
+	EventSubDir:   "eventsub",
+	HelixDir:      "helix",
+	OAuthDir:      "oauth",
+	TwitchTestDir: "twitchtest",
+	OAuthImport:   "github.com/twitchify-go/twitch/oauth",
 }
 
 // generateTestSchema generates testdata/schema, which uses every feature of
@@ -115,7 +116,7 @@ func TestGeneratedCodeCompiles(t *testing.T) {
 		copyFile(t, filepath.Join("..", name), filepath.Join(dir, name))
 	}
 	// The hand-written runtime, and the internal packages it uses.
-	for _, pkg := range []string{"eventsub", "helix", "oauth", "internal"} {
+	for _, pkg := range []string{"eventsub", "helix", "oauth", "twitchtest", "internal"} {
 		err := filepath.WalkDir(filepath.Join("..", pkg), func(p string, d fs.DirEntry, err error) error {
 			name := d.Name()
 			if err == nil && !d.IsDir() && strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go") && !strings.HasSuffix(name, "_gen.go") {
@@ -149,7 +150,7 @@ func TestRepositoryIsUpToDate(t *testing.T) {
 	assert.NilError(t, err)
 	files, err := Generate(s, testConfig)
 	assert.NilError(t, err)
-	changes, err := Sync(DirFS(".."), []string{"eventsub", "helix", "oauth"}, files, true)
+	changes, err := Sync(DirFS(".."), []string{"eventsub", "helix", "oauth", "twitchtest"}, files, true)
 	assert.NilError(t, err)
 	assert.Equal(t, len(changes), 0, "run go generate ./...: %v", changes)
 }

@@ -6,14 +6,19 @@ package schema
 // equal to what the runtime packages declare.
 var ReservedNames = map[string][]string{
 	"eventsub": {
-		"Condition", "Dispatcher", "Dispatcher.Dispatch", "Dispatcher.OnNotification",
-		"Lookup", "Message", "MessageNotification", "MessageRevocation",
-		"MessageSessionKeepalive", "MessageSessionReconnect", "MessageSessionWelcome",
-		"MessageType", "Metadata", "Notification", "Notification.Condition",
-		"Notification.TypeInfo", "ParseMessage", "ParseNotification", "RawEvent", "Session",
-		"TransportConduit", "TransportMethod", "TransportWebSocket", "TransportWebhook",
-		"TypeBeta", "TypeInfo", "TypeInfo.NewCondition", "TypeNew", "TypeStable",
-		"TypeStatus", "Types",
+		"Client", "Client.Close", "Client.Costs", "Client.Run", "Client.Subscribe",
+		"Client.Subscriptions", "Client.Unsubscribe", "CloseError", "CloseError.Error", "Condition",
+		"DefaultURL", "Dispatcher", "Dispatcher.Dispatch", "Dispatcher.OnNotification", "ErrClosed",
+		"ErrKeepaliveTimeout", "ErrMissingScope", "ErrSubscriptionLimit", "HandlerPanicError",
+		"HandlerPanicError.Error", "Hooks", "Lookup", "Message", "MessageNotification",
+		"MessageRevocation", "MessageSessionKeepalive", "MessageSessionReconnect",
+		"MessageSessionWelcome", "MessageType", "Metadata", "NewClient", "Notification",
+		"Notification.Condition", "Notification.TypeInfo", "Option", "ParseMessage", "ParseNotification",
+		"RawEvent", "Session", "SubscriptionError", "SubscriptionError.Error", "SubscriptionError.Is",
+		"SubscriptionError.Unwrap", "SubscriptionStatus", "TransportConduit", "TransportMethod",
+		"TransportWebSocket", "TransportWebhook", "TypeBeta", "TypeInfo", "TypeInfo.NewCondition",
+		"TypeNew", "TypeStable", "TypeStatus", "Types", "WithBackoff", "WithDialer", "WithHooks",
+		"WithKeepalive", "WithLogger", "WithURL",
 	},
 	"helix": {
 		"APIError", "APIError.Error", "Client", "DefaultBaseURL", "InvalidParamsError",

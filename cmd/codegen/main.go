@@ -39,6 +39,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	eventsubDir := fset.String("eventsub", "eventsub", "output `folder` of package eventsub")
 	helixDir := fset.String("helix", "helix", "output `folder` of package helix")
 	oauthDir := fset.String("oauth", "oauth", "output `folder` of package oauth")
+	twitchtestDir := fset.String("twitchtest", "twitchtest", "output `folder` of package twitchtest")
 	oauthImport := fset.String("oauth-import", "github.com/twitchify-go/twitch/oauth", "import `path` of package oauth")
 	check := fset.Bool("check", false, "write nothing; list the files that would change and exit 1 if any would")
 	list := fset.Bool("list", false, "print what the schema covers and exit")
@@ -78,18 +79,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	slash := filepath.ToSlash
 	cfg := gen.Config{
-		SchemaDir:   slash(*schemaDir),
-		EventSubDir: slash(*eventsubDir),
-		HelixDir:    slash(*helixDir),
-		OAuthDir:    slash(*oauthDir),
-		OAuthImport: *oauthImport,
+		SchemaDir:     slash(*schemaDir),
+		EventSubDir:   slash(*eventsubDir),
+		HelixDir:      slash(*helixDir),
+		OAuthDir:      slash(*oauthDir),
+		TwitchTestDir: slash(*twitchtestDir),
+		OAuthImport:   *oauthImport,
 	}
 	files, err := gen.Generate(s, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "codegen: %v\n", err)
 		return 1
 	}
-	dirs := []string{cfg.EventSubDir, cfg.HelixDir, cfg.OAuthDir}
+	dirs := []string{cfg.EventSubDir, cfg.HelixDir, cfg.OAuthDir, cfg.TwitchTestDir}
 	changes, err := gen.Sync(gen.DirFS(""), dirs, files, *check)
 	if err != nil {
 		fmt.Fprintf(stderr, "codegen: %v\n", err)

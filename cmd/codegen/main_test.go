@@ -25,6 +25,7 @@ func outputFlags(dir string) []string {
 		"-eventsub", filepath.Join(dir, "eventsub"),
 		"-helix", filepath.Join(dir, "helix"),
 		"-oauth", filepath.Join(dir, "oauth"),
+		"-twitchtest", filepath.Join(dir, "twitchtest"),
 	}
 }
 

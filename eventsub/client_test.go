@@ -1,0 +1,547 @@
+package eventsub
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"gotest.tools/v3/assert"
+	"gotest.tools/v3/poll"
+
+	"github.com/twitchify-go/twitch/helix"
+	"github.com/twitchify-go/twitch/twitchtest"
+)
+
+// These tests drive a Client against twitchtest's fake Twitch. A keepalive
+// second lasts 20 ms here (the client's test seam), so the fake's 10-second
+// keepalive timeout is 200 ms, and the watchdog fires after 300 ms of
+// silence; the fake sends keepalives every 20 ms.
+
+const testSecond = 20 * time.Millisecond
+
+// debugLogger, when set, logs the client's work in the tests.
+var debugLogger *slog.Logger
+
+// events collects what the hooks report, on channels a test waits on.
+type events struct {
+	connected    chan Session
+	ready        chan struct{}
+	disconnected chan error
+	reconnected  chan Session
+	revoked      chan helix.EventSubSubscription
+	errs         chan error
+}
+
+func newEvents() *events {
+	return &events{
+		connected:    make(chan Session, 100),
+		ready:        make(chan struct{}, 100),
+		disconnected: make(chan error, 100),
+		reconnected:  make(chan Session, 100),
+		revoked:      make(chan helix.EventSubSubscription, 100),
+		errs:         make(chan error, 100),
+	}
+}
+
+func (e *events) hooks() Hooks {
+	return Hooks{
+		Connected:    func(s Session) { e.connected <- s },
+		Ready:        func() { e.ready <- struct{}{} },
+		Disconnected: func(err error) { e.disconnected <- err },
+		Reconnected:  func(s Session) { e.reconnected <- s },
+		Revoked:      func(s helix.EventSubSubscription) { e.revoked <- s },
+		Error:        func(err error) { e.errs <- err },
+	}
+}
+
+// wait receives from ch, failing the test after a generous deadline.
+func wait[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+		var zero T
+		return zero
+	}
+}
+
+// none checks that nothing arrived on ch.
+func none[T any](t *testing.T, ch <-chan T, what string) {
+	t.Helper()
+	select {
+	case v := <-ch:
+		t.Fatalf("unexpected %s: %v", what, v)
+	default:
+	}
+}
+
+type harness struct {
+	srv    *twitchtest.Server
+	client *Client
+	ev     *events
+	runErr chan error
+}
+
+// start runs a Client against a fake; the test's cleanup closes both.
+func start(t *testing.T, srvOpts []twitchtest.Option, configure func(*Client)) *harness {
+	t.Helper()
+	srvOpts = append([]twitchtest.Option{twitchtest.WithKeepalive(10, 20*time.Millisecond)}, srvOpts...)
+	srv := twitchtest.NewServer(t, srvOpts...)
+	h := helix.New("client-id", srv.Token("token"), helix.WithBaseURL(srv.HelixURL), helix.WithHTTPClient(srv.Client()))
+	ev := newEvents()
+	c, err := NewClient(h, WithURL(srv.EventSubURL), WithHooks(ev.hooks()), WithBackoff(time.Millisecond, 20*time.Millisecond))
+	assert.NilError(t, err)
+	c.second = testSecond
+	if debugLogger != nil {
+		c.log = debugLogger
+	}
+	if configure != nil {
+		configure(c)
+	}
+	hs := &harness{srv: srv, client: c, ev: ev, runErr: make(chan error, 1)}
+	go func() { hs.runErr <- c.Run(context.Background()) }()
+	t.Cleanup(func() {
+		assert.NilError(t, c.Close())
+		assert.ErrorIs(t, wait(t, hs.runErr, "Run to return"), ErrClosed)
+	})
+	return hs
+}
+
+func followCondition(id string) *ChannelFollowCondition {
+	return &ChannelFollowCondition{BroadcasterUserID: id, ModeratorUserID: id}
+}
+
+// followEvent is a channel.follow event whose user ID carries n.
+func followEvent(n int) json.RawMessage {
+	return json.RawMessage(fmt.Sprintf(`{"user_id": %q, "user_login": "u", "user_name": "U", "broadcaster_user_id": "1",
+		"broadcaster_user_login": "b", "broadcaster_user_name": "B", "followed_at": "2025-01-02T03:04:05Z"}`, strconv.Itoa(n)))
+}
+
+// follows collects the user IDs of channel.follow events, in order.
+type follows struct {
+	mu  sync.Mutex
+	ids []string
+	ch  chan string
+}
+
+func collectFollows(c *Client) *follows {
+	f := &follows{ch: make(chan string, 20000)}
+	c.OnChannelFollow(func(_ context.Context, e *ChannelFollowEvent) {
+		f.mu.Lock()
+		f.ids = append(f.ids, e.UserID)
+		f.mu.Unlock()
+		f.ch <- e.UserID
+	})
+	return f
+}
+
+func (hs *harness) onlySubscription(t *testing.T) helix.EventSubSubscription {
+	t.Helper()
+	subs := hs.srv.Subscriptions()
+	assert.Equal(t, len(subs), 1, "subscriptions at the fake: %+v", subs)
+	return subs[0]
+}
+
+func TestNewClientValidation(t *testing.T) {
+	h := helix.New("id", nil)
+	for _, tc := range []struct {
+		opts []Option
+		want string
+	}{
+		{[]Option{WithKeepalive(9)}, "eventsub: keepalive timeout 9 s is outside Twitch's 10 to 600 s"},
+		{[]Option{WithKeepalive(601)}, "eventsub: keepalive timeout 601 s is outside Twitch's 10 to 600 s"},
+		{[]Option{WithURL("https://example.com/ws")}, `eventsub: "https://example.com/ws" is not a WebSocket URL (ws:// or wss://)`},
+		{[]Option{WithBackoff(time.Second, time.Millisecond)}, "eventsub: backoff 1s to 1ms is not a range"},
+	} {
+		_, err := NewClient(h, tc.opts...)
+		assert.Error(t, err, tc.want)
+	}
+	_, err := NewClient(nil)
+	assert.Error(t, err, "eventsub: NewClient needs a helix.Client to subscribe with")
+	c, err := NewClient(h, WithKeepalive(10))
+	assert.NilError(t, err)
+	assert.Equal(t, c.keepalive, 10)
+}
+
+// Subscriptions asked for before Run are created after the welcome, on the
+// welcomed session; then notifications reach the typed handler.
+func TestClientSubscribesAfterWelcome(t *testing.T) {
+	var f *follows
+	hs := start(t, nil, func(c *Client) {
+		f = collectFollows(c)
+		assert.NilError(t, c.Subscribe(context.Background(), followCondition("1")))
+	})
+	s := wait(t, hs.ev.connected, "the welcome")
+	wait(t, hs.ev.ready, "ready")
+	sub := hs.onlySubscription(t)
+	assert.Equal(t, sub.Transport.SessionID, s.ID)
+	assert.Equal(t, sub.Type, "channel.follow")
+	assert.Equal(t, string(sub.Condition), `{"broadcaster_user_id":"1","moderator_user_id":"1"}`)
+
+	status := hs.client.Subscriptions()
+	assert.Equal(t, len(status), 1)
+	assert.Assert(t, status[0].Active)
+	assert.Equal(t, status[0].Subscription.ID, sub.ID)
+	total, max := hs.client.Costs()
+	assert.Equal(t, total, 1)
+	assert.Equal(t, max, 10000)
+
+	_, err := hs.srv.Notify(sub.ID, followEvent(7))
+	assert.NilError(t, err)
+	assert.Equal(t, wait(t, f.ch, "the event"), "7")
+
+	// A subscription asked for while ready is created at once.
+	assert.NilError(t, hs.client.Subscribe(context.Background(), &StreamOnlineCondition{BroadcasterUserID: "1"}))
+	assert.Equal(t, len(hs.srv.Subscriptions()), 2)
+	// Asking again changes nothing.
+	assert.NilError(t, hs.client.Subscribe(context.Background(), followCondition("1")))
+	assert.Equal(t, len(hs.srv.Subscriptions()), 2)
+	none(t, hs.ev.errs, "error")
+}
+
+// Every subscription type's sample event reaches its typed handler.
+func TestClientEveryTypeDecodes(t *testing.T) {
+	var mu sync.Mutex
+	got := map[string]any{}
+	hs := start(t, nil, func(c *Client) {
+		c.OnNotification(func(_ context.Context, n *Notification) {
+			mu.Lock()
+			got[n.Subscription.Type+" "+n.Subscription.Version] = n.Event
+			mu.Unlock()
+		})
+	})
+	wait(t, hs.ev.ready, "ready")
+	session := hs.srv.WaitSession(context.Background())
+	sent := 0
+	for _, info := range Types() {
+		if !slices.Contains(info.Transports, TransportWebSocket) {
+			continue
+		}
+		cond, ok := twitchtest.SampleCondition(info.Type, info.Version)
+		assert.Assert(t, ok)
+		c := info.NewCondition()
+		assert.NilError(t, json.Unmarshal(cond, c))
+		assert.NilError(t, hs.client.Subscribe(context.Background(), c), "%s %s", info.Type, info.Version)
+		sent++
+	}
+	for _, sub := range hs.srv.Subscriptions() {
+		assert.Equal(t, sub.Transport.SessionID, session)
+		_, err := hs.srv.Notify(sub.ID, nil)
+		assert.NilError(t, err)
+	}
+	assert.Assert(t, sent > 70, "only %d types over WebSocket", sent)
+	poll.WaitOn(t, func(poll.LogT) poll.Result {
+		if len(hs.ev.errs) > 0 {
+			return poll.Error(<-hs.ev.errs)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if len(got) < sent {
+			return poll.Continue("%d of %d events", len(got), sent)
+		}
+		return poll.Success()
+	}, poll.WithTimeout(10*time.Second))
+	for key, e := range got {
+		_, raw := e.(*RawEvent)
+		assert.Assert(t, !raw, "%s decoded as a raw event", key)
+	}
+}
+
+// A connection silent past the keepalive timeout is dead: the client
+// reconnects and, since the session died, creates its subscriptions again.
+func TestClientKeepaliveWatchdog(t *testing.T) {
+	hs := start(t, nil, func(c *Client) {
+		assert.NilError(t, c.Subscribe(context.Background(), followCondition("1")))
+	})
+	first := wait(t, hs.ev.connected, "the welcome")
+	wait(t, hs.ev.ready, "ready")
+	before := hs.onlySubscription(t)
+
+	assert.NilError(t, hs.srv.Silence(first.ID))
+	assert.ErrorIs(t, wait(t, hs.ev.disconnected, "the watchdog"), ErrKeepaliveTimeout)
+	second := wait(t, hs.ev.connected, "a new welcome")
+	wait(t, hs.ev.ready, "ready again")
+	assert.Assert(t, second.ID != first.ID)
+	after := hs.onlySubscription(t)
+	assert.Equal(t, after.Transport.SessionID, second.ID)
+	assert.Assert(t, after.ID != before.ID, "created again on the new session")
+	none(t, hs.ev.reconnected, "handover")
+}
+
+// A session_reconnect hands over without a gap: the old connection's
+// notifications are delivered, subscriptions move, nothing is created
+// again, and nothing is delivered twice.
+func TestClientReconnectHandover(t *testing.T) {
+	var f *follows
+	hs := start(t, nil, func(c *Client) {
+		f = collectFollows(c)
+		assert.NilError(t, c.Subscribe(context.Background(), followCondition("1")))
+	})
+	session := wait(t, hs.ev.connected, "the welcome")
+	wait(t, hs.ev.ready, "ready")
+	sub := hs.onlySubscription(t)
+
+	var ids []string
+	send := func(from, to int) {
+		for i := from; i < to; i++ {
+			id, err := hs.srv.Notify(sub.ID, followEvent(i))
+			assert.NilError(t, err)
+			ids = append(ids, id)
+		}
+	}
+	send(0, 5)
+	assert.NilError(t, hs.srv.Reconnect(session.ID))
+	send(5, 50) // on the old connection until the new one is welcomed, then on the new
+	moved := wait(t, hs.ev.reconnected, "the handover")
+	assert.Equal(t, moved.ID, session.ID)
+	send(50, 60)
+	// Twitch may send a message again on the new connection.
+	_, err := hs.srv.Send(twitchtest.Notification{SubscriptionID: sub.ID, Event: followEvent(59), MessageID: ids[59]})
+	assert.NilError(t, err)
+	send(60, 61)
+
+	for i := range 61 {
+		assert.Equal(t, wait(t, f.ch, "event "+strconv.Itoa(i)), strconv.Itoa(i), "in order, once each")
+	}
+	none(t, f.ch, "duplicate")
+	none(t, hs.ev.disconnected, "disconnect")
+	none(t, hs.ev.connected, "new session")
+	after := hs.onlySubscription(t)
+	assert.Equal(t, after.ID, sub.ID, "the subscription moved; it was not created again")
+}
+
+// Every close code but 4003 reconnects and creates the subscriptions again.
+func TestClientCloseCodes(t *testing.T) {
+	hs := start(t, nil, func(c *Client) {
+		assert.NilError(t, c.Subscribe(context.Background(), followCondition("1")))
+	})
+	session := wait(t, hs.ev.connected, "the welcome")
+	wait(t, hs.ev.ready, "ready")
+	for _, code := range []int{4000, 4001, 4002, 4004, 4005, 4006, 4007} {
+		assert.NilError(t, hs.srv.CloseSession(session.ID, code))
+		var ce *CloseError
+		assert.Assert(t, errors.As(wait(t, hs.ev.disconnected, "the close"), &ce))
+		assert.Equal(t, ce.Code, code)
+		session = wait(t, hs.ev.connected, "a new welcome")
+		wait(t, hs.ev.ready, "ready again")
+		assert.Equal(t, hs.onlySubscription(t).Transport.SessionID, session.ID)
+	}
+}
+
+// A dropped connection (no close frame) reconnects too.
+func TestClientNetworkDrop(t *testing.T) {
+	hs := start(t, nil, func(c *Client) {
+		assert.NilError(t, c.Subscribe(context.Background(), followCondition("1")))
+	})
+	session := wait(t, hs.ev.connected, "the welcome")
+	wait(t, hs.ev.ready, "ready")
+	assert.NilError(t, hs.srv.Drop(session.ID))
+	reason := wait(t, hs.ev.disconnected, "the drop")
+	var ce *CloseError
+	assert.Assert(t, !errors.As(reason, &ce), "a network error, not a close: %v", reason)
+	wait(t, hs.ev.connected, "a new welcome")
+	wait(t, hs.ev.ready, "ready again")
+	assert.Equal(t, len(hs.srv.Subscriptions()), 1)
+}
+
+// 4003 (connection unused) with nothing to subscribe to ends Run: another
+// connection would be unused too.
+func TestClientConnectionUnused(t *testing.T) {
+	srv := twitchtest.NewServer(t, twitchtest.WithKeepalive(10, 20*time.Millisecond))
+	h := helix.New("id", srv.Token("token"), helix.WithBaseURL(srv.HelixURL), helix.WithHTTPClient(srv.Client()))
+	c, err := NewClient(h, WithURL(srv.EventSubURL), WithBackoff(time.Millisecond, time.Millisecond))
+	assert.NilError(t, err)
+	c.second = testSecond
+	done := make(chan error, 1)
+	go func() { done <- c.Run(context.Background()) }()
+	session := srv.WaitSession(context.Background())
+	assert.NilError(t, srv.CloseSession(session, 4003))
+	err = wait(t, done, "Run to return")
+	var ce *CloseError
+	assert.Assert(t, errors.As(err, &ce), "%v", err)
+	assert.Equal(t, ce.Code, 4003)
+	assert.NilError(t, c.Close())
+}
+
+// A revoked subscription leaves the set and is not created again.
+func TestClientRevocation(t *testing.T) {
+	hs := start(t, nil, func(c *Client) {
+		assert.NilError(t, c.Subscribe(context.Background(), followCondition("1")))
+		assert.NilError(t, c.Subscribe(context.Background(), &StreamOnlineCondition{BroadcasterUserID: "1"}))
+	})
+	session := wait(t, hs.ev.connected, "the welcome")
+	wait(t, hs.ev.ready, "ready")
+	var follow helix.EventSubSubscription
+	for _, s := range hs.srv.Subscriptions() {
+		if s.Type == "channel.follow" {
+			follow = s
+		}
+	}
+	assert.NilError(t, hs.srv.Revoke(follow.ID, "authorization_revoked"))
+	revoked := wait(t, hs.ev.revoked, "the revocation")
+	assert.Equal(t, revoked.ID, follow.ID)
+	assert.Equal(t, revoked.Status, helix.EventSubSubscriptionStatusAuthorizationRevoked)
+	for _, s := range hs.client.Subscriptions() {
+		assert.Assert(t, s.Condition.TypeInfo().Type != "channel.follow", "a revoked subscription is gone")
+	}
+
+	// After a loss only the other one is created again.
+	assert.NilError(t, hs.srv.Drop(session.ID))
+	wait(t, hs.ev.ready, "ready again")
+	subs := hs.srv.Subscriptions()
+	assert.Equal(t, len(subs), 1)
+	assert.Equal(t, subs[0].Type, "stream.online")
+}
+
+// A handler's panic is recovered and reported; the next notification is
+// handled.
+func TestClientHandlerPanic(t *testing.T) {
+	var f *follows
+	hs := start(t, nil, func(c *Client) {
+		c.OnChannelFollow(func(_ context.Context, e *ChannelFollowEvent) {
+			if e.UserID == "0" {
+				panic("handler bug")
+			}
+		})
+		f = collectFollows(c) // registered second: runs even when the first panics
+		assert.NilError(t, c.Subscribe(context.Background(), followCondition("1")))
+	})
+	wait(t, hs.ev.ready, "ready")
+	sub := hs.onlySubscription(t)
+	for i := range 2 {
+		_, err := hs.srv.Notify(sub.ID, followEvent(i))
+		assert.NilError(t, err)
+	}
+	var hp *HandlerPanicError
+	assert.Assert(t, errors.As(wait(t, hs.ev.errs, "the panic"), &hp))
+	assert.Equal(t, hp.Value, "handler bug")
+	assert.Equal(t, hp.Type, "channel.follow")
+	assert.Assert(t, len(hp.Stack) > 0)
+	assert.Equal(t, wait(t, f.ch, "event 0"), "0")
+	assert.Equal(t, wait(t, f.ch, "event 1"), "1")
+}
+
+// A message seen before is dropped, and so is one older than 10 minutes.
+func TestClientDropsDuplicatesAndOldMessages(t *testing.T) {
+	var f *follows
+	hs := start(t, nil, func(c *Client) {
+		f = collectFollows(c)
+		assert.NilError(t, c.Subscribe(context.Background(), followCondition("1")))
+	})
+	wait(t, hs.ev.ready, "ready")
+	sub := hs.onlySubscription(t)
+	send := func(n twitchtest.Notification) {
+		t.Helper()
+		_, err := hs.srv.Send(n)
+		assert.NilError(t, err)
+	}
+	send(twitchtest.Notification{SubscriptionID: sub.ID, Event: followEvent(1), MessageID: "dup"})
+	send(twitchtest.Notification{SubscriptionID: sub.ID, Event: followEvent(2), MessageID: "dup"})
+	send(twitchtest.Notification{SubscriptionID: sub.ID, Event: followEvent(3), Timestamp: time.Now().Add(-11 * time.Minute)})
+	send(twitchtest.Notification{SubscriptionID: sub.ID, Event: followEvent(4), Timestamp: time.Now().Add(-9 * time.Minute)})
+	assert.Equal(t, wait(t, f.ch, "the first"), "1")
+	assert.Equal(t, wait(t, f.ch, "the 9-minute-old one"), "4")
+	none(t, f.ch, "a duplicate or an old message")
+}
+
+// Twitch's refusals are typed errors, reported, and not retried.
+func TestClientSubscriptionRefused(t *testing.T) {
+	hs := start(t, []twitchtest.Option{
+		twitchtest.WithToken("token", "user:read:chat"),
+		twitchtest.WithSubscriptionLimit(1),
+	}, nil)
+	session := wait(t, hs.ev.connected, "the welcome")
+	wait(t, hs.ev.ready, "ready")
+	ctx := context.Background()
+
+	err := hs.client.Subscribe(ctx, followCondition("1"))
+	assert.Assert(t, errors.Is(err, ErrMissingScope), "%v", err)
+	var se *SubscriptionError
+	assert.Assert(t, errors.As(err, &se))
+	assert.Equal(t, se.Type, "channel.follow")
+	assert.ErrorContains(t, err, "subscription missing proper authorization")
+
+	assert.NilError(t, hs.client.Subscribe(ctx, &StreamOnlineCondition{BroadcasterUserID: "1"}))
+	err = hs.client.Subscribe(ctx, &StreamOnlineCondition{BroadcasterUserID: "2"})
+	assert.Assert(t, errors.Is(err, ErrSubscriptionLimit), "%v", err)
+
+	refused := 0
+	for _, s := range hs.client.Subscriptions() {
+		if s.Err != nil {
+			refused++
+		}
+	}
+	assert.Equal(t, refused, 2)
+
+	// After a loss only the accepted one is created again; the refused
+	// ones are not retried.
+	assert.NilError(t, hs.srv.Drop(session.ID))
+	wait(t, hs.ev.ready, "ready again")
+	none(t, hs.ev.errs, "a retried refusal")
+	subs := hs.srv.Subscriptions()
+	assert.Equal(t, len(subs), 1)
+	assert.Equal(t, string(subs[0].Condition), `{"broadcaster_user_id":"1"}`)
+}
+
+func TestClientRunOnceAndClose(t *testing.T) {
+	h := helix.New("id", nil)
+	c, err := NewClient(h)
+	assert.NilError(t, err)
+	assert.NilError(t, c.Close(), "closing before Run")
+	assert.ErrorIs(t, c.Run(context.Background()), ErrClosed)
+
+	hs := start(t, nil, nil)
+	wait(t, hs.ev.ready, "ready")
+	assert.Error(t, hs.client.Run(context.Background()), "eventsub: Run called twice")
+}
+
+// Run ends with its context.
+func TestClientRunEndsWithContext(t *testing.T) {
+	srv := twitchtest.NewServer(t)
+	h := helix.New("id", srv.Token("token"), helix.WithBaseURL(srv.HelixURL), helix.WithHTTPClient(srv.Client()))
+	c, err := NewClient(h, WithURL(srv.EventSubURL))
+	assert.NilError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	srv.WaitSession(context.Background())
+	cancel()
+	assert.ErrorIs(t, wait(t, done, "Run to return"), context.Canceled)
+}
+
+// A handler slower than the keepalive timeout does not make the watchdog
+// take a live connection for dead: frames waiting to be handled are not
+// silence.
+func TestClientSlowHandlerIsNotSilence(t *testing.T) {
+	release := make(chan struct{})
+	handled := make(chan struct{}, 200)
+	hs := start(t, nil, func(c *Client) {
+		c.OnChannelFollow(func(context.Context, *ChannelFollowEvent) {
+			<-release // a handler stuck far longer than the 300 ms watchdog
+			handled <- struct{}{}
+		})
+		assert.NilError(t, c.Subscribe(context.Background(), followCondition("1")))
+	})
+	wait(t, hs.ev.ready, "ready")
+	_, err := hs.srv.Notify(hs.onlySubscription(t).ID, followEvent(1))
+	assert.NilError(t, err)
+	// Keepalives pile up behind the handler meanwhile; wait out several
+	// watchdog periods' worth of them.
+	for range 100 {
+		_, err := hs.srv.Notify(hs.onlySubscription(t).ID, followEvent(2))
+		assert.NilError(t, err)
+	}
+	time.Sleep(time.Second) // the behaviour under test is the passing of time
+	close(release)
+	wait(t, handled, "the slow handler")
+	none(t, hs.ev.disconnected, "a disconnect")
+}

@@ -1,0 +1,122 @@
+package eventsub
+
+import (
+	"context"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"gotest.tools/v3/assert"
+	"gotest.tools/v3/poll"
+
+	"github.com/twitchify-go/twitch/helix"
+	"github.com/twitchify-go/twitch/twitchtest"
+)
+
+// TestClientHandoverSoak sends 10,000 notifications across 20
+// session_reconnect handovers and 5 abrupt drops, resending messages after
+// each handover as Twitch may: every notification arrives, once, in order.
+func TestClientHandoverSoak(t *testing.T) {
+	const (
+		total      = 10_000
+		reconnects = 20
+		drops      = 5
+		resent     = 3 // messages sent again after each handover
+	)
+	var f *follows
+	hs := start(t, nil, func(c *Client) {
+		f = collectFollows(c)
+		assert.NilError(t, c.Subscribe(context.Background(), followCondition("1")))
+	})
+	session := wait(t, hs.ev.connected, "the welcome").ID
+	wait(t, hs.ev.ready, "ready")
+	sub := hs.onlySubscription(t).ID
+
+	began := time.Now()
+	var ids []string
+	duplicates := 0
+	for i := 0; i < total; i++ {
+		switch {
+		case i > 0 && i%(total/(reconnects+1)) == 0 && i/(total/(reconnects+1)) <= reconnects:
+			// A handover, with notifications sent on while it happens.
+			assert.NilError(t, hs.srv.Reconnect(session))
+			for j := 0; j < 10 && i < total; j++ {
+				id, err := hs.srv.Notify(sub, followEvent(i))
+				assert.NilError(t, err)
+				ids = append(ids, id)
+				i++
+			}
+			wait(t, hs.ev.reconnected, "the handover at "+strconv.Itoa(i))
+			for _, id := range ids[len(ids)-resent:] {
+				_, err := hs.srv.Send(twitchtest.Notification{SubscriptionID: sub, Event: followEvent(-1), MessageID: id})
+				assert.NilError(t, err)
+				duplicates++
+			}
+		case i > 0 && i%(total/(drops+1)) == total/(drops+1)/2:
+			// An abrupt drop: the session and its subscription die, and
+			// the client makes new ones before anything more is sent.
+			assert.NilError(t, hs.srv.Drop(session))
+			wait(t, hs.ev.disconnected, "the drop")
+			session = wait(t, hs.ev.connected, "a new session").ID
+			wait(t, hs.ev.ready, "ready after the drop")
+			sub = hs.onlySubscription(t).ID
+		}
+		if i >= total {
+			break
+		}
+		id, err := hs.srv.Notify(sub, followEvent(i))
+		assert.NilError(t, err)
+		ids = append(ids, id)
+	}
+	sent := len(ids)
+	for n := range sent {
+		got := wait(t, f.ch, "notification "+strconv.Itoa(n))
+		assert.Equal(t, got, strconv.Itoa(n), "notifications arrive once each, in order")
+	}
+	none(t, f.ch, "a duplicate")
+	elapsed := time.Since(began)
+	t.Logf("soak: %d notifications sent, %d received in order, 0 lost, 0 duplicated (%d resent copies dropped), across %d handovers and %d drops, in %v",
+		sent, sent, duplicates, reconnects, drops, elapsed.Round(time.Millisecond))
+}
+
+// After Close, no goroutine of the client is left: Run's, and every
+// connection's reader, through handovers and reconnects.
+func TestClientCloseLeavesNoGoroutine(t *testing.T) {
+	before := runtime.NumGoroutine()
+	srv := twitchtest.NewServer(t, twitchtest.WithKeepalive(10, 20*time.Millisecond))
+	h := helix.New("id", srv.Token("token"), helix.WithBaseURL(srv.HelixURL), helix.WithHTTPClient(srv.Client()))
+	ev := newEvents()
+	c, err := NewClient(h, WithURL(srv.EventSubURL), WithHooks(ev.hooks()), WithBackoff(time.Millisecond, time.Millisecond))
+	assert.NilError(t, err)
+	c.second = testSecond
+	assert.NilError(t, c.Subscribe(context.Background(), followCondition("1")))
+	done := make(chan error, 1)
+	go func() { done <- c.Run(context.Background()) }()
+	session := wait(t, ev.connected, "the welcome")
+	wait(t, ev.ready, "ready")
+	assert.NilError(t, srv.Reconnect(session.ID))
+	wait(t, ev.reconnected, "the handover")
+	assert.NilError(t, srv.Drop(session.ID))
+	wait(t, ev.ready, "ready after the drop")
+
+	assert.NilError(t, c.Close())
+	// Close has returned: no goroutine runs the client's code any more,
+	// though the fake's are still up.
+	buf := make([]byte, 1<<20)
+	for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+		assert.Assert(t, !strings.Contains(g, "eventsub.(*runner)") && !strings.Contains(g, "eventsub.(*Client)"),
+			"a goroutine of the client outlives Close:\n%s", g)
+	}
+	assert.ErrorIs(t, wait(t, done, "Run to return"), ErrClosed)
+	srv.Close()
+	poll.WaitOn(t, func(poll.LogT) poll.Result {
+		// The check itself runs on a goroutine of poll's: one more.
+		if n := runtime.NumGoroutine(); n > before+1 {
+			buf := make([]byte, 1<<16)
+			return poll.Continue("%d goroutines, %d before:\n%s", n, before, buf[:runtime.Stack(buf, true)])
+		}
+		return poll.Success()
+	}, poll.WithTimeout(5*time.Second))
+}

@@ -1,0 +1,151 @@
+package gen
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/dave/jennifer/jen"
+
+	"github.com/twitchify-go/twitch/schema"
+)
+
+// twitchtest emits twitchtest/eventsub_gen.go: for every subscription type
+// and version, what the fake needs to act like Twitch (the condition fields
+// it requires, the scopes a user token needs, whether notifications come in
+// batches) and sample payloads, so tests can cover every event. The fake
+// reads these instead of importing package eventsub, which lets eventsub's
+// own tests use the fake.
+func (g *generator) twitchtest() {
+	if g.cfg.TwitchTestDir == "" {
+		return
+	}
+	f := g.newFile("twitchtest")
+	entries := map[string][]jen.Code{}
+	var order []string
+	for _, s := range g.schema.EventSub.Subscriptions {
+		var required []jen.Code
+		for _, fl := range s.Condition.Fields {
+			if !fl.Optional {
+				required = append(required, jen.Lit(fl.Name))
+			}
+		}
+		var scopes []jen.Code
+		for _, a := range s.Auth {
+			if a.TokenType != schema.TokenUser {
+				continue
+			}
+			for _, group := range a.Scopes {
+				names := make([]jen.Code, len(group))
+				for i, sc := range group {
+					names[i] = jen.Lit(sc.Name)
+				}
+				scopes = append(scopes, jen.Values(names...))
+			}
+		}
+		var event any = sampleObject(s.Event, 0)
+		if s.Batched {
+			event = []any{event}
+		}
+		entry := jen.Lit(s.Version).Op(":").Values(jen.DictFunc(func(d jen.Dict) {
+			d[jen.Id("required")] = jen.Index().String().Values(required...)
+			if len(scopes) > 0 {
+				d[jen.Id("scopes")] = jen.Index().Index().String().Values(scopes...)
+			}
+			if s.Batched {
+				d[jen.Id("batched")] = jen.True()
+			}
+			if !slices.Contains(s.Transports, schema.TransportWebSocket) {
+				d[jen.Id("webhookOnly")] = jen.True()
+			}
+			d[jen.Id("condition")] = rawString(g.sampleJSON(sampleObject(s.Condition, 0)))
+			d[jen.Id("event")] = rawString(g.sampleJSON(event))
+		}))
+		if entries[s.Type] == nil {
+			order = append(order, s.Type)
+		}
+		entries[s.Type] = append(entries[s.Type], entry)
+	}
+	f.Comment("eventsubTypes holds, by type and version, every subscription type of the schema.")
+	f.Var().Id("eventsubTypes").Op("=").Map(jen.String()).Map(jen.String()).Id("eventsubType").Values(jen.DictFunc(func(d jen.Dict) {
+		for _, typ := range order {
+			d[jen.Lit(typ)] = jen.Values(entries[typ]...)
+		}
+	}))
+	g.emit(g.cfg.TwitchTestDir, "eventsub_gen.go", f)
+}
+
+// rawString is a string literal in backquotes, easier to read for JSON.
+func rawString(s string) jen.Code {
+	if strings.Contains(s, "`") {
+		return jen.Lit(s)
+	}
+	return jen.Op("`" + s + "`")
+}
+
+// sampleJSON encodes a sample value; the values are maps, slices and
+// scalars, which always encode.
+func (g *generator) sampleJSON(v any) string {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		g.errs = append(g.errs, fmt.Errorf("sample payload: %w", err))
+	}
+	return string(bytes.TrimSpace(b.Bytes()))
+}
+
+// sampleObject is a value for every field of o: an object the generated
+// types decode, with every optional and nullable member present so that a
+// test sees data everywhere.
+func sampleObject(o *schema.Object, depth int) map[string]any {
+	m := map[string]any{}
+	for _, f := range o.Fields {
+		m[f.Name] = sampleValue(f.Name, f.Type, depth+1)
+	}
+	return m
+}
+
+func sampleValue(name string, t *schema.Type, depth int) any {
+	switch t.Kind {
+	case schema.KindString:
+		return name
+	case schema.KindInt:
+		return 1
+	case schema.KindFloat:
+		return 1.5
+	case schema.KindBool:
+		return true
+	case schema.KindTimestamp:
+		return "2025-01-02T03:04:05Z"
+	case schema.KindJSON:
+		return map[string]any{}
+	case schema.KindEnum:
+		for _, v := range t.Enum.Values {
+			if v.Value != "" {
+				return v.Value
+			}
+		}
+		return ""
+	case schema.KindPagination:
+		return map[string]any{"cursor": ""}
+	case schema.KindArray:
+		if depth > 8 {
+			return []any{}
+		}
+		return []any{sampleValue(name, t.Elem, depth+1)}
+	case schema.KindMap:
+		if depth > 8 {
+			return map[string]any{}
+		}
+		return map[string]any{"key": sampleValue(name, t.Elem, depth+1)}
+	case schema.KindObject:
+		if depth > 8 {
+			return map[string]any{}
+		}
+		return sampleObject(t.Object, depth)
+	}
+	return nil
+}

@@ -1,0 +1,189 @@
+// Package twitchtest runs a fake Twitch in the test's process, for this
+// library's tests and for yours, the way net/http/httptest runs a fake
+// HTTP server: NewServer starts it on 127.0.0.1 and the test's cleanup
+// stops it.
+//
+// The fake speaks EventSub over WebSocket (welcome, keepalives, and on
+// command notifications, session_reconnect with a real handover to a second
+// connection, revocations, close codes, dropped connections and silence)
+// and serves Helix's EventSub subscription endpoints (create, list, delete)
+// with Twitch's checks and error shapes. Sample payloads for every
+// subscription type come from the schema (SampleEvent, SampleCondition).
+//
+//	srv := twitchtest.NewServer(t)
+//	h := helix.New("client-id", srv.Token("user-token"), helix.WithBaseURL(srv.HelixURL))
+//	c, _ := eventsub.NewClient(h, eventsub.WithURL(srv.EventSubURL))
+//
+// Methods that act on the fake return an error when what they name does
+// not exist; the fake never fails the test by itself.
+package twitchtest
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// Server is a fake Twitch. Its methods are safe for concurrent use.
+type Server struct {
+	// URL is the root of the fake, http://127.0.0.1:<port>.
+	URL string
+	// HelixURL is the base URL of the fake Helix API, for helix.WithBaseURL.
+	HelixURL string
+	// EventSubURL is the fake EventSub WebSocket, for eventsub.WithURL.
+	EventSubURL string
+
+	cfg  config
+	http *httptest.Server
+
+	mu       sync.Mutex
+	sessions map[string]*session      // by session ID
+	handover map[string]*session      // by reconnect token
+	subs     map[string]*subscription // by subscription ID
+	nextID   int
+	change   chan struct{} // closed and replaced when a session is welcomed
+	closed   bool
+	conns    sync.WaitGroup // the goroutines of the WebSocket connections
+	stop     chan struct{}  // closed by Close: ends every connection
+}
+
+type config struct {
+	keepaliveSeconds  int           // the welcome's keepalive_timeout_seconds
+	keepaliveInterval time.Duration // how often keepalives are sent
+	subscriptionLimit int           // enabled subscriptions per session
+	maxTotalCost      int
+	tokens            map[string][]string // token -> scopes; empty: any token, every scope
+}
+
+// Option configures a Server.
+type Option func(*config)
+
+// WithKeepalive sets the keepalive_timeout_seconds the welcome message
+// announces and the interval at which keepalives are sent (by default 10
+// seconds, every 10 seconds, as Twitch).
+func WithKeepalive(timeoutSeconds int, interval time.Duration) Option {
+	return func(c *config) { c.keepaliveSeconds, c.keepaliveInterval = timeoutSeconds, interval }
+}
+
+// WithSubscriptionLimit sets how many enabled subscriptions one WebSocket
+// session may have (300 by default, as Twitch).
+func WithSubscriptionLimit(n int) Option {
+	return func(c *config) { c.subscriptionLimit = n }
+}
+
+// WithMaxTotalCost sets the max_total_cost the fake reports and enforces;
+// each subscription costs 1 (10,000 by default).
+func WithMaxTotalCost(n int) Option {
+	return func(c *config) { c.maxTotalCost = n }
+}
+
+// WithToken registers an access token and the scopes it carries. Once any
+// token is registered, the fake answers 401 to others and 403 to a
+// subscription whose type needs a scope the token lacks; without any, every
+// token is accepted with every scope.
+func WithToken(token string, scopes ...string) Option {
+	return func(c *config) {
+		if c.tokens == nil {
+			c.tokens = map[string][]string{}
+		}
+		c.tokens[token] = scopes
+	}
+}
+
+// NewServer starts a fake Twitch on 127.0.0.1; tb's cleanup closes it.
+func NewServer(tb testing.TB, opts ...Option) *Server {
+	tb.Helper()
+	s := &Server{
+		cfg: config{
+			keepaliveSeconds:  10,
+			keepaliveInterval: 10 * time.Second,
+			subscriptionLimit: 300,
+			maxTotalCost:      10000,
+		},
+		sessions: map[string]*session{},
+		handover: map[string]*session{},
+		subs:     map[string]*subscription{},
+		change:   make(chan struct{}),
+		stop:     make(chan struct{}),
+	}
+	for _, opt := range opts {
+		opt(&s.cfg)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /eventsub", s.serveWebSocket)
+	mux.HandleFunc("POST /helix/eventsub/subscriptions", s.createSubscription)
+	mux.HandleFunc("GET /helix/eventsub/subscriptions", s.listSubscriptions)
+	mux.HandleFunc("DELETE /helix/eventsub/subscriptions", s.deleteSubscription)
+	s.http = httptest.NewServer(mux)
+	s.URL = s.http.URL
+	s.HelixURL = s.URL + "/helix"
+	s.EventSubURL = "ws" + strings.TrimPrefix(s.URL, "http") + "/eventsub"
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// Client returns an *http.Client that reaches the fake.
+func (s *Server) Client() *http.Client { return s.http.Client() }
+
+// Token returns a token source that always gives token, for helix.New.
+func (s *Server) Token(token string) oauth2.TokenSource {
+	return oauth2.StaticTokenSource(&oauth2.Token{AccessToken: token})
+}
+
+// Close ends every WebSocket connection and stops the fake; it returns when
+// all of its goroutines have ended. Closing twice is harmless.
+func (s *Server) Close() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	close(s.stop)
+	s.mu.Unlock()
+	s.conns.Wait()
+	s.http.Close()
+}
+
+// newID returns a fresh ID with a prefix: "session-3". s.mu is held.
+func (s *Server) newID(prefix string) string {
+	s.nextID++
+	return prefix + "-" + strconv.Itoa(s.nextID)
+}
+
+// changed wakes everyone waiting in WaitSession. s.mu is held.
+func (s *Server) changed() {
+	close(s.change)
+	s.change = make(chan struct{})
+}
+
+// WaitSession waits until a WebSocket session has been welcomed and returns
+// the newest one's ID, or "" when ctx ends first.
+func (s *Server) WaitSession(ctx context.Context) string {
+	for {
+		s.mu.Lock()
+		var newest *session
+		for _, sess := range s.sessions {
+			if sess.welcomed && (newest == nil || sess.seq > newest.seq) {
+				newest = sess
+			}
+		}
+		change := s.change
+		s.mu.Unlock()
+		if newest != nil {
+			return newest.id
+		}
+		select {
+		case <-ctx.Done():
+			return ""
+		case <-change:
+		}
+	}
+}
