@@ -392,20 +392,20 @@ type frame struct {
 
 // runner is the state of one Run, owned by Run's goroutine.
 type runner struct {
-	c       *Client
-	ctx     context.Context
-	msgs    chan frame
-	cur     *conn // the connection of the session
-	next    *conn // the connection a session_reconnect moves it to
+	c    *Client
+	ctx  context.Context
+	msgs chan frame
+	cur  *conn // the connection of the session
+	next *conn // the connection a session_reconnect moves it to
 	// draining is the old connection after a handover: closed by us, read
 	// until Twitch's answering close so that nothing on its way is lost.
 	// Until then the new connection's frames are held, to keep the order.
 	draining *conn
 	held     []frame
 	attempt  int // reconnect attempts since the last welcome
-	unused  int   // 4003 closes in a row
-	seen    *dedup
-	retry   *time.Timer // retries subscriptions that failed on the way
+	unused   int // 4003 closes in a row
+	seen     *dedup
+	retry    *time.Timer // retries subscriptions that failed on the way
 }
 
 func (r *runner) run() error {

@@ -23,4 +23,17 @@
 //
 // A notification of a type or version the schema does not know is not an
 // error: its Event is a *RawEvent holding the JSON.
+//
+// Client is a WebSocket client built on the same pieces: it connects,
+// subscribes through package helix once the session is welcomed, survives
+// session_reconnect handovers, drops, close codes and silent connections
+// without losing or repeating an event, and hands each notification to the
+// handlers registered on it (it embeds a Dispatcher):
+//
+//	c, err := eventsub.NewClient(helixClient)
+//	c.OnChannelFollow(func(ctx context.Context, e *eventsub.ChannelFollowEvent) { ... })
+//	err = c.Subscribe(ctx, &eventsub.ChannelFollowCondition{BroadcasterUserID: id, ModeratorUserID: id})
+//	err = c.Run(ctx) // until ctx ends or Close
+//
+// Package twitchtest runs a fake Twitch to test such code against.
 package eventsub

@@ -94,13 +94,13 @@ func decodeEvents[T any](data []byte) (any, error) {
 // notificationFrame is a whole WebSocket notification frame of one
 // subscription type. Decoding the frame straight into it is one pass over
 // the bytes, like decoding into a plain struct: no second pass over the
-// event, no copy of it. The Message and Notification returned point into
-// the same allocation.
+// event, no copy of it. The metadata and the subscription decode in place
+// into the Message and Notification it returns, all one allocation.
 type notificationFrame[E any] struct {
-	Metadata Metadata `json:"metadata"`
+	Metadata *Metadata `json:"metadata"`
 	Payload  struct {
-		Subscription helix.EventSubSubscription `json:"subscription"`
-		Event        *E                         `json:"event"`
+		Subscription *helix.EventSubSubscription `json:"subscription"`
+		Event        *E                          `json:"event"`
 	} `json:"payload"`
 
 	msg Message
@@ -113,26 +113,29 @@ type notificationFrame[E any] struct {
 // general path, which says precisely what is wrong.
 func decodeFrame[E any](frame []byte, info *TypeInfo) (*Message, bool) {
 	f := new(notificationFrame[E])
-	if json.Unmarshal(frame, f) != nil || f.Payload.Event == nil || !f.matches(info) {
+	f.Metadata, f.Payload.Subscription = &f.msg.Metadata, &f.n.Subscription
+	if json.Unmarshal(frame, f) != nil || f.Payload.Event == nil || !matches(&f.msg.Metadata, &f.n.Subscription, info) {
 		return nil, false
 	}
-	f.n = Notification{Subscription: f.Payload.Subscription, Event: f.Payload.Event, info: info}
-	f.msg = Message{Metadata: f.Metadata, Notification: &f.n}
+	f.n.Event, f.n.info = f.Payload.Event, info
+	f.msg.Notification = &f.n
 	return &f.msg, true
 }
 
-func (f *notificationFrame[E]) matches(info *TypeInfo) bool {
-	return f.Metadata.MessageType == MessageNotification &&
-		f.Metadata.SubscriptionType == info.Type && f.Metadata.SubscriptionVersion == info.Version &&
-		f.Payload.Subscription.Type == info.Type && f.Payload.Subscription.Version == info.Version
+// matches reports whether a decoded frame is a notification of info's type
+// and version, by its metadata and by its subscription.
+func matches(md *Metadata, sub *helix.EventSubSubscription, info *TypeInfo) bool {
+	return md.MessageType == MessageNotification &&
+		md.SubscriptionType == info.Type && md.SubscriptionVersion == info.Version &&
+		sub.Type == info.Type && sub.Version == info.Version
 }
 
 // batchFrame is notificationFrame for a batched type: an "events" array.
 type batchFrame[E any] struct {
-	Metadata Metadata `json:"metadata"`
+	Metadata *Metadata `json:"metadata"`
 	Payload  struct {
-		Subscription helix.EventSubSubscription `json:"subscription"`
-		Events       []E                        `json:"events"`
+		Subscription *helix.EventSubSubscription `json:"subscription"`
+		Events       []E                         `json:"events"`
 	} `json:"payload"`
 
 	msg Message
@@ -141,12 +144,11 @@ type batchFrame[E any] struct {
 
 func decodeBatchFrame[E any](frame []byte, info *TypeInfo) (*Message, bool) {
 	f := new(batchFrame[E])
-	if json.Unmarshal(frame, f) != nil || f.Payload.Events == nil ||
-		f.Metadata.MessageType != MessageNotification ||
-		f.Payload.Subscription.Type != info.Type || f.Payload.Subscription.Version != info.Version {
+	f.Metadata, f.Payload.Subscription = &f.msg.Metadata, &f.n.Subscription
+	f.msg.Notification = &f.n
+	if json.Unmarshal(frame, f) != nil || f.Payload.Events == nil || !matches(&f.msg.Metadata, &f.n.Subscription, info) {
 		return nil, false
 	}
-	f.n = Notification{Subscription: f.Payload.Subscription, Event: f.Payload.Events, info: info}
-	f.msg = Message{Metadata: f.Metadata, Notification: &f.n}
+	f.n.Event, f.n.info = f.Payload.Events, info
 	return &f.msg, true
 }

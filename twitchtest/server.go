@@ -100,6 +100,14 @@ func WithToken(token string, scopes ...string) Option {
 // NewServer starts a fake Twitch on 127.0.0.1; tb's cleanup closes it.
 func NewServer(tb testing.TB, opts ...Option) *Server {
 	tb.Helper()
+	s := Start(opts...)
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// Start starts a fake Twitch on 127.0.0.1 outside a test (an example, a
+// demo); the caller must Close it.
+func Start(opts ...Option) *Server {
 	s := &Server{
 		cfg: config{
 			keepaliveSeconds:  10,
@@ -125,7 +133,6 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 	s.URL = s.http.URL
 	s.HelixURL = s.URL + "/helix"
 	s.EventSubURL = "ws" + strings.TrimPrefix(s.URL, "http") + "/eventsub"
-	tb.Cleanup(s.Close)
 	return s
 }
 

@@ -11,6 +11,6 @@ import (
 func TestRun(t *testing.T) {
 	var out bytes.Buffer
 	assert.NilError(t, run(context.Background(), &out))
-	assert.Equal(t, out.String(), "helix: Gopher (id 1001) is an affiliate since 2021-03-04\n"+
-		"eventsub: Viewer followed Gopher at 12:00:00\n")
+	assert.Equal(t, out.String(), "subscribed to channel.follow version 2 on session session-1\n"+
+		"Viewer followed Gopher at 12:00:00\n")
 }

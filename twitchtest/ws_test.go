@@ -1,0 +1,82 @@
+package twitchtest_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"gotest.tools/v3/assert"
+
+	"github.com/twitchify-go/twitch/twitchtest"
+)
+
+// dialSession opens a WebSocket to the fake, reads the welcome, and returns
+// the session's ID; the connection closes with the test.
+func dialSession(t *testing.T, srv *twitchtest.Server) string {
+	t.Helper()
+	ws, _, err := websocket.DefaultDialer.Dial(srv.EventSubURL, nil)
+	assert.NilError(t, err)
+	t.Cleanup(func() { ws.Close() })
+	var welcome struct {
+		Metadata struct {
+			MessageType string `json:"message_type"`
+		} `json:"metadata"`
+		Payload struct {
+			Session struct {
+				ID               string `json:"id"`
+				KeepaliveTimeout int    `json:"keepalive_timeout_seconds"`
+			} `json:"session"`
+		} `json:"payload"`
+	}
+	assert.NilError(t, ws.ReadJSON(&welcome))
+	assert.Equal(t, welcome.Metadata.MessageType, "session_welcome")
+	assert.Equal(t, welcome.Payload.Session.KeepaliveTimeout, 10)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	assert.Equal(t, srv.WaitSession(ctx), welcome.Payload.Session.ID)
+	return welcome.Payload.Session.ID
+}
+
+// Keepalives come at the configured interval, and stop with Silence.
+func TestKeepalivesAndSilence(t *testing.T) {
+	srv := twitchtest.NewServer(t, twitchtest.WithKeepalive(10, 5*time.Millisecond))
+	ws, _, err := websocket.DefaultDialer.Dial(srv.EventSubURL, nil)
+	assert.NilError(t, err)
+	defer ws.Close()
+	var m map[string]map[string]any
+	assert.NilError(t, ws.ReadJSON(&m))
+	session := m["payload"]["session"].(map[string]any)["id"].(string)
+	for range 3 {
+		assert.NilError(t, ws.ReadJSON(&m))
+		assert.Equal(t, m["metadata"]["message_type"], "session_keepalive")
+	}
+	assert.NilError(t, srv.Silence(session))
+	// At most the one keepalive already on its way comes; then nothing,
+	// through 40 keepalive intervals.
+	assert.NilError(t, ws.SetReadDeadline(time.Now().Add(200*time.Millisecond)))
+	late := 0
+	for ws.ReadJSON(&m) == nil {
+		late++
+	}
+	assert.Assert(t, late <= 1, "%d keepalives after Silence", late)
+}
+
+// A client that sends a message is closed with 4001, as by Twitch.
+func TestInboundTrafficCloses(t *testing.T) {
+	srv := twitchtest.NewServer(t)
+	ws, _, err := websocket.DefaultDialer.Dial(srv.EventSubURL, nil)
+	assert.NilError(t, err)
+	defer ws.Close()
+	var m json.RawMessage
+	assert.NilError(t, ws.ReadJSON(&m))
+	assert.NilError(t, ws.WriteMessage(websocket.TextMessage, []byte("hello")))
+	for {
+		_, _, err = ws.ReadMessage()
+		if err != nil {
+			break
+		}
+	}
+	assert.Assert(t, websocket.IsCloseError(err, 4001), "%v", err)
+}
