@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
 	"strconv"
 	"sync"
@@ -544,4 +545,66 @@ func TestClientSlowHandlerIsNotSilence(t *testing.T) {
 	close(release)
 	wait(t, handled, "the slow handler")
 	none(t, hs.ev.disconnected, "a disconnect")
+}
+
+// Unsubscribe deletes the subscription at Twitch and forgets it.
+func TestClientUnsubscribe(t *testing.T) {
+	hs := start(t, nil, func(c *Client) {
+		assert.NilError(t, c.Subscribe(context.Background(), followCondition("1")))
+	})
+	wait(t, hs.ev.ready, "ready")
+	hs.onlySubscription(t)
+	assert.NilError(t, hs.client.Unsubscribe(context.Background(), followCondition("1")))
+	assert.Equal(t, len(hs.srv.Subscriptions()), 0)
+	assert.Equal(t, len(hs.client.Subscriptions()), 0)
+	// Unsubscribing from what is not subscribed does nothing.
+	assert.NilError(t, hs.client.Unsubscribe(context.Background(), followCondition("2")))
+}
+
+// flakyTransport fails the first n requests on the way, as a network would.
+type flakyTransport struct {
+	mu   sync.Mutex
+	n    int
+	next http.RoundTripper
+}
+
+func (f *flakyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	f.mu.Lock()
+	fail := f.n > 0
+	f.n--
+	f.mu.Unlock()
+	if fail {
+		return nil, errors.New("connection reset by peer")
+	}
+	return f.next.RoundTrip(r)
+}
+
+// A subscription that fails on the way (not refused) is retried after a
+// backoff, on the same session.
+func TestClientRetriesFailuresOnTheWay(t *testing.T) {
+	srv := twitchtest.NewServer(t, twitchtest.WithKeepalive(10, 20*time.Millisecond))
+	hc := &http.Client{Transport: &flakyTransport{n: 1, next: srv.Client().Transport}}
+	h := helix.New("id", srv.Token("token"), helix.WithBaseURL(srv.HelixURL), helix.WithHTTPClient(hc))
+	ev := newEvents()
+	c, err := NewClient(h, WithURL(srv.EventSubURL), WithHooks(ev.hooks()), WithBackoff(time.Millisecond, time.Millisecond))
+	assert.NilError(t, err)
+	c.second = testSecond
+	assert.NilError(t, c.Subscribe(context.Background(), followCondition("1")))
+	done := make(chan error, 1)
+	go func() { done <- c.Run(context.Background()) }()
+	defer func() {
+		assert.NilError(t, c.Close())
+		<-done
+	}()
+	session := wait(t, ev.connected, "the welcome")
+	var se *SubscriptionError
+	assert.Assert(t, errors.As(wait(t, ev.errs, "the failure"), &se))
+	assert.ErrorContains(t, se, "connection reset by peer")
+	poll.WaitOn(t, func(poll.LogT) poll.Result {
+		if subs := srv.Subscriptions(); len(subs) == 1 && subs[0].Transport.SessionID == session.ID {
+			return poll.Success()
+		}
+		return poll.Continue("not created yet")
+	}, poll.WithTimeout(5*time.Second))
+	none(t, ev.disconnected, "a disconnect")
 }
