@@ -12,7 +12,8 @@ import (
 	"time"
 )
 
-// AutoModMessageHoldCondition is the condition of a automod.message.hold (version 1) subscription: it selects the notifications to deliver.
+// AutoModMessageHoldCondition is the condition of a automod.message.hold (version 1) subscription:
+// it selects the notifications to deliver.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#automodmessagehold
 type AutoModMessageHoldCondition struct {
@@ -72,9 +73,11 @@ var autoModMessageHoldInfo = TypeInfo{
 	},
 }
 
-// AutoModMessageHoldV2Condition is the condition of a automod.message.hold (version 2) subscription: it selects the notifications to deliver.
+// AutoModMessageHoldV2Condition is the condition of a automod.message.hold (version 2)
+// subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#automodmessagehold-v2
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#automodmessagehold-v2
 type AutoModMessageHoldV2Condition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 	ModeratorUserID   string `json:"moderator_user_id"`
@@ -89,7 +92,8 @@ func (AutoModMessageHoldV2Condition) TypeInfo() *TypeInfo {
 //
 // AutoMod or a blocked term holds a chat message for a moderator to review.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#automodmessagehold-v2
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#automodmessagehold-v2
 type AutoModMessageHoldV2Event struct {
 	BroadcasterUserID    string         `json:"broadcaster_user_id"`
 	BroadcasterUserLogin string         `json:"broadcaster_user_login"`
@@ -133,9 +137,11 @@ var autoModMessageHoldV2Info = TypeInfo{
 	},
 }
 
-// AutoModMessageUpdateCondition is the condition of a automod.message.update (version 1) subscription: it selects the notifications to deliver.
+// AutoModMessageUpdateCondition is the condition of a automod.message.update (version 1)
+// subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#automodmessageupdate
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#automodmessageupdate
 type AutoModMessageUpdateCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 	ModeratorUserID   string `json:"moderator_user_id"`
@@ -150,7 +156,8 @@ func (AutoModMessageUpdateCondition) TypeInfo() *TypeInfo {
 //
 // A moderator approves or denies a message AutoMod held, or the hold expires.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#automodmessageupdate
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#automodmessageupdate
 type AutoModMessageUpdateEvent struct {
 	BroadcasterUserID    string         `json:"broadcaster_user_id"`
 	BroadcasterUserLogin string         `json:"broadcaster_user_login"`
@@ -197,9 +204,11 @@ var autoModMessageUpdateInfo = TypeInfo{
 	},
 }
 
-// AutoModMessageUpdateV2Condition is the condition of a automod.message.update (version 2) subscription: it selects the notifications to deliver.
+// AutoModMessageUpdateV2Condition is the condition of a automod.message.update (version 2)
+// subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#automodmessageupdate-v2
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#automodmessageupdate-v2
 type AutoModMessageUpdateV2Condition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 	ModeratorUserID   string `json:"moderator_user_id"`
@@ -214,7 +223,8 @@ func (AutoModMessageUpdateV2Condition) TypeInfo() *TypeInfo {
 //
 // A moderator approves or denies a message AutoMod or a blocked term held, or the hold expires.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#automodmessageupdate-v2
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#automodmessageupdate-v2
 type AutoModMessageUpdateV2Event struct {
 	BroadcasterUserID    string               `json:"broadcaster_user_id"`
 	BroadcasterUserLogin string               `json:"broadcaster_user_login"`

@@ -8,9 +8,11 @@ import (
 	"github.com/twitchify-go/twitch/oauth"
 )
 
-// AutoModSettingsUpdateCondition is the condition of a automod.settings.update (version 1) subscription: it selects the notifications to deliver.
+// AutoModSettingsUpdateCondition is the condition of a automod.settings.update (version 1)
+// subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#automodsettingsupdate
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#automodsettingsupdate
 type AutoModSettingsUpdateCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 	ModeratorUserID   string `json:"moderator_user_id"`
@@ -25,7 +27,8 @@ func (AutoModSettingsUpdateCondition) TypeInfo() *TypeInfo {
 //
 // A broadcaster's AutoMod levels change. Each level is from 0 (off) to 4.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#automodsettingsupdate
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#automodsettingsupdate
 type AutoModSettingsUpdateEvent struct {
 	BroadcasterUserID    string `json:"broadcaster_user_id"`
 	BroadcasterUserLogin string `json:"broadcaster_user_login"`

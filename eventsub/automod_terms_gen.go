@@ -8,7 +8,8 @@ import (
 	"github.com/twitchify-go/twitch/oauth"
 )
 
-// AutoModTermsUpdateCondition is the condition of a automod.terms.update (version 1) subscription: it selects the notifications to deliver.
+// AutoModTermsUpdateCondition is the condition of a automod.terms.update (version 1) subscription:
+// it selects the notifications to deliver.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#automodtermsupdate
 type AutoModTermsUpdateCondition struct {
@@ -23,7 +24,8 @@ func (AutoModTermsUpdateCondition) TypeInfo() *TypeInfo {
 
 // AutoModTermsUpdateEvent is the event of a automod.terms.update (version 1) notification.
 //
-// Terms are added to or removed from a channel's blocked or permitted list; private terms are not reported.
+// Terms are added to or removed from a channel's blocked or permitted list; private terms are not
+// reported.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#automodtermsupdate
 type AutoModTermsUpdateEvent struct {

@@ -9,9 +9,11 @@ import (
 	"time"
 )
 
-// ChannelAdBreakBeginCondition is the condition of a channel.ad_break.begin (version 1) subscription: it selects the notifications to deliver.
+// ChannelAdBreakBeginCondition is the condition of a channel.ad_break.begin (version 1)
+// subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelad_breakbegin
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelad_breakbegin
 type ChannelAdBreakBeginCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
@@ -25,7 +27,8 @@ func (ChannelAdBreakBeginCondition) TypeInfo() *TypeInfo {
 //
 // A midroll ad break starts, run by hand or by the Ads Manager.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelad_breakbegin
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelad_breakbegin
 type ChannelAdBreakBeginEvent struct {
 	DurationSeconds      int       `json:"duration_seconds"`
 	StartedAt            time.Time `json:"started_at"`

@@ -8,7 +8,8 @@ import (
 	"github.com/twitchify-go/twitch/oauth"
 )
 
-// ChannelBitsUseCondition is the condition of a channel.bits.use (version 1) subscription: it selects the notifications to deliver.
+// ChannelBitsUseCondition is the condition of a channel.bits.use (version 1) subscription: it
+// selects the notifications to deliver.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelbitsuse
 type ChannelBitsUseCondition struct {

@@ -10,9 +10,12 @@ import (
 	"time"
 )
 
-// ChannelPointsAutomaticRewardRedemptionAddCondition is the condition of a channel.channel_points_automatic_reward_redemption.add (version 1) subscription: it selects the notifications to deliver.
+// ChannelPointsAutomaticRewardRedemptionAddCondition is the condition of a
+// channel.channel_points_automatic_reward_redemption.add (version 1) subscription: it selects the
+// notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_automatic_reward_redemptionadd
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_automatic_reward_redemptionadd
 type ChannelPointsAutomaticRewardRedemptionAddCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
@@ -22,11 +25,13 @@ func (ChannelPointsAutomaticRewardRedemptionAddCondition) TypeInfo() *TypeInfo {
 	return &channelPointsAutomaticRewardRedemptionAddInfo
 }
 
-// ChannelPointsAutomaticRewardRedemptionAddEvent is the event of a channel.channel_points_automatic_reward_redemption.add (version 1) notification.
+// ChannelPointsAutomaticRewardRedemptionAddEvent is the event of a
+// channel.channel_points_automatic_reward_redemption.add (version 1) notification.
 //
 // A viewer redeems an automatic (built-in) Channel Points reward.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_automatic_reward_redemptionadd
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_automatic_reward_redemptionadd
 type ChannelPointsAutomaticRewardRedemptionAddEvent struct {
 	BroadcasterUserID    string          `json:"broadcaster_user_id"`
 	BroadcasterUserLogin string          `json:"broadcaster_user_login"`
@@ -75,9 +80,12 @@ var channelPointsAutomaticRewardRedemptionAddInfo = TypeInfo{
 	},
 }
 
-// ChannelPointsAutomaticRewardRedemptionAddV2Condition is the condition of a channel.channel_points_automatic_reward_redemption.add (version 2) subscription: it selects the notifications to deliver.
+// ChannelPointsAutomaticRewardRedemptionAddV2Condition is the condition of a
+// channel.channel_points_automatic_reward_redemption.add (version 2) subscription: it selects the
+// notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_automatic_reward_redemptionadd-v2
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_automatic_reward_redemptionadd-v2
 type ChannelPointsAutomaticRewardRedemptionAddV2Condition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
@@ -87,11 +95,13 @@ func (ChannelPointsAutomaticRewardRedemptionAddV2Condition) TypeInfo() *TypeInfo
 	return &channelPointsAutomaticRewardRedemptionAddV2Info
 }
 
-// ChannelPointsAutomaticRewardRedemptionAddV2Event is the event of a channel.channel_points_automatic_reward_redemption.add (version 2) notification.
+// ChannelPointsAutomaticRewardRedemptionAddV2Event is the event of a
+// channel.channel_points_automatic_reward_redemption.add (version 2) notification.
 //
 // A viewer redeems an automatic (built-in) Channel Points reward.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_automatic_reward_redemptionadd-v2
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_automatic_reward_redemptionadd-v2
 type ChannelPointsAutomaticRewardRedemptionAddV2Event struct {
 	BroadcasterUserID    string                  `json:"broadcaster_user_id"`
 	BroadcasterUserLogin string                  `json:"broadcaster_user_login"`

@@ -11,9 +11,12 @@ import (
 	"time"
 )
 
-// ChannelPointsCustomRewardAddCondition is the condition of a channel.channel_points_custom_reward.add (version 1) subscription: it selects the notifications to deliver.
+// ChannelPointsCustomRewardAddCondition is the condition of a
+// channel.channel_points_custom_reward.add (version 1) subscription: it selects the notifications
+// to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_rewardadd
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_rewardadd
 type ChannelPointsCustomRewardAddCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
@@ -23,11 +26,13 @@ func (ChannelPointsCustomRewardAddCondition) TypeInfo() *TypeInfo {
 	return &channelPointsCustomRewardAddInfo
 }
 
-// ChannelPointsCustomRewardAddEvent is the event of a channel.channel_points_custom_reward.add (version 1) notification.
+// ChannelPointsCustomRewardAddEvent is the event of a channel.channel_points_custom_reward.add
+// (version 1) notification.
 //
 // A broadcaster creates a custom Channel Points reward.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_rewardadd
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_rewardadd
 type ChannelPointsCustomRewardAddEvent struct {
 	ID                                string            `json:"id"`
 	BroadcasterUserID                 string            `json:"broadcaster_user_id"`
@@ -82,9 +87,12 @@ var channelPointsCustomRewardAddInfo = TypeInfo{
 	},
 }
 
-// ChannelPointsCustomRewardRemoveCondition is the condition of a channel.channel_points_custom_reward.remove (version 1) subscription: it selects the notifications to deliver.
+// ChannelPointsCustomRewardRemoveCondition is the condition of a
+// channel.channel_points_custom_reward.remove (version 1) subscription: it selects the
+// notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_rewardremove
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_rewardremove
 type ChannelPointsCustomRewardRemoveCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 	// Only this reward's notifications; all rewards when empty.
@@ -96,11 +104,13 @@ func (ChannelPointsCustomRewardRemoveCondition) TypeInfo() *TypeInfo {
 	return &channelPointsCustomRewardRemoveInfo
 }
 
-// ChannelPointsCustomRewardRemoveEvent is the event of a channel.channel_points_custom_reward.remove (version 1) notification.
+// ChannelPointsCustomRewardRemoveEvent is the event of a
+// channel.channel_points_custom_reward.remove (version 1) notification.
 //
 // A broadcaster deletes a custom Channel Points reward.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_rewardremove
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_rewardremove
 type ChannelPointsCustomRewardRemoveEvent struct {
 	ID                                string            `json:"id"`
 	BroadcasterUserID                 string            `json:"broadcaster_user_id"`
@@ -155,9 +165,12 @@ var channelPointsCustomRewardRemoveInfo = TypeInfo{
 	},
 }
 
-// ChannelPointsCustomRewardUpdateCondition is the condition of a channel.channel_points_custom_reward.update (version 1) subscription: it selects the notifications to deliver.
+// ChannelPointsCustomRewardUpdateCondition is the condition of a
+// channel.channel_points_custom_reward.update (version 1) subscription: it selects the
+// notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_rewardupdate
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_rewardupdate
 type ChannelPointsCustomRewardUpdateCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 	// Only this reward's notifications; all rewards when empty.
@@ -169,11 +182,13 @@ func (ChannelPointsCustomRewardUpdateCondition) TypeInfo() *TypeInfo {
 	return &channelPointsCustomRewardUpdateInfo
 }
 
-// ChannelPointsCustomRewardUpdateEvent is the event of a channel.channel_points_custom_reward.update (version 1) notification.
+// ChannelPointsCustomRewardUpdateEvent is the event of a
+// channel.channel_points_custom_reward.update (version 1) notification.
 //
 // A broadcaster changes a custom Channel Points reward.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_rewardupdate
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_rewardupdate
 type ChannelPointsCustomRewardUpdateEvent struct {
 	ID                                string            `json:"id"`
 	BroadcasterUserID                 string            `json:"broadcaster_user_id"`

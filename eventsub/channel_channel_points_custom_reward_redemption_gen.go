@@ -10,9 +10,12 @@ import (
 	"time"
 )
 
-// ChannelPointsCustomRewardRedemptionAddCondition is the condition of a channel.channel_points_custom_reward_redemption.add (version 1) subscription: it selects the notifications to deliver.
+// ChannelPointsCustomRewardRedemptionAddCondition is the condition of a
+// channel.channel_points_custom_reward_redemption.add (version 1) subscription: it selects the
+// notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_reward_redemptionadd
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_reward_redemptionadd
 type ChannelPointsCustomRewardRedemptionAddCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 	// Only this reward's notifications; all rewards when empty.
@@ -24,11 +27,13 @@ func (ChannelPointsCustomRewardRedemptionAddCondition) TypeInfo() *TypeInfo {
 	return &channelPointsCustomRewardRedemptionAddInfo
 }
 
-// ChannelPointsCustomRewardRedemptionAddEvent is the event of a channel.channel_points_custom_reward_redemption.add (version 1) notification.
+// ChannelPointsCustomRewardRedemptionAddEvent is the event of a
+// channel.channel_points_custom_reward_redemption.add (version 1) notification.
 //
 // A viewer redeems a custom Channel Points reward.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_reward_redemptionadd
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_reward_redemptionadd
 type ChannelPointsCustomRewardRedemptionAddEvent struct {
 	ID                   string `json:"id"`
 	BroadcasterUserID    string `json:"broadcaster_user_id"`
@@ -71,9 +76,12 @@ var channelPointsCustomRewardRedemptionAddInfo = TypeInfo{
 	},
 }
 
-// ChannelPointsCustomRewardRedemptionUpdateCondition is the condition of a channel.channel_points_custom_reward_redemption.update (version 1) subscription: it selects the notifications to deliver.
+// ChannelPointsCustomRewardRedemptionUpdateCondition is the condition of a
+// channel.channel_points_custom_reward_redemption.update (version 1) subscription: it selects the
+// notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_reward_redemptionupdate
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_reward_redemptionupdate
 type ChannelPointsCustomRewardRedemptionUpdateCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 	// Only this reward's notifications; all rewards when empty.
@@ -85,11 +93,13 @@ func (ChannelPointsCustomRewardRedemptionUpdateCondition) TypeInfo() *TypeInfo {
 	return &channelPointsCustomRewardRedemptionUpdateInfo
 }
 
-// ChannelPointsCustomRewardRedemptionUpdateEvent is the event of a channel.channel_points_custom_reward_redemption.update (version 1) notification.
+// ChannelPointsCustomRewardRedemptionUpdateEvent is the event of a
+// channel.channel_points_custom_reward_redemption.update (version 1) notification.
 //
 // A redemption of a custom Channel Points reward is fulfilled or canceled.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_reward_redemptionupdate
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_reward_redemptionupdate
 type ChannelPointsCustomRewardRedemptionUpdateEvent struct {
 	ID                   string `json:"id"`
 	BroadcasterUserID    string `json:"broadcaster_user_id"`

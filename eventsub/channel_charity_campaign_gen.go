@@ -12,9 +12,11 @@ import (
 	"time"
 )
 
-// ChannelCharityCampaignDonateCondition is the condition of a channel.charity_campaign.donate (version 1) subscription: it selects the notifications to deliver.
+// ChannelCharityCampaignDonateCondition is the condition of a channel.charity_campaign.donate
+// (version 1) subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelcharity_campaigndonate
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelcharity_campaigndonate
 type ChannelCharityCampaignDonateCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
@@ -24,11 +26,13 @@ func (ChannelCharityCampaignDonateCondition) TypeInfo() *TypeInfo {
 	return &channelCharityCampaignDonateInfo
 }
 
-// ChannelCharityCampaignDonateEvent is the event of a channel.charity_campaign.donate (version 1) notification.
+// ChannelCharityCampaignDonateEvent is the event of a channel.charity_campaign.donate (version 1)
+// notification.
 //
 // A user donates to a broadcaster's charity campaign.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelcharity_campaigndonate
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelcharity_campaigndonate
 type ChannelCharityCampaignDonateEvent struct {
 	// The donation's ID, unique across campaigns.
 	ID                   string        `json:"id"`
@@ -73,9 +77,11 @@ var channelCharityCampaignDonateInfo = TypeInfo{
 	},
 }
 
-// ChannelCharityCampaignProgressCondition is the condition of a channel.charity_campaign.progress (version 1) subscription: it selects the notifications to deliver.
+// ChannelCharityCampaignProgressCondition is the condition of a channel.charity_campaign.progress
+// (version 1) subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelcharity_campaignprogress
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelcharity_campaignprogress
 type ChannelCharityCampaignProgressCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
@@ -85,11 +91,13 @@ func (ChannelCharityCampaignProgressCondition) TypeInfo() *TypeInfo {
 	return &channelCharityCampaignProgressInfo
 }
 
-// ChannelCharityCampaignProgressEvent is the event of a channel.charity_campaign.progress (version 1) notification.
+// ChannelCharityCampaignProgressEvent is the event of a channel.charity_campaign.progress (version
+// 1) notification.
 //
 // A charity campaign receives donations or its target changes.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelcharity_campaignprogress
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelcharity_campaignprogress
 type ChannelCharityCampaignProgressEvent struct {
 	// The campaign's ID.
 	ID                 string        `json:"id"`
@@ -131,9 +139,11 @@ var channelCharityCampaignProgressInfo = TypeInfo{
 	},
 }
 
-// ChannelCharityCampaignStartCondition is the condition of a channel.charity_campaign.start (version 1) subscription: it selects the notifications to deliver.
+// ChannelCharityCampaignStartCondition is the condition of a channel.charity_campaign.start
+// (version 1) subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelcharity_campaignstart
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelcharity_campaignstart
 type ChannelCharityCampaignStartCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
@@ -143,11 +153,13 @@ func (ChannelCharityCampaignStartCondition) TypeInfo() *TypeInfo {
 	return &channelCharityCampaignStartInfo
 }
 
-// ChannelCharityCampaignStartEvent is the event of a channel.charity_campaign.start (version 1) notification.
+// ChannelCharityCampaignStartEvent is the event of a channel.charity_campaign.start (version 1)
+// notification.
 //
 // A broadcaster starts a charity campaign.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelcharity_campaignstart
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelcharity_campaignstart
 type ChannelCharityCampaignStartEvent struct {
 	// The campaign's ID.
 	ID                 string        `json:"id"`
@@ -190,9 +202,11 @@ var channelCharityCampaignStartInfo = TypeInfo{
 	},
 }
 
-// ChannelCharityCampaignStopCondition is the condition of a channel.charity_campaign.stop (version 1) subscription: it selects the notifications to deliver.
+// ChannelCharityCampaignStopCondition is the condition of a channel.charity_campaign.stop (version
+// 1) subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelcharity_campaignstop
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelcharity_campaignstop
 type ChannelCharityCampaignStopCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
@@ -202,11 +216,13 @@ func (ChannelCharityCampaignStopCondition) TypeInfo() *TypeInfo {
 	return &channelCharityCampaignStopInfo
 }
 
-// ChannelCharityCampaignStopEvent is the event of a channel.charity_campaign.stop (version 1) notification.
+// ChannelCharityCampaignStopEvent is the event of a channel.charity_campaign.stop (version 1)
+// notification.
 //
 // A broadcaster stops a charity campaign.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelcharity_campaignstop
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelcharity_campaignstop
 type ChannelCharityCampaignStopEvent struct {
 	// The campaign's ID.
 	ID                 string        `json:"id"`

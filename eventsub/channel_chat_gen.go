@@ -14,7 +14,8 @@ import (
 	"github.com/twitchify-go/twitch/oauth"
 )
 
-// ChannelChatClearCondition is the condition of a channel.chat.clear (version 1) subscription: it selects the notifications to deliver.
+// ChannelChatClearCondition is the condition of a channel.chat.clear (version 1) subscription: it
+// selects the notifications to deliver.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatclear
 type ChannelChatClearCondition struct {
@@ -66,9 +67,11 @@ var channelChatClearInfo = TypeInfo{
 	},
 }
 
-// ChannelChatClearUserMessagesCondition is the condition of a channel.chat.clear_user_messages (version 1) subscription: it selects the notifications to deliver.
+// ChannelChatClearUserMessagesCondition is the condition of a channel.chat.clear_user_messages
+// (version 1) subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatclear_user_messages
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatclear_user_messages
 type ChannelChatClearUserMessagesCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 	// The user reading chat: the bot or app user.
@@ -80,11 +83,13 @@ func (ChannelChatClearUserMessagesCondition) TypeInfo() *TypeInfo {
 	return &channelChatClearUserMessagesInfo
 }
 
-// ChannelChatClearUserMessagesEvent is the event of a channel.chat.clear_user_messages (version 1) notification.
+// ChannelChatClearUserMessagesEvent is the event of a channel.chat.clear_user_messages (version 1)
+// notification.
 //
 // All of one user's messages are cleared from a channel's chat, after a ban or timeout.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatclear_user_messages
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatclear_user_messages
 type ChannelChatClearUserMessagesEvent struct {
 	BroadcasterUserID    string `json:"broadcaster_user_id"`
 	BroadcasterUserName  string `json:"broadcaster_user_name"`
@@ -121,7 +126,8 @@ var channelChatClearUserMessagesInfo = TypeInfo{
 	},
 }
 
-// ChannelChatMessageCondition is the condition of a channel.chat.message (version 1) subscription: it selects the notifications to deliver.
+// ChannelChatMessageCondition is the condition of a channel.chat.message (version 1) subscription:
+// it selects the notifications to deliver.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatmessage
 type ChannelChatMessageCondition struct {
@@ -223,9 +229,11 @@ var channelChatMessageInfo = TypeInfo{
 	},
 }
 
-// ChannelChatMessageDeleteCondition is the condition of a channel.chat.message_delete (version 1) subscription: it selects the notifications to deliver.
+// ChannelChatMessageDeleteCondition is the condition of a channel.chat.message_delete (version 1)
+// subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatmessage_delete
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatmessage_delete
 type ChannelChatMessageDeleteCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 	// The user reading chat: the bot or app user.
@@ -237,11 +245,13 @@ func (ChannelChatMessageDeleteCondition) TypeInfo() *TypeInfo {
 	return &channelChatMessageDeleteInfo
 }
 
-// ChannelChatMessageDeleteEvent is the event of a channel.chat.message_delete (version 1) notification.
+// ChannelChatMessageDeleteEvent is the event of a channel.chat.message_delete (version 1)
+// notification.
 //
 // A moderator deletes one message from a channel's chat.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatmessage_delete
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatmessage_delete
 type ChannelChatMessageDeleteEvent struct {
 	BroadcasterUserID    string `json:"broadcaster_user_id"`
 	BroadcasterUserName  string `json:"broadcaster_user_name"`
@@ -279,9 +289,11 @@ var channelChatMessageDeleteInfo = TypeInfo{
 	},
 }
 
-// ChannelChatNotificationCondition is the condition of a channel.chat.notification (version 1) subscription: it selects the notifications to deliver.
+// ChannelChatNotificationCondition is the condition of a channel.chat.notification (version 1)
+// subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatnotification
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatnotification
 type ChannelChatNotificationCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 	// The user reading chat: the bot or app user.
@@ -293,11 +305,14 @@ func (ChannelChatNotificationCondition) TypeInfo() *TypeInfo {
 	return &channelChatNotificationInfo
 }
 
-// ChannelChatNotificationEvent is the event of a channel.chat.notification (version 1) notification.
+// ChannelChatNotificationEvent is the event of a channel.chat.notification (version 1)
+// notification.
 //
-// Twitch announces an event in a channel's chat: a subscription, gift, raid, announcement and the like.
+// Twitch announces an event in a channel's chat: a subscription, gift, raid, announcement and the
+// like.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatnotification
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatnotification
 type ChannelChatNotificationEvent struct {
 	BroadcasterUserID    string `json:"broadcaster_user_id"`
 	BroadcasterUserName  string `json:"broadcaster_user_name"`
@@ -385,9 +400,11 @@ var channelChatNotificationInfo = TypeInfo{
 	},
 }
 
-// ChannelChatUserMessageHoldCondition is the condition of a channel.chat.user_message_hold (version 1) subscription: it selects the notifications to deliver.
+// ChannelChatUserMessageHoldCondition is the condition of a channel.chat.user_message_hold (version
+// 1) subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatuser_message_hold
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatuser_message_hold
 type ChannelChatUserMessageHoldCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 	// The user whose held messages to report; the token's user.
@@ -399,11 +416,13 @@ func (ChannelChatUserMessageHoldCondition) TypeInfo() *TypeInfo {
 	return &channelChatUserMessageHoldInfo
 }
 
-// ChannelChatUserMessageHoldEvent is the event of a channel.chat.user_message_hold (version 1) notification.
+// ChannelChatUserMessageHoldEvent is the event of a channel.chat.user_message_hold (version 1)
+// notification.
 //
 // AutoMod holds a message the user in the condition sent.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatuser_message_hold
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatuser_message_hold
 type ChannelChatUserMessageHoldEvent struct {
 	BroadcasterUserID    string         `json:"broadcaster_user_id"`
 	BroadcasterUserLogin string         `json:"broadcaster_user_login"`
@@ -442,9 +461,11 @@ var channelChatUserMessageHoldInfo = TypeInfo{
 	},
 }
 
-// ChannelChatUserMessageUpdateCondition is the condition of a channel.chat.user_message_update (version 1) subscription: it selects the notifications to deliver.
+// ChannelChatUserMessageUpdateCondition is the condition of a channel.chat.user_message_update
+// (version 1) subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatuser_message_update
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatuser_message_update
 type ChannelChatUserMessageUpdateCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 	// The user whose held messages to report; the token's user.
@@ -456,11 +477,13 @@ func (ChannelChatUserMessageUpdateCondition) TypeInfo() *TypeInfo {
 	return &channelChatUserMessageUpdateInfo
 }
 
-// ChannelChatUserMessageUpdateEvent is the event of a channel.chat.user_message_update (version 1) notification.
+// ChannelChatUserMessageUpdateEvent is the event of a channel.chat.user_message_update (version 1)
+// notification.
 //
 // A held message of the user in the condition is approved, denied or dropped.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatuser_message_update
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatuser_message_update
 type ChannelChatUserMessageUpdateEvent struct {
 	BroadcasterUserID    string                `json:"broadcaster_user_id"`
 	BroadcasterUserLogin string                `json:"broadcaster_user_login"`

@@ -8,9 +8,11 @@ import (
 	"github.com/twitchify-go/twitch/oauth"
 )
 
-// ChannelChatSettingsUpdateCondition is the condition of a channel.chat_settings.update (version 1) subscription: it selects the notifications to deliver.
+// ChannelChatSettingsUpdateCondition is the condition of a channel.chat_settings.update (version 1)
+// subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchat_settingsupdate
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchat_settingsupdate
 type ChannelChatSettingsUpdateCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 	// The user reading chat: the bot or app user.
@@ -22,11 +24,13 @@ func (ChannelChatSettingsUpdateCondition) TypeInfo() *TypeInfo {
 	return &channelChatSettingsUpdateInfo
 }
 
-// ChannelChatSettingsUpdateEvent is the event of a channel.chat_settings.update (version 1) notification.
+// ChannelChatSettingsUpdateEvent is the event of a channel.chat_settings.update (version 1)
+// notification.
 //
 // A channel's chat settings change.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchat_settingsupdate
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchat_settingsupdate
 type ChannelChatSettingsUpdateEvent struct {
 	BroadcasterUserID    string `json:"broadcaster_user_id"`
 	BroadcasterUserLogin string `json:"broadcaster_user_login"`

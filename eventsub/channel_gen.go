@@ -17,7 +17,8 @@ import (
 	"time"
 )
 
-// ChannelBanCondition is the condition of a channel.ban (version 1) subscription: it selects the notifications to deliver.
+// ChannelBanCondition is the condition of a channel.ban (version 1) subscription: it selects the
+// notifications to deliver.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelban
 type ChannelBanCondition struct {
@@ -78,7 +79,8 @@ var channelBanInfo = TypeInfo{
 	},
 }
 
-// ChannelCheerCondition is the condition of a channel.cheer (version 1) subscription: it selects the notifications to deliver.
+// ChannelCheerCondition is the condition of a channel.cheer (version 1) subscription: it selects
+// the notifications to deliver.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelcheer
 type ChannelCheerCondition struct {
@@ -135,7 +137,8 @@ var channelCheerInfo = TypeInfo{
 	},
 }
 
-// ChannelFollowCondition is the condition of a channel.follow (version 2) subscription: it selects the notifications to deliver.
+// ChannelFollowCondition is the condition of a channel.follow (version 2) subscription: it selects
+// the notifications to deliver.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelfollow
 type ChannelFollowCondition struct {
@@ -191,7 +194,8 @@ var channelFollowInfo = TypeInfo{
 	},
 }
 
-// ChannelModerateCondition is the condition of a channel.moderate (version 1) subscription: it selects the notifications to deliver.
+// ChannelModerateCondition is the condition of a channel.moderate (version 1) subscription: it
+// selects the notifications to deliver.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelmoderate
 type ChannelModerateCondition struct {
@@ -271,7 +275,8 @@ var channelModerateInfo = TypeInfo{
 	},
 }
 
-// ChannelModerateV2Condition is the condition of a channel.moderate (version 2) subscription: it selects the notifications to deliver.
+// ChannelModerateV2Condition is the condition of a channel.moderate (version 2) subscription: it
+// selects the notifications to deliver.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelmoderate-v2
 type ChannelModerateV2Condition struct {
@@ -352,7 +357,8 @@ var channelModerateV2Info = TypeInfo{
 	},
 }
 
-// ChannelRaidCondition is the condition of a channel.raid (version 1) subscription: it selects the notifications to deliver.
+// ChannelRaidCondition is the condition of a channel.raid (version 1) subscription: it selects the
+// notifications to deliver.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelraid
 type ChannelRaidCondition struct {
@@ -403,7 +409,8 @@ var channelRaidInfo = TypeInfo{
 	},
 }
 
-// ChannelSubscribeCondition is the condition of a channel.subscribe (version 1) subscription: it selects the notifications to deliver.
+// ChannelSubscribeCondition is the condition of a channel.subscribe (version 1) subscription: it
+// selects the notifications to deliver.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsubscribe
 type ChannelSubscribeCondition struct {
@@ -458,7 +465,8 @@ var channelSubscribeInfo = TypeInfo{
 	},
 }
 
-// ChannelUnbanCondition is the condition of a channel.unban (version 1) subscription: it selects the notifications to deliver.
+// ChannelUnbanCondition is the condition of a channel.unban (version 1) subscription: it selects
+// the notifications to deliver.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelunban
 type ChannelUnbanCondition struct {
@@ -514,7 +522,8 @@ var channelUnbanInfo = TypeInfo{
 	},
 }
 
-// ChannelUpdateCondition is the condition of a channel.update (version 2) subscription: it selects the notifications to deliver.
+// ChannelUpdateCondition is the condition of a channel.update (version 2) subscription: it selects
+// the notifications to deliver.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelupdate
 type ChannelUpdateCondition struct {

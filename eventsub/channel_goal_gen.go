@@ -11,7 +11,8 @@ import (
 	"time"
 )
 
-// ChannelGoalBeginCondition is the condition of a channel.goal.begin (version 1) subscription: it selects the notifications to deliver.
+// ChannelGoalBeginCondition is the condition of a channel.goal.begin (version 1) subscription: it
+// selects the notifications to deliver.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelgoalbegin
 type ChannelGoalBeginCondition struct {
@@ -67,7 +68,8 @@ var channelGoalBeginInfo = TypeInfo{
 	},
 }
 
-// ChannelGoalEndCondition is the condition of a channel.goal.end (version 1) subscription: it selects the notifications to deliver.
+// ChannelGoalEndCondition is the condition of a channel.goal.end (version 1) subscription: it
+// selects the notifications to deliver.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelgoalend
 type ChannelGoalEndCondition struct {
@@ -125,7 +127,8 @@ var channelGoalEndInfo = TypeInfo{
 	},
 }
 
-// ChannelGoalProgressCondition is the condition of a channel.goal.progress (version 1) subscription: it selects the notifications to deliver.
+// ChannelGoalProgressCondition is the condition of a channel.goal.progress (version 1)
+// subscription: it selects the notifications to deliver.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelgoalprogress
 type ChannelGoalProgressCondition struct {

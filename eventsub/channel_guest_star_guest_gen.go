@@ -8,9 +8,11 @@ import (
 	"github.com/twitchify-go/twitch/oauth"
 )
 
-// ChannelGuestStarGuestUpdateBetaCondition is the condition of a channel.guest_star_guest.update (beta) subscription: it selects the notifications to deliver.
+// ChannelGuestStarGuestUpdateBetaCondition is the condition of a channel.guest_star_guest.update
+// (beta) subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelguest_star_guestupdate
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelguest_star_guestupdate
 type ChannelGuestStarGuestUpdateBetaCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 	ModeratorUserID   string `json:"moderator_user_id"`
@@ -21,13 +23,15 @@ func (ChannelGuestStarGuestUpdateBetaCondition) TypeInfo() *TypeInfo {
 	return &channelGuestStarGuestUpdateBetaInfo
 }
 
-// ChannelGuestStarGuestUpdateBetaEvent is the event of a channel.guest_star_guest.update (beta) notification.
+// ChannelGuestStarGuestUpdateBetaEvent is the event of a channel.guest_star_guest.update (beta)
+// notification.
 //
 // A guest or a slot of a Guest Star session changes.
 //
 // Twitch marks this version as beta: it may change or go away without notice.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelguest_star_guestupdate
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelguest_star_guestupdate
 type ChannelGuestStarGuestUpdateBetaEvent struct {
 	BroadcasterUserID    string `json:"broadcaster_user_id"`
 	BroadcasterUserName  string `json:"broadcaster_user_name"`

@@ -10,9 +10,11 @@ import (
 	"time"
 )
 
-// ChannelGuestStarSessionBeginBetaCondition is the condition of a channel.guest_star_session.begin (beta) subscription: it selects the notifications to deliver.
+// ChannelGuestStarSessionBeginBetaCondition is the condition of a channel.guest_star_session.begin
+// (beta) subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelguest_star_sessionbegin
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelguest_star_sessionbegin
 type ChannelGuestStarSessionBeginBetaCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 	ModeratorUserID   string `json:"moderator_user_id"`
@@ -23,13 +25,15 @@ func (ChannelGuestStarSessionBeginBetaCondition) TypeInfo() *TypeInfo {
 	return &channelGuestStarSessionBeginBetaInfo
 }
 
-// ChannelGuestStarSessionBeginBetaEvent is the event of a channel.guest_star_session.begin (beta) notification.
+// ChannelGuestStarSessionBeginBetaEvent is the event of a channel.guest_star_session.begin (beta)
+// notification.
 //
 // A host starts a Guest Star session.
 //
 // Twitch marks this version as beta: it may change or go away without notice.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelguest_star_sessionbegin
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelguest_star_sessionbegin
 type ChannelGuestStarSessionBeginBetaEvent struct {
 	BroadcasterUserID    string    `json:"broadcaster_user_id"`
 	BroadcasterUserName  string    `json:"broadcaster_user_name"`
@@ -68,9 +72,11 @@ var channelGuestStarSessionBeginBetaInfo = TypeInfo{
 	},
 }
 
-// ChannelGuestStarSessionEndBetaCondition is the condition of a channel.guest_star_session.end (beta) subscription: it selects the notifications to deliver.
+// ChannelGuestStarSessionEndBetaCondition is the condition of a channel.guest_star_session.end
+// (beta) subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelguest_star_sessionend
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelguest_star_sessionend
 type ChannelGuestStarSessionEndBetaCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 	ModeratorUserID   string `json:"moderator_user_id"`
@@ -81,13 +87,15 @@ func (ChannelGuestStarSessionEndBetaCondition) TypeInfo() *TypeInfo {
 	return &channelGuestStarSessionEndBetaInfo
 }
 
-// ChannelGuestStarSessionEndBetaEvent is the event of a channel.guest_star_session.end (beta) notification.
+// ChannelGuestStarSessionEndBetaEvent is the event of a channel.guest_star_session.end (beta)
+// notification.
 //
 // A Guest Star session ends.
 //
 // Twitch marks this version as beta: it may change or go away without notice.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelguest_star_sessionend
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelguest_star_sessionend
 type ChannelGuestStarSessionEndBetaEvent struct {
 	BroadcasterUserID    string    `json:"broadcaster_user_id"`
 	BroadcasterUserName  string    `json:"broadcaster_user_name"`

@@ -8,9 +8,11 @@ import (
 	"github.com/twitchify-go/twitch/oauth"
 )
 
-// ChannelGuestStarSettingsUpdateBetaCondition is the condition of a channel.guest_star_settings.update (beta) subscription: it selects the notifications to deliver.
+// ChannelGuestStarSettingsUpdateBetaCondition is the condition of a
+// channel.guest_star_settings.update (beta) subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelguest_star_settingsupdate
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelguest_star_settingsupdate
 type ChannelGuestStarSettingsUpdateBetaCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 	ModeratorUserID   string `json:"moderator_user_id"`
@@ -21,13 +23,15 @@ func (ChannelGuestStarSettingsUpdateBetaCondition) TypeInfo() *TypeInfo {
 	return &channelGuestStarSettingsUpdateBetaInfo
 }
 
-// ChannelGuestStarSettingsUpdateBetaEvent is the event of a channel.guest_star_settings.update (beta) notification.
+// ChannelGuestStarSettingsUpdateBetaEvent is the event of a channel.guest_star_settings.update
+// (beta) notification.
 //
 // A host changes their Guest Star settings.
 //
 // Twitch marks this version as beta: it may change or go away without notice.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelguest_star_settingsupdate
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelguest_star_settingsupdate
 type ChannelGuestStarSettingsUpdateBetaEvent struct {
 	BroadcasterUserID           string               `json:"broadcaster_user_id"`
 	BroadcasterUserName         string               `json:"broadcaster_user_name"`
@@ -38,7 +42,8 @@ type ChannelGuestStarSettingsUpdateBetaEvent struct {
 	GroupLayout                 GuestStarGroupLayout `json:"group_layout"`
 }
 
-// GuestStarGroupLayout is the type of the group_layout member of ChannelGuestStarSettingsUpdateBetaEvent.
+// GuestStarGroupLayout is the type of the group_layout member of
+// ChannelGuestStarSettingsUpdateBetaEvent.
 type GuestStarGroupLayout string
 
 // Known values of GuestStarGroupLayout. Twitch may send values not listed here.

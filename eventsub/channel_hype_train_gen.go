@@ -11,9 +11,11 @@ import (
 	"time"
 )
 
-// ChannelHypeTrainBeginCondition is the condition of a channel.hype_train.begin (version 2) subscription: it selects the notifications to deliver.
+// ChannelHypeTrainBeginCondition is the condition of a channel.hype_train.begin (version 2)
+// subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelhype_trainbegin
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelhype_trainbegin
 type ChannelHypeTrainBeginCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
@@ -27,7 +29,8 @@ func (ChannelHypeTrainBeginCondition) TypeInfo() *TypeInfo {
 //
 // A Hype Train starts in a channel.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelhype_trainbegin
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelhype_trainbegin
 type ChannelHypeTrainBeginEvent struct {
 	ID                   string                  `json:"id"`
 	BroadcasterUserID    string                  `json:"broadcaster_user_id"`
@@ -75,9 +78,11 @@ var channelHypeTrainBeginInfo = TypeInfo{
 	},
 }
 
-// ChannelHypeTrainEndCondition is the condition of a channel.hype_train.end (version 2) subscription: it selects the notifications to deliver.
+// ChannelHypeTrainEndCondition is the condition of a channel.hype_train.end (version 2)
+// subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelhype_trainend
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelhype_trainend
 type ChannelHypeTrainEndCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
@@ -91,7 +96,8 @@ func (ChannelHypeTrainEndCondition) TypeInfo() *TypeInfo {
 //
 // A Hype Train in a channel ends.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelhype_trainend
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelhype_trainend
 type ChannelHypeTrainEndEvent struct {
 	ID                   string                  `json:"id"`
 	BroadcasterUserID    string                  `json:"broadcaster_user_id"`
@@ -136,9 +142,11 @@ var channelHypeTrainEndInfo = TypeInfo{
 	},
 }
 
-// ChannelHypeTrainProgressCondition is the condition of a channel.hype_train.progress (version 2) subscription: it selects the notifications to deliver.
+// ChannelHypeTrainProgressCondition is the condition of a channel.hype_train.progress (version 2)
+// subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelhype_trainprogress
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelhype_trainprogress
 type ChannelHypeTrainProgressCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
@@ -148,11 +156,13 @@ func (ChannelHypeTrainProgressCondition) TypeInfo() *TypeInfo {
 	return &channelHypeTrainProgressInfo
 }
 
-// ChannelHypeTrainProgressEvent is the event of a channel.hype_train.progress (version 2) notification.
+// ChannelHypeTrainProgressEvent is the event of a channel.hype_train.progress (version 2)
+// notification.
 //
 // A Hype Train in a channel gains points.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelhype_trainprogress
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelhype_trainprogress
 type ChannelHypeTrainProgressEvent struct {
 	ID                   string                  `json:"id"`
 	BroadcasterUserID    string                  `json:"broadcaster_user_id"`

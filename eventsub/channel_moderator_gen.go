@@ -9,7 +9,8 @@ import (
 	"github.com/twitchify-go/twitch/oauth"
 )
 
-// ChannelModeratorAddCondition is the condition of a channel.moderator.add (version 1) subscription: it selects the notifications to deliver.
+// ChannelModeratorAddCondition is the condition of a channel.moderator.add (version 1)
+// subscription: it selects the notifications to deliver.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelmoderatoradd
 type ChannelModeratorAddCondition struct {
@@ -62,9 +63,11 @@ var channelModeratorAddInfo = TypeInfo{
 	},
 }
 
-// ChannelModeratorRemoveCondition is the condition of a channel.moderator.remove (version 1) subscription: it selects the notifications to deliver.
+// ChannelModeratorRemoveCondition is the condition of a channel.moderator.remove (version 1)
+// subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelmoderatorremove
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelmoderatorremove
 type ChannelModeratorRemoveCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
@@ -78,7 +81,8 @@ func (ChannelModeratorRemoveCondition) TypeInfo() *TypeInfo {
 //
 // A broadcaster removes a user's moderator status.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelmoderatorremove
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelmoderatorremove
 type ChannelModeratorRemoveEvent struct {
 	BroadcasterUserID    string `json:"broadcaster_user_id"`
 	BroadcasterUserLogin string `json:"broadcaster_user_login"`

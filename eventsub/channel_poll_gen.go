@@ -11,7 +11,8 @@ import (
 	"time"
 )
 
-// ChannelPollBeginCondition is the condition of a channel.poll.begin (version 1) subscription: it selects the notifications to deliver.
+// ChannelPollBeginCondition is the condition of a channel.poll.begin (version 1) subscription: it
+// selects the notifications to deliver.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpollbegin
 type ChannelPollBeginCondition struct {
@@ -69,7 +70,8 @@ var channelPollBeginInfo = TypeInfo{
 	},
 }
 
-// ChannelPollEndCondition is the condition of a channel.poll.end (version 1) subscription: it selects the notifications to deliver.
+// ChannelPollEndCondition is the condition of a channel.poll.end (version 1) subscription: it
+// selects the notifications to deliver.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpollend
 type ChannelPollEndCondition struct {
@@ -128,7 +130,8 @@ var channelPollEndInfo = TypeInfo{
 	},
 }
 
-// ChannelPollProgressCondition is the condition of a channel.poll.progress (version 1) subscription: it selects the notifications to deliver.
+// ChannelPollProgressCondition is the condition of a channel.poll.progress (version 1)
+// subscription: it selects the notifications to deliver.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpollprogress
 type ChannelPollProgressCondition struct {

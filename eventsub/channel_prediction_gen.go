@@ -12,9 +12,11 @@ import (
 	"time"
 )
 
-// ChannelPredictionBeginCondition is the condition of a channel.prediction.begin (version 1) subscription: it selects the notifications to deliver.
+// ChannelPredictionBeginCondition is the condition of a channel.prediction.begin (version 1)
+// subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpredictionbegin
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpredictionbegin
 type ChannelPredictionBeginCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
@@ -28,7 +30,8 @@ func (ChannelPredictionBeginCondition) TypeInfo() *TypeInfo {
 //
 // A Channel Points prediction starts in a channel.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpredictionbegin
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpredictionbegin
 type ChannelPredictionBeginEvent struct {
 	ID                   string              `json:"id"`
 	BroadcasterUserID    string              `json:"broadcaster_user_id"`
@@ -67,9 +70,11 @@ var channelPredictionBeginInfo = TypeInfo{
 	},
 }
 
-// ChannelPredictionEndCondition is the condition of a channel.prediction.end (version 1) subscription: it selects the notifications to deliver.
+// ChannelPredictionEndCondition is the condition of a channel.prediction.end (version 1)
+// subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpredictionend
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpredictionend
 type ChannelPredictionEndCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
@@ -83,7 +88,8 @@ func (ChannelPredictionEndCondition) TypeInfo() *TypeInfo {
 //
 // A channel's prediction is resolved or canceled.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpredictionend
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpredictionend
 type ChannelPredictionEndEvent struct {
 	ID                   string              `json:"id"`
 	BroadcasterUserID    string              `json:"broadcaster_user_id"`
@@ -124,9 +130,11 @@ var channelPredictionEndInfo = TypeInfo{
 	},
 }
 
-// ChannelPredictionLockCondition is the condition of a channel.prediction.lock (version 1) subscription: it selects the notifications to deliver.
+// ChannelPredictionLockCondition is the condition of a channel.prediction.lock (version 1)
+// subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpredictionlock
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpredictionlock
 type ChannelPredictionLockCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
@@ -140,7 +148,8 @@ func (ChannelPredictionLockCondition) TypeInfo() *TypeInfo {
 //
 // A channel's prediction stops taking bets.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpredictionlock
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpredictionlock
 type ChannelPredictionLockEvent struct {
 	ID                   string              `json:"id"`
 	BroadcasterUserID    string              `json:"broadcaster_user_id"`
@@ -179,9 +188,11 @@ var channelPredictionLockInfo = TypeInfo{
 	},
 }
 
-// ChannelPredictionProgressCondition is the condition of a channel.prediction.progress (version 1) subscription: it selects the notifications to deliver.
+// ChannelPredictionProgressCondition is the condition of a channel.prediction.progress (version 1)
+// subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpredictionprogress
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpredictionprogress
 type ChannelPredictionProgressCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
@@ -191,11 +202,13 @@ func (ChannelPredictionProgressCondition) TypeInfo() *TypeInfo {
 	return &channelPredictionProgressInfo
 }
 
-// ChannelPredictionProgressEvent is the event of a channel.prediction.progress (version 1) notification.
+// ChannelPredictionProgressEvent is the event of a channel.prediction.progress (version 1)
+// notification.
 //
 // Users bet on a channel's prediction.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpredictionprogress
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpredictionprogress
 type ChannelPredictionProgressEvent struct {
 	ID                   string              `json:"id"`
 	BroadcasterUserID    string              `json:"broadcaster_user_id"`

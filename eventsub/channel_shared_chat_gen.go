@@ -10,9 +10,11 @@ import (
 	"github.com/twitchify-go/twitch/oauth"
 )
 
-// ChannelSharedChatBeginCondition is the condition of a channel.shared_chat.begin (version 1) subscription: it selects the notifications to deliver.
+// ChannelSharedChatBeginCondition is the condition of a channel.shared_chat.begin (version 1)
+// subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshared_chatbegin
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshared_chatbegin
 type ChannelSharedChatBeginCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
@@ -26,7 +28,8 @@ func (ChannelSharedChatBeginCondition) TypeInfo() *TypeInfo {
 //
 // A channel joins a shared chat session, or a session it is in starts.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshared_chatbegin
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshared_chatbegin
 type ChannelSharedChatBeginEvent struct {
 	SessionID                string                  `json:"session_id"`
 	BroadcasterUserID        string                  `json:"broadcaster_user_id"`
@@ -59,9 +62,11 @@ var channelSharedChatBeginInfo = TypeInfo{
 	},
 }
 
-// ChannelSharedChatEndCondition is the condition of a channel.shared_chat.end (version 1) subscription: it selects the notifications to deliver.
+// ChannelSharedChatEndCondition is the condition of a channel.shared_chat.end (version 1)
+// subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshared_chatend
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshared_chatend
 type ChannelSharedChatEndCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
@@ -75,7 +80,8 @@ func (ChannelSharedChatEndCondition) TypeInfo() *TypeInfo {
 //
 // A channel leaves a shared chat session, or the session ends.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshared_chatend
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshared_chatend
 type ChannelSharedChatEndEvent struct {
 	SessionID                string `json:"session_id"`
 	BroadcasterUserID        string `json:"broadcaster_user_id"`
@@ -107,9 +113,11 @@ var channelSharedChatEndInfo = TypeInfo{
 	},
 }
 
-// ChannelSharedChatUpdateCondition is the condition of a channel.shared_chat.update (version 1) subscription: it selects the notifications to deliver.
+// ChannelSharedChatUpdateCondition is the condition of a channel.shared_chat.update (version 1)
+// subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshared_chatupdate
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshared_chatupdate
 type ChannelSharedChatUpdateCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
@@ -119,11 +127,13 @@ func (ChannelSharedChatUpdateCondition) TypeInfo() *TypeInfo {
 	return &channelSharedChatUpdateInfo
 }
 
-// ChannelSharedChatUpdateEvent is the event of a channel.shared_chat.update (version 1) notification.
+// ChannelSharedChatUpdateEvent is the event of a channel.shared_chat.update (version 1)
+// notification.
 //
 // The channels of a shared chat session change.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshared_chatupdate
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshared_chatupdate
 type ChannelSharedChatUpdateEvent struct {
 	SessionID                string                  `json:"session_id"`
 	BroadcasterUserID        string                  `json:"broadcaster_user_id"`

@@ -10,9 +10,11 @@ import (
 	"time"
 )
 
-// ChannelShieldModeBeginCondition is the condition of a channel.shield_mode.begin (version 1) subscription: it selects the notifications to deliver.
+// ChannelShieldModeBeginCondition is the condition of a channel.shield_mode.begin (version 1)
+// subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshield_modebegin
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshield_modebegin
 type ChannelShieldModeBeginCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 	ModeratorUserID   string `json:"moderator_user_id"`
@@ -27,7 +29,8 @@ func (ChannelShieldModeBeginCondition) TypeInfo() *TypeInfo {
 //
 // A moderator turns Shield Mode on.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshield_modebegin
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshield_modebegin
 type ChannelShieldModeBeginEvent struct {
 	BroadcasterUserID    string    `json:"broadcaster_user_id"`
 	BroadcasterUserLogin string    `json:"broadcaster_user_login"`
@@ -65,9 +68,11 @@ var channelShieldModeBeginInfo = TypeInfo{
 	},
 }
 
-// ChannelShieldModeEndCondition is the condition of a channel.shield_mode.end (version 1) subscription: it selects the notifications to deliver.
+// ChannelShieldModeEndCondition is the condition of a channel.shield_mode.end (version 1)
+// subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshield_modeend
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshield_modeend
 type ChannelShieldModeEndCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 	ModeratorUserID   string `json:"moderator_user_id"`
@@ -82,7 +87,8 @@ func (ChannelShieldModeEndCondition) TypeInfo() *TypeInfo {
 //
 // A moderator turns Shield Mode off.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshield_modeend
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshield_modeend
 type ChannelShieldModeEndEvent struct {
 	BroadcasterUserID    string    `json:"broadcaster_user_id"`
 	BroadcasterUserLogin string    `json:"broadcaster_user_login"`

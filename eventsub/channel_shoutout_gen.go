@@ -10,9 +10,11 @@ import (
 	"time"
 )
 
-// ChannelShoutoutCreateCondition is the condition of a channel.shoutout.create (version 1) subscription: it selects the notifications to deliver.
+// ChannelShoutoutCreateCondition is the condition of a channel.shoutout.create (version 1)
+// subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshoutoutcreate
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshoutoutcreate
 type ChannelShoutoutCreateCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 	ModeratorUserID   string `json:"moderator_user_id"`
@@ -27,7 +29,8 @@ func (ChannelShoutoutCreateCondition) TypeInfo() *TypeInfo {
 //
 // A broadcaster or moderator sends a Shoutout from the channel.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshoutoutcreate
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshoutoutcreate
 type ChannelShoutoutCreateEvent struct {
 	BroadcasterUserID      string    `json:"broadcaster_user_id"`
 	BroadcasterUserLogin   string    `json:"broadcaster_user_login"`
@@ -71,9 +74,11 @@ var channelShoutoutCreateInfo = TypeInfo{
 	},
 }
 
-// ChannelShoutoutReceiveCondition is the condition of a channel.shoutout.receive (version 1) subscription: it selects the notifications to deliver.
+// ChannelShoutoutReceiveCondition is the condition of a channel.shoutout.receive (version 1)
+// subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshoutoutreceive
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshoutoutreceive
 type ChannelShoutoutReceiveCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 	ModeratorUserID   string `json:"moderator_user_id"`
@@ -88,7 +93,8 @@ func (ChannelShoutoutReceiveCondition) TypeInfo() *TypeInfo {
 //
 // The channel receives a Shoutout from another broadcaster.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshoutoutreceive
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshoutoutreceive
 type ChannelShoutoutReceiveEvent struct {
 	BroadcasterUserID        string    `json:"broadcaster_user_id"`
 	BroadcasterUserLogin     string    `json:"broadcaster_user_login"`

@@ -10,9 +10,11 @@ import (
 	"github.com/twitchify-go/twitch/oauth"
 )
 
-// ChannelSubscriptionEndCondition is the condition of a channel.subscription.end (version 1) subscription: it selects the notifications to deliver.
+// ChannelSubscriptionEndCondition is the condition of a channel.subscription.end (version 1)
+// subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsubscriptionend
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsubscriptionend
 type ChannelSubscriptionEndCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
@@ -26,7 +28,8 @@ func (ChannelSubscriptionEndCondition) TypeInfo() *TypeInfo {
 //
 // A user's subscription to a channel ends.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsubscriptionend
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsubscriptionend
 type ChannelSubscriptionEndEvent struct {
 	UserID               string  `json:"user_id"`
 	UserLogin            string  `json:"user_login"`
@@ -65,9 +68,11 @@ var channelSubscriptionEndInfo = TypeInfo{
 	},
 }
 
-// ChannelSubscriptionGiftCondition is the condition of a channel.subscription.gift (version 1) subscription: it selects the notifications to deliver.
+// ChannelSubscriptionGiftCondition is the condition of a channel.subscription.gift (version 1)
+// subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsubscriptiongift
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsubscriptiongift
 type ChannelSubscriptionGiftCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
@@ -77,11 +82,13 @@ func (ChannelSubscriptionGiftCondition) TypeInfo() *TypeInfo {
 	return &channelSubscriptionGiftInfo
 }
 
-// ChannelSubscriptionGiftEvent is the event of a channel.subscription.gift (version 1) notification.
+// ChannelSubscriptionGiftEvent is the event of a channel.subscription.gift (version 1)
+// notification.
 //
 // A user gifts one or more subscriptions in a channel.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsubscriptiongift
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsubscriptiongift
 type ChannelSubscriptionGiftEvent struct {
 	// The gifter; null when anonymous.
 	UserID               *string `json:"user_id"`
@@ -124,9 +131,11 @@ var channelSubscriptionGiftInfo = TypeInfo{
 	},
 }
 
-// ChannelSubscriptionMessageCondition is the condition of a channel.subscription.message (version 1) subscription: it selects the notifications to deliver.
+// ChannelSubscriptionMessageCondition is the condition of a channel.subscription.message (version
+// 1) subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsubscriptionmessage
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsubscriptionmessage
 type ChannelSubscriptionMessageCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
@@ -136,11 +145,13 @@ func (ChannelSubscriptionMessageCondition) TypeInfo() *TypeInfo {
 	return &channelSubscriptionMessageInfo
 }
 
-// ChannelSubscriptionMessageEvent is the event of a channel.subscription.message (version 1) notification.
+// ChannelSubscriptionMessageEvent is the event of a channel.subscription.message (version 1)
+// notification.
 //
 // A user shares a resubscription message in a channel.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsubscriptionmessage
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsubscriptionmessage
 type ChannelSubscriptionMessageEvent struct {
 	UserID               string       `json:"user_id"`
 	UserLogin            string       `json:"user_login"`

@@ -9,9 +9,11 @@ import (
 	"github.com/twitchify-go/twitch/oauth"
 )
 
-// ChannelSuspiciousUserMessageCondition is the condition of a channel.suspicious_user.message (version 1) subscription: it selects the notifications to deliver.
+// ChannelSuspiciousUserMessageCondition is the condition of a channel.suspicious_user.message
+// (version 1) subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsuspicious_usermessage
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsuspicious_usermessage
 type ChannelSuspiciousUserMessageCondition struct {
 	ModeratorUserID   string `json:"moderator_user_id"`
 	BroadcasterUserID string `json:"broadcaster_user_id"`
@@ -22,11 +24,13 @@ func (ChannelSuspiciousUserMessageCondition) TypeInfo() *TypeInfo {
 	return &channelSuspiciousUserMessageInfo
 }
 
-// ChannelSuspiciousUserMessageEvent is the event of a channel.suspicious_user.message (version 1) notification.
+// ChannelSuspiciousUserMessageEvent is the event of a channel.suspicious_user.message (version 1)
+// notification.
 //
 // A user the channel treats as suspicious sends a chat message.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsuspicious_usermessage
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsuspicious_usermessage
 type ChannelSuspiciousUserMessageEvent struct {
 	BroadcasterUserID    string                `json:"broadcaster_user_id"`
 	BroadcasterUserName  string                `json:"broadcaster_user_name"`
@@ -75,9 +79,11 @@ var channelSuspiciousUserMessageInfo = TypeInfo{
 	},
 }
 
-// ChannelSuspiciousUserUpdateCondition is the condition of a channel.suspicious_user.update (version 1) subscription: it selects the notifications to deliver.
+// ChannelSuspiciousUserUpdateCondition is the condition of a channel.suspicious_user.update
+// (version 1) subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsuspicious_userupdate
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsuspicious_userupdate
 type ChannelSuspiciousUserUpdateCondition struct {
 	ModeratorUserID   string `json:"moderator_user_id"`
 	BroadcasterUserID string `json:"broadcaster_user_id"`
@@ -88,11 +94,13 @@ func (ChannelSuspiciousUserUpdateCondition) TypeInfo() *TypeInfo {
 	return &channelSuspiciousUserUpdateInfo
 }
 
-// ChannelSuspiciousUserUpdateEvent is the event of a channel.suspicious_user.update (version 1) notification.
+// ChannelSuspiciousUserUpdateEvent is the event of a channel.suspicious_user.update (version 1)
+// notification.
 //
 // A moderator changes how a channel treats a suspicious user.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsuspicious_userupdate
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsuspicious_userupdate
 type ChannelSuspiciousUserUpdateEvent struct {
 	BroadcasterUserID    string         `json:"broadcaster_user_id"`
 	BroadcasterUserName  string         `json:"broadcaster_user_name"`

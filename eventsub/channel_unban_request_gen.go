@@ -10,9 +10,11 @@ import (
 	"time"
 )
 
-// ChannelUnbanRequestCreateCondition is the condition of a channel.unban_request.create (version 1) subscription: it selects the notifications to deliver.
+// ChannelUnbanRequestCreateCondition is the condition of a channel.unban_request.create (version 1)
+// subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelunban_requestcreate
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelunban_requestcreate
 type ChannelUnbanRequestCreateCondition struct {
 	ModeratorUserID   string `json:"moderator_user_id"`
 	BroadcasterUserID string `json:"broadcaster_user_id"`
@@ -23,11 +25,13 @@ func (ChannelUnbanRequestCreateCondition) TypeInfo() *TypeInfo {
 	return &channelUnbanRequestCreateInfo
 }
 
-// ChannelUnbanRequestCreateEvent is the event of a channel.unban_request.create (version 1) notification.
+// ChannelUnbanRequestCreateEvent is the event of a channel.unban_request.create (version 1)
+// notification.
 //
 // A banned user asks to be unbanned.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelunban_requestcreate
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelunban_requestcreate
 type ChannelUnbanRequestCreateEvent struct {
 	ID                   string    `json:"id"`
 	BroadcasterUserID    string    `json:"broadcaster_user_id"`
@@ -67,9 +71,11 @@ var channelUnbanRequestCreateInfo = TypeInfo{
 	},
 }
 
-// ChannelUnbanRequestResolveCondition is the condition of a channel.unban_request.resolve (version 1) subscription: it selects the notifications to deliver.
+// ChannelUnbanRequestResolveCondition is the condition of a channel.unban_request.resolve (version
+// 1) subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelunban_requestresolve
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelunban_requestresolve
 type ChannelUnbanRequestResolveCondition struct {
 	ModeratorUserID   string `json:"moderator_user_id"`
 	BroadcasterUserID string `json:"broadcaster_user_id"`
@@ -80,11 +86,13 @@ func (ChannelUnbanRequestResolveCondition) TypeInfo() *TypeInfo {
 	return &channelUnbanRequestResolveInfo
 }
 
-// ChannelUnbanRequestResolveEvent is the event of a channel.unban_request.resolve (version 1) notification.
+// ChannelUnbanRequestResolveEvent is the event of a channel.unban_request.resolve (version 1)
+// notification.
 //
 // An unban request is approved, denied or canceled.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelunban_requestresolve
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelunban_requestresolve
 type ChannelUnbanRequestResolveEvent struct {
 	ID                   string             `json:"id"`
 	BroadcasterUserID    string             `json:"broadcaster_user_id"`

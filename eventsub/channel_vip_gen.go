@@ -9,7 +9,8 @@ import (
 	"github.com/twitchify-go/twitch/oauth"
 )
 
-// ChannelVIPAddCondition is the condition of a channel.vip.add (version 1) subscription: it selects the notifications to deliver.
+// ChannelVIPAddCondition is the condition of a channel.vip.add (version 1) subscription: it selects
+// the notifications to deliver.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelvipadd
 type ChannelVIPAddCondition struct {
@@ -62,7 +63,8 @@ var channelVIPAddInfo = TypeInfo{
 	},
 }
 
-// ChannelVIPRemoveCondition is the condition of a channel.vip.remove (version 1) subscription: it selects the notifications to deliver.
+// ChannelVIPRemoveCondition is the condition of a channel.vip.remove (version 1) subscription: it
+// selects the notifications to deliver.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelvipremove
 type ChannelVIPRemoveCondition struct {

@@ -9,9 +9,11 @@ import (
 	"github.com/twitchify-go/twitch/oauth"
 )
 
-// ChannelWarningAcknowledgeCondition is the condition of a channel.warning.acknowledge (version 1) subscription: it selects the notifications to deliver.
+// ChannelWarningAcknowledgeCondition is the condition of a channel.warning.acknowledge (version 1)
+// subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelwarningacknowledge
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelwarningacknowledge
 type ChannelWarningAcknowledgeCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 	ModeratorUserID   string `json:"moderator_user_id"`
@@ -22,11 +24,13 @@ func (ChannelWarningAcknowledgeCondition) TypeInfo() *TypeInfo {
 	return &channelWarningAcknowledgeInfo
 }
 
-// ChannelWarningAcknowledgeEvent is the event of a channel.warning.acknowledge (version 1) notification.
+// ChannelWarningAcknowledgeEvent is the event of a channel.warning.acknowledge (version 1)
+// notification.
 //
 // A warned user acknowledges their warning.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelwarningacknowledge
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelwarningacknowledge
 type ChannelWarningAcknowledgeEvent struct {
 	BroadcasterUserID    string `json:"broadcaster_user_id"`
 	BroadcasterUserLogin string `json:"broadcaster_user_login"`
@@ -63,7 +67,8 @@ var channelWarningAcknowledgeInfo = TypeInfo{
 	},
 }
 
-// ChannelWarningSendCondition is the condition of a channel.warning.send (version 1) subscription: it selects the notifications to deliver.
+// ChannelWarningSendCondition is the condition of a channel.warning.send (version 1) subscription:
+// it selects the notifications to deliver.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelwarningsend
 type ChannelWarningSendCondition struct {

@@ -9,9 +9,11 @@ import (
 	"time"
 )
 
-// ConduitShardDisabledCondition is the condition of a conduit.shard.disabled (version 1) subscription: it selects the notifications to deliver.
+// ConduitShardDisabledCondition is the condition of a conduit.shard.disabled (version 1)
+// subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#conduitsharddisabled
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#conduitsharddisabled
 type ConduitShardDisabledCondition struct {
 	ClientID string `json:"client_id"`
 	// Only this conduit's shards; all the client's conduits when empty.
@@ -27,7 +29,8 @@ func (ConduitShardDisabledCondition) TypeInfo() *TypeInfo {
 //
 // EventSub disables a conduit shard because its transport failed.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#conduitsharddisabled
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#conduitsharddisabled
 type ConduitShardDisabledEvent struct {
 	ConduitID string `json:"conduit_id"`
 	ShardID   string `json:"shard_id"`

@@ -9,9 +9,11 @@ import (
 	"time"
 )
 
-// DropEntitlementGrantCondition is the condition of a drop.entitlement.grant (version 1) subscription: it selects the notifications to deliver.
+// DropEntitlementGrantCondition is the condition of a drop.entitlement.grant (version 1)
+// subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#dropentitlementgrant
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#dropentitlementgrant
 type DropEntitlementGrantCondition struct {
 	OrganizationID string `json:"organization_id"`
 	CategoryID     string `json:"category_id,omitzero"`
@@ -23,11 +25,13 @@ func (DropEntitlementGrantCondition) TypeInfo() *TypeInfo {
 	return &dropEntitlementGrantInfo
 }
 
-// DropEntitlementGrantEvent is one event of a batched drop.entitlement.grant (version 1) notification.
+// DropEntitlementGrantEvent is one event of a batched drop.entitlement.grant (version 1)
+// notification.
 //
 // Drops entitlements are granted to users; notifications come in batches.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#dropentitlementgrant
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#dropentitlementgrant
 type DropEntitlementGrantEvent struct {
 	// The ID of this event within the batch; use it to drop duplicates.
 	ID   string                   `json:"id"`

@@ -8,9 +8,11 @@ import (
 	"github.com/twitchify-go/twitch/oauth"
 )
 
-// ExtensionBitsTransactionCreateCondition is the condition of a extension.bits_transaction.create (version 1) subscription: it selects the notifications to deliver.
+// ExtensionBitsTransactionCreateCondition is the condition of a extension.bits_transaction.create
+// (version 1) subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#extensionbits_transactioncreate
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#extensionbits_transactioncreate
 type ExtensionBitsTransactionCreateCondition struct {
 	ExtensionClientID string `json:"extension_client_id"`
 }
@@ -20,11 +22,13 @@ func (ExtensionBitsTransactionCreateCondition) TypeInfo() *TypeInfo {
 	return &extensionBitsTransactionCreateInfo
 }
 
-// ExtensionBitsTransactionCreateEvent is the event of a extension.bits_transaction.create (version 1) notification.
+// ExtensionBitsTransactionCreateEvent is the event of a extension.bits_transaction.create (version
+// 1) notification.
 //
 // A user spends Bits in a Twitch Extension.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#extensionbits_transactioncreate
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#extensionbits_transactioncreate
 type ExtensionBitsTransactionCreateEvent struct {
 	ExtensionClientID    string           `json:"extension_client_id"`
 	ID                   string           `json:"id"`

@@ -18,7 +18,8 @@ type AutoModBlockedTerms struct {
 	TermsFound []AutoModBlockedTerm `json:"terms_found"`
 }
 
-// AutoModBoundary is a span of a message's text, by character positions counted from 0, both ends included.
+// AutoModBoundary is a span of a message's text, by character positions counted from 0, both ends
+// included.
 type AutoModBoundary struct {
 	StartPos int `json:"start_pos"`
 	EndPos   int `json:"end_pos"`
@@ -38,13 +39,15 @@ type AutoModFlag struct {
 	Boundaries []AutoModBoundary `json:"boundaries"`
 }
 
-// AutoModMessage is a chat message that AutoMod looked at, as text and as the ordered fragments it is made of.
+// AutoModMessage is a chat message that AutoMod looked at, as text and as the ordered fragments it
+// is made of.
 type AutoModMessage struct {
 	Text      string                   `json:"text"`
 	Fragments []AutoModMessageFragment `json:"fragments"`
 }
 
-// AutoModMessageFragment is one piece of a message held or flagged by AutoMod: plain text, a cheermote or an emote. Only the member that matches Type is set.
+// AutoModMessageFragment is one piece of a message held or flagged by AutoMod: plain text, a
+// cheermote or an emote. Only the member that matches Type is set.
 type AutoModMessageFragment struct {
 	Type      ChatMessageFragmentType `json:"type"`
 	Text      string                  `json:"text"`

@@ -39,7 +39,8 @@ type ChatMessage struct {
 	Fragments []ChatMessageFragment `json:"fragments"`
 }
 
-// ChatMessageFragment is one piece of a chat message: plain text, a cheermote, an emote or a mention. Only the member that matches Type is set.
+// ChatMessageFragment is one piece of a chat message: plain text, a cheermote, an emote or a
+// mention. Only the member that matches Type is set.
 type ChatMessageFragment struct {
 	Type      ChatMessageFragmentType `json:"type"`
 	Text      string                  `json:"text"`
@@ -59,7 +60,8 @@ type ChatNotificationBitsBadgeTier struct {
 	Tier int `json:"tier"`
 }
 
-// ChatNotificationCharityDonation is a donation to the channel's charity campaign, announced in chat.
+// ChatNotificationCharityDonation is a donation to the channel's charity campaign, announced in
+// chat.
 type ChatNotificationCharityDonation struct {
 	CharityName string        `json:"charity_name"`
 	Amount      CharityAmount `json:"amount"`
@@ -75,7 +77,8 @@ type ChatNotificationCommunitySubGift struct {
 	CumulativeTotal *int `json:"cumulative_total,omitzero"`
 }
 
-// ChatNotificationGiftPaidUpgrade is a gifted subscription that the user now pays for, announced in chat.
+// ChatNotificationGiftPaidUpgrade is a gifted subscription that the user now pays for, announced in
+// chat.
 type ChatNotificationGiftPaidUpgrade struct {
 	GifterIsAnonymous bool `json:"gifter_is_anonymous"`
 	// Null when the gifter is anonymous.
@@ -97,7 +100,8 @@ type ChatNotificationPayItForward struct {
 	RecipientUserLogin *string `json:"recipient_user_login,omitzero"`
 }
 
-// ChatNotificationPrimePaidUpgrade is a Prime subscription that the user now pays for, announced in chat.
+// ChatNotificationPrimePaidUpgrade is a Prime subscription that the user now pays for, announced in
+// chat.
 type ChatNotificationPrimePaidUpgrade struct {
 	SubTier SubTier `json:"sub_tier"`
 }
@@ -158,7 +162,8 @@ type EmoteMessage struct {
 	Emotes []EmotePosition `json:"emotes"`
 }
 
-// EmotePosition is an emote and where it is in a message's text: character positions counted from 0, both ends included.
+// EmotePosition is an emote and where it is in a message's text: character positions counted from
+// 0, both ends included.
 type EmotePosition struct {
 	ID    string `json:"id"`
 	Begin int    `json:"begin"`
@@ -185,7 +190,8 @@ const (
 	ChatMessageFragmentTypeMention   ChatMessageFragmentType = "mention"
 )
 
-// ChatNoticeType is the kind of event a chat notification announces; the member of the same name holds its details.
+// ChatNoticeType is the kind of event a chat notification announces; the member of the same name
+// holds its details.
 type ChatNoticeType string
 
 // Known values of ChatNoticeType. Twitch may send values not listed here.

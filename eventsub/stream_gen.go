@@ -10,7 +10,8 @@ import (
 	"time"
 )
 
-// StreamOfflineCondition is the condition of a stream.offline (version 1) subscription: it selects the notifications to deliver.
+// StreamOfflineCondition is the condition of a stream.offline (version 1) subscription: it selects
+// the notifications to deliver.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#streamoffline
 type StreamOfflineCondition struct {
@@ -54,7 +55,8 @@ var streamOfflineInfo = TypeInfo{
 	},
 }
 
-// StreamOnlineCondition is the condition of a stream.online (version 1) subscription: it selects the notifications to deliver.
+// StreamOnlineCondition is the condition of a stream.online (version 1) subscription: it selects
+// the notifications to deliver.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#streamonline
 type StreamOnlineCondition struct {

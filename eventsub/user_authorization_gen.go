@@ -9,9 +9,11 @@ import (
 	"github.com/twitchify-go/twitch/oauth"
 )
 
-// UserAuthorizationGrantCondition is the condition of a user.authorization.grant (version 1) subscription: it selects the notifications to deliver.
+// UserAuthorizationGrantCondition is the condition of a user.authorization.grant (version 1)
+// subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#userauthorizationgrant
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#userauthorizationgrant
 type UserAuthorizationGrantCondition struct {
 	ClientID string `json:"client_id"`
 }
@@ -25,7 +27,8 @@ func (UserAuthorizationGrantCondition) TypeInfo() *TypeInfo {
 //
 // A user authorizes the app (the condition's client ID).
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#userauthorizationgrant
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#userauthorizationgrant
 type UserAuthorizationGrantEvent struct {
 	ClientID  string `json:"client_id"`
 	UserID    string `json:"user_id"`
@@ -54,9 +57,11 @@ var userAuthorizationGrantInfo = TypeInfo{
 	},
 }
 
-// UserAuthorizationRevokeCondition is the condition of a user.authorization.revoke (version 1) subscription: it selects the notifications to deliver.
+// UserAuthorizationRevokeCondition is the condition of a user.authorization.revoke (version 1)
+// subscription: it selects the notifications to deliver.
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#userauthorizationrevoke
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#userauthorizationrevoke
 type UserAuthorizationRevokeCondition struct {
 	ClientID string `json:"client_id"`
 }
@@ -66,11 +71,13 @@ func (UserAuthorizationRevokeCondition) TypeInfo() *TypeInfo {
 	return &userAuthorizationRevokeInfo
 }
 
-// UserAuthorizationRevokeEvent is the event of a user.authorization.revoke (version 1) notification.
+// UserAuthorizationRevokeEvent is the event of a user.authorization.revoke (version 1)
+// notification.
 //
 // A user revokes their authorization of the app (the condition's client ID).
 //
-// Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#userauthorizationrevoke
+// Twitch docs:
+// https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#userauthorizationrevoke
 type UserAuthorizationRevokeEvent struct {
 	ClientID string `json:"client_id"`
 	UserID   string `json:"user_id"`

@@ -8,7 +8,8 @@ import (
 	"github.com/twitchify-go/twitch/oauth"
 )
 
-// UserUpdateCondition is the condition of a user.update (version 1) subscription: it selects the notifications to deliver.
+// UserUpdateCondition is the condition of a user.update (version 1) subscription: it selects the
+// notifications to deliver.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#userupdate
 type UserUpdateCondition struct {

@@ -8,7 +8,8 @@ import (
 	"github.com/twitchify-go/twitch/oauth"
 )
 
-// UserWhisperMessageCondition is the condition of a user.whisper.message (version 1) subscription: it selects the notifications to deliver.
+// UserWhisperMessageCondition is the condition of a user.whisper.message (version 1) subscription:
+// it selects the notifications to deliver.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#userwhispermessage
 type UserWhisperMessageCondition struct {

@@ -114,10 +114,28 @@ func doc(paragraphs ...string) *jen.Statement {
 		if len(lines) > 0 {
 			lines = append(lines, "//")
 		}
-		lines = append(lines, "// "+p)
+		lines = append(lines, wrap(p, docWidth)...)
 	}
 	// A comment that starts with "//" is printed as is.
 	return jen.Comment(strings.Join(lines, "\n")).Line()
+}
+
+// docWidth is the width doc comments are wrapped to, "// " included.
+const docWidth = 100
+
+// wrap breaks a paragraph into comment lines of at most width characters,
+// at spaces; a word longer than a line (a URL) gets a line of its own.
+func wrap(p string, width int) []string {
+	var lines []string
+	line := "//"
+	for _, word := range strings.Fields(p) {
+		if len(line) > len("//") && len(line)+1+len(word) > width {
+			lines = append(lines, line)
+			line = "//"
+		}
+		line += " " + word
+	}
+	return append(lines, line)
 }
 
 // addAll adds each declaration to f as its own statement.

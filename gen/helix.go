@@ -3,6 +3,7 @@ package gen
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/dave/jennifer/jen"
@@ -86,6 +87,9 @@ func (g *generator) operation(f *jen.File, op *schema.Operation) {
 			body = append(body, jen.Id("requireField").Call(jen.Id("r"), jen.Lit(b.Name), check))
 		}
 	}
+	for _, pg := range op.ParamGroups {
+		body = append(body, groupCode(op, pg)...)
+	}
 	if len(op.Body) > 0 {
 		body = append(body, jen.Id("r").Dot("body").Op("=").Id("params"))
 	}
@@ -122,7 +126,152 @@ func (g *generator) operation(f *jen.File, op *schema.Operation) {
 		if op.Paginated {
 			d[jen.Id("Paginated")] = jen.True()
 		}
+		if op.Idempotent() {
+			d[jen.Id("Idempotent")] = jen.True()
+		}
+		if len(op.ParamGroups) > 0 {
+			groups := make([]jen.Code, len(op.ParamGroups))
+			for i, pg := range op.ParamGroups {
+				groups[i] = jen.Values(jen.DictFunc(func(d jen.Dict) {
+					names := make([]jen.Code, len(pg.Params))
+					for j, p := range pg.Params {
+						names[j] = jen.Lit(p.Name)
+					}
+					d[jen.Id("Params")] = jen.Index().String().Values(names...)
+					if pg.Rule != "" {
+						d[jen.Id("Rule")] = jen.Id(ruleConst[pg.Rule])
+					}
+					if pg.MaxTotal > 0 {
+						d[jen.Id("MaxTotal")] = jen.Lit(pg.MaxTotal)
+					}
+				}))
+			}
+			d[jen.Id("ParamGroups")] = jen.Index().Id("ParamGroup").Values(groups...)
+		}
 	}))
+	f.Line()
+	if op.Paginated {
+		g.allMethod(f, op)
+	}
+}
+
+// groupDoc says what a parameter group asks of the caller.
+func groupDoc(pg *schema.ParamGroup) string {
+	names := make([]string, len(pg.Params))
+	for i, p := range pg.Params {
+		names[i] = p.GoName
+	}
+	list := strings.Join(names, ", ")
+	var says []string
+	switch pg.Rule {
+	case schema.RuleExactlyOne:
+		says = append(says, "set exactly one of "+list)
+	case schema.RuleAtLeastOne:
+		says = append(says, "set at least one of "+list)
+	case schema.RuleAtMostOne:
+		says = append(says, "set at most one of "+list)
+	}
+	if pg.MaxTotal > 0 {
+		if len(says) == 0 {
+			says = append(says, fmt.Sprintf("%s take at most %d values together", list, pg.MaxTotal))
+		} else {
+			says = append(says, fmt.Sprintf("with at most %d values together", pg.MaxTotal))
+		}
+	}
+	s := strings.Join(says, ", ")
+	s = strings.ToUpper(s[:1]) + s[1:] + "."
+	if pg.Description != "" {
+		s += " " + pg.Description
+	}
+	return s
+}
+
+// ruleConst names the runtime's constant for a parameter group's rule.
+var ruleConst = map[string]string{
+	schema.RuleExactlyOne: "RuleExactlyOne",
+	schema.RuleAtLeastOne: "RuleAtLeastOne",
+	schema.RuleAtMostOne:  "RuleAtMostOne",
+}
+
+// groupCode checks a parameter group through the runtime helpers of
+// helix/request.go: how many of its parameters are set, and how many
+// values they have together.
+func groupCode(op *schema.Operation, pg *schema.ParamGroup) []jen.Code {
+	names := make([]string, len(pg.Params))
+	for i, p := range pg.Params {
+		names[i] = p.Name
+	}
+	list := jen.Lit(strings.Join(names, ", "))
+	var code []jen.Code
+	if pg.Rule != "" {
+		args := []jen.Code{jen.Id("r"), jen.Id(ruleConst[pg.Rule]), list}
+		for _, p := range pg.Params {
+			args = append(args, setExpr(p, slices.Contains(op.Body, p)))
+		}
+		code = append(code, jen.Id("checkGroup").Call(args...))
+	}
+	if pg.MaxTotal > 0 {
+		args := []jen.Code{jen.Id("r"), list, jen.Lit(pg.MaxTotal)}
+		for _, p := range pg.Params {
+			args = append(args, jen.Len(jen.Id("params").Dot(p.GoName)))
+		}
+		code = append(code, jen.Id("checkTotal").Call(args...))
+	}
+	return code
+}
+
+// setExpr is the expression that is true when an optional parameter is set.
+// A body field that is a slice or map is set when it is not nil: an empty
+// one is sent, and means something ("tags": [] removes every tag).
+func setExpr(f *schema.Field, inBody bool) jen.Code {
+	v := jen.Id("params").Dot(f.GoName)
+	switch {
+	case pointer(f), inBody && (f.Type.Kind == schema.KindArray || f.Type.Kind == schema.KindMap):
+		return v.Op("!=").Nil()
+	case f.Type.Kind == schema.KindString || f.Type.Kind == schema.KindEnum:
+		return v.Op("!=").Lit("")
+	case f.Type.Kind == schema.KindTimestamp:
+		return jen.Op("!").Add(v).Dot("IsZero").Call()
+	case f.Type.Kind == schema.KindArray || f.Type.Kind == schema.KindMap || f.Type.Kind == schema.KindJSON:
+		return jen.Len(v).Op(">").Lit(0)
+	}
+	// An int, bool or object that is not a pointer is always sent.
+	return jen.True()
+}
+
+// allMethod emits <Name>All, which walks every page of a paginated
+// operation and yields its items one by one.
+func (g *generator) allMethod(f *jen.File, op *schema.Operation) {
+	var item *jen.Statement
+	for _, fl := range op.Response.Fields {
+		if fl.Name == "data" {
+			item = goType(fl.Type.Elem)
+		}
+	}
+	after := "After"
+	for _, q := range op.Query {
+		if q.Name == "after" {
+			after = q.GoName
+		}
+	}
+	comment := doc(
+		fmt.Sprintf("%s yields every item of %s, page after page, from params.%s on (from the first page when it is empty). It stops after the last page, at the first error, which it yields, or when the loop breaks. It does not change params.", op.AllName(), op.GoName, after),
+		docLink(op.DocURL),
+	)
+	f.Add(comment.Func().Params(jen.Id("c").Op("*").Id("Client")).Id(op.AllName()).
+		Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("params").Op("*").Id(op.ParamsName())).
+		Qual("iter", "Seq2").Types(item.Clone(), jen.Error()).
+		Block(
+			jen.Id("p").Op(":=").New(jen.Id(op.ParamsName())),
+			jen.If(jen.Id("params").Op("!=").Nil()).Block(jen.Op("*").Id("p").Op("=").Op("*").Id("params")),
+			jen.Return(jen.Id("pages").Call(jen.Id("ctx"), jen.Op("&").Id("p").Dot(after),
+				jen.Func().Params(jen.Id("ctx").Qual("context", "Context")).Params(jen.Index().Add(item.Clone()), jen.String(), jen.Error()).Block(
+					jen.List(jen.Id("res"), jen.Err()).Op(":=").Id("c").Dot(op.GoName).Call(jen.Id("ctx"), jen.Id("p")),
+					jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Lit(""), jen.Err())),
+					jen.Return(jen.Id("res").Dot("Data"), jen.Id("res").Dot("Pagination").Dot("Cursor"), jen.Nil()),
+				),
+			)),
+		))
 	f.Line()
 }
 
@@ -132,9 +281,11 @@ func (g *generator) paramsDecl(op *schema.Operation) []jen.Code {
 	var fields []jen.Code
 	for _, q := range op.Query {
 		comment := paramComment(q, "Query parameter")
-		tag := map[string]string{"json": "-"}
-		if len(op.Body) == 0 {
-			tag = nil
+		// The query tag names the parameter for readers and tools; the
+		// generated method does the encoding.
+		tag := map[string]string{"query": q.Name}
+		if len(op.Body) > 0 {
+			tag["json"] = "-"
 		}
 		fields = append(fields, jen.Comment(comment), jen.Id(q.GoName).Add(fieldType(q)).Tag(tag))
 	}
@@ -142,7 +293,11 @@ func (g *generator) paramsDecl(op *schema.Operation) []jen.Code {
 		fields = append(fields, jen.Comment(paramComment(b, "Body field")), jen.Id(b.GoName).Add(fieldType(b)).Tag(jsonTag(b)))
 	}
 	name := op.ParamsName()
-	decls := []jen.Code{doc(fmt.Sprintf("%s holds the parameters of %s.", name, op.GoName)).Type().Id(name).Struct(fields...)}
+	paragraphs := []string{fmt.Sprintf("%s holds the parameters of %s.", name, op.GoName)}
+	for _, pg := range op.ParamGroups {
+		paragraphs = append(paragraphs, groupDoc(pg))
+	}
+	decls := []jen.Code{doc(paragraphs...).Type().Id(name).Struct(fields...)}
 	decls = append(decls, inlineDecls(name, op.Query)...)
 	return append(decls, inlineDecls(name, op.Body)...)
 }

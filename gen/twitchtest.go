@@ -75,6 +75,116 @@ func (g *generator) twitchtest() {
 		}
 	}))
 	g.emit(g.cfg.TwitchTestDir, "eventsub_gen.go", f)
+	g.twitchtestHelix()
+}
+
+// twitchtestHelix emits twitchtest/helix_gen.go: for every Helix operation,
+// what the fake checks (method, parameters, tokens and scopes) and a sample
+// answer with every field filled in.
+func (g *generator) twitchtestHelix() {
+	f := g.newFile("twitchtest")
+	ops := make([]jen.Code, 0, len(g.schema.Helix.Operations))
+	for _, op := range g.schema.Helix.Operations {
+		ops = append(ops, jen.Values(jen.DictFunc(func(d jen.Dict) {
+			d[jen.Id("name")] = jen.Lit(op.GoName)
+			d[jen.Id("method")] = jen.Lit(op.Method)
+			d[jen.Id("path")] = jen.Lit(op.Path)
+			d[jen.Id("success")] = jen.Lit(op.Success)
+			if len(op.Query) > 0 {
+				d[jen.Id("query")] = helixParams(op.Query)
+			}
+			if len(op.Body) > 0 {
+				d[jen.Id("body")] = helixParams(op.Body)
+			}
+			if len(op.ParamGroups) > 0 {
+				groups := make([]jen.Code, len(op.ParamGroups))
+				for i, pg := range op.ParamGroups {
+					names := make([]jen.Code, len(pg.Params))
+					for j, p := range pg.Params {
+						names[j] = jen.Lit(p.Name)
+					}
+					groups[i] = jen.Values(jen.DictFunc(func(d jen.Dict) {
+						d[jen.Id("params")] = jen.Index().String().Values(names...)
+						if pg.Rule != "" {
+							d[jen.Id("rule")] = jen.Lit(pg.Rule)
+						}
+						if pg.MaxTotal > 0 {
+							d[jen.Id("maxTotal")] = jen.Lit(pg.MaxTotal)
+						}
+					}))
+				}
+				d[jen.Id("groups")] = jen.Index().Id("helixGroup").Values(groups...)
+			}
+			auth := make([]jen.Code, len(op.Auth))
+			for i, a := range op.Auth {
+				auth[i] = jen.Values(jen.DictFunc(func(d jen.Dict) {
+					d[jen.Id("token")] = jen.Lit(a.TokenType)
+					if len(a.Scopes) > 0 {
+						groups := make([]jen.Code, len(a.Scopes))
+						for j, group := range a.Scopes {
+							names := make([]jen.Code, len(group))
+							for k, sc := range group {
+								names[k] = jen.Lit(sc.Name)
+							}
+							groups[j] = jen.Values(names...)
+						}
+						d[jen.Id("scopes")] = jen.Index().Index().String().Values(groups...)
+					}
+				}))
+			}
+			if len(auth) > 0 {
+				d[jen.Id("auth")] = jen.Index().Id("helixAuth").Values(auth...)
+			}
+			if op.Paginated {
+				d[jen.Id("paginated")] = jen.True()
+			}
+			if op.ResponseType != "" {
+				d[jen.Id("contentType")] = jen.Lit(op.ResponseType)
+			}
+			if op.Response != nil {
+				d[jen.Id("response")] = rawString(g.sampleJSON(sampleObject(op.Response, 0)))
+			}
+		})))
+	}
+	f.Comment("helixOperations holds every Helix operation of the schema, sorted by name.")
+	f.Var().Id("helixOperations").Op("=").Index().Id("helixOperation").Values(ops...)
+	g.emit(g.cfg.TwitchTestDir, "helix_gen.go", f)
+}
+
+// helixParams lists query parameters or body fields for the fake's checks.
+func helixParams(fields []*schema.Field) jen.Code {
+	params := make([]jen.Code, len(fields))
+	for i, p := range fields {
+		params[i] = jen.Values(jen.DictFunc(func(d jen.Dict) {
+			d[jen.Id("name")] = jen.Lit(p.Name)
+			t := p.Type
+			if t.Kind == schema.KindArray {
+				d[jen.Id("repeated")] = jen.True()
+				t = t.Elem
+			}
+			if kind := paramKinds[t.Kind]; kind != "" {
+				d[jen.Id("kind")] = jen.Lit(kind)
+			}
+			if !p.Optional {
+				d[jen.Id("required")] = jen.True()
+			}
+			if p.Max > 0 {
+				d[jen.Id("max")] = jen.Lit(p.Max)
+			}
+		}))
+	}
+	return jen.Index().Id("helixParam").Values(params...)
+}
+
+// paramKinds are the kinds of value the fake parses a parameter as.
+var paramKinds = map[schema.Kind]string{
+	schema.KindInt:       "int",
+	schema.KindFloat:     "float",
+	schema.KindBool:      "bool",
+	schema.KindTimestamp: "timestamp",
+	schema.KindObject:    "object",
+	schema.KindJSON:      "json",
+	schema.KindMap:       "object",
 }
 
 // rawString is a string literal in backquotes, easier to read for JSON.

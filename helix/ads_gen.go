@@ -64,7 +64,7 @@ var startCommercialOp = Operation{
 // GetAdScheduleParams holds the parameters of GetAdSchedule.
 type GetAdScheduleParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 }
 
 // GetAdScheduleResponse is the answer of GetAdSchedule.
@@ -110,17 +110,18 @@ var getAdScheduleOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadAds}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-ad-schedule",
-	Method:  http.MethodGet,
-	Name:    "GetAdSchedule",
-	Path:    "/channels/ads",
-	Success: http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-ad-schedule",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetAdSchedule",
+	Path:       "/channels/ads",
+	Success:    http.StatusOK,
 }
 
 // SnoozeNextAdParams holds the parameters of SnoozeNextAd.
 type SnoozeNextAdParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 }
 
 // SnoozeNextAdResponse is the answer of SnoozeNextAd.

@@ -6,6 +6,7 @@ package helix
 import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
+	"iter"
 	"net/http"
 	"time"
 )
@@ -13,17 +14,17 @@ import (
 // GetExtensionAnalyticsParams holds the parameters of GetExtensionAnalytics.
 type GetExtensionAnalyticsParams struct {
 	// Query parameter "extension_id". Without it, a report for each extension the user owns.
-	ExtensionID string
+	ExtensionID string `query:"extension_id"`
 	// Query parameter "type".
-	Type AnalyticsReportType
+	Type AnalyticsReportType `query:"type"`
 	// Query parameter "started_at". A day (time 00:00:00); set ended_at with it.
-	StartedAt time.Time
+	StartedAt time.Time `query:"started_at"`
 	// Query parameter "ended_at". A day (time 00:00:00); set started_at with it.
-	EndedAt time.Time
+	EndedAt time.Time `query:"ended_at"`
 	// Query parameter "first".
-	First *int
+	First *int `query:"first"`
 	// Query parameter "after".
-	After string
+	After string `query:"after"`
 }
 
 // GetExtensionAnalyticsResponse is the answer of GetExtensionAnalytics.
@@ -69,28 +70,48 @@ var getExtensionAnalyticsOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeAnalyticsReadExtensions}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:    "https://dev.twitch.tv/docs/api/reference/#get-extension-analytics",
-	Method:    http.MethodGet,
-	Name:      "GetExtensionAnalytics",
-	Paginated: true,
-	Path:      "/analytics/extensions",
-	Success:   http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-extension-analytics",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetExtensionAnalytics",
+	Paginated:  true,
+	Path:       "/analytics/extensions",
+	Success:    http.StatusOK,
+}
+
+// GetExtensionAnalyticsAll yields every item of GetExtensionAnalytics, page after page, from
+// params.After on (from the first page when it is empty). It stops after the last page, at the
+// first error, which it yields, or when the loop breaks. It does not change params.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-extension-analytics
+func (c *Client) GetExtensionAnalyticsAll(ctx context.Context, params *GetExtensionAnalyticsParams) iter.Seq2[ExtensionAnalyticsReport, error] {
+	p := new(GetExtensionAnalyticsParams)
+	if params != nil {
+		*p = *params
+	}
+	return pages(ctx, &p.After, func(ctx context.Context) ([]ExtensionAnalyticsReport, string, error) {
+		res, err := c.GetExtensionAnalytics(ctx, p)
+		if err != nil {
+			return nil, "", err
+		}
+		return res.Data, res.Pagination.Cursor, nil
+	})
 }
 
 // GetGameAnalyticsParams holds the parameters of GetGameAnalytics.
 type GetGameAnalyticsParams struct {
 	// Query parameter "game_id". Without it, a report for each of the user's games.
-	GameID string
+	GameID string `query:"game_id"`
 	// Query parameter "type".
-	Type AnalyticsReportType
+	Type AnalyticsReportType `query:"type"`
 	// Query parameter "started_at". A day (time 00:00:00); set ended_at with it.
-	StartedAt time.Time
+	StartedAt time.Time `query:"started_at"`
 	// Query parameter "ended_at". A day (time 00:00:00); set started_at with it.
-	EndedAt time.Time
+	EndedAt time.Time `query:"ended_at"`
 	// Query parameter "first".
-	First *int
+	First *int `query:"first"`
 	// Query parameter "after".
-	After string
+	After string `query:"after"`
 }
 
 // GetGameAnalyticsResponse is the answer of GetGameAnalytics.
@@ -136,10 +157,30 @@ var getGameAnalyticsOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeAnalyticsReadGames}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:    "https://dev.twitch.tv/docs/api/reference/#get-game-analytics",
-	Method:    http.MethodGet,
-	Name:      "GetGameAnalytics",
-	Paginated: true,
-	Path:      "/analytics/games",
-	Success:   http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-game-analytics",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetGameAnalytics",
+	Paginated:  true,
+	Path:       "/analytics/games",
+	Success:    http.StatusOK,
+}
+
+// GetGameAnalyticsAll yields every item of GetGameAnalytics, page after page, from params.After on
+// (from the first page when it is empty). It stops after the last page, at the first error, which
+// it yields, or when the loop breaks. It does not change params.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-game-analytics
+func (c *Client) GetGameAnalyticsAll(ctx context.Context, params *GetGameAnalyticsParams) iter.Seq2[GameAnalyticsReport, error] {
+	p := new(GetGameAnalyticsParams)
+	if params != nil {
+		*p = *params
+	}
+	return pages(ctx, &p.After, func(ctx context.Context) ([]GameAnalyticsReport, string, error) {
+		res, err := c.GetGameAnalytics(ctx, p)
+		if err != nil {
+			return nil, "", err
+		}
+		return res.Data, res.Pagination.Cursor, nil
+	})
 }

@@ -6,6 +6,7 @@ package helix
 import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
+	"iter"
 	"net/http"
 	"time"
 )
@@ -13,13 +14,13 @@ import (
 // GetBitsLeaderboardParams holds the parameters of GetBitsLeaderboard.
 type GetBitsLeaderboardParams struct {
 	// Query parameter "count". 1 to 100; Twitch's default is 10.
-	Count *int
+	Count *int `query:"count"`
 	// Query parameter "period". Twitch's default is all; periods start at midnight Pacific time.
-	Period BitsLeaderboardPeriod
+	Period BitsLeaderboardPeriod `query:"period"`
 	// Query parameter "started_at". A time in the period to rank; needed unless the period is all.
-	StartedAt time.Time
+	StartedAt time.Time `query:"started_at"`
 	// Query parameter "user_id".
-	UserID string
+	UserID string `query:"user_id"`
 }
 
 // BitsLeaderboardPeriod is the type of the period member of GetBitsLeaderboardParams.
@@ -87,17 +88,18 @@ var getBitsLeaderboardOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeBitsRead}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-bits-leaderboard",
-	Method:  http.MethodGet,
-	Name:    "GetBitsLeaderboard",
-	Path:    "/bits/leaderboard",
-	Success: http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-bits-leaderboard",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetBitsLeaderboard",
+	Path:       "/bits/leaderboard",
+	Success:    http.StatusOK,
 }
 
 // GetCheermotesParams holds the parameters of GetCheermotes.
 type GetCheermotesParams struct {
 	// Query parameter "broadcaster_id". Adds the broadcaster's own Cheermotes to the global ones.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 }
 
 // GetCheermotesResponse is the answer of GetCheermotes.
@@ -173,24 +175,25 @@ func (c *Client) GetCheermotes(ctx context.Context, params *GetCheermotesParams)
 }
 
 var getCheermotesOp = Operation{
-	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-cheermotes",
-	Method:  http.MethodGet,
-	Name:    "GetCheermotes",
-	Path:    "/bits/cheermotes",
-	Success: http.StatusOK,
+	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-cheermotes",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetCheermotes",
+	Path:       "/bits/cheermotes",
+	Success:    http.StatusOK,
 }
 
 // GetExtensionTransactionsParams holds the parameters of GetExtensionTransactions.
 type GetExtensionTransactionsParams struct {
 	// Query parameter "extension_id", required. Must be the token's client ID.
-	ExtensionID string
+	ExtensionID string `query:"extension_id"`
 	// Query parameter "id", at most 100 values.
-	ID []string
+	ID []string `query:"id"`
 	// Query parameter "first".
-	First *int
+	First *int `query:"first"`
 	// Query parameter "after".
-	After string
+	After string `query:"after"`
 }
 
 // GetExtensionTransactionsResponse is the answer of GetExtensionTransactions.
@@ -271,11 +274,31 @@ func (c *Client) GetExtensionTransactions(ctx context.Context, params *GetExtens
 }
 
 var getExtensionTransactionsOp = Operation{
-	Auth:      []oauth.Requirement{{Token: oauth.TokenApp}},
-	DocURL:    "https://dev.twitch.tv/docs/api/reference/#get-extension-transactions",
-	Method:    http.MethodGet,
-	Name:      "GetExtensionTransactions",
-	Paginated: true,
-	Path:      "/extensions/transactions",
-	Success:   http.StatusOK,
+	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}},
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-extension-transactions",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetExtensionTransactions",
+	Paginated:  true,
+	Path:       "/extensions/transactions",
+	Success:    http.StatusOK,
+}
+
+// GetExtensionTransactionsAll yields every item of GetExtensionTransactions, page after page, from
+// params.After on (from the first page when it is empty). It stops after the last page, at the
+// first error, which it yields, or when the loop breaks. It does not change params.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-extension-transactions
+func (c *Client) GetExtensionTransactionsAll(ctx context.Context, params *GetExtensionTransactionsParams) iter.Seq2[ExtensionTransaction, error] {
+	p := new(GetExtensionTransactionsParams)
+	if params != nil {
+		*p = *params
+	}
+	return pages(ctx, &p.After, func(ctx context.Context) ([]ExtensionTransaction, string, error) {
+		res, err := c.GetExtensionTransactions(ctx, p)
+		if err != nil {
+			return nil, "", err
+		}
+		return res.Data, res.Pagination.Cursor, nil
+	})
 }

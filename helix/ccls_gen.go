@@ -12,7 +12,7 @@ import (
 // GetContentClassificationLabelsParams holds the parameters of GetContentClassificationLabels.
 type GetContentClassificationLabelsParams struct {
 	// Query parameter "locale". The language of names and descriptions, like "en-US" (the default).
-	Locale string
+	Locale string `query:"locale"`
 }
 
 // GetContentClassificationLabelsResponse is the answer of GetContentClassificationLabels.
@@ -46,10 +46,11 @@ func (c *Client) GetContentClassificationLabels(ctx context.Context, params *Get
 }
 
 var getContentClassificationLabelsOp = Operation{
-	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-content-classification-labels",
-	Method:  http.MethodGet,
-	Name:    "GetContentClassificationLabels",
-	Path:    "/content_classification_labels",
-	Success: http.StatusOK,
+	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-content-classification-labels",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetContentClassificationLabels",
+	Path:       "/content_classification_labels",
+	Success:    http.StatusOK,
 }

@@ -6,13 +6,14 @@ package helix
 import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
+	"iter"
 	"net/http"
 )
 
 // CreateCustomRewardsParams holds the parameters of CreateCustomRewards.
 type CreateCustomRewardsParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string `json:"-"`
+	BroadcasterID string `json:"-" query:"broadcaster_id"`
 	// Body field "title", required. At most 45 characters, unique among the broadcaster's rewards.
 	Title string `json:"title"`
 	// Body field "cost", required. In Channel Points; at least 1.
@@ -81,9 +82,9 @@ var createCustomRewardsOp = Operation{
 // DeleteCustomRewardParams holds the parameters of DeleteCustomReward.
 type DeleteCustomRewardParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 	// Query parameter "id", required.
-	ID string
+	ID string `query:"id"`
 }
 
 // DeleteCustomReward calls DELETE /channel_points/custom_rewards.
@@ -106,21 +107,22 @@ var deleteCustomRewardOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageRedemptions}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#delete-custom-reward",
-	Method:  http.MethodDelete,
-	Name:    "DeleteCustomReward",
-	Path:    "/channel_points/custom_rewards",
-	Success: http.StatusNoContent,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#delete-custom-reward",
+	Idempotent: true,
+	Method:     http.MethodDelete,
+	Name:       "DeleteCustomReward",
+	Path:       "/channel_points/custom_rewards",
+	Success:    http.StatusNoContent,
 }
 
 // GetCustomRewardParams holds the parameters of GetCustomReward.
 type GetCustomRewardParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 	// Query parameter "id", at most 50 values.
-	ID []string
+	ID []string `query:"id"`
 	// Query parameter "only_manageable_rewards". Only the rewards this client ID created, which it may change.
-	OnlyManageableRewards *bool
+	OnlyManageableRewards *bool `query:"only_manageable_rewards"`
 }
 
 // GetCustomRewardResponse is the answer of GetCustomReward.
@@ -153,29 +155,32 @@ var getCustomRewardOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadRedemptions, oauth.ScopeChannelManageRedemptions}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-custom-reward",
-	Method:  http.MethodGet,
-	Name:    "GetCustomReward",
-	Path:    "/channel_points/custom_rewards",
-	Success: http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-custom-reward",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetCustomReward",
+	Path:       "/channel_points/custom_rewards",
+	Success:    http.StatusOK,
 }
 
 // GetCustomRewardRedemptionParams holds the parameters of GetCustomRewardRedemption.
+//
+// Set at least one of Status, ID. Filter by status, by redemption IDs, or both.
 type GetCustomRewardRedemptionParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 	// Query parameter "reward_id", required.
-	RewardID string
+	RewardID string `query:"reward_id"`
 	// Query parameter "status". Required unless id is set. Canceled and fulfilled redemptions are kept for a few days only.
-	Status CustomRewardRedemptionStatus
+	Status CustomRewardRedemptionStatus `query:"status"`
 	// Query parameter "id", at most 50 values.
-	ID []string
+	ID []string `query:"id"`
 	// Query parameter "sort". Twitch's default is OLDEST.
-	Sort CustomRewardRedemptionSort
+	Sort CustomRewardRedemptionSort `query:"sort"`
 	// Query parameter "after".
-	After string
+	After string `query:"after"`
 	// Query parameter "first".
-	First *int
+	First *int `query:"first"`
 }
 
 // CustomRewardRedemptionSort is the type of the sort member of GetCustomRewardRedemptionParams.
@@ -212,6 +217,7 @@ func (c *Client) GetCustomRewardRedemption(ctx context.Context, params *GetCusto
 	queryString(r, "sort", params.Sort, false)
 	queryString(r, "after", params.After, false)
 	queryOptional(r, "first", params.First, formatInt)
+	checkGroup(r, RuleAtLeastOne, "status, id", params.Status != "", len(params.ID) > 0)
 	out := new(GetCustomRewardRedemptionResponse)
 	if err := c.send(ctx, r, out); err != nil {
 		return nil, err
@@ -224,20 +230,44 @@ var getCustomRewardRedemptionOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadRedemptions, oauth.ScopeChannelManageRedemptions}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:    "https://dev.twitch.tv/docs/api/reference/#get-custom-reward-redemption",
-	Method:    http.MethodGet,
-	Name:      "GetCustomRewardRedemption",
-	Paginated: true,
-	Path:      "/channel_points/custom_rewards/redemptions",
-	Success:   http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-custom-reward-redemption",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetCustomRewardRedemption",
+	Paginated:  true,
+	ParamGroups: []ParamGroup{{
+		Params: []string{"status", "id"},
+		Rule:   RuleAtLeastOne,
+	}},
+	Path:    "/channel_points/custom_rewards/redemptions",
+	Success: http.StatusOK,
+}
+
+// GetCustomRewardRedemptionAll yields every item of GetCustomRewardRedemption, page after page,
+// from params.After on (from the first page when it is empty). It stops after the last page, at the
+// first error, which it yields, or when the loop breaks. It does not change params.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-custom-reward-redemption
+func (c *Client) GetCustomRewardRedemptionAll(ctx context.Context, params *GetCustomRewardRedemptionParams) iter.Seq2[CustomRewardRedemption, error] {
+	p := new(GetCustomRewardRedemptionParams)
+	if params != nil {
+		*p = *params
+	}
+	return pages(ctx, &p.After, func(ctx context.Context) ([]CustomRewardRedemption, string, error) {
+		res, err := c.GetCustomRewardRedemption(ctx, p)
+		if err != nil {
+			return nil, "", err
+		}
+		return res.Data, res.Pagination.Cursor, nil
+	})
 }
 
 // UpdateCustomRewardParams holds the parameters of UpdateCustomReward.
 type UpdateCustomRewardParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string `json:"-"`
+	BroadcasterID string `json:"-" query:"broadcaster_id"`
 	// Query parameter "id", required.
-	ID string `json:"-"`
+	ID string `json:"-" query:"id"`
 	// Body field "title". At most 45 characters, unique among the broadcaster's rewards.
 	Title string `json:"title,omitzero"`
 	// Body field "prompt". At most 200 characters.
@@ -308,11 +338,11 @@ var updateCustomRewardOp = Operation{
 // UpdateRedemptionStatusParams holds the parameters of UpdateRedemptionStatus.
 type UpdateRedemptionStatusParams struct {
 	// Query parameter "id", required, at most 50 values. Redemptions that are still UNFULFILLED.
-	ID []string `json:"-"`
+	ID []string `json:"-" query:"id"`
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string `json:"-"`
+	BroadcasterID string `json:"-" query:"broadcaster_id"`
 	// Query parameter "reward_id", required.
-	RewardID string `json:"-"`
+	RewardID string `json:"-" query:"reward_id"`
 	// Body field "status", required. FULFILLED or CANCELED; CANCELED refunds the points.
 	Status CustomRewardRedemptionStatus `json:"status"`
 }

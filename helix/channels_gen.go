@@ -6,6 +6,7 @@ package helix
 import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
+	"iter"
 	"net/http"
 	"time"
 )
@@ -13,7 +14,7 @@ import (
 // GetChannelInformationParams holds the parameters of GetChannelInformation.
 type GetChannelInformationParams struct {
 	// Query parameter "broadcaster_id", required, at most 100 values.
-	BroadcasterID []string
+	BroadcasterID []string `query:"broadcaster_id"`
 }
 
 // GetChannelInformationResponse is the answer of GetChannelInformation.
@@ -57,18 +58,22 @@ func (c *Client) GetChannelInformation(ctx context.Context, params *GetChannelIn
 }
 
 var getChannelInformationOp = Operation{
-	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-channel-information",
-	Method:  http.MethodGet,
-	Name:    "GetChannelInformation",
-	Path:    "/channels",
-	Success: http.StatusOK,
+	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-channel-information",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetChannelInformation",
+	Path:       "/channels",
+	Success:    http.StatusOK,
 }
 
 // ModifyChannelInformationParams holds the parameters of ModifyChannelInformation.
+//
+// Set at least one of GameID, BroadcasterLanguage, Title, Delay, Tags, ContentClassificationLabels,
+// IsBrandedContent. Change at least one property.
 type ModifyChannelInformationParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string `json:"-"`
+	BroadcasterID string `json:"-" query:"broadcaster_id"`
 	// Body field "game_id". Use "0" to clear the category.
 	GameID string `json:"game_id,omitzero"`
 	// Body field "broadcaster_language".
@@ -85,13 +90,15 @@ type ModifyChannelInformationParams struct {
 	IsBrandedContent *bool `json:"is_branded_content,omitzero"`
 }
 
-// ContentClassificationLabelSetting is the content_classification_labels member of ModifyChannelInformationParams.
+// ContentClassificationLabelSetting is the content_classification_labels member of
+// ModifyChannelInformationParams.
 type ContentClassificationLabelSetting struct {
 	ID        ContentClassificationLabelID `json:"id"`
 	IsEnabled bool                         `json:"is_enabled"`
 }
 
-// ModifyChannelInformation updates a channel's title, category, language, delay, tags or content labels; set at least one.
+// ModifyChannelInformation updates a channel's title, category, language, delay, tags or content
+// labels; set at least one.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#modify-channel-information
 //
@@ -102,6 +109,7 @@ func (c *Client) ModifyChannelInformation(ctx context.Context, params *ModifyCha
 	}
 	r := c.newRequest(&modifyChannelInformationOp)
 	queryString(r, "broadcaster_id", params.BroadcasterID, true)
+	checkGroup(r, RuleAtLeastOne, "game_id, broadcaster_language, title, delay, tags, content_classification_labels, is_branded_content", params.GameID != "", params.BroadcasterLanguage != "", params.Title != "", params.Delay != nil, params.Tags != nil, params.ContentClassificationLabels != nil, params.IsBrandedContent != nil)
 	r.body = params
 	return c.send(ctx, r, nil)
 }
@@ -111,9 +119,13 @@ var modifyChannelInformationOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageBroadcast}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#modify-channel-information",
-	Method:  http.MethodPatch,
-	Name:    "ModifyChannelInformation",
+	DocURL: "https://dev.twitch.tv/docs/api/reference/#modify-channel-information",
+	Method: http.MethodPatch,
+	Name:   "ModifyChannelInformation",
+	ParamGroups: []ParamGroup{{
+		Params: []string{"game_id", "broadcaster_language", "title", "delay", "tags", "content_classification_labels", "is_branded_content"},
+		Rule:   RuleAtLeastOne,
+	}},
 	Path:    "/channels",
 	Success: http.StatusNoContent,
 }
@@ -121,7 +133,7 @@ var modifyChannelInformationOp = Operation{
 // GetChannelEditorsParams holds the parameters of GetChannelEditors.
 type GetChannelEditorsParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 }
 
 // GetChannelEditorsResponse is the answer of GetChannelEditors.
@@ -159,23 +171,24 @@ var getChannelEditorsOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadEditors}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-channel-editors",
-	Method:  http.MethodGet,
-	Name:    "GetChannelEditors",
-	Path:    "/channels/editors",
-	Success: http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-channel-editors",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetChannelEditors",
+	Path:       "/channels/editors",
+	Success:    http.StatusOK,
 }
 
 // GetFollowedChannelsParams holds the parameters of GetFollowedChannels.
 type GetFollowedChannelsParams struct {
 	// Query parameter "user_id", required. Must be the token's user.
-	UserID string
+	UserID string `query:"user_id"`
 	// Query parameter "broadcaster_id". Checks whether the user follows this broadcaster: the data is empty if not.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 	// Query parameter "first".
-	First *int
+	First *int `query:"first"`
 	// Query parameter "after".
-	After string
+	After string `query:"after"`
 }
 
 // GetFollowedChannelsResponse is the answer of GetFollowedChannels.
@@ -219,24 +232,44 @@ var getFollowedChannelsOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadFollows}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:    "https://dev.twitch.tv/docs/api/reference/#get-followed-channels",
-	Method:    http.MethodGet,
-	Name:      "GetFollowedChannels",
-	Paginated: true,
-	Path:      "/channels/followed",
-	Success:   http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-followed-channels",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetFollowedChannels",
+	Paginated:  true,
+	Path:       "/channels/followed",
+	Success:    http.StatusOK,
+}
+
+// GetFollowedChannelsAll yields every item of GetFollowedChannels, page after page, from
+// params.After on (from the first page when it is empty). It stops after the last page, at the
+// first error, which it yields, or when the loop breaks. It does not change params.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-followed-channels
+func (c *Client) GetFollowedChannelsAll(ctx context.Context, params *GetFollowedChannelsParams) iter.Seq2[FollowedChannel, error] {
+	p := new(GetFollowedChannelsParams)
+	if params != nil {
+		*p = *params
+	}
+	return pages(ctx, &p.After, func(ctx context.Context) ([]FollowedChannel, string, error) {
+		res, err := c.GetFollowedChannels(ctx, p)
+		if err != nil {
+			return nil, "", err
+		}
+		return res.Data, res.Pagination.Cursor, nil
+	})
 }
 
 // GetChannelFollowersParams holds the parameters of GetChannelFollowers.
 type GetChannelFollowersParams struct {
 	// Query parameter "user_id".
-	UserID string
+	UserID string `query:"user_id"`
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 	// Query parameter "first". Page size, 1 to 100; Twitch's default is 20.
-	First *int
+	First *int `query:"first"`
 	// Query parameter "after".
-	After string
+	After string `query:"after"`
 }
 
 // GetChannelFollowersResponse is the answer of GetChannelFollowers.
@@ -254,7 +287,8 @@ type ChannelFollower struct {
 	UserName   string    `json:"user_name"`
 }
 
-// GetChannelFollowers gets the followers of a channel, newest first, or checks whether one user follows it.
+// GetChannelFollowers gets the followers of a channel, newest first, or checks whether one user
+// follows it.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-channel-followers
 //
@@ -280,10 +314,30 @@ var getChannelFollowersOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadFollowers}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:    "https://dev.twitch.tv/docs/api/reference/#get-channel-followers",
-	Method:    http.MethodGet,
-	Name:      "GetChannelFollowers",
-	Paginated: true,
-	Path:      "/channels/followers",
-	Success:   http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-channel-followers",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetChannelFollowers",
+	Paginated:  true,
+	Path:       "/channels/followers",
+	Success:    http.StatusOK,
+}
+
+// GetChannelFollowersAll yields every item of GetChannelFollowers, page after page, from
+// params.After on (from the first page when it is empty). It stops after the last page, at the
+// first error, which it yields, or when the loop breaks. It does not change params.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-channel-followers
+func (c *Client) GetChannelFollowersAll(ctx context.Context, params *GetChannelFollowersParams) iter.Seq2[ChannelFollower, error] {
+	p := new(GetChannelFollowersParams)
+	if params != nil {
+		*p = *params
+	}
+	return pages(ctx, &p.After, func(ctx context.Context) ([]ChannelFollower, string, error) {
+		res, err := c.GetChannelFollowers(ctx, p)
+		if err != nil {
+			return nil, "", err
+		}
+		return res.Data, res.Pagination.Cursor, nil
+	})
 }

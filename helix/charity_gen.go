@@ -6,13 +6,14 @@ package helix
 import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
+	"iter"
 	"net/http"
 )
 
 // GetCharityCampaignParams holds the parameters of GetCharityCampaign.
 type GetCharityCampaignParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 }
 
 // GetCharityCampaignResponse is the answer of GetCharityCampaign.
@@ -59,21 +60,22 @@ var getCharityCampaignOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadCharity}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-charity-campaign",
-	Method:  http.MethodGet,
-	Name:    "GetCharityCampaign",
-	Path:    "/charity/campaigns",
-	Success: http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-charity-campaign",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetCharityCampaign",
+	Path:       "/charity/campaigns",
+	Success:    http.StatusOK,
 }
 
 // GetCharityCampaignDonationsParams holds the parameters of GetCharityCampaignDonations.
 type GetCharityCampaignDonationsParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 	// Query parameter "first".
-	First *int
+	First *int `query:"first"`
 	// Query parameter "after".
-	After string
+	After string `query:"after"`
 }
 
 // GetCharityCampaignDonationsResponse is the answer of GetCharityCampaignDonations.
@@ -117,10 +119,30 @@ var getCharityCampaignDonationsOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadCharity}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:    "https://dev.twitch.tv/docs/api/reference/#get-charity-campaign-donations",
-	Method:    http.MethodGet,
-	Name:      "GetCharityCampaignDonations",
-	Paginated: true,
-	Path:      "/charity/donations",
-	Success:   http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-charity-campaign-donations",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetCharityCampaignDonations",
+	Paginated:  true,
+	Path:       "/charity/donations",
+	Success:    http.StatusOK,
+}
+
+// GetCharityCampaignDonationsAll yields every item of GetCharityCampaignDonations, page after page,
+// from params.After on (from the first page when it is empty). It stops after the last page, at the
+// first error, which it yields, or when the loop breaks. It does not change params.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-charity-campaign-donations
+func (c *Client) GetCharityCampaignDonationsAll(ctx context.Context, params *GetCharityCampaignDonationsParams) iter.Seq2[CharityCampaignDonation, error] {
+	p := new(GetCharityCampaignDonationsParams)
+	if params != nil {
+		*p = *params
+	}
+	return pages(ctx, &p.After, func(ctx context.Context) ([]CharityCampaignDonation, string, error) {
+		res, err := c.GetCharityCampaignDonations(ctx, p)
+		if err != nil {
+			return nil, "", err
+		}
+		return res.Data, res.Pagination.Cursor, nil
+	})
 }

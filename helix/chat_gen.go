@@ -6,6 +6,7 @@ package helix
 import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
+	"iter"
 	"net/http"
 	"time"
 )
@@ -13,13 +14,13 @@ import (
 // GetChattersParams holds the parameters of GetChatters.
 type GetChattersParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 	// Query parameter "moderator_id", required. Must be the token's user.
-	ModeratorID string
+	ModeratorID string `query:"moderator_id"`
 	// Query parameter "first". 1 to 1,000; Twitch's default is 100.
-	First *int
+	First *int `query:"first"`
 	// Query parameter "after".
-	After string
+	After string `query:"after"`
 }
 
 // GetChattersResponse is the answer of GetChatters.
@@ -62,18 +63,38 @@ var getChattersOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadChatters}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:    "https://dev.twitch.tv/docs/api/reference/#get-chatters",
-	Method:    http.MethodGet,
-	Name:      "GetChatters",
-	Paginated: true,
-	Path:      "/chat/chatters",
-	Success:   http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-chatters",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetChatters",
+	Paginated:  true,
+	Path:       "/chat/chatters",
+	Success:    http.StatusOK,
+}
+
+// GetChattersAll yields every item of GetChatters, page after page, from params.After on (from the
+// first page when it is empty). It stops after the last page, at the first error, which it yields,
+// or when the loop breaks. It does not change params.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-chatters
+func (c *Client) GetChattersAll(ctx context.Context, params *GetChattersParams) iter.Seq2[Chatter, error] {
+	p := new(GetChattersParams)
+	if params != nil {
+		*p = *params
+	}
+	return pages(ctx, &p.After, func(ctx context.Context) ([]Chatter, string, error) {
+		res, err := c.GetChatters(ctx, p)
+		if err != nil {
+			return nil, "", err
+		}
+		return res.Data, res.Pagination.Cursor, nil
+	})
 }
 
 // GetChannelEmotesParams holds the parameters of GetChannelEmotes.
 type GetChannelEmotesParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 }
 
 // GetChannelEmotesResponse is the answer of GetChannelEmotes.
@@ -116,12 +137,13 @@ func (c *Client) GetChannelEmotes(ctx context.Context, params *GetChannelEmotesP
 }
 
 var getChannelEmotesOp = Operation{
-	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-channel-emotes",
-	Method:  http.MethodGet,
-	Name:    "GetChannelEmotes",
-	Path:    "/chat/emotes",
-	Success: http.StatusOK,
+	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-channel-emotes",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetChannelEmotes",
+	Path:       "/chat/emotes",
+	Success:    http.StatusOK,
 }
 
 // GetGlobalEmotesResponse is the answer of GetGlobalEmotes.
@@ -156,18 +178,19 @@ func (c *Client) GetGlobalEmotes(ctx context.Context) (*GetGlobalEmotesResponse,
 }
 
 var getGlobalEmotesOp = Operation{
-	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-global-emotes",
-	Method:  http.MethodGet,
-	Name:    "GetGlobalEmotes",
-	Path:    "/chat/emotes/global",
-	Success: http.StatusOK,
+	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-global-emotes",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetGlobalEmotes",
+	Path:       "/chat/emotes/global",
+	Success:    http.StatusOK,
 }
 
 // GetEmoteSetsParams holds the parameters of GetEmoteSets.
 type GetEmoteSetsParams struct {
 	// Query parameter "emote_set_id", required, at most 25 values.
-	EmoteSetID []string
+	EmoteSetID []string `query:"emote_set_id"`
 }
 
 // GetEmoteSetsResponse is the answer of GetEmoteSets.
@@ -209,18 +232,19 @@ func (c *Client) GetEmoteSets(ctx context.Context, params *GetEmoteSetsParams) (
 }
 
 var getEmoteSetsOp = Operation{
-	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-emote-sets",
-	Method:  http.MethodGet,
-	Name:    "GetEmoteSets",
-	Path:    "/chat/emotes/set",
-	Success: http.StatusOK,
+	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-emote-sets",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetEmoteSets",
+	Path:       "/chat/emotes/set",
+	Success:    http.StatusOK,
 }
 
 // GetChannelChatBadgesParams holds the parameters of GetChannelChatBadges.
 type GetChannelChatBadgesParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 }
 
 // GetChannelChatBadgesResponse is the answer of GetChannelChatBadges.
@@ -247,12 +271,13 @@ func (c *Client) GetChannelChatBadges(ctx context.Context, params *GetChannelCha
 }
 
 var getChannelChatBadgesOp = Operation{
-	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-channel-chat-badges",
-	Method:  http.MethodGet,
-	Name:    "GetChannelChatBadges",
-	Path:    "/chat/badges",
-	Success: http.StatusOK,
+	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-channel-chat-badges",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetChannelChatBadges",
+	Path:       "/chat/badges",
+	Success:    http.StatusOK,
 }
 
 // GetGlobalChatBadgesResponse is the answer of GetGlobalChatBadges.
@@ -275,20 +300,21 @@ func (c *Client) GetGlobalChatBadges(ctx context.Context) (*GetGlobalChatBadgesR
 }
 
 var getGlobalChatBadgesOp = Operation{
-	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-global-chat-badges",
-	Method:  http.MethodGet,
-	Name:    "GetGlobalChatBadges",
-	Path:    "/chat/badges/global",
-	Success: http.StatusOK,
+	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-global-chat-badges",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetGlobalChatBadges",
+	Path:       "/chat/badges/global",
+	Success:    http.StatusOK,
 }
 
 // GetChatSettingsParams holds the parameters of GetChatSettings.
 type GetChatSettingsParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 	// Query parameter "moderator_id". The token's user, if the broadcaster or a moderator: adds the non-moderator chat delay.
-	ModeratorID string
+	ModeratorID string `query:"moderator_id"`
 }
 
 // GetChatSettingsResponse is the answer of GetChatSettings.
@@ -316,18 +342,19 @@ func (c *Client) GetChatSettings(ctx context.Context, params *GetChatSettingsPar
 }
 
 var getChatSettingsOp = Operation{
-	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-chat-settings",
-	Method:  http.MethodGet,
-	Name:    "GetChatSettings",
-	Path:    "/chat/settings",
-	Success: http.StatusOK,
+	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-chat-settings",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetChatSettings",
+	Path:       "/chat/settings",
+	Success:    http.StatusOK,
 }
 
 // GetSharedChatSessionParams holds the parameters of GetSharedChatSession.
 type GetSharedChatSessionParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 }
 
 // GetSharedChatSessionResponse is the answer of GetSharedChatSession.
@@ -368,22 +395,23 @@ func (c *Client) GetSharedChatSession(ctx context.Context, params *GetSharedChat
 }
 
 var getSharedChatSessionOp = Operation{
-	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-shared-chat-session",
-	Method:  http.MethodGet,
-	Name:    "GetSharedChatSession",
-	Path:    "/shared_chat/session",
-	Success: http.StatusOK,
+	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-shared-chat-session",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetSharedChatSession",
+	Path:       "/shared_chat/session",
+	Success:    http.StatusOK,
 }
 
 // GetUserEmotesParams holds the parameters of GetUserEmotes.
 type GetUserEmotesParams struct {
 	// Query parameter "user_id", required. Must be the token's user.
-	UserID string
+	UserID string `query:"user_id"`
 	// Query parameter "after".
-	After string
+	After string `query:"after"`
 	// Query parameter "broadcaster_id". Makes sure this broadcaster's follower emotes are included.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 }
 
 // GetUserEmotesResponse is the answer of GetUserEmotes.
@@ -431,20 +459,40 @@ var getUserEmotesOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadEmotes}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:    "https://dev.twitch.tv/docs/api/reference/#get-user-emotes",
-	Method:    http.MethodGet,
-	Name:      "GetUserEmotes",
-	Paginated: true,
-	Path:      "/chat/emotes/user",
-	Success:   http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-user-emotes",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetUserEmotes",
+	Paginated:  true,
+	Path:       "/chat/emotes/user",
+	Success:    http.StatusOK,
+}
+
+// GetUserEmotesAll yields every item of GetUserEmotes, page after page, from params.After on (from
+// the first page when it is empty). It stops after the last page, at the first error, which it
+// yields, or when the loop breaks. It does not change params.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-user-emotes
+func (c *Client) GetUserEmotesAll(ctx context.Context, params *GetUserEmotesParams) iter.Seq2[UserEmote, error] {
+	p := new(GetUserEmotesParams)
+	if params != nil {
+		*p = *params
+	}
+	return pages(ctx, &p.After, func(ctx context.Context) ([]UserEmote, string, error) {
+		res, err := c.GetUserEmotes(ctx, p)
+		if err != nil {
+			return nil, "", err
+		}
+		return res.Data, res.Pagination.Cursor, nil
+	})
 }
 
 // UpdateChatSettingsParams holds the parameters of UpdateChatSettings.
 type UpdateChatSettingsParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string `json:"-"`
+	BroadcasterID string `json:"-" query:"broadcaster_id"`
 	// Query parameter "moderator_id", required. Must be the token's user.
-	ModeratorID string `json:"-"`
+	ModeratorID string `json:"-" query:"moderator_id"`
 	// Body field "emote_mode".
 	EmoteMode *bool `json:"emote_mode,omitzero"`
 	// Body field "follower_mode".
@@ -470,7 +518,8 @@ type UpdateChatSettingsResponse struct {
 	Data []ChatSettings `json:"data"`
 }
 
-// UpdateChatSettings updates the chat settings that are set; to change a duration, also set its mode to true.
+// UpdateChatSettings updates the chat settings that are set; to change a duration, also set its
+// mode to true.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#update-chat-settings
 //
@@ -505,9 +554,9 @@ var updateChatSettingsOp = Operation{
 // SendChatAnnouncementParams holds the parameters of SendChatAnnouncement.
 type SendChatAnnouncementParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string `json:"-"`
+	BroadcasterID string `json:"-" query:"broadcaster_id"`
 	// Query parameter "moderator_id", required. Must be the token's user.
-	ModeratorID string `json:"-"`
+	ModeratorID string `json:"-" query:"moderator_id"`
 	// Body field "message", required. At most 500 characters; Twitch truncates longer ones.
 	Message string `json:"message"`
 	// Body field "color". Twitch's default, primary, is the channel's accent color.
@@ -560,11 +609,11 @@ var sendChatAnnouncementOp = Operation{
 // SendAShoutoutParams holds the parameters of SendAShoutout.
 type SendAShoutoutParams struct {
 	// Query parameter "from_broadcaster_id", required.
-	FromBroadcasterID string
+	FromBroadcasterID string `query:"from_broadcaster_id"`
 	// Query parameter "to_broadcaster_id", required.
-	ToBroadcasterID string
+	ToBroadcasterID string `query:"to_broadcaster_id"`
 	// Query parameter "moderator_id", required. Must be the token's user.
-	ModeratorID string
+	ModeratorID string `query:"moderator_id"`
 }
 
 // SendAShoutout calls POST /chat/shoutouts.
@@ -666,7 +715,7 @@ var sendChatMessageOp = Operation{
 // GetUserChatColorParams holds the parameters of GetUserChatColor.
 type GetUserChatColorParams struct {
 	// Query parameter "user_id", required, at most 100 values.
-	UserID []string
+	UserID []string `query:"user_id"`
 }
 
 // GetUserChatColorResponse is the answer of GetUserChatColor.
@@ -702,20 +751,21 @@ func (c *Client) GetUserChatColor(ctx context.Context, params *GetUserChatColorP
 }
 
 var getUserChatColorOp = Operation{
-	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-user-chat-color",
-	Method:  http.MethodGet,
-	Name:    "GetUserChatColor",
-	Path:    "/chat/color",
-	Success: http.StatusOK,
+	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-user-chat-color",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetUserChatColor",
+	Path:       "/chat/color",
+	Success:    http.StatusOK,
 }
 
 // UpdateUserChatColorParams holds the parameters of UpdateUserChatColor.
 type UpdateUserChatColorParams struct {
 	// Query parameter "user_id", required. Must be the token's user.
-	UserID string
+	UserID string `query:"user_id"`
 	// Query parameter "color", required. A named color; Turbo and Prime users may also give a hex color, like #9146FF.
-	Color ChatColor
+	Color ChatColor `query:"color"`
 }
 
 // ChatColor is the type of the color member of UpdateUserChatColorParams.
@@ -762,9 +812,10 @@ var updateUserChatColorOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeUserManageChatColor}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#update-user-chat-color",
-	Method:  http.MethodPut,
-	Name:    "UpdateUserChatColor",
-	Path:    "/chat/color",
-	Success: http.StatusNoContent,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#update-user-chat-color",
+	Idempotent: true,
+	Method:     http.MethodPut,
+	Name:       "UpdateUserChatColor",
+	Path:       "/chat/color",
+	Success:    http.StatusNoContent,
 }

@@ -4,108 +4,278 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"strings"
+	"time"
 
 	"golang.org/x/oauth2"
 
 	"github.com/twitchify-go/twitch/internal/jsonerr"
+	"github.com/twitchify-go/twitch/oauth"
 )
 
 // DefaultBaseURL is the root of Twitch's Helix API.
 const DefaultBaseURL = "https://api.twitch.tv/helix"
 
 // Client calls Helix. It is safe for concurrent use.
+//
+// A Client makes its calls with one token, from the token source given to
+// New, and paces them to that token's rate limit. To act with another token
+// (a bot that acts for several channels, each with its broadcaster's user
+// token), derive a client with WithToken and keep it for that token.
 type Client struct {
 	clientID string
 	tokens   oauth2.TokenSource
-	baseURL  string
-	http     *http.Client
+	limits   *bucket // the rate limit of tokens
+	shared   *shared
+}
+
+// shared is what a Client and the clients derived from it by WithToken
+// have in common.
+type shared struct {
+	baseURL    string
+	http       *http.Client
+	log        *slog.Logger
+	maxRetries int
+	backoff    time.Duration // the first wait before retrying a server error
+	clock      clock
 }
 
 // Option configures a Client.
-type Option func(*Client)
+type Option func(*shared)
 
 // WithBaseURL sends requests to baseURL instead of DefaultBaseURL: a fake
 // in tests, or the Twitch CLI's mock API.
 func WithBaseURL(baseURL string) Option {
-	return func(c *Client) { c.baseURL = strings.TrimSuffix(baseURL, "/") }
+	return func(s *shared) { s.baseURL = strings.TrimSuffix(baseURL, "/") }
 }
 
 // WithHTTPClient sends requests through hc instead of http.DefaultClient.
 func WithHTTPClient(hc *http.Client) Option {
-	return func(c *Client) { c.http = hc }
+	return func(s *shared) { s.http = hc }
+}
+
+// WithLogger logs the client's waits and retries to l, at level Debug
+// (waits) and Warn (retries). By default the client logs nothing. Tokens
+// are never logged.
+func WithLogger(l *slog.Logger) Option {
+	return func(s *shared) { s.log = l }
+}
+
+// WithMaxRetries sets how many times a request is sent again after a 429,
+// and, for idempotent operations, after a server error (5xx) or a broken
+// connection: 3 by default, 0 for never. The first retry after a server
+// error waits about a quarter second, and each next one twice as long.
+func WithMaxRetries(n int) Option {
+	return func(s *shared) { s.maxRetries = max(n, 0) }
 }
 
 // New returns a client for the application clientID that authorizes each
 // request with a token from tokens (an app or a user access token). With a
 // nil tokens, requests carry no Authorization header.
+//
+// When tokens implements oauth.Refresher (the refreshing sources of package
+// oauth do), a 401 that says the token is invalid makes the client ask it
+// for a new token once, and send the request again once.
 func New(clientID string, tokens oauth2.TokenSource, opts ...Option) *Client {
-	c := &Client{clientID: clientID, tokens: tokens, baseURL: DefaultBaseURL, http: http.DefaultClient}
-	for _, opt := range opts {
-		opt(c)
+	s := &shared{
+		baseURL:    DefaultBaseURL,
+		http:       http.DefaultClient,
+		log:        slog.New(slog.DiscardHandler),
+		maxRetries: 3,
+		backoff:    250 * time.Millisecond,
+		clock:      realClock,
 	}
-	return c
+	for _, opt := range opts {
+		opt(s)
+	}
+	return &Client{clientID: clientID, tokens: tokens, limits: newBucket(), shared: s}
 }
 
+// WithToken returns a client that makes its calls with a token from tokens
+// and shares everything else with c: base URL, HTTP client, options.
+// Twitch counts rate limits per token (per user, for user tokens), so the
+// returned client paces its calls on its own; create it once per token and
+// reuse it, rather than once per call, so that concurrent calls with the
+// same token share what Twitch said of the limit.
+//
+//	broadcaster := c.WithToken(broadcasterTokens)
+//	_, err := broadcaster.StartCommercial(ctx, &helix.StartCommercialParams{...})
+func (c *Client) WithToken(tokens oauth2.TokenSource) *Client {
+	return &Client{clientID: c.clientID, tokens: tokens, limits: newBucket(), shared: c.shared}
+}
+
+// minRateLimitWait is the least a request waits after a 429, in case the
+// answer's reset time has already passed on this machine's clock.
+const minRateLimitWait = time.Second
+
 // send is the seam between the generated methods and HTTP: it sends the
-// request r and decodes a successful answer into out (unless out is nil;
-// a *[]byte receives the body as it is).
+// request r, pacing it to the rate limit and retrying where that is safe,
+// and decodes a successful answer into out (unless out is nil; a *[]byte
+// receives the body as it is).
 func (c *Client) send(ctx context.Context, r *request, out any) error {
 	if r.err != nil {
 		return r.err
 	}
-	u := c.baseURL + r.op.Path
+	op := r.op
+	u := c.shared.baseURL + op.Path
 	if len(r.query) > 0 {
 		u += "?" + r.query.Encode()
 	}
-	var body io.Reader
+	var body []byte
 	if r.body != nil {
-		data, err := json.Marshal(r.body)
-		if err != nil {
-			return fmt.Errorf("helix: %s: encode body: %w", r.op.Name, err)
+		var err error
+		if body, err = json.Marshal(r.body); err != nil {
+			return fmt.Errorf("helix: %s: encode body: %w", op.Name, err)
 		}
-		body = bytes.NewReader(data)
 	}
-	req, err := http.NewRequestWithContext(ctx, r.op.Method, u, body)
-	if err != nil {
-		return fmt.Errorf("helix: %s: %w", r.op.Name, err)
-	}
-	req.Header.Set("Client-Id", c.clientID)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
+	var tok *oauth2.Token
 	if c.tokens != nil {
-		tok, err := c.tokens.Token()
-		if err != nil {
-			return fmt.Errorf("helix: %s: get token: %w", r.op.Name, err)
+		var err error
+		if tok, err = c.tokens.Token(); err != nil {
+			return fmt.Errorf("helix: %s: get token: %w", op.Name, err)
 		}
-		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 	}
-	resp, err := c.http.Do(req)
+
+	refreshed := false
+	for retries := 0; ; {
+		if err := c.limits.take(ctx, c.shared.clock); err != nil {
+			return fmt.Errorf("helix: %s: waiting for the rate limit: %w", op.Name, err)
+		}
+		resp, err := c.do(ctx, op, u, body, tok)
+		if err != nil {
+			c.limits.done(nil)
+			if ctx.Err() == nil && op.Idempotent && retries < c.shared.maxRetries {
+				retries++
+				c.shared.log.WarnContext(ctx, "helix: retrying after a failed connection", "operation", op.Name, "retry", retries, "error", err)
+				if err := c.shared.clock.sleep(ctx, c.backoff(retries)); err != nil {
+					return fmt.Errorf("helix: %s: %w", op.Name, err)
+				}
+				continue
+			}
+			return fmt.Errorf("helix: %s: %w", op.Name, err)
+		}
+		rh, limited := c.limits.done(resp.Header)
+		if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+			return decode(op, resp, out)
+		}
+
+		apiErr := newAPIError(op, resp)
+		if limited {
+			apiErr.RateLimit = rh.rateLimit(c.shared.clock.now())
+		}
+		switch {
+		case resp.StatusCode == http.StatusTooManyRequests && (!limited || rh.remaining <= 0) && retries < c.shared.maxRetries:
+			// A 429 with points left is about something else (too many
+			// EventSub subscriptions), which waiting would not mend.
+			retries++
+			c.limits.refused(apiErr.RateLimit, c.shared.clock.now(), minRateLimitWait)
+			c.shared.log.WarnContext(ctx, "helix: rate limited; retrying after the reset", "operation", op.Name, "retry", retries, "reset", apiErr.RateLimit.Reset)
+			continue
+		case resp.StatusCode == http.StatusUnauthorized && !refreshed && tok != nil && invalidToken(apiErr):
+			refreshed = true
+			fresh, err := c.refresh(ctx, tok)
+			if err != nil {
+				return fmt.Errorf("%w (and getting a new token failed: %w)", apiErr, err)
+			}
+			if fresh.AccessToken == tok.AccessToken {
+				return apiErr // nothing new to try
+			}
+			c.shared.log.WarnContext(ctx, "helix: token refused; retrying with a new one", "operation", op.Name)
+			tok = fresh
+			continue
+		case resp.StatusCode >= 500 && op.Idempotent && retries < c.shared.maxRetries:
+			retries++
+			c.shared.log.WarnContext(ctx, "helix: retrying after a server error", "operation", op.Name, "retry", retries, "status", resp.StatusCode)
+			if err := c.shared.clock.sleep(ctx, c.backoff(retries)); err != nil {
+				return fmt.Errorf("%w (stopped retrying: %w)", apiErr, err)
+			}
+			continue
+		}
+		return apiErr
+	}
+}
+
+// do sends one attempt of a request.
+func (c *Client) do(ctx context.Context, op *Operation, url string, body []byte, tok *oauth2.Token) (*http.Response, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, op.Method, url, rd)
 	if err != nil {
-		return fmt.Errorf("helix: %s: %w", r.op.Name, err)
+		return nil, err
 	}
+	req.Header["Client-Id"] = []string{c.clientID}
+	if body != nil {
+		req.Header["Content-Type"] = []string{"application/json"}
+	}
+	if tok != nil {
+		req.Header["Authorization"] = []string{"Bearer " + tok.AccessToken}
+	}
+	return c.shared.http.Do(req)
+}
+
+// backoff is the wait before the nth retry after a server error: doubling
+// from the first, with jitter so that many clients do not retry together.
+func (c *Client) backoff(n int) time.Duration {
+	d := c.shared.backoff << (n - 1)
+	return d/2 + rand.N(d/2+1)
+}
+
+// refresh gets a token to use in place of stale, which Twitch refused.
+func (c *Client) refresh(ctx context.Context, stale *oauth2.Token) (*oauth2.Token, error) {
+	if r, ok := c.tokens.(oauth.Refresher); ok {
+		return r.Refresh(ctx, stale)
+	}
+	// A plain source may hold a newer token already (it expired meanwhile).
+	return c.tokens.Token()
+}
+
+// invalidToken reports whether a 401 says the token itself is bad (expired,
+// revoked), rather than lacking a scope or belonging to the wrong user,
+// which a new token would not mend.
+func invalidToken(e *APIError) bool {
+	msg := strings.ToLower(e.Message)
+	return msg == "" || strings.Contains(msg, "invalid oauth token") || strings.Contains(msg, "invalid access token") ||
+		strings.Contains(msg, "expired")
+}
+
+// decode reads a successful answer into out.
+func decode(op *Operation, resp *http.Response, out any) error {
 	defer resp.Body.Close()
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return newAPIError(r.op, resp)
-	}
 	if out == nil || resp.StatusCode == http.StatusNoContent {
-		_, err = io.Copy(io.Discard, resp.Body)
+		_, err := io.Copy(io.Discard, resp.Body)
 		return err
 	}
-	data, err := io.ReadAll(resp.Body)
+	data, err := readBody(resp)
 	if err != nil {
-		return fmt.Errorf("helix: %s: read response: %w", r.op.Name, err)
+		return fmt.Errorf("helix: %s: read response: %w", op.Name, err)
 	}
 	if raw, ok := out.(*[]byte); ok {
 		*raw = data // an answer that is not JSON, such as text/calendar
 		return nil
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("helix: %s: decode response: %w", r.op.Name, jsonerr.Describe(data, out, err))
+		return fmt.Errorf("helix: %s: decode response: %w", op.Name, jsonerr.Describe(data, out, err))
 	}
 	return nil
+}
+
+// readBody reads a whole body, in one allocation when its length is known.
+func readBody(resp *http.Response) ([]byte, error) {
+	if n := resp.ContentLength; n > 0 && n < 64<<20 {
+		data := make([]byte, n)
+		_, err := io.ReadFull(resp.Body, data)
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, fmt.Errorf("the body ended before its Content-Length: %w", err)
+		}
+		return data, err
+	}
+	return io.ReadAll(resp.Body)
 }

@@ -6,6 +6,7 @@ package helix
 import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
+	"iter"
 	"net/http"
 	"time"
 )
@@ -13,11 +14,11 @@ import (
 // CreateClipParams holds the parameters of CreateClip.
 type CreateClipParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 	// Query parameter "title".
-	Title string
+	Title string `query:"title"`
 	// Query parameter "duration". Seconds, 5 to 60 in steps of 0.1; Twitch's default is 30.
-	Duration *float64
+	Duration *float64 `query:"duration"`
 }
 
 // CreateClipResponse is the answer of CreateClip.
@@ -60,17 +61,17 @@ var createClipOp = Operation{
 // CreateClipFromVODParams holds the parameters of CreateClipFromVOD.
 type CreateClipFromVODParams struct {
 	// Query parameter "editor_id", required. The broadcaster or one of its editors; with a user token, the token's user.
-	EditorID string
+	EditorID string `query:"editor_id"`
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 	// Query parameter "vod_id", required.
-	VODID string
+	VODID string `query:"vod_id"`
 	// Query parameter "vod_offset", required. Seconds into the VOD where the clip ends; at least duration.
-	VODOffset int
+	VODOffset int `query:"vod_offset"`
 	// Query parameter "duration". Seconds, 5 to 60 in steps of 0.1; Twitch's default is 30.
-	Duration *float64
+	Duration *float64 `query:"duration"`
 	// Query parameter "title", required.
-	Title string
+	Title string `query:"title"`
 }
 
 // CreateClipFromVODResponse is the answer of CreateClipFromVOD.
@@ -117,25 +118,27 @@ var createClipFromVODOp = Operation{
 }
 
 // GetClipsParams holds the parameters of GetClips.
+//
+// Set exactly one of BroadcasterID, GameID, ID. Get clips by channel, by game, or by clip IDs.
 type GetClipsParams struct {
 	// Query parameter "broadcaster_id".
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 	// Query parameter "game_id".
-	GameID string
+	GameID string `query:"game_id"`
 	// Query parameter "id", at most 100 values.
-	ID []string
+	ID []string `query:"id"`
 	// Query parameter "started_at".
-	StartedAt time.Time
+	StartedAt time.Time `query:"started_at"`
 	// Query parameter "ended_at". Twitch's default is a week after started_at.
-	EndedAt time.Time
+	EndedAt time.Time `query:"ended_at"`
 	// Query parameter "first".
-	First *int
+	First *int `query:"first"`
 	// Query parameter "before".
-	Before string
+	Before string `query:"before"`
 	// Query parameter "after".
-	After string
+	After string `query:"after"`
 	// Query parameter "is_featured". True for featured clips only, false for the others; unset for all.
-	IsFeatured *bool
+	IsFeatured *bool `query:"is_featured"`
 }
 
 // GetClipsResponse is the answer of GetClips.
@@ -168,7 +171,8 @@ type Clip struct {
 	IsFeatured bool `json:"is_featured"`
 }
 
-// GetClips gets clips by broadcaster, by game or by ID: set exactly one of broadcaster_id, game_id and id.
+// GetClips gets clips by broadcaster, by game or by ID: set exactly one of broadcaster_id, game_id
+// and id.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-clips
 //
@@ -187,6 +191,7 @@ func (c *Client) GetClips(ctx context.Context, params *GetClipsParams) (*GetClip
 	queryString(r, "before", params.Before, false)
 	queryString(r, "after", params.After, false)
 	queryOptional(r, "is_featured", params.IsFeatured, formatBool)
+	checkGroup(r, RuleExactlyOne, "broadcaster_id, game_id, id", params.BroadcasterID != "", params.GameID != "", len(params.ID) > 0)
 	out := new(GetClipsResponse)
 	if err := c.send(ctx, r, out); err != nil {
 		return nil, err
@@ -195,23 +200,47 @@ func (c *Client) GetClips(ctx context.Context, params *GetClipsParams) (*GetClip
 }
 
 var getClipsOp = Operation{
-	Auth:      []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:    "https://dev.twitch.tv/docs/api/reference/#get-clips",
-	Method:    http.MethodGet,
-	Name:      "GetClips",
-	Paginated: true,
-	Path:      "/clips",
-	Success:   http.StatusOK,
+	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-clips",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetClips",
+	Paginated:  true,
+	ParamGroups: []ParamGroup{{
+		Params: []string{"broadcaster_id", "game_id", "id"},
+		Rule:   RuleExactlyOne,
+	}},
+	Path:    "/clips",
+	Success: http.StatusOK,
+}
+
+// GetClipsAll yields every item of GetClips, page after page, from params.After on (from the first
+// page when it is empty). It stops after the last page, at the first error, which it yields, or
+// when the loop breaks. It does not change params.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-clips
+func (c *Client) GetClipsAll(ctx context.Context, params *GetClipsParams) iter.Seq2[Clip, error] {
+	p := new(GetClipsParams)
+	if params != nil {
+		*p = *params
+	}
+	return pages(ctx, &p.After, func(ctx context.Context) ([]Clip, string, error) {
+		res, err := c.GetClips(ctx, p)
+		if err != nil {
+			return nil, "", err
+		}
+		return res.Data, res.Pagination.Cursor, nil
+	})
 }
 
 // GetClipsDownloadParams holds the parameters of GetClipsDownload.
 type GetClipsDownloadParams struct {
 	// Query parameter "editor_id", required. The broadcaster or one of its editors; with a user token, the token's user.
-	EditorID string
+	EditorID string `query:"editor_id"`
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 	// Query parameter "clip_id", required, at most 10 values.
-	ClipID []string
+	ClipID []string `query:"clip_id"`
 }
 
 // GetClipsDownloadResponse is the answer of GetClipsDownload.
@@ -256,9 +285,10 @@ var getClipsDownloadOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeEditorManageClips, oauth.ScopeChannelManageClips}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-clips-download",
-	Method:  http.MethodGet,
-	Name:    "GetClipsDownload",
-	Path:    "/clips/downloads",
-	Success: http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-clips-download",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetClipsDownload",
+	Path:       "/clips/downloads",
+	Success:    http.StatusOK,
 }

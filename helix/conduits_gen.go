@@ -6,6 +6,7 @@ package helix
 import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
+	"iter"
 	"net/http"
 )
 
@@ -29,12 +30,13 @@ func (c *Client) GetConduits(ctx context.Context) (*GetConduitsResponse, error) 
 }
 
 var getConduitsOp = Operation{
-	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-conduits",
-	Method:  http.MethodGet,
-	Name:    "GetConduits",
-	Path:    "/eventsub/conduits",
-	Success: http.StatusOK,
+	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}},
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-conduits",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetConduits",
+	Path:       "/eventsub/conduits",
+	Success:    http.StatusOK,
 }
 
 // CreateConduitsParams holds the parameters of CreateConduits.
@@ -88,7 +90,8 @@ type UpdateConduitsResponse struct {
 	Data []Conduit `json:"data"`
 }
 
-// UpdateConduits changes a conduit's shard count; lowering it removes the shards above the new count.
+// UpdateConduits changes a conduit's shard count; lowering it removes the shards above the new
+// count.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#update-conduits
 //
@@ -119,7 +122,7 @@ var updateConduitsOp = Operation{
 // DeleteConduitParams holds the parameters of DeleteConduit.
 type DeleteConduitParams struct {
 	// Query parameter "id", required.
-	ID string
+	ID string `query:"id"`
 }
 
 // DeleteConduit calls DELETE /eventsub/conduits.
@@ -137,22 +140,23 @@ func (c *Client) DeleteConduit(ctx context.Context, params *DeleteConduitParams)
 }
 
 var deleteConduitOp = Operation{
-	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#delete-conduit",
-	Method:  http.MethodDelete,
-	Name:    "DeleteConduit",
-	Path:    "/eventsub/conduits",
-	Success: http.StatusNoContent,
+	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}},
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#delete-conduit",
+	Idempotent: true,
+	Method:     http.MethodDelete,
+	Name:       "DeleteConduit",
+	Path:       "/eventsub/conduits",
+	Success:    http.StatusNoContent,
 }
 
 // GetConduitShardsParams holds the parameters of GetConduitShards.
 type GetConduitShardsParams struct {
 	// Query parameter "conduit_id", required.
-	ConduitID string
+	ConduitID string `query:"conduit_id"`
 	// Query parameter "status".
-	Status ConduitShardStatus
+	Status ConduitShardStatus `query:"status"`
 	// Query parameter "after".
-	After string
+	After string `query:"after"`
 }
 
 // GetConduitShardsResponse is the answer of GetConduitShards.
@@ -182,13 +186,33 @@ func (c *Client) GetConduitShards(ctx context.Context, params *GetConduitShardsP
 }
 
 var getConduitShardsOp = Operation{
-	Auth:      []oauth.Requirement{{Token: oauth.TokenApp}},
-	DocURL:    "https://dev.twitch.tv/docs/api/reference/#get-conduit-shards",
-	Method:    http.MethodGet,
-	Name:      "GetConduitShards",
-	Paginated: true,
-	Path:      "/eventsub/conduits/shards",
-	Success:   http.StatusOK,
+	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}},
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-conduit-shards",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetConduitShards",
+	Paginated:  true,
+	Path:       "/eventsub/conduits/shards",
+	Success:    http.StatusOK,
+}
+
+// GetConduitShardsAll yields every item of GetConduitShards, page after page, from params.After on
+// (from the first page when it is empty). It stops after the last page, at the first error, which
+// it yields, or when the loop breaks. It does not change params.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-conduit-shards
+func (c *Client) GetConduitShardsAll(ctx context.Context, params *GetConduitShardsParams) iter.Seq2[ConduitShard, error] {
+	p := new(GetConduitShardsParams)
+	if params != nil {
+		*p = *params
+	}
+	return pages(ctx, &p.After, func(ctx context.Context) ([]ConduitShard, string, error) {
+		res, err := c.GetConduitShards(ctx, p)
+		if err != nil {
+			return nil, "", err
+		}
+		return res.Data, res.Pagination.Cursor, nil
+	})
 }
 
 // UpdateConduitShardsParams holds the parameters of UpdateConduitShards.
@@ -230,7 +254,8 @@ type ConduitShardError struct {
 	Code    string `json:"code"`
 }
 
-// UpdateConduitShards points shards of a conduit at new transports; the response lists the shards updated and those that failed.
+// UpdateConduitShards points shards of a conduit at new transports; the response lists the shards
+// updated and those that failed.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#update-conduit-shards
 //

@@ -6,6 +6,7 @@ package helix
 import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
+	"iter"
 	"net/http"
 	"time"
 )
@@ -13,17 +14,17 @@ import (
 // GetDropsEntitlementsParams holds the parameters of GetDropsEntitlements.
 type GetDropsEntitlementsParams struct {
 	// Query parameter "id", at most 100 values.
-	ID []string
+	ID []string `query:"id"`
 	// Query parameter "user_id".
-	UserID string
+	UserID string `query:"user_id"`
 	// Query parameter "game_id".
-	GameID string
+	GameID string `query:"game_id"`
 	// Query parameter "fulfillment_status".
-	FulfillmentStatus DropsEntitlementFulfillmentStatus
+	FulfillmentStatus DropsEntitlementFulfillmentStatus `query:"fulfillment_status"`
 	// Query parameter "after".
-	After string
+	After string `query:"after"`
 	// Query parameter "first". Page size, 1 to 1000; Twitch's default is 20.
-	First *int
+	First *int `query:"first"`
 }
 
 // GetDropsEntitlementsResponse is the answer of GetDropsEntitlements.
@@ -68,13 +69,33 @@ func (c *Client) GetDropsEntitlements(ctx context.Context, params *GetDropsEntit
 }
 
 var getDropsEntitlementsOp = Operation{
-	Auth:      []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:    "https://dev.twitch.tv/docs/api/reference/#get-drops-entitlements",
-	Method:    http.MethodGet,
-	Name:      "GetDropsEntitlements",
-	Paginated: true,
-	Path:      "/entitlements/drops",
-	Success:   http.StatusOK,
+	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-drops-entitlements",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetDropsEntitlements",
+	Paginated:  true,
+	Path:       "/entitlements/drops",
+	Success:    http.StatusOK,
+}
+
+// GetDropsEntitlementsAll yields every item of GetDropsEntitlements, page after page, from
+// params.After on (from the first page when it is empty). It stops after the last page, at the
+// first error, which it yields, or when the loop breaks. It does not change params.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-drops-entitlements
+func (c *Client) GetDropsEntitlementsAll(ctx context.Context, params *GetDropsEntitlementsParams) iter.Seq2[DropsEntitlement, error] {
+	p := new(GetDropsEntitlementsParams)
+	if params != nil {
+		*p = *params
+	}
+	return pages(ctx, &p.After, func(ctx context.Context) ([]DropsEntitlement, string, error) {
+		res, err := c.GetDropsEntitlements(ctx, p)
+		if err != nil {
+			return nil, "", err
+		}
+		return res.Data, res.Pagination.Cursor, nil
+	})
 }
 
 // UpdateDropsEntitlementsParams holds the parameters of UpdateDropsEntitlements.

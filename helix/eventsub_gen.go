@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"github.com/twitchify-go/twitch/oauth"
+	"iter"
 	"net/http"
 )
 
@@ -44,7 +45,8 @@ type CreateEventSubSubscriptionResponse struct {
 	MaxTotalCost int                    `json:"max_total_cost"`
 }
 
-// CreateEventSubSubscription subscribes to an EventSub subscription type. The eventsub package's Subscribe builds this call from a typed condition.
+// CreateEventSubSubscription subscribes to an EventSub subscription type. The eventsub package's
+// Subscribe builds this call from a typed condition.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#create-eventsub-subscription
 //
@@ -77,7 +79,7 @@ var createEventSubSubscriptionOp = Operation{
 // DeleteEventSubSubscriptionParams holds the parameters of DeleteEventSubSubscription.
 type DeleteEventSubSubscriptionParams struct {
 	// Query parameter "id", required.
-	ID string
+	ID string `query:"id"`
 }
 
 // DeleteEventSubSubscription calls DELETE /eventsub/subscriptions.
@@ -95,26 +97,30 @@ func (c *Client) DeleteEventSubSubscription(ctx context.Context, params *DeleteE
 }
 
 var deleteEventSubSubscriptionOp = Operation{
-	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#delete-eventsub-subscription",
-	Method:  http.MethodDelete,
-	Name:    "DeleteEventSubSubscription",
-	Path:    "/eventsub/subscriptions",
-	Success: http.StatusNoContent,
+	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#delete-eventsub-subscription",
+	Idempotent: true,
+	Method:     http.MethodDelete,
+	Name:       "DeleteEventSubSubscription",
+	Path:       "/eventsub/subscriptions",
+	Success:    http.StatusNoContent,
 }
 
 // GetEventSubSubscriptionsParams holds the parameters of GetEventSubSubscriptions.
+//
+// Set at most one of Status, Type, UserID, SubscriptionID. Filter by one of status, type, user or
+// subscription ID, or list them all.
 type GetEventSubSubscriptionsParams struct {
 	// Query parameter "status".
-	Status EventSubSubscriptionStatus
+	Status EventSubSubscriptionStatus `query:"status"`
 	// Query parameter "type".
-	Type string
+	Type string `query:"type"`
 	// Query parameter "user_id".
-	UserID string
+	UserID string `query:"user_id"`
 	// Query parameter "subscription_id".
-	SubscriptionID string
+	SubscriptionID string `query:"subscription_id"`
 	// Query parameter "after".
-	After string
+	After string `query:"after"`
 }
 
 // GetEventSubSubscriptionsResponse is the answer of GetEventSubSubscriptions.
@@ -141,6 +147,7 @@ func (c *Client) GetEventSubSubscriptions(ctx context.Context, params *GetEventS
 	queryString(r, "user_id", params.UserID, false)
 	queryString(r, "subscription_id", params.SubscriptionID, false)
 	queryString(r, "after", params.After, false)
+	checkGroup(r, RuleAtMostOne, "status, type, user_id, subscription_id", params.Status != "", params.Type != "", params.UserID != "", params.SubscriptionID != "")
 	out := new(GetEventSubSubscriptionsResponse)
 	if err := c.send(ctx, r, out); err != nil {
 		return nil, err
@@ -149,11 +156,35 @@ func (c *Client) GetEventSubSubscriptions(ctx context.Context, params *GetEventS
 }
 
 var getEventSubSubscriptionsOp = Operation{
-	Auth:      []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:    "https://dev.twitch.tv/docs/api/reference/#get-eventsub-subscriptions",
-	Method:    http.MethodGet,
-	Name:      "GetEventSubSubscriptions",
-	Paginated: true,
-	Path:      "/eventsub/subscriptions",
-	Success:   http.StatusOK,
+	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-eventsub-subscriptions",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetEventSubSubscriptions",
+	Paginated:  true,
+	ParamGroups: []ParamGroup{{
+		Params: []string{"status", "type", "user_id", "subscription_id"},
+		Rule:   RuleAtMostOne,
+	}},
+	Path:    "/eventsub/subscriptions",
+	Success: http.StatusOK,
+}
+
+// GetEventSubSubscriptionsAll yields every item of GetEventSubSubscriptions, page after page, from
+// params.After on (from the first page when it is empty). It stops after the last page, at the
+// first error, which it yields, or when the loop breaks. It does not change params.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-eventsub-subscriptions
+func (c *Client) GetEventSubSubscriptionsAll(ctx context.Context, params *GetEventSubSubscriptionsParams) iter.Seq2[EventSubSubscription, error] {
+	p := new(GetEventSubSubscriptionsParams)
+	if params != nil {
+		*p = *params
+	}
+	return pages(ctx, &p.After, func(ctx context.Context) ([]EventSubSubscription, string, error) {
+		res, err := c.GetEventSubSubscriptions(ctx, p)
+		if err != nil {
+			return nil, "", err
+		}
+		return res.Data, res.Pagination.Cursor, nil
+	})
 }

@@ -13,11 +13,11 @@ import (
 // GetExtensionConfigurationSegmentParams holds the parameters of GetExtensionConfigurationSegment.
 type GetExtensionConfigurationSegmentParams struct {
 	// Query parameter "broadcaster_id". Required for the broadcaster and developer segments; not allowed for global.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 	// Query parameter "extension_id", required.
-	ExtensionID string
+	ExtensionID string `query:"extension_id"`
 	// Query parameter "segment", required.
-	Segment []ExtensionSegment
+	Segment []ExtensionSegment `query:"segment"`
 }
 
 // GetExtensionConfigurationSegmentResponse is the answer of GetExtensionConfigurationSegment.
@@ -46,12 +46,13 @@ func (c *Client) GetExtensionConfigurationSegment(ctx context.Context, params *G
 }
 
 var getExtensionConfigurationSegmentOp = Operation{
-	Auth:    []oauth.Requirement{{Token: oauth.TokenJWT}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-extension-configuration-segment",
-	Method:  http.MethodGet,
-	Name:    "GetExtensionConfigurationSegment",
-	Path:    "/extensions/configurations",
-	Success: http.StatusOK,
+	Auth:       []oauth.Requirement{{Token: oauth.TokenJWT}},
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-extension-configuration-segment",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetExtensionConfigurationSegment",
+	Path:       "/extensions/configurations",
+	Success:    http.StatusOK,
 }
 
 // SetExtensionConfigurationSegmentParams holds the parameters of SetExtensionConfigurationSegment.
@@ -85,18 +86,20 @@ func (c *Client) SetExtensionConfigurationSegment(ctx context.Context, params *S
 }
 
 var setExtensionConfigurationSegmentOp = Operation{
-	Auth:    []oauth.Requirement{{Token: oauth.TokenJWT}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#set-extension-configuration-segment",
-	Method:  http.MethodPut,
-	Name:    "SetExtensionConfigurationSegment",
-	Path:    "/extensions/configurations",
-	Success: http.StatusNoContent,
+	Auth:       []oauth.Requirement{{Token: oauth.TokenJWT}},
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#set-extension-configuration-segment",
+	Idempotent: true,
+	Method:     http.MethodPut,
+	Name:       "SetExtensionConfigurationSegment",
+	Path:       "/extensions/configurations",
+	Success:    http.StatusNoContent,
 }
 
-// SetExtensionRequiredConfigurationParams holds the parameters of SetExtensionRequiredConfiguration.
+// SetExtensionRequiredConfigurationParams holds the parameters of
+// SetExtensionRequiredConfiguration.
 type SetExtensionRequiredConfigurationParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string `json:"-"`
+	BroadcasterID string `json:"-" query:"broadcaster_id"`
 	// Body field "extension_id", required.
 	ExtensionID string `json:"extension_id"`
 	// Body field "extension_version", required.
@@ -124,12 +127,13 @@ func (c *Client) SetExtensionRequiredConfiguration(ctx context.Context, params *
 }
 
 var setExtensionRequiredConfigurationOp = Operation{
-	Auth:    []oauth.Requirement{{Token: oauth.TokenJWT}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#set-extension-required-configuration",
-	Method:  http.MethodPut,
-	Name:    "SetExtensionRequiredConfiguration",
-	Path:    "/extensions/required_configuration",
-	Success: http.StatusNoContent,
+	Auth:       []oauth.Requirement{{Token: oauth.TokenJWT}},
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#set-extension-required-configuration",
+	Idempotent: true,
+	Method:     http.MethodPut,
+	Name:       "SetExtensionRequiredConfiguration",
+	Path:       "/extensions/required_configuration",
+	Success:    http.StatusNoContent,
 }
 
 // SendExtensionPubSubMessageParams holds the parameters of SendExtensionPubSubMessage.
@@ -172,11 +176,11 @@ var sendExtensionPubSubMessageOp = Operation{
 // GetExtensionLiveChannelsParams holds the parameters of GetExtensionLiveChannels.
 type GetExtensionLiveChannelsParams struct {
 	// Query parameter "extension_id", required.
-	ExtensionID string
+	ExtensionID string `query:"extension_id"`
 	// Query parameter "first".
-	First *int
+	First *int `query:"first"`
 	// Query parameter "after".
-	After string
+	After string `query:"after"`
 }
 
 // GetExtensionLiveChannelsResponse is the answer of GetExtensionLiveChannels.
@@ -216,18 +220,19 @@ func (c *Client) GetExtensionLiveChannels(ctx context.Context, params *GetExtens
 }
 
 var getExtensionLiveChannelsOp = Operation{
-	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-extension-live-channels",
-	Method:  http.MethodGet,
-	Name:    "GetExtensionLiveChannels",
-	Path:    "/extensions/live",
-	Success: http.StatusOK,
+	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-extension-live-channels",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetExtensionLiveChannels",
+	Path:       "/extensions/live",
+	Success:    http.StatusOK,
 }
 
 // GetExtensionSecretsParams holds the parameters of GetExtensionSecrets.
 type GetExtensionSecretsParams struct {
 	// Query parameter "extension_id", required.
-	ExtensionID string
+	ExtensionID string `query:"extension_id"`
 }
 
 // GetExtensionSecretsResponse is the answer of GetExtensionSecrets.
@@ -254,20 +259,21 @@ func (c *Client) GetExtensionSecrets(ctx context.Context, params *GetExtensionSe
 }
 
 var getExtensionSecretsOp = Operation{
-	Auth:    []oauth.Requirement{{Token: oauth.TokenJWT}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-extension-secrets",
-	Method:  http.MethodGet,
-	Name:    "GetExtensionSecrets",
-	Path:    "/extensions/jwt/secrets",
-	Success: http.StatusOK,
+	Auth:       []oauth.Requirement{{Token: oauth.TokenJWT}},
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-extension-secrets",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetExtensionSecrets",
+	Path:       "/extensions/jwt/secrets",
+	Success:    http.StatusOK,
 }
 
 // CreateExtensionSecretParams holds the parameters of CreateExtensionSecret.
 type CreateExtensionSecretParams struct {
 	// Query parameter "extension_id", required.
-	ExtensionID string
+	ExtensionID string `query:"extension_id"`
 	// Query parameter "delay". Seconds before the new secret becomes active; at least and by default 300.
-	Delay *int
+	Delay *int `query:"delay"`
 }
 
 // CreateExtensionSecretResponse is the answer of CreateExtensionSecret.
@@ -306,7 +312,7 @@ var createExtensionSecretOp = Operation{
 // SendExtensionChatMessageParams holds the parameters of SendExtensionChatMessage.
 type SendExtensionChatMessageParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string `json:"-"`
+	BroadcasterID string `json:"-" query:"broadcaster_id"`
 	// Body field "text", required. At most 280 characters.
 	Text string `json:"text"`
 	// Body field "extension_id", required.
@@ -345,9 +351,9 @@ var sendExtensionChatMessageOp = Operation{
 // GetExtensionsParams holds the parameters of GetExtensions.
 type GetExtensionsParams struct {
 	// Query parameter "extension_id", required.
-	ExtensionID string
+	ExtensionID string `query:"extension_id"`
 	// Query parameter "extension_version". Empty gets the latest released version.
-	ExtensionVersion string
+	ExtensionVersion string `query:"extension_version"`
 }
 
 // GetExtensionsResponse is the answer of GetExtensions.
@@ -375,20 +381,21 @@ func (c *Client) GetExtensions(ctx context.Context, params *GetExtensionsParams)
 }
 
 var getExtensionsOp = Operation{
-	Auth:    []oauth.Requirement{{Token: oauth.TokenJWT}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-extensions",
-	Method:  http.MethodGet,
-	Name:    "GetExtensions",
-	Path:    "/extensions",
-	Success: http.StatusOK,
+	Auth:       []oauth.Requirement{{Token: oauth.TokenJWT}},
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-extensions",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetExtensions",
+	Path:       "/extensions",
+	Success:    http.StatusOK,
 }
 
 // GetReleasedExtensionsParams holds the parameters of GetReleasedExtensions.
 type GetReleasedExtensionsParams struct {
 	// Query parameter "extension_id", required.
-	ExtensionID string
+	ExtensionID string `query:"extension_id"`
 	// Query parameter "extension_version".
-	ExtensionVersion string
+	ExtensionVersion string `query:"extension_version"`
 }
 
 // GetReleasedExtensionsResponse is the answer of GetReleasedExtensions.
@@ -416,18 +423,19 @@ func (c *Client) GetReleasedExtensions(ctx context.Context, params *GetReleasedE
 }
 
 var getReleasedExtensionsOp = Operation{
-	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-released-extensions",
-	Method:  http.MethodGet,
-	Name:    "GetReleasedExtensions",
-	Path:    "/extensions/released",
-	Success: http.StatusOK,
+	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-released-extensions",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetReleasedExtensions",
+	Path:       "/extensions/released",
+	Success:    http.StatusOK,
 }
 
 // GetExtensionBitsProductsParams holds the parameters of GetExtensionBitsProducts.
 type GetExtensionBitsProductsParams struct {
 	// Query parameter "should_include_all".
-	ShouldIncludeAll *bool
+	ShouldIncludeAll *bool `query:"should_include_all"`
 }
 
 // GetExtensionBitsProductsResponse is the answer of GetExtensionBitsProducts.
@@ -454,12 +462,13 @@ func (c *Client) GetExtensionBitsProducts(ctx context.Context, params *GetExtens
 }
 
 var getExtensionBitsProductsOp = Operation{
-	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-extension-bits-products",
-	Method:  http.MethodGet,
-	Name:    "GetExtensionBitsProducts",
-	Path:    "/bits/extensions",
-	Success: http.StatusOK,
+	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}},
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-extension-bits-products",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetExtensionBitsProducts",
+	Path:       "/bits/extensions",
+	Success:    http.StatusOK,
 }
 
 // UpdateExtensionBitsProductParams holds the parameters of UpdateExtensionBitsProduct.
@@ -483,7 +492,8 @@ type UpdateExtensionBitsProductResponse struct {
 	Data []ExtensionBitsProduct `json:"data"`
 }
 
-// UpdateExtensionBitsProduct adds a Bits product to the extension, or updates the one with the same SKU.
+// UpdateExtensionBitsProduct adds a Bits product to the extension, or updates the one with the same
+// SKU.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#update-extension-bits-product
 //
@@ -504,10 +514,11 @@ func (c *Client) UpdateExtensionBitsProduct(ctx context.Context, params *UpdateE
 }
 
 var updateExtensionBitsProductOp = Operation{
-	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#update-extension-bits-product",
-	Method:  http.MethodPut,
-	Name:    "UpdateExtensionBitsProduct",
-	Path:    "/bits/extensions",
-	Success: http.StatusOK,
+	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}},
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#update-extension-bits-product",
+	Idempotent: true,
+	Method:     http.MethodPut,
+	Name:       "UpdateExtensionBitsProduct",
+	Path:       "/bits/extensions",
+	Success:    http.StatusOK,
 }

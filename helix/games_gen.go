@@ -6,17 +6,18 @@ package helix
 import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
+	"iter"
 	"net/http"
 )
 
 // GetTopGamesParams holds the parameters of GetTopGames.
 type GetTopGamesParams struct {
 	// Query parameter "first".
-	First *int
+	First *int `query:"first"`
 	// Query parameter "after".
-	After string
+	After string `query:"after"`
 	// Query parameter "before".
-	Before string
+	Before string `query:"before"`
 }
 
 // GetTopGamesResponse is the answer of GetTopGames.
@@ -46,23 +47,46 @@ func (c *Client) GetTopGames(ctx context.Context, params *GetTopGamesParams) (*G
 }
 
 var getTopGamesOp = Operation{
-	Auth:      []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:    "https://dev.twitch.tv/docs/api/reference/#get-top-games",
-	Method:    http.MethodGet,
-	Name:      "GetTopGames",
-	Paginated: true,
-	Path:      "/games/top",
-	Success:   http.StatusOK,
+	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-top-games",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetTopGames",
+	Paginated:  true,
+	Path:       "/games/top",
+	Success:    http.StatusOK,
+}
+
+// GetTopGamesAll yields every item of GetTopGames, page after page, from params.After on (from the
+// first page when it is empty). It stops after the last page, at the first error, which it yields,
+// or when the loop breaks. It does not change params.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-top-games
+func (c *Client) GetTopGamesAll(ctx context.Context, params *GetTopGamesParams) iter.Seq2[Game, error] {
+	p := new(GetTopGamesParams)
+	if params != nil {
+		*p = *params
+	}
+	return pages(ctx, &p.After, func(ctx context.Context) ([]Game, string, error) {
+		res, err := c.GetTopGames(ctx, p)
+		if err != nil {
+			return nil, "", err
+		}
+		return res.Data, res.Pagination.Cursor, nil
+	})
 }
 
 // GetGamesParams holds the parameters of GetGames.
+//
+// Set at least one of ID, Name, IGDBID, with at most 100 values together. Look games up by ID, name
+// or IGDB ID, 100 values at most in all.
 type GetGamesParams struct {
 	// Query parameter "id", at most 100 values.
-	ID []string
+	ID []string `query:"id"`
 	// Query parameter "name", at most 100 values. The exact name.
-	Name []string
+	Name []string `query:"name"`
 	// Query parameter "igdb_id", at most 100 values.
-	IGDBID []string
+	IGDBID []string `query:"igdb_id"`
 }
 
 // GetGamesResponse is the answer of GetGames.
@@ -83,6 +107,8 @@ func (c *Client) GetGames(ctx context.Context, params *GetGamesParams) (*GetGame
 	queryStrings(r, "id", params.ID, false, 100)
 	queryStrings(r, "name", params.Name, false, 100)
 	queryStrings(r, "igdb_id", params.IGDBID, false, 100)
+	checkGroup(r, RuleAtLeastOne, "id, name, igdb_id", len(params.ID) > 0, len(params.Name) > 0, len(params.IGDBID) > 0)
+	checkTotal(r, "id, name, igdb_id", 100, len(params.ID), len(params.Name), len(params.IGDBID))
 	out := new(GetGamesResponse)
 	if err := c.send(ctx, r, out); err != nil {
 		return nil, err
@@ -91,10 +117,16 @@ func (c *Client) GetGames(ctx context.Context, params *GetGamesParams) (*GetGame
 }
 
 var getGamesOp = Operation{
-	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-games",
-	Method:  http.MethodGet,
-	Name:    "GetGames",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-games",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetGames",
+	ParamGroups: []ParamGroup{{
+		MaxTotal: 100,
+		Params:   []string{"id", "name", "igdb_id"},
+		Rule:     RuleAtLeastOne,
+	}},
 	Path:    "/games",
 	Success: http.StatusOK,
 }

@@ -13,7 +13,7 @@ import (
 // GetCreatorGoalsParams holds the parameters of GetCreatorGoals.
 type GetCreatorGoalsParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 }
 
 // GetCreatorGoalsResponse is the answer of GetCreatorGoals.
@@ -69,9 +69,10 @@ var getCreatorGoalsOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadGoals}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-creator-goals",
-	Method:  http.MethodGet,
-	Name:    "GetCreatorGoals",
-	Path:    "/goals",
-	Success: http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-creator-goals",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetCreatorGoals",
+	Path:       "/goals",
+	Success:    http.StatusOK,
 }

@@ -13,9 +13,9 @@ import (
 // GetChannelGuestStarSettingsParams holds the parameters of GetChannelGuestStarSettings.
 type GetChannelGuestStarSettingsParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 	// Query parameter "moderator_id", required.
-	ModeratorID string
+	ModeratorID string `query:"moderator_id"`
 }
 
 // GetChannelGuestStarSettingsResponse is the answer of GetChannelGuestStarSettings.
@@ -47,17 +47,18 @@ var getChannelGuestStarSettingsOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadGuestStar, oauth.ScopeChannelManageGuestStar, oauth.ScopeModeratorReadGuestStar, oauth.ScopeModeratorManageGuestStar}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-channel-guest-star-settings",
-	Method:  http.MethodGet,
-	Name:    "GetChannelGuestStarSettings",
-	Path:    "/guest_star/channel_settings",
-	Success: http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-channel-guest-star-settings",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetChannelGuestStarSettings",
+	Path:       "/guest_star/channel_settings",
+	Success:    http.StatusOK,
 }
 
 // UpdateChannelGuestStarSettingsParams holds the parameters of UpdateChannelGuestStarSettings.
 type UpdateChannelGuestStarSettingsParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string `json:"-"`
+	BroadcasterID string `json:"-" query:"broadcaster_id"`
 	// Body field "is_moderator_send_live_enabled".
 	IsModeratorSendLiveEnabled *bool `json:"is_moderator_send_live_enabled,omitzero"`
 	// Body field "slot_count". 1 to 6.
@@ -90,19 +91,20 @@ var updateChannelGuestStarSettingsOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageGuestStar}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#update-channel-guest-star-settings",
-	Method:  http.MethodPut,
-	Name:    "UpdateChannelGuestStarSettings",
-	Path:    "/guest_star/channel_settings",
-	Success: http.StatusNoContent,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#update-channel-guest-star-settings",
+	Idempotent: true,
+	Method:     http.MethodPut,
+	Name:       "UpdateChannelGuestStarSettings",
+	Path:       "/guest_star/channel_settings",
+	Success:    http.StatusNoContent,
 }
 
 // GetGuestStarSessionParams holds the parameters of GetGuestStarSession.
 type GetGuestStarSessionParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 	// Query parameter "moderator_id", required.
-	ModeratorID string
+	ModeratorID string `query:"moderator_id"`
 }
 
 // GetGuestStarSessionResponse is the answer of GetGuestStarSession.
@@ -134,17 +136,18 @@ var getGuestStarSessionOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadGuestStar, oauth.ScopeChannelManageGuestStar, oauth.ScopeModeratorReadGuestStar, oauth.ScopeModeratorManageGuestStar}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-guest-star-session",
-	Method:  http.MethodGet,
-	Name:    "GetGuestStarSession",
-	Path:    "/guest_star/session",
-	Success: http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-guest-star-session",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetGuestStarSession",
+	Path:       "/guest_star/session",
+	Success:    http.StatusOK,
 }
 
 // CreateGuestStarSessionParams holds the parameters of CreateGuestStarSession.
 type CreateGuestStarSessionParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 }
 
 // CreateGuestStarSessionResponse is the answer of CreateGuestStarSession.
@@ -185,9 +188,9 @@ var createGuestStarSessionOp = Operation{
 // EndGuestStarSessionParams holds the parameters of EndGuestStarSession.
 type EndGuestStarSessionParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 	// Query parameter "session_id", required.
-	SessionID string
+	SessionID string `query:"session_id"`
 }
 
 // EndGuestStarSessionResponse is the answer of EndGuestStarSession.
@@ -219,21 +222,22 @@ var endGuestStarSessionOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageGuestStar}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#end-guest-star-session",
-	Method:  http.MethodDelete,
-	Name:    "EndGuestStarSession",
-	Path:    "/guest_star/session",
-	Success: http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#end-guest-star-session",
+	Idempotent: true,
+	Method:     http.MethodDelete,
+	Name:       "EndGuestStarSession",
+	Path:       "/guest_star/session",
+	Success:    http.StatusOK,
 }
 
 // GetGuestStarInvitesParams holds the parameters of GetGuestStarInvites.
 type GetGuestStarInvitesParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 	// Query parameter "moderator_id", required.
-	ModeratorID string
+	ModeratorID string `query:"moderator_id"`
 	// Query parameter "session_id", required.
-	SessionID string
+	SessionID string `query:"session_id"`
 }
 
 // GetGuestStarInvitesResponse is the answer of GetGuestStarInvites.
@@ -289,23 +293,24 @@ var getGuestStarInvitesOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadGuestStar, oauth.ScopeChannelManageGuestStar, oauth.ScopeModeratorReadGuestStar, oauth.ScopeModeratorManageGuestStar}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-guest-star-invites",
-	Method:  http.MethodGet,
-	Name:    "GetGuestStarInvites",
-	Path:    "/guest_star/invites",
-	Success: http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-guest-star-invites",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetGuestStarInvites",
+	Path:       "/guest_star/invites",
+	Success:    http.StatusOK,
 }
 
 // SendGuestStarInviteParams holds the parameters of SendGuestStarInvite.
 type SendGuestStarInviteParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 	// Query parameter "moderator_id", required.
-	ModeratorID string
+	ModeratorID string `query:"moderator_id"`
 	// Query parameter "session_id", required.
-	SessionID string
+	SessionID string `query:"session_id"`
 	// Query parameter "guest_id", required.
-	GuestID string
+	GuestID string `query:"guest_id"`
 }
 
 // SendGuestStarInvite calls POST /guest_star/invites.
@@ -340,13 +345,13 @@ var sendGuestStarInviteOp = Operation{
 // DeleteGuestStarInviteParams holds the parameters of DeleteGuestStarInvite.
 type DeleteGuestStarInviteParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 	// Query parameter "moderator_id", required.
-	ModeratorID string
+	ModeratorID string `query:"moderator_id"`
 	// Query parameter "session_id", required.
-	SessionID string
+	SessionID string `query:"session_id"`
 	// Query parameter "guest_id", required.
-	GuestID string
+	GuestID string `query:"guest_id"`
 }
 
 // DeleteGuestStarInvite calls DELETE /guest_star/invites.
@@ -371,25 +376,26 @@ var deleteGuestStarInviteOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageGuestStar, oauth.ScopeModeratorManageGuestStar}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#delete-guest-star-invite",
-	Method:  http.MethodDelete,
-	Name:    "DeleteGuestStarInvite",
-	Path:    "/guest_star/invites",
-	Success: http.StatusNoContent,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#delete-guest-star-invite",
+	Idempotent: true,
+	Method:     http.MethodDelete,
+	Name:       "DeleteGuestStarInvite",
+	Path:       "/guest_star/invites",
+	Success:    http.StatusNoContent,
 }
 
 // AssignGuestStarSlotParams holds the parameters of AssignGuestStarSlot.
 type AssignGuestStarSlotParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 	// Query parameter "moderator_id", required.
-	ModeratorID string
+	ModeratorID string `query:"moderator_id"`
 	// Query parameter "session_id", required.
-	SessionID string
+	SessionID string `query:"session_id"`
 	// Query parameter "guest_id", required.
-	GuestID string
+	GuestID string `query:"guest_id"`
 	// Query parameter "slot_id", required. "1" up to the channel's slot count.
-	SlotID string
+	SlotID string `query:"slot_id"`
 }
 
 // AssignGuestStarSlot calls POST /guest_star/slot.
@@ -425,15 +431,15 @@ var assignGuestStarSlotOp = Operation{
 // UpdateGuestStarSlotParams holds the parameters of UpdateGuestStarSlot.
 type UpdateGuestStarSlotParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 	// Query parameter "moderator_id", required.
-	ModeratorID string
+	ModeratorID string `query:"moderator_id"`
 	// Query parameter "session_id", required.
-	SessionID string
+	SessionID string `query:"session_id"`
 	// Query parameter "source_slot_id", required.
-	SourceSlotID string
+	SourceSlotID string `query:"source_slot_id"`
 	// Query parameter "destination_slot_id". When that slot is taken, its guest moves to source_slot_id.
-	DestinationSlotID string
+	DestinationSlotID string `query:"destination_slot_id"`
 }
 
 // UpdateGuestStarSlot calls PATCH /guest_star/slot.
@@ -469,17 +475,17 @@ var updateGuestStarSlotOp = Operation{
 // DeleteGuestStarSlotParams holds the parameters of DeleteGuestStarSlot.
 type DeleteGuestStarSlotParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 	// Query parameter "moderator_id", required.
-	ModeratorID string
+	ModeratorID string `query:"moderator_id"`
 	// Query parameter "session_id", required.
-	SessionID string
+	SessionID string `query:"session_id"`
 	// Query parameter "guest_id", required.
-	GuestID string
+	GuestID string `query:"guest_id"`
 	// Query parameter "slot_id", required.
-	SlotID string
+	SlotID string `query:"slot_id"`
 	// Query parameter "should_reinvite_guest". Sends the guest back to the invite queue.
-	ShouldReinviteGuest *bool
+	ShouldReinviteGuest *bool `query:"should_reinvite_guest"`
 }
 
 // DeleteGuestStarSlot calls DELETE /guest_star/slot.
@@ -506,31 +512,32 @@ var deleteGuestStarSlotOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageGuestStar, oauth.ScopeModeratorManageGuestStar}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#delete-guest-star-slot",
-	Method:  http.MethodDelete,
-	Name:    "DeleteGuestStarSlot",
-	Path:    "/guest_star/slot",
-	Success: http.StatusNoContent,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#delete-guest-star-slot",
+	Idempotent: true,
+	Method:     http.MethodDelete,
+	Name:       "DeleteGuestStarSlot",
+	Path:       "/guest_star/slot",
+	Success:    http.StatusNoContent,
 }
 
 // UpdateGuestStarSlotSettingsParams holds the parameters of UpdateGuestStarSlotSettings.
 type UpdateGuestStarSlotSettingsParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 	// Query parameter "moderator_id", required.
-	ModeratorID string
+	ModeratorID string `query:"moderator_id"`
 	// Query parameter "session_id", required.
-	SessionID string
+	SessionID string `query:"session_id"`
 	// Query parameter "slot_id", required.
-	SlotID string
+	SlotID string `query:"slot_id"`
 	// Query parameter "is_audio_enabled".
-	IsAudioEnabled *bool
+	IsAudioEnabled *bool `query:"is_audio_enabled"`
 	// Query parameter "is_video_enabled".
-	IsVideoEnabled *bool
+	IsVideoEnabled *bool `query:"is_video_enabled"`
 	// Query parameter "is_live".
-	IsLive *bool
+	IsLive *bool `query:"is_live"`
 	// Query parameter "volume". 0 to 100.
-	Volume *int
+	Volume *int `query:"volume"`
 }
 
 // UpdateGuestStarSlotSettings calls PATCH /guest_star/slot_settings.

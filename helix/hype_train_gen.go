@@ -12,7 +12,7 @@ import (
 // GetHypeTrainStatusParams holds the parameters of GetHypeTrainStatus.
 type GetHypeTrainStatusParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 }
 
 // GetHypeTrainStatusResponse is the answer of GetHypeTrainStatus.
@@ -43,9 +43,10 @@ var getHypeTrainStatusOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadHypeTrain}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-hype-train-status",
-	Method:  http.MethodGet,
-	Name:    "GetHypeTrainStatus",
-	Path:    "/hypetrain/status",
-	Success: http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-hype-train-status",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetHypeTrainStatus",
+	Path:       "/hypetrain/status",
+	Success:    http.StatusOK,
 }

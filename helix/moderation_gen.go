@@ -6,6 +6,7 @@ package helix
 import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
+	"iter"
 	"net/http"
 	"time"
 )
@@ -13,7 +14,7 @@ import (
 // CheckAutoModStatusParams holds the parameters of CheckAutoModStatus.
 type CheckAutoModStatusParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string `json:"-"`
+	BroadcasterID string `json:"-" query:"broadcaster_id"`
 	// Body field "data", required. 1 to 100 messages.
 	Data []AutoModMessage `json:"data"`
 }
@@ -122,9 +123,9 @@ var manageHeldAutoModMessagesOp = Operation{
 // GetAutoModSettingsParams holds the parameters of GetAutoModSettings.
 type GetAutoModSettingsParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 	// Query parameter "moderator_id", required.
-	ModeratorID string
+	ModeratorID string `query:"moderator_id"`
 }
 
 // GetAutoModSettingsResponse is the answer of GetAutoModSettings.
@@ -156,19 +157,41 @@ var getAutoModSettingsOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadAutoModSettings}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-automod-settings",
-	Method:  http.MethodGet,
-	Name:    "GetAutoModSettings",
-	Path:    "/moderation/automod/settings",
-	Success: http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-automod-settings",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetAutoModSettings",
+	Path:       "/moderation/automod/settings",
+	Success:    http.StatusOK,
 }
 
 // UpdateAutoModSettingsParams holds the parameters of UpdateAutoModSettings.
+//
+// Set at least one of OverallLevel, Aggression, Bullying, Disability, Misogyny,
+// RaceEthnicityOrReligion, SexBasedTerms, SexualitySexOrGender, Swearing. Set overall_level, or one
+// or more individual levels.
+//
+// Set at most one of OverallLevel, Aggression. overall_level and the individual levels exclude each
+// other.
+//
+// Set at most one of OverallLevel, Bullying.
+//
+// Set at most one of OverallLevel, Disability.
+//
+// Set at most one of OverallLevel, Misogyny.
+//
+// Set at most one of OverallLevel, RaceEthnicityOrReligion.
+//
+// Set at most one of OverallLevel, SexBasedTerms.
+//
+// Set at most one of OverallLevel, SexualitySexOrGender.
+//
+// Set at most one of OverallLevel, Swearing.
 type UpdateAutoModSettingsParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string `json:"-"`
+	BroadcasterID string `json:"-" query:"broadcaster_id"`
 	// Query parameter "moderator_id", required.
-	ModeratorID string `json:"-"`
+	ModeratorID string `json:"-" query:"moderator_id"`
 	// Body field "aggression".
 	Aggression *int `json:"aggression,omitzero"`
 	// Body field "bullying".
@@ -194,7 +217,8 @@ type UpdateAutoModSettingsResponse struct {
 	Data []AutoModSettings `json:"data"`
 }
 
-// UpdateAutoModSettings replaces a channel's AutoMod settings: set either overall_level or individual levels, from 0 to 4; levels left out become 0.
+// UpdateAutoModSettings replaces a channel's AutoMod settings: set either overall_level or
+// individual levels, from 0 to 4; levels left out become 0.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#update-automod-settings
 //
@@ -206,6 +230,15 @@ func (c *Client) UpdateAutoModSettings(ctx context.Context, params *UpdateAutoMo
 	r := c.newRequest(&updateAutoModSettingsOp)
 	queryString(r, "broadcaster_id", params.BroadcasterID, true)
 	queryString(r, "moderator_id", params.ModeratorID, true)
+	checkGroup(r, RuleAtLeastOne, "overall_level, aggression, bullying, disability, misogyny, race_ethnicity_or_religion, sex_based_terms, sexuality_sex_or_gender, swearing", params.OverallLevel != nil, params.Aggression != nil, params.Bullying != nil, params.Disability != nil, params.Misogyny != nil, params.RaceEthnicityOrReligion != nil, params.SexBasedTerms != nil, params.SexualitySexOrGender != nil, params.Swearing != nil)
+	checkGroup(r, RuleAtMostOne, "overall_level, aggression", params.OverallLevel != nil, params.Aggression != nil)
+	checkGroup(r, RuleAtMostOne, "overall_level, bullying", params.OverallLevel != nil, params.Bullying != nil)
+	checkGroup(r, RuleAtMostOne, "overall_level, disability", params.OverallLevel != nil, params.Disability != nil)
+	checkGroup(r, RuleAtMostOne, "overall_level, misogyny", params.OverallLevel != nil, params.Misogyny != nil)
+	checkGroup(r, RuleAtMostOne, "overall_level, race_ethnicity_or_religion", params.OverallLevel != nil, params.RaceEthnicityOrReligion != nil)
+	checkGroup(r, RuleAtMostOne, "overall_level, sex_based_terms", params.OverallLevel != nil, params.SexBasedTerms != nil)
+	checkGroup(r, RuleAtMostOne, "overall_level, sexuality_sex_or_gender", params.OverallLevel != nil, params.SexualitySexOrGender != nil)
+	checkGroup(r, RuleAtMostOne, "overall_level, swearing", params.OverallLevel != nil, params.Swearing != nil)
 	r.body = params
 	out := new(UpdateAutoModSettingsResponse)
 	if err := c.send(ctx, r, out); err != nil {
@@ -219,9 +252,38 @@ var updateAutoModSettingsOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageAutoModSettings}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#update-automod-settings",
-	Method:  http.MethodPut,
-	Name:    "UpdateAutoModSettings",
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#update-automod-settings",
+	Idempotent: true,
+	Method:     http.MethodPut,
+	Name:       "UpdateAutoModSettings",
+	ParamGroups: []ParamGroup{{
+		Params: []string{"overall_level", "aggression", "bullying", "disability", "misogyny", "race_ethnicity_or_religion", "sex_based_terms", "sexuality_sex_or_gender", "swearing"},
+		Rule:   RuleAtLeastOne,
+	}, {
+		Params: []string{"overall_level", "aggression"},
+		Rule:   RuleAtMostOne,
+	}, {
+		Params: []string{"overall_level", "bullying"},
+		Rule:   RuleAtMostOne,
+	}, {
+		Params: []string{"overall_level", "disability"},
+		Rule:   RuleAtMostOne,
+	}, {
+		Params: []string{"overall_level", "misogyny"},
+		Rule:   RuleAtMostOne,
+	}, {
+		Params: []string{"overall_level", "race_ethnicity_or_religion"},
+		Rule:   RuleAtMostOne,
+	}, {
+		Params: []string{"overall_level", "sex_based_terms"},
+		Rule:   RuleAtMostOne,
+	}, {
+		Params: []string{"overall_level", "sexuality_sex_or_gender"},
+		Rule:   RuleAtMostOne,
+	}, {
+		Params: []string{"overall_level", "swearing"},
+		Rule:   RuleAtMostOne,
+	}},
 	Path:    "/moderation/automod/settings",
 	Success: http.StatusOK,
 }
@@ -229,15 +291,15 @@ var updateAutoModSettingsOp = Operation{
 // GetBannedUsersParams holds the parameters of GetBannedUsers.
 type GetBannedUsersParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 	// Query parameter "user_id", at most 100 values.
-	UserID []string
+	UserID []string `query:"user_id"`
 	// Query parameter "first".
-	First *int
+	First *int `query:"first"`
 	// Query parameter "after".
-	After string
+	After string `query:"after"`
 	// Query parameter "before".
-	Before string
+	Before string `query:"before"`
 }
 
 // GetBannedUsersResponse is the answer of GetBannedUsers.
@@ -288,20 +350,40 @@ var getBannedUsersOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeModerationRead, oauth.ScopeModeratorManageBannedUsers}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:    "https://dev.twitch.tv/docs/api/reference/#get-banned-users",
-	Method:    http.MethodGet,
-	Name:      "GetBannedUsers",
-	Paginated: true,
-	Path:      "/moderation/banned",
-	Success:   http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-banned-users",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetBannedUsers",
+	Paginated:  true,
+	Path:       "/moderation/banned",
+	Success:    http.StatusOK,
+}
+
+// GetBannedUsersAll yields every item of GetBannedUsers, page after page, from params.After on
+// (from the first page when it is empty). It stops after the last page, at the first error, which
+// it yields, or when the loop breaks. It does not change params.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-banned-users
+func (c *Client) GetBannedUsersAll(ctx context.Context, params *GetBannedUsersParams) iter.Seq2[BannedUser, error] {
+	p := new(GetBannedUsersParams)
+	if params != nil {
+		*p = *params
+	}
+	return pages(ctx, &p.After, func(ctx context.Context) ([]BannedUser, string, error) {
+		res, err := c.GetBannedUsers(ctx, p)
+		if err != nil {
+			return nil, "", err
+		}
+		return res.Data, res.Pagination.Cursor, nil
+	})
 }
 
 // BanUserParams holds the parameters of BanUser.
 type BanUserParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string `json:"-"`
+	BroadcasterID string `json:"-" query:"broadcaster_id"`
 	// Query parameter "moderator_id", required.
-	ModeratorID string `json:"-"`
+	ModeratorID string `json:"-" query:"moderator_id"`
 	// Body field "data", required.
 	Data UserBanParams `json:"data"`
 }
@@ -365,11 +447,11 @@ var banUserOp = Operation{
 // UnbanUserParams holds the parameters of UnbanUser.
 type UnbanUserParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 	// Query parameter "moderator_id", required.
-	ModeratorID string
+	ModeratorID string `query:"moderator_id"`
 	// Query parameter "user_id", required.
-	UserID string
+	UserID string `query:"user_id"`
 }
 
 // UnbanUser calls DELETE /moderation/bans.
@@ -393,27 +475,28 @@ var unbanUserOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageBannedUsers}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#unban-user",
-	Method:  http.MethodDelete,
-	Name:    "UnbanUser",
-	Path:    "/moderation/bans",
-	Success: http.StatusNoContent,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#unban-user",
+	Idempotent: true,
+	Method:     http.MethodDelete,
+	Name:       "UnbanUser",
+	Path:       "/moderation/bans",
+	Success:    http.StatusNoContent,
 }
 
 // GetUnbanRequestsParams holds the parameters of GetUnbanRequests.
 type GetUnbanRequestsParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 	// Query parameter "moderator_id", required.
-	ModeratorID string
+	ModeratorID string `query:"moderator_id"`
 	// Query parameter "status", required.
-	Status UnbanRequestStatus
+	Status UnbanRequestStatus `query:"status"`
 	// Query parameter "user_id".
-	UserID string
+	UserID string `query:"user_id"`
 	// Query parameter "after".
-	After string
+	After string `query:"after"`
 	// Query parameter "first".
-	First *int
+	First *int `query:"first"`
 }
 
 // GetUnbanRequestsResponse is the answer of GetUnbanRequests.
@@ -450,26 +533,46 @@ var getUnbanRequestsOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadUnbanRequests, oauth.ScopeModeratorManageUnbanRequests}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:    "https://dev.twitch.tv/docs/api/reference/#get-unban-requests",
-	Method:    http.MethodGet,
-	Name:      "GetUnbanRequests",
-	Paginated: true,
-	Path:      "/moderation/unban_requests",
-	Success:   http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-unban-requests",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetUnbanRequests",
+	Paginated:  true,
+	Path:       "/moderation/unban_requests",
+	Success:    http.StatusOK,
+}
+
+// GetUnbanRequestsAll yields every item of GetUnbanRequests, page after page, from params.After on
+// (from the first page when it is empty). It stops after the last page, at the first error, which
+// it yields, or when the loop breaks. It does not change params.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-unban-requests
+func (c *Client) GetUnbanRequestsAll(ctx context.Context, params *GetUnbanRequestsParams) iter.Seq2[UnbanRequest, error] {
+	p := new(GetUnbanRequestsParams)
+	if params != nil {
+		*p = *params
+	}
+	return pages(ctx, &p.After, func(ctx context.Context) ([]UnbanRequest, string, error) {
+		res, err := c.GetUnbanRequests(ctx, p)
+		if err != nil {
+			return nil, "", err
+		}
+		return res.Data, res.Pagination.Cursor, nil
+	})
 }
 
 // ResolveUnbanRequestsParams holds the parameters of ResolveUnbanRequests.
 type ResolveUnbanRequestsParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 	// Query parameter "moderator_id", required.
-	ModeratorID string
+	ModeratorID string `query:"moderator_id"`
 	// Query parameter "unban_request_id", required. The request to resolve.
-	UnbanRequestID string
+	UnbanRequestID string `query:"unban_request_id"`
 	// Query parameter "status", required. approved or denied.
-	Status UnbanRequestStatus
+	Status UnbanRequestStatus `query:"status"`
 	// Query parameter "resolution_text". At most 500 characters.
-	ResolutionText string
+	ResolutionText string `query:"resolution_text"`
 }
 
 // ResolveUnbanRequestsResponse is the answer of ResolveUnbanRequests.
@@ -514,13 +617,13 @@ var resolveUnbanRequestsOp = Operation{
 // GetBlockedTermsParams holds the parameters of GetBlockedTerms.
 type GetBlockedTermsParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 	// Query parameter "moderator_id", required.
-	ModeratorID string
+	ModeratorID string `query:"moderator_id"`
 	// Query parameter "first".
-	First *int
+	First *int `query:"first"`
 	// Query parameter "after".
-	After string
+	After string `query:"after"`
 }
 
 // GetBlockedTermsResponse is the answer of GetBlockedTerms.
@@ -555,20 +658,40 @@ var getBlockedTermsOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadBlockedTerms, oauth.ScopeModeratorManageBlockedTerms}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:    "https://dev.twitch.tv/docs/api/reference/#get-blocked-terms",
-	Method:    http.MethodGet,
-	Name:      "GetBlockedTerms",
-	Paginated: true,
-	Path:      "/moderation/blocked_terms",
-	Success:   http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-blocked-terms",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetBlockedTerms",
+	Paginated:  true,
+	Path:       "/moderation/blocked_terms",
+	Success:    http.StatusOK,
+}
+
+// GetBlockedTermsAll yields every item of GetBlockedTerms, page after page, from params.After on
+// (from the first page when it is empty). It stops after the last page, at the first error, which
+// it yields, or when the loop breaks. It does not change params.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-blocked-terms
+func (c *Client) GetBlockedTermsAll(ctx context.Context, params *GetBlockedTermsParams) iter.Seq2[BlockedTerm, error] {
+	p := new(GetBlockedTermsParams)
+	if params != nil {
+		*p = *params
+	}
+	return pages(ctx, &p.After, func(ctx context.Context) ([]BlockedTerm, string, error) {
+		res, err := c.GetBlockedTerms(ctx, p)
+		if err != nil {
+			return nil, "", err
+		}
+		return res.Data, res.Pagination.Cursor, nil
+	})
 }
 
 // AddBlockedTermParams holds the parameters of AddBlockedTerm.
 type AddBlockedTermParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string `json:"-"`
+	BroadcasterID string `json:"-" query:"broadcaster_id"`
 	// Query parameter "moderator_id", required.
-	ModeratorID string `json:"-"`
+	ModeratorID string `json:"-" query:"moderator_id"`
 	// Body field "text", required. 2 to 500 characters; * as the first or last character of a word is a wildcard.
 	Text string `json:"text"`
 }
@@ -614,11 +737,11 @@ var addBlockedTermOp = Operation{
 // RemoveBlockedTermParams holds the parameters of RemoveBlockedTerm.
 type RemoveBlockedTermParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 	// Query parameter "moderator_id", required.
-	ModeratorID string
+	ModeratorID string `query:"moderator_id"`
 	// Query parameter "id", required.
-	ID string
+	ID string `query:"id"`
 }
 
 // RemoveBlockedTerm calls DELETE /moderation/blocked_terms.
@@ -642,21 +765,22 @@ var removeBlockedTermOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageBlockedTerms}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#remove-blocked-term",
-	Method:  http.MethodDelete,
-	Name:    "RemoveBlockedTerm",
-	Path:    "/moderation/blocked_terms",
-	Success: http.StatusNoContent,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#remove-blocked-term",
+	Idempotent: true,
+	Method:     http.MethodDelete,
+	Name:       "RemoveBlockedTerm",
+	Path:       "/moderation/blocked_terms",
+	Success:    http.StatusNoContent,
 }
 
 // DeleteChatMessagesParams holds the parameters of DeleteChatMessages.
 type DeleteChatMessagesParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 	// Query parameter "moderator_id", required.
-	ModeratorID string
+	ModeratorID string `query:"moderator_id"`
 	// Query parameter "message_id". Leave it out to clear the whole chat. Only messages under 6 hours old, not by the broadcaster or a moderator.
-	MessageID string
+	MessageID string `query:"message_id"`
 }
 
 // DeleteChatMessages calls DELETE /moderation/chat.
@@ -680,21 +804,22 @@ var deleteChatMessagesOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageChatMessages}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#delete-chat-messages",
-	Method:  http.MethodDelete,
-	Name:    "DeleteChatMessages",
-	Path:    "/moderation/chat",
-	Success: http.StatusNoContent,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#delete-chat-messages",
+	Idempotent: true,
+	Method:     http.MethodDelete,
+	Name:       "DeleteChatMessages",
+	Path:       "/moderation/chat",
+	Success:    http.StatusNoContent,
 }
 
 // GetModeratedChannelsParams holds the parameters of GetModeratedChannels.
 type GetModeratedChannelsParams struct {
 	// Query parameter "user_id", required.
-	UserID string
+	UserID string `query:"user_id"`
 	// Query parameter "after".
-	After string
+	After string `query:"after"`
 	// Query parameter "first".
-	First *int
+	First *int `query:"first"`
 }
 
 // GetModeratedChannelsResponse is the answer of GetModeratedChannels.
@@ -735,24 +860,44 @@ var getModeratedChannelsOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadModeratedChannels}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:    "https://dev.twitch.tv/docs/api/reference/#get-moderated-channels",
-	Method:    http.MethodGet,
-	Name:      "GetModeratedChannels",
-	Paginated: true,
-	Path:      "/moderation/channels",
-	Success:   http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-moderated-channels",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetModeratedChannels",
+	Paginated:  true,
+	Path:       "/moderation/channels",
+	Success:    http.StatusOK,
+}
+
+// GetModeratedChannelsAll yields every item of GetModeratedChannels, page after page, from
+// params.After on (from the first page when it is empty). It stops after the last page, at the
+// first error, which it yields, or when the loop breaks. It does not change params.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-moderated-channels
+func (c *Client) GetModeratedChannelsAll(ctx context.Context, params *GetModeratedChannelsParams) iter.Seq2[ModeratedChannel, error] {
+	p := new(GetModeratedChannelsParams)
+	if params != nil {
+		*p = *params
+	}
+	return pages(ctx, &p.After, func(ctx context.Context) ([]ModeratedChannel, string, error) {
+		res, err := c.GetModeratedChannels(ctx, p)
+		if err != nil {
+			return nil, "", err
+		}
+		return res.Data, res.Pagination.Cursor, nil
+	})
 }
 
 // GetModeratorsParams holds the parameters of GetModerators.
 type GetModeratorsParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 	// Query parameter "user_id", at most 100 values.
-	UserID []string
+	UserID []string `query:"user_id"`
 	// Query parameter "first".
-	First *int
+	First *int `query:"first"`
 	// Query parameter "after".
-	After string
+	After string `query:"after"`
 }
 
 // GetModeratorsResponse is the answer of GetModerators.
@@ -794,20 +939,40 @@ var getModeratorsOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeModerationRead, oauth.ScopeChannelManageModerators}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:    "https://dev.twitch.tv/docs/api/reference/#get-moderators",
-	Method:    http.MethodGet,
-	Name:      "GetModerators",
-	Paginated: true,
-	Path:      "/moderation/moderators",
-	Success:   http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-moderators",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetModerators",
+	Paginated:  true,
+	Path:       "/moderation/moderators",
+	Success:    http.StatusOK,
+}
+
+// GetModeratorsAll yields every item of GetModerators, page after page, from params.After on (from
+// the first page when it is empty). It stops after the last page, at the first error, which it
+// yields, or when the loop breaks. It does not change params.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-moderators
+func (c *Client) GetModeratorsAll(ctx context.Context, params *GetModeratorsParams) iter.Seq2[Moderator, error] {
+	p := new(GetModeratorsParams)
+	if params != nil {
+		*p = *params
+	}
+	return pages(ctx, &p.After, func(ctx context.Context) ([]Moderator, string, error) {
+		res, err := c.GetModerators(ctx, p)
+		if err != nil {
+			return nil, "", err
+		}
+		return res.Data, res.Pagination.Cursor, nil
+	})
 }
 
 // AddChannelModeratorParams holds the parameters of AddChannelModerator.
 type AddChannelModeratorParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 	// Query parameter "user_id", required.
-	UserID string
+	UserID string `query:"user_id"`
 }
 
 // AddChannelModerator calls POST /moderation/moderators.
@@ -840,9 +1005,9 @@ var addChannelModeratorOp = Operation{
 // RemoveChannelModeratorParams holds the parameters of RemoveChannelModerator.
 type RemoveChannelModeratorParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 	// Query parameter "user_id", required.
-	UserID string
+	UserID string `query:"user_id"`
 }
 
 // RemoveChannelModerator calls DELETE /moderation/moderators.
@@ -865,23 +1030,24 @@ var removeChannelModeratorOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageModerators}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#remove-channel-moderator",
-	Method:  http.MethodDelete,
-	Name:    "RemoveChannelModerator",
-	Path:    "/moderation/moderators",
-	Success: http.StatusNoContent,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#remove-channel-moderator",
+	Idempotent: true,
+	Method:     http.MethodDelete,
+	Name:       "RemoveChannelModerator",
+	Path:       "/moderation/moderators",
+	Success:    http.StatusNoContent,
 }
 
 // GetVIPsParams holds the parameters of GetVIPs.
 type GetVIPsParams struct {
 	// Query parameter "user_id", at most 100 values.
-	UserID []string
+	UserID []string `query:"user_id"`
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 	// Query parameter "first".
-	First *int
+	First *int `query:"first"`
 	// Query parameter "after".
-	After string
+	After string `query:"after"`
 }
 
 // GetVIPsResponse is the answer of GetVIPs.
@@ -923,20 +1089,40 @@ var getVIPsOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadVIPs, oauth.ScopeChannelManageVIPs}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:    "https://dev.twitch.tv/docs/api/reference/#get-vips",
-	Method:    http.MethodGet,
-	Name:      "GetVIPs",
-	Paginated: true,
-	Path:      "/channels/vips",
-	Success:   http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-vips",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetVIPs",
+	Paginated:  true,
+	Path:       "/channels/vips",
+	Success:    http.StatusOK,
+}
+
+// GetVIPsAll yields every item of GetVIPs, page after page, from params.After on (from the first
+// page when it is empty). It stops after the last page, at the first error, which it yields, or
+// when the loop breaks. It does not change params.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-vips
+func (c *Client) GetVIPsAll(ctx context.Context, params *GetVIPsParams) iter.Seq2[VIP, error] {
+	p := new(GetVIPsParams)
+	if params != nil {
+		*p = *params
+	}
+	return pages(ctx, &p.After, func(ctx context.Context) ([]VIP, string, error) {
+		res, err := c.GetVIPs(ctx, p)
+		if err != nil {
+			return nil, "", err
+		}
+		return res.Data, res.Pagination.Cursor, nil
+	})
 }
 
 // AddChannelVIPParams holds the parameters of AddChannelVIP.
 type AddChannelVIPParams struct {
 	// Query parameter "user_id", required.
-	UserID string
+	UserID string `query:"user_id"`
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 }
 
 // AddChannelVIP calls POST /channels/vips.
@@ -969,9 +1155,9 @@ var addChannelVIPOp = Operation{
 // RemoveChannelVIPParams holds the parameters of RemoveChannelVIP.
 type RemoveChannelVIPParams struct {
 	// Query parameter "user_id", required.
-	UserID string
+	UserID string `query:"user_id"`
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 }
 
 // RemoveChannelVIP calls DELETE /channels/vips.
@@ -994,19 +1180,20 @@ var removeChannelVIPOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageVIPs}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#remove-channel-vip",
-	Method:  http.MethodDelete,
-	Name:    "RemoveChannelVIP",
-	Path:    "/channels/vips",
-	Success: http.StatusNoContent,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#remove-channel-vip",
+	Idempotent: true,
+	Method:     http.MethodDelete,
+	Name:       "RemoveChannelVIP",
+	Path:       "/channels/vips",
+	Success:    http.StatusNoContent,
 }
 
 // UpdateShieldModeStatusParams holds the parameters of UpdateShieldModeStatus.
 type UpdateShieldModeStatusParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string `json:"-"`
+	BroadcasterID string `json:"-" query:"broadcaster_id"`
 	// Query parameter "moderator_id", required.
-	ModeratorID string `json:"-"`
+	ModeratorID string `json:"-" query:"moderator_id"`
 	// Body field "is_active", required.
 	IsActive bool `json:"is_active"`
 }
@@ -1041,19 +1228,20 @@ var updateShieldModeStatusOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageShieldMode}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#update-shield-mode-status",
-	Method:  http.MethodPut,
-	Name:    "UpdateShieldModeStatus",
-	Path:    "/moderation/shield_mode",
-	Success: http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#update-shield-mode-status",
+	Idempotent: true,
+	Method:     http.MethodPut,
+	Name:       "UpdateShieldModeStatus",
+	Path:       "/moderation/shield_mode",
+	Success:    http.StatusOK,
 }
 
 // GetShieldModeStatusParams holds the parameters of GetShieldModeStatus.
 type GetShieldModeStatusParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 	// Query parameter "moderator_id", required.
-	ModeratorID string
+	ModeratorID string `query:"moderator_id"`
 }
 
 // GetShieldModeStatusResponse is the answer of GetShieldModeStatus.
@@ -1085,19 +1273,20 @@ var getShieldModeStatusOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadShieldMode, oauth.ScopeModeratorManageShieldMode}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-shield-mode-status",
-	Method:  http.MethodGet,
-	Name:    "GetShieldModeStatus",
-	Path:    "/moderation/shield_mode",
-	Success: http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-shield-mode-status",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetShieldModeStatus",
+	Path:       "/moderation/shield_mode",
+	Success:    http.StatusOK,
 }
 
 // WarnChatUserParams holds the parameters of WarnChatUser.
 type WarnChatUserParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string `json:"-"`
+	BroadcasterID string `json:"-" query:"broadcaster_id"`
 	// Query parameter "moderator_id", required.
-	ModeratorID string `json:"-"`
+	ModeratorID string `json:"-" query:"moderator_id"`
 	// Body field "data", required.
 	Data ChatWarningParams `json:"data"`
 }
@@ -1157,9 +1346,9 @@ var warnChatUserOp = Operation{
 // AddSuspiciousStatusToChatUserParams holds the parameters of AddSuspiciousStatusToChatUser.
 type AddSuspiciousStatusToChatUserParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string `json:"-"`
+	BroadcasterID string `json:"-" query:"broadcaster_id"`
 	// Query parameter "moderator_id", required.
-	ModeratorID string `json:"-"`
+	ModeratorID string `json:"-" query:"moderator_id"`
 	// Body field "user_id", required.
 	UserID string `json:"user_id"`
 	// Body field "status", required. ACTIVE_MONITORING or RESTRICTED.
@@ -1208,14 +1397,15 @@ var addSuspiciousStatusToChatUserOp = Operation{
 	Success: http.StatusOK,
 }
 
-// RemoveSuspiciousStatusFromChatUserParams holds the parameters of RemoveSuspiciousStatusFromChatUser.
+// RemoveSuspiciousStatusFromChatUserParams holds the parameters of
+// RemoveSuspiciousStatusFromChatUser.
 type RemoveSuspiciousStatusFromChatUserParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 	// Query parameter "moderator_id", required.
-	ModeratorID string
+	ModeratorID string `query:"moderator_id"`
 	// Query parameter "user_id", required.
-	UserID string
+	UserID string `query:"user_id"`
 }
 
 // RemoveSuspiciousStatusFromChatUserResponse is the answer of RemoveSuspiciousStatusFromChatUser.
@@ -1251,9 +1441,10 @@ var removeSuspiciousStatusFromChatUserOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageSuspiciousUsers}},
 		Token:  oauth.TokenApp,
 	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#remove-suspicious-status-from-chat-user",
-	Method:  http.MethodDelete,
-	Name:    "RemoveSuspiciousStatusFromChatUser",
-	Path:    "/moderation/suspicious_users",
-	Success: http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#remove-suspicious-status-from-chat-user",
+	Idempotent: true,
+	Method:     http.MethodDelete,
+	Name:       "RemoveSuspiciousStatusFromChatUser",
+	Path:       "/moderation/suspicious_users",
+	Success:    http.StatusOK,
 }

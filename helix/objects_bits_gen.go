@@ -3,7 +3,8 @@
 
 package helix
 
-// CheermoteImageFormats is a Cheermote tier's images for one theme: image URLs keyed by size ("1", "1.5", "2", "3", "4").
+// CheermoteImageFormats is a Cheermote tier's images for one theme: image URLs keyed by size ("1",
+// "1.5", "2", "3", "4").
 type CheermoteImageFormats struct {
 	// GIF URLs by size.
 	Animated map[string]string `json:"animated"`

@@ -41,7 +41,8 @@ type CustomRewardMaxPerStreamSetting struct {
 	MaxPerStream int  `json:"max_per_stream"`
 }
 
-// CustomRewardMaxPerUserPerStreamSetting is the max_per_user_per_stream_setting member of CustomReward.
+// CustomRewardMaxPerUserPerStreamSetting is the max_per_user_per_stream_setting member of
+// CustomReward.
 type CustomRewardMaxPerUserPerStreamSetting struct {
 	IsEnabled           bool `json:"is_enabled"`
 	MaxPerUserPerStream int  `json:"max_per_user_per_stream"`

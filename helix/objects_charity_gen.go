@@ -3,7 +3,8 @@
 
 package helix
 
-// CharityAmount is an amount of money in a currency's minor unit: Value / 10^DecimalPlaces in major units.
+// CharityAmount is an amount of money in a currency's minor unit: Value / 10^DecimalPlaces in major
+// units.
 type CharityAmount struct {
 	// In minor units (cents for USD).
 	Value         int `json:"value"`

@@ -45,7 +45,8 @@ type ChatSettings struct {
 	UniqueChatMode   bool `json:"unique_chat_mode"`
 }
 
-// EmoteImages is the URLs of an emote's static, light-theme image in three sizes; the response's template builds URLs for every format, theme and scale.
+// EmoteImages is the URLs of an emote's static, light-theme image in three sizes; the response's
+// template builds URLs for every format, theme and scale.
 type EmoteImages struct {
 	URL1x string `json:"url_1x"`
 	URL2x string `json:"url_2x"`

@@ -3,7 +3,8 @@
 
 package helix
 
-// DropsEntitlementFulfillmentStatus is whether a user claimed a drops benefit, or the developer also granted it.
+// DropsEntitlementFulfillmentStatus is whether a user claimed a drops benefit, or the developer
+// also granted it.
 type DropsEntitlementFulfillmentStatus string
 
 // Known values of DropsEntitlementFulfillmentStatus. Twitch may send values not listed here.

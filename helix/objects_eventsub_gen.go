@@ -8,7 +8,8 @@ import (
 	"time"
 )
 
-// EventSubSubscription is an EventSub subscription, as Helix lists it and as notifications carry it.
+// EventSubSubscription is an EventSub subscription, as Helix lists it and as notifications carry
+// it.
 type EventSubSubscription struct {
 	ID      string                     `json:"id"`
 	Status  EventSubSubscriptionStatus `json:"status"`
@@ -34,7 +35,8 @@ type EventSubTransport struct {
 	ConduitID      string    `json:"conduit_id,omitzero"`
 }
 
-// EventSubSubscriptionStatus is the state of a subscription; only enabled subscriptions deliver events.
+// EventSubSubscriptionStatus is the state of a subscription; only enabled subscriptions deliver
+// events.
 type EventSubSubscriptionStatus string
 
 // Known values of EventSubSubscriptionStatus. Twitch may send values not listed here.

@@ -62,7 +62,8 @@ const (
 	ExtensionStateReleased       ExtensionState = "Released"
 )
 
-// ExtensionSubscriptionsSupportLevel is the type of the subscriptions_support_level member of Extension.
+// ExtensionSubscriptionsSupportLevel is the type of the subscriptions_support_level member of
+// Extension.
 type ExtensionSubscriptionsSupportLevel string
 
 // Known values of ExtensionSubscriptionsSupportLevel. Twitch may send values not listed here.
@@ -122,7 +123,8 @@ type ExtensionSecretSet struct {
 	Secrets       []ExtensionSecret `json:"secrets"`
 }
 
-// ExtensionViews is how an extension renders in each place it supports; a place it does not support is absent.
+// ExtensionViews is how an extension renders in each place it supports; a place it does not support
+// is absent.
 type ExtensionViews struct {
 	Mobile       *ExtensionMobileView       `json:"mobile,omitzero"`
 	Panel        *ExtensionPanelView        `json:"panel,omitzero"`

@@ -5,7 +5,8 @@ package helix
 
 import "time"
 
-// AutoModSettings is a channel's AutoMod levels, each from 0 (no filtering) to 4 (the most filtering).
+// AutoModSettings is a channel's AutoMod levels, each from 0 (no filtering) to 4 (the most
+// filtering).
 type AutoModSettings struct {
 	BroadcasterID string `json:"broadcaster_id"`
 	ModeratorID   string `json:"moderator_id"`

@@ -42,7 +42,8 @@ type PredictionTopPredictor struct {
 	ChannelPointsWon  int    `json:"channel_points_won"`
 }
 
-// PredictionOutcomeColor is the colour of an outcome: with two outcomes the first is blue and the second pink, with more all are blue.
+// PredictionOutcomeColor is the colour of an outcome: with two outcomes the first is blue and the
+// second pink, with more all are blue.
 type PredictionOutcomeColor string
 
 // Known values of PredictionOutcomeColor. Twitch may send values not listed here.

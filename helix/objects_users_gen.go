@@ -18,7 +18,8 @@ type ActiveExtension struct {
 	Y *int `json:"y,omitzero"`
 }
 
-// ActiveExtensions is the extensions a broadcaster has active, by kind of slot, each keyed by slot number from "1".
+// ActiveExtensions is the extensions a broadcaster has active, by kind of slot, each keyed by slot
+// number from "1".
 type ActiveExtensions struct {
 	Panel     map[string]ActiveExtension `json:"panel,omitzero"`
 	Overlay   map[string]ActiveExtension `json:"overlay,omitzero"`

@@ -6,19 +6,20 @@ package helix
 import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
+	"iter"
 	"net/http"
 )
 
 // GetPollsParams holds the parameters of GetPolls.
 type GetPollsParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 	// Query parameter "id", at most 20 values.
-	ID []string
+	ID []string `query:"id"`
 	// Query parameter "first". Page size, 1 to 20.
-	First *int
+	First *int `query:"first"`
 	// Query parameter "after".
-	After string
+	After string `query:"after"`
 }
 
 // GetPollsResponse is the answer of GetPolls.
@@ -53,12 +54,32 @@ var getPollsOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadPolls, oauth.ScopeChannelManagePolls}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:    "https://dev.twitch.tv/docs/api/reference/#get-polls",
-	Method:    http.MethodGet,
-	Name:      "GetPolls",
-	Paginated: true,
-	Path:      "/polls",
-	Success:   http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-polls",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetPolls",
+	Paginated:  true,
+	Path:       "/polls",
+	Success:    http.StatusOK,
+}
+
+// GetPollsAll yields every item of GetPolls, page after page, from params.After on (from the first
+// page when it is empty). It stops after the last page, at the first error, which it yields, or
+// when the loop breaks. It does not change params.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-polls
+func (c *Client) GetPollsAll(ctx context.Context, params *GetPollsParams) iter.Seq2[Poll, error] {
+	p := new(GetPollsParams)
+	if params != nil {
+		*p = *params
+	}
+	return pages(ctx, &p.After, func(ctx context.Context) ([]Poll, string, error) {
+		res, err := c.GetPolls(ctx, p)
+		if err != nil {
+			return nil, "", err
+		}
+		return res.Data, res.Pagination.Cursor, nil
+	})
 }
 
 // CreatePollParams holds the parameters of CreatePoll.

@@ -6,19 +6,20 @@ package helix
 import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
+	"iter"
 	"net/http"
 )
 
 // GetPredictionsParams holds the parameters of GetPredictions.
 type GetPredictionsParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 	// Query parameter "id", at most 25 values.
-	ID []string
+	ID []string `query:"id"`
 	// Query parameter "first". Page size, 1 to 25.
-	First *int
+	First *int `query:"first"`
 	// Query parameter "after".
-	After string
+	After string `query:"after"`
 }
 
 // GetPredictionsResponse is the answer of GetPredictions.
@@ -53,12 +54,32 @@ var getPredictionsOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadPredictions, oauth.ScopeChannelManagePredictions}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:    "https://dev.twitch.tv/docs/api/reference/#get-predictions",
-	Method:    http.MethodGet,
-	Name:      "GetPredictions",
-	Paginated: true,
-	Path:      "/predictions",
-	Success:   http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-predictions",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetPredictions",
+	Paginated:  true,
+	Path:       "/predictions",
+	Success:    http.StatusOK,
+}
+
+// GetPredictionsAll yields every item of GetPredictions, page after page, from params.After on
+// (from the first page when it is empty). It stops after the last page, at the first error, which
+// it yields, or when the loop breaks. It does not change params.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-predictions
+func (c *Client) GetPredictionsAll(ctx context.Context, params *GetPredictionsParams) iter.Seq2[Prediction, error] {
+	p := new(GetPredictionsParams)
+	if params != nil {
+		*p = *params
+	}
+	return pages(ctx, &p.After, func(ctx context.Context) ([]Prediction, string, error) {
+		res, err := c.GetPredictions(ctx, p)
+		if err != nil {
+			return nil, "", err
+		}
+		return res.Data, res.Pagination.Cursor, nil
+	})
 }
 
 // CreatePredictionParams holds the parameters of CreatePrediction.

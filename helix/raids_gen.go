@@ -13,9 +13,9 @@ import (
 // StartARaidParams holds the parameters of StartARaid.
 type StartARaidParams struct {
 	// Query parameter "from_broadcaster_id", required.
-	FromBroadcasterID string
+	FromBroadcasterID string `query:"from_broadcaster_id"`
 	// Query parameter "to_broadcaster_id", required.
-	ToBroadcasterID string
+	ToBroadcasterID string `query:"to_broadcaster_id"`
 }
 
 // StartARaidResponse is the answer of StartARaid.
@@ -64,7 +64,7 @@ var startARaidOp = Operation{
 // CancelARaidParams holds the parameters of CancelARaid.
 type CancelARaidParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 }
 
 // CancelARaid calls DELETE /raids.
@@ -86,9 +86,10 @@ var cancelARaidOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageRaids}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#cancel-a-raid",
-	Method:  http.MethodDelete,
-	Name:    "CancelARaid",
-	Path:    "/raids",
-	Success: http.StatusNoContent,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#cancel-a-raid",
+	Idempotent: true,
+	Method:     http.MethodDelete,
+	Name:       "CancelARaid",
+	Path:       "/raids",
+	Success:    http.StatusNoContent,
 }

@@ -77,3 +77,34 @@ func queryOptional[T any](r *request, name string, v *T, format func(T) string) 
 func formatInt(v int) string       { return strconv.Itoa(v) }
 func formatBool(v bool) string     { return strconv.FormatBool(v) }
 func formatFloat(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
+// checkGroup records a parameter group whose rule the set parameters
+// break; names lists the group's parameters for the error.
+func checkGroup(r *request, rule Rule, names string, set ...bool) {
+	n := 0
+	for _, s := range set {
+		if s {
+			n++
+		}
+	}
+	switch {
+	case rule == RuleExactlyOne && n != 1:
+		r.invalid(names, "set exactly one of them, not %d", n)
+	case rule == RuleAtLeastOne && n == 0:
+		r.invalid(names, "set at least one of them")
+	case rule == RuleAtMostOne && n > 1:
+		r.invalid(names, "set at most one of them, not %d", n)
+	}
+}
+
+// checkTotal records repeated parameters that have more values together
+// than Twitch takes.
+func checkTotal(r *request, names string, max int, counts ...int) {
+	total := 0
+	for _, n := range counts {
+		total += n
+	}
+	if total > max {
+		r.invalid(names, "at most %d values together, got %d", max, total)
+	}
+}

@@ -13,17 +13,17 @@ import (
 // GetChannelStreamScheduleParams holds the parameters of GetChannelStreamSchedule.
 type GetChannelStreamScheduleParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 	// Query parameter "id", at most 100 values.
-	ID []string
+	ID []string `query:"id"`
 	// Query parameter "start_time".
-	StartTime time.Time
+	StartTime time.Time `query:"start_time"`
 	// Query parameter "utc_offset". Not supported by Twitch.
-	UTCOffset string
+	UTCOffset string `query:"utc_offset"`
 	// Query parameter "first". Page size, 1 to 25.
-	First *int
+	First *int `query:"first"`
 	// Query parameter "after".
-	After string
+	After string `query:"after"`
 }
 
 // GetChannelStreamScheduleResponse is the answer of GetChannelStreamSchedule.
@@ -62,21 +62,23 @@ func (c *Client) GetChannelStreamSchedule(ctx context.Context, params *GetChanne
 }
 
 var getChannelStreamScheduleOp = Operation{
-	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-channel-stream-schedule",
-	Method:  http.MethodGet,
-	Name:    "GetChannelStreamSchedule",
-	Path:    "/schedule",
-	Success: http.StatusOK,
+	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-channel-stream-schedule",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetChannelStreamSchedule",
+	Path:       "/schedule",
+	Success:    http.StatusOK,
 }
 
 // GetChannelICalendarParams holds the parameters of GetChannelICalendar.
 type GetChannelICalendarParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 }
 
-// GetChannelICalendar gets a broadcaster's streaming schedule as iCalendar data (RFC 5545); no token is needed.
+// GetChannelICalendar gets a broadcaster's streaming schedule as iCalendar data (RFC 5545); no
+// token is needed.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-channel-icalendar
 //
@@ -95,26 +97,27 @@ func (c *Client) GetChannelICalendar(ctx context.Context, params *GetChannelICal
 }
 
 var getChannelICalendarOp = Operation{
-	Auth:    []oauth.Requirement{},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-channel-icalendar",
-	Method:  http.MethodGet,
-	Name:    "GetChannelICalendar",
-	Path:    "/schedule/icalendar",
-	Success: http.StatusOK,
+	Auth:       []oauth.Requirement{},
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-channel-icalendar",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetChannelICalendar",
+	Path:       "/schedule/icalendar",
+	Success:    http.StatusOK,
 }
 
 // UpdateChannelStreamScheduleParams holds the parameters of UpdateChannelStreamSchedule.
 type UpdateChannelStreamScheduleParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 	// Query parameter "is_vacation_enabled".
-	IsVacationEnabled *bool
+	IsVacationEnabled *bool `query:"is_vacation_enabled"`
 	// Query parameter "vacation_start_time". Required to turn vacation on.
-	VacationStartTime time.Time
+	VacationStartTime time.Time `query:"vacation_start_time"`
 	// Query parameter "vacation_end_time". Required to turn vacation on.
-	VacationEndTime time.Time
+	VacationEndTime time.Time `query:"vacation_end_time"`
 	// Query parameter "timezone". An IANA time zone, like America/New_York; required to turn vacation on.
-	Timezone string
+	Timezone string `query:"timezone"`
 }
 
 // UpdateChannelStreamSchedule turns a broadcaster's vacation on or off.
@@ -147,10 +150,11 @@ var updateChannelStreamScheduleOp = Operation{
 	Success: http.StatusNoContent,
 }
 
-// CreateChannelStreamScheduleSegmentParams holds the parameters of CreateChannelStreamScheduleSegment.
+// CreateChannelStreamScheduleSegmentParams holds the parameters of
+// CreateChannelStreamScheduleSegment.
 type CreateChannelStreamScheduleSegmentParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string `json:"-"`
+	BroadcasterID string `json:"-" query:"broadcaster_id"`
 	// Body field "start_time", required.
 	StartTime time.Time `json:"start_time"`
 	// Body field "timezone", required. An IANA time zone, like America/New_York.
@@ -204,12 +208,13 @@ var createChannelStreamScheduleSegmentOp = Operation{
 	Success: http.StatusOK,
 }
 
-// UpdateChannelStreamScheduleSegmentParams holds the parameters of UpdateChannelStreamScheduleSegment.
+// UpdateChannelStreamScheduleSegmentParams holds the parameters of
+// UpdateChannelStreamScheduleSegment.
 type UpdateChannelStreamScheduleSegmentParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string `json:"-"`
+	BroadcasterID string `json:"-" query:"broadcaster_id"`
 	// Query parameter "id", required.
-	ID string `json:"-"`
+	ID string `json:"-" query:"id"`
 	// Body field "start_time". Partners and affiliates only, and one-off segments only.
 	StartTime time.Time `json:"start_time,omitzero"`
 	// Body field "duration". Minutes, 30 to 1380, as a decimal string.
@@ -229,7 +234,8 @@ type UpdateChannelStreamScheduleSegmentResponse struct {
 	Data Schedule `json:"data"`
 }
 
-// UpdateChannelStreamScheduleSegment updates a schedule segment; for a weekly segment, the title, category, duration and time zone change every occurrence.
+// UpdateChannelStreamScheduleSegment updates a schedule segment; for a weekly segment, the title,
+// category, duration and time zone change every occurrence.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#update-channel-stream-schedule-segment
 //
@@ -261,15 +267,17 @@ var updateChannelStreamScheduleSegmentOp = Operation{
 	Success: http.StatusOK,
 }
 
-// DeleteChannelStreamScheduleSegmentParams holds the parameters of DeleteChannelStreamScheduleSegment.
+// DeleteChannelStreamScheduleSegmentParams holds the parameters of
+// DeleteChannelStreamScheduleSegment.
 type DeleteChannelStreamScheduleSegmentParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 	// Query parameter "id", required.
-	ID string
+	ID string `query:"id"`
 }
 
-// DeleteChannelStreamScheduleSegment removes a schedule segment; for a weekly segment, every occurrence.
+// DeleteChannelStreamScheduleSegment removes a schedule segment; for a weekly segment, every
+// occurrence.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#delete-channel-stream-schedule-segment
 //
@@ -289,9 +297,10 @@ var deleteChannelStreamScheduleSegmentOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageSchedule}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#delete-channel-stream-schedule-segment",
-	Method:  http.MethodDelete,
-	Name:    "DeleteChannelStreamScheduleSegment",
-	Path:    "/schedule/segment",
-	Success: http.StatusNoContent,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#delete-channel-stream-schedule-segment",
+	Idempotent: true,
+	Method:     http.MethodDelete,
+	Name:       "DeleteChannelStreamScheduleSegment",
+	Path:       "/schedule/segment",
+	Success:    http.StatusNoContent,
 }

@@ -6,17 +6,18 @@ package helix
 import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
+	"iter"
 	"net/http"
 )
 
 // SearchCategoriesParams holds the parameters of SearchCategories.
 type SearchCategoriesParams struct {
 	// Query parameter "query", required.
-	Query string
+	Query string `query:"query"`
 	// Query parameter "first".
-	First *int
+	First *int `query:"first"`
 	// Query parameter "after".
-	After string
+	After string `query:"after"`
 }
 
 // SearchCategoriesResponse is the answer of SearchCategories.
@@ -53,25 +54,45 @@ func (c *Client) SearchCategories(ctx context.Context, params *SearchCategoriesP
 }
 
 var searchCategoriesOp = Operation{
-	Auth:      []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:    "https://dev.twitch.tv/docs/api/reference/#search-categories",
-	Method:    http.MethodGet,
-	Name:      "SearchCategories",
-	Paginated: true,
-	Path:      "/search/categories",
-	Success:   http.StatusOK,
+	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#search-categories",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "SearchCategories",
+	Paginated:  true,
+	Path:       "/search/categories",
+	Success:    http.StatusOK,
+}
+
+// SearchCategoriesAll yields every item of SearchCategories, page after page, from params.After on
+// (from the first page when it is empty). It stops after the last page, at the first error, which
+// it yields, or when the loop breaks. It does not change params.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#search-categories
+func (c *Client) SearchCategoriesAll(ctx context.Context, params *SearchCategoriesParams) iter.Seq2[Category, error] {
+	p := new(SearchCategoriesParams)
+	if params != nil {
+		*p = *params
+	}
+	return pages(ctx, &p.After, func(ctx context.Context) ([]Category, string, error) {
+		res, err := c.SearchCategories(ctx, p)
+		if err != nil {
+			return nil, "", err
+		}
+		return res.Data, res.Pagination.Cursor, nil
+	})
 }
 
 // SearchChannelsParams holds the parameters of SearchChannels.
 type SearchChannelsParams struct {
 	// Query parameter "query", required.
-	Query string
+	Query string `query:"query"`
 	// Query parameter "live_only".
-	LiveOnly *bool
+	LiveOnly *bool `query:"live_only"`
 	// Query parameter "first".
-	First *int
+	First *int `query:"first"`
 	// Query parameter "after".
-	After string
+	After string `query:"after"`
 }
 
 // SearchChannelsResponse is the answer of SearchChannels.
@@ -122,11 +143,31 @@ func (c *Client) SearchChannels(ctx context.Context, params *SearchChannelsParam
 }
 
 var searchChannelsOp = Operation{
-	Auth:      []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:    "https://dev.twitch.tv/docs/api/reference/#search-channels",
-	Method:    http.MethodGet,
-	Name:      "SearchChannels",
-	Paginated: true,
-	Path:      "/search/channels",
-	Success:   http.StatusOK,
+	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#search-channels",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "SearchChannels",
+	Paginated:  true,
+	Path:       "/search/channels",
+	Success:    http.StatusOK,
+}
+
+// SearchChannelsAll yields every item of SearchChannels, page after page, from params.After on
+// (from the first page when it is empty). It stops after the last page, at the first error, which
+// it yields, or when the loop breaks. It does not change params.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#search-channels
+func (c *Client) SearchChannelsAll(ctx context.Context, params *SearchChannelsParams) iter.Seq2[ChannelSearchResult, error] {
+	p := new(SearchChannelsParams)
+	if params != nil {
+		*p = *params
+	}
+	return pages(ctx, &p.After, func(ctx context.Context) ([]ChannelSearchResult, string, error) {
+		res, err := c.SearchChannels(ctx, p)
+		if err != nil {
+			return nil, "", err
+		}
+		return res.Data, res.Pagination.Cursor, nil
+	})
 }

@@ -6,13 +6,14 @@ package helix
 import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
+	"iter"
 	"net/http"
 )
 
 // GetStreamKeyParams holds the parameters of GetStreamKey.
 type GetStreamKeyParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 }
 
 // GetStreamKeyResponse is the answer of GetStreamKey.
@@ -48,31 +49,32 @@ var getStreamKeyOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadStreamKey}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-stream-key",
-	Method:  http.MethodGet,
-	Name:    "GetStreamKey",
-	Path:    "/streams/key",
-	Success: http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-stream-key",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetStreamKey",
+	Path:       "/streams/key",
+	Success:    http.StatusOK,
 }
 
 // GetStreamsParams holds the parameters of GetStreams.
 type GetStreamsParams struct {
 	// Query parameter "user_id", at most 100 values.
-	UserID []string
+	UserID []string `query:"user_id"`
 	// Query parameter "user_login", at most 100 values.
-	UserLogin []string
+	UserLogin []string `query:"user_login"`
 	// Query parameter "game_id", at most 100 values.
-	GameID []string
+	GameID []string `query:"game_id"`
 	// Query parameter "type". all (the default) or live.
-	Type StreamType
+	Type StreamType `query:"type"`
 	// Query parameter "language", at most 100 values. ISO 639-1 codes, or "other".
-	Language []string
+	Language []string `query:"language"`
 	// Query parameter "first".
-	First *int
+	First *int `query:"first"`
 	// Query parameter "before".
-	Before string
+	Before string `query:"before"`
 	// Query parameter "after".
-	After string
+	After string `query:"after"`
 }
 
 // GetStreamsResponse is the answer of GetStreams.
@@ -107,23 +109,43 @@ func (c *Client) GetStreams(ctx context.Context, params *GetStreamsParams) (*Get
 }
 
 var getStreamsOp = Operation{
-	Auth:      []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:    "https://dev.twitch.tv/docs/api/reference/#get-streams",
-	Method:    http.MethodGet,
-	Name:      "GetStreams",
-	Paginated: true,
-	Path:      "/streams",
-	Success:   http.StatusOK,
+	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-streams",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetStreams",
+	Paginated:  true,
+	Path:       "/streams",
+	Success:    http.StatusOK,
+}
+
+// GetStreamsAll yields every item of GetStreams, page after page, from params.After on (from the
+// first page when it is empty). It stops after the last page, at the first error, which it yields,
+// or when the loop breaks. It does not change params.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-streams
+func (c *Client) GetStreamsAll(ctx context.Context, params *GetStreamsParams) iter.Seq2[Stream, error] {
+	p := new(GetStreamsParams)
+	if params != nil {
+		*p = *params
+	}
+	return pages(ctx, &p.After, func(ctx context.Context) ([]Stream, string, error) {
+		res, err := c.GetStreams(ctx, p)
+		if err != nil {
+			return nil, "", err
+		}
+		return res.Data, res.Pagination.Cursor, nil
+	})
 }
 
 // GetFollowedStreamsParams holds the parameters of GetFollowedStreams.
 type GetFollowedStreamsParams struct {
 	// Query parameter "user_id", required.
-	UserID string
+	UserID string `query:"user_id"`
 	// Query parameter "first".
-	First *int
+	First *int `query:"first"`
 	// Query parameter "after".
-	After string
+	After string `query:"after"`
 }
 
 // GetFollowedStreamsResponse is the answer of GetFollowedStreams.
@@ -157,12 +179,32 @@ var getFollowedStreamsOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadFollows}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:    "https://dev.twitch.tv/docs/api/reference/#get-followed-streams",
-	Method:    http.MethodGet,
-	Name:      "GetFollowedStreams",
-	Paginated: true,
-	Path:      "/streams/followed",
-	Success:   http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-followed-streams",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetFollowedStreams",
+	Paginated:  true,
+	Path:       "/streams/followed",
+	Success:    http.StatusOK,
+}
+
+// GetFollowedStreamsAll yields every item of GetFollowedStreams, page after page, from params.After
+// on (from the first page when it is empty). It stops after the last page, at the first error,
+// which it yields, or when the loop breaks. It does not change params.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-followed-streams
+func (c *Client) GetFollowedStreamsAll(ctx context.Context, params *GetFollowedStreamsParams) iter.Seq2[Stream, error] {
+	p := new(GetFollowedStreamsParams)
+	if params != nil {
+		*p = *params
+	}
+	return pages(ctx, &p.After, func(ctx context.Context) ([]Stream, string, error) {
+		res, err := c.GetFollowedStreams(ctx, p)
+		if err != nil {
+			return nil, "", err
+		}
+		return res.Data, res.Pagination.Cursor, nil
+	})
 }
 
 // CreateStreamMarkerParams holds the parameters of CreateStreamMarker.
@@ -210,17 +252,19 @@ var createStreamMarkerOp = Operation{
 }
 
 // GetStreamMarkersParams holds the parameters of GetStreamMarkers.
+//
+// Set exactly one of UserID, VideoID. Markers of a user's latest stream or of one video.
 type GetStreamMarkersParams struct {
 	// Query parameter "user_id". Markers of this user's latest stream; give user_id or video_id, not both.
-	UserID string
+	UserID string `query:"user_id"`
 	// Query parameter "video_id". Markers of this video; give user_id or video_id, not both.
-	VideoID string
+	VideoID string `query:"video_id"`
 	// Query parameter "first".
-	First *int
+	First *int `query:"first"`
 	// Query parameter "before".
-	Before string
+	Before string `query:"before"`
 	// Query parameter "after".
-	After string
+	After string `query:"after"`
 }
 
 // GetStreamMarkersResponse is the answer of GetStreamMarkers.
@@ -258,6 +302,7 @@ func (c *Client) GetStreamMarkers(ctx context.Context, params *GetStreamMarkersP
 	queryOptional(r, "first", params.First, formatInt)
 	queryString(r, "before", params.Before, false)
 	queryString(r, "after", params.After, false)
+	checkGroup(r, RuleExactlyOne, "user_id, video_id", params.UserID != "", params.VideoID != "")
 	out := new(GetStreamMarkersResponse)
 	if err := c.send(ctx, r, out); err != nil {
 		return nil, err
@@ -270,10 +315,34 @@ var getStreamMarkersOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadBroadcast, oauth.ScopeChannelManageBroadcast}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:    "https://dev.twitch.tv/docs/api/reference/#get-stream-markers",
-	Method:    http.MethodGet,
-	Name:      "GetStreamMarkers",
-	Paginated: true,
-	Path:      "/streams/markers",
-	Success:   http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-stream-markers",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetStreamMarkers",
+	Paginated:  true,
+	ParamGroups: []ParamGroup{{
+		Params: []string{"user_id", "video_id"},
+		Rule:   RuleExactlyOne,
+	}},
+	Path:    "/streams/markers",
+	Success: http.StatusOK,
+}
+
+// GetStreamMarkersAll yields every item of GetStreamMarkers, page after page, from params.After on
+// (from the first page when it is empty). It stops after the last page, at the first error, which
+// it yields, or when the loop breaks. It does not change params.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-stream-markers
+func (c *Client) GetStreamMarkersAll(ctx context.Context, params *GetStreamMarkersParams) iter.Seq2[UserStreamMarkers, error] {
+	p := new(GetStreamMarkersParams)
+	if params != nil {
+		*p = *params
+	}
+	return pages(ctx, &p.After, func(ctx context.Context) ([]UserStreamMarkers, string, error) {
+		res, err := c.GetStreamMarkers(ctx, p)
+		if err != nil {
+			return nil, "", err
+		}
+		return res.Data, res.Pagination.Cursor, nil
+	})
 }

@@ -6,21 +6,26 @@ package helix
 import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
+	"iter"
 	"net/http"
 )
 
 // GetBroadcasterSubscriptionsParams holds the parameters of GetBroadcasterSubscriptions.
+//
+// Set at most one of UserID, After. No paging cursor when filtering by user_id.
+//
+// Set at most one of UserID, Before. No paging cursor when filtering by user_id.
 type GetBroadcasterSubscriptionsParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 	// Query parameter "user_id", at most 100 values.
-	UserID []string
+	UserID []string `query:"user_id"`
 	// Query parameter "first".
-	First *int
+	First *int `query:"first"`
 	// Query parameter "after". Not with user_id.
-	After string
+	After string `query:"after"`
 	// Query parameter "before". Not with user_id.
-	Before string
+	Before string `query:"before"`
 }
 
 // GetBroadcasterSubscriptionsResponse is the answer of GetBroadcasterSubscriptions.
@@ -64,6 +69,8 @@ func (c *Client) GetBroadcasterSubscriptions(ctx context.Context, params *GetBro
 	queryOptional(r, "first", params.First, formatInt)
 	queryString(r, "after", params.After, false)
 	queryString(r, "before", params.Before, false)
+	checkGroup(r, RuleAtMostOne, "user_id, after", len(params.UserID) > 0, params.After != "")
+	checkGroup(r, RuleAtMostOne, "user_id, before", len(params.UserID) > 0, params.Before != "")
 	out := new(GetBroadcasterSubscriptionsResponse)
 	if err := c.send(ctx, r, out); err != nil {
 		return nil, err
@@ -79,20 +86,47 @@ var getBroadcasterSubscriptionsOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadSubscriptions}},
 		Token:  oauth.TokenApp,
 	}},
-	DocURL:    "https://dev.twitch.tv/docs/api/reference/#get-broadcaster-subscriptions",
-	Method:    http.MethodGet,
-	Name:      "GetBroadcasterSubscriptions",
-	Paginated: true,
-	Path:      "/subscriptions",
-	Success:   http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-broadcaster-subscriptions",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetBroadcasterSubscriptions",
+	Paginated:  true,
+	ParamGroups: []ParamGroup{{
+		Params: []string{"user_id", "after"},
+		Rule:   RuleAtMostOne,
+	}, {
+		Params: []string{"user_id", "before"},
+		Rule:   RuleAtMostOne,
+	}},
+	Path:    "/subscriptions",
+	Success: http.StatusOK,
+}
+
+// GetBroadcasterSubscriptionsAll yields every item of GetBroadcasterSubscriptions, page after page,
+// from params.After on (from the first page when it is empty). It stops after the last page, at the
+// first error, which it yields, or when the loop breaks. It does not change params.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-broadcaster-subscriptions
+func (c *Client) GetBroadcasterSubscriptionsAll(ctx context.Context, params *GetBroadcasterSubscriptionsParams) iter.Seq2[BroadcasterSubscription, error] {
+	p := new(GetBroadcasterSubscriptionsParams)
+	if params != nil {
+		*p = *params
+	}
+	return pages(ctx, &p.After, func(ctx context.Context) ([]BroadcasterSubscription, string, error) {
+		res, err := c.GetBroadcasterSubscriptions(ctx, p)
+		if err != nil {
+			return nil, "", err
+		}
+		return res.Data, res.Pagination.Cursor, nil
+	})
 }
 
 // CheckUserSubscriptionParams holds the parameters of CheckUserSubscription.
 type CheckUserSubscriptionParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 	// Query parameter "user_id", required.
-	UserID string
+	UserID string `query:"user_id"`
 }
 
 // CheckUserSubscriptionResponse is the answer of CheckUserSubscription.
@@ -140,9 +174,10 @@ var checkUserSubscriptionOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadSubscriptions}},
 		Token:  oauth.TokenApp,
 	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#check-user-subscription",
-	Method:  http.MethodGet,
-	Name:    "CheckUserSubscription",
-	Path:    "/subscriptions/user",
-	Success: http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#check-user-subscription",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "CheckUserSubscription",
+	Path:       "/subscriptions/user",
+	Success:    http.StatusOK,
 }

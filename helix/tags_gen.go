@@ -6,17 +6,18 @@ package helix
 import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
+	"iter"
 	"net/http"
 )
 
 // GetAllStreamTagsParams holds the parameters of GetAllStreamTags.
 type GetAllStreamTagsParams struct {
 	// Query parameter "tag_id", at most 100 values.
-	TagID []string
+	TagID []string `query:"tag_id"`
 	// Query parameter "first".
-	First *int
+	First *int `query:"first"`
 	// Query parameter "after".
-	After string
+	After string `query:"after"`
 }
 
 // GetAllStreamTagsResponse is the answer of GetAllStreamTags.
@@ -25,7 +26,8 @@ type GetAllStreamTagsResponse struct {
 	Pagination Pagination  `json:"pagination"`
 }
 
-// GetAllStreamTags deprecated by Twitch: returns no tags, or 410 Gone. Channels now set their own tags.
+// GetAllStreamTags deprecated by Twitch: returns no tags, or 410 Gone. Channels now set their own
+// tags.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-all-stream-tags
 //
@@ -46,19 +48,39 @@ func (c *Client) GetAllStreamTags(ctx context.Context, params *GetAllStreamTagsP
 }
 
 var getAllStreamTagsOp = Operation{
-	Auth:      []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:    "https://dev.twitch.tv/docs/api/reference/#get-all-stream-tags",
-	Method:    http.MethodGet,
-	Name:      "GetAllStreamTags",
-	Paginated: true,
-	Path:      "/tags/streams",
-	Success:   http.StatusOK,
+	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-all-stream-tags",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetAllStreamTags",
+	Paginated:  true,
+	Path:       "/tags/streams",
+	Success:    http.StatusOK,
+}
+
+// GetAllStreamTagsAll yields every item of GetAllStreamTags, page after page, from params.After on
+// (from the first page when it is empty). It stops after the last page, at the first error, which
+// it yields, or when the loop breaks. It does not change params.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-all-stream-tags
+func (c *Client) GetAllStreamTagsAll(ctx context.Context, params *GetAllStreamTagsParams) iter.Seq2[StreamTag, error] {
+	p := new(GetAllStreamTagsParams)
+	if params != nil {
+		*p = *params
+	}
+	return pages(ctx, &p.After, func(ctx context.Context) ([]StreamTag, string, error) {
+		res, err := c.GetAllStreamTags(ctx, p)
+		if err != nil {
+			return nil, "", err
+		}
+		return res.Data, res.Pagination.Cursor, nil
+	})
 }
 
 // GetStreamTagsParams holds the parameters of GetStreamTags.
 type GetStreamTagsParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 }
 
 // GetStreamTagsResponse is the answer of GetStreamTags.
@@ -66,7 +88,8 @@ type GetStreamTagsResponse struct {
 	Data []StreamTag `json:"data"`
 }
 
-// GetStreamTags deprecated by Twitch: returns no tags, or 410 Gone. Use Get Channel Information's tags.
+// GetStreamTags deprecated by Twitch: returns no tags, or 410 Gone. Use Get Channel Information's
+// tags.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-stream-tags
 //
@@ -85,10 +108,11 @@ func (c *Client) GetStreamTags(ctx context.Context, params *GetStreamTagsParams)
 }
 
 var getStreamTagsOp = Operation{
-	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-stream-tags",
-	Method:  http.MethodGet,
-	Name:    "GetStreamTags",
-	Path:    "/streams/tags",
-	Success: http.StatusOK,
+	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-stream-tags",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetStreamTags",
+	Path:       "/streams/tags",
+	Success:    http.StatusOK,
 }

@@ -13,7 +13,7 @@ import (
 // GetChannelTeamsParams holds the parameters of GetChannelTeams.
 type GetChannelTeamsParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 }
 
 // GetChannelTeamsResponse is the answer of GetChannelTeams.
@@ -57,20 +57,23 @@ func (c *Client) GetChannelTeams(ctx context.Context, params *GetChannelTeamsPar
 }
 
 var getChannelTeamsOp = Operation{
-	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-channel-teams",
-	Method:  http.MethodGet,
-	Name:    "GetChannelTeams",
-	Path:    "/teams/channel",
-	Success: http.StatusOK,
+	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-channel-teams",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetChannelTeams",
+	Path:       "/teams/channel",
+	Success:    http.StatusOK,
 }
 
 // GetTeamsParams holds the parameters of GetTeams.
+//
+// Set exactly one of Name, ID. Name the team or give its ID.
 type GetTeamsParams struct {
 	// Query parameter "name". Give name or id, not both.
-	Name string
+	Name string `query:"name"`
 	// Query parameter "id". Give name or id, not both.
-	ID string
+	ID string `query:"id"`
 }
 
 // GetTeamsResponse is the answer of GetTeams.
@@ -112,6 +115,7 @@ func (c *Client) GetTeams(ctx context.Context, params *GetTeamsParams) (*GetTeam
 	r := c.newRequest(&getTeamsOp)
 	queryString(r, "name", params.Name, false)
 	queryString(r, "id", params.ID, false)
+	checkGroup(r, RuleExactlyOne, "name, id", params.Name != "", params.ID != "")
 	out := new(GetTeamsResponse)
 	if err := c.send(ctx, r, out); err != nil {
 		return nil, err
@@ -120,10 +124,15 @@ func (c *Client) GetTeams(ctx context.Context, params *GetTeamsParams) (*GetTeam
 }
 
 var getTeamsOp = Operation{
-	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-teams",
-	Method:  http.MethodGet,
-	Name:    "GetTeams",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-teams",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetTeams",
+	ParamGroups: []ParamGroup{{
+		Params: []string{"name", "id"},
+		Rule:   RuleExactlyOne,
+	}},
 	Path:    "/teams",
 	Success: http.StatusOK,
 }

@@ -6,15 +6,18 @@ package helix
 import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
+	"iter"
 	"net/http"
 )
 
 // GetUsersParams holds the parameters of GetUsers.
+//
+// ID, Login take at most 100 values together. 100 IDs and logins at most in all.
 type GetUsersParams struct {
 	// Query parameter "id", at most 100 values.
-	ID []string
+	ID []string `query:"id"`
 	// Query parameter "login", at most 100 values.
-	Login []string
+	Login []string `query:"login"`
 }
 
 // GetUsersResponse is the answer of GetUsers.
@@ -34,6 +37,7 @@ func (c *Client) GetUsers(ctx context.Context, params *GetUsersParams) (*GetUser
 	r := c.newRequest(&getUsersOp)
 	queryStrings(r, "id", params.ID, false, 100)
 	queryStrings(r, "login", params.Login, false, 100)
+	checkTotal(r, "id, login", 100, len(params.ID), len(params.Login))
 	out := new(GetUsersResponse)
 	if err := c.send(ctx, r, out); err != nil {
 		return nil, err
@@ -42,10 +46,15 @@ func (c *Client) GetUsers(ctx context.Context, params *GetUsersParams) (*GetUser
 }
 
 var getUsersOp = Operation{
-	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-users",
-	Method:  http.MethodGet,
-	Name:    "GetUsers",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-users",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetUsers",
+	ParamGroups: []ParamGroup{{
+		MaxTotal: 100,
+		Params:   []string{"id", "login"},
+	}},
 	Path:    "/users",
 	Success: http.StatusOK,
 }
@@ -53,7 +62,7 @@ var getUsersOp = Operation{
 // UpdateUserParams holds the parameters of UpdateUser.
 type UpdateUserParams struct {
 	// Query parameter "description". At most 300 characters.
-	Description string
+	Description string `query:"description"`
 }
 
 // UpdateUserResponse is the answer of UpdateUser.
@@ -84,17 +93,18 @@ var updateUserOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeUserEdit}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#update-user",
-	Method:  http.MethodPut,
-	Name:    "UpdateUser",
-	Path:    "/users",
-	Success: http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#update-user",
+	Idempotent: true,
+	Method:     http.MethodPut,
+	Name:       "UpdateUser",
+	Path:       "/users",
+	Success:    http.StatusOK,
 }
 
 // GetAuthorizationByUserParams holds the parameters of GetAuthorizationByUser.
 type GetAuthorizationByUserParams struct {
 	// Query parameter "user_id", required, at most 10 values. 1 to 10 users.
-	UserID []string
+	UserID []string `query:"user_id"`
 }
 
 // GetAuthorizationByUserResponse is the answer of GetAuthorizationByUser.
@@ -130,22 +140,23 @@ func (c *Client) GetAuthorizationByUser(ctx context.Context, params *GetAuthoriz
 }
 
 var getAuthorizationByUserOp = Operation{
-	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-authorization-by-user",
-	Method:  http.MethodGet,
-	Name:    "GetAuthorizationByUser",
-	Path:    "/authorization/users",
-	Success: http.StatusOK,
+	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}},
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-authorization-by-user",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetAuthorizationByUser",
+	Path:       "/authorization/users",
+	Success:    http.StatusOK,
 }
 
 // GetUserBlockListParams holds the parameters of GetUserBlockList.
 type GetUserBlockListParams struct {
 	// Query parameter "broadcaster_id", required.
-	BroadcasterID string
+	BroadcasterID string `query:"broadcaster_id"`
 	// Query parameter "first".
-	First *int
+	First *int `query:"first"`
 	// Query parameter "after".
-	After string
+	After string `query:"after"`
 }
 
 // GetUserBlockListResponse is the answer of GetUserBlockList.
@@ -186,22 +197,42 @@ var getUserBlockListOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadBlockedUsers}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:    "https://dev.twitch.tv/docs/api/reference/#get-user-block-list",
-	Method:    http.MethodGet,
-	Name:      "GetUserBlockList",
-	Paginated: true,
-	Path:      "/users/blocks",
-	Success:   http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-user-block-list",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetUserBlockList",
+	Paginated:  true,
+	Path:       "/users/blocks",
+	Success:    http.StatusOK,
+}
+
+// GetUserBlockListAll yields every item of GetUserBlockList, page after page, from params.After on
+// (from the first page when it is empty). It stops after the last page, at the first error, which
+// it yields, or when the loop breaks. It does not change params.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-user-block-list
+func (c *Client) GetUserBlockListAll(ctx context.Context, params *GetUserBlockListParams) iter.Seq2[BlockedUser, error] {
+	p := new(GetUserBlockListParams)
+	if params != nil {
+		*p = *params
+	}
+	return pages(ctx, &p.After, func(ctx context.Context) ([]BlockedUser, string, error) {
+		res, err := c.GetUserBlockList(ctx, p)
+		if err != nil {
+			return nil, "", err
+		}
+		return res.Data, res.Pagination.Cursor, nil
+	})
 }
 
 // BlockUserParams holds the parameters of BlockUser.
 type BlockUserParams struct {
 	// Query parameter "target_user_id", required.
-	TargetUserID string
+	TargetUserID string `query:"target_user_id"`
 	// Query parameter "source_context".
-	SourceContext BlockSourceContext
+	SourceContext BlockSourceContext `query:"source_context"`
 	// Query parameter "reason".
-	Reason BlockReason
+	Reason BlockReason `query:"reason"`
 }
 
 // BlockSourceContext is the type of the source_context member of BlockUserParams.
@@ -244,17 +275,18 @@ var blockUserOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeUserManageBlockedUsers}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#block-user",
-	Method:  http.MethodPut,
-	Name:    "BlockUser",
-	Path:    "/users/blocks",
-	Success: http.StatusNoContent,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#block-user",
+	Idempotent: true,
+	Method:     http.MethodPut,
+	Name:       "BlockUser",
+	Path:       "/users/blocks",
+	Success:    http.StatusNoContent,
 }
 
 // UnblockUserParams holds the parameters of UnblockUser.
 type UnblockUserParams struct {
 	// Query parameter "target_user_id", required.
-	TargetUserID string
+	TargetUserID string `query:"target_user_id"`
 }
 
 // UnblockUser calls DELETE /users/blocks.
@@ -276,11 +308,12 @@ var unblockUserOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeUserManageBlockedUsers}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#unblock-user",
-	Method:  http.MethodDelete,
-	Name:    "UnblockUser",
-	Path:    "/users/blocks",
-	Success: http.StatusNoContent,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#unblock-user",
+	Idempotent: true,
+	Method:     http.MethodDelete,
+	Name:       "UnblockUser",
+	Path:       "/users/blocks",
+	Success:    http.StatusNoContent,
 }
 
 // GetUserExtensionsResponse is the answer of GetUserExtensions.
@@ -327,17 +360,18 @@ var getUserExtensionsOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadBroadcast, oauth.ScopeUserEditBroadcast}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-user-extensions",
-	Method:  http.MethodGet,
-	Name:    "GetUserExtensions",
-	Path:    "/users/extensions/list",
-	Success: http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-user-extensions",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetUserExtensions",
+	Path:       "/users/extensions/list",
+	Success:    http.StatusOK,
 }
 
 // GetUserActiveExtensionsParams holds the parameters of GetUserActiveExtensions.
 type GetUserActiveExtensionsParams struct {
 	// Query parameter "user_id". Required with an app token; defaults to the token's user.
-	UserID string
+	UserID string `query:"user_id"`
 }
 
 // GetUserActiveExtensionsResponse is the answer of GetUserActiveExtensions.
@@ -364,12 +398,13 @@ func (c *Client) GetUserActiveExtensions(ctx context.Context, params *GetUserAct
 }
 
 var getUserActiveExtensionsOp = Operation{
-	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-user-active-extensions",
-	Method:  http.MethodGet,
-	Name:    "GetUserActiveExtensions",
-	Path:    "/users/extensions",
-	Success: http.StatusOK,
+	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-user-active-extensions",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetUserActiveExtensions",
+	Path:       "/users/extensions",
+	Success:    http.StatusOK,
 }
 
 // UpdateUserExtensionsParams holds the parameters of UpdateUserExtensions.
@@ -406,9 +441,10 @@ var updateUserExtensionsOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeUserEditBroadcast}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#update-user-extensions",
-	Method:  http.MethodPut,
-	Name:    "UpdateUserExtensions",
-	Path:    "/users/extensions",
-	Success: http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#update-user-extensions",
+	Idempotent: true,
+	Method:     http.MethodPut,
+	Name:       "UpdateUserExtensions",
+	Path:       "/users/extensions",
+	Success:    http.StatusOK,
 }

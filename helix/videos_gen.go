@@ -6,32 +6,35 @@ package helix
 import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
+	"iter"
 	"net/http"
 	"time"
 )
 
 // GetVideosParams holds the parameters of GetVideos.
+//
+// Set exactly one of ID, UserID, GameID. Get videos by IDs, by user, or by game.
 type GetVideosParams struct {
 	// Query parameter "id", at most 100 values. Give id, user_id or game_id, only one.
-	ID []string
+	ID []string `query:"id"`
 	// Query parameter "user_id".
-	UserID string
+	UserID string `query:"user_id"`
 	// Query parameter "game_id". At most 500 videos come back.
-	GameID string
+	GameID string `query:"game_id"`
 	// Query parameter "language". An ISO 639-1 code, or "other"; with game_id only.
-	Language string
+	Language string `query:"language"`
 	// Query parameter "period".
-	Period VideoPeriod
+	Period VideoPeriod `query:"period"`
 	// Query parameter "sort".
-	Sort VideoSort
+	Sort VideoSort `query:"sort"`
 	// Query parameter "type".
-	Type VideoType
+	Type VideoType `query:"type"`
 	// Query parameter "first".
-	First *int
+	First *int `query:"first"`
 	// Query parameter "after".
-	After string
+	After string `query:"after"`
 	// Query parameter "before".
-	Before string
+	Before string `query:"before"`
 }
 
 // VideoPeriod is the type of the period member of GetVideosParams.
@@ -114,6 +117,7 @@ func (c *Client) GetVideos(ctx context.Context, params *GetVideosParams) (*GetVi
 	queryOptional(r, "first", params.First, formatInt)
 	queryString(r, "after", params.After, false)
 	queryString(r, "before", params.Before, false)
+	checkGroup(r, RuleExactlyOne, "id, user_id, game_id", len(params.ID) > 0, params.UserID != "", params.GameID != "")
 	out := new(GetVideosResponse)
 	if err := c.send(ctx, r, out); err != nil {
 		return nil, err
@@ -122,19 +126,43 @@ func (c *Client) GetVideos(ctx context.Context, params *GetVideosParams) (*GetVi
 }
 
 var getVideosOp = Operation{
-	Auth:      []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:    "https://dev.twitch.tv/docs/api/reference/#get-videos",
-	Method:    http.MethodGet,
-	Name:      "GetVideos",
-	Paginated: true,
-	Path:      "/videos",
-	Success:   http.StatusOK,
+	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-videos",
+	Idempotent: true,
+	Method:     http.MethodGet,
+	Name:       "GetVideos",
+	Paginated:  true,
+	ParamGroups: []ParamGroup{{
+		Params: []string{"id", "user_id", "game_id"},
+		Rule:   RuleExactlyOne,
+	}},
+	Path:    "/videos",
+	Success: http.StatusOK,
+}
+
+// GetVideosAll yields every item of GetVideos, page after page, from params.After on (from the
+// first page when it is empty). It stops after the last page, at the first error, which it yields,
+// or when the loop breaks. It does not change params.
+//
+// Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-videos
+func (c *Client) GetVideosAll(ctx context.Context, params *GetVideosParams) iter.Seq2[Video, error] {
+	p := new(GetVideosParams)
+	if params != nil {
+		*p = *params
+	}
+	return pages(ctx, &p.After, func(ctx context.Context) ([]Video, string, error) {
+		res, err := c.GetVideos(ctx, p)
+		if err != nil {
+			return nil, "", err
+		}
+		return res.Data, res.Pagination.Cursor, nil
+	})
 }
 
 // DeleteVideosParams holds the parameters of DeleteVideos.
 type DeleteVideosParams struct {
 	// Query parameter "id", required, at most 5 values.
-	ID []string
+	ID []string `query:"id"`
 }
 
 // DeleteVideosResponse is the answer of DeleteVideos.
@@ -166,9 +194,10 @@ var deleteVideosOp = Operation{
 		Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageVideos}},
 		Token:  oauth.TokenUser,
 	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#delete-videos",
-	Method:  http.MethodDelete,
-	Name:    "DeleteVideos",
-	Path:    "/videos",
-	Success: http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#delete-videos",
+	Idempotent: true,
+	Method:     http.MethodDelete,
+	Name:       "DeleteVideos",
+	Path:       "/videos",
+	Success:    http.StatusOK,
 }

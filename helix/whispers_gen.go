@@ -12,9 +12,9 @@ import (
 // SendWhisperParams holds the parameters of SendWhisper.
 type SendWhisperParams struct {
 	// Query parameter "from_user_id", required.
-	FromUserID string `json:"-"`
+	FromUserID string `json:"-" query:"from_user_id"`
 	// Query parameter "to_user_id", required.
-	ToUserID string `json:"-"`
+	ToUserID string `json:"-" query:"to_user_id"`
 	// Body field "message", required. At most 500 characters to a new recipient, 10000 to one who has whispered the sender; longer is cut.
 	Message string `json:"message"`
 }

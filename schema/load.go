@@ -2,6 +2,7 @@ package schema
 
 import (
 	"cmp"
+	"fmt"
 	"io/fs"
 	"os"
 	"path"
@@ -763,6 +764,7 @@ func (l *loader) readOperations(root *obj, g *Group) {
 				}
 			}
 		}
+		op.ParamGroups = l.readParamGroups(o, op)
 		if ro := o.object("response", false); ro != nil {
 			op.Response = &Object{GoName: op.GoName + "Response", File: g.File, Inline: true, Description: ro.str("description", false)}
 			if named {
@@ -800,6 +802,73 @@ func (l *loader) readOperations(root *obj, g *Group) {
 	}
 }
 
+var paramRules = map[string]bool{RuleExactlyOne: true, RuleAtLeastOne: true, RuleAtMostOne: true}
+
+// readParamGroups reads the rules over several parameters of op, whose
+// query and body are read.
+func (l *loader) readParamGroups(o *obj, op *Operation) []*ParamGroup {
+	var out []*ParamGroup
+	for _, pg := range o.objects("param_groups", false) {
+		g := &ParamGroup{
+			Rule:        pg.str("rule", false),
+			MaxTotal:    pg.integer("max_total", false),
+			Description: pg.str("description", false),
+			Note:        pg.str("note", false),
+		}
+		names := pg.strings("params", true)
+		if names != nil && len(names) < 2 {
+			pg.errorf("params", "a group needs at least two parameters")
+		}
+		seen := map[string]bool{}
+		for i, name := range names {
+			at := fmt.Sprintf("params[%d]", i)
+			if seen[name] {
+				pg.errorf(at, "parameter %q is listed twice", name)
+				continue
+			}
+			seen[name] = true
+			f := findField(op.Query, name)
+			if b := findField(op.Body, name); b != nil {
+				if f != nil {
+					pg.errorf(at, "%q is both a query parameter and a body field", name)
+					continue
+				}
+				f = b
+			}
+			switch {
+			case f == nil:
+				pg.errorf(at, "the operation has no query parameter or body field %q", name)
+				continue
+			case !f.Optional:
+				pg.errorf(at, "parameter %q must be optional: a group says when it is needed", name)
+			case g.MaxTotal > 0 && f.Type.Kind != KindArray:
+				pg.errorf(at, "parameter %q is not repeated, so max_total cannot count it", name)
+			}
+			g.Params = append(g.Params, f)
+		}
+		switch {
+		case g.Rule != "" && !paramRules[g.Rule]:
+			pg.errorf("rule", "unknown rule %q (want exactly_one, at_least_one or at_most_one)", g.Rule)
+		case g.MaxTotal < 0:
+			pg.errorf("max_total", "%d is not a count", g.MaxTotal)
+		case g.Rule == "" && g.MaxTotal == 0 && pg.has("params"):
+			pg.errorf("", `a group needs a "rule", a "max_total" or both`)
+		}
+		pg.done()
+		out = append(out, g)
+	}
+	return out
+}
+
+func findField(fields []*Field, name string) *Field {
+	for _, f := range fields {
+		if f.Name == name {
+			return f
+		}
+	}
+	return nil
+}
+
 // checkPagination sets Paginated when the response carries a cursor, and
 // checks what the Helix runtime's page iterator relies on.
 func (l *loader) checkPagination(o *obj, op *Operation) {
@@ -819,6 +888,9 @@ func (l *loader) checkPagination(o *obj, op *Operation) {
 		return
 	}
 	op.Paginated = true
+	if validGoName(op.GoName) {
+		l.claimMethod(l.helix, "Client", op.AllName(), op.Group.File, o.at("name"))
+	}
 	if cursor.Name != "pagination" {
 		o.errorf("response", `the cursor field must be named "pagination", not %q`, cursor.Name)
 	}

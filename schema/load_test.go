@@ -168,6 +168,7 @@ func TestLoadErrors(t *testing.T) {
 			want: "schema/helix/things.json: operations[0].name: Go name Client.GetThings is already used in package helix by schema/helix/more.json: operations[0].name\n" +
 				"schema/helix/things.json: operations[0].name: Go name GetThingsParams is already used in package helix by schema/helix/more.json: operations[0].name\n" +
 				"schema/helix/things.json: operations[0].response: Go name GetThingsResponse is already used in package helix by schema/helix/more.json: operations[0].response\n" +
+				"schema/helix/things.json: operations[0].name: Go name Client.GetThingsAll is already used in package helix by schema/helix/more.json: operations[0].name\n" +
 				"schema/helix/things.json: duplicate operation GetThings (also in schema/helix/more.json)",
 		},
 		{
@@ -261,6 +262,21 @@ func TestLoadErrors(t *testing.T) {
 			name:  "paginated without after",
 			files: edit(t, "helix/things.json", `{"name": "after", "type": "string", "optional": true}`, `{"name": "before", "type": "string", "optional": true}`),
 			want:  `schema/helix/things.json: operations[0].query: a paginated operation needs a string query parameter "after"`,
+		},
+		{
+			name: "bad parameter groups",
+			files: edit(t, "helix/things.json", `"success": 200`, `"success": 200, "param_groups": [
+				{"params": ["id", "after", "id"], "rule": "one"},
+				{"params": ["id", "nope"]},
+				{"params": ["id"], "max_total": 3},
+				{"params": ["id", "after"], "max_total": 3}
+			]`),
+			want: "schema/helix/things.json: operations[0].param_groups[0].params[2]: parameter \"id\" is listed twice\n" +
+				"schema/helix/things.json: operations[0].param_groups[0].rule: unknown rule \"one\" (want exactly_one, at_least_one or at_most_one)\n" +
+				"schema/helix/things.json: operations[0].param_groups[1].params[1]: the operation has no query parameter or body field \"nope\"\n" +
+				"schema/helix/things.json: operations[0].param_groups[1]: a group needs a \"rule\", a \"max_total\" or both\n" +
+				"schema/helix/things.json: operations[0].param_groups[2].params: a group needs at least two parameters\n" +
+				"schema/helix/things.json: operations[0].param_groups[3].params[1]: parameter \"after\" is not repeated, so max_total cannot count it",
 		},
 		{
 			name:  "204 with a body",

@@ -188,6 +188,9 @@ type Operation struct {
 	Auth        []*Auth
 	Query       []*Field
 	Body        []*Field
+	// ParamGroups are rules over several parameters, checked before a
+	// request is sent.
+	ParamGroups []*ParamGroup
 	Response    *Object // GoName + "Response"; nil when Twitch answers without a JSON body
 	// ResponseType is the content type of a response that is not JSON
 	// (Get Channel iCalendar answers text/calendar); the method returns
@@ -199,6 +202,36 @@ type Operation struct {
 	// Paginated is true when the response carries a pagination cursor and
 	// the operation takes an "after" parameter to ask for the next page.
 	Paginated bool
+}
+
+// ParamGroup is a rule over several optional parameters of an operation
+// (query parameters or body fields) that no single parameter can state:
+// "exactly one of broadcaster_id, game_id and id", "at most 100 IDs and
+// logins together".
+type ParamGroup struct {
+	Params      []*Field
+	Rule        string // one of the Rule constants, or "" when only MaxTotal applies
+	MaxTotal    int    // the most values all Params may have together, 0 for no limit
+	Description string
+	Note        string
+}
+
+// Rules of a ParamGroup: how many of its parameters must be set.
+const (
+	RuleExactlyOne = "exactly_one"
+	RuleAtLeastOne = "at_least_one"
+	RuleAtMostOne  = "at_most_one"
+)
+
+// AllName is the Go name of the method that iterates over every item of a
+// paginated operation, across pages: "GetChannelFollowersAll".
+func (op *Operation) AllName() string { return op.GoName + "All" }
+
+// Idempotent reports whether sending the request twice does no more than
+// sending it once, so that a failed attempt may be retried: true for GET,
+// PUT and DELETE, as HTTP defines them (RFC 9110, section 9.2.2).
+func (op *Operation) Idempotent() bool {
+	return op.Method == "GET" || op.Method == "PUT" || op.Method == "DELETE"
 }
 
 // ParamsName is the Go name of the operation's parameters struct.

@@ -21,8 +21,10 @@ var ReservedNames = map[string][]string{
 		"WithKeepalive", "WithLogger", "WithURL",
 	},
 	"helix": {
-		"APIError", "APIError.Error", "Client", "DefaultBaseURL", "InvalidParamsError",
-		"InvalidParamsError.Error", "New", "Operation", "Operations", "Option",
-		"Pagination", "WithBaseURL", "WithHTTPClient",
+		"APIError", "APIError.Error", "APIError.Is", "Client", "Client.WithToken", "DefaultBaseURL",
+		"ErrForbidden", "ErrMissingScope", "ErrNotFound", "ErrRateLimited", "ErrUnauthorized",
+		"InvalidParamsError", "InvalidParamsError.Error", "New", "Operation", "Operations", "Option",
+		"Pagination", "ParamGroup", "RateLimit", "Rule", "RuleAtLeastOne", "RuleAtMostOne",
+		"RuleExactlyOne", "WithBaseURL", "WithHTTPClient", "WithLogger", "WithMaxRetries",
 	},
 }

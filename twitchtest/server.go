@@ -5,10 +5,17 @@
 //
 // The fake speaks EventSub over WebSocket (welcome, keepalives, and on
 // command notifications, session_reconnect with a real handover to a second
-// connection, revocations, close codes, dropped connections and silence)
-// and serves Helix's EventSub subscription endpoints (create, list, delete)
-// with Twitch's checks and error shapes. Sample payloads for every
-// subscription type come from the schema (SampleEvent, SampleCondition).
+// connection, revocations, close codes, dropped connections and silence).
+// It answers every Helix operation of the schema: it checks the method, the
+// parameters (required, repeated at most so many times, groups of which
+// one must be set), the Client-Id and the token (its type and scopes, once
+// tokens are registered), paces each token to a rate-limit bucket with
+// Twitch's Ratelimit headers, and answers with sample data built from the
+// schema, or with data a test sets (SetHelixData), a page at a time. The
+// EventSub subscription endpoints keep real state: create, list, delete.
+// FailNext injects errors, 429s and slow answers; ExpireToken makes a
+// token invalid. Sample payloads for every subscription type come from the
+// schema too (SampleEvent, SampleCondition).
 //
 //	srv := twitchtest.NewServer(t)
 //	h := helix.New("client-id", srv.Token("user-token"), helix.WithBaseURL(srv.HelixURL))
@@ -20,6 +27,7 @@ package twitchtest
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -43,7 +51,11 @@ type Server struct {
 	cfg  config
 	http *httptest.Server
 
+	tokenMu sync.Mutex
+	tokens  map[string]*TokenInfo // registered access tokens
+
 	mu       sync.Mutex
+	helix    helixState
 	sessions map[string]*session      // by session ID
 	handover map[string]*session      // by reconnect token
 	subs     map[string]*subscription // by subscription ID
@@ -59,7 +71,10 @@ type config struct {
 	keepaliveInterval time.Duration // how often keepalives are sent
 	subscriptionLimit int           // enabled subscriptions per session
 	maxTotalCost      int
-	tokens            map[string][]string // token -> scopes; empty: any token, every scope
+	tokens            map[string]TokenInfo
+	ratePoints        int           // the rate-limit bucket's size; 0: no limit
+	ratePer           time.Duration // the time in which an empty bucket refills
+	now               func() time.Time
 }
 
 // Option configures a Server.
@@ -84,17 +99,32 @@ func WithMaxTotalCost(n int) Option {
 	return func(c *config) { c.maxTotalCost = n }
 }
 
-// WithToken registers an access token and the scopes it carries. Once any
-// token is registered, the fake answers 401 to others and 403 to a
-// subscription whose type needs a scope the token lacks; without any, every
-// token is accepted with every scope.
+// WithToken registers a user access token and the scopes it carries (see
+// AddToken for more). Once any token is registered, the fake answers 401 to
+// others, 401 to a call and 403 to a subscription that needs a scope the
+// token lacks; without any, every token is accepted with every scope.
 func WithToken(token string, scopes ...string) Option {
 	return func(c *config) {
 		if c.tokens == nil {
-			c.tokens = map[string][]string{}
+			c.tokens = map[string]TokenInfo{}
 		}
-		c.tokens[token] = scopes
+		c.tokens[token] = TokenInfo{Scopes: scopes}
 	}
+}
+
+// WithRateLimit sets each token's rate-limit bucket: points points, which
+// refill continuously in per (Twitch's default, and the fake's, is 800 a
+// minute). Every Helix request takes a point; with none left the fake
+// answers 429. points 0 turns the limit and its headers off.
+func WithRateLimit(points int, per time.Duration) Option {
+	return func(c *config) { c.ratePoints, c.ratePer = points, per }
+}
+
+// WithClock makes the fake read the time from now instead of time.Now, for
+// its rate limits, token expiry and Date headers: a test can then run
+// minutes of pacing in no time.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) { c.now = now }
 }
 
 // NewServer starts a fake Twitch on 127.0.0.1; tb's cleanup closes it.
@@ -114,6 +144,15 @@ func Start(opts ...Option) *Server {
 			keepaliveInterval: 10 * time.Second,
 			subscriptionLimit: 300,
 			maxTotalCost:      10000,
+			ratePoints:        800,
+			ratePer:           time.Minute,
+			now:               time.Now,
+		},
+		tokens: map[string]*TokenInfo{},
+		helix: helixState{
+			faults:  map[string][]Fault{},
+			data:    map[string][]json.RawMessage{},
+			buckets: map[string]*rateBucket{},
 		},
 		sessions: map[string]*session{},
 		handover: map[string]*session{},
@@ -124,11 +163,15 @@ func Start(opts ...Option) *Server {
 	for _, opt := range opts {
 		opt(&s.cfg)
 	}
+	if s.cfg.ratePer <= 0 {
+		s.cfg.ratePoints = 0
+	}
+	for token, info := range s.cfg.tokens {
+		s.tokens[token] = &info
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /eventsub", s.serveWebSocket)
-	mux.HandleFunc("POST /helix/eventsub/subscriptions", s.createSubscription)
-	mux.HandleFunc("GET /helix/eventsub/subscriptions", s.listSubscriptions)
-	mux.HandleFunc("DELETE /helix/eventsub/subscriptions", s.deleteSubscription)
+	s.routeHelix(mux)
 	s.http = httptest.NewServer(mux)
 	s.URL = s.http.URL
 	s.HelixURL = s.URL + "/helix"
@@ -158,6 +201,9 @@ func (s *Server) Close() {
 	s.conns.Wait()
 	s.http.Close()
 }
+
+// now is the fake's time.
+func (s *Server) now() time.Time { return s.cfg.now() }
 
 // newID returns a fresh ID with a prefix: "session-3". s.mu is held.
 func (s *Server) newID(prefix string) string {

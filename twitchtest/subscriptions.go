@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strings"
-	"time"
 
 	"github.com/twitchify-go/twitch/helix"
 )
@@ -65,39 +63,9 @@ func reply(w http.ResponseWriter, status int, body any) {
 	_ = json.NewEncoder(w).Encode(body)
 }
 
-// authorize checks the Client-Id and Authorization headers as Twitch does,
-// and returns the token's scopes (nil, true: every scope).
-func (s *Server) authorize(w http.ResponseWriter, r *http.Request) ([]string, bool) {
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || token == "" {
-		apiError(w, http.StatusUnauthorized, "OAuth token is missing")
-		return nil, false
-	}
-	if r.Header.Get("Client-Id") == "" {
-		apiError(w, http.StatusUnauthorized, "Client-Id header required")
-		return nil, false
-	}
-	if len(s.cfg.tokens) == 0 {
-		return nil, true
-	}
-	scopes, known := s.cfg.tokens[token]
-	if !known {
-		apiError(w, http.StatusUnauthorized, "Invalid OAuth token")
-		return nil, false
-	}
-	if scopes == nil {
-		scopes = []string{}
-	}
-	return scopes, true
-}
-
 // createSubscription is POST /helix/eventsub/subscriptions, for the
 // websocket transport.
-func (s *Server) createSubscription(w http.ResponseWriter, r *http.Request) {
-	scopes, ok := s.authorize(w, r)
-	if !ok {
-		return
-	}
+func (s *Server) createSubscription(w http.ResponseWriter, _ *http.Request, data []byte, info *TokenInfo) {
 	var body struct {
 		Type      string            `json:"type"`
 		Version   string            `json:"version"`
@@ -107,7 +75,7 @@ func (s *Server) createSubscription(w http.ResponseWriter, r *http.Request) {
 			SessionID string `json:"session_id"`
 		} `json:"transport"`
 	}
-	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+	if err := json.Unmarshal(data, &body); err != nil {
 		apiError(w, http.StatusBadRequest, "The request body is not valid JSON.")
 		return
 	}
@@ -129,13 +97,9 @@ func (s *Server) createSubscription(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if scopes != nil {
-		for _, group := range t.scopes {
-			if !slices.ContainsFunc(group, func(sc string) bool { return slices.Contains(scopes, sc) }) {
-				apiError(w, http.StatusForbidden, "subscription missing proper authorization")
-				return
-			}
-		}
+	if info != nil && missingScope(info.Scopes, t.scopes) != "" {
+		apiError(w, http.StatusForbidden, "subscription missing proper authorization")
+		return
 	}
 	condition, _ := json.Marshal(body.Condition) // a map of strings always encodes; keys come out sorted
 	key := body.Type + " " + body.Version + " " + string(condition)
@@ -174,7 +138,7 @@ func (s *Server) createSubscription(w http.ResponseWriter, r *http.Request) {
 			Type:      body.Type,
 			Version:   body.Version,
 			Condition: condition,
-			CreatedAt: time.Now().UTC(),
+			CreatedAt: s.now().UTC(),
 			Transport: helix.EventSubTransport{
 				Method:    helix.EventSubTransportMethodWebSocket,
 				SessionID: sess.id,
@@ -196,10 +160,7 @@ func (s *Server) createSubscription(w http.ResponseWriter, r *http.Request) {
 
 // listSubscriptions is GET /helix/eventsub/subscriptions, with the status,
 // type and subscription_id filters; one page holds everything.
-func (s *Server) listSubscriptions(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.authorize(w, r); !ok {
-		return
-	}
+func (s *Server) listSubscriptions(w http.ResponseWriter, r *http.Request, _ []byte, _ *TokenInfo) {
 	q := r.URL.Query()
 	data := []helix.EventSubSubscription{}
 	totalCost, total := 0, 0
@@ -221,10 +182,7 @@ func (s *Server) listSubscriptions(w http.ResponseWriter, r *http.Request) {
 }
 
 // deleteSubscription is DELETE /helix/eventsub/subscriptions?id=...
-func (s *Server) deleteSubscription(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.authorize(w, r); !ok {
-		return
-	}
+func (s *Server) deleteSubscription(w http.ResponseWriter, r *http.Request, _ []byte, _ *TokenInfo) {
 	id := r.URL.Query().Get("id")
 	s.mu.Lock()
 	_, found := s.subs[id]

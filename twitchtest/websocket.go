@@ -271,9 +271,9 @@ type Notification struct {
 	Timestamp time.Time
 }
 
-// ErrNotFound is returned by commands that name a session or subscription
-// the fake does not have (any more).
-var ErrNotFound = errors.New("twitchtest: no such session or subscription")
+// ErrNotFound is returned by commands that name a session, subscription,
+// token or operation the fake does not have (any more).
+var ErrNotFound = errors.New("twitchtest: not found")
 
 // Notify sends the subscription a notification with event (nil: the
 // sample event of its type) and returns the message's ID.

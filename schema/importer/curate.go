@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"reflect"
 	"slices"
@@ -99,8 +100,8 @@ func (c *Curation) add(name string, data []byte) error {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	return errors.Join(
-		merge(c, name, "subscription", c.Subscriptions, one.Subscriptions, nil),
-		merge(c, name, "operation", c.Operations, one.Operations, nil),
+		mergePatches(c, name, "subscription", c.Subscriptions, one.Subscriptions),
+		mergePatches(c, name, "operation", c.Operations, one.Operations),
 		merge(c, name, "anchor", c.Anchors, one.Anchors, func(k string, a Anchor) error {
 			if !strings.Contains(k, "#") || a.Use == "" {
 				return fmt.Errorf("anchors[%q]: a key is \"<page>#<anchor>\" and its value needs \"use\"", k)
@@ -133,6 +134,64 @@ func merge[V any](c *Curation, name, kind string, dst, src map[string]V, check f
 		dst[k] = src[k]
 	}
 	return nil
+}
+
+// mergePatches adds the patches of one curation file (name) to dst. Two
+// files may patch one subscription or operation (one file for descriptions,
+// another for the parameter groups of every operation), but never the same
+// key of its set or the same field.
+func mergePatches(c *Curation, name, kind string, dst, src map[string]*Patch) error {
+	for _, k := range sortedKeys(src) {
+		p := src[k]
+		prev := dst[k]
+		if prev == nil {
+			c.files[kind+" "+k] = name
+			dst[k] = p
+			continue
+		}
+		where := fmt.Sprintf("%s: %s %q", name, kind, k)
+		set, err := mergeObjects(prev.Set, p.Set)
+		if err != nil {
+			return fmt.Errorf("%s: set: %w (also curated in %s)", where, err, c.files[kind+" "+k])
+		}
+		fields := maps.Clone(prev.Fields)
+		for _, path := range sortedKeys(p.Fields) {
+			if _, dup := fields[path]; dup {
+				return fmt.Errorf("%s: field %q is curated in %s too", where, path, c.files[kind+" "+k])
+			}
+			if fields == nil {
+				fields = map[string]json.RawMessage{}
+			}
+			fields[path] = p.Fields[path]
+		}
+		c.files[kind+" "+k] += ", " + name
+		dst[k] = &Patch{Set: set, Fields: fields}
+	}
+	return nil
+}
+
+// mergeObjects joins two JSON objects that share no key.
+func mergeObjects(a, b json.RawMessage) (json.RawMessage, error) {
+	if len(a) == 0 {
+		return b, nil
+	}
+	if len(b) == 0 {
+		return a, nil
+	}
+	var x, y map[string]json.RawMessage
+	if err := json.Unmarshal(a, &x); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(b, &y); err != nil {
+		return nil, err
+	}
+	for _, k := range sortedKeys(y) {
+		if _, dup := x[k]; dup {
+			return nil, fmt.Errorf("key %q is set twice", k)
+		}
+		x[k] = y[k]
+	}
+	return json.Marshal(x)
 }
 
 func strictDecode(data []byte, v any) error {

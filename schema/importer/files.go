@@ -106,6 +106,15 @@ func (v *EnumValue) UnmarshalJSON(data []byte) error {
 	return json.Unmarshal(data, (*plain)(v))
 }
 
+// ParamGroup is a rule over several parameters of an operation.
+type ParamGroup struct {
+	Params      []string `json:"params"`
+	Rule        string   `json:"rule,omitempty"`
+	MaxTotal    int      `json:"max_total,omitempty"`
+	Description string   `json:"description,omitempty"`
+	Note        string   `json:"note,omitempty"`
+}
+
 // GroupFile is helix/<group>.json.
 type GroupFile struct {
 	Name        string       `json:"-"` // the file name without .json
@@ -127,8 +136,10 @@ type Operation struct {
 	Auth        []Auth   `json:"auth"`
 	Query       []*Field `json:"query,omitempty"`
 	Body        *Part    `json:"body,omitempty"`
-	Response    *Part    `json:"response,omitempty"`
-	Success     int      `json:"success"`
+	// ParamGroups come from curation only: the reference says them in prose.
+	ParamGroups []*ParamGroup `json:"param_groups,omitempty"`
+	Response    *Part         `json:"response,omitempty"`
+	Success     int           `json:"success"`
 
 	anchor string // the operation's id in the reference, "get-users"
 }

@@ -265,13 +265,47 @@ func TestCurationErrors(t *testing.T) {
 	}
 }
 
-func TestCurationFilesDoNotOverlap(t *testing.T) {
-	fsys := fstest.MapFS{
-		"a.json": {Data: []byte(`{"operations": {"get-widgets": {}}}`)},
-		"b.json": {Data: []byte(`{"operations": {"get-widgets": {}}}`)},
+func TestCurationFilesMayShareAnOperationButNotAKey(t *testing.T) {
+	a := `{"operations": {"get-widgets": {"set": {"description": "Gets widgets."}, "fields": {"query.id": {"max": 10}}}}}`
+	for _, tc := range []struct {
+		name, b, want string
+	}{
+		{
+			name: "same set key",
+			b:    `{"operations": {"get-widgets": {"set": {"description": "Other."}}}}`,
+			want: `curated/b.json: operation "get-widgets": set: key "description" is set twice (also curated in curated/a.json)`,
+		},
+		{
+			name: "same field",
+			b:    `{"operations": {"get-widgets": {"fields": {"query.id": {"max": 5}}}}}`,
+			want: `curated/b.json: operation "get-widgets": field "query.id" is curated in curated/a.json too`,
+		},
+		{
+			name: "same anchor",
+			b:    `{"anchors": {"p#x": {"use": "y"}}, "operations": {}}`,
+			want: "",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fsys := fstest.MapFS{"a.json": {Data: []byte(a)}, "b.json": {Data: []byte(tc.b)}}
+			_, err := LoadCuration(fsys, "curated")
+			if tc.want == "" {
+				assert.NilError(t, err)
+				return
+			}
+			assert.Error(t, err, tc.want)
+		})
 	}
-	_, err := LoadCuration(fsys, "curated")
-	assert.Error(t, err, `curated/b.json: operation "get-widgets" is curated in curated/a.json too`)
+
+	fsys := fstest.MapFS{
+		"a.json": {Data: []byte(a)},
+		"b.json": {Data: []byte(`{"operations": {"get-widgets": {"set": {"param_groups": [{"params": ["id", "name"], "rule": "exactly_one"}]}, "fields": {"query.name": {"max": 3}}}}}`)},
+	}
+	cur, err := LoadCuration(fsys, "curated")
+	assert.NilError(t, err)
+	p := cur.Operations["get-widgets"]
+	assert.Equal(t, string(p.Set), `{"description":"Gets widgets.","param_groups":[{"params":["id","name"],"rule":"exactly_one"}]}`)
+	assert.DeepEqual(t, sortedKeys(p.Fields), []string{"query.id", "query.name"})
 }
 
 func TestCompare(t *testing.T) {
