@@ -83,9 +83,9 @@ const calendarSample = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//twitchtest//
 
 // helixState is the fake's Helix: what tests set and what it saw.
 type helixState struct {
-	faults   map[string][]Fault            // by operation; "" for any
-	data     map[string][]json.RawMessage  // by operation: the items it serves
-	buckets  map[string]*rateBucket        // by token
+	faults   map[string][]Fault           // by operation; "" for any
+	data     map[string][]json.RawMessage // by operation: the items it serves
+	buckets  map[string]*rateBucket       // by token
 	recorded []HelixRequest
 	served   int // requests the rate limit let through
 	refused  int // requests it answered 429
