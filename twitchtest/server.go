@@ -47,6 +47,9 @@ type Server struct {
 	HelixURL string
 	// EventSubURL is the fake EventSub WebSocket, for eventsub.WithURL.
 	EventSubURL string
+	// OAuthURL is the root of the fake's OAuth endpoints (Twitch's
+	// https://id.twitch.tv), for package oauth.
+	OAuthURL string
 
 	cfg  config
 	http *httptest.Server
@@ -56,6 +59,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	helix    helixState
+	oauth    oauthState
 	sessions map[string]*session      // by session ID
 	handover map[string]*session      // by reconnect token
 	subs     map[string]*subscription // by subscription ID
@@ -172,9 +176,11 @@ func Start(opts ...Option) *Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /eventsub", s.serveWebSocket)
 	s.routeHelix(mux)
+	s.routeOAuth(mux)
 	s.http = httptest.NewServer(mux)
 	s.URL = s.http.URL
 	s.HelixURL = s.URL + "/helix"
+	s.OAuthURL = s.URL
 	s.EventSubURL = "ws" + strings.TrimPrefix(s.URL, "http") + "/eventsub"
 	return s
 }
