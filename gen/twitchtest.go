@@ -240,7 +240,7 @@ func sampleValue(name string, t *schema.Type, depth int) any {
 		}
 		return ""
 	case schema.KindPagination:
-		return map[string]any{"cursor": ""}
+		return map[string]any{} // the last page: Twitch sends no cursor
 	case schema.KindArray:
 		if depth > 8 {
 			return []any{}

@@ -43,7 +43,6 @@ type shared struct {
 	log        *slog.Logger
 	maxRetries int
 	backoff    time.Duration // the first wait before retrying a server error
-	clock      clock
 }
 
 // Option configures a Client.
@@ -89,7 +88,6 @@ func New(clientID string, tokens oauth2.TokenSource, opts ...Option) *Client {
 		log:        slog.New(slog.DiscardHandler),
 		maxRetries: 3,
 		backoff:    250 * time.Millisecond,
-		clock:      realClock,
 	}
 	for _, opt := range opts {
 		opt(s)
@@ -144,37 +142,38 @@ func (c *Client) send(ctx context.Context, r *request, out any) error {
 
 	refreshed := false
 	for retries := 0; ; {
-		if err := c.limits.take(ctx, c.shared.clock); err != nil {
+		seq, err := c.limits.take(ctx)
+		if err != nil {
 			return fmt.Errorf("helix: %s: waiting for the rate limit: %w", op.Name, err)
 		}
 		resp, err := c.do(ctx, op, u, body, tok)
 		if err != nil {
-			c.limits.done(nil)
+			c.limits.done(seq, nil)
 			if ctx.Err() == nil && op.Idempotent && retries < c.shared.maxRetries {
 				retries++
 				c.shared.log.WarnContext(ctx, "helix: retrying after a failed connection", "operation", op.Name, "retry", retries, "error", err)
-				if err := c.shared.clock.sleep(ctx, c.backoff(retries)); err != nil {
+				if err := sleep(ctx, c.backoff(retries)); err != nil {
 					return fmt.Errorf("helix: %s: %w", op.Name, err)
 				}
 				continue
 			}
 			return fmt.Errorf("helix: %s: %w", op.Name, err)
 		}
-		rh, limited := c.limits.done(resp.Header)
+		rh, limited := c.limits.done(seq, resp.Header)
 		if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
 			return decode(op, resp, out)
 		}
 
 		apiErr := newAPIError(op, resp)
 		if limited {
-			apiErr.RateLimit = rh.rateLimit(c.shared.clock.now())
+			apiErr.RateLimit = rh.rateLimit(time.Now())
 		}
 		switch {
 		case resp.StatusCode == http.StatusTooManyRequests && (!limited || rh.remaining <= 0) && retries < c.shared.maxRetries:
 			// A 429 with points left is about something else (too many
 			// EventSub subscriptions), which waiting would not mend.
 			retries++
-			c.limits.refused(apiErr.RateLimit, c.shared.clock.now(), minRateLimitWait)
+			c.limits.refused(rh, limited, time.Now(), minRateLimitWait)
 			c.shared.log.WarnContext(ctx, "helix: rate limited; retrying after the reset", "operation", op.Name, "retry", retries, "reset", apiErr.RateLimit.Reset)
 			continue
 		case resp.StatusCode == http.StatusUnauthorized && !refreshed && tok != nil && invalidToken(apiErr):
@@ -192,7 +191,7 @@ func (c *Client) send(ctx context.Context, r *request, out any) error {
 		case resp.StatusCode >= 500 && op.Idempotent && retries < c.shared.maxRetries:
 			retries++
 			c.shared.log.WarnContext(ctx, "helix: retrying after a server error", "operation", op.Name, "retry", retries, "status", resp.StatusCode)
-			if err := c.shared.clock.sleep(ctx, c.backoff(retries)); err != nil {
+			if err := sleep(ctx, c.backoff(retries)); err != nil {
 				return fmt.Errorf("%w (stopped retrying: %w)", apiErr, err)
 			}
 			continue

@@ -392,10 +392,6 @@ func TestModifyChannelInformationOptionalFields(t *testing.T) {
 		name:   "branded true",
 		params: helix.ModifyChannelInformationParams{BroadcasterID: "70001234", IsBrandedContent: ptr(true), Delay: ptr(90)},
 		want:   map[string]any{"is_branded_content": true, "delay": float64(90)},
-	}, {
-		name:   "nothing set",
-		params: helix.ModifyChannelInformationParams{BroadcasterID: "70001234"},
-		want:   map[string]any{},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -408,6 +404,18 @@ func TestModifyChannelInformationOptionalFields(t *testing.T) {
 			assert.DeepEqual(t, bodyJSON(t, r.Body), tt.want)
 		})
 	}
+}
+
+// Twitch wants at least one field to change; nothing set is refused before
+// anything is sent.
+func TestModifyChannelInformationNothingSet(t *testing.T) {
+	f := newFake(t, http.StatusNoContent, "")
+	err := f.client().ModifyChannelInformation(context.Background(), &helix.ModifyChannelInformationParams{BroadcasterID: "70001234"})
+	var invalid *helix.InvalidParamsError
+	assert.Assert(t, errors.As(err, &invalid))
+	assert.Equal(t, invalid.Param, "game_id, broadcaster_language, title, delay, tags, content_classification_labels, is_branded_content")
+	assert.Equal(t, invalid.Reason, "set at least one of them")
+	assert.Equal(t, f.count.Load(), int32(0))
 }
 
 func TestModifyChannelInformationMissingBroadcaster(t *testing.T) {
@@ -661,7 +669,7 @@ func TestAPIErrorJSON(t *testing.T) {
 func TestAPIErrorTwitchStatusText(t *testing.T) {
 	// Twitch's own "error" text wins over Go's for the status code.
 	f := newFake(t, http.StatusTooManyRequests, `{"error":"Rate Limit Exceeded","status":429,"message":"slow down"}`)
-	err := f.client().ModifyChannelInformation(context.Background(), &helix.ModifyChannelInformationParams{BroadcasterID: "1", Title: "t"})
+	err := f.client(helix.WithMaxRetries(0)).ModifyChannelInformation(context.Background(), &helix.ModifyChannelInformationParams{BroadcasterID: "1", Title: "t"})
 	var apiErr *helix.APIError
 	assert.Assert(t, errors.As(err, &apiErr))
 	assert.Equal(t, apiErr.Operation, "ModifyChannelInformation")
@@ -697,7 +705,7 @@ func TestAPIErrorNotJSON(t *testing.T) {
 
 func TestAPIErrorEmptyBody(t *testing.T) {
 	f := newFake(t, http.StatusServiceUnavailable, "")
-	_, err := f.client().GetUsers(context.Background(), nil)
+	_, err := f.client(helix.WithMaxRetries(0)).GetUsers(context.Background(), nil)
 	var apiErr *helix.APIError
 	assert.Assert(t, errors.As(err, &apiErr))
 	assert.Equal(t, apiErr.StatusCode, 503)
@@ -719,7 +727,7 @@ func TestErrorsDoNotLeakToken(t *testing.T) {
 
 	// A server that is gone: the transport error names the URL.
 	gone := newFake(t, http.StatusOK, "{}")
-	c := gone.client()
+	c := gone.client(helix.WithMaxRetries(0))
 	gone.srv.Close()
 	_, err = c.GetUsers(ctx, &helix.GetUsersParams{ID: []string{"1"}})
 	errs = append(errs, err)
@@ -882,7 +890,7 @@ func TestOperationsMatchRequests(t *testing.T) {
 	ctx := context.Background()
 	_, _ = c.GetUsers(ctx, nil)
 	_, _ = c.GetChannelFollowers(ctx, &helix.GetChannelFollowersParams{BroadcasterID: "1"})
-	_ = c.ModifyChannelInformation(ctx, &helix.ModifyChannelInformationParams{BroadcasterID: "1"})
+	_ = c.ModifyChannelInformation(ctx, &helix.ModifyChannelInformationParams{BroadcasterID: "1", Title: "t"})
 	_, _ = c.SendChatMessage(ctx, &helix.SendChatMessageParams{BroadcasterID: "1", SenderID: "2", Message: "m"})
 	_, _ = c.StartCommercial(ctx, &helix.StartCommercialParams{BroadcasterID: "1", Length: 30})
 	_, _ = c.CreateEventSubSubscription(ctx, &helix.CreateEventSubSubscriptionParams{

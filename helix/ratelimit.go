@@ -30,33 +30,17 @@ const (
 // headers are taken as they are, since Date only has whole seconds.
 const maxSkew = 2 * time.Second
 
-// clock is the client's view of time: real time, or a fake in tests.
-type clock struct {
-	now func() time.Time
-	// after returns a channel that receives when d has passed, and a
-	// function that stops the timer.
-	after func(d time.Duration) (<-chan time.Time, func() bool)
-}
-
-var realClock = clock{
-	now: time.Now,
-	after: func(d time.Duration) (<-chan time.Time, func() bool) {
-		t := time.NewTimer(d)
-		return t.C, t.Stop
-	},
-}
-
 // sleep waits for d or until ctx ends.
-func (c clock) sleep(ctx context.Context, d time.Duration) error {
+func sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}
-	ch, stop := c.after(d)
-	defer stop()
+	t := time.NewTimer(d)
+	defer t.Stop()
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
-	case <-ch:
+	case <-t.C:
 		return nil
 	}
 }
@@ -67,6 +51,15 @@ func (c clock) sleep(ctx context.Context, d time.Duration) error {
 // not together spend more than is left, and holds callers back until the
 // reset when nothing is left.
 //
+// Answers to concurrent requests arrive in any order, and Twitch may have
+// counted requests that are still out when it answers another, so an
+// answer can only lower the estimate of the points left (to what it says,
+// less every request still out), never raise it: the estimate rises only
+// when the bucket is full again, at the reset. The reset kept is the latest
+// any answer gave, since Twitch's bucket is full no earlier than that.
+// Requests are numbered as they are let through, so that answers to
+// requests sent before the bucket was full again are known as stale.
+//
 // Until the first answer arrives, the bucket lets one request through at a
 // time, to learn the limit without a burst of 429s. When answers carry no
 // rate-limit headers (a fake, a proxy), it lets everything through.
@@ -76,52 +69,52 @@ type bucket struct {
 	unmetered bool // answers carry no rate-limit headers
 	probing   bool // a request is out to learn the limit
 	limit     int
-	remaining int         // points left, minus the requests since sent
-	reset     time.Time   // when the bucket is full again; zero when not known
-	pending   rateHeaders // the latest headers, whose reset is not worked out yet
-	inflight  int         // requests sent and not yet answered
-	waiters   int
-	changed   chan struct{} // closed and replaced when waiters should look again
+	remaining int    // points left, less the requests out
+	inflight  int    // requests let through and not yet answered
+	sent      uint64 // the number of the latest request let through
+	epoch     uint64 // the number of the last request sent before the latest reset
+
+	// The reset: Twitch's Unix time and Date header, and the local time
+	// they make, worked out when first needed (parsing Date costs
+	// allocations that the happy path need not pay).
+	resetUnix int64
+	date      string
+	reset     time.Time // zero until worked out, or when not known
+
+	waiters int
+	changed chan struct{} // closed and replaced when waiters should look again
 }
 
 func newBucket() *bucket { return &bucket{changed: make(chan struct{})} }
 
-// take waits until a request may be sent, and counts it as sent. Every
-// take that returns nil must be followed by one done.
-func (b *bucket) take(ctx context.Context, clk clock) error {
+// take waits until a request may be sent, and counts it as sent; it
+// returns the request's number for done. Every take that returns nil must
+// be followed by one done.
+func (b *bucket) take(ctx context.Context) (uint64, error) {
 	for {
 		b.mu.Lock()
 		switch {
-		case b.unmetered:
-			b.inflight++
-			b.mu.Unlock()
-			return nil
+		case b.unmetered, b.remaining > 0:
+			return b.letThrough(), nil
 		case !b.known:
 			if !b.probing {
 				b.probing = true
-				b.inflight++
-				b.mu.Unlock()
-				return nil
+				return b.letThrough(), nil
 			}
-		case b.remaining > 0:
-			b.remaining--
-			b.inflight++
-			b.mu.Unlock()
-			return nil
-		case !b.resetTime(clk.now()).IsZero() && !clk.now().Before(b.reset):
-			// The bucket is full again. The requests still out may be
-			// counted in the new window, so they are taken off.
-			b.remaining = b.limit - b.inflight - 1
-			b.reset, b.pending = time.Time{}, rateHeaders{}
-			b.inflight++
-			b.mu.Unlock()
-			return nil
+		case b.resetPassed(time.Now()):
+			// The bucket is full again. Answers to requests sent before
+			// now tell of the old bucket, and no longer count.
+			b.remaining = b.limit - b.inflight
+			b.resetUnix, b.date, b.reset = 0, "", time.Time{}
+			b.epoch = b.sent
+			return b.letThrough(), nil
 		}
 		// Wait for the reset, or for an answer that tells more.
-		var timer <-chan time.Time
-		stop := func() bool { return false }
-		if b.known && !b.reset.IsZero() {
-			timer, stop = clk.after(b.reset.Sub(clk.now()))
+		var timer *time.Timer
+		var fired <-chan time.Time
+		if !b.reset.IsZero() {
+			timer = time.NewTimer(time.Until(b.reset))
+			fired = timer.C
 		}
 		changed := b.changed
 		b.waiters++
@@ -131,40 +124,61 @@ func (b *bucket) take(ctx context.Context, clk clock) error {
 		select {
 		case <-ctx.Done():
 			err = ctx.Err()
-		case <-timer:
+		case <-fired:
 		case <-changed:
 		}
-		stop()
+		if timer != nil {
+			timer.Stop()
+		}
 		b.mu.Lock()
 		b.waiters--
 		b.mu.Unlock()
 		if err != nil {
-			return err
+			return 0, err
 		}
 	}
 }
 
-// done records the answer to a request that take let through; h is nil
-// when no answer came (the connection failed). It returns what the headers
-// told, if they did.
-func (b *bucket) done(h http.Header) (rateHeaders, bool) {
+// letThrough counts a request as sent and unlocks b.mu, which is held.
+func (b *bucket) letThrough() uint64 {
+	b.remaining--
+	b.inflight++
+	b.sent++
+	seq := b.sent
+	b.mu.Unlock()
+	return seq
+}
+
+// resetPassed reports whether the reset is known and has passed. b.mu is
+// held.
+func (b *bucket) resetPassed(now time.Time) bool {
+	if b.reset.IsZero() && b.resetUnix != 0 {
+		b.reset = localReset(b.resetUnix, b.date, now)
+	}
+	return !b.reset.IsZero() && !now.Before(b.reset)
+}
+
+// done records the answer to request seq; h is nil when no answer came (the
+// connection failed). It returns what the headers told, if they did.
+func (b *bucket) done(seq uint64, h http.Header) (rateHeaders, bool) {
 	rh, ok := parseRateLimit(h)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.inflight--
 	b.probing = false
 	switch {
-	case ok:
+	case ok && !b.known:
 		b.known, b.unmetered = true, false
 		b.limit = rh.limit
-		// The answer counts the requests Twitch had seen; those still out
-		// may not be counted yet.
 		b.remaining = rh.remaining - b.inflight
-		b.reset = time.Time{}
-		b.pending = rh // the reset is worked out when it is needed
+		b.laterReset(rh)
+	case ok && seq > b.epoch:
+		b.limit = rh.limit
+		b.remaining = min(b.remaining, rh.remaining-b.inflight)
+		b.laterReset(rh)
 	case h != nil && !b.known:
 		b.unmetered = true
-	case b.known && h == nil:
+	case h == nil && b.known:
 		// Nothing was learnt: give the point back rather than wait for
 		// an answer that will not come.
 		b.remaining++
@@ -176,27 +190,27 @@ func (b *bucket) done(h http.Header) (rateHeaders, bool) {
 	return rh, ok
 }
 
-// resetTime is when the bucket is full again, or zero when not known.
+// laterReset keeps the reset of rh if it is later than the one known.
 // b.mu is held.
-func (b *bucket) resetTime(now time.Time) time.Time {
-	if b.reset.IsZero() && b.pending.resetUnix != 0 {
-		b.reset = b.pending.localReset(now)
-		b.pending = rateHeaders{}
+func (b *bucket) laterReset(rh rateHeaders) {
+	if rh.resetUnix > b.resetUnix {
+		b.resetUnix, b.date, b.reset = rh.resetUnix, rh.date, time.Time{}
 	}
-	return b.reset
 }
 
 // refused records a 429: nothing is left until the reset, which is at
 // least minWait away, whatever the headers said.
-func (b *bucket) refused(rl RateLimit, now time.Time, minWait time.Duration) {
+func (b *bucket) refused(rh rateHeaders, limited bool, now time.Time, minWait time.Duration) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if !b.known {
-		b.known, b.unmetered, b.limit = true, false, max(rl.Limit, 1)
+		b.known, b.unmetered, b.limit = true, false, max(rh.limit, 1)
 	}
 	b.remaining = min(b.remaining, 0)
-	b.pending = rateHeaders{}
-	b.reset = rl.Reset
+	if limited {
+		b.laterReset(rh)
+	}
+	b.resetPassed(now)
 	if earliest := now.Add(minWait); b.reset.Before(earliest) {
 		b.reset = earliest
 	}
@@ -215,14 +229,14 @@ type rateHeaders struct {
 
 // rateLimit is what the headers say, on this machine's clock.
 func (rh rateHeaders) rateLimit(now time.Time) RateLimit {
-	return RateLimit{Limit: rh.limit, Remaining: rh.remaining, Reset: rh.localReset(now)}
+	return RateLimit{Limit: rh.limit, Remaining: rh.remaining, Reset: localReset(rh.resetUnix, rh.date, now)}
 }
 
-// localReset turns the reset time of Twitch's clock into this machine's,
+// localReset turns a reset time of Twitch's clock into this machine's,
 // when the Date header shows that the two differ by more than maxSkew.
-func (rh rateHeaders) localReset(now time.Time) time.Time {
-	reset := time.Unix(rh.resetUnix, 0)
-	date, err := http.ParseTime(rh.date)
+func localReset(resetUnix int64, dateHeader string, now time.Time) time.Time {
+	reset := time.Unix(resetUnix, 0)
+	date, err := http.ParseTime(dateHeader)
 	if err != nil {
 		return reset
 	}

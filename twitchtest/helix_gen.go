@@ -679,7 +679,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "after"}},
-	response: `{"data":[{"is_auto":true,"localization_descriptions":{"key":"localization_descriptions"},"localization_names":{"key":"localization_names"},"tag_id":"tag_id"}],"pagination":{"cursor":""}}`,
+	response: `{"data":[{"is_auto":true,"localization_descriptions":{"key":"localization_descriptions"},"localization_names":{"key":"localization_names"},"tag_id":"tag_id"}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth:   []helixAuth{{token: "app"}},
@@ -731,7 +731,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "after"}, {name: "before"}},
-	response: `{"data":[{"created_at":"2025-01-02T03:04:05Z","expires_at":"expires_at","moderator_id":"moderator_id","moderator_login":"moderator_login","moderator_name":"moderator_name","reason":"reason","user_id":"user_id","user_login":"user_login","user_name":"user_name"}],"pagination":{"cursor":""}}`,
+	response: `{"data":[{"created_at":"2025-01-02T03:04:05Z","expires_at":"expires_at","moderator_id":"moderator_id","moderator_login":"moderator_login","moderator_name":"moderator_name","reason":"reason","user_id":"user_id","user_login":"user_login","user_name":"user_name"}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -769,7 +769,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "after"}},
-	response: `{"data":[{"broadcaster_id":"broadcaster_id","created_at":"2025-01-02T03:04:05Z","expires_at":"2025-01-02T03:04:05Z","id":"id","moderator_id":"moderator_id","text":"text","updated_at":"2025-01-02T03:04:05Z"}],"pagination":{"cursor":""}}`,
+	response: `{"data":[{"broadcaster_id":"broadcaster_id","created_at":"2025-01-02T03:04:05Z","expires_at":"2025-01-02T03:04:05Z","id":"id","moderator_id":"moderator_id","text":"text","updated_at":"2025-01-02T03:04:05Z"}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -801,7 +801,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "after"}, {name: "before"}},
-	response: `{"data":[{"broadcaster_id":"broadcaster_id","broadcaster_login":"broadcaster_login","broadcaster_name":"broadcaster_name","gifter_id":"gifter_id","gifter_login":"gifter_login","gifter_name":"gifter_name","is_gift":true,"plan_name":"plan_name","tier":"1000","user_id":"user_id","user_login":"user_login","user_name":"user_name"}],"pagination":{"cursor":""},"points":1,"total":1}`,
+	response: `{"data":[{"broadcaster_id":"broadcaster_id","broadcaster_login":"broadcaster_login","broadcaster_name":"broadcaster_name","gifter_id":"gifter_id","gifter_login":"gifter_login","gifter_name":"gifter_name","is_gift":true,"plan_name":"plan_name","tier":"1000","user_id":"user_id","user_login":"user_login","user_name":"user_name"}],"pagination":{},"points":1,"total":1}`,
 	success:  200,
 }, {
 	auth:   []helixAuth{{token: "app"}, {token: "user"}},
@@ -855,7 +855,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "after"}},
-	response: `{"data":[{"followed_at":"2025-01-02T03:04:05Z","user_id":"user_id","user_login":"user_login","user_name":"user_name"}],"pagination":{"cursor":""},"total":1}`,
+	response: `{"data":[{"followed_at":"2025-01-02T03:04:05Z","user_id":"user_id","user_login":"user_login","user_name":"user_name"}],"pagination":{},"total":1}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -959,7 +959,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "after"}},
-	response: `{"data":[{"amount":{"currency":"currency","decimal_places":1,"value":1},"campaign_id":"campaign_id","id":"id","user_id":"user_id","user_login":"user_login","user_name":"user_name"}],"pagination":{"cursor":""}}`,
+	response: `{"data":[{"amount":{"currency":"currency","decimal_places":1,"value":1},"campaign_id":"campaign_id","id":"id","user_id":"user_id","user_login":"user_login","user_name":"user_name"}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth:   []helixAuth{{token: "app"}, {token: "user"}},
@@ -991,7 +991,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "after"}},
-	response: `{"data":[{"user_id":"user_id","user_login":"user_login","user_name":"user_name"}],"pagination":{"cursor":""},"total":1}`,
+	response: `{"data":[{"user_id":"user_id","user_login":"user_login","user_name":"user_name"}],"pagination":{},"total":1}`,
 	success:  200,
 }, {
 	auth:     []helixAuth{{token: "app"}, {token: "user"}},
@@ -1028,7 +1028,7 @@ var helixOperations = []helixOperation{{
 		kind: "bool",
 		name: "is_featured",
 	}},
-	response: `{"data":[{"broadcaster_id":"broadcaster_id","broadcaster_name":"broadcaster_name","created_at":"2025-01-02T03:04:05Z","creator_id":"creator_id","creator_name":"creator_name","duration":1.5,"embed_url":"embed_url","game_id":"game_id","id":"id","is_featured":true,"language":"language","thumbnail_url":"thumbnail_url","title":"title","url":"url","video_id":"video_id","view_count":1,"vod_offset":1}],"pagination":{"cursor":""}}`,
+	response: `{"data":[{"broadcaster_id":"broadcaster_id","broadcaster_name":"broadcaster_name","created_at":"2025-01-02T03:04:05Z","creator_id":"creator_id","creator_name":"creator_name","duration":1.5,"embed_url":"embed_url","game_id":"game_id","id":"id","is_featured":true,"language":"language","thumbnail_url":"thumbnail_url","title":"title","url":"url","video_id":"video_id","view_count":1,"vod_offset":1}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -1065,7 +1065,7 @@ var helixOperations = []helixOperation{{
 		name:     "conduit_id",
 		required: true,
 	}, {name: "status"}, {name: "after"}},
-	response: `{"data":[{"id":"id","status":"enabled","transport":{"callback":"callback","connected_at":"2025-01-02T03:04:05Z","disconnected_at":"2025-01-02T03:04:05Z","method":"webhook","session_id":"session_id"}}],"pagination":{"cursor":""}}`,
+	response: `{"data":[{"id":"id","status":"enabled","transport":{"callback":"callback","connected_at":"2025-01-02T03:04:05Z","disconnected_at":"2025-01-02T03:04:05Z","method":"webhook","session_id":"session_id"}}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth:     []helixAuth{{token: "app"}},
@@ -1144,7 +1144,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}},
-	response: `{"data":[{"broadcaster_id":"broadcaster_id","broadcaster_login":"broadcaster_login","broadcaster_name":"broadcaster_name","id":"id","redeemed_at":"2025-01-02T03:04:05Z","reward":{"cost":1,"id":"id","prompt":"prompt","title":"title"},"status":"UNFULFILLED","user_id":"user_id","user_input":"user_input","user_login":"user_login","user_name":"user_name"}],"pagination":{"cursor":""}}`,
+	response: `{"data":[{"broadcaster_id":"broadcaster_id","broadcaster_login":"broadcaster_login","broadcaster_name":"broadcaster_name","id":"id","redeemed_at":"2025-01-02T03:04:05Z","reward":{"cost":1,"id":"id","prompt":"prompt","title":"title"},"status":"UNFULFILLED","user_id":"user_id","user_input":"user_input","user_login":"user_login","user_name":"user_name"}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth:      []helixAuth{{token: "app"}, {token: "user"}},
@@ -1160,7 +1160,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}},
-	response: `{"data":[{"benefit_id":"benefit_id","fulfillment_status":"CLAIMED","game_id":"game_id","id":"id","last_updated":"2025-01-02T03:04:05Z","timestamp":"2025-01-02T03:04:05Z","user_id":"user_id"}],"pagination":{"cursor":""}}`,
+	response: `{"data":[{"benefit_id":"benefit_id","fulfillment_status":"CLAIMED","game_id":"game_id","id":"id","last_updated":"2025-01-02T03:04:05Z","timestamp":"2025-01-02T03:04:05Z","user_id":"user_id"}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth:   []helixAuth{{token: "app"}, {token: "user"}},
@@ -1186,7 +1186,7 @@ var helixOperations = []helixOperation{{
 	paginated: true,
 	path:      "/eventsub/subscriptions",
 	query:     []helixParam{{name: "status"}, {name: "type"}, {name: "user_id"}, {name: "subscription_id"}, {name: "after"}},
-	response:  `{"data":[{"condition":{},"cost":1,"created_at":"2025-01-02T03:04:05Z","id":"id","status":"enabled","transport":{"callback":"callback","conduit_id":"conduit_id","connected_at":"2025-01-02T03:04:05Z","disconnected_at":"2025-01-02T03:04:05Z","method":"webhook","session_id":"session_id"},"type":"type","version":"version"}],"max_total_cost":1,"pagination":{"cursor":""},"total":1,"total_cost":1}`,
+	response:  `{"data":[{"condition":{},"cost":1,"created_at":"2025-01-02T03:04:05Z","id":"id","status":"enabled","transport":{"callback":"callback","conduit_id":"conduit_id","connected_at":"2025-01-02T03:04:05Z","disconnected_at":"2025-01-02T03:04:05Z","method":"webhook","session_id":"session_id"},"type":"type","version":"version"}],"max_total_cost":1,"pagination":{},"total":1,"total_cost":1}`,
 	success:   200,
 }, {
 	auth: []helixAuth{{
@@ -1207,7 +1207,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "after"}},
-	response: `{"data":[{"URL":"URL","date_range":{"ended_at":"2025-01-02T03:04:05Z","started_at":"2025-01-02T03:04:05Z"},"extension_id":"extension_id","type":"overview_v2"}],"pagination":{"cursor":""}}`,
+	response: `{"data":[{"URL":"URL","date_range":{"ended_at":"2025-01-02T03:04:05Z","started_at":"2025-01-02T03:04:05Z"},"extension_id":"extension_id","type":"overview_v2"}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth:   []helixAuth{{token: "app"}},
@@ -1277,7 +1277,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "after"}},
-	response: `{"data":[{"broadcaster_id":"broadcaster_id","broadcaster_login":"broadcaster_login","broadcaster_name":"broadcaster_name","id":"id","product_data":{"broadcast":true,"cost":{"amount":1,"type":"bits"},"displayName":"displayName","domain":"domain","expiration":"expiration","inDevelopment":true,"sku":"sku"},"product_type":"BITS_IN_EXTENSION","timestamp":"2025-01-02T03:04:05Z","user_id":"user_id","user_login":"user_login","user_name":"user_name"}],"pagination":{"cursor":""}}`,
+	response: `{"data":[{"broadcaster_id":"broadcaster_id","broadcaster_login":"broadcaster_login","broadcaster_name":"broadcaster_name","id":"id","product_data":{"broadcast":true,"cost":{"amount":1,"type":"bits"},"displayName":"displayName","domain":"domain","expiration":"expiration","inDevelopment":true,"sku":"sku"},"product_type":"BITS_IN_EXTENSION","timestamp":"2025-01-02T03:04:05Z","user_id":"user_id","user_login":"user_login","user_name":"user_name"}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth:   []helixAuth{{token: "jwt"}},
@@ -1306,7 +1306,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "after"}},
-	response: `{"data":[{"broadcaster_id":"broadcaster_id","broadcaster_login":"broadcaster_login","broadcaster_name":"broadcaster_name","followed_at":"2025-01-02T03:04:05Z"}],"pagination":{"cursor":""},"total":1}`,
+	response: `{"data":[{"broadcaster_id":"broadcaster_id","broadcaster_login":"broadcaster_login","broadcaster_name":"broadcaster_name","followed_at":"2025-01-02T03:04:05Z"}],"pagination":{},"total":1}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -1324,7 +1324,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "after"}},
-	response: `{"data":[{"game_id":"game_id","game_name":"game_name","id":"id","is_mature":true,"language":"language","started_at":"2025-01-02T03:04:05Z","tag_ids":["tag_ids"],"tags":["tags"],"thumbnail_url":"thumbnail_url","title":"title","type":"live","user_id":"user_id","user_login":"user_login","user_name":"user_name","viewer_count":1}],"pagination":{"cursor":""}}`,
+	response: `{"data":[{"game_id":"game_id","game_name":"game_name","id":"id","is_mature":true,"language":"language","started_at":"2025-01-02T03:04:05Z","tag_ids":["tag_ids"],"tags":["tags"],"thumbnail_url":"thumbnail_url","title":"title","type":"live","user_id":"user_id","user_login":"user_login","user_name":"user_name","viewer_count":1}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -1345,7 +1345,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "after"}},
-	response: `{"data":[{"URL":"URL","date_range":{"ended_at":"2025-01-02T03:04:05Z","started_at":"2025-01-02T03:04:05Z"},"game_id":"game_id","type":"overview_v2"}],"pagination":{"cursor":""}}`,
+	response: `{"data":[{"URL":"URL","date_range":{"ended_at":"2025-01-02T03:04:05Z","started_at":"2025-01-02T03:04:05Z"},"game_id":"game_id","type":"overview_v2"}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{token: "app"}, {token: "user"}},
@@ -1453,7 +1453,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}},
-	response: `{"data":[{"broadcaster_id":"broadcaster_id","broadcaster_login":"broadcaster_login","broadcaster_name":"broadcaster_name"}],"pagination":{"cursor":""}}`,
+	response: `{"data":[{"broadcaster_id":"broadcaster_id","broadcaster_login":"broadcaster_login","broadcaster_name":"broadcaster_name"}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -1475,7 +1475,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "after"}},
-	response: `{"data":[{"user_id":"user_id","user_login":"user_login","user_name":"user_name"}],"pagination":{"cursor":""}}`,
+	response: `{"data":[{"user_id":"user_id","user_login":"user_login","user_name":"user_name"}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -1497,7 +1497,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "after"}},
-	response: `{"data":[{"bits_per_vote":1,"bits_voting_enabled":true,"broadcaster_id":"broadcaster_id","broadcaster_login":"broadcaster_login","broadcaster_name":"broadcaster_name","channel_points_per_vote":1,"channel_points_voting_enabled":true,"choices":[{"bits_votes":1,"channel_points_votes":1,"id":"id","title":"title","votes":1}],"duration":1,"ended_at":"2025-01-02T03:04:05Z","id":"id","started_at":"2025-01-02T03:04:05Z","status":"ACTIVE","title":"title"}],"pagination":{"cursor":""}}`,
+	response: `{"data":[{"bits_per_vote":1,"bits_voting_enabled":true,"broadcaster_id":"broadcaster_id","broadcaster_login":"broadcaster_login","broadcaster_name":"broadcaster_name","channel_points_per_vote":1,"channel_points_voting_enabled":true,"choices":[{"bits_votes":1,"channel_points_votes":1,"id":"id","title":"title","votes":1}],"duration":1,"ended_at":"2025-01-02T03:04:05Z","id":"id","started_at":"2025-01-02T03:04:05Z","status":"ACTIVE","title":"title"}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -1519,7 +1519,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "after"}},
-	response: `{"data":[{"broadcaster_id":"broadcaster_id","broadcaster_login":"broadcaster_login","broadcaster_name":"broadcaster_name","created_at":"2025-01-02T03:04:05Z","ended_at":"2025-01-02T03:04:05Z","id":"id","locked_at":"2025-01-02T03:04:05Z","outcomes":[{"channel_points":1,"color":"BLUE","id":"id","title":"title","top_predictors":[{"channel_points_used":1,"channel_points_won":1,"user_id":"user_id","user_login":"user_login","user_name":"user_name"}],"users":1}],"prediction_window":1,"status":"ACTIVE","title":"title","winning_outcome_id":"winning_outcome_id"}],"pagination":{"cursor":""}}`,
+	response: `{"data":[{"broadcaster_id":"broadcaster_id","broadcaster_login":"broadcaster_login","broadcaster_name":"broadcaster_name","created_at":"2025-01-02T03:04:05Z","ended_at":"2025-01-02T03:04:05Z","id":"id","locked_at":"2025-01-02T03:04:05Z","outcomes":[{"channel_points":1,"color":"BLUE","id":"id","title":"title","top_predictors":[{"channel_points_used":1,"channel_points_won":1,"user_id":"user_id","user_login":"user_login","user_name":"user_name"}],"users":1}],"prediction_window":1,"status":"ACTIVE","title":"title","winning_outcome_id":"winning_outcome_id"}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth:   []helixAuth{{token: "app"}, {token: "user"}},
@@ -1591,7 +1591,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "before"}, {name: "after"}},
-	response: `{"data":[{"user_id":"user_id","user_login":"user_login","user_name":"user_name","videos":[{"markers":[{"URL":"URL","created_at":"2025-01-02T03:04:05Z","description":"description","id":"id","position_seconds":1}],"video_id":"video_id"}]}],"pagination":{"cursor":""}}`,
+	response: `{"data":[{"user_id":"user_id","user_login":"user_login","user_name":"user_name","videos":[{"markers":[{"URL":"URL","created_at":"2025-01-02T03:04:05Z","description":"description","id":"id","position_seconds":1}],"video_id":"video_id"}]}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth:   []helixAuth{{token: "app"}, {token: "user"}},
@@ -1630,7 +1630,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "before"}, {name: "after"}},
-	response: `{"data":[{"game_id":"game_id","game_name":"game_name","id":"id","is_mature":true,"language":"language","started_at":"2025-01-02T03:04:05Z","tag_ids":["tag_ids"],"tags":["tags"],"thumbnail_url":"thumbnail_url","title":"title","type":"live","user_id":"user_id","user_login":"user_login","user_name":"user_name","viewer_count":1}],"pagination":{"cursor":""}}`,
+	response: `{"data":[{"game_id":"game_id","game_name":"game_name","id":"id","is_mature":true,"language":"language","started_at":"2025-01-02T03:04:05Z","tag_ids":["tag_ids"],"tags":["tags"],"thumbnail_url":"thumbnail_url","title":"title","type":"live","user_id":"user_id","user_login":"user_login","user_name":"user_name","viewer_count":1}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{token: "app"}, {token: "user"}},
@@ -1654,7 +1654,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "after"}, {name: "before"}},
-	response: `{"data":[{"box_art_url":"box_art_url","id":"id","igdb_id":"igdb_id","name":"name"}],"pagination":{"cursor":""}}`,
+	response: `{"data":[{"box_art_url":"box_art_url","id":"id","igdb_id":"igdb_id","name":"name"}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -1678,7 +1678,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}},
-	response: `{"data":[{"broadcaster_id":"broadcaster_id","broadcaster_login":"broadcaster_login","broadcaster_name":"broadcaster_name","created_at":"2025-01-02T03:04:05Z","id":"id","moderator_id":"moderator_id","moderator_login":"moderator_login","moderator_name":"moderator_name","resolution_text":"resolution_text","resolved_at":"2025-01-02T03:04:05Z","status":"pending","text":"text","user_id":"user_id","user_login":"user_login","user_name":"user_name"}],"pagination":{"cursor":""}}`,
+	response: `{"data":[{"broadcaster_id":"broadcaster_id","broadcaster_login":"broadcaster_login","broadcaster_name":"broadcaster_name","created_at":"2025-01-02T03:04:05Z","id":"id","moderator_id":"moderator_id","moderator_login":"moderator_login","moderator_name":"moderator_name","resolution_text":"resolution_text","resolved_at":"2025-01-02T03:04:05Z","status":"pending","text":"text","user_id":"user_id","user_login":"user_login","user_name":"user_name"}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth:     []helixAuth{{token: "app"}, {token: "user"}},
@@ -1704,7 +1704,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "after"}},
-	response: `{"data":[{"display_name":"display_name","user_id":"user_id","user_login":"user_login"}],"pagination":{"cursor":""}}`,
+	response: `{"data":[{"display_name":"display_name","user_id":"user_id","user_login":"user_login"}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth:   []helixAuth{{token: "app"}, {token: "user"}},
@@ -1732,7 +1732,7 @@ var helixOperations = []helixOperation{{
 		name:     "user_id",
 		required: true,
 	}, {name: "after"}, {name: "broadcaster_id"}},
-	response: `{"data":[{"emote_set_id":"emote_set_id","emote_type":"none","format":["animated"],"id":"id","name":"name","owner_id":"owner_id","scale":["1.0"],"theme_mode":["dark"]}],"pagination":{"cursor":""},"template":"template"}`,
+	response: `{"data":[{"emote_set_id":"emote_set_id","emote_type":"none","format":["animated"],"id":"id","name":"name","owner_id":"owner_id","scale":["1.0"],"theme_mode":["dark"]}],"pagination":{},"template":"template"}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -1784,7 +1784,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "after"}},
-	response: `{"data":[{"user_id":"user_id","user_login":"user_login","user_name":"user_name"}],"pagination":{"cursor":""}}`,
+	response: `{"data":[{"user_id":"user_id","user_login":"user_login","user_name":"user_name"}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{token: "app"}, {token: "user"}},
@@ -1804,7 +1804,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "after"}, {name: "before"}},
-	response: `{"data":[{"created_at":"2025-01-02T03:04:05Z","description":"description","duration":"duration","id":"id","language":"language","muted_segments":[{"duration":1,"offset":1}],"published_at":"2025-01-02T03:04:05Z","stream_id":"stream_id","thumbnail_url":"thumbnail_url","title":"title","type":"archive","url":"url","user_id":"user_id","user_login":"user_login","user_name":"user_name","view_count":1,"viewable":"viewable"}],"pagination":{"cursor":""}}`,
+	response: `{"data":[{"created_at":"2025-01-02T03:04:05Z","description":"description","duration":"duration","id":"id","language":"language","muted_segments":[{"duration":1,"offset":1}],"published_at":"2025-01-02T03:04:05Z","stream_id":"stream_id","thumbnail_url":"thumbnail_url","title":"title","type":"archive","url":"url","user_id":"user_id","user_login":"user_login","user_name":"user_name","view_count":1,"viewable":"viewable"}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -1966,7 +1966,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "after"}},
-	response: `{"data":[{"box_art_url":"box_art_url","id":"id","name":"name"}],"pagination":{"cursor":""}}`,
+	response: `{"data":[{"box_art_url":"box_art_url","id":"id","name":"name"}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth:      []helixAuth{{token: "app"}, {token: "user"}},
@@ -1984,7 +1984,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "after"}},
-	response: `{"data":[{"broadcaster_language":"broadcaster_language","broadcaster_login":"broadcaster_login","display_name":"display_name","game_id":"game_id","game_name":"game_name","id":"id","is_live":true,"started_at":"started_at","tag_ids":["tag_ids"],"tags":["tags"],"thumbnail_url":"thumbnail_url","title":"title"}],"pagination":{"cursor":""}}`,
+	response: `{"data":[{"broadcaster_language":"broadcaster_language","broadcaster_login":"broadcaster_login","display_name":"display_name","game_id":"game_id","game_name":"game_name","id":"id","is_live":true,"started_at":"started_at","tag_ids":["tag_ids"],"tags":["tags"],"thumbnail_url":"thumbnail_url","title":"title"}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{

@@ -188,6 +188,39 @@ func Start(opts ...Option) *Server {
 // Client returns an *http.Client that reaches the fake.
 func (s *Server) Client() *http.Client { return s.http.Client() }
 
+// InMemoryClient returns an *http.Client whose requests the fake answers in
+// the calling goroutine, without a connection: for tests in a
+// testing/synctest bubble, whose fake clock stops while a goroutine waits on
+// the network. The fake's rate limits and token expiry then run on the
+// bubble's clock. It reaches Helix and OAuth, not the WebSocket.
+func (s *Server) InMemoryClient() *http.Client {
+	return &http.Client{Transport: inMemory{s.http.Config.Handler}}
+}
+
+// inMemory is a RoundTripper that calls a handler.
+type inMemory struct{ h http.Handler }
+
+func (m inMemory) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil {
+		defer req.Body.Close()
+	}
+	if err := req.Context().Err(); err != nil {
+		return nil, err
+	}
+	// Make it look as a server's request does.
+	in := req.Clone(req.Context())
+	if in.Body == nil {
+		in.Body = http.NoBody
+	}
+	in.RemoteAddr = "127.0.0.1:1"
+	in.RequestURI = req.URL.RequestURI()
+	rec := httptest.NewRecorder()
+	m.h.ServeHTTP(rec, in)
+	resp := rec.Result()
+	resp.Request = req
+	return resp, nil
+}
+
 // Token returns a token source that always gives token, for helix.New.
 func (s *Server) Token(token string) oauth2.TokenSource {
 	return oauth2.StaticTokenSource(&oauth2.Token{AccessToken: token})
