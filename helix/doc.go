@@ -6,12 +6,62 @@
 //	c := helix.New(clientID, tokenSource)
 //	res, err := c.GetUsers(ctx, &helix.GetUsersParams{Login: []string{"twitchdev"}})
 //
-// Before any request is sent, required parameters that Go can tell are
-// unset (an empty string, slice or JSON value, a zero time) and repeated
-// parameters with too many values are an *InvalidParamsError; a required
-// number or bool is always sent, since its zero value is a real value. An
-// answer other than success is an *APIError.
+// # Parameters
 //
-// Operations lists every operation with its method, path and the tokens
-// and scopes it needs.
+// Before any request is sent, required parameters that Go can tell are
+// unset (an empty string, slice or JSON value, a zero time), repeated
+// parameters with too many values, and groups of parameters that Twitch
+// wants one of ("exactly one of broadcaster_id, game_id and id") are
+// checked; a problem is an *InvalidParamsError. A required number or bool
+// is always sent, since its zero value is a real value.
+//
+// # Pages
+//
+// A paginated operation has two methods: the one named after it returns a
+// page and its cursor, and <Name>All returns an iter.Seq2 over the items of
+// every page, fetching each page as the loop reaches it:
+//
+//	for f, err := range c.GetChannelFollowersAll(ctx, &helix.GetChannelFollowersParams{BroadcasterID: id}) {
+//		if err != nil {
+//			return err
+//		}
+//		fmt.Println(f.UserName)
+//	}
+//
+// # Tokens
+//
+// A Client sends every request with a token from the oauth2.TokenSource
+// given to New, and the Client-Id header. To make calls with another token
+// (an app token for most calls, a broadcaster's user token for some), derive
+// a client with WithToken and keep it for as long as the token is used:
+// it shares the HTTP client and options but keeps its own rate limit.
+//
+// When Twitch answers 401 because a token is invalid (expired early,
+// revoked), the client asks the token source for a new token once, through
+// oauth.Refresher when the source implements it (package oauth's refreshing
+// sources do), and sends the request again once; a second 401 is returned.
+// Tokens never appear in errors or log lines.
+//
+// # Rate limits and retries
+//
+// Twitch gives each token a bucket of points (800 a minute by default) and
+// reports it in the Ratelimit-* headers of every answer. The client takes a
+// point per request from its own count of the bucket, shared by concurrent
+// callers; when none are left, callers wait for the reset instead of
+// sending, or until their context ends. A 429 is retried after the reset, up
+// to 3 times (WithMaxRetries). A server error (5xx) or a broken connection
+// is retried the same number of times, with growing waits, only for
+// operations that may be sent twice without harm: those whose HTTP method
+// is GET, PUT or DELETE (Operation.Idempotent). A POST such as
+// SendChatMessage or a PATCH is never sent twice.
+//
+// # Errors
+//
+// An answer other than success is an *APIError with the status, Twitch's
+// error and message, the operation and the rate-limit state; errors.Is
+// matches it against ErrUnauthorized, ErrForbidden, ErrMissingScope,
+// ErrNotFound and ErrRateLimited.
+//
+// Operations lists every operation with its method, path, the tokens and
+// scopes it needs, and its parameter groups.
 package helix

@@ -8,6 +8,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/twitchify-go/twitch/helix"
+	"github.com/twitchify-go/twitch/twitchtest"
 )
 
 // Required parameters are checked before anything is sent.
@@ -20,4 +21,49 @@ func ExampleInvalidParamsError() {
 	// Output:
 	// true broadcaster_id
 	// helix: GetChannelFollowers: parameter broadcaster_id: required but not set
+}
+
+// Sending a chat message, here to the fake Twitch of package twitchtest.
+func ExampleClient_SendChatMessage() {
+	fake := twitchtest.Start()
+	defer fake.Close()
+	h := helix.New("client-id", fake.Token("user-token"), helix.WithBaseURL(fake.HelixURL))
+	ctx := context.Background()
+
+	sent, err := h.SendChatMessage(ctx, &helix.SendChatMessageParams{
+		BroadcasterID: "12826",
+		SenderID:      "141981764",
+		Message:       "hello, chat",
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(sent.Data[0].IsSent)
+	// Output: true
+}
+
+// Paging through a channel's followers: the loop fetches page after page.
+func ExampleClient_GetChannelFollowersAll() {
+	fake := twitchtest.Start()
+	defer fake.Close()
+	_ = fake.SetHelixData("GetChannelFollowers",
+		helix.ChannelFollower{UserName: "Ada"}, helix.ChannelFollower{UserName: "Brook"}, helix.ChannelFollower{UserName: "Cy"})
+	h := helix.New("client-id", fake.Token("user-token"), helix.WithBaseURL(fake.HelixURL))
+	ctx := context.Background()
+
+	params := &helix.GetChannelFollowersParams{BroadcasterID: "12826", First: ptr(2)}
+	for f, err := range h.GetChannelFollowersAll(ctx, params) {
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Println(f.UserName)
+	}
+	fmt.Println(len(fake.HelixRequests()), "pages")
+	// Output:
+	// Ada
+	// Brook
+	// Cy
+	// 2 pages
 }

@@ -52,13 +52,16 @@ func sleep(ctx context.Context, d time.Duration) error {
 // reset when nothing is left.
 //
 // Answers to concurrent requests arrive in any order, and Twitch may have
-// counted requests that are still out when it answers another, so an
-// answer can only lower the estimate of the points left (to what it says,
-// less every request still out), never raise it: the estimate rises only
-// when the bucket is full again, at the reset. The reset kept is the latest
-// any answer gave, since Twitch's bucket is full no earlier than that.
-// Requests are numbered as they are let through, so that answers to
-// requests sent before the bucket was full again are known as stale.
+// counted requests that are still out when it answers another. So while
+// requests are out, an answer can only lower the estimate of the points
+// left (to what it says, less every request still out). When the last
+// request out is answered, Twitch has counted them all, and the fewest
+// points any of their answers told is the truth (or less, as the bucket
+// refills): the estimate becomes that, and may rise. It is also full again
+// at the reset; the reset kept is the latest any answer gave, since
+// Twitch's bucket is full no earlier than that. Requests are numbered as
+// they are let through, so that answers to requests sent before the bucket
+// was full again are known as stale.
 //
 // Until the first answer arrives, the bucket lets one request through at a
 // time, to learn the limit without a burst of 429s. When answers carry no
@@ -73,6 +76,7 @@ type bucket struct {
 	inflight  int    // requests let through and not yet answered
 	sent      uint64 // the number of the latest request let through
 	epoch     uint64 // the number of the last request sent before the latest reset
+	fewest    int    // the fewest points left any answer told since requests were last all answered; -1 for none
 
 	// The reset: Twitch's Unix time and Date header, and the local time
 	// they make, worked out when first needed (parsing Date costs
@@ -85,7 +89,7 @@ type bucket struct {
 	changed chan struct{} // closed and replaced when waiters should look again
 }
 
-func newBucket() *bucket { return &bucket{changed: make(chan struct{})} }
+func newBucket() *bucket { return &bucket{changed: make(chan struct{}), fewest: -1} }
 
 // take waits until a request may be sent, and counts it as sent; it
 // returns the request's number for done. Every take that returns nil must
@@ -106,7 +110,7 @@ func (b *bucket) take(ctx context.Context) (uint64, error) {
 			// now tell of the old bucket, and no longer count.
 			b.remaining = b.limit - b.inflight
 			b.resetUnix, b.date, b.reset = 0, "", time.Time{}
-			b.epoch = b.sent
+			b.epoch, b.fewest = b.sent, -1
 			return b.letThrough(), nil
 		}
 		// Wait for the reset, or for an answer that tells more.
@@ -167,14 +171,15 @@ func (b *bucket) done(seq uint64, h http.Header) (rateHeaders, bool) {
 	b.inflight--
 	b.probing = false
 	switch {
-	case ok && !b.known:
-		b.known, b.unmetered = true, false
-		b.limit = rh.limit
-		b.remaining = rh.remaining - b.inflight
-		b.laterReset(rh)
-	case ok && seq > b.epoch:
+	case ok && (!b.known || seq > b.epoch):
+		if !b.known {
+			b.known, b.unmetered, b.remaining = true, false, rh.remaining
+		}
 		b.limit = rh.limit
 		b.remaining = min(b.remaining, rh.remaining-b.inflight)
+		if b.fewest < 0 || rh.remaining < b.fewest {
+			b.fewest = rh.remaining
+		}
 		b.laterReset(rh)
 	case h != nil && !b.known:
 		b.unmetered = true
@@ -182,6 +187,10 @@ func (b *bucket) done(seq uint64, h http.Header) (rateHeaders, bool) {
 		// Nothing was learnt: give the point back rather than wait for
 		// an answer that will not come.
 		b.remaining++
+	}
+	if b.inflight == 0 && b.fewest >= 0 {
+		// Everything sent has been counted and answered.
+		b.remaining, b.fewest = b.fewest, -1
 	}
 	if b.waiters > 0 {
 		close(b.changed)

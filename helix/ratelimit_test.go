@@ -181,3 +181,25 @@ func TestLocalReset(t *testing.T) {
 		assert.Assert(t, got.Equal(tc.want), "Date %q: got %v, want %v", tc.date, got, tc.want)
 	}
 }
+
+// When every request out has been answered, the fewest points any answer
+// told is the estimate, even if that is more than before (the bucket
+// refilled), and whatever order the answers came in.
+func TestBucketLearnsWhenAllAnswered(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newBucket()
+		now := time.Now()
+		reset := now.Add(time.Second)
+		seq, _ := b.take(context.Background())
+		b.done(seq, headers(800, 700, reset, now))
+		assert.Equal(t, b.remaining, 700)
+
+		// Twitch counted B before A; A's answer comes first.
+		a, _ := b.take(context.Background())
+		bb, _ := b.take(context.Background())
+		b.done(a, headers(800, 790, reset, now))
+		assert.Equal(t, b.remaining, 698, "lowered only while B is out")
+		b.done(bb, headers(800, 791, reset, now))
+		assert.Equal(t, b.remaining, 790, "the fewest of the two, now that both are counted")
+	})
+}
