@@ -65,8 +65,8 @@ type HelixRequest struct {
 // FailNext.
 type Fault struct {
 	// Status is the status to answer with, as Twitch would: a 429 carries
-	// rate-limit headers saying the bucket is empty. 0 answers as usual,
-	// after Delay.
+	// rate-limit headers saying the bucket is empty until a second from
+	// now. 0 answers as usual, after Delay.
 	Status int
 	// Message is the error's message; empty for the status's text.
 	Message string
@@ -228,14 +228,20 @@ func (s *Server) delay(r *http.Request, d time.Duration) bool {
 }
 
 func (s *Server) answerFault(w http.ResponseWriter, token string, f Fault) {
-	if f.Status == http.StatusTooManyRequests && s.cfg.ratePoints > 0 {
+	if f.Status == http.StatusTooManyRequests {
+		// As Twitch says it, the bucket is empty, and full again in a
+		// second; the token's real bucket is left as it is, so that the
+		// retry a second later goes through.
+		limit := s.cfg.ratePoints
+		if limit <= 0 {
+			limit = 800
+		}
 		now := s.now()
-		s.mu.Lock()
-		b := s.bucket(token, now)
-		b.level = 0
-		b.at = now
-		s.rateHeaders(w, b, now)
-		s.mu.Unlock()
+		reset := now.Add(time.Second)
+		h := w.Header()
+		h.Set("Ratelimit-Limit", strconv.Itoa(limit))
+		h.Set("Ratelimit-Remaining", "0")
+		h.Set("Ratelimit-Reset", strconv.FormatInt(ceilUnix(reset), 10))
 	}
 	msg := f.Message
 	if msg == "" {

@@ -63,14 +63,19 @@ func (s *Server) takePoint(w http.ResponseWriter, token string) bool {
 // seconds, rounded up so that the bucket is full by then). s.mu is held.
 func (s *Server) rateHeaders(w http.ResponseWriter, b *rateBucket, now time.Time) {
 	full := now.Add(time.Duration((float64(s.cfg.ratePoints) - b.level) / s.refillRate() * float64(time.Second)))
-	reset := full.Unix()
-	if full.After(time.Unix(reset, 0)) {
-		reset++
-	}
 	h := w.Header()
 	h.Set("Ratelimit-Limit", strconv.Itoa(s.cfg.ratePoints))
 	h.Set("Ratelimit-Remaining", strconv.Itoa(int(b.level)))
-	h.Set("Ratelimit-Reset", strconv.FormatInt(reset, 10))
+	h.Set("Ratelimit-Reset", strconv.FormatInt(ceilUnix(full), 10))
+}
+
+// ceilUnix is t in whole Unix seconds, rounded up.
+func ceilUnix(t time.Time) int64 {
+	u := t.Unix()
+	if t.After(time.Unix(u, 0)) {
+		u++
+	}
+	return u
 }
 
 // RateLimitStats says how many Helix requests the rate limit let through
