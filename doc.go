@@ -5,9 +5,14 @@
 // The packages:
 //
 //   - eventsub: EventSub notifications as typed Go values (ParseMessage,
-//     ParseNotification, Dispatcher), and the facts of every subscription
+//     ParseNotification, Dispatcher), a WebSocket client that keeps its
+//     subscriptions through reconnects, and the facts of every subscription
 //     type (Lookup).
-//   - helix: a client with one typed method per Helix endpoint.
+//   - helix: a client with one typed method per Helix endpoint, page
+//     iterators, parameter checks, rate-limit pacing per token and safe
+//     retries.
+//   - twitchtest: a fake Twitch on 127.0.0.1 for tests: EventSub over
+//     WebSocket and every Helix endpoint.
 //   - oauth: Twitch's OAuth scopes and what each call and subscription needs.
 //   - schema: the loader of the JSON schema in the schema folder, the
 //     source of truth everything else is generated from.
