@@ -1,0 +1,191 @@
+package oauth_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/twitchify-go/twitch/oauth"
+)
+
+// browse gets target as a browser would, following redirects, and returns
+// the last answer's status and body.
+func browse(t *testing.T, target string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(target) // the fake and the callback are both on 127.0.0.1
+	assert.NilError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	assert.NilError(t, err)
+	return resp.StatusCode, string(body)
+}
+
+func TestAuthorizationCodeFlow(t *testing.T) {
+	f := newFixture(t, false)
+	f.srv.AddOAuthClient("web", "web-secret-value")
+	f.srv.SetOAuthUser("1001", "streamer")
+	c := f.client("web", oauth.WithClientSecret("web-secret-value"))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	state := oauth.NewState()
+	assert.Assert(t, len(state) >= 22, "at least 128 bits")
+	assert.Assert(t, state != oauth.NewState())
+	cb, err := oauth.ListenCallback("http://127.0.0.1:0/callback", state)
+	assert.NilError(t, err)
+	defer cb.Close()
+	assert.Assert(t, strings.HasPrefix(cb.RedirectURL, "http://127.0.0.1:"))
+	assert.Assert(t, strings.HasSuffix(cb.RedirectURL, "/callback"))
+
+	scopes := []oauth.Scope{oauth.ScopeChannelReadSubscriptions, oauth.ScopeModeratorReadFollowers}
+	authURL := c.AuthCodeURL(cb.RedirectURL, state, scopes, oauth.ForceVerify())
+	u, err := url.Parse(authURL)
+	assert.NilError(t, err)
+	assert.Equal(t, u.Scheme+"://"+u.Host+u.Path, f.srv.OAuthURL+"/oauth2/authorize")
+	assert.DeepEqual(t, u.Query(), url.Values{
+		"client_id":     {"web"},
+		"redirect_uri":  {cb.RedirectURL},
+		"response_type": {"code"},
+		"scope":         {"channel:read:subscriptions moderator:read:followers"},
+		"state":         {state},
+		"force_verify":  {"true"},
+	})
+
+	status, body := browse(t, authURL)
+	assert.Equal(t, status, http.StatusOK)
+	assert.Assert(t, is.Contains(body, "Authorized"))
+	code, err := cb.Wait(ctx)
+	assert.NilError(t, err)
+	assert.Assert(t, code != "")
+
+	tok, err := c.Exchange(ctx, code, cb.RedirectURL)
+	assert.NilError(t, err)
+	assert.DeepEqual(t, oauth.TokenScopes(tok), scopes)
+	assert.Equal(t, tok.Expiry, f.clock.Now().Add(4*time.Hour))
+	v, err := c.Validate(ctx, tok.AccessToken)
+	assert.NilError(t, err)
+	assert.Equal(t, v.UserID, "1001")
+	assert.Equal(t, v.Login, "streamer")
+	assert.Equal(t, f.srv.OAuthStats().Exchanges, 1)
+
+	// A code is good once.
+	_, err = c.Exchange(ctx, code, cb.RedirectURL)
+	assert.Assert(t, errors.Is(err, oauth.ErrInvalidGrant), "%v", err)
+	assertNoSecret(t, err.Error()+f.logs.String(), code, "web-secret-value", tok.AccessToken, tok.RefreshToken)
+
+	// The callback takes one redirect.
+	status, _ = browse(t, cb.RedirectURL+"?code=other&state="+url.QueryEscape(state))
+	assert.Equal(t, status, http.StatusGone)
+	again, err := cb.Wait(ctx)
+	assert.NilError(t, err)
+	assert.Equal(t, again, code)
+}
+
+func TestAuthorizationCodeExchangeRefusals(t *testing.T) {
+	f := newFixture(t, false)
+	f.srv.AddOAuthClient("web", "web-secret-value")
+	f.srv.AddOAuthClient("public", "")
+	ctx := context.Background()
+	state := oauth.NewState()
+	cb, err := oauth.ListenCallback("http://127.0.0.1:0/", state)
+	assert.NilError(t, err)
+	defer cb.Close()
+	browse(t, f.client("web").AuthCodeURL(cb.RedirectURL, state, nil))
+	code, err := cb.Wait(ctx)
+	assert.NilError(t, err)
+
+	_, err = f.client("public").Exchange(ctx, code, cb.RedirectURL)
+	assert.Assert(t, errors.Is(err, oauth.ErrInvalidClient), "a public client cannot exchange a code: %v", err)
+	_, err = f.client("web", oauth.WithClientSecret("web-secret-value")).Exchange(ctx, code, "http://127.0.0.1/elsewhere")
+	assert.Assert(t, errors.Is(err, oauth.ErrInvalidGrant), "another redirect URL: %v", err)
+	assertNoSecret(t, err.Error(), code)
+}
+
+func TestCallbackStateMismatch(t *testing.T) {
+	state := oauth.NewState()
+	cb, err := oauth.ListenCallback("http://127.0.0.1:0/cb", state)
+	assert.NilError(t, err)
+	defer cb.Close()
+
+	// Not the callback's path, or no code: not found, and not the end.
+	status, _ := browse(t, strings.TrimSuffix(cb.RedirectURL, "/cb")+"/favicon.ico")
+	assert.Equal(t, status, http.StatusNotFound)
+	status, _ = browse(t, cb.RedirectURL+"?state="+state)
+	assert.Equal(t, status, http.StatusNotFound)
+
+	// A forged redirect: another state (here one of the same length).
+	forged := oauth.NewState()
+	status, body := browse(t, cb.RedirectURL+"?code=stolen-code&state="+forged)
+	assert.Equal(t, status, http.StatusBadRequest)
+	assert.Assert(t, !strings.Contains(body, "stolen-code"))
+	_, err = cb.Wait(context.Background())
+	assert.ErrorIs(t, err, oauth.ErrStateMismatch)
+	assertNoSecret(t, err.Error(), "stolen-code", state, forged)
+
+	// The right state comes too late: the flow failed, start again.
+	status, _ = browse(t, cb.RedirectURL+"?code=real-code&state="+state)
+	assert.Equal(t, status, http.StatusGone)
+	_, err = cb.Wait(context.Background())
+	assert.ErrorIs(t, err, oauth.ErrStateMismatch)
+
+	// No state at all is a mismatch too.
+	cb2, err := oauth.ListenCallback("http://127.0.0.1:0/cb", state)
+	assert.NilError(t, err)
+	defer cb2.Close()
+	browse(t, cb2.RedirectURL+"?code=x")
+	_, err = cb2.Wait(context.Background())
+	assert.ErrorIs(t, err, oauth.ErrStateMismatch)
+}
+
+func TestCallbackUserDeclines(t *testing.T) {
+	f := newFixture(t, false)
+	c := f.client("web")
+	state := oauth.NewState()
+	cb, err := oauth.ListenCallback("http://localhost:0", state)
+	assert.NilError(t, err)
+	defer cb.Close()
+	assert.Assert(t, strings.HasPrefix(cb.RedirectURL, "http://localhost:"))
+
+	f.srv.DenyNextAuthorization()
+	status, _ := browse(t, c.AuthCodeURL(cb.RedirectURL, state, []oauth.Scope{oauth.ScopeUserReadEmail}))
+	assert.Equal(t, status, http.StatusBadRequest)
+	code, err := cb.Wait(context.Background())
+	assert.Equal(t, code, "")
+	assert.Assert(t, errors.Is(err, oauth.ErrAccessDenied), "%v", err)
+	e := asError(t, err)
+	assert.Equal(t, e.Endpoint, "authorize")
+	assert.Equal(t, e.Code, "access_denied")
+	assert.Equal(t, e.Message, "The user denied you access")
+}
+
+func TestCallbackWaitEndsWithItsContext(t *testing.T) {
+	cb, err := oauth.ListenCallback("http://[::1]:0/", oauth.NewState())
+	if err != nil {
+		cb, err = oauth.ListenCallback("http://127.0.0.1:0/", oauth.NewState())
+	}
+	assert.NilError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = cb.Wait(ctx)
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.NilError(t, cb.Close())
+	_, err = http.Get(cb.RedirectURL)
+	assert.Assert(t, err != nil, "closed")
+}
+
+func TestListenCallbackWantsALoopbackHTTPURL(t *testing.T) {
+	for _, u := range []string{"http://example.com:3000/", "https://localhost:0/", "http://0.0.0.0:0/", "http://192.0.2.1:0/", "::"} {
+		_, err := oauth.ListenCallback(u, "state")
+		assert.Assert(t, err != nil, "%s", u)
+	}
+	_, err := oauth.ListenCallback("http://127.0.0.1:0/", "")
+	assert.ErrorContains(t, err, "empty state")
+}
