@@ -12,8 +12,10 @@
 //     iterators, parameter checks, rate-limit pacing per token and safe
 //     retries.
 //   - twitchtest: a fake Twitch on 127.0.0.1 for tests: EventSub over
-//     WebSocket and every Helix endpoint.
-//   - oauth: Twitch's OAuth scopes and what each call and subscription needs.
+//     WebSocket, every Helix endpoint, and OAuth.
+//   - oauth: Twitch's OAuth scopes, what each call and subscription needs,
+//     and the token flows: device code, authorization code, app tokens,
+//     refreshing sources, validation and revocation.
 //   - schema: the loader of the JSON schema in the schema folder, the
 //     source of truth everything else is generated from.
 //   - gen and cmd/codegen: the generator.

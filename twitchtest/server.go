@@ -17,6 +17,11 @@
 // token invalid. Sample payloads for every subscription type come from the
 // schema too (SampleEvent, SampleCondition).
 //
+// Its OAuth (OAuthURL) runs the device code flow, every token grant,
+// validate, revoke and the authorize redirect, with knobs (ScriptDevice,
+// ApproveDevice, RevokeToken, RotateRefreshTokens, ...); the tokens it
+// issues are registered with AddToken, so its Helix checks them.
+//
 //	srv := twitchtest.NewServer(t)
 //	h := helix.New("client-id", srv.Token("user-token"), helix.WithBaseURL(srv.HelixURL))
 //	c, _ := eventsub.NewClient(h, eventsub.WithURL(srv.EventSubURL))
