@@ -234,7 +234,7 @@ func (s *Server) answerFault(w http.ResponseWriter, token string, f Fault) {
 		// retry a second later goes through.
 		limit := s.cfg.ratePoints
 		if limit <= 0 {
-			limit = 800
+			limit = defaultRatePoints
 		}
 		now := s.now()
 		reset := now.Add(time.Second)

@@ -7,6 +7,12 @@ import (
 	"time"
 )
 
+// Twitch's default bucket, and the fake's: 800 points a minute.
+const (
+	defaultRatePoints = 800
+	defaultRatePer    = time.Minute
+)
+
 // rateBucket is a token's rate-limit bucket, as Twitch keeps one: it holds
 // up to ratePoints points, refills continuously at ratePoints per ratePer,
 // and every request takes a point.
