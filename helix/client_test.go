@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -911,4 +912,19 @@ func TestOperationsMatchRequests(t *testing.T) {
 		}
 	}
 	assert.Equal(t, len(f.reqs), 6)
+}
+
+// A 429 whose headers show points left is about something else (too many
+// EventSub subscriptions), so it is returned at once, not retried.
+func TestTooManyWithPointsLeftIsNotRetried(t *testing.T) {
+	f := newFake(t, http.StatusTooManyRequests, `{"error":"Too Many Requests","status":429,"message":"websocket transports limited to 300 enabled subscriptions"}`)
+	f.header.Set("Ratelimit-Limit", "800")
+	f.header.Set("Ratelimit-Remaining", "795")
+	f.header.Set("Ratelimit-Reset", strconv.FormatInt(time.Now().Add(time.Minute).Unix(), 10))
+	_, err := f.client().GetUsers(context.Background(), nil)
+	assert.ErrorIs(t, err, helix.ErrRateLimited)
+	var apiErr *helix.APIError
+	assert.Assert(t, errors.As(err, &apiErr))
+	assert.Equal(t, apiErr.RateLimit.Remaining, 795)
+	assert.Equal(t, f.count.Load(), int32(1))
 }
