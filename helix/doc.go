@@ -49,7 +49,8 @@
 // point per request from its own count of the bucket, shared by concurrent
 // callers; when none are left, callers wait for the reset instead of
 // sending, or until their context ends. A 429 is retried after the reset, up
-// to 3 times (WithMaxRetries). A server error (5xx) or a broken connection
+// to 3 times (WithMaxRetries); one whose headers show points left (too many
+// EventSub subscriptions) is about something else and is returned at once. A server error (5xx) or a broken connection
 // is retried the same number of times, with growing waits, only for
 // operations that may be sent twice without harm: those whose HTTP method
 // is GET, PUT or DELETE (Operation.Idempotent). A POST such as

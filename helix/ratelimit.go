@@ -192,11 +192,16 @@ func (b *bucket) done(seq uint64, h http.Header) (rateHeaders, bool) {
 		// Everything sent has been counted and answered.
 		b.remaining, b.fewest = b.fewest, -1
 	}
+	b.wake()
+	return rh, ok
+}
+
+// wake makes the callers waiting in take look again. b.mu is held.
+func (b *bucket) wake() {
 	if b.waiters > 0 {
 		close(b.changed)
 		b.changed = make(chan struct{})
 	}
-	return rh, ok
 }
 
 // laterReset keeps the reset of rh if it is later than the one known.
@@ -223,10 +228,7 @@ func (b *bucket) refused(rh rateHeaders, limited bool, now time.Time, minWait ti
 	if earliest := now.Add(minWait); b.reset.Before(earliest) {
 		b.reset = earliest
 	}
-	if b.waiters > 0 {
-		close(b.changed)
-		b.changed = make(chan struct{})
-	}
+	b.wake()
 }
 
 // rateHeaders are the rate-limit headers of one answer, as sent.

@@ -142,8 +142,8 @@ func (s *Server) serveHelix(op *helixOperation, special func(http.ResponseWriter
 				return
 			}
 		}
+		var info *TokenInfo
 		if len(op.auth) > 0 {
-			var info *TokenInfo
 			var ok bool
 			if token, info, ok = s.authenticate(w, r); !ok {
 				return
@@ -151,16 +151,13 @@ func (s *Server) serveHelix(op *helixOperation, special func(http.ResponseWriter
 			if !s.takePoint(w, token) || !allowed(w, info, op.auth) {
 				return
 			}
-			if msg := checkParams(op, r.URL.Query(), body); msg != "" {
-				apiError(w, http.StatusBadRequest, msg)
-				return
-			}
-			if special != nil {
-				special(w, r, body, info)
-				return
-			}
-		} else if msg := checkParams(op, r.URL.Query(), body); msg != "" {
+		}
+		if msg := checkParams(op, r.URL.Query(), body); msg != "" {
 			apiError(w, http.StatusBadRequest, msg)
+			return
+		}
+		if special != nil {
+			special(w, r, body, info)
 			return
 		}
 		s.answer(w, r, op)
@@ -201,13 +198,27 @@ func (s *Server) FailNext(operation string, faults ...Fault) error {
 func (s *Server) nextFault(operation string) (Fault, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, key := range []string{operation, ""} {
-		if q := s.helix.faults[key]; len(q) > 0 {
-			s.helix.faults[key] = q[1:]
+	return popFault(s.helix.faults, operation, "")
+}
+
+// popFault takes the next fault queued under the first of keys that has
+// one. s.mu is held.
+func popFault(queues map[string][]Fault, keys ...string) (Fault, bool) {
+	for _, key := range keys {
+		if q := queues[key]; len(q) > 0 {
+			queues[key] = q[1:]
 			return q[0], true
 		}
 	}
 	return Fault{}, false
+}
+
+// message is the fault's error message: Message, or the status's text.
+func (f Fault) message() string {
+	if f.Message != "" {
+		return f.Message
+	}
+	return http.StatusText(f.Status)
 }
 
 // delay holds the answer back for d; false when the client or the fake
@@ -243,11 +254,7 @@ func (s *Server) answerFault(w http.ResponseWriter, token string, f Fault) {
 		h.Set("Ratelimit-Remaining", "0")
 		h.Set("Ratelimit-Reset", strconv.FormatInt(ceilUnix(reset), 10))
 	}
-	msg := f.Message
-	if msg == "" {
-		msg = http.StatusText(f.Status)
-	}
-	apiError(w, f.Status, msg)
+	apiError(w, f.Status, f.message())
 }
 
 // SetHelixData sets the items the operation's answer carries in "data"

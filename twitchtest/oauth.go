@@ -367,25 +367,18 @@ func (s *Server) oauthError(w http.ResponseWriter, status int, message, code str
 // oauthFault answers with the endpoint's next queued fault, if there is one.
 func (s *Server) oauthFault(w http.ResponseWriter, r *http.Request, endpoint string) bool {
 	s.mu.Lock()
-	q := s.oauth.faults[endpoint]
-	if len(q) == 0 {
-		s.mu.Unlock()
+	f, ok := popFault(s.oauth.faults, endpoint)
+	s.mu.Unlock()
+	if !ok {
 		return false
 	}
-	f := q[0]
-	s.oauth.faults[endpoint] = q[1:]
-	s.mu.Unlock()
 	if !s.delay(r, f.Delay) {
 		return true
 	}
 	if f.Status == 0 {
 		return false
 	}
-	msg := f.Message
-	if msg == "" {
-		msg = http.StatusText(f.Status)
-	}
-	reply(w, f.Status, map[string]any{"status": f.Status, "message": msg})
+	reply(w, f.Status, map[string]any{"status": f.Status, "message": f.message()})
 	return true
 }
 
