@@ -23,6 +23,55 @@
 // Everything that differs from one event or endpoint to the next is
 // generated; to follow a change at Twitch, edit the schema and run
 // go generate ./... in the module root.
+//
+// # Conventions
+//
+// The packages follow one set of rules, so that a user who knows one can
+// guess the others.
+//
+// Constructors. A package's main type is made by New(required arguments,
+// opts ...Option), which returns a pointer and never an error: helix.New,
+// oauth.New, eventsub.New. A problem that an option or argument can only
+// show in use is returned by the first call that uses it (eventsub's Run,
+// a Helix call). What is derived from a value is made by a method of it:
+// helix.Client.WithToken, oauth.Client.UserTokenSource and
+// oauth.Client.NewValidator. twitchtest follows net/http/httptest:
+// twitchtest.NewServer returns a started fake, which Close stops.
+//
+// Options. An Option is a function that configures the value New makes.
+// An option that means the same in two packages has the same name there:
+//
+//   - WithBaseURL: where the service is (Twitch's by default; a fake in tests).
+//   - WithHTTPClient: the *http.Client for requests. The default gives up
+//     after 30 seconds; no package uses http.DefaultClient.
+//   - WithLogger: a *slog.Logger. Nothing is logged without one, and no
+//     token or secret is ever logged.
+//   - With<Setting> sets a setting; On<Event> sets a callback, which runs
+//     on the goroutine that saw the event and should return quickly.
+//
+// Options take standard-library types or small interfaces, not another
+// module's types (oauth2.TokenSource is the exception: it is how Go
+// programs pass tokens, and golang.org/x/oauth2 is a direct dependency).
+// There is no clock option: tests that need minutes or hours to pass run
+// in a testing/synctest bubble, where twitchtest's InMemoryClient reaches
+// the fake without a network.
+//
+// Errors. Errors start with the package's name and say what failed and
+// where ("helix: GetUsers: parameter id: ..."). A case a caller must
+// branch on is a typed error (errors.As) or a sentinel (errors.Is), and a
+// sentinel has one meaning in every package: an error that wraps another
+// package's error matches that package's sentinels too (a subscription
+// Twitch refused with a 403 matches helix.ErrForbidden). Typed errors name
+// the same facts with the same fields: StatusCode for an HTTP status,
+// Message for Twitch's message. No error holds a token or a secret.
+//
+// Metadata. What the schema says of an operation or a subscription type
+// (helix.Operations, eventsub.Lookup, eventsub.Types, a condition's
+// TypeInfo) is returned as a copy: changing it changes nothing else.
+//
+// Concurrency. Clients are safe for concurrent use. Every goroutine a
+// value starts has ended by the time its Close (or Run, when its context
+// ends) returns.
 package twitch
 
 //go:generate go run ./cmd/codegen
