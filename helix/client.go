@@ -54,9 +54,18 @@ func WithBaseURL(baseURL string) Option {
 	return func(s *shared) { s.baseURL = strings.TrimSuffix(baseURL, "/") }
 }
 
-// WithHTTPClient sends requests through hc instead of http.DefaultClient.
+// defaultTimeout is how long the default HTTP client waits for an answer.
+const defaultTimeout = 30 * time.Second
+
+// WithHTTPClient sends requests through hc. The default is a client of its
+// own (not http.DefaultClient) that gives up on an attempt after 30
+// seconds; a nil hc keeps it. The context of a call bounds it too.
 func WithHTTPClient(hc *http.Client) Option {
-	return func(s *shared) { s.http = hc }
+	return func(s *shared) {
+		if hc != nil {
+			s.http = hc
+		}
+	}
 }
 
 // WithLogger logs the client's waits and retries to l, at level Debug
@@ -84,7 +93,7 @@ func WithMaxRetries(n int) Option {
 func New(clientID string, tokens oauth2.TokenSource, opts ...Option) *Client {
 	s := &shared{
 		baseURL:    DefaultBaseURL,
-		http:       http.DefaultClient,
+		http:       &http.Client{Timeout: defaultTimeout},
 		log:        slog.New(slog.DiscardHandler),
 		maxRetries: 3,
 		backoff:    250 * time.Millisecond,

@@ -667,6 +667,42 @@ func TestAPIErrorJSON(t *testing.T) {
 	assert.Equal(t, f.count.Load(), int32(1))
 }
 
+// What Twitch's answer holds beyond error, status and message is kept, in
+// the error and its text.
+func TestAPIErrorDetail(t *testing.T) {
+	f := newFake(t, http.StatusBadRequest,
+		`{"error":"Bad Request","status":400,"message":"Cannot assign slot","data":{ "code": "USER_NOT_READY" }}`)
+	err := f.client().AssignGuestStarSlot(context.Background(), &helix.AssignGuestStarSlotParams{
+		BroadcasterID: "1", ModeratorID: "1", SessionID: "s", GuestID: "2", SlotID: "1",
+	})
+	var apiErr *helix.APIError
+	assert.Assert(t, errors.As(err, &apiErr), "%v", err)
+	assert.DeepEqual(t, *apiErr, helix.APIError{
+		Operation:  "AssignGuestStarSlot",
+		StatusCode: 400,
+		StatusText: "Bad Request",
+		Message:    "Cannot assign slot",
+		Detail:     json.RawMessage(`{"data":{"code":"USER_NOT_READY"}}`),
+	})
+	assert.Equal(t, err.Error(), `helix: AssignGuestStarSlot: 400 Bad Request: Cannot assign slot ({"data":{"code":"USER_NOT_READY"}})`)
+	var detail struct {
+		Data struct{ Code string }
+	}
+	assert.NilError(t, json.Unmarshal(apiErr.Detail, &detail))
+	assert.Equal(t, detail.Data.Code, "USER_NOT_READY")
+
+	// Several members, and known ones of an unexpected type, are kept; a
+	// long detail is cut in the text, not in Detail.
+	long := strings.Repeat("x", 300)
+	f = newFake(t, http.StatusForbidden, `{"status":403,"message":{"text":"odd"},"b":[1, 2],"a":"`+long+`"}`)
+	_, err = f.client().GetUsers(context.Background(), nil)
+	assert.Assert(t, errors.As(err, &apiErr))
+	assert.Equal(t, apiErr.StatusText, "Forbidden")
+	assert.Equal(t, apiErr.Message, "")
+	assert.Equal(t, string(apiErr.Detail), `{"a":"`+long+`","b":[1,2],"message":{"text":"odd"}}`)
+	assert.Equal(t, err.Error(), `helix: GetUsers: 403 Forbidden ({"a":"`+long[:194]+`...)`)
+}
+
 func TestAPIErrorTwitchStatusText(t *testing.T) {
 	// Twitch's own "error" text wins over Go's for the status code.
 	f := newFake(t, http.StatusTooManyRequests, `{"error":"Rate Limit Exceeded","status":429,"message":"slow down"}`)
@@ -853,9 +889,9 @@ func TestOperations(t *testing.T) {
 	} {
 		assert.Assert(t, slices.Contains(got, want), "%+v", want)
 	}
-	assert.Assert(t, slices.IsSortedFunc(ops, func(a, b *helix.Operation) int { return strings.Compare(a.Name, b.Name) }))
+	assert.Assert(t, slices.IsSortedFunc(ops, func(a, b helix.Operation) int { return strings.Compare(a.Name, b.Name) }))
 
-	byName := map[string]*helix.Operation{}
+	byName := map[string]helix.Operation{}
 	for _, op := range ops {
 		assert.Assert(t, strings.HasPrefix(op.DocURL, "https://dev.twitch.tv/docs/api/reference/#"), op.DocURL)
 		// Only a public endpoint needs no token.
@@ -872,13 +908,23 @@ func TestOperations(t *testing.T) {
 	assert.DeepEqual(t, byName["GetUsers"].Auth, []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}})
 	assert.Equal(t, byName["GetUsers"].DocURL, "https://dev.twitch.tv/docs/api/reference/#get-users")
 
+	// LookupOperation finds each of them, and nothing else.
+	for _, op := range ops {
+		found, ok := helix.LookupOperation(op.Name)
+		assert.Assert(t, ok, op.Name)
+		assert.DeepEqual(t, found, op)
+	}
+	for _, name := range []string{"", "getUsers", "GetUser", "Zzz", "AAA"} {
+		_, ok := helix.LookupOperation(name)
+		assert.Assert(t, !ok, "%q", name)
+	}
+
 	// The returned slice is the caller's own.
 	first, second, third := ops[0].Name, ops[1].Name, ops[2].Name
-	ops[0] = nil
+	ops[0] = helix.Operation{}
 	ops[1], ops[2] = ops[2], ops[1]
 	again := helix.Operations()
 	assert.Equal(t, len(again), 144)
-	assert.Assert(t, again[0] != nil)
 	assert.Equal(t, again[0].Name, first)
 	assert.Equal(t, again[1].Name, second)
 	assert.Equal(t, again[2].Name, third)

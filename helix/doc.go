@@ -40,7 +40,9 @@
 // revoked), the client asks the token source for a new token once, through
 // oauth.Refresher when the source implements it (package oauth's refreshing
 // sources do), and sends the request again once; a second 401 is returned.
-// Tokens never appear in errors or log lines.
+// When the source cannot get a new token (oauth.ErrReauthorize: the user
+// must authorize again), the error wraps both the 401 and the source's
+// error, which says what to do. Tokens never appear in errors or log lines.
 //
 // # Rate limits and retries
 //
@@ -48,21 +50,36 @@
 // reports it in the Ratelimit-* headers of every answer. The client takes a
 // point per request from its own count of the bucket, shared by concurrent
 // callers; when none are left, callers wait for the reset instead of
-// sending, or until their context ends. A 429 is retried after the reset, up
-// to 3 times (WithMaxRetries); one whose headers show points left (too many
-// EventSub subscriptions) is about something else and is returned at once. A server error (5xx) or a broken connection
-// is retried the same number of times, with growing waits, only for
-// operations that may be sent twice without harm: those whose HTTP method
-// is GET, PUT or DELETE (Operation.Idempotent). A POST such as
-// SendChatMessage or a PATCH is never sent twice.
+// sending, or until their context ends. A 429 is retried after the reset,
+// up to 3 times (WithMaxRetries); one whose headers show points left (too
+// many EventSub subscriptions) is about something else and is returned at
+// once. A server error (5xx) or a broken connection is retried the same
+// number of times, with growing waits, only for operations that may be
+// sent twice without harm: those whose HTTP method is GET, PUT or DELETE
+// (Operation.Idempotent). A POST such as SendChatMessage or a PATCH is
+// never sent twice.
 //
 // # Errors
 //
 // An answer other than success is an *APIError with the status, Twitch's
-// error and message, the operation and the rate-limit state; errors.Is
-// matches it against ErrUnauthorized, ErrForbidden, ErrMissingScope,
-// ErrNotFound and ErrRateLimited.
+// error and message, whatever else the answer held (Detail, such as
+// {"data":{"code":"USER_NOT_READY"}}), the operation and the rate-limit
+// state. errors.Is matches it against sentinels of one meaning each:
+// ErrUnauthorized (a 401), ErrForbidden (a 403), ErrMissingScope (Twitch
+// says the token lacks a scope, with a 401 or a 403), ErrNotFound (a 404)
+// and ErrRateLimited (a 429 after the retries). A 401 for a missing scope
+// is ErrUnauthorized and ErrMissingScope, not ErrForbidden.
+//
+// # HTTP
+//
+// The client sends its requests through its own *http.Client, which gives
+// up on an attempt after 30 seconds; WithHTTPClient gives another. Each
+// call also ends with its context.
+//
+// # Metadata
 //
 // Operations lists every operation with its method, path, the tokens and
-// scopes it needs, and its parameter groups.
+// scopes it needs, and its parameter groups; LookupOperation finds one by
+// name. Both return copies: the client sends its requests from tables of
+// its own, which nothing a caller holds can change.
 package helix

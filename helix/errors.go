@@ -17,29 +17,54 @@ type APIError struct {
 	StatusCode int
 	StatusText string // Twitch's "error", such as "Bad Request"
 	Message    string // Twitch's "message", saying what was wrong
+	// Detail is the rest of Twitch's answer: a JSON object of the members
+	// other than "error", "status" and "message", such as
+	// {"data":{"code":"USER_NOT_READY"}}. It is nil when the answer had
+	// nothing more, or was not a JSON object.
+	Detail json.RawMessage
 	// RateLimit is the token's rate-limit bucket as the answer reported
 	// it; zero when the answer had no rate-limit headers.
 	RateLimit RateLimit
 }
 
 func (e *APIError) Error() string {
-	if e.Message == "" {
-		return fmt.Sprintf("helix: %s: %d %s", e.Operation, e.StatusCode, e.StatusText)
+	var b strings.Builder
+	fmt.Fprintf(&b, "helix: %s: %d %s", e.Operation, e.StatusCode, e.StatusText)
+	if e.Message != "" {
+		b.WriteString(": " + e.Message)
 	}
-	return fmt.Sprintf("helix: %s: %d %s: %s", e.Operation, e.StatusCode, e.StatusText, e.Message)
+	if len(e.Detail) > 0 {
+		b.WriteString(" (" + shorten(string(e.Detail), maxDetailText) + ")")
+	}
+	return b.String()
 }
 
-// Errors to test an *APIError against with errors.Is.
+// maxDetailText bounds how much of Detail an error's text shows.
+const maxDetailText = 200
+
+// shorten cuts s to at most n bytes, on a rune boundary, marking the cut.
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "..."
+}
+
+// Errors to test an *APIError against with errors.Is. Each has one
+// meaning; an answer may match more than one (a 401 that says a scope is
+// missing matches ErrUnauthorized and ErrMissingScope).
 var (
 	// ErrUnauthorized matches a 401: no token, an invalid or expired one
 	// (after the one refresh the client tries), a missing scope, or a
 	// token of the wrong user.
 	ErrUnauthorized = errors.New("helix: unauthorized")
-	// ErrForbidden matches a 403, and any answer that says the token
-	// lacks a scope.
+	// ErrForbidden matches a 403: the token is valid but its user may not
+	// do this (not the broadcaster or a moderator, banned, ...), or Twitch
+	// says a scope is missing with a 403.
 	ErrForbidden = errors.New("helix: forbidden")
-	// ErrMissingScope matches an answer that says the token lacks a scope
-	// (Twitch answers 401 or 403).
+	// ErrMissingScope matches an answer that says the token lacks a
+	// scope, whatever its status (Twitch answers 401 or 403): the user
+	// must authorize the application again with that scope.
 	ErrMissingScope = errors.New("helix: missing scope")
 	// ErrNotFound matches a 404.
 	ErrNotFound = errors.New("helix: not found")
@@ -54,7 +79,7 @@ func (e *APIError) Is(target error) bool {
 	case ErrUnauthorized:
 		return e.StatusCode == http.StatusUnauthorized
 	case ErrForbidden:
-		return e.StatusCode == http.StatusForbidden || e.missingScope()
+		return e.StatusCode == http.StatusForbidden
 	case ErrMissingScope:
 		return e.missingScope()
 	case ErrNotFound:
@@ -65,9 +90,15 @@ func (e *APIError) Is(target error) bool {
 	return false
 }
 
+// missingScope reports whether Twitch said a scope is missing: "Missing
+// scope: channel:manage:polls", or "The access token is missing the
+// required scopes".
 func (e *APIError) missingScope() bool {
-	return (e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusForbidden) &&
-		strings.Contains(strings.ToLower(e.Message), "missing scope")
+	if e.StatusCode != http.StatusUnauthorized && e.StatusCode != http.StatusForbidden {
+		return false
+	}
+	msg := strings.ToLower(e.Message)
+	return strings.Contains(msg, "missing") && strings.Contains(msg, "scope")
 }
 
 // maxErrorBody bounds how much of an error answer is read.
@@ -77,16 +108,30 @@ const maxErrorBody = 64 << 10
 func newAPIError(op *Operation, resp *http.Response) *APIError {
 	defer resp.Body.Close()
 	e := &APIError{Operation: op.Name, StatusCode: resp.StatusCode, StatusText: http.StatusText(resp.StatusCode)}
-	var body struct {
-		Error   string `json:"error"`
-		Message string `json:"message"`
-	}
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	if json.Unmarshal(data, &body) == nil {
-		if body.Error != "" {
-			e.StatusText = body.Error
+	var members map[string]json.RawMessage
+	if json.Unmarshal(data, &members) != nil || members == nil {
+		return e // not a JSON object: a proxy's page, an empty body
+	}
+	var text string
+	if json.Unmarshal(members["error"], &text) == nil {
+		if text != "" {
+			e.StatusText = text
 		}
-		e.Message = body.Message
+		delete(members, "error")
+	}
+	text = ""
+	if json.Unmarshal(members["message"], &text) == nil {
+		e.Message = text
+		delete(members, "message")
+	}
+	var status int
+	if json.Unmarshal(members["status"], &status) == nil {
+		delete(members, "status") // the status code again
+	}
+	if len(members) > 0 {
+		// Marshal sorts the members and compacts their values.
+		e.Detail, _ = json.Marshal(members)
 	}
 	return e
 }

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 
 	"golang.org/x/oauth2"
 
@@ -21,6 +24,34 @@ func ExampleInvalidParamsError() {
 	// Output:
 	// true broadcaster_id
 	// helix: GetChannelFollowers: parameter broadcaster_id: required but not set
+}
+
+// Telling Twitch's refusals apart: here a stand-in for Twitch refuses a
+// token that lacks the scope.
+func ExampleAPIError() {
+	twitch := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = io.WriteString(w, `{"error":"Unauthorized","status":401,"message":"Missing scope: user:write:chat"}`)
+	}))
+	defer twitch.Close()
+	h := helix.New("client-id", oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "token"}), helix.WithBaseURL(twitch.URL))
+
+	_, err := h.SendChatMessage(context.Background(), &helix.SendChatMessageParams{
+		BroadcasterID: "12826", SenderID: "141981764", Message: "hello, chat",
+	})
+	var apiErr *helix.APIError
+	switch {
+	case errors.Is(err, helix.ErrMissingScope) && errors.As(err, &apiErr):
+		fmt.Println("authorize again, with the scope:", apiErr.Message)
+	case errors.Is(err, helix.ErrForbidden):
+		fmt.Println("the user may not do this")
+	case err != nil:
+		fmt.Println(err)
+	}
+	fmt.Println(errors.Is(err, helix.ErrUnauthorized), errors.Is(err, helix.ErrForbidden))
+	// Output:
+	// authorize again, with the scope: Missing scope: user:write:chat
+	// true false
 }
 
 // Sending a chat message, here to the fake Twitch of package twitchtest.

@@ -2,12 +2,14 @@ package helix
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/twitchify-go/twitch/oauth"
 )
 
-// Operation is what the schema says about one Helix endpoint. The generated
-// code holds one per operation; treat it as read-only.
+// Operation is what the schema says about one Helix endpoint. Operations
+// and LookupOperation return copies: changing one changes nothing else,
+// and the client never reads them.
 type Operation struct {
 	Name      string // the Client method: "GetUsers"
 	Method    string // "GET", "POST", ...
@@ -45,8 +47,61 @@ const (
 	RuleAtMostOne  Rule = "at_most_one"
 )
 
-// Operations returns every operation of the schema, sorted by name.
-func Operations() []*Operation { return slices.Clone(operations) }
+// Operations returns every operation of the schema, sorted by name. The
+// result is the caller's own, down to the last slice.
+func Operations() []Operation {
+	out := make([]Operation, len(operations))
+	for i, op := range operations {
+		out[i] = op.clone()
+	}
+	return out
+}
+
+// LookupOperation returns the operation named name (the Client method,
+// "GetUsers"), as a copy; false if the schema has none of that name.
+func LookupOperation(name string) (Operation, bool) {
+	i, found := slices.BinarySearchFunc(operations, name, func(op *Operation, name string) int {
+		return strings.Compare(op.Name, name)
+	})
+	if !found {
+		return Operation{}, false
+	}
+	return operations[i].clone(), true
+}
+
+// clone returns a deep copy of op: the generated tables the client sends
+// requests from stay out of callers' reach.
+func (op *Operation) clone() Operation {
+	c := *op
+	c.Auth = cloneAuth(op.Auth)
+	if op.ParamGroups != nil {
+		c.ParamGroups = make([]ParamGroup, len(op.ParamGroups))
+		for i, g := range op.ParamGroups {
+			g.Params = slices.Clone(g.Params)
+			c.ParamGroups[i] = g
+		}
+	}
+	return c
+}
+
+// cloneAuth returns a deep copy of reqs.
+func cloneAuth(reqs []oauth.Requirement) []oauth.Requirement {
+	if reqs == nil {
+		return nil
+	}
+	out := make([]oauth.Requirement, len(reqs))
+	for i, r := range reqs {
+		if r.Scopes != nil {
+			groups := make([][]oauth.Scope, len(r.Scopes))
+			for j, g := range r.Scopes {
+				groups[j] = slices.Clone(g)
+			}
+			r.Scopes = groups
+		}
+		out[i] = r
+	}
+	return out
+}
 
 // Pagination is the cursor of a paginated answer. Cursor is empty on the
 // last page; pass it as the After parameter to get the next one.

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +19,7 @@ import (
 	"gotest.tools/v3/assert"
 
 	"github.com/twitchify-go/twitch/helix"
+	"github.com/twitchify-go/twitch/oauth"
 	"github.com/twitchify-go/twitch/twitchtest"
 )
 
@@ -163,6 +165,86 @@ func TestEveryOperation(t *testing.T) {
 	assert.Assert(t, len(ops) >= 144)
 }
 
+// Nothing reachable through what Operations and LookupOperation return is
+// the client's: changing all of it (every string, number and flag, in
+// place, down to the scopes and parameter names) changes no request the
+// client sends, nor what the next call of Operations returns.
+func TestOperationsAreCopies(t *testing.T) {
+	want := helix.Operations()
+	before := requestsOfEveryOperation(t, want)
+
+	ops := helix.Operations()
+	for i := range ops {
+		scribble(reflect.ValueOf(&ops[i]).Elem())
+	}
+	for _, op := range want {
+		found, ok := helix.LookupOperation(op.Name)
+		assert.Assert(t, ok, op.Name)
+		scribble(reflect.ValueOf(&found).Elem())
+		assert.Assert(t, found.Path != op.Path, "scribbled")
+	}
+	send := ops[slices.IndexFunc(ops, func(op helix.Operation) bool { return op.Name == "SendChatMessage-changed" })]
+	assert.Equal(t, send.Path, "/chat/messages-changed", "the copy changed")
+	assert.Equal(t, send.Auth[1].Scopes[1][0], oauth.ScopeUserBot+"-changed")
+
+	after := requestsOfEveryOperation(t, want)
+	assert.DeepEqual(t, after, before)
+	assert.DeepEqual(t, helix.Operations(), want)
+}
+
+// scribble changes every string, number and bool reachable from v in
+// place (slices' elements, not the slices).
+func scribble(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(v.String() + "-changed")
+	case reflect.Int:
+		v.SetInt(v.Int() + 1)
+	case reflect.Bool:
+		v.SetBool(!v.Bool())
+	case reflect.Slice:
+		for i := range v.Len() {
+			scribble(v.Index(i))
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			scribble(v.Field(i))
+		}
+	default:
+		panic("scribble: unexpected kind " + v.Kind().String())
+	}
+}
+
+// requestsOfEveryOperation calls the method of each of ops, with every
+// parameter set, and returns the requests a server received, as text:
+// method, path, query, Client-Id and body.
+func requestsOfEveryOperation(t *testing.T, ops []helix.Operation) []string {
+	t.Helper()
+	f := newFake(t, http.StatusOK, "{}")
+	c := f.client(helix.WithMaxRetries(0))
+	clientValue := reflect.ValueOf(c)
+	for _, op := range ops {
+		method := clientValue.MethodByName(op.Name)
+		assert.Assert(t, method.IsValid(), "no method Client.%s", op.Name)
+		args := []reflect.Value{reflect.ValueOf(context.Background())}
+		if mt := method.Type(); mt.NumIn() == 2 {
+			params := reflect.New(mt.In(1).Elem())
+			fillParams(t, op, params.Elem(), url.Values{}, map[string]any{})
+			args = append(args, params)
+		}
+		out := method.Call(args)
+		assert.Assert(t, out[len(out)-1].IsNil(), "%s: %v", op.Name, out[len(out)-1].Interface())
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var reqs []string
+	for _, r := range f.reqs {
+		reqs = append(reqs, strings.Join([]string{r.Method, r.Path, r.RawQuery, r.Header.Get("Client-Id"), string(r.Body)}, " "))
+	}
+	assert.Equal(t, len(reqs), len(ops))
+	return reqs
+}
+
 // eventSubSession opens a WebSocket to the fake and returns the session
 // the welcome names, for creating subscriptions.
 func eventSubSession(t *testing.T, srv *twitchtest.Server) string {
@@ -182,7 +264,7 @@ func eventSubSession(t *testing.T, srv *twitchtest.Server) string {
 // fillParams sets every parameter of params (a <Op>Params struct) that the
 // operation's groups allow together, and records how each should travel:
 // query parameters in wantQuery, body fields in wantBody.
-func fillParams(t *testing.T, op *helix.Operation, params reflect.Value, wantQuery url.Values, wantBody map[string]any) {
+func fillParams(t *testing.T, op helix.Operation, params reflect.Value, wantQuery url.Values, wantBody map[string]any) {
 	t.Helper()
 	// In a group of which at most one may be set, only the first is.
 	skip := map[string]bool{}

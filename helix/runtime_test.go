@@ -314,7 +314,7 @@ func TestNoRefreshForOther401s(t *testing.T) {
 	_, err := c.SendChatMessage(context.Background(), &helix.SendChatMessageParams{BroadcasterID: "1", SenderID: "2", Message: "hi"})
 	assert.ErrorIs(t, err, helix.ErrUnauthorized)
 	assert.ErrorIs(t, err, helix.ErrMissingScope)
-	assert.ErrorIs(t, err, helix.ErrForbidden)
+	assert.Assert(t, !errors.Is(err, helix.ErrForbidden), "a 401 is not a 403")
 	assert.ErrorContains(t, err, "Missing scope: user:write:chat")
 	assert.Equal(t, src.asked.Load(), int32(0))
 
@@ -334,8 +334,12 @@ func TestSentinels(t *testing.T) {
 		is      []error
 	}{
 		{401, "Invalid OAuth token", []error{helix.ErrUnauthorized}},
-		{401, "Missing scope: channel:manage:polls", []error{helix.ErrUnauthorized, helix.ErrForbidden, helix.ErrMissingScope}},
+		{401, "", []error{helix.ErrUnauthorized}},
+		{401, "Missing scope: channel:manage:polls", []error{helix.ErrUnauthorized, helix.ErrMissingScope}},
 		{403, "The user is banned", []error{helix.ErrForbidden}},
+		{403, "missing scope: moderator:read:followers", []error{helix.ErrForbidden, helix.ErrMissingScope}},
+		{403, "The access token is missing the required scopes", []error{helix.ErrForbidden, helix.ErrMissingScope}},
+		{400, "Missing scope: channel:manage:polls", nil}, // only a 401 or 403 is about the token
 		{404, "Not Found", []error{helix.ErrNotFound}},
 		{429, "Too Many Requests", []error{helix.ErrRateLimited}},
 		{400, "Bad Request", nil},

@@ -52,20 +52,6 @@ func (e Endpoint) OAuth2() oauth2.Endpoint {
 	}
 }
 
-// Clock is the time as a Client sees it: when tokens expire, and how long
-// the device flow and the Validator wait. Tests give a fake one (WithClock)
-// so that waits of seconds or hours take none.
-type Clock interface {
-	Now() time.Time
-	// After returns a channel that receives once d has passed.
-	After(d time.Duration) <-chan time.Time
-}
-
-type realClock struct{}
-
-func (realClock) Now() time.Time                         { return time.Now() }
-func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
-
 // Client speaks to Twitch's OAuth endpoints for one application (one
 // client ID). It is safe for concurrent use, holds no tokens itself and
 // needs no closing.
@@ -75,7 +61,6 @@ type Client struct {
 	endpoint Endpoint
 	http     *http.Client
 	log      *slog.Logger
-	clock    Clock
 }
 
 // Option configures a Client.
@@ -100,10 +85,18 @@ func WithEndpoint(e Endpoint) Option {
 	return func(c *Client) { c.endpoint = e }
 }
 
-// WithHTTPClient sends requests through hc. The default is a client that
-// gives up on an answer after 30 seconds.
+// defaultTimeout is how long the default HTTP client waits for an answer.
+const defaultTimeout = 30 * time.Second
+
+// WithHTTPClient sends requests through hc. The default is a client of its
+// own (not http.DefaultClient) that gives up on an answer after 30
+// seconds; a nil hc keeps it.
 func WithHTTPClient(hc *http.Client) Option {
-	return func(c *Client) { c.http = hc }
+	return func(c *Client) {
+		if hc != nil {
+			c.http = hc
+		}
+	}
 }
 
 // WithLogger logs what the client and its token sources do (refreshes,
@@ -113,19 +106,13 @@ func WithLogger(l *slog.Logger) Option {
 	return func(c *Client) { c.log = l }
 }
 
-// WithClock makes the client read the time from clk and wait on it.
-func WithClock(clk Clock) Option {
-	return func(c *Client) { c.clock = clk }
-}
-
 // New returns a client for the application clientID.
 func New(clientID string, opts ...Option) *Client {
 	c := &Client{
 		clientID: clientID,
 		endpoint: EndpointAt(DefaultBaseURL),
-		http:     &http.Client{Timeout: 30 * time.Second},
+		http:     &http.Client{Timeout: defaultTimeout},
 		log:      slog.New(slog.DiscardHandler),
-		clock:    realClock{},
 	}
 	for _, opt := range opts {
 		opt(c)
@@ -176,8 +163,9 @@ func (c *Client) withHTTP(ctx context.Context) context.Context {
 	return context.WithValue(ctx, oauth2.HTTPClient, c.http)
 }
 
-// stamp sets tok's Expiry from the expires_in Twitch sent, on the client's
-// clock (x/oauth2 reads the wall clock), and returns tok.
+// stamp sets tok's ExpiresIn and Expiry from the expires_in Twitch sent
+// (which x/oauth2's clientcredentials keeps only among the extras), and
+// returns tok.
 func (c *Client) stamp(tok *oauth2.Token) *oauth2.Token {
 	secs := tok.ExpiresIn
 	if secs == 0 {
@@ -191,7 +179,7 @@ func (c *Client) stamp(tok *oauth2.Token) *oauth2.Token {
 	}
 	if secs > 0 {
 		tok.ExpiresIn = secs
-		tok.Expiry = c.clock.Now().Add(time.Duration(secs) * time.Second)
+		tok.Expiry = time.Now().Add(time.Duration(secs) * time.Second)
 	} else {
 		tok.Expiry = time.Time{}
 	}

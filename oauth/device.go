@@ -32,7 +32,7 @@ type DeviceAuthResponse struct {
 	// VerificationURI is where the user goes. Twitch's carries the user
 	// code already, so that the user only confirms it.
 	VerificationURI string
-	// Expiry is when the codes expire, on the client's clock.
+	// Expiry is when the codes expire.
 	Expiry time.Time
 	// Interval is the least wait between two polls.
 	Interval time.Duration
@@ -92,7 +92,7 @@ func (c *Client) DeviceAuth(ctx context.Context, scopes ...Scope) (*DeviceAuthRe
 		d.Interval = defaultInterval
 	}
 	if a.ExpiresIn > 0 {
-		d.Expiry = c.clock.Now().Add(time.Duration(a.ExpiresIn) * time.Second)
+		d.Expiry = time.Now().Add(time.Duration(a.ExpiresIn) * time.Second)
 	}
 	c.log.Debug("oauth: device flow started", slog.String("user_code", d.UserCode),
 		slog.Time("expiry", d.Expiry), slog.Duration("interval", d.Interval))
@@ -108,8 +108,8 @@ func (c *Client) DeviceAuth(ctx context.Context, scopes ...Scope) (*DeviceAuthRe
 //
 // It does not use x/oauth2's Config.DeviceAccessToken, which understands
 // only RFC 6749's shape of error (Twitch answers
-// {"status":400,"message":"authorization_pending"}) and waits on the wall
-// clock; each poll is one request through x/oauth2 (see PollDevice).
+// {"status":400,"message":"authorization_pending"}) and so stops at the
+// first poll; each poll is one request through x/oauth2 (see PollDevice).
 func (c *Client) DeviceAccessToken(ctx context.Context, d *DeviceAuthResponse) (*oauth2.Token, error) {
 	interval := d.Interval
 	if interval <= 0 {
@@ -118,18 +118,16 @@ func (c *Client) DeviceAccessToken(ctx context.Context, d *DeviceAuthResponse) (
 	for {
 		wait := interval
 		if !d.Expiry.IsZero() {
-			left := d.Expiry.Sub(c.clock.Now())
+			left := time.Until(d.Expiry)
 			if left <= 0 {
 				return nil, ErrDeviceCodeExpired
 			}
 			wait = min(wait, left)
 		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-c.clock.After(wait):
+		if err := sleep(ctx, wait); err != nil {
+			return nil, err
 		}
-		if !d.Expiry.IsZero() && !c.clock.Now().Before(d.Expiry) {
+		if !d.Expiry.IsZero() && !time.Now().Before(d.Expiry) {
 			return nil, ErrDeviceCodeExpired
 		}
 		tok, err := c.PollDevice(ctx, d)
@@ -166,4 +164,16 @@ func (c *Client) PollDevice(ctx context.Context, d *DeviceAuthResponse) (*oauth2
 	}
 	c.log.Debug("oauth: device flow: authorized")
 	return c.stamp(tok), nil
+}
+
+// sleep waits for d, or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }

@@ -22,20 +22,36 @@
 // Then keep the token fresh, and saved each time Twitch renews it:
 //
 //	store := oauth.NewFileStore("token.json")
-//	h := helix.New(clientID, c.UserTokenSource(tok, oauth.OnToken(store.Save)))
+//	tokens := c.UserTokenSource(tok, oauth.OnToken(store.Save))
+//	h := helix.New(clientID, tokens)
+//
+// And validate it hourly, as Twitch requires:
+//
+//	v := c.NewValidator(tokens, oauth.OnRevoked(func(err error) { log.Print(err) }))
+//	go v.Run(ctx)
 //
 // The other flows: the authorization code flow (AuthCodeURL with a state
 // from NewState, a local Callback for programs the user runs, Exchange);
 // app access tokens (AppTokenSource, the client credentials grant); and
-// keeping tokens alive: a Source renews its token before it expires, and
-// when package helix reports a 401 (Source is a Refresher), with one
-// request for any number of concurrent callers; OnToken hands every new
-// token to the application to keep (FileStore); a refresh token Twitch
-// refuses is ErrReauthorize, the user must authorize again. Validate,
-// Revoke, and a Validator that validates hourly, as Twitch requires.
+// keeping tokens alive: a Source renews its token before it expires
+// (WithRenewBefore), and when package helix reports a 401 (Source is a
+// Refresher), with one request for any number of concurrent callers;
+// OnToken hands every new token to the application to keep (FileStore).
+// Validate and Revoke are single requests; a Validator (NewValidator)
+// validates at its start and hourly, and reports a revoked token.
 //
 // No token, refresh token, code, device code or secret is ever in an
 // error's text or in a log line (WithLogger; silent by default).
+//
+// # When the user must authorize again
+//
+// A refresh token Twitch refuses (the user disconnected the application,
+// changed their password, or it was rotated and not saved) cannot be
+// mended by the program: the Source's Token and Refresh, and a Validator's
+// OnRevoked, then give an error that wraps ErrReauthorize, and whose text
+// says what to do: get a new token from the user (the device flow;
+// go run github.com/twitchify-go/twitch/cmd/twitch-token runs it) and give
+// it to Source.Set, which the source then uses and renews.
 //
 // # How Twitch differs from x/oauth2's defaults
 //
@@ -55,13 +71,12 @@
 //     "scopes"; x/oauth2's Config.DeviceAuth sends "scope" (golang/go#65943),
 //     on a request that does not end with its context. DeviceAuth is this
 //     package's own request.
-//   - The device flow's polls. x/oauth2's Config.DeviceAccessToken stops at
-//     Twitch's first answer, which is not in RFC 6749's shape, and waits on
-//     the wall clock. DeviceAccessToken polls itself, on the client's Clock
-//     (tests run minutes of polling at once); each poll is one x/oauth2
-//     token request (clientcredentials.Config, whose parameters may
-//     replace grant_type), without the secret, as Twitch's device grant
-//     takes the client ID alone.
+//   - The device flow's polls. x/oauth2's Config.DeviceAccessToken stops
+//     at Twitch's first answer, which is not in RFC 6749's shape.
+//     DeviceAccessToken polls itself; each poll is one x/oauth2 token
+//     request (clientcredentials.Config, whose parameters may replace
+//     grant_type), without the secret, as Twitch's device grant takes the
+//     client ID alone.
 //   - Client authentication. Twitch wants the client ID and secret in the
 //     body; the endpoint says so (AuthStyleInParams) rather than letting
 //     x/oauth2 try a Basic Authorization header first. A public client
@@ -69,10 +84,9 @@
 //     when the secret is empty.
 //   - Scopes. Twitch sends "scope" as a JSON array; TokenScopes reads it
 //     (and RFC 6749's space-separated string).
-//   - Expiry. x/oauth2 sets Token.Expiry from the wall clock and treats a
-//     token as expired 10 seconds early; this package sets it from
-//     expires_in on the client's Clock, and a Source renews RenewBefore
-//     (a minute) early.
+//   - Expiry. x/oauth2 treats a token as expired 10 seconds early; a
+//     Source renews it a minute early (WithRenewBefore), and sets Expiry
+//     from expires_in for every grant, the client credentials grant too.
 //   - Refresh token rotation. x/oauth2 keeps the old refresh token when the
 //     answer has none, and uses the new one otherwise; a Source hands every
 //     new token to OnToken so that a rotated refresh token is kept.
@@ -85,4 +99,12 @@
 //
 // EndpointAt(DefaultBaseURL).OAuth2() is Twitch's endpoint for x/oauth2,
 // with the device URL that x/oauth2's own twitch.Endpoint lacks.
+//
+// # Testing
+//
+// There is no clock to inject: a test that needs minutes or hours to pass
+// (device-flow polls, expiry, hourly validation) runs in a
+// testing/synctest bubble, with a client whose WithHTTPClient is
+// twitchtest's InMemoryClient, so that the fake Twitch answers on the
+// bubble's clock.
 package oauth

@@ -29,8 +29,11 @@ var (
 	// already, or never issued to this client).
 	ErrInvalidDeviceCode = errors.New("oauth: invalid device code")
 	// ErrReauthorize: the refresh token is invalid (revoked, expired, used
-	// already) or missing, so no new token can be had without the user:
-	// they must authorize the application again.
+	// already) or missing, or a Validator found the token revoked, so no
+	// new token can be had without the user: they must authorize the
+	// application again. The text of an error that wraps it says so, and
+	// how: with the device flow (cmd/twitch-token runs it), then
+	// Source.Set with the new token.
 	ErrReauthorize = errors.New("oauth: the user must authorize again")
 	// ErrInvalidToken: Twitch says the access token is invalid (expired or
 	// revoked).
@@ -46,6 +49,39 @@ var (
 	ErrStateMismatch = errors.New("oauth: state does not match")
 )
 
+// reauthorizeHint ends the text of every error that wraps ErrReauthorize:
+// what to do when a token is gone for good.
+const reauthorizeHint = "the user must authorize the application again: get a new token " +
+	"(the device flow does it: go run github.com/twitchify-go/twitch/cmd/twitch-token) " +
+	"and give it to the token source (Source.Set)"
+
+// reauthorizeError is a token that cannot be renewed without the user: its
+// text is what failed and what to do about it. It matches ErrReauthorize
+// and the error it wraps.
+type reauthorizeError struct {
+	msg string // what failed: "oauth: token (refresh_token): 400 Invalid refresh token"
+	err error  // the cause (an *Error), or nil
+}
+
+func (e *reauthorizeError) Error() string { return e.msg + ": " + reauthorizeHint }
+
+func (e *reauthorizeError) Unwrap() []error {
+	if e.err == nil {
+		return []error{ErrReauthorize}
+	}
+	return []error{e.err, ErrReauthorize}
+}
+
+// reauthorize returns err as an error that says the user must authorize
+// again, and how.
+func reauthorize(err error) error {
+	var re *reauthorizeError
+	if errors.As(err, &re) {
+		return err
+	}
+	return &reauthorizeError{msg: err.Error(), err: err}
+}
+
 // Error is a refusal from one of Twitch's OAuth endpoints, or an error the
 // authorize redirect carried. It never holds a token, a code or a secret.
 type Error struct {
@@ -54,8 +90,9 @@ type Error struct {
 	// Grant is the grant_type of a token request, without the
 	// "urn:ietf:params:oauth:grant-type:" prefix: "refresh_token".
 	Grant string
-	// Status is the HTTP status; 0 for an error on the authorize redirect.
-	Status int
+	// StatusCode is the HTTP status; 0 for an error on the authorize
+	// redirect.
+	StatusCode int
 	// Code is the RFC 6749 error code ("invalid_grant") when the answer
 	// had one. Twitch often gives none and says what went wrong in
 	// Message only ("authorization_pending", "Invalid refresh token").
@@ -74,8 +111,8 @@ func (e *Error) Error() string {
 		b.WriteString(" (" + e.Grant + ")")
 	}
 	b.WriteString(":")
-	if e.Status != 0 {
-		fmt.Fprintf(&b, " %d", e.Status)
+	if e.StatusCode != 0 {
+		fmt.Fprintf(&b, " %d", e.StatusCode)
 	}
 	if e.Code != "" {
 		b.WriteString(" " + e.Code)
@@ -106,7 +143,7 @@ type errorBody struct {
 // newError makes an Error of an answer with status and body from endpoint
 // (and grant, for the token endpoint).
 func newError(endpoint, grant string, status int, body []byte) *Error {
-	e := &Error{Endpoint: endpoint, Grant: shortGrant(grant), Status: status}
+	e := &Error{Endpoint: endpoint, Grant: shortGrant(grant), StatusCode: status}
 	var b errorBody
 	if json.Unmarshal(body, &b) == nil {
 		if isCode(b.Error) {

@@ -51,7 +51,7 @@ func TestNewErrorReadsBothShapes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newError(tt.endpoint, tt.grant, tt.status, []byte(tt.body))
-			assert.Equal(t, e.Status, tt.status)
+			assert.Equal(t, e.StatusCode, tt.status)
 			assert.Equal(t, e.Code, tt.code)
 			assert.Equal(t, e.Message, tt.message)
 			assert.Equal(t, errors.Unwrap(e), tt.want)

@@ -38,9 +38,10 @@ func Example() {
 	}
 
 	tokens := c.UserTokenSource(tok, oauth.OnToken(store.Save))
-	validator := &oauth.Validator{Client: c, Tokens: tokens, OnRevoked: func(err error) {
-		log.Printf("the token was revoked; run twitch-token again: %v", err)
-	}}
+	validator := c.NewValidator(tokens, oauth.OnRevoked(func(err error) {
+		// err says what to do: authorize again, then tokens.Set.
+		log.Print(err)
+	}))
 	go validator.Run(ctx)
 
 	h := helix.New(clientID, tokens)

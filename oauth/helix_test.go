@@ -13,11 +13,11 @@ import (
 // A hundred Helix calls refused at once because Twitch ended the token
 // early cause one refresh, and all succeed with the new token.
 func TestHelixCallsRefusedAtOnceRefreshOnce(t *testing.T) {
-	f := newFixture(t, false)
+	f := newFixture(t)
 	c := f.client("bot")
 	old := f.srv.GrantUserToken("bot")
 	ts := c.UserTokenSource(old)
-	h := helix.New("bot", ts, helix.WithBaseURL(f.srv.HelixURL), helix.WithHTTPClient(f.srv.Client()))
+	h := helix.New("bot", ts, helix.WithBaseURL(f.srv.HelixURL), helix.WithHTTPClient(f.srv.InMemoryClient()))
 	ctx := context.Background()
 	_, err := h.GetUsers(ctx, &helix.GetUsersParams{Login: []string{"twitchdev"}})
 	assert.NilError(t, err)

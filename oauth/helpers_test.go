@@ -17,77 +17,6 @@ import (
 	"github.com/twitchify-go/twitch/twitchtest"
 )
 
-// fakeClock is the time for a test. In auto mode every wait ends at once
-// and moves the time forward by as long as it asked for (minutes of
-// polling run in no time); otherwise waits end when Advance passes them.
-// It records every wait asked for.
-type fakeClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	auto   bool
-	waits  []time.Duration
-	timers []timer
-}
-
-type timer struct {
-	at time.Time
-	ch chan time.Time
-}
-
-func newClock(auto bool) *fakeClock {
-	return &fakeClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC), auto: auto}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.waits = append(c.waits, d)
-	ch := make(chan time.Time, 1)
-	if c.auto {
-		c.now = c.now.Add(d)
-		ch <- c.now
-		return ch
-	}
-	c.timers = append(c.timers, timer{at: c.now.Add(d), ch: ch})
-	return ch
-}
-
-// Advance moves the time forward by d and ends the waits it passes.
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	kept := c.timers[:0]
-	for _, t := range c.timers {
-		if t.at.After(c.now) {
-			kept = append(kept, t)
-			continue
-		}
-		t.ch <- c.now
-	}
-	c.timers = kept
-}
-
-// Waiting returns how many waits have not ended.
-func (c *fakeClock) Waiting() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.timers)
-}
-
-// Waits returns every wait asked for so far.
-func (c *fakeClock) Waits() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.waits...)
-}
-
 // logBuffer collects log lines for a check that they hold no secret.
 type logBuffer struct {
 	mu  sync.Mutex
@@ -106,34 +35,66 @@ func (b *logBuffer) String() string {
 	return b.buf.String()
 }
 
-// countingTransport counts the requests that go through it.
+// countingTransport counts the requests that go through it, and keeps
+// the path and time of each.
 type countingTransport struct {
 	base http.RoundTripper
 	n    atomic.Int64
+
+	mu   sync.Mutex
+	sent []sentRequest
+}
+
+type sentRequest struct {
+	path string
+	at   time.Time
 }
 
 func (t *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	t.n.Add(1)
+	t.mu.Lock()
+	t.sent = append(t.sent, sentRequest{r.URL.Path, time.Now()})
+	t.mu.Unlock()
 	return t.base.RoundTrip(r)
 }
 
-// fixture is a fake Twitch and an OAuth client for it, sharing a clock.
-type fixture struct {
-	srv   *twitchtest.Server
-	clock *fakeClock
-	logs  *logBuffer
-	hits  *countingTransport // every request the client sends
+// waits returns the time between each request and the one before it, for
+// the requests to the device and token endpoints: in a device flow, the
+// waits before each poll.
+func (t *countingTransport) waits() []time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []time.Duration
+	var last time.Time
+	for _, s := range t.sent {
+		if s.path != "/oauth2/device" && s.path != "/oauth2/token" {
+			continue
+		}
+		if !last.IsZero() {
+			out = append(out, s.at.Sub(last))
+		}
+		last = s.at
+	}
+	return out
 }
 
-func newFixture(t *testing.T, auto bool) *fixture {
+// fixture is a fake Twitch and OAuth clients for it. The clients reach the
+// fake in memory, so a test may run them in a testing/synctest bubble
+// (synctest.Test after newFixture, which starts the fake outside it), where
+// hours pass in no time; tokens a test uses there must be granted there.
+type fixture struct {
+	srv  *twitchtest.Server
+	logs *logBuffer
+	hits *countingTransport // every request the clients send
+}
+
+func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	clk := newClock(auto)
-	srv := twitchtest.NewServer(t, twitchtest.WithClock(clk.Now))
+	srv := twitchtest.NewServer(t)
 	return &fixture{
-		srv:   srv,
-		clock: clk,
-		logs:  &logBuffer{},
-		hits:  &countingTransport{base: srv.Client().Transport},
+		srv:  srv,
+		logs: &logBuffer{},
+		hits: &countingTransport{base: srv.InMemoryClient().Transport},
 	}
 }
 
@@ -143,10 +104,24 @@ func (f *fixture) client(clientID string, opts ...oauth.Option) *oauth.Client {
 	base := []oauth.Option{
 		oauth.WithBaseURL(f.srv.OAuthURL),
 		oauth.WithHTTPClient(&http.Client{Transport: f.hits}),
-		oauth.WithClock(f.clock),
 		oauth.WithLogger(slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
 	}
 	return oauth.New(clientID, append(base, opts...)...)
+}
+
+// assertReauthorize checks that err means the user must authorize again,
+// and says what to do about it.
+func assertReauthorize(t *testing.T, err error) {
+	t.Helper()
+	assert.Assert(t, errors.Is(err, oauth.ErrReauthorize), "%v", err)
+	for _, want := range []string{
+		"the user must authorize the application again",
+		"go run github.com/twitchify-go/twitch/cmd/twitch-token",
+		"Source.Set",
+	} {
+		assert.Assert(t, strings.Contains(err.Error(), want), "%q is not in: %v", want, err)
+	}
+	assert.Equal(t, strings.Count(err.Error(), "authorize"), 1, "said once: %v", err)
 }
 
 // assertNoSecret fails the test if text holds any of the secrets.

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"testing/synctest"
 
 	"golang.org/x/oauth2"
 	"gotest.tools/v3/assert"
@@ -18,7 +19,7 @@ import (
 // error's text or log line.
 func TestNoSecretInErrorsOrLogs(t *testing.T) {
 	const secret = "client-secret-value-123"
-	f := newFixture(t, true)
+	f := newFixture(t)
 	f.srv.AddOAuthClient("conf", secret)
 	f.srv.AddOAuthClient("pub", "")
 	conf := f.client("conf", oauth.WithClientSecret(secret))
@@ -34,36 +35,41 @@ func TestNoSecretInErrorsOrLogs(t *testing.T) {
 		}
 	}
 
-	// Device flow: approved, then every refusal.
-	da, err := pub.DeviceAuth(ctx, oauth.ScopeChatRead)
-	assert.NilError(t, err)
-	secrets = append(secrets, oauth.DeviceCode(da))
-	assert.NilError(t, f.srv.ScriptDevice(da.UserCode, twitchtest.DevicePending, twitchtest.DeviceSlowDown, twitchtest.DeviceApproved))
-	userTok, err := pub.DeviceAccessToken(ctx, da)
-	assert.NilError(t, err)
-	keep(userTok)
-	_, err = pub.PollDevice(ctx, da) // spent
-	errs = append(errs, err)
-	for _, answer := range []twitchtest.DeviceAnswer{twitchtest.DeviceDenied, twitchtest.DeviceExpired} {
-		da, err := pub.DeviceAuth(ctx)
+	// Device flow: approved, then every refusal; and refreshes of its
+	// token: good (rotating), then refused. The polls' waits pass in a
+	// bubble.
+	synctest.Test(t, func(t *testing.T) {
+		da, err := pub.DeviceAuth(ctx, oauth.ScopeChatRead)
 		assert.NilError(t, err)
 		secrets = append(secrets, oauth.DeviceCode(da))
-		assert.NilError(t, f.srv.ScriptDevice(da.UserCode, answer))
-		_, err = pub.DeviceAccessToken(ctx, da)
+		assert.NilError(t, f.srv.ScriptDevice(da.UserCode, twitchtest.DevicePending, twitchtest.DeviceSlowDown, twitchtest.DeviceApproved))
+		userTok, err := pub.DeviceAccessToken(ctx, da)
+		assert.NilError(t, err)
+		keep(userTok)
+		_, err = pub.PollDevice(ctx, da) // spent
 		errs = append(errs, err)
-	}
+		for _, answer := range []twitchtest.DeviceAnswer{twitchtest.DeviceDenied, twitchtest.DeviceExpired} {
+			da, err := pub.DeviceAuth(ctx)
+			assert.NilError(t, err)
+			secrets = append(secrets, oauth.DeviceCode(da))
+			assert.NilError(t, f.srv.ScriptDevice(da.UserCode, answer))
+			_, err = pub.DeviceAccessToken(ctx, da)
+			errs = append(errs, err)
+		}
 
-	// Refresh: good (rotating), then refused, then with a wrong secret.
-	ts := pub.UserTokenSource(userTok)
-	fresh, err := ts.Refresh(ctx, userTok)
-	assert.NilError(t, err)
-	keep(fresh)
-	assert.NilError(t, f.srv.RevokeToken(fresh.RefreshToken))
-	_, err = ts.Refresh(ctx, fresh)
-	errs = append(errs, err)
+		ts := pub.UserTokenSource(userTok)
+		fresh, err := ts.Refresh(ctx, userTok)
+		assert.NilError(t, err)
+		keep(fresh)
+		assert.NilError(t, f.srv.RevokeToken(fresh.RefreshToken))
+		_, err = ts.Refresh(ctx, fresh)
+		errs = append(errs, err)
+	})
+
+	// Refresh with a wrong secret.
 	confTok := f.srv.GrantUserToken("conf")
 	keep(confTok)
-	_, err = f.client("conf", oauth.WithClientSecret("wrong-"+secret)).UserTokenSource(confTok).Refresh(ctx, nil)
+	_, err := f.client("conf", oauth.WithClientSecret("wrong-"+secret)).UserTokenSource(confTok).Refresh(ctx, nil)
 	errs = append(errs, err)
 	secrets = append(secrets, "wrong-"+secret)
 
@@ -103,7 +109,7 @@ func TestNoSecretInErrorsOrLogs(t *testing.T) {
 	assert.NilError(t, f.srv.FailNextOAuth("token", twitchtest.Fault{Status: http.StatusInternalServerError}))
 	_, err = conf.UserTokenSource(codeTok).Refresh(ctx, nil)
 	errs = append(errs, err)
-	down := oauth.New("conf", oauth.WithClientSecret(secret), oauth.WithBaseURL("http://127.0.0.1:1"), oauth.WithClock(newClock(true)))
+	down := oauth.New("conf", oauth.WithClientSecret(secret), oauth.WithBaseURL("http://127.0.0.1:1"))
 	_, err = down.UserTokenSource(codeTok).Refresh(ctx, nil)
 	errs = append(errs, err)
 	_, err = down.Validate(ctx, codeTok.AccessToken)

@@ -70,10 +70,10 @@ func OnToken(save func(*oauth2.Token) error) SourceOption {
 	return func(s *Source) { s.save = save }
 }
 
-// RenewBefore sets how long before its expiry a token is renewed: a minute
-// by default.
-func RenewBefore(d time.Duration) SourceOption {
-	return func(s *Source) { s.before = d }
+// WithRenewBefore sets how long before its expiry a token is renewed: a
+// minute by default.
+func WithRenewBefore(d time.Duration) SourceOption {
+	return func(s *Source) { s.before = max(d, 0) }
 }
 
 // UserTokenSource returns a source of user access tokens that starts with
@@ -83,7 +83,8 @@ func RenewBefore(d time.Duration) SourceOption {
 //
 // When the refresh token is missing or Twitch refuses it, Token and
 // Refresh return an error that wraps ErrReauthorize, from then on, until
-// Set gives the source a new token: the user must authorize again.
+// Set gives the source a new token: the user must authorize again. The
+// error's text says so, and how.
 func (c *Client) UserTokenSource(tok *oauth2.Token, opts ...SourceOption) *Source {
 	s := c.newSource(tok, opts)
 	s.fetch = c.refresh
@@ -112,7 +113,7 @@ func (c *Client) newSource(tok *oauth2.Token, opts []SourceOption) *Source {
 // section 6) through x/oauth2.
 func (c *Client) refresh(ctx context.Context, cur *oauth2.Token) (*oauth2.Token, error) {
 	if cur == nil || cur.RefreshToken == "" {
-		return nil, fmt.Errorf("oauth: token (refresh_token): no refresh token: %w", ErrReauthorize)
+		return nil, &reauthorizeError{msg: "oauth: token (refresh_token): the token has no refresh token"}
 	}
 	// A token source of x/oauth2 given a token without an access token
 	// refreshes at once, and keeps the refresh token when Twitch sends no
@@ -120,7 +121,11 @@ func (c *Client) refresh(ctx context.Context, cur *oauth2.Token) (*oauth2.Token,
 	ts := c.config("", nil).TokenSource(c.withHTTP(ctx), &oauth2.Token{RefreshToken: cur.RefreshToken})
 	tok, err := ts.Token()
 	if err != nil {
-		return nil, tokenError("token", "refresh_token", err)
+		err = tokenError("token", "refresh_token", err)
+		if errors.Is(err, ErrReauthorize) {
+			err = reauthorize(err)
+		}
+		return nil, err
 	}
 	c.log.Info("oauth: refreshed a user access token",
 		slog.Bool("rotated", tok.RefreshToken != cur.RefreshToken), slog.Int64("expires_in", tok.ExpiresIn))
@@ -173,7 +178,7 @@ func (s *Source) usable(tok *oauth2.Token, stale *oauth2.Token, force bool) bool
 	if force && (stale == nil || stale.AccessToken == tok.AccessToken) {
 		return false
 	}
-	return tok.Expiry.IsZero() || s.c.clock.Now().Before(tok.Expiry.Add(-s.before))
+	return tok.Expiry.IsZero() || time.Now().Before(tok.Expiry.Add(-s.before))
 }
 
 func (s *Source) get(ctx context.Context, stale *oauth2.Token, force bool) (*oauth2.Token, error) {
@@ -186,9 +191,9 @@ func (s *Source) get(ctx context.Context, stale *oauth2.Token, force bool) (*oau
 		}
 		if s.usable(s.tok, stale, force) {
 			tok := s.tok
-			retry := s.unsaved && !s.c.clock.Now().Before(s.triedAt.Add(saveRetry))
+			retry := s.unsaved && !time.Now().Before(s.triedAt.Add(saveRetry))
 			if retry {
-				s.triedAt = s.c.clock.Now()
+				s.triedAt = time.Now()
 			}
 			s.mu.Unlock()
 			if retry {
@@ -254,7 +259,7 @@ func (s *Source) saveCurrent() {
 	defer s.saveMu.Unlock()
 	s.mu.Lock()
 	tok, pending := s.tok, s.unsaved
-	s.triedAt = s.c.clock.Now()
+	s.triedAt = time.Now()
 	s.mu.Unlock()
 	if !pending {
 		return

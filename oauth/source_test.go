@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -54,27 +55,29 @@ func assertAllEqual(t *testing.T, got []string, want string) {
 
 // 100 callers of an expired token cause one refresh.
 func TestSourceExpiredTokenRefreshesOnce(t *testing.T) {
-	f := newFixture(t, false)
-	c := f.client("bot")
-	old := f.srv.GrantUserToken("bot", "chat:read")
-	ts := c.UserTokenSource(old)
-	f.clock.Advance(5 * time.Hour)
+	f := newFixture(t)
+	synctest.Test(t, func(t *testing.T) {
+		c := f.client("bot")
+		old := f.srv.GrantUserToken("bot", "chat:read")
+		ts := c.UserTokenSource(old)
+		time.Sleep(5 * time.Hour)
 
-	got := concurrently(t, 100, ts.Token)
-	tok, err := ts.Token()
-	assert.NilError(t, err)
-	assert.Assert(t, tok.AccessToken != old.AccessToken)
-	assertAllEqual(t, got, tok.AccessToken)
-	assert.Equal(t, f.srv.OAuthStats().Refreshes, 1)
-	assert.Equal(t, f.hits.n.Load(), int64(1))
-	assert.Equal(t, tok.Expiry, f.clock.Now().Add(4*time.Hour))
-	assert.DeepEqual(t, oauth.TokenScopes(tok), []oauth.Scope{oauth.ScopeChatRead})
+		got := concurrently(t, 100, ts.Token)
+		tok, err := ts.Token()
+		assert.NilError(t, err)
+		assert.Assert(t, tok.AccessToken != old.AccessToken)
+		assertAllEqual(t, got, tok.AccessToken)
+		assert.Equal(t, f.srv.OAuthStats().Refreshes, 1)
+		assert.Equal(t, f.hits.n.Load(), int64(1))
+		assert.Equal(t, tok.Expiry, time.Now().Add(4*time.Hour))
+		assert.DeepEqual(t, oauth.TokenScopes(tok), []oauth.Scope{oauth.ScopeChatRead})
+	})
 }
 
 // 100 callers refused at once (a 401) with the same token cause one
 // refresh, and all get the new token: the Refresher contract helix uses.
 func TestSourceRefreshOfAStaleTokenRefreshesOnce(t *testing.T) {
-	f := newFixture(t, false)
+	f := newFixture(t)
 	c := f.client("bot")
 	old := f.srv.GrantUserToken("bot")
 	ts := c.UserTokenSource(old)
@@ -104,27 +107,29 @@ func TestSourceRefreshOfAStaleTokenRefreshesOnce(t *testing.T) {
 }
 
 func TestSourceRenewsShortlyBeforeExpiry(t *testing.T) {
-	f := newFixture(t, false)
-	old := f.srv.GrantUserToken("bot")
-	ts := f.client("bot").UserTokenSource(old, oauth.RenewBefore(2*time.Minute))
+	f := newFixture(t)
+	synctest.Test(t, func(t *testing.T) {
+		old := f.srv.GrantUserToken("bot")
+		ts := f.client("bot").UserTokenSource(old, oauth.WithRenewBefore(2*time.Minute))
 
-	f.clock.Advance(4*time.Hour - 3*time.Minute)
-	tok, err := ts.Token()
-	assert.NilError(t, err)
-	assert.Equal(t, tok.AccessToken, old.AccessToken, "3 minutes left: kept")
-	assert.Equal(t, f.srv.OAuthStats().Refreshes, 0)
+		time.Sleep(4*time.Hour - 3*time.Minute)
+		tok, err := ts.Token()
+		assert.NilError(t, err)
+		assert.Equal(t, tok.AccessToken, old.AccessToken, "3 minutes left: kept")
+		assert.Equal(t, f.srv.OAuthStats().Refreshes, 0)
 
-	f.clock.Advance(90 * time.Second)
-	tok, err = ts.Token()
-	assert.NilError(t, err)
-	assert.Assert(t, tok.AccessToken != old.AccessToken, "90 seconds left: renewed")
-	assert.Equal(t, f.srv.OAuthStats().Refreshes, 1)
+		time.Sleep(90 * time.Second)
+		tok, err = ts.Token()
+		assert.NilError(t, err)
+		assert.Assert(t, tok.AccessToken != old.AccessToken, "90 seconds left: renewed")
+		assert.Equal(t, f.srv.OAuthStats().Refreshes, 1)
+	})
 }
 
 // A public client refreshes without a secret, Twitch rotates its refresh
 // token each time, and the hook keeps each new one.
 func TestSourcePersistsRotatedRefreshTokens(t *testing.T) {
-	f := newFixture(t, false)
+	f := newFixture(t)
 	f.srv.AddOAuthClient("bot", "") // public: the fake refuses any secret
 	c := f.client("bot")
 	first := f.srv.GrantUserToken("bot", "user:bot")
@@ -169,7 +174,7 @@ func TestSourcePersistsRotatedRefreshTokens(t *testing.T) {
 // A confidential client refreshes with its secret; Twitch keeps its
 // refresh token unless told to rotate.
 func TestSourceConfidentialClient(t *testing.T) {
-	f := newFixture(t, false)
+	f := newFixture(t)
 	f.srv.AddOAuthClient("web", "s3cret-value")
 	ctx := context.Background()
 	first := f.srv.GrantUserToken("web")
@@ -186,55 +191,68 @@ func TestSourceConfidentialClient(t *testing.T) {
 
 	_, err = f.client("web", oauth.WithClientSecret("wrong-secret")).UserTokenSource(rotated).Refresh(ctx, nil)
 	assert.Assert(t, errors.Is(err, oauth.ErrInvalidClient), "%v", err)
-	assert.Equal(t, asError(t, err).Status, http.StatusForbidden)
+	assert.Equal(t, asError(t, err).StatusCode, http.StatusForbidden)
 	_, err = f.client("web").UserTokenSource(rotated).Refresh(ctx, nil)
 	assert.Assert(t, errors.Is(err, oauth.ErrInvalidClient), "without the secret: %v", err)
 	assertNoSecret(t, errText(err)+f.logs.String(), "s3cret-value", "wrong-secret", rotated.RefreshToken, rotated.AccessToken)
 }
 
 // A refresh token Twitch refuses ends the source: ErrReauthorize, from
-// then on without asking Twitch again, until Set.
+// then on without asking Twitch again, until Set. The error says what to
+// do.
 func TestSourceInvalidRefreshTokenMeansReauthorize(t *testing.T) {
 	for _, rfc := range []bool{false, true} {
-		f := newFixture(t, false)
+		f := newFixture(t)
 		f.srv.UseRFCErrors(rfc)
-		c := f.client("bot")
-		old := f.srv.GrantUserToken("bot")
-		ts := c.UserTokenSource(old)
-		assert.NilError(t, f.srv.RevokeToken(old.RefreshToken)) // the user disconnected the app
-		f.clock.Advance(5 * time.Hour)
+		synctest.Test(t, func(t *testing.T) {
+			c := f.client("bot")
+			old := f.srv.GrantUserToken("bot")
+			ts := c.UserTokenSource(old)
+			assert.NilError(t, f.srv.RevokeToken(old.RefreshToken)) // the user disconnected the app
+			time.Sleep(5 * time.Hour)
 
-		_, err := ts.Token()
-		assert.Assert(t, errors.Is(err, oauth.ErrReauthorize), "%v", err)
-		if !rfc {
+			_, err := ts.Token()
+			assertReauthorize(t, err)
 			e := asError(t, err)
-			assert.Equal(t, e.Message, "Invalid refresh token")
-			assert.Equal(t, e.Code, "", "Twitch's \"error\" is the status's text, not a code")
-		}
-		sent := f.hits.n.Load()
-		_, err = ts.Refresh(context.Background(), old)
-		assert.Assert(t, errors.Is(err, oauth.ErrReauthorize), "%v", err)
-		assert.Equal(t, f.hits.n.Load(), sent, "no request once the refresh token is known to be dead")
-		assertNoSecret(t, errText(err)+f.logs.String(), old.RefreshToken, old.AccessToken)
+			assert.Equal(t, e.StatusCode, http.StatusBadRequest)
+			if !rfc {
+				assert.Equal(t, e.Message, "Invalid refresh token")
+				assert.Equal(t, e.Code, "", "Twitch's \"error\" is the status's text, not a code")
+				assert.Assert(t, strings.HasPrefix(err.Error(), "oauth: token (refresh_token): 400 Invalid refresh token: the user must authorize"), "%v", err)
+			}
+			sent := f.hits.n.Load()
+			_, err = ts.Refresh(context.Background(), old)
+			assertReauthorize(t, err)
+			assert.Equal(t, f.hits.n.Load(), sent, "no request once the refresh token is known to be dead")
+			assertNoSecret(t, errText(err)+f.logs.String(), old.RefreshToken, old.AccessToken)
 
-		// The user authorizes again.
-		again := f.srv.GrantUserToken("bot")
-		ts.Set(again)
-		tok, err := ts.Token()
-		assert.NilError(t, err)
-		assert.Equal(t, tok.AccessToken, again.AccessToken)
+			// The user authorizes again.
+			again := f.srv.GrantUserToken("bot")
+			ts.Set(again)
+			tok, err := ts.Token()
+			assert.NilError(t, err)
+			assert.Equal(t, tok.AccessToken, again.AccessToken)
+		})
 	}
 
-	f := newFixture(t, false)
+	f := newFixture(t)
 	_, err := f.client("bot").UserTokenSource(&oauth2.Token{AccessToken: "a"}).Refresh(context.Background(), nil)
-	assert.Assert(t, errors.Is(err, oauth.ErrReauthorize), "no refresh token: %v", err)
+	assertReauthorize(t, err)
+	assert.Equal(t, err.Error(), "oauth: token (refresh_token): the token has no refresh token: "+
+		"the user must authorize the application again: get a new token "+
+		"(the device flow does it: go run github.com/twitchify-go/twitch/cmd/twitch-token) "+
+		"and give it to the token source (Source.Set)")
 	assert.Equal(t, f.hits.n.Load(), int64(0))
 }
 
 // A failed save does not lose the token: the source keeps using it and
 // saves it again later.
 func TestSourceSavesAgainAfterAFailure(t *testing.T) {
-	f := newFixture(t, false)
+	f := newFixture(t)
+	synctest.Test(t, func(t *testing.T) { sourceSavesAgainAfterAFailure(t, f) })
+}
+
+func sourceSavesAgainAfterAFailure(t *testing.T, f *fixture) {
 	old := f.srv.GrantUserToken("bot")
 	var mu sync.Mutex
 	var saved []string
@@ -257,13 +275,13 @@ func TestSourceSavesAgainAfterAFailure(t *testing.T) {
 	assert.NilError(t, err)
 	assert.Equal(t, len(saved), 0, "not again within a minute")
 
-	f.clock.Advance(time.Minute)
+	time.Sleep(time.Minute)
 	got, err := ts.Token()
 	assert.NilError(t, err)
 	assert.Equal(t, got, tok)
 	assert.DeepEqual(t, saved, []string{tok.RefreshToken + "/" + tok.AccessToken})
 
-	f.clock.Advance(time.Minute)
+	time.Sleep(time.Minute)
 	_, err = ts.Token()
 	assert.NilError(t, err)
 	assert.Equal(t, len(saved), 1, "saved once")
@@ -293,9 +311,9 @@ func (h *hangFirst) RoundTrip(r *http.Request) (*http.Response, error) {
 // When the caller renewing the token gives up, a caller waiting for it
 // renews it itself.
 func TestSourceWaiterRenewsWhenTheRenewerGivesUp(t *testing.T) {
-	f := newFixture(t, false)
+	f := newFixture(t)
 	old := f.srv.GrantUserToken("bot")
-	hang := &hangFirst{base: f.srv.Client().Transport, started: make(chan struct{})}
+	hang := &hangFirst{base: f.srv.InMemoryClient().Transport, started: make(chan struct{})}
 	ts := f.client("bot", oauth.WithHTTPClient(&http.Client{Transport: hang})).UserTokenSource(old)
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -320,8 +338,12 @@ func TestSourceWaiterRenewsWhenTheRenewerGivesUp(t *testing.T) {
 }
 
 func TestAppTokenSource(t *testing.T) {
-	f := newFixture(t, false)
+	f := newFixture(t)
 	f.srv.AddOAuthClient("app", "app-secret-value")
+	synctest.Test(t, func(t *testing.T) { appTokenSource(t, f) })
+}
+
+func appTokenSource(t *testing.T, f *fixture) {
 	c := f.client("app", oauth.WithClientSecret("app-secret-value"))
 	ts := c.AppTokenSource(nil)
 
@@ -331,7 +353,7 @@ func TestAppTokenSource(t *testing.T) {
 	assertAllEqual(t, got, first.AccessToken)
 	assert.Equal(t, f.srv.OAuthStats().AppTokens, 1)
 	assert.Equal(t, first.RefreshToken, "")
-	assert.Equal(t, first.Expiry, f.clock.Now().Add(60*24*time.Hour))
+	assert.Equal(t, first.Expiry, time.Now().Add(60*24*time.Hour))
 
 	ctx := context.Background()
 	v, err := c.Validate(ctx, first.AccessToken)
@@ -341,7 +363,7 @@ func TestAppTokenSource(t *testing.T) {
 	assert.Equal(t, v.UserID, "")
 
 	// Renewed near its expiry, and on demand.
-	f.clock.Advance(60*24*time.Hour - 30*time.Second)
+	time.Sleep(60*24*time.Hour - 30*time.Second)
 	second, err := ts.Token()
 	assert.NilError(t, err)
 	assert.Assert(t, second.AccessToken != first.AccessToken)

@@ -21,8 +21,7 @@ type Validation struct {
 	Scopes   []Scope
 	// ExpiresIn is how long the token has left; 0 when it does not expire.
 	ExpiresIn time.Duration
-	// Expiry is when the token expires, on the client's clock; zero when
-	// it does not.
+	// Expiry is when the token expires; zero when it does not.
 	Expiry time.Time
 }
 
@@ -59,7 +58,7 @@ func (c *Client) Validate(ctx context.Context, token string) (*Validation, error
 		v.Scopes = append(v.Scopes, Scope(s))
 	}
 	if a.ExpiresIn > 0 {
-		v.Expiry = c.clock.Now().Add(v.ExpiresIn)
+		v.Expiry = time.Now().Add(v.ExpiresIn)
 	}
 	return v, nil
 }
@@ -78,82 +77,121 @@ func (c *Client) Revoke(ctx context.Context, token string) error {
 const defaultValidateEvery = time.Hour
 
 // Validator validates the token of a token source when Run starts and then
-// every Interval while it runs. When Twitch says the token is invalid and
+// hourly (WithInterval) while it runs, as Twitch requires of applications
+// that use user access tokens. When Twitch says the token is invalid and
 // the source is a Refresher (a Source is), it asks the source for a new
 // token once and validates that; a token that cannot be replaced is
 // reported to OnRevoked.
 //
-//	v := &oauth.Validator{Client: c, Tokens: ts, OnRevoked: func(err error) { ... }}
-//	go v.Run(ctx) // until ctx ends
+// A Validator is made by Client.NewValidator. Its callbacks run on Run's
+// goroutine, one at a time, and should return quickly.
 type Validator struct {
-	Client *Client            // required
-	Tokens oauth2.TokenSource // required
-	// Interval is the time between validations: an hour when 0.
-	Interval time.Duration
-	// OnValid, if set, is called after each successful validation.
-	OnValid func(*Validation)
-	// OnRevoked, if set, is called when Twitch refuses the token and no
-	// new one can be had: err wraps ErrInvalidToken, or ErrReauthorize
-	// when the source tried to refresh it. The user must authorize again.
-	// The Validator goes on validating, in case the source is given a new
-	// token (Source.Set).
-	OnRevoked func(err error)
-	// OnError, if set, is called when a validation could not be made (the
-	// network, Twitch failing); the next is at the next interval.
-	OnError func(err error)
+	c         *Client
+	tokens    oauth2.TokenSource
+	every     time.Duration
+	onValid   func(*Validation)
+	onRevoked func(error)
+	onError   func(error)
 }
 
-// Run validates until ctx ends, and then returns ctx.Err(). Hooks run on
-// Run's goroutine, one at a time.
+// ValidatorOption configures a Validator.
+type ValidatorOption func(*Validator)
+
+// WithInterval sets the time between validations: an hour by default. An
+// interval of 0 or less keeps the default.
+func WithInterval(d time.Duration) ValidatorOption {
+	return func(v *Validator) {
+		if d > 0 {
+			v.every = d
+		}
+	}
+}
+
+// OnValid makes the Validator call f after each successful validation.
+func OnValid(f func(*Validation)) ValidatorOption {
+	return func(v *Validator) { v.onValid = f }
+}
+
+// OnRevoked makes the Validator call f when Twitch refuses the token and
+// no new one can be had: the user must authorize the application again.
+// err wraps ErrReauthorize, and ErrInvalidToken when Twitch said the token
+// is invalid (rather than refusing its refresh token); its text says what
+// to do. The Validator goes on validating, in case the source is given a
+// new token (Source.Set), and calls f again at each interval until then.
+func OnRevoked(f func(err error)) ValidatorOption {
+	return func(v *Validator) { v.onRevoked = f }
+}
+
+// OnError makes the Validator call f when a validation could not be made
+// (the network, Twitch failing); the next is at the next interval.
+func OnError(f func(err error)) ValidatorOption {
+	return func(v *Validator) { v.onError = f }
+}
+
+// NewValidator returns a Validator of the tokens of tokens; Run starts it.
+//
+//	v := c.NewValidator(tokens, oauth.OnRevoked(func(err error) { ... }))
+//	go v.Run(ctx) // until ctx ends
+func (c *Client) NewValidator(tokens oauth2.TokenSource, opts ...ValidatorOption) *Validator {
+	v := &Validator{c: c, tokens: tokens, every: defaultValidateEvery}
+	for _, opt := range opts {
+		opt(v)
+	}
+	return v
+}
+
+// Run validates until ctx ends, and then returns ctx.Err(). It returns at
+// once with an error when the Validator has no token source.
 func (v *Validator) Run(ctx context.Context) error {
-	every := v.Interval
-	if every <= 0 {
-		every = defaultValidateEvery
+	if v.tokens == nil {
+		return errors.New("oauth: validator: no token source")
 	}
 	for {
 		v.once(ctx)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-v.Client.clock.After(every):
+		if err := sleep(ctx, v.every); err != nil {
+			return err
 		}
 	}
 }
 
 // once makes one validation and reports it.
 func (v *Validator) once(ctx context.Context) {
-	log := v.Client.log
+	log := v.c.log
 	val, err := v.validate(ctx)
 	switch {
 	case ctx.Err() != nil:
 	case err == nil:
 		log.Debug("oauth: token validated", slog.String("login", val.Login), slog.Duration("expires_in", val.ExpiresIn))
-		if v.OnValid != nil {
-			v.OnValid(val)
+		if v.onValid != nil {
+			v.onValid(val)
 		}
 	case errors.Is(err, ErrInvalidToken) || errors.Is(err, ErrReauthorize):
+		err = reauthorize(err)
 		log.Warn("oauth: the token was revoked", slog.Any("err", err))
-		if v.OnRevoked != nil {
-			v.OnRevoked(err)
+		if v.onRevoked != nil {
+			v.onRevoked(err)
 		}
 	default:
 		log.Warn("oauth: validating the token failed", slog.Any("err", err))
-		if v.OnError != nil {
-			v.OnError(err)
+		if v.onError != nil {
+			v.onError(err)
 		}
 	}
 }
 
 func (v *Validator) validate(ctx context.Context) (*Validation, error) {
-	tok, err := v.Tokens.Token()
+	tok, err := v.tokens.Token()
 	if err != nil {
 		return nil, err
 	}
-	val, err := v.Client.Validate(ctx, tok.AccessToken)
+	if tok == nil {
+		return nil, errors.New("oauth: validator: the token source gave no token")
+	}
+	val, err := v.c.Validate(ctx, tok.AccessToken)
 	if !errors.Is(err, ErrInvalidToken) {
 		return val, err
 	}
-	r, ok := v.Tokens.(Refresher)
+	r, ok := v.tokens.(Refresher)
 	if !ok {
 		return nil, err
 	}
@@ -161,5 +199,8 @@ func (v *Validator) validate(ctx context.Context) (*Validation, error) {
 	if err != nil {
 		return nil, err
 	}
-	return v.Client.Validate(ctx, tok.AccessToken)
+	if tok == nil {
+		return nil, errors.New("oauth: validator: the token source gave no new token")
+	}
+	return v.c.Validate(ctx, tok.AccessToken)
 }

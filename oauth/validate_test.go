@@ -4,30 +4,35 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"golang.org/x/oauth2"
 	"gotest.tools/v3/assert"
-	"gotest.tools/v3/poll"
 
 	"github.com/twitchify-go/twitch/oauth"
 	"github.com/twitchify-go/twitch/twitchtest"
 )
 
 func TestValidateAndRevoke(t *testing.T) {
-	f := newFixture(t, false)
+	f := newFixture(t)
+	synctest.Test(t, func(t *testing.T) { validateAndRevoke(t, f) })
+}
+
+func validateAndRevoke(t *testing.T, f *fixture) {
 	c := f.client("bot")
 	ctx := context.Background()
 	tok := f.srv.GrantUserToken("bot", "chat:read", "user:bot")
-	f.clock.Advance(time.Hour)
+	time.Sleep(time.Hour)
 
 	v, err := c.Validate(ctx, tok.AccessToken)
 	assert.NilError(t, err)
 	assert.DeepEqual(t, v, &oauth.Validation{
 		ClientID: "bot", Login: "twitchdev", UserID: "141981764",
 		Scopes:    []oauth.Scope{oauth.ScopeChatRead, oauth.ScopeUserBot},
-		ExpiresIn: 3 * time.Hour, Expiry: f.clock.Now().Add(3 * time.Hour),
+		ExpiresIn: 3 * time.Hour, Expiry: time.Now().Add(3 * time.Hour),
 	})
 
 	assert.NilError(t, c.Revoke(ctx, tok.AccessToken))
@@ -35,11 +40,11 @@ func TestValidateAndRevoke(t *testing.T) {
 	_, err = c.Validate(ctx, tok.AccessToken)
 	assert.Assert(t, errors.Is(err, oauth.ErrInvalidToken), "%v", err)
 	e := asError(t, err)
-	assert.Equal(t, e.Status, http.StatusUnauthorized)
+	assert.Equal(t, e.StatusCode, http.StatusUnauthorized)
 	assert.Equal(t, e.Endpoint, "validate")
 	// Revoking the access token ended its refresh token too.
 	_, err = c.UserTokenSource(tok).Refresh(ctx, nil)
-	assert.Assert(t, errors.Is(err, oauth.ErrReauthorize), "%v", err)
+	assertReauthorize(t, err)
 
 	err = c.Revoke(ctx, tok.AccessToken)
 	assert.Assert(t, errors.Is(err, oauth.ErrInvalidToken), "revoked already: %v", err)
@@ -49,12 +54,12 @@ func TestValidateAndRevoke(t *testing.T) {
 	f.srv.AddOAuthClient("bot", "")
 	err = f.client("unknown").Revoke(ctx, "whatever")
 	assert.Assert(t, errors.Is(err, oauth.ErrInvalidClient), "%v", err)
-	assert.Equal(t, asError(t, err).Status, http.StatusNotFound)
+	assert.Equal(t, asError(t, err).StatusCode, http.StatusNotFound)
 	assertNoSecret(t, errText(err)+f.logs.String(), tok.AccessToken, tok.RefreshToken)
 }
 
-// validatorRun runs a Validator until the test ends, and reports its
-// hooks on channels.
+// validatorRun runs a Validator in a synctest bubble until the bubble's
+// test ends, and reports its callbacks on channels.
 type validatorRun struct {
 	valid   chan *oauth.Validation
 	revoked chan error
@@ -62,117 +67,147 @@ type validatorRun struct {
 	done    chan error
 }
 
-func runValidator(t *testing.T, c *oauth.Client, ts oauth2.TokenSource, every time.Duration) *validatorRun {
+func runValidator(t *testing.T, c *oauth.Client, ts oauth2.TokenSource, opts ...oauth.ValidatorOption) *validatorRun {
 	r := &validatorRun{
 		valid:   make(chan *oauth.Validation, 10),
 		revoked: make(chan error, 10),
 		failed:  make(chan error, 10),
 		done:    make(chan error, 1),
 	}
-	v := &oauth.Validator{
-		Client: c, Tokens: ts, Interval: every,
-		OnValid:   func(v *oauth.Validation) { r.valid <- v },
-		OnRevoked: func(err error) { r.revoked <- err },
-		OnError:   func(err error) { r.failed <- err },
-	}
+	opts = append([]oauth.ValidatorOption{
+		oauth.OnValid(func(v *oauth.Validation) { r.valid <- v }),
+		oauth.OnRevoked(func(err error) { r.revoked <- err }),
+		oauth.OnError(func(err error) { r.failed <- err }),
+	}, opts...)
+	v := c.NewValidator(ts, opts...)
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { r.done <- v.Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
-		<-r.done
+		assert.ErrorIs(t, <-r.done, context.Canceled)
 	})
 	return r
 }
 
-// waitForWait waits until the validator waits for its next round.
-func waitForWait(t *testing.T, clk *fakeClock) {
-	t.Helper()
-	poll.WaitOn(t, func(poll.LogT) poll.Result {
-		if clk.Waiting() == 1 {
-			return poll.Success()
-		}
-		return poll.Continue("the validator is not waiting")
-	})
-}
+// reports returns how many callbacks of each kind are waiting to be read.
+func (r *validatorRun) reports() [3]int { return [3]int{len(r.valid), len(r.revoked), len(r.failed)} }
 
 func TestValidatorValidatesHourlyAndReportsRevocation(t *testing.T) {
-	f := newFixture(t, false)
-	c := f.client("bot")
-	tok := f.srv.GrantUserToken("bot", "chat:read")
-	ts := c.UserTokenSource(tok)
-	r := runValidator(t, c, ts, 0)
+	f := newFixture(t)
+	synctest.Test(t, func(t *testing.T) {
+		c := f.client("bot")
+		tok := f.srv.GrantUserToken("bot", "chat:read")
+		ts := c.UserTokenSource(tok)
+		start := time.Now()
+		r := runValidator(t, c, ts)
 
-	v := <-r.valid // at once
-	assert.Equal(t, v.Login, "twitchdev")
-	waitForWait(t, f.clock)
-	assert.DeepEqual(t, f.clock.Waits(), []time.Duration{time.Hour})
-	assert.Equal(t, f.srv.OAuthStats().Validations, 1)
+		synctest.Wait()
+		v := <-r.valid // at once
+		assert.Equal(t, v.Login, "twitchdev")
+		assert.Equal(t, f.srv.OAuthStats().Validations, 1)
+		time.Sleep(time.Hour - time.Nanosecond)
+		synctest.Wait()
+		assert.Equal(t, f.srv.OAuthStats().Validations, 1, "not before the hour")
 
-	f.clock.Advance(time.Hour)
-	<-r.valid
-	waitForWait(t, f.clock)
-	assert.Equal(t, f.srv.OAuthStats().Validations, 2)
+		time.Sleep(time.Nanosecond)
+		synctest.Wait()
+		<-r.valid
+		assert.Equal(t, f.srv.OAuthStats().Validations, 2)
+		assert.Equal(t, time.Since(start), time.Hour)
 
-	// The user disconnects the application: the access and the refresh
-	// token both end. The validator tries to refresh, fails, and reports.
-	assert.NilError(t, f.srv.RevokeToken(tok.AccessToken))
-	f.clock.Advance(time.Hour)
-	err := <-r.revoked
-	assert.Assert(t, errors.Is(err, oauth.ErrReauthorize), "%v", err)
-	waitForWait(t, f.clock)
-	assert.Equal(t, len(r.valid), 0)
-	assert.Equal(t, len(r.failed), 0)
+		// The user disconnects the application: the access and the refresh
+		// token both end. The validator tries to refresh, fails, and
+		// reports what to do.
+		assert.NilError(t, f.srv.RevokeToken(tok.AccessToken))
+		time.Sleep(time.Hour)
+		synctest.Wait()
+		err := <-r.revoked
+		assertReauthorize(t, err)
+		assert.Equal(t, r.reports(), [3]int{0, 0, 0})
 
-	// It goes on, and reports again until the source has a new token.
-	f.clock.Advance(time.Hour)
-	assert.Assert(t, errors.Is(<-r.revoked, oauth.ErrReauthorize))
-	waitForWait(t, f.clock)
-	ts.Set(f.srv.GrantUserToken("bot"))
-	f.clock.Advance(time.Hour)
-	<-r.valid
-	assertNoSecret(t, f.logs.String(), tok.AccessToken, tok.RefreshToken)
+		// It goes on, and reports again until the source has a new token.
+		time.Sleep(time.Hour)
+		synctest.Wait()
+		assertReauthorize(t, <-r.revoked)
+		ts.Set(f.srv.GrantUserToken("bot"))
+		time.Sleep(time.Hour)
+		synctest.Wait()
+		<-r.valid
+		assert.Equal(t, r.reports(), [3]int{0, 0, 0})
+		assertNoSecret(t, f.logs.String(), tok.AccessToken, tok.RefreshToken)
+	})
 }
 
 // A token Twitch ended early but whose refresh token is good is replaced
 // without a report of revocation.
 func TestValidatorRefreshesAnEndedToken(t *testing.T) {
-	f := newFixture(t, false)
-	c := f.client("bot")
-	tok := f.srv.GrantUserToken("bot")
-	ts := c.UserTokenSource(tok)
-	r := runValidator(t, c, ts, 10*time.Minute)
-	<-r.valid
-	waitForWait(t, f.clock)
+	f := newFixture(t)
+	synctest.Test(t, func(t *testing.T) {
+		c := f.client("bot")
+		tok := f.srv.GrantUserToken("bot")
+		ts := c.UserTokenSource(tok)
+		start := time.Now()
+		r := runValidator(t, c, ts, oauth.WithInterval(10*time.Minute))
+		synctest.Wait()
+		<-r.valid
 
-	assert.NilError(t, f.srv.ExpireToken(tok.AccessToken))
-	f.clock.Advance(10 * time.Minute)
-	<-r.valid
-	waitForWait(t, f.clock)
-	assert.Equal(t, f.srv.OAuthStats().Refreshes, 1)
-	now, err := ts.Token()
-	assert.NilError(t, err)
-	assert.Assert(t, now.AccessToken != tok.AccessToken)
-	assert.Equal(t, len(r.revoked), 0)
-	assert.DeepEqual(t, f.clock.Waits(), []time.Duration{10 * time.Minute, 10 * time.Minute})
+		assert.NilError(t, f.srv.ExpireToken(tok.AccessToken))
+		time.Sleep(10 * time.Minute)
+		synctest.Wait()
+		<-r.valid
+		assert.Equal(t, f.srv.OAuthStats().Refreshes, 1)
+		now, err := ts.Token()
+		assert.NilError(t, err)
+		assert.Assert(t, now.AccessToken != tok.AccessToken)
+		assert.Equal(t, r.reports(), [3]int{0, 0, 0})
+		assert.Equal(t, time.Since(start), 10*time.Minute)
+	})
 }
 
-// A token that is not a Refresher's is reported at once; a failure to
-// reach Twitch is an error, not a revocation.
+// A token that is not a Refresher's is reported at once, with what to
+// do; a failure to reach Twitch is an error, not a revocation.
 func TestValidatorReportsFailures(t *testing.T) {
-	f := newFixture(t, false)
-	c := f.client("bot")
-	tok := f.srv.GrantUserToken("bot")
-	assert.NilError(t, f.srv.FailNextOAuth("validate", twitchtest.Fault{Status: http.StatusServiceUnavailable}))
-	r := runValidator(t, c, oauth2.StaticTokenSource(tok), time.Hour)
+	f := newFixture(t)
+	synctest.Test(t, func(t *testing.T) {
+		c := f.client("bot")
+		tok := f.srv.GrantUserToken("bot")
+		assert.NilError(t, f.srv.FailNextOAuth("validate", twitchtest.Fault{Status: http.StatusServiceUnavailable}))
+		r := runValidator(t, c, oauth2.StaticTokenSource(tok), oauth.WithInterval(time.Hour))
 
-	err := <-r.failed
-	assert.Equal(t, asError(t, err).Status, http.StatusServiceUnavailable)
-	waitForWait(t, f.clock)
+		synctest.Wait()
+		err := <-r.failed
+		assert.Equal(t, asError(t, err).StatusCode, http.StatusServiceUnavailable)
+		assert.Assert(t, !errors.Is(err, oauth.ErrReauthorize))
 
-	assert.NilError(t, f.srv.ExpireToken(tok.AccessToken))
-	f.clock.Advance(time.Hour)
-	err = <-r.revoked
-	assert.Assert(t, errors.Is(err, oauth.ErrInvalidToken), "%v", err)
-	waitForWait(t, f.clock)
-	assert.Equal(t, len(r.valid), 0)
+		assert.NilError(t, f.srv.ExpireToken(tok.AccessToken))
+		time.Sleep(time.Hour)
+		synctest.Wait()
+		err = <-r.revoked
+		assert.Assert(t, errors.Is(err, oauth.ErrInvalidToken), "%v", err)
+		assertReauthorize(t, err)
+		assert.Assert(t, strings.HasPrefix(err.Error(), "oauth: validate: 401 invalid access token: the user must authorize"), "%v", err)
+		assert.Equal(t, asError(t, err).Endpoint, "validate")
+		assert.Equal(t, r.reports(), [3]int{0, 0, 0})
+	})
+}
+
+// Options with values that mean nothing keep the defaults, and a Validator
+// without a token source says so.
+func TestValidatorOptions(t *testing.T) {
+	f := newFixture(t)
+	synctest.Test(t, func(t *testing.T) {
+		c := f.client("bot")
+		start := time.Now()
+		r := runValidator(t, c, oauth2.StaticTokenSource(f.srv.GrantUserToken("bot")), oauth.WithInterval(-time.Second), oauth.WithInterval(0))
+		synctest.Wait()
+		<-r.valid
+		time.Sleep(time.Hour)
+		synctest.Wait()
+		<-r.valid
+		assert.Equal(t, time.Since(start), time.Hour)
+		assert.Equal(t, f.srv.OAuthStats().Validations, 2)
+	})
+
+	err := f.client("bot").NewValidator(nil).Run(context.Background())
+	assert.Error(t, err, "oauth: validator: no token source")
 }

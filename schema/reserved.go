@@ -23,7 +23,7 @@ var ReservedNames = map[string][]string{
 	"helix": {
 		"APIError", "APIError.Error", "APIError.Is", "Client", "Client.WithToken", "DefaultBaseURL",
 		"ErrForbidden", "ErrMissingScope", "ErrNotFound", "ErrRateLimited", "ErrUnauthorized",
-		"InvalidParamsError", "InvalidParamsError.Error", "New", "Operation", "Operations", "Option",
+		"InvalidParamsError", "InvalidParamsError.Error", "LookupOperation", "New", "Operation", "Operations", "Option",
 		"Pagination", "ParamGroup", "RateLimit", "Rule", "RuleAtLeastOne", "RuleAtMostOne",
 		"RuleExactlyOne", "WithBaseURL", "WithHTTPClient", "WithLogger", "WithMaxRetries",
 	},

@@ -13,8 +13,15 @@
 //
 //	store := oauth.NewFileStore("token.json")
 //	tok, err := store.Load()
-//	tokens := oauth.New(clientID).UserTokenSource(tok, oauth.OnToken(store.Save))
+//	c := oauth.New(clientID)
+//	tokens := c.UserTokenSource(tok, oauth.OnToken(store.Save))
 //	h := helix.New(clientID, tokens)
+//	go c.NewValidator(tokens, oauth.OnRevoked(func(err error) { log.Print(err) })).Run(ctx)
+//
+// When the user disconnects the application, or the refresh token stops
+// working otherwise, the bot's token source returns an error that wraps
+// oauth.ErrReauthorize and says to authorize again: run the command again,
+// and give the new token to the source (Source.Set) or restart the bot.
 //
 // The token itself is never printed.
 package main
@@ -47,7 +54,8 @@ func main() {
 }
 
 // run is the command: args are its arguments, getenv reads the
-// environment, and opts configure the OAuth client (tests give a clock).
+// environment, and opts configure the OAuth client (tests give an HTTP
+// client that reaches a fake Twitch in memory).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string, opts ...oauth.Option) error {
 	fs := flag.NewFlagSet("twitch-token", flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -11,52 +11,15 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
-	"gotest.tools/v3/poll"
 
 	"github.com/twitchify-go/twitch/oauth"
 	"github.com/twitchify-go/twitch/twitchtest"
 )
-
-// gateClock is a clock whose waits end when the test says so.
-type gateClock struct {
-	mu      sync.Mutex
-	now     time.Time
-	waiting []chan time.Time
-}
-
-func (c *gateClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *gateClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ch := make(chan time.Time, 1)
-	c.waiting = append(c.waiting, ch)
-	return ch
-}
-
-// release waits until the command waits, then ends the wait after d.
-func (c *gateClock) release(t *testing.T, d time.Duration) {
-	t.Helper()
-	poll.WaitOn(t, func(poll.LogT) poll.Result {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		if len(c.waiting) == 0 {
-			return poll.Continue("the command is not waiting")
-		}
-		c.now = c.now.Add(d)
-		c.waiting[0] <- c.now
-		c.waiting = c.waiting[1:]
-		return poll.Success()
-	})
-}
 
 // syncBuffer is the command's output, read while it runs.
 type syncBuffer struct {
@@ -81,16 +44,17 @@ type command struct {
 	done           chan error
 }
 
-// start runs the command against srv in the background.
-func start(t *testing.T, srv *twitchtest.Server, clk *gateClock, env map[string]string, args ...string) *command {
+// start runs the command against srv in the background; in a synctest
+// bubble, its waits pass when the test sleeps.
+func start(t *testing.T, srv *twitchtest.Server, env map[string]string, args ...string) *command {
 	t.Helper()
 	cmd := &command{done: make(chan error, 1)}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 	t.Cleanup(cancel)
 	args = append([]string{"-base-url", srv.OAuthURL}, args...)
 	go func() {
 		cmd.done <- run(ctx, args, &cmd.stdout, &cmd.stderr, func(k string) string { return env[k] },
-			oauth.WithClock(clk), oauth.WithHTTPClient(srv.Client()))
+			oauth.WithHTTPClient(srv.InMemoryClient()))
 	}()
 	return cmd
 }
@@ -98,49 +62,46 @@ func start(t *testing.T, srv *twitchtest.Server, clk *gateClock, env map[string]
 var userCodeLine = regexp.MustCompile(`shows the code ([A-Z0-9]+);`)
 
 func TestGetsAndSavesAToken(t *testing.T) {
-	clk := &gateClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-	srv := twitchtest.NewServer(t, twitchtest.WithClock(clk.Now))
+	srv := twitchtest.NewServer(t)
 	srv.AddOAuthClient("my-bot", "") // a public client
 	srv.SetOAuthUser("1001", "mybot")
 	path := filepath.Join(t.TempDir(), "bot-token.json")
+	synctest.Test(t, func(t *testing.T) {
+		cmd := start(t, srv, map[string]string{"TWITCH_CLIENT_ID": "my-bot"},
+			"-scopes", "user:read:chat, user:write:chat user:bot", "-o", path)
+		synctest.Wait() // the command printed the code and waits to poll
+		m := userCodeLine.FindStringSubmatch(cmd.stdout.String())
+		assert.Assert(t, m != nil, cmd.stdout.String())
+		time.Sleep(5 * time.Second) // the first poll: the user has not acted yet
+		synctest.Wait()
+		assert.Equal(t, srv.OAuthStats().DevicePolls, 1)
+		assert.NilError(t, srv.ApproveDevice(m[1])) // the user types the code
+		time.Sleep(5 * time.Second)
+		assert.NilError(t, <-cmd.done, cmd.stderr.String())
 
-	cmd := start(t, srv, clk, map[string]string{"TWITCH_CLIENT_ID": "my-bot"},
-		"-scopes", "user:read:chat, user:write:chat user:bot", "-o", path)
-	clk.release(t, 5*time.Second) // the first poll: the user has not acted yet
-	m := userCodeLine.FindStringSubmatch(cmd.stdout.String())
-	assert.Assert(t, m != nil, cmd.stdout.String())
-	poll.WaitOn(t, func(poll.LogT) poll.Result {
-		if srv.OAuthStats().DevicePolls == 1 {
-			return poll.Success()
-		}
-		return poll.Continue("the first poll is not in")
+		out := cmd.stdout.String()
+		assert.Assert(t, is.Contains(out, srv.URL+"/activate?public=true&device-code="+m[1]))
+		assert.Assert(t, is.Contains(out, "Saved a token for mybot (user ID 1001) with the scopes user:read:chat user:write:chat user:bot to "+path+"."))
+		assert.Equal(t, srv.OAuthStats().DevicePolls, 2)
+
+		fi, err := os.Stat(path)
+		assert.NilError(t, err)
+		assert.Equal(t, fi.Mode().Perm(), os.FileMode(0o600))
+		tok, err := oauth.NewFileStore(path).Load()
+		assert.NilError(t, err)
+		assert.DeepEqual(t, oauth.TokenScopes(tok), []oauth.Scope{oauth.ScopeUserReadChat, oauth.ScopeUserWriteChat, oauth.ScopeUserBot})
+		assert.Assert(t, !strings.Contains(out+cmd.stderr.String(), tok.AccessToken), "the token is never printed")
+		assert.Assert(t, !strings.Contains(out+cmd.stderr.String(), tok.RefreshToken))
+
+		// What the bot does with the file: the token works, and refreshes
+		// without a secret.
+		c := oauth.New("my-bot", oauth.WithBaseURL(srv.OAuthURL), oauth.WithHTTPClient(srv.InMemoryClient()))
+		v, err := c.Validate(context.Background(), tok.AccessToken)
+		assert.NilError(t, err)
+		assert.Equal(t, v.Login, "mybot")
+		_, err = c.UserTokenSource(tok).Refresh(context.Background(), nil)
+		assert.NilError(t, err)
 	})
-	assert.NilError(t, srv.ApproveDevice(m[1])) // the user types the code
-	clk.release(t, 5*time.Second)
-	assert.NilError(t, <-cmd.done, cmd.stderr.String())
-
-	out := cmd.stdout.String()
-	assert.Assert(t, is.Contains(out, srv.URL+"/activate?public=true&device-code="+m[1]))
-	assert.Assert(t, is.Contains(out, "Saved a token for mybot (user ID 1001) with the scopes user:read:chat user:write:chat user:bot to "+path+"."))
-	assert.Equal(t, srv.OAuthStats().DevicePolls, 2)
-
-	fi, err := os.Stat(path)
-	assert.NilError(t, err)
-	assert.Equal(t, fi.Mode().Perm(), os.FileMode(0o600))
-	tok, err := oauth.NewFileStore(path).Load()
-	assert.NilError(t, err)
-	assert.DeepEqual(t, oauth.TokenScopes(tok), []oauth.Scope{oauth.ScopeUserReadChat, oauth.ScopeUserWriteChat, oauth.ScopeUserBot})
-	assert.Assert(t, !strings.Contains(out+cmd.stderr.String(), tok.AccessToken), "the token is never printed")
-	assert.Assert(t, !strings.Contains(out+cmd.stderr.String(), tok.RefreshToken))
-
-	// What the bot does with the file: the token works, and refreshes
-	// without a secret.
-	c := oauth.New("my-bot", oauth.WithBaseURL(srv.OAuthURL), oauth.WithHTTPClient(srv.Client()), oauth.WithClock(clk))
-	v, err := c.Validate(context.Background(), tok.AccessToken)
-	assert.NilError(t, err)
-	assert.Equal(t, v.Login, "mybot")
-	_, err = c.UserTokenSource(tok).Refresh(context.Background(), nil)
-	assert.NilError(t, err)
 }
 
 func TestDeclinedOrExpired(t *testing.T) {
@@ -151,27 +112,24 @@ func TestDeclinedOrExpired(t *testing.T) {
 		{twitchtest.DeviceDenied, "the authorization was declined; nothing was saved"},
 		{twitchtest.DeviceExpired, "the code expired before it was used; run the command again"},
 	} {
-		clk := &gateClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-		srv := twitchtest.NewServer(t, twitchtest.WithClock(clk.Now))
+		srv := twitchtest.NewServer(t)
 		path := filepath.Join(t.TempDir(), "token.json")
-		cmd := start(t, srv, clk, nil, "-client-id", "my-bot", "-o", path)
-		poll.WaitOn(t, func(poll.LogT) poll.Result {
-			if m := userCodeLine.FindStringSubmatch(cmd.stdout.String()); m != nil {
-				assert.NilError(t, srv.ScriptDevice(m[1], tt.answer))
-				return poll.Success()
-			}
-			return poll.Continue("no code printed yet")
+		synctest.Test(t, func(t *testing.T) {
+			cmd := start(t, srv, nil, "-client-id", "my-bot", "-o", path)
+			synctest.Wait()
+			m := userCodeLine.FindStringSubmatch(cmd.stdout.String())
+			assert.Assert(t, m != nil, cmd.stdout.String())
+			assert.NilError(t, srv.ScriptDevice(m[1], tt.answer))
+			time.Sleep(5 * time.Second)
+			err := <-cmd.done
+			assert.Error(t, err, tt.want)
+			_, err = os.Stat(path)
+			assert.Assert(t, errors.Is(err, os.ErrNotExist))
 		})
-		clk.release(t, 5*time.Second)
-		err := <-cmd.done
-		assert.Error(t, err, tt.want)
-		_, err = os.Stat(path)
-		assert.Assert(t, errors.Is(err, os.ErrNotExist))
 	}
 }
 
 func TestFlags(t *testing.T) {
-	clk := &gateClock{}
 	srv := twitchtest.NewServer(t)
 	tests := []struct {
 		env  map[string]string
@@ -184,17 +142,17 @@ func TestFlags(t *testing.T) {
 		{nil, []string{"-nope"}, "flag provided but not defined: -nope"},
 	}
 	for _, tt := range tests {
-		cmd := start(t, srv, clk, tt.env, tt.args...)
+		cmd := start(t, srv, tt.env, tt.args...)
 		assert.Error(t, <-cmd.done, tt.want)
 	}
 	assert.Equal(t, srv.OAuthStats().DeviceCodes, 0, "nothing asked of Twitch")
 
-	cmd := start(t, srv, clk, nil, "-h")
+	cmd := start(t, srv, nil, "-h")
 	assert.ErrorIs(t, <-cmd.done, flag.ErrHelp)
 	assert.Assert(t, is.Contains(cmd.stderr.String(), "usage: twitch-token"))
 
 	srv.AddOAuthClient("registered", "")
-	cmd = start(t, srv, clk, nil, "-client-id", "unregistered")
+	cmd = start(t, srv, nil, "-client-id", "unregistered")
 	err := <-cmd.done
 	assert.ErrorContains(t, err, "starting the device flow: oauth: device: 400 invalid client")
 }
