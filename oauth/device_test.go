@@ -20,7 +20,7 @@ import (
 
 func TestDeviceFlowApproved(t *testing.T) {
 	f := newFixture(t, true)
-	f.srv.AddOAuthClient("bot", "")
+	f.srv.OAuth.AddClient("bot", "")
 	c := f.client("bot")
 	ctx := context.Background()
 
@@ -34,7 +34,7 @@ func TestDeviceFlowApproved(t *testing.T) {
 	assert.Equal(t, u.Query().Get("device-code"), da.UserCode)
 
 	// The user takes a while; Twitch asks once to slow down.
-	assert.NilError(t, f.srv.ScriptDevice(da.UserCode,
+	assert.NilError(t, f.srv.OAuth.ScriptDevice(da.UserCode,
 		twitchtest.DevicePending, twitchtest.DevicePending, twitchtest.DeviceSlowDown,
 		twitchtest.DevicePending, twitchtest.DeviceApproved))
 	tok, err := c.DeviceAccessToken(ctx, da)
@@ -43,7 +43,7 @@ func TestDeviceFlowApproved(t *testing.T) {
 	// RFC 8628 section 3.5: slow_down adds 5 seconds to this and every
 	// later wait.
 	assert.DeepEqual(t, f.clock.Waits(), []time.Duration{5 * time.Second, 5 * time.Second, 5 * time.Second, 10 * time.Second, 10 * time.Second})
-	assert.Equal(t, f.srv.OAuthStats().DevicePolls, 5)
+	assert.Equal(t, f.srv.OAuth.Stats().DevicePolls, 5)
 	assert.Assert(t, tok.AccessToken != "" && tok.RefreshToken != "")
 	assert.Equal(t, tok.Expiry, f.clock.Now().Add(4*time.Hour), "expiry is on the client's clock")
 	// The fake grants the scopes it read from "scopes" in the body.
@@ -75,12 +75,12 @@ func TestDeviceFlowOutcomes(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(fmt.Sprintf("%s/rfc=%v", tt.answer, rfc), func(t *testing.T) {
 				f := newFixture(t, true)
-				f.srv.UseRFCErrors(rfc)
+				f.srv.OAuth.UseRFCErrors(rfc)
 				c := f.client("bot")
 				ctx := context.Background()
 				da, err := c.DeviceAuth(ctx, oauth.ScopeChatRead)
 				assert.NilError(t, err)
-				assert.NilError(t, f.srv.ScriptDevice(da.UserCode, twitchtest.DevicePending, twitchtest.DeviceSlowDown, tt.answer))
+				assert.NilError(t, f.srv.OAuth.ScriptDevice(da.UserCode, twitchtest.DevicePending, twitchtest.DeviceSlowDown, tt.answer))
 
 				tok, err := c.DeviceAccessToken(ctx, da)
 				assert.Assert(t, tok == nil)
@@ -94,7 +94,7 @@ func TestDeviceFlowOutcomes(t *testing.T) {
 						assert.Assert(t, !errors.Is(err, other), "%v is also %v", err, other)
 					}
 				}
-				assert.Equal(t, f.srv.OAuthStats().DevicePolls, 3)
+				assert.Equal(t, f.srv.OAuth.Stats().DevicePolls, 3)
 				assert.DeepEqual(t, f.clock.Waits(), []time.Duration{5 * time.Second, 5 * time.Second, 10 * time.Second})
 				assertNoSecret(t, err.Error()+f.logs.String(), oauth.DeviceCode(da))
 			})
@@ -116,7 +116,7 @@ func TestDeviceFlowExpiresOnTheClientsClock(t *testing.T) {
 	assert.Equal(t, f.clock.Now(), da.Expiry)
 	// 30 minutes of polls every 5 seconds, the last wait ending at the
 	// expiry without a poll.
-	assert.Equal(t, f.srv.OAuthStats().DevicePolls, 30*60/5-1)
+	assert.Equal(t, f.srv.OAuth.Stats().DevicePolls, 30*60/5-1)
 }
 
 func TestDeviceFlowEndsWithItsContext(t *testing.T) {
@@ -140,14 +140,14 @@ func TestDeviceFlowEndsWithItsContext(t *testing.T) {
 	// One pending poll, then cancel during the second wait.
 	f.clock.Advance(5 * time.Second)
 	poll.WaitOn(t, func(poll.LogT) poll.Result {
-		if f.clock.Waiting() == 1 && f.srv.OAuthStats().DevicePolls == 1 {
+		if f.clock.Waiting() == 1 && f.srv.OAuth.Stats().DevicePolls == 1 {
 			return poll.Success()
 		}
 		return poll.Continue("waiting for the second wait")
 	})
 	cancel()
 	assert.ErrorIs(t, <-done, context.Canceled)
-	assert.Equal(t, f.srv.OAuthStats().DevicePolls, 1)
+	assert.Equal(t, f.srv.OAuth.Stats().DevicePolls, 1)
 }
 
 // Visiting the verification URI approves the code, as the user would.
@@ -165,12 +165,12 @@ func TestDeviceFlowUserVisitsTheURI(t *testing.T) {
 	tok, err := c.DeviceAccessToken(ctx, da)
 	assert.NilError(t, err)
 	assert.DeepEqual(t, oauth.TokenScopes(tok), []oauth.Scope{oauth.ScopeUserBot})
-	assert.Equal(t, f.srv.OAuthStats().DevicePolls, 1)
+	assert.Equal(t, f.srv.OAuth.Stats().DevicePolls, 1)
 }
 
 func TestDeviceFlowRefusals(t *testing.T) {
 	f := newFixture(t, true)
-	f.srv.AddOAuthClient("bot", "")
+	f.srv.OAuth.AddClient("bot", "")
 	ctx := context.Background()
 
 	_, err := f.client("stranger").DeviceAuth(ctx, oauth.ScopeChatRead)
@@ -179,7 +179,7 @@ func TestDeviceFlowRefusals(t *testing.T) {
 	assert.Equal(t, e.Endpoint, "device")
 	assert.Equal(t, e.Message, "invalid client")
 
-	assert.NilError(t, f.srv.FailNextOAuth("device", twitchtest.Fault{Status: http.StatusServiceUnavailable}))
+	assert.NilError(t, f.srv.OAuth.FailNext("device", twitchtest.Fault{Status: http.StatusServiceUnavailable}))
 	_, err = f.client("bot").DeviceAuth(ctx)
 	e = asError(t, err)
 	assert.Equal(t, e.Status, http.StatusServiceUnavailable)

