@@ -65,9 +65,9 @@ type HelixRequest struct {
 // Fault is an answer the fake gives in place of the usual one; see
 // Helix.FailNext and OAuth.FailNext.
 type Fault struct {
-	// Status is the status to answer with, as Twitch would: a 429 carries
-	// rate-limit headers saying the bucket is empty until a second from
-	// now. 0 answers as usual, after Delay.
+	// Status is the status to answer with, as Twitch would: a 429 of
+	// Helix carries rate-limit headers saying the bucket is empty until a
+	// second from now. 0 answers as usual, after Delay.
 	Status int
 	// Message is the error's message; empty for the status's text.
 	Message string

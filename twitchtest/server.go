@@ -77,9 +77,10 @@ func WithMaxTotalCost(n int) Option {
 	return func(c *config) { c.maxTotalCost = n }
 }
 
-// WithUserToken registers a user access token of the fake's user
-// (141981764, "twitchdev"; see OAuth.SetUser) with the scopes it carries;
-// OAuth.AddToken registers any other. Once any token is registered, the
+// WithUserToken registers a user access token of TwitchDev (user
+// 141981764, login "twitchdev", whom the fake's OAuth authorizes as until
+// OAuth.SetUser) with the scopes it carries; OAuth.AddToken registers any
+// other. Once any token is registered, the
 // fake refuses tokens it does not know and calls and subscriptions that
 // need a scope the token lacks; without any, every token is accepted with
 // every scope.
