@@ -96,10 +96,11 @@ type harness struct {
 func start(t *testing.T, srvOpts []twitchtest.Option, configure func(*Client)) *harness {
 	t.Helper()
 	srvOpts = append([]twitchtest.Option{twitchtest.WithKeepalive(10, 20*time.Millisecond)}, srvOpts...)
-	srv := twitchtest.NewServer(t, srvOpts...)
-	h := helix.New("client-id", srv.Token("token"), helix.WithBaseURL(srv.HelixURL), helix.WithHTTPClient(srv.Client()))
+	srv := twitchtest.NewServer(srvOpts...)
+	t.Cleanup(srv.Close)
+	h := helix.New("client-id", srv.Token("token"), helix.WithBaseURL(srv.Helix.URL), helix.WithHTTPClient(srv.Client()))
 	ev := newEvents()
-	c, err := NewClient(h, WithURL(srv.EventSubURL), WithHooks(ev.hooks()), WithBackoff(time.Millisecond, 20*time.Millisecond))
+	c, err := NewClient(h, WithURL(srv.EventSub.URL), WithHooks(ev.hooks()), WithBackoff(time.Millisecond, 20*time.Millisecond))
 	assert.NilError(t, err)
 	c.second = testSecond
 	if debugLogger != nil {
@@ -147,7 +148,7 @@ func collectFollows(c *Client) *follows {
 
 func (hs *harness) onlySubscription(t *testing.T) helix.EventSubSubscription {
 	t.Helper()
-	subs := hs.srv.Subscriptions()
+	subs := hs.srv.EventSub.Subscriptions()
 	assert.Equal(t, len(subs), 1, "subscriptions at the fake: %+v", subs)
 	return subs[0]
 }
@@ -196,16 +197,16 @@ func TestClientSubscribesAfterWelcome(t *testing.T) {
 	assert.Equal(t, total, 1)
 	assert.Equal(t, max, 10000)
 
-	_, err := hs.srv.Notify(sub.ID, followEvent(7))
+	_, err := hs.srv.EventSub.Notify(sub.ID, followEvent(7))
 	assert.NilError(t, err)
 	assert.Equal(t, wait(t, f.ch, "the event"), "7")
 
 	// A subscription asked for while ready is created at once.
 	assert.NilError(t, hs.client.Subscribe(context.Background(), &StreamOnlineCondition{BroadcasterUserID: "1"}))
-	assert.Equal(t, len(hs.srv.Subscriptions()), 2)
+	assert.Equal(t, len(hs.srv.EventSub.Subscriptions()), 2)
 	// Asking again changes nothing.
 	assert.NilError(t, hs.client.Subscribe(context.Background(), followCondition("1")))
-	assert.Equal(t, len(hs.srv.Subscriptions()), 2)
+	assert.Equal(t, len(hs.srv.EventSub.Subscriptions()), 2)
 	none(t, hs.ev.errs, "error")
 }
 
@@ -221,7 +222,7 @@ func TestClientEveryTypeDecodes(t *testing.T) {
 		})
 	})
 	wait(t, hs.ev.ready, "ready")
-	session := hs.srv.WaitSession(context.Background())
+	session := hs.srv.EventSub.WaitSession(context.Background())
 	sent := 0
 	for _, info := range Types() {
 		if !slices.Contains(info.Transports, TransportWebSocket) {
@@ -234,9 +235,9 @@ func TestClientEveryTypeDecodes(t *testing.T) {
 		assert.NilError(t, hs.client.Subscribe(context.Background(), c), "%s %s", info.Type, info.Version)
 		sent++
 	}
-	for _, sub := range hs.srv.Subscriptions() {
+	for _, sub := range hs.srv.EventSub.Subscriptions() {
 		assert.Equal(t, sub.Transport.SessionID, session)
-		_, err := hs.srv.Notify(sub.ID, nil)
+		_, err := hs.srv.EventSub.Notify(sub.ID, nil)
 		assert.NilError(t, err)
 	}
 	assert.Assert(t, sent > 70, "only %d types over WebSocket", sent)
@@ -267,7 +268,7 @@ func TestClientKeepaliveWatchdog(t *testing.T) {
 	wait(t, hs.ev.ready, "ready")
 	before := hs.onlySubscription(t)
 
-	assert.NilError(t, hs.srv.Silence(first.ID))
+	assert.NilError(t, hs.srv.EventSub.Silence(first.ID))
 	assert.ErrorIs(t, wait(t, hs.ev.disconnected, "the watchdog"), ErrKeepaliveTimeout)
 	second := wait(t, hs.ev.connected, "a new welcome")
 	wait(t, hs.ev.ready, "ready again")
@@ -294,19 +295,19 @@ func TestClientReconnectHandover(t *testing.T) {
 	var ids []string
 	send := func(from, to int) {
 		for i := from; i < to; i++ {
-			id, err := hs.srv.Notify(sub.ID, followEvent(i))
+			id, err := hs.srv.EventSub.Notify(sub.ID, followEvent(i))
 			assert.NilError(t, err)
 			ids = append(ids, id)
 		}
 	}
 	send(0, 5)
-	assert.NilError(t, hs.srv.Reconnect(session.ID))
+	assert.NilError(t, hs.srv.EventSub.Reconnect(session.ID))
 	send(5, 50) // on the old connection until the new one is welcomed, then on the new
 	moved := wait(t, hs.ev.reconnected, "the handover")
 	assert.Equal(t, moved.ID, session.ID)
 	send(50, 60)
 	// Twitch may send a message again on the new connection.
-	_, err := hs.srv.Send(twitchtest.Notification{SubscriptionID: sub.ID, Event: followEvent(59), MessageID: ids[59]})
+	_, err := hs.srv.EventSub.Send(twitchtest.Notification{SubscriptionID: sub.ID, Event: followEvent(59), MessageID: ids[59]})
 	assert.NilError(t, err)
 	send(60, 61)
 
@@ -328,7 +329,7 @@ func TestClientCloseCodes(t *testing.T) {
 	session := wait(t, hs.ev.connected, "the welcome")
 	wait(t, hs.ev.ready, "ready")
 	for _, code := range []int{4000, 4001, 4002, 4004, 4005, 4006, 4007} {
-		assert.NilError(t, hs.srv.CloseSession(session.ID, code))
+		assert.NilError(t, hs.srv.EventSub.CloseSession(session.ID, code))
 		var ce *CloseError
 		assert.Assert(t, errors.As(wait(t, hs.ev.disconnected, "the close"), &ce))
 		assert.Equal(t, ce.Code, code)
@@ -345,27 +346,28 @@ func TestClientNetworkDrop(t *testing.T) {
 	})
 	session := wait(t, hs.ev.connected, "the welcome")
 	wait(t, hs.ev.ready, "ready")
-	assert.NilError(t, hs.srv.Drop(session.ID))
+	assert.NilError(t, hs.srv.EventSub.Drop(session.ID))
 	reason := wait(t, hs.ev.disconnected, "the drop")
 	var ce *CloseError
 	assert.Assert(t, !errors.As(reason, &ce), "a network error, not a close: %v", reason)
 	wait(t, hs.ev.connected, "a new welcome")
 	wait(t, hs.ev.ready, "ready again")
-	assert.Equal(t, len(hs.srv.Subscriptions()), 1)
+	assert.Equal(t, len(hs.srv.EventSub.Subscriptions()), 1)
 }
 
 // 4003 (connection unused) with nothing to subscribe to ends Run: another
 // connection would be unused too.
 func TestClientConnectionUnused(t *testing.T) {
-	srv := twitchtest.NewServer(t, twitchtest.WithKeepalive(10, 20*time.Millisecond))
-	h := helix.New("id", srv.Token("token"), helix.WithBaseURL(srv.HelixURL), helix.WithHTTPClient(srv.Client()))
-	c, err := NewClient(h, WithURL(srv.EventSubURL), WithBackoff(time.Millisecond, time.Millisecond))
+	srv := twitchtest.NewServer(twitchtest.WithKeepalive(10, 20*time.Millisecond))
+	t.Cleanup(srv.Close)
+	h := helix.New("id", srv.Token("token"), helix.WithBaseURL(srv.Helix.URL), helix.WithHTTPClient(srv.Client()))
+	c, err := NewClient(h, WithURL(srv.EventSub.URL), WithBackoff(time.Millisecond, time.Millisecond))
 	assert.NilError(t, err)
 	c.second = testSecond
 	done := make(chan error, 1)
 	go func() { done <- c.Run(context.Background()) }()
-	session := srv.WaitSession(context.Background())
-	assert.NilError(t, srv.CloseSession(session, 4003))
+	session := srv.EventSub.WaitSession(context.Background())
+	assert.NilError(t, srv.EventSub.CloseSession(session, 4003))
 	err = wait(t, done, "Run to return")
 	var ce *CloseError
 	assert.Assert(t, errors.As(err, &ce), "%v", err)
@@ -382,12 +384,12 @@ func TestClientRevocation(t *testing.T) {
 	session := wait(t, hs.ev.connected, "the welcome")
 	wait(t, hs.ev.ready, "ready")
 	var follow helix.EventSubSubscription
-	for _, s := range hs.srv.Subscriptions() {
+	for _, s := range hs.srv.EventSub.Subscriptions() {
 		if s.Type == "channel.follow" {
 			follow = s
 		}
 	}
-	assert.NilError(t, hs.srv.Revoke(follow.ID, "authorization_revoked"))
+	assert.NilError(t, hs.srv.EventSub.Revoke(follow.ID, "authorization_revoked"))
 	revoked := wait(t, hs.ev.revoked, "the revocation")
 	assert.Equal(t, revoked.ID, follow.ID)
 	assert.Equal(t, revoked.Status, helix.EventSubSubscriptionStatusAuthorizationRevoked)
@@ -396,9 +398,9 @@ func TestClientRevocation(t *testing.T) {
 	}
 
 	// After a loss only the other one is created again.
-	assert.NilError(t, hs.srv.Drop(session.ID))
+	assert.NilError(t, hs.srv.EventSub.Drop(session.ID))
 	wait(t, hs.ev.ready, "ready again")
-	subs := hs.srv.Subscriptions()
+	subs := hs.srv.EventSub.Subscriptions()
 	assert.Equal(t, len(subs), 1)
 	assert.Equal(t, subs[0].Type, "stream.online")
 }
@@ -419,7 +421,7 @@ func TestClientHandlerPanic(t *testing.T) {
 	wait(t, hs.ev.ready, "ready")
 	sub := hs.onlySubscription(t)
 	for i := range 2 {
-		_, err := hs.srv.Notify(sub.ID, followEvent(i))
+		_, err := hs.srv.EventSub.Notify(sub.ID, followEvent(i))
 		assert.NilError(t, err)
 	}
 	var hp *HandlerPanicError
@@ -442,7 +444,7 @@ func TestClientDropsDuplicatesAndOldMessages(t *testing.T) {
 	sub := hs.onlySubscription(t)
 	send := func(n twitchtest.Notification) {
 		t.Helper()
-		_, err := hs.srv.Send(n)
+		_, err := hs.srv.EventSub.Send(n)
 		assert.NilError(t, err)
 	}
 	send(twitchtest.Notification{SubscriptionID: sub.ID, Event: followEvent(1), MessageID: "dup"})
@@ -457,7 +459,7 @@ func TestClientDropsDuplicatesAndOldMessages(t *testing.T) {
 // Twitch's refusals are typed errors, reported, and not retried.
 func TestClientSubscriptionRefused(t *testing.T) {
 	hs := start(t, []twitchtest.Option{
-		twitchtest.WithToken("token", "user:read:chat"),
+		twitchtest.WithUserToken("token", "user:read:chat"),
 		twitchtest.WithSubscriptionLimit(1),
 	}, nil)
 	session := wait(t, hs.ev.connected, "the welcome")
@@ -485,10 +487,10 @@ func TestClientSubscriptionRefused(t *testing.T) {
 
 	// After a loss only the accepted one is created again; the refused
 	// ones are not retried.
-	assert.NilError(t, hs.srv.Drop(session.ID))
+	assert.NilError(t, hs.srv.EventSub.Drop(session.ID))
 	wait(t, hs.ev.ready, "ready again")
 	none(t, hs.ev.errs, "a retried refusal")
-	subs := hs.srv.Subscriptions()
+	subs := hs.srv.EventSub.Subscriptions()
 	assert.Equal(t, len(subs), 1)
 	assert.Equal(t, string(subs[0].Condition), `{"broadcaster_user_id":"1"}`)
 }
@@ -507,14 +509,15 @@ func TestClientRunOnceAndClose(t *testing.T) {
 
 // Run ends with its context.
 func TestClientRunEndsWithContext(t *testing.T) {
-	srv := twitchtest.NewServer(t)
-	h := helix.New("id", srv.Token("token"), helix.WithBaseURL(srv.HelixURL), helix.WithHTTPClient(srv.Client()))
-	c, err := NewClient(h, WithURL(srv.EventSubURL))
+	srv := twitchtest.NewServer()
+	t.Cleanup(srv.Close)
+	h := helix.New("id", srv.Token("token"), helix.WithBaseURL(srv.Helix.URL), helix.WithHTTPClient(srv.Client()))
+	c, err := NewClient(h, WithURL(srv.EventSub.URL))
 	assert.NilError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx) }()
-	srv.WaitSession(context.Background())
+	srv.EventSub.WaitSession(context.Background())
 	cancel()
 	assert.ErrorIs(t, wait(t, done, "Run to return"), context.Canceled)
 }
@@ -533,12 +536,12 @@ func TestClientSlowHandlerIsNotSilence(t *testing.T) {
 		assert.NilError(t, c.Subscribe(context.Background(), followCondition("1")))
 	})
 	wait(t, hs.ev.ready, "ready")
-	_, err := hs.srv.Notify(hs.onlySubscription(t).ID, followEvent(1))
+	_, err := hs.srv.EventSub.Notify(hs.onlySubscription(t).ID, followEvent(1))
 	assert.NilError(t, err)
 	// Keepalives pile up behind the handler meanwhile; wait out several
 	// watchdog periods' worth of them.
 	for range 100 {
-		_, err := hs.srv.Notify(hs.onlySubscription(t).ID, followEvent(2))
+		_, err := hs.srv.EventSub.Notify(hs.onlySubscription(t).ID, followEvent(2))
 		assert.NilError(t, err)
 	}
 	time.Sleep(time.Second) // the behaviour under test is the passing of time
@@ -555,7 +558,7 @@ func TestClientUnsubscribe(t *testing.T) {
 	wait(t, hs.ev.ready, "ready")
 	hs.onlySubscription(t)
 	assert.NilError(t, hs.client.Unsubscribe(context.Background(), followCondition("1")))
-	assert.Equal(t, len(hs.srv.Subscriptions()), 0)
+	assert.Equal(t, len(hs.srv.EventSub.Subscriptions()), 0)
 	assert.Equal(t, len(hs.client.Subscriptions()), 0)
 	// Unsubscribing from what is not subscribed does nothing.
 	assert.NilError(t, hs.client.Unsubscribe(context.Background(), followCondition("2")))
@@ -582,11 +585,12 @@ func (f *flakyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // A subscription that fails on the way (not refused) is retried after a
 // backoff, on the same session.
 func TestClientRetriesFailuresOnTheWay(t *testing.T) {
-	srv := twitchtest.NewServer(t, twitchtest.WithKeepalive(10, 20*time.Millisecond))
+	srv := twitchtest.NewServer(twitchtest.WithKeepalive(10, 20*time.Millisecond))
+	t.Cleanup(srv.Close)
 	hc := &http.Client{Transport: &flakyTransport{n: 1, next: srv.Client().Transport}}
-	h := helix.New("id", srv.Token("token"), helix.WithBaseURL(srv.HelixURL), helix.WithHTTPClient(hc))
+	h := helix.New("id", srv.Token("token"), helix.WithBaseURL(srv.Helix.URL), helix.WithHTTPClient(hc))
 	ev := newEvents()
-	c, err := NewClient(h, WithURL(srv.EventSubURL), WithHooks(ev.hooks()), WithBackoff(time.Millisecond, time.Millisecond))
+	c, err := NewClient(h, WithURL(srv.EventSub.URL), WithHooks(ev.hooks()), WithBackoff(time.Millisecond, time.Millisecond))
 	assert.NilError(t, err)
 	c.second = testSecond
 	assert.NilError(t, c.Subscribe(context.Background(), followCondition("1")))
@@ -601,7 +605,7 @@ func TestClientRetriesFailuresOnTheWay(t *testing.T) {
 	assert.Assert(t, errors.As(wait(t, ev.errs, "the failure"), &se))
 	assert.ErrorContains(t, se, "connection reset by peer")
 	poll.WaitOn(t, func(poll.LogT) poll.Result {
-		if subs := srv.Subscriptions(); len(subs) == 1 && subs[0].Transport.SessionID == session.ID {
+		if subs := srv.EventSub.Subscriptions(); len(subs) == 1 && subs[0].Transport.SessionID == session.ID {
 			return poll.Success()
 		}
 		return poll.Continue("not created yet")

@@ -33,13 +33,14 @@ func heapAlloc() uint64 {
 }
 
 func BenchmarkIdleConnection(b *testing.B) {
-	srv := twitchtest.NewServer(b, twitchtest.WithSubscriptionLimit(idleSubscriptions))
-	h := helix.New("id", srv.Token("token"), helix.WithBaseURL(srv.HelixURL), helix.WithHTTPClient(srv.Client()))
+	srv := twitchtest.NewServer(twitchtest.WithSubscriptionLimit(idleSubscriptions))
+	b.Cleanup(srv.Close)
+	h := helix.New("id", srv.Token("token"), helix.WithBaseURL(srv.Helix.URL), helix.WithHTTPClient(srv.Client()))
 	var clients []*Client
 	before := heapAlloc()
 	for i := range b.N {
 		ready := make(chan struct{}, 1)
-		c, err := NewClient(h, WithURL(srv.EventSubURL), WithHooks(Hooks{Ready: func() { ready <- struct{}{} }}))
+		c, err := NewClient(h, WithURL(srv.EventSub.URL), WithHooks(Hooks{Ready: func() { ready <- struct{}{} }}))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -65,12 +66,13 @@ func BenchmarkIdleConnection(b *testing.B) {
 }
 
 func BenchmarkIdleFakeOnly(b *testing.B) {
-	srv := twitchtest.NewServer(b, twitchtest.WithSubscriptionLimit(idleSubscriptions))
-	h := helix.New("id", srv.Token("token"), helix.WithBaseURL(srv.HelixURL), helix.WithHTTPClient(srv.Client()))
+	srv := twitchtest.NewServer(twitchtest.WithSubscriptionLimit(idleSubscriptions))
+	b.Cleanup(srv.Close)
+	h := helix.New("id", srv.Token("token"), helix.WithBaseURL(srv.Helix.URL), helix.WithHTTPClient(srv.Client()))
 	var conns []*websocket.Conn
 	before := heapAlloc()
 	for i := range b.N {
-		ws, _, err := websocket.DefaultDialer.Dial(srv.EventSubURL, nil)
+		ws, _, err := websocket.DefaultDialer.Dial(srv.EventSub.URL, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -41,23 +41,23 @@ func TestClientHandoverSoak(t *testing.T) {
 		switch {
 		case i > 0 && i%(total/(reconnects+1)) == 0 && i/(total/(reconnects+1)) <= reconnects:
 			// A handover, with notifications sent on while it happens.
-			assert.NilError(t, hs.srv.Reconnect(session))
+			assert.NilError(t, hs.srv.EventSub.Reconnect(session))
 			for j := 0; j < 10 && i < total; j++ {
-				id, err := hs.srv.Notify(sub, followEvent(i))
+				id, err := hs.srv.EventSub.Notify(sub, followEvent(i))
 				assert.NilError(t, err)
 				ids = append(ids, id)
 				i++
 			}
 			wait(t, hs.ev.reconnected, "the handover at "+strconv.Itoa(i))
 			for _, id := range ids[len(ids)-resent:] {
-				_, err := hs.srv.Send(twitchtest.Notification{SubscriptionID: sub, Event: followEvent(-1), MessageID: id})
+				_, err := hs.srv.EventSub.Send(twitchtest.Notification{SubscriptionID: sub, Event: followEvent(-1), MessageID: id})
 				assert.NilError(t, err)
 				duplicates++
 			}
 		case i > 0 && i%(total/(drops+1)) == total/(drops+1)/2:
 			// An abrupt drop: the session and its subscription die, and
 			// the client makes new ones before anything more is sent.
-			assert.NilError(t, hs.srv.Drop(session))
+			assert.NilError(t, hs.srv.EventSub.Drop(session))
 			wait(t, hs.ev.disconnected, "the drop")
 			session = wait(t, hs.ev.connected, "a new session").ID
 			wait(t, hs.ev.ready, "ready after the drop")
@@ -66,7 +66,7 @@ func TestClientHandoverSoak(t *testing.T) {
 		if i >= total {
 			break
 		}
-		id, err := hs.srv.Notify(sub, followEvent(i))
+		id, err := hs.srv.EventSub.Notify(sub, followEvent(i))
 		assert.NilError(t, err)
 		ids = append(ids, id)
 	}
@@ -85,10 +85,11 @@ func TestClientHandoverSoak(t *testing.T) {
 // connection's reader, through handovers and reconnects.
 func TestClientCloseLeavesNoGoroutine(t *testing.T) {
 	before := runtime.NumGoroutine()
-	srv := twitchtest.NewServer(t, twitchtest.WithKeepalive(10, 20*time.Millisecond))
-	h := helix.New("id", srv.Token("token"), helix.WithBaseURL(srv.HelixURL), helix.WithHTTPClient(srv.Client()))
+	srv := twitchtest.NewServer(twitchtest.WithKeepalive(10, 20*time.Millisecond))
+	t.Cleanup(srv.Close)
+	h := helix.New("id", srv.Token("token"), helix.WithBaseURL(srv.Helix.URL), helix.WithHTTPClient(srv.Client()))
 	ev := newEvents()
-	c, err := NewClient(h, WithURL(srv.EventSubURL), WithHooks(ev.hooks()), WithBackoff(time.Millisecond, time.Millisecond))
+	c, err := NewClient(h, WithURL(srv.EventSub.URL), WithHooks(ev.hooks()), WithBackoff(time.Millisecond, time.Millisecond))
 	assert.NilError(t, err)
 	c.second = testSecond
 	assert.NilError(t, c.Subscribe(context.Background(), followCondition("1")))
@@ -96,9 +97,9 @@ func TestClientCloseLeavesNoGoroutine(t *testing.T) {
 	go func() { done <- c.Run(context.Background()) }()
 	session := wait(t, ev.connected, "the welcome")
 	wait(t, ev.ready, "ready")
-	assert.NilError(t, srv.Reconnect(session.ID))
+	assert.NilError(t, srv.EventSub.Reconnect(session.ID))
 	wait(t, ev.reconnected, "the handover")
-	assert.NilError(t, srv.Drop(session.ID))
+	assert.NilError(t, srv.EventSub.Drop(session.ID))
 	wait(t, ev.ready, "ready after the drop")
 
 	assert.NilError(t, c.Close())

@@ -15,7 +15,7 @@ import (
 // twitchtest emits twitchtest/eventsub_gen.go: for every subscription type
 // and version, what the fake needs to act like Twitch (the condition fields
 // it requires, the scopes a user token needs, whether notifications come in
-// batches) and sample payloads, so tests can cover every event. The fake
+// batches) and sample payloads (see sampler), so tests can cover every event. The fake
 // reads these instead of importing package eventsub, which lets eventsub's
 // own tests use the fake.
 func (g *generator) twitchtest() {
@@ -23,6 +23,7 @@ func (g *generator) twitchtest() {
 		return
 	}
 	f := g.newFile("twitchtest")
+	sm := newSampler(g.schema)
 	entries := map[string][]jen.Code{}
 	var order []string
 	for _, s := range g.schema.EventSub.Subscriptions {
@@ -45,7 +46,7 @@ func (g *generator) twitchtest() {
 				scopes = append(scopes, jen.Values(names...))
 			}
 		}
-		var event any = sampleObject(s.Event, 0)
+		var event any = sm.object(s.Event, 0)
 		if s.Batched {
 			event = []any{event}
 		}
@@ -60,7 +61,7 @@ func (g *generator) twitchtest() {
 			if !slices.Contains(s.Transports, schema.TransportWebSocket) {
 				d[jen.Id("webhookOnly")] = jen.True()
 			}
-			d[jen.Id("condition")] = rawString(g.sampleJSON(sampleObject(s.Condition, 0)))
+			d[jen.Id("condition")] = rawString(g.sampleJSON(sm.object(s.Condition, 0)))
 			d[jen.Id("event")] = rawString(g.sampleJSON(event))
 		}))
 		if entries[s.Type] == nil {
@@ -75,13 +76,13 @@ func (g *generator) twitchtest() {
 		}
 	}))
 	g.emit(g.cfg.TwitchTestDir, "eventsub_gen.go", f)
-	g.twitchtestHelix()
+	g.twitchtestHelix(sm)
 }
 
 // twitchtestHelix emits twitchtest/helix_gen.go: for every Helix operation,
 // what the fake checks (method, parameters, tokens and scopes) and a sample
 // answer with every field filled in.
-func (g *generator) twitchtestHelix() {
+func (g *generator) twitchtestHelix(sm *sampler) {
 	f := g.newFile("twitchtest")
 	ops := make([]jen.Code, 0, len(g.schema.Helix.Operations))
 	for _, op := range g.schema.Helix.Operations {
@@ -142,7 +143,7 @@ func (g *generator) twitchtestHelix() {
 				d[jen.Id("contentType")] = jen.Lit(op.ResponseType)
 			}
 			if op.Response != nil {
-				d[jen.Id("response")] = rawString(g.sampleJSON(sampleObject(op.Response, 0)))
+				d[jen.Id("response")] = rawString(g.sampleJSON(sm.object(op.Response, 0)))
 			}
 		})))
 	}
@@ -205,57 +206,4 @@ func (g *generator) sampleJSON(v any) string {
 		g.errs = append(g.errs, fmt.Errorf("sample payload: %w", err))
 	}
 	return string(bytes.TrimSpace(b.Bytes()))
-}
-
-// sampleObject is a value for every field of o: an object the generated
-// types decode, with every optional and nullable member present so that a
-// test sees data everywhere.
-func sampleObject(o *schema.Object, depth int) map[string]any {
-	m := map[string]any{}
-	for _, f := range o.Fields {
-		m[f.Name] = sampleValue(f.Name, f.Type, depth+1)
-	}
-	return m
-}
-
-func sampleValue(name string, t *schema.Type, depth int) any {
-	switch t.Kind {
-	case schema.KindString:
-		return name
-	case schema.KindInt:
-		return 1
-	case schema.KindFloat:
-		return 1.5
-	case schema.KindBool:
-		return true
-	case schema.KindTimestamp:
-		return "2025-01-02T03:04:05Z"
-	case schema.KindJSON:
-		return map[string]any{}
-	case schema.KindEnum:
-		for _, v := range t.Enum.Values {
-			if v.Value != "" {
-				return v.Value
-			}
-		}
-		return ""
-	case schema.KindPagination:
-		return map[string]any{} // the last page: Twitch sends no cursor
-	case schema.KindArray:
-		if depth > 8 {
-			return []any{}
-		}
-		return []any{sampleValue(name, t.Elem, depth+1)}
-	case schema.KindMap:
-		if depth > 8 {
-			return map[string]any{}
-		}
-		return map[string]any{"key": sampleValue(name, t.Elem, depth+1)}
-	case schema.KindObject:
-		if depth > 8 {
-			return map[string]any{}
-		}
-		return sampleObject(t.Object, depth)
-	}
-	return nil
 }

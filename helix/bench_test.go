@@ -151,8 +151,8 @@ func plainGetUsers(ctx context.Context, hc *http.Client, base, clientID, token s
 // reach the caller, or the benchmark fails).
 func BenchmarkPacing(b *testing.B) {
 	for b.Loop() {
-		srv := twitchtest.Start(twitchtest.WithRateLimit(80, 10*time.Second))
-		c := helix.New("client-id", srv.Token("token"), helix.WithBaseURL(srv.HelixURL), helix.WithHTTPClient(srv.Client()))
+		srv := twitchtest.NewServer(twitchtest.WithRateLimit(80, 10*time.Second))
+		c := helix.New("client-id", srv.Token("token"), helix.WithBaseURL(srv.Helix.URL), helix.WithHTTPClient(srv.Client()))
 		const calls = 400
 		var wg sync.WaitGroup
 		errs := make(chan error, calls)
@@ -171,7 +171,7 @@ func BenchmarkPacing(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		_, refused := srv.RateLimitStats()
+		_, refused := srv.Helix.RateLimitStats()
 		srv.Close()
 		rate := calls / elapsed.Seconds()
 		b.ReportMetric(rate, "calls/s")

@@ -56,9 +56,9 @@ func ExampleAPIError() {
 
 // Sending a chat message, here to the fake Twitch of package twitchtest.
 func ExampleClient_SendChatMessage() {
-	fake := twitchtest.Start()
+	fake := twitchtest.NewServer()
 	defer fake.Close()
-	h := helix.New("client-id", fake.Token("user-token"), helix.WithBaseURL(fake.HelixURL))
+	h := helix.New("client-id", fake.Token("user-token"), helix.WithBaseURL(fake.Helix.URL))
 	ctx := context.Background()
 
 	sent, err := h.SendChatMessage(ctx, &helix.SendChatMessageParams{
@@ -76,11 +76,11 @@ func ExampleClient_SendChatMessage() {
 
 // Paging through a channel's followers: the loop fetches page after page.
 func ExampleClient_GetChannelFollowersAll() {
-	fake := twitchtest.Start()
+	fake := twitchtest.NewServer()
 	defer fake.Close()
-	_ = fake.SetHelixData("GetChannelFollowers",
+	_ = fake.Helix.SetData("GetChannelFollowers",
 		helix.ChannelFollower{UserName: "Ada"}, helix.ChannelFollower{UserName: "Brook"}, helix.ChannelFollower{UserName: "Cy"})
-	h := helix.New("client-id", fake.Token("user-token"), helix.WithBaseURL(fake.HelixURL))
+	h := helix.New("client-id", fake.Token("user-token"), helix.WithBaseURL(fake.Helix.URL))
 	ctx := context.Background()
 
 	params := &helix.GetChannelFollowersParams{BroadcasterID: "12826", First: ptr(2)}
@@ -91,7 +91,7 @@ func ExampleClient_GetChannelFollowersAll() {
 		}
 		fmt.Println(f.UserName)
 	}
-	fmt.Println(len(fake.HelixRequests()), "pages")
+	fmt.Println(len(fake.Helix.Requests()), "pages")
 	// Output:
 	// Ada
 	// Brook

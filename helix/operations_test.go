@@ -72,9 +72,10 @@ var sampleTime = time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
 // JSON that came over the wire. Paginated operations are walked with their
 // All method too.
 func TestEveryOperation(t *testing.T) {
-	srv := twitchtest.NewServer(t)
+	srv := twitchtest.NewServer()
+	t.Cleanup(srv.Close)
 	rec := &recorder{next: srv.Client().Transport}
-	c := helix.New(clientID, srv.Token(token), helix.WithBaseURL(srv.HelixURL), helix.WithHTTPClient(&http.Client{Transport: rec}))
+	c := helix.New(clientID, srv.Token(token), helix.WithBaseURL(srv.Helix.URL), helix.WithHTTPClient(&http.Client{Transport: rec}))
 	ctx := context.Background()
 	session := eventSubSession(t, srv)
 
@@ -116,7 +117,7 @@ func TestEveryOperation(t *testing.T) {
 			assert.Assert(t, errValue.IsNil(), "%v", errValue.Interface())
 
 			// What the fake received.
-			reqs := srv.HelixRequests()
+			reqs := srv.Helix.Requests()
 			got := reqs[len(reqs)-1]
 			assert.Equal(t, got.Operation, op.Name)
 			assert.Equal(t, got.Method, op.Method)
@@ -249,7 +250,7 @@ func requestsOfEveryOperation(t *testing.T, ops []helix.Operation) []string {
 // the welcome names, for creating subscriptions.
 func eventSubSession(t *testing.T, srv *twitchtest.Server) string {
 	t.Helper()
-	ws, _, err := websocket.DefaultDialer.Dial(srv.EventSubURL, nil)
+	ws, _, err := websocket.DefaultDialer.Dial(srv.EventSub.URL, nil)
 	assert.NilError(t, err)
 	t.Cleanup(func() { ws.Close() })
 	var welcome struct {

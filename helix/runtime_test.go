@@ -26,13 +26,13 @@ import (
 // newClient returns a client of the fake that reaches it in memory, so that
 // it can run in a synctest bubble.
 func newClient(srv *twitchtest.Server, tokens oauth2.TokenSource, opts ...helix.Option) *helix.Client {
-	opts = append([]helix.Option{helix.WithBaseURL(srv.HelixURL), helix.WithHTTPClient(srv.InMemoryClient())}, opts...)
+	opts = append([]helix.Option{helix.WithBaseURL(srv.Helix.URL), helix.WithHTTPClient(srv.InMemoryClient())}, opts...)
 	return helix.New(clientID, tokens, opts...)
 }
 
 func requestsFor(srv *twitchtest.Server, op string) []twitchtest.HelixRequest {
 	var out []twitchtest.HelixRequest
-	for _, r := range srv.HelixRequests() {
+	for _, r := range srv.Helix.Requests() {
 		if r.Operation == op {
 			out = append(out, r)
 		}
@@ -44,7 +44,8 @@ func requestsFor(srv *twitchtest.Server, op string) []twitchtest.HelixRequest {
 // a 429, the fake refuses nothing, and the calls take about as long as the
 // bucket allows.
 func TestPacingConcurrentCallers(t *testing.T) {
-	srv := twitchtest.NewServer(t, twitchtest.WithRateLimit(80, 10*time.Second))
+	srv := twitchtest.NewServer(twitchtest.WithRateLimit(80, 10*time.Second))
+	t.Cleanup(srv.Close)
 	synctest.Test(t, func(t *testing.T) {
 		c := newClient(srv, srv.Token(token))
 		start := time.Now()
@@ -63,7 +64,7 @@ func TestPacingConcurrentCallers(t *testing.T) {
 		for err := range errs {
 			assert.NilError(t, err)
 		}
-		served, refused := srv.RateLimitStats()
+		served, refused := srv.Helix.RateLimitStats()
 		assert.Equal(t, served, calls)
 		assert.Equal(t, refused, 0, "429s the client had to retry")
 
@@ -77,7 +78,8 @@ func TestPacingConcurrentCallers(t *testing.T) {
 
 // An empty bucket holds the next call back until its reset.
 func TestPacingWaitsForTheReset(t *testing.T) {
-	srv := twitchtest.NewServer(t, twitchtest.WithRateLimit(2, 10*time.Second))
+	srv := twitchtest.NewServer(twitchtest.WithRateLimit(2, 10*time.Second))
+	t.Cleanup(srv.Close)
 	synctest.Test(t, func(t *testing.T) {
 		c := newClient(srv, srv.Token(token))
 		ctx := context.Background()
@@ -91,7 +93,7 @@ func TestPacingWaitsForTheReset(t *testing.T) {
 		assert.NilError(t, err)
 		// The bucket is full again 10 s after it was emptied.
 		assert.Equal(t, time.Since(start), 10*time.Second)
-		served, refused := srv.RateLimitStats()
+		served, refused := srv.Helix.RateLimitStats()
 		assert.Equal(t, served, 3)
 		assert.Equal(t, refused, 0)
 	})
@@ -99,7 +101,8 @@ func TestPacingWaitsForTheReset(t *testing.T) {
 
 // A caller waiting for the rate limit gives up when its context ends.
 func TestPacingRespectsTheContext(t *testing.T) {
-	srv := twitchtest.NewServer(t, twitchtest.WithRateLimit(1, time.Hour))
+	srv := twitchtest.NewServer(twitchtest.WithRateLimit(1, time.Hour))
+	t.Cleanup(srv.Close)
 	synctest.Test(t, func(t *testing.T) {
 		c := newClient(srv, srv.Token(token))
 		_, err := c.GetUsers(context.Background(), nil)
@@ -116,13 +119,14 @@ func TestPacingRespectsTheContext(t *testing.T) {
 		err = <-done
 		assert.ErrorIs(t, err, context.Canceled)
 		assert.ErrorContains(t, err, "helix: GetUsers: waiting for the rate limit")
-		assert.Equal(t, len(srv.HelixRequests()), 1, "the waiting call was never sent")
+		assert.Equal(t, len(srv.Helix.Requests()), 1, "the waiting call was never sent")
 	})
 }
 
 // Clients for different tokens keep separate buckets, as Twitch does.
 func TestWithTokenHasItsOwnBucket(t *testing.T) {
-	srv := twitchtest.NewServer(t, twitchtest.WithRateLimit(1, time.Minute))
+	srv := twitchtest.NewServer(twitchtest.WithRateLimit(1, time.Minute))
+	t.Cleanup(srv.Close)
 	synctest.Test(t, func(t *testing.T) {
 		app := newClient(srv, srv.Token("app-token"))
 		user := app.WithToken(srv.Token("user-token"))
@@ -134,7 +138,7 @@ func TestWithTokenHasItsOwnBucket(t *testing.T) {
 		assert.NilError(t, err)
 		assert.Equal(t, time.Since(start), time.Duration(0), "the user's bucket is not the app's")
 
-		reqs := srv.HelixRequests()
+		reqs := srv.Helix.Requests()
 		assert.Equal(t, reqs[0].Token, "app-token")
 		assert.Equal(t, reqs[1].Token, "user-token")
 	})
@@ -143,12 +147,13 @@ func TestWithTokenHasItsOwnBucket(t *testing.T) {
 // A 429 waits for the reset and tries again; one that stays is returned
 // after the retries, as ErrRateLimited.
 func TestRetriesAfter429(t *testing.T) {
-	srv := twitchtest.NewServer(t)
+	srv := twitchtest.NewServer()
+	t.Cleanup(srv.Close)
 	synctest.Test(t, func(t *testing.T) {
 		c := newClient(srv, srv.Token(token))
 		ctx := context.Background()
 
-		assert.NilError(t, srv.FailNext("SendChatMessage", twitchtest.Fault{Status: http.StatusTooManyRequests}))
+		assert.NilError(t, srv.Helix.FailNext("SendChatMessage", twitchtest.Fault{Status: http.StatusTooManyRequests}))
 		msg := &helix.SendChatMessageParams{BroadcasterID: "1", SenderID: "2", Message: "hi"}
 		start := time.Now()
 		_, err := c.SendChatMessage(ctx, msg)
@@ -161,7 +166,7 @@ func TestRetriesAfter429(t *testing.T) {
 		for i := range faults {
 			faults[i] = twitchtest.Fault{Status: http.StatusTooManyRequests}
 		}
-		assert.NilError(t, srv.FailNext("GetUsers", faults...))
+		assert.NilError(t, srv.Helix.FailNext("GetUsers", faults...))
 		_, err = c.GetUsers(ctx, nil)
 		assert.ErrorIs(t, err, helix.ErrRateLimited)
 		var apiErr *helix.APIError
@@ -176,12 +181,13 @@ func TestRetriesAfter429(t *testing.T) {
 // Server errors are retried with growing waits, but only for operations
 // that may be sent twice.
 func TestRetriesAfterServerErrors(t *testing.T) {
-	srv := twitchtest.NewServer(t)
+	srv := twitchtest.NewServer()
+	t.Cleanup(srv.Close)
 	synctest.Test(t, func(t *testing.T) {
 		c := newClient(srv, srv.Token(token))
 		ctx := context.Background()
 
-		assert.NilError(t, srv.FailNext("GetUsers", twitchtest.Fault{Status: 503}, twitchtest.Fault{Status: 502}))
+		assert.NilError(t, srv.Helix.FailNext("GetUsers", twitchtest.Fault{Status: 503}, twitchtest.Fault{Status: 502}))
 		start := time.Now()
 		_, err := c.GetUsers(ctx, nil)
 		assert.NilError(t, err)
@@ -191,7 +197,7 @@ func TestRetriesAfterServerErrors(t *testing.T) {
 		assert.Assert(t, waited >= 375*time.Millisecond && waited <= 750*time.Millisecond, waited)
 
 		// Sending a chat message twice would show it twice.
-		assert.NilError(t, srv.FailNext("SendChatMessage", twitchtest.Fault{Status: 500}))
+		assert.NilError(t, srv.Helix.FailNext("SendChatMessage", twitchtest.Fault{Status: 500}))
 		_, err = c.SendChatMessage(ctx, &helix.SendChatMessageParams{BroadcasterID: "1", SenderID: "2", Message: "hi"})
 		var apiErr *helix.APIError
 		assert.Assert(t, errors.As(err, &apiErr))
@@ -199,7 +205,7 @@ func TestRetriesAfterServerErrors(t *testing.T) {
 		assert.Equal(t, len(requestsFor(srv, "SendChatMessage")), 1)
 
 		// Retries end.
-		assert.NilError(t, srv.FailNext("GetGames", twitchtest.Fault{Status: 500}, twitchtest.Fault{Status: 500}, twitchtest.Fault{Status: 500}, twitchtest.Fault{Status: 500}))
+		assert.NilError(t, srv.Helix.FailNext("GetGames", twitchtest.Fault{Status: 500}, twitchtest.Fault{Status: 500}, twitchtest.Fault{Status: 500}, twitchtest.Fault{Status: 500}))
 		_, err = c.GetGames(ctx, &helix.GetGamesParams{ID: []string{"1"}})
 		assert.Assert(t, errors.As(err, &apiErr))
 		assert.Equal(t, apiErr.StatusCode, 500)
@@ -207,7 +213,7 @@ func TestRetriesAfterServerErrors(t *testing.T) {
 
 		// WithMaxRetries(0) turns them off.
 		none := newClient(srv, srv.Token(token), helix.WithMaxRetries(0))
-		assert.NilError(t, srv.FailNext("GetTopGames", twitchtest.Fault{Status: 500}))
+		assert.NilError(t, srv.Helix.FailNext("GetTopGames", twitchtest.Fault{Status: 500}))
 		_, err = none.GetTopGames(ctx, nil)
 		assert.Assert(t, errors.As(err, &apiErr))
 		assert.Equal(t, len(requestsFor(srv, "GetTopGames")), 1)
@@ -217,10 +223,11 @@ func TestRetriesAfterServerErrors(t *testing.T) {
 // A caller waiting to retry gives up when its context ends, and learns
 // both why it waited and why it stopped.
 func TestRetryRespectsTheContext(t *testing.T) {
-	srv := twitchtest.NewServer(t)
+	srv := twitchtest.NewServer()
+	t.Cleanup(srv.Close)
 	synctest.Test(t, func(t *testing.T) {
 		c := newClient(srv, srv.Token(token))
-		assert.NilError(t, srv.FailNext("GetUsers", twitchtest.Fault{Status: 503}))
+		assert.NilError(t, srv.Helix.FailNext("GetUsers", twitchtest.Fault{Status: 503}))
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() {
@@ -234,7 +241,7 @@ func TestRetryRespectsTheContext(t *testing.T) {
 		var apiErr *helix.APIError
 		assert.Assert(t, errors.As(err, &apiErr), "%v", err)
 		assert.Equal(t, apiErr.StatusCode, 503)
-		assert.Equal(t, len(srv.HelixRequests()), 1)
+		assert.Equal(t, len(srv.Helix.Requests()), 1)
 	})
 }
 
@@ -271,11 +278,12 @@ var _ oauth.Refresher = (*refresher)(nil)
 // A 401 for an invalid token refreshes it once and sends the call again
 // once; a second 401 is the caller's.
 func TestRefreshOnceAfter401(t *testing.T) {
-	srv := twitchtest.NewServer(t)
+	srv := twitchtest.NewServer()
+	t.Cleanup(srv.Close)
 	for _, tok := range []string{"tok-1", "tok-2", "tok-3"} {
-		srv.AddToken(tok, twitchtest.TokenInfo{Scopes: []string{"user:write:chat"}})
+		srv.OAuth.AddToken(tok, twitchtest.TokenInfo{Scopes: []string{"user:write:chat"}})
 	}
-	assert.NilError(t, srv.ExpireToken("tok-1"))
+	assert.NilError(t, srv.OAuth.ExpireToken("tok-1"))
 	src := &refresher{tokens: []string{"tok-1", "tok-2", "tok-3"}}
 	c := newClient(srv, src)
 	ctx := context.Background()
@@ -289,8 +297,8 @@ func TestRefreshOnceAfter401(t *testing.T) {
 	assert.Equal(t, reqs[1].Token, "tok-2")
 
 	// Both the token and its replacement are refused.
-	assert.NilError(t, srv.ExpireToken("tok-2"))
-	assert.NilError(t, srv.ExpireToken("tok-3"))
+	assert.NilError(t, srv.OAuth.ExpireToken("tok-2"))
+	assert.NilError(t, srv.OAuth.ExpireToken("tok-3"))
 	_, err = c.GetUsers(ctx, nil)
 	assert.ErrorIs(t, err, helix.ErrUnauthorized)
 	assert.Equal(t, src.asked.Load(), int32(2))
@@ -307,8 +315,9 @@ func TestRefreshOnceAfter401(t *testing.T) {
 // without a refresh; a plain token source is asked again only for a token
 // it might have renewed meanwhile.
 func TestNoRefreshForOther401s(t *testing.T) {
-	srv := twitchtest.NewServer(t)
-	srv.AddToken("tok-1", twitchtest.TokenInfo{Scopes: []string{"user:read:email"}})
+	srv := twitchtest.NewServer()
+	t.Cleanup(srv.Close)
+	srv.OAuth.AddToken("tok-1", twitchtest.TokenInfo{Scopes: []string{"user:read:email"}})
 	src := &refresher{tokens: []string{"tok-1", "tok-2"}}
 	c := newClient(srv, src)
 	_, err := c.SendChatMessage(context.Background(), &helix.SendChatMessageParams{BroadcasterID: "1", SenderID: "2", Message: "hi"})
@@ -319,7 +328,7 @@ func TestNoRefreshForOther401s(t *testing.T) {
 	assert.Equal(t, src.asked.Load(), int32(0))
 
 	// A static source has nothing new: one request.
-	assert.NilError(t, srv.ExpireToken("tok-1"))
+	assert.NilError(t, srv.OAuth.ExpireToken("tok-1"))
 	static := newClient(srv, srv.Token("tok-1"))
 	_, err = static.GetUsers(context.Background(), nil)
 	assert.ErrorIs(t, err, helix.ErrUnauthorized)
@@ -362,14 +371,15 @@ func TestSentinels(t *testing.T) {
 // Paging walks every page in order, stops when the caller breaks, and
 // yields an error that ends a walk.
 func TestPagination(t *testing.T) {
-	srv := twitchtest.NewServer(t)
+	srv := twitchtest.NewServer()
+	t.Cleanup(srv.Close)
 	c := newClient(srv, srv.Token(token))
 	ctx := context.Background()
 	var followers []any
 	for i := range 45 {
 		followers = append(followers, helix.ChannelFollower{UserID: strconv.Itoa(i), UserLogin: "user" + strconv.Itoa(i)})
 	}
-	assert.NilError(t, srv.SetHelixData("GetChannelFollowers", followers...))
+	assert.NilError(t, srv.Helix.SetData("GetChannelFollowers", followers...))
 	params := &helix.GetChannelFollowersParams{BroadcasterID: "1", First: ptr(20)}
 
 	var ids []string
@@ -407,7 +417,7 @@ func TestPagination(t *testing.T) {
 	assert.Equal(t, len(requestsFor(srv, "GetChannelFollowers"))-before, 2)
 
 	// An error on the second page ends the walk after the first page.
-	assert.NilError(t, srv.FailNext("GetChannelFollowers", twitchtest.Fault{}, twitchtest.Fault{Status: 400, Message: "bad cursor"}))
+	assert.NilError(t, srv.Helix.FailNext("GetChannelFollowers", twitchtest.Fault{}, twitchtest.Fault{Status: 400, Message: "bad cursor"}))
 	n = 0
 	var last error
 	for _, err := range c.GetChannelFollowersAll(ctx, params) {
@@ -442,17 +452,18 @@ func TestPagination(t *testing.T) {
 func TestNoTokenInErrorsOrLogs(t *testing.T) {
 	const secret = "tok-9c2f7e41d6b8a53e"
 	const fresh = "tok-0a8b7c6d5e4f3210"
-	srv := twitchtest.NewServer(t)
+	srv := twitchtest.NewServer()
+	t.Cleanup(srv.Close)
 	synctest.Test(t, func(t *testing.T) { noTokenInErrorsOrLogs(t, srv, secret, fresh) })
 }
 
 func noTokenInErrorsOrLogs(t *testing.T, srv *twitchtest.Server, secret, fresh string) {
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv.AddToken(secret, twitchtest.TokenInfo{})
-	srv.AddToken(fresh, twitchtest.TokenInfo{})
-	assert.NilError(t, srv.ExpireToken(secret))
-	assert.NilError(t, srv.ExpireToken(fresh))
+	srv.OAuth.AddToken(secret, twitchtest.TokenInfo{})
+	srv.OAuth.AddToken(fresh, twitchtest.TokenInfo{})
+	assert.NilError(t, srv.OAuth.ExpireToken(secret))
+	assert.NilError(t, srv.OAuth.ExpireToken(fresh))
 	src := &refresher{tokens: []string{secret, fresh}}
 	c := newClient(srv, src, helix.WithLogger(logger))
 	ctx := context.Background()
@@ -464,12 +475,12 @@ func noTokenInErrorsOrLogs(t *testing.T, srv *twitchtest.Server, secret, fresh s
 	_, err = c.GetUsers(ctx, nil)
 	errs = append(errs, err)
 
-	srv.AddToken(secret, twitchtest.TokenInfo{})
+	srv.OAuth.AddToken(secret, twitchtest.TokenInfo{})
 	src.tokens = []string{secret}
-	assert.NilError(t, srv.FailNext("", twitchtest.Fault{Status: 429}, twitchtest.Fault{Status: 429}, twitchtest.Fault{Status: 429}, twitchtest.Fault{Status: 429}))
+	assert.NilError(t, srv.Helix.FailNext("", twitchtest.Fault{Status: 429}, twitchtest.Fault{Status: 429}, twitchtest.Fault{Status: 429}, twitchtest.Fault{Status: 429}))
 	_, err = c.GetUsers(ctx, nil)
 	errs = append(errs, err)
-	assert.NilError(t, srv.FailNext("", twitchtest.Fault{Status: 503}, twitchtest.Fault{Status: 503}, twitchtest.Fault{Status: 503}, twitchtest.Fault{Status: 503}))
+	assert.NilError(t, srv.Helix.FailNext("", twitchtest.Fault{Status: 503}, twitchtest.Fault{Status: 503}, twitchtest.Fault{Status: 503}, twitchtest.Fault{Status: 503}))
 	_, err = c.GetUsers(ctx, nil)
 	errs = append(errs, err)
 	_, err = c.GetClips(ctx, &helix.GetClipsParams{})
@@ -494,7 +505,8 @@ func noTokenInErrorsOrLogs(t *testing.T, srv *twitchtest.Server, secret, fresh s
 // A group of parameters of which exactly one must be set is checked before
 // anything is sent.
 func TestParamGroups(t *testing.T) {
-	srv := twitchtest.NewServer(t)
+	srv := twitchtest.NewServer()
+	t.Cleanup(srv.Close)
 	c := newClient(srv, srv.Token(token))
 	ctx := context.Background()
 	for _, tc := range []struct {
@@ -520,7 +532,7 @@ func TestParamGroups(t *testing.T) {
 	assert.Assert(t, errors.As(err, &invalid))
 	assert.Equal(t, invalid.Param, "id, login")
 	assert.Equal(t, err.Error(), "helix: GetUsers: parameters id, login: at most 100 values together, got 101")
-	assert.Equal(t, len(srv.HelixRequests()), 0)
+	assert.Equal(t, len(srv.Helix.Requests()), 0)
 
 	_, err = c.GetClips(ctx, &helix.GetClipsParams{GameID: "2"})
 	assert.NilError(t, err)

@@ -30,8 +30,8 @@ func browse(t *testing.T, target string) (int, string) {
 
 func TestAuthorizationCodeFlow(t *testing.T) {
 	f := newFixture(t)
-	f.srv.AddOAuthClient("web", "web-secret-value")
-	f.srv.SetOAuthUser("1001", "streamer")
+	f.srv.OAuth.AddClient("web", "web-secret-value")
+	f.srv.OAuth.SetUser("1001", "streamer")
 	c := f.client("web", oauth.WithClientSecret("web-secret-value"))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -49,7 +49,7 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 	authURL := c.AuthCodeURL(cb.RedirectURL, state, scopes, oauth.ForceVerify())
 	u, err := url.Parse(authURL)
 	assert.NilError(t, err)
-	assert.Equal(t, u.Scheme+"://"+u.Host+u.Path, f.srv.OAuthURL+"/oauth2/authorize")
+	assert.Equal(t, u.Scheme+"://"+u.Host+u.Path, f.srv.OAuth.URL+"/oauth2/authorize")
 	assert.DeepEqual(t, u.Query(), url.Values{
 		"client_id":     {"web"},
 		"redirect_uri":  {cb.RedirectURL},
@@ -75,7 +75,7 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 	assert.NilError(t, err)
 	assert.Equal(t, v.UserID, "1001")
 	assert.Equal(t, v.Login, "streamer")
-	assert.Equal(t, f.srv.OAuthStats().Exchanges, 1)
+	assert.Equal(t, f.srv.OAuth.Stats().Exchanges, 1)
 
 	// A code is good once.
 	_, err = c.Exchange(ctx, code, cb.RedirectURL)
@@ -92,8 +92,8 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 
 func TestAuthorizationCodeExchangeRefusals(t *testing.T) {
 	f := newFixture(t)
-	f.srv.AddOAuthClient("web", "web-secret-value")
-	f.srv.AddOAuthClient("public", "")
+	f.srv.OAuth.AddClient("web", "web-secret-value")
+	f.srv.OAuth.AddClient("public", "")
 	ctx := context.Background()
 	state := oauth.NewState()
 	cb, err := oauth.ListenCallback("http://127.0.0.1:0/", state)
@@ -155,7 +155,7 @@ func TestCallbackUserDeclines(t *testing.T) {
 	defer cb.Close()
 	assert.Assert(t, strings.HasPrefix(cb.RedirectURL, "http://localhost:"))
 
-	f.srv.DenyNextAuthorization()
+	f.srv.OAuth.DenyNextAuthorization()
 	status, _ := browse(t, c.AuthCodeURL(cb.RedirectURL, state, []oauth.Scope{oauth.ScopeUserReadEmail}))
 	assert.Equal(t, status, http.StatusBadRequest)
 	code, err := cb.Wait(context.Background())

@@ -75,7 +75,7 @@ func WithClientSecret(secret string) Option {
 }
 
 // WithBaseURL sends requests to the endpoints below baseURL instead of
-// DefaultBaseURL: twitchtest's OAuthURL in tests.
+// DefaultBaseURL: twitchtest's OAuth.URL in tests.
 func WithBaseURL(baseURL string) Option {
 	return func(c *Client) { c.endpoint = EndpointAt(baseURL) }
 }

@@ -20,7 +20,7 @@ import (
 
 func TestDeviceFlowApproved(t *testing.T) {
 	f := newFixture(t)
-	f.srv.AddOAuthClient("bot", "")
+	f.srv.OAuth.AddClient("bot", "")
 	synctest.Test(t, func(t *testing.T) {
 		c := f.client("bot")
 		ctx := context.Background()
@@ -35,7 +35,7 @@ func TestDeviceFlowApproved(t *testing.T) {
 		assert.Equal(t, u.Query().Get("device-code"), da.UserCode)
 
 		// The user takes a while; Twitch asks once to slow down.
-		assert.NilError(t, f.srv.ScriptDevice(da.UserCode,
+		assert.NilError(t, f.srv.OAuth.ScriptDevice(da.UserCode,
 			twitchtest.DevicePending, twitchtest.DevicePending, twitchtest.DeviceSlowDown,
 			twitchtest.DevicePending, twitchtest.DeviceApproved))
 		tok, err := c.DeviceAccessToken(ctx, da)
@@ -44,7 +44,7 @@ func TestDeviceFlowApproved(t *testing.T) {
 		// RFC 8628 section 3.5: slow_down adds 5 seconds to this and every
 		// later wait.
 		assert.DeepEqual(t, f.hits.waits(), []time.Duration{5 * time.Second, 5 * time.Second, 5 * time.Second, 10 * time.Second, 10 * time.Second})
-		assert.Equal(t, f.srv.OAuthStats().DevicePolls, 5)
+		assert.Equal(t, f.srv.OAuth.Stats().DevicePolls, 5)
 		assert.Assert(t, tok.AccessToken != "" && tok.RefreshToken != "")
 		assert.Equal(t, tok.Expiry, time.Now().Add(4*time.Hour))
 		// The fake grants the scopes it read from "scopes" in the body.
@@ -77,13 +77,13 @@ func TestDeviceFlowOutcomes(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(fmt.Sprintf("%s/rfc=%v", tt.answer, rfc), func(t *testing.T) {
 				f := newFixture(t)
-				f.srv.UseRFCErrors(rfc)
+				f.srv.OAuth.UseRFCErrors(rfc)
 				synctest.Test(t, func(t *testing.T) {
 					c := f.client("bot")
 					ctx := context.Background()
 					da, err := c.DeviceAuth(ctx, oauth.ScopeChatRead)
 					assert.NilError(t, err)
-					assert.NilError(t, f.srv.ScriptDevice(da.UserCode, twitchtest.DevicePending, twitchtest.DeviceSlowDown, tt.answer))
+					assert.NilError(t, f.srv.OAuth.ScriptDevice(da.UserCode, twitchtest.DevicePending, twitchtest.DeviceSlowDown, tt.answer))
 
 					tok, err := c.DeviceAccessToken(ctx, da)
 					assert.Assert(t, tok == nil)
@@ -97,7 +97,7 @@ func TestDeviceFlowOutcomes(t *testing.T) {
 							assert.Assert(t, !errors.Is(err, other), "%v is also %v", err, other)
 						}
 					}
-					assert.Equal(t, f.srv.OAuthStats().DevicePolls, 3)
+					assert.Equal(t, f.srv.OAuth.Stats().DevicePolls, 3)
 					assert.DeepEqual(t, f.hits.waits(), []time.Duration{5 * time.Second, 5 * time.Second, 10 * time.Second})
 					assertNoSecret(t, err.Error()+f.logs.String(), oauth.DeviceCode(da))
 				})
@@ -121,7 +121,7 @@ func TestDeviceFlowExpiresOnTheClientsClock(t *testing.T) {
 		assert.Equal(t, time.Now(), da.Expiry)
 		// 30 minutes of polls every 5 seconds, the last wait ending at the
 		// expiry without a poll.
-		assert.Equal(t, f.srv.OAuthStats().DevicePolls, 30*60/5-1)
+		assert.Equal(t, f.srv.OAuth.Stats().DevicePolls, 30*60/5-1)
 	})
 }
 
@@ -141,11 +141,11 @@ func TestDeviceFlowEndsWithItsContext(t *testing.T) {
 		// One pending poll, then cancel during the second wait.
 		time.Sleep(5 * time.Second)
 		synctest.Wait()
-		assert.Equal(t, f.srv.OAuthStats().DevicePolls, 1)
+		assert.Equal(t, f.srv.OAuth.Stats().DevicePolls, 1)
 		time.Sleep(4 * time.Second)
 		cancel()
 		assert.ErrorIs(t, <-done, context.Canceled)
-		assert.Equal(t, f.srv.OAuthStats().DevicePolls, 1)
+		assert.Equal(t, f.srv.OAuth.Stats().DevicePolls, 1)
 	})
 }
 
@@ -165,13 +165,13 @@ func TestDeviceFlowUserVisitsTheURI(t *testing.T) {
 		tok, err := c.DeviceAccessToken(ctx, da)
 		assert.NilError(t, err)
 		assert.DeepEqual(t, oauth.TokenScopes(tok), []oauth.Scope{oauth.ScopeUserBot})
-		assert.Equal(t, f.srv.OAuthStats().DevicePolls, 1)
+		assert.Equal(t, f.srv.OAuth.Stats().DevicePolls, 1)
 	})
 }
 
 func TestDeviceFlowRefusals(t *testing.T) {
 	f := newFixture(t)
-	f.srv.AddOAuthClient("bot", "")
+	f.srv.OAuth.AddClient("bot", "")
 	ctx := context.Background()
 
 	_, err := f.client("stranger").DeviceAuth(ctx, oauth.ScopeChatRead)
@@ -180,7 +180,7 @@ func TestDeviceFlowRefusals(t *testing.T) {
 	assert.Equal(t, e.Endpoint, "device")
 	assert.Equal(t, e.Message, "invalid client")
 
-	assert.NilError(t, f.srv.FailNextOAuth("device", twitchtest.Fault{Status: http.StatusServiceUnavailable}))
+	assert.NilError(t, f.srv.OAuth.FailNext("device", twitchtest.Fault{Status: http.StatusServiceUnavailable}))
 	_, err = f.client("bot").DeviceAuth(ctx)
 	e = asError(t, err)
 	assert.Equal(t, e.StatusCode, http.StatusServiceUnavailable)

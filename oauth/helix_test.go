@@ -15,14 +15,14 @@ import (
 func TestHelixCallsRefusedAtOnceRefreshOnce(t *testing.T) {
 	f := newFixture(t)
 	c := f.client("bot")
-	old := f.srv.GrantUserToken("bot")
+	old := f.srv.OAuth.GrantUserToken("bot")
 	ts := c.UserTokenSource(old)
-	h := helix.New("bot", ts, helix.WithBaseURL(f.srv.HelixURL), helix.WithHTTPClient(f.srv.InMemoryClient()))
+	h := helix.New("bot", ts, helix.WithBaseURL(f.srv.Helix.URL), helix.WithHTTPClient(f.srv.InMemoryClient()))
 	ctx := context.Background()
 	_, err := h.GetUsers(ctx, &helix.GetUsersParams{Login: []string{"twitchdev"}})
 	assert.NilError(t, err)
 
-	assert.NilError(t, f.srv.ExpireToken(old.AccessToken))
+	assert.NilError(t, f.srv.OAuth.ExpireToken(old.AccessToken))
 	var wg sync.WaitGroup
 	errs := make([]error, 100)
 	for i := range errs {
@@ -36,11 +36,11 @@ func TestHelixCallsRefusedAtOnceRefreshOnce(t *testing.T) {
 	for i, err := range errs {
 		assert.NilError(t, err, "call %d", i)
 	}
-	assert.Equal(t, f.srv.OAuthStats().Refreshes, 1)
+	assert.Equal(t, f.srv.OAuth.Stats().Refreshes, 1)
 	tok, err := ts.Token()
 	assert.NilError(t, err)
 	assert.Assert(t, tok.AccessToken != old.AccessToken)
-	for _, r := range f.srv.HelixRequests() {
+	for _, r := range f.srv.Helix.Requests() {
 		assert.Assert(t, r.Token == old.AccessToken || r.Token == tok.AccessToken)
 	}
 }

@@ -90,7 +90,8 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	srv := twitchtest.NewServer(t)
+	srv := twitchtest.NewServer()
+	t.Cleanup(srv.Close)
 	return &fixture{
 		srv:  srv,
 		logs: &logBuffer{},
@@ -102,7 +103,7 @@ func newFixture(t *testing.T) *fixture {
 // everything to f.logs.
 func (f *fixture) client(clientID string, opts ...oauth.Option) *oauth.Client {
 	base := []oauth.Option{
-		oauth.WithBaseURL(f.srv.OAuthURL),
+		oauth.WithBaseURL(f.srv.OAuth.URL),
 		oauth.WithHTTPClient(&http.Client{Transport: f.hits}),
 		oauth.WithLogger(slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
 	}

@@ -20,8 +20,8 @@ import (
 func TestNoSecretInErrorsOrLogs(t *testing.T) {
 	const secret = "client-secret-value-123"
 	f := newFixture(t)
-	f.srv.AddOAuthClient("conf", secret)
-	f.srv.AddOAuthClient("pub", "")
+	f.srv.OAuth.AddClient("conf", secret)
+	f.srv.OAuth.AddClient("pub", "")
 	conf := f.client("conf", oauth.WithClientSecret(secret))
 	pub := f.client("pub")
 	ctx := context.Background()
@@ -42,7 +42,7 @@ func TestNoSecretInErrorsOrLogs(t *testing.T) {
 		da, err := pub.DeviceAuth(ctx, oauth.ScopeChatRead)
 		assert.NilError(t, err)
 		secrets = append(secrets, oauth.DeviceCode(da))
-		assert.NilError(t, f.srv.ScriptDevice(da.UserCode, twitchtest.DevicePending, twitchtest.DeviceSlowDown, twitchtest.DeviceApproved))
+		assert.NilError(t, f.srv.OAuth.ScriptDevice(da.UserCode, twitchtest.DevicePending, twitchtest.DeviceSlowDown, twitchtest.DeviceApproved))
 		userTok, err := pub.DeviceAccessToken(ctx, da)
 		assert.NilError(t, err)
 		keep(userTok)
@@ -52,7 +52,7 @@ func TestNoSecretInErrorsOrLogs(t *testing.T) {
 			da, err := pub.DeviceAuth(ctx)
 			assert.NilError(t, err)
 			secrets = append(secrets, oauth.DeviceCode(da))
-			assert.NilError(t, f.srv.ScriptDevice(da.UserCode, answer))
+			assert.NilError(t, f.srv.OAuth.ScriptDevice(da.UserCode, answer))
 			_, err = pub.DeviceAccessToken(ctx, da)
 			errs = append(errs, err)
 		}
@@ -61,13 +61,13 @@ func TestNoSecretInErrorsOrLogs(t *testing.T) {
 		fresh, err := ts.Refresh(ctx, userTok)
 		assert.NilError(t, err)
 		keep(fresh)
-		assert.NilError(t, f.srv.RevokeToken(fresh.RefreshToken))
+		assert.NilError(t, f.srv.OAuth.RevokeToken(fresh.RefreshToken))
 		_, err = ts.Refresh(ctx, fresh)
 		errs = append(errs, err)
 	})
 
 	// Refresh with a wrong secret.
-	confTok := f.srv.GrantUserToken("conf")
+	confTok := f.srv.OAuth.GrantUserToken("conf")
 	keep(confTok)
 	_, err := f.client("conf", oauth.WithClientSecret("wrong-"+secret)).UserTokenSource(confTok).Refresh(ctx, nil)
 	errs = append(errs, err)
@@ -106,7 +106,7 @@ func TestNoSecretInErrorsOrLogs(t *testing.T) {
 	errs = append(errs, err)
 
 	// Twitch failing, and a connection refused.
-	assert.NilError(t, f.srv.FailNextOAuth("token", twitchtest.Fault{Status: http.StatusInternalServerError}))
+	assert.NilError(t, f.srv.OAuth.FailNext("token", twitchtest.Fault{Status: http.StatusInternalServerError}))
 	_, err = conf.UserTokenSource(codeTok).Refresh(ctx, nil)
 	errs = append(errs, err)
 	down := oauth.New("conf", oauth.WithClientSecret(secret), oauth.WithBaseURL("http://127.0.0.1:1"))

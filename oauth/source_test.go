@@ -58,7 +58,7 @@ func TestSourceExpiredTokenRefreshesOnce(t *testing.T) {
 	f := newFixture(t)
 	synctest.Test(t, func(t *testing.T) {
 		c := f.client("bot")
-		old := f.srv.GrantUserToken("bot", "chat:read")
+		old := f.srv.OAuth.GrantUserToken("bot", "chat:read")
 		ts := c.UserTokenSource(old)
 		time.Sleep(5 * time.Hour)
 
@@ -67,7 +67,7 @@ func TestSourceExpiredTokenRefreshesOnce(t *testing.T) {
 		assert.NilError(t, err)
 		assert.Assert(t, tok.AccessToken != old.AccessToken)
 		assertAllEqual(t, got, tok.AccessToken)
-		assert.Equal(t, f.srv.OAuthStats().Refreshes, 1)
+		assert.Equal(t, f.srv.OAuth.Stats().Refreshes, 1)
 		assert.Equal(t, f.hits.n.Load(), int64(1))
 		assert.Equal(t, tok.Expiry, time.Now().Add(4*time.Hour))
 		assert.DeepEqual(t, oauth.TokenScopes(tok), []oauth.Scope{oauth.ScopeChatRead})
@@ -79,12 +79,12 @@ func TestSourceExpiredTokenRefreshesOnce(t *testing.T) {
 func TestSourceRefreshOfAStaleTokenRefreshesOnce(t *testing.T) {
 	f := newFixture(t)
 	c := f.client("bot")
-	old := f.srv.GrantUserToken("bot")
+	old := f.srv.OAuth.GrantUserToken("bot")
 	ts := c.UserTokenSource(old)
 	stale, err := ts.Token()
 	assert.NilError(t, err)
 	assert.Equal(t, stale.AccessToken, old.AccessToken)
-	assert.NilError(t, f.srv.ExpireToken(stale.AccessToken)) // Twitch ended it early
+	assert.NilError(t, f.srv.OAuth.ExpireToken(stale.AccessToken)) // Twitch ended it early
 
 	ctx := context.Background()
 	got := concurrently(t, 100, func() (*oauth2.Token, error) { return ts.Refresh(ctx, stale) })
@@ -92,37 +92,37 @@ func TestSourceRefreshOfAStaleTokenRefreshesOnce(t *testing.T) {
 	assert.NilError(t, err)
 	assert.Assert(t, fresh.AccessToken != stale.AccessToken)
 	assertAllEqual(t, got, fresh.AccessToken)
-	assert.Equal(t, f.srv.OAuthStats().Refreshes, 1)
+	assert.Equal(t, f.srv.OAuth.Stats().Refreshes, 1)
 
 	// A late caller with the old token gets the new one without a refresh;
 	// a caller refused with the new one causes a refresh.
 	late, err := ts.Refresh(ctx, stale)
 	assert.NilError(t, err)
 	assert.Equal(t, late.AccessToken, fresh.AccessToken)
-	assert.Equal(t, f.srv.OAuthStats().Refreshes, 1)
+	assert.Equal(t, f.srv.OAuth.Stats().Refreshes, 1)
 	newer, err := ts.Refresh(ctx, fresh)
 	assert.NilError(t, err)
 	assert.Assert(t, newer.AccessToken != fresh.AccessToken)
-	assert.Equal(t, f.srv.OAuthStats().Refreshes, 2)
+	assert.Equal(t, f.srv.OAuth.Stats().Refreshes, 2)
 }
 
 func TestSourceRenewsShortlyBeforeExpiry(t *testing.T) {
 	f := newFixture(t)
 	synctest.Test(t, func(t *testing.T) {
-		old := f.srv.GrantUserToken("bot")
+		old := f.srv.OAuth.GrantUserToken("bot")
 		ts := f.client("bot").UserTokenSource(old, oauth.WithRenewBefore(2*time.Minute))
 
 		time.Sleep(4*time.Hour - 3*time.Minute)
 		tok, err := ts.Token()
 		assert.NilError(t, err)
 		assert.Equal(t, tok.AccessToken, old.AccessToken, "3 minutes left: kept")
-		assert.Equal(t, f.srv.OAuthStats().Refreshes, 0)
+		assert.Equal(t, f.srv.OAuth.Stats().Refreshes, 0)
 
 		time.Sleep(90 * time.Second)
 		tok, err = ts.Token()
 		assert.NilError(t, err)
 		assert.Assert(t, tok.AccessToken != old.AccessToken, "90 seconds left: renewed")
-		assert.Equal(t, f.srv.OAuthStats().Refreshes, 1)
+		assert.Equal(t, f.srv.OAuth.Stats().Refreshes, 1)
 	})
 }
 
@@ -130,9 +130,9 @@ func TestSourceRenewsShortlyBeforeExpiry(t *testing.T) {
 // token each time, and the hook keeps each new one.
 func TestSourcePersistsRotatedRefreshTokens(t *testing.T) {
 	f := newFixture(t)
-	f.srv.AddOAuthClient("bot", "") // public: the fake refuses any secret
+	f.srv.OAuth.AddClient("bot", "") // public: the fake refuses any secret
 	c := f.client("bot")
-	first := f.srv.GrantUserToken("bot", "user:bot")
+	first := f.srv.OAuth.GrantUserToken("bot", "user:bot")
 	store := oauth.NewFileStore(filepath.Join(t.TempDir(), "token.json"))
 	assert.NilError(t, store.Save(first))
 
@@ -175,16 +175,16 @@ func TestSourcePersistsRotatedRefreshTokens(t *testing.T) {
 // refresh token unless told to rotate.
 func TestSourceConfidentialClient(t *testing.T) {
 	f := newFixture(t)
-	f.srv.AddOAuthClient("web", "s3cret-value")
+	f.srv.OAuth.AddClient("web", "s3cret-value")
 	ctx := context.Background()
-	first := f.srv.GrantUserToken("web")
+	first := f.srv.OAuth.GrantUserToken("web")
 
 	tok, err := f.client("web", oauth.WithClientSecret("s3cret-value")).UserTokenSource(first).Refresh(ctx, nil)
 	assert.NilError(t, err)
 	assert.Equal(t, tok.RefreshToken, first.RefreshToken)
 	assert.Assert(t, tok.AccessToken != first.AccessToken)
 
-	f.srv.RotateRefreshTokens(true)
+	f.srv.OAuth.RotateRefreshTokens(true)
 	rotated, err := f.client("web", oauth.WithClientSecret("s3cret-value")).UserTokenSource(tok).Refresh(ctx, nil)
 	assert.NilError(t, err)
 	assert.Assert(t, rotated.RefreshToken != first.RefreshToken)
@@ -203,12 +203,12 @@ func TestSourceConfidentialClient(t *testing.T) {
 func TestSourceInvalidRefreshTokenMeansReauthorize(t *testing.T) {
 	for _, rfc := range []bool{false, true} {
 		f := newFixture(t)
-		f.srv.UseRFCErrors(rfc)
+		f.srv.OAuth.UseRFCErrors(rfc)
 		synctest.Test(t, func(t *testing.T) {
 			c := f.client("bot")
-			old := f.srv.GrantUserToken("bot")
+			old := f.srv.OAuth.GrantUserToken("bot")
 			ts := c.UserTokenSource(old)
-			assert.NilError(t, f.srv.RevokeToken(old.RefreshToken)) // the user disconnected the app
+			assert.NilError(t, f.srv.OAuth.RevokeToken(old.RefreshToken)) // the user disconnected the app
 			time.Sleep(5 * time.Hour)
 
 			_, err := ts.Token()
@@ -227,7 +227,7 @@ func TestSourceInvalidRefreshTokenMeansReauthorize(t *testing.T) {
 			assertNoSecret(t, errText(err)+f.logs.String(), old.RefreshToken, old.AccessToken)
 
 			// The user authorizes again.
-			again := f.srv.GrantUserToken("bot")
+			again := f.srv.OAuth.GrantUserToken("bot")
 			ts.Set(again)
 			tok, err := ts.Token()
 			assert.NilError(t, err)
@@ -253,7 +253,7 @@ func TestSourceSavesAgainAfterAFailure(t *testing.T) {
 }
 
 func sourceSavesAgainAfterAFailure(t *testing.T, f *fixture) {
-	old := f.srv.GrantUserToken("bot")
+	old := f.srv.OAuth.GrantUserToken("bot")
 	var mu sync.Mutex
 	var saved []string
 	fail := true
@@ -312,7 +312,7 @@ func (h *hangFirst) RoundTrip(r *http.Request) (*http.Response, error) {
 // renews it itself.
 func TestSourceWaiterRenewsWhenTheRenewerGivesUp(t *testing.T) {
 	f := newFixture(t)
-	old := f.srv.GrantUserToken("bot")
+	old := f.srv.OAuth.GrantUserToken("bot")
 	hang := &hangFirst{base: f.srv.InMemoryClient().Transport, started: make(chan struct{})}
 	ts := f.client("bot", oauth.WithHTTPClient(&http.Client{Transport: hang})).UserTokenSource(old)
 
@@ -331,7 +331,7 @@ func TestSourceWaiterRenewsWhenTheRenewerGivesUp(t *testing.T) {
 	cancel()
 	assert.ErrorIs(t, <-leader, context.Canceled)
 	assert.NilError(t, <-waiter)
-	assert.Equal(t, f.srv.OAuthStats().Refreshes, 1)
+	assert.Equal(t, f.srv.OAuth.Stats().Refreshes, 1)
 	tok, err := ts.Token()
 	assert.NilError(t, err)
 	assert.Assert(t, tok.AccessToken != old.AccessToken)
@@ -339,7 +339,7 @@ func TestSourceWaiterRenewsWhenTheRenewerGivesUp(t *testing.T) {
 
 func TestAppTokenSource(t *testing.T) {
 	f := newFixture(t)
-	f.srv.AddOAuthClient("app", "app-secret-value")
+	f.srv.OAuth.AddClient("app", "app-secret-value")
 	synctest.Test(t, func(t *testing.T) { appTokenSource(t, f) })
 }
 
@@ -351,7 +351,7 @@ func appTokenSource(t *testing.T, f *fixture) {
 	first, err := ts.Token()
 	assert.NilError(t, err)
 	assertAllEqual(t, got, first.AccessToken)
-	assert.Equal(t, f.srv.OAuthStats().AppTokens, 1)
+	assert.Equal(t, f.srv.OAuth.Stats().AppTokens, 1)
 	assert.Equal(t, first.RefreshToken, "")
 	assert.Equal(t, first.Expiry, time.Now().Add(60*24*time.Hour))
 
@@ -370,7 +370,7 @@ func appTokenSource(t *testing.T, f *fixture) {
 	third, err := ts.Refresh(ctx, second)
 	assert.NilError(t, err)
 	assert.Assert(t, third.AccessToken != second.AccessToken)
-	assert.Equal(t, f.srv.OAuthStats().AppTokens, 3)
+	assert.Equal(t, f.srv.OAuth.Stats().AppTokens, 3)
 
 	// Without the secret, or with a wrong one.
 	sent := f.hits.n.Load()

@@ -24,7 +24,7 @@ func TestValidateAndRevoke(t *testing.T) {
 func validateAndRevoke(t *testing.T, f *fixture) {
 	c := f.client("bot")
 	ctx := context.Background()
-	tok := f.srv.GrantUserToken("bot", "chat:read", "user:bot")
+	tok := f.srv.OAuth.GrantUserToken("bot", "chat:read", "user:bot")
 	time.Sleep(time.Hour)
 
 	v, err := c.Validate(ctx, tok.AccessToken)
@@ -36,7 +36,7 @@ func validateAndRevoke(t *testing.T, f *fixture) {
 	})
 
 	assert.NilError(t, c.Revoke(ctx, tok.AccessToken))
-	assert.Equal(t, f.srv.OAuthStats().Revocations, 1)
+	assert.Equal(t, f.srv.OAuth.Stats().Revocations, 1)
 	_, err = c.Validate(ctx, tok.AccessToken)
 	assert.Assert(t, errors.Is(err, oauth.ErrInvalidToken), "%v", err)
 	e := asError(t, err)
@@ -48,10 +48,10 @@ func validateAndRevoke(t *testing.T, f *fixture) {
 
 	err = c.Revoke(ctx, tok.AccessToken)
 	assert.Assert(t, errors.Is(err, oauth.ErrInvalidToken), "revoked already: %v", err)
-	err = f.client("someone-else").Revoke(ctx, f.srv.GrantUserToken("bot").AccessToken)
+	err = f.client("someone-else").Revoke(ctx, f.srv.OAuth.GrantUserToken("bot").AccessToken)
 	assert.Assert(t, errors.Is(err, oauth.ErrInvalidToken), "another client's token: %v", err)
 
-	f.srv.AddOAuthClient("bot", "")
+	f.srv.OAuth.AddClient("bot", "")
 	err = f.client("unknown").Revoke(ctx, "whatever")
 	assert.Assert(t, errors.Is(err, oauth.ErrInvalidClient), "%v", err)
 	assert.Equal(t, asError(t, err).StatusCode, http.StatusNotFound)
@@ -96,7 +96,7 @@ func TestValidatorValidatesHourlyAndReportsRevocation(t *testing.T) {
 	f := newFixture(t)
 	synctest.Test(t, func(t *testing.T) {
 		c := f.client("bot")
-		tok := f.srv.GrantUserToken("bot", "chat:read")
+		tok := f.srv.OAuth.GrantUserToken("bot", "chat:read")
 		ts := c.UserTokenSource(tok)
 		start := time.Now()
 		r := runValidator(t, c, ts)
@@ -104,21 +104,21 @@ func TestValidatorValidatesHourlyAndReportsRevocation(t *testing.T) {
 		synctest.Wait()
 		v := <-r.valid // at once
 		assert.Equal(t, v.Login, "twitchdev")
-		assert.Equal(t, f.srv.OAuthStats().Validations, 1)
+		assert.Equal(t, f.srv.OAuth.Stats().Validations, 1)
 		time.Sleep(time.Hour - time.Nanosecond)
 		synctest.Wait()
-		assert.Equal(t, f.srv.OAuthStats().Validations, 1, "not before the hour")
+		assert.Equal(t, f.srv.OAuth.Stats().Validations, 1, "not before the hour")
 
 		time.Sleep(time.Nanosecond)
 		synctest.Wait()
 		<-r.valid
-		assert.Equal(t, f.srv.OAuthStats().Validations, 2)
+		assert.Equal(t, f.srv.OAuth.Stats().Validations, 2)
 		assert.Equal(t, time.Since(start), time.Hour)
 
 		// The user disconnects the application: the access and the refresh
 		// token both end. The validator tries to refresh, fails, and
 		// reports what to do.
-		assert.NilError(t, f.srv.RevokeToken(tok.AccessToken))
+		assert.NilError(t, f.srv.OAuth.RevokeToken(tok.AccessToken))
 		time.Sleep(time.Hour)
 		synctest.Wait()
 		err := <-r.revoked
@@ -129,7 +129,7 @@ func TestValidatorValidatesHourlyAndReportsRevocation(t *testing.T) {
 		time.Sleep(time.Hour)
 		synctest.Wait()
 		assertReauthorize(t, <-r.revoked)
-		ts.Set(f.srv.GrantUserToken("bot"))
+		ts.Set(f.srv.OAuth.GrantUserToken("bot"))
 		time.Sleep(time.Hour)
 		synctest.Wait()
 		<-r.valid
@@ -144,18 +144,18 @@ func TestValidatorRefreshesAnEndedToken(t *testing.T) {
 	f := newFixture(t)
 	synctest.Test(t, func(t *testing.T) {
 		c := f.client("bot")
-		tok := f.srv.GrantUserToken("bot")
+		tok := f.srv.OAuth.GrantUserToken("bot")
 		ts := c.UserTokenSource(tok)
 		start := time.Now()
 		r := runValidator(t, c, ts, oauth.WithInterval(10*time.Minute))
 		synctest.Wait()
 		<-r.valid
 
-		assert.NilError(t, f.srv.ExpireToken(tok.AccessToken))
+		assert.NilError(t, f.srv.OAuth.ExpireToken(tok.AccessToken))
 		time.Sleep(10 * time.Minute)
 		synctest.Wait()
 		<-r.valid
-		assert.Equal(t, f.srv.OAuthStats().Refreshes, 1)
+		assert.Equal(t, f.srv.OAuth.Stats().Refreshes, 1)
 		now, err := ts.Token()
 		assert.NilError(t, err)
 		assert.Assert(t, now.AccessToken != tok.AccessToken)
@@ -170,8 +170,8 @@ func TestValidatorReportsFailures(t *testing.T) {
 	f := newFixture(t)
 	synctest.Test(t, func(t *testing.T) {
 		c := f.client("bot")
-		tok := f.srv.GrantUserToken("bot")
-		assert.NilError(t, f.srv.FailNextOAuth("validate", twitchtest.Fault{Status: http.StatusServiceUnavailable}))
+		tok := f.srv.OAuth.GrantUserToken("bot")
+		assert.NilError(t, f.srv.OAuth.FailNext("validate", twitchtest.Fault{Status: http.StatusServiceUnavailable}))
 		r := runValidator(t, c, oauth2.StaticTokenSource(tok), oauth.WithInterval(time.Hour))
 
 		synctest.Wait()
@@ -179,7 +179,7 @@ func TestValidatorReportsFailures(t *testing.T) {
 		assert.Equal(t, asError(t, err).StatusCode, http.StatusServiceUnavailable)
 		assert.Assert(t, !errors.Is(err, oauth.ErrReauthorize))
 
-		assert.NilError(t, f.srv.ExpireToken(tok.AccessToken))
+		assert.NilError(t, f.srv.OAuth.ExpireToken(tok.AccessToken))
 		time.Sleep(time.Hour)
 		synctest.Wait()
 		err = <-r.revoked
@@ -198,14 +198,14 @@ func TestValidatorOptions(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := f.client("bot")
 		start := time.Now()
-		r := runValidator(t, c, oauth2.StaticTokenSource(f.srv.GrantUserToken("bot")), oauth.WithInterval(-time.Second), oauth.WithInterval(0))
+		r := runValidator(t, c, oauth2.StaticTokenSource(f.srv.OAuth.GrantUserToken("bot")), oauth.WithInterval(-time.Second), oauth.WithInterval(0))
 		synctest.Wait()
 		<-r.valid
 		time.Sleep(time.Hour)
 		synctest.Wait()
 		<-r.valid
 		assert.Equal(t, time.Since(start), time.Hour)
-		assert.Equal(t, f.srv.OAuthStats().Validations, 2)
+		assert.Equal(t, f.srv.OAuth.Stats().Validations, 2)
 	})
 
 	err := f.client("bot").NewValidator(nil).Run(context.Background())

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -49,7 +50,7 @@ type helixAuth struct {
 	scopes [][]string // a token needs one scope of each group
 }
 
-// HelixRequest is a Helix request the fake received, for tests to check
+// HelixRequest is a request the fake's Helix received, for tests to check
 // what a client sent.
 type HelixRequest struct {
 	Operation string // the helix.Client method, "GetUsers"
@@ -62,11 +63,11 @@ type HelixRequest struct {
 }
 
 // Fault is an answer the fake gives in place of the usual one; see
-// FailNext.
+// Helix.FailNext and OAuth.FailNext.
 type Fault struct {
-	// Status is the status to answer with, as Twitch would: a 429 carries
-	// rate-limit headers saying the bucket is empty until a second from
-	// now. 0 answers as usual, after Delay.
+	// Status is the status to answer with, as Twitch would: a 429 of
+	// Helix carries rate-limit headers saying the bucket is empty until a
+	// second from now. 0 answers as usual, after Delay.
 	Status int
 	// Message is the error's message; empty for the status's text.
 	Message string
@@ -75,14 +76,29 @@ type Fault struct {
 	Delay time.Duration
 }
 
-// maxRecorded bounds how many requests HelixRequests remembers.
-const maxRecorded = 1000
+// Helix is the fake's Helix API, below URL. It answers every operation of
+// the schema the way Twitch does: it checks the method, the parameters
+// (required, repeated at most so many times, groups of which one must be
+// set), the Client-Id and the token (its type and scopes, once tokens are
+// registered with OAuth), paces each token to a rate-limit bucket with
+// Twitch's Ratelimit headers, and answers with a sample built from the
+// schema or with data a test sets (SetData), a page at a time.
+//
+// Some operations act as Twitch's do: Get Users without id or login
+// answers with the token's user, Send Chat Message refuses a sender_id
+// that is not the token's user and a message over 500 characters, and the
+// EventSub subscription endpoints create, list and delete srv.EventSub's
+// subscriptions.
+type Helix struct {
+	// URL is the base URL of the API, for helix.WithBaseURL.
+	URL string
 
-// calendarSample answers an operation whose answer is an iCalendar.
-const calendarSample = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//twitchtest//EN\r\nEND:VCALENDAR\r\n"
+	cfg      config
+	tokens   *tokenRegistry
+	eventsub *EventSub
+	stop     <-chan struct{} // closed when the fake closes
 
-// helixState is the fake's Helix: what tests set and what it saw.
-type helixState struct {
+	mu       sync.Mutex                   // guards what follows
 	faults   map[string][]Fault           // by operation; "" for any
 	data     map[string][]json.RawMessage // by operation: the items it serves
 	buckets  map[string]*rateBucket       // by token
@@ -91,22 +107,40 @@ type helixState struct {
 	refused  int // requests it answered 429
 }
 
-// special are the operations the fake answers with state of its own
-// rather than with sample data.
-func (s *Server) special() map[string]func(w http.ResponseWriter, r *http.Request, body []byte, info *TokenInfo) {
-	return map[string]func(w http.ResponseWriter, r *http.Request, body []byte, info *TokenInfo){
-		"CreateEventSubSubscription": s.createSubscription,
-		"GetEventSubSubscriptions":   s.listSubscriptions,
-		"DeleteEventSubSubscription": s.deleteSubscription,
+// maxRecorded bounds how many requests Requests remembers.
+const maxRecorded = 1000
+
+// calendarSample answers an operation whose answer is an iCalendar.
+const calendarSample = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//twitchtest//EN\r\nEND:VCALENDAR\r\n"
+
+func newHelix(cfg config, stop <-chan struct{}, tokens *tokenRegistry, es *EventSub) *Helix {
+	return &Helix{
+		cfg:      cfg,
+		tokens:   tokens,
+		eventsub: es,
+		stop:     stop,
+		faults:   map[string][]Fault{},
+		data:     map[string][]json.RawMessage{},
+		buckets:  map[string]*rateBucket{},
 	}
 }
 
-// routeHelix serves every operation of the schema.
-func (s *Server) routeHelix(mux *http.ServeMux) {
-	special := s.special()
+// special is how an operation the fake answers with logic of its own is
+// answered, once the request has passed the checks every operation makes.
+type special func(r *http.Request, body []byte, info *TokenInfo) response
+
+// route serves every operation of the schema.
+func (h *Helix) route(mux *http.ServeMux) {
+	specials := map[string]special{
+		"CreateEventSubSubscription": h.eventsub.createSubscription,
+		"GetEventSubSubscriptions":   h.eventsub.listSubscriptions,
+		"DeleteEventSubSubscription": h.eventsub.deleteSubscription,
+		"GetUsers":                   h.getUsers,
+		"SendChatMessage":            h.sendChatMessage,
+	}
 	for i := range helixOperations {
 		op := &helixOperations[i]
-		mux.HandleFunc(op.method+" /helix"+op.path, s.serveHelix(op, special[op.name]))
+		mux.HandleFunc(op.method+" /helix"+op.path, h.serve(op, specials[op.name]))
 	}
 }
 
@@ -119,90 +153,94 @@ func findOperation(name string) *helixOperation {
 	return nil
 }
 
-// serveHelix answers one operation the way Twitch does: faults first, then
+// serve answers one operation the way Twitch does: faults first, then
 // the token, the rate limit, scopes, parameters, and the answer.
-func (s *Server) serveHelix(op *helixOperation, special func(http.ResponseWriter, *http.Request, []byte, *TokenInfo)) http.HandlerFunc {
+func (h *Helix) serve(op *helixOperation, special special) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Date", s.now().UTC().Format(http.TimeFormat))
+		w.Header().Set("Date", time.Now().UTC().Format(http.TimeFormat))
 		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 		if err != nil {
 			return
 		}
 		token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		s.record(HelixRequest{
+		f, faulty := h.receive(HelixRequest{
 			Operation: op.name, Method: r.Method, Path: strings.TrimPrefix(r.URL.Path, "/helix"),
 			Query: r.URL.Query(), Body: body, ClientID: r.Header.Get("Client-Id"), Token: token,
 		})
-		if f, ok := s.nextFault(op.name); ok {
-			if !s.delay(r, f.Delay) {
+		if faulty {
+			if !delay(r, h.stop, f.Delay) {
 				return
 			}
 			if f.Status != 0 {
-				s.answerFault(w, token, f)
+				h.faultAnswer(f).write(w)
 				return
 			}
 		}
 		var info *TokenInfo
 		if len(op.auth) > 0 {
-			var ok bool
-			if token, info, ok = s.authenticate(w, r); !ok {
+			var refused *response
+			if token, info, refused = h.tokens.authenticate(r); refused != nil {
+				refused.write(w)
 				return
 			}
-			if !s.takePoint(w, token) || !allowed(w, info, op.auth) {
+			limit := h.takePoint(token)
+			limit.setHeaders(w)
+			if !limit.ok {
+				apiError(http.StatusTooManyRequests, "Too Many Requests").write(w)
+				return
+			}
+			if refused := allowed(info, op.auth); refused != nil {
+				refused.write(w)
 				return
 			}
 		}
 		if msg := checkParams(op, r.URL.Query(), body); msg != "" {
-			apiError(w, http.StatusBadRequest, msg)
+			apiError(http.StatusBadRequest, msg).write(w)
 			return
 		}
 		if special != nil {
-			special(w, r, body, info)
+			special(r, body, info).write(w)
 			return
 		}
-		s.answer(w, r, op)
+		h.answer(r, op).write(w)
 	}
 }
 
-func (s *Server) record(req HelixRequest) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.helix.recorded) == maxRecorded {
-		s.helix.recorded = slices.Delete(s.helix.recorded, 0, 1)
+// receive records a request and takes the fault queued for it, if any.
+func (h *Helix) receive(req HelixRequest) (Fault, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.recorded) == maxRecorded {
+		h.recorded = slices.Delete(h.recorded, 0, 1)
 	}
-	s.helix.recorded = append(s.helix.recorded, req)
+	h.recorded = append(h.recorded, req)
+	return popFault(h.faults, req.Operation, "")
 }
 
-// HelixRequests returns the Helix requests the fake received, oldest first
-// (the last 1,000).
-func (s *Server) HelixRequests() []HelixRequest {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.helix.recorded)
+// Requests returns the requests the fake received, oldest first (the last
+// 1,000).
+func (h *Helix) Requests() []HelixRequest {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.recorded)
 }
 
 // FailNext queues faults for the operation (a helix.Client method name,
 // "GetUsers"; "" for any operation): each of its next requests gets the
 // next fault instead of its usual answer. It returns ErrNotFound for an
 // operation the schema does not have.
-func (s *Server) FailNext(operation string, faults ...Fault) error {
+func (h *Helix) FailNext(operation string, faults ...Fault) error {
 	if operation != "" && findOperation(operation) == nil {
 		return fmt.Errorf("%w: operation %q", ErrNotFound, operation)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.helix.faults[operation] = append(s.helix.faults[operation], faults...)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.faults[operation] = append(h.faults[operation], faults...)
 	return nil
 }
 
-func (s *Server) nextFault(operation string) (Fault, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return popFault(s.helix.faults, operation, "")
-}
-
 // popFault takes the next fault queued under the first of keys that has
-// one. s.mu is held.
+// one. The lock of the queues is held.
 func popFault(queues map[string][]Fault, keys ...string) (Fault, bool) {
 	for _, key := range keys {
 		if q := queues[key]; len(q) > 0 {
@@ -221,49 +259,30 @@ func (f Fault) message() string {
 	return http.StatusText(f.Status)
 }
 
-// delay holds the answer back for d; false when the client or the fake
-// gave up first.
-func (s *Server) delay(r *http.Request, d time.Duration) bool {
-	if d <= 0 {
-		return true
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-r.Context().Done():
-	case <-s.stop:
-	}
-	return false
-}
-
-func (s *Server) answerFault(w http.ResponseWriter, token string, f Fault) {
+// faultAnswer is the answer a fault gives.
+func (h *Helix) faultAnswer(f Fault) response {
+	res := apiError(f.Status, f.message())
 	if f.Status == http.StatusTooManyRequests {
 		// As Twitch says it, the bucket is empty, and full again in a
 		// second; the token's real bucket is left as it is, so that the
 		// retry a second later goes through.
-		limit := s.cfg.ratePoints
+		limit := h.cfg.ratePoints
 		if limit <= 0 {
 			limit = defaultRatePoints
 		}
-		now := s.now()
-		reset := now.Add(time.Second)
-		h := w.Header()
-		h.Set("Ratelimit-Limit", strconv.Itoa(limit))
-		h.Set("Ratelimit-Remaining", "0")
-		h.Set("Ratelimit-Reset", strconv.FormatInt(ceilUnix(reset), 10))
+		res.header = http.Header{}
+		rateLimit{limit: limit, reset: ceilUnix(time.Now().Add(time.Second))}.addTo(res.header)
 	}
-	apiError(w, f.Status, f.message())
+	return res
 }
 
-// SetHelixData sets the items the operation's answer carries in "data"
+// SetData sets the items the operation's answer carries in "data"
 // (instead of one sample item), each anything that encodes to JSON. A
 // paginated operation serves them a page at a time, as many as the
 // request's "first" asks for (20 when it does not), with cursors; its
 // "total", if it has one, counts them all. It returns ErrNotFound for an
 // operation the schema does not have.
-func (s *Server) SetHelixData(operation string, items ...any) error {
+func (h *Helix) SetData(operation string, items ...any) error {
 	if findOperation(operation) == nil {
 		return fmt.Errorf("%w: operation %q", ErrNotFound, operation)
 	}
@@ -271,42 +290,47 @@ func (s *Server) SetHelixData(operation string, items ...any) error {
 	for i, item := range items {
 		data, err := json.Marshal(item)
 		if err != nil {
-			return fmt.Errorf("twitchtest: item %d: %w", i, err)
+			return fmt.Errorf("twitchtest: SetData %s: item %d: %w", operation, i, err)
 		}
 		raw[i] = data
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.helix.data[operation] = raw
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.data[operation] = raw
 	return nil
+}
+
+// dataOf returns the items a test set for the operation, and whether it set
+// any.
+func (h *Helix) dataOf(operation string) ([]json.RawMessage, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	items, ok := h.data[operation]
+	return items, ok
 }
 
 // answer is the usual answer of an operation: its sample, or the data a
 // test set, a page at a time.
-func (s *Server) answer(w http.ResponseWriter, r *http.Request, op *helixOperation) {
+func (h *Helix) answer(r *http.Request, op *helixOperation) response {
 	switch {
 	case op.contentType != "":
-		w.Header().Set("Content-Type", op.contentType)
-		w.WriteHeader(op.success)
-		_, _ = io.WriteString(w, calendarSample)
-		return
+		return response{status: op.success, raw: calendarSample, contentType: op.contentType}
 	case op.response == "":
-		w.WriteHeader(op.success)
-		return
+		return response{status: op.success}
 	}
-	s.mu.Lock()
-	items, set := s.helix.data[op.name]
-	s.mu.Unlock()
+	items, set := h.dataOf(op.name)
 	if !set {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(op.success)
-		_, _ = io.WriteString(w, op.response)
-		return
+		return response{status: op.success, raw: op.response, contentType: "application/json"}
 	}
+	return pageOf(r, op, items)
+}
+
+// pageOf answers with the operation's sample carrying items: all of them,
+// or a page at a time for a paginated operation.
+func pageOf(r *http.Request, op *helixOperation, items []json.RawMessage) response {
 	var out map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(op.response), &out); err != nil {
-		apiError(w, http.StatusInternalServerError, "twitchtest: bad sample: "+err.Error())
-		return
+		return apiError(http.StatusInternalServerError, "twitchtest: bad sample: "+err.Error())
 	}
 	page := items
 	if op.paginated {
@@ -315,8 +339,7 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, op *helixOperati
 		if c := q.Get("after"); c != "" {
 			n, err := strconv.Atoi(strings.TrimPrefix(c, "page-"))
 			if err != nil || n < 0 || n > len(items) || !strings.HasPrefix(c, "page-") {
-				apiError(w, http.StatusBadRequest, "The cursor in the after query parameter is not valid.")
-				return
+				return apiError(http.StatusBadRequest, "The cursor in the after query parameter is not valid.")
 			}
 			start = n
 		}
@@ -339,7 +362,7 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, op *helixOperati
 		page = []json.RawMessage{}
 	}
 	out["data"], _ = json.Marshal(page)
-	reply(w, op.success, out)
+	return jsonResponse(op.success, out)
 }
 
 // checkParams checks a request's query and body against the operation, and

@@ -22,7 +22,7 @@ var helixOperations = []helixOperation{{
 		name:     "moderator_id",
 		required: true,
 	}},
-	response: `{"data":[{"broadcaster_id":"broadcaster_id","created_at":"2025-01-02T03:04:05Z","expires_at":"2025-01-02T03:04:05Z","id":"id","moderator_id":"moderator_id","text":"text","updated_at":"2025-01-02T03:04:05Z"}]}`,
+	response: `{"data":[{"broadcaster_id":"141981764","created_at":"2025-03-04T18:30:00Z","expires_at":"2025-03-04T19:30:00Z","id":"f49cea9f-50ed-42e8-b158-2bff34e1e9d0","moderator_id":"424596340","text":"Hello, chat!","updated_at":"2025-03-04T18:30:00Z"}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -81,7 +81,7 @@ var helixOperations = []helixOperation{{
 		name:     "moderator_id",
 		required: true,
 	}},
-	response: `{"data":[{"broadcaster_id":"broadcaster_id","moderator_id":"moderator_id","status":"ACTIVE_MONITORING","types":["MANUALLY_ADDED"],"updated_at":"2025-01-02T03:04:05Z","user_id":"user_id"}]}`,
+	response: `{"data":[{"broadcaster_id":"141981764","moderator_id":"424596340","status":"ACTIVE_MONITORING","types":["MANUALLY_ADDED"],"updated_at":"2025-03-04T18:30:00Z","user_id":"713936733"}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -128,7 +128,7 @@ var helixOperations = []helixOperation{{
 		name:     "moderator_id",
 		required: true,
 	}},
-	response: `{"data":[{"broadcaster_id":"broadcaster_id","created_at":"2025-01-02T03:04:05Z","end_time":"2025-01-02T03:04:05Z","moderator_id":"moderator_id","user_id":"user_id"}]}`,
+	response: `{"data":[{"broadcaster_id":"141981764","created_at":"2025-03-04T18:30:00Z","end_time":"2025-03-04T19:30:00Z","moderator_id":"424596340","user_id":"713936733"}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -174,7 +174,7 @@ var helixOperations = []helixOperation{{
 		name:     "broadcaster_id",
 		required: true,
 	}},
-	response: `{"data":[{"is_permitted":true,"msg_id":"msg_id"}]}`,
+	response: `{"data":[{"is_permitted":true,"msg_id":"9e14b491-4cdf-4304-8b28-04afaf1dbee8"}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -194,7 +194,7 @@ var helixOperations = []helixOperation{{
 		name:     "user_id",
 		required: true,
 	}},
-	response: `{"data":[{"broadcaster_id":"broadcaster_id","broadcaster_login":"broadcaster_login","broadcaster_name":"broadcaster_name","gifter_id":"gifter_id","gifter_login":"gifter_login","gifter_name":"gifter_name","is_gift":true,"tier":"1000"}]}`,
+	response: `{"data":[{"broadcaster_id":"141981764","broadcaster_login":"twitchdev","broadcaster_name":"TwitchDev","gifter_id":"375645604","gifter_login":"gifter_42","gifter_name":"Gifter_42","is_gift":true,"tier":"1000"}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -222,7 +222,7 @@ var helixOperations = []helixOperation{{
 		name:     "broadcaster_id",
 		required: true,
 	}},
-	response: `{"data":{"broadcaster_id":"broadcaster_id","broadcaster_login":"broadcaster_login","broadcaster_name":"broadcaster_name","segments":[{"canceled_until":"2025-01-02T03:04:05Z","category":{"id":"id","name":"name"},"end_time":"2025-01-02T03:04:05Z","id":"id","is_recurring":true,"start_time":"2025-01-02T03:04:05Z","title":"title"}],"vacation":{"end_time":"2025-01-02T03:04:05Z","start_time":"2025-01-02T03:04:05Z"}}}`,
+	response: `{"data":{"broadcaster_id":"141981764","broadcaster_login":"twitchdev","broadcaster_name":"TwitchDev","segments":[{"canceled_until":"2025-03-04T19:30:00Z","category":{"id":"509658","name":"Just Chatting"},"end_time":"2025-03-04T19:30:00Z","id":"5d0e45a8-59d8-49b7-a355-c55a5572e7fc","is_recurring":true,"start_time":"2025-03-04T18:30:00Z","title":"Building a chat bot in Go"}],"vacation":{"end_time":"2025-03-04T19:30:00Z","start_time":"2025-03-04T18:30:00Z"}}}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -239,7 +239,7 @@ var helixOperations = []helixOperation{{
 		kind: "float",
 		name: "duration",
 	}},
-	response: `{"data":[{"edit_url":"edit_url","id":"id"}]}`,
+	response: `{"data":[{"edit_url":"https://example.com/twitchtest/edit","id":"fc609f2e-cfff-4811-be9c-6391318f9f64"}]}`,
 	success:  202,
 }, {
 	auth: []helixAuth{{
@@ -272,7 +272,7 @@ var helixOperations = []helixOperation{{
 		name:     "title",
 		required: true,
 	}},
-	response: `{"data":[{"edit_url":"edit_url","id":"id"}]}`,
+	response: `{"data":[{"edit_url":"https://example.com/twitchtest/edit","id":"fc609f2e-cfff-4811-be9c-6391318f9f64"}]}`,
 	success:  202,
 }, {
 	auth: []helixAuth{{token: "app"}},
@@ -284,7 +284,7 @@ var helixOperations = []helixOperation{{
 	method:   "POST",
 	name:     "CreateConduits",
 	path:     "/eventsub/conduits",
-	response: `{"data":[{"id":"id","shard_count":1}]}`,
+	response: `{"data":[{"id":"bac0cbd9-3791-4be2-990c-d9993693b86c","shard_count":1}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -333,7 +333,7 @@ var helixOperations = []helixOperation{{
 		name:     "broadcaster_id",
 		required: true,
 	}},
-	response: `{"data":[{"background_color":"background_color","broadcaster_id":"broadcaster_id","broadcaster_login":"broadcaster_login","broadcaster_name":"broadcaster_name","cooldown_expires_at":"2025-01-02T03:04:05Z","cost":1,"default_image":{"url_1x":"url_1x","url_2x":"url_2x","url_4x":"url_4x"},"global_cooldown_setting":{"global_cooldown_seconds":1,"is_enabled":true},"id":"id","image":{"url_1x":"url_1x","url_2x":"url_2x","url_4x":"url_4x"},"is_enabled":true,"is_in_stock":true,"is_paused":true,"is_user_input_required":true,"max_per_stream_setting":{"is_enabled":true,"max_per_stream":1},"max_per_user_per_stream_setting":{"is_enabled":true,"max_per_user_per_stream":1},"prompt":"prompt","redemptions_redeemed_current_stream":1,"should_redemptions_skip_request_queue":true,"title":"title"}]}`,
+	response: `{"data":[{"background_color":"#9146FF","broadcaster_id":"141981764","broadcaster_login":"twitchdev","broadcaster_name":"TwitchDev","cooldown_expires_at":"2025-03-04T19:30:00Z","cost":1,"default_image":{"url_1x":"https://static-cdn.jtvnw.net/twitchtest/url-1x.png","url_2x":"https://static-cdn.jtvnw.net/twitchtest/url-2x.png","url_4x":"https://static-cdn.jtvnw.net/twitchtest/url-4x.png"},"global_cooldown_setting":{"global_cooldown_seconds":1,"is_enabled":true},"id":"e193195f-1429-46cd-83aa-0947e7f19ad8","image":{"url_1x":"https://static-cdn.jtvnw.net/twitchtest/url-1x.png","url_2x":"https://static-cdn.jtvnw.net/twitchtest/url-2x.png","url_4x":"https://static-cdn.jtvnw.net/twitchtest/url-4x.png"},"is_enabled":true,"is_in_stock":true,"is_paused":true,"is_user_input_required":true,"max_per_stream_setting":{"is_enabled":true,"max_per_stream":1},"max_per_user_per_stream_setting":{"is_enabled":true,"max_per_user_per_stream":1},"prompt":"Name a game for the next stream","redemptions_redeemed_current_stream":1,"should_redemptions_skip_request_queue":true,"title":"Building a chat bot in Go"}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{token: "app"}, {token: "user"}},
@@ -358,7 +358,7 @@ var helixOperations = []helixOperation{{
 	method:   "POST",
 	name:     "CreateEventSubSubscription",
 	path:     "/eventsub/subscriptions",
-	response: `{"data":[{"condition":{},"cost":1,"created_at":"2025-01-02T03:04:05Z","id":"id","status":"enabled","transport":{"callback":"callback","conduit_id":"conduit_id","connected_at":"2025-01-02T03:04:05Z","disconnected_at":"2025-01-02T03:04:05Z","method":"webhook","session_id":"session_id"},"type":"type","version":"version"}],"max_total_cost":1,"total":1,"total_cost":1}`,
+	response: `{"data":[{"condition":{},"cost":1,"created_at":"2025-03-04T18:30:00Z","id":"36f26519-4b50-435f-8594-8266dc36df1d","status":"enabled","transport":{"callback":"https://example.com/twitchtest/callback","conduit_id":"28c5d9f4-8731-47c1-a572-364c83ec8e8c","connected_at":"2025-03-04T18:30:00Z","disconnected_at":"2025-03-04T18:30:00Z","method":"webhook","session_id":"c0b26c83-7eae-4a8a-9d6c-c353434ed936"},"type":"","version":"1"}],"max_total_cost":1,"total":1,"total_cost":1}`,
 	success:  202,
 }, {
 	auth:   []helixAuth{{token: "jwt"}},
@@ -372,7 +372,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "delay",
 	}},
-	response: `{"data":[{"format_version":1,"secrets":[{"active_at":"2025-01-02T03:04:05Z","content":"content","expires_at":"2025-01-02T03:04:05Z"}]}]}`,
+	response: `{"data":[{"format_version":1,"secrets":[{"active_at":"2025-03-04T18:30:00Z","content":"Hello, chat!","expires_at":"2025-03-04T19:30:00Z"}]}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -386,7 +386,7 @@ var helixOperations = []helixOperation{{
 		name:     "broadcaster_id",
 		required: true,
 	}},
-	response: `{"data":[{"guests":[{"assigned_at":"2025-01-02T03:04:05Z","audio_settings":{"is_available":true,"is_guest_enabled":true,"is_host_enabled":true},"is_live":true,"slot_id":"slot_id","user_display_name":"user_display_name","user_id":"user_id","user_login":"user_login","video_settings":{"is_available":true,"is_guest_enabled":true,"is_host_enabled":true},"volume":1}],"id":"id"}]}`,
+	response: `{"data":[{"guests":[{"assigned_at":"2025-03-04T18:30:00Z","audio_settings":{"is_available":true,"is_guest_enabled":true,"is_host_enabled":true},"is_live":true,"slot_id":"bdcf670a-e105-4cb7-932c-29d8779103df","user_display_name":"Cool_Viewer","user_id":"713936733","user_login":"cool_viewer","video_settings":{"is_available":true,"is_guest_enabled":true,"is_host_enabled":true},"volume":1}],"id":"887f56a8-ad27-4d4b-93dc-ff8c7366ce68"}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -418,7 +418,7 @@ var helixOperations = []helixOperation{{
 	method:   "POST",
 	name:     "CreatePoll",
 	path:     "/polls",
-	response: `{"data":[{"bits_per_vote":1,"bits_voting_enabled":true,"broadcaster_id":"broadcaster_id","broadcaster_login":"broadcaster_login","broadcaster_name":"broadcaster_name","channel_points_per_vote":1,"channel_points_voting_enabled":true,"choices":[{"bits_votes":1,"channel_points_votes":1,"id":"id","title":"title","votes":1}],"duration":1,"ended_at":"2025-01-02T03:04:05Z","id":"id","started_at":"2025-01-02T03:04:05Z","status":"ACTIVE","title":"title"}]}`,
+	response: `{"data":[{"bits_per_vote":1,"bits_voting_enabled":true,"broadcaster_id":"141981764","broadcaster_login":"twitchdev","broadcaster_name":"TwitchDev","channel_points_per_vote":1,"channel_points_voting_enabled":true,"choices":[{"bits_votes":1,"channel_points_votes":1,"id":"4286cbbb-4098-44fa-a842-e53175b4ce82","title":"Building a chat bot in Go","votes":1}],"duration":1,"ended_at":"2025-03-04T19:30:00Z","id":"308c938d-434f-478d-a791-bc80c20ae2af","started_at":"2025-03-04T18:30:00Z","status":"ACTIVE","title":"Building a chat bot in Go"}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -444,7 +444,7 @@ var helixOperations = []helixOperation{{
 	method:   "POST",
 	name:     "CreatePrediction",
 	path:     "/predictions",
-	response: `{"data":[{"broadcaster_id":"broadcaster_id","broadcaster_login":"broadcaster_login","broadcaster_name":"broadcaster_name","created_at":"2025-01-02T03:04:05Z","ended_at":"2025-01-02T03:04:05Z","id":"id","locked_at":"2025-01-02T03:04:05Z","outcomes":[{"channel_points":1,"color":"BLUE","id":"id","title":"title","top_predictors":[{"channel_points_used":1,"channel_points_won":1,"user_id":"user_id","user_login":"user_login","user_name":"user_name"}],"users":1}],"prediction_window":1,"status":"ACTIVE","title":"title","winning_outcome_id":"winning_outcome_id"}]}`,
+	response: `{"data":[{"broadcaster_id":"141981764","broadcaster_login":"twitchdev","broadcaster_name":"TwitchDev","created_at":"2025-03-04T18:30:00Z","ended_at":"2025-03-04T19:30:00Z","id":"59b4b8cc-dbb3-4468-ac52-a528e6ca881b","locked_at":"2025-03-04T18:30:00Z","outcomes":[{"channel_points":1,"color":"BLUE","id":"b3ff5935-530e-477e-b642-70eb51408497","title":"Building a chat bot in Go","top_predictors":[{"channel_points_used":1,"channel_points_won":1,"user_id":"713936733","user_login":"cool_viewer","user_name":"Cool_Viewer"}],"users":1}],"prediction_window":1,"status":"ACTIVE","title":"Building a chat bot in Go","winning_outcome_id":"50d04be8-9dc9-4f00-8728-1b442f83259f"}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -458,7 +458,7 @@ var helixOperations = []helixOperation{{
 	method:   "POST",
 	name:     "CreateStreamMarker",
 	path:     "/streams/markers",
-	response: `{"data":[{"URL":"URL","created_at":"2025-01-02T03:04:05Z","description":"description","id":"id","position_seconds":1}]}`,
+	response: `{"data":[{"URL":"https://example.com/twitchtest/url","created_at":"2025-03-04T18:30:00Z","description":"A short description.","id":"2c763002-a396-474f-a208-b30038517696","position_seconds":1}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -592,7 +592,7 @@ var helixOperations = []helixOperation{{
 		repeated: true,
 		required: true,
 	}},
-	response: `{"data":["data"]}`,
+	response: `{"data":["Sample data"]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -609,7 +609,7 @@ var helixOperations = []helixOperation{{
 		name:     "session_id",
 		required: true,
 	}},
-	response: `{"data":[{"guests":[{"assigned_at":"2025-01-02T03:04:05Z","audio_settings":{"is_available":true,"is_guest_enabled":true,"is_host_enabled":true},"is_live":true,"slot_id":"slot_id","user_display_name":"user_display_name","user_id":"user_id","user_login":"user_login","video_settings":{"is_available":true,"is_guest_enabled":true,"is_host_enabled":true},"volume":1}],"id":"id"}]}`,
+	response: `{"data":[{"guests":[{"assigned_at":"2025-03-04T18:30:00Z","audio_settings":{"is_available":true,"is_guest_enabled":true,"is_host_enabled":true},"is_live":true,"slot_id":"bdcf670a-e105-4cb7-932c-29d8779103df","user_display_name":"Cool_Viewer","user_id":"713936733","user_login":"cool_viewer","video_settings":{"is_available":true,"is_guest_enabled":true,"is_host_enabled":true},"volume":1}],"id":"887f56a8-ad27-4d4b-93dc-ff8c7366ce68"}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -629,7 +629,7 @@ var helixOperations = []helixOperation{{
 	method:   "PATCH",
 	name:     "EndPoll",
 	path:     "/polls",
-	response: `{"data":[{"bits_per_vote":1,"bits_voting_enabled":true,"broadcaster_id":"broadcaster_id","broadcaster_login":"broadcaster_login","broadcaster_name":"broadcaster_name","channel_points_per_vote":1,"channel_points_voting_enabled":true,"choices":[{"bits_votes":1,"channel_points_votes":1,"id":"id","title":"title","votes":1}],"duration":1,"ended_at":"2025-01-02T03:04:05Z","id":"id","started_at":"2025-01-02T03:04:05Z","status":"ACTIVE","title":"title"}]}`,
+	response: `{"data":[{"bits_per_vote":1,"bits_voting_enabled":true,"broadcaster_id":"141981764","broadcaster_login":"twitchdev","broadcaster_name":"TwitchDev","channel_points_per_vote":1,"channel_points_voting_enabled":true,"choices":[{"bits_votes":1,"channel_points_votes":1,"id":"4286cbbb-4098-44fa-a842-e53175b4ce82","title":"Building a chat bot in Go","votes":1}],"duration":1,"ended_at":"2025-03-04T19:30:00Z","id":"308c938d-434f-478d-a791-bc80c20ae2af","started_at":"2025-03-04T18:30:00Z","status":"ACTIVE","title":"Building a chat bot in Go"}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -649,7 +649,7 @@ var helixOperations = []helixOperation{{
 	method:   "PATCH",
 	name:     "EndPrediction",
 	path:     "/predictions",
-	response: `{"data":[{"broadcaster_id":"broadcaster_id","broadcaster_login":"broadcaster_login","broadcaster_name":"broadcaster_name","created_at":"2025-01-02T03:04:05Z","ended_at":"2025-01-02T03:04:05Z","id":"id","locked_at":"2025-01-02T03:04:05Z","outcomes":[{"channel_points":1,"color":"BLUE","id":"id","title":"title","top_predictors":[{"channel_points_used":1,"channel_points_won":1,"user_id":"user_id","user_login":"user_login","user_name":"user_name"}],"users":1}],"prediction_window":1,"status":"ACTIVE","title":"title","winning_outcome_id":"winning_outcome_id"}]}`,
+	response: `{"data":[{"broadcaster_id":"141981764","broadcaster_login":"twitchdev","broadcaster_name":"TwitchDev","created_at":"2025-03-04T18:30:00Z","ended_at":"2025-03-04T19:30:00Z","id":"59b4b8cc-dbb3-4468-ac52-a528e6ca881b","locked_at":"2025-03-04T18:30:00Z","outcomes":[{"channel_points":1,"color":"BLUE","id":"b3ff5935-530e-477e-b642-70eb51408497","title":"Building a chat bot in Go","top_predictors":[{"channel_points_used":1,"channel_points_won":1,"user_id":"713936733","user_login":"cool_viewer","user_name":"Cool_Viewer"}],"users":1}],"prediction_window":1,"status":"ACTIVE","title":"Building a chat bot in Go","winning_outcome_id":"50d04be8-9dc9-4f00-8728-1b442f83259f"}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -663,7 +663,7 @@ var helixOperations = []helixOperation{{
 		name:     "broadcaster_id",
 		required: true,
 	}},
-	response: `{"data":[{"duration":1,"last_ad_at":1,"next_ad_at":1,"preroll_free_time":1,"snooze_count":1,"snooze_refresh_at":1}]}`,
+	response: `{"data":[{"duration":1,"last_ad_at":1741113000,"next_ad_at":1741113000,"preroll_free_time":1,"snooze_count":1,"snooze_refresh_at":1741113000}]}`,
 	success:  200,
 }, {
 	auth:      []helixAuth{{token: "app"}, {token: "user"}},
@@ -679,7 +679,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "after"}},
-	response: `{"data":[{"is_auto":true,"localization_descriptions":{"key":"localization_descriptions"},"localization_names":{"key":"localization_names"},"tag_id":"tag_id"}],"pagination":{}}`,
+	response: `{"data":[{"is_auto":true,"localization_descriptions":{"key":"Sample localization description"},"localization_names":{"key":"Sample localization name"},"tag_id":"ba8d7e40-b1d4-455d-b341-4b5e8fc8948b"}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth:   []helixAuth{{token: "app"}},
@@ -692,7 +692,7 @@ var helixOperations = []helixOperation{{
 		repeated: true,
 		required: true,
 	}},
-	response: `{"data":[{"scopes":["scopes"],"user_id":"user_id","user_login":"user_login","user_name":"user_name"}]}`,
+	response: `{"data":[{"scopes":["chat:read"],"user_id":"713936733","user_login":"cool_viewer","user_name":"Cool_Viewer"}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -709,7 +709,7 @@ var helixOperations = []helixOperation{{
 		name:     "moderator_id",
 		required: true,
 	}},
-	response: `{"data":[{"aggression":1,"broadcaster_id":"broadcaster_id","bullying":1,"disability":1,"misogyny":1,"moderator_id":"moderator_id","overall_level":1,"race_ethnicity_or_religion":1,"sex_based_terms":1,"sexuality_sex_or_gender":1,"swearing":1}]}`,
+	response: `{"data":[{"aggression":1,"broadcaster_id":"141981764","bullying":1,"disability":1,"misogyny":1,"moderator_id":"424596340","overall_level":1,"race_ethnicity_or_religion":1,"sex_based_terms":1,"sexuality_sex_or_gender":1,"swearing":1}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -731,7 +731,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "after"}, {name: "before"}},
-	response: `{"data":[{"created_at":"2025-01-02T03:04:05Z","expires_at":"expires_at","moderator_id":"moderator_id","moderator_login":"moderator_login","moderator_name":"moderator_name","reason":"reason","user_id":"user_id","user_login":"user_login","user_name":"user_name"}],"pagination":{}}`,
+	response: `{"data":[{"created_at":"2025-03-04T18:30:00Z","expires_at":"2025-03-04T19:30:00Z","moderator_id":"424596340","moderator_login":"helpful_mod","moderator_name":"Helpful_Mod","reason":"Spamming the chat","user_id":"713936733","user_login":"cool_viewer","user_name":"Cool_Viewer"}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -748,7 +748,7 @@ var helixOperations = []helixOperation{{
 		kind: "timestamp",
 		name: "started_at",
 	}, {name: "user_id"}},
-	response: `{"data":[{"rank":1,"score":1,"user_id":"user_id","user_login":"user_login","user_name":"user_name"}],"date_range":{"ended_at":"ended_at","started_at":"started_at"},"total":1}`,
+	response: `{"data":[{"rank":1,"score":1,"user_id":"713936733","user_login":"cool_viewer","user_name":"Cool_Viewer"}],"date_range":{"ended_at":"2025-03-04T19:30:00Z","started_at":"2025-03-04T18:30:00Z"},"total":1}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -769,7 +769,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "after"}},
-	response: `{"data":[{"broadcaster_id":"broadcaster_id","created_at":"2025-01-02T03:04:05Z","expires_at":"2025-01-02T03:04:05Z","id":"id","moderator_id":"moderator_id","text":"text","updated_at":"2025-01-02T03:04:05Z"}],"pagination":{}}`,
+	response: `{"data":[{"broadcaster_id":"141981764","created_at":"2025-03-04T18:30:00Z","expires_at":"2025-03-04T19:30:00Z","id":"f49cea9f-50ed-42e8-b158-2bff34e1e9d0","moderator_id":"424596340","text":"Hello, chat!","updated_at":"2025-03-04T18:30:00Z"}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -801,7 +801,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "after"}, {name: "before"}},
-	response: `{"data":[{"broadcaster_id":"broadcaster_id","broadcaster_login":"broadcaster_login","broadcaster_name":"broadcaster_name","gifter_id":"gifter_id","gifter_login":"gifter_login","gifter_name":"gifter_name","is_gift":true,"plan_name":"plan_name","tier":"1000","user_id":"user_id","user_login":"user_login","user_name":"user_name"}],"pagination":{},"points":1,"total":1}`,
+	response: `{"data":[{"broadcaster_id":"141981764","broadcaster_login":"twitchdev","broadcaster_name":"TwitchDev","gifter_id":"375645604","gifter_login":"gifter_42","gifter_name":"Gifter_42","is_gift":true,"plan_name":"Channel Subscription (twitchdev)","tier":"1000","user_id":"713936733","user_login":"cool_viewer","user_name":"Cool_Viewer"}],"pagination":{},"points":1,"total":1}`,
 	success:  200,
 }, {
 	auth:   []helixAuth{{token: "app"}, {token: "user"}},
@@ -812,7 +812,7 @@ var helixOperations = []helixOperation{{
 		name:     "broadcaster_id",
 		required: true,
 	}},
-	response: `{"data":[{"set_id":"set_id","versions":[{"click_action":"click_action","click_url":"click_url","description":"description","id":"id","image_url_1x":"image_url_1x","image_url_2x":"image_url_2x","image_url_4x":"image_url_4x","title":"title"}]}]}`,
+	response: `{"data":[{"set_id":"140867028","versions":[{"click_action":"Sample click action","click_url":"https://example.com/twitchtest/click","description":"A short description.","id":"f3d87ae8-5f6a-4196-a2ee-d68114fb3485","image_url_1x":"https://static-cdn.jtvnw.net/twitchtest/image-url-1x.png","image_url_2x":"https://static-cdn.jtvnw.net/twitchtest/image-url-2x.png","image_url_4x":"https://static-cdn.jtvnw.net/twitchtest/image-url-4x.png","title":"Building a chat bot in Go"}]}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -826,7 +826,7 @@ var helixOperations = []helixOperation{{
 		name:     "broadcaster_id",
 		required: true,
 	}},
-	response: `{"data":[{"created_at":"2025-01-02T03:04:05Z","user_id":"user_id","user_name":"user_name"}]}`,
+	response: `{"data":[{"created_at":"2025-03-04T18:30:00Z","user_id":"713936733","user_name":"Cool_Viewer"}]}`,
 	success:  200,
 }, {
 	auth:   []helixAuth{{token: "app"}, {token: "user"}},
@@ -837,7 +837,7 @@ var helixOperations = []helixOperation{{
 		name:     "broadcaster_id",
 		required: true,
 	}},
-	response: `{"data":[{"emote_set_id":"emote_set_id","emote_type":"none","format":["animated"],"id":"id","images":{"url_1x":"url_1x","url_2x":"url_2x","url_4x":"url_4x"},"name":"name","scale":["1.0"],"theme_mode":["dark"],"tier":"tier"}],"template":"template"}`,
+	response: `{"data":[{"emote_set_id":"739501103","emote_type":"none","format":["animated"],"id":"3fbb6341-8c9d-47c2-977c-0fd89cc80ac3","images":{"url_1x":"https://static-cdn.jtvnw.net/twitchtest/url-1x.png","url_2x":"https://static-cdn.jtvnw.net/twitchtest/url-2x.png","url_4x":"https://static-cdn.jtvnw.net/twitchtest/url-4x.png"},"name":"Sample","scale":["1.0"],"theme_mode":["dark"],"tier":"1000"}],"template":"https://static-cdn.jtvnw.net/emoticons/v2/{{id}}/{{format}}/{{theme_mode}}/{{scale}}"}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -855,7 +855,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "after"}},
-	response: `{"data":[{"followed_at":"2025-01-02T03:04:05Z","user_id":"user_id","user_login":"user_login","user_name":"user_name"}],"pagination":{},"total":1}`,
+	response: `{"data":[{"followed_at":"2025-03-04T18:30:00Z","user_id":"713936733","user_login":"cool_viewer","user_name":"Cool_Viewer"}],"pagination":{},"total":1}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -872,7 +872,7 @@ var helixOperations = []helixOperation{{
 		name:     "moderator_id",
 		required: true,
 	}},
-	response: `{"data":[{"browser_source_token":"browser_source_token","group_layout":"TILED_LAYOUT","is_browser_source_audio_enabled":true,"is_moderator_send_live_enabled":true,"slot_count":1}]}`,
+	response: `{"data":[{"browser_source_token":"Sample browser source token","group_layout":"TILED_LAYOUT","is_browser_source_audio_enabled":true,"is_moderator_send_live_enabled":true,"slot_count":1}]}`,
 	success:  200,
 }, {
 	contentType: "text/calendar",
@@ -895,7 +895,7 @@ var helixOperations = []helixOperation{{
 		repeated: true,
 		required: true,
 	}},
-	response: `{"data":[{"broadcaster_id":"broadcaster_id","broadcaster_language":"broadcaster_language","broadcaster_login":"broadcaster_login","broadcaster_name":"broadcaster_name","content_classification_labels":["content_classification_labels"],"delay":1,"game_id":"game_id","game_name":"game_name","is_branded_content":true,"tags":["tags"],"title":"title"}]}`,
+	response: `{"data":[{"broadcaster_id":"141981764","broadcaster_language":"en","broadcaster_login":"twitchdev","broadcaster_name":"TwitchDev","content_classification_labels":["Gambling"],"delay":1,"game_id":"509658","game_name":"Just Chatting","is_branded_content":true,"tags":["English"],"title":"Building a chat bot in Go"}]}`,
 	success:  200,
 }, {
 	auth:   []helixAuth{{token: "app"}, {token: "user"}},
@@ -916,7 +916,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "after"}},
-	response: `{"data":{"broadcaster_id":"broadcaster_id","broadcaster_login":"broadcaster_login","broadcaster_name":"broadcaster_name","segments":[{"canceled_until":"2025-01-02T03:04:05Z","category":{"id":"id","name":"name"},"end_time":"2025-01-02T03:04:05Z","id":"id","is_recurring":true,"start_time":"2025-01-02T03:04:05Z","title":"title"}],"vacation":{"end_time":"2025-01-02T03:04:05Z","start_time":"2025-01-02T03:04:05Z"}},"pagination":{"cursor":"cursor"}}`,
+	response: `{"data":{"broadcaster_id":"141981764","broadcaster_login":"twitchdev","broadcaster_name":"TwitchDev","segments":[{"canceled_until":"2025-03-04T19:30:00Z","category":{"id":"509658","name":"Just Chatting"},"end_time":"2025-03-04T19:30:00Z","id":"5d0e45a8-59d8-49b7-a355-c55a5572e7fc","is_recurring":true,"start_time":"2025-03-04T18:30:00Z","title":"Building a chat bot in Go"}],"vacation":{"end_time":"2025-03-04T19:30:00Z","start_time":"2025-03-04T18:30:00Z"}},"pagination":{"cursor":"eyJiIjpudWxsLCJhIjp7Ik9mZnNldCI6MjB9fQ"}}`,
 	success:  200,
 }, {
 	auth:   []helixAuth{{token: "app"}, {token: "user"}},
@@ -927,7 +927,7 @@ var helixOperations = []helixOperation{{
 		name:     "broadcaster_id",
 		required: true,
 	}},
-	response: `{"data":[{"background_image_url":"background_image_url","banner":"banner","broadcaster_id":"broadcaster_id","broadcaster_login":"broadcaster_login","broadcaster_name":"broadcaster_name","created_at":"2025-01-02T03:04:05Z","id":"id","info":"info","team_display_name":"team_display_name","team_name":"team_name","thumbnail_url":"thumbnail_url","updated_at":"2025-01-02T03:04:05Z"}]}`,
+	response: `{"data":[{"background_image_url":"https://static-cdn.jtvnw.net/twitchtest/background-image.png","banner":"https://static-cdn.jtvnw.net/twitchtest/banner.png","broadcaster_id":"141981764","broadcaster_login":"twitchdev","broadcaster_name":"TwitchDev","created_at":"2025-03-04T18:30:00Z","id":"f96c7041-8256-455b-9a18-9392621de97c","info":"Sample info","team_display_name":"Staff","team_name":"staff","thumbnail_url":"https://static-cdn.jtvnw.net/twitchtest/thumbnail-{width}x{height}.jpg","updated_at":"2025-03-04T18:30:00Z"}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -941,7 +941,7 @@ var helixOperations = []helixOperation{{
 		name:     "broadcaster_id",
 		required: true,
 	}},
-	response: `{"data":[{"broadcaster_id":"broadcaster_id","broadcaster_login":"broadcaster_login","broadcaster_name":"broadcaster_name","charity_description":"charity_description","charity_logo":"charity_logo","charity_name":"charity_name","charity_website":"charity_website","current_amount":{"currency":"currency","decimal_places":1,"value":1},"id":"id","target_amount":{"currency":"currency","decimal_places":1,"value":1}}]}`,
+	response: `{"data":[{"broadcaster_id":"141981764","broadcaster_login":"twitchdev","broadcaster_name":"TwitchDev","charity_description":"Helps people everywhere.","charity_logo":"https://static-cdn.jtvnw.net/twitchtest/charity-logo.png","charity_name":"Example Charity","charity_website":"https://example.com/twitchtest/charity-website","current_amount":{"currency":"USD","decimal_places":1,"value":1},"id":"600ed622-68b7-4461-aaa0-691fc2a9d934","target_amount":{"currency":"USD","decimal_places":1,"value":1}}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -959,7 +959,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "after"}},
-	response: `{"data":[{"amount":{"currency":"currency","decimal_places":1,"value":1},"campaign_id":"campaign_id","id":"id","user_id":"user_id","user_login":"user_login","user_name":"user_name"}],"pagination":{}}`,
+	response: `{"data":[{"amount":{"currency":"USD","decimal_places":1,"value":1},"campaign_id":"dc4f5401-724e-42db-a2a5-b45936f72233","id":"01bc0bab-ddfa-4d06-a506-fa99f0e3eff6","user_id":"713936733","user_login":"cool_viewer","user_name":"Cool_Viewer"}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth:   []helixAuth{{token: "app"}, {token: "user"}},
@@ -970,7 +970,7 @@ var helixOperations = []helixOperation{{
 		name:     "broadcaster_id",
 		required: true,
 	}, {name: "moderator_id"}},
-	response: `{"data":[{"broadcaster_id":"broadcaster_id","emote_mode":true,"follower_mode":true,"follower_mode_duration":1,"moderator_id":"moderator_id","non_moderator_chat_delay":true,"non_moderator_chat_delay_duration":1,"slow_mode":true,"slow_mode_wait_time":1,"subscriber_mode":true,"unique_chat_mode":true}]}`,
+	response: `{"data":[{"broadcaster_id":"141981764","emote_mode":true,"follower_mode":true,"follower_mode_duration":1,"moderator_id":"424596340","non_moderator_chat_delay":true,"non_moderator_chat_delay_duration":1,"slow_mode":true,"slow_mode_wait_time":1,"subscriber_mode":true,"unique_chat_mode":true}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -991,7 +991,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "after"}},
-	response: `{"data":[{"user_id":"user_id","user_login":"user_login","user_name":"user_name"}],"pagination":{},"total":1}`,
+	response: `{"data":[{"user_id":"713936733","user_login":"cool_viewer","user_name":"Cool_Viewer"}],"pagination":{},"total":1}`,
 	success:  200,
 }, {
 	auth:     []helixAuth{{token: "app"}, {token: "user"}},
@@ -999,7 +999,7 @@ var helixOperations = []helixOperation{{
 	name:     "GetCheermotes",
 	path:     "/bits/cheermotes",
 	query:    []helixParam{{name: "broadcaster_id"}},
-	response: `{"data":[{"is_charitable":true,"last_updated":"2025-01-02T03:04:05Z","order":1,"prefix":"prefix","tiers":[{"can_cheer":true,"color":"color","id":"1","images":{"dark":{"animated":{"key":"animated"},"static":{"key":"static"}},"light":{"animated":{"key":"animated"},"static":{"key":"static"}}},"min_bits":1,"show_in_bits_card":true}],"type":"global_first_party"}]}`,
+	response: `{"data":[{"is_charitable":true,"last_updated":"2025-03-04T18:30:00Z","order":1,"prefix":"Cheer","tiers":[{"can_cheer":true,"color":"#9146FF","id":"1","images":{"dark":{"animated":{"key":"Sample animated"},"static":{"key":"Sample static"}},"light":{"animated":{"key":"Sample animated"},"static":{"key":"Sample static"}}},"min_bits":1,"show_in_bits_card":true}],"type":"global_first_party"}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{token: "app"}, {token: "user"}},
@@ -1028,7 +1028,7 @@ var helixOperations = []helixOperation{{
 		kind: "bool",
 		name: "is_featured",
 	}},
-	response: `{"data":[{"broadcaster_id":"broadcaster_id","broadcaster_name":"broadcaster_name","created_at":"2025-01-02T03:04:05Z","creator_id":"creator_id","creator_name":"creator_name","duration":1.5,"embed_url":"embed_url","game_id":"game_id","id":"id","is_featured":true,"language":"language","thumbnail_url":"thumbnail_url","title":"title","url":"url","video_id":"video_id","view_count":1,"vod_offset":1}],"pagination":{}}`,
+	response: `{"data":[{"broadcaster_id":"141981764","broadcaster_name":"TwitchDev","created_at":"2025-03-04T18:30:00Z","creator_id":"768295191","creator_name":"Creator_42","duration":1.5,"embed_url":"https://example.com/twitchtest/embed","game_id":"509658","id":"6c1371ac-d14f-478d-a7a8-94f362a23062","is_featured":true,"language":"en","thumbnail_url":"https://static-cdn.jtvnw.net/twitchtest/thumbnail-{width}x{height}.jpg","title":"Building a chat bot in Go","url":"https://example.com/twitchtest/url","video_id":"617724090","view_count":1,"vod_offset":1}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -1053,7 +1053,7 @@ var helixOperations = []helixOperation{{
 		repeated: true,
 		required: true,
 	}},
-	response: `{"data":[{"clip_id":"clip_id","landscape_download_url":"landscape_download_url","portrait_download_url":"portrait_download_url"}]}`,
+	response: `{"data":[{"clip_id":"bca982da-eb9c-4e39-82c2-88d1681a4233","landscape_download_url":"https://static-cdn.jtvnw.net/twitchtest/landscape-download.png","portrait_download_url":"https://static-cdn.jtvnw.net/twitchtest/portrait-download.png"}]}`,
 	success:  200,
 }, {
 	auth:      []helixAuth{{token: "app"}},
@@ -1065,14 +1065,14 @@ var helixOperations = []helixOperation{{
 		name:     "conduit_id",
 		required: true,
 	}, {name: "status"}, {name: "after"}},
-	response: `{"data":[{"id":"id","status":"enabled","transport":{"callback":"callback","connected_at":"2025-01-02T03:04:05Z","disconnected_at":"2025-01-02T03:04:05Z","method":"webhook","session_id":"session_id"}}],"pagination":{}}`,
+	response: `{"data":[{"id":"3a35f477-093d-493a-ae94-880a4060c4a2","status":"enabled","transport":{"callback":"https://example.com/twitchtest/callback","connected_at":"2025-03-04T18:30:00Z","disconnected_at":"2025-03-04T18:30:00Z","method":"webhook","session_id":"777cbd87-e5bd-492e-b38b-b86c80e04ec6"}}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth:     []helixAuth{{token: "app"}},
 	method:   "GET",
 	name:     "GetConduits",
 	path:     "/eventsub/conduits",
-	response: `{"data":[{"id":"id","shard_count":1}]}`,
+	response: `{"data":[{"id":"bac0cbd9-3791-4be2-990c-d9993693b86c","shard_count":1}]}`,
 	success:  200,
 }, {
 	auth:     []helixAuth{{token: "app"}, {token: "user"}},
@@ -1080,7 +1080,7 @@ var helixOperations = []helixOperation{{
 	name:     "GetContentClassificationLabels",
 	path:     "/content_classification_labels",
 	query:    []helixParam{{name: "locale"}},
-	response: `{"data":[{"description":"description","id":"id","name":"name"}]}`,
+	response: `{"data":[{"description":"A short description.","id":"483850fc-d7ab-417e-9bc0-10c4614675db","name":"Sample"}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -1094,7 +1094,7 @@ var helixOperations = []helixOperation{{
 		name:     "broadcaster_id",
 		required: true,
 	}},
-	response: `{"data":[{"broadcaster_id":"broadcaster_id","broadcaster_login":"broadcaster_login","broadcaster_name":"broadcaster_name","created_at":"2025-01-02T03:04:05Z","current_amount":1,"description":"description","id":"id","target_amount":1,"type":"follower"}]}`,
+	response: `{"data":[{"broadcaster_id":"141981764","broadcaster_login":"twitchdev","broadcaster_name":"TwitchDev","created_at":"2025-03-04T18:30:00Z","current_amount":1,"description":"A short description.","id":"9fb527bf-d1ff-45ce-9aef-28e340d2a277","target_amount":1,"type":"follower"}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -1115,7 +1115,7 @@ var helixOperations = []helixOperation{{
 		kind: "bool",
 		name: "only_manageable_rewards",
 	}},
-	response: `{"data":[{"background_color":"background_color","broadcaster_id":"broadcaster_id","broadcaster_login":"broadcaster_login","broadcaster_name":"broadcaster_name","cooldown_expires_at":"2025-01-02T03:04:05Z","cost":1,"default_image":{"url_1x":"url_1x","url_2x":"url_2x","url_4x":"url_4x"},"global_cooldown_setting":{"global_cooldown_seconds":1,"is_enabled":true},"id":"id","image":{"url_1x":"url_1x","url_2x":"url_2x","url_4x":"url_4x"},"is_enabled":true,"is_in_stock":true,"is_paused":true,"is_user_input_required":true,"max_per_stream_setting":{"is_enabled":true,"max_per_stream":1},"max_per_user_per_stream_setting":{"is_enabled":true,"max_per_user_per_stream":1},"prompt":"prompt","redemptions_redeemed_current_stream":1,"should_redemptions_skip_request_queue":true,"title":"title"}]}`,
+	response: `{"data":[{"background_color":"#9146FF","broadcaster_id":"141981764","broadcaster_login":"twitchdev","broadcaster_name":"TwitchDev","cooldown_expires_at":"2025-03-04T19:30:00Z","cost":1,"default_image":{"url_1x":"https://static-cdn.jtvnw.net/twitchtest/url-1x.png","url_2x":"https://static-cdn.jtvnw.net/twitchtest/url-2x.png","url_4x":"https://static-cdn.jtvnw.net/twitchtest/url-4x.png"},"global_cooldown_setting":{"global_cooldown_seconds":1,"is_enabled":true},"id":"e193195f-1429-46cd-83aa-0947e7f19ad8","image":{"url_1x":"https://static-cdn.jtvnw.net/twitchtest/url-1x.png","url_2x":"https://static-cdn.jtvnw.net/twitchtest/url-2x.png","url_4x":"https://static-cdn.jtvnw.net/twitchtest/url-4x.png"},"is_enabled":true,"is_in_stock":true,"is_paused":true,"is_user_input_required":true,"max_per_stream_setting":{"is_enabled":true,"max_per_stream":1},"max_per_user_per_stream_setting":{"is_enabled":true,"max_per_user_per_stream":1},"prompt":"Name a game for the next stream","redemptions_redeemed_current_stream":1,"should_redemptions_skip_request_queue":true,"title":"Building a chat bot in Go"}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -1144,7 +1144,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}},
-	response: `{"data":[{"broadcaster_id":"broadcaster_id","broadcaster_login":"broadcaster_login","broadcaster_name":"broadcaster_name","id":"id","redeemed_at":"2025-01-02T03:04:05Z","reward":{"cost":1,"id":"id","prompt":"prompt","title":"title"},"status":"UNFULFILLED","user_id":"user_id","user_input":"user_input","user_login":"user_login","user_name":"user_name"}],"pagination":{}}`,
+	response: `{"data":[{"broadcaster_id":"141981764","broadcaster_login":"twitchdev","broadcaster_name":"TwitchDev","id":"f4d69426-c936-41eb-a34d-668d327c29bb","redeemed_at":"2025-03-04T18:30:00Z","reward":{"cost":1,"id":"6e9c0a71-2fef-4bf3-9f23-3649be682c1a","prompt":"Name a game for the next stream","title":"Building a chat bot in Go"},"status":"UNFULFILLED","user_id":"713936733","user_input":"Stardew Valley, please!","user_login":"cool_viewer","user_name":"Cool_Viewer"}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth:      []helixAuth{{token: "app"}, {token: "user"}},
@@ -1160,7 +1160,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}},
-	response: `{"data":[{"benefit_id":"benefit_id","fulfillment_status":"CLAIMED","game_id":"game_id","id":"id","last_updated":"2025-01-02T03:04:05Z","timestamp":"2025-01-02T03:04:05Z","user_id":"user_id"}],"pagination":{}}`,
+	response: `{"data":[{"benefit_id":"b9779a91-3b38-4e46-9bcb-2ac5bf866077","fulfillment_status":"CLAIMED","game_id":"509658","id":"c050e61a-a0b4-4424-9369-6eaa7881f22f","last_updated":"2025-03-04T18:30:00Z","timestamp":"2025-03-04T18:30:00Z","user_id":"713936733"}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth:   []helixAuth{{token: "app"}, {token: "user"}},
@@ -1173,7 +1173,7 @@ var helixOperations = []helixOperation{{
 		repeated: true,
 		required: true,
 	}},
-	response: `{"data":[{"emote_set_id":"emote_set_id","emote_type":"none","format":["animated"],"id":"id","images":{"url_1x":"url_1x","url_2x":"url_2x","url_4x":"url_4x"},"name":"name","owner_id":"owner_id","scale":["1.0"],"theme_mode":["dark"]}],"template":"template"}`,
+	response: `{"data":[{"emote_set_id":"111989838","emote_type":"none","format":["animated"],"id":"292a25fa-cd65-4a93-ba6f-53562695434a","images":{"url_1x":"https://static-cdn.jtvnw.net/twitchtest/url-1x.png","url_2x":"https://static-cdn.jtvnw.net/twitchtest/url-2x.png","url_4x":"https://static-cdn.jtvnw.net/twitchtest/url-4x.png"},"name":"Sample","owner_id":"617187796","scale":["1.0"],"theme_mode":["dark"]}],"template":"https://static-cdn.jtvnw.net/emoticons/v2/{{id}}/{{format}}/{{theme_mode}}/{{scale}}"}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{token: "app"}, {token: "user"}},
@@ -1186,7 +1186,7 @@ var helixOperations = []helixOperation{{
 	paginated: true,
 	path:      "/eventsub/subscriptions",
 	query:     []helixParam{{name: "status"}, {name: "type"}, {name: "user_id"}, {name: "subscription_id"}, {name: "after"}},
-	response:  `{"data":[{"condition":{},"cost":1,"created_at":"2025-01-02T03:04:05Z","id":"id","status":"enabled","transport":{"callback":"callback","conduit_id":"conduit_id","connected_at":"2025-01-02T03:04:05Z","disconnected_at":"2025-01-02T03:04:05Z","method":"webhook","session_id":"session_id"},"type":"type","version":"version"}],"max_total_cost":1,"pagination":{},"total":1,"total_cost":1}`,
+	response:  `{"data":[{"condition":{},"cost":1,"created_at":"2025-03-04T18:30:00Z","id":"36f26519-4b50-435f-8594-8266dc36df1d","status":"enabled","transport":{"callback":"https://example.com/twitchtest/callback","conduit_id":"28c5d9f4-8731-47c1-a572-364c83ec8e8c","connected_at":"2025-03-04T18:30:00Z","disconnected_at":"2025-03-04T18:30:00Z","method":"webhook","session_id":"c0b26c83-7eae-4a8a-9d6c-c353434ed936"},"type":"","version":"1"}],"max_total_cost":1,"pagination":{},"total":1,"total_cost":1}`,
 	success:   200,
 }, {
 	auth: []helixAuth{{
@@ -1207,7 +1207,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "after"}},
-	response: `{"data":[{"URL":"URL","date_range":{"ended_at":"2025-01-02T03:04:05Z","started_at":"2025-01-02T03:04:05Z"},"extension_id":"extension_id","type":"overview_v2"}],"pagination":{}}`,
+	response: `{"data":[{"URL":"https://example.com/twitchtest/url","date_range":{"ended_at":"2025-03-04T19:30:00Z","started_at":"2025-03-04T18:30:00Z"},"extension_id":"2ea75134-dfdd-4f53-97e4-e596d7c45a91","type":"overview_v2"}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth:   []helixAuth{{token: "app"}},
@@ -1218,7 +1218,7 @@ var helixOperations = []helixOperation{{
 		kind: "bool",
 		name: "should_include_all",
 	}},
-	response: `{"data":[{"cost":{"amount":1,"type":"bits"},"display_name":"display_name","expiration":"2025-01-02T03:04:05Z","in_development":true,"is_broadcast":true,"sku":"sku"}]}`,
+	response: `{"data":[{"cost":{"amount":1,"type":"bits"},"display_name":"Sample display name","expiration":"2025-03-04T19:30:00Z","in_development":true,"is_broadcast":true,"sku":"sku-0001"}]}`,
 	success:  200,
 }, {
 	auth:   []helixAuth{{token: "jwt"}},
@@ -1233,7 +1233,7 @@ var helixOperations = []helixOperation{{
 		repeated: true,
 		required: true,
 	}},
-	response: `{"data":[{"broadcaster_id":"broadcaster_id","content":"content","segment":"broadcaster","version":"version"}]}`,
+	response: `{"data":[{"broadcaster_id":"141981764","content":"Hello, chat!","segment":"broadcaster","version":"1"}]}`,
 	success:  200,
 }, {
 	auth:   []helixAuth{{token: "app"}, {token: "user"}},
@@ -1247,7 +1247,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "after"}},
-	response: `{"data":[{"broadcaster_id":"broadcaster_id","broadcaster_name":"broadcaster_name","game_id":"game_id","game_name":"game_name","title":"title"}],"pagination":"pagination"}`,
+	response: `{"data":[{"broadcaster_id":"141981764","broadcaster_name":"TwitchDev","game_id":"509658","game_name":"Just Chatting","title":"Building a chat bot in Go"}],"pagination":"eyJiIjpudWxsLCJhIjp7Ik9mZnNldCI6MjB9fQ"}`,
 	success:  200,
 }, {
 	auth:   []helixAuth{{token: "jwt"}},
@@ -1258,7 +1258,7 @@ var helixOperations = []helixOperation{{
 		name:     "extension_id",
 		required: true,
 	}},
-	response: `{"data":[{"format_version":1,"secrets":[{"active_at":"2025-01-02T03:04:05Z","content":"content","expires_at":"2025-01-02T03:04:05Z"}]}]}`,
+	response: `{"data":[{"format_version":1,"secrets":[{"active_at":"2025-03-04T18:30:00Z","content":"Hello, chat!","expires_at":"2025-03-04T19:30:00Z"}]}]}`,
 	success:  200,
 }, {
 	auth:      []helixAuth{{token: "app"}},
@@ -1277,7 +1277,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "after"}},
-	response: `{"data":[{"broadcaster_id":"broadcaster_id","broadcaster_login":"broadcaster_login","broadcaster_name":"broadcaster_name","id":"id","product_data":{"broadcast":true,"cost":{"amount":1,"type":"bits"},"displayName":"displayName","domain":"domain","expiration":"expiration","inDevelopment":true,"sku":"sku"},"product_type":"BITS_IN_EXTENSION","timestamp":"2025-01-02T03:04:05Z","user_id":"user_id","user_login":"user_login","user_name":"user_name"}],"pagination":{}}`,
+	response: `{"data":[{"broadcaster_id":"141981764","broadcaster_login":"twitchdev","broadcaster_name":"TwitchDev","id":"0ae6275c-707a-467d-8e28-4fc6e89301a5","product_data":{"broadcast":true,"cost":{"amount":1,"type":"bits"},"displayName":"Sample displayName","domain":"example.com","expiration":"2025-03-04T19:30:00Z","inDevelopment":true,"sku":"sku-0001"},"product_type":"BITS_IN_EXTENSION","timestamp":"2025-03-04T18:30:00Z","user_id":"713936733","user_login":"cool_viewer","user_name":"Cool_Viewer"}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth:   []helixAuth{{token: "jwt"}},
@@ -1288,7 +1288,7 @@ var helixOperations = []helixOperation{{
 		name:     "extension_id",
 		required: true,
 	}, {name: "extension_version"}},
-	response: `{"data":[{"allowlisted_config_urls":["allowlisted_config_urls"],"allowlisted_panel_urls":["allowlisted_panel_urls"],"author_name":"author_name","bits_enabled":true,"can_install":true,"configuration_location":"hosted","description":"description","eula_tos_url":"eula_tos_url","has_chat_support":true,"icon_url":"icon_url","icon_urls":{"key":"icon_urls"},"id":"id","name":"name","privacy_policy_url":"privacy_policy_url","request_identity_link":true,"screenshot_urls":["screenshot_urls"],"state":"Approved","subscriptions_support_level":"none","summary":"summary","support_email":"support_email","version":"version","viewer_summary":"viewer_summary","views":{"component":{"aspect_height":1,"aspect_ratio_x":1,"aspect_ratio_y":1,"aspect_width":1,"autoscale":true,"can_link_external_content":true,"scale_pixels":1,"size":1,"target_height":1,"viewer_url":"viewer_url","zoom":true,"zoom_pixels":1},"config":{"can_link_external_content":true,"viewer_url":"viewer_url"},"mobile":{"viewer_url":"viewer_url"},"panel":{"can_link_external_content":true,"height":1,"viewer_url":"viewer_url"},"video_overlay":{"can_link_external_content":true,"viewer_url":"viewer_url"}}}]}`,
+	response: `{"data":[{"allowlisted_config_urls":["https://example.com/twitchtest/allowlisted-config"],"allowlisted_panel_urls":["https://example.com/twitchtest/allowlisted-panel"],"author_name":"Author_42","bits_enabled":true,"can_install":true,"configuration_location":"hosted","description":"A short description.","eula_tos_url":"https://example.com/twitchtest/eula-tos","has_chat_support":true,"icon_url":"https://static-cdn.jtvnw.net/twitchtest/icon.png","icon_urls":{"key":"https://static-cdn.jtvnw.net/twitchtest/icon.png"},"id":"486b0ace-1574-4ebd-a159-ae1fa7bd4691","name":"Sample","privacy_policy_url":"https://example.com/twitchtest/privacy-policy","request_identity_link":true,"screenshot_urls":["https://static-cdn.jtvnw.net/twitchtest/screenshot.png"],"state":"Approved","subscriptions_support_level":"none","summary":"A short summary.","support_email":"twitchdev@example.com","version":"1","viewer_summary":"Sample viewer summary","views":{"component":{"aspect_height":1,"aspect_ratio_x":1,"aspect_ratio_y":1,"aspect_width":1,"autoscale":true,"can_link_external_content":true,"scale_pixels":1,"size":1,"target_height":1,"viewer_url":"https://example.com/twitchtest/viewer","zoom":true,"zoom_pixels":1},"config":{"can_link_external_content":true,"viewer_url":"https://example.com/twitchtest/viewer"},"mobile":{"viewer_url":"https://example.com/twitchtest/viewer"},"panel":{"can_link_external_content":true,"height":1,"viewer_url":"https://example.com/twitchtest/viewer"},"video_overlay":{"can_link_external_content":true,"viewer_url":"https://example.com/twitchtest/viewer"}}}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -1306,7 +1306,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "after"}},
-	response: `{"data":[{"broadcaster_id":"broadcaster_id","broadcaster_login":"broadcaster_login","broadcaster_name":"broadcaster_name","followed_at":"2025-01-02T03:04:05Z"}],"pagination":{},"total":1}`,
+	response: `{"data":[{"broadcaster_id":"141981764","broadcaster_login":"twitchdev","broadcaster_name":"TwitchDev","followed_at":"2025-03-04T18:30:00Z"}],"pagination":{},"total":1}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -1324,7 +1324,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "after"}},
-	response: `{"data":[{"game_id":"game_id","game_name":"game_name","id":"id","is_mature":true,"language":"language","started_at":"2025-01-02T03:04:05Z","tag_ids":["tag_ids"],"tags":["tags"],"thumbnail_url":"thumbnail_url","title":"title","type":"live","user_id":"user_id","user_login":"user_login","user_name":"user_name","viewer_count":1}],"pagination":{}}`,
+	response: `{"data":[{"game_id":"509658","game_name":"Just Chatting","id":"bb13b286-6205-40e3-8623-585952356214","is_mature":true,"language":"en","started_at":"2025-03-04T18:30:00Z","tag_ids":["6e23b802-83d6-4ce8-a525-64081c23f215"],"tags":["English"],"thumbnail_url":"https://static-cdn.jtvnw.net/twitchtest/thumbnail-{width}x{height}.jpg","title":"Building a chat bot in Go","type":"live","user_id":"713936733","user_login":"cool_viewer","user_name":"Cool_Viewer","viewer_count":1}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -1345,7 +1345,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "after"}},
-	response: `{"data":[{"URL":"URL","date_range":{"ended_at":"2025-01-02T03:04:05Z","started_at":"2025-01-02T03:04:05Z"},"game_id":"game_id","type":"overview_v2"}],"pagination":{}}`,
+	response: `{"data":[{"URL":"https://example.com/twitchtest/url","date_range":{"ended_at":"2025-03-04T19:30:00Z","started_at":"2025-03-04T18:30:00Z"},"game_id":"509658","type":"overview_v2"}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{token: "app"}, {token: "user"}},
@@ -1370,21 +1370,21 @@ var helixOperations = []helixOperation{{
 		name:     "igdb_id",
 		repeated: true,
 	}},
-	response: `{"data":[{"box_art_url":"box_art_url","id":"id","igdb_id":"igdb_id","name":"name"}]}`,
+	response: `{"data":[{"box_art_url":"https://static-cdn.jtvnw.net/twitchtest/box-art-{width}x{height}.jpg","id":"da546bcf-4d4f-478d-993f-1c196fdc9ca6","igdb_id":"156775683","name":"Sample"}]}`,
 	success:  200,
 }, {
 	auth:     []helixAuth{{token: "app"}, {token: "user"}},
 	method:   "GET",
 	name:     "GetGlobalChatBadges",
 	path:     "/chat/badges/global",
-	response: `{"data":[{"set_id":"set_id","versions":[{"click_action":"click_action","click_url":"click_url","description":"description","id":"id","image_url_1x":"image_url_1x","image_url_2x":"image_url_2x","image_url_4x":"image_url_4x","title":"title"}]}]}`,
+	response: `{"data":[{"set_id":"140867028","versions":[{"click_action":"Sample click action","click_url":"https://example.com/twitchtest/click","description":"A short description.","id":"f3d87ae8-5f6a-4196-a2ee-d68114fb3485","image_url_1x":"https://static-cdn.jtvnw.net/twitchtest/image-url-1x.png","image_url_2x":"https://static-cdn.jtvnw.net/twitchtest/image-url-2x.png","image_url_4x":"https://static-cdn.jtvnw.net/twitchtest/image-url-4x.png","title":"Building a chat bot in Go"}]}]}`,
 	success:  200,
 }, {
 	auth:     []helixAuth{{token: "app"}, {token: "user"}},
 	method:   "GET",
 	name:     "GetGlobalEmotes",
 	path:     "/chat/emotes/global",
-	response: `{"data":[{"format":["animated"],"id":"id","images":{"url_1x":"url_1x","url_2x":"url_2x","url_4x":"url_4x"},"name":"name","scale":["1.0"],"theme_mode":["dark"]}],"template":"template"}`,
+	response: `{"data":[{"format":["animated"],"id":"4358c75f-8697-4efe-9282-7cab5797badd","images":{"url_1x":"https://static-cdn.jtvnw.net/twitchtest/url-1x.png","url_2x":"https://static-cdn.jtvnw.net/twitchtest/url-2x.png","url_4x":"https://static-cdn.jtvnw.net/twitchtest/url-4x.png"},"name":"Sample","scale":["1.0"],"theme_mode":["dark"]}],"template":"https://static-cdn.jtvnw.net/emoticons/v2/{{id}}/{{format}}/{{theme_mode}}/{{scale}}"}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -1404,7 +1404,7 @@ var helixOperations = []helixOperation{{
 		name:     "session_id",
 		required: true,
 	}},
-	response: `{"data":[{"invited_at":"2025-01-02T03:04:05Z","is_audio_available":true,"is_audio_enabled":true,"is_video_available":true,"is_video_enabled":true,"status":"INVITED","user_id":"user_id"}]}`,
+	response: `{"data":[{"invited_at":"2025-03-04T18:30:00Z","is_audio_available":true,"is_audio_enabled":true,"is_video_available":true,"is_video_enabled":true,"status":"INVITED","user_id":"713936733"}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -1421,7 +1421,7 @@ var helixOperations = []helixOperation{{
 		name:     "moderator_id",
 		required: true,
 	}},
-	response: `{"data":[{"guests":[{"assigned_at":"2025-01-02T03:04:05Z","audio_settings":{"is_available":true,"is_guest_enabled":true,"is_host_enabled":true},"is_live":true,"slot_id":"slot_id","user_display_name":"user_display_name","user_id":"user_id","user_login":"user_login","video_settings":{"is_available":true,"is_guest_enabled":true,"is_host_enabled":true},"volume":1}],"id":"id"}]}`,
+	response: `{"data":[{"guests":[{"assigned_at":"2025-03-04T18:30:00Z","audio_settings":{"is_available":true,"is_guest_enabled":true,"is_host_enabled":true},"is_live":true,"slot_id":"bdcf670a-e105-4cb7-932c-29d8779103df","user_display_name":"Cool_Viewer","user_id":"713936733","user_login":"cool_viewer","video_settings":{"is_available":true,"is_guest_enabled":true,"is_host_enabled":true},"volume":1}],"id":"887f56a8-ad27-4d4b-93dc-ff8c7366ce68"}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -1435,7 +1435,7 @@ var helixOperations = []helixOperation{{
 		name:     "broadcaster_id",
 		required: true,
 	}},
-	response: `{"data":[{"all_time_high":{"achieved_at":"2025-01-02T03:04:05Z","level":1,"total":1},"current":{"broadcaster_user_id":"broadcaster_user_id","broadcaster_user_login":"broadcaster_user_login","broadcaster_user_name":"broadcaster_user_name","expires_at":"2025-01-02T03:04:05Z","goal":1,"id":"id","is_shared_train":true,"level":1,"progress":1,"shared_train_participants":[{"broadcaster_user_id":"broadcaster_user_id","broadcaster_user_login":"broadcaster_user_login","broadcaster_user_name":"broadcaster_user_name"}],"started_at":"2025-01-02T03:04:05Z","top_contributions":[{"total":1,"type":"bits","user_id":"user_id","user_login":"user_login","user_name":"user_name"}],"total":1,"type":"treasure"},"shared_all_time_high":{"achieved_at":"2025-01-02T03:04:05Z","level":1,"total":1}}]}`,
+	response: `{"data":[{"all_time_high":{"achieved_at":"2025-03-04T18:30:00Z","level":1,"total":1},"current":{"broadcaster_user_id":"141981764","broadcaster_user_login":"twitchdev","broadcaster_user_name":"TwitchDev","expires_at":"2025-03-04T19:30:00Z","goal":1,"id":"5e9f3e99-3e65-4d1a-9fda-6c7fb89e358c","is_shared_train":true,"level":1,"progress":1,"shared_train_participants":[{"broadcaster_user_id":"141981764","broadcaster_user_login":"twitchdev","broadcaster_user_name":"TwitchDev"}],"started_at":"2025-03-04T18:30:00Z","top_contributions":[{"total":1,"type":"bits","user_id":"713936733","user_login":"cool_viewer","user_name":"Cool_Viewer"}],"total":1,"type":"treasure"},"shared_all_time_high":{"achieved_at":"2025-03-04T18:30:00Z","level":1,"total":1}}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -1453,7 +1453,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}},
-	response: `{"data":[{"broadcaster_id":"broadcaster_id","broadcaster_login":"broadcaster_login","broadcaster_name":"broadcaster_name"}],"pagination":{}}`,
+	response: `{"data":[{"broadcaster_id":"141981764","broadcaster_login":"twitchdev","broadcaster_name":"TwitchDev"}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -1475,7 +1475,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "after"}},
-	response: `{"data":[{"user_id":"user_id","user_login":"user_login","user_name":"user_name"}],"pagination":{}}`,
+	response: `{"data":[{"user_id":"713936733","user_login":"cool_viewer","user_name":"Cool_Viewer"}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -1497,7 +1497,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "after"}},
-	response: `{"data":[{"bits_per_vote":1,"bits_voting_enabled":true,"broadcaster_id":"broadcaster_id","broadcaster_login":"broadcaster_login","broadcaster_name":"broadcaster_name","channel_points_per_vote":1,"channel_points_voting_enabled":true,"choices":[{"bits_votes":1,"channel_points_votes":1,"id":"id","title":"title","votes":1}],"duration":1,"ended_at":"2025-01-02T03:04:05Z","id":"id","started_at":"2025-01-02T03:04:05Z","status":"ACTIVE","title":"title"}],"pagination":{}}`,
+	response: `{"data":[{"bits_per_vote":1,"bits_voting_enabled":true,"broadcaster_id":"141981764","broadcaster_login":"twitchdev","broadcaster_name":"TwitchDev","channel_points_per_vote":1,"channel_points_voting_enabled":true,"choices":[{"bits_votes":1,"channel_points_votes":1,"id":"4286cbbb-4098-44fa-a842-e53175b4ce82","title":"Building a chat bot in Go","votes":1}],"duration":1,"ended_at":"2025-03-04T19:30:00Z","id":"308c938d-434f-478d-a791-bc80c20ae2af","started_at":"2025-03-04T18:30:00Z","status":"ACTIVE","title":"Building a chat bot in Go"}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -1519,7 +1519,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "after"}},
-	response: `{"data":[{"broadcaster_id":"broadcaster_id","broadcaster_login":"broadcaster_login","broadcaster_name":"broadcaster_name","created_at":"2025-01-02T03:04:05Z","ended_at":"2025-01-02T03:04:05Z","id":"id","locked_at":"2025-01-02T03:04:05Z","outcomes":[{"channel_points":1,"color":"BLUE","id":"id","title":"title","top_predictors":[{"channel_points_used":1,"channel_points_won":1,"user_id":"user_id","user_login":"user_login","user_name":"user_name"}],"users":1}],"prediction_window":1,"status":"ACTIVE","title":"title","winning_outcome_id":"winning_outcome_id"}],"pagination":{}}`,
+	response: `{"data":[{"broadcaster_id":"141981764","broadcaster_login":"twitchdev","broadcaster_name":"TwitchDev","created_at":"2025-03-04T18:30:00Z","ended_at":"2025-03-04T19:30:00Z","id":"59b4b8cc-dbb3-4468-ac52-a528e6ca881b","locked_at":"2025-03-04T18:30:00Z","outcomes":[{"channel_points":1,"color":"BLUE","id":"b3ff5935-530e-477e-b642-70eb51408497","title":"Building a chat bot in Go","top_predictors":[{"channel_points_used":1,"channel_points_won":1,"user_id":"713936733","user_login":"cool_viewer","user_name":"Cool_Viewer"}],"users":1}],"prediction_window":1,"status":"ACTIVE","title":"Building a chat bot in Go","winning_outcome_id":"50d04be8-9dc9-4f00-8728-1b442f83259f"}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth:   []helixAuth{{token: "app"}, {token: "user"}},
@@ -1530,7 +1530,7 @@ var helixOperations = []helixOperation{{
 		name:     "extension_id",
 		required: true,
 	}, {name: "extension_version"}},
-	response: `{"data":[{"allowlisted_config_urls":["allowlisted_config_urls"],"allowlisted_panel_urls":["allowlisted_panel_urls"],"author_name":"author_name","bits_enabled":true,"can_install":true,"configuration_location":"hosted","description":"description","eula_tos_url":"eula_tos_url","has_chat_support":true,"icon_url":"icon_url","icon_urls":{"key":"icon_urls"},"id":"id","name":"name","privacy_policy_url":"privacy_policy_url","request_identity_link":true,"screenshot_urls":["screenshot_urls"],"state":"Approved","subscriptions_support_level":"none","summary":"summary","support_email":"support_email","version":"version","viewer_summary":"viewer_summary","views":{"component":{"aspect_height":1,"aspect_ratio_x":1,"aspect_ratio_y":1,"aspect_width":1,"autoscale":true,"can_link_external_content":true,"scale_pixels":1,"size":1,"target_height":1,"viewer_url":"viewer_url","zoom":true,"zoom_pixels":1},"config":{"can_link_external_content":true,"viewer_url":"viewer_url"},"mobile":{"viewer_url":"viewer_url"},"panel":{"can_link_external_content":true,"height":1,"viewer_url":"viewer_url"},"video_overlay":{"can_link_external_content":true,"viewer_url":"viewer_url"}}}]}`,
+	response: `{"data":[{"allowlisted_config_urls":["https://example.com/twitchtest/allowlisted-config"],"allowlisted_panel_urls":["https://example.com/twitchtest/allowlisted-panel"],"author_name":"Author_42","bits_enabled":true,"can_install":true,"configuration_location":"hosted","description":"A short description.","eula_tos_url":"https://example.com/twitchtest/eula-tos","has_chat_support":true,"icon_url":"https://static-cdn.jtvnw.net/twitchtest/icon.png","icon_urls":{"key":"https://static-cdn.jtvnw.net/twitchtest/icon.png"},"id":"486b0ace-1574-4ebd-a159-ae1fa7bd4691","name":"Sample","privacy_policy_url":"https://example.com/twitchtest/privacy-policy","request_identity_link":true,"screenshot_urls":["https://static-cdn.jtvnw.net/twitchtest/screenshot.png"],"state":"Approved","subscriptions_support_level":"none","summary":"A short summary.","support_email":"twitchdev@example.com","version":"1","viewer_summary":"Sample viewer summary","views":{"component":{"aspect_height":1,"aspect_ratio_x":1,"aspect_ratio_y":1,"aspect_width":1,"autoscale":true,"can_link_external_content":true,"scale_pixels":1,"size":1,"target_height":1,"viewer_url":"https://example.com/twitchtest/viewer","zoom":true,"zoom_pixels":1},"config":{"can_link_external_content":true,"viewer_url":"https://example.com/twitchtest/viewer"},"mobile":{"viewer_url":"https://example.com/twitchtest/viewer"},"panel":{"can_link_external_content":true,"height":1,"viewer_url":"https://example.com/twitchtest/viewer"},"video_overlay":{"can_link_external_content":true,"viewer_url":"https://example.com/twitchtest/viewer"}}}]}`,
 	success:  200,
 }, {
 	auth:   []helixAuth{{token: "app"}, {token: "user"}},
@@ -1541,7 +1541,7 @@ var helixOperations = []helixOperation{{
 		name:     "broadcaster_id",
 		required: true,
 	}},
-	response: `{"data":[{"created_at":"2025-01-02T03:04:05Z","host_broadcaster_id":"host_broadcaster_id","participants":[{"broadcaster_id":"broadcaster_id"}],"session_id":"session_id","updated_at":"2025-01-02T03:04:05Z"}]}`,
+	response: `{"data":[{"created_at":"2025-03-04T18:30:00Z","host_broadcaster_id":"272303512","participants":[{"broadcaster_id":"141981764"}],"session_id":"96856d3c-2acc-4f4b-ab6d-3ba554118704","updated_at":"2025-03-04T18:30:00Z"}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -1558,7 +1558,7 @@ var helixOperations = []helixOperation{{
 		name:     "moderator_id",
 		required: true,
 	}},
-	response: `{"data":[{"is_active":true,"last_activated_at":"last_activated_at","moderator_id":"moderator_id","moderator_login":"moderator_login","moderator_name":"moderator_name"}]}`,
+	response: `{"data":[{"is_active":true,"last_activated_at":"2025-03-04T18:30:00Z","moderator_id":"424596340","moderator_login":"helpful_mod","moderator_name":"Helpful_Mod"}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -1572,7 +1572,7 @@ var helixOperations = []helixOperation{{
 		name:     "broadcaster_id",
 		required: true,
 	}},
-	response: `{"data":[{"stream_key":"stream_key"}]}`,
+	response: `{"data":[{"stream_key":"live_141981764_a1b2c3d4e5f6g7h8i9j0"}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -1591,7 +1591,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "before"}, {name: "after"}},
-	response: `{"data":[{"user_id":"user_id","user_login":"user_login","user_name":"user_name","videos":[{"markers":[{"URL":"URL","created_at":"2025-01-02T03:04:05Z","description":"description","id":"id","position_seconds":1}],"video_id":"video_id"}]}],"pagination":{}}`,
+	response: `{"data":[{"user_id":"713936733","user_login":"cool_viewer","user_name":"Cool_Viewer","videos":[{"markers":[{"URL":"https://example.com/twitchtest/url","created_at":"2025-03-04T18:30:00Z","description":"A short description.","id":"2c763002-a396-474f-a208-b30038517696","position_seconds":1}],"video_id":"895793398"}]}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth:   []helixAuth{{token: "app"}, {token: "user"}},
@@ -1602,7 +1602,7 @@ var helixOperations = []helixOperation{{
 		name:     "broadcaster_id",
 		required: true,
 	}},
-	response: `{"data":[{"is_auto":true,"localization_descriptions":{"key":"localization_descriptions"},"localization_names":{"key":"localization_names"},"tag_id":"tag_id"}]}`,
+	response: `{"data":[{"is_auto":true,"localization_descriptions":{"key":"Sample localization description"},"localization_names":{"key":"Sample localization name"},"tag_id":"ba8d7e40-b1d4-455d-b341-4b5e8fc8948b"}]}`,
 	success:  200,
 }, {
 	auth:      []helixAuth{{token: "app"}, {token: "user"}},
@@ -1630,7 +1630,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "before"}, {name: "after"}},
-	response: `{"data":[{"game_id":"game_id","game_name":"game_name","id":"id","is_mature":true,"language":"language","started_at":"2025-01-02T03:04:05Z","tag_ids":["tag_ids"],"tags":["tags"],"thumbnail_url":"thumbnail_url","title":"title","type":"live","user_id":"user_id","user_login":"user_login","user_name":"user_name","viewer_count":1}],"pagination":{}}`,
+	response: `{"data":[{"game_id":"509658","game_name":"Just Chatting","id":"bb13b286-6205-40e3-8623-585952356214","is_mature":true,"language":"en","started_at":"2025-03-04T18:30:00Z","tag_ids":["6e23b802-83d6-4ce8-a525-64081c23f215"],"tags":["English"],"thumbnail_url":"https://static-cdn.jtvnw.net/twitchtest/thumbnail-{width}x{height}.jpg","title":"Building a chat bot in Go","type":"live","user_id":"713936733","user_login":"cool_viewer","user_name":"Cool_Viewer","viewer_count":1}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{token: "app"}, {token: "user"}},
@@ -1642,7 +1642,7 @@ var helixOperations = []helixOperation{{
 	name:     "GetTeams",
 	path:     "/teams",
 	query:    []helixParam{{name: "name"}, {name: "id"}},
-	response: `{"data":[{"background_image_url":"background_image_url","banner":"banner","created_at":"2025-01-02T03:04:05Z","id":"id","info":"info","team_display_name":"team_display_name","team_name":"team_name","thumbnail_url":"thumbnail_url","updated_at":"2025-01-02T03:04:05Z","users":[{"user_id":"user_id","user_login":"user_login","user_name":"user_name"}]}]}`,
+	response: `{"data":[{"background_image_url":"https://static-cdn.jtvnw.net/twitchtest/background-image.png","banner":"https://static-cdn.jtvnw.net/twitchtest/banner.png","created_at":"2025-03-04T18:30:00Z","id":"68502fbb-e84f-478d-9955-5415c6789b93","info":"Sample info","team_display_name":"Staff","team_name":"staff","thumbnail_url":"https://static-cdn.jtvnw.net/twitchtest/thumbnail-{width}x{height}.jpg","updated_at":"2025-03-04T18:30:00Z","users":[{"user_id":"713936733","user_login":"cool_viewer","user_name":"Cool_Viewer"}]}]}`,
 	success:  200,
 }, {
 	auth:      []helixAuth{{token: "app"}, {token: "user"}},
@@ -1654,7 +1654,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "after"}, {name: "before"}},
-	response: `{"data":[{"box_art_url":"box_art_url","id":"id","igdb_id":"igdb_id","name":"name"}],"pagination":{}}`,
+	response: `{"data":[{"box_art_url":"https://static-cdn.jtvnw.net/twitchtest/box-art-{width}x{height}.jpg","id":"da546bcf-4d4f-478d-993f-1c196fdc9ca6","igdb_id":"156775683","name":"Sample"}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -1678,7 +1678,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}},
-	response: `{"data":[{"broadcaster_id":"broadcaster_id","broadcaster_login":"broadcaster_login","broadcaster_name":"broadcaster_name","created_at":"2025-01-02T03:04:05Z","id":"id","moderator_id":"moderator_id","moderator_login":"moderator_login","moderator_name":"moderator_name","resolution_text":"resolution_text","resolved_at":"2025-01-02T03:04:05Z","status":"pending","text":"text","user_id":"user_id","user_login":"user_login","user_name":"user_name"}],"pagination":{}}`,
+	response: `{"data":[{"broadcaster_id":"141981764","broadcaster_login":"twitchdev","broadcaster_name":"TwitchDev","created_at":"2025-03-04T18:30:00Z","id":"b7f0815a-8a13-49ed-985d-10a558fdb207","moderator_id":"424596340","moderator_login":"helpful_mod","moderator_name":"Helpful_Mod","resolution_text":"Sample resolution text","resolved_at":"2025-03-04T18:30:00Z","status":"pending","text":"Hello, chat!","user_id":"713936733","user_login":"cool_viewer","user_name":"Cool_Viewer"}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth:     []helixAuth{{token: "app"}, {token: "user"}},
@@ -1686,7 +1686,7 @@ var helixOperations = []helixOperation{{
 	name:     "GetUserActiveExtensions",
 	path:     "/users/extensions",
 	query:    []helixParam{{name: "user_id"}},
-	response: `{"data":{"component":{"key":{"active":true,"id":"id","name":"name","version":"version","x":1,"y":1}},"overlay":{"key":{"active":true,"id":"id","name":"name","version":"version","x":1,"y":1}},"panel":{"key":{"active":true,"id":"id","name":"name","version":"version","x":1,"y":1}}}}`,
+	response: `{"data":{"component":{"key":{"active":true,"id":"40fb1f63-966b-4f5d-810a-07896e47ddd7","name":"Sample","version":"1","x":1,"y":1}},"overlay":{"key":{"active":true,"id":"40fb1f63-966b-4f5d-810a-07896e47ddd7","name":"Sample","version":"1","x":1,"y":1}},"panel":{"key":{"active":true,"id":"40fb1f63-966b-4f5d-810a-07896e47ddd7","name":"Sample","version":"1","x":1,"y":1}}}}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -1704,7 +1704,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "after"}},
-	response: `{"data":[{"display_name":"display_name","user_id":"user_id","user_login":"user_login"}],"pagination":{}}`,
+	response: `{"data":[{"display_name":"Cool_Viewer","user_id":"713936733","user_login":"cool_viewer"}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth:   []helixAuth{{token: "app"}, {token: "user"}},
@@ -1717,7 +1717,7 @@ var helixOperations = []helixOperation{{
 		repeated: true,
 		required: true,
 	}},
-	response: `{"data":[{"color":"color","user_id":"user_id","user_login":"user_login","user_name":"user_name"}]}`,
+	response: `{"data":[{"color":"#9146FF","user_id":"713936733","user_login":"cool_viewer","user_name":"Cool_Viewer"}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -1732,7 +1732,7 @@ var helixOperations = []helixOperation{{
 		name:     "user_id",
 		required: true,
 	}, {name: "after"}, {name: "broadcaster_id"}},
-	response: `{"data":[{"emote_set_id":"emote_set_id","emote_type":"none","format":["animated"],"id":"id","name":"name","owner_id":"owner_id","scale":["1.0"],"theme_mode":["dark"]}],"pagination":{},"template":"template"}`,
+	response: `{"data":[{"emote_set_id":"720010925","emote_type":"none","format":["animated"],"id":"18c6e5a6-d4ae-4777-b277-d70114a1dd41","name":"Sample","owner_id":"617187796","scale":["1.0"],"theme_mode":["dark"]}],"pagination":{},"template":"https://static-cdn.jtvnw.net/emoticons/v2/{{id}}/{{format}}/{{theme_mode}}/{{scale}}"}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -1742,7 +1742,7 @@ var helixOperations = []helixOperation{{
 	method:   "GET",
 	name:     "GetUserExtensions",
 	path:     "/users/extensions/list",
-	response: `{"data":[{"can_activate":true,"id":"id","name":"name","type":["component"],"version":"version"}]}`,
+	response: `{"data":[{"can_activate":true,"id":"fcb63bb6-c056-4d99-99c1-524c107cbfd2","name":"Sample","type":["component"],"version":"1"}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{token: "app"}, {token: "user"}},
@@ -1762,7 +1762,7 @@ var helixOperations = []helixOperation{{
 		name:     "login",
 		repeated: true,
 	}},
-	response: `{"data":[{"broadcaster_type":"affiliate","created_at":"2025-01-02T03:04:05Z","description":"description","display_name":"display_name","email":"email","id":"id","login":"login","offline_image_url":"offline_image_url","profile_image_url":"profile_image_url","type":"admin","view_count":1}]}`,
+	response: `{"data":[{"broadcaster_type":"affiliate","created_at":"2025-03-04T18:30:00Z","description":"A short description.","display_name":"TwitchDev","email":"twitchdev@example.com","id":"141981764","login":"twitchdev","offline_image_url":"https://static-cdn.jtvnw.net/twitchtest/offline-image.png","profile_image_url":"https://static-cdn.jtvnw.net/twitchtest/profile-image.png","type":"admin","view_count":1}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -1784,7 +1784,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "after"}},
-	response: `{"data":[{"user_id":"user_id","user_login":"user_login","user_name":"user_name"}],"pagination":{}}`,
+	response: `{"data":[{"user_id":"713936733","user_login":"cool_viewer","user_name":"Cool_Viewer"}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{token: "app"}, {token: "user"}},
@@ -1804,7 +1804,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "after"}, {name: "before"}},
-	response: `{"data":[{"created_at":"2025-01-02T03:04:05Z","description":"description","duration":"duration","id":"id","language":"language","muted_segments":[{"duration":1,"offset":1}],"published_at":"2025-01-02T03:04:05Z","stream_id":"stream_id","thumbnail_url":"thumbnail_url","title":"title","type":"archive","url":"url","user_id":"user_id","user_login":"user_login","user_name":"user_name","view_count":1,"viewable":"viewable"}],"pagination":{}}`,
+	response: `{"data":[{"created_at":"2025-03-04T18:30:00Z","description":"A short description.","duration":"3m21s","id":"41ce72e6-f665-4af4-8676-bfdba57b71a3","language":"en","muted_segments":[{"duration":1,"offset":1}],"published_at":"2025-03-04T18:30:00Z","stream_id":"182517478","thumbnail_url":"https://static-cdn.jtvnw.net/twitchtest/thumbnail-{width}x{height}.jpg","title":"Building a chat bot in Go","type":"archive","url":"https://example.com/twitchtest/url","user_id":"713936733","user_login":"cool_viewer","user_name":"Cool_Viewer","view_count":1,"viewable":"public"}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -1928,7 +1928,7 @@ var helixOperations = []helixOperation{{
 		name:     "user_id",
 		required: true,
 	}},
-	response: `{"data":[{"broadcaster_id":"broadcaster_id","moderator_id":"moderator_id","status":"ACTIVE_MONITORING","types":["MANUALLY_ADDED"],"updated_at":"2025-01-02T03:04:05Z","user_id":"user_id"}]}`,
+	response: `{"data":[{"broadcaster_id":"141981764","moderator_id":"424596340","status":"ACTIVE_MONITORING","types":["MANUALLY_ADDED"],"updated_at":"2025-03-04T18:30:00Z","user_id":"713936733"}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -1951,7 +1951,7 @@ var helixOperations = []helixOperation{{
 		name:     "status",
 		required: true,
 	}, {name: "resolution_text"}},
-	response: `{"data":[{"broadcaster_id":"broadcaster_id","broadcaster_login":"broadcaster_login","broadcaster_name":"broadcaster_name","created_at":"2025-01-02T03:04:05Z","id":"id","moderator_id":"moderator_id","moderator_login":"moderator_login","moderator_name":"moderator_name","resolution_text":"resolution_text","resolved_at":"2025-01-02T03:04:05Z","status":"pending","text":"text","user_id":"user_id","user_login":"user_login","user_name":"user_name"}]}`,
+	response: `{"data":[{"broadcaster_id":"141981764","broadcaster_login":"twitchdev","broadcaster_name":"TwitchDev","created_at":"2025-03-04T18:30:00Z","id":"b7f0815a-8a13-49ed-985d-10a558fdb207","moderator_id":"424596340","moderator_login":"helpful_mod","moderator_name":"Helpful_Mod","resolution_text":"Sample resolution text","resolved_at":"2025-03-04T18:30:00Z","status":"pending","text":"Hello, chat!","user_id":"713936733","user_login":"cool_viewer","user_name":"Cool_Viewer"}]}`,
 	success:  200,
 }, {
 	auth:      []helixAuth{{token: "app"}, {token: "user"}},
@@ -1966,7 +1966,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "after"}},
-	response: `{"data":[{"box_art_url":"box_art_url","id":"id","name":"name"}],"pagination":{}}`,
+	response: `{"data":[{"box_art_url":"https://static-cdn.jtvnw.net/twitchtest/box-art-{width}x{height}.jpg","id":"cfb9791f-3ed1-4f0e-9efd-bd147817f9c8","name":"Sample"}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth:      []helixAuth{{token: "app"}, {token: "user"}},
@@ -1984,7 +1984,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "after"}},
-	response: `{"data":[{"broadcaster_language":"broadcaster_language","broadcaster_login":"broadcaster_login","display_name":"display_name","game_id":"game_id","game_name":"game_name","id":"id","is_live":true,"started_at":"started_at","tag_ids":["tag_ids"],"tags":["tags"],"thumbnail_url":"thumbnail_url","title":"title"}],"pagination":{}}`,
+	response: `{"data":[{"broadcaster_language":"en","broadcaster_login":"twitchdev","display_name":"TwitchDev","game_id":"509658","game_name":"Just Chatting","id":"141981764","is_live":true,"started_at":"2025-03-04T18:30:00Z","tag_ids":["418a7799-2867-4c9c-adb4-ebbc0c8ade41"],"tags":["English"],"thumbnail_url":"https://static-cdn.jtvnw.net/twitchtest/thumbnail-{width}x{height}.jpg","title":"Building a chat bot in Go"}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -2049,7 +2049,7 @@ var helixOperations = []helixOperation{{
 	method:   "POST",
 	name:     "SendChatMessage",
 	path:     "/chat/messages",
-	response: `{"data":[{"drop_reason":{"code":"code","message":"message"},"is_sent":true,"message_id":"message_id"}]}`,
+	response: `{"data":[{"drop_reason":{"code":"msg_duplicate","message":"Hello, chat!"},"is_sent":true,"message_id":"c89e8670-2917-47d9-a294-c9856471b207"}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{token: "jwt"}},
@@ -2175,7 +2175,7 @@ var helixOperations = []helixOperation{{
 		name:     "broadcaster_id",
 		required: true,
 	}},
-	response: `{"data":[{"next_ad_at":1,"snooze_count":1,"snooze_refresh_at":1}]}`,
+	response: `{"data":[{"next_ad_at":1741113000,"snooze_count":1,"snooze_refresh_at":1741113000}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -2192,7 +2192,7 @@ var helixOperations = []helixOperation{{
 		name:     "to_broadcaster_id",
 		required: true,
 	}},
-	response: `{"data":[{"created_at":"2025-01-02T03:04:05Z","is_mature":true}]}`,
+	response: `{"data":[{"created_at":"2025-03-04T18:30:00Z","is_mature":true}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -2210,7 +2210,7 @@ var helixOperations = []helixOperation{{
 	method:   "POST",
 	name:     "StartCommercial",
 	path:     "/channels/commercial",
-	response: `{"data":[{"length":1,"message":"message","retry_after":1}]}`,
+	response: `{"data":[{"length":1,"message":"Hello, chat!","retry_after":1}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -2315,7 +2315,7 @@ var helixOperations = []helixOperation{{
 		name:     "moderator_id",
 		required: true,
 	}},
-	response: `{"data":[{"aggression":1,"broadcaster_id":"broadcaster_id","bullying":1,"disability":1,"misogyny":1,"moderator_id":"moderator_id","overall_level":1,"race_ethnicity_or_religion":1,"sex_based_terms":1,"sexuality_sex_or_gender":1,"swearing":1}]}`,
+	response: `{"data":[{"aggression":1,"broadcaster_id":"141981764","bullying":1,"disability":1,"misogyny":1,"moderator_id":"424596340","overall_level":1,"race_ethnicity_or_religion":1,"sex_based_terms":1,"sexuality_sex_or_gender":1,"swearing":1}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -2387,7 +2387,7 @@ var helixOperations = []helixOperation{{
 		name:     "id",
 		required: true,
 	}},
-	response: `{"data":{"broadcaster_id":"broadcaster_id","broadcaster_login":"broadcaster_login","broadcaster_name":"broadcaster_name","segments":[{"canceled_until":"2025-01-02T03:04:05Z","category":{"id":"id","name":"name"},"end_time":"2025-01-02T03:04:05Z","id":"id","is_recurring":true,"start_time":"2025-01-02T03:04:05Z","title":"title"}],"vacation":{"end_time":"2025-01-02T03:04:05Z","start_time":"2025-01-02T03:04:05Z"}}}`,
+	response: `{"data":{"broadcaster_id":"141981764","broadcaster_login":"twitchdev","broadcaster_name":"TwitchDev","segments":[{"canceled_until":"2025-03-04T19:30:00Z","category":{"id":"509658","name":"Just Chatting"},"end_time":"2025-03-04T19:30:00Z","id":"5d0e45a8-59d8-49b7-a355-c55a5572e7fc","is_recurring":true,"start_time":"2025-03-04T18:30:00Z","title":"Building a chat bot in Go"}],"vacation":{"end_time":"2025-03-04T19:30:00Z","start_time":"2025-03-04T18:30:00Z"}}}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -2432,7 +2432,7 @@ var helixOperations = []helixOperation{{
 		name:     "moderator_id",
 		required: true,
 	}},
-	response: `{"data":[{"broadcaster_id":"broadcaster_id","emote_mode":true,"follower_mode":true,"follower_mode_duration":1,"moderator_id":"moderator_id","non_moderator_chat_delay":true,"non_moderator_chat_delay_duration":1,"slow_mode":true,"slow_mode_wait_time":1,"subscriber_mode":true,"unique_chat_mode":true}]}`,
+	response: `{"data":[{"broadcaster_id":"141981764","emote_mode":true,"follower_mode":true,"follower_mode_duration":1,"moderator_id":"424596340","non_moderator_chat_delay":true,"non_moderator_chat_delay_duration":1,"slow_mode":true,"slow_mode_wait_time":1,"subscriber_mode":true,"unique_chat_mode":true}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{token: "app"}},
@@ -2448,7 +2448,7 @@ var helixOperations = []helixOperation{{
 	method:   "PATCH",
 	name:     "UpdateConduitShards",
 	path:     "/eventsub/conduits/shards",
-	response: `{"data":[{"id":"id","status":"enabled","transport":{"callback":"callback","connected_at":"2025-01-02T03:04:05Z","disconnected_at":"2025-01-02T03:04:05Z","method":"webhook","session_id":"session_id"}}],"errors":[{"code":"code","id":"id","message":"message"}]}`,
+	response: `{"data":[{"id":"3a35f477-093d-493a-ae94-880a4060c4a2","status":"enabled","transport":{"callback":"https://example.com/twitchtest/callback","connected_at":"2025-03-04T18:30:00Z","disconnected_at":"2025-03-04T18:30:00Z","method":"webhook","session_id":"777cbd87-e5bd-492e-b38b-b86c80e04ec6"}}],"errors":[{"code":"msg_duplicate","id":"a25de7f8-b176-4f92-80a9-c22baf40b55a","message":"Hello, chat!"}]}`,
 	success:  202,
 }, {
 	auth: []helixAuth{{token: "app"}},
@@ -2463,7 +2463,7 @@ var helixOperations = []helixOperation{{
 	method:   "PATCH",
 	name:     "UpdateConduits",
 	path:     "/eventsub/conduits",
-	response: `{"data":[{"id":"id","shard_count":1}]}`,
+	response: `{"data":[{"id":"bac0cbd9-3791-4be2-990c-d9993693b86c","shard_count":1}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -2514,7 +2514,7 @@ var helixOperations = []helixOperation{{
 		name:     "id",
 		required: true,
 	}},
-	response: `{"data":[{"background_color":"background_color","broadcaster_id":"broadcaster_id","broadcaster_login":"broadcaster_login","broadcaster_name":"broadcaster_name","cooldown_expires_at":"2025-01-02T03:04:05Z","cost":1,"default_image":{"url_1x":"url_1x","url_2x":"url_2x","url_4x":"url_4x"},"global_cooldown_setting":{"global_cooldown_seconds":1,"is_enabled":true},"id":"id","image":{"url_1x":"url_1x","url_2x":"url_2x","url_4x":"url_4x"},"is_enabled":true,"is_in_stock":true,"is_paused":true,"is_user_input_required":true,"max_per_stream_setting":{"is_enabled":true,"max_per_stream":1},"max_per_user_per_stream_setting":{"is_enabled":true,"max_per_user_per_stream":1},"prompt":"prompt","redemptions_redeemed_current_stream":1,"should_redemptions_skip_request_queue":true,"title":"title"}]}`,
+	response: `{"data":[{"background_color":"#9146FF","broadcaster_id":"141981764","broadcaster_login":"twitchdev","broadcaster_name":"TwitchDev","cooldown_expires_at":"2025-03-04T19:30:00Z","cost":1,"default_image":{"url_1x":"https://static-cdn.jtvnw.net/twitchtest/url-1x.png","url_2x":"https://static-cdn.jtvnw.net/twitchtest/url-2x.png","url_4x":"https://static-cdn.jtvnw.net/twitchtest/url-4x.png"},"global_cooldown_setting":{"global_cooldown_seconds":1,"is_enabled":true},"id":"e193195f-1429-46cd-83aa-0947e7f19ad8","image":{"url_1x":"https://static-cdn.jtvnw.net/twitchtest/url-1x.png","url_2x":"https://static-cdn.jtvnw.net/twitchtest/url-2x.png","url_4x":"https://static-cdn.jtvnw.net/twitchtest/url-4x.png"},"is_enabled":true,"is_in_stock":true,"is_paused":true,"is_user_input_required":true,"max_per_stream_setting":{"is_enabled":true,"max_per_stream":1},"max_per_user_per_stream_setting":{"is_enabled":true,"max_per_user_per_stream":1},"prompt":"Name a game for the next stream","redemptions_redeemed_current_stream":1,"should_redemptions_skip_request_queue":true,"title":"Building a chat bot in Go"}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{token: "app"}, {token: "user"}},
@@ -2525,7 +2525,7 @@ var helixOperations = []helixOperation{{
 	method:   "PATCH",
 	name:     "UpdateDropsEntitlements",
 	path:     "/entitlements/drops",
-	response: `{"data":[{"ids":["ids"],"status":"INVALID_ID"}]}`,
+	response: `{"data":[{"ids":["f6768fe7-1d84-43a3-999e-2f3815563c18"],"status":"INVALID_ID"}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{token: "app"}},
@@ -2552,7 +2552,7 @@ var helixOperations = []helixOperation{{
 	method:   "PUT",
 	name:     "UpdateExtensionBitsProduct",
 	path:     "/bits/extensions",
-	response: `{"data":[{"cost":{"amount":1,"type":"bits"},"display_name":"display_name","expiration":"2025-01-02T03:04:05Z","in_development":true,"is_broadcast":true,"sku":"sku"}]}`,
+	response: `{"data":[{"cost":{"amount":1,"type":"bits"},"display_name":"Sample display name","expiration":"2025-03-04T19:30:00Z","in_development":true,"is_broadcast":true,"sku":"sku-0001"}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -2634,7 +2634,7 @@ var helixOperations = []helixOperation{{
 		name:     "reward_id",
 		required: true,
 	}},
-	response: `{"data":[{"broadcaster_id":"broadcaster_id","broadcaster_login":"broadcaster_login","broadcaster_name":"broadcaster_name","id":"id","redeemed_at":"2025-01-02T03:04:05Z","reward":{"cost":1,"id":"id","prompt":"prompt","title":"title"},"status":"UNFULFILLED","user_id":"user_id","user_input":"user_input","user_login":"user_login","user_name":"user_name"}]}`,
+	response: `{"data":[{"broadcaster_id":"141981764","broadcaster_login":"twitchdev","broadcaster_name":"TwitchDev","id":"f4d69426-c936-41eb-a34d-668d327c29bb","redeemed_at":"2025-03-04T18:30:00Z","reward":{"cost":1,"id":"6e9c0a71-2fef-4bf3-9f23-3649be682c1a","prompt":"Name a game for the next stream","title":"Building a chat bot in Go"},"status":"UNFULFILLED","user_id":"713936733","user_input":"Stardew Valley, please!","user_login":"cool_viewer","user_name":"Cool_Viewer"}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -2656,7 +2656,7 @@ var helixOperations = []helixOperation{{
 		name:     "moderator_id",
 		required: true,
 	}},
-	response: `{"data":[{"is_active":true,"last_activated_at":"last_activated_at","moderator_id":"moderator_id","moderator_login":"moderator_login","moderator_name":"moderator_name"}]}`,
+	response: `{"data":[{"is_active":true,"last_activated_at":"2025-03-04T18:30:00Z","moderator_id":"424596340","moderator_login":"helpful_mod","moderator_name":"Helpful_Mod"}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -2667,7 +2667,7 @@ var helixOperations = []helixOperation{{
 	name:     "UpdateUser",
 	path:     "/users",
 	query:    []helixParam{{name: "description"}},
-	response: `{"data":[{"broadcaster_type":"affiliate","created_at":"2025-01-02T03:04:05Z","description":"description","display_name":"display_name","email":"email","id":"id","login":"login","offline_image_url":"offline_image_url","profile_image_url":"profile_image_url","type":"admin","view_count":1}]}`,
+	response: `{"data":[{"broadcaster_type":"affiliate","created_at":"2025-03-04T18:30:00Z","description":"A short description.","display_name":"TwitchDev","email":"twitchdev@example.com","id":"141981764","login":"twitchdev","offline_image_url":"https://static-cdn.jtvnw.net/twitchtest/offline-image.png","profile_image_url":"https://static-cdn.jtvnw.net/twitchtest/profile-image.png","type":"admin","view_count":1}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -2698,7 +2698,7 @@ var helixOperations = []helixOperation{{
 	method:   "PUT",
 	name:     "UpdateUserExtensions",
 	path:     "/users/extensions",
-	response: `{"data":{"component":{"key":{"active":true,"id":"id","name":"name","version":"version","x":1,"y":1}},"overlay":{"key":{"active":true,"id":"id","name":"name","version":"version","x":1,"y":1}},"panel":{"key":{"active":true,"id":"id","name":"name","version":"version","x":1,"y":1}}}}`,
+	response: `{"data":{"component":{"key":{"active":true,"id":"40fb1f63-966b-4f5d-810a-07896e47ddd7","name":"Sample","version":"1","x":1,"y":1}},"overlay":{"key":{"active":true,"id":"40fb1f63-966b-4f5d-810a-07896e47ddd7","name":"Sample","version":"1","x":1,"y":1}},"panel":{"key":{"active":true,"id":"40fb1f63-966b-4f5d-810a-07896e47ddd7","name":"Sample","version":"1","x":1,"y":1}}}}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -2720,6 +2720,6 @@ var helixOperations = []helixOperation{{
 		name:     "moderator_id",
 		required: true,
 	}},
-	response: `{"data":[{"broadcaster_id":"broadcaster_id","moderator_id":"moderator_id","reason":"reason","user_id":"user_id"}]}`,
+	response: `{"data":[{"broadcaster_id":"141981764","moderator_id":"424596340","reason":"Spamming the chat","user_id":"713936733"}]}`,
 	success:  200,
 }}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"gotest.tools/v3/assert"
@@ -19,21 +20,35 @@ import (
 	"github.com/twitchify-go/twitch/twitchtest"
 )
 
-// call makes a raw request to the fake and returns the status, the
+// newFake starts a fake Twitch that stops with the test.
+func newFake(t *testing.T, opts ...twitchtest.Option) *twitchtest.Server {
+	t.Helper()
+	srv := twitchtest.NewServer(opts...)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// call makes a raw Helix request to the fake and returns the status, the
 // headers and the decoded body.
 func call(t *testing.T, srv *twitchtest.Server, method, path, token, body string) (int, http.Header, map[string]any) {
+	t.Helper()
+	return callWith(t, srv.Client(), srv, method, path, token, body)
+}
+
+// callWith is call through the HTTP client hc.
+func callWith(t *testing.T, hc *http.Client, srv *twitchtest.Server, method, path, token, body string) (int, http.Header, map[string]any) {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	req, err := http.NewRequest(method, srv.HelixURL+path, rd)
+	req, err := http.NewRequest(method, srv.Helix.URL+path, rd)
 	assert.NilError(t, err)
 	req.Header.Set("Client-Id", "client")
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := srv.Client().Do(req)
+	resp, err := hc.Do(req)
 	assert.NilError(t, err)
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
@@ -47,7 +62,7 @@ func call(t *testing.T, srv *twitchtest.Server, method, path, token, body string
 
 // The fake refuses what Twitch refuses, with Twitch's error shape.
 func TestHelixChecksParameters(t *testing.T) {
-	srv := twitchtest.NewServer(t)
+	srv := newFake(t)
 	for _, tc := range []struct {
 		method, path, body string
 		status             int
@@ -82,10 +97,10 @@ func TestHelixChecksParameters(t *testing.T) {
 // Once tokens are registered, the fake checks each against the operation:
 // known, not expired, of the right type, with the scopes.
 func TestHelixChecksTokens(t *testing.T) {
-	srv := twitchtest.NewServer(t)
-	srv.AddToken("user", twitchtest.TokenInfo{UserID: "1", Scopes: []string{"moderator:read:followers"}})
-	srv.AddToken("app", twitchtest.TokenInfo{Type: oauth.TokenApp})
-	srv.AddToken("old", twitchtest.TokenInfo{ExpiresAt: time.Now().Add(-time.Minute)})
+	srv := newFake(t)
+	srv.OAuth.AddToken("user", twitchtest.TokenInfo{UserID: "1", Scopes: []string{"moderator:read:followers"}})
+	srv.OAuth.AddToken("app", twitchtest.TokenInfo{Type: oauth.TokenApp})
+	srv.OAuth.AddToken("old", twitchtest.TokenInfo{ExpiresAt: time.Now().Add(-time.Minute)})
 	for _, tc := range []struct {
 		token, path string
 		status      int
@@ -107,48 +122,52 @@ func TestHelixChecksTokens(t *testing.T) {
 			}
 		})
 	}
-	assert.ErrorIs(t, srv.ExpireToken("nobody"), twitchtest.ErrNotFound)
-	assert.NilError(t, srv.ExpireToken("user"))
+	assert.ErrorIs(t, srv.OAuth.ExpireToken("nobody"), twitchtest.ErrNotFound)
+	assert.NilError(t, srv.OAuth.ExpireToken("user"))
 	status, _, _ := call(t, srv, "GET", "/users", "user", "")
 	assert.Equal(t, status, 401)
 }
 
-// Every answer carries the token's bucket; an empty one answers 429.
+// Every answer carries the token's bucket; an empty one answers 429. The
+// fake runs on the bubble's clock.
 func TestHelixRateLimit(t *testing.T) {
-	now := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
-	srv := twitchtest.NewServer(t, twitchtest.WithRateLimit(3, 30*time.Second), twitchtest.WithClock(func() time.Time { return now }))
-	for i, want := range []string{"2", "1", "0"} {
-		status, h, _ := call(t, srv, "GET", "/users", "a", "")
-		assert.Equal(t, status, 200, "call %d", i)
-		assert.Equal(t, h.Get("Ratelimit-Limit"), "3")
-		assert.Equal(t, h.Get("Ratelimit-Remaining"), want)
-		// Full again once the points taken have refilled, 10 s each.
-		assert.Equal(t, h.Get("Ratelimit-Reset"), strconv.FormatInt(now.Add(time.Duration(i+1)*10*time.Second).Unix(), 10))
-		assert.Equal(t, h.Get("Date"), now.Format(http.TimeFormat))
-	}
-	status, h, body := call(t, srv, "GET", "/users", "a", "")
-	assert.Equal(t, status, 429)
-	assert.Equal(t, h.Get("Ratelimit-Remaining"), "0")
-	assert.Equal(t, body["message"], "Too Many Requests")
+	srv := newFake(t, twitchtest.WithRateLimit(3, 30*time.Second))
+	synctest.Test(t, func(t *testing.T) {
+		hc := srv.InMemoryClient()
+		now := time.Now()
+		for i, want := range []string{"2", "1", "0"} {
+			status, h, _ := callWith(t, hc, srv, "GET", "/users", "a", "")
+			assert.Equal(t, status, 200, "call %d", i)
+			assert.Equal(t, h.Get("Ratelimit-Limit"), "3")
+			assert.Equal(t, h.Get("Ratelimit-Remaining"), want)
+			// Full again once the points taken have refilled, 10 s each.
+			assert.Equal(t, h.Get("Ratelimit-Reset"), strconv.FormatInt(now.Add(time.Duration(i+1)*10*time.Second).Unix(), 10))
+			assert.Equal(t, h.Get("Date"), now.UTC().Format(http.TimeFormat))
+		}
+		status, h, body := callWith(t, hc, srv, "GET", "/users", "a", "")
+		assert.Equal(t, status, 429)
+		assert.Equal(t, h.Get("Ratelimit-Remaining"), "0")
+		assert.Equal(t, body["message"], "Too Many Requests")
 
-	// Another token has its own bucket; time refills this one.
-	status, _, _ = call(t, srv, "GET", "/users", "b", "")
-	assert.Equal(t, status, 200)
-	now = now.Add(10 * time.Second)
-	status, _, _ = call(t, srv, "GET", "/users", "a", "")
-	assert.Equal(t, status, 200)
-	served, refused := srv.RateLimitStats()
-	assert.Equal(t, served, 5)
-	assert.Equal(t, refused, 1)
+		// Another token has its own bucket; time refills this one.
+		status, _, _ = callWith(t, hc, srv, "GET", "/users", "b", "")
+		assert.Equal(t, status, 200)
+		time.Sleep(10 * time.Second)
+		status, _, _ = callWith(t, hc, srv, "GET", "/users", "a", "")
+		assert.Equal(t, status, 200)
+		served, refused := srv.Helix.RateLimitStats()
+		assert.Equal(t, served, 5)
+		assert.Equal(t, refused, 1)
+	})
 }
 
 // Faults answer in place of the usual answer, in order, for one operation
 // or any.
 func TestHelixFaults(t *testing.T) {
-	srv := twitchtest.NewServer(t)
-	assert.ErrorIs(t, srv.FailNext("GetWidgets", twitchtest.Fault{Status: 500}), twitchtest.ErrNotFound)
-	assert.NilError(t, srv.FailNext("GetUsers", twitchtest.Fault{Status: 503, Message: "try later"}, twitchtest.Fault{Status: 429}))
-	assert.NilError(t, srv.FailNext("", twitchtest.Fault{Status: 401}))
+	srv := newFake(t)
+	assert.ErrorIs(t, srv.Helix.FailNext("GetWidgets", twitchtest.Fault{Status: 500}), twitchtest.ErrNotFound)
+	assert.NilError(t, srv.Helix.FailNext("GetUsers", twitchtest.Fault{Status: 503, Message: "try later"}, twitchtest.Fault{Status: 429}))
+	assert.NilError(t, srv.Helix.FailNext("", twitchtest.Fault{Status: 401}))
 
 	status, _, body := call(t, srv, "GET", "/games/top", "t", "")
 	assert.Equal(t, status, 401, "the fault for any operation")
@@ -165,9 +184,9 @@ func TestHelixFaults(t *testing.T) {
 
 // A slow answer holds the client until its context ends.
 func TestHelixSlowAnswer(t *testing.T) {
-	srv := twitchtest.NewServer(t)
-	assert.NilError(t, srv.FailNext("GetUsers", twitchtest.Fault{Delay: time.Hour}))
-	h := helix.New("client", srv.Token("t"), helix.WithBaseURL(srv.HelixURL), helix.WithHTTPClient(srv.Client()), helix.WithMaxRetries(0))
+	srv := newFake(t)
+	assert.NilError(t, srv.Helix.FailNext("GetUsers", twitchtest.Fault{Delay: time.Hour}))
+	h := helix.New("client", srv.Token("t"), helix.WithBaseURL(srv.Helix.URL), helix.WithHTTPClient(srv.Client()), helix.WithMaxRetries(0))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
@@ -175,7 +194,7 @@ func TestHelixSlowAnswer(t *testing.T) {
 		done <- err
 	}()
 	poll.WaitOn(t, func(poll.LogT) poll.Result {
-		if len(srv.HelixRequests()) == 1 {
+		if len(srv.Helix.Requests()) == 1 {
 			return poll.Success()
 		}
 		return poll.Continue("the request has not arrived")
@@ -186,13 +205,13 @@ func TestHelixSlowAnswer(t *testing.T) {
 
 // Data a test sets is served a page at a time, with cursors and a total.
 func TestHelixData(t *testing.T) {
-	srv := twitchtest.NewServer(t)
-	assert.ErrorIs(t, srv.SetHelixData("GetWidgets"), twitchtest.ErrNotFound)
+	srv := newFake(t)
+	assert.ErrorIs(t, srv.Helix.SetData("GetWidgets"), twitchtest.ErrNotFound)
 	var items []any
 	for i := range 5 {
 		items = append(items, map[string]any{"user_id": strconv.Itoa(i)})
 	}
-	assert.NilError(t, srv.SetHelixData("GetChannelFollowers", items...))
+	assert.NilError(t, srv.Helix.SetData("GetChannelFollowers", items...))
 
 	status, _, body := call(t, srv, "GET", "/channels/followers?broadcaster_id=1&first=2", "t", "")
 	assert.Equal(t, status, 200)
@@ -210,7 +229,7 @@ func TestHelixData(t *testing.T) {
 	assert.Equal(t, body["message"], "The cursor in the after query parameter is not valid.")
 
 	// Through the client, decoded.
-	h := helix.New("client", srv.Token("t"), helix.WithBaseURL(srv.HelixURL), helix.WithHTTPClient(srv.Client()))
+	h := helix.New("client", srv.Token("t"), helix.WithBaseURL(srv.Helix.URL), helix.WithHTTPClient(srv.Client()))
 	n := 0
 	for _, err := range h.GetChannelFollowersAll(context.Background(), &helix.GetChannelFollowersParams{BroadcasterID: "1", First: ptr(2)}) {
 		assert.NilError(t, err)

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -15,7 +16,7 @@ import (
 	"github.com/twitchify-go/twitch/oauth"
 )
 
-// The fake's OAuth, below OAuthURL, speaks as id.twitch.tv does:
+// OAuth is the fake's OAuth, below URL, which speaks as id.twitch.tv does:
 //
 //   - POST /oauth2/device starts the device code flow (client_id, scopes);
 //   - POST /oauth2/token serves the grants device_code, authorization_code,
@@ -28,12 +29,40 @@ import (
 //
 // Errors have Twitch's shape, {"status": 400, "message": "..."} (the
 // device flow's outcomes are in "message": "authorization_pending",
-// "slow_down", ...), or RFC 6749's after UseRFCErrors. The access tokens it
-// issues are registered as AddToken does, so the fake's Helix accepts them
-// with their scopes until they expire or are revoked.
+// "slow_down", ...), or RFC 6749's after UseRFCErrors.
 //
-// Until AddOAuthClient registers an application, any client ID is
-// accepted, and any non-empty secret where one is needed.
+// OAuth owns the access tokens the fake accepts: those it issues, for the
+// user who authorizes (SetUser) and with the scopes asked for, and those a
+// test registers (AddToken, WithUserToken). Helix and EventSub refuse
+// others once there is any, and tokens that expired or were revoked.
+//
+// Until AddClient registers an application, any client ID is accepted, and
+// any non-empty secret where one is needed.
+type OAuth struct {
+	// URL is the root of the OAuth endpoints (Twitch's
+	// https://id.twitch.tv), for oauth.WithBaseURL.
+	URL string
+
+	tokens *tokenRegistry
+	stop   <-chan struct{} // closed when the fake closes
+
+	mu          sync.Mutex        // guards what follows
+	clients     map[string]string // client ID → secret ("" for a public client)
+	userID      string            // who authorizes
+	login       string
+	devices     map[string]*deviceCode // by device code
+	userCodes   map[string]string      // user code → device code
+	authCodes   map[string]*authCode
+	grants      map[string]*oauthGrant // by refresh token
+	rotate      bool                   // rotate the refresh tokens of confidential clients too
+	userLife    time.Duration
+	appLife     time.Duration
+	rfcErrors   bool
+	denyNext    bool
+	autoApprove bool
+	faults      map[string][]Fault // by endpoint: "device", "token", "validate", "revoke"
+	stats       OAuthStats
+}
 
 // Defaults of the fake's OAuth, as Twitch's.
 const (
@@ -42,6 +71,11 @@ const (
 	userTokenLife    = 4 * time.Hour
 	appTokenLife     = 60 * 24 * time.Hour
 	authCodeLifetime = 10 * time.Minute
+
+	// The user who authorizes, until SetUser: TwitchDev, the user of
+	// Twitch's own examples.
+	defaultUserID = "141981764"
+	defaultLogin  = "twitchdev"
 )
 
 // DeviceAnswer is an answer of the fake to a poll of a device code, for
@@ -72,25 +106,6 @@ type OAuthStats struct {
 	Revocations    int // tokens revoked, through the endpoint or RevokeToken
 }
 
-// oauthState is the fake's OAuth: applications, device codes,
-// authorization codes, refresh tokens and knobs. s.mu guards it.
-type oauthState struct {
-	clients   map[string]string // client ID → secret ("" for a public client)
-	userID    string            // who authorizes
-	login     string
-	devices   map[string]*deviceCode // by device code
-	userCodes map[string]string      // user code → device code
-	authCodes map[string]*authCode
-	grants    map[string]*oauthGrant // by refresh token
-	rotate    bool                   // rotate the refresh tokens of confidential clients too
-	userLife  time.Duration
-	appLife   time.Duration
-	rfcErrors bool
-	denyNext  bool
-	faults    map[string][]Fault // by endpoint: "device", "token", "validate", "revoke"
-	stats     OAuthStats
-}
-
 // deviceCode is a device flow the fake started.
 type deviceCode struct {
 	clientID string
@@ -119,12 +134,13 @@ type oauthGrant struct {
 	access   string
 }
 
-// routeOAuth serves Twitch's OAuth endpoints below /oauth2.
-func (s *Server) routeOAuth(mux *http.ServeMux) {
-	s.oauth = oauthState{
+func newOAuth(stop <-chan struct{}) *OAuth {
+	return &OAuth{
+		tokens:    &tokenRegistry{tokens: map[string]*TokenInfo{}},
+		stop:      stop,
 		clients:   map[string]string{},
-		userID:    "141981764",
-		login:     "twitchdev",
+		userID:    defaultUserID,
+		login:     defaultLogin,
 		devices:   map[string]*deviceCode{},
 		userCodes: map[string]string{},
 		authCodes: map[string]*authCode{},
@@ -133,52 +149,72 @@ func (s *Server) routeOAuth(mux *http.ServeMux) {
 		appLife:   appTokenLife,
 		faults:    map[string][]Fault{},
 	}
-	mux.HandleFunc("POST /oauth2/device", s.serveDevice)
-	mux.HandleFunc("POST /oauth2/token", s.serveToken)
-	mux.HandleFunc("GET /oauth2/validate", s.serveValidate)
-	mux.HandleFunc("POST /oauth2/revoke", s.serveRevoke)
-	mux.HandleFunc("GET /oauth2/authorize", s.serveAuthorize)
-	mux.HandleFunc("GET /activate", s.serveActivate)
 }
 
-// AddOAuthClient registers an application with its secret; an empty
-// secret makes it a public client (a device-flow app), which may refresh
-// user tokens without a secret but may not use the client credentials or
+// route serves Twitch's OAuth endpoints below /oauth2.
+func (o *OAuth) route(mux *http.ServeMux) {
+	mux.HandleFunc("POST /oauth2/device", o.serveDevice)
+	mux.HandleFunc("POST /oauth2/token", o.serveToken)
+	mux.HandleFunc("GET /oauth2/validate", o.serveValidate)
+	mux.HandleFunc("POST /oauth2/revoke", o.serveRevoke)
+	mux.HandleFunc("GET /oauth2/authorize", o.serveAuthorize)
+	mux.HandleFunc("GET /activate", o.serveActivate)
+}
+
+// AddToken registers an access token. Once any token is registered (here
+// or by WithUserToken), Helix answers 401 to tokens it does not know, 401
+// "Missing scope" to a call whose scopes a token lacks, and 401 to a token
+// of the wrong type, and EventSub refuses subscriptions whose scopes it
+// lacks; without any, every token is accepted with every scope. A user
+// token's UserID is the user that Get Users without parameters answers
+// with and that Send Chat Message's sender_id must be.
+func (o *OAuth) AddToken(token string, info TokenInfo) { o.tokens.add(token, info) }
+
+// ExpireToken makes the fake refuse token from now on with Twitch's 401
+// "Invalid OAuth token", as when it expires.
+func (o *OAuth) ExpireToken(token string) error {
+	if !o.tokens.expire(token) {
+		return fmt.Errorf("%w: no such token", ErrNotFound)
+	}
+	return nil
+}
+
+// AddClient registers an application with its secret; an empty secret
+// makes it a public client (a device-flow app), which may refresh user
+// tokens without a secret but may not use the client credentials or
 // authorization code grants. Once one is registered, the fake refuses
 // client IDs it does not know and wrong secrets.
-func (s *Server) AddOAuthClient(clientID, secret string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.oauth.clients[clientID] = secret
+func (o *OAuth) AddClient(clientID, secret string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.clients[clientID] = secret
 }
 
-// SetOAuthUser sets the user who approves device codes and authorizes
+// SetUser sets the user who approves device codes and authorizes
 // applications at the authorize endpoint (by default 141981764,
 // "twitchdev").
-func (s *Server) SetOAuthUser(userID, login string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.oauth.userID, s.oauth.login = userID, login
+func (o *OAuth) SetUser(userID, login string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.userID, o.login = userID, login
 }
 
 // ApproveDevice approves the device code whose user code is userCode, as
 // the user typing it at the verification URI and authorizing: the next
 // poll gets the token.
-func (s *Server) ApproveDevice(userCode string) error {
-	return s.setDevice(userCode, DeviceApproved)
-}
+func (o *OAuth) ApproveDevice(userCode string) error { return o.setDevice(userCode, DeviceApproved) }
 
 // DenyDevice makes the device code's next poll answer access_denied, as
 // when the user declines.
-func (s *Server) DenyDevice(userCode string) error { return s.setDevice(userCode, DeviceDenied) }
+func (o *OAuth) DenyDevice(userCode string) error { return o.setDevice(userCode, DeviceDenied) }
 
 // ExpireDevice makes the device code expire now.
-func (s *Server) ExpireDevice(userCode string) error { return s.setDevice(userCode, DeviceExpired) }
+func (o *OAuth) ExpireDevice(userCode string) error { return o.setDevice(userCode, DeviceExpired) }
 
-func (s *Server) setDevice(userCode string, state DeviceAnswer) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	d := s.oauth.devices[s.oauth.userCodes[userCode]]
+func (o *OAuth) setDevice(userCode string, state DeviceAnswer) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	d := o.devices[o.userCodes[userCode]]
 	if d == nil {
 		return fmt.Errorf("%w: user code %q", ErrNotFound, userCode)
 	}
@@ -186,14 +222,25 @@ func (s *Server) setDevice(userCode string, state DeviceAnswer) error {
 	return nil
 }
 
+// AutoApproveDevices makes every device code issued from now on approved
+// from the start, as if the user authorized at once: the first poll gets
+// the token. (oauth's DeviceAccessToken still waits the interval, 5
+// seconds, before that poll; in a testing/synctest bubble, with
+// InMemoryClient, the wait takes no time.)
+func (o *OAuth) AutoApproveDevices(on bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.autoApprove = on
+}
+
 // ScriptDevice sets the answers to the next polls of the device code whose
 // user code is userCode, one a poll, before its state (pending until
 // approved, denied or expired) applies again. DeviceApproved approves it at
 // that poll; DeviceDenied, DeviceExpired and DeviceInvalid end it.
-func (s *Server) ScriptDevice(userCode string, answers ...DeviceAnswer) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	d := s.oauth.devices[s.oauth.userCodes[userCode]]
+func (o *OAuth) ScriptDevice(userCode string, answers ...DeviceAnswer) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	d := o.devices[o.userCodes[userCode]]
 	if d == nil {
 		return fmt.Errorf("%w: user code %q", ErrNotFound, userCode)
 	}
@@ -203,99 +250,97 @@ func (s *Server) ScriptDevice(userCode string, answers ...DeviceAnswer) error {
 
 // DenyNextAuthorization makes the next authorize request redirect with
 // error=access_denied, as when the user declines.
-func (s *Server) DenyNextAuthorization() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.oauth.denyNext = true
+func (o *OAuth) DenyNextAuthorization() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.denyNext = true
 }
 
 // RotateRefreshTokens makes every refresh give a new refresh token and end
 // the old one. Without it only public clients' refresh tokens rotate, as
 // Twitch does.
-func (s *Server) RotateRefreshTokens(on bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.oauth.rotate = on
+func (o *OAuth) RotateRefreshTokens(on bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.rotate = on
 }
 
 // SetTokenLifetime sets the expires_in of the user and app access tokens
 // the fake issues (4 hours and 60 days by default).
-func (s *Server) SetTokenLifetime(user, app time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.oauth.userLife, s.oauth.appLife = user, app
+func (o *OAuth) SetTokenLifetime(user, app time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.userLife, o.appLife = user, app
 }
 
 // UseRFCErrors makes the token endpoint answer errors in RFC 6749's shape,
 // {"error": "authorization_pending", "error_description": "..."}, instead
 // of Twitch's.
-func (s *Server) UseRFCErrors(on bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.oauth.rfcErrors = on
+func (o *OAuth) UseRFCErrors(on bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.rfcErrors = on
 }
 
-// FailNextOAuth queues faults for an OAuth endpoint ("device", "token",
-// "validate" or "revoke"): each of its next requests gets the next fault
-// instead of its usual answer.
-func (s *Server) FailNextOAuth(endpoint string, faults ...Fault) error {
+// FailNext queues faults for an endpoint ("device", "token", "validate" or
+// "revoke"): each of its next requests gets the next fault instead of its
+// usual answer.
+func (o *OAuth) FailNext(endpoint string, faults ...Fault) error {
 	switch endpoint {
 	case "device", "token", "validate", "revoke":
 	default:
 		return fmt.Errorf("%w: OAuth endpoint %q", ErrNotFound, endpoint)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.oauth.faults[endpoint] = append(s.oauth.faults[endpoint], faults...)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.faults[endpoint] = append(o.faults[endpoint], faults...)
 	return nil
 }
 
-// RevokeToken revokes an access token or a refresh token the fake issued,
-// and the other one of the pair, as when the user disconnects the
-// application: Helix and validate refuse the access token, refreshes
+// RevokeToken revokes an access token or a refresh token, and the other
+// one of the pair when the fake issued it, as when the user disconnects
+// the application: Helix and validate refuse the access token, refreshes
 // refuse the refresh token.
-func (s *Server) RevokeToken(token string) error {
-	s.mu.Lock()
-	found := false
-	var access []string
-	for rt, g := range s.oauth.grants {
-		if rt == token || g.access == token {
-			delete(s.oauth.grants, rt)
-			found = true
-			access = append(access, g.access)
-		}
-	}
-	s.mu.Unlock()
-	if s.ExpireToken(token) == nil {
-		found = true
-	}
-	for _, a := range access {
-		_ = s.ExpireToken(a)
-	}
-	if !found {
+func (o *OAuth) RevokeToken(token string) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.revoke(token) {
 		return fmt.Errorf("%w: token", ErrNotFound)
 	}
-	s.mu.Lock()
-	s.oauth.stats.Revocations++
-	s.mu.Unlock()
 	return nil
+}
+
+// revoke revokes token and its pair; false when the fake knows neither.
+// o.mu is held.
+func (o *OAuth) revoke(token string) bool {
+	found := o.tokens.expire(token)
+	for rt, g := range o.grants {
+		if rt == token || g.access == token {
+			delete(o.grants, rt)
+			o.tokens.expire(g.access)
+			found = true
+		}
+	}
+	if found {
+		o.stats.Revocations++
+	}
+	return found
 }
 
 // GrantUserToken issues a user access token with a refresh token to the
 // application, as if the user had authorized it with the scopes, and
-// returns it as a flow would (Expiry on the fake's clock, the scopes among
-// its extras): a start for tests of refreshing.
-func (s *Server) GrantUserToken(clientID string, scopes ...string) *oauth2.Token {
-	s.mu.Lock()
-	answer := s.issueUser(clientID, s.oauth.userID, s.oauth.login, scopes)
-	s.mu.Unlock()
-	s.registerIssued(answer)
+// returns it as a flow would (the scopes among its extras): a start for
+// tests of refreshing.
+func (o *OAuth) GrantUserToken(clientID string, scopes ...string) *oauth2.Token {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	a := o.issueUser(clientID, o.userID, o.login, scopes)
 	tok := &oauth2.Token{
-		AccessToken:  answer.AccessToken,
-		RefreshToken: answer.RefreshToken,
-		TokenType:    answer.TokenType,
-		ExpiresIn:    answer.ExpiresIn,
-		Expiry:       s.now().Add(time.Duration(answer.ExpiresIn) * time.Second),
+		AccessToken:  a.AccessToken,
+		RefreshToken: a.RefreshToken,
+		TokenType:    a.TokenType,
+		ExpiresIn:    a.ExpiresIn,
+		Expiry:       a.expiresAt,
 	}
 	raw := make([]any, len(scopes))
 	for i, sc := range scopes {
@@ -304,11 +349,11 @@ func (s *Server) GrantUserToken(clientID string, scopes ...string) *oauth2.Token
 	return tok.WithExtra(map[string]any{"scope": raw})
 }
 
-// OAuthStats returns what the fake's OAuth served so far.
-func (s *Server) OAuthStats() OAuthStats {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.oauth.stats
+// Stats returns what the fake's OAuth served so far.
+func (o *OAuth) Stats() OAuthStats {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.stats
 }
 
 // tokenAnswer is the token endpoint's answer; Twitch sends "scope" as an
@@ -320,66 +365,70 @@ type tokenAnswer struct {
 	Scope        []string `json:"scope,omitempty"`
 	TokenType    string   `json:"token_type"`
 
-	info TokenInfo // what to register
+	expiresAt time.Time
 }
 
-// issueUser makes a user access token and its refresh token. s.mu is held;
-// the caller registers the token (s.registerIssued) once it has let go of s.mu.
-func (s *Server) issueUser(clientID, userID, login string, scopes []string) *tokenAnswer {
+// issueUser makes and registers a user access token and its refresh token.
+// o.mu is held.
+func (o *OAuth) issueUser(clientID, userID, login string, scopes []string) *tokenAnswer {
 	access, refresh := newOAuthSecret(), newOAuthSecret()
-	s.oauth.grants[refresh] = &oauthGrant{clientID: clientID, scopes: scopes, userID: userID, login: login, access: access}
+	o.grants[refresh] = &oauthGrant{clientID: clientID, scopes: scopes, userID: userID, login: login, access: access}
+	expires := time.Now().Add(o.userLife)
+	o.tokens.add(access, TokenInfo{
+		Type: oauth.TokenUser, ClientID: clientID, UserID: userID, Login: login,
+		Scopes: scopes, ExpiresAt: expires,
+	})
 	return &tokenAnswer{
 		AccessToken:  access,
 		RefreshToken: refresh,
-		ExpiresIn:    int64(s.oauth.userLife / time.Second),
+		ExpiresIn:    int64(o.userLife / time.Second),
 		Scope:        slices.Clone(scopes),
 		TokenType:    "bearer",
-		info: TokenInfo{
-			Type: oauth.TokenUser, ClientID: clientID, UserID: userID, Login: login,
-			Scopes: scopes, ExpiresAt: s.now().Add(s.oauth.userLife),
-		},
+		expiresAt:    expires,
 	}
 }
-
-// registerIssued makes the fake's Helix accept the answer's access token.
-func (s *Server) registerIssued(a *tokenAnswer) { s.AddToken(a.AccessToken, a.info) }
 
 // newOAuthSecret returns a random token, code or device code.
 func newOAuthSecret() string { return strings.ToLower(rand.Text()) }
 
-// oauthError answers with Twitch's shape of error, or RFC 6749's (with
-// code) after UseRFCErrors. withError adds Twitch's "error" field, the
-// status's text, as some of Twitch's answers have.
-func (s *Server) oauthError(w http.ResponseWriter, status int, message, code string, withError bool) {
-	s.mu.Lock()
-	rfc := s.oauth.rfcErrors
-	s.mu.Unlock()
+// fail is an error answer in Twitch's shape, or RFC 6749's (with code)
+// after UseRFCErrors. withError adds Twitch's "error" field, the status's
+// text, as some of Twitch's answers have. o.mu is held.
+func (o *OAuth) fail(status int, message, code string, withError bool) response {
 	switch {
-	case rfc:
-		reply(w, status, map[string]any{"error": code, "error_description": message})
+	case o.rfcErrors:
+		return jsonResponse(status, map[string]any{"error": code, "error_description": message})
 	case withError:
-		reply(w, status, map[string]any{"error": http.StatusText(status), "status": status, "message": message})
-	default:
-		reply(w, status, map[string]any{"status": status, "message": message})
+		return jsonResponse(status, map[string]any{"error": http.StatusText(status), "status": status, "message": message})
 	}
+	return twitchError(status, message)
 }
 
-// oauthFault answers with the endpoint's next queued fault, if there is one.
-func (s *Server) oauthFault(w http.ResponseWriter, r *http.Request, endpoint string) bool {
-	s.mu.Lock()
-	f, ok := popFault(s.oauth.faults, endpoint)
-	s.mu.Unlock()
+// twitchError is an error answer in the shape of Twitch's OAuth.
+func twitchError(status int, message string) response {
+	return jsonResponse(status, map[string]any{"status": status, "message": message})
+}
+
+// fault answers with the endpoint's next queued fault, if there is one.
+func (o *OAuth) fault(w http.ResponseWriter, r *http.Request, endpoint string) bool {
+	f, ok := o.nextFault(endpoint)
 	if !ok {
 		return false
 	}
-	if !s.delay(r, f.Delay) {
+	if !delay(r, o.stop, f.Delay) {
 		return true
 	}
 	if f.Status == 0 {
 		return false
 	}
-	reply(w, f.Status, map[string]any{"status": f.Status, "message": f.message()})
+	twitchError(f.Status, f.message()).write(w)
 	return true
+}
+
+func (o *OAuth) nextFault(endpoint string) (Fault, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return popFault(o.faults, endpoint)
 }
 
 // secretRule is what a request must say of the client's secret.
@@ -392,72 +441,89 @@ const (
 )
 
 // checkClient checks a request's client ID and secret, and returns the
-// error to answer with, if any. s.mu is held.
-func (s *Server) checkClient(clientID, secret string, rule secretRule) (status int, message, code string) {
+// answer that refuses them, or nil. o.mu is held.
+func (o *OAuth) checkClient(clientID, secret string, rule secretRule) *response {
+	refuse := func(status int, message, code string) *response {
+		r := o.fail(status, message, code, false)
+		return &r
+	}
 	if clientID == "" {
-		return http.StatusBadRequest, "missing client id", "invalid_request"
+		return refuse(http.StatusBadRequest, "missing client id", "invalid_request")
 	}
-	if len(s.oauth.clients) == 0 {
+	if len(o.clients) == 0 {
 		if rule == needSecret && secret == "" {
-			return http.StatusBadRequest, "missing client secret", "invalid_client"
+			return refuse(http.StatusBadRequest, "missing client secret", "invalid_client")
 		}
-		return 0, "", ""
+		return nil
 	}
-	want, ok := s.oauth.clients[clientID]
+	want, ok := o.clients[clientID]
 	switch {
 	case !ok:
-		return http.StatusBadRequest, "invalid client", "invalid_client"
+		return refuse(http.StatusBadRequest, "invalid client", "invalid_client")
 	case rule == noSecret:
-		return 0, "", ""
+		return nil
 	case want == "" && rule == needSecret:
-		return http.StatusBadRequest, "invalid client", "invalid_client" // a public client
+		return refuse(http.StatusBadRequest, "invalid client", "invalid_client") // a public client
 	case subtle.ConstantTimeCompare([]byte(secret), []byte(want)) != 1:
-		return http.StatusForbidden, "invalid client secret", "invalid_client"
+		return refuse(http.StatusForbidden, "invalid client secret", "invalid_client")
 	}
-	return 0, "", ""
+	return nil
+}
+
+// oauthForm reads the form of a POST body (not its query, as Twitch).
+func oauthForm(w http.ResponseWriter, r *http.Request) (url.Values, bool) {
+	if err := r.ParseForm(); err != nil {
+		twitchError(http.StatusBadRequest, "malformed body").write(w)
+		return nil, false
+	}
+	return r.PostForm, true
 }
 
 // serveDevice is POST /oauth2/device. Twitch reads the scopes from
 // "scopes" in the body (not "scope", and not the query).
-func (s *Server) serveDevice(w http.ResponseWriter, r *http.Request) {
-	if s.oauthFault(w, r, "device") {
+func (o *OAuth) serveDevice(w http.ResponseWriter, r *http.Request) {
+	if o.fault(w, r, "device") {
 		return
 	}
 	form, ok := oauthForm(w, r)
 	if !ok {
 		return
 	}
-	clientID := form.Get("client_id")
-	s.mu.Lock()
-	if status, msg, code := s.checkClient(clientID, "", noSecret); status != 0 {
-		s.mu.Unlock()
-		s.oauthError(w, status, msg, code, false)
-		return
+	o.startDevice(form.Get("client_id"), strings.Fields(form.Get("scopes"))).write(w)
+}
+
+func (o *OAuth) startDevice(clientID string, scopes []string) response {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if refused := o.checkClient(clientID, "", noSecret); refused != nil {
+		return *refused
 	}
 	d := &deviceCode{
 		clientID: clientID,
 		userCode: strings.ToUpper(rand.Text()[:8]),
-		scopes:   strings.Fields(form.Get("scopes")),
-		expires:  s.now().Add(deviceExpiresIn),
+		scopes:   scopes,
+		expires:  time.Now().Add(deviceExpiresIn),
 		state:    DevicePending,
 	}
+	if o.autoApprove {
+		d.state = DeviceApproved
+	}
 	code := newOAuthSecret()
-	s.oauth.devices[code] = d
-	s.oauth.userCodes[d.userCode] = code
-	s.oauth.stats.DeviceCodes++
-	s.mu.Unlock()
-	reply(w, http.StatusOK, map[string]any{
+	o.devices[code] = d
+	o.userCodes[d.userCode] = code
+	o.stats.DeviceCodes++
+	return jsonResponse(http.StatusOK, map[string]any{
 		"device_code":      code,
 		"expires_in":       int(deviceExpiresIn / time.Second),
 		"interval":         int(deviceInterval / time.Second),
 		"user_code":        d.userCode,
-		"verification_uri": s.URL + "/activate?public=true&device-code=" + d.userCode,
+		"verification_uri": o.URL + "/activate?public=true&device-code=" + d.userCode,
 	})
 }
 
 // serveActivate is the verification URI: visiting it approves the code.
-func (s *Server) serveActivate(w http.ResponseWriter, r *http.Request) {
-	if err := s.ApproveDevice(r.URL.Query().Get("device-code")); err != nil {
+func (o *OAuth) serveActivate(w http.ResponseWriter, r *http.Request) {
+	if err := o.ApproveDevice(r.URL.Query().Get("device-code")); err != nil {
 		http.Error(w, "unknown code", http.StatusNotFound)
 		return
 	}
@@ -465,271 +531,253 @@ func (s *Server) serveActivate(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintln(w, "Authorized. You can close this window.")
 }
 
-// oauthForm reads the form of a POST body (not its query, as Twitch).
-func oauthForm(w http.ResponseWriter, r *http.Request) (url.Values, bool) {
-	if err := r.ParseForm(); err != nil {
-		reply(w, http.StatusBadRequest, map[string]any{"status": 400, "message": "malformed body"})
-		return nil, false
-	}
-	return r.PostForm, true
-}
-
 // serveToken is POST /oauth2/token.
-func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
-	if s.oauthFault(w, r, "token") {
+func (o *OAuth) serveToken(w http.ResponseWriter, r *http.Request) {
+	if o.fault(w, r, "token") {
 		return
 	}
 	form, ok := oauthForm(w, r)
 	if !ok {
 		return
 	}
+	var grant func(url.Values) response
 	switch form.Get("grant_type") {
 	case "urn:ietf:params:oauth:grant-type:device_code":
-		s.deviceToken(w, form)
+		grant = o.deviceGrant
 	case "authorization_code":
-		s.exchangeCode(w, form)
+		grant = o.codeGrant
 	case "refresh_token":
-		s.refreshToken(w, form)
+		grant = o.refreshGrant
 	case "client_credentials":
-		s.appToken(w, form)
+		grant = o.appGrant
 	default:
-		s.oauthError(w, http.StatusBadRequest, "invalid grant type", "unsupported_grant_type", false)
+		grant = func(url.Values) response {
+			o.mu.Lock()
+			defer o.mu.Unlock()
+			return o.fail(http.StatusBadRequest, "invalid grant type", "unsupported_grant_type", false)
+		}
 	}
+	grant(form).write(w)
 }
 
-// deviceToken is a poll of the device flow.
-func (s *Server) deviceToken(w http.ResponseWriter, form url.Values) {
+// deviceGrant is a poll of the device flow.
+func (o *OAuth) deviceGrant(form url.Values) response {
 	clientID, code := form.Get("client_id"), form.Get("device_code")
-	s.mu.Lock()
-	s.oauth.stats.DevicePolls++
-	if status, msg, rfc := s.checkClient(clientID, "", noSecret); status != 0 {
-		s.mu.Unlock()
-		s.oauthError(w, status, msg, rfc, false)
-		return
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.stats.DevicePolls++
+	if refused := o.checkClient(clientID, "", noSecret); refused != nil {
+		return *refused
 	}
-	d := s.oauth.devices[code]
+	d := o.devices[code]
 	if d == nil || d.clientID != clientID {
-		s.mu.Unlock()
-		s.oauthError(w, http.StatusBadRequest, string(DeviceInvalid), "invalid_grant", false)
-		return
+		return o.fail(http.StatusBadRequest, string(DeviceInvalid), "invalid_grant", false)
 	}
 	answer := d.state
 	if len(d.script) > 0 {
 		answer = d.script[0]
 		d.script = d.script[1:]
 	}
-	if answer == DevicePending && !s.now().Before(d.expires) {
+	if answer == DevicePending && !time.Now().Before(d.expires) {
 		answer = DeviceExpired
 	}
 	switch answer {
 	case DevicePending, DeviceSlowDown:
-		s.mu.Unlock()
-		s.oauthError(w, http.StatusBadRequest, string(answer), string(answer), false)
-		return
+		return o.fail(http.StatusBadRequest, string(answer), string(answer), false)
+	case DeviceInvalid:
+		o.endDevice(code)
+		return o.fail(http.StatusBadRequest, string(answer), "invalid_grant", false)
 	case DeviceApproved:
-	default: // denied, expired, invalid: the code is done
-		delete(s.oauth.devices, code)
-		delete(s.oauth.userCodes, d.userCode)
-		s.mu.Unlock()
-		rfc := string(answer)
-		if answer == DeviceInvalid {
-			rfc = "invalid_grant"
-		}
-		s.oauthError(w, http.StatusBadRequest, string(answer), rfc, false)
-		return
+		o.endDevice(code)
+		return jsonResponse(http.StatusOK, o.issueUser(clientID, o.userID, o.login, d.scopes))
 	}
-	delete(s.oauth.devices, code)
-	delete(s.oauth.userCodes, d.userCode)
-	a := s.issueUser(clientID, s.oauth.userID, s.oauth.login, d.scopes)
-	s.mu.Unlock()
-	s.registerIssued(a)
-	reply(w, http.StatusOK, a)
+	o.endDevice(code) // denied or expired: the code is done
+	return o.fail(http.StatusBadRequest, string(answer), string(answer), false)
 }
 
-// exchangeCode is the authorization code grant.
-func (s *Server) exchangeCode(w http.ResponseWriter, form url.Values) {
-	clientID := form.Get("client_id")
-	s.mu.Lock()
-	if status, msg, rfc := s.checkClient(clientID, form.Get("client_secret"), needSecret); status != 0 {
-		s.mu.Unlock()
-		s.oauthError(w, status, msg, rfc, false)
-		return
+// endDevice forgets a device code. o.mu is held.
+func (o *OAuth) endDevice(code string) {
+	delete(o.userCodes, o.devices[code].userCode)
+	delete(o.devices, code)
+}
+
+// codeGrant is the authorization code grant.
+func (o *OAuth) codeGrant(form url.Values) response {
+	clientID, code := form.Get("client_id"), form.Get("code")
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if refused := o.checkClient(clientID, form.Get("client_secret"), needSecret); refused != nil {
+		return *refused
 	}
-	c := s.oauth.authCodes[form.Get("code")]
-	delete(s.oauth.authCodes, form.Get("code")) // a code is good once
+	c := o.authCodes[code]
+	delete(o.authCodes, code) // a code is good once
 	switch {
-	case c == nil || c.clientID != clientID || !s.now().Before(c.expires):
-		s.mu.Unlock()
-		s.oauthError(w, http.StatusBadRequest, "Invalid authorization code", "invalid_grant", false)
-		return
+	case c == nil || c.clientID != clientID || !time.Now().Before(c.expires):
+		return o.fail(http.StatusBadRequest, "Invalid authorization code", "invalid_grant", false)
 	case c.redirectURI != form.Get("redirect_uri"):
-		s.mu.Unlock()
-		s.oauthError(w, http.StatusBadRequest, "Parameter redirect_uri does not match registered URI", "invalid_grant", false)
-		return
+		return o.fail(http.StatusBadRequest, "Parameter redirect_uri does not match registered URI", "invalid_grant", false)
 	}
-	s.oauth.stats.Exchanges++
-	a := s.issueUser(clientID, s.oauth.userID, s.oauth.login, c.scopes)
-	s.mu.Unlock()
-	s.registerIssued(a)
-	reply(w, http.StatusOK, a)
+	o.stats.Exchanges++
+	return jsonResponse(http.StatusOK, o.issueUser(clientID, o.userID, o.login, c.scopes))
 }
 
-// refreshToken is the refresh token grant.
-func (s *Server) refreshToken(w http.ResponseWriter, form url.Values) {
-	clientID, rt := form.Get("client_id"), form.Get("refresh_token")
-	s.mu.Lock()
-	if status, msg, rfc := s.checkClient(clientID, form.Get("client_secret"), ownSecret); status != 0 {
-		s.mu.Unlock()
-		s.oauthError(w, status, msg, rfc, false)
-		return
+// refreshGrant is the refresh token grant.
+func (o *OAuth) refreshGrant(form url.Values) response {
+	clientID, rt, secret := form.Get("client_id"), form.Get("refresh_token"), form.Get("client_secret")
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if refused := o.checkClient(clientID, secret, ownSecret); refused != nil {
+		return *refused
 	}
-	g := s.oauth.grants[rt]
+	g := o.grants[rt]
 	if g == nil || g.clientID != clientID {
-		s.mu.Unlock()
-		s.oauthError(w, http.StatusBadRequest, "Invalid refresh token", "invalid_grant", true)
-		return
+		return o.fail(http.StatusBadRequest, "Invalid refresh token", "invalid_grant", true)
 	}
-	public := s.oauth.clients[clientID] == "" && form.Get("client_secret") == ""
-	a := s.issueUser(clientID, g.userID, g.login, g.scopes)
-	if s.oauth.rotate || public {
-		delete(s.oauth.grants, rt)
+	public := o.clients[clientID] == "" && secret == ""
+	a := o.issueUser(clientID, g.userID, g.login, g.scopes)
+	if o.rotate || public {
+		delete(o.grants, rt)
 	} else {
 		// The refresh token stays: it now stands for the new access token.
-		delete(s.oauth.grants, a.RefreshToken)
+		delete(o.grants, a.RefreshToken)
 		g.access = a.AccessToken
 		a.RefreshToken = rt
 	}
-	s.oauth.stats.Refreshes++
-	s.mu.Unlock()
-	s.registerIssued(a)
-	reply(w, http.StatusOK, a)
+	o.stats.Refreshes++
+	return jsonResponse(http.StatusOK, a)
 }
 
-// appToken is the client credentials grant.
-func (s *Server) appToken(w http.ResponseWriter, form url.Values) {
+// appGrant is the client credentials grant.
+func (o *OAuth) appGrant(form url.Values) response {
 	clientID := form.Get("client_id")
-	s.mu.Lock()
-	if status, msg, rfc := s.checkClient(clientID, form.Get("client_secret"), needSecret); status != 0 {
-		s.mu.Unlock()
-		s.oauthError(w, status, msg, rfc, false)
-		return
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if refused := o.checkClient(clientID, form.Get("client_secret"), needSecret); refused != nil {
+		return *refused
 	}
-	s.oauth.stats.AppTokens++
-	life := s.oauth.appLife
-	a := &tokenAnswer{
-		AccessToken: newOAuthSecret(),
-		ExpiresIn:   int64(life / time.Second),
+	o.stats.AppTokens++
+	access := newOAuthSecret()
+	o.tokens.add(access, TokenInfo{Type: oauth.TokenApp, ClientID: clientID, ExpiresAt: time.Now().Add(o.appLife)})
+	return jsonResponse(http.StatusOK, &tokenAnswer{
+		AccessToken: access,
+		ExpiresIn:   int64(o.appLife / time.Second),
 		TokenType:   "bearer",
-		info:        TokenInfo{Type: oauth.TokenApp, ClientID: clientID, ExpiresAt: s.now().Add(life)},
-	}
-	s.mu.Unlock()
-	s.registerIssued(a)
-	reply(w, http.StatusOK, a)
+	})
 }
 
 // serveValidate is GET /oauth2/validate, with "Authorization: OAuth
 // <token>" (Twitch's reference names that form; "Bearer" works too).
-func (s *Server) serveValidate(w http.ResponseWriter, r *http.Request) {
-	if s.oauthFault(w, r, "validate") {
+func (o *OAuth) serveValidate(w http.ResponseWriter, r *http.Request) {
+	if o.fault(w, r, "validate") {
 		return
 	}
-	s.mu.Lock()
-	s.oauth.stats.Validations++
-	s.mu.Unlock()
 	auth := r.Header.Get("Authorization")
 	token, ok := strings.CutPrefix(auth, "OAuth ")
 	if !ok {
 		token, ok = strings.CutPrefix(auth, "Bearer ")
 	}
+	o.validate(token, ok && token != "").write(w)
+}
+
+func (o *OAuth) validate(token string, given bool) response {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.stats.Validations++
 	var info *TokenInfo
-	if ok && token != "" {
-		if i, state := s.lookupToken(token); state == tokenValid {
+	if given {
+		if i, state := o.tokens.lookup(token); state == tokenValid {
 			info = i
 		}
 	}
 	if info == nil {
-		reply(w, http.StatusUnauthorized, map[string]any{"status": 401, "message": "invalid access token"})
-		return
+		return twitchError(http.StatusUnauthorized, "invalid access token")
 	}
-	scopes := slices.Clone(info.Scopes)
+	scopes := info.Scopes
 	if scopes == nil {
 		scopes = []string{}
 	}
 	body := map[string]any{"client_id": info.ClientID, "scopes": scopes, "expires_in": 0}
 	if !info.ExpiresAt.IsZero() {
-		body["expires_in"] = int64(info.ExpiresAt.Sub(s.now()).Round(time.Second) / time.Second)
+		body["expires_in"] = int64(time.Until(info.ExpiresAt).Round(time.Second) / time.Second)
 	}
 	if info.Type != oauth.TokenApp {
 		body["login"], body["user_id"] = info.Login, info.UserID
 	}
-	reply(w, http.StatusOK, body)
+	return jsonResponse(http.StatusOK, body)
 }
 
 // serveRevoke is POST /oauth2/revoke.
-func (s *Server) serveRevoke(w http.ResponseWriter, r *http.Request) {
-	if s.oauthFault(w, r, "revoke") {
+func (o *OAuth) serveRevoke(w http.ResponseWriter, r *http.Request) {
+	if o.fault(w, r, "revoke") {
 		return
 	}
 	form, ok := oauthForm(w, r)
 	if !ok {
 		return
 	}
-	clientID, token := form.Get("client_id"), form.Get("token")
-	s.mu.Lock()
-	_, known := s.oauth.clients[clientID]
-	unknownClient := len(s.oauth.clients) > 0 && !known
-	s.mu.Unlock()
-	if unknownClient || clientID == "" {
-		reply(w, http.StatusNotFound, map[string]any{"status": 404, "message": "client does not exist"})
-		return
+	o.revokeRequest(form.Get("client_id"), form.Get("token")).write(w)
+}
+
+func (o *OAuth) revokeRequest(clientID, token string) response {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if _, known := o.clients[clientID]; clientID == "" || (len(o.clients) > 0 && !known) {
+		return twitchError(http.StatusNotFound, "client does not exist")
 	}
-	info, state := s.lookupToken(token)
+	info, state := o.tokens.lookup(token)
 	if info == nil || state != tokenValid || (info.ClientID != "" && info.ClientID != clientID) {
-		reply(w, http.StatusBadRequest, map[string]any{"status": 400, "message": "Invalid token"})
-		return
+		return twitchError(http.StatusBadRequest, "Invalid token")
 	}
-	_ = s.RevokeToken(token)
-	w.WriteHeader(http.StatusOK)
+	o.revoke(token)
+	return response{status: http.StatusOK}
 }
 
 // serveAuthorize is GET /oauth2/authorize: the fake's user authorizes at
 // once (or declines, after DenyNextAuthorization), and the browser is
 // redirected to redirect_uri with a code, or an error, and the state.
-func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
+func (o *OAuth) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	clientID := q.Get("client_id")
 	redirect, err := url.Parse(q.Get("redirect_uri"))
 	if err != nil || redirect.Scheme == "" || q.Get("response_type") != "code" {
-		reply(w, http.StatusBadRequest, map[string]any{"status": 400, "message": "invalid request"})
+		twitchError(http.StatusBadRequest, "invalid request").write(w)
 		return
 	}
-	s.mu.Lock()
-	_, known := s.oauth.clients[clientID]
-	if clientID == "" || (len(s.oauth.clients) > 0 && !known) {
-		s.mu.Unlock()
-		reply(w, http.StatusBadRequest, map[string]any{"status": 400, "message": "invalid client"})
+	answer, refused := o.authorize(q)
+	if refused != nil {
+		refused.write(w)
 		return
 	}
 	back := redirect.Query()
-	if s.oauth.denyNext {
-		s.oauth.denyNext = false
-		back.Set("error", "access_denied")
-		back.Set("error_description", "The user denied you access")
-	} else {
-		code := newOAuthSecret()
-		scopes := strings.Fields(q.Get("scope"))
-		s.oauth.authCodes[code] = &authCode{
-			clientID: clientID, redirectURI: q.Get("redirect_uri"), scopes: scopes,
-			expires: s.now().Add(authCodeLifetime),
-		}
-		back.Set("code", code)
-		back.Set("scope", strings.Join(scopes, " "))
+	for k, v := range answer {
+		back[k] = v
 	}
 	if q.Has("state") {
 		back.Set("state", q.Get("state"))
 	}
-	s.oauth.stats.Authorizations++
-	s.mu.Unlock()
 	redirect.RawQuery = back.Encode()
 	http.Redirect(w, r, redirect.String(), http.StatusFound)
+}
+
+// authorize is the user's decision: the query to send the browser back
+// with, or the answer that refuses the request.
+func (o *OAuth) authorize(q url.Values) (url.Values, *response) {
+	clientID := q.Get("client_id")
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if _, known := o.clients[clientID]; clientID == "" || (len(o.clients) > 0 && !known) {
+		r := twitchError(http.StatusBadRequest, "invalid client")
+		return nil, &r
+	}
+	o.stats.Authorizations++
+	if o.denyNext {
+		o.denyNext = false
+		return url.Values{"error": {"access_denied"}, "error_description": {"The user denied you access"}}, nil
+	}
+	code := newOAuthSecret()
+	scopes := strings.Fields(q.Get("scope"))
+	o.authCodes[code] = &authCode{
+		clientID: clientID, redirectURI: q.Get("redirect_uri"), scopes: scopes,
+		expires: time.Now().Add(authCodeLifetime),
+	}
+	return url.Values{"code": {code}, "scope": {strings.Join(scopes, " ")}}, nil
 }

@@ -21,58 +21,57 @@ type rateBucket struct {
 	at    time.Time // when level was last brought up to date
 }
 
-// bucket returns token's bucket brought up to now. s.mu is held.
-func (s *Server) bucket(token string, now time.Time) *rateBucket {
-	b := s.helix.buckets[token]
+// rateLimit is what a request learns of its token's bucket: Twitch's
+// Ratelimit headers, and whether it took a point.
+type rateLimit struct {
+	ok        bool
+	limit     int // 0: no limit, no headers
+	remaining int
+	reset     int64 // Unix seconds
+}
+
+// setHeaders sets the headers Twitch sends with every answer.
+func (l rateLimit) setHeaders(w http.ResponseWriter) { l.addTo(w.Header()) }
+
+func (l rateLimit) addTo(h http.Header) {
+	if l.limit <= 0 {
+		return
+	}
+	h.Set("Ratelimit-Limit", strconv.Itoa(l.limit))
+	h.Set("Ratelimit-Remaining", strconv.Itoa(l.remaining))
+	h.Set("Ratelimit-Reset", strconv.FormatInt(l.reset, 10))
+}
+
+// takePoint takes a point from token's bucket, when it has one, and says
+// what the bucket holds then: the points left and when it is full again
+// (in whole seconds, rounded up so that the bucket is full by then).
+func (h *Helix) takePoint(token string) rateLimit {
+	points := h.cfg.ratePoints
+	if points <= 0 {
+		return rateLimit{ok: true}
+	}
+	now := time.Now()
+	rate := float64(points) / h.cfg.ratePer.Seconds() // points a second
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	b := h.buckets[token]
 	if b == nil {
-		b = &rateBucket{level: float64(s.cfg.ratePoints), at: now}
-		s.helix.buckets[token] = b
+		b = &rateBucket{level: float64(points), at: now}
+		h.buckets[token] = b
 	}
 	if now.After(b.at) {
-		b.level = math.Min(float64(s.cfg.ratePoints), b.level+s.refillRate()*now.Sub(b.at).Seconds())
+		b.level = math.Min(float64(points), b.level+rate*now.Sub(b.at).Seconds())
 		b.at = now
 	}
-	return b
-}
-
-// refillRate is in points per second.
-func (s *Server) refillRate() float64 {
-	return float64(s.cfg.ratePoints) / s.cfg.ratePer.Seconds()
-}
-
-// takePoint takes a point from token's bucket and sets the rate-limit
-// headers; when the bucket is empty it answers 429 and returns false.
-func (s *Server) takePoint(w http.ResponseWriter, token string) bool {
-	if s.cfg.ratePoints <= 0 {
-		return true
-	}
-	now := s.now()
-	s.mu.Lock()
-	b := s.bucket(token, now)
 	ok := b.level >= 1
 	if ok {
 		b.level--
-		s.helix.served++
+		h.served++
 	} else {
-		s.helix.refused++
+		h.refused++
 	}
-	s.rateHeaders(w, b, now)
-	s.mu.Unlock()
-	if !ok {
-		apiError(w, http.StatusTooManyRequests, "Too Many Requests")
-	}
-	return ok
-}
-
-// rateHeaders sets the headers Twitch sends with every answer: the
-// bucket's size, the points left, and when it is full again (in whole
-// seconds, rounded up so that the bucket is full by then). s.mu is held.
-func (s *Server) rateHeaders(w http.ResponseWriter, b *rateBucket, now time.Time) {
-	full := now.Add(time.Duration((float64(s.cfg.ratePoints) - b.level) / s.refillRate() * float64(time.Second)))
-	h := w.Header()
-	h.Set("Ratelimit-Limit", strconv.Itoa(s.cfg.ratePoints))
-	h.Set("Ratelimit-Remaining", strconv.Itoa(int(b.level)))
-	h.Set("Ratelimit-Reset", strconv.FormatInt(ceilUnix(full), 10))
+	full := now.Add(time.Duration((float64(points) - b.level) / rate * float64(time.Second)))
+	return rateLimit{ok: ok, limit: points, remaining: int(b.level), reset: ceilUnix(full)}
 }
 
 // ceilUnix is t in whole Unix seconds, rounded up.
@@ -84,10 +83,10 @@ func ceilUnix(t time.Time) int64 {
 	return u
 }
 
-// RateLimitStats says how many Helix requests the rate limit let through
-// and how many it refused with a 429 (not counting 429s from FailNext).
-func (s *Server) RateLimitStats() (served, refused int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.helix.served, s.helix.refused
+// RateLimitStats says how many requests the rate limit let through and how
+// many it refused with a 429 (not counting 429s from FailNext).
+func (h *Helix) RateLimitStats() (served, refused int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.served, h.refused
 }

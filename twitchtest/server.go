@@ -1,89 +1,50 @@
-// Package twitchtest runs a fake Twitch in the test's process, for this
-// library's tests and for yours, the way net/http/httptest runs a fake
-// HTTP server: NewServer starts it on 127.0.0.1 and the test's cleanup
-// stops it.
-//
-// The fake speaks EventSub over WebSocket (welcome, keepalives, and on
-// command notifications, session_reconnect with a real handover to a second
-// connection, revocations, close codes, dropped connections and silence).
-// It answers every Helix operation of the schema: it checks the method, the
-// parameters (required, repeated at most so many times, groups of which
-// one must be set), the Client-Id and the token (its type and scopes, once
-// tokens are registered), paces each token to a rate-limit bucket with
-// Twitch's Ratelimit headers, and answers with sample data built from the
-// schema, or with data a test sets (SetHelixData), a page at a time. The
-// EventSub subscription endpoints keep real state: create, list, delete.
-// FailNext injects errors, 429s and slow answers; ExpireToken makes a
-// token invalid. Sample payloads for every subscription type come from the
-// schema too (SampleEvent, SampleCondition).
-//
-// Its OAuth (OAuthURL) runs the device code flow, every token grant,
-// validate, revoke and the authorize redirect, with knobs (ScriptDevice,
-// ApproveDevice, RevokeToken, RotateRefreshTokens, ...); the tokens it
-// issues are registered with AddToken, so its Helix checks them.
-//
-//	srv := twitchtest.NewServer(t)
-//	h := helix.New("client-id", srv.Token("user-token"), helix.WithBaseURL(srv.HelixURL))
-//	c, _ := eventsub.NewClient(h, eventsub.WithURL(srv.EventSubURL))
-//
-// Methods that act on the fake return an error when what they name does
-// not exist; the fake never fails the test by itself.
 package twitchtest
 
 import (
-	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	"golang.org/x/oauth2"
 )
 
-// Server is a fake Twitch. Its methods are safe for concurrent use.
+// Server is a fake Twitch: one part per service it fakes, and what they
+// share (the HTTP server, its clients, Close). Its methods, and those of
+// its parts, are safe for concurrent use.
 type Server struct {
 	// URL is the root of the fake, http://127.0.0.1:<port>.
 	URL string
-	// HelixURL is the base URL of the fake Helix API, for helix.WithBaseURL.
-	HelixURL string
-	// EventSubURL is the fake EventSub WebSocket, for eventsub.WithURL.
-	EventSubURL string
-	// OAuthURL is the root of the fake's OAuth endpoints (Twitch's
-	// https://id.twitch.tv), for package oauth.
-	OAuthURL string
 
-	cfg  config
-	http *httptest.Server
+	// EventSub is the fake's EventSub: its WebSocket and subscriptions.
+	EventSub *EventSub
+	// Helix is the fake's Helix API.
+	Helix *Helix
+	// OAuth is the fake's OAuth (Twitch's id.twitch.tv), and the owner of
+	// the tokens the other parts accept.
+	OAuth *OAuth
 
-	tokenMu sync.Mutex
-	tokens  map[string]*TokenInfo // registered access tokens
-
-	mu       sync.Mutex
-	helix    helixState
-	oauth    oauthState
-	sessions map[string]*session      // by session ID
-	handover map[string]*session      // by reconnect token
-	subs     map[string]*subscription // by subscription ID
-	nextID   int
-	change   chan struct{} // closed and replaced when a session is welcomed
-	closed   bool
-	conns    sync.WaitGroup // the goroutines of the WebSocket connections
-	stop     chan struct{}  // closed by Close: ends every connection
+	http      *httptest.Server
+	stop      chan struct{} // closed by Close: ends slow answers and connections
+	closeOnce sync.Once
 }
+
+// ErrNotFound is returned by methods that name a session, subscription,
+// token, code, endpoint or operation the fake does not have (any more).
+var ErrNotFound = errors.New("twitchtest: not found")
 
 type config struct {
 	keepaliveSeconds  int           // the welcome's keepalive_timeout_seconds
 	keepaliveInterval time.Duration // how often keepalives are sent
+	unusedTimeout     time.Duration // a session without a subscription is closed after it; 0: never
 	subscriptionLimit int           // enabled subscriptions per session
 	maxTotalCost      int
-	tokens            map[string]TokenInfo
-	ratePoints        int           // the rate-limit bucket's size; 0: no limit
-	ratePer           time.Duration // the time in which an empty bucket refills
-	now               func() time.Time
+	userTokens        map[string][]string // token → scopes, for the fake's user
+	ratePoints        int                 // the rate-limit bucket's size; 0: no limit
+	ratePer           time.Duration       // the time in which an empty bucket refills
 }
 
 // Option configures a Server.
@@ -94,6 +55,14 @@ type Option func(*config)
 // seconds, every 10 seconds, as Twitch).
 func WithKeepalive(timeoutSeconds int, interval time.Duration) Option {
 	return func(c *config) { c.keepaliveSeconds, c.keepaliveInterval = timeoutSeconds, interval }
+}
+
+// WithUnusedTimeout sets how long a new WebSocket session may go without
+// a subscription after its welcome: then the fake closes it with 4003,
+// "connection unused" (10 seconds by default, as Twitch). 0 turns the
+// check off.
+func WithUnusedTimeout(d time.Duration) Option {
+	return func(c *config) { c.unusedTimeout = d }
 }
 
 // WithSubscriptionLimit sets how many enabled subscriptions one WebSocket
@@ -108,16 +77,19 @@ func WithMaxTotalCost(n int) Option {
 	return func(c *config) { c.maxTotalCost = n }
 }
 
-// WithToken registers a user access token and the scopes it carries (see
-// AddToken for more). Once any token is registered, the fake answers 401 to
-// others, 401 to a call and 403 to a subscription that needs a scope the
-// token lacks; without any, every token is accepted with every scope.
-func WithToken(token string, scopes ...string) Option {
+// WithUserToken registers a user access token of TwitchDev (user
+// 141981764, login "twitchdev", whom the fake's OAuth authorizes as until
+// OAuth.SetUser) with the scopes it carries; OAuth.AddToken registers any
+// other. Once any token is registered, the
+// fake refuses tokens it does not know and calls and subscriptions that
+// need a scope the token lacks; without any, every token is accepted with
+// every scope.
+func WithUserToken(token string, scopes ...string) Option {
 	return func(c *config) {
-		if c.tokens == nil {
-			c.tokens = map[string]TokenInfo{}
+		if c.userTokens == nil {
+			c.userTokens = map[string][]string{}
 		}
-		c.tokens[token] = TokenInfo{Scopes: scopes}
+		c.userTokens[token] = scopes
 	}
 }
 
@@ -129,64 +101,42 @@ func WithRateLimit(points int, per time.Duration) Option {
 	return func(c *config) { c.ratePoints, c.ratePer = points, per }
 }
 
-// WithClock makes the fake read the time from now instead of time.Now, for
-// its rate limits, token expiry and Date headers: a test can then run
-// minutes of pacing in no time.
-func WithClock(now func() time.Time) Option {
-	return func(c *config) { c.now = now }
-}
-
-// NewServer starts a fake Twitch on 127.0.0.1; tb's cleanup closes it.
-func NewServer(tb testing.TB, opts ...Option) *Server {
-	tb.Helper()
-	s := Start(opts...)
-	tb.Cleanup(s.Close)
-	return s
-}
-
-// Start starts a fake Twitch on 127.0.0.1 outside a test (an example, a
-// demo); the caller must Close it.
-func Start(opts ...Option) *Server {
-	s := &Server{
-		cfg: config{
-			keepaliveSeconds:  10,
-			keepaliveInterval: 10 * time.Second,
-			subscriptionLimit: 300,
-			maxTotalCost:      10000,
-			ratePoints:        defaultRatePoints,
-			ratePer:           defaultRatePer,
-			now:               time.Now,
-		},
-		tokens: map[string]*TokenInfo{},
-		helix: helixState{
-			faults:  map[string][]Fault{},
-			data:    map[string][]json.RawMessage{},
-			buckets: map[string]*rateBucket{},
-		},
-		sessions: map[string]*session{},
-		handover: map[string]*session{},
-		subs:     map[string]*subscription{},
-		change:   make(chan struct{}),
-		stop:     make(chan struct{}),
+// NewServer starts a fake Twitch on 127.0.0.1. The caller stops it with
+// Close (in a test: defer srv.Close(), or t.Cleanup(srv.Close)).
+func NewServer(opts ...Option) *Server {
+	cfg := config{
+		keepaliveSeconds:  10,
+		keepaliveInterval: 10 * time.Second,
+		unusedTimeout:     10 * time.Second,
+		subscriptionLimit: 300,
+		maxTotalCost:      10000,
+		ratePoints:        defaultRatePoints,
+		ratePer:           defaultRatePer,
 	}
 	for _, opt := range opts {
-		opt(&s.cfg)
+		opt(&cfg)
 	}
-	if s.cfg.ratePer <= 0 {
-		s.cfg.ratePoints = 0
+	if cfg.ratePer <= 0 {
+		cfg.ratePoints = 0
 	}
-	for token, info := range s.cfg.tokens {
-		s.tokens[token] = &info
+	s := &Server{stop: make(chan struct{})}
+	s.OAuth = newOAuth(s.stop)
+	for token, scopes := range cfg.userTokens {
+		s.OAuth.AddToken(token, TokenInfo{UserID: defaultUserID, Login: defaultLogin, Scopes: scopes})
 	}
+	s.EventSub = newEventSub(cfg, s.stop)
+	s.Helix = newHelix(cfg, s.stop, s.OAuth.tokens, s.EventSub)
+
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /eventsub", s.serveWebSocket)
-	s.routeHelix(mux)
-	s.routeOAuth(mux)
-	s.http = httptest.NewServer(mux)
-	s.URL = s.http.URL
-	s.HelixURL = s.URL + "/helix"
-	s.OAuthURL = s.URL
-	s.EventSubURL = "ws" + strings.TrimPrefix(s.URL, "http") + "/eventsub"
+	s.EventSub.route(mux)
+	s.Helix.route(mux)
+	s.OAuth.route(mux)
+	s.http = httptest.NewUnstartedServer(mux)
+	s.URL = "http://" + s.http.Listener.Addr().String()
+	s.OAuth.URL = s.URL
+	s.Helix.URL = s.URL + "/helix"
+	s.EventSub.URL = "ws" + strings.TrimPrefix(s.URL, "http") + "/eventsub"
+	s.http.Start()
 	return s
 }
 
@@ -231,56 +181,66 @@ func (s *Server) Token(token string) oauth2.TokenSource {
 	return oauth2.StaticTokenSource(&oauth2.Token{AccessToken: token})
 }
 
-// Close ends every WebSocket connection and stops the fake; it returns when
-// all of its goroutines have ended. Closing twice is harmless.
+// Close ends every WebSocket connection and slow answer and stops the
+// fake; it returns when all of its goroutines have ended. Closing twice is
+// harmless.
 func (s *Server) Close() {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return
+	s.closeOnce.Do(func() {
+		close(s.stop)
+		s.EventSub.close()
+		s.http.Close()
+	})
+}
+
+// response is an answer computed under a part's lock and written after it
+// has been let go.
+type response struct {
+	status      int
+	body        any    // encoded as JSON; nil with raw "": no body
+	raw         string // written as it is, with contentType
+	contentType string
+	header      http.Header // added to the answer's headers
+}
+
+func (r response) write(w http.ResponseWriter) {
+	for k, v := range r.header {
+		w.Header()[k] = v
 	}
-	s.closed = true
-	close(s.stop)
-	s.mu.Unlock()
-	s.conns.Wait()
-	s.http.Close()
-}
-
-// now is the fake's time.
-func (s *Server) now() time.Time { return s.cfg.now() }
-
-// newID returns a fresh ID with a prefix: "session-3". s.mu is held.
-func (s *Server) newID(prefix string) string {
-	s.nextID++
-	return prefix + "-" + strconv.Itoa(s.nextID)
-}
-
-// changed wakes everyone waiting in WaitSession. s.mu is held.
-func (s *Server) changed() {
-	close(s.change)
-	s.change = make(chan struct{})
-}
-
-// WaitSession waits until a WebSocket session has been welcomed and returns
-// the newest one's ID, or "" when ctx ends first.
-func (s *Server) WaitSession(ctx context.Context) string {
-	for {
-		s.mu.Lock()
-		var newest *session
-		for _, sess := range s.sessions {
-			if sess.welcomed && (newest == nil || sess.seq > newest.seq) {
-				newest = sess
-			}
-		}
-		change := s.change
-		s.mu.Unlock()
-		if newest != nil {
-			return newest.id
-		}
-		select {
-		case <-ctx.Done():
-			return ""
-		case <-change:
-		}
+	switch {
+	case r.raw != "":
+		w.Header().Set("Content-Type", r.contentType)
+		w.WriteHeader(r.status)
+		_, _ = w.Write([]byte(r.raw))
+	case r.body != nil:
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(r.status)
+		_ = json.NewEncoder(w).Encode(r.body)
+	default:
+		w.WriteHeader(r.status)
 	}
+}
+
+// jsonResponse is an answer with a JSON body.
+func jsonResponse(status int, body any) response { return response{status: status, body: body} }
+
+// apiError is an answer with Helix's error shape.
+func apiError(status int, message string) response {
+	return jsonResponse(status, map[string]any{"error": http.StatusText(status), "status": status, "message": message})
+}
+
+// delay holds an answer back for d; false when the client or the fake
+// gave up first.
+func delay(r *http.Request, stop <-chan struct{}, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+	case <-stop:
+	}
+	return false
 }

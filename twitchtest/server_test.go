@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 
 	"gotest.tools/v3/assert"
@@ -42,9 +43,9 @@ func TestSamplesDecodeStrictly(t *testing.T) {
 // The Helix EventSub endpoints check what Twitch checks and answer with its
 // error shapes.
 func TestHelixSubscriptionEndpoints(t *testing.T) {
-	srv := twitchtest.NewServer(t, twitchtest.WithToken("token", "moderator:read:followers"), twitchtest.WithSubscriptionLimit(2))
+	srv := newFake(t, twitchtest.WithUserToken("token", "moderator:read:followers"), twitchtest.WithSubscriptionLimit(2))
 	ctx := context.Background()
-	h := helix.New("client", srv.Token("token"), helix.WithBaseURL(srv.HelixURL), helix.WithHTTPClient(srv.Client()))
+	h := helix.New("client", srv.Token("token"), helix.WithBaseURL(srv.Helix.URL), helix.WithHTTPClient(srv.Client()))
 
 	// A live session to subscribe on: a WebSocket connection's.
 	ws := dialSession(t, srv)
@@ -100,11 +101,11 @@ func TestHelixSubscriptionEndpoints(t *testing.T) {
 	err = h.DeleteEventSubSubscription(ctx, &helix.DeleteEventSubSubscriptionParams{ID: list.Data[0].ID})
 	assert.Assert(t, errors.As(err, &api))
 	assert.Equal(t, api.StatusCode, http.StatusNotFound)
-	assert.Equal(t, len(srv.Subscriptions()), 1)
+	assert.Equal(t, len(srv.EventSub.Subscriptions()), 1)
 
 	// Without a token, or with one the fake does not know: 401.
 	for _, token := range []string{"", "stranger"} {
-		_, err = helix.New("client", srv.Token(token), helix.WithBaseURL(srv.HelixURL), helix.WithHTTPClient(srv.Client())).
+		_, err = helix.New("client", srv.Token(token), helix.WithBaseURL(srv.Helix.URL), helix.WithHTTPClient(srv.Client())).
 			GetEventSubSubscriptions(ctx, nil)
 		assert.Assert(t, errors.As(err, &api))
 		assert.Equal(t, api.StatusCode, http.StatusUnauthorized)
@@ -113,27 +114,34 @@ func TestHelixSubscriptionEndpoints(t *testing.T) {
 
 // Commands name sessions and subscriptions that exist.
 func TestCommandsOnMissingThings(t *testing.T) {
-	srv := twitchtest.NewServer(t)
+	srv := newFake(t)
 	for _, err := range []error{
-		srv.Reconnect("session-9"),
-		srv.Drop("session-9"),
-		srv.Silence("session-9"),
-		srv.CloseSession("session-9", 4000),
-		srv.SendFrame("session-9", []byte(`{}`)),
-		srv.Revoke("subscription-9", "user_removed"),
-		func() error { _, err := srv.Notify("subscription-9", nil); return err }(),
+		srv.EventSub.Reconnect("session-9"),
+		srv.EventSub.Drop("session-9"),
+		srv.EventSub.Silence("session-9"),
+		srv.EventSub.CloseSession("session-9", 4000),
+		srv.EventSub.SendFrame("session-9", []byte(`{}`)),
+		srv.EventSub.Revoke("subscription-9", "user_removed"),
+		func() error { _, err := srv.EventSub.Notify("subscription-9", nil); return err }(),
 	} {
 		assert.ErrorIs(t, err, twitchtest.ErrNotFound)
 	}
 }
 
-// Start runs a fake outside a test; Close stops it, and twice is harmless.
-func TestStartAndClose(t *testing.T) {
-	srv := twitchtest.Start()
-	resp, err := srv.Client().Get(srv.HelixURL + "/eventsub/subscriptions")
+// NewServer starts a fake that Close stops, as httptest's; closing twice
+// is harmless, and a closed fake answers nothing.
+func TestNewServerAndClose(t *testing.T) {
+	srv := twitchtest.NewServer()
+	defer srv.Close()
+	resp, err := srv.Client().Get(srv.Helix.URL + "/eventsub/subscriptions")
 	assert.NilError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, resp.StatusCode, http.StatusUnauthorized)
+	assert.Equal(t, srv.Helix.URL, srv.URL+"/helix")
+	assert.Equal(t, srv.OAuth.URL, srv.URL)
+	assert.Equal(t, srv.EventSub.URL, "ws"+strings.TrimPrefix(srv.URL, "http")+"/eventsub")
 	srv.Close()
 	srv.Close()
+	_, err = srv.Client().Get(srv.Helix.URL + "/users")
+	assert.Assert(t, err != nil)
 }

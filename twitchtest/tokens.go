@@ -1,10 +1,10 @@
 package twitchtest
 
 import (
-	"fmt"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/twitchify-go/twitch/oauth"
@@ -22,6 +22,11 @@ type TokenInfo struct {
 	ExpiresAt time.Time
 }
 
+// isUser reports whether the token is a user token that names its user.
+func (i *TokenInfo) isUser() bool {
+	return i != nil && i.Type != oauth.TokenApp && i.UserID != ""
+}
+
 // tokenState is what the fake says of a token presented to it.
 type tokenState int
 
@@ -31,79 +36,89 @@ const (
 	tokenExpired
 )
 
-// AddToken registers an access token. Once any token is registered (here
-// or by WithToken), the fake answers 401 to tokens it does not know, 401
-// "Missing scope" to a call whose scopes a token lacks, and 401 to a token
-// of the wrong type; without any, every token is accepted with every scope.
-func (s *Server) AddToken(token string, info TokenInfo) {
-	s.tokenMu.Lock()
-	defer s.tokenMu.Unlock()
+// tokenRegistry is the access tokens the fake accepts. OAuth owns it (it
+// issues and revokes tokens); Helix and EventSub check tokens with it. Its
+// lock is its own, and the last one taken: OAuth may hold its lock while it
+// registers a token, never the other way round.
+type tokenRegistry struct {
+	mu     sync.Mutex
+	tokens map[string]*TokenInfo
+}
+
+func (r *tokenRegistry) add(token string, info TokenInfo) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	info.Scopes = slices.Clone(info.Scopes)
-	s.tokens[token] = &info
+	r.tokens[token] = &info
 }
 
-// ExpireToken makes the fake refuse token from now on with Twitch's 401
-// "Invalid OAuth token", as when it expires or is revoked.
-func (s *Server) ExpireToken(token string) error {
-	s.tokenMu.Lock()
-	defer s.tokenMu.Unlock()
-	info := s.tokens[token]
+// expire makes the fake refuse token from now on; false when it does not
+// know it.
+func (r *tokenRegistry) expire(token string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	info := r.tokens[token]
 	if info == nil {
-		return fmt.Errorf("%w: no such token", ErrNotFound)
+		return false
 	}
-	info.ExpiresAt = s.now().Add(-time.Second)
-	return nil
+	info.ExpiresAt = time.Now().Add(-time.Second)
+	return true
 }
 
-// lookupToken says what the fake knows of token: nil info and
-// tokenValid when no token is registered (anything goes).
-func (s *Server) lookupToken(token string) (*TokenInfo, tokenState) {
-	s.tokenMu.Lock()
-	defer s.tokenMu.Unlock()
-	if len(s.tokens) == 0 {
+// lookup says what the fake knows of token: nil info and tokenValid when
+// no token is registered (anything goes).
+func (r *tokenRegistry) lookup(token string) (*TokenInfo, tokenState) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.tokens) == 0 {
 		return nil, tokenValid
 	}
-	info := s.tokens[token]
+	info := r.tokens[token]
 	switch {
 	case info == nil:
 		return nil, tokenUnknown
-	case !info.ExpiresAt.IsZero() && !s.now().Before(info.ExpiresAt):
+	case !info.ExpiresAt.IsZero() && !time.Now().Before(info.ExpiresAt):
 		return nil, tokenExpired
 	}
 	copied := *info
+	copied.Scopes = slices.Clone(info.Scopes)
 	return &copied, tokenValid
 }
 
 // authenticate checks the Client-Id and Authorization headers as Twitch
 // does, and returns the token and what the fake knows of it (nil when no
-// token is registered: every token has every scope).
-func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, *TokenInfo, bool) {
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+// token is registered: every token has every scope), or the answer that
+// refuses them.
+func (r *tokenRegistry) authenticate(req *http.Request) (string, *TokenInfo, *response) {
+	token, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")
 	if !ok || token == "" {
-		apiError(w, http.StatusUnauthorized, "OAuth token is missing")
-		return "", nil, false
+		return "", nil, refusal(http.StatusUnauthorized, "OAuth token is missing")
 	}
-	if r.Header.Get("Client-Id") == "" {
-		apiError(w, http.StatusUnauthorized, "Client-Id header required")
-		return "", nil, false
+	if req.Header.Get("Client-Id") == "" {
+		return "", nil, refusal(http.StatusUnauthorized, "Client-Id header required")
 	}
-	info, state := s.lookupToken(token)
+	info, state := r.lookup(token)
 	if state != tokenValid {
-		apiError(w, http.StatusUnauthorized, "Invalid OAuth token")
-		return "", nil, false
+		return "", nil, refusal(http.StatusUnauthorized, "Invalid OAuth token")
 	}
-	if info != nil && info.ClientID != "" && info.ClientID != r.Header.Get("Client-Id") {
-		apiError(w, http.StatusUnauthorized, "Client ID and OAuth token do not match")
-		return "", nil, false
+	if info != nil && info.ClientID != "" && info.ClientID != req.Header.Get("Client-Id") {
+		return "", nil, refusal(http.StatusUnauthorized, "Client ID and OAuth token do not match")
 	}
-	return token, info, true
+	return token, info, nil
+}
+
+// refusal is an error answer, for functions that return nil when there is
+// none.
+func refusal(status int, message string) *response {
+	r := apiError(status, message)
+	return &r
 }
 
 // allowed checks a token against the ways an operation may be called, and
-// answers as Twitch does when none fits.
-func allowed(w http.ResponseWriter, info *TokenInfo, auth []helixAuth) bool {
+// returns Twitch's answer when none fits, or nil.
+func allowed(info *TokenInfo, auth []helixAuth) *response {
 	if info == nil || len(auth) == 0 {
-		return true
+		return nil
 	}
 	typ := info.Type
 	if typ == "" {
@@ -117,21 +132,18 @@ func allowed(w http.ResponseWriter, info *TokenInfo, auth []helixAuth) bool {
 		}
 		fits = true
 		if m := missingScope(info.Scopes, a.scopes); m == "" {
-			return true
+			return nil
 		} else if missing == "" {
 			missing = m
 		}
 	}
-	if !fits {
-		if typ == oauth.TokenApp {
-			apiError(w, http.StatusUnauthorized, "This endpoint requires a user access token.")
-		} else {
-			apiError(w, http.StatusUnauthorized, "This endpoint requires an app access token.")
-		}
-		return false
+	switch {
+	case fits:
+		return refusal(http.StatusUnauthorized, "Missing scope: "+missing)
+	case typ == oauth.TokenApp:
+		return refusal(http.StatusUnauthorized, "This endpoint requires a user access token.")
 	}
-	apiError(w, http.StatusUnauthorized, "Missing scope: "+missing)
-	return false
+	return refusal(http.StatusUnauthorized, "This endpoint requires an app access token.")
 }
 
 // missingScope returns the scopes of the first group that has names none

@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-
-	"github.com/twitchify-go/twitch/helix"
 )
 
 // session is one EventSub WebSocket session: its connection, and after a
@@ -20,6 +18,7 @@ type session struct {
 	seq      int // order of creation, for WaitSession
 	conn     *wsConn
 	welcomed bool
+	used     bool   // a subscription was created on it
 	token    string // the reconnect URL's token, while a handover is pending
 }
 
@@ -41,33 +40,23 @@ type outbound struct {
 	drop  bool // end without a close frame
 }
 
+// closeUnused is the code Twitch closes a connection with when it has no
+// subscription in time.
+const closeUnused = 4003
+
 var upgrader = websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
 
 // serveWebSocket accepts an EventSub connection: a new session, or with
 // ?reconnect=<token> the connection a session moves to.
-func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
+func (e *EventSub) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	token := r.URL.Query().Get("reconnect")
-	s.mu.Lock()
-	var sess *session
-	if token != "" {
-		sess = s.handover[token]
-		if sess == nil {
-			s.mu.Unlock()
-			http.Error(w, "unknown reconnect token", http.StatusNotFound)
-			return
-		}
-	}
-	if s.closed {
-		s.mu.Unlock()
-		http.Error(w, "closed", http.StatusServiceUnavailable)
+	if status, msg := e.admit(token); status != 0 {
+		http.Error(w, msg, status)
 		return
 	}
-	s.conns.Add(2)
-	s.mu.Unlock()
-
 	ws, err := upgrader.Upgrade(w, r, nil)
 	if err != nil {
-		s.conns.Add(-2)
+		e.conns.Add(-2)
 		return
 	}
 	c := &wsConn{ws: ws, out: make(chan outbound, 64), done: make(chan struct{}), readerGone: make(chan struct{})}
@@ -78,43 +67,71 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 		c.send(outbound{close: websocket.CloseNormalClosure})
 		return nil
 	})
+	sess := e.attach(c, token)
+	go e.write(sess, c, token == "")
+	go e.read(c)
+}
 
-	s.mu.Lock()
-	if sess == nil {
-		sess = &session{id: s.newID("session"), seq: s.nextID}
-		s.sessions[sess.id] = sess
+// admit says whether a connection may be made, and if so counts its two
+// goroutines in: the status and message that refuse it, or 0.
+func (e *EventSub) admit(token string) (int, string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	switch {
+	case e.closed:
+		return http.StatusServiceUnavailable, "closed"
+	case token != "" && e.handover[token] == nil:
+		return http.StatusNotFound, "unknown reconnect token"
 	}
-	welcome, _ := s.frame("session_welcome", "", "", map[string]any{"session": s.sessionJSON(sess, "")})
-	old := sess.conn
-	if token != "" {
-		delete(s.handover, token)
+	e.conns.Add(2)
+	return 0, ""
+}
+
+// attach makes c the connection of a new session, or of the session the
+// reconnect token names, and queues its welcome.
+func (e *EventSub) attach(c *wsConn, token string) *session {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	sess := e.handover[token]
+	if sess == nil {
+		sess = &session{id: e.newID("session"), seq: e.nextID}
+		e.sessions[sess.id] = sess
+	} else {
+		delete(e.handover, token)
 		sess.token = ""
-		if old != nil {
-			old.silent.Store(true) // the old connection gets no more keepalives
+		if sess.conn != nil {
+			sess.conn.silent.Store(true) // the old connection gets no more keepalives
 		}
 	}
+	welcome, _ := e.frame("session_welcome", "", "", map[string]any{"session": e.sessionJSON(sess, "")})
 	// The welcome is queued before the session points here, so every
 	// frame sent to the session after it arrives on this connection.
 	c.out <- outbound{frame: welcome}
 	sess.conn, sess.welcomed = c, true
-	s.changed()
-	s.mu.Unlock()
-
-	go s.write(sess, c)
-	go s.read(c)
+	close(e.change) // wakes WaitSession
+	e.change = make(chan struct{})
+	return sess
 }
 
 // write sends c's frames and keepalives until the connection ends, then
-// ends the session unless it is moving to another connection.
-func (s *Server) write(sess *session, c *wsConn) {
-	defer s.conns.Done()
-	defer s.ended(sess, c)
-	keepalive := time.NewTicker(s.cfg.keepaliveInterval)
+// ends the session unless it is moving to another connection. A new
+// session's connection is closed with 4003 when the session still has no
+// subscription once the unused timeout has passed.
+func (e *EventSub) write(sess *session, c *wsConn, fresh bool) {
+	defer e.conns.Done()
+	defer e.ended(sess, c)
+	keepalive := time.NewTicker(e.cfg.keepaliveInterval)
 	defer keepalive.Stop()
+	var unused <-chan time.Time
+	if fresh && e.cfg.unusedTimeout > 0 {
+		t := time.NewTimer(e.cfg.unusedTimeout)
+		defer t.Stop()
+		unused = t.C
+	}
 	for {
 		var o outbound
 		select {
-		case <-s.stop:
+		case <-e.stop:
 			_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server closed"), time.Now().Add(time.Second))
 			return
 		case <-c.readerGone:
@@ -123,13 +140,18 @@ func (s *Server) write(sess *session, c *wsConn) {
 			if c.silent.Load() {
 				continue
 			}
-			o.frame = s.keepalive()
+			o.frame = e.keepalive()
+		case <-unused:
+			if e.isUsed(sess) {
+				continue
+			}
+			o.close = closeUnused
 		case o = <-c.out:
 		}
 		if o.drop || o.close != 0 {
 			// The session ends before the client can hear of it, so a
 			// client that reconnects at once finds the old one gone.
-			s.endSession(sess, c)
+			e.endSession(sess, c)
 		}
 		switch {
 		case o.drop:
@@ -145,10 +167,17 @@ func (s *Server) write(sess *session, c *wsConn) {
 	}
 }
 
+// isUsed reports whether a subscription was created on the session.
+func (e *EventSub) isUsed(sess *session) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return sess.used
+}
+
 // read reads what the client sends (control frames only, if it behaves)
 // until the connection fails or the client closes it.
-func (s *Server) read(c *wsConn) {
-	defer s.conns.Done()
+func (e *EventSub) read(c *wsConn) {
+	defer e.conns.Done()
 	for {
 		kind, _, err := c.ws.ReadMessage()
 		var ce *websocket.CloseError
@@ -167,24 +196,24 @@ func (s *Server) read(c *wsConn) {
 }
 
 // ended closes the connection and ends its session.
-func (s *Server) ended(sess *session, c *wsConn) {
+func (e *EventSub) ended(sess *session, c *wsConn) {
 	_ = c.ws.Close()
 	close(c.done)
-	s.endSession(sess, c)
+	e.endSession(sess, c)
 }
 
 // endSession ends the session of the connection c, with the session's
 // subscriptions, unless the session has moved or is moving on.
-func (s *Server) endSession(sess *session, c *wsConn) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if sess.conn == c && sess.token == "" {
-		// The session ends, and its subscriptions with it.
-		delete(s.sessions, sess.id)
-		for id, sub := range s.subs {
-			if sub.session == sess.id {
-				delete(s.subs, id)
-			}
+func (e *EventSub) endSession(sess *session, c *wsConn) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if sess.conn != c || sess.token != "" {
+		return
+	}
+	delete(e.sessions, sess.id)
+	for id, sub := range e.subs {
+		if sub.session == sess.id {
+			delete(e.subs, id)
 		}
 	}
 }
@@ -211,17 +240,17 @@ var closeText = map[int]string{
 	4007: "invalid reconnect",
 }
 
-// frame builds a WebSocket message with a fresh ID. s.mu is held. It fails
+// frame builds a WebSocket message with a fresh ID. e.mu is held. It fails
 // only when the payload holds JSON that is not valid.
-func (s *Server) frame(messageType, subType, subVersion string, payload any) ([]byte, error) {
-	return frameWith(s.newID("message"), time.Now(), messageType, subType, subVersion, payload)
+func (e *EventSub) frame(messageType, subType, subVersion string, payload any) ([]byte, error) {
+	return frameWith(e.newID("message"), time.Now(), messageType, subType, subVersion, payload)
 }
 
 // keepalive builds a keepalive message.
-func (s *Server) keepalive() []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	frame, _ := s.frame("session_keepalive", "", "", map[string]any{}) // an empty payload always encodes
+func (e *EventSub) keepalive() []byte {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	frame, _ := e.frame("session_keepalive", "", "", map[string]any{}) // an empty payload always encodes
 	return frame
 }
 
@@ -242,11 +271,11 @@ func frameWith(id string, at time.Time, messageType, subType, subVersion string,
 	return data, nil
 }
 
-func (s *Server) sessionJSON(sess *session, reconnectURL string) map[string]any {
+func (e *EventSub) sessionJSON(sess *session, reconnectURL string) map[string]any {
 	session := map[string]any{
 		"id":                        sess.id,
 		"status":                    "connected",
-		"keepalive_timeout_seconds": s.cfg.keepaliveSeconds,
+		"keepalive_timeout_seconds": e.cfg.keepaliveSeconds,
 		"reconnect_url":             nil,
 		"connected_at":              time.Now().UTC().Format(time.RFC3339Nano),
 		"recovery_url":              nil,
@@ -257,181 +286,4 @@ func (s *Server) sessionJSON(sess *session, reconnectURL string) map[string]any 
 		session["reconnect_url"] = reconnectURL
 	}
 	return session
-}
-
-// Notification is a notification to send.
-type Notification struct {
-	SubscriptionID string
-	// Event is the event object (or, for a batched type, the array of
-	// events); nil sends the type's sample event.
-	Event json.RawMessage
-	// MessageID and Timestamp default to a fresh ID and now; set them to
-	// send a duplicate or an old message.
-	MessageID string
-	Timestamp time.Time
-}
-
-// ErrNotFound is returned by commands that name a session, subscription,
-// token or operation the fake does not have (any more).
-var ErrNotFound = errors.New("twitchtest: not found")
-
-// Notify sends the subscription a notification with event (nil: the
-// sample event of its type) and returns the message's ID.
-func (s *Server) Notify(subscriptionID string, event json.RawMessage) (string, error) {
-	return s.Send(Notification{SubscriptionID: subscriptionID, Event: event})
-}
-
-// Send sends a notification on the connection of its subscription's
-// session, and returns the message's ID.
-func (s *Server) Send(n Notification) (string, error) {
-	s.mu.Lock()
-	sub := s.subs[n.SubscriptionID]
-	if sub == nil {
-		s.mu.Unlock()
-		return "", fmt.Errorf("%w: subscription %q", ErrNotFound, n.SubscriptionID)
-	}
-	sess := s.sessions[sub.session]
-	if sess == nil || sess.conn == nil {
-		s.mu.Unlock()
-		return "", fmt.Errorf("%w: session %q", ErrNotFound, sub.session)
-	}
-	event := n.Event
-	if event == nil {
-		sample, _ := SampleEvent(sub.Type, sub.Version)
-		event = sample
-	}
-	key := "event"
-	if eventsubTypes[sub.Type][sub.Version].batched {
-		key = "events"
-	}
-	id, at := n.MessageID, n.Timestamp
-	if id == "" {
-		id = s.newID("message")
-	}
-	if at.IsZero() {
-		at = time.Now()
-	}
-	frame, err := frameWith(id, at, "notification", sub.Type, sub.Version, map[string]any{
-		"subscription": sub.EventSubSubscription,
-		key:            event,
-	})
-	conn := sess.conn
-	s.mu.Unlock()
-	if err != nil {
-		return "", err
-	}
-	if !conn.send(outbound{frame: frame}) {
-		return "", fmt.Errorf("%w: the connection of session %q has ended", ErrNotFound, sess.id)
-	}
-	return id, nil
-}
-
-// Reconnect sends the session a session_reconnect whose URL leads to a new
-// connection of the same session; the session and its subscriptions move
-// there when the client connects, and notifications go to the old
-// connection until then.
-func (s *Server) Reconnect(sessionID string) error {
-	s.mu.Lock()
-	sess := s.sessions[sessionID]
-	if sess == nil || sess.conn == nil {
-		s.mu.Unlock()
-		return fmt.Errorf("%w: session %q", ErrNotFound, sessionID)
-	}
-	if sess.token == "" {
-		sess.token = s.newID("handover")
-		s.handover[sess.token] = sess
-	}
-	frame, err := s.frame("session_reconnect", "", "", map[string]any{
-		"session": s.sessionJSON(sess, s.EventSubURL+"?reconnect="+sess.token),
-	})
-	conn := sess.conn
-	s.mu.Unlock()
-	if err != nil {
-		return err
-	}
-	if !conn.send(outbound{frame: frame}) {
-		return fmt.Errorf("%w: the connection of session %q has ended", ErrNotFound, sessionID)
-	}
-	return nil
-}
-
-// Revoke ends a subscription as Twitch does, with a revocation message;
-// status is the reason ("authorization_revoked", "user_removed", ...).
-func (s *Server) Revoke(subscriptionID, status string) error {
-	s.mu.Lock()
-	sub := s.subs[subscriptionID]
-	if sub == nil {
-		s.mu.Unlock()
-		return fmt.Errorf("%w: subscription %q", ErrNotFound, subscriptionID)
-	}
-	delete(s.subs, subscriptionID)
-	revoked := sub.EventSubSubscription
-	revoked.Status = helix.EventSubSubscriptionStatus(status)
-	sess := s.sessions[sub.session]
-	if sess == nil || sess.conn == nil {
-		s.mu.Unlock()
-		return fmt.Errorf("%w: session %q", ErrNotFound, sub.session)
-	}
-	frame, err := s.frame("revocation", sub.Type, sub.Version, map[string]any{"subscription": revoked})
-	conn := sess.conn
-	s.mu.Unlock()
-	if err != nil {
-		return err
-	}
-	conn.send(outbound{frame: frame})
-	return nil
-}
-
-// SendFrame sends any frame to a session, as it is: a malformed one, or a
-// copy of one sent before.
-func (s *Server) SendFrame(sessionID string, frame []byte) error {
-	conn, err := s.connOf(sessionID)
-	if err != nil {
-		return err
-	}
-	conn.send(outbound{frame: frame})
-	return nil
-}
-
-// CloseSession closes the session's connection with a close code (4000 to
-// 4007 are Twitch's), ending the session and its subscriptions.
-func (s *Server) CloseSession(sessionID string, code int) error {
-	conn, err := s.connOf(sessionID)
-	if err != nil {
-		return err
-	}
-	conn.send(outbound{close: code})
-	return nil
-}
-
-// Drop ends the session's connection abruptly: no close frame, as when the
-// network fails.
-func (s *Server) Drop(sessionID string) error {
-	conn, err := s.connOf(sessionID)
-	if err != nil {
-		return err
-	}
-	conn.send(outbound{drop: true})
-	return nil
-}
-
-// Silence stops the keepalives of the session's connection, so that the
-// client's watchdog finds it dead.
-func (s *Server) Silence(sessionID string) error {
-	conn, err := s.connOf(sessionID)
-	if err != nil {
-		return err
-	}
-	conn.silent.Store(true)
-	return nil
-}
-
-func (s *Server) connOf(sessionID string) (*wsConn, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sess := s.sessions[sessionID]
-	if sess == nil || sess.conn == nil {
-		return nil, fmt.Errorf("%w: session %q", ErrNotFound, sessionID)
-	}
-	return sess.conn, nil
 }

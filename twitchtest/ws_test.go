@@ -16,7 +16,7 @@ import (
 // the session's ID; the connection closes with the test.
 func dialSession(t *testing.T, srv *twitchtest.Server) string {
 	t.Helper()
-	ws, _, err := websocket.DefaultDialer.Dial(srv.EventSubURL, nil)
+	ws, _, err := websocket.DefaultDialer.Dial(srv.EventSub.URL, nil)
 	assert.NilError(t, err)
 	t.Cleanup(func() { ws.Close() })
 	var welcome struct {
@@ -35,14 +35,14 @@ func dialSession(t *testing.T, srv *twitchtest.Server) string {
 	assert.Equal(t, welcome.Payload.Session.KeepaliveTimeout, 10)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	assert.Equal(t, srv.WaitSession(ctx), welcome.Payload.Session.ID)
+	assert.Equal(t, srv.EventSub.WaitSession(ctx), welcome.Payload.Session.ID)
 	return welcome.Payload.Session.ID
 }
 
 // Keepalives come at the configured interval, and stop with Silence.
 func TestKeepalivesAndSilence(t *testing.T) {
-	srv := twitchtest.NewServer(t, twitchtest.WithKeepalive(10, 5*time.Millisecond))
-	ws, _, err := websocket.DefaultDialer.Dial(srv.EventSubURL, nil)
+	srv := newFake(t, twitchtest.WithKeepalive(10, 5*time.Millisecond))
+	ws, _, err := websocket.DefaultDialer.Dial(srv.EventSub.URL, nil)
 	assert.NilError(t, err)
 	defer ws.Close()
 	var m map[string]map[string]any
@@ -52,7 +52,7 @@ func TestKeepalivesAndSilence(t *testing.T) {
 		assert.NilError(t, ws.ReadJSON(&m))
 		assert.Equal(t, m["metadata"]["message_type"], "session_keepalive")
 	}
-	assert.NilError(t, srv.Silence(session))
+	assert.NilError(t, srv.EventSub.Silence(session))
 	// At most the one keepalive already on its way comes; then nothing,
 	// through 40 keepalive intervals.
 	assert.NilError(t, ws.SetReadDeadline(time.Now().Add(200*time.Millisecond)))
@@ -65,8 +65,8 @@ func TestKeepalivesAndSilence(t *testing.T) {
 
 // A client that sends a message is closed with 4001, as by Twitch.
 func TestInboundTrafficCloses(t *testing.T) {
-	srv := twitchtest.NewServer(t)
-	ws, _, err := websocket.DefaultDialer.Dial(srv.EventSubURL, nil)
+	srv := newFake(t)
+	ws, _, err := websocket.DefaultDialer.Dial(srv.EventSub.URL, nil)
 	assert.NilError(t, err)
 	defer ws.Close()
 	var m json.RawMessage

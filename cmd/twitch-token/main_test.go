@@ -51,7 +51,7 @@ func start(t *testing.T, srv *twitchtest.Server, env map[string]string, args ...
 	cmd := &command{done: make(chan error, 1)}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 	t.Cleanup(cancel)
-	args = append([]string{"-base-url", srv.OAuthURL}, args...)
+	args = append([]string{"-base-url", srv.OAuth.URL}, args...)
 	go func() {
 		cmd.done <- run(ctx, args, &cmd.stdout, &cmd.stderr, func(k string) string { return env[k] },
 			oauth.WithHTTPClient(srv.InMemoryClient()))
@@ -62,9 +62,10 @@ func start(t *testing.T, srv *twitchtest.Server, env map[string]string, args ...
 var userCodeLine = regexp.MustCompile(`shows the code ([A-Z0-9]+);`)
 
 func TestGetsAndSavesAToken(t *testing.T) {
-	srv := twitchtest.NewServer(t)
-	srv.AddOAuthClient("my-bot", "") // a public client
-	srv.SetOAuthUser("1001", "mybot")
+	srv := twitchtest.NewServer()
+	t.Cleanup(srv.Close)
+	srv.OAuth.AddClient("my-bot", "") // a public client
+	srv.OAuth.SetUser("1001", "mybot")
 	path := filepath.Join(t.TempDir(), "bot-token.json")
 	synctest.Test(t, func(t *testing.T) {
 		cmd := start(t, srv, map[string]string{"TWITCH_CLIENT_ID": "my-bot"},
@@ -74,15 +75,15 @@ func TestGetsAndSavesAToken(t *testing.T) {
 		assert.Assert(t, m != nil, cmd.stdout.String())
 		time.Sleep(5 * time.Second) // the first poll: the user has not acted yet
 		synctest.Wait()
-		assert.Equal(t, srv.OAuthStats().DevicePolls, 1)
-		assert.NilError(t, srv.ApproveDevice(m[1])) // the user types the code
+		assert.Equal(t, srv.OAuth.Stats().DevicePolls, 1)
+		assert.NilError(t, srv.OAuth.ApproveDevice(m[1])) // the user types the code
 		time.Sleep(5 * time.Second)
 		assert.NilError(t, <-cmd.done, cmd.stderr.String())
 
 		out := cmd.stdout.String()
 		assert.Assert(t, is.Contains(out, srv.URL+"/activate?public=true&device-code="+m[1]))
 		assert.Assert(t, is.Contains(out, "Saved a token for mybot (user ID 1001) with the scopes user:read:chat user:write:chat user:bot to "+path+"."))
-		assert.Equal(t, srv.OAuthStats().DevicePolls, 2)
+		assert.Equal(t, srv.OAuth.Stats().DevicePolls, 2)
 
 		fi, err := os.Stat(path)
 		assert.NilError(t, err)
@@ -95,7 +96,7 @@ func TestGetsAndSavesAToken(t *testing.T) {
 
 		// What the bot does with the file: the token works, and refreshes
 		// without a secret.
-		c := oauth.New("my-bot", oauth.WithBaseURL(srv.OAuthURL), oauth.WithHTTPClient(srv.InMemoryClient()))
+		c := oauth.New("my-bot", oauth.WithBaseURL(srv.OAuth.URL), oauth.WithHTTPClient(srv.InMemoryClient()))
 		v, err := c.Validate(context.Background(), tok.AccessToken)
 		assert.NilError(t, err)
 		assert.Equal(t, v.Login, "mybot")
@@ -112,14 +113,15 @@ func TestDeclinedOrExpired(t *testing.T) {
 		{twitchtest.DeviceDenied, "the authorization was declined; nothing was saved"},
 		{twitchtest.DeviceExpired, "the code expired before it was used; run the command again"},
 	} {
-		srv := twitchtest.NewServer(t)
+		srv := twitchtest.NewServer()
+		t.Cleanup(srv.Close)
 		path := filepath.Join(t.TempDir(), "token.json")
 		synctest.Test(t, func(t *testing.T) {
 			cmd := start(t, srv, nil, "-client-id", "my-bot", "-o", path)
 			synctest.Wait()
 			m := userCodeLine.FindStringSubmatch(cmd.stdout.String())
 			assert.Assert(t, m != nil, cmd.stdout.String())
-			assert.NilError(t, srv.ScriptDevice(m[1], tt.answer))
+			assert.NilError(t, srv.OAuth.ScriptDevice(m[1], tt.answer))
 			time.Sleep(5 * time.Second)
 			err := <-cmd.done
 			assert.Error(t, err, tt.want)
@@ -130,7 +132,8 @@ func TestDeclinedOrExpired(t *testing.T) {
 }
 
 func TestFlags(t *testing.T) {
-	srv := twitchtest.NewServer(t)
+	srv := twitchtest.NewServer()
+	t.Cleanup(srv.Close)
 	tests := []struct {
 		env  map[string]string
 		args []string
@@ -145,13 +148,13 @@ func TestFlags(t *testing.T) {
 		cmd := start(t, srv, tt.env, tt.args...)
 		assert.Error(t, <-cmd.done, tt.want)
 	}
-	assert.Equal(t, srv.OAuthStats().DeviceCodes, 0, "nothing asked of Twitch")
+	assert.Equal(t, srv.OAuth.Stats().DeviceCodes, 0, "nothing asked of Twitch")
 
 	cmd := start(t, srv, nil, "-h")
 	assert.ErrorIs(t, <-cmd.done, flag.ErrHelp)
 	assert.Assert(t, is.Contains(cmd.stderr.String(), "usage: twitch-token"))
 
-	srv.AddOAuthClient("registered", "")
+	srv.OAuth.AddClient("registered", "")
 	cmd = start(t, srv, nil, "-client-id", "unregistered")
 	err := <-cmd.done
 	assert.ErrorContains(t, err, "starting the device flow: oauth: device: 400 invalid client")

@@ -27,13 +27,13 @@ func main() {
 }
 
 func run(ctx context.Context, out io.Writer) error {
-	fake := twitchtest.Start()
+	fake := twitchtest.NewServer()
 	defer fake.Close()
 
-	h := helix.New("my-client-id", fake.Token("my-user-token"), helix.WithBaseURL(fake.HelixURL))
+	h := helix.New("my-client-id", fake.Token("my-user-token"), helix.WithBaseURL(fake.Helix.URL))
 	ready := make(chan struct{}, 1)
 	bot, err := eventsub.NewClient(h,
-		eventsub.WithURL(fake.EventSubURL),
+		eventsub.WithURL(fake.EventSub.URL),
 		eventsub.WithHooks(eventsub.Hooks{Ready: func() { ready <- struct{}{} }}))
 	if err != nil {
 		return err
@@ -59,12 +59,12 @@ func run(ctx context.Context, out io.Writer) error {
 	case err := <-done:
 		return err
 	}
-	sub := fake.Subscriptions()[0]
+	sub := fake.EventSub.Subscriptions()[0]
 	fmt.Fprintf(out, "subscribed to %s version %s on session %s\n", sub.Type, sub.Version, sub.Transport.SessionID)
 	event := []byte(`{"user_id": "2002", "user_login": "viewer", "user_name": "Viewer",
 		"broadcaster_user_id": "1001", "broadcaster_user_login": "gopher", "broadcaster_user_name": "Gopher",
 		"followed_at": "2026-11-28T12:00:00Z"}`)
-	if _, err := fake.Notify(sub.ID, event); err != nil {
+	if _, err := fake.EventSub.Notify(sub.ID, event); err != nil {
 		return err
 	}
 	<-followed

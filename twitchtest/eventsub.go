@@ -1,0 +1,472 @@
+package twitchtest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/twitchify-go/twitch/helix"
+)
+
+// EventSub is the fake's EventSub: a WebSocket at URL, and the
+// subscriptions created through Helix's EventSub endpoints, which keep real
+// state (create, list, delete) with Twitch's checks (session, type and
+// version, transport, required condition fields, scopes, limits,
+// conflicts).
+//
+// A new connection gets a session_welcome and keepalives; a session that
+// has no subscription 10 seconds after its welcome is closed with 4003 (see
+// WithUnusedTimeout), and a client that sends a message with 4001, as by
+// Twitch. The methods send notifications (Notify, Send), session_reconnect
+// with a real handover to a new connection (Reconnect), revocations
+// (Revoke), close codes, dropped connections and silence.
+type EventSub struct {
+	// URL is the WebSocket's URL, ws://127.0.0.1:<port>/eventsub, for
+	// eventsub's base URL.
+	URL string
+
+	cfg   config
+	stop  <-chan struct{} // closed when the fake closes: ends every connection
+	conns sync.WaitGroup  // the goroutines of the WebSocket connections
+
+	mu       sync.Mutex               // guards what follows
+	sessions map[string]*session      // by session ID
+	handover map[string]*session      // by reconnect token
+	subs     map[string]*subscription // by subscription ID
+	nextID   int
+	change   chan struct{} // closed and replaced when a session is welcomed
+	closed   bool
+}
+
+// subscription is a subscription the fake holds: Twitch's object, and the
+// session it delivers to.
+type subscription struct {
+	helix.EventSubSubscription
+	session string
+	key     string // type, version and condition: a second equal one is a conflict
+	seq     int    // order of creation
+}
+
+// eventsubType is what the fake knows of a subscription type and version;
+// eventsub_gen.go holds one for each, generated from the schema.
+type eventsubType struct {
+	required    []string   // condition fields Twitch requires
+	scopes      [][]string // a user token needs one scope of each group
+	batched     bool       // notifications carry an "events" array
+	webhookOnly bool       // not available over WebSocket
+	condition   string     // a sample condition
+	event       string     // a sample event (an array for a batched type)
+}
+
+func newEventSub(cfg config, stop <-chan struct{}) *EventSub {
+	return &EventSub{
+		cfg:      cfg,
+		stop:     stop,
+		sessions: map[string]*session{},
+		handover: map[string]*session{},
+		subs:     map[string]*subscription{},
+		change:   make(chan struct{}),
+	}
+}
+
+func (e *EventSub) route(mux *http.ServeMux) {
+	mux.HandleFunc("GET /eventsub", e.serveWebSocket)
+}
+
+// close ends every connection and waits for their goroutines; the caller
+// has closed e.stop.
+func (e *EventSub) close() {
+	e.refuseConnections()
+	e.conns.Wait()
+}
+
+func (e *EventSub) refuseConnections() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.closed = true
+}
+
+// SampleEvent returns an event of the subscription type and version, built
+// from the schema with every field present (an array of one event for a
+// batched type), and whether the schema knows the type.
+func SampleEvent(typ, version string) (json.RawMessage, bool) {
+	t, ok := eventsubTypes[typ][version]
+	if !ok {
+		return nil, false
+	}
+	return json.RawMessage(t.event), true
+}
+
+// SampleCondition returns a condition of the subscription type and version
+// with every field set, and whether the schema knows the type.
+func SampleCondition(typ, version string) (json.RawMessage, bool) {
+	t, ok := eventsubTypes[typ][version]
+	if !ok {
+		return nil, false
+	}
+	return json.RawMessage(t.condition), true
+}
+
+// newID returns a fresh ID with a prefix: "session-3". e.mu is held.
+func (e *EventSub) newID(prefix string) string {
+	e.nextID++
+	return prefix + "-" + strconv.Itoa(e.nextID)
+}
+
+// WaitSession waits until a WebSocket session has been welcomed and returns
+// the newest one's ID, or "" when ctx ends first.
+func (e *EventSub) WaitSession(ctx context.Context) string {
+	for {
+		id, change := e.newestSession()
+		if id != "" {
+			return id
+		}
+		select {
+		case <-ctx.Done():
+			return ""
+		case <-change:
+		}
+	}
+}
+
+// newestSession returns the newest welcomed session's ID, or "" and a
+// channel closed when a session is welcomed.
+func (e *EventSub) newestSession() (string, <-chan struct{}) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var newest *session
+	for _, sess := range e.sessions {
+		if sess.welcomed && (newest == nil || sess.seq > newest.seq) {
+			newest = sess
+		}
+	}
+	if newest == nil {
+		return "", e.change
+	}
+	return newest.id, nil
+}
+
+// createSubscription is POST /helix/eventsub/subscriptions, for the
+// websocket transport.
+func (e *EventSub) createSubscription(_ *http.Request, data []byte, info *TokenInfo) response {
+	var body struct {
+		Type      string            `json:"type"`
+		Version   string            `json:"version"`
+		Condition map[string]string `json:"condition"`
+		Transport struct {
+			Method    string `json:"method"`
+			SessionID string `json:"session_id"`
+		} `json:"transport"`
+	}
+	if err := json.Unmarshal(data, &body); err != nil {
+		return apiError(http.StatusBadRequest, "The request body is not valid JSON.")
+	}
+	t, known := eventsubTypes[body.Type][body.Version]
+	switch {
+	case !known:
+		return apiError(http.StatusBadRequest, "The combination of values in the type and version fields is not valid.")
+	case body.Transport.Method != "websocket":
+		return apiError(http.StatusBadRequest, "The fake supports the websocket transport only.")
+	case t.webhookOnly:
+		return apiError(http.StatusBadRequest, "The subscription type does not support the websocket transport.")
+	}
+	for _, f := range t.required {
+		if body.Condition[f] == "" {
+			return apiError(http.StatusBadRequest, "The condition object is missing one or more required fields.")
+		}
+	}
+	if info != nil && missingScope(info.Scopes, t.scopes) != "" {
+		return apiError(http.StatusForbidden, "subscription missing proper authorization")
+	}
+	condition, _ := json.Marshal(body.Condition) // a map of strings always encodes; keys come out sorted
+	return e.subscribe(body.Type, body.Version, condition, body.Transport.SessionID)
+}
+
+// subscribe creates a subscription on a session, with Twitch's limits.
+func (e *EventSub) subscribe(typ, version string, condition json.RawMessage, sessionID string) response {
+	key := typ + " " + version + " " + string(condition)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	sess := e.sessions[sessionID]
+	if sess == nil || !sess.welcomed {
+		return apiError(http.StatusBadRequest, "The session_id in the transport is not a live WebSocket session.")
+	}
+	inSession, totalCost := 0, 0
+	for _, sub := range e.subs {
+		totalCost += sub.Cost
+		if sub.session != sess.id {
+			continue
+		}
+		inSession++
+		if sub.key == key {
+			return apiError(http.StatusConflict, "subscription already exists")
+		}
+	}
+	if inSession >= e.cfg.subscriptionLimit {
+		return apiError(http.StatusTooManyRequests, fmt.Sprintf("websocket transports are limited to %d enabled subscriptions", e.cfg.subscriptionLimit))
+	}
+	if totalCost+1 > e.cfg.maxTotalCost {
+		return apiError(http.StatusTooManyRequests, "total cost exceeded")
+	}
+	sub := &subscription{
+		EventSubSubscription: helix.EventSubSubscription{
+			ID:        e.newID("subscription"),
+			Status:    helix.EventSubSubscriptionStatusEnabled,
+			Type:      typ,
+			Version:   version,
+			Condition: condition,
+			CreatedAt: time.Now().UTC(),
+			Transport: helix.EventSubTransport{
+				Method:    helix.EventSubTransportMethodWebSocket,
+				SessionID: sess.id,
+			},
+			Cost: 1,
+		},
+		session: sess.id,
+		key:     key,
+		seq:     e.nextID,
+	}
+	e.subs[sub.ID] = sub
+	sess.used = true
+	return jsonResponse(http.StatusAccepted, map[string]any{
+		"data":           []helix.EventSubSubscription{sub.EventSubSubscription},
+		"total":          len(e.subs),
+		"total_cost":     totalCost + sub.Cost,
+		"max_total_cost": e.cfg.maxTotalCost,
+	})
+}
+
+// listSubscriptions is GET /helix/eventsub/subscriptions, with the status,
+// type and subscription_id filters; one page holds everything.
+func (e *EventSub) listSubscriptions(r *http.Request, _ []byte, _ *TokenInfo) response {
+	q := r.URL.Query()
+	data := []helix.EventSubSubscription{}
+	totalCost, total := 0, 0
+	for _, sub := range e.sorted() {
+		totalCost += sub.Cost
+		total++
+		switch {
+		case q.Get("status") != "" && string(sub.Status) != q.Get("status"),
+			q.Get("type") != "" && sub.Type != q.Get("type"),
+			q.Get("subscription_id") != "" && sub.ID != q.Get("subscription_id"):
+			continue
+		}
+		data = append(data, sub.EventSubSubscription)
+	}
+	return jsonResponse(http.StatusOK, map[string]any{
+		"data": data, "total": total, "total_cost": totalCost, "max_total_cost": e.cfg.maxTotalCost,
+		"pagination": map[string]any{},
+	})
+}
+
+// deleteSubscription is DELETE /helix/eventsub/subscriptions?id=...
+func (e *EventSub) deleteSubscription(r *http.Request, _ []byte, _ *TokenInfo) response {
+	id := r.URL.Query().Get("id")
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, found := e.subs[id]; !found {
+		return apiError(http.StatusNotFound, "subscription not found")
+	}
+	delete(e.subs, id)
+	return response{status: http.StatusNoContent}
+}
+
+// Subscriptions returns the subscriptions the fake holds, oldest first.
+func (e *EventSub) Subscriptions() []helix.EventSubSubscription {
+	var out []helix.EventSubSubscription
+	for _, sub := range e.sorted() {
+		out = append(out, sub.EventSubSubscription)
+	}
+	return out
+}
+
+// sorted is a snapshot of the subscriptions, oldest first.
+func (e *EventSub) sorted() []subscription {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]subscription, 0, len(e.subs))
+	for _, sub := range e.subs {
+		out = append(out, *sub)
+	}
+	slices.SortFunc(out, func(a, b subscription) int { return a.seq - b.seq })
+	return out
+}
+
+// Notification is a notification to send.
+type Notification struct {
+	SubscriptionID string
+	// Event is the event object (or, for a batched type, the array of
+	// events); nil sends the type's sample event.
+	Event json.RawMessage
+	// MessageID and Timestamp default to a fresh ID and now; set them to
+	// send a duplicate or an old message.
+	MessageID string
+	Timestamp time.Time
+}
+
+// Notify sends the subscription a notification with event (nil: the
+// sample event of its type) and returns the message's ID.
+func (e *EventSub) Notify(subscriptionID string, event json.RawMessage) (string, error) {
+	return e.Send(Notification{SubscriptionID: subscriptionID, Event: event})
+}
+
+// Send sends a notification on the connection of its subscription's
+// session, and returns the message's ID.
+func (e *EventSub) Send(n Notification) (string, error) {
+	conn, id, frame, err := e.notification(n)
+	if err != nil {
+		return "", err
+	}
+	if !conn.send(outbound{frame: frame}) {
+		return "", fmt.Errorf("%w: the connection of the session of subscription %q has ended", ErrNotFound, n.SubscriptionID)
+	}
+	return id, nil
+}
+
+// notification builds the frame of n and finds the connection it goes to.
+func (e *EventSub) notification(n Notification) (*wsConn, string, []byte, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	sub := e.subs[n.SubscriptionID]
+	if sub == nil {
+		return nil, "", nil, fmt.Errorf("%w: subscription %q", ErrNotFound, n.SubscriptionID)
+	}
+	sess := e.sessions[sub.session]
+	if sess == nil || sess.conn == nil {
+		return nil, "", nil, fmt.Errorf("%w: session %q", ErrNotFound, sub.session)
+	}
+	event := n.Event
+	if event == nil {
+		event, _ = SampleEvent(sub.Type, sub.Version)
+	}
+	key := "event"
+	if eventsubTypes[sub.Type][sub.Version].batched {
+		key = "events"
+	}
+	id, at := n.MessageID, n.Timestamp
+	if id == "" {
+		id = e.newID("message")
+	}
+	if at.IsZero() {
+		at = time.Now()
+	}
+	frame, err := frameWith(id, at, "notification", sub.Type, sub.Version, map[string]any{
+		"subscription": sub.EventSubSubscription,
+		key:            event,
+	})
+	return sess.conn, id, frame, err
+}
+
+// Reconnect sends the session a session_reconnect whose URL leads to a new
+// connection of the same session; the session and its subscriptions move
+// there when the client connects, and notifications go to the old
+// connection until then.
+func (e *EventSub) Reconnect(sessionID string) error {
+	conn, frame, err := e.reconnect(sessionID)
+	if err != nil {
+		return err
+	}
+	if !conn.send(outbound{frame: frame}) {
+		return fmt.Errorf("%w: the connection of session %q has ended", ErrNotFound, sessionID)
+	}
+	return nil
+}
+
+func (e *EventSub) reconnect(sessionID string) (*wsConn, []byte, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	sess := e.sessions[sessionID]
+	if sess == nil || sess.conn == nil {
+		return nil, nil, fmt.Errorf("%w: session %q", ErrNotFound, sessionID)
+	}
+	if sess.token == "" {
+		sess.token = e.newID("handover")
+		e.handover[sess.token] = sess
+	}
+	frame, err := e.frame("session_reconnect", "", "", map[string]any{
+		"session": e.sessionJSON(sess, e.URL+"?reconnect="+sess.token),
+	})
+	return sess.conn, frame, err
+}
+
+// Revoke ends a subscription as Twitch does, with a revocation message;
+// status is the reason ("authorization_revoked", "user_removed", ...).
+func (e *EventSub) Revoke(subscriptionID, status string) error {
+	conn, frame, err := e.revoke(subscriptionID, status)
+	if err != nil {
+		return err
+	}
+	conn.send(outbound{frame: frame})
+	return nil
+}
+
+func (e *EventSub) revoke(subscriptionID, status string) (*wsConn, []byte, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	sub := e.subs[subscriptionID]
+	if sub == nil {
+		return nil, nil, fmt.Errorf("%w: subscription %q", ErrNotFound, subscriptionID)
+	}
+	delete(e.subs, subscriptionID)
+	revoked := sub.EventSubSubscription
+	revoked.Status = helix.EventSubSubscriptionStatus(status)
+	sess := e.sessions[sub.session]
+	if sess == nil || sess.conn == nil {
+		return nil, nil, fmt.Errorf("%w: session %q", ErrNotFound, sub.session)
+	}
+	frame, err := e.frame("revocation", sub.Type, sub.Version, map[string]any{"subscription": revoked})
+	return sess.conn, frame, err
+}
+
+// SendFrame sends any frame to a session, as it is: a malformed one, or a
+// copy of one sent before.
+func (e *EventSub) SendFrame(sessionID string, frame []byte) error {
+	return e.sendTo(sessionID, outbound{frame: frame})
+}
+
+// CloseSession closes the session's connection with a close code (4000 to
+// 4007 are Twitch's), ending the session and its subscriptions.
+func (e *EventSub) CloseSession(sessionID string, code int) error {
+	return e.sendTo(sessionID, outbound{close: code})
+}
+
+// Drop ends the session's connection abruptly: no close frame, as when the
+// network fails.
+func (e *EventSub) Drop(sessionID string) error {
+	return e.sendTo(sessionID, outbound{drop: true})
+}
+
+// Silence stops the keepalives of the session's connection, so that the
+// client's watchdog finds it dead.
+func (e *EventSub) Silence(sessionID string) error {
+	conn, err := e.connOf(sessionID)
+	if err != nil {
+		return err
+	}
+	conn.silent.Store(true)
+	return nil
+}
+
+func (e *EventSub) sendTo(sessionID string, o outbound) error {
+	conn, err := e.connOf(sessionID)
+	if err != nil {
+		return err
+	}
+	conn.send(o)
+	return nil
+}
+
+func (e *EventSub) connOf(sessionID string) (*wsConn, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	sess := e.sessions[sessionID]
+	if sess == nil || sess.conn == nil {
+		return nil, fmt.Errorf("%w: session %q", ErrNotFound, sessionID)
+	}
+	return sess.conn, nil
+}
