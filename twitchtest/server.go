@@ -24,7 +24,7 @@
 //
 //	srv := twitchtest.NewServer(t)
 //	h := helix.New("client-id", srv.Token("user-token"), helix.WithBaseURL(srv.HelixURL))
-//	c, _ := eventsub.NewClient(h, eventsub.WithURL(srv.EventSubURL))
+//	c := eventsub.New(h, eventsub.WithBaseURL(srv.EventSubURL))
 //
 // Methods that act on the fake return an error when what they name does
 // not exist; the fake never fails the test by itself.
@@ -50,7 +50,7 @@ type Server struct {
 	URL string
 	// HelixURL is the base URL of the fake Helix API, for helix.WithBaseURL.
 	HelixURL string
-	// EventSubURL is the fake EventSub WebSocket, for eventsub.WithURL.
+	// EventSubURL is the fake EventSub WebSocket, for eventsub.WithBaseURL.
 	EventSubURL string
 	// OAuthURL is the root of the fake's OAuth endpoints (Twitch's
 	// https://id.twitch.tv), for package oauth.
