@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"reflect"
 	"slices"
 	"strconv"
@@ -33,9 +34,9 @@ const (
 	dedupMax      = 100_000          // ... and at most this many
 )
 
-// dialTimeout bounds the opening of a connection: the TCP dial, TLS and the
-// WebSocket handshake.
-const dialTimeout = 10 * time.Second
+// defaultDialTimeout bounds the opening of a connection: the TCP dial, TLS
+// and the WebSocket handshake.
+const defaultDialTimeout = 10 * time.Second
 
 // Client receives EventSub notifications over a WebSocket and keeps its
 // subscriptions alive across reconnects. Register handlers with the
@@ -76,6 +77,7 @@ type Client struct {
 	maxBackoff  time.Duration
 	log         *slog.Logger
 	dialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+	dialTimeout time.Duration
 
 	onConnected    func(Session)
 	onReady        func()
@@ -95,6 +97,7 @@ type Client struct {
 	totalCost    int
 	maxTotalCost int
 	running      bool
+	ended        bool // Run has returned
 	closed       bool
 	cancel       context.CancelFunc
 	done         chan struct{} // closed when Run has returned
@@ -109,14 +112,15 @@ type Client struct {
 // and Subscribe.
 func New(h *helix.Client, opts ...Option) *Client {
 	c := &Client{
-		helix:      h,
-		url:        DefaultBaseURL,
-		minBackoff: 500 * time.Millisecond,
-		maxBackoff: 2 * time.Minute,
-		log:        slog.New(slog.DiscardHandler),
-		second:     time.Second,
-		now:        time.Now,
-		subs:       map[string]*subscription{},
+		helix:       h,
+		url:         DefaultBaseURL,
+		minBackoff:  500 * time.Millisecond,
+		maxBackoff:  2 * time.Minute,
+		log:         slog.New(slog.DiscardHandler),
+		dialTimeout: defaultDialTimeout,
+		second:      time.Second,
+		now:         time.Now,
+		subs:        map[string]*subscription{},
 	}
 	for _, opt := range opts {
 		if opt != nil {
@@ -246,7 +250,8 @@ func (s *subscription) typeAndVersion() (string, string) {
 // again). Otherwise it returns nil, and the subscription is created as
 // soon as a session is welcomed: Run returns the refusals of its first
 // session, and OnError hears of those of a later one. Subscribing again to
-// what is already wanted does nothing.
+// what is already wanted does nothing; after Close, or once Run has
+// returned, Subscribe returns ErrClosed.
 func (c *Client) Subscribe(ctx context.Context, cond Condition) error {
 	if c.err != nil {
 		return c.err
@@ -259,6 +264,10 @@ func (c *Client) Subscribe(ctx context.Context, cond Condition) error {
 		return err
 	}
 	c.mu.Lock()
+	if c.closed || c.ended {
+		c.mu.Unlock()
+		return ErrClosed
+	}
 	if old, ok := c.subs[s.key]; ok && old.state != failed {
 		c.mu.Unlock()
 		return nil
@@ -405,6 +414,7 @@ func (c *Client) Run(ctx context.Context) error {
 	err := r.run()
 	c.mu.Lock()
 	closed := c.closed
+	c.ended, c.session = true, ""
 	c.mu.Unlock()
 	if closed {
 		return ErrClosed
@@ -568,11 +578,11 @@ func (r *runner) dial(u string) (*conn, error) {
 	return cn, nil
 }
 
-// dialWebSocket opens a WebSocket to u within dialTimeout. gorilla's
+// dialWebSocket opens a WebSocket to u within c.dialTimeout. gorilla's
 // dialer bounds the handshake by the context's deadline only; to give up
 // as soon as ctx ends, the connection is also made to time out then.
 func (c *Client) dialWebSocket(ctx context.Context, u string) (*websocket.Conn, error) {
-	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
+	dialCtx, cancel := context.WithTimeout(ctx, c.dialTimeout)
 	defer cancel()
 	netDial := c.dialContext
 	if netDial == nil {
@@ -592,27 +602,29 @@ func (c *Client) dialWebSocket(ctx context.Context, u string) (*websocket.Conn, 
 			return nc, err
 		},
 	}
-	stop := context.AfterFunc(ctx, func() {
+	stop := context.AfterFunc(dialCtx, func() {
 		mu.Lock()
 		defer mu.Unlock()
 		for _, nc := range opened {
 			_ = nc.SetDeadline(time.Unix(1, 0)) // in the past: pending I/O fails now
 		}
 	})
-	ws, _, err := d.DialContext(ctx, u, nil)
+	ws, _, err := d.DialContext(dialCtx, u, nil)
 	if !stop() && err == nil {
-		// ctx ended as the handshake finished: the connection may have
-		// been made to time out.
+		// dialCtx ended as the handshake finished: the connection may
+		// have been made to time out.
 		_ = ws.Close()
-		err = ctx.Err()
+		err = dialCtx.Err()
 	}
-	if err != nil {
-		if ctx.Err() != nil {
-			err = fmt.Errorf("%w (%w)", err, context.Cause(ctx))
-		}
-		return nil, err
+	switch {
+	case err == nil:
+		return ws, nil
+	case ctx.Err() != nil:
+		return nil, fmt.Errorf("%w (%w)", err, ctx.Err())
+	case dialCtx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded):
+		return nil, fmt.Errorf("the connection did not open within %v: %w", c.dialTimeout, err)
 	}
-	return ws, nil
+	return nil, err
 }
 
 // timeout is the silence after which a connection with the keepalive

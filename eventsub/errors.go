@@ -15,7 +15,8 @@ var (
 	// ErrKeepaliveTimeout: no message arrived within the keepalive timeout
 	// and its margin; the connection was taken for dead.
 	ErrKeepaliveTimeout = errors.New("eventsub: no message within the keepalive timeout")
-	// ErrClosed: the Client was closed.
+	// ErrClosed: the Client was closed, or its Run has returned (Run
+	// runs once).
 	ErrClosed = errors.New("eventsub: client closed")
 	// ErrSubscriptionLimit matches a *SubscriptionError for an HTTP 429
 	// that is not Helix's rate limit: the answer left points in the
