@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -181,12 +183,33 @@ func TestRefusalNamesEveryScopeGroup(t *testing.T) {
 	assert.ErrorContains(t, errs[0], "the user token needs user:read:chat")
 }
 
+// gateTransport holds every request that creates a subscription until the
+// test decides how it goes: through (true), or failed on the way (false).
+type gateTransport struct {
+	decide chan bool
+	next   http.RoundTripper
+}
+
+func (g *gateTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/eventsub/subscriptions") {
+		select {
+		case ok := <-g.decide:
+			if !ok {
+				return nil, errors.New("connection reset by peer")
+			}
+		case <-r.Context().Done():
+			return nil, r.Context().Err()
+		}
+	}
+	return g.next.RoundTrip(r)
+}
+
 // OnReady means every subscription is active: not while one is retried
 // after a failure on the way.
 func TestReadyWaitsForRetries(t *testing.T) {
 	srv := twitchtest.NewServer(t, twitchtest.WithKeepalive(10, 20*time.Millisecond))
-	assert.NilError(t, srv.FailNext("CreateEventSubSubscription", twitchtest.Fault{Status: 503}, twitchtest.Fault{Status: 503}))
-	h := helix.New("id", srv.Token("token"), helix.WithBaseURL(srv.HelixURL), helix.WithHTTPClient(srv.Client()))
+	gate := &gateTransport{decide: make(chan bool), next: srv.Client().Transport}
+	h := helix.New("id", srv.Token("token"), helix.WithBaseURL(srv.HelixURL), helix.WithHTTPClient(&http.Client{Transport: gate}))
 	ev := newEvents()
 	c := eventsub.New(h, append(ev.options(), eventsub.WithBaseURL(srv.EventSubURL), eventsub.WithBackoff(time.Millisecond, time.Millisecond))...)
 	assert.NilError(t, c.Subscribe(context.Background(), followCondition("1")))
@@ -197,15 +220,18 @@ func TestReadyWaitsForRetries(t *testing.T) {
 		<-done
 	}()
 	for i := range 2 {
+		gate.decide <- false
 		var se *eventsub.SubscriptionError
-		assert.Assert(t, errors.As(wait(t, ev.errs, "failure "+string(rune('1'+i))), &se))
-		assert.Equal(t, se.StatusCode, http.StatusServiceUnavailable)
+		assert.Assert(t, errors.As(wait(t, ev.errs, "failure "+strconv.Itoa(i+1)), &se))
+		assert.ErrorContains(t, se, "connection reset by peer")
+		assert.Equal(t, se.StatusCode, 0)
 	}
-	// Two tries have failed (OnReady would have followed the first).
+	// Two tries have failed, and the third waits at the gate: OnReady
+	// would have followed the first.
 	none(t, ev.ready, "ready while the subscription is retried")
+	gate.decide <- true
 	wait(t, ev.ready, "ready")
-	subs := srv.Subscriptions()
-	assert.Equal(t, len(subs), 1, "ready once the subscription exists")
+	assert.Equal(t, len(srv.Subscriptions()), 1, "ready once the subscription exists")
 	assert.Assert(t, c.Subscriptions()[0].Active)
 }
 
