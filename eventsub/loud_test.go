@@ -352,3 +352,42 @@ func TestDialGivesUpWithContext(t *testing.T) {
 	cancel()
 	assert.ErrorIs(t, wait(t, done, "Run to return"), context.Canceled)
 }
+
+// A Subscribe that fails on the way while a session is ready returns the
+// failure, and the subscription is given up, not retried behind the
+// caller's back: another Subscribe tries again.
+func TestSubscribeFailureIsTheCallers(t *testing.T) {
+	srv := twitchtest.NewServer(t, twitchtest.WithKeepalive(10, 20*time.Millisecond))
+	gate := &gateTransport{decide: make(chan bool), next: srv.Client().Transport}
+	h := helix.New("id", srv.Token("token"), helix.WithBaseURL(srv.HelixURL), helix.WithHTTPClient(&http.Client{Transport: gate}))
+	ev := newEvents()
+	c := eventsub.New(h, append(ev.options(), eventsub.WithBaseURL(srv.EventSubURL), eventsub.WithBackoff(time.Millisecond, time.Millisecond))...)
+	done := make(chan error, 1)
+	go func() { done <- c.Run(context.Background()) }()
+	defer func() {
+		assert.NilError(t, c.Close())
+		<-done
+	}()
+	session := wait(t, ev.connected, "the welcome")
+	wait(t, ev.ready, "ready")
+
+	ctx := context.Background()
+	go func() { gate.decide <- false }()
+	err := c.Subscribe(ctx, followCondition("1"))
+	assert.ErrorContains(t, err, "eventsub: subscribe to channel.follow version 2: ")
+	assert.ErrorContains(t, err, "connection reset by peer")
+	status := c.Subscriptions()
+	assert.Equal(t, len(status), 1)
+	assert.Assert(t, !status[0].Active)
+	assert.Equal(t, status[0].Err, err)
+
+	// A new session does not create it: the gate would block it.
+	assert.NilError(t, srv.Drop(session.ID))
+	wait(t, ev.ready, "ready again")
+	assert.Equal(t, len(srv.Subscriptions()), 0)
+
+	go func() { gate.decide <- true }()
+	assert.NilError(t, c.Subscribe(ctx, followCondition("1")))
+	assert.Equal(t, len(srv.Subscriptions()), 1)
+	none(t, ev.errs, "an error reported besides")
+}
