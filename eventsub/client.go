@@ -149,8 +149,8 @@ func New(h *helix.Client, opts ...Option) *Client {
 type subscription struct {
 	cond    Condition
 	entry   *typeEntry // nil for a type the schema does not know
-	key     string
-	body    []byte // the condition's JSON
+	key     string // type, version and the condition's JSON
+	bodyAt  int    // where the condition's JSON starts in key
 	state   subState
 	try     int                        // counts creation attempts; an outcome counts only for the latest
 	created helix.EventSubSubscription // while active
@@ -186,8 +186,8 @@ func newSubscription(cond Condition) (*subscription, TypeInfo, error) {
 	if err != nil {
 		return nil, info, fmt.Errorf("eventsub: subscribe to %s version %s: encode the condition: %w", info.Type, info.Version, err)
 	}
-	key := info.Type + " " + info.Version + " " + string(body)
-	return &subscription{cond: cond, entry: e, key: key, body: body}, info, nil
+	prefix := info.Type + " " + info.Version + " "
+	return &subscription{cond: cond, entry: e, key: prefix + string(body), bodyAt: len(prefix)}, info, nil
 }
 
 // check finds what Twitch would refuse in a subscription before anything
@@ -207,7 +207,7 @@ func (s *subscription) check(info TypeInfo) error {
 		return invalid("", fmt.Sprintf("Twitch delivers it by %s only, not over a WebSocket", transportList(info.Transports)))
 	}
 	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(s.body, &fields); err != nil {
+	if err := json.Unmarshal(s.body(), &fields); err != nil {
 		return invalid("", fmt.Sprintf("the condition does not encode to a JSON object: %v", err))
 	}
 	for _, f := range info.ConditionFields {
@@ -229,6 +229,9 @@ func transportList(ts []TransportMethod) string {
 	}
 	return strings.Join(names, " or ")
 }
+
+// body returns the condition's JSON.
+func (s *subscription) body() []byte { return []byte(s.key[s.bodyAt:]) }
 
 // typeAndVersion names the subscription's type and version.
 func (s *subscription) typeAndVersion() (string, string) {
@@ -327,7 +330,7 @@ func (c *Client) create(ctx context.Context, s *subscription, session string) (*
 	res, err := c.helix.CreateEventSubSubscription(ctx, &helix.CreateEventSubSubscriptionParams{
 		Type:      typ,
 		Version:   version,
-		Condition: s.body,
+		Condition: s.body(),
 		Transport: helix.EventSubTransportParams{Method: helix.EventSubTransportMethodWebSocket, SessionID: session},
 	})
 	if err != nil {

@@ -34,7 +34,7 @@ func heapAlloc() uint64 {
 }
 
 func BenchmarkIdleConnection(b *testing.B) {
-	srv := twitchtest.NewServer(b, twitchtest.WithSubscriptionLimit(idleSubscriptions))
+	srv := twitchtest.NewServer(b, twitchtest.WithSubscriptionLimit(idleSubscriptions), twitchtest.WithRateLimit(0, 0))
 	h := helix.New("id", srv.Token("token"), helix.WithBaseURL(srv.HelixURL), helix.WithHTTPClient(srv.Client()))
 	var clients []*eventsub.Client
 	before := heapAlloc()
@@ -63,7 +63,7 @@ func BenchmarkIdleConnection(b *testing.B) {
 }
 
 func BenchmarkIdleFakeOnly(b *testing.B) {
-	srv := twitchtest.NewServer(b, twitchtest.WithSubscriptionLimit(idleSubscriptions))
+	srv := twitchtest.NewServer(b, twitchtest.WithSubscriptionLimit(idleSubscriptions), twitchtest.WithRateLimit(0, 0))
 	h := helix.New("id", srv.Token("token"), helix.WithBaseURL(srv.HelixURL), helix.WithHTTPClient(srv.Client()))
 	var conns []*websocket.Conn
 	before := heapAlloc()
