@@ -21,7 +21,7 @@ type AutoModMessageHoldCondition struct {
 	ModeratorUserID   string `json:"moderator_user_id"`
 }
 
-// TypeInfo returns the facts of automod.message.hold (version 1).
+// TypeInfo returns the facts of automod.message.hold (version 1): a copy.
 func (AutoModMessageHoldCondition) TypeInfo() TypeInfo {
 	return autoModMessageHoldEntry.info.clone()
 }
@@ -94,7 +94,7 @@ type AutoModMessageHoldV2Condition struct {
 	ModeratorUserID   string `json:"moderator_user_id"`
 }
 
-// TypeInfo returns the facts of automod.message.hold (version 2).
+// TypeInfo returns the facts of automod.message.hold (version 2): a copy.
 func (AutoModMessageHoldV2Condition) TypeInfo() TypeInfo {
 	return autoModMessageHoldV2Entry.info.clone()
 }
@@ -169,7 +169,7 @@ type AutoModMessageUpdateCondition struct {
 	ModeratorUserID   string `json:"moderator_user_id"`
 }
 
-// TypeInfo returns the facts of automod.message.update (version 1).
+// TypeInfo returns the facts of automod.message.update (version 1): a copy.
 func (AutoModMessageUpdateCondition) TypeInfo() TypeInfo {
 	return autoModMessageUpdateEntry.info.clone()
 }
@@ -247,7 +247,7 @@ type AutoModMessageUpdateV2Condition struct {
 	ModeratorUserID   string `json:"moderator_user_id"`
 }
 
-// TypeInfo returns the facts of automod.message.update (version 2).
+// TypeInfo returns the facts of automod.message.update (version 2): a copy.
 func (AutoModMessageUpdateV2Condition) TypeInfo() TypeInfo {
 	return autoModMessageUpdateV2Entry.info.clone()
 }

@@ -18,7 +18,7 @@ type AutoModSettingsUpdateCondition struct {
 	ModeratorUserID   string `json:"moderator_user_id"`
 }
 
-// TypeInfo returns the facts of automod.settings.update (version 1).
+// TypeInfo returns the facts of automod.settings.update (version 1): a copy.
 func (AutoModSettingsUpdateCondition) TypeInfo() TypeInfo {
 	return autoModSettingsUpdateEntry.info.clone()
 }

@@ -17,7 +17,7 @@ type AutoModTermsUpdateCondition struct {
 	ModeratorUserID   string `json:"moderator_user_id"`
 }
 
-// TypeInfo returns the facts of automod.terms.update (version 1).
+// TypeInfo returns the facts of automod.terms.update (version 1): a copy.
 func (AutoModTermsUpdateCondition) TypeInfo() TypeInfo {
 	return autoModTermsUpdateEntry.info.clone()
 }

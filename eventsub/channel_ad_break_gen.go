@@ -18,7 +18,7 @@ type ChannelAdBreakBeginCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.ad_break.begin (version 1).
+// TypeInfo returns the facts of channel.ad_break.begin (version 1): a copy.
 func (ChannelAdBreakBeginCondition) TypeInfo() TypeInfo {
 	return channelAdBreakBeginEntry.info.clone()
 }

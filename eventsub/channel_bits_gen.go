@@ -16,7 +16,7 @@ type ChannelBitsUseCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.bits.use (version 1).
+// TypeInfo returns the facts of channel.bits.use (version 1): a copy.
 func (ChannelBitsUseCondition) TypeInfo() TypeInfo {
 	return channelBitsUseEntry.info.clone()
 }

@@ -20,7 +20,7 @@ type ChannelPointsAutomaticRewardRedemptionAddCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.channel_points_automatic_reward_redemption.add (version 1).
+// TypeInfo returns the facts of channel.channel_points_automatic_reward_redemption.add (version 1): a copy.
 func (ChannelPointsAutomaticRewardRedemptionAddCondition) TypeInfo() TypeInfo {
 	return channelPointsAutomaticRewardRedemptionAddEntry.info.clone()
 }
@@ -99,7 +99,7 @@ type ChannelPointsAutomaticRewardRedemptionAddV2Condition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.channel_points_automatic_reward_redemption.add (version 2).
+// TypeInfo returns the facts of channel.channel_points_automatic_reward_redemption.add (version 2): a copy.
 func (ChannelPointsAutomaticRewardRedemptionAddV2Condition) TypeInfo() TypeInfo {
 	return channelPointsAutomaticRewardRedemptionAddV2Entry.info.clone()
 }

@@ -21,7 +21,7 @@ type ChannelPointsCustomRewardAddCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.channel_points_custom_reward.add (version 1).
+// TypeInfo returns the facts of channel.channel_points_custom_reward.add (version 1): a copy.
 func (ChannelPointsCustomRewardAddCondition) TypeInfo() TypeInfo {
 	return channelPointsCustomRewardAddEntry.info.clone()
 }
@@ -107,7 +107,7 @@ type ChannelPointsCustomRewardRemoveCondition struct {
 	RewardID string `json:"reward_id,omitzero"`
 }
 
-// TypeInfo returns the facts of channel.channel_points_custom_reward.remove (version 1).
+// TypeInfo returns the facts of channel.channel_points_custom_reward.remove (version 1): a copy.
 func (ChannelPointsCustomRewardRemoveCondition) TypeInfo() TypeInfo {
 	return channelPointsCustomRewardRemoveEntry.info.clone()
 }
@@ -196,7 +196,7 @@ type ChannelPointsCustomRewardUpdateCondition struct {
 	RewardID string `json:"reward_id,omitzero"`
 }
 
-// TypeInfo returns the facts of channel.channel_points_custom_reward.update (version 1).
+// TypeInfo returns the facts of channel.channel_points_custom_reward.update (version 1): a copy.
 func (ChannelPointsCustomRewardUpdateCondition) TypeInfo() TypeInfo {
 	return channelPointsCustomRewardUpdateEntry.info.clone()
 }

@@ -22,7 +22,7 @@ type ChannelPointsCustomRewardRedemptionAddCondition struct {
 	RewardID string `json:"reward_id,omitzero"`
 }
 
-// TypeInfo returns the facts of channel.channel_points_custom_reward_redemption.add (version 1).
+// TypeInfo returns the facts of channel.channel_points_custom_reward_redemption.add (version 1): a copy.
 func (ChannelPointsCustomRewardRedemptionAddCondition) TypeInfo() TypeInfo {
 	return channelPointsCustomRewardRedemptionAddEntry.info.clone()
 }
@@ -100,7 +100,7 @@ type ChannelPointsCustomRewardRedemptionUpdateCondition struct {
 	RewardID string `json:"reward_id,omitzero"`
 }
 
-// TypeInfo returns the facts of channel.channel_points_custom_reward_redemption.update (version 1).
+// TypeInfo returns the facts of channel.channel_points_custom_reward_redemption.update (version 1): a copy.
 func (ChannelPointsCustomRewardRedemptionUpdateCondition) TypeInfo() TypeInfo {
 	return channelPointsCustomRewardRedemptionUpdateEntry.info.clone()
 }

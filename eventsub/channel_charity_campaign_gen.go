@@ -21,7 +21,7 @@ type ChannelCharityCampaignDonateCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.charity_campaign.donate (version 1).
+// TypeInfo returns the facts of channel.charity_campaign.donate (version 1): a copy.
 func (ChannelCharityCampaignDonateCondition) TypeInfo() TypeInfo {
 	return channelCharityCampaignDonateEntry.info.clone()
 }
@@ -94,7 +94,7 @@ type ChannelCharityCampaignProgressCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.charity_campaign.progress (version 1).
+// TypeInfo returns the facts of channel.charity_campaign.progress (version 1): a copy.
 func (ChannelCharityCampaignProgressCondition) TypeInfo() TypeInfo {
 	return channelCharityCampaignProgressEntry.info.clone()
 }
@@ -164,7 +164,7 @@ type ChannelCharityCampaignStartCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.charity_campaign.start (version 1).
+// TypeInfo returns the facts of channel.charity_campaign.start (version 1): a copy.
 func (ChannelCharityCampaignStartCondition) TypeInfo() TypeInfo {
 	return channelCharityCampaignStartEntry.info.clone()
 }
@@ -235,7 +235,7 @@ type ChannelCharityCampaignStopCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.charity_campaign.stop (version 1).
+// TypeInfo returns the facts of channel.charity_campaign.stop (version 1): a copy.
 func (ChannelCharityCampaignStopCondition) TypeInfo() TypeInfo {
 	return channelCharityCampaignStopEntry.info.clone()
 }

@@ -24,7 +24,7 @@ type ChannelChatClearCondition struct {
 	UserID string `json:"user_id"`
 }
 
-// TypeInfo returns the facts of channel.chat.clear (version 1).
+// TypeInfo returns the facts of channel.chat.clear (version 1): a copy.
 func (ChannelChatClearCondition) TypeInfo() TypeInfo {
 	return channelChatClearEntry.info.clone()
 }
@@ -85,7 +85,7 @@ type ChannelChatClearUserMessagesCondition struct {
 	UserID string `json:"user_id"`
 }
 
-// TypeInfo returns the facts of channel.chat.clear_user_messages (version 1).
+// TypeInfo returns the facts of channel.chat.clear_user_messages (version 1): a copy.
 func (ChannelChatClearUserMessagesCondition) TypeInfo() TypeInfo {
 	return channelChatClearUserMessagesEntry.info.clone()
 }
@@ -150,7 +150,7 @@ type ChannelChatMessageCondition struct {
 	UserID string `json:"user_id"`
 }
 
-// TypeInfo returns the facts of channel.chat.message (version 1).
+// TypeInfo returns the facts of channel.chat.message (version 1): a copy.
 func (ChannelChatMessageCondition) TypeInfo() TypeInfo {
 	return channelChatMessageEntry.info.clone()
 }
@@ -261,7 +261,7 @@ type ChannelChatMessageDeleteCondition struct {
 	UserID string `json:"user_id"`
 }
 
-// TypeInfo returns the facts of channel.chat.message_delete (version 1).
+// TypeInfo returns the facts of channel.chat.message_delete (version 1): a copy.
 func (ChannelChatMessageDeleteCondition) TypeInfo() TypeInfo {
 	return channelChatMessageDeleteEntry.info.clone()
 }
@@ -328,7 +328,7 @@ type ChannelChatNotificationCondition struct {
 	UserID string `json:"user_id"`
 }
 
-// TypeInfo returns the facts of channel.chat.notification (version 1).
+// TypeInfo returns the facts of channel.chat.notification (version 1): a copy.
 func (ChannelChatNotificationCondition) TypeInfo() TypeInfo {
 	return channelChatNotificationEntry.info.clone()
 }
@@ -446,7 +446,7 @@ type ChannelChatUserMessageHoldCondition struct {
 	UserID string `json:"user_id"`
 }
 
-// TypeInfo returns the facts of channel.chat.user_message_hold (version 1).
+// TypeInfo returns the facts of channel.chat.user_message_hold (version 1): a copy.
 func (ChannelChatUserMessageHoldCondition) TypeInfo() TypeInfo {
 	return channelChatUserMessageHoldEntry.info.clone()
 }
@@ -514,7 +514,7 @@ type ChannelChatUserMessageUpdateCondition struct {
 	UserID string `json:"user_id"`
 }
 
-// TypeInfo returns the facts of channel.chat.user_message_update (version 1).
+// TypeInfo returns the facts of channel.chat.user_message_update (version 1): a copy.
 func (ChannelChatUserMessageUpdateCondition) TypeInfo() TypeInfo {
 	return channelChatUserMessageUpdateEntry.info.clone()
 }

@@ -19,7 +19,7 @@ type ChannelChatSettingsUpdateCondition struct {
 	UserID string `json:"user_id"`
 }
 
-// TypeInfo returns the facts of channel.chat_settings.update (version 1).
+// TypeInfo returns the facts of channel.chat_settings.update (version 1): a copy.
 func (ChannelChatSettingsUpdateCondition) TypeInfo() TypeInfo {
 	return channelChatSettingsUpdateEntry.info.clone()
 }

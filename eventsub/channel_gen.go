@@ -25,7 +25,7 @@ type ChannelBanCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.ban (version 1).
+// TypeInfo returns the facts of channel.ban (version 1): a copy.
 func (ChannelBanCondition) TypeInfo() TypeInfo {
 	return channelBanEntry.info.clone()
 }
@@ -95,7 +95,7 @@ type ChannelCheerCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.cheer (version 1).
+// TypeInfo returns the facts of channel.cheer (version 1): a copy.
 func (ChannelCheerCondition) TypeInfo() TypeInfo {
 	return channelCheerEntry.info.clone()
 }
@@ -163,7 +163,7 @@ type ChannelFollowCondition struct {
 	ModeratorUserID string `json:"moderator_user_id"`
 }
 
-// TypeInfo returns the facts of channel.follow (version 2).
+// TypeInfo returns the facts of channel.follow (version 2): a copy.
 func (ChannelFollowCondition) TypeInfo() TypeInfo {
 	return channelFollowEntry.info.clone()
 }
@@ -230,7 +230,7 @@ type ChannelModerateCondition struct {
 	ModeratorUserID   string `json:"moderator_user_id"`
 }
 
-// TypeInfo returns the facts of channel.moderate (version 1).
+// TypeInfo returns the facts of channel.moderate (version 1): a copy.
 func (ChannelModerateCondition) TypeInfo() TypeInfo {
 	return channelModerateEntry.info.clone()
 }
@@ -322,7 +322,7 @@ type ChannelModerateV2Condition struct {
 	ModeratorUserID   string `json:"moderator_user_id"`
 }
 
-// TypeInfo returns the facts of channel.moderate (version 2).
+// TypeInfo returns the facts of channel.moderate (version 2): a copy.
 func (ChannelModerateV2Condition) TypeInfo() TypeInfo {
 	return channelModerateV2Entry.info.clone()
 }
@@ -417,7 +417,7 @@ type ChannelRaidCondition struct {
 	ToBroadcasterUserID string `json:"to_broadcaster_user_id,omitzero"`
 }
 
-// TypeInfo returns the facts of channel.raid (version 1).
+// TypeInfo returns the facts of channel.raid (version 1): a copy.
 func (ChannelRaidCondition) TypeInfo() TypeInfo {
 	return channelRaidEntry.info.clone()
 }
@@ -479,7 +479,7 @@ type ChannelSubscribeCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.subscribe (version 1).
+// TypeInfo returns the facts of channel.subscribe (version 1): a copy.
 func (ChannelSubscribeCondition) TypeInfo() TypeInfo {
 	return channelSubscribeEntry.info.clone()
 }
@@ -543,7 +543,7 @@ type ChannelUnbanCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.unban (version 1).
+// TypeInfo returns the facts of channel.unban (version 1): a copy.
 func (ChannelUnbanCondition) TypeInfo() TypeInfo {
 	return channelUnbanEntry.info.clone()
 }
@@ -608,7 +608,7 @@ type ChannelUpdateCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.update (version 2).
+// TypeInfo returns the facts of channel.update (version 2): a copy.
 func (ChannelUpdateCondition) TypeInfo() TypeInfo {
 	return channelUpdateEntry.info.clone()
 }

@@ -19,7 +19,7 @@ type ChannelGoalBeginCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.goal.begin (version 1).
+// TypeInfo returns the facts of channel.goal.begin (version 1): a copy.
 func (ChannelGoalBeginCondition) TypeInfo() TypeInfo {
 	return channelGoalBeginEntry.info.clone()
 }
@@ -84,7 +84,7 @@ type ChannelGoalEndCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.goal.end (version 1).
+// TypeInfo returns the facts of channel.goal.end (version 1): a copy.
 func (ChannelGoalEndCondition) TypeInfo() TypeInfo {
 	return channelGoalEndEntry.info.clone()
 }
@@ -151,7 +151,7 @@ type ChannelGoalProgressCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.goal.progress (version 1).
+// TypeInfo returns the facts of channel.goal.progress (version 1): a copy.
 func (ChannelGoalProgressCondition) TypeInfo() TypeInfo {
 	return channelGoalProgressEntry.info.clone()
 }

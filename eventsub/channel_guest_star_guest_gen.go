@@ -18,7 +18,7 @@ type ChannelGuestStarGuestUpdateBetaCondition struct {
 	ModeratorUserID   string `json:"moderator_user_id"`
 }
 
-// TypeInfo returns the facts of channel.guest_star_guest.update (beta).
+// TypeInfo returns the facts of channel.guest_star_guest.update (beta): a copy.
 func (ChannelGuestStarGuestUpdateBetaCondition) TypeInfo() TypeInfo {
 	return channelGuestStarGuestUpdateBetaEntry.info.clone()
 }

@@ -20,7 +20,7 @@ type ChannelGuestStarSessionBeginBetaCondition struct {
 	ModeratorUserID   string `json:"moderator_user_id"`
 }
 
-// TypeInfo returns the facts of channel.guest_star_session.begin (beta).
+// TypeInfo returns the facts of channel.guest_star_session.begin (beta): a copy.
 func (ChannelGuestStarSessionBeginBetaCondition) TypeInfo() TypeInfo {
 	return channelGuestStarSessionBeginBetaEntry.info.clone()
 }
@@ -93,7 +93,7 @@ type ChannelGuestStarSessionEndBetaCondition struct {
 	ModeratorUserID   string `json:"moderator_user_id"`
 }
 
-// TypeInfo returns the facts of channel.guest_star_session.end (beta).
+// TypeInfo returns the facts of channel.guest_star_session.end (beta): a copy.
 func (ChannelGuestStarSessionEndBetaCondition) TypeInfo() TypeInfo {
 	return channelGuestStarSessionEndBetaEntry.info.clone()
 }

@@ -18,7 +18,7 @@ type ChannelGuestStarSettingsUpdateBetaCondition struct {
 	ModeratorUserID   string `json:"moderator_user_id"`
 }
 
-// TypeInfo returns the facts of channel.guest_star_settings.update (beta).
+// TypeInfo returns the facts of channel.guest_star_settings.update (beta): a copy.
 func (ChannelGuestStarSettingsUpdateBetaCondition) TypeInfo() TypeInfo {
 	return channelGuestStarSettingsUpdateBetaEntry.info.clone()
 }

@@ -20,7 +20,7 @@ type ChannelHypeTrainBeginCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.hype_train.begin (version 2).
+// TypeInfo returns the facts of channel.hype_train.begin (version 2): a copy.
 func (ChannelHypeTrainBeginCondition) TypeInfo() TypeInfo {
 	return channelHypeTrainBeginEntry.info.clone()
 }
@@ -95,7 +95,7 @@ type ChannelHypeTrainEndCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.hype_train.end (version 2).
+// TypeInfo returns the facts of channel.hype_train.end (version 2): a copy.
 func (ChannelHypeTrainEndCondition) TypeInfo() TypeInfo {
 	return channelHypeTrainEndEntry.info.clone()
 }
@@ -167,7 +167,7 @@ type ChannelHypeTrainProgressCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.hype_train.progress (version 2).
+// TypeInfo returns the facts of channel.hype_train.progress (version 2): a copy.
 func (ChannelHypeTrainProgressCondition) TypeInfo() TypeInfo {
 	return channelHypeTrainProgressEntry.info.clone()
 }

@@ -17,7 +17,7 @@ type ChannelModeratorAddCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.moderator.add (version 1).
+// TypeInfo returns the facts of channel.moderator.add (version 1): a copy.
 func (ChannelModeratorAddCondition) TypeInfo() TypeInfo {
 	return channelModeratorAddEntry.info.clone()
 }
@@ -80,7 +80,7 @@ type ChannelModeratorRemoveCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.moderator.remove (version 1).
+// TypeInfo returns the facts of channel.moderator.remove (version 1): a copy.
 func (ChannelModeratorRemoveCondition) TypeInfo() TypeInfo {
 	return channelModeratorRemoveEntry.info.clone()
 }

@@ -19,7 +19,7 @@ type ChannelPollBeginCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.poll.begin (version 1).
+// TypeInfo returns the facts of channel.poll.begin (version 1): a copy.
 func (ChannelPollBeginCondition) TypeInfo() TypeInfo {
 	return channelPollBeginEntry.info.clone()
 }
@@ -86,7 +86,7 @@ type ChannelPollEndCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.poll.end (version 1).
+// TypeInfo returns the facts of channel.poll.end (version 1): a copy.
 func (ChannelPollEndCondition) TypeInfo() TypeInfo {
 	return channelPollEndEntry.info.clone()
 }
@@ -154,7 +154,7 @@ type ChannelPollProgressCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.poll.progress (version 1).
+// TypeInfo returns the facts of channel.poll.progress (version 1): a copy.
 func (ChannelPollProgressCondition) TypeInfo() TypeInfo {
 	return channelPollProgressEntry.info.clone()
 }

@@ -21,7 +21,7 @@ type ChannelPredictionBeginCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.prediction.begin (version 1).
+// TypeInfo returns the facts of channel.prediction.begin (version 1): a copy.
 func (ChannelPredictionBeginCondition) TypeInfo() TypeInfo {
 	return channelPredictionBeginEntry.info.clone()
 }
@@ -87,7 +87,7 @@ type ChannelPredictionEndCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.prediction.end (version 1).
+// TypeInfo returns the facts of channel.prediction.end (version 1): a copy.
 func (ChannelPredictionEndCondition) TypeInfo() TypeInfo {
 	return channelPredictionEndEntry.info.clone()
 }
@@ -155,7 +155,7 @@ type ChannelPredictionLockCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.prediction.lock (version 1).
+// TypeInfo returns the facts of channel.prediction.lock (version 1): a copy.
 func (ChannelPredictionLockCondition) TypeInfo() TypeInfo {
 	return channelPredictionLockEntry.info.clone()
 }
@@ -221,7 +221,7 @@ type ChannelPredictionProgressCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.prediction.progress (version 1).
+// TypeInfo returns the facts of channel.prediction.progress (version 1): a copy.
 func (ChannelPredictionProgressCondition) TypeInfo() TypeInfo {
 	return channelPredictionProgressEntry.info.clone()
 }

@@ -19,7 +19,7 @@ type ChannelSharedChatBeginCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.shared_chat.begin (version 1).
+// TypeInfo returns the facts of channel.shared_chat.begin (version 1): a copy.
 func (ChannelSharedChatBeginCondition) TypeInfo() TypeInfo {
 	return channelSharedChatBeginEntry.info.clone()
 }
@@ -81,7 +81,7 @@ type ChannelSharedChatEndCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.shared_chat.end (version 1).
+// TypeInfo returns the facts of channel.shared_chat.end (version 1): a copy.
 func (ChannelSharedChatEndCondition) TypeInfo() TypeInfo {
 	return channelSharedChatEndEntry.info.clone()
 }
@@ -142,7 +142,7 @@ type ChannelSharedChatUpdateCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.shared_chat.update (version 1).
+// TypeInfo returns the facts of channel.shared_chat.update (version 1): a copy.
 func (ChannelSharedChatUpdateCondition) TypeInfo() TypeInfo {
 	return channelSharedChatUpdateEntry.info.clone()
 }

@@ -20,7 +20,7 @@ type ChannelShieldModeBeginCondition struct {
 	ModeratorUserID   string `json:"moderator_user_id"`
 }
 
-// TypeInfo returns the facts of channel.shield_mode.begin (version 1).
+// TypeInfo returns the facts of channel.shield_mode.begin (version 1): a copy.
 func (ChannelShieldModeBeginCondition) TypeInfo() TypeInfo {
 	return channelShieldModeBeginEntry.info.clone()
 }
@@ -89,7 +89,7 @@ type ChannelShieldModeEndCondition struct {
 	ModeratorUserID   string `json:"moderator_user_id"`
 }
 
-// TypeInfo returns the facts of channel.shield_mode.end (version 1).
+// TypeInfo returns the facts of channel.shield_mode.end (version 1): a copy.
 func (ChannelShieldModeEndCondition) TypeInfo() TypeInfo {
 	return channelShieldModeEndEntry.info.clone()
 }

@@ -20,7 +20,7 @@ type ChannelShoutoutCreateCondition struct {
 	ModeratorUserID   string `json:"moderator_user_id"`
 }
 
-// TypeInfo returns the facts of channel.shoutout.create (version 1).
+// TypeInfo returns the facts of channel.shoutout.create (version 1): a copy.
 func (ChannelShoutoutCreateCondition) TypeInfo() TypeInfo {
 	return channelShoutoutCreateEntry.info.clone()
 }
@@ -95,7 +95,7 @@ type ChannelShoutoutReceiveCondition struct {
 	ModeratorUserID   string `json:"moderator_user_id"`
 }
 
-// TypeInfo returns the facts of channel.shoutout.receive (version 1).
+// TypeInfo returns the facts of channel.shoutout.receive (version 1): a copy.
 func (ChannelShoutoutReceiveCondition) TypeInfo() TypeInfo {
 	return channelShoutoutReceiveEntry.info.clone()
 }

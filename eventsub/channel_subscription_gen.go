@@ -19,7 +19,7 @@ type ChannelSubscriptionEndCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.subscription.end (version 1).
+// TypeInfo returns the facts of channel.subscription.end (version 1): a copy.
 func (ChannelSubscriptionEndCondition) TypeInfo() TypeInfo {
 	return channelSubscriptionEndEntry.info.clone()
 }
@@ -85,7 +85,7 @@ type ChannelSubscriptionGiftCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.subscription.gift (version 1).
+// TypeInfo returns the facts of channel.subscription.gift (version 1): a copy.
 func (ChannelSubscriptionGiftCondition) TypeInfo() TypeInfo {
 	return channelSubscriptionGiftEntry.info.clone()
 }
@@ -156,7 +156,7 @@ type ChannelSubscriptionMessageCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.subscription.message (version 1).
+// TypeInfo returns the facts of channel.subscription.message (version 1): a copy.
 func (ChannelSubscriptionMessageCondition) TypeInfo() TypeInfo {
 	return channelSubscriptionMessageEntry.info.clone()
 }

@@ -19,7 +19,7 @@ type ChannelSuspiciousUserMessageCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.suspicious_user.message (version 1).
+// TypeInfo returns the facts of channel.suspicious_user.message (version 1): a copy.
 func (ChannelSuspiciousUserMessageCondition) TypeInfo() TypeInfo {
 	return channelSuspiciousUserMessageEntry.info.clone()
 }
@@ -100,7 +100,7 @@ type ChannelSuspiciousUserUpdateCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.suspicious_user.update (version 1).
+// TypeInfo returns the facts of channel.suspicious_user.update (version 1): a copy.
 func (ChannelSuspiciousUserUpdateCondition) TypeInfo() TypeInfo {
 	return channelSuspiciousUserUpdateEntry.info.clone()
 }

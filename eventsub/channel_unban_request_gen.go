@@ -20,7 +20,7 @@ type ChannelUnbanRequestCreateCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.unban_request.create (version 1).
+// TypeInfo returns the facts of channel.unban_request.create (version 1): a copy.
 func (ChannelUnbanRequestCreateCondition) TypeInfo() TypeInfo {
 	return channelUnbanRequestCreateEntry.info.clone()
 }
@@ -92,7 +92,7 @@ type ChannelUnbanRequestResolveCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.unban_request.resolve (version 1).
+// TypeInfo returns the facts of channel.unban_request.resolve (version 1): a copy.
 func (ChannelUnbanRequestResolveCondition) TypeInfo() TypeInfo {
 	return channelUnbanRequestResolveEntry.info.clone()
 }

@@ -17,7 +17,7 @@ type ChannelVIPAddCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.vip.add (version 1).
+// TypeInfo returns the facts of channel.vip.add (version 1): a copy.
 func (ChannelVIPAddCondition) TypeInfo() TypeInfo {
 	return channelVIPAddEntry.info.clone()
 }
@@ -79,7 +79,7 @@ type ChannelVIPRemoveCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.vip.remove (version 1).
+// TypeInfo returns the facts of channel.vip.remove (version 1): a copy.
 func (ChannelVIPRemoveCondition) TypeInfo() TypeInfo {
 	return channelVIPRemoveEntry.info.clone()
 }

@@ -19,7 +19,7 @@ type ChannelWarningAcknowledgeCondition struct {
 	ModeratorUserID   string `json:"moderator_user_id"`
 }
 
-// TypeInfo returns the facts of channel.warning.acknowledge (version 1).
+// TypeInfo returns the facts of channel.warning.acknowledge (version 1): a copy.
 func (ChannelWarningAcknowledgeCondition) TypeInfo() TypeInfo {
 	return channelWarningAcknowledgeEntry.info.clone()
 }
@@ -87,7 +87,7 @@ type ChannelWarningSendCondition struct {
 	ModeratorUserID   string `json:"moderator_user_id"`
 }
 
-// TypeInfo returns the facts of channel.warning.send (version 1).
+// TypeInfo returns the facts of channel.warning.send (version 1): a copy.
 func (ChannelWarningSendCondition) TypeInfo() TypeInfo {
 	return channelWarningSendEntry.info.clone()
 }

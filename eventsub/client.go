@@ -149,8 +149,8 @@ func New(h *helix.Client, opts ...Option) *Client {
 type subscription struct {
 	cond    Condition
 	entry   *typeEntry // nil for a type the schema does not know
-	key     string // type, version and the condition's JSON
-	bodyAt  int    // where the condition's JSON starts in key
+	key     string     // type, version and the condition's JSON
+	bodyAt  int        // where the condition's JSON starts in key
 	state   subState
 	try     int                        // counts creation attempts; an outcome counts only for the latest
 	created helix.EventSubSubscription // while active

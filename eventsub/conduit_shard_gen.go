@@ -20,7 +20,7 @@ type ConduitShardDisabledCondition struct {
 	ConduitID string `json:"conduit_id,omitzero"`
 }
 
-// TypeInfo returns the facts of conduit.shard.disabled (version 1).
+// TypeInfo returns the facts of conduit.shard.disabled (version 1): a copy.
 func (ConduitShardDisabledCondition) TypeInfo() TypeInfo {
 	return conduitShardDisabledEntry.info.clone()
 }

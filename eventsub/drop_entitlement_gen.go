@@ -20,7 +20,7 @@ type DropEntitlementGrantCondition struct {
 	CampaignID     string `json:"campaign_id,omitzero"`
 }
 
-// TypeInfo returns the facts of drop.entitlement.grant (version 1).
+// TypeInfo returns the facts of drop.entitlement.grant (version 1): a copy.
 func (DropEntitlementGrantCondition) TypeInfo() TypeInfo {
 	return dropEntitlementGrantEntry.info.clone()
 }

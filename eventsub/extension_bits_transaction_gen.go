@@ -17,7 +17,7 @@ type ExtensionBitsTransactionCreateCondition struct {
 	ExtensionClientID string `json:"extension_client_id"`
 }
 
-// TypeInfo returns the facts of extension.bits_transaction.create (version 1).
+// TypeInfo returns the facts of extension.bits_transaction.create (version 1): a copy.
 func (ExtensionBitsTransactionCreateCondition) TypeInfo() TypeInfo {
 	return extensionBitsTransactionCreateEntry.info.clone()
 }

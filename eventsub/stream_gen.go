@@ -18,7 +18,7 @@ type StreamOfflineCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of stream.offline (version 1).
+// TypeInfo returns the facts of stream.offline (version 1): a copy.
 func (StreamOfflineCondition) TypeInfo() TypeInfo {
 	return streamOfflineEntry.info.clone()
 }
@@ -73,7 +73,7 @@ type StreamOnlineCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of stream.online (version 1).
+// TypeInfo returns the facts of stream.online (version 1): a copy.
 func (StreamOnlineCondition) TypeInfo() TypeInfo {
 	return streamOnlineEntry.info.clone()
 }

@@ -18,7 +18,7 @@ type UserAuthorizationGrantCondition struct {
 	ClientID string `json:"client_id"`
 }
 
-// TypeInfo returns the facts of user.authorization.grant (version 1).
+// TypeInfo returns the facts of user.authorization.grant (version 1): a copy.
 func (UserAuthorizationGrantCondition) TypeInfo() TypeInfo {
 	return userAuthorizationGrantEntry.info.clone()
 }
@@ -73,7 +73,7 @@ type UserAuthorizationRevokeCondition struct {
 	ClientID string `json:"client_id"`
 }
 
-// TypeInfo returns the facts of user.authorization.revoke (version 1).
+// TypeInfo returns the facts of user.authorization.revoke (version 1): a copy.
 func (UserAuthorizationRevokeCondition) TypeInfo() TypeInfo {
 	return userAuthorizationRevokeEntry.info.clone()
 }

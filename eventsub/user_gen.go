@@ -16,7 +16,7 @@ type UserUpdateCondition struct {
 	UserID string `json:"user_id"`
 }
 
-// TypeInfo returns the facts of user.update (version 1).
+// TypeInfo returns the facts of user.update (version 1): a copy.
 func (UserUpdateCondition) TypeInfo() TypeInfo {
 	return userUpdateEntry.info.clone()
 }

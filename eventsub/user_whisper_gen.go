@@ -16,7 +16,7 @@ type UserWhisperMessageCondition struct {
 	UserID string `json:"user_id"`
 }
 
-// TypeInfo returns the facts of user.whisper.message (version 1).
+// TypeInfo returns the facts of user.whisper.message (version 1): a copy.
 func (UserWhisperMessageCondition) TypeInfo() TypeInfo {
 	return userWhisperMessageEntry.info.clone()
 }

@@ -64,7 +64,7 @@ func (g *generator) subscription(f *jen.File, s *schema.Subscription) {
 	addAll(f, structDecl(cond, doc(
 		fmt.Sprintf("%s is the condition of a %s subscription: it selects the notifications to deliver.", cond.GoName, describeVersion(s)),
 		cond.Description, docLink(s.DocURL))))
-	f.Comment(fmt.Sprintf("TypeInfo returns the facts of %s.", describeVersion(s)))
+	f.Comment(fmt.Sprintf("TypeInfo returns the facts of %s: a copy.", describeVersion(s)))
 	f.Func().Params(jen.Id(cond.GoName)).Id("TypeInfo").Params().Id("TypeInfo").Block(
 		jen.Return(jen.Id(entryVar(s)).Dot("info").Dot("clone").Call()),
 	)
