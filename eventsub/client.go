@@ -605,7 +605,9 @@ func (c *Client) dialWebSocket(ctx context.Context, u string) (*websocket.Conn, 
 			return nc, err
 		},
 	}
+	fired := make(chan struct{})
 	stop := context.AfterFunc(dialCtx, func() {
+		defer close(fired)
 		mu.Lock()
 		defer mu.Unlock()
 		for _, nc := range opened {
@@ -613,11 +615,14 @@ func (c *Client) dialWebSocket(ctx context.Context, u string) (*websocket.Conn, 
 		}
 	})
 	ws, _, err := d.DialContext(dialCtx, u, nil)
-	if !stop() && err == nil {
-		// dialCtx ended as the handshake finished: the connection may
-		// have been made to time out.
-		_ = ws.Close()
-		err = dialCtx.Err()
+	if !stop() {
+		<-fired // no goroutine of the dial outlives it
+		if err == nil {
+			// dialCtx ended as the handshake finished: the connection
+			// may have been made to time out.
+			_ = ws.Close()
+			err = dialCtx.Err()
+		}
 	}
 	switch {
 	case err == nil:
