@@ -21,9 +21,13 @@ type AutoModMessageHoldCondition struct {
 	ModeratorUserID   string `json:"moderator_user_id"`
 }
 
-// TypeInfo returns the facts of automod.message.hold (version 1).
-func (AutoModMessageHoldCondition) TypeInfo() *TypeInfo {
-	return &autoModMessageHoldInfo
+// TypeInfo returns the facts of automod.message.hold (version 1): a copy.
+func (AutoModMessageHoldCondition) TypeInfo() TypeInfo {
+	return autoModMessageHoldEntry.info.clone()
+}
+
+func (AutoModMessageHoldCondition) entry() *typeEntry {
+	return &autoModMessageHoldEntry
 }
 
 // AutoModMessageHoldEvent is the event of a automod.message.hold (version 1) notification.
@@ -48,30 +52,37 @@ type AutoModMessageHoldEvent struct {
 
 // OnAutoModMessageHold registers h for automod.message.hold (version 1) notifications.
 func (d *Dispatcher) OnAutoModMessageHold(h func(context.Context, *AutoModMessageHoldEvent)) {
-	d.on(&autoModMessageHoldInfo, func(ctx context.Context, n *Notification) {
+	d.on(&autoModMessageHoldEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*AutoModMessageHoldEvent))
 	})
 }
 
-var autoModMessageHoldInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageAutoMod}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageAutoMod}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#automodmessagehold",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "automod.message.hold",
-	Version:     "1",
-	decode:      decodeEvent[AutoModMessageHoldEvent],
-	decodeFrame: decodeFrame[AutoModMessageHoldEvent],
+var autoModMessageHoldEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "automod.message.hold",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#automodmessagehold",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: autoModMessageHoldScopes},
+			{Token: oauth.TokenUser, Scopes: autoModMessageHoldScopes},
+		},
+		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
+			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true},
+		},
+	},
 	newCondition: func() Condition {
 		return new(AutoModMessageHoldCondition)
 	},
+	decode:      decodeEvent[AutoModMessageHoldEvent],
+	decodeFrame: decodeFrame[AutoModMessageHoldEvent],
 }
+
+// autoModMessageHoldScopes are the scopes automod.message.hold (version 1) needs, the same for an
+// app token and a user token.
+var autoModMessageHoldScopes = [][]oauth.Scope{{oauth.ScopeModeratorManageAutoMod}}
 
 // AutoModMessageHoldV2Condition is the condition of a automod.message.hold (version 2)
 // subscription: it selects the notifications to deliver.
@@ -83,9 +94,13 @@ type AutoModMessageHoldV2Condition struct {
 	ModeratorUserID   string `json:"moderator_user_id"`
 }
 
-// TypeInfo returns the facts of automod.message.hold (version 2).
-func (AutoModMessageHoldV2Condition) TypeInfo() *TypeInfo {
-	return &autoModMessageHoldV2Info
+// TypeInfo returns the facts of automod.message.hold (version 2): a copy.
+func (AutoModMessageHoldV2Condition) TypeInfo() TypeInfo {
+	return autoModMessageHoldV2Entry.info.clone()
+}
+
+func (AutoModMessageHoldV2Condition) entry() *typeEntry {
+	return &autoModMessageHoldV2Entry
 }
 
 // AutoModMessageHoldV2Event is the event of a automod.message.hold (version 2) notification.
@@ -112,30 +127,37 @@ type AutoModMessageHoldV2Event struct {
 
 // OnAutoModMessageHoldV2 registers h for automod.message.hold (version 2) notifications.
 func (d *Dispatcher) OnAutoModMessageHoldV2(h func(context.Context, *AutoModMessageHoldV2Event)) {
-	d.on(&autoModMessageHoldV2Info, func(ctx context.Context, n *Notification) {
+	d.on(&autoModMessageHoldV2Entry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*AutoModMessageHoldV2Event))
 	})
 }
 
-var autoModMessageHoldV2Info = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageAutoMod}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageAutoMod}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#automodmessagehold-v2",
-	Status:      TypeNew,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "automod.message.hold",
-	Version:     "2",
-	decode:      decodeEvent[AutoModMessageHoldV2Event],
-	decodeFrame: decodeFrame[AutoModMessageHoldV2Event],
+var autoModMessageHoldV2Entry = typeEntry{
+	info: TypeInfo{
+		Type:    "automod.message.hold",
+		Version: "2",
+		Status:  TypeNew,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#automodmessagehold-v2",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: autoModMessageHoldV2Scopes},
+			{Token: oauth.TokenUser, Scopes: autoModMessageHoldV2Scopes},
+		},
+		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
+			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true},
+		},
+	},
 	newCondition: func() Condition {
 		return new(AutoModMessageHoldV2Condition)
 	},
+	decode:      decodeEvent[AutoModMessageHoldV2Event],
+	decodeFrame: decodeFrame[AutoModMessageHoldV2Event],
 }
+
+// autoModMessageHoldV2Scopes are the scopes automod.message.hold (version 2) needs, the same for an
+// app token and a user token.
+var autoModMessageHoldV2Scopes = [][]oauth.Scope{{oauth.ScopeModeratorManageAutoMod}}
 
 // AutoModMessageUpdateCondition is the condition of a automod.message.update (version 1)
 // subscription: it selects the notifications to deliver.
@@ -147,9 +169,13 @@ type AutoModMessageUpdateCondition struct {
 	ModeratorUserID   string `json:"moderator_user_id"`
 }
 
-// TypeInfo returns the facts of automod.message.update (version 1).
-func (AutoModMessageUpdateCondition) TypeInfo() *TypeInfo {
-	return &autoModMessageUpdateInfo
+// TypeInfo returns the facts of automod.message.update (version 1): a copy.
+func (AutoModMessageUpdateCondition) TypeInfo() TypeInfo {
+	return autoModMessageUpdateEntry.info.clone()
+}
+
+func (AutoModMessageUpdateCondition) entry() *typeEntry {
+	return &autoModMessageUpdateEntry
 }
 
 // AutoModMessageUpdateEvent is the event of a automod.message.update (version 1) notification.
@@ -179,30 +205,37 @@ type AutoModMessageUpdateEvent struct {
 
 // OnAutoModMessageUpdate registers h for automod.message.update (version 1) notifications.
 func (d *Dispatcher) OnAutoModMessageUpdate(h func(context.Context, *AutoModMessageUpdateEvent)) {
-	d.on(&autoModMessageUpdateInfo, func(ctx context.Context, n *Notification) {
+	d.on(&autoModMessageUpdateEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*AutoModMessageUpdateEvent))
 	})
 }
 
-var autoModMessageUpdateInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageAutoMod}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageAutoMod}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#automodmessageupdate",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "automod.message.update",
-	Version:     "1",
-	decode:      decodeEvent[AutoModMessageUpdateEvent],
-	decodeFrame: decodeFrame[AutoModMessageUpdateEvent],
+var autoModMessageUpdateEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "automod.message.update",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#automodmessageupdate",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: autoModMessageUpdateScopes},
+			{Token: oauth.TokenUser, Scopes: autoModMessageUpdateScopes},
+		},
+		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
+			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true},
+		},
+	},
 	newCondition: func() Condition {
 		return new(AutoModMessageUpdateCondition)
 	},
+	decode:      decodeEvent[AutoModMessageUpdateEvent],
+	decodeFrame: decodeFrame[AutoModMessageUpdateEvent],
 }
+
+// autoModMessageUpdateScopes are the scopes automod.message.update (version 1) needs, the same for
+// an app token and a user token.
+var autoModMessageUpdateScopes = [][]oauth.Scope{{oauth.ScopeModeratorManageAutoMod}}
 
 // AutoModMessageUpdateV2Condition is the condition of a automod.message.update (version 2)
 // subscription: it selects the notifications to deliver.
@@ -214,9 +247,13 @@ type AutoModMessageUpdateV2Condition struct {
 	ModeratorUserID   string `json:"moderator_user_id"`
 }
 
-// TypeInfo returns the facts of automod.message.update (version 2).
-func (AutoModMessageUpdateV2Condition) TypeInfo() *TypeInfo {
-	return &autoModMessageUpdateV2Info
+// TypeInfo returns the facts of automod.message.update (version 2): a copy.
+func (AutoModMessageUpdateV2Condition) TypeInfo() TypeInfo {
+	return autoModMessageUpdateV2Entry.info.clone()
+}
+
+func (AutoModMessageUpdateV2Condition) entry() *typeEntry {
+	return &autoModMessageUpdateV2Entry
 }
 
 // AutoModMessageUpdateV2Event is the event of a automod.message.update (version 2) notification.
@@ -247,27 +284,34 @@ type AutoModMessageUpdateV2Event struct {
 
 // OnAutoModMessageUpdateV2 registers h for automod.message.update (version 2) notifications.
 func (d *Dispatcher) OnAutoModMessageUpdateV2(h func(context.Context, *AutoModMessageUpdateV2Event)) {
-	d.on(&autoModMessageUpdateV2Info, func(ctx context.Context, n *Notification) {
+	d.on(&autoModMessageUpdateV2Entry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*AutoModMessageUpdateV2Event))
 	})
 }
 
-var autoModMessageUpdateV2Info = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageAutoMod}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageAutoMod}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#automodmessageupdate-v2",
-	Status:      TypeNew,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "automod.message.update",
-	Version:     "2",
-	decode:      decodeEvent[AutoModMessageUpdateV2Event],
-	decodeFrame: decodeFrame[AutoModMessageUpdateV2Event],
+var autoModMessageUpdateV2Entry = typeEntry{
+	info: TypeInfo{
+		Type:    "automod.message.update",
+		Version: "2",
+		Status:  TypeNew,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#automodmessageupdate-v2",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: autoModMessageUpdateV2Scopes},
+			{Token: oauth.TokenUser, Scopes: autoModMessageUpdateV2Scopes},
+		},
+		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
+			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true},
+		},
+	},
 	newCondition: func() Condition {
 		return new(AutoModMessageUpdateV2Condition)
 	},
+	decode:      decodeEvent[AutoModMessageUpdateV2Event],
+	decodeFrame: decodeFrame[AutoModMessageUpdateV2Event],
 }
+
+// autoModMessageUpdateV2Scopes are the scopes automod.message.update (version 2) needs, the same
+// for an app token and a user token.
+var autoModMessageUpdateV2Scopes = [][]oauth.Scope{{oauth.ScopeModeratorManageAutoMod}}

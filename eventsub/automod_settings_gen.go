@@ -18,9 +18,13 @@ type AutoModSettingsUpdateCondition struct {
 	ModeratorUserID   string `json:"moderator_user_id"`
 }
 
-// TypeInfo returns the facts of automod.settings.update (version 1).
-func (AutoModSettingsUpdateCondition) TypeInfo() *TypeInfo {
-	return &autoModSettingsUpdateInfo
+// TypeInfo returns the facts of automod.settings.update (version 1): a copy.
+func (AutoModSettingsUpdateCondition) TypeInfo() TypeInfo {
+	return autoModSettingsUpdateEntry.info.clone()
+}
+
+func (AutoModSettingsUpdateCondition) entry() *typeEntry {
+	return &autoModSettingsUpdateEntry
 }
 
 // AutoModSettingsUpdateEvent is the event of a automod.settings.update (version 1) notification.
@@ -50,27 +54,34 @@ type AutoModSettingsUpdateEvent struct {
 
 // OnAutoModSettingsUpdate registers h for automod.settings.update (version 1) notifications.
 func (d *Dispatcher) OnAutoModSettingsUpdate(h func(context.Context, *AutoModSettingsUpdateEvent)) {
-	d.on(&autoModSettingsUpdateInfo, func(ctx context.Context, n *Notification) {
+	d.on(&autoModSettingsUpdateEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*AutoModSettingsUpdateEvent))
 	})
 }
 
-var autoModSettingsUpdateInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadAutoModSettings}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadAutoModSettings}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#automodsettingsupdate",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "automod.settings.update",
-	Version:     "1",
-	decode:      decodeEvent[AutoModSettingsUpdateEvent],
-	decodeFrame: decodeFrame[AutoModSettingsUpdateEvent],
+var autoModSettingsUpdateEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "automod.settings.update",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#automodsettingsupdate",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: autoModSettingsUpdateScopes},
+			{Token: oauth.TokenUser, Scopes: autoModSettingsUpdateScopes},
+		},
+		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
+			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true},
+		},
+	},
 	newCondition: func() Condition {
 		return new(AutoModSettingsUpdateCondition)
 	},
+	decode:      decodeEvent[AutoModSettingsUpdateEvent],
+	decodeFrame: decodeFrame[AutoModSettingsUpdateEvent],
 }
+
+// autoModSettingsUpdateScopes are the scopes automod.settings.update (version 1) needs, the same
+// for an app token and a user token.
+var autoModSettingsUpdateScopes = [][]oauth.Scope{{oauth.ScopeModeratorReadAutoModSettings}}

@@ -17,9 +17,13 @@ type AutoModTermsUpdateCondition struct {
 	ModeratorUserID   string `json:"moderator_user_id"`
 }
 
-// TypeInfo returns the facts of automod.terms.update (version 1).
-func (AutoModTermsUpdateCondition) TypeInfo() *TypeInfo {
-	return &autoModTermsUpdateInfo
+// TypeInfo returns the facts of automod.terms.update (version 1): a copy.
+func (AutoModTermsUpdateCondition) TypeInfo() TypeInfo {
+	return autoModTermsUpdateEntry.info.clone()
+}
+
+func (AutoModTermsUpdateCondition) entry() *typeEntry {
+	return &autoModTermsUpdateEntry
 }
 
 // AutoModTermsUpdateEvent is the event of a automod.terms.update (version 1) notification.
@@ -54,27 +58,34 @@ const (
 
 // OnAutoModTermsUpdate registers h for automod.terms.update (version 1) notifications.
 func (d *Dispatcher) OnAutoModTermsUpdate(h func(context.Context, *AutoModTermsUpdateEvent)) {
-	d.on(&autoModTermsUpdateInfo, func(ctx context.Context, n *Notification) {
+	d.on(&autoModTermsUpdateEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*AutoModTermsUpdateEvent))
 	})
 }
 
-var autoModTermsUpdateInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageAutoMod}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageAutoMod}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#automodtermsupdate",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "automod.terms.update",
-	Version:     "1",
-	decode:      decodeEvent[AutoModTermsUpdateEvent],
-	decodeFrame: decodeFrame[AutoModTermsUpdateEvent],
+var autoModTermsUpdateEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "automod.terms.update",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#automodtermsupdate",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: autoModTermsUpdateScopes},
+			{Token: oauth.TokenUser, Scopes: autoModTermsUpdateScopes},
+		},
+		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
+			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true},
+		},
+	},
 	newCondition: func() Condition {
 		return new(AutoModTermsUpdateCondition)
 	},
+	decode:      decodeEvent[AutoModTermsUpdateEvent],
+	decodeFrame: decodeFrame[AutoModTermsUpdateEvent],
 }
+
+// autoModTermsUpdateScopes are the scopes automod.terms.update (version 1) needs, the same for an
+// app token and a user token.
+var autoModTermsUpdateScopes = [][]oauth.Scope{{oauth.ScopeModeratorManageAutoMod}}

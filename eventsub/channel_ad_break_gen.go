@@ -18,9 +18,13 @@ type ChannelAdBreakBeginCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.ad_break.begin (version 1).
-func (ChannelAdBreakBeginCondition) TypeInfo() *TypeInfo {
-	return &channelAdBreakBeginInfo
+// TypeInfo returns the facts of channel.ad_break.begin (version 1): a copy.
+func (ChannelAdBreakBeginCondition) TypeInfo() TypeInfo {
+	return channelAdBreakBeginEntry.info.clone()
+}
+
+func (ChannelAdBreakBeginCondition) entry() *typeEntry {
+	return &channelAdBreakBeginEntry
 }
 
 // ChannelAdBreakBeginEvent is the event of a channel.ad_break.begin (version 1) notification.
@@ -44,27 +48,31 @@ type ChannelAdBreakBeginEvent struct {
 
 // OnChannelAdBreakBegin registers h for channel.ad_break.begin (version 1) notifications.
 func (d *Dispatcher) OnChannelAdBreakBegin(h func(context.Context, *ChannelAdBreakBeginEvent)) {
-	d.on(&channelAdBreakBeginInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelAdBreakBeginEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelAdBreakBeginEvent))
 	})
 }
 
-var channelAdBreakBeginInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadAds}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadAds}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelad_breakbegin",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.ad_break.begin",
-	Version:     "1",
-	decode:      decodeEvent[ChannelAdBreakBeginEvent],
-	decodeFrame: decodeFrame[ChannelAdBreakBeginEvent],
+var channelAdBreakBeginEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.ad_break.begin",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelad_breakbegin",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelAdBreakBeginScopes},
+			{Token: oauth.TokenUser, Scopes: channelAdBreakBeginScopes},
+		},
+		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+	},
 	newCondition: func() Condition {
 		return new(ChannelAdBreakBeginCondition)
 	},
+	decode:      decodeEvent[ChannelAdBreakBeginEvent],
+	decodeFrame: decodeFrame[ChannelAdBreakBeginEvent],
 }
+
+// channelAdBreakBeginScopes are the scopes channel.ad_break.begin (version 1) needs, the same for
+// an app token and a user token.
+var channelAdBreakBeginScopes = [][]oauth.Scope{{oauth.ScopeChannelReadAds}}

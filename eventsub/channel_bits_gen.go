@@ -16,9 +16,13 @@ type ChannelBitsUseCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.bits.use (version 1).
-func (ChannelBitsUseCondition) TypeInfo() *TypeInfo {
-	return &channelBitsUseInfo
+// TypeInfo returns the facts of channel.bits.use (version 1): a copy.
+func (ChannelBitsUseCondition) TypeInfo() TypeInfo {
+	return channelBitsUseEntry.info.clone()
+}
+
+func (ChannelBitsUseCondition) entry() *typeEntry {
+	return &channelBitsUseEntry
 }
 
 // ChannelBitsUseEvent is the event of a channel.bits.use (version 1) notification.
@@ -71,27 +75,31 @@ const (
 
 // OnChannelBitsUse registers h for channel.bits.use (version 1) notifications.
 func (d *Dispatcher) OnChannelBitsUse(h func(context.Context, *ChannelBitsUseEvent)) {
-	d.on(&channelBitsUseInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelBitsUseEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelBitsUseEvent))
 	})
 }
 
-var channelBitsUseInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeBitsRead}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeBitsRead}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelbitsuse",
-	Status:      TypeNew,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.bits.use",
-	Version:     "1",
-	decode:      decodeEvent[ChannelBitsUseEvent],
-	decodeFrame: decodeFrame[ChannelBitsUseEvent],
+var channelBitsUseEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.bits.use",
+		Version: "1",
+		Status:  TypeNew,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelbitsuse",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelBitsUseScopes},
+			{Token: oauth.TokenUser, Scopes: channelBitsUseScopes},
+		},
+		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+	},
 	newCondition: func() Condition {
 		return new(ChannelBitsUseCondition)
 	},
+	decode:      decodeEvent[ChannelBitsUseEvent],
+	decodeFrame: decodeFrame[ChannelBitsUseEvent],
 }
+
+// channelBitsUseScopes are the scopes channel.bits.use (version 1) needs, the same for an app token
+// and a user token.
+var channelBitsUseScopes = [][]oauth.Scope{{oauth.ScopeBitsRead}}

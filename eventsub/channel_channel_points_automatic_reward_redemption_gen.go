@@ -20,9 +20,13 @@ type ChannelPointsAutomaticRewardRedemptionAddCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.channel_points_automatic_reward_redemption.add (version 1).
-func (ChannelPointsAutomaticRewardRedemptionAddCondition) TypeInfo() *TypeInfo {
-	return &channelPointsAutomaticRewardRedemptionAddInfo
+// TypeInfo returns the facts of channel.channel_points_automatic_reward_redemption.add (version 1): a copy.
+func (ChannelPointsAutomaticRewardRedemptionAddCondition) TypeInfo() TypeInfo {
+	return channelPointsAutomaticRewardRedemptionAddEntry.info.clone()
+}
+
+func (ChannelPointsAutomaticRewardRedemptionAddCondition) entry() *typeEntry {
+	return &channelPointsAutomaticRewardRedemptionAddEntry
 }
 
 // ChannelPointsAutomaticRewardRedemptionAddEvent is the event of a
@@ -55,30 +59,35 @@ type AutomaticReward struct {
 
 // OnChannelPointsAutomaticRewardRedemptionAdd registers h for channel.channel_points_automatic_reward_redemption.add (version 1) notifications.
 func (d *Dispatcher) OnChannelPointsAutomaticRewardRedemptionAdd(h func(context.Context, *ChannelPointsAutomaticRewardRedemptionAddEvent)) {
-	d.on(&channelPointsAutomaticRewardRedemptionAddInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelPointsAutomaticRewardRedemptionAddEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelPointsAutomaticRewardRedemptionAddEvent))
 	})
 }
 
-var channelPointsAutomaticRewardRedemptionAddInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadRedemptions, oauth.ScopeChannelManageRedemptions}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadRedemptions, oauth.ScopeChannelManageRedemptions}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_automatic_reward_redemptionadd",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.channel_points_automatic_reward_redemption.add",
-	Version:     "1",
-	decode:      decodeEvent[ChannelPointsAutomaticRewardRedemptionAddEvent],
-	decodeFrame: decodeFrame[ChannelPointsAutomaticRewardRedemptionAddEvent],
+var channelPointsAutomaticRewardRedemptionAddEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.channel_points_automatic_reward_redemption.add",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_automatic_reward_redemptionadd",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelPointsAutomaticRewardRedemptionAddScopes},
+			{Token: oauth.TokenUser, Scopes: channelPointsAutomaticRewardRedemptionAddScopes},
+		},
+		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+	},
 	newCondition: func() Condition {
 		return new(ChannelPointsAutomaticRewardRedemptionAddCondition)
 	},
+	decode:      decodeEvent[ChannelPointsAutomaticRewardRedemptionAddEvent],
+	decodeFrame: decodeFrame[ChannelPointsAutomaticRewardRedemptionAddEvent],
 }
+
+// channelPointsAutomaticRewardRedemptionAddScopes are the scopes
+// channel.channel_points_automatic_reward_redemption.add (version 1) needs, the same for an app
+// token and a user token.
+var channelPointsAutomaticRewardRedemptionAddScopes = [][]oauth.Scope{{oauth.ScopeChannelReadRedemptions, oauth.ScopeChannelManageRedemptions}}
 
 // ChannelPointsAutomaticRewardRedemptionAddV2Condition is the condition of a
 // channel.channel_points_automatic_reward_redemption.add (version 2) subscription: it selects the
@@ -90,9 +99,13 @@ type ChannelPointsAutomaticRewardRedemptionAddV2Condition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.channel_points_automatic_reward_redemption.add (version 2).
-func (ChannelPointsAutomaticRewardRedemptionAddV2Condition) TypeInfo() *TypeInfo {
-	return &channelPointsAutomaticRewardRedemptionAddV2Info
+// TypeInfo returns the facts of channel.channel_points_automatic_reward_redemption.add (version 2): a copy.
+func (ChannelPointsAutomaticRewardRedemptionAddV2Condition) TypeInfo() TypeInfo {
+	return channelPointsAutomaticRewardRedemptionAddV2Entry.info.clone()
+}
+
+func (ChannelPointsAutomaticRewardRedemptionAddV2Condition) entry() *typeEntry {
+	return &channelPointsAutomaticRewardRedemptionAddV2Entry
 }
 
 // ChannelPointsAutomaticRewardRedemptionAddV2Event is the event of a
@@ -144,27 +157,32 @@ type AutomaticRewardEmote struct {
 
 // OnChannelPointsAutomaticRewardRedemptionAddV2 registers h for channel.channel_points_automatic_reward_redemption.add (version 2) notifications.
 func (d *Dispatcher) OnChannelPointsAutomaticRewardRedemptionAddV2(h func(context.Context, *ChannelPointsAutomaticRewardRedemptionAddV2Event)) {
-	d.on(&channelPointsAutomaticRewardRedemptionAddV2Info, func(ctx context.Context, n *Notification) {
+	d.on(&channelPointsAutomaticRewardRedemptionAddV2Entry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelPointsAutomaticRewardRedemptionAddV2Event))
 	})
 }
 
-var channelPointsAutomaticRewardRedemptionAddV2Info = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadRedemptions, oauth.ScopeChannelManageRedemptions}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadRedemptions, oauth.ScopeChannelManageRedemptions}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_automatic_reward_redemptionadd-v2",
-	Status:      TypeNew,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.channel_points_automatic_reward_redemption.add",
-	Version:     "2",
-	decode:      decodeEvent[ChannelPointsAutomaticRewardRedemptionAddV2Event],
-	decodeFrame: decodeFrame[ChannelPointsAutomaticRewardRedemptionAddV2Event],
+var channelPointsAutomaticRewardRedemptionAddV2Entry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.channel_points_automatic_reward_redemption.add",
+		Version: "2",
+		Status:  TypeNew,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_automatic_reward_redemptionadd-v2",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelPointsAutomaticRewardRedemptionAddV2Scopes},
+			{Token: oauth.TokenUser, Scopes: channelPointsAutomaticRewardRedemptionAddV2Scopes},
+		},
+		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+	},
 	newCondition: func() Condition {
 		return new(ChannelPointsAutomaticRewardRedemptionAddV2Condition)
 	},
+	decode:      decodeEvent[ChannelPointsAutomaticRewardRedemptionAddV2Event],
+	decodeFrame: decodeFrame[ChannelPointsAutomaticRewardRedemptionAddV2Event],
 }
+
+// channelPointsAutomaticRewardRedemptionAddV2Scopes are the scopes
+// channel.channel_points_automatic_reward_redemption.add (version 2) needs, the same for an app
+// token and a user token.
+var channelPointsAutomaticRewardRedemptionAddV2Scopes = [][]oauth.Scope{{oauth.ScopeChannelReadRedemptions, oauth.ScopeChannelManageRedemptions}}

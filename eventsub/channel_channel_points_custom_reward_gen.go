@@ -21,9 +21,13 @@ type ChannelPointsCustomRewardAddCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.channel_points_custom_reward.add (version 1).
-func (ChannelPointsCustomRewardAddCondition) TypeInfo() *TypeInfo {
-	return &channelPointsCustomRewardAddInfo
+// TypeInfo returns the facts of channel.channel_points_custom_reward.add (version 1): a copy.
+func (ChannelPointsCustomRewardAddCondition) TypeInfo() TypeInfo {
+	return channelPointsCustomRewardAddEntry.info.clone()
+}
+
+func (ChannelPointsCustomRewardAddCondition) entry() *typeEntry {
+	return &channelPointsCustomRewardAddEntry
 }
 
 // ChannelPointsCustomRewardAddEvent is the event of a channel.channel_points_custom_reward.add
@@ -62,30 +66,34 @@ type ChannelPointsCustomRewardAddEvent struct {
 
 // OnChannelPointsCustomRewardAdd registers h for channel.channel_points_custom_reward.add (version 1) notifications.
 func (d *Dispatcher) OnChannelPointsCustomRewardAdd(h func(context.Context, *ChannelPointsCustomRewardAddEvent)) {
-	d.on(&channelPointsCustomRewardAddInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelPointsCustomRewardAddEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelPointsCustomRewardAddEvent))
 	})
 }
 
-var channelPointsCustomRewardAddInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadRedemptions, oauth.ScopeChannelManageRedemptions}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadRedemptions, oauth.ScopeChannelManageRedemptions}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_rewardadd",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.channel_points_custom_reward.add",
-	Version:     "1",
-	decode:      decodeEvent[ChannelPointsCustomRewardAddEvent],
-	decodeFrame: decodeFrame[ChannelPointsCustomRewardAddEvent],
+var channelPointsCustomRewardAddEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.channel_points_custom_reward.add",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_rewardadd",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelPointsCustomRewardAddScopes},
+			{Token: oauth.TokenUser, Scopes: channelPointsCustomRewardAddScopes},
+		},
+		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+	},
 	newCondition: func() Condition {
 		return new(ChannelPointsCustomRewardAddCondition)
 	},
+	decode:      decodeEvent[ChannelPointsCustomRewardAddEvent],
+	decodeFrame: decodeFrame[ChannelPointsCustomRewardAddEvent],
 }
+
+// channelPointsCustomRewardAddScopes are the scopes channel.channel_points_custom_reward.add
+// (version 1) needs, the same for an app token and a user token.
+var channelPointsCustomRewardAddScopes = [][]oauth.Scope{{oauth.ScopeChannelReadRedemptions, oauth.ScopeChannelManageRedemptions}}
 
 // ChannelPointsCustomRewardRemoveCondition is the condition of a
 // channel.channel_points_custom_reward.remove (version 1) subscription: it selects the
@@ -99,9 +107,13 @@ type ChannelPointsCustomRewardRemoveCondition struct {
 	RewardID string `json:"reward_id,omitzero"`
 }
 
-// TypeInfo returns the facts of channel.channel_points_custom_reward.remove (version 1).
-func (ChannelPointsCustomRewardRemoveCondition) TypeInfo() *TypeInfo {
-	return &channelPointsCustomRewardRemoveInfo
+// TypeInfo returns the facts of channel.channel_points_custom_reward.remove (version 1): a copy.
+func (ChannelPointsCustomRewardRemoveCondition) TypeInfo() TypeInfo {
+	return channelPointsCustomRewardRemoveEntry.info.clone()
+}
+
+func (ChannelPointsCustomRewardRemoveCondition) entry() *typeEntry {
+	return &channelPointsCustomRewardRemoveEntry
 }
 
 // ChannelPointsCustomRewardRemoveEvent is the event of a
@@ -140,30 +152,37 @@ type ChannelPointsCustomRewardRemoveEvent struct {
 
 // OnChannelPointsCustomRewardRemove registers h for channel.channel_points_custom_reward.remove (version 1) notifications.
 func (d *Dispatcher) OnChannelPointsCustomRewardRemove(h func(context.Context, *ChannelPointsCustomRewardRemoveEvent)) {
-	d.on(&channelPointsCustomRewardRemoveInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelPointsCustomRewardRemoveEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelPointsCustomRewardRemoveEvent))
 	})
 }
 
-var channelPointsCustomRewardRemoveInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadRedemptions, oauth.ScopeChannelManageRedemptions}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadRedemptions, oauth.ScopeChannelManageRedemptions}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_rewardremove",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.channel_points_custom_reward.remove",
-	Version:     "1",
-	decode:      decodeEvent[ChannelPointsCustomRewardRemoveEvent],
-	decodeFrame: decodeFrame[ChannelPointsCustomRewardRemoveEvent],
+var channelPointsCustomRewardRemoveEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.channel_points_custom_reward.remove",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_rewardremove",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelPointsCustomRewardRemoveScopes},
+			{Token: oauth.TokenUser, Scopes: channelPointsCustomRewardRemoveScopes},
+		},
+		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
+			{Name: "reward_id", GoName: "RewardID"},
+		},
+	},
 	newCondition: func() Condition {
 		return new(ChannelPointsCustomRewardRemoveCondition)
 	},
+	decode:      decodeEvent[ChannelPointsCustomRewardRemoveEvent],
+	decodeFrame: decodeFrame[ChannelPointsCustomRewardRemoveEvent],
 }
+
+// channelPointsCustomRewardRemoveScopes are the scopes channel.channel_points_custom_reward.remove
+// (version 1) needs, the same for an app token and a user token.
+var channelPointsCustomRewardRemoveScopes = [][]oauth.Scope{{oauth.ScopeChannelReadRedemptions, oauth.ScopeChannelManageRedemptions}}
 
 // ChannelPointsCustomRewardUpdateCondition is the condition of a
 // channel.channel_points_custom_reward.update (version 1) subscription: it selects the
@@ -177,9 +196,13 @@ type ChannelPointsCustomRewardUpdateCondition struct {
 	RewardID string `json:"reward_id,omitzero"`
 }
 
-// TypeInfo returns the facts of channel.channel_points_custom_reward.update (version 1).
-func (ChannelPointsCustomRewardUpdateCondition) TypeInfo() *TypeInfo {
-	return &channelPointsCustomRewardUpdateInfo
+// TypeInfo returns the facts of channel.channel_points_custom_reward.update (version 1): a copy.
+func (ChannelPointsCustomRewardUpdateCondition) TypeInfo() TypeInfo {
+	return channelPointsCustomRewardUpdateEntry.info.clone()
+}
+
+func (ChannelPointsCustomRewardUpdateCondition) entry() *typeEntry {
+	return &channelPointsCustomRewardUpdateEntry
 }
 
 // ChannelPointsCustomRewardUpdateEvent is the event of a
@@ -218,27 +241,34 @@ type ChannelPointsCustomRewardUpdateEvent struct {
 
 // OnChannelPointsCustomRewardUpdate registers h for channel.channel_points_custom_reward.update (version 1) notifications.
 func (d *Dispatcher) OnChannelPointsCustomRewardUpdate(h func(context.Context, *ChannelPointsCustomRewardUpdateEvent)) {
-	d.on(&channelPointsCustomRewardUpdateInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelPointsCustomRewardUpdateEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelPointsCustomRewardUpdateEvent))
 	})
 }
 
-var channelPointsCustomRewardUpdateInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadRedemptions, oauth.ScopeChannelManageRedemptions}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadRedemptions, oauth.ScopeChannelManageRedemptions}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_rewardupdate",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.channel_points_custom_reward.update",
-	Version:     "1",
-	decode:      decodeEvent[ChannelPointsCustomRewardUpdateEvent],
-	decodeFrame: decodeFrame[ChannelPointsCustomRewardUpdateEvent],
+var channelPointsCustomRewardUpdateEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.channel_points_custom_reward.update",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_rewardupdate",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelPointsCustomRewardUpdateScopes},
+			{Token: oauth.TokenUser, Scopes: channelPointsCustomRewardUpdateScopes},
+		},
+		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
+			{Name: "reward_id", GoName: "RewardID"},
+		},
+	},
 	newCondition: func() Condition {
 		return new(ChannelPointsCustomRewardUpdateCondition)
 	},
+	decode:      decodeEvent[ChannelPointsCustomRewardUpdateEvent],
+	decodeFrame: decodeFrame[ChannelPointsCustomRewardUpdateEvent],
 }
+
+// channelPointsCustomRewardUpdateScopes are the scopes channel.channel_points_custom_reward.update
+// (version 1) needs, the same for an app token and a user token.
+var channelPointsCustomRewardUpdateScopes = [][]oauth.Scope{{oauth.ScopeChannelReadRedemptions, oauth.ScopeChannelManageRedemptions}}

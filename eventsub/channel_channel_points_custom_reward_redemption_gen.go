@@ -22,9 +22,13 @@ type ChannelPointsCustomRewardRedemptionAddCondition struct {
 	RewardID string `json:"reward_id,omitzero"`
 }
 
-// TypeInfo returns the facts of channel.channel_points_custom_reward_redemption.add (version 1).
-func (ChannelPointsCustomRewardRedemptionAddCondition) TypeInfo() *TypeInfo {
-	return &channelPointsCustomRewardRedemptionAddInfo
+// TypeInfo returns the facts of channel.channel_points_custom_reward_redemption.add (version 1): a copy.
+func (ChannelPointsCustomRewardRedemptionAddCondition) TypeInfo() TypeInfo {
+	return channelPointsCustomRewardRedemptionAddEntry.info.clone()
+}
+
+func (ChannelPointsCustomRewardRedemptionAddCondition) entry() *typeEntry {
+	return &channelPointsCustomRewardRedemptionAddEntry
 }
 
 // ChannelPointsCustomRewardRedemptionAddEvent is the event of a
@@ -51,30 +55,38 @@ type ChannelPointsCustomRewardRedemptionAddEvent struct {
 
 // OnChannelPointsCustomRewardRedemptionAdd registers h for channel.channel_points_custom_reward_redemption.add (version 1) notifications.
 func (d *Dispatcher) OnChannelPointsCustomRewardRedemptionAdd(h func(context.Context, *ChannelPointsCustomRewardRedemptionAddEvent)) {
-	d.on(&channelPointsCustomRewardRedemptionAddInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelPointsCustomRewardRedemptionAddEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelPointsCustomRewardRedemptionAddEvent))
 	})
 }
 
-var channelPointsCustomRewardRedemptionAddInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadRedemptions, oauth.ScopeChannelManageRedemptions}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadRedemptions, oauth.ScopeChannelManageRedemptions}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_reward_redemptionadd",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.channel_points_custom_reward_redemption.add",
-	Version:     "1",
-	decode:      decodeEvent[ChannelPointsCustomRewardRedemptionAddEvent],
-	decodeFrame: decodeFrame[ChannelPointsCustomRewardRedemptionAddEvent],
+var channelPointsCustomRewardRedemptionAddEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.channel_points_custom_reward_redemption.add",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_reward_redemptionadd",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelPointsCustomRewardRedemptionAddScopes},
+			{Token: oauth.TokenUser, Scopes: channelPointsCustomRewardRedemptionAddScopes},
+		},
+		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
+			{Name: "reward_id", GoName: "RewardID"},
+		},
+	},
 	newCondition: func() Condition {
 		return new(ChannelPointsCustomRewardRedemptionAddCondition)
 	},
+	decode:      decodeEvent[ChannelPointsCustomRewardRedemptionAddEvent],
+	decodeFrame: decodeFrame[ChannelPointsCustomRewardRedemptionAddEvent],
 }
+
+// channelPointsCustomRewardRedemptionAddScopes are the scopes
+// channel.channel_points_custom_reward_redemption.add (version 1) needs, the same for an app token
+// and a user token.
+var channelPointsCustomRewardRedemptionAddScopes = [][]oauth.Scope{{oauth.ScopeChannelReadRedemptions, oauth.ScopeChannelManageRedemptions}}
 
 // ChannelPointsCustomRewardRedemptionUpdateCondition is the condition of a
 // channel.channel_points_custom_reward_redemption.update (version 1) subscription: it selects the
@@ -88,9 +100,13 @@ type ChannelPointsCustomRewardRedemptionUpdateCondition struct {
 	RewardID string `json:"reward_id,omitzero"`
 }
 
-// TypeInfo returns the facts of channel.channel_points_custom_reward_redemption.update (version 1).
-func (ChannelPointsCustomRewardRedemptionUpdateCondition) TypeInfo() *TypeInfo {
-	return &channelPointsCustomRewardRedemptionUpdateInfo
+// TypeInfo returns the facts of channel.channel_points_custom_reward_redemption.update (version 1): a copy.
+func (ChannelPointsCustomRewardRedemptionUpdateCondition) TypeInfo() TypeInfo {
+	return channelPointsCustomRewardRedemptionUpdateEntry.info.clone()
+}
+
+func (ChannelPointsCustomRewardRedemptionUpdateCondition) entry() *typeEntry {
+	return &channelPointsCustomRewardRedemptionUpdateEntry
 }
 
 // ChannelPointsCustomRewardRedemptionUpdateEvent is the event of a
@@ -117,27 +133,35 @@ type ChannelPointsCustomRewardRedemptionUpdateEvent struct {
 
 // OnChannelPointsCustomRewardRedemptionUpdate registers h for channel.channel_points_custom_reward_redemption.update (version 1) notifications.
 func (d *Dispatcher) OnChannelPointsCustomRewardRedemptionUpdate(h func(context.Context, *ChannelPointsCustomRewardRedemptionUpdateEvent)) {
-	d.on(&channelPointsCustomRewardRedemptionUpdateInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelPointsCustomRewardRedemptionUpdateEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelPointsCustomRewardRedemptionUpdateEvent))
 	})
 }
 
-var channelPointsCustomRewardRedemptionUpdateInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadRedemptions, oauth.ScopeChannelManageRedemptions}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadRedemptions, oauth.ScopeChannelManageRedemptions}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_reward_redemptionupdate",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.channel_points_custom_reward_redemption.update",
-	Version:     "1",
-	decode:      decodeEvent[ChannelPointsCustomRewardRedemptionUpdateEvent],
-	decodeFrame: decodeFrame[ChannelPointsCustomRewardRedemptionUpdateEvent],
+var channelPointsCustomRewardRedemptionUpdateEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.channel_points_custom_reward_redemption.update",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_reward_redemptionupdate",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelPointsCustomRewardRedemptionUpdateScopes},
+			{Token: oauth.TokenUser, Scopes: channelPointsCustomRewardRedemptionUpdateScopes},
+		},
+		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
+			{Name: "reward_id", GoName: "RewardID"},
+		},
+	},
 	newCondition: func() Condition {
 		return new(ChannelPointsCustomRewardRedemptionUpdateCondition)
 	},
+	decode:      decodeEvent[ChannelPointsCustomRewardRedemptionUpdateEvent],
+	decodeFrame: decodeFrame[ChannelPointsCustomRewardRedemptionUpdateEvent],
 }
+
+// channelPointsCustomRewardRedemptionUpdateScopes are the scopes
+// channel.channel_points_custom_reward_redemption.update (version 1) needs, the same for an app
+// token and a user token.
+var channelPointsCustomRewardRedemptionUpdateScopes = [][]oauth.Scope{{oauth.ScopeChannelReadRedemptions, oauth.ScopeChannelManageRedemptions}}

@@ -21,9 +21,13 @@ type ChannelCharityCampaignDonateCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.charity_campaign.donate (version 1).
-func (ChannelCharityCampaignDonateCondition) TypeInfo() *TypeInfo {
-	return &channelCharityCampaignDonateInfo
+// TypeInfo returns the facts of channel.charity_campaign.donate (version 1): a copy.
+func (ChannelCharityCampaignDonateCondition) TypeInfo() TypeInfo {
+	return channelCharityCampaignDonateEntry.info.clone()
+}
+
+func (ChannelCharityCampaignDonateCondition) entry() *typeEntry {
+	return &channelCharityCampaignDonateEntry
 }
 
 // ChannelCharityCampaignDonateEvent is the event of a channel.charity_campaign.donate (version 1)
@@ -52,30 +56,34 @@ type ChannelCharityCampaignDonateEvent struct {
 
 // OnChannelCharityCampaignDonate registers h for channel.charity_campaign.donate (version 1) notifications.
 func (d *Dispatcher) OnChannelCharityCampaignDonate(h func(context.Context, *ChannelCharityCampaignDonateEvent)) {
-	d.on(&channelCharityCampaignDonateInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelCharityCampaignDonateEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelCharityCampaignDonateEvent))
 	})
 }
 
-var channelCharityCampaignDonateInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadCharity}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadCharity}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelcharity_campaigndonate",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.charity_campaign.donate",
-	Version:     "1",
-	decode:      decodeEvent[ChannelCharityCampaignDonateEvent],
-	decodeFrame: decodeFrame[ChannelCharityCampaignDonateEvent],
+var channelCharityCampaignDonateEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.charity_campaign.donate",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelcharity_campaigndonate",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelCharityCampaignDonateScopes},
+			{Token: oauth.TokenUser, Scopes: channelCharityCampaignDonateScopes},
+		},
+		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+	},
 	newCondition: func() Condition {
 		return new(ChannelCharityCampaignDonateCondition)
 	},
+	decode:      decodeEvent[ChannelCharityCampaignDonateEvent],
+	decodeFrame: decodeFrame[ChannelCharityCampaignDonateEvent],
 }
+
+// channelCharityCampaignDonateScopes are the scopes channel.charity_campaign.donate (version 1)
+// needs, the same for an app token and a user token.
+var channelCharityCampaignDonateScopes = [][]oauth.Scope{{oauth.ScopeChannelReadCharity}}
 
 // ChannelCharityCampaignProgressCondition is the condition of a channel.charity_campaign.progress
 // (version 1) subscription: it selects the notifications to deliver.
@@ -86,9 +94,13 @@ type ChannelCharityCampaignProgressCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.charity_campaign.progress (version 1).
-func (ChannelCharityCampaignProgressCondition) TypeInfo() *TypeInfo {
-	return &channelCharityCampaignProgressInfo
+// TypeInfo returns the facts of channel.charity_campaign.progress (version 1): a copy.
+func (ChannelCharityCampaignProgressCondition) TypeInfo() TypeInfo {
+	return channelCharityCampaignProgressEntry.info.clone()
+}
+
+func (ChannelCharityCampaignProgressCondition) entry() *typeEntry {
+	return &channelCharityCampaignProgressEntry
 }
 
 // ChannelCharityCampaignProgressEvent is the event of a channel.charity_campaign.progress (version
@@ -114,30 +126,34 @@ type ChannelCharityCampaignProgressEvent struct {
 
 // OnChannelCharityCampaignProgress registers h for channel.charity_campaign.progress (version 1) notifications.
 func (d *Dispatcher) OnChannelCharityCampaignProgress(h func(context.Context, *ChannelCharityCampaignProgressEvent)) {
-	d.on(&channelCharityCampaignProgressInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelCharityCampaignProgressEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelCharityCampaignProgressEvent))
 	})
 }
 
-var channelCharityCampaignProgressInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadCharity}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadCharity}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelcharity_campaignprogress",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.charity_campaign.progress",
-	Version:     "1",
-	decode:      decodeEvent[ChannelCharityCampaignProgressEvent],
-	decodeFrame: decodeFrame[ChannelCharityCampaignProgressEvent],
+var channelCharityCampaignProgressEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.charity_campaign.progress",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelcharity_campaignprogress",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelCharityCampaignProgressScopes},
+			{Token: oauth.TokenUser, Scopes: channelCharityCampaignProgressScopes},
+		},
+		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+	},
 	newCondition: func() Condition {
 		return new(ChannelCharityCampaignProgressCondition)
 	},
+	decode:      decodeEvent[ChannelCharityCampaignProgressEvent],
+	decodeFrame: decodeFrame[ChannelCharityCampaignProgressEvent],
 }
+
+// channelCharityCampaignProgressScopes are the scopes channel.charity_campaign.progress (version 1)
+// needs, the same for an app token and a user token.
+var channelCharityCampaignProgressScopes = [][]oauth.Scope{{oauth.ScopeChannelReadCharity}}
 
 // ChannelCharityCampaignStartCondition is the condition of a channel.charity_campaign.start
 // (version 1) subscription: it selects the notifications to deliver.
@@ -148,9 +164,13 @@ type ChannelCharityCampaignStartCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.charity_campaign.start (version 1).
-func (ChannelCharityCampaignStartCondition) TypeInfo() *TypeInfo {
-	return &channelCharityCampaignStartInfo
+// TypeInfo returns the facts of channel.charity_campaign.start (version 1): a copy.
+func (ChannelCharityCampaignStartCondition) TypeInfo() TypeInfo {
+	return channelCharityCampaignStartEntry.info.clone()
+}
+
+func (ChannelCharityCampaignStartCondition) entry() *typeEntry {
+	return &channelCharityCampaignStartEntry
 }
 
 // ChannelCharityCampaignStartEvent is the event of a channel.charity_campaign.start (version 1)
@@ -177,30 +197,34 @@ type ChannelCharityCampaignStartEvent struct {
 
 // OnChannelCharityCampaignStart registers h for channel.charity_campaign.start (version 1) notifications.
 func (d *Dispatcher) OnChannelCharityCampaignStart(h func(context.Context, *ChannelCharityCampaignStartEvent)) {
-	d.on(&channelCharityCampaignStartInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelCharityCampaignStartEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelCharityCampaignStartEvent))
 	})
 }
 
-var channelCharityCampaignStartInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadCharity}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadCharity}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelcharity_campaignstart",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.charity_campaign.start",
-	Version:     "1",
-	decode:      decodeEvent[ChannelCharityCampaignStartEvent],
-	decodeFrame: decodeFrame[ChannelCharityCampaignStartEvent],
+var channelCharityCampaignStartEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.charity_campaign.start",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelcharity_campaignstart",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelCharityCampaignStartScopes},
+			{Token: oauth.TokenUser, Scopes: channelCharityCampaignStartScopes},
+		},
+		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+	},
 	newCondition: func() Condition {
 		return new(ChannelCharityCampaignStartCondition)
 	},
+	decode:      decodeEvent[ChannelCharityCampaignStartEvent],
+	decodeFrame: decodeFrame[ChannelCharityCampaignStartEvent],
 }
+
+// channelCharityCampaignStartScopes are the scopes channel.charity_campaign.start (version 1)
+// needs, the same for an app token and a user token.
+var channelCharityCampaignStartScopes = [][]oauth.Scope{{oauth.ScopeChannelReadCharity}}
 
 // ChannelCharityCampaignStopCondition is the condition of a channel.charity_campaign.stop (version
 // 1) subscription: it selects the notifications to deliver.
@@ -211,9 +235,13 @@ type ChannelCharityCampaignStopCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.charity_campaign.stop (version 1).
-func (ChannelCharityCampaignStopCondition) TypeInfo() *TypeInfo {
-	return &channelCharityCampaignStopInfo
+// TypeInfo returns the facts of channel.charity_campaign.stop (version 1): a copy.
+func (ChannelCharityCampaignStopCondition) TypeInfo() TypeInfo {
+	return channelCharityCampaignStopEntry.info.clone()
+}
+
+func (ChannelCharityCampaignStopCondition) entry() *typeEntry {
+	return &channelCharityCampaignStopEntry
 }
 
 // ChannelCharityCampaignStopEvent is the event of a channel.charity_campaign.stop (version 1)
@@ -240,27 +268,31 @@ type ChannelCharityCampaignStopEvent struct {
 
 // OnChannelCharityCampaignStop registers h for channel.charity_campaign.stop (version 1) notifications.
 func (d *Dispatcher) OnChannelCharityCampaignStop(h func(context.Context, *ChannelCharityCampaignStopEvent)) {
-	d.on(&channelCharityCampaignStopInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelCharityCampaignStopEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelCharityCampaignStopEvent))
 	})
 }
 
-var channelCharityCampaignStopInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadCharity}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadCharity}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelcharity_campaignstop",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.charity_campaign.stop",
-	Version:     "1",
-	decode:      decodeEvent[ChannelCharityCampaignStopEvent],
-	decodeFrame: decodeFrame[ChannelCharityCampaignStopEvent],
+var channelCharityCampaignStopEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.charity_campaign.stop",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelcharity_campaignstop",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelCharityCampaignStopScopes},
+			{Token: oauth.TokenUser, Scopes: channelCharityCampaignStopScopes},
+		},
+		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+	},
 	newCondition: func() Condition {
 		return new(ChannelCharityCampaignStopCondition)
 	},
+	decode:      decodeEvent[ChannelCharityCampaignStopEvent],
+	decodeFrame: decodeFrame[ChannelCharityCampaignStopEvent],
 }
+
+// channelCharityCampaignStopScopes are the scopes channel.charity_campaign.stop (version 1) needs,
+// the same for an app token and a user token.
+var channelCharityCampaignStopScopes = [][]oauth.Scope{{oauth.ScopeChannelReadCharity}}

@@ -24,9 +24,13 @@ type ChannelChatClearCondition struct {
 	UserID string `json:"user_id"`
 }
 
-// TypeInfo returns the facts of channel.chat.clear (version 1).
-func (ChannelChatClearCondition) TypeInfo() *TypeInfo {
-	return &channelChatClearInfo
+// TypeInfo returns the facts of channel.chat.clear (version 1): a copy.
+func (ChannelChatClearCondition) TypeInfo() TypeInfo {
+	return channelChatClearEntry.info.clone()
+}
+
+func (ChannelChatClearCondition) entry() *typeEntry {
+	return &channelChatClearEntry
 }
 
 // ChannelChatClearEvent is the event of a channel.chat.clear (version 1) notification.
@@ -42,29 +46,32 @@ type ChannelChatClearEvent struct {
 
 // OnChannelChatClear registers h for channel.chat.clear (version 1) notifications.
 func (d *Dispatcher) OnChannelChatClear(h func(context.Context, *ChannelChatClearEvent)) {
-	d.on(&channelChatClearInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelChatClearEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelChatClearEvent))
 	})
 }
 
-var channelChatClearInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}, {oauth.ScopeUserBot}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatclear",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.chat.clear",
-	Version:     "1",
-	decode:      decodeEvent[ChannelChatClearEvent],
-	decodeFrame: decodeFrame[ChannelChatClearEvent],
+var channelChatClearEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.chat.clear",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatclear",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}, {oauth.ScopeUserBot}}},
+			{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}}},
+		},
+		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
+			{Name: "user_id", GoName: "UserID", Required: true},
+		},
+	},
 	newCondition: func() Condition {
 		return new(ChannelChatClearCondition)
 	},
+	decode:      decodeEvent[ChannelChatClearEvent],
+	decodeFrame: decodeFrame[ChannelChatClearEvent],
 }
 
 // ChannelChatClearUserMessagesCondition is the condition of a channel.chat.clear_user_messages
@@ -78,9 +85,13 @@ type ChannelChatClearUserMessagesCondition struct {
 	UserID string `json:"user_id"`
 }
 
-// TypeInfo returns the facts of channel.chat.clear_user_messages (version 1).
-func (ChannelChatClearUserMessagesCondition) TypeInfo() *TypeInfo {
-	return &channelChatClearUserMessagesInfo
+// TypeInfo returns the facts of channel.chat.clear_user_messages (version 1): a copy.
+func (ChannelChatClearUserMessagesCondition) TypeInfo() TypeInfo {
+	return channelChatClearUserMessagesEntry.info.clone()
+}
+
+func (ChannelChatClearUserMessagesCondition) entry() *typeEntry {
+	return &channelChatClearUserMessagesEntry
 }
 
 // ChannelChatClearUserMessagesEvent is the event of a channel.chat.clear_user_messages (version 1)
@@ -101,29 +112,32 @@ type ChannelChatClearUserMessagesEvent struct {
 
 // OnChannelChatClearUserMessages registers h for channel.chat.clear_user_messages (version 1) notifications.
 func (d *Dispatcher) OnChannelChatClearUserMessages(h func(context.Context, *ChannelChatClearUserMessagesEvent)) {
-	d.on(&channelChatClearUserMessagesInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelChatClearUserMessagesEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelChatClearUserMessagesEvent))
 	})
 }
 
-var channelChatClearUserMessagesInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}, {oauth.ScopeUserBot}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatclear_user_messages",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.chat.clear_user_messages",
-	Version:     "1",
-	decode:      decodeEvent[ChannelChatClearUserMessagesEvent],
-	decodeFrame: decodeFrame[ChannelChatClearUserMessagesEvent],
+var channelChatClearUserMessagesEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.chat.clear_user_messages",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatclear_user_messages",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}, {oauth.ScopeUserBot}}},
+			{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}}},
+		},
+		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
+			{Name: "user_id", GoName: "UserID", Required: true},
+		},
+	},
 	newCondition: func() Condition {
 		return new(ChannelChatClearUserMessagesCondition)
 	},
+	decode:      decodeEvent[ChannelChatClearUserMessagesEvent],
+	decodeFrame: decodeFrame[ChannelChatClearUserMessagesEvent],
 }
 
 // ChannelChatMessageCondition is the condition of a channel.chat.message (version 1) subscription:
@@ -136,9 +150,13 @@ type ChannelChatMessageCondition struct {
 	UserID string `json:"user_id"`
 }
 
-// TypeInfo returns the facts of channel.chat.message (version 1).
-func (ChannelChatMessageCondition) TypeInfo() *TypeInfo {
-	return &channelChatMessageInfo
+// TypeInfo returns the facts of channel.chat.message (version 1): a copy.
+func (ChannelChatMessageCondition) TypeInfo() TypeInfo {
+	return channelChatMessageEntry.info.clone()
+}
+
+func (ChannelChatMessageCondition) entry() *typeEntry {
+	return &channelChatMessageEntry
 }
 
 // ChannelChatMessageEvent is the event of a channel.chat.message (version 1) notification.
@@ -204,29 +222,32 @@ type ChannelChatMessageReply struct {
 
 // OnChannelChatMessage registers h for channel.chat.message (version 1) notifications.
 func (d *Dispatcher) OnChannelChatMessage(h func(context.Context, *ChannelChatMessageEvent)) {
-	d.on(&channelChatMessageInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelChatMessageEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelChatMessageEvent))
 	})
 }
 
-var channelChatMessageInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}, {oauth.ScopeUserBot}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatmessage",
-	Status:      TypeNew,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.chat.message",
-	Version:     "1",
-	decode:      decodeEvent[ChannelChatMessageEvent],
-	decodeFrame: decodeFrame[ChannelChatMessageEvent],
+var channelChatMessageEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.chat.message",
+		Version: "1",
+		Status:  TypeNew,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatmessage",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}, {oauth.ScopeUserBot}}},
+			{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}}},
+		},
+		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
+			{Name: "user_id", GoName: "UserID", Required: true},
+		},
+	},
 	newCondition: func() Condition {
 		return new(ChannelChatMessageCondition)
 	},
+	decode:      decodeEvent[ChannelChatMessageEvent],
+	decodeFrame: decodeFrame[ChannelChatMessageEvent],
 }
 
 // ChannelChatMessageDeleteCondition is the condition of a channel.chat.message_delete (version 1)
@@ -240,9 +261,13 @@ type ChannelChatMessageDeleteCondition struct {
 	UserID string `json:"user_id"`
 }
 
-// TypeInfo returns the facts of channel.chat.message_delete (version 1).
-func (ChannelChatMessageDeleteCondition) TypeInfo() *TypeInfo {
-	return &channelChatMessageDeleteInfo
+// TypeInfo returns the facts of channel.chat.message_delete (version 1): a copy.
+func (ChannelChatMessageDeleteCondition) TypeInfo() TypeInfo {
+	return channelChatMessageDeleteEntry.info.clone()
+}
+
+func (ChannelChatMessageDeleteCondition) entry() *typeEntry {
+	return &channelChatMessageDeleteEntry
 }
 
 // ChannelChatMessageDeleteEvent is the event of a channel.chat.message_delete (version 1)
@@ -264,29 +289,32 @@ type ChannelChatMessageDeleteEvent struct {
 
 // OnChannelChatMessageDelete registers h for channel.chat.message_delete (version 1) notifications.
 func (d *Dispatcher) OnChannelChatMessageDelete(h func(context.Context, *ChannelChatMessageDeleteEvent)) {
-	d.on(&channelChatMessageDeleteInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelChatMessageDeleteEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelChatMessageDeleteEvent))
 	})
 }
 
-var channelChatMessageDeleteInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}, {oauth.ScopeUserBot}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatmessage_delete",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.chat.message_delete",
-	Version:     "1",
-	decode:      decodeEvent[ChannelChatMessageDeleteEvent],
-	decodeFrame: decodeFrame[ChannelChatMessageDeleteEvent],
+var channelChatMessageDeleteEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.chat.message_delete",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatmessage_delete",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}, {oauth.ScopeUserBot}}},
+			{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}}},
+		},
+		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
+			{Name: "user_id", GoName: "UserID", Required: true},
+		},
+	},
 	newCondition: func() Condition {
 		return new(ChannelChatMessageDeleteCondition)
 	},
+	decode:      decodeEvent[ChannelChatMessageDeleteEvent],
+	decodeFrame: decodeFrame[ChannelChatMessageDeleteEvent],
 }
 
 // ChannelChatNotificationCondition is the condition of a channel.chat.notification (version 1)
@@ -300,9 +328,13 @@ type ChannelChatNotificationCondition struct {
 	UserID string `json:"user_id"`
 }
 
-// TypeInfo returns the facts of channel.chat.notification (version 1).
-func (ChannelChatNotificationCondition) TypeInfo() *TypeInfo {
-	return &channelChatNotificationInfo
+// TypeInfo returns the facts of channel.chat.notification (version 1): a copy.
+func (ChannelChatNotificationCondition) TypeInfo() TypeInfo {
+	return channelChatNotificationEntry.info.clone()
+}
+
+func (ChannelChatNotificationCondition) entry() *typeEntry {
+	return &channelChatNotificationEntry
 }
 
 // ChannelChatNotificationEvent is the event of a channel.chat.notification (version 1)
@@ -375,29 +407,32 @@ type ChannelChatNotificationAmount struct {
 
 // OnChannelChatNotification registers h for channel.chat.notification (version 1) notifications.
 func (d *Dispatcher) OnChannelChatNotification(h func(context.Context, *ChannelChatNotificationEvent)) {
-	d.on(&channelChatNotificationInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelChatNotificationEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelChatNotificationEvent))
 	})
 }
 
-var channelChatNotificationInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}, {oauth.ScopeUserBot}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatnotification",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.chat.notification",
-	Version:     "1",
-	decode:      decodeEvent[ChannelChatNotificationEvent],
-	decodeFrame: decodeFrame[ChannelChatNotificationEvent],
+var channelChatNotificationEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.chat.notification",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatnotification",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}, {oauth.ScopeUserBot}}},
+			{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}}},
+		},
+		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
+			{Name: "user_id", GoName: "UserID", Required: true},
+		},
+	},
 	newCondition: func() Condition {
 		return new(ChannelChatNotificationCondition)
 	},
+	decode:      decodeEvent[ChannelChatNotificationEvent],
+	decodeFrame: decodeFrame[ChannelChatNotificationEvent],
 }
 
 // ChannelChatUserMessageHoldCondition is the condition of a channel.chat.user_message_hold (version
@@ -411,9 +446,13 @@ type ChannelChatUserMessageHoldCondition struct {
 	UserID string `json:"user_id"`
 }
 
-// TypeInfo returns the facts of channel.chat.user_message_hold (version 1).
-func (ChannelChatUserMessageHoldCondition) TypeInfo() *TypeInfo {
-	return &channelChatUserMessageHoldInfo
+// TypeInfo returns the facts of channel.chat.user_message_hold (version 1): a copy.
+func (ChannelChatUserMessageHoldCondition) TypeInfo() TypeInfo {
+	return channelChatUserMessageHoldEntry.info.clone()
+}
+
+func (ChannelChatUserMessageHoldCondition) entry() *typeEntry {
+	return &channelChatUserMessageHoldEntry
 }
 
 // ChannelChatUserMessageHoldEvent is the event of a channel.chat.user_message_hold (version 1)
@@ -436,29 +475,32 @@ type ChannelChatUserMessageHoldEvent struct {
 
 // OnChannelChatUserMessageHold registers h for channel.chat.user_message_hold (version 1) notifications.
 func (d *Dispatcher) OnChannelChatUserMessageHold(h func(context.Context, *ChannelChatUserMessageHoldEvent)) {
-	d.on(&channelChatUserMessageHoldInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelChatUserMessageHoldEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelChatUserMessageHoldEvent))
 	})
 }
 
-var channelChatUserMessageHoldInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}, {oauth.ScopeUserBot}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatuser_message_hold",
-	Status:      TypeNew,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.chat.user_message_hold",
-	Version:     "1",
-	decode:      decodeEvent[ChannelChatUserMessageHoldEvent],
-	decodeFrame: decodeFrame[ChannelChatUserMessageHoldEvent],
+var channelChatUserMessageHoldEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.chat.user_message_hold",
+		Version: "1",
+		Status:  TypeNew,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatuser_message_hold",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}, {oauth.ScopeUserBot}}},
+			{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}}},
+		},
+		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
+			{Name: "user_id", GoName: "UserID", Required: true},
+		},
+	},
 	newCondition: func() Condition {
 		return new(ChannelChatUserMessageHoldCondition)
 	},
+	decode:      decodeEvent[ChannelChatUserMessageHoldEvent],
+	decodeFrame: decodeFrame[ChannelChatUserMessageHoldEvent],
 }
 
 // ChannelChatUserMessageUpdateCondition is the condition of a channel.chat.user_message_update
@@ -472,9 +514,13 @@ type ChannelChatUserMessageUpdateCondition struct {
 	UserID string `json:"user_id"`
 }
 
-// TypeInfo returns the facts of channel.chat.user_message_update (version 1).
-func (ChannelChatUserMessageUpdateCondition) TypeInfo() *TypeInfo {
-	return &channelChatUserMessageUpdateInfo
+// TypeInfo returns the facts of channel.chat.user_message_update (version 1): a copy.
+func (ChannelChatUserMessageUpdateCondition) TypeInfo() TypeInfo {
+	return channelChatUserMessageUpdateEntry.info.clone()
+}
+
+func (ChannelChatUserMessageUpdateCondition) entry() *typeEntry {
+	return &channelChatUserMessageUpdateEntry
 }
 
 // ChannelChatUserMessageUpdateEvent is the event of a channel.chat.user_message_update (version 1)
@@ -508,27 +554,30 @@ const (
 
 // OnChannelChatUserMessageUpdate registers h for channel.chat.user_message_update (version 1) notifications.
 func (d *Dispatcher) OnChannelChatUserMessageUpdate(h func(context.Context, *ChannelChatUserMessageUpdateEvent)) {
-	d.on(&channelChatUserMessageUpdateInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelChatUserMessageUpdateEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelChatUserMessageUpdateEvent))
 	})
 }
 
-var channelChatUserMessageUpdateInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}, {oauth.ScopeUserBot}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatuser_message_update",
-	Status:      TypeNew,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.chat.user_message_update",
-	Version:     "1",
-	decode:      decodeEvent[ChannelChatUserMessageUpdateEvent],
-	decodeFrame: decodeFrame[ChannelChatUserMessageUpdateEvent],
+var channelChatUserMessageUpdateEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.chat.user_message_update",
+		Version: "1",
+		Status:  TypeNew,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatuser_message_update",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}, {oauth.ScopeUserBot}}},
+			{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}}},
+		},
+		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
+			{Name: "user_id", GoName: "UserID", Required: true},
+		},
+	},
 	newCondition: func() Condition {
 		return new(ChannelChatUserMessageUpdateCondition)
 	},
+	decode:      decodeEvent[ChannelChatUserMessageUpdateEvent],
+	decodeFrame: decodeFrame[ChannelChatUserMessageUpdateEvent],
 }

@@ -19,9 +19,13 @@ type ChannelChatSettingsUpdateCondition struct {
 	UserID string `json:"user_id"`
 }
 
-// TypeInfo returns the facts of channel.chat_settings.update (version 1).
-func (ChannelChatSettingsUpdateCondition) TypeInfo() *TypeInfo {
-	return &channelChatSettingsUpdateInfo
+// TypeInfo returns the facts of channel.chat_settings.update (version 1): a copy.
+func (ChannelChatSettingsUpdateCondition) TypeInfo() TypeInfo {
+	return channelChatSettingsUpdateEntry.info.clone()
+}
+
+func (ChannelChatSettingsUpdateCondition) entry() *typeEntry {
+	return &channelChatSettingsUpdateEntry
 }
 
 // ChannelChatSettingsUpdateEvent is the event of a channel.chat_settings.update (version 1)
@@ -48,27 +52,30 @@ type ChannelChatSettingsUpdateEvent struct {
 
 // OnChannelChatSettingsUpdate registers h for channel.chat_settings.update (version 1) notifications.
 func (d *Dispatcher) OnChannelChatSettingsUpdate(h func(context.Context, *ChannelChatSettingsUpdateEvent)) {
-	d.on(&channelChatSettingsUpdateInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelChatSettingsUpdateEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelChatSettingsUpdateEvent))
 	})
 }
 
-var channelChatSettingsUpdateInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}, {oauth.ScopeUserBot}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchat_settingsupdate",
-	Status:      TypeNew,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.chat_settings.update",
-	Version:     "1",
-	decode:      decodeEvent[ChannelChatSettingsUpdateEvent],
-	decodeFrame: decodeFrame[ChannelChatSettingsUpdateEvent],
+var channelChatSettingsUpdateEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.chat_settings.update",
+		Version: "1",
+		Status:  TypeNew,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchat_settingsupdate",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}, {oauth.ScopeUserBot}}},
+			{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeUserReadChat}}},
+		},
+		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
+			{Name: "user_id", GoName: "UserID", Required: true},
+		},
+	},
 	newCondition: func() Condition {
 		return new(ChannelChatSettingsUpdateCondition)
 	},
+	decode:      decodeEvent[ChannelChatSettingsUpdateEvent],
+	decodeFrame: decodeFrame[ChannelChatSettingsUpdateEvent],
 }

@@ -25,9 +25,13 @@ type ChannelBanCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.ban (version 1).
-func (ChannelBanCondition) TypeInfo() *TypeInfo {
-	return &channelBanInfo
+// TypeInfo returns the facts of channel.ban (version 1): a copy.
+func (ChannelBanCondition) TypeInfo() TypeInfo {
+	return channelBanEntry.info.clone()
+}
+
+func (ChannelBanCondition) entry() *typeEntry {
+	return &channelBanEntry
 }
 
 // ChannelBanEvent is the event of a channel.ban (version 1) notification.
@@ -54,30 +58,34 @@ type ChannelBanEvent struct {
 
 // OnChannelBan registers h for channel.ban (version 1) notifications.
 func (d *Dispatcher) OnChannelBan(h func(context.Context, *ChannelBanEvent)) {
-	d.on(&channelBanInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelBanEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelBanEvent))
 	})
 }
 
-var channelBanInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelModerate}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelModerate}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelban",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.ban",
-	Version:     "1",
-	decode:      decodeEvent[ChannelBanEvent],
-	decodeFrame: decodeFrame[ChannelBanEvent],
+var channelBanEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.ban",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelban",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelBanScopes},
+			{Token: oauth.TokenUser, Scopes: channelBanScopes},
+		},
+		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+	},
 	newCondition: func() Condition {
 		return new(ChannelBanCondition)
 	},
+	decode:      decodeEvent[ChannelBanEvent],
+	decodeFrame: decodeFrame[ChannelBanEvent],
 }
+
+// channelBanScopes are the scopes channel.ban (version 1) needs, the same for an app token and a
+// user token.
+var channelBanScopes = [][]oauth.Scope{{oauth.ScopeChannelModerate}}
 
 // ChannelCheerCondition is the condition of a channel.cheer (version 1) subscription: it selects
 // the notifications to deliver.
@@ -87,9 +95,13 @@ type ChannelCheerCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.cheer (version 1).
-func (ChannelCheerCondition) TypeInfo() *TypeInfo {
-	return &channelCheerInfo
+// TypeInfo returns the facts of channel.cheer (version 1): a copy.
+func (ChannelCheerCondition) TypeInfo() TypeInfo {
+	return channelCheerEntry.info.clone()
+}
+
+func (ChannelCheerCondition) entry() *typeEntry {
+	return &channelCheerEntry
 }
 
 // ChannelCheerEvent is the event of a channel.cheer (version 1) notification.
@@ -112,30 +124,34 @@ type ChannelCheerEvent struct {
 
 // OnChannelCheer registers h for channel.cheer (version 1) notifications.
 func (d *Dispatcher) OnChannelCheer(h func(context.Context, *ChannelCheerEvent)) {
-	d.on(&channelCheerInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelCheerEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelCheerEvent))
 	})
 }
 
-var channelCheerInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeBitsRead}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeBitsRead}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelcheer",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.cheer",
-	Version:     "1",
-	decode:      decodeEvent[ChannelCheerEvent],
-	decodeFrame: decodeFrame[ChannelCheerEvent],
+var channelCheerEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.cheer",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelcheer",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelCheerScopes},
+			{Token: oauth.TokenUser, Scopes: channelCheerScopes},
+		},
+		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+	},
 	newCondition: func() Condition {
 		return new(ChannelCheerCondition)
 	},
+	decode:      decodeEvent[ChannelCheerEvent],
+	decodeFrame: decodeFrame[ChannelCheerEvent],
 }
+
+// channelCheerScopes are the scopes channel.cheer (version 1) needs, the same for an app token and
+// a user token.
+var channelCheerScopes = [][]oauth.Scope{{oauth.ScopeBitsRead}}
 
 // ChannelFollowCondition is the condition of a channel.follow (version 2) subscription: it selects
 // the notifications to deliver.
@@ -147,9 +163,13 @@ type ChannelFollowCondition struct {
 	ModeratorUserID string `json:"moderator_user_id"`
 }
 
-// TypeInfo returns the facts of channel.follow (version 2).
-func (ChannelFollowCondition) TypeInfo() *TypeInfo {
-	return &channelFollowInfo
+// TypeInfo returns the facts of channel.follow (version 2): a copy.
+func (ChannelFollowCondition) TypeInfo() TypeInfo {
+	return channelFollowEntry.info.clone()
+}
+
+func (ChannelFollowCondition) entry() *typeEntry {
+	return &channelFollowEntry
 }
 
 // ChannelFollowEvent is the event of a channel.follow (version 2) notification.
@@ -169,30 +189,37 @@ type ChannelFollowEvent struct {
 
 // OnChannelFollow registers h for channel.follow (version 2) notifications.
 func (d *Dispatcher) OnChannelFollow(h func(context.Context, *ChannelFollowEvent)) {
-	d.on(&channelFollowInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelFollowEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelFollowEvent))
 	})
 }
 
-var channelFollowInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadFollowers}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadFollowers}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelfollow",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.follow",
-	Version:     "2",
-	decode:      decodeEvent[ChannelFollowEvent],
-	decodeFrame: decodeFrame[ChannelFollowEvent],
+var channelFollowEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.follow",
+		Version: "2",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelfollow",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelFollowScopes},
+			{Token: oauth.TokenUser, Scopes: channelFollowScopes},
+		},
+		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
+			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true},
+		},
+	},
 	newCondition: func() Condition {
 		return new(ChannelFollowCondition)
 	},
+	decode:      decodeEvent[ChannelFollowEvent],
+	decodeFrame: decodeFrame[ChannelFollowEvent],
 }
+
+// channelFollowScopes are the scopes channel.follow (version 2) needs, the same for an app token
+// and a user token.
+var channelFollowScopes = [][]oauth.Scope{{oauth.ScopeModeratorReadFollowers}}
 
 // ChannelModerateCondition is the condition of a channel.moderate (version 1) subscription: it
 // selects the notifications to deliver.
@@ -203,9 +230,13 @@ type ChannelModerateCondition struct {
 	ModeratorUserID   string `json:"moderator_user_id"`
 }
 
-// TypeInfo returns the facts of channel.moderate (version 1).
-func (ChannelModerateCondition) TypeInfo() *TypeInfo {
-	return &channelModerateInfo
+// TypeInfo returns the facts of channel.moderate (version 1): a copy.
+func (ChannelModerateCondition) TypeInfo() TypeInfo {
+	return channelModerateEntry.info.clone()
+}
+
+func (ChannelModerateCondition) entry() *typeEntry {
+	return &channelModerateEntry
 }
 
 // ChannelModerateEvent is the event of a channel.moderate (version 1) notification.
@@ -250,30 +281,37 @@ type ChannelModerateEvent struct {
 
 // OnChannelModerate registers h for channel.moderate (version 1) notifications.
 func (d *Dispatcher) OnChannelModerate(h func(context.Context, *ChannelModerateEvent)) {
-	d.on(&channelModerateInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelModerateEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelModerateEvent))
 	})
 }
 
-var channelModerateInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadBlockedTerms, oauth.ScopeModeratorManageBlockedTerms}, {oauth.ScopeModeratorReadChatSettings, oauth.ScopeModeratorManageChatSettings}, {oauth.ScopeModeratorReadUnbanRequests, oauth.ScopeModeratorManageUnbanRequests}, {oauth.ScopeModeratorReadBannedUsers, oauth.ScopeModeratorManageBannedUsers}, {oauth.ScopeModeratorReadChatMessages, oauth.ScopeModeratorManageChatMessages}, {oauth.ScopeModeratorReadModerators}, {oauth.ScopeModeratorReadVIPs}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadBlockedTerms, oauth.ScopeModeratorManageBlockedTerms}, {oauth.ScopeModeratorReadChatSettings, oauth.ScopeModeratorManageChatSettings}, {oauth.ScopeModeratorReadUnbanRequests, oauth.ScopeModeratorManageUnbanRequests}, {oauth.ScopeModeratorReadBannedUsers, oauth.ScopeModeratorManageBannedUsers}, {oauth.ScopeModeratorReadChatMessages, oauth.ScopeModeratorManageChatMessages}, {oauth.ScopeModeratorReadModerators}, {oauth.ScopeModeratorReadVIPs}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelmoderate",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.moderate",
-	Version:     "1",
-	decode:      decodeEvent[ChannelModerateEvent],
-	decodeFrame: decodeFrame[ChannelModerateEvent],
+var channelModerateEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.moderate",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelmoderate",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelModerateScopes},
+			{Token: oauth.TokenUser, Scopes: channelModerateScopes},
+		},
+		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
+			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true},
+		},
+	},
 	newCondition: func() Condition {
 		return new(ChannelModerateCondition)
 	},
+	decode:      decodeEvent[ChannelModerateEvent],
+	decodeFrame: decodeFrame[ChannelModerateEvent],
 }
+
+// channelModerateScopes are the scopes channel.moderate (version 1) needs, the same for an app
+// token and a user token.
+var channelModerateScopes = [][]oauth.Scope{{oauth.ScopeModeratorReadBlockedTerms, oauth.ScopeModeratorManageBlockedTerms}, {oauth.ScopeModeratorReadChatSettings, oauth.ScopeModeratorManageChatSettings}, {oauth.ScopeModeratorReadUnbanRequests, oauth.ScopeModeratorManageUnbanRequests}, {oauth.ScopeModeratorReadBannedUsers, oauth.ScopeModeratorManageBannedUsers}, {oauth.ScopeModeratorReadChatMessages, oauth.ScopeModeratorManageChatMessages}, {oauth.ScopeModeratorReadModerators}, {oauth.ScopeModeratorReadVIPs}}
 
 // ChannelModerateV2Condition is the condition of a channel.moderate (version 2) subscription: it
 // selects the notifications to deliver.
@@ -284,9 +322,13 @@ type ChannelModerateV2Condition struct {
 	ModeratorUserID   string `json:"moderator_user_id"`
 }
 
-// TypeInfo returns the facts of channel.moderate (version 2).
-func (ChannelModerateV2Condition) TypeInfo() *TypeInfo {
-	return &channelModerateV2Info
+// TypeInfo returns the facts of channel.moderate (version 2): a copy.
+func (ChannelModerateV2Condition) TypeInfo() TypeInfo {
+	return channelModerateV2Entry.info.clone()
+}
+
+func (ChannelModerateV2Condition) entry() *typeEntry {
+	return &channelModerateV2Entry
 }
 
 // ChannelModerateV2Event is the event of a channel.moderate (version 2) notification.
@@ -332,30 +374,37 @@ type ChannelModerateV2Event struct {
 
 // OnChannelModerateV2 registers h for channel.moderate (version 2) notifications.
 func (d *Dispatcher) OnChannelModerateV2(h func(context.Context, *ChannelModerateV2Event)) {
-	d.on(&channelModerateV2Info, func(ctx context.Context, n *Notification) {
+	d.on(&channelModerateV2Entry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelModerateV2Event))
 	})
 }
 
-var channelModerateV2Info = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadBlockedTerms, oauth.ScopeModeratorManageBlockedTerms}, {oauth.ScopeModeratorReadChatSettings, oauth.ScopeModeratorManageChatSettings}, {oauth.ScopeModeratorReadUnbanRequests, oauth.ScopeModeratorManageUnbanRequests}, {oauth.ScopeModeratorReadBannedUsers, oauth.ScopeModeratorManageBannedUsers}, {oauth.ScopeModeratorReadChatMessages, oauth.ScopeModeratorManageChatMessages}, {oauth.ScopeModeratorReadWarnings, oauth.ScopeModeratorManageWarnings}, {oauth.ScopeModeratorReadModerators}, {oauth.ScopeModeratorReadVIPs}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadBlockedTerms, oauth.ScopeModeratorManageBlockedTerms}, {oauth.ScopeModeratorReadChatSettings, oauth.ScopeModeratorManageChatSettings}, {oauth.ScopeModeratorReadUnbanRequests, oauth.ScopeModeratorManageUnbanRequests}, {oauth.ScopeModeratorReadBannedUsers, oauth.ScopeModeratorManageBannedUsers}, {oauth.ScopeModeratorReadChatMessages, oauth.ScopeModeratorManageChatMessages}, {oauth.ScopeModeratorReadWarnings, oauth.ScopeModeratorManageWarnings}, {oauth.ScopeModeratorReadModerators}, {oauth.ScopeModeratorReadVIPs}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelmoderate-v2",
-	Status:      TypeNew,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.moderate",
-	Version:     "2",
-	decode:      decodeEvent[ChannelModerateV2Event],
-	decodeFrame: decodeFrame[ChannelModerateV2Event],
+var channelModerateV2Entry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.moderate",
+		Version: "2",
+		Status:  TypeNew,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelmoderate-v2",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelModerateV2Scopes},
+			{Token: oauth.TokenUser, Scopes: channelModerateV2Scopes},
+		},
+		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
+			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true},
+		},
+	},
 	newCondition: func() Condition {
 		return new(ChannelModerateV2Condition)
 	},
+	decode:      decodeEvent[ChannelModerateV2Event],
+	decodeFrame: decodeFrame[ChannelModerateV2Event],
 }
+
+// channelModerateV2Scopes are the scopes channel.moderate (version 2) needs, the same for an app
+// token and a user token.
+var channelModerateV2Scopes = [][]oauth.Scope{{oauth.ScopeModeratorReadBlockedTerms, oauth.ScopeModeratorManageBlockedTerms}, {oauth.ScopeModeratorReadChatSettings, oauth.ScopeModeratorManageChatSettings}, {oauth.ScopeModeratorReadUnbanRequests, oauth.ScopeModeratorManageUnbanRequests}, {oauth.ScopeModeratorReadBannedUsers, oauth.ScopeModeratorManageBannedUsers}, {oauth.ScopeModeratorReadChatMessages, oauth.ScopeModeratorManageChatMessages}, {oauth.ScopeModeratorReadWarnings, oauth.ScopeModeratorManageWarnings}, {oauth.ScopeModeratorReadModerators}, {oauth.ScopeModeratorReadVIPs}}
 
 // ChannelRaidCondition is the condition of a channel.raid (version 1) subscription: it selects the
 // notifications to deliver.
@@ -368,9 +417,13 @@ type ChannelRaidCondition struct {
 	ToBroadcasterUserID string `json:"to_broadcaster_user_id,omitzero"`
 }
 
-// TypeInfo returns the facts of channel.raid (version 1).
-func (ChannelRaidCondition) TypeInfo() *TypeInfo {
-	return &channelRaidInfo
+// TypeInfo returns the facts of channel.raid (version 1): a copy.
+func (ChannelRaidCondition) TypeInfo() TypeInfo {
+	return channelRaidEntry.info.clone()
+}
+
+func (ChannelRaidCondition) entry() *typeEntry {
+	return &channelRaidEntry
 }
 
 // ChannelRaidEvent is the event of a channel.raid (version 1) notification.
@@ -390,23 +443,32 @@ type ChannelRaidEvent struct {
 
 // OnChannelRaid registers h for channel.raid (version 1) notifications.
 func (d *Dispatcher) OnChannelRaid(h func(context.Context, *ChannelRaidEvent)) {
-	d.on(&channelRaidInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelRaidEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelRaidEvent))
 	})
 }
 
-var channelRaidInfo = TypeInfo{
-	Auth:        []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelraid",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.raid",
-	Version:     "1",
-	decode:      decodeEvent[ChannelRaidEvent],
-	decodeFrame: decodeFrame[ChannelRaidEvent],
+var channelRaidEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.raid",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelraid",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp},
+			{Token: oauth.TokenUser},
+		},
+		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{
+			{Name: "from_broadcaster_user_id", GoName: "FromBroadcasterUserID"},
+			{Name: "to_broadcaster_user_id", GoName: "ToBroadcasterUserID"},
+		},
+	},
 	newCondition: func() Condition {
 		return new(ChannelRaidCondition)
 	},
+	decode:      decodeEvent[ChannelRaidEvent],
+	decodeFrame: decodeFrame[ChannelRaidEvent],
 }
 
 // ChannelSubscribeCondition is the condition of a channel.subscribe (version 1) subscription: it
@@ -417,9 +479,13 @@ type ChannelSubscribeCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.subscribe (version 1).
-func (ChannelSubscribeCondition) TypeInfo() *TypeInfo {
-	return &channelSubscribeInfo
+// TypeInfo returns the facts of channel.subscribe (version 1): a copy.
+func (ChannelSubscribeCondition) TypeInfo() TypeInfo {
+	return channelSubscribeEntry.info.clone()
+}
+
+func (ChannelSubscribeCondition) entry() *typeEntry {
+	return &channelSubscribeEntry
 }
 
 // ChannelSubscribeEvent is the event of a channel.subscribe (version 1) notification.
@@ -440,30 +506,34 @@ type ChannelSubscribeEvent struct {
 
 // OnChannelSubscribe registers h for channel.subscribe (version 1) notifications.
 func (d *Dispatcher) OnChannelSubscribe(h func(context.Context, *ChannelSubscribeEvent)) {
-	d.on(&channelSubscribeInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelSubscribeEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelSubscribeEvent))
 	})
 }
 
-var channelSubscribeInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadSubscriptions}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadSubscriptions}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsubscribe",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.subscribe",
-	Version:     "1",
-	decode:      decodeEvent[ChannelSubscribeEvent],
-	decodeFrame: decodeFrame[ChannelSubscribeEvent],
+var channelSubscribeEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.subscribe",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsubscribe",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelSubscribeScopes},
+			{Token: oauth.TokenUser, Scopes: channelSubscribeScopes},
+		},
+		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+	},
 	newCondition: func() Condition {
 		return new(ChannelSubscribeCondition)
 	},
+	decode:      decodeEvent[ChannelSubscribeEvent],
+	decodeFrame: decodeFrame[ChannelSubscribeEvent],
 }
+
+// channelSubscribeScopes are the scopes channel.subscribe (version 1) needs, the same for an app
+// token and a user token.
+var channelSubscribeScopes = [][]oauth.Scope{{oauth.ScopeChannelReadSubscriptions}}
 
 // ChannelUnbanCondition is the condition of a channel.unban (version 1) subscription: it selects
 // the notifications to deliver.
@@ -473,9 +543,13 @@ type ChannelUnbanCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.unban (version 1).
-func (ChannelUnbanCondition) TypeInfo() *TypeInfo {
-	return &channelUnbanInfo
+// TypeInfo returns the facts of channel.unban (version 1): a copy.
+func (ChannelUnbanCondition) TypeInfo() TypeInfo {
+	return channelUnbanEntry.info.clone()
+}
+
+func (ChannelUnbanCondition) entry() *typeEntry {
+	return &channelUnbanEntry
 }
 
 // ChannelUnbanEvent is the event of a channel.unban (version 1) notification.
@@ -497,30 +571,34 @@ type ChannelUnbanEvent struct {
 
 // OnChannelUnban registers h for channel.unban (version 1) notifications.
 func (d *Dispatcher) OnChannelUnban(h func(context.Context, *ChannelUnbanEvent)) {
-	d.on(&channelUnbanInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelUnbanEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelUnbanEvent))
 	})
 }
 
-var channelUnbanInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelModerate}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelModerate}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelunban",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.unban",
-	Version:     "1",
-	decode:      decodeEvent[ChannelUnbanEvent],
-	decodeFrame: decodeFrame[ChannelUnbanEvent],
+var channelUnbanEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.unban",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelunban",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelUnbanScopes},
+			{Token: oauth.TokenUser, Scopes: channelUnbanScopes},
+		},
+		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+	},
 	newCondition: func() Condition {
 		return new(ChannelUnbanCondition)
 	},
+	decode:      decodeEvent[ChannelUnbanEvent],
+	decodeFrame: decodeFrame[ChannelUnbanEvent],
 }
+
+// channelUnbanScopes are the scopes channel.unban (version 1) needs, the same for an app token and
+// a user token.
+var channelUnbanScopes = [][]oauth.Scope{{oauth.ScopeChannelModerate}}
 
 // ChannelUpdateCondition is the condition of a channel.update (version 2) subscription: it selects
 // the notifications to deliver.
@@ -530,9 +608,13 @@ type ChannelUpdateCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.update (version 2).
-func (ChannelUpdateCondition) TypeInfo() *TypeInfo {
-	return &channelUpdateInfo
+// TypeInfo returns the facts of channel.update (version 2): a copy.
+func (ChannelUpdateCondition) TypeInfo() TypeInfo {
+	return channelUpdateEntry.info.clone()
+}
+
+func (ChannelUpdateCondition) entry() *typeEntry {
+	return &channelUpdateEntry
 }
 
 // ChannelUpdateEvent is the event of a channel.update (version 2) notification.
@@ -554,21 +636,27 @@ type ChannelUpdateEvent struct {
 
 // OnChannelUpdate registers h for channel.update (version 2) notifications.
 func (d *Dispatcher) OnChannelUpdate(h func(context.Context, *ChannelUpdateEvent)) {
-	d.on(&channelUpdateInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelUpdateEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelUpdateEvent))
 	})
 }
 
-var channelUpdateInfo = TypeInfo{
-	Auth:        []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelupdate",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.update",
-	Version:     "2",
-	decode:      decodeEvent[ChannelUpdateEvent],
-	decodeFrame: decodeFrame[ChannelUpdateEvent],
+var channelUpdateEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.update",
+		Version: "2",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelupdate",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp},
+			{Token: oauth.TokenUser},
+		},
+		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+	},
 	newCondition: func() Condition {
 		return new(ChannelUpdateCondition)
 	},
+	decode:      decodeEvent[ChannelUpdateEvent],
+	decodeFrame: decodeFrame[ChannelUpdateEvent],
 }

@@ -19,9 +19,13 @@ type ChannelGoalBeginCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.goal.begin (version 1).
-func (ChannelGoalBeginCondition) TypeInfo() *TypeInfo {
-	return &channelGoalBeginInfo
+// TypeInfo returns the facts of channel.goal.begin (version 1): a copy.
+func (ChannelGoalBeginCondition) TypeInfo() TypeInfo {
+	return channelGoalBeginEntry.info.clone()
+}
+
+func (ChannelGoalBeginCondition) entry() *typeEntry {
+	return &channelGoalBeginEntry
 }
 
 // ChannelGoalBeginEvent is the event of a channel.goal.begin (version 1) notification.
@@ -43,30 +47,34 @@ type ChannelGoalBeginEvent struct {
 
 // OnChannelGoalBegin registers h for channel.goal.begin (version 1) notifications.
 func (d *Dispatcher) OnChannelGoalBegin(h func(context.Context, *ChannelGoalBeginEvent)) {
-	d.on(&channelGoalBeginInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelGoalBeginEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelGoalBeginEvent))
 	})
 }
 
-var channelGoalBeginInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadGoals}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadGoals}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelgoalbegin",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.goal.begin",
-	Version:     "1",
-	decode:      decodeEvent[ChannelGoalBeginEvent],
-	decodeFrame: decodeFrame[ChannelGoalBeginEvent],
+var channelGoalBeginEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.goal.begin",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelgoalbegin",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelGoalBeginScopes},
+			{Token: oauth.TokenUser, Scopes: channelGoalBeginScopes},
+		},
+		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+	},
 	newCondition: func() Condition {
 		return new(ChannelGoalBeginCondition)
 	},
+	decode:      decodeEvent[ChannelGoalBeginEvent],
+	decodeFrame: decodeFrame[ChannelGoalBeginEvent],
 }
+
+// channelGoalBeginScopes are the scopes channel.goal.begin (version 1) needs, the same for an app
+// token and a user token.
+var channelGoalBeginScopes = [][]oauth.Scope{{oauth.ScopeChannelReadGoals}}
 
 // ChannelGoalEndCondition is the condition of a channel.goal.end (version 1) subscription: it
 // selects the notifications to deliver.
@@ -76,9 +84,13 @@ type ChannelGoalEndCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.goal.end (version 1).
-func (ChannelGoalEndCondition) TypeInfo() *TypeInfo {
-	return &channelGoalEndInfo
+// TypeInfo returns the facts of channel.goal.end (version 1): a copy.
+func (ChannelGoalEndCondition) TypeInfo() TypeInfo {
+	return channelGoalEndEntry.info.clone()
+}
+
+func (ChannelGoalEndCondition) entry() *typeEntry {
+	return &channelGoalEndEntry
 }
 
 // ChannelGoalEndEvent is the event of a channel.goal.end (version 1) notification.
@@ -102,30 +114,34 @@ type ChannelGoalEndEvent struct {
 
 // OnChannelGoalEnd registers h for channel.goal.end (version 1) notifications.
 func (d *Dispatcher) OnChannelGoalEnd(h func(context.Context, *ChannelGoalEndEvent)) {
-	d.on(&channelGoalEndInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelGoalEndEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelGoalEndEvent))
 	})
 }
 
-var channelGoalEndInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadGoals}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadGoals}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelgoalend",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.goal.end",
-	Version:     "1",
-	decode:      decodeEvent[ChannelGoalEndEvent],
-	decodeFrame: decodeFrame[ChannelGoalEndEvent],
+var channelGoalEndEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.goal.end",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelgoalend",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelGoalEndScopes},
+			{Token: oauth.TokenUser, Scopes: channelGoalEndScopes},
+		},
+		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+	},
 	newCondition: func() Condition {
 		return new(ChannelGoalEndCondition)
 	},
+	decode:      decodeEvent[ChannelGoalEndEvent],
+	decodeFrame: decodeFrame[ChannelGoalEndEvent],
 }
+
+// channelGoalEndScopes are the scopes channel.goal.end (version 1) needs, the same for an app token
+// and a user token.
+var channelGoalEndScopes = [][]oauth.Scope{{oauth.ScopeChannelReadGoals}}
 
 // ChannelGoalProgressCondition is the condition of a channel.goal.progress (version 1)
 // subscription: it selects the notifications to deliver.
@@ -135,9 +151,13 @@ type ChannelGoalProgressCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.goal.progress (version 1).
-func (ChannelGoalProgressCondition) TypeInfo() *TypeInfo {
-	return &channelGoalProgressInfo
+// TypeInfo returns the facts of channel.goal.progress (version 1): a copy.
+func (ChannelGoalProgressCondition) TypeInfo() TypeInfo {
+	return channelGoalProgressEntry.info.clone()
+}
+
+func (ChannelGoalProgressCondition) entry() *typeEntry {
+	return &channelGoalProgressEntry
 }
 
 // ChannelGoalProgressEvent is the event of a channel.goal.progress (version 1) notification.
@@ -159,27 +179,31 @@ type ChannelGoalProgressEvent struct {
 
 // OnChannelGoalProgress registers h for channel.goal.progress (version 1) notifications.
 func (d *Dispatcher) OnChannelGoalProgress(h func(context.Context, *ChannelGoalProgressEvent)) {
-	d.on(&channelGoalProgressInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelGoalProgressEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelGoalProgressEvent))
 	})
 }
 
-var channelGoalProgressInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadGoals}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadGoals}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelgoalprogress",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.goal.progress",
-	Version:     "1",
-	decode:      decodeEvent[ChannelGoalProgressEvent],
-	decodeFrame: decodeFrame[ChannelGoalProgressEvent],
+var channelGoalProgressEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.goal.progress",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelgoalprogress",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelGoalProgressScopes},
+			{Token: oauth.TokenUser, Scopes: channelGoalProgressScopes},
+		},
+		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+	},
 	newCondition: func() Condition {
 		return new(ChannelGoalProgressCondition)
 	},
+	decode:      decodeEvent[ChannelGoalProgressEvent],
+	decodeFrame: decodeFrame[ChannelGoalProgressEvent],
 }
+
+// channelGoalProgressScopes are the scopes channel.goal.progress (version 1) needs, the same for an
+// app token and a user token.
+var channelGoalProgressScopes = [][]oauth.Scope{{oauth.ScopeChannelReadGoals}}

@@ -18,9 +18,13 @@ type ChannelGuestStarGuestUpdateBetaCondition struct {
 	ModeratorUserID   string `json:"moderator_user_id"`
 }
 
-// TypeInfo returns the facts of channel.guest_star_guest.update (beta).
-func (ChannelGuestStarGuestUpdateBetaCondition) TypeInfo() *TypeInfo {
-	return &channelGuestStarGuestUpdateBetaInfo
+// TypeInfo returns the facts of channel.guest_star_guest.update (beta): a copy.
+func (ChannelGuestStarGuestUpdateBetaCondition) TypeInfo() TypeInfo {
+	return channelGuestStarGuestUpdateBetaEntry.info.clone()
+}
+
+func (ChannelGuestStarGuestUpdateBetaCondition) entry() *typeEntry {
+	return &channelGuestStarGuestUpdateBetaEntry
 }
 
 // ChannelGuestStarGuestUpdateBetaEvent is the event of a channel.guest_star_guest.update (beta)
@@ -74,27 +78,34 @@ const (
 
 // OnChannelGuestStarGuestUpdateBeta registers h for channel.guest_star_guest.update (beta) notifications.
 func (d *Dispatcher) OnChannelGuestStarGuestUpdateBeta(h func(context.Context, *ChannelGuestStarGuestUpdateBetaEvent)) {
-	d.on(&channelGuestStarGuestUpdateBetaInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelGuestStarGuestUpdateBetaEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelGuestStarGuestUpdateBetaEvent))
 	})
 }
 
-var channelGuestStarGuestUpdateBetaInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadGuestStar, oauth.ScopeChannelManageGuestStar, oauth.ScopeModeratorReadGuestStar, oauth.ScopeModeratorManageGuestStar}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadGuestStar, oauth.ScopeChannelManageGuestStar, oauth.ScopeModeratorReadGuestStar, oauth.ScopeModeratorManageGuestStar}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelguest_star_guestupdate",
-	Status:      TypeBeta,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.guest_star_guest.update",
-	Version:     "beta",
-	decode:      decodeEvent[ChannelGuestStarGuestUpdateBetaEvent],
-	decodeFrame: decodeFrame[ChannelGuestStarGuestUpdateBetaEvent],
+var channelGuestStarGuestUpdateBetaEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.guest_star_guest.update",
+		Version: "beta",
+		Status:  TypeBeta,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelguest_star_guestupdate",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelGuestStarGuestUpdateBetaScopes},
+			{Token: oauth.TokenUser, Scopes: channelGuestStarGuestUpdateBetaScopes},
+		},
+		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
+			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true},
+		},
+	},
 	newCondition: func() Condition {
 		return new(ChannelGuestStarGuestUpdateBetaCondition)
 	},
+	decode:      decodeEvent[ChannelGuestStarGuestUpdateBetaEvent],
+	decodeFrame: decodeFrame[ChannelGuestStarGuestUpdateBetaEvent],
 }
+
+// channelGuestStarGuestUpdateBetaScopes are the scopes channel.guest_star_guest.update (beta)
+// needs, the same for an app token and a user token.
+var channelGuestStarGuestUpdateBetaScopes = [][]oauth.Scope{{oauth.ScopeChannelReadGuestStar, oauth.ScopeChannelManageGuestStar, oauth.ScopeModeratorReadGuestStar, oauth.ScopeModeratorManageGuestStar}}

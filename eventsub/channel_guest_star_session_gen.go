@@ -20,9 +20,13 @@ type ChannelGuestStarSessionBeginBetaCondition struct {
 	ModeratorUserID   string `json:"moderator_user_id"`
 }
 
-// TypeInfo returns the facts of channel.guest_star_session.begin (beta).
-func (ChannelGuestStarSessionBeginBetaCondition) TypeInfo() *TypeInfo {
-	return &channelGuestStarSessionBeginBetaInfo
+// TypeInfo returns the facts of channel.guest_star_session.begin (beta): a copy.
+func (ChannelGuestStarSessionBeginBetaCondition) TypeInfo() TypeInfo {
+	return channelGuestStarSessionBeginBetaEntry.info.clone()
+}
+
+func (ChannelGuestStarSessionBeginBetaCondition) entry() *typeEntry {
+	return &channelGuestStarSessionBeginBetaEntry
 }
 
 // ChannelGuestStarSessionBeginBetaEvent is the event of a channel.guest_star_session.begin (beta)
@@ -47,30 +51,37 @@ type ChannelGuestStarSessionBeginBetaEvent struct {
 
 // OnChannelGuestStarSessionBeginBeta registers h for channel.guest_star_session.begin (beta) notifications.
 func (d *Dispatcher) OnChannelGuestStarSessionBeginBeta(h func(context.Context, *ChannelGuestStarSessionBeginBetaEvent)) {
-	d.on(&channelGuestStarSessionBeginBetaInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelGuestStarSessionBeginBetaEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelGuestStarSessionBeginBetaEvent))
 	})
 }
 
-var channelGuestStarSessionBeginBetaInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadGuestStar, oauth.ScopeChannelManageGuestStar, oauth.ScopeModeratorReadGuestStar, oauth.ScopeModeratorManageGuestStar}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadGuestStar, oauth.ScopeChannelManageGuestStar, oauth.ScopeModeratorReadGuestStar, oauth.ScopeModeratorManageGuestStar}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelguest_star_sessionbegin",
-	Status:      TypeBeta,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.guest_star_session.begin",
-	Version:     "beta",
-	decode:      decodeEvent[ChannelGuestStarSessionBeginBetaEvent],
-	decodeFrame: decodeFrame[ChannelGuestStarSessionBeginBetaEvent],
+var channelGuestStarSessionBeginBetaEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.guest_star_session.begin",
+		Version: "beta",
+		Status:  TypeBeta,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelguest_star_sessionbegin",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelGuestStarSessionBeginBetaScopes},
+			{Token: oauth.TokenUser, Scopes: channelGuestStarSessionBeginBetaScopes},
+		},
+		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
+			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true},
+		},
+	},
 	newCondition: func() Condition {
 		return new(ChannelGuestStarSessionBeginBetaCondition)
 	},
+	decode:      decodeEvent[ChannelGuestStarSessionBeginBetaEvent],
+	decodeFrame: decodeFrame[ChannelGuestStarSessionBeginBetaEvent],
 }
+
+// channelGuestStarSessionBeginBetaScopes are the scopes channel.guest_star_session.begin (beta)
+// needs, the same for an app token and a user token.
+var channelGuestStarSessionBeginBetaScopes = [][]oauth.Scope{{oauth.ScopeChannelReadGuestStar, oauth.ScopeChannelManageGuestStar, oauth.ScopeModeratorReadGuestStar, oauth.ScopeModeratorManageGuestStar}}
 
 // ChannelGuestStarSessionEndBetaCondition is the condition of a channel.guest_star_session.end
 // (beta) subscription: it selects the notifications to deliver.
@@ -82,9 +93,13 @@ type ChannelGuestStarSessionEndBetaCondition struct {
 	ModeratorUserID   string `json:"moderator_user_id"`
 }
 
-// TypeInfo returns the facts of channel.guest_star_session.end (beta).
-func (ChannelGuestStarSessionEndBetaCondition) TypeInfo() *TypeInfo {
-	return &channelGuestStarSessionEndBetaInfo
+// TypeInfo returns the facts of channel.guest_star_session.end (beta): a copy.
+func (ChannelGuestStarSessionEndBetaCondition) TypeInfo() TypeInfo {
+	return channelGuestStarSessionEndBetaEntry.info.clone()
+}
+
+func (ChannelGuestStarSessionEndBetaCondition) entry() *typeEntry {
+	return &channelGuestStarSessionEndBetaEntry
 }
 
 // ChannelGuestStarSessionEndBetaEvent is the event of a channel.guest_star_session.end (beta)
@@ -113,27 +128,34 @@ type ChannelGuestStarSessionEndBetaEvent struct {
 
 // OnChannelGuestStarSessionEndBeta registers h for channel.guest_star_session.end (beta) notifications.
 func (d *Dispatcher) OnChannelGuestStarSessionEndBeta(h func(context.Context, *ChannelGuestStarSessionEndBetaEvent)) {
-	d.on(&channelGuestStarSessionEndBetaInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelGuestStarSessionEndBetaEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelGuestStarSessionEndBetaEvent))
 	})
 }
 
-var channelGuestStarSessionEndBetaInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadGuestStar, oauth.ScopeChannelManageGuestStar, oauth.ScopeModeratorReadGuestStar, oauth.ScopeModeratorManageGuestStar}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadGuestStar, oauth.ScopeChannelManageGuestStar, oauth.ScopeModeratorReadGuestStar, oauth.ScopeModeratorManageGuestStar}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelguest_star_sessionend",
-	Status:      TypeBeta,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.guest_star_session.end",
-	Version:     "beta",
-	decode:      decodeEvent[ChannelGuestStarSessionEndBetaEvent],
-	decodeFrame: decodeFrame[ChannelGuestStarSessionEndBetaEvent],
+var channelGuestStarSessionEndBetaEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.guest_star_session.end",
+		Version: "beta",
+		Status:  TypeBeta,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelguest_star_sessionend",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelGuestStarSessionEndBetaScopes},
+			{Token: oauth.TokenUser, Scopes: channelGuestStarSessionEndBetaScopes},
+		},
+		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
+			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true},
+		},
+	},
 	newCondition: func() Condition {
 		return new(ChannelGuestStarSessionEndBetaCondition)
 	},
+	decode:      decodeEvent[ChannelGuestStarSessionEndBetaEvent],
+	decodeFrame: decodeFrame[ChannelGuestStarSessionEndBetaEvent],
 }
+
+// channelGuestStarSessionEndBetaScopes are the scopes channel.guest_star_session.end (beta) needs,
+// the same for an app token and a user token.
+var channelGuestStarSessionEndBetaScopes = [][]oauth.Scope{{oauth.ScopeChannelReadGuestStar, oauth.ScopeChannelManageGuestStar, oauth.ScopeModeratorReadGuestStar, oauth.ScopeModeratorManageGuestStar}}

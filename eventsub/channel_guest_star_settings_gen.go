@@ -18,9 +18,13 @@ type ChannelGuestStarSettingsUpdateBetaCondition struct {
 	ModeratorUserID   string `json:"moderator_user_id"`
 }
 
-// TypeInfo returns the facts of channel.guest_star_settings.update (beta).
-func (ChannelGuestStarSettingsUpdateBetaCondition) TypeInfo() *TypeInfo {
-	return &channelGuestStarSettingsUpdateBetaInfo
+// TypeInfo returns the facts of channel.guest_star_settings.update (beta): a copy.
+func (ChannelGuestStarSettingsUpdateBetaCondition) TypeInfo() TypeInfo {
+	return channelGuestStarSettingsUpdateBetaEntry.info.clone()
+}
+
+func (ChannelGuestStarSettingsUpdateBetaCondition) entry() *typeEntry {
+	return &channelGuestStarSettingsUpdateBetaEntry
 }
 
 // ChannelGuestStarSettingsUpdateBetaEvent is the event of a channel.guest_star_settings.update
@@ -58,27 +62,34 @@ const (
 
 // OnChannelGuestStarSettingsUpdateBeta registers h for channel.guest_star_settings.update (beta) notifications.
 func (d *Dispatcher) OnChannelGuestStarSettingsUpdateBeta(h func(context.Context, *ChannelGuestStarSettingsUpdateBetaEvent)) {
-	d.on(&channelGuestStarSettingsUpdateBetaInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelGuestStarSettingsUpdateBetaEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelGuestStarSettingsUpdateBetaEvent))
 	})
 }
 
-var channelGuestStarSettingsUpdateBetaInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadGuestStar, oauth.ScopeChannelManageGuestStar, oauth.ScopeModeratorReadGuestStar, oauth.ScopeModeratorManageGuestStar}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadGuestStar, oauth.ScopeChannelManageGuestStar, oauth.ScopeModeratorReadGuestStar, oauth.ScopeModeratorManageGuestStar}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelguest_star_settingsupdate",
-	Status:      TypeBeta,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.guest_star_settings.update",
-	Version:     "beta",
-	decode:      decodeEvent[ChannelGuestStarSettingsUpdateBetaEvent],
-	decodeFrame: decodeFrame[ChannelGuestStarSettingsUpdateBetaEvent],
+var channelGuestStarSettingsUpdateBetaEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.guest_star_settings.update",
+		Version: "beta",
+		Status:  TypeBeta,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelguest_star_settingsupdate",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelGuestStarSettingsUpdateBetaScopes},
+			{Token: oauth.TokenUser, Scopes: channelGuestStarSettingsUpdateBetaScopes},
+		},
+		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
+			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true},
+		},
+	},
 	newCondition: func() Condition {
 		return new(ChannelGuestStarSettingsUpdateBetaCondition)
 	},
+	decode:      decodeEvent[ChannelGuestStarSettingsUpdateBetaEvent],
+	decodeFrame: decodeFrame[ChannelGuestStarSettingsUpdateBetaEvent],
 }
+
+// channelGuestStarSettingsUpdateBetaScopes are the scopes channel.guest_star_settings.update (beta)
+// needs, the same for an app token and a user token.
+var channelGuestStarSettingsUpdateBetaScopes = [][]oauth.Scope{{oauth.ScopeChannelReadGuestStar, oauth.ScopeChannelManageGuestStar, oauth.ScopeModeratorReadGuestStar, oauth.ScopeModeratorManageGuestStar}}

@@ -20,9 +20,13 @@ type ChannelHypeTrainBeginCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.hype_train.begin (version 2).
-func (ChannelHypeTrainBeginCondition) TypeInfo() *TypeInfo {
-	return &channelHypeTrainBeginInfo
+// TypeInfo returns the facts of channel.hype_train.begin (version 2): a copy.
+func (ChannelHypeTrainBeginCondition) TypeInfo() TypeInfo {
+	return channelHypeTrainBeginEntry.info.clone()
+}
+
+func (ChannelHypeTrainBeginCondition) entry() *typeEntry {
+	return &channelHypeTrainBeginEntry
 }
 
 // ChannelHypeTrainBeginEvent is the event of a channel.hype_train.begin (version 2) notification.
@@ -53,30 +57,34 @@ type ChannelHypeTrainBeginEvent struct {
 
 // OnChannelHypeTrainBegin registers h for channel.hype_train.begin (version 2) notifications.
 func (d *Dispatcher) OnChannelHypeTrainBegin(h func(context.Context, *ChannelHypeTrainBeginEvent)) {
-	d.on(&channelHypeTrainBeginInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelHypeTrainBeginEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelHypeTrainBeginEvent))
 	})
 }
 
-var channelHypeTrainBeginInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadHypeTrain}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadHypeTrain}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelhype_trainbegin",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.hype_train.begin",
-	Version:     "2",
-	decode:      decodeEvent[ChannelHypeTrainBeginEvent],
-	decodeFrame: decodeFrame[ChannelHypeTrainBeginEvent],
+var channelHypeTrainBeginEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.hype_train.begin",
+		Version: "2",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelhype_trainbegin",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelHypeTrainBeginScopes},
+			{Token: oauth.TokenUser, Scopes: channelHypeTrainBeginScopes},
+		},
+		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+	},
 	newCondition: func() Condition {
 		return new(ChannelHypeTrainBeginCondition)
 	},
+	decode:      decodeEvent[ChannelHypeTrainBeginEvent],
+	decodeFrame: decodeFrame[ChannelHypeTrainBeginEvent],
 }
+
+// channelHypeTrainBeginScopes are the scopes channel.hype_train.begin (version 2) needs, the same
+// for an app token and a user token.
+var channelHypeTrainBeginScopes = [][]oauth.Scope{{oauth.ScopeChannelReadHypeTrain}}
 
 // ChannelHypeTrainEndCondition is the condition of a channel.hype_train.end (version 2)
 // subscription: it selects the notifications to deliver.
@@ -87,9 +95,13 @@ type ChannelHypeTrainEndCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.hype_train.end (version 2).
-func (ChannelHypeTrainEndCondition) TypeInfo() *TypeInfo {
-	return &channelHypeTrainEndInfo
+// TypeInfo returns the facts of channel.hype_train.end (version 2): a copy.
+func (ChannelHypeTrainEndCondition) TypeInfo() TypeInfo {
+	return channelHypeTrainEndEntry.info.clone()
+}
+
+func (ChannelHypeTrainEndCondition) entry() *typeEntry {
+	return &channelHypeTrainEndEntry
 }
 
 // ChannelHypeTrainEndEvent is the event of a channel.hype_train.end (version 2) notification.
@@ -117,30 +129,34 @@ type ChannelHypeTrainEndEvent struct {
 
 // OnChannelHypeTrainEnd registers h for channel.hype_train.end (version 2) notifications.
 func (d *Dispatcher) OnChannelHypeTrainEnd(h func(context.Context, *ChannelHypeTrainEndEvent)) {
-	d.on(&channelHypeTrainEndInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelHypeTrainEndEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelHypeTrainEndEvent))
 	})
 }
 
-var channelHypeTrainEndInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadHypeTrain}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadHypeTrain}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelhype_trainend",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.hype_train.end",
-	Version:     "2",
-	decode:      decodeEvent[ChannelHypeTrainEndEvent],
-	decodeFrame: decodeFrame[ChannelHypeTrainEndEvent],
+var channelHypeTrainEndEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.hype_train.end",
+		Version: "2",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelhype_trainend",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelHypeTrainEndScopes},
+			{Token: oauth.TokenUser, Scopes: channelHypeTrainEndScopes},
+		},
+		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+	},
 	newCondition: func() Condition {
 		return new(ChannelHypeTrainEndCondition)
 	},
+	decode:      decodeEvent[ChannelHypeTrainEndEvent],
+	decodeFrame: decodeFrame[ChannelHypeTrainEndEvent],
 }
+
+// channelHypeTrainEndScopes are the scopes channel.hype_train.end (version 2) needs, the same for
+// an app token and a user token.
+var channelHypeTrainEndScopes = [][]oauth.Scope{{oauth.ScopeChannelReadHypeTrain}}
 
 // ChannelHypeTrainProgressCondition is the condition of a channel.hype_train.progress (version 2)
 // subscription: it selects the notifications to deliver.
@@ -151,9 +167,13 @@ type ChannelHypeTrainProgressCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.hype_train.progress (version 2).
-func (ChannelHypeTrainProgressCondition) TypeInfo() *TypeInfo {
-	return &channelHypeTrainProgressInfo
+// TypeInfo returns the facts of channel.hype_train.progress (version 2): a copy.
+func (ChannelHypeTrainProgressCondition) TypeInfo() TypeInfo {
+	return channelHypeTrainProgressEntry.info.clone()
+}
+
+func (ChannelHypeTrainProgressCondition) entry() *typeEntry {
+	return &channelHypeTrainProgressEntry
 }
 
 // ChannelHypeTrainProgressEvent is the event of a channel.hype_train.progress (version 2)
@@ -183,27 +203,31 @@ type ChannelHypeTrainProgressEvent struct {
 
 // OnChannelHypeTrainProgress registers h for channel.hype_train.progress (version 2) notifications.
 func (d *Dispatcher) OnChannelHypeTrainProgress(h func(context.Context, *ChannelHypeTrainProgressEvent)) {
-	d.on(&channelHypeTrainProgressInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelHypeTrainProgressEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelHypeTrainProgressEvent))
 	})
 }
 
-var channelHypeTrainProgressInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadHypeTrain}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadHypeTrain}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelhype_trainprogress",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.hype_train.progress",
-	Version:     "2",
-	decode:      decodeEvent[ChannelHypeTrainProgressEvent],
-	decodeFrame: decodeFrame[ChannelHypeTrainProgressEvent],
+var channelHypeTrainProgressEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.hype_train.progress",
+		Version: "2",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelhype_trainprogress",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelHypeTrainProgressScopes},
+			{Token: oauth.TokenUser, Scopes: channelHypeTrainProgressScopes},
+		},
+		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+	},
 	newCondition: func() Condition {
 		return new(ChannelHypeTrainProgressCondition)
 	},
+	decode:      decodeEvent[ChannelHypeTrainProgressEvent],
+	decodeFrame: decodeFrame[ChannelHypeTrainProgressEvent],
 }
+
+// channelHypeTrainProgressScopes are the scopes channel.hype_train.progress (version 2) needs, the
+// same for an app token and a user token.
+var channelHypeTrainProgressScopes = [][]oauth.Scope{{oauth.ScopeChannelReadHypeTrain}}

@@ -17,9 +17,13 @@ type ChannelModeratorAddCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.moderator.add (version 1).
-func (ChannelModeratorAddCondition) TypeInfo() *TypeInfo {
-	return &channelModeratorAddInfo
+// TypeInfo returns the facts of channel.moderator.add (version 1): a copy.
+func (ChannelModeratorAddCondition) TypeInfo() TypeInfo {
+	return channelModeratorAddEntry.info.clone()
+}
+
+func (ChannelModeratorAddCondition) entry() *typeEntry {
+	return &channelModeratorAddEntry
 }
 
 // ChannelModeratorAddEvent is the event of a channel.moderator.add (version 1) notification.
@@ -38,30 +42,34 @@ type ChannelModeratorAddEvent struct {
 
 // OnChannelModeratorAdd registers h for channel.moderator.add (version 1) notifications.
 func (d *Dispatcher) OnChannelModeratorAdd(h func(context.Context, *ChannelModeratorAddEvent)) {
-	d.on(&channelModeratorAddInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelModeratorAddEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelModeratorAddEvent))
 	})
 }
 
-var channelModeratorAddInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeModerationRead}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeModerationRead}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelmoderatoradd",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.moderator.add",
-	Version:     "1",
-	decode:      decodeEvent[ChannelModeratorAddEvent],
-	decodeFrame: decodeFrame[ChannelModeratorAddEvent],
+var channelModeratorAddEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.moderator.add",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelmoderatoradd",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelModeratorAddScopes},
+			{Token: oauth.TokenUser, Scopes: channelModeratorAddScopes},
+		},
+		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+	},
 	newCondition: func() Condition {
 		return new(ChannelModeratorAddCondition)
 	},
+	decode:      decodeEvent[ChannelModeratorAddEvent],
+	decodeFrame: decodeFrame[ChannelModeratorAddEvent],
 }
+
+// channelModeratorAddScopes are the scopes channel.moderator.add (version 1) needs, the same for an
+// app token and a user token.
+var channelModeratorAddScopes = [][]oauth.Scope{{oauth.ScopeModerationRead}}
 
 // ChannelModeratorRemoveCondition is the condition of a channel.moderator.remove (version 1)
 // subscription: it selects the notifications to deliver.
@@ -72,9 +80,13 @@ type ChannelModeratorRemoveCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.moderator.remove (version 1).
-func (ChannelModeratorRemoveCondition) TypeInfo() *TypeInfo {
-	return &channelModeratorRemoveInfo
+// TypeInfo returns the facts of channel.moderator.remove (version 1): a copy.
+func (ChannelModeratorRemoveCondition) TypeInfo() TypeInfo {
+	return channelModeratorRemoveEntry.info.clone()
+}
+
+func (ChannelModeratorRemoveCondition) entry() *typeEntry {
+	return &channelModeratorRemoveEntry
 }
 
 // ChannelModeratorRemoveEvent is the event of a channel.moderator.remove (version 1) notification.
@@ -94,27 +106,31 @@ type ChannelModeratorRemoveEvent struct {
 
 // OnChannelModeratorRemove registers h for channel.moderator.remove (version 1) notifications.
 func (d *Dispatcher) OnChannelModeratorRemove(h func(context.Context, *ChannelModeratorRemoveEvent)) {
-	d.on(&channelModeratorRemoveInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelModeratorRemoveEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelModeratorRemoveEvent))
 	})
 }
 
-var channelModeratorRemoveInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeModerationRead}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeModerationRead}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelmoderatorremove",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.moderator.remove",
-	Version:     "1",
-	decode:      decodeEvent[ChannelModeratorRemoveEvent],
-	decodeFrame: decodeFrame[ChannelModeratorRemoveEvent],
+var channelModeratorRemoveEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.moderator.remove",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelmoderatorremove",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelModeratorRemoveScopes},
+			{Token: oauth.TokenUser, Scopes: channelModeratorRemoveScopes},
+		},
+		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+	},
 	newCondition: func() Condition {
 		return new(ChannelModeratorRemoveCondition)
 	},
+	decode:      decodeEvent[ChannelModeratorRemoveEvent],
+	decodeFrame: decodeFrame[ChannelModeratorRemoveEvent],
 }
+
+// channelModeratorRemoveScopes are the scopes channel.moderator.remove (version 1) needs, the same
+// for an app token and a user token.
+var channelModeratorRemoveScopes = [][]oauth.Scope{{oauth.ScopeModerationRead}}

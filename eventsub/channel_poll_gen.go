@@ -19,9 +19,13 @@ type ChannelPollBeginCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.poll.begin (version 1).
-func (ChannelPollBeginCondition) TypeInfo() *TypeInfo {
-	return &channelPollBeginInfo
+// TypeInfo returns the facts of channel.poll.begin (version 1): a copy.
+func (ChannelPollBeginCondition) TypeInfo() TypeInfo {
+	return channelPollBeginEntry.info.clone()
+}
+
+func (ChannelPollBeginCondition) entry() *typeEntry {
+	return &channelPollBeginEntry
 }
 
 // ChannelPollBeginEvent is the event of a channel.poll.begin (version 1) notification.
@@ -45,30 +49,34 @@ type ChannelPollBeginEvent struct {
 
 // OnChannelPollBegin registers h for channel.poll.begin (version 1) notifications.
 func (d *Dispatcher) OnChannelPollBegin(h func(context.Context, *ChannelPollBeginEvent)) {
-	d.on(&channelPollBeginInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelPollBeginEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelPollBeginEvent))
 	})
 }
 
-var channelPollBeginInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadPolls, oauth.ScopeChannelManagePolls}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadPolls, oauth.ScopeChannelManagePolls}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpollbegin",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.poll.begin",
-	Version:     "1",
-	decode:      decodeEvent[ChannelPollBeginEvent],
-	decodeFrame: decodeFrame[ChannelPollBeginEvent],
+var channelPollBeginEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.poll.begin",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpollbegin",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelPollBeginScopes},
+			{Token: oauth.TokenUser, Scopes: channelPollBeginScopes},
+		},
+		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+	},
 	newCondition: func() Condition {
 		return new(ChannelPollBeginCondition)
 	},
+	decode:      decodeEvent[ChannelPollBeginEvent],
+	decodeFrame: decodeFrame[ChannelPollBeginEvent],
 }
+
+// channelPollBeginScopes are the scopes channel.poll.begin (version 1) needs, the same for an app
+// token and a user token.
+var channelPollBeginScopes = [][]oauth.Scope{{oauth.ScopeChannelReadPolls, oauth.ScopeChannelManagePolls}}
 
 // ChannelPollEndCondition is the condition of a channel.poll.end (version 1) subscription: it
 // selects the notifications to deliver.
@@ -78,9 +86,13 @@ type ChannelPollEndCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.poll.end (version 1).
-func (ChannelPollEndCondition) TypeInfo() *TypeInfo {
-	return &channelPollEndInfo
+// TypeInfo returns the facts of channel.poll.end (version 1): a copy.
+func (ChannelPollEndCondition) TypeInfo() TypeInfo {
+	return channelPollEndEntry.info.clone()
+}
+
+func (ChannelPollEndCondition) entry() *typeEntry {
+	return &channelPollEndEntry
 }
 
 // ChannelPollEndEvent is the event of a channel.poll.end (version 1) notification.
@@ -105,30 +117,34 @@ type ChannelPollEndEvent struct {
 
 // OnChannelPollEnd registers h for channel.poll.end (version 1) notifications.
 func (d *Dispatcher) OnChannelPollEnd(h func(context.Context, *ChannelPollEndEvent)) {
-	d.on(&channelPollEndInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelPollEndEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelPollEndEvent))
 	})
 }
 
-var channelPollEndInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadPolls, oauth.ScopeChannelManagePolls}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadPolls, oauth.ScopeChannelManagePolls}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpollend",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.poll.end",
-	Version:     "1",
-	decode:      decodeEvent[ChannelPollEndEvent],
-	decodeFrame: decodeFrame[ChannelPollEndEvent],
+var channelPollEndEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.poll.end",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpollend",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelPollEndScopes},
+			{Token: oauth.TokenUser, Scopes: channelPollEndScopes},
+		},
+		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+	},
 	newCondition: func() Condition {
 		return new(ChannelPollEndCondition)
 	},
+	decode:      decodeEvent[ChannelPollEndEvent],
+	decodeFrame: decodeFrame[ChannelPollEndEvent],
 }
+
+// channelPollEndScopes are the scopes channel.poll.end (version 1) needs, the same for an app token
+// and a user token.
+var channelPollEndScopes = [][]oauth.Scope{{oauth.ScopeChannelReadPolls, oauth.ScopeChannelManagePolls}}
 
 // ChannelPollProgressCondition is the condition of a channel.poll.progress (version 1)
 // subscription: it selects the notifications to deliver.
@@ -138,9 +154,13 @@ type ChannelPollProgressCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.poll.progress (version 1).
-func (ChannelPollProgressCondition) TypeInfo() *TypeInfo {
-	return &channelPollProgressInfo
+// TypeInfo returns the facts of channel.poll.progress (version 1): a copy.
+func (ChannelPollProgressCondition) TypeInfo() TypeInfo {
+	return channelPollProgressEntry.info.clone()
+}
+
+func (ChannelPollProgressCondition) entry() *typeEntry {
+	return &channelPollProgressEntry
 }
 
 // ChannelPollProgressEvent is the event of a channel.poll.progress (version 1) notification.
@@ -164,27 +184,31 @@ type ChannelPollProgressEvent struct {
 
 // OnChannelPollProgress registers h for channel.poll.progress (version 1) notifications.
 func (d *Dispatcher) OnChannelPollProgress(h func(context.Context, *ChannelPollProgressEvent)) {
-	d.on(&channelPollProgressInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelPollProgressEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelPollProgressEvent))
 	})
 }
 
-var channelPollProgressInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadPolls, oauth.ScopeChannelManagePolls}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadPolls, oauth.ScopeChannelManagePolls}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpollprogress",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.poll.progress",
-	Version:     "1",
-	decode:      decodeEvent[ChannelPollProgressEvent],
-	decodeFrame: decodeFrame[ChannelPollProgressEvent],
+var channelPollProgressEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.poll.progress",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpollprogress",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelPollProgressScopes},
+			{Token: oauth.TokenUser, Scopes: channelPollProgressScopes},
+		},
+		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+	},
 	newCondition: func() Condition {
 		return new(ChannelPollProgressCondition)
 	},
+	decode:      decodeEvent[ChannelPollProgressEvent],
+	decodeFrame: decodeFrame[ChannelPollProgressEvent],
 }
+
+// channelPollProgressScopes are the scopes channel.poll.progress (version 1) needs, the same for an
+// app token and a user token.
+var channelPollProgressScopes = [][]oauth.Scope{{oauth.ScopeChannelReadPolls, oauth.ScopeChannelManagePolls}}

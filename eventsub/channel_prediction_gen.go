@@ -21,9 +21,13 @@ type ChannelPredictionBeginCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.prediction.begin (version 1).
-func (ChannelPredictionBeginCondition) TypeInfo() *TypeInfo {
-	return &channelPredictionBeginInfo
+// TypeInfo returns the facts of channel.prediction.begin (version 1): a copy.
+func (ChannelPredictionBeginCondition) TypeInfo() TypeInfo {
+	return channelPredictionBeginEntry.info.clone()
+}
+
+func (ChannelPredictionBeginCondition) entry() *typeEntry {
+	return &channelPredictionBeginEntry
 }
 
 // ChannelPredictionBeginEvent is the event of a channel.prediction.begin (version 1) notification.
@@ -45,30 +49,34 @@ type ChannelPredictionBeginEvent struct {
 
 // OnChannelPredictionBegin registers h for channel.prediction.begin (version 1) notifications.
 func (d *Dispatcher) OnChannelPredictionBegin(h func(context.Context, *ChannelPredictionBeginEvent)) {
-	d.on(&channelPredictionBeginInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelPredictionBeginEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelPredictionBeginEvent))
 	})
 }
 
-var channelPredictionBeginInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadPredictions, oauth.ScopeChannelManagePredictions}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadPredictions, oauth.ScopeChannelManagePredictions}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpredictionbegin",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.prediction.begin",
-	Version:     "1",
-	decode:      decodeEvent[ChannelPredictionBeginEvent],
-	decodeFrame: decodeFrame[ChannelPredictionBeginEvent],
+var channelPredictionBeginEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.prediction.begin",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpredictionbegin",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelPredictionBeginScopes},
+			{Token: oauth.TokenUser, Scopes: channelPredictionBeginScopes},
+		},
+		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+	},
 	newCondition: func() Condition {
 		return new(ChannelPredictionBeginCondition)
 	},
+	decode:      decodeEvent[ChannelPredictionBeginEvent],
+	decodeFrame: decodeFrame[ChannelPredictionBeginEvent],
 }
+
+// channelPredictionBeginScopes are the scopes channel.prediction.begin (version 1) needs, the same
+// for an app token and a user token.
+var channelPredictionBeginScopes = [][]oauth.Scope{{oauth.ScopeChannelReadPredictions, oauth.ScopeChannelManagePredictions}}
 
 // ChannelPredictionEndCondition is the condition of a channel.prediction.end (version 1)
 // subscription: it selects the notifications to deliver.
@@ -79,9 +87,13 @@ type ChannelPredictionEndCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.prediction.end (version 1).
-func (ChannelPredictionEndCondition) TypeInfo() *TypeInfo {
-	return &channelPredictionEndInfo
+// TypeInfo returns the facts of channel.prediction.end (version 1): a copy.
+func (ChannelPredictionEndCondition) TypeInfo() TypeInfo {
+	return channelPredictionEndEntry.info.clone()
+}
+
+func (ChannelPredictionEndCondition) entry() *typeEntry {
+	return &channelPredictionEndEntry
 }
 
 // ChannelPredictionEndEvent is the event of a channel.prediction.end (version 1) notification.
@@ -105,30 +117,34 @@ type ChannelPredictionEndEvent struct {
 
 // OnChannelPredictionEnd registers h for channel.prediction.end (version 1) notifications.
 func (d *Dispatcher) OnChannelPredictionEnd(h func(context.Context, *ChannelPredictionEndEvent)) {
-	d.on(&channelPredictionEndInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelPredictionEndEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelPredictionEndEvent))
 	})
 }
 
-var channelPredictionEndInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadPredictions, oauth.ScopeChannelManagePredictions}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadPredictions, oauth.ScopeChannelManagePredictions}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpredictionend",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.prediction.end",
-	Version:     "1",
-	decode:      decodeEvent[ChannelPredictionEndEvent],
-	decodeFrame: decodeFrame[ChannelPredictionEndEvent],
+var channelPredictionEndEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.prediction.end",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpredictionend",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelPredictionEndScopes},
+			{Token: oauth.TokenUser, Scopes: channelPredictionEndScopes},
+		},
+		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+	},
 	newCondition: func() Condition {
 		return new(ChannelPredictionEndCondition)
 	},
+	decode:      decodeEvent[ChannelPredictionEndEvent],
+	decodeFrame: decodeFrame[ChannelPredictionEndEvent],
 }
+
+// channelPredictionEndScopes are the scopes channel.prediction.end (version 1) needs, the same for
+// an app token and a user token.
+var channelPredictionEndScopes = [][]oauth.Scope{{oauth.ScopeChannelReadPredictions, oauth.ScopeChannelManagePredictions}}
 
 // ChannelPredictionLockCondition is the condition of a channel.prediction.lock (version 1)
 // subscription: it selects the notifications to deliver.
@@ -139,9 +155,13 @@ type ChannelPredictionLockCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.prediction.lock (version 1).
-func (ChannelPredictionLockCondition) TypeInfo() *TypeInfo {
-	return &channelPredictionLockInfo
+// TypeInfo returns the facts of channel.prediction.lock (version 1): a copy.
+func (ChannelPredictionLockCondition) TypeInfo() TypeInfo {
+	return channelPredictionLockEntry.info.clone()
+}
+
+func (ChannelPredictionLockCondition) entry() *typeEntry {
+	return &channelPredictionLockEntry
 }
 
 // ChannelPredictionLockEvent is the event of a channel.prediction.lock (version 1) notification.
@@ -163,30 +183,34 @@ type ChannelPredictionLockEvent struct {
 
 // OnChannelPredictionLock registers h for channel.prediction.lock (version 1) notifications.
 func (d *Dispatcher) OnChannelPredictionLock(h func(context.Context, *ChannelPredictionLockEvent)) {
-	d.on(&channelPredictionLockInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelPredictionLockEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelPredictionLockEvent))
 	})
 }
 
-var channelPredictionLockInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadPredictions, oauth.ScopeChannelManagePredictions}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadPredictions, oauth.ScopeChannelManagePredictions}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpredictionlock",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.prediction.lock",
-	Version:     "1",
-	decode:      decodeEvent[ChannelPredictionLockEvent],
-	decodeFrame: decodeFrame[ChannelPredictionLockEvent],
+var channelPredictionLockEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.prediction.lock",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpredictionlock",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelPredictionLockScopes},
+			{Token: oauth.TokenUser, Scopes: channelPredictionLockScopes},
+		},
+		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+	},
 	newCondition: func() Condition {
 		return new(ChannelPredictionLockCondition)
 	},
+	decode:      decodeEvent[ChannelPredictionLockEvent],
+	decodeFrame: decodeFrame[ChannelPredictionLockEvent],
 }
+
+// channelPredictionLockScopes are the scopes channel.prediction.lock (version 1) needs, the same
+// for an app token and a user token.
+var channelPredictionLockScopes = [][]oauth.Scope{{oauth.ScopeChannelReadPredictions, oauth.ScopeChannelManagePredictions}}
 
 // ChannelPredictionProgressCondition is the condition of a channel.prediction.progress (version 1)
 // subscription: it selects the notifications to deliver.
@@ -197,9 +221,13 @@ type ChannelPredictionProgressCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.prediction.progress (version 1).
-func (ChannelPredictionProgressCondition) TypeInfo() *TypeInfo {
-	return &channelPredictionProgressInfo
+// TypeInfo returns the facts of channel.prediction.progress (version 1): a copy.
+func (ChannelPredictionProgressCondition) TypeInfo() TypeInfo {
+	return channelPredictionProgressEntry.info.clone()
+}
+
+func (ChannelPredictionProgressCondition) entry() *typeEntry {
+	return &channelPredictionProgressEntry
 }
 
 // ChannelPredictionProgressEvent is the event of a channel.prediction.progress (version 1)
@@ -222,27 +250,31 @@ type ChannelPredictionProgressEvent struct {
 
 // OnChannelPredictionProgress registers h for channel.prediction.progress (version 1) notifications.
 func (d *Dispatcher) OnChannelPredictionProgress(h func(context.Context, *ChannelPredictionProgressEvent)) {
-	d.on(&channelPredictionProgressInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelPredictionProgressEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelPredictionProgressEvent))
 	})
 }
 
-var channelPredictionProgressInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadPredictions, oauth.ScopeChannelManagePredictions}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadPredictions, oauth.ScopeChannelManagePredictions}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpredictionprogress",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.prediction.progress",
-	Version:     "1",
-	decode:      decodeEvent[ChannelPredictionProgressEvent],
-	decodeFrame: decodeFrame[ChannelPredictionProgressEvent],
+var channelPredictionProgressEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.prediction.progress",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpredictionprogress",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelPredictionProgressScopes},
+			{Token: oauth.TokenUser, Scopes: channelPredictionProgressScopes},
+		},
+		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+	},
 	newCondition: func() Condition {
 		return new(ChannelPredictionProgressCondition)
 	},
+	decode:      decodeEvent[ChannelPredictionProgressEvent],
+	decodeFrame: decodeFrame[ChannelPredictionProgressEvent],
 }
+
+// channelPredictionProgressScopes are the scopes channel.prediction.progress (version 1) needs, the
+// same for an app token and a user token.
+var channelPredictionProgressScopes = [][]oauth.Scope{{oauth.ScopeChannelReadPredictions, oauth.ScopeChannelManagePredictions}}

@@ -19,9 +19,13 @@ type ChannelSharedChatBeginCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.shared_chat.begin (version 1).
-func (ChannelSharedChatBeginCondition) TypeInfo() *TypeInfo {
-	return &channelSharedChatBeginInfo
+// TypeInfo returns the facts of channel.shared_chat.begin (version 1): a copy.
+func (ChannelSharedChatBeginCondition) TypeInfo() TypeInfo {
+	return channelSharedChatBeginEntry.info.clone()
+}
+
+func (ChannelSharedChatBeginCondition) entry() *typeEntry {
+	return &channelSharedChatBeginEntry
 }
 
 // ChannelSharedChatBeginEvent is the event of a channel.shared_chat.begin (version 1) notification.
@@ -43,23 +47,29 @@ type ChannelSharedChatBeginEvent struct {
 
 // OnChannelSharedChatBegin registers h for channel.shared_chat.begin (version 1) notifications.
 func (d *Dispatcher) OnChannelSharedChatBegin(h func(context.Context, *ChannelSharedChatBeginEvent)) {
-	d.on(&channelSharedChatBeginInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelSharedChatBeginEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelSharedChatBeginEvent))
 	})
 }
 
-var channelSharedChatBeginInfo = TypeInfo{
-	Auth:        []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshared_chatbegin",
-	Status:      TypeNew,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.shared_chat.begin",
-	Version:     "1",
-	decode:      decodeEvent[ChannelSharedChatBeginEvent],
-	decodeFrame: decodeFrame[ChannelSharedChatBeginEvent],
+var channelSharedChatBeginEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.shared_chat.begin",
+		Version: "1",
+		Status:  TypeNew,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshared_chatbegin",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp},
+			{Token: oauth.TokenUser},
+		},
+		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+	},
 	newCondition: func() Condition {
 		return new(ChannelSharedChatBeginCondition)
 	},
+	decode:      decodeEvent[ChannelSharedChatBeginEvent],
+	decodeFrame: decodeFrame[ChannelSharedChatBeginEvent],
 }
 
 // ChannelSharedChatEndCondition is the condition of a channel.shared_chat.end (version 1)
@@ -71,9 +81,13 @@ type ChannelSharedChatEndCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.shared_chat.end (version 1).
-func (ChannelSharedChatEndCondition) TypeInfo() *TypeInfo {
-	return &channelSharedChatEndInfo
+// TypeInfo returns the facts of channel.shared_chat.end (version 1): a copy.
+func (ChannelSharedChatEndCondition) TypeInfo() TypeInfo {
+	return channelSharedChatEndEntry.info.clone()
+}
+
+func (ChannelSharedChatEndCondition) entry() *typeEntry {
+	return &channelSharedChatEndEntry
 }
 
 // ChannelSharedChatEndEvent is the event of a channel.shared_chat.end (version 1) notification.
@@ -94,23 +108,29 @@ type ChannelSharedChatEndEvent struct {
 
 // OnChannelSharedChatEnd registers h for channel.shared_chat.end (version 1) notifications.
 func (d *Dispatcher) OnChannelSharedChatEnd(h func(context.Context, *ChannelSharedChatEndEvent)) {
-	d.on(&channelSharedChatEndInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelSharedChatEndEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelSharedChatEndEvent))
 	})
 }
 
-var channelSharedChatEndInfo = TypeInfo{
-	Auth:        []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshared_chatend",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.shared_chat.end",
-	Version:     "1",
-	decode:      decodeEvent[ChannelSharedChatEndEvent],
-	decodeFrame: decodeFrame[ChannelSharedChatEndEvent],
+var channelSharedChatEndEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.shared_chat.end",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshared_chatend",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp},
+			{Token: oauth.TokenUser},
+		},
+		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+	},
 	newCondition: func() Condition {
 		return new(ChannelSharedChatEndCondition)
 	},
+	decode:      decodeEvent[ChannelSharedChatEndEvent],
+	decodeFrame: decodeFrame[ChannelSharedChatEndEvent],
 }
 
 // ChannelSharedChatUpdateCondition is the condition of a channel.shared_chat.update (version 1)
@@ -122,9 +142,13 @@ type ChannelSharedChatUpdateCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.shared_chat.update (version 1).
-func (ChannelSharedChatUpdateCondition) TypeInfo() *TypeInfo {
-	return &channelSharedChatUpdateInfo
+// TypeInfo returns the facts of channel.shared_chat.update (version 1): a copy.
+func (ChannelSharedChatUpdateCondition) TypeInfo() TypeInfo {
+	return channelSharedChatUpdateEntry.info.clone()
+}
+
+func (ChannelSharedChatUpdateCondition) entry() *typeEntry {
+	return &channelSharedChatUpdateEntry
 }
 
 // ChannelSharedChatUpdateEvent is the event of a channel.shared_chat.update (version 1)
@@ -147,21 +171,27 @@ type ChannelSharedChatUpdateEvent struct {
 
 // OnChannelSharedChatUpdate registers h for channel.shared_chat.update (version 1) notifications.
 func (d *Dispatcher) OnChannelSharedChatUpdate(h func(context.Context, *ChannelSharedChatUpdateEvent)) {
-	d.on(&channelSharedChatUpdateInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelSharedChatUpdateEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelSharedChatUpdateEvent))
 	})
 }
 
-var channelSharedChatUpdateInfo = TypeInfo{
-	Auth:        []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshared_chatupdate",
-	Status:      TypeNew,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.shared_chat.update",
-	Version:     "1",
-	decode:      decodeEvent[ChannelSharedChatUpdateEvent],
-	decodeFrame: decodeFrame[ChannelSharedChatUpdateEvent],
+var channelSharedChatUpdateEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.shared_chat.update",
+		Version: "1",
+		Status:  TypeNew,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshared_chatupdate",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp},
+			{Token: oauth.TokenUser},
+		},
+		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+	},
 	newCondition: func() Condition {
 		return new(ChannelSharedChatUpdateCondition)
 	},
+	decode:      decodeEvent[ChannelSharedChatUpdateEvent],
+	decodeFrame: decodeFrame[ChannelSharedChatUpdateEvent],
 }

@@ -20,9 +20,13 @@ type ChannelShieldModeBeginCondition struct {
 	ModeratorUserID   string `json:"moderator_user_id"`
 }
 
-// TypeInfo returns the facts of channel.shield_mode.begin (version 1).
-func (ChannelShieldModeBeginCondition) TypeInfo() *TypeInfo {
-	return &channelShieldModeBeginInfo
+// TypeInfo returns the facts of channel.shield_mode.begin (version 1): a copy.
+func (ChannelShieldModeBeginCondition) TypeInfo() TypeInfo {
+	return channelShieldModeBeginEntry.info.clone()
+}
+
+func (ChannelShieldModeBeginCondition) entry() *typeEntry {
+	return &channelShieldModeBeginEntry
 }
 
 // ChannelShieldModeBeginEvent is the event of a channel.shield_mode.begin (version 1) notification.
@@ -43,30 +47,37 @@ type ChannelShieldModeBeginEvent struct {
 
 // OnChannelShieldModeBegin registers h for channel.shield_mode.begin (version 1) notifications.
 func (d *Dispatcher) OnChannelShieldModeBegin(h func(context.Context, *ChannelShieldModeBeginEvent)) {
-	d.on(&channelShieldModeBeginInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelShieldModeBeginEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelShieldModeBeginEvent))
 	})
 }
 
-var channelShieldModeBeginInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadShieldMode, oauth.ScopeModeratorManageShieldMode}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadShieldMode, oauth.ScopeModeratorManageShieldMode}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshield_modebegin",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.shield_mode.begin",
-	Version:     "1",
-	decode:      decodeEvent[ChannelShieldModeBeginEvent],
-	decodeFrame: decodeFrame[ChannelShieldModeBeginEvent],
+var channelShieldModeBeginEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.shield_mode.begin",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshield_modebegin",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelShieldModeBeginScopes},
+			{Token: oauth.TokenUser, Scopes: channelShieldModeBeginScopes},
+		},
+		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
+			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true},
+		},
+	},
 	newCondition: func() Condition {
 		return new(ChannelShieldModeBeginCondition)
 	},
+	decode:      decodeEvent[ChannelShieldModeBeginEvent],
+	decodeFrame: decodeFrame[ChannelShieldModeBeginEvent],
 }
+
+// channelShieldModeBeginScopes are the scopes channel.shield_mode.begin (version 1) needs, the same
+// for an app token and a user token.
+var channelShieldModeBeginScopes = [][]oauth.Scope{{oauth.ScopeModeratorReadShieldMode, oauth.ScopeModeratorManageShieldMode}}
 
 // ChannelShieldModeEndCondition is the condition of a channel.shield_mode.end (version 1)
 // subscription: it selects the notifications to deliver.
@@ -78,9 +89,13 @@ type ChannelShieldModeEndCondition struct {
 	ModeratorUserID   string `json:"moderator_user_id"`
 }
 
-// TypeInfo returns the facts of channel.shield_mode.end (version 1).
-func (ChannelShieldModeEndCondition) TypeInfo() *TypeInfo {
-	return &channelShieldModeEndInfo
+// TypeInfo returns the facts of channel.shield_mode.end (version 1): a copy.
+func (ChannelShieldModeEndCondition) TypeInfo() TypeInfo {
+	return channelShieldModeEndEntry.info.clone()
+}
+
+func (ChannelShieldModeEndCondition) entry() *typeEntry {
+	return &channelShieldModeEndEntry
 }
 
 // ChannelShieldModeEndEvent is the event of a channel.shield_mode.end (version 1) notification.
@@ -101,27 +116,34 @@ type ChannelShieldModeEndEvent struct {
 
 // OnChannelShieldModeEnd registers h for channel.shield_mode.end (version 1) notifications.
 func (d *Dispatcher) OnChannelShieldModeEnd(h func(context.Context, *ChannelShieldModeEndEvent)) {
-	d.on(&channelShieldModeEndInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelShieldModeEndEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelShieldModeEndEvent))
 	})
 }
 
-var channelShieldModeEndInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadShieldMode, oauth.ScopeModeratorManageShieldMode}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadShieldMode, oauth.ScopeModeratorManageShieldMode}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshield_modeend",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.shield_mode.end",
-	Version:     "1",
-	decode:      decodeEvent[ChannelShieldModeEndEvent],
-	decodeFrame: decodeFrame[ChannelShieldModeEndEvent],
+var channelShieldModeEndEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.shield_mode.end",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshield_modeend",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelShieldModeEndScopes},
+			{Token: oauth.TokenUser, Scopes: channelShieldModeEndScopes},
+		},
+		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
+			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true},
+		},
+	},
 	newCondition: func() Condition {
 		return new(ChannelShieldModeEndCondition)
 	},
+	decode:      decodeEvent[ChannelShieldModeEndEvent],
+	decodeFrame: decodeFrame[ChannelShieldModeEndEvent],
 }
+
+// channelShieldModeEndScopes are the scopes channel.shield_mode.end (version 1) needs, the same for
+// an app token and a user token.
+var channelShieldModeEndScopes = [][]oauth.Scope{{oauth.ScopeModeratorReadShieldMode, oauth.ScopeModeratorManageShieldMode}}

@@ -20,9 +20,13 @@ type ChannelShoutoutCreateCondition struct {
 	ModeratorUserID   string `json:"moderator_user_id"`
 }
 
-// TypeInfo returns the facts of channel.shoutout.create (version 1).
-func (ChannelShoutoutCreateCondition) TypeInfo() *TypeInfo {
-	return &channelShoutoutCreateInfo
+// TypeInfo returns the facts of channel.shoutout.create (version 1): a copy.
+func (ChannelShoutoutCreateCondition) TypeInfo() TypeInfo {
+	return channelShoutoutCreateEntry.info.clone()
+}
+
+func (ChannelShoutoutCreateCondition) entry() *typeEntry {
+	return &channelShoutoutCreateEntry
 }
 
 // ChannelShoutoutCreateEvent is the event of a channel.shoutout.create (version 1) notification.
@@ -49,30 +53,37 @@ type ChannelShoutoutCreateEvent struct {
 
 // OnChannelShoutoutCreate registers h for channel.shoutout.create (version 1) notifications.
 func (d *Dispatcher) OnChannelShoutoutCreate(h func(context.Context, *ChannelShoutoutCreateEvent)) {
-	d.on(&channelShoutoutCreateInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelShoutoutCreateEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelShoutoutCreateEvent))
 	})
 }
 
-var channelShoutoutCreateInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadShoutouts, oauth.ScopeModeratorManageShoutouts}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadShoutouts, oauth.ScopeModeratorManageShoutouts}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshoutoutcreate",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.shoutout.create",
-	Version:     "1",
-	decode:      decodeEvent[ChannelShoutoutCreateEvent],
-	decodeFrame: decodeFrame[ChannelShoutoutCreateEvent],
+var channelShoutoutCreateEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.shoutout.create",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshoutoutcreate",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelShoutoutCreateScopes},
+			{Token: oauth.TokenUser, Scopes: channelShoutoutCreateScopes},
+		},
+		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
+			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true},
+		},
+	},
 	newCondition: func() Condition {
 		return new(ChannelShoutoutCreateCondition)
 	},
+	decode:      decodeEvent[ChannelShoutoutCreateEvent],
+	decodeFrame: decodeFrame[ChannelShoutoutCreateEvent],
 }
+
+// channelShoutoutCreateScopes are the scopes channel.shoutout.create (version 1) needs, the same
+// for an app token and a user token.
+var channelShoutoutCreateScopes = [][]oauth.Scope{{oauth.ScopeModeratorReadShoutouts, oauth.ScopeModeratorManageShoutouts}}
 
 // ChannelShoutoutReceiveCondition is the condition of a channel.shoutout.receive (version 1)
 // subscription: it selects the notifications to deliver.
@@ -84,9 +95,13 @@ type ChannelShoutoutReceiveCondition struct {
 	ModeratorUserID   string `json:"moderator_user_id"`
 }
 
-// TypeInfo returns the facts of channel.shoutout.receive (version 1).
-func (ChannelShoutoutReceiveCondition) TypeInfo() *TypeInfo {
-	return &channelShoutoutReceiveInfo
+// TypeInfo returns the facts of channel.shoutout.receive (version 1): a copy.
+func (ChannelShoutoutReceiveCondition) TypeInfo() TypeInfo {
+	return channelShoutoutReceiveEntry.info.clone()
+}
+
+func (ChannelShoutoutReceiveCondition) entry() *typeEntry {
+	return &channelShoutoutReceiveEntry
 }
 
 // ChannelShoutoutReceiveEvent is the event of a channel.shoutout.receive (version 1) notification.
@@ -108,27 +123,34 @@ type ChannelShoutoutReceiveEvent struct {
 
 // OnChannelShoutoutReceive registers h for channel.shoutout.receive (version 1) notifications.
 func (d *Dispatcher) OnChannelShoutoutReceive(h func(context.Context, *ChannelShoutoutReceiveEvent)) {
-	d.on(&channelShoutoutReceiveInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelShoutoutReceiveEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelShoutoutReceiveEvent))
 	})
 }
 
-var channelShoutoutReceiveInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadShoutouts, oauth.ScopeModeratorManageShoutouts}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadShoutouts, oauth.ScopeModeratorManageShoutouts}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshoutoutreceive",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.shoutout.receive",
-	Version:     "1",
-	decode:      decodeEvent[ChannelShoutoutReceiveEvent],
-	decodeFrame: decodeFrame[ChannelShoutoutReceiveEvent],
+var channelShoutoutReceiveEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.shoutout.receive",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshoutoutreceive",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelShoutoutReceiveScopes},
+			{Token: oauth.TokenUser, Scopes: channelShoutoutReceiveScopes},
+		},
+		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
+			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true},
+		},
+	},
 	newCondition: func() Condition {
 		return new(ChannelShoutoutReceiveCondition)
 	},
+	decode:      decodeEvent[ChannelShoutoutReceiveEvent],
+	decodeFrame: decodeFrame[ChannelShoutoutReceiveEvent],
 }
+
+// channelShoutoutReceiveScopes are the scopes channel.shoutout.receive (version 1) needs, the same
+// for an app token and a user token.
+var channelShoutoutReceiveScopes = [][]oauth.Scope{{oauth.ScopeModeratorReadShoutouts, oauth.ScopeModeratorManageShoutouts}}

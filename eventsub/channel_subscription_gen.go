@@ -19,9 +19,13 @@ type ChannelSubscriptionEndCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.subscription.end (version 1).
-func (ChannelSubscriptionEndCondition) TypeInfo() *TypeInfo {
-	return &channelSubscriptionEndInfo
+// TypeInfo returns the facts of channel.subscription.end (version 1): a copy.
+func (ChannelSubscriptionEndCondition) TypeInfo() TypeInfo {
+	return channelSubscriptionEndEntry.info.clone()
+}
+
+func (ChannelSubscriptionEndCondition) entry() *typeEntry {
+	return &channelSubscriptionEndEntry
 }
 
 // ChannelSubscriptionEndEvent is the event of a channel.subscription.end (version 1) notification.
@@ -43,30 +47,34 @@ type ChannelSubscriptionEndEvent struct {
 
 // OnChannelSubscriptionEnd registers h for channel.subscription.end (version 1) notifications.
 func (d *Dispatcher) OnChannelSubscriptionEnd(h func(context.Context, *ChannelSubscriptionEndEvent)) {
-	d.on(&channelSubscriptionEndInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelSubscriptionEndEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelSubscriptionEndEvent))
 	})
 }
 
-var channelSubscriptionEndInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadSubscriptions}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadSubscriptions}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsubscriptionend",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.subscription.end",
-	Version:     "1",
-	decode:      decodeEvent[ChannelSubscriptionEndEvent],
-	decodeFrame: decodeFrame[ChannelSubscriptionEndEvent],
+var channelSubscriptionEndEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.subscription.end",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsubscriptionend",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelSubscriptionEndScopes},
+			{Token: oauth.TokenUser, Scopes: channelSubscriptionEndScopes},
+		},
+		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+	},
 	newCondition: func() Condition {
 		return new(ChannelSubscriptionEndCondition)
 	},
+	decode:      decodeEvent[ChannelSubscriptionEndEvent],
+	decodeFrame: decodeFrame[ChannelSubscriptionEndEvent],
 }
+
+// channelSubscriptionEndScopes are the scopes channel.subscription.end (version 1) needs, the same
+// for an app token and a user token.
+var channelSubscriptionEndScopes = [][]oauth.Scope{{oauth.ScopeChannelReadSubscriptions}}
 
 // ChannelSubscriptionGiftCondition is the condition of a channel.subscription.gift (version 1)
 // subscription: it selects the notifications to deliver.
@@ -77,9 +85,13 @@ type ChannelSubscriptionGiftCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.subscription.gift (version 1).
-func (ChannelSubscriptionGiftCondition) TypeInfo() *TypeInfo {
-	return &channelSubscriptionGiftInfo
+// TypeInfo returns the facts of channel.subscription.gift (version 1): a copy.
+func (ChannelSubscriptionGiftCondition) TypeInfo() TypeInfo {
+	return channelSubscriptionGiftEntry.info.clone()
+}
+
+func (ChannelSubscriptionGiftCondition) entry() *typeEntry {
+	return &channelSubscriptionGiftEntry
 }
 
 // ChannelSubscriptionGiftEvent is the event of a channel.subscription.gift (version 1)
@@ -106,30 +118,34 @@ type ChannelSubscriptionGiftEvent struct {
 
 // OnChannelSubscriptionGift registers h for channel.subscription.gift (version 1) notifications.
 func (d *Dispatcher) OnChannelSubscriptionGift(h func(context.Context, *ChannelSubscriptionGiftEvent)) {
-	d.on(&channelSubscriptionGiftInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelSubscriptionGiftEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelSubscriptionGiftEvent))
 	})
 }
 
-var channelSubscriptionGiftInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadSubscriptions}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadSubscriptions}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsubscriptiongift",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.subscription.gift",
-	Version:     "1",
-	decode:      decodeEvent[ChannelSubscriptionGiftEvent],
-	decodeFrame: decodeFrame[ChannelSubscriptionGiftEvent],
+var channelSubscriptionGiftEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.subscription.gift",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsubscriptiongift",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelSubscriptionGiftScopes},
+			{Token: oauth.TokenUser, Scopes: channelSubscriptionGiftScopes},
+		},
+		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+	},
 	newCondition: func() Condition {
 		return new(ChannelSubscriptionGiftCondition)
 	},
+	decode:      decodeEvent[ChannelSubscriptionGiftEvent],
+	decodeFrame: decodeFrame[ChannelSubscriptionGiftEvent],
 }
+
+// channelSubscriptionGiftScopes are the scopes channel.subscription.gift (version 1) needs, the
+// same for an app token and a user token.
+var channelSubscriptionGiftScopes = [][]oauth.Scope{{oauth.ScopeChannelReadSubscriptions}}
 
 // ChannelSubscriptionMessageCondition is the condition of a channel.subscription.message (version
 // 1) subscription: it selects the notifications to deliver.
@@ -140,9 +156,13 @@ type ChannelSubscriptionMessageCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.subscription.message (version 1).
-func (ChannelSubscriptionMessageCondition) TypeInfo() *TypeInfo {
-	return &channelSubscriptionMessageInfo
+// TypeInfo returns the facts of channel.subscription.message (version 1): a copy.
+func (ChannelSubscriptionMessageCondition) TypeInfo() TypeInfo {
+	return channelSubscriptionMessageEntry.info.clone()
+}
+
+func (ChannelSubscriptionMessageCondition) entry() *typeEntry {
+	return &channelSubscriptionMessageEntry
 }
 
 // ChannelSubscriptionMessageEvent is the event of a channel.subscription.message (version 1)
@@ -169,27 +189,31 @@ type ChannelSubscriptionMessageEvent struct {
 
 // OnChannelSubscriptionMessage registers h for channel.subscription.message (version 1) notifications.
 func (d *Dispatcher) OnChannelSubscriptionMessage(h func(context.Context, *ChannelSubscriptionMessageEvent)) {
-	d.on(&channelSubscriptionMessageInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelSubscriptionMessageEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelSubscriptionMessageEvent))
 	})
 }
 
-var channelSubscriptionMessageInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadSubscriptions}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadSubscriptions}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsubscriptionmessage",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.subscription.message",
-	Version:     "1",
-	decode:      decodeEvent[ChannelSubscriptionMessageEvent],
-	decodeFrame: decodeFrame[ChannelSubscriptionMessageEvent],
+var channelSubscriptionMessageEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.subscription.message",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsubscriptionmessage",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelSubscriptionMessageScopes},
+			{Token: oauth.TokenUser, Scopes: channelSubscriptionMessageScopes},
+		},
+		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+	},
 	newCondition: func() Condition {
 		return new(ChannelSubscriptionMessageCondition)
 	},
+	decode:      decodeEvent[ChannelSubscriptionMessageEvent],
+	decodeFrame: decodeFrame[ChannelSubscriptionMessageEvent],
 }
+
+// channelSubscriptionMessageScopes are the scopes channel.subscription.message (version 1) needs,
+// the same for an app token and a user token.
+var channelSubscriptionMessageScopes = [][]oauth.Scope{{oauth.ScopeChannelReadSubscriptions}}

@@ -19,9 +19,13 @@ type ChannelSuspiciousUserMessageCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.suspicious_user.message (version 1).
-func (ChannelSuspiciousUserMessageCondition) TypeInfo() *TypeInfo {
-	return &channelSuspiciousUserMessageInfo
+// TypeInfo returns the facts of channel.suspicious_user.message (version 1): a copy.
+func (ChannelSuspiciousUserMessageCondition) TypeInfo() TypeInfo {
+	return channelSuspiciousUserMessageEntry.info.clone()
+}
+
+func (ChannelSuspiciousUserMessageCondition) entry() *typeEntry {
+	return &channelSuspiciousUserMessageEntry
 }
 
 // ChannelSuspiciousUserMessageEvent is the event of a channel.suspicious_user.message (version 1)
@@ -54,30 +58,37 @@ type SuspiciousUserMessage struct {
 
 // OnChannelSuspiciousUserMessage registers h for channel.suspicious_user.message (version 1) notifications.
 func (d *Dispatcher) OnChannelSuspiciousUserMessage(h func(context.Context, *ChannelSuspiciousUserMessageEvent)) {
-	d.on(&channelSuspiciousUserMessageInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelSuspiciousUserMessageEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelSuspiciousUserMessageEvent))
 	})
 }
 
-var channelSuspiciousUserMessageInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadSuspiciousUsers}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadSuspiciousUsers}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsuspicious_usermessage",
-	Status:      TypeNew,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.suspicious_user.message",
-	Version:     "1",
-	decode:      decodeEvent[ChannelSuspiciousUserMessageEvent],
-	decodeFrame: decodeFrame[ChannelSuspiciousUserMessageEvent],
+var channelSuspiciousUserMessageEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.suspicious_user.message",
+		Version: "1",
+		Status:  TypeNew,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsuspicious_usermessage",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelSuspiciousUserMessageScopes},
+			{Token: oauth.TokenUser, Scopes: channelSuspiciousUserMessageScopes},
+		},
+		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{
+			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true},
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
+		},
+	},
 	newCondition: func() Condition {
 		return new(ChannelSuspiciousUserMessageCondition)
 	},
+	decode:      decodeEvent[ChannelSuspiciousUserMessageEvent],
+	decodeFrame: decodeFrame[ChannelSuspiciousUserMessageEvent],
 }
+
+// channelSuspiciousUserMessageScopes are the scopes channel.suspicious_user.message (version 1)
+// needs, the same for an app token and a user token.
+var channelSuspiciousUserMessageScopes = [][]oauth.Scope{{oauth.ScopeModeratorReadSuspiciousUsers}}
 
 // ChannelSuspiciousUserUpdateCondition is the condition of a channel.suspicious_user.update
 // (version 1) subscription: it selects the notifications to deliver.
@@ -89,9 +100,13 @@ type ChannelSuspiciousUserUpdateCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.suspicious_user.update (version 1).
-func (ChannelSuspiciousUserUpdateCondition) TypeInfo() *TypeInfo {
-	return &channelSuspiciousUserUpdateInfo
+// TypeInfo returns the facts of channel.suspicious_user.update (version 1): a copy.
+func (ChannelSuspiciousUserUpdateCondition) TypeInfo() TypeInfo {
+	return channelSuspiciousUserUpdateEntry.info.clone()
+}
+
+func (ChannelSuspiciousUserUpdateCondition) entry() *typeEntry {
+	return &channelSuspiciousUserUpdateEntry
 }
 
 // ChannelSuspiciousUserUpdateEvent is the event of a channel.suspicious_user.update (version 1)
@@ -116,27 +131,34 @@ type ChannelSuspiciousUserUpdateEvent struct {
 
 // OnChannelSuspiciousUserUpdate registers h for channel.suspicious_user.update (version 1) notifications.
 func (d *Dispatcher) OnChannelSuspiciousUserUpdate(h func(context.Context, *ChannelSuspiciousUserUpdateEvent)) {
-	d.on(&channelSuspiciousUserUpdateInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelSuspiciousUserUpdateEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelSuspiciousUserUpdateEvent))
 	})
 }
 
-var channelSuspiciousUserUpdateInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadSuspiciousUsers}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadSuspiciousUsers}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsuspicious_userupdate",
-	Status:      TypeNew,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.suspicious_user.update",
-	Version:     "1",
-	decode:      decodeEvent[ChannelSuspiciousUserUpdateEvent],
-	decodeFrame: decodeFrame[ChannelSuspiciousUserUpdateEvent],
+var channelSuspiciousUserUpdateEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.suspicious_user.update",
+		Version: "1",
+		Status:  TypeNew,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsuspicious_userupdate",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelSuspiciousUserUpdateScopes},
+			{Token: oauth.TokenUser, Scopes: channelSuspiciousUserUpdateScopes},
+		},
+		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{
+			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true},
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
+		},
+	},
 	newCondition: func() Condition {
 		return new(ChannelSuspiciousUserUpdateCondition)
 	},
+	decode:      decodeEvent[ChannelSuspiciousUserUpdateEvent],
+	decodeFrame: decodeFrame[ChannelSuspiciousUserUpdateEvent],
 }
+
+// channelSuspiciousUserUpdateScopes are the scopes channel.suspicious_user.update (version 1)
+// needs, the same for an app token and a user token.
+var channelSuspiciousUserUpdateScopes = [][]oauth.Scope{{oauth.ScopeModeratorReadSuspiciousUsers}}

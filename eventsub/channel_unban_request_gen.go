@@ -20,9 +20,13 @@ type ChannelUnbanRequestCreateCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.unban_request.create (version 1).
-func (ChannelUnbanRequestCreateCondition) TypeInfo() *TypeInfo {
-	return &channelUnbanRequestCreateInfo
+// TypeInfo returns the facts of channel.unban_request.create (version 1): a copy.
+func (ChannelUnbanRequestCreateCondition) TypeInfo() TypeInfo {
+	return channelUnbanRequestCreateEntry.info.clone()
+}
+
+func (ChannelUnbanRequestCreateCondition) entry() *typeEntry {
+	return &channelUnbanRequestCreateEntry
 }
 
 // ChannelUnbanRequestCreateEvent is the event of a channel.unban_request.create (version 1)
@@ -46,30 +50,37 @@ type ChannelUnbanRequestCreateEvent struct {
 
 // OnChannelUnbanRequestCreate registers h for channel.unban_request.create (version 1) notifications.
 func (d *Dispatcher) OnChannelUnbanRequestCreate(h func(context.Context, *ChannelUnbanRequestCreateEvent)) {
-	d.on(&channelUnbanRequestCreateInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelUnbanRequestCreateEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelUnbanRequestCreateEvent))
 	})
 }
 
-var channelUnbanRequestCreateInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadUnbanRequests, oauth.ScopeModeratorManageUnbanRequests}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadUnbanRequests, oauth.ScopeModeratorManageUnbanRequests}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelunban_requestcreate",
-	Status:      TypeNew,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.unban_request.create",
-	Version:     "1",
-	decode:      decodeEvent[ChannelUnbanRequestCreateEvent],
-	decodeFrame: decodeFrame[ChannelUnbanRequestCreateEvent],
+var channelUnbanRequestCreateEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.unban_request.create",
+		Version: "1",
+		Status:  TypeNew,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelunban_requestcreate",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelUnbanRequestCreateScopes},
+			{Token: oauth.TokenUser, Scopes: channelUnbanRequestCreateScopes},
+		},
+		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{
+			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true},
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
+		},
+	},
 	newCondition: func() Condition {
 		return new(ChannelUnbanRequestCreateCondition)
 	},
+	decode:      decodeEvent[ChannelUnbanRequestCreateEvent],
+	decodeFrame: decodeFrame[ChannelUnbanRequestCreateEvent],
 }
+
+// channelUnbanRequestCreateScopes are the scopes channel.unban_request.create (version 1) needs,
+// the same for an app token and a user token.
+var channelUnbanRequestCreateScopes = [][]oauth.Scope{{oauth.ScopeModeratorReadUnbanRequests, oauth.ScopeModeratorManageUnbanRequests}}
 
 // ChannelUnbanRequestResolveCondition is the condition of a channel.unban_request.resolve (version
 // 1) subscription: it selects the notifications to deliver.
@@ -81,9 +92,13 @@ type ChannelUnbanRequestResolveCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.unban_request.resolve (version 1).
-func (ChannelUnbanRequestResolveCondition) TypeInfo() *TypeInfo {
-	return &channelUnbanRequestResolveInfo
+// TypeInfo returns the facts of channel.unban_request.resolve (version 1): a copy.
+func (ChannelUnbanRequestResolveCondition) TypeInfo() TypeInfo {
+	return channelUnbanRequestResolveEntry.info.clone()
+}
+
+func (ChannelUnbanRequestResolveCondition) entry() *typeEntry {
+	return &channelUnbanRequestResolveEntry
 }
 
 // ChannelUnbanRequestResolveEvent is the event of a channel.unban_request.resolve (version 1)
@@ -120,27 +135,34 @@ const (
 
 // OnChannelUnbanRequestResolve registers h for channel.unban_request.resolve (version 1) notifications.
 func (d *Dispatcher) OnChannelUnbanRequestResolve(h func(context.Context, *ChannelUnbanRequestResolveEvent)) {
-	d.on(&channelUnbanRequestResolveInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelUnbanRequestResolveEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelUnbanRequestResolveEvent))
 	})
 }
 
-var channelUnbanRequestResolveInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadUnbanRequests, oauth.ScopeModeratorManageUnbanRequests}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadUnbanRequests, oauth.ScopeModeratorManageUnbanRequests}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelunban_requestresolve",
-	Status:      TypeNew,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.unban_request.resolve",
-	Version:     "1",
-	decode:      decodeEvent[ChannelUnbanRequestResolveEvent],
-	decodeFrame: decodeFrame[ChannelUnbanRequestResolveEvent],
+var channelUnbanRequestResolveEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.unban_request.resolve",
+		Version: "1",
+		Status:  TypeNew,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelunban_requestresolve",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelUnbanRequestResolveScopes},
+			{Token: oauth.TokenUser, Scopes: channelUnbanRequestResolveScopes},
+		},
+		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{
+			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true},
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
+		},
+	},
 	newCondition: func() Condition {
 		return new(ChannelUnbanRequestResolveCondition)
 	},
+	decode:      decodeEvent[ChannelUnbanRequestResolveEvent],
+	decodeFrame: decodeFrame[ChannelUnbanRequestResolveEvent],
 }
+
+// channelUnbanRequestResolveScopes are the scopes channel.unban_request.resolve (version 1) needs,
+// the same for an app token and a user token.
+var channelUnbanRequestResolveScopes = [][]oauth.Scope{{oauth.ScopeModeratorReadUnbanRequests, oauth.ScopeModeratorManageUnbanRequests}}

@@ -17,9 +17,13 @@ type ChannelVIPAddCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.vip.add (version 1).
-func (ChannelVIPAddCondition) TypeInfo() *TypeInfo {
-	return &channelVIPAddInfo
+// TypeInfo returns the facts of channel.vip.add (version 1): a copy.
+func (ChannelVIPAddCondition) TypeInfo() TypeInfo {
+	return channelVIPAddEntry.info.clone()
+}
+
+func (ChannelVIPAddCondition) entry() *typeEntry {
+	return &channelVIPAddEntry
 }
 
 // ChannelVIPAddEvent is the event of a channel.vip.add (version 1) notification.
@@ -38,30 +42,34 @@ type ChannelVIPAddEvent struct {
 
 // OnChannelVIPAdd registers h for channel.vip.add (version 1) notifications.
 func (d *Dispatcher) OnChannelVIPAdd(h func(context.Context, *ChannelVIPAddEvent)) {
-	d.on(&channelVIPAddInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelVIPAddEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelVIPAddEvent))
 	})
 }
 
-var channelVIPAddInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadVIPs, oauth.ScopeChannelManageVIPs}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadVIPs, oauth.ScopeChannelManageVIPs}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelvipadd",
-	Status:      TypeNew,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.vip.add",
-	Version:     "1",
-	decode:      decodeEvent[ChannelVIPAddEvent],
-	decodeFrame: decodeFrame[ChannelVIPAddEvent],
+var channelVIPAddEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.vip.add",
+		Version: "1",
+		Status:  TypeNew,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelvipadd",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelVIPAddScopes},
+			{Token: oauth.TokenUser, Scopes: channelVIPAddScopes},
+		},
+		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+	},
 	newCondition: func() Condition {
 		return new(ChannelVIPAddCondition)
 	},
+	decode:      decodeEvent[ChannelVIPAddEvent],
+	decodeFrame: decodeFrame[ChannelVIPAddEvent],
 }
+
+// channelVIPAddScopes are the scopes channel.vip.add (version 1) needs, the same for an app token
+// and a user token.
+var channelVIPAddScopes = [][]oauth.Scope{{oauth.ScopeChannelReadVIPs, oauth.ScopeChannelManageVIPs}}
 
 // ChannelVIPRemoveCondition is the condition of a channel.vip.remove (version 1) subscription: it
 // selects the notifications to deliver.
@@ -71,9 +79,13 @@ type ChannelVIPRemoveCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of channel.vip.remove (version 1).
-func (ChannelVIPRemoveCondition) TypeInfo() *TypeInfo {
-	return &channelVIPRemoveInfo
+// TypeInfo returns the facts of channel.vip.remove (version 1): a copy.
+func (ChannelVIPRemoveCondition) TypeInfo() TypeInfo {
+	return channelVIPRemoveEntry.info.clone()
+}
+
+func (ChannelVIPRemoveCondition) entry() *typeEntry {
+	return &channelVIPRemoveEntry
 }
 
 // ChannelVIPRemoveEvent is the event of a channel.vip.remove (version 1) notification.
@@ -92,27 +104,31 @@ type ChannelVIPRemoveEvent struct {
 
 // OnChannelVIPRemove registers h for channel.vip.remove (version 1) notifications.
 func (d *Dispatcher) OnChannelVIPRemove(h func(context.Context, *ChannelVIPRemoveEvent)) {
-	d.on(&channelVIPRemoveInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelVIPRemoveEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelVIPRemoveEvent))
 	})
 }
 
-var channelVIPRemoveInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadVIPs, oauth.ScopeChannelManageVIPs}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadVIPs, oauth.ScopeChannelManageVIPs}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelvipremove",
-	Status:      TypeNew,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.vip.remove",
-	Version:     "1",
-	decode:      decodeEvent[ChannelVIPRemoveEvent],
-	decodeFrame: decodeFrame[ChannelVIPRemoveEvent],
+var channelVIPRemoveEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.vip.remove",
+		Version: "1",
+		Status:  TypeNew,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelvipremove",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelVIPRemoveScopes},
+			{Token: oauth.TokenUser, Scopes: channelVIPRemoveScopes},
+		},
+		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+	},
 	newCondition: func() Condition {
 		return new(ChannelVIPRemoveCondition)
 	},
+	decode:      decodeEvent[ChannelVIPRemoveEvent],
+	decodeFrame: decodeFrame[ChannelVIPRemoveEvent],
 }
+
+// channelVIPRemoveScopes are the scopes channel.vip.remove (version 1) needs, the same for an app
+// token and a user token.
+var channelVIPRemoveScopes = [][]oauth.Scope{{oauth.ScopeChannelReadVIPs, oauth.ScopeChannelManageVIPs}}

@@ -19,9 +19,13 @@ type ChannelWarningAcknowledgeCondition struct {
 	ModeratorUserID   string `json:"moderator_user_id"`
 }
 
-// TypeInfo returns the facts of channel.warning.acknowledge (version 1).
-func (ChannelWarningAcknowledgeCondition) TypeInfo() *TypeInfo {
-	return &channelWarningAcknowledgeInfo
+// TypeInfo returns the facts of channel.warning.acknowledge (version 1): a copy.
+func (ChannelWarningAcknowledgeCondition) TypeInfo() TypeInfo {
+	return channelWarningAcknowledgeEntry.info.clone()
+}
+
+func (ChannelWarningAcknowledgeCondition) entry() *typeEntry {
+	return &channelWarningAcknowledgeEntry
 }
 
 // ChannelWarningAcknowledgeEvent is the event of a channel.warning.acknowledge (version 1)
@@ -42,30 +46,37 @@ type ChannelWarningAcknowledgeEvent struct {
 
 // OnChannelWarningAcknowledge registers h for channel.warning.acknowledge (version 1) notifications.
 func (d *Dispatcher) OnChannelWarningAcknowledge(h func(context.Context, *ChannelWarningAcknowledgeEvent)) {
-	d.on(&channelWarningAcknowledgeInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelWarningAcknowledgeEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelWarningAcknowledgeEvent))
 	})
 }
 
-var channelWarningAcknowledgeInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadWarnings, oauth.ScopeModeratorManageWarnings}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadWarnings, oauth.ScopeModeratorManageWarnings}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelwarningacknowledge",
-	Status:      TypeNew,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.warning.acknowledge",
-	Version:     "1",
-	decode:      decodeEvent[ChannelWarningAcknowledgeEvent],
-	decodeFrame: decodeFrame[ChannelWarningAcknowledgeEvent],
+var channelWarningAcknowledgeEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.warning.acknowledge",
+		Version: "1",
+		Status:  TypeNew,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelwarningacknowledge",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelWarningAcknowledgeScopes},
+			{Token: oauth.TokenUser, Scopes: channelWarningAcknowledgeScopes},
+		},
+		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
+			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true},
+		},
+	},
 	newCondition: func() Condition {
 		return new(ChannelWarningAcknowledgeCondition)
 	},
+	decode:      decodeEvent[ChannelWarningAcknowledgeEvent],
+	decodeFrame: decodeFrame[ChannelWarningAcknowledgeEvent],
 }
+
+// channelWarningAcknowledgeScopes are the scopes channel.warning.acknowledge (version 1) needs, the
+// same for an app token and a user token.
+var channelWarningAcknowledgeScopes = [][]oauth.Scope{{oauth.ScopeModeratorReadWarnings, oauth.ScopeModeratorManageWarnings}}
 
 // ChannelWarningSendCondition is the condition of a channel.warning.send (version 1) subscription:
 // it selects the notifications to deliver.
@@ -76,9 +87,13 @@ type ChannelWarningSendCondition struct {
 	ModeratorUserID   string `json:"moderator_user_id"`
 }
 
-// TypeInfo returns the facts of channel.warning.send (version 1).
-func (ChannelWarningSendCondition) TypeInfo() *TypeInfo {
-	return &channelWarningSendInfo
+// TypeInfo returns the facts of channel.warning.send (version 1): a copy.
+func (ChannelWarningSendCondition) TypeInfo() TypeInfo {
+	return channelWarningSendEntry.info.clone()
+}
+
+func (ChannelWarningSendCondition) entry() *typeEntry {
+	return &channelWarningSendEntry
 }
 
 // ChannelWarningSendEvent is the event of a channel.warning.send (version 1) notification.
@@ -102,27 +117,34 @@ type ChannelWarningSendEvent struct {
 
 // OnChannelWarningSend registers h for channel.warning.send (version 1) notifications.
 func (d *Dispatcher) OnChannelWarningSend(h func(context.Context, *ChannelWarningSendEvent)) {
-	d.on(&channelWarningSendInfo, func(ctx context.Context, n *Notification) {
+	d.on(&channelWarningSendEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ChannelWarningSendEvent))
 	})
 }
 
-var channelWarningSendInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadWarnings, oauth.ScopeModeratorManageWarnings}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadWarnings, oauth.ScopeModeratorManageWarnings}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelwarningsend",
-	Status:      TypeNew,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "channel.warning.send",
-	Version:     "1",
-	decode:      decodeEvent[ChannelWarningSendEvent],
-	decodeFrame: decodeFrame[ChannelWarningSendEvent],
+var channelWarningSendEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "channel.warning.send",
+		Version: "1",
+		Status:  TypeNew,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelwarningsend",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: channelWarningSendScopes},
+			{Token: oauth.TokenUser, Scopes: channelWarningSendScopes},
+		},
+		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
+			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true},
+		},
+	},
 	newCondition: func() Condition {
 		return new(ChannelWarningSendCondition)
 	},
+	decode:      decodeEvent[ChannelWarningSendEvent],
+	decodeFrame: decodeFrame[ChannelWarningSendEvent],
 }
+
+// channelWarningSendScopes are the scopes channel.warning.send (version 1) needs, the same for an
+// app token and a user token.
+var channelWarningSendScopes = [][]oauth.Scope{{oauth.ScopeModeratorReadWarnings, oauth.ScopeModeratorManageWarnings}}

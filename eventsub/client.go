@@ -7,7 +7,11 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net"
+	"net/http"
 	"net/url"
+	"os"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,8 +24,8 @@ import (
 	"github.com/twitchify-go/twitch/helix"
 )
 
-// DefaultURL is Twitch's EventSub WebSocket.
-const DefaultURL = "wss://eventsub.wss.twitch.tv/ws"
+// DefaultBaseURL is Twitch's EventSub WebSocket.
+const DefaultBaseURL = "wss://eventsub.wss.twitch.tv/ws"
 
 // Twitch's limits on the messages a client must accept.
 const (
@@ -30,20 +34,29 @@ const (
 	dedupMax      = 100_000          // ... and at most this many
 )
 
+// defaultDialTimeout bounds the opening of a connection: the TCP dial, TLS
+// and the WebSocket handshake.
+const defaultDialTimeout = 10 * time.Second
+
 // Client receives EventSub notifications over a WebSocket and keeps its
 // subscriptions alive across reconnects. Register handlers with the
 // embedded Dispatcher's On<Type> methods, subscribe with Subscribe, then
 // call Run:
 //
-//	c, err := eventsub.NewClient(helixClient)
+//	c := eventsub.New(helixClient, eventsub.OnError(func(err error) { log.Print(err) }))
 //	c.OnChannelFollow(func(ctx context.Context, e *eventsub.ChannelFollowEvent) { ... })
-//	c.Subscribe(ctx, &eventsub.ChannelFollowCondition{BroadcasterUserID: id, ModeratorUserID: id})
+//	err := c.Subscribe(ctx, &eventsub.ChannelFollowCondition{BroadcasterUserID: id, ModeratorUserID: id})
 //	err = c.Run(ctx)
+//
+// Subscribe checks a condition before anything is sent. The subscriptions
+// asked for before Run are created once the first session is welcomed; if
+// Twitch refuses any of them, Run returns every refusal. Once Run has
+// started, Subscribe returns Twitch's answer.
 //
 // Handlers run one at a time on Run's goroutine, in the order notifications
 // arrive, so a slow handler delays the next; to handle events concurrently,
 // start a goroutine in the handler (and bound how many you start). A
-// handler that panics is recovered and reported through Hooks.Error.
+// handler that panics is recovered and reported to OnError.
 //
 // On a session_reconnect the Client dials the new URL, waits for its
 // welcome and only then closes the old connection, delivering what still
@@ -56,14 +69,22 @@ const (
 type Client struct {
 	Dispatcher
 
-	helix      *helix.Client
-	url        string
-	keepalive  int // seconds; 0 lets Twitch choose
-	minBackoff time.Duration
-	maxBackoff time.Duration
-	hooks      Hooks
-	log        *slog.Logger
-	dialer     *websocket.Dialer
+	helix       *helix.Client
+	err         error // what New found wrong with its arguments; Run and Subscribe return it
+	url         string
+	keepalive   int // seconds; 0 lets Twitch choose
+	minBackoff  time.Duration
+	maxBackoff  time.Duration
+	log         *slog.Logger
+	dialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+	dialTimeout time.Duration
+
+	onConnected    func(Session)
+	onReady        func()
+	onDisconnected func(error)
+	onReconnected  func(Session)
+	onRevoked      func(helix.EventSubSubscription)
+	onError        func(error)
 
 	// second is how long a keepalive second lasts, and now the clock that
 	// judges a message's age: tests shorten the one and move the other.
@@ -76,6 +97,7 @@ type Client struct {
 	totalCost    int
 	maxTotalCost int
 	running      bool
+	ended        bool // Run has returned
 	closed       bool
 	cancel       context.CancelFunc
 	done         chan struct{} // closed when Run has returned
@@ -83,91 +105,54 @@ type Client struct {
 	readers sync.WaitGroup // one goroutine per connection
 }
 
-// Hooks are what a bot may want to hear about. Each is optional and runs on
-// Run's goroutine, so it should return quickly.
-type Hooks struct {
-	// Connected: a new session was welcomed (the first, or after a loss).
-	Connected func(Session)
-	// Ready: a new session is welcomed and every subscription has been
-	// created on it (those Twitch refused went to Error).
-	Ready func()
-	// Disconnected: the connection was lost, and why: a *CloseError, a
-	// network error, or ErrKeepaliveTimeout. A reconnect follows.
-	Disconnected func(reason error)
-	// Reconnected: a session_reconnect handover finished; the session and
-	// its subscriptions now live on the new connection.
-	Reconnected func(Session)
-	// Revoked: Twitch ended a subscription; its Status says why
-	// (authorization_revoked, user_removed, version_removed, ...). It is
-	// not created again.
-	Revoked func(helix.EventSubSubscription)
-	// Error: something that did not stop the client: a subscription Twitch
-	// refused (*SubscriptionError), a handler's panic (*HandlerPanicError),
-	// a frame that did not decode, a failed dial.
-	Error func(error)
-}
-
-// Option configures a Client.
-type Option func(*Client)
-
-// WithURL connects to url instead of DefaultURL (a fake, in tests).
-func WithURL(url string) Option { return func(c *Client) { c.url = url } }
-
-// WithKeepalive asks Twitch for a keepalive timeout, 10 to 600 seconds;
-// without it Twitch picks one.
-func WithKeepalive(seconds int) Option { return func(c *Client) { c.keepalive = seconds } }
-
-// WithBackoff sets the first and the longest wait between reconnect
-// attempts (by default 500 ms and 2 minutes); each wait is jittered.
-func WithBackoff(first, longest time.Duration) Option {
-	return func(c *Client) { c.minBackoff, c.maxBackoff = first, longest }
-}
-
-// WithHooks sets the lifecycle hooks.
-func WithHooks(h Hooks) Option { return func(c *Client) { c.hooks = h } }
-
-// WithLogger logs the client's work to l; by default it logs nothing.
-func WithLogger(l *slog.Logger) Option { return func(c *Client) { c.log = l } }
-
-// WithDialer dials with d instead of websocket.DefaultDialer.
-func WithDialer(d *websocket.Dialer) Option { return func(c *Client) { c.dialer = d } }
-
-// NewClient returns a Client that subscribes through h, which must carry a
-// user access token (Twitch requires one for WebSocket subscriptions).
-func NewClient(h *helix.Client, opts ...Option) (*Client, error) {
+// New returns a Client that subscribes through h, which must carry a user
+// access token (Twitch requires one for WebSocket subscriptions). A
+// problem with h or an option (a nil h, a base URL that is not a
+// WebSocket URL, a keepalive or backoff out of range) is returned by Run
+// and Subscribe.
+func New(h *helix.Client, opts ...Option) *Client {
 	c := &Client{
-		helix:      h,
-		url:        DefaultURL,
-		minBackoff: 500 * time.Millisecond,
-		maxBackoff: 2 * time.Minute,
-		log:        slog.New(slog.DiscardHandler),
-		dialer:     websocket.DefaultDialer,
-		second:     time.Second,
-		now:        time.Now,
-		subs:       map[string]*subscription{},
+		helix:       h,
+		url:         DefaultBaseURL,
+		minBackoff:  500 * time.Millisecond,
+		maxBackoff:  2 * time.Minute,
+		log:         slog.New(slog.DiscardHandler),
+		dialTimeout: defaultDialTimeout,
+		second:      time.Second,
+		now:         time.Now,
+		subs:        map[string]*subscription{},
 	}
 	for _, opt := range opts {
-		opt(c)
+		if opt != nil {
+			opt(c)
+		}
 	}
-	switch u, err := url.Parse(c.url); {
-	case h == nil:
-		return nil, errors.New("eventsub: NewClient needs a helix.Client to subscribe with")
-	case err != nil || (u.Scheme != "ws" && u.Scheme != "wss"):
-		return nil, fmt.Errorf("eventsub: %q is not a WebSocket URL (ws:// or wss://)", c.url)
-	case c.keepalive != 0 && (c.keepalive < 10 || c.keepalive > 600):
-		return nil, fmt.Errorf("eventsub: keepalive timeout %d s is outside Twitch's 10 to 600 s", c.keepalive)
-	case c.minBackoff <= 0 || c.maxBackoff < c.minBackoff:
-		return nil, fmt.Errorf("eventsub: backoff %v to %v is not a range", c.minBackoff, c.maxBackoff)
+	var errs []error
+	if h == nil {
+		errs = append(errs, errors.New("eventsub: New: the *helix.Client to subscribe with is nil"))
 	}
-	return c, nil
+	if u, err := url.Parse(c.url); err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("eventsub: WithBaseURL(%q): not a WebSocket URL (ws:// or wss://)", c.url))
+	}
+	if c.keepalive != 0 && (c.keepalive < 10 || c.keepalive > 600) {
+		errs = append(errs, fmt.Errorf("eventsub: WithKeepalive(%d): Twitch accepts 10 to 600 seconds", c.keepalive))
+	}
+	if c.minBackoff <= 0 || c.maxBackoff < c.minBackoff {
+		errs = append(errs, fmt.Errorf("eventsub: WithBackoff(%v, %v): the first wait must be positive and at most the longest", c.minBackoff, c.maxBackoff))
+	}
+	c.err = errors.Join(errs...)
+	return c
 }
 
 // subscription is one subscription the user asked for, and how it stands
 // on the current session.
 type subscription struct {
 	cond    Condition
-	key     string
+	entry   *typeEntry // nil for a type the schema does not know
+	key     string     // type, version and the condition's JSON
+	bodyAt  int        // where the condition's JSON starts in key
 	state   subState
+	try     int                        // counts creation attempts; an outcome counts only for the latest
 	created helix.EventSubSubscription // while active
 	err     error                      // while failed
 }
@@ -181,57 +166,157 @@ const (
 	failed                   // refused for good; not created again
 )
 
-// subscriptionKey identifies a subscription by type, version and condition.
-func subscriptionKey(cond Condition) (string, []byte, error) {
-	info := cond.TypeInfo()
+// newSubscription returns what a subscription to cond is made of: its
+// type's entry, its condition's JSON and its key.
+func newSubscription(cond Condition) (*subscription, TypeInfo, error) {
+	if cond == nil {
+		return nil, TypeInfo{}, errors.New("eventsub: the condition is nil")
+	}
+	if v := reflect.ValueOf(cond); v.Kind() == reflect.Pointer && v.IsNil() {
+		return nil, TypeInfo{}, fmt.Errorf("eventsub: the condition is a nil %T", cond)
+	}
+	e := entryOf(cond)
+	var info TypeInfo
+	if e != nil {
+		info = e.info // read only
+	} else {
+		info = cond.TypeInfo()
+	}
 	body, err := json.Marshal(cond)
 	if err != nil {
-		return "", nil, fmt.Errorf("eventsub: encode the condition of %s version %s: %w", info.Type, info.Version, err)
+		return nil, info, fmt.Errorf("eventsub: subscribe to %s version %s: encode the condition: %w", info.Type, info.Version, err)
 	}
-	return info.Type + " " + info.Version + " " + string(body), body, nil
+	prefix := info.Type + " " + info.Version + " "
+	return &subscription{cond: cond, entry: e, key: prefix + string(body), bodyAt: len(prefix)}, info, nil
 }
 
-// Subscribe asks for the notifications cond selects. While a session is
-// ready it creates the subscription at once and returns Twitch's answer: a
-// *SubscriptionError (errors.Is ErrMissingScope or ErrSubscriptionLimit)
-// when refused. Otherwise it returns nil and the subscription is created
-// as soon as a session is welcomed; a refusal then goes to Hooks.Error.
-// Subscribing again to what is already wanted does nothing.
+// check finds what Twitch would refuse in a subscription before anything
+// is sent: a type it does not deliver over a WebSocket, a required
+// condition field left empty. It knows only the types of the schema.
+func (s *subscription) check(info TypeInfo) error {
+	invalid := func(field, reason string) error {
+		return &InvalidSubscriptionError{Type: info.Type, Version: info.Version, Field: field, Reason: reason}
+	}
+	if info.Type == "" || info.Version == "" {
+		return invalid("", "the condition's TypeInfo names no type or version")
+	}
+	if s.entry == nil {
+		return nil
+	}
+	if !slices.Contains(info.Transports, TransportWebSocket) {
+		return invalid("", fmt.Sprintf("Twitch delivers it by %s only, not over a WebSocket", transportList(info.Transports)))
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(s.body(), &fields); err != nil {
+		return invalid("", fmt.Sprintf("the condition does not encode to a JSON object: %v", err))
+	}
+	for _, f := range info.ConditionFields {
+		if v := fields[f.Name]; f.Required && (len(v) == 0 || string(v) == `""` || string(v) == "null") {
+			return invalid(f.Name, "required but not set")
+		}
+	}
+	return nil
+}
+
+// transportList names transports for an error: "webhook or conduit".
+func transportList(ts []TransportMethod) string {
+	names := make([]string, len(ts))
+	for i, t := range ts {
+		names[i] = string(t)
+	}
+	if len(names) == 0 {
+		return "no transport"
+	}
+	return strings.Join(names, " or ")
+}
+
+// body returns the condition's JSON.
+func (s *subscription) body() []byte { return []byte(s.key[s.bodyAt:]) }
+
+// typeAndVersion names the subscription's type and version.
+func (s *subscription) typeAndVersion() (string, string) {
+	if s.entry != nil {
+		return s.entry.info.Type, s.entry.info.Version
+	}
+	info := s.cond.TypeInfo()
+	return info.Type, info.Version
+}
+
+// Subscribe asks for the notifications cond selects. It first checks cond
+// as Twitch would: a required condition field left empty, or a type that
+// Twitch does not deliver over a WebSocket, is an *InvalidSubscriptionError
+// and nothing is sent.
+//
+// While a session is ready, Subscribe creates the subscription at once and
+// returns Twitch's answer: a *SubscriptionError when refused or when the
+// request failed; the subscription is then not retried (call Subscribe
+// again). Otherwise it returns nil, and the subscription is created as
+// soon as a session is welcomed: Run returns the refusals of its first
+// session, and OnError hears of those of a later one. Subscribing again to
+// what is already wanted does nothing; after Close, or once Run has
+// returned, Subscribe returns ErrClosed.
 func (c *Client) Subscribe(ctx context.Context, cond Condition) error {
-	key, body, err := subscriptionKey(cond)
+	if c.err != nil {
+		return c.err
+	}
+	s, info, err := newSubscription(cond)
 	if err != nil {
 		return err
 	}
+	if err := s.check(info); err != nil {
+		return err
+	}
 	c.mu.Lock()
-	if s, ok := c.subs[key]; ok && s.state != failed {
+	if c.closed || c.ended {
+		c.mu.Unlock()
+		return ErrClosed
+	}
+	if old, ok := c.subs[s.key]; ok && old.state != failed {
 		c.mu.Unlock()
 		return nil
 	}
-	s := &subscription{cond: cond, key: key}
-	c.subs[key] = s
+	c.subs[s.key] = s
 	session := c.session
 	if session == "" {
 		c.mu.Unlock()
 		return nil
 	}
 	s.state = creating
+	s.try++
+	try := s.try
 	c.mu.Unlock()
 
-	created, err := c.create(ctx, cond, body, session)
-	c.finish(s, session, created, err)
-	return err
+	created, err := c.create(ctx, s, session)
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.subs[s.key] != s || s.try != try:
+		return nil // unsubscribed, or taken over by a new session meanwhile
+	case c.session != session:
+		s.state = pending // the session ended meanwhile: the next one creates it
+		return nil
+	case err != nil:
+		s.state, s.err = failed, err
+		return err
+	}
+	s.state, s.created = active, *created
+	return nil
 }
 
 // Unsubscribe stops the notifications cond selects, deleting the
 // subscription at Twitch when it is active.
 func (c *Client) Unsubscribe(ctx context.Context, cond Condition) error {
-	key, _, err := subscriptionKey(cond)
+	if c.err != nil {
+		return c.err
+	}
+	want, _, err := newSubscription(cond)
 	if err != nil {
 		return err
 	}
 	c.mu.Lock()
-	s, ok := c.subs[key]
-	delete(c.subs, key)
+	s, ok := c.subs[want.key]
+	delete(c.subs, want.key)
 	c.mu.Unlock()
 	if !ok || s.state != active {
 		return nil
@@ -239,45 +324,25 @@ func (c *Client) Unsubscribe(ctx context.Context, cond Condition) error {
 	return c.helix.DeleteEventSubSubscription(ctx, &helix.DeleteEventSubSubscriptionParams{ID: s.created.ID})
 }
 
-// create makes the subscription on session through Helix.
-func (c *Client) create(ctx context.Context, cond Condition, body []byte, session string) (*helix.EventSubSubscription, error) {
-	info := cond.TypeInfo()
+// create makes s on session through Helix.
+func (c *Client) create(ctx context.Context, s *subscription, session string) (*helix.EventSubSubscription, error) {
+	typ, version := s.typeAndVersion()
 	res, err := c.helix.CreateEventSubSubscription(ctx, &helix.CreateEventSubSubscriptionParams{
-		Type:      info.Type,
-		Version:   info.Version,
-		Condition: body,
+		Type:      typ,
+		Version:   version,
+		Condition: s.body(),
 		Transport: helix.EventSubTransportParams{Method: helix.EventSubTransportMethodWebSocket, SessionID: session},
 	})
 	if err != nil {
-		return nil, &SubscriptionError{Type: info.Type, Version: info.Version, Err: err}
+		return nil, newSubscriptionError(s, err)
 	}
 	if len(res.Data) == 0 {
-		return nil, &SubscriptionError{Type: info.Type, Version: info.Version, Err: errors.New("Twitch answered without the subscription")}
+		return nil, newSubscriptionError(s, errors.New("Twitch answered without the subscription"))
 	}
 	c.mu.Lock()
 	c.totalCost, c.maxTotalCost = res.TotalCost, res.MaxTotalCost
 	c.mu.Unlock()
 	return &res.Data[0], nil
-}
-
-// finish records how creating s on session went.
-func (c *Client) finish(s *subscription, session string, created *helix.EventSubSubscription, err error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.subs[s.key] != s {
-		return // unsubscribed meanwhile
-	}
-	var se *SubscriptionError
-	switch {
-	case c.session != session:
-		s.state = pending // the session ended meanwhile: the next one creates it
-	case err == nil:
-		s.state, s.created = active, *created
-	case errors.As(err, &se) && se.permanent():
-		s.state, s.err = failed, err
-	default:
-		s.state = pending // a failure on the way: retried
-	}
 }
 
 // Costs returns the total cost of the subscriptions and the most it may be,
@@ -295,8 +360,9 @@ type SubscriptionStatus struct {
 	// Subscription is then Twitch's.
 	Active       bool
 	Subscription helix.EventSubSubscription
-	// Err is why Twitch refused it, for good; nil while it is active or
-	// waiting for a session.
+	// Err is why the subscription was given up: Twitch refused it, or
+	// Subscribe's request failed. Nil while it is active or waiting for a
+	// session.
 	Err error
 }
 
@@ -318,10 +384,18 @@ func (c *Client) Subscriptions() []SubscriptionStatus {
 }
 
 // Run connects and handles messages until ctx ends or Close is called,
-// reconnecting as needed. It returns ctx's error, ErrClosed, or a fatal
-// error: Twitch closing with 4003 (connection unused) when there is nothing
-// to subscribe to, or three times in a row. Run may be called once.
+// reconnecting as needed. Run may be called once. It returns ctx's error,
+// ErrClosed, what New found wrong with its arguments, or a fatal error:
+//
+//   - the subscriptions Twitch refused on the first session, all of them
+//     (errors.Join of *SubscriptionError): Run does not go on with a part
+//     of what was asked for;
+//   - Twitch closing with 4003 (connection unused) when there is nothing
+//     to subscribe to, or three times in a row.
 func (c *Client) Run(ctx context.Context) error {
+	if c.err != nil {
+		return c.err
+	}
 	c.mu.Lock()
 	switch {
 	case c.closed:
@@ -343,6 +417,7 @@ func (c *Client) Run(ctx context.Context) error {
 	err := r.run()
 	c.mu.Lock()
 	closed := c.closed
+	c.ended, c.session = true, ""
 	c.mu.Unlock()
 	if closed {
 		return ErrClosed
@@ -365,8 +440,8 @@ func (c *Client) Close() error {
 
 func (c *Client) report(err error) {
 	c.log.Warn("eventsub", "err", err)
-	if c.hooks.Error != nil {
-		c.hooks.Error(err)
+	if c.onError != nil {
+		c.onError(err)
 	}
 }
 
@@ -406,6 +481,11 @@ type runner struct {
 	unused   int // 4003 closes in a row
 	seen     *dedup
 	retry    *time.Timer // retries subscriptions that failed on the way
+	// started is true once the first session had every subscription
+	// created; until then refusals are gathered in refused, for Run.
+	started bool
+	refused []error
+	ready   bool // OnReady was called for the current session
 }
 
 func (r *runner) run() error {
@@ -433,7 +513,9 @@ func (r *runner) run() error {
 				return err
 			}
 		case <-r.retry.C:
-			r.subscribeAll()
+			if err := r.subscribeAll(); err != nil {
+				return err
+			}
 		}
 	}
 }
@@ -484,7 +566,7 @@ func (r *runner) backoff() time.Duration {
 // dial opens a connection and starts its reader. Until the welcome, the
 // connection is held to a deadline like any other silence.
 func (r *runner) dial(u string) (*conn, error) {
-	ws, _, err := r.c.dialer.DialContext(r.ctx, u, nil)
+	ws, err := r.c.dialWebSocket(r.ctx, u)
 	if err != nil {
 		return nil, err
 	}
@@ -497,6 +579,60 @@ func (r *runner) dial(u string) (*conn, error) {
 	r.c.readers.Add(1)
 	go r.read(cn)
 	return cn, nil
+}
+
+// dialWebSocket opens a WebSocket to u within c.dialTimeout. gorilla's
+// dialer bounds the handshake by the context's deadline only; to give up
+// as soon as ctx ends, the connection is also made to time out then.
+func (c *Client) dialWebSocket(ctx context.Context, u string) (*websocket.Conn, error) {
+	dialCtx, cancel := context.WithTimeout(ctx, c.dialTimeout)
+	defer cancel()
+	netDial := c.dialContext
+	if netDial == nil {
+		netDial = (&net.Dialer{}).DialContext
+	}
+	var mu sync.Mutex
+	var opened []net.Conn
+	d := &websocket.Dialer{
+		Proxy: http.ProxyFromEnvironment,
+		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			nc, err := netDial(ctx, network, addr)
+			if err == nil && nc != nil {
+				mu.Lock()
+				opened = append(opened, nc)
+				mu.Unlock()
+			}
+			return nc, err
+		},
+	}
+	fired := make(chan struct{})
+	stop := context.AfterFunc(dialCtx, func() {
+		defer close(fired)
+		mu.Lock()
+		defer mu.Unlock()
+		for _, nc := range opened {
+			_ = nc.SetDeadline(time.Unix(1, 0)) // in the past: pending I/O fails now
+		}
+	})
+	ws, _, err := d.DialContext(dialCtx, u, nil)
+	if !stop() {
+		<-fired // no goroutine of the dial outlives it
+		if err == nil {
+			// dialCtx ended as the handshake finished: the connection
+			// may have been made to time out.
+			_ = ws.Close()
+			err = dialCtx.Err()
+		}
+	}
+	switch {
+	case err == nil:
+		return ws, nil
+	case ctx.Err() != nil:
+		return nil, fmt.Errorf("%w (%w)", err, ctx.Err())
+	case dialCtx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded):
+		return nil, fmt.Errorf("the connection did not open within %v: %w", c.dialTimeout, err)
+	}
+	return nil, err
 }
 
 // timeout is the silence after which a connection with the keepalive
@@ -554,7 +690,7 @@ func (r *runner) handle(f frame) error {
 	}
 	switch msg.Metadata.MessageType {
 	case MessageSessionWelcome:
-		r.welcome(f.conn, msg.Session)
+		return r.welcome(f.conn, msg.Session)
 	case MessageSessionReconnect:
 		r.reconnect(f.conn, msg.Session)
 	case MessageNotification:
@@ -565,9 +701,9 @@ func (r *runner) handle(f frame) error {
 	return nil
 }
 
-func (r *runner) welcome(cn *conn, s *Session) {
+func (r *runner) welcome(cn *conn, s *Session) error {
 	if cn.welcomed || (cn != r.cur && cn != r.next) {
-		return
+		return nil
 	}
 	cn.welcomed, cn.session = true, *s
 	if s.KeepaliveTimeoutSeconds > 0 {
@@ -590,10 +726,10 @@ func (r *runner) welcome(cn *conn, s *Session) {
 		r.c.session = s.ID
 		r.c.mu.Unlock()
 		r.c.log.Info("eventsub: reconnected", "session", s.ID)
-		if r.c.hooks.Reconnected != nil {
-			r.c.hooks.Reconnected(*s)
+		if r.c.onReconnected != nil {
+			r.c.onReconnected(*s)
 		}
-		return
+		return nil
 	}
 	// A new session: subscriptions of the old one died with it.
 	r.c.mu.Lock()
@@ -604,48 +740,90 @@ func (r *runner) welcome(cn *conn, s *Session) {
 		}
 	}
 	r.c.mu.Unlock()
+	r.ready = false
 	r.c.log.Info("eventsub: connected", "session", s.ID)
-	if r.c.hooks.Connected != nil {
-		r.c.hooks.Connected(*s)
+	if r.c.onConnected != nil {
+		r.c.onConnected(*s)
 	}
-	r.subscribeAll()
-	if r.c.hooks.Ready != nil {
-		r.c.hooks.Ready()
-	}
+	return r.subscribeAll()
 }
 
-// subscribeAll creates every pending subscription on the current session,
-// reporting refusals; failures on the way are retried after a backoff.
-func (r *runner) subscribeAll() {
+// subscribeAll creates every pending subscription on the current session.
+// A failure on the way is reported and retried after a backoff. A refusal
+// is not retried: on the first session it is gathered for Run, which
+// returns them all once every subscription has been tried; later it is
+// reported. Then OnReady follows, once every subscription is active.
+func (r *runner) subscribeAll() error {
 	c := r.c
 	c.mu.Lock()
 	session := c.session
 	var todo []*subscription
+	tries := map[*subscription]int{}
 	for _, s := range c.subs {
-		if s.state == pending {
+		if s.state == pending && session != "" {
 			s.state = creating
+			s.try++
 			todo = append(todo, s)
+			tries[s] = s.try
 		}
 	}
 	c.mu.Unlock()
 	slices.SortFunc(todo, func(a, b *subscription) int { return strings.Compare(a.key, b.key) })
 	retry := false
 	for _, s := range todo {
-		_, body, err := subscriptionKey(s.cond)
-		var created *helix.EventSubSubscription
-		if err == nil {
-			created, err = c.create(r.ctx, s.cond, body, session)
+		created, err := c.create(r.ctx, s, session)
+		var se *SubscriptionError
+		refused := errors.As(err, &se) && se.permanent()
+		c.mu.Lock()
+		current := c.subs[s.key] == s && s.try == tries[s]
+		switch {
+		case !current:
+			// Unsubscribed meanwhile: what became of it does not matter.
+		case err == nil:
+			s.state, s.created = active, *created
+		case refused:
+			s.state, s.err = failed, err
+		default:
+			s.state = pending
 		}
-		c.finish(s, session, created, err)
-		if err != nil {
+		c.mu.Unlock()
+		switch {
+		case !current || err == nil:
+		case refused && !r.started:
+			r.refused = append(r.refused, err)
+		default:
 			c.report(err)
-			var se *SubscriptionError
-			retry = retry || !(errors.As(err, &se) && se.permanent())
+			retry = retry || !refused
 		}
 	}
 	if retry && r.ctx.Err() == nil {
 		r.retry.Reset(c.minBackoff * 4)
 	}
+	if !r.started && len(r.refused) > 0 {
+		return errors.Join(r.refused...)
+	}
+	return r.readyIfDone()
+}
+
+// readyIfDone calls OnReady once a session has every subscription that is
+// still wanted active; the first time, the client has started.
+func (r *runner) readyIfDone() error {
+	c := r.c
+	c.mu.Lock()
+	done := c.session != ""
+	for _, s := range c.subs {
+		done = done && s.state != pending
+	}
+	c.mu.Unlock()
+	if !done || r.ready {
+		return nil
+	}
+	r.started, r.ready = true, true
+	c.log.Info("eventsub: ready")
+	if c.onReady != nil {
+		c.onReady()
+	}
+	return nil
 }
 
 // reconnect follows a session_reconnect: dial the new URL, and keep the old
@@ -691,8 +869,8 @@ func (r *runner) revoke(sub *helix.EventSubSubscription) {
 	}
 	r.c.mu.Unlock()
 	r.c.log.Info("eventsub: subscription revoked", "id", sub.ID, "type", sub.Type, "reason", sub.Status)
-	if r.c.hooks.Revoked != nil {
-		r.c.hooks.Revoked(*sub)
+	if r.c.onRevoked != nil {
+		r.c.onRevoked(*sub)
 	}
 }
 
@@ -734,8 +912,8 @@ func (r *runner) lost(cn *conn, err error) error {
 		reason = fmt.Errorf("eventsub: connection lost: %w", err)
 	}
 	r.c.log.Warn("eventsub: disconnected", "reason", reason)
-	if r.c.hooks.Disconnected != nil {
-		r.c.hooks.Disconnected(reason)
+	if r.c.onDisconnected != nil {
+		r.c.onDisconnected(reason)
 	}
 	r.c.mu.Lock()
 	r.c.session = ""

@@ -1,4 +1,4 @@
-package eventsub
+package eventsub_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"slices"
 	"strconv"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"gotest.tools/v3/assert"
 	"gotest.tools/v3/poll"
 
+	"github.com/twitchify-go/twitch/eventsub"
 	"github.com/twitchify-go/twitch/helix"
 	"github.com/twitchify-go/twitch/twitchtest"
 )
@@ -27,38 +29,48 @@ import (
 
 const testSecond = 20 * time.Millisecond
 
-// debugLogger, when set, logs the client's work in the tests.
-var debugLogger *slog.Logger
+// testLogger logs the client's work in the tests when EVENTSUB_DEBUG is
+// set, and discards it otherwise.
+func testLogger() *slog.Logger {
+	if os.Getenv("EVENTSUB_DEBUG") == "" {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
 
 // events collects what the hooks report, on channels a test waits on.
 type events struct {
-	connected    chan Session
+	connected    chan eventsub.Session
 	ready        chan struct{}
 	disconnected chan error
-	reconnected  chan Session
+	reconnected  chan eventsub.Session
 	revoked      chan helix.EventSubSubscription
 	errs         chan error
 }
 
 func newEvents() *events {
 	return &events{
-		connected:    make(chan Session, 100),
+		connected:    make(chan eventsub.Session, 100),
 		ready:        make(chan struct{}, 100),
 		disconnected: make(chan error, 100),
-		reconnected:  make(chan Session, 100),
+		reconnected:  make(chan eventsub.Session, 100),
 		revoked:      make(chan helix.EventSubSubscription, 100),
 		errs:         make(chan error, 100),
 	}
 }
 
-func (e *events) hooks() Hooks {
-	return Hooks{
-		Connected:    func(s Session) { e.connected <- s },
-		Ready:        func() { e.ready <- struct{}{} },
-		Disconnected: func(err error) { e.disconnected <- err },
-		Reconnected:  func(s Session) { e.reconnected <- s },
-		Revoked:      func(s helix.EventSubSubscription) { e.revoked <- s },
-		Error:        func(err error) { e.errs <- err },
+// options are the callbacks that feed the channels, and the test's
+// keepalive second and logger.
+func (e *events) options() []eventsub.Option {
+	return []eventsub.Option{
+		eventsub.OnConnected(func(s eventsub.Session) { e.connected <- s }),
+		eventsub.OnReady(func() { e.ready <- struct{}{} }),
+		eventsub.OnDisconnected(func(err error) { e.disconnected <- err }),
+		eventsub.OnReconnected(func(s eventsub.Session) { e.reconnected <- s }),
+		eventsub.OnRevoked(func(s helix.EventSubSubscription) { e.revoked <- s }),
+		eventsub.OnError(func(err error) { e.errs <- err }),
+		eventsub.WithTestSecond(testSecond),
+		eventsub.WithLogger(testLogger()),
 	}
 }
 
@@ -87,39 +99,43 @@ func none[T any](t *testing.T, ch <-chan T, what string) {
 
 type harness struct {
 	srv    *twitchtest.Server
-	client *Client
+	client *eventsub.Client
 	ev     *events
-	runErr chan error
+	runErr chan error // Run's error, for a test that expects Run to end
 }
 
-// start runs a Client against a fake; the test's cleanup closes both.
-func start(t *testing.T, srvOpts []twitchtest.Option, configure func(*Client)) *harness {
+// start runs a Client against a fake; the test's cleanup closes both, and
+// expects ErrClosed from Run unless the test took Run's error.
+func start(t *testing.T, srvOpts []twitchtest.Option, configure func(*eventsub.Client)) *harness {
 	t.Helper()
 	srvOpts = append([]twitchtest.Option{twitchtest.WithKeepalive(10, 20*time.Millisecond)}, srvOpts...)
 	srv := twitchtest.NewServer(srvOpts...)
 	t.Cleanup(srv.Close)
 	h := helix.New("client-id", srv.Token("token"), helix.WithBaseURL(srv.Helix.URL), helix.WithHTTPClient(srv.Client()))
 	ev := newEvents()
-	c, err := NewClient(h, WithURL(srv.EventSub.URL), WithHooks(ev.hooks()), WithBackoff(time.Millisecond, 20*time.Millisecond))
-	assert.NilError(t, err)
-	c.second = testSecond
-	if debugLogger != nil {
-		c.log = debugLogger
-	}
+	c := eventsub.New(h, append(ev.options(), eventsub.WithBaseURL(srv.EventSub.URL), eventsub.WithBackoff(time.Millisecond, 20*time.Millisecond))...)
 	if configure != nil {
 		configure(c)
 	}
 	hs := &harness{srv: srv, client: c, ev: ev, runErr: make(chan error, 1)}
-	go func() { hs.runErr <- c.Run(context.Background()) }()
+	done := make(chan error, 1)
+	go func() {
+		err := c.Run(context.Background())
+		hs.runErr <- err
+		done <- err
+	}()
 	t.Cleanup(func() {
 		assert.NilError(t, c.Close())
-		assert.ErrorIs(t, wait(t, hs.runErr, "Run to return"), ErrClosed)
+		err := wait(t, done, "Run to return")
+		if len(hs.runErr) > 0 { // the test did not take it
+			assert.ErrorIs(t, err, eventsub.ErrClosed)
+		}
 	})
 	return hs
 }
 
-func followCondition(id string) *ChannelFollowCondition {
-	return &ChannelFollowCondition{BroadcasterUserID: id, ModeratorUserID: id}
+func followCondition(id string) *eventsub.ChannelFollowCondition {
+	return &eventsub.ChannelFollowCondition{BroadcasterUserID: id, ModeratorUserID: id}
 }
 
 // followEvent is a channel.follow event whose user ID carries n.
@@ -135,9 +151,9 @@ type follows struct {
 	ch  chan string
 }
 
-func collectFollows(c *Client) *follows {
+func collectFollows(c *eventsub.Client) *follows {
 	f := &follows{ch: make(chan string, 20000)}
-	c.OnChannelFollow(func(_ context.Context, e *ChannelFollowEvent) {
+	c.OnChannelFollow(func(_ context.Context, e *eventsub.ChannelFollowEvent) {
 		f.mu.Lock()
 		f.ids = append(f.ids, e.UserID)
 		f.mu.Unlock()
@@ -153,32 +169,41 @@ func (hs *harness) onlySubscription(t *testing.T) helix.EventSubSubscription {
 	return subs[0]
 }
 
-func TestNewClientValidation(t *testing.T) {
+// What New cannot refuse, Run and Subscribe (and Unsubscribe) return,
+// before anything is sent.
+func TestNewValidation(t *testing.T) {
 	h := helix.New("id", nil)
 	for _, tc := range []struct {
-		opts []Option
+		h    *helix.Client
+		opts []eventsub.Option
 		want string
 	}{
-		{[]Option{WithKeepalive(9)}, "eventsub: keepalive timeout 9 s is outside Twitch's 10 to 600 s"},
-		{[]Option{WithKeepalive(601)}, "eventsub: keepalive timeout 601 s is outside Twitch's 10 to 600 s"},
-		{[]Option{WithURL("https://example.com/ws")}, `eventsub: "https://example.com/ws" is not a WebSocket URL (ws:// or wss://)`},
-		{[]Option{WithBackoff(time.Second, time.Millisecond)}, "eventsub: backoff 1s to 1ms is not a range"},
+		{h, []eventsub.Option{eventsub.WithKeepalive(9)}, "eventsub: WithKeepalive(9): Twitch accepts 10 to 600 seconds"},
+		{h, []eventsub.Option{eventsub.WithKeepalive(601)}, "eventsub: WithKeepalive(601): Twitch accepts 10 to 600 seconds"},
+		{h, []eventsub.Option{eventsub.WithBaseURL("https://example.com/ws")}, `eventsub: WithBaseURL("https://example.com/ws"): not a WebSocket URL (ws:// or wss://)`},
+		{h, []eventsub.Option{eventsub.WithBaseURL("wss://")}, `eventsub: WithBaseURL("wss://"): not a WebSocket URL (ws:// or wss://)`},
+		{h, []eventsub.Option{eventsub.WithBackoff(time.Second, time.Millisecond)}, "eventsub: WithBackoff(1s, 1ms): the first wait must be positive and at most the longest"},
+		{h, []eventsub.Option{eventsub.WithBackoff(0, time.Millisecond)}, "eventsub: WithBackoff(0s, 1ms): the first wait must be positive and at most the longest"},
+		{nil, nil, "eventsub: New: the *helix.Client to subscribe with is nil"},
+		{nil, []eventsub.Option{eventsub.WithKeepalive(1)}, "eventsub: New: the *helix.Client to subscribe with is nil\n" +
+			"eventsub: WithKeepalive(1): Twitch accepts 10 to 600 seconds"},
 	} {
-		_, err := NewClient(h, tc.opts...)
-		assert.Error(t, err, tc.want)
+		c := eventsub.New(tc.h, tc.opts...)
+		assert.Error(t, c.Run(context.Background()), tc.want)
+		assert.Error(t, c.Subscribe(context.Background(), followCondition("1")), tc.want)
+		assert.Error(t, c.Unsubscribe(context.Background(), followCondition("1")), tc.want)
+		assert.NilError(t, c.Close())
 	}
-	_, err := NewClient(nil)
-	assert.Error(t, err, "eventsub: NewClient needs a helix.Client to subscribe with")
-	c, err := NewClient(h, WithKeepalive(10))
-	assert.NilError(t, err)
-	assert.Equal(t, c.keepalive, 10)
+	// Nil options are skipped, and a nil logger keeps the silent one.
+	c := eventsub.New(h, nil, eventsub.WithLogger(nil), eventsub.WithKeepalive(10))
+	assert.NilError(t, c.Subscribe(context.Background(), followCondition("1")))
 }
 
 // Subscriptions asked for before Run are created after the welcome, on the
 // welcomed session; then notifications reach the typed handler.
 func TestClientSubscribesAfterWelcome(t *testing.T) {
 	var f *follows
-	hs := start(t, nil, func(c *Client) {
+	hs := start(t, nil, func(c *eventsub.Client) {
 		f = collectFollows(c)
 		assert.NilError(t, c.Subscribe(context.Background(), followCondition("1")))
 	})
@@ -202,7 +227,7 @@ func TestClientSubscribesAfterWelcome(t *testing.T) {
 	assert.Equal(t, wait(t, f.ch, "the event"), "7")
 
 	// A subscription asked for while ready is created at once.
-	assert.NilError(t, hs.client.Subscribe(context.Background(), &StreamOnlineCondition{BroadcasterUserID: "1"}))
+	assert.NilError(t, hs.client.Subscribe(context.Background(), &eventsub.StreamOnlineCondition{BroadcasterUserID: "1"}))
 	assert.Equal(t, len(hs.srv.EventSub.Subscriptions()), 2)
 	// Asking again changes nothing.
 	assert.NilError(t, hs.client.Subscribe(context.Background(), followCondition("1")))
@@ -214,8 +239,8 @@ func TestClientSubscribesAfterWelcome(t *testing.T) {
 func TestClientEveryTypeDecodes(t *testing.T) {
 	var mu sync.Mutex
 	got := map[string]any{}
-	hs := start(t, nil, func(c *Client) {
-		c.OnNotification(func(_ context.Context, n *Notification) {
+	hs := start(t, nil, func(c *eventsub.Client) {
+		c.OnNotification(func(_ context.Context, n *eventsub.Notification) {
 			mu.Lock()
 			got[n.Subscription.Type+" "+n.Subscription.Version] = n.Event
 			mu.Unlock()
@@ -224,8 +249,8 @@ func TestClientEveryTypeDecodes(t *testing.T) {
 	wait(t, hs.ev.ready, "ready")
 	session := hs.srv.EventSub.WaitSession(context.Background())
 	sent := 0
-	for _, info := range Types() {
-		if !slices.Contains(info.Transports, TransportWebSocket) {
+	for _, info := range eventsub.Types() {
+		if !slices.Contains(info.Transports, eventsub.TransportWebSocket) {
 			continue
 		}
 		cond, ok := twitchtest.SampleCondition(info.Type, info.Version)
@@ -253,7 +278,7 @@ func TestClientEveryTypeDecodes(t *testing.T) {
 		return poll.Success()
 	}, poll.WithTimeout(10*time.Second))
 	for key, e := range got {
-		_, raw := e.(*RawEvent)
+		_, raw := e.(*eventsub.RawEvent)
 		assert.Assert(t, !raw, "%s decoded as a raw event", key)
 	}
 }
@@ -261,7 +286,7 @@ func TestClientEveryTypeDecodes(t *testing.T) {
 // A connection silent past the keepalive timeout is dead: the client
 // reconnects and, since the session died, creates its subscriptions again.
 func TestClientKeepaliveWatchdog(t *testing.T) {
-	hs := start(t, nil, func(c *Client) {
+	hs := start(t, nil, func(c *eventsub.Client) {
 		assert.NilError(t, c.Subscribe(context.Background(), followCondition("1")))
 	})
 	first := wait(t, hs.ev.connected, "the welcome")
@@ -269,7 +294,7 @@ func TestClientKeepaliveWatchdog(t *testing.T) {
 	before := hs.onlySubscription(t)
 
 	assert.NilError(t, hs.srv.EventSub.Silence(first.ID))
-	assert.ErrorIs(t, wait(t, hs.ev.disconnected, "the watchdog"), ErrKeepaliveTimeout)
+	assert.ErrorIs(t, wait(t, hs.ev.disconnected, "the watchdog"), eventsub.ErrKeepaliveTimeout)
 	second := wait(t, hs.ev.connected, "a new welcome")
 	wait(t, hs.ev.ready, "ready again")
 	assert.Assert(t, second.ID != first.ID)
@@ -284,7 +309,7 @@ func TestClientKeepaliveWatchdog(t *testing.T) {
 // again, and nothing is delivered twice.
 func TestClientReconnectHandover(t *testing.T) {
 	var f *follows
-	hs := start(t, nil, func(c *Client) {
+	hs := start(t, nil, func(c *eventsub.Client) {
 		f = collectFollows(c)
 		assert.NilError(t, c.Subscribe(context.Background(), followCondition("1")))
 	})
@@ -323,14 +348,14 @@ func TestClientReconnectHandover(t *testing.T) {
 
 // Every close code but 4003 reconnects and creates the subscriptions again.
 func TestClientCloseCodes(t *testing.T) {
-	hs := start(t, nil, func(c *Client) {
+	hs := start(t, nil, func(c *eventsub.Client) {
 		assert.NilError(t, c.Subscribe(context.Background(), followCondition("1")))
 	})
 	session := wait(t, hs.ev.connected, "the welcome")
 	wait(t, hs.ev.ready, "ready")
 	for _, code := range []int{4000, 4001, 4002, 4004, 4005, 4006, 4007} {
 		assert.NilError(t, hs.srv.EventSub.CloseSession(session.ID, code))
-		var ce *CloseError
+		var ce *eventsub.CloseError
 		assert.Assert(t, errors.As(wait(t, hs.ev.disconnected, "the close"), &ce))
 		assert.Equal(t, ce.Code, code)
 		session = wait(t, hs.ev.connected, "a new welcome")
@@ -341,14 +366,14 @@ func TestClientCloseCodes(t *testing.T) {
 
 // A dropped connection (no close frame) reconnects too.
 func TestClientNetworkDrop(t *testing.T) {
-	hs := start(t, nil, func(c *Client) {
+	hs := start(t, nil, func(c *eventsub.Client) {
 		assert.NilError(t, c.Subscribe(context.Background(), followCondition("1")))
 	})
 	session := wait(t, hs.ev.connected, "the welcome")
 	wait(t, hs.ev.ready, "ready")
 	assert.NilError(t, hs.srv.EventSub.Drop(session.ID))
 	reason := wait(t, hs.ev.disconnected, "the drop")
-	var ce *CloseError
+	var ce *eventsub.CloseError
 	assert.Assert(t, !errors.As(reason, &ce), "a network error, not a close: %v", reason)
 	wait(t, hs.ev.connected, "a new welcome")
 	wait(t, hs.ev.ready, "ready again")
@@ -361,15 +386,13 @@ func TestClientConnectionUnused(t *testing.T) {
 	srv := twitchtest.NewServer(twitchtest.WithKeepalive(10, 20*time.Millisecond))
 	t.Cleanup(srv.Close)
 	h := helix.New("id", srv.Token("token"), helix.WithBaseURL(srv.Helix.URL), helix.WithHTTPClient(srv.Client()))
-	c, err := NewClient(h, WithURL(srv.EventSub.URL), WithBackoff(time.Millisecond, time.Millisecond))
-	assert.NilError(t, err)
-	c.second = testSecond
+	c := eventsub.New(h, eventsub.WithBaseURL(srv.EventSub.URL), eventsub.WithBackoff(time.Millisecond, time.Millisecond), eventsub.WithTestSecond(testSecond))
 	done := make(chan error, 1)
 	go func() { done <- c.Run(context.Background()) }()
 	session := srv.EventSub.WaitSession(context.Background())
 	assert.NilError(t, srv.EventSub.CloseSession(session, 4003))
-	err = wait(t, done, "Run to return")
-	var ce *CloseError
+	err := wait(t, done, "Run to return")
+	var ce *eventsub.CloseError
 	assert.Assert(t, errors.As(err, &ce), "%v", err)
 	assert.Equal(t, ce.Code, 4003)
 	assert.NilError(t, c.Close())
@@ -377,9 +400,9 @@ func TestClientConnectionUnused(t *testing.T) {
 
 // A revoked subscription leaves the set and is not created again.
 func TestClientRevocation(t *testing.T) {
-	hs := start(t, nil, func(c *Client) {
+	hs := start(t, nil, func(c *eventsub.Client) {
 		assert.NilError(t, c.Subscribe(context.Background(), followCondition("1")))
-		assert.NilError(t, c.Subscribe(context.Background(), &StreamOnlineCondition{BroadcasterUserID: "1"}))
+		assert.NilError(t, c.Subscribe(context.Background(), &eventsub.StreamOnlineCondition{BroadcasterUserID: "1"}))
 	})
 	session := wait(t, hs.ev.connected, "the welcome")
 	wait(t, hs.ev.ready, "ready")
@@ -409,8 +432,8 @@ func TestClientRevocation(t *testing.T) {
 // handled.
 func TestClientHandlerPanic(t *testing.T) {
 	var f *follows
-	hs := start(t, nil, func(c *Client) {
-		c.OnChannelFollow(func(_ context.Context, e *ChannelFollowEvent) {
+	hs := start(t, nil, func(c *eventsub.Client) {
+		c.OnChannelFollow(func(_ context.Context, e *eventsub.ChannelFollowEvent) {
 			if e.UserID == "0" {
 				panic("handler bug")
 			}
@@ -424,7 +447,7 @@ func TestClientHandlerPanic(t *testing.T) {
 		_, err := hs.srv.EventSub.Notify(sub.ID, followEvent(i))
 		assert.NilError(t, err)
 	}
-	var hp *HandlerPanicError
+	var hp *eventsub.HandlerPanicError
 	assert.Assert(t, errors.As(wait(t, hs.ev.errs, "the panic"), &hp))
 	assert.Equal(t, hp.Value, "handler bug")
 	assert.Equal(t, hp.Type, "channel.follow")
@@ -436,7 +459,7 @@ func TestClientHandlerPanic(t *testing.T) {
 // A message seen before is dropped, and so is one older than 10 minutes.
 func TestClientDropsDuplicatesAndOldMessages(t *testing.T) {
 	var f *follows
-	hs := start(t, nil, func(c *Client) {
+	hs := start(t, nil, func(c *eventsub.Client) {
 		f = collectFollows(c)
 		assert.NilError(t, c.Subscribe(context.Background(), followCondition("1")))
 	})
@@ -466,16 +489,27 @@ func TestClientSubscriptionRefused(t *testing.T) {
 	wait(t, hs.ev.ready, "ready")
 	ctx := context.Background()
 
+	// A refusal wraps Twitch's answer: it matches what helix's errors
+	// match, and nothing more.
 	err := hs.client.Subscribe(ctx, followCondition("1"))
-	assert.Assert(t, errors.Is(err, ErrMissingScope), "%v", err)
-	var se *SubscriptionError
+	assert.Assert(t, errors.Is(err, helix.ErrForbidden), "%v", err)
+	assert.Assert(t, !errors.Is(err, eventsub.ErrSubscriptionLimit), "%v", err)
+	var se *eventsub.SubscriptionError
 	assert.Assert(t, errors.As(err, &se))
 	assert.Equal(t, se.Type, "channel.follow")
+	assert.Equal(t, se.StatusCode, http.StatusForbidden)
+	var api *helix.APIError
+	assert.Assert(t, errors.As(err, &api))
+	assert.Equal(t, api.StatusCode, http.StatusForbidden)
 	assert.ErrorContains(t, err, "subscription missing proper authorization")
 
-	assert.NilError(t, hs.client.Subscribe(ctx, &StreamOnlineCondition{BroadcasterUserID: "1"}))
-	err = hs.client.Subscribe(ctx, &StreamOnlineCondition{BroadcasterUserID: "2"})
-	assert.Assert(t, errors.Is(err, ErrSubscriptionLimit), "%v", err)
+	assert.NilError(t, hs.client.Subscribe(ctx, &eventsub.StreamOnlineCondition{BroadcasterUserID: "1"}))
+	err = hs.client.Subscribe(ctx, &eventsub.StreamOnlineCondition{BroadcasterUserID: "2"})
+	assert.Assert(t, errors.Is(err, eventsub.ErrSubscriptionLimit), "%v", err)
+	assert.Assert(t, !errors.Is(err, helix.ErrForbidden), "%v", err)
+	assert.Assert(t, errors.As(err, &se))
+	assert.Equal(t, se.StatusCode, http.StatusTooManyRequests)
+	assert.Assert(t, se.Scopes == nil, "no scope would help")
 
 	refused := 0
 	for _, s := range hs.client.Subscriptions() {
@@ -497,10 +531,9 @@ func TestClientSubscriptionRefused(t *testing.T) {
 
 func TestClientRunOnceAndClose(t *testing.T) {
 	h := helix.New("id", nil)
-	c, err := NewClient(h)
-	assert.NilError(t, err)
+	c := eventsub.New(h)
 	assert.NilError(t, c.Close(), "closing before Run")
-	assert.ErrorIs(t, c.Run(context.Background()), ErrClosed)
+	assert.ErrorIs(t, c.Run(context.Background()), eventsub.ErrClosed)
 
 	hs := start(t, nil, nil)
 	wait(t, hs.ev.ready, "ready")
@@ -512,8 +545,7 @@ func TestClientRunEndsWithContext(t *testing.T) {
 	srv := twitchtest.NewServer()
 	t.Cleanup(srv.Close)
 	h := helix.New("id", srv.Token("token"), helix.WithBaseURL(srv.Helix.URL), helix.WithHTTPClient(srv.Client()))
-	c, err := NewClient(h, WithURL(srv.EventSub.URL))
-	assert.NilError(t, err)
+	c := eventsub.New(h, eventsub.WithBaseURL(srv.EventSub.URL))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx) }()
@@ -528,8 +560,8 @@ func TestClientRunEndsWithContext(t *testing.T) {
 func TestClientSlowHandlerIsNotSilence(t *testing.T) {
 	release := make(chan struct{})
 	handled := make(chan struct{}, 200)
-	hs := start(t, nil, func(c *Client) {
-		c.OnChannelFollow(func(context.Context, *ChannelFollowEvent) {
+	hs := start(t, nil, func(c *eventsub.Client) {
+		c.OnChannelFollow(func(context.Context, *eventsub.ChannelFollowEvent) {
 			<-release // a handler stuck far longer than the 300 ms watchdog
 			handled <- struct{}{}
 		})
@@ -552,7 +584,7 @@ func TestClientSlowHandlerIsNotSilence(t *testing.T) {
 
 // Unsubscribe deletes the subscription at Twitch and forgets it.
 func TestClientUnsubscribe(t *testing.T) {
-	hs := start(t, nil, func(c *Client) {
+	hs := start(t, nil, func(c *eventsub.Client) {
 		assert.NilError(t, c.Subscribe(context.Background(), followCondition("1")))
 	})
 	wait(t, hs.ev.ready, "ready")
@@ -590,9 +622,7 @@ func TestClientRetriesFailuresOnTheWay(t *testing.T) {
 	hc := &http.Client{Transport: &flakyTransport{n: 1, next: srv.Client().Transport}}
 	h := helix.New("id", srv.Token("token"), helix.WithBaseURL(srv.Helix.URL), helix.WithHTTPClient(hc))
 	ev := newEvents()
-	c, err := NewClient(h, WithURL(srv.EventSub.URL), WithHooks(ev.hooks()), WithBackoff(time.Millisecond, time.Millisecond))
-	assert.NilError(t, err)
-	c.second = testSecond
+	c := eventsub.New(h, append(ev.options(), eventsub.WithBaseURL(srv.EventSub.URL), eventsub.WithBackoff(time.Millisecond, time.Millisecond))...)
 	assert.NilError(t, c.Subscribe(context.Background(), followCondition("1")))
 	done := make(chan error, 1)
 	go func() { done <- c.Run(context.Background()) }()
@@ -601,7 +631,7 @@ func TestClientRetriesFailuresOnTheWay(t *testing.T) {
 		<-done
 	}()
 	session := wait(t, ev.connected, "the welcome")
-	var se *SubscriptionError
+	var se *eventsub.SubscriptionError
 	assert.Assert(t, errors.As(wait(t, ev.errs, "the failure"), &se))
 	assert.ErrorContains(t, se, "connection reset by peer")
 	poll.WaitOn(t, func(poll.LogT) poll.Result {

@@ -20,9 +20,13 @@ type ConduitShardDisabledCondition struct {
 	ConduitID string `json:"conduit_id,omitzero"`
 }
 
-// TypeInfo returns the facts of conduit.shard.disabled (version 1).
-func (ConduitShardDisabledCondition) TypeInfo() *TypeInfo {
-	return &conduitShardDisabledInfo
+// TypeInfo returns the facts of conduit.shard.disabled (version 1): a copy.
+func (ConduitShardDisabledCondition) TypeInfo() TypeInfo {
+	return conduitShardDisabledEntry.info.clone()
+}
+
+func (ConduitShardDisabledCondition) entry() *typeEntry {
+	return &conduitShardDisabledEntry
 }
 
 // ConduitShardDisabledEvent is the event of a conduit.shard.disabled (version 1) notification.
@@ -61,21 +65,27 @@ const (
 
 // OnConduitShardDisabled registers h for conduit.shard.disabled (version 1) notifications.
 func (d *Dispatcher) OnConduitShardDisabled(h func(context.Context, *ConduitShardDisabledEvent)) {
-	d.on(&conduitShardDisabledInfo, func(ctx context.Context, n *Notification) {
+	d.on(&conduitShardDisabledEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ConduitShardDisabledEvent))
 	})
 }
 
-var conduitShardDisabledInfo = TypeInfo{
-	Auth:        []oauth.Requirement{{Token: oauth.TokenApp}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#conduitsharddisabled",
-	Status:      TypeNew,
-	Transports:  []TransportMethod{TransportWebhook, TransportConduit},
-	Type:        "conduit.shard.disabled",
-	Version:     "1",
-	decode:      decodeEvent[ConduitShardDisabledEvent],
-	decodeFrame: decodeFrame[ConduitShardDisabledEvent],
+var conduitShardDisabledEntry = typeEntry{
+	info: TypeInfo{
+		Type:       "conduit.shard.disabled",
+		Version:    "1",
+		Status:     TypeNew,
+		DocURL:     "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#conduitsharddisabled",
+		Auth:       []oauth.Requirement{{Token: oauth.TokenApp}},
+		Transports: []TransportMethod{TransportWebhook, TransportConduit},
+		ConditionFields: []ConditionField{
+			{Name: "client_id", GoName: "ClientID", Required: true},
+			{Name: "conduit_id", GoName: "ConduitID"},
+		},
+	},
 	newCondition: func() Condition {
 		return new(ConduitShardDisabledCondition)
 	},
+	decode:      decodeEvent[ConduitShardDisabledEvent],
+	decodeFrame: decodeFrame[ConduitShardDisabledEvent],
 }

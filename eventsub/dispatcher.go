@@ -12,19 +12,19 @@ import (
 // and handlers may be registered while others dispatch.
 type Dispatcher struct {
 	mu       sync.RWMutex
-	handlers map[*TypeInfo][]func(context.Context, *Notification)
+	handlers map[*typeEntry][]func(context.Context, *Notification)
 	all      []func(context.Context, *Notification)
 }
 
-// on registers h for notifications of the type info; the generated On<Type>
+// on registers h for notifications of the type e; the generated On<Type>
 // methods call it with a wrapper that gives h the typed event.
-func (d *Dispatcher) on(info *TypeInfo, h func(context.Context, *Notification)) {
+func (d *Dispatcher) on(e *typeEntry, h func(context.Context, *Notification)) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.handlers == nil {
-		d.handlers = map[*TypeInfo][]func(context.Context, *Notification){}
+		d.handlers = map[*typeEntry][]func(context.Context, *Notification){}
 	}
-	d.handlers[info] = append(d.handlers[info], h)
+	d.handlers[e] = append(d.handlers[e], h)
 }
 
 // OnNotification registers h for every notification, including those of
@@ -46,9 +46,9 @@ func (d *Dispatcher) Dispatch(ctx context.Context, n *Notification) {
 // handed to onPanic, and the next handler runs.
 func (d *Dispatcher) dispatch(ctx context.Context, n *Notification, onPanic func(value any, stack []byte)) {
 	d.mu.RLock()
-	typed, all := d.handlers[n.info], d.all
+	typed, all := d.handlers[n.entry], d.all
 	d.mu.RUnlock()
-	if n.info != nil {
+	if n.entry != nil {
 		for _, h := range typed {
 			call(ctx, n, h, onPanic)
 		}

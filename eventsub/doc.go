@@ -4,8 +4,8 @@
 // condition (ChannelFollowCondition) that says what to subscribe to, an
 // event (ChannelFollowEvent) that a notification carries, and a handler
 // registration method on Dispatcher (OnChannelFollow). TypeInfo and
-// Lookup give the facts of each type: its version, status, scopes and
-// transports.
+// Lookup give the facts of each type: its version, status, scopes,
+// transports and condition fields.
 //
 // ParseMessage decodes a WebSocket frame and ParseNotification a webhook
 // body (or a frame's payload); each decodes the event once, into the
@@ -30,10 +30,27 @@
 // without losing or repeating an event, and hands each notification to the
 // handlers registered on it (it embeds a Dispatcher):
 //
-//	c, err := eventsub.NewClient(helixClient)
+//	c := eventsub.New(helixClient, eventsub.OnError(func(err error) { log.Print(err) }))
 //	c.OnChannelFollow(func(ctx context.Context, e *eventsub.ChannelFollowEvent) { ... })
-//	err = c.Subscribe(ctx, &eventsub.ChannelFollowCondition{BroadcasterUserID: id, ModeratorUserID: id})
+//	err := c.Subscribe(ctx, &eventsub.ChannelFollowCondition{BroadcasterUserID: id, ModeratorUserID: id})
 //	err = c.Run(ctx) // until ctx ends or Close
+//
+// Mistakes are not silent. Subscribe refuses a condition that leaves a
+// required field empty, or a type Twitch does not deliver over a
+// WebSocket, before anything is sent (*InvalidSubscriptionError). Run
+// returns every subscription Twitch refused on the first session
+// (*SubscriptionError, joined), and a refusal for want of a scope names the
+// scopes the type needs. OnReady is called once every subscription is
+// active. After a reconnect, a refusal goes to OnError.
+//
+// Errors match the sentinels of the package they wrap: a refused
+// subscription wraps Twitch's answer, a *helix.APIError, so errors.Is
+// matches helix.ErrForbidden, helix.ErrMissingScope and the others as
+// package helix defines them; ErrSubscriptionLimit matches one of
+// EventSub's own limits.
+//
+// Lookup, Types and a condition's TypeInfo give the facts of a type as a
+// copy: the client's own are not changed through them.
 //
 // Package twitchtest runs a fake Twitch to test such code against.
 package eventsub

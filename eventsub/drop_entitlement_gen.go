@@ -20,9 +20,13 @@ type DropEntitlementGrantCondition struct {
 	CampaignID     string `json:"campaign_id,omitzero"`
 }
 
-// TypeInfo returns the facts of drop.entitlement.grant (version 1).
-func (DropEntitlementGrantCondition) TypeInfo() *TypeInfo {
-	return &dropEntitlementGrantInfo
+// TypeInfo returns the facts of drop.entitlement.grant (version 1): a copy.
+func (DropEntitlementGrantCondition) TypeInfo() TypeInfo {
+	return dropEntitlementGrantEntry.info.clone()
+}
+
+func (DropEntitlementGrantCondition) entry() *typeEntry {
+	return &dropEntitlementGrantEntry
 }
 
 // DropEntitlementGrantEvent is one event of a batched drop.entitlement.grant (version 1)
@@ -55,22 +59,29 @@ type DropEntitlementGrantData struct {
 // OnDropEntitlementGrant registers h for drop.entitlement.grant (version 1) notifications.
 // Each notification carries a batch of events.
 func (d *Dispatcher) OnDropEntitlementGrant(h func(context.Context, []DropEntitlementGrantEvent)) {
-	d.on(&dropEntitlementGrantInfo, func(ctx context.Context, n *Notification) {
+	d.on(&dropEntitlementGrantEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.([]DropEntitlementGrantEvent))
 	})
 }
 
-var dropEntitlementGrantInfo = TypeInfo{
-	Auth:        []oauth.Requirement{{Token: oauth.TokenApp}},
-	Batched:     true,
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#dropentitlementgrant",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook},
-	Type:        "drop.entitlement.grant",
-	Version:     "1",
-	decode:      decodeEvents[DropEntitlementGrantEvent],
-	decodeFrame: decodeBatchFrame[DropEntitlementGrantEvent],
+var dropEntitlementGrantEntry = typeEntry{
+	info: TypeInfo{
+		Type:       "drop.entitlement.grant",
+		Version:    "1",
+		Status:     TypeStable,
+		DocURL:     "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#dropentitlementgrant",
+		Auth:       []oauth.Requirement{{Token: oauth.TokenApp}},
+		Transports: []TransportMethod{TransportWebhook},
+		Batched:    true,
+		ConditionFields: []ConditionField{
+			{Name: "organization_id", GoName: "OrganizationID", Required: true},
+			{Name: "category_id", GoName: "CategoryID"},
+			{Name: "campaign_id", GoName: "CampaignID"},
+		},
+	},
 	newCondition: func() Condition {
 		return new(DropEntitlementGrantCondition)
 	},
+	decode:      decodeEvents[DropEntitlementGrantEvent],
+	decodeFrame: decodeBatchFrame[DropEntitlementGrantEvent],
 }

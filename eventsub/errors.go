@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/twitchify-go/twitch/helix"
+	"github.com/twitchify-go/twitch/oauth"
 )
 
 // Errors a Client reports, to match with errors.Is.
@@ -13,15 +15,18 @@ var (
 	// ErrKeepaliveTimeout: no message arrived within the keepalive timeout
 	// and its margin; the connection was taken for dead.
 	ErrKeepaliveTimeout = errors.New("eventsub: no message within the keepalive timeout")
-	// ErrClosed: the Client was closed.
+	// ErrClosed: the Client was closed, or its Run has returned (Run
+	// runs once).
 	ErrClosed = errors.New("eventsub: client closed")
-	// ErrMissingScope: Twitch refused a subscription because the token
-	// lacks a scope or an authorization the type needs (HTTP 403). It is
-	// not retried.
-	ErrMissingScope = errors.New("eventsub: the token lacks a scope or authorization the subscription needs")
-	// ErrSubscriptionLimit: Twitch refused a subscription because a limit
-	// is reached: subscriptions per WebSocket, total cost, or connections
-	// per token (HTTP 429). It is not retried.
+	// ErrSubscriptionLimit matches a *SubscriptionError for an HTTP 429
+	// that is not Helix's rate limit: the answer left points in the
+	// token's bucket, or had no rate-limit headers. It means one of
+	// EventSub's own limits is reached: subscriptions per WebSocket
+	// session, their total cost, or subscriptions with the same type and
+	// condition. It is not retried; waiting does not mend it. (A 429 with
+	// no points left is Helix's rate limit, after helix's own retries:
+	// helix.ErrRateLimited, retried by the Client like a failure on the
+	// way.)
 	ErrSubscriptionLimit = errors.New("eventsub: a subscription limit is reached")
 )
 
@@ -39,44 +44,131 @@ func (e *CloseError) Error() string {
 	return fmt.Sprintf("eventsub: connection closed by Twitch: %d %s", e.Code, e.Text)
 }
 
-// SubscriptionError is a subscription Twitch refused; Err is usually a
-// *helix.APIError with Twitch's reason. errors.Is matches ErrMissingScope
-// and ErrSubscriptionLimit by the status.
+// InvalidSubscriptionError is a subscription Twitch would refuse, found
+// before any request was sent: a required condition field left empty, or
+// a type that Twitch does not deliver over a WebSocket.
+type InvalidSubscriptionError struct {
+	Type, Version string
+	Field         string // the condition field as Twitch names it, "moderator_user_id"; "" when the type is the problem
+	Reason        string
+}
+
+func (e *InvalidSubscriptionError) Error() string {
+	if e.Field != "" {
+		return fmt.Sprintf("eventsub: subscribe to %s version %s: condition field %s: %s", e.Type, e.Version, e.Field, e.Reason)
+	}
+	return fmt.Sprintf("eventsub: subscribe to %s version %s: %s", e.Type, e.Version, e.Reason)
+}
+
+// SubscriptionError is a subscription Twitch refused, or whose request
+// failed on the way. Err is the *helix.APIError with Twitch's answer, or
+// the failure: errors.Is and errors.As see through it, so a refusal
+// matches helix.ErrForbidden, helix.ErrMissingScope, helix.ErrUnauthorized
+// ... as package helix defines them, and ErrSubscriptionLimit.
 type SubscriptionError struct {
 	Type, Version string
-	Err           error
+	// StatusCode is the HTTP status of Twitch's answer; 0 when none came.
+	StatusCode int
+	// Scopes are, when Twitch refused for want of authorization (a 403,
+	// or an answer that says a scope is missing), the scopes a user token
+	// needs for the type: one of each group. Nil otherwise, or when the
+	// type needs none (the refusal is then about the token's user).
+	Scopes [][]oauth.Scope
+	Err    error
+}
+
+// newSubscriptionError wraps the failure to create s.
+func newSubscriptionError(s *subscription, err error) *SubscriptionError {
+	typ, version := s.typeAndVersion()
+	e := &SubscriptionError{Type: typ, Version: version, Err: err}
+	var api *helix.APIError
+	if !errors.As(err, &api) {
+		return e
+	}
+	e.StatusCode = api.StatusCode
+	if s.entry != nil && (api.StatusCode == http.StatusForbidden || errors.Is(api, helix.ErrMissingScope)) {
+		// A WebSocket subscription is made with a user token.
+		for _, r := range s.entry.info.Auth {
+			if r.Token == oauth.TokenUser && len(r.Scopes) > 0 {
+				e.Scopes = cloneScopes(r.Scopes)
+			}
+		}
+	}
+	return e
 }
 
 func (e *SubscriptionError) Error() string {
-	return fmt.Sprintf("eventsub: subscribe to %s version %s: %v", e.Type, e.Version, e.Err)
+	var b strings.Builder
+	fmt.Fprintf(&b, "eventsub: subscribe to %s version %s: ", e.Type, e.Version)
+	var api *helix.APIError
+	if !errors.As(e.Err, &api) {
+		b.WriteString(e.Err.Error())
+		return b.String()
+	}
+	if api.StatusCode >= 400 && api.StatusCode < 500 {
+		b.WriteString("Twitch refused it (")
+	} else {
+		b.WriteString("Twitch answered (")
+	}
+	fmt.Fprintf(&b, "%d %s", api.StatusCode, api.StatusText)
+	if api.Message != "" {
+		b.WriteString(": " + api.Message)
+	}
+	b.WriteString(")")
+	if len(e.Scopes) > 0 {
+		b.WriteString(": the user token needs " + scopesPhrase(e.Scopes))
+	}
+	return b.String()
 }
 
 func (e *SubscriptionError) Unwrap() error { return e.Err }
 
-// Is reports whether Twitch's answer means target.
+// Is reports whether e is the case target names, for errors.Is.
 func (e *SubscriptionError) Is(target error) bool {
-	switch target {
-	case ErrMissingScope:
-		return e.status() == http.StatusForbidden
-	case ErrSubscriptionLimit:
-		return e.status() == http.StatusTooManyRequests
-	}
-	return false
+	return target == ErrSubscriptionLimit && e.subscriptionLimit()
 }
 
-func (e *SubscriptionError) status() int {
+// subscriptionLimit reports whether Twitch refused for one of EventSub's
+// limits: a 429 that is not the rate limit.
+func (e *SubscriptionError) subscriptionLimit() bool {
 	var api *helix.APIError
-	if errors.As(e.Err, &api) {
-		return api.StatusCode
-	}
-	return 0
+	return errors.As(e.Err, &api) && api.StatusCode == http.StatusTooManyRequests &&
+		(api.RateLimit.Limit == 0 || api.RateLimit.Remaining > 0)
 }
 
-// permanent reports whether subscribing again cannot help: a refusal, not a
-// failure on the way.
+// permanent reports whether subscribing again cannot help: a refusal, not
+// a failure on the way (a timeout, a conflict with a subscription on its
+// way out, the rate limit).
 func (e *SubscriptionError) permanent() bool {
-	s := e.status()
-	return s >= 400 && s < 500 && s != http.StatusConflict && s != http.StatusRequestTimeout
+	s := e.StatusCode
+	switch {
+	case s == http.StatusTooManyRequests:
+		return e.subscriptionLimit()
+	case s == http.StatusConflict, s == http.StatusRequestTimeout:
+		return false
+	}
+	return s >= 400 && s < 500
+}
+
+// scopesPhrase says which scopes a token needs: every group, one scope of
+// each: "a", "a and b", "a, and one of b or c".
+func scopesPhrase(groups [][]oauth.Scope) string {
+	parts := make([]string, len(groups))
+	for i, group := range groups {
+		names := make([]string, len(group))
+		for j, s := range group {
+			names[j] = string(s)
+		}
+		if len(names) == 1 {
+			parts[i] = names[0]
+		} else {
+			parts[i] = "one of " + strings.Join(names, " or ")
+		}
+	}
+	if len(parts) < 2 {
+		return strings.Join(parts, "")
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
 }
 
 // HandlerPanicError is a handler that panicked; the Client recovers it and

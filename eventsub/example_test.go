@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/twitchify-go/twitch/eventsub"
+	"github.com/twitchify-go/twitch/helix"
+	"github.com/twitchify-go/twitch/twitchtest"
 )
 
 func ExampleDispatcher() {
@@ -42,8 +44,34 @@ func ExampleLookup() {
 	for _, req := range info.Auth {
 		fmt.Println(req.Token, req.Scopes)
 	}
+	for _, f := range info.ConditionFields {
+		fmt.Println(f.Name, f.Required)
+	}
 	// Output:
 	// channel.follow 2 stable [webhook websocket conduit]
 	// app [[moderator:read:followers]]
 	// user [[moderator:read:followers]]
+	// broadcaster_user_id true
+	// moderator_user_id true
+}
+
+// Mistakes reach the caller: Subscribe checks a condition before anything
+// is sent, and Run returns what Twitch refused on the first session.
+func ExampleClient_Run() {
+	ctx := context.Background()
+	fake := twitchtest.NewServer(twitchtest.WithUserToken("user-token", "user:read:chat"))
+	defer fake.Close()
+	h := helix.New("client-id", fake.Token("user-token"), helix.WithBaseURL(fake.Helix.URL))
+	c := eventsub.New(h, eventsub.WithBaseURL(fake.EventSub.URL))
+
+	err := c.Subscribe(ctx, &eventsub.ChannelFollowCondition{BroadcasterUserID: "1001"})
+	fmt.Println(err)
+
+	err = c.Subscribe(ctx, &eventsub.ChannelFollowCondition{BroadcasterUserID: "1001", ModeratorUserID: "1001"})
+	fmt.Println(err)
+	fmt.Println(c.Run(ctx))
+	// Output:
+	// eventsub: subscribe to channel.follow version 2: condition field moderator_user_id: required but not set
+	// <nil>
+	// eventsub: subscribe to channel.follow version 2: Twitch refused it (403 Forbidden: subscription missing proper authorization): the user token needs moderator:read:followers
 }

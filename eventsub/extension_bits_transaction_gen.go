@@ -17,9 +17,13 @@ type ExtensionBitsTransactionCreateCondition struct {
 	ExtensionClientID string `json:"extension_client_id"`
 }
 
-// TypeInfo returns the facts of extension.bits_transaction.create (version 1).
-func (ExtensionBitsTransactionCreateCondition) TypeInfo() *TypeInfo {
-	return &extensionBitsTransactionCreateInfo
+// TypeInfo returns the facts of extension.bits_transaction.create (version 1): a copy.
+func (ExtensionBitsTransactionCreateCondition) TypeInfo() TypeInfo {
+	return extensionBitsTransactionCreateEntry.info.clone()
+}
+
+func (ExtensionBitsTransactionCreateCondition) entry() *typeEntry {
+	return &extensionBitsTransactionCreateEntry
 }
 
 // ExtensionBitsTransactionCreateEvent is the event of a extension.bits_transaction.create (version
@@ -52,21 +56,24 @@ type ExtensionProduct struct {
 
 // OnExtensionBitsTransactionCreate registers h for extension.bits_transaction.create (version 1) notifications.
 func (d *Dispatcher) OnExtensionBitsTransactionCreate(h func(context.Context, *ExtensionBitsTransactionCreateEvent)) {
-	d.on(&extensionBitsTransactionCreateInfo, func(ctx context.Context, n *Notification) {
+	d.on(&extensionBitsTransactionCreateEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*ExtensionBitsTransactionCreateEvent))
 	})
 }
 
-var extensionBitsTransactionCreateInfo = TypeInfo{
-	Auth:        []oauth.Requirement{{Token: oauth.TokenApp}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#extensionbits_transactioncreate",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook},
-	Type:        "extension.bits_transaction.create",
-	Version:     "1",
-	decode:      decodeEvent[ExtensionBitsTransactionCreateEvent],
-	decodeFrame: decodeFrame[ExtensionBitsTransactionCreateEvent],
+var extensionBitsTransactionCreateEntry = typeEntry{
+	info: TypeInfo{
+		Type:            "extension.bits_transaction.create",
+		Version:         "1",
+		Status:          TypeStable,
+		DocURL:          "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#extensionbits_transactioncreate",
+		Auth:            []oauth.Requirement{{Token: oauth.TokenApp}},
+		Transports:      []TransportMethod{TransportWebhook},
+		ConditionFields: []ConditionField{{Name: "extension_client_id", GoName: "ExtensionClientID", Required: true}},
+	},
 	newCondition: func() Condition {
 		return new(ExtensionBitsTransactionCreateCondition)
 	},
+	decode:      decodeEvent[ExtensionBitsTransactionCreateEvent],
+	decodeFrame: decodeFrame[ExtensionBitsTransactionCreateEvent],
 }

@@ -31,7 +31,7 @@ func TestParseMessageFastPathFallsBack(t *testing.T) {
 			e, ok := m.Notification.Event.(*eventsub.ChannelFollowEvent)
 			assert.Assert(t, ok, "event is %T", m.Notification.Event)
 			assert.Equal(t, e.UserLogin, "a")
-			assert.Equal(t, m.Notification.TypeInfo().Type, "channel.follow")
+			assert.Equal(t, typeInfo(t, m.Notification).Type, "channel.follow")
 			assert.Equal(t, m.Metadata.MessageID, "m")
 		})
 	}

@@ -40,7 +40,7 @@ func FuzzParseMessage(f *testing.F) {
 			if m.Notification == nil || m.Notification.Event == nil {
 				t.Fatalf("a notification without its event: %+v", m)
 			}
-			if info := m.Notification.TypeInfo(); info != nil &&
+			if info, ok := m.Notification.TypeInfo(); ok &&
 				(info.Type != m.Notification.Subscription.Type || info.Version != m.Notification.Subscription.Version) {
 				t.Fatalf("type info %s %s for a subscription of %s %s", info.Type, info.Version,
 					m.Notification.Subscription.Type, m.Notification.Subscription.Version)

@@ -1,4 +1,4 @@
-package eventsub
+package eventsub_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/twitchify-go/twitch/eventsub"
 	"github.com/twitchify-go/twitch/helix"
 	"github.com/twitchify-go/twitch/twitchtest"
 )
@@ -33,20 +34,17 @@ func heapAlloc() uint64 {
 }
 
 func BenchmarkIdleConnection(b *testing.B) {
-	srv := twitchtest.NewServer(twitchtest.WithSubscriptionLimit(idleSubscriptions))
+	srv := twitchtest.NewServer(twitchtest.WithSubscriptionLimit(idleSubscriptions), twitchtest.WithRateLimit(0, 0))
 	b.Cleanup(srv.Close)
 	h := helix.New("id", srv.Token("token"), helix.WithBaseURL(srv.Helix.URL), helix.WithHTTPClient(srv.Client()))
-	var clients []*Client
+	var clients []*eventsub.Client
 	before := heapAlloc()
 	for i := range b.N {
 		ready := make(chan struct{}, 1)
-		c, err := NewClient(h, WithURL(srv.EventSub.URL), WithHooks(Hooks{Ready: func() { ready <- struct{}{} }}))
-		if err != nil {
-			b.Fatal(err)
-		}
+		c := eventsub.New(h, eventsub.WithBaseURL(srv.EventSub.URL), eventsub.OnReady(func() { ready <- struct{}{} }))
 		for j := range idleSubscriptions {
 			id := strconv.Itoa(i*idleSubscriptions + j)
-			if err := c.Subscribe(context.Background(), &ChannelFollowCondition{BroadcasterUserID: id, ModeratorUserID: id}); err != nil {
+			if err := c.Subscribe(context.Background(), &eventsub.ChannelFollowCondition{BroadcasterUserID: id, ModeratorUserID: id}); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -66,7 +64,7 @@ func BenchmarkIdleConnection(b *testing.B) {
 }
 
 func BenchmarkIdleFakeOnly(b *testing.B) {
-	srv := twitchtest.NewServer(twitchtest.WithSubscriptionLimit(idleSubscriptions))
+	srv := twitchtest.NewServer(twitchtest.WithSubscriptionLimit(idleSubscriptions), twitchtest.WithRateLimit(0, 0))
 	b.Cleanup(srv.Close)
 	h := helix.New("id", srv.Token("token"), helix.WithBaseURL(srv.Helix.URL), helix.WithHTTPClient(srv.Client()))
 	var conns []*websocket.Conn
@@ -78,7 +76,7 @@ func BenchmarkIdleFakeOnly(b *testing.B) {
 		}
 		var welcome struct {
 			Payload struct {
-				Session Session `json:"session"`
+				Session eventsub.Session `json:"session"`
 			} `json:"payload"`
 		}
 		if err := ws.ReadJSON(&welcome); err != nil {
@@ -86,7 +84,7 @@ func BenchmarkIdleFakeOnly(b *testing.B) {
 		}
 		for j := range idleSubscriptions {
 			id := strconv.Itoa(i*idleSubscriptions + j)
-			cond, _ := json.Marshal(ChannelFollowCondition{BroadcasterUserID: id, ModeratorUserID: id})
+			cond, _ := json.Marshal(eventsub.ChannelFollowCondition{BroadcasterUserID: id, ModeratorUserID: id})
 			_, err := h.CreateEventSubSubscription(context.Background(), &helix.CreateEventSubSubscriptionParams{
 				Type: "channel.follow", Version: "2", Condition: cond,
 				Transport: helix.EventSubTransportParams{Method: helix.EventSubTransportMethodWebSocket, SessionID: welcome.Payload.Session.ID},

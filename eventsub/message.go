@@ -62,20 +62,25 @@ type Notification struct {
 	// *RawEvent when the schema does not know the type or version.
 	Event any
 
-	info *TypeInfo // nil for a RawEvent
+	entry *typeEntry // nil for a RawEvent
 }
 
-// TypeInfo returns the facts of the notification's subscription type, or
-// nil when the schema does not know it.
-func (n *Notification) TypeInfo() *TypeInfo { return n.info }
+// TypeInfo returns the facts of the notification's subscription type (a
+// copy), and false when the schema does not know the type and version.
+func (n *Notification) TypeInfo() (TypeInfo, bool) {
+	if n.entry == nil {
+		return TypeInfo{}, false
+	}
+	return n.entry.info.clone(), true
+}
 
 // Condition decodes the subscription's condition into its generated type,
 // such as *ChannelFollowCondition.
 func (n *Notification) Condition() (Condition, error) {
-	if n.info == nil {
+	if n.entry == nil {
 		return nil, fmt.Errorf("eventsub: unknown subscription type %s version %s", n.Subscription.Type, n.Subscription.Version)
 	}
-	c := n.info.NewCondition()
+	c := n.entry.newCondition()
 	if err := json.Unmarshal(n.Subscription.Condition, c); err != nil {
 		return nil, fmt.Errorf("eventsub: %s version %s: condition: %w", n.Subscription.Type, n.Subscription.Version, jsonerr.Describe(n.Subscription.Condition, c, err))
 	}
@@ -105,8 +110,8 @@ func ParseMessage(frame []byte) (*Message, error) {
 	// frame struct. The decoded frame is checked against the peek; anything
 	// unexpected takes the general path below.
 	if typ, version, ok := peekSubscription(frame); ok {
-		if info := registry[string(typ)][string(version)]; info != nil {
-			if m, ok := info.decodeFrame(frame, info); ok {
+		if e := registry[string(typ)][string(version)]; e != nil {
+			if m, ok := e.decodeFrame(frame, e); ok {
 				return m, nil
 			}
 		}
@@ -161,8 +166,8 @@ func newNotification(p *payload, where string) (*Notification, error) {
 	}
 	sub := p.Subscription
 	n := &Notification{Subscription: *sub}
-	info, ok := Lookup(sub.Type, sub.Version)
-	if !ok {
+	e := registry[sub.Type][sub.Version]
+	if e == nil {
 		raw := p.Event
 		if raw == nil {
 			raw = p.Events
@@ -171,17 +176,17 @@ func newNotification(p *payload, where string) (*Notification, error) {
 		return n, nil
 	}
 	key, raw := "event", p.Event
-	if info.Batched {
+	if e.info.Batched {
 		key, raw = "events", p.Events
 	}
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
 		return nil, fmt.Errorf("eventsub: %s version %s notification: %s%s is missing", sub.Type, sub.Version, where, key)
 	}
-	event, err := info.decode(raw)
+	event, err := e.decode(raw)
 	if err != nil {
 		return nil, fmt.Errorf("eventsub: %s version %s notification: %s%s: %w", sub.Type, sub.Version, where, key, err)
 	}
-	n.Event, n.info = event, info
+	n.Event, n.entry = event, e
 	return n, nil
 }
 

@@ -107,6 +107,14 @@ func assertMetadata(t *testing.T, got eventsub.Metadata, id string, typ eventsub
 // parseNotificationFrame parses a notification frame, checks that it has
 // nothing but a notification, and that ParseNotification of its payload, as
 // a webhook would deliver it, decodes the same.
+// typeInfo returns the TypeInfo of a notification of a type the schema knows.
+func typeInfo(t *testing.T, n *eventsub.Notification) eventsub.TypeInfo {
+	t.Helper()
+	info, ok := n.TypeInfo()
+	assert.Assert(t, ok, "%s version %s is not in the schema", n.Subscription.Type, n.Subscription.Version)
+	return info
+}
+
 func parseNotificationFrame(t *testing.T, name string) *eventsub.Message {
 	t.Helper()
 	frame := readTestdata(t, name)
@@ -120,7 +128,10 @@ func parseNotificationFrame(t *testing.T, name string) *eventsub.Message {
 	assert.NilError(t, err)
 	assert.DeepEqual(t, n.Subscription, msg.Notification.Subscription)
 	assert.DeepEqual(t, n.Event, msg.Notification.Event)
-	assert.Equal(t, n.TypeInfo(), msg.Notification.TypeInfo())
+	info, known := n.TypeInfo()
+	frameInfo, frameKnown := msg.Notification.TypeInfo()
+	assert.Equal(t, known, frameKnown)
+	assert.DeepEqual(t, info, frameInfo)
 	return msg
 }
 
@@ -196,7 +207,7 @@ func TestParseMessageChannelFollow(t *testing.T) {
 		condition: `{"broadcaster_user_id":"70001234","moderator_user_id":"70005678"}`,
 	})
 	info, _ := eventsub.Lookup("channel.follow", "2")
-	assert.Equal(t, n.TypeInfo(), info)
+	assert.DeepEqual(t, typeInfo(t, n), info)
 
 	e, ok := n.Event.(*eventsub.ChannelFollowEvent)
 	assert.Assert(t, ok, "event is %T", n.Event)
@@ -473,7 +484,7 @@ func TestParseNotificationDropEntitlementGrant(t *testing.T) {
 		condition: `{"organization_id":"7a1b2c3d-4e5f-4061-8273-94a5b6c7d8e9","category_id":"493057","campaign_id":""}`,
 	})
 	info, _ := eventsub.Lookup("drop.entitlement.grant", "1")
-	assert.Equal(t, n.TypeInfo(), info)
+	assert.DeepEqual(t, typeInfo(t, n), info)
 
 	// A batched type decodes to a slice of values, not a pointer.
 	events, ok := n.Event.([]eventsub.DropEntitlementGrantEvent)
@@ -507,7 +518,8 @@ func TestParseMessageUnknownType(t *testing.T) {
 	assert.Equal(t, n.Subscription.Type, "channel.future.thing")
 	assert.Equal(t, n.Subscription.Version, "1")
 	assert.Equal(t, n.Subscription.ID, "abcdabcd-1234-4321-8abc-abcdabcdabcd")
-	assert.Assert(t, is.Nil(n.TypeInfo()))
+	_, known := n.TypeInfo()
+	assert.Assert(t, !known)
 
 	raw, ok := n.Event.(*eventsub.RawEvent)
 	assert.Assert(t, ok, "event is %T", n.Event)
@@ -542,7 +554,8 @@ func TestParseNotificationUnknownVersion(t *testing.T) {
 	n, err := eventsub.ParseNotification([]byte(body))
 	assert.NilError(t, err)
 	assert.Equal(t, n.Subscription.Version, "99")
-	assert.Assert(t, is.Nil(n.TypeInfo()))
+	_, known := n.TypeInfo()
+	assert.Assert(t, !known)
 	raw, ok := n.Event.(*eventsub.RawEvent)
 	assert.Assert(t, ok, "event is %T", n.Event)
 	assert.Equal(t, compact(t, raw.JSON), `{"user_id":"81234567","followed_at":"2025-03-14T09:41:12Z","follow_kind":"hyper"}`)
@@ -705,7 +718,7 @@ func TestNotificationCondition(t *testing.T) {
 		BroadcasterUserID: "70001234",
 		ModeratorUserID:   "70005678",
 	})
-	assert.Equal(t, c.TypeInfo(), msg.Notification.TypeInfo())
+	assert.DeepEqual(t, c.TypeInfo(), typeInfo(t, msg.Notification))
 }
 
 func TestNotificationConditionDrop(t *testing.T) {
@@ -753,12 +766,21 @@ func TestLookup(t *testing.T) {
 		{Token: oauth.TokenApp, Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadFollowers}}},
 		{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadFollowers}}},
 	})
+	assert.DeepEqual(t, info.ConditionFields, []eventsub.ConditionField{
+		{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
+		{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true},
+	})
 
 	drop, ok := eventsub.Lookup("drop.entitlement.grant", "1")
 	assert.Assert(t, ok)
 	assert.Assert(t, drop.Batched)
 	assert.DeepEqual(t, drop.Transports, []eventsub.TransportMethod{eventsub.TransportWebhook})
 	assert.DeepEqual(t, drop.Auth, []oauth.Requirement{{Token: oauth.TokenApp}})
+	assert.DeepEqual(t, drop.ConditionFields, []eventsub.ConditionField{
+		{Name: "organization_id", GoName: "OrganizationID", Required: true},
+		{Name: "category_id", GoName: "CategoryID"},
+		{Name: "campaign_id", GoName: "CampaignID"},
+	})
 
 	mod, ok := eventsub.Lookup("channel.moderate", "2")
 	assert.Assert(t, ok)
@@ -777,7 +799,7 @@ func TestLookup(t *testing.T) {
 	} {
 		info, ok := eventsub.Lookup(tv[0], tv[1])
 		assert.Assert(t, !ok, "Lookup(%q, %q)", tv[0], tv[1])
-		assert.Assert(t, is.Nil(info), "Lookup(%q, %q)", tv[0], tv[1])
+		assert.DeepEqual(t, info, eventsub.TypeInfo{})
 	}
 }
 
@@ -802,19 +824,10 @@ func TestTypes(t *testing.T) {
 	for _, ti := range types {
 		info, ok := eventsub.Lookup(ti.Type, ti.Version)
 		assert.Assert(t, ok)
-		assert.Equal(t, info, ti, "Types and Lookup give the same *TypeInfo for %s", ti.Type)
+		assert.DeepEqual(t, info, ti)
+		assert.Assert(t, len(ti.ConditionFields) > 0, "%s %s has no condition fields", ti.Type, ti.Version)
 	}
-
-	// The returned slice is the caller's own.
-	first, second, third := types[0], types[1], types[2]
-	types[0] = nil
-	types[1], types[2] = types[2], types[1]
-	again := eventsub.Types()
-	assert.Equal(t, len(again), 82)
-	assert.Equal(t, again[0], first)
-	assert.Equal(t, again[1], second)
-	assert.Equal(t, again[2], third)
-	assert.Assert(t, slices.IsSortedFunc(again, func(a, b *eventsub.TypeInfo) int {
+	assert.Assert(t, slices.IsSortedFunc(types, func(a, b eventsub.TypeInfo) int {
 		return strings.Compare(a.Type, b.Type)
 	}), "sorted by type")
 }
@@ -836,15 +849,21 @@ func TestTypeInfoConditions(t *testing.T) {
 		t.Run(tt.typ, func(t *testing.T) {
 			info, ok := eventsub.Lookup(tt.typ, tt.version)
 			assert.Assert(t, ok)
-			assert.Equal(t, tt.cond.TypeInfo(), info)
-			assert.Equal(t, tt.newCond.TypeInfo(), info)
+			assert.DeepEqual(t, tt.cond.TypeInfo(), info)
+			assert.DeepEqual(t, tt.newCond.TypeInfo(), info)
 
 			c := info.NewCondition()
 			assert.DeepEqual(t, c, tt.newCond) // a pointer to the zero condition
-			assert.Equal(t, c.TypeInfo(), info)
+			assert.DeepEqual(t, c.TypeInfo(), info)
 			assert.Assert(t, c != info.NewCondition(), "each call returns a new condition")
 		})
 	}
+}
+
+// A TypeInfo the schema does not know makes no condition.
+func TestTypeInfoNewConditionUnknown(t *testing.T) {
+	assert.Assert(t, is.Nil(eventsub.TypeInfo{}.NewCondition()))
+	assert.Assert(t, is.Nil(eventsub.TypeInfo{Type: "channel.follow", Version: "1"}.NewCondition()))
 }
 
 // A condition built from NewCondition takes the condition's JSON.

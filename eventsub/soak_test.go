@@ -1,4 +1,4 @@
-package eventsub
+package eventsub_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"gotest.tools/v3/assert"
 	"gotest.tools/v3/poll"
 
+	"github.com/twitchify-go/twitch/eventsub"
 	"github.com/twitchify-go/twitch/helix"
 	"github.com/twitchify-go/twitch/twitchtest"
 )
@@ -26,7 +27,7 @@ func TestClientHandoverSoak(t *testing.T) {
 		resent     = 3 // messages sent again after each handover
 	)
 	var f *follows
-	hs := start(t, nil, func(c *Client) {
+	hs := start(t, nil, func(c *eventsub.Client) {
 		f = collectFollows(c)
 		assert.NilError(t, c.Subscribe(context.Background(), followCondition("1")))
 	})
@@ -89,9 +90,7 @@ func TestClientCloseLeavesNoGoroutine(t *testing.T) {
 	t.Cleanup(srv.Close)
 	h := helix.New("id", srv.Token("token"), helix.WithBaseURL(srv.Helix.URL), helix.WithHTTPClient(srv.Client()))
 	ev := newEvents()
-	c, err := NewClient(h, WithURL(srv.EventSub.URL), WithHooks(ev.hooks()), WithBackoff(time.Millisecond, time.Millisecond))
-	assert.NilError(t, err)
-	c.second = testSecond
+	c := eventsub.New(h, append(ev.options(), eventsub.WithBaseURL(srv.EventSub.URL), eventsub.WithBackoff(time.Millisecond, time.Millisecond))...)
 	assert.NilError(t, c.Subscribe(context.Background(), followCondition("1")))
 	done := make(chan error, 1)
 	go func() { done <- c.Run(context.Background()) }()
@@ -107,10 +106,10 @@ func TestClientCloseLeavesNoGoroutine(t *testing.T) {
 	// though the fake's are still up.
 	buf := make([]byte, 1<<20)
 	for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
-		assert.Assert(t, !strings.Contains(g, "eventsub.(*runner)") && !strings.Contains(g, "eventsub.(*Client)"),
+		assert.Assert(t, !strings.Contains(g, "eventsub.(*runner)") && !strings.Contains(g, "eventsub.(*eventsub.Client)"),
 			"a goroutine of the client outlives Close:\n%s", g)
 	}
-	assert.ErrorIs(t, wait(t, done, "Run to return"), ErrClosed)
+	assert.ErrorIs(t, wait(t, done, "Run to return"), eventsub.ErrClosed)
 	srv.Close()
 	poll.WaitOn(t, func(poll.LogT) poll.Result {
 		// The check itself runs on a goroutine of poll's: one more.

@@ -18,9 +18,13 @@ type StreamOfflineCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of stream.offline (version 1).
-func (StreamOfflineCondition) TypeInfo() *TypeInfo {
-	return &streamOfflineInfo
+// TypeInfo returns the facts of stream.offline (version 1): a copy.
+func (StreamOfflineCondition) TypeInfo() TypeInfo {
+	return streamOfflineEntry.info.clone()
+}
+
+func (StreamOfflineCondition) entry() *typeEntry {
+	return &streamOfflineEntry
 }
 
 // StreamOfflineEvent is the event of a stream.offline (version 1) notification.
@@ -36,23 +40,29 @@ type StreamOfflineEvent struct {
 
 // OnStreamOffline registers h for stream.offline (version 1) notifications.
 func (d *Dispatcher) OnStreamOffline(h func(context.Context, *StreamOfflineEvent)) {
-	d.on(&streamOfflineInfo, func(ctx context.Context, n *Notification) {
+	d.on(&streamOfflineEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*StreamOfflineEvent))
 	})
 }
 
-var streamOfflineInfo = TypeInfo{
-	Auth:        []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#streamoffline",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "stream.offline",
-	Version:     "1",
-	decode:      decodeEvent[StreamOfflineEvent],
-	decodeFrame: decodeFrame[StreamOfflineEvent],
+var streamOfflineEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "stream.offline",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#streamoffline",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp},
+			{Token: oauth.TokenUser},
+		},
+		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+	},
 	newCondition: func() Condition {
 		return new(StreamOfflineCondition)
 	},
+	decode:      decodeEvent[StreamOfflineEvent],
+	decodeFrame: decodeFrame[StreamOfflineEvent],
 }
 
 // StreamOnlineCondition is the condition of a stream.online (version 1) subscription: it selects
@@ -63,9 +73,13 @@ type StreamOnlineCondition struct {
 	BroadcasterUserID string `json:"broadcaster_user_id"`
 }
 
-// TypeInfo returns the facts of stream.online (version 1).
-func (StreamOnlineCondition) TypeInfo() *TypeInfo {
-	return &streamOnlineInfo
+// TypeInfo returns the facts of stream.online (version 1): a copy.
+func (StreamOnlineCondition) TypeInfo() TypeInfo {
+	return streamOnlineEntry.info.clone()
+}
+
+func (StreamOnlineCondition) entry() *typeEntry {
+	return &streamOnlineEntry
 }
 
 // StreamOnlineEvent is the event of a stream.online (version 1) notification.
@@ -97,21 +111,27 @@ const (
 
 // OnStreamOnline registers h for stream.online (version 1) notifications.
 func (d *Dispatcher) OnStreamOnline(h func(context.Context, *StreamOnlineEvent)) {
-	d.on(&streamOnlineInfo, func(ctx context.Context, n *Notification) {
+	d.on(&streamOnlineEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*StreamOnlineEvent))
 	})
 }
 
-var streamOnlineInfo = TypeInfo{
-	Auth:        []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#streamonline",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "stream.online",
-	Version:     "1",
-	decode:      decodeEvent[StreamOnlineEvent],
-	decodeFrame: decodeFrame[StreamOnlineEvent],
+var streamOnlineEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "stream.online",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#streamonline",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp},
+			{Token: oauth.TokenUser},
+		},
+		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+	},
 	newCondition: func() Condition {
 		return new(StreamOnlineCondition)
 	},
+	decode:      decodeEvent[StreamOnlineEvent],
+	decodeFrame: decodeFrame[StreamOnlineEvent],
 }

@@ -10,8 +10,8 @@ import (
 )
 
 // TypeInfo is what the schema says about one subscription type in one
-// version. The generated code holds one per type and version; treat it as
-// read-only.
+// version. Lookup, Types and a condition's TypeInfo method return a copy:
+// changing it changes nothing else.
 type TypeInfo struct {
 	Type       string // "channel.follow"
 	Version    string // "2", or "beta"
@@ -23,17 +23,73 @@ type TypeInfo struct {
 	// "events" array) rather than one event; the subscription must be
 	// created with batching enabled.
 	Batched bool
+	// ConditionFields are the fields of the type's condition, in the
+	// order of the generated condition struct.
+	ConditionFields []ConditionField
+}
 
+// ConditionField is one field of a subscription type's condition.
+type ConditionField struct {
+	Name     string // as Twitch spells it in JSON: "broadcaster_user_id"
+	GoName   string // the field of the generated condition struct: "BroadcasterUserID"
+	Required bool   // Twitch refuses a subscription whose condition leaves it empty
+}
+
+// NewCondition returns a new, empty condition of the type, such as a
+// *ChannelFollowCondition, or nil when the schema does not know the type
+// and version.
+func (t TypeInfo) NewCondition() Condition {
+	e := registry[t.Type][t.Version]
+	if e == nil {
+		return nil
+	}
+	return e.newCondition()
+}
+
+// clone returns a copy of t that shares no memory with it.
+func (t TypeInfo) clone() TypeInfo {
+	t.Auth = cloneAuth(t.Auth)
+	t.Transports = slices.Clone(t.Transports)
+	t.ConditionFields = slices.Clone(t.ConditionFields)
+	return t
+}
+
+// cloneAuth copies requirements down to their scope groups.
+func cloneAuth(auth []oauth.Requirement) []oauth.Requirement {
+	if auth == nil {
+		return nil
+	}
+	out := make([]oauth.Requirement, len(auth))
+	for i, r := range auth {
+		out[i] = oauth.Requirement{Token: r.Token, Scopes: cloneScopes(r.Scopes)}
+	}
+	return out
+}
+
+func cloneScopes(groups [][]oauth.Scope) [][]oauth.Scope {
+	if groups == nil {
+		return nil
+	}
+	out := make([][]oauth.Scope, len(groups))
+	for i, g := range groups {
+		out[i] = slices.Clone(g)
+	}
+	return out
+}
+
+// typeEntry is the runtime's own record of a subscription type: its facts,
+// which leave the package only as copies, and the generated code that
+// builds its conditions and decodes its events. The generated code holds
+// one per type and version; the registry, the Dispatcher and every
+// Notification point at it.
+type typeEntry struct {
+	info         TypeInfo
 	newCondition func() Condition
 	decode       func(data []byte) (any, error)
 	// decodeFrame decodes a whole WebSocket notification frame of this
 	// type in one pass: ParseMessage's fast path.
-	decodeFrame func(frame []byte, info *TypeInfo) (*Message, bool)
+	decodeFrame func(frame []byte, e *typeEntry) (*Message, bool)
 }
-
-// NewCondition returns a new, empty condition of the type, such as a
-// *ChannelFollowCondition.
-func (t *TypeInfo) NewCondition() Condition { return t.newCondition() }
 
 // TypeStatus is how settled a subscription type's version is at Twitch.
 type TypeStatus string
@@ -58,20 +114,43 @@ const (
 // Condition is implemented by every generated condition struct. A condition
 // is the JSON "condition" of a subscription; TypeInfo says which type and
 // version it belongs to.
+//
+// To subscribe to a type the schema does not know yet, implement Condition
+// with a struct that encodes to the condition's JSON and a TypeInfo that
+// names the type and version; its notifications arrive as a *RawEvent.
 type Condition interface {
-	TypeInfo() *TypeInfo
+	TypeInfo() TypeInfo
+}
+
+// entryOf returns the runtime's entry for cond's type and version, or nil
+// when the schema does not know them.
+func entryOf(cond Condition) *typeEntry {
+	if c, ok := cond.(interface{ entry() *typeEntry }); ok {
+		return c.entry()
+	}
+	info := cond.TypeInfo()
+	return registry[info.Type][info.Version]
 }
 
 // Lookup returns the facts of a subscription type and version, and whether
 // the schema knows it.
-func Lookup(typ, version string) (*TypeInfo, bool) {
-	t, ok := registry[typ][version]
-	return t, ok
+func Lookup(typ, version string) (TypeInfo, bool) {
+	e, ok := registry[typ][version]
+	if !ok {
+		return TypeInfo{}, false
+	}
+	return e.info.clone(), true
 }
 
 // Types returns every subscription type and version the schema knows,
 // sorted by type, then version.
-func Types() []*TypeInfo { return slices.Clone(typeInfos) }
+func Types() []TypeInfo {
+	out := make([]TypeInfo, len(typeEntries))
+	for i, e := range typeEntries {
+		out[i] = e.info.clone()
+	}
+	return out
+}
 
 // decodeEvent and decodeEvents are the decoders of the registry: one event
 // object, or a batch of them. Errors say where in data the problem is.
@@ -108,16 +187,16 @@ type notificationFrame[E any] struct {
 }
 
 // decodeFrame is the fast path of ParseMessage for a frame whose metadata
-// names info's type and version. It reports false when the frame is not
+// names e's type and version. It reports false when the frame is not
 // what the peek promised or does not decode; ParseMessage then takes the
 // general path, which says precisely what is wrong.
-func decodeFrame[E any](frame []byte, info *TypeInfo) (*Message, bool) {
+func decodeFrame[E any](frame []byte, e *typeEntry) (*Message, bool) {
 	f := new(notificationFrame[E])
 	f.Metadata, f.Payload.Subscription = &f.msg.Metadata, &f.n.Subscription
-	if json.Unmarshal(frame, f) != nil || f.Payload.Event == nil || !matches(&f.msg.Metadata, &f.n.Subscription, info) {
+	if json.Unmarshal(frame, f) != nil || f.Payload.Event == nil || !matches(&f.msg.Metadata, &f.n.Subscription, &e.info) {
 		return nil, false
 	}
-	f.n.Event, f.n.info = f.Payload.Event, info
+	f.n.Event, f.n.entry = f.Payload.Event, e
 	f.msg.Notification = &f.n
 	return &f.msg, true
 }
@@ -142,13 +221,13 @@ type batchFrame[E any] struct {
 	n   Notification
 }
 
-func decodeBatchFrame[E any](frame []byte, info *TypeInfo) (*Message, bool) {
+func decodeBatchFrame[E any](frame []byte, e *typeEntry) (*Message, bool) {
 	f := new(batchFrame[E])
 	f.Metadata, f.Payload.Subscription = &f.msg.Metadata, &f.n.Subscription
 	f.msg.Notification = &f.n
-	if json.Unmarshal(frame, f) != nil || f.Payload.Events == nil || !matches(&f.msg.Metadata, &f.n.Subscription, info) {
+	if json.Unmarshal(frame, f) != nil || f.Payload.Events == nil || !matches(&f.msg.Metadata, &f.n.Subscription, &e.info) {
 		return nil, false
 	}
-	f.n.Event, f.n.info = f.Payload.Events, info
+	f.n.Event, f.n.entry = f.Payload.Events, e
 	return &f.msg, true
 }

@@ -18,9 +18,13 @@ type UserAuthorizationGrantCondition struct {
 	ClientID string `json:"client_id"`
 }
 
-// TypeInfo returns the facts of user.authorization.grant (version 1).
-func (UserAuthorizationGrantCondition) TypeInfo() *TypeInfo {
-	return &userAuthorizationGrantInfo
+// TypeInfo returns the facts of user.authorization.grant (version 1): a copy.
+func (UserAuthorizationGrantCondition) TypeInfo() TypeInfo {
+	return userAuthorizationGrantEntry.info.clone()
+}
+
+func (UserAuthorizationGrantCondition) entry() *typeEntry {
+	return &userAuthorizationGrantEntry
 }
 
 // UserAuthorizationGrantEvent is the event of a user.authorization.grant (version 1) notification.
@@ -38,23 +42,26 @@ type UserAuthorizationGrantEvent struct {
 
 // OnUserAuthorizationGrant registers h for user.authorization.grant (version 1) notifications.
 func (d *Dispatcher) OnUserAuthorizationGrant(h func(context.Context, *UserAuthorizationGrantEvent)) {
-	d.on(&userAuthorizationGrantInfo, func(ctx context.Context, n *Notification) {
+	d.on(&userAuthorizationGrantEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*UserAuthorizationGrantEvent))
 	})
 }
 
-var userAuthorizationGrantInfo = TypeInfo{
-	Auth:        []oauth.Requirement{{Token: oauth.TokenApp}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#userauthorizationgrant",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook},
-	Type:        "user.authorization.grant",
-	Version:     "1",
-	decode:      decodeEvent[UserAuthorizationGrantEvent],
-	decodeFrame: decodeFrame[UserAuthorizationGrantEvent],
+var userAuthorizationGrantEntry = typeEntry{
+	info: TypeInfo{
+		Type:            "user.authorization.grant",
+		Version:         "1",
+		Status:          TypeStable,
+		DocURL:          "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#userauthorizationgrant",
+		Auth:            []oauth.Requirement{{Token: oauth.TokenApp}},
+		Transports:      []TransportMethod{TransportWebhook},
+		ConditionFields: []ConditionField{{Name: "client_id", GoName: "ClientID", Required: true}},
+	},
 	newCondition: func() Condition {
 		return new(UserAuthorizationGrantCondition)
 	},
+	decode:      decodeEvent[UserAuthorizationGrantEvent],
+	decodeFrame: decodeFrame[UserAuthorizationGrantEvent],
 }
 
 // UserAuthorizationRevokeCondition is the condition of a user.authorization.revoke (version 1)
@@ -66,9 +73,13 @@ type UserAuthorizationRevokeCondition struct {
 	ClientID string `json:"client_id"`
 }
 
-// TypeInfo returns the facts of user.authorization.revoke (version 1).
-func (UserAuthorizationRevokeCondition) TypeInfo() *TypeInfo {
-	return &userAuthorizationRevokeInfo
+// TypeInfo returns the facts of user.authorization.revoke (version 1): a copy.
+func (UserAuthorizationRevokeCondition) TypeInfo() TypeInfo {
+	return userAuthorizationRevokeEntry.info.clone()
+}
+
+func (UserAuthorizationRevokeCondition) entry() *typeEntry {
+	return &userAuthorizationRevokeEntry
 }
 
 // UserAuthorizationRevokeEvent is the event of a user.authorization.revoke (version 1)
@@ -88,21 +99,24 @@ type UserAuthorizationRevokeEvent struct {
 
 // OnUserAuthorizationRevoke registers h for user.authorization.revoke (version 1) notifications.
 func (d *Dispatcher) OnUserAuthorizationRevoke(h func(context.Context, *UserAuthorizationRevokeEvent)) {
-	d.on(&userAuthorizationRevokeInfo, func(ctx context.Context, n *Notification) {
+	d.on(&userAuthorizationRevokeEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*UserAuthorizationRevokeEvent))
 	})
 }
 
-var userAuthorizationRevokeInfo = TypeInfo{
-	Auth:        []oauth.Requirement{{Token: oauth.TokenApp}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#userauthorizationrevoke",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook},
-	Type:        "user.authorization.revoke",
-	Version:     "1",
-	decode:      decodeEvent[UserAuthorizationRevokeEvent],
-	decodeFrame: decodeFrame[UserAuthorizationRevokeEvent],
+var userAuthorizationRevokeEntry = typeEntry{
+	info: TypeInfo{
+		Type:            "user.authorization.revoke",
+		Version:         "1",
+		Status:          TypeStable,
+		DocURL:          "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#userauthorizationrevoke",
+		Auth:            []oauth.Requirement{{Token: oauth.TokenApp}},
+		Transports:      []TransportMethod{TransportWebhook},
+		ConditionFields: []ConditionField{{Name: "client_id", GoName: "ClientID", Required: true}},
+	},
 	newCondition: func() Condition {
 		return new(UserAuthorizationRevokeCondition)
 	},
+	decode:      decodeEvent[UserAuthorizationRevokeEvent],
+	decodeFrame: decodeFrame[UserAuthorizationRevokeEvent],
 }

@@ -16,9 +16,13 @@ type UserUpdateCondition struct {
 	UserID string `json:"user_id"`
 }
 
-// TypeInfo returns the facts of user.update (version 1).
-func (UserUpdateCondition) TypeInfo() *TypeInfo {
-	return &userUpdateInfo
+// TypeInfo returns the facts of user.update (version 1): a copy.
+func (UserUpdateCondition) TypeInfo() TypeInfo {
+	return userUpdateEntry.info.clone()
+}
+
+func (UserUpdateCondition) entry() *typeEntry {
+	return &userUpdateEntry
 }
 
 // UserUpdateEvent is the event of a user.update (version 1) notification.
@@ -39,21 +43,27 @@ type UserUpdateEvent struct {
 
 // OnUserUpdate registers h for user.update (version 1) notifications.
 func (d *Dispatcher) OnUserUpdate(h func(context.Context, *UserUpdateEvent)) {
-	d.on(&userUpdateInfo, func(ctx context.Context, n *Notification) {
+	d.on(&userUpdateEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*UserUpdateEvent))
 	})
 }
 
-var userUpdateInfo = TypeInfo{
-	Auth:        []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#userupdate",
-	Status:      TypeStable,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "user.update",
-	Version:     "1",
-	decode:      decodeEvent[UserUpdateEvent],
-	decodeFrame: decodeFrame[UserUpdateEvent],
+var userUpdateEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "user.update",
+		Version: "1",
+		Status:  TypeStable,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#userupdate",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp},
+			{Token: oauth.TokenUser},
+		},
+		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{{Name: "user_id", GoName: "UserID", Required: true}},
+	},
 	newCondition: func() Condition {
 		return new(UserUpdateCondition)
 	},
+	decode:      decodeEvent[UserUpdateEvent],
+	decodeFrame: decodeFrame[UserUpdateEvent],
 }

@@ -16,9 +16,13 @@ type UserWhisperMessageCondition struct {
 	UserID string `json:"user_id"`
 }
 
-// TypeInfo returns the facts of user.whisper.message (version 1).
-func (UserWhisperMessageCondition) TypeInfo() *TypeInfo {
-	return &userWhisperMessageInfo
+// TypeInfo returns the facts of user.whisper.message (version 1): a copy.
+func (UserWhisperMessageCondition) TypeInfo() TypeInfo {
+	return userWhisperMessageEntry.info.clone()
+}
+
+func (UserWhisperMessageCondition) entry() *typeEntry {
+	return &userWhisperMessageEntry
 }
 
 // UserWhisperMessageEvent is the event of a user.whisper.message (version 1) notification.
@@ -44,27 +48,31 @@ type Whisper struct {
 
 // OnUserWhisperMessage registers h for user.whisper.message (version 1) notifications.
 func (d *Dispatcher) OnUserWhisperMessage(h func(context.Context, *UserWhisperMessageEvent)) {
-	d.on(&userWhisperMessageInfo, func(ctx context.Context, n *Notification) {
+	d.on(&userWhisperMessageEntry, func(ctx context.Context, n *Notification) {
 		h(ctx, n.Event.(*UserWhisperMessageEvent))
 	})
 }
 
-var userWhisperMessageInfo = TypeInfo{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadWhispers, oauth.ScopeUserManageWhispers}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadWhispers, oauth.ScopeUserManageWhispers}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:      "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#userwhispermessage",
-	Status:      TypeNew,
-	Transports:  []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-	Type:        "user.whisper.message",
-	Version:     "1",
-	decode:      decodeEvent[UserWhisperMessageEvent],
-	decodeFrame: decodeFrame[UserWhisperMessageEvent],
+var userWhisperMessageEntry = typeEntry{
+	info: TypeInfo{
+		Type:    "user.whisper.message",
+		Version: "1",
+		Status:  TypeNew,
+		DocURL:  "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#userwhispermessage",
+		Auth: []oauth.Requirement{
+			{Token: oauth.TokenApp, Scopes: userWhisperMessageScopes},
+			{Token: oauth.TokenUser, Scopes: userWhisperMessageScopes},
+		},
+		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
+		ConditionFields: []ConditionField{{Name: "user_id", GoName: "UserID", Required: true}},
+	},
 	newCondition: func() Condition {
 		return new(UserWhisperMessageCondition)
 	},
+	decode:      decodeEvent[UserWhisperMessageEvent],
+	decodeFrame: decodeFrame[UserWhisperMessageEvent],
 }
+
+// userWhisperMessageScopes are the scopes user.whisper.message (version 1) needs, the same for an
+// app token and a user token.
+var userWhisperMessageScopes = [][]oauth.Scope{{oauth.ScopeUserReadWhispers, oauth.ScopeUserManageWhispers}}

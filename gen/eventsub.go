@@ -41,8 +41,9 @@ func (g *generator) eventsub() {
 	g.registry(dir)
 }
 
-// infoVar is the unexported variable that holds a subscription's TypeInfo.
-func infoVar(s *schema.Subscription) string { return lowerFirst(s.GoName) + "Info" }
+// entryVar is the unexported variable that holds a subscription type's
+// typeEntry: its TypeInfo and its decoders.
+func entryVar(s *schema.Subscription) string { return lowerFirst(s.GoName) + "Entry" }
 
 // describeVersion names a subscription type and version in doc comments:
 // "channel.follow (version 2)", "channel.x (beta)".
@@ -63,9 +64,13 @@ func (g *generator) subscription(f *jen.File, s *schema.Subscription) {
 	addAll(f, structDecl(cond, doc(
 		fmt.Sprintf("%s is the condition of a %s subscription: it selects the notifications to deliver.", cond.GoName, describeVersion(s)),
 		cond.Description, docLink(s.DocURL))))
-	f.Comment(fmt.Sprintf("TypeInfo returns the facts of %s.", describeVersion(s)))
-	f.Func().Params(jen.Id(cond.GoName)).Id("TypeInfo").Params().Op("*").Id("TypeInfo").Block(
-		jen.Return(jen.Op("&").Id(infoVar(s))),
+	f.Comment(fmt.Sprintf("TypeInfo returns the facts of %s: a copy.", describeVersion(s)))
+	f.Func().Params(jen.Id(cond.GoName)).Id("TypeInfo").Params().Id("TypeInfo").Block(
+		jen.Return(jen.Id(entryVar(s)).Dot("info").Dot("clone").Call()),
+	)
+	f.Line()
+	f.Func().Params(jen.Id(cond.GoName)).Id("entry").Params().Op("*").Id("typeEntry").Block(
+		jen.Return(jen.Op("&").Id(entryVar(s))),
 	)
 	f.Line()
 
@@ -90,7 +95,7 @@ func (g *generator) subscription(f *jen.File, s *schema.Subscription) {
 		jen.Id("h").Func().Params(jen.Qual("context", "Context"), eventType.Clone()),
 	).Block(
 		jen.Id("d").Dot("on").Call(
-			jen.Op("&").Id(infoVar(s)),
+			jen.Op("&").Id(entryVar(s)),
 			jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("n").Op("*").Id("Notification")).Block(
 				jen.Id("h").Call(jen.Id("ctx"), jen.Id("n").Dot("Event").Assert(eventType.Clone())),
 			),
@@ -117,21 +122,42 @@ func (g *generator) subscription(f *jen.File, s *schema.Subscription) {
 		schema.StatusNew:    "TypeNew",
 		schema.StatusBeta:   "TypeBeta",
 	}[s.Status]
-	f.Var().Id(infoVar(s)).Op("=").Id("TypeInfo").Values(jen.DictFunc(func(d jen.Dict) {
-		d[jen.Id("Type")] = jen.Lit(s.Type)
-		d[jen.Id("Version")] = jen.Lit(s.Version)
-		d[jen.Id("Status")] = jen.Id(status)
-		d[jen.Id("DocURL")] = jen.Lit(s.DocURL)
-		d[jen.Id("Auth")] = g.authCode(s.Auth)
-		d[jen.Id("Transports")] = jen.Index().Id("TransportMethod").Values(transports...)
-		if s.Batched {
-			d[jen.Id("Batched")] = jen.True()
+	conditionFields := make([]jen.Code, len(cond.Fields))
+	for i, fl := range cond.Fields {
+		var required jen.Code
+		if !fl.Optional {
+			required = jen.True()
 		}
-		d[jen.Id("newCondition")] = jen.Func().Params().Id("Condition").Block(jen.Return(jen.New(jen.Id(cond.GoName))))
-		d[jen.Id("decode")] = decode
-		d[jen.Id("decodeFrame")] = frame
-	}))
+		conditionFields[i] = structLit(false,
+			keyed{"Name", jen.Lit(fl.Name)},
+			keyed{"GoName", jen.Lit(fl.GoName)},
+			keyed{"Required", required})
+	}
+	auth, scopeDecls := g.authCode(s.Auth, lowerFirst(s.GoName)+"Scopes", describeVersion(s))
+	var batched jen.Code
+	if s.Batched {
+		batched = jen.True()
+	}
+	f.Var().Id(entryVar(s)).Op("=").Id("typeEntry").Add(structLit(true,
+		keyed{"info", jen.Id("TypeInfo").Add(structLit(true,
+			keyed{"Type", jen.Lit(s.Type)},
+			keyed{"Version", jen.Lit(s.Version)},
+			keyed{"Status", jen.Id(status)},
+			keyed{"DocURL", jen.Lit(s.DocURL)},
+			keyed{"Auth", auth},
+			keyed{"Transports", jen.Index().Id("TransportMethod").Values(transports...)},
+			keyed{"Batched", batched},
+			keyed{"ConditionFields", jen.Index().Id("ConditionField").Add(listLit(conditionFields))},
+		))},
+		keyed{"newCondition", jen.Func().Params().Id("Condition").Block(jen.Return(jen.New(jen.Id(cond.GoName))))},
+		keyed{"decode", decode},
+		keyed{"decodeFrame", frame},
+	))
 	f.Line()
+	for _, d := range scopeDecls {
+		f.Add(d)
+		f.Line()
+	}
 }
 
 // registry emits the table from (type, version) to TypeInfo, in schema order.
@@ -139,13 +165,13 @@ func (g *generator) registry(dir string) {
 	f := g.newFile("eventsub")
 	entries := make([]jen.Code, 0, len(g.schema.EventSub.Subscriptions))
 	for _, s := range g.schema.EventSub.Subscriptions {
-		entries = append(entries, jen.Op("&").Id(infoVar(s)))
+		entries = append(entries, jen.Op("&").Id(entryVar(s)))
 	}
-	f.Comment("typeInfos lists every subscription type and version of the schema, sorted by type and version.")
-	f.Var().Id("typeInfos").Op("=").Index().Op("*").Id("TypeInfo").Values(entries...)
+	f.Comment("typeEntries lists every subscription type and version of the schema, sorted by type and version.")
+	f.Var().Id("typeEntries").Op("=").Index().Op("*").Id("typeEntry").Values(entries...)
 	f.Line()
 	f.Comment("registry finds a subscription type's facts by type, then version.")
-	f.Var().Id("registry").Op("=").Map(jen.String()).Map(jen.String()).Op("*").Id("TypeInfo").Values(jen.DictFunc(func(d jen.Dict) {
+	f.Var().Id("registry").Op("=").Map(jen.String()).Map(jen.String()).Op("*").Id("typeEntry").Values(jen.DictFunc(func(d jen.Dict) {
 		versions := map[string][]*schema.Subscription{}
 		for _, s := range g.schema.EventSub.Subscriptions {
 			versions[s.Type] = append(versions[s.Type], s)
@@ -153,7 +179,7 @@ func (g *generator) registry(dir string) {
 		for typ, subs := range versions {
 			d[jen.Lit(typ)] = jen.Values(jen.DictFunc(func(v jen.Dict) {
 				for _, s := range subs {
-					v[jen.Lit(s.Version)] = jen.Op("&").Id(infoVar(s))
+					v[jen.Lit(s.Version)] = jen.Op("&").Id(entryVar(s))
 				}
 			}))
 		}

@@ -170,3 +170,29 @@ func lowerFirst(s string) string {
 		return strings.ToLower(s[:upper-1]) + s[upper-1:]
 	}
 }
+
+// keyed is one field of a struct literal: its name and value. A nil value
+// leaves the field out.
+type keyed struct {
+	name  string
+	value jen.Code
+}
+
+// structLit renders the braces of a struct literal with its fields in the
+// order given, which is the struct's own (jennifer's Dict sorts keys by
+// name). multi puts each field on a line of its own.
+func structLit(multi bool, fields ...keyed) *jen.Statement {
+	items := make([]jen.Code, 0, len(fields))
+	for _, f := range fields {
+		if f.value != nil {
+			items = append(items, jen.Id(f.name).Op(":").Add(f.value))
+		}
+	}
+	return jen.Custom(jen.Options{Open: "{", Close: "}", Separator: ",", Multi: multi && len(items) > 0}, items...)
+}
+
+// listLit renders the braces of a slice literal: one element on the line
+// of the braces, several on a line each.
+func listLit(elems []jen.Code) *jen.Statement {
+	return jen.Custom(jen.Options{Open: "{", Close: "}", Separator: ",", Multi: len(elems) > 1}, elems...)
+}

@@ -53,12 +53,18 @@ func (g *generator) operation(f *jen.File, op *schema.Operation) {
 		addAll(f, structDecl(op.Response, doc(fmt.Sprintf("%s is the answer of %s.", op.Response.GoName, op.GoName))))
 	}
 
-	summary := fmt.Sprintf("%s calls %s %s.", op.GoName, op.Method, op.Path)
+	// The doc says what the method does when the schema says it, then which
+	// tokens it takes; the last line names the endpoint for tools, as
+	// go-github does.
+	var paragraphs [][]string
 	if op.Description != "" {
-		summary = op.GoName + " " + describe(op.Description, "")
+		paragraphs = append(paragraphs, wrap(op.GoName+" "+describe(op.Description, ""), docWidth))
 	}
-	// The last line names the endpoint for tools, as go-github does.
-	comment := doc(summary, docLink(op.DocURL), fmt.Sprintf("meta:operation %s %s", op.Method, op.Path))
+	if len(op.Auth) > 0 || op.Description == "" {
+		paragraphs = append(paragraphs, authDoc(op.GoName, op.Auth))
+	}
+	paragraphs = append(paragraphs, wrap(docLink(op.DocURL), docWidth), wrap(fmt.Sprintf("meta:operation %s %s", op.Method, op.Path), docWidth))
+	comment := docParagraphs(paragraphs...)
 
 	params := []jen.Code{jen.Id("ctx").Qual("context", "Context")}
 	if hasParams {
@@ -116,39 +122,50 @@ func (g *generator) operation(f *jen.File, op *schema.Operation) {
 	}
 	f.Add(comment.Func().Params(jen.Id("c").Op("*").Id("Client")).Id(op.GoName).Params(params...).Params(results...).Block(body...))
 
-	f.Var().Id(opVar(op)).Op("=").Id("Operation").Values(jen.DictFunc(func(d jen.Dict) {
-		d[jen.Id("Name")] = jen.Lit(op.GoName)
-		d[jen.Id("Method")] = jen.Qual("net/http", methodConst(op.Method))
-		d[jen.Id("Path")] = jen.Lit(op.Path)
-		d[jen.Id("Success")] = statusCode(op.Success)
-		d[jen.Id("DocURL")] = jen.Lit(op.DocURL)
-		d[jen.Id("Auth")] = g.authCode(op.Auth)
-		if op.Paginated {
-			d[jen.Id("Paginated")] = jen.True()
-		}
-		if op.Idempotent() {
-			d[jen.Id("Idempotent")] = jen.True()
-		}
-		if len(op.ParamGroups) > 0 {
-			groups := make([]jen.Code, len(op.ParamGroups))
-			for i, pg := range op.ParamGroups {
-				groups[i] = jen.Values(jen.DictFunc(func(d jen.Dict) {
-					names := make([]jen.Code, len(pg.Params))
-					for j, p := range pg.Params {
-						names[j] = jen.Lit(p.Name)
-					}
-					d[jen.Id("Params")] = jen.Index().String().Values(names...)
-					if pg.Rule != "" {
-						d[jen.Id("Rule")] = jen.Id(ruleConst[pg.Rule])
-					}
-					if pg.MaxTotal > 0 {
-						d[jen.Id("MaxTotal")] = jen.Lit(pg.MaxTotal)
-					}
-				}))
+	auth, scopeDecls := g.authCode(op.Auth, lowerFirst(op.GoName)+"Scopes", op.GoName)
+	var paginated, idempotent, paramGroups jen.Code
+	if op.Paginated {
+		paginated = jen.True()
+	}
+	if op.Idempotent() {
+		idempotent = jen.True()
+	}
+	if len(op.ParamGroups) > 0 {
+		groups := make([]jen.Code, len(op.ParamGroups))
+		for i, pg := range op.ParamGroups {
+			names := make([]jen.Code, len(pg.Params))
+			for j, p := range pg.Params {
+				names[j] = jen.Lit(p.Name)
 			}
-			d[jen.Id("ParamGroups")] = jen.Index().Id("ParamGroup").Values(groups...)
+			var rule, maxTotal jen.Code
+			if pg.Rule != "" {
+				rule = jen.Id(ruleConst[pg.Rule])
+			}
+			if pg.MaxTotal > 0 {
+				maxTotal = jen.Lit(pg.MaxTotal)
+			}
+			groups[i] = structLit(true,
+				keyed{"Params", jen.Index().String().Values(names...)},
+				keyed{"Rule", rule},
+				keyed{"MaxTotal", maxTotal})
 		}
-	}))
+		paramGroups = jen.Index().Id("ParamGroup").Values(groups...)
+	}
+	f.Var().Id(opVar(op)).Op("=").Id("Operation").Add(structLit(true,
+		keyed{"Name", jen.Lit(op.GoName)},
+		keyed{"Method", jen.Qual("net/http", methodConst(op.Method))},
+		keyed{"Path", jen.Lit(op.Path)},
+		keyed{"Success", statusCode(op.Success)},
+		keyed{"DocURL", jen.Lit(op.DocURL)},
+		keyed{"Auth", auth},
+		keyed{"Paginated", paginated},
+		keyed{"Idempotent", idempotent},
+		keyed{"ParamGroups", paramGroups},
+	))
+	for _, d := range scopeDecls {
+		f.Line()
+		f.Add(d)
+	}
 	f.Line()
 	if op.Paginated {
 		g.allMethod(f, op)
@@ -377,4 +394,89 @@ func statusCode(code int) jen.Code {
 		return jen.Lit(code)
 	}
 	return jen.Qual("net/http", name)
+}
+
+// authDoc is the doc paragraph that says which tokens an operation takes,
+// as comment lines: "GetFoo needs a user access token with foo:read." or a
+// list, one item per kind of token, with what the schema says of each.
+func authDoc(name string, auth []*schema.Auth) []string {
+	var items []string
+	for i := 0; i < len(auth); i++ {
+		a := auth[i]
+		token := tokenPhrase[a.TokenType]
+		// An app and a user token with the same scopes and the same
+		// conditions make one item.
+		if i+1 < len(auth) && a.TokenType == schema.TokenApp && auth[i+1].TokenType == schema.TokenUser &&
+			scopesKey(a) == scopesKey(auth[i+1]) && a.Description == auth[i+1].Description {
+			token = "an app or a user access token"
+			i++
+		}
+		item := token
+		if len(a.Scopes) > 0 {
+			item += " with " + scopesPhrase(a.Scopes)
+		}
+		item += "."
+		if a.Description != "" {
+			item += " " + a.Description
+		}
+		items = append(items, item)
+	}
+	switch len(items) {
+	case 0:
+		return wrap(name+" needs no token.", docWidth)
+	case 1:
+		return wrap(name+" needs "+items[0], docWidth)
+	}
+	lines := []string{"// " + name + " takes one of these tokens:"}
+	for _, item := range items {
+		for j, l := range wrap(item, docWidth-4) {
+			if j == 0 {
+				lines = append(lines, "//   - "+strings.TrimPrefix(l, "// "))
+			} else {
+				lines = append(lines, "//     "+strings.TrimPrefix(l, "// "))
+			}
+		}
+	}
+	return lines
+}
+
+// tokenPhrase names a token type in an operation's doc.
+var tokenPhrase = map[string]string{
+	schema.TokenApp:  "an app access token",
+	schema.TokenUser: "a user access token",
+	schema.TokenJWT:  "a JWT signed by an extension's backend",
+}
+
+// scopesPhrase says which scopes a token must carry: every group, one scope
+// of each: "a, b and one of c or d".
+func scopesPhrase(groups [][]*schema.Scope) string {
+	parts := make([]string, len(groups))
+	for i, group := range groups {
+		names := make([]string, len(group))
+		for j, s := range group {
+			names[j] = s.Name
+		}
+		if len(names) == 1 {
+			parts[i] = names[0]
+		} else {
+			parts[i] = "one of " + strings.Join(names, " or ")
+		}
+	}
+	return joinAnd(parts)
+}
+
+// docParagraphs starts a declaration with a doc comment made of paragraphs
+// of comment lines, separated by "//" lines; empty ones are skipped.
+func docParagraphs(paragraphs ...[]string) *jen.Statement {
+	var lines []string
+	for _, p := range paragraphs {
+		if len(p) == 0 || (len(p) == 1 && p[0] == "//") {
+			continue
+		}
+		if len(lines) > 0 {
+			lines = append(lines, "//")
+		}
+		lines = append(lines, p...)
+	}
+	return jen.Comment(strings.Join(lines, "\n")).Line()
 }

@@ -2,6 +2,9 @@ package gen
 
 import (
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/dave/jennifer/jen"
 
@@ -30,27 +33,101 @@ func (g *generator) oauth() {
 	g.emit(g.cfg.OAuthDir, "scopes_gen.go", f)
 }
 
-// authCode is the []oauth.Requirement literal of a list of Auth.
-func (g *generator) authCode(auth []*schema.Auth) jen.Code {
+// authCode is the []oauth.Requirement literal of a list of Auth. Where
+// requirements ask for the same scopes (an app and a user token that need
+// the same ones), the list is declared once, as the variable scopesVar (with
+// a number when there are several such lists), in the declarations it
+// returns; what says whose scopes they are, for their doc comment.
+func (g *generator) authCode(auth []*schema.Auth, scopesVar, what string) (jen.Code, []jen.Code) {
 	oauth := g.cfg.OAuthImport
+	// Requirements with equal, non-empty scopes share one variable.
+	keys := make([]string, len(auth))
+	count := map[string]int{}
+	for i, a := range auth {
+		keys[i] = scopesKey(a)
+		if keys[i] != "" {
+			count[keys[i]]++
+		}
+	}
+	var shared []string // the keys to share, in order of first use
+	for i, k := range keys {
+		if count[k] > 1 && !slices.Contains(shared, k) && slices.Index(keys, k) == i {
+			shared = append(shared, k)
+		}
+	}
+	names := map[string]string{}
+	var decls []jen.Code
+	for n, k := range shared {
+		name := scopesVar
+		if len(shared) > 1 {
+			name += strconv.Itoa(n + 1)
+		}
+		names[k] = name
+		var tokens []string
+		var first *schema.Auth
+		for i, a := range auth {
+			if keys[i] == k {
+				tokens = append(tokens, tokenNoun[a.TokenType])
+				if first == nil {
+					first = a
+				}
+			}
+		}
+		comment := fmt.Sprintf("%s are the scopes %s needs, the same for %s.", name, what, joinAnd(tokens))
+		decls = append(decls, doc(comment).Var().Id(name).Op("=").Add(g.scopesCode(first.Scopes)))
+	}
+
 	reqs := make([]jen.Code, len(auth))
 	for i, a := range auth {
 		token := map[string]string{schema.TokenApp: "TokenApp", schema.TokenUser: "TokenUser", schema.TokenJWT: "TokenJWT"}[a.TokenType]
-		reqs[i] = jen.Values(jen.DictFunc(func(d jen.Dict) {
-			d[jen.Id("Token")] = jen.Qual(oauth, token)
-			if len(a.Scopes) == 0 {
-				return
-			}
-			groups := make([]jen.Code, len(a.Scopes))
-			for j, group := range a.Scopes {
-				scopes := make([]jen.Code, len(group))
-				for k, s := range group {
-					scopes[k] = jen.Qual(oauth, s.GoName)
-				}
-				groups[j] = jen.Values(scopes...)
-			}
-			d[jen.Id("Scopes")] = jen.Index().Index().Qual(oauth, "Scope").Values(groups...)
-		}))
+		var scopes jen.Code
+		switch {
+		case names[keys[i]] != "":
+			scopes = jen.Id(names[keys[i]])
+		case len(a.Scopes) > 0:
+			scopes = g.scopesCode(a.Scopes)
+		}
+		reqs[i] = structLit(false, keyed{"Token", jen.Qual(oauth, token)}, keyed{"Scopes", scopes})
 	}
-	return jen.Index().Qual(oauth, "Requirement").Values(reqs...)
+	return jen.Index().Qual(oauth, "Requirement").Add(listLit(reqs)), decls
+}
+
+// scopesCode is the [][]oauth.Scope literal of scope groups.
+func (g *generator) scopesCode(scopes [][]*schema.Scope) *jen.Statement {
+	groups := make([]jen.Code, len(scopes))
+	for j, group := range scopes {
+		list := make([]jen.Code, len(group))
+		for k, s := range group {
+			list[k] = jen.Qual(g.cfg.OAuthImport, s.GoName)
+		}
+		groups[j] = jen.Values(list...)
+	}
+	return jen.Index().Index().Qual(g.cfg.OAuthImport, "Scope").Values(groups...)
+}
+
+// scopesKey identifies an Auth's scopes; "" when it has none.
+func scopesKey(a *schema.Auth) string {
+	var b strings.Builder
+	for _, group := range a.Scopes {
+		for _, s := range group {
+			b.WriteString(s.Name + " ")
+		}
+		b.WriteString("|")
+	}
+	return b.String()
+}
+
+// tokenNoun names a token type in doc comments.
+var tokenNoun = map[string]string{
+	schema.TokenApp:  "an app token",
+	schema.TokenUser: "a user token",
+	schema.TokenJWT:  "an extension's JWT",
+}
+
+// joinAnd joins words as a sentence does: "a", "a and b", "a, b and c".
+func joinAnd(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
 }

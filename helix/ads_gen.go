@@ -32,6 +32,8 @@ type Commercial struct {
 
 // StartCommercial starts a commercial on the token user's live channel.
 //
+// StartCommercial needs a user access token with channel:edit:commercial.
+//
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#start-commercial
 //
 // meta:operation POST /channels/commercial
@@ -50,15 +52,12 @@ func (c *Client) StartCommercial(ctx context.Context, params *StartCommercialPar
 }
 
 var startCommercialOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelEditCommercial}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#start-commercial",
-	Method:  http.MethodPost,
 	Name:    "StartCommercial",
+	Method:  http.MethodPost,
 	Path:    "/channels/commercial",
 	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#start-commercial",
+	Auth:    []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelEditCommercial}}}},
 }
 
 // GetAdScheduleParams holds the parameters of GetAdSchedule.
@@ -87,7 +86,7 @@ type AdSchedule struct {
 	PrerollFreeTime int `json:"preroll_free_time"`
 }
 
-// GetAdSchedule calls GET /channels/ads.
+// GetAdSchedule needs a user access token with channel:read:ads. The user must be the broadcaster.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-ad-schedule
 //
@@ -106,16 +105,13 @@ func (c *Client) GetAdSchedule(ctx context.Context, params *GetAdScheduleParams)
 }
 
 var getAdScheduleOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadAds}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-ad-schedule",
-	Idempotent: true,
-	Method:     http.MethodGet,
 	Name:       "GetAdSchedule",
+	Method:     http.MethodGet,
 	Path:       "/channels/ads",
 	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-ad-schedule",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadAds}}}},
+	Idempotent: true,
 }
 
 // SnoozeNextAdParams holds the parameters of SnoozeNextAd.
@@ -139,7 +135,8 @@ type AdSnooze struct {
 	NextAdAt int `json:"next_ad_at"`
 }
 
-// SnoozeNextAd calls POST /channels/ads/schedule/snooze.
+// SnoozeNextAd needs a user access token with channel:manage:ads. The user must be the broadcaster,
+// and the channel live.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#snooze-next-ad
 //
@@ -158,13 +155,10 @@ func (c *Client) SnoozeNextAd(ctx context.Context, params *SnoozeNextAdParams) (
 }
 
 var snoozeNextAdOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageAds}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#snooze-next-ad",
-	Method:  http.MethodPost,
 	Name:    "SnoozeNextAd",
+	Method:  http.MethodPost,
 	Path:    "/channels/ads/schedule/snooze",
 	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#snooze-next-ad",
+	Auth:    []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageAds}}}},
 }

@@ -42,7 +42,7 @@ type ExtensionAnalyticsReport struct {
 	DateRange AnalyticsDateRange  `json:"date_range"`
 }
 
-// GetExtensionAnalytics calls GET /analytics/extensions.
+// GetExtensionAnalytics needs a user access token with analytics:read:extensions.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-extension-analytics
 //
@@ -66,17 +66,14 @@ func (c *Client) GetExtensionAnalytics(ctx context.Context, params *GetExtension
 }
 
 var getExtensionAnalyticsOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeAnalyticsReadExtensions}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-extension-analytics",
-	Idempotent: true,
-	Method:     http.MethodGet,
 	Name:       "GetExtensionAnalytics",
-	Paginated:  true,
+	Method:     http.MethodGet,
 	Path:       "/analytics/extensions",
 	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-extension-analytics",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeAnalyticsReadExtensions}}}},
+	Paginated:  true,
+	Idempotent: true,
 }
 
 // GetExtensionAnalyticsAll yields every item of GetExtensionAnalytics, page after page, from
@@ -129,7 +126,7 @@ type GameAnalyticsReport struct {
 	DateRange AnalyticsDateRange  `json:"date_range"`
 }
 
-// GetGameAnalytics calls GET /analytics/games.
+// GetGameAnalytics needs a user access token with analytics:read:games.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-game-analytics
 //
@@ -153,17 +150,14 @@ func (c *Client) GetGameAnalytics(ctx context.Context, params *GetGameAnalyticsP
 }
 
 var getGameAnalyticsOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeAnalyticsReadGames}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-game-analytics",
-	Idempotent: true,
-	Method:     http.MethodGet,
 	Name:       "GetGameAnalytics",
-	Paginated:  true,
+	Method:     http.MethodGet,
 	Path:       "/analytics/games",
 	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-game-analytics",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeAnalyticsReadGames}}}},
+	Paginated:  true,
+	Idempotent: true,
 }
 
 // GetGameAnalyticsAll yields every item of GetGameAnalytics, page after page, from params.After on

@@ -62,7 +62,8 @@ type BitsLeaderboardDateRange struct {
 	EndedAt string `json:"ended_at"`
 }
 
-// GetBitsLeaderboard calls GET /bits/leaderboard.
+// GetBitsLeaderboard needs a user access token with bits:read. Gets the leaderboard of the token's
+// user.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-bits-leaderboard
 //
@@ -84,16 +85,13 @@ func (c *Client) GetBitsLeaderboard(ctx context.Context, params *GetBitsLeaderbo
 }
 
 var getBitsLeaderboardOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeBitsRead}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-bits-leaderboard",
-	Idempotent: true,
-	Method:     http.MethodGet,
 	Name:       "GetBitsLeaderboard",
+	Method:     http.MethodGet,
 	Path:       "/bits/leaderboard",
 	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-bits-leaderboard",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeBitsRead}}}},
+	Idempotent: true,
 }
 
 // GetCheermotesParams holds the parameters of GetCheermotes.
@@ -156,7 +154,7 @@ const (
 	CheermoteTypeSponsored        CheermoteType = "sponsored"
 )
 
-// GetCheermotes calls GET /bits/cheermotes.
+// GetCheermotes needs an app or a user access token.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-cheermotes
 //
@@ -175,13 +173,16 @@ func (c *Client) GetCheermotes(ctx context.Context, params *GetCheermotesParams)
 }
 
 var getCheermotesOp = Operation{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-cheermotes",
+	Name:    "GetCheermotes",
+	Method:  http.MethodGet,
+	Path:    "/bits/cheermotes",
+	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-cheermotes",
+	Auth: []oauth.Requirement{
+		{Token: oauth.TokenApp},
+		{Token: oauth.TokenUser},
+	},
 	Idempotent: true,
-	Method:     http.MethodGet,
-	Name:       "GetCheermotes",
-	Path:       "/bits/cheermotes",
-	Success:    http.StatusOK,
 }
 
 // GetExtensionTransactionsParams holds the parameters of GetExtensionTransactions.
@@ -252,7 +253,8 @@ const (
 	ExtensionTransactionCostTypeBits ExtensionTransactionCostType = "bits"
 )
 
-// GetExtensionTransactions calls GET /extensions/transactions.
+// GetExtensionTransactions needs an app access token. The app must be the extension: its client ID
+// is extension_id.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-extension-transactions
 //
@@ -274,14 +276,14 @@ func (c *Client) GetExtensionTransactions(ctx context.Context, params *GetExtens
 }
 
 var getExtensionTransactionsOp = Operation{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-extension-transactions",
-	Idempotent: true,
-	Method:     http.MethodGet,
 	Name:       "GetExtensionTransactions",
-	Paginated:  true,
+	Method:     http.MethodGet,
 	Path:       "/extensions/transactions",
 	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-extension-transactions",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}},
+	Paginated:  true,
+	Idempotent: true,
 }
 
 // GetExtensionTransactionsAll yields every item of GetExtensionTransactions, page after page, from

@@ -27,7 +27,7 @@ type ContentClassificationLabel struct {
 	Name        string `json:"name"`
 }
 
-// GetContentClassificationLabels calls GET /content_classification_labels.
+// GetContentClassificationLabels needs an app or a user access token.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-content-classification-labels
 //
@@ -46,11 +46,14 @@ func (c *Client) GetContentClassificationLabels(ctx context.Context, params *Get
 }
 
 var getContentClassificationLabelsOp = Operation{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-content-classification-labels",
+	Name:    "GetContentClassificationLabels",
+	Method:  http.MethodGet,
+	Path:    "/content_classification_labels",
+	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-content-classification-labels",
+	Auth: []oauth.Requirement{
+		{Token: oauth.TokenApp},
+		{Token: oauth.TokenUser},
+	},
 	Idempotent: true,
-	Method:     http.MethodGet,
-	Name:       "GetContentClassificationLabels",
-	Path:       "/content_classification_labels",
-	Success:    http.StatusOK,
 }

@@ -47,7 +47,8 @@ type CreateCustomRewardsResponse struct {
 	Data []CustomReward `json:"data"`
 }
 
-// CreateCustomRewards calls POST /channel_points/custom_rewards.
+// CreateCustomRewards needs a user access token with channel:manage:redemptions. The user must be
+// the broadcaster, a partner or affiliate.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#create-custom-rewards
 //
@@ -68,15 +69,12 @@ func (c *Client) CreateCustomRewards(ctx context.Context, params *CreateCustomRe
 }
 
 var createCustomRewardsOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageRedemptions}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#create-custom-rewards",
-	Method:  http.MethodPost,
 	Name:    "CreateCustomRewards",
+	Method:  http.MethodPost,
 	Path:    "/channel_points/custom_rewards",
 	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#create-custom-rewards",
+	Auth:    []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageRedemptions}}}},
 }
 
 // DeleteCustomRewardParams holds the parameters of DeleteCustomReward.
@@ -87,7 +85,8 @@ type DeleteCustomRewardParams struct {
 	ID string `query:"id"`
 }
 
-// DeleteCustomReward calls DELETE /channel_points/custom_rewards.
+// DeleteCustomReward needs a user access token with channel:manage:redemptions. The user must be
+// the broadcaster, and the reward created with the same client ID.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#delete-custom-reward
 //
@@ -103,16 +102,13 @@ func (c *Client) DeleteCustomReward(ctx context.Context, params *DeleteCustomRew
 }
 
 var deleteCustomRewardOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageRedemptions}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#delete-custom-reward",
-	Idempotent: true,
-	Method:     http.MethodDelete,
 	Name:       "DeleteCustomReward",
+	Method:     http.MethodDelete,
 	Path:       "/channel_points/custom_rewards",
 	Success:    http.StatusNoContent,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#delete-custom-reward",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageRedemptions}}}},
+	Idempotent: true,
 }
 
 // GetCustomRewardParams holds the parameters of GetCustomReward.
@@ -130,7 +126,8 @@ type GetCustomRewardResponse struct {
 	Data []CustomReward `json:"data"`
 }
 
-// GetCustomReward calls GET /channel_points/custom_rewards.
+// GetCustomReward needs a user access token with one of channel:read:redemptions or
+// channel:manage:redemptions. The user must be the broadcaster, a partner or affiliate.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-custom-reward
 //
@@ -151,16 +148,13 @@ func (c *Client) GetCustomReward(ctx context.Context, params *GetCustomRewardPar
 }
 
 var getCustomRewardOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadRedemptions, oauth.ScopeChannelManageRedemptions}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-custom-reward",
-	Idempotent: true,
-	Method:     http.MethodGet,
 	Name:       "GetCustomReward",
+	Method:     http.MethodGet,
 	Path:       "/channel_points/custom_rewards",
 	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-custom-reward",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadRedemptions, oauth.ScopeChannelManageRedemptions}}}},
+	Idempotent: true,
 }
 
 // GetCustomRewardRedemptionParams holds the parameters of GetCustomRewardRedemption.
@@ -200,7 +194,9 @@ type GetCustomRewardRedemptionResponse struct {
 	Pagination Pagination               `json:"pagination"`
 }
 
-// GetCustomRewardRedemption calls GET /channel_points/custom_rewards/redemptions.
+// GetCustomRewardRedemption needs a user access token with one of channel:read:redemptions or
+// channel:manage:redemptions. The user must be the broadcaster, and the reward created with the
+// same client ID.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-custom-reward-redemption
 //
@@ -226,21 +222,18 @@ func (c *Client) GetCustomRewardRedemption(ctx context.Context, params *GetCusto
 }
 
 var getCustomRewardRedemptionOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadRedemptions, oauth.ScopeChannelManageRedemptions}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-custom-reward-redemption",
-	Idempotent: true,
-	Method:     http.MethodGet,
 	Name:       "GetCustomRewardRedemption",
+	Method:     http.MethodGet,
+	Path:       "/channel_points/custom_rewards/redemptions",
+	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-custom-reward-redemption",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadRedemptions, oauth.ScopeChannelManageRedemptions}}}},
 	Paginated:  true,
+	Idempotent: true,
 	ParamGroups: []ParamGroup{{
 		Params: []string{"status", "id"},
 		Rule:   RuleAtLeastOne,
 	}},
-	Path:    "/channel_points/custom_rewards/redemptions",
-	Success: http.StatusOK,
 }
 
 // GetCustomRewardRedemptionAll yields every item of GetCustomRewardRedemption, page after page,
@@ -303,7 +296,8 @@ type UpdateCustomRewardResponse struct {
 	Data []CustomReward `json:"data"`
 }
 
-// UpdateCustomReward calls PATCH /channel_points/custom_rewards.
+// UpdateCustomReward needs a user access token with channel:manage:redemptions. The user must be
+// the broadcaster, and the reward created with the same client ID.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#update-custom-reward
 //
@@ -324,15 +318,12 @@ func (c *Client) UpdateCustomReward(ctx context.Context, params *UpdateCustomRew
 }
 
 var updateCustomRewardOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageRedemptions}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#update-custom-reward",
-	Method:  http.MethodPatch,
 	Name:    "UpdateCustomReward",
+	Method:  http.MethodPatch,
 	Path:    "/channel_points/custom_rewards",
 	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#update-custom-reward",
+	Auth:    []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageRedemptions}}}},
 }
 
 // UpdateRedemptionStatusParams holds the parameters of UpdateRedemptionStatus.
@@ -352,7 +343,8 @@ type UpdateRedemptionStatusResponse struct {
 	Data []CustomRewardRedemption `json:"data"`
 }
 
-// UpdateRedemptionStatus calls PATCH /channel_points/custom_rewards/redemptions.
+// UpdateRedemptionStatus needs a user access token with channel:manage:redemptions. The user must
+// be the broadcaster, and the reward created with the same client ID.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#update-redemption-status
 //
@@ -375,13 +367,10 @@ func (c *Client) UpdateRedemptionStatus(ctx context.Context, params *UpdateRedem
 }
 
 var updateRedemptionStatusOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageRedemptions}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#update-redemption-status",
-	Method:  http.MethodPatch,
 	Name:    "UpdateRedemptionStatus",
+	Method:  http.MethodPatch,
 	Path:    "/channel_points/custom_rewards/redemptions",
 	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#update-redemption-status",
+	Auth:    []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageRedemptions}}}},
 }

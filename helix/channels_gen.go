@@ -39,7 +39,7 @@ type ChannelInformation struct {
 	IsBrandedContent            bool     `json:"is_branded_content"`
 }
 
-// GetChannelInformation calls GET /channels.
+// GetChannelInformation needs an app or a user access token.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-channel-information
 //
@@ -58,13 +58,16 @@ func (c *Client) GetChannelInformation(ctx context.Context, params *GetChannelIn
 }
 
 var getChannelInformationOp = Operation{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-channel-information",
+	Name:    "GetChannelInformation",
+	Method:  http.MethodGet,
+	Path:    "/channels",
+	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-channel-information",
+	Auth: []oauth.Requirement{
+		{Token: oauth.TokenApp},
+		{Token: oauth.TokenUser},
+	},
 	Idempotent: true,
-	Method:     http.MethodGet,
-	Name:       "GetChannelInformation",
-	Path:       "/channels",
-	Success:    http.StatusOK,
 }
 
 // ModifyChannelInformationParams holds the parameters of ModifyChannelInformation.
@@ -100,6 +103,8 @@ type ContentClassificationLabelSetting struct {
 // ModifyChannelInformation updates a channel's title, category, language, delay, tags or content
 // labels; set at least one.
 //
+// ModifyChannelInformation needs a user access token with channel:manage:broadcast.
+//
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#modify-channel-information
 //
 // meta:operation PATCH /channels
@@ -115,19 +120,16 @@ func (c *Client) ModifyChannelInformation(ctx context.Context, params *ModifyCha
 }
 
 var modifyChannelInformationOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageBroadcast}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL: "https://dev.twitch.tv/docs/api/reference/#modify-channel-information",
-	Method: http.MethodPatch,
-	Name:   "ModifyChannelInformation",
+	Name:    "ModifyChannelInformation",
+	Method:  http.MethodPatch,
+	Path:    "/channels",
+	Success: http.StatusNoContent,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#modify-channel-information",
+	Auth:    []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageBroadcast}}}},
 	ParamGroups: []ParamGroup{{
 		Params: []string{"game_id", "broadcaster_language", "title", "delay", "tags", "content_classification_labels", "is_branded_content"},
 		Rule:   RuleAtLeastOne,
 	}},
-	Path:    "/channels",
-	Success: http.StatusNoContent,
 }
 
 // GetChannelEditorsParams holds the parameters of GetChannelEditors.
@@ -148,7 +150,8 @@ type ChannelEditor struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-// GetChannelEditors calls GET /channels/editors.
+// GetChannelEditors needs a user access token with channel:read:editors. The user must be the
+// broadcaster.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-channel-editors
 //
@@ -167,16 +170,13 @@ func (c *Client) GetChannelEditors(ctx context.Context, params *GetChannelEditor
 }
 
 var getChannelEditorsOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadEditors}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-channel-editors",
-	Idempotent: true,
-	Method:     http.MethodGet,
 	Name:       "GetChannelEditors",
+	Method:     http.MethodGet,
 	Path:       "/channels/editors",
 	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-channel-editors",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadEditors}}}},
+	Idempotent: true,
 }
 
 // GetFollowedChannelsParams holds the parameters of GetFollowedChannels.
@@ -206,7 +206,7 @@ type FollowedChannel struct {
 	FollowedAt       time.Time `json:"followed_at"`
 }
 
-// GetFollowedChannels calls GET /channels/followed.
+// GetFollowedChannels needs a user access token with user:read:follows.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-followed-channels
 //
@@ -228,17 +228,14 @@ func (c *Client) GetFollowedChannels(ctx context.Context, params *GetFollowedCha
 }
 
 var getFollowedChannelsOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadFollows}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-followed-channels",
-	Idempotent: true,
-	Method:     http.MethodGet,
 	Name:       "GetFollowedChannels",
-	Paginated:  true,
+	Method:     http.MethodGet,
 	Path:       "/channels/followed",
 	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-followed-channels",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeUserReadFollows}}}},
+	Paginated:  true,
+	Idempotent: true,
 }
 
 // GetFollowedChannelsAll yields every item of GetFollowedChannels, page after page, from
@@ -290,6 +287,9 @@ type ChannelFollower struct {
 // GetChannelFollowers gets the followers of a channel, newest first, or checks whether one user
 // follows it.
 //
+// GetChannelFollowers needs a user access token with moderator:read:followers. The user must be the
+// broadcaster or one of its moderators; otherwise only the total comes back.
+//
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-channel-followers
 //
 // meta:operation GET /channels/followers
@@ -310,17 +310,14 @@ func (c *Client) GetChannelFollowers(ctx context.Context, params *GetChannelFoll
 }
 
 var getChannelFollowersOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadFollowers}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-channel-followers",
-	Idempotent: true,
-	Method:     http.MethodGet,
 	Name:       "GetChannelFollowers",
-	Paginated:  true,
+	Method:     http.MethodGet,
 	Path:       "/channels/followers",
 	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-channel-followers",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadFollowers}}}},
+	Paginated:  true,
+	Idempotent: true,
 }
 
 // GetChannelFollowersAll yields every item of GetChannelFollowers, page after page, from

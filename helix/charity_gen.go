@@ -37,7 +37,8 @@ type CharityCampaign struct {
 	TargetAmount *CharityAmount `json:"target_amount"`
 }
 
-// GetCharityCampaign calls GET /charity/campaigns.
+// GetCharityCampaign needs a user access token with channel:read:charity. The user must be the
+// broadcaster.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-charity-campaign
 //
@@ -56,16 +57,13 @@ func (c *Client) GetCharityCampaign(ctx context.Context, params *GetCharityCampa
 }
 
 var getCharityCampaignOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadCharity}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-charity-campaign",
-	Idempotent: true,
-	Method:     http.MethodGet,
 	Name:       "GetCharityCampaign",
+	Method:     http.MethodGet,
 	Path:       "/charity/campaigns",
 	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-charity-campaign",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadCharity}}}},
+	Idempotent: true,
 }
 
 // GetCharityCampaignDonationsParams holds the parameters of GetCharityCampaignDonations.
@@ -94,7 +92,8 @@ type CharityCampaignDonation struct {
 	Amount     CharityAmount `json:"amount"`
 }
 
-// GetCharityCampaignDonations calls GET /charity/donations.
+// GetCharityCampaignDonations needs a user access token with channel:read:charity. The user must be
+// the broadcaster.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-charity-campaign-donations
 //
@@ -115,17 +114,14 @@ func (c *Client) GetCharityCampaignDonations(ctx context.Context, params *GetCha
 }
 
 var getCharityCampaignDonationsOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadCharity}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-charity-campaign-donations",
-	Idempotent: true,
-	Method:     http.MethodGet,
 	Name:       "GetCharityCampaignDonations",
-	Paginated:  true,
+	Method:     http.MethodGet,
 	Path:       "/charity/donations",
 	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-charity-campaign-donations",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadCharity}}}},
+	Paginated:  true,
+	Idempotent: true,
 }
 
 // GetCharityCampaignDonationsAll yields every item of GetCharityCampaignDonations, page after page,

@@ -37,7 +37,8 @@ type Chatter struct {
 	UserName  string `json:"user_name"`
 }
 
-// GetChatters calls GET /chat/chatters.
+// GetChatters needs a user access token with moderator:read:chatters. The user must be the
+// broadcaster or one of its moderators.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-chatters
 //
@@ -59,17 +60,14 @@ func (c *Client) GetChatters(ctx context.Context, params *GetChattersParams) (*G
 }
 
 var getChattersOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadChatters}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-chatters",
-	Idempotent: true,
-	Method:     http.MethodGet,
 	Name:       "GetChatters",
-	Paginated:  true,
+	Method:     http.MethodGet,
 	Path:       "/chat/chatters",
 	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-chatters",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadChatters}}}},
+	Paginated:  true,
+	Idempotent: true,
 }
 
 // GetChattersAll yields every item of GetChatters, page after page, from params.After on (from the
@@ -118,7 +116,7 @@ type ChannelEmote struct {
 	ThemeMode  []EmoteThemeMode `json:"theme_mode"`
 }
 
-// GetChannelEmotes calls GET /chat/emotes.
+// GetChannelEmotes needs an app or a user access token.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-channel-emotes
 //
@@ -137,13 +135,16 @@ func (c *Client) GetChannelEmotes(ctx context.Context, params *GetChannelEmotesP
 }
 
 var getChannelEmotesOp = Operation{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-channel-emotes",
+	Name:    "GetChannelEmotes",
+	Method:  http.MethodGet,
+	Path:    "/chat/emotes",
+	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-channel-emotes",
+	Auth: []oauth.Requirement{
+		{Token: oauth.TokenApp},
+		{Token: oauth.TokenUser},
+	},
 	Idempotent: true,
-	Method:     http.MethodGet,
-	Name:       "GetChannelEmotes",
-	Path:       "/chat/emotes",
-	Success:    http.StatusOK,
 }
 
 // GetGlobalEmotesResponse is the answer of GetGlobalEmotes.
@@ -163,7 +164,7 @@ type GlobalEmote struct {
 	ThemeMode []EmoteThemeMode `json:"theme_mode"`
 }
 
-// GetGlobalEmotes calls GET /chat/emotes/global.
+// GetGlobalEmotes needs an app or a user access token.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-global-emotes
 //
@@ -178,13 +179,16 @@ func (c *Client) GetGlobalEmotes(ctx context.Context) (*GetGlobalEmotesResponse,
 }
 
 var getGlobalEmotesOp = Operation{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-global-emotes",
+	Name:    "GetGlobalEmotes",
+	Method:  http.MethodGet,
+	Path:    "/chat/emotes/global",
+	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-global-emotes",
+	Auth: []oauth.Requirement{
+		{Token: oauth.TokenApp},
+		{Token: oauth.TokenUser},
+	},
 	Idempotent: true,
-	Method:     http.MethodGet,
-	Name:       "GetGlobalEmotes",
-	Path:       "/chat/emotes/global",
-	Success:    http.StatusOK,
 }
 
 // GetEmoteSetsParams holds the parameters of GetEmoteSets.
@@ -213,7 +217,7 @@ type Emote struct {
 	ThemeMode  []EmoteThemeMode `json:"theme_mode"`
 }
 
-// GetEmoteSets calls GET /chat/emotes/set.
+// GetEmoteSets needs an app or a user access token.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-emote-sets
 //
@@ -232,13 +236,16 @@ func (c *Client) GetEmoteSets(ctx context.Context, params *GetEmoteSetsParams) (
 }
 
 var getEmoteSetsOp = Operation{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-emote-sets",
+	Name:    "GetEmoteSets",
+	Method:  http.MethodGet,
+	Path:    "/chat/emotes/set",
+	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-emote-sets",
+	Auth: []oauth.Requirement{
+		{Token: oauth.TokenApp},
+		{Token: oauth.TokenUser},
+	},
 	Idempotent: true,
-	Method:     http.MethodGet,
-	Name:       "GetEmoteSets",
-	Path:       "/chat/emotes/set",
-	Success:    http.StatusOK,
 }
 
 // GetChannelChatBadgesParams holds the parameters of GetChannelChatBadges.
@@ -252,7 +259,7 @@ type GetChannelChatBadgesResponse struct {
 	Data []ChatBadgeSet `json:"data"`
 }
 
-// GetChannelChatBadges calls GET /chat/badges.
+// GetChannelChatBadges needs an app or a user access token.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-channel-chat-badges
 //
@@ -271,13 +278,16 @@ func (c *Client) GetChannelChatBadges(ctx context.Context, params *GetChannelCha
 }
 
 var getChannelChatBadgesOp = Operation{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-channel-chat-badges",
+	Name:    "GetChannelChatBadges",
+	Method:  http.MethodGet,
+	Path:    "/chat/badges",
+	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-channel-chat-badges",
+	Auth: []oauth.Requirement{
+		{Token: oauth.TokenApp},
+		{Token: oauth.TokenUser},
+	},
 	Idempotent: true,
-	Method:     http.MethodGet,
-	Name:       "GetChannelChatBadges",
-	Path:       "/chat/badges",
-	Success:    http.StatusOK,
 }
 
 // GetGlobalChatBadgesResponse is the answer of GetGlobalChatBadges.
@@ -285,7 +295,7 @@ type GetGlobalChatBadgesResponse struct {
 	Data []ChatBadgeSet `json:"data"`
 }
 
-// GetGlobalChatBadges calls GET /chat/badges/global.
+// GetGlobalChatBadges needs an app or a user access token.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-global-chat-badges
 //
@@ -300,13 +310,16 @@ func (c *Client) GetGlobalChatBadges(ctx context.Context) (*GetGlobalChatBadgesR
 }
 
 var getGlobalChatBadgesOp = Operation{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-global-chat-badges",
+	Name:    "GetGlobalChatBadges",
+	Method:  http.MethodGet,
+	Path:    "/chat/badges/global",
+	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-global-chat-badges",
+	Auth: []oauth.Requirement{
+		{Token: oauth.TokenApp},
+		{Token: oauth.TokenUser},
+	},
 	Idempotent: true,
-	Method:     http.MethodGet,
-	Name:       "GetGlobalChatBadges",
-	Path:       "/chat/badges/global",
-	Success:    http.StatusOK,
 }
 
 // GetChatSettingsParams holds the parameters of GetChatSettings.
@@ -322,7 +335,10 @@ type GetChatSettingsResponse struct {
 	Data []ChatSettings `json:"data"`
 }
 
-// GetChatSettings calls GET /chat/settings.
+// GetChatSettings takes one of these tokens:
+//   - an app access token.
+//   - a user access token. With moderator:read:chat_settings, and moderator_id set to the token's
+//     user, a moderator also gets the non-moderator chat delay.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-chat-settings
 //
@@ -342,13 +358,16 @@ func (c *Client) GetChatSettings(ctx context.Context, params *GetChatSettingsPar
 }
 
 var getChatSettingsOp = Operation{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-chat-settings",
+	Name:    "GetChatSettings",
+	Method:  http.MethodGet,
+	Path:    "/chat/settings",
+	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-chat-settings",
+	Auth: []oauth.Requirement{
+		{Token: oauth.TokenApp},
+		{Token: oauth.TokenUser},
+	},
 	Idempotent: true,
-	Method:     http.MethodGet,
-	Name:       "GetChatSettings",
-	Path:       "/chat/settings",
-	Success:    http.StatusOK,
 }
 
 // GetSharedChatSessionParams holds the parameters of GetSharedChatSession.
@@ -376,7 +395,7 @@ type SharedChatParticipant struct {
 	BroadcasterID string `json:"broadcaster_id"`
 }
 
-// GetSharedChatSession calls GET /shared_chat/session.
+// GetSharedChatSession needs an app or a user access token.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-shared-chat-session
 //
@@ -395,13 +414,16 @@ func (c *Client) GetSharedChatSession(ctx context.Context, params *GetSharedChat
 }
 
 var getSharedChatSessionOp = Operation{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-shared-chat-session",
+	Name:    "GetSharedChatSession",
+	Method:  http.MethodGet,
+	Path:    "/shared_chat/session",
+	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-shared-chat-session",
+	Auth: []oauth.Requirement{
+		{Token: oauth.TokenApp},
+		{Token: oauth.TokenUser},
+	},
 	Idempotent: true,
-	Method:     http.MethodGet,
-	Name:       "GetSharedChatSession",
-	Path:       "/shared_chat/session",
-	Success:    http.StatusOK,
 }
 
 // GetUserEmotesParams holds the parameters of GetUserEmotes.
@@ -434,7 +456,8 @@ type UserEmote struct {
 	ThemeMode  []EmoteThemeMode `json:"theme_mode"`
 }
 
-// GetUserEmotes calls GET /chat/emotes/user.
+// GetUserEmotes needs a user access token with user:read:emotes. Gets the emotes of the token's
+// user.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-user-emotes
 //
@@ -455,17 +478,14 @@ func (c *Client) GetUserEmotes(ctx context.Context, params *GetUserEmotesParams)
 }
 
 var getUserEmotesOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadEmotes}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-user-emotes",
-	Idempotent: true,
-	Method:     http.MethodGet,
 	Name:       "GetUserEmotes",
-	Paginated:  true,
+	Method:     http.MethodGet,
 	Path:       "/chat/emotes/user",
 	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-user-emotes",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeUserReadEmotes}}}},
+	Paginated:  true,
+	Idempotent: true,
 }
 
 // GetUserEmotesAll yields every item of GetUserEmotes, page after page, from params.After on (from
@@ -521,6 +541,9 @@ type UpdateChatSettingsResponse struct {
 // UpdateChatSettings updates the chat settings that are set; to change a duration, also set its
 // mode to true.
 //
+// UpdateChatSettings needs a user access token with moderator:manage:chat_settings. The user must
+// be the broadcaster or one of its moderators.
+//
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#update-chat-settings
 //
 // meta:operation PATCH /chat/settings
@@ -540,15 +563,12 @@ func (c *Client) UpdateChatSettings(ctx context.Context, params *UpdateChatSetti
 }
 
 var updateChatSettingsOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageChatSettings}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#update-chat-settings",
-	Method:  http.MethodPatch,
 	Name:    "UpdateChatSettings",
+	Method:  http.MethodPatch,
 	Path:    "/chat/settings",
 	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#update-chat-settings",
+	Auth:    []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageChatSettings}}}},
 }
 
 // SendChatAnnouncementParams holds the parameters of SendChatAnnouncement.
@@ -577,7 +597,8 @@ const (
 	ChatAnnouncementColorPrimary ChatAnnouncementColor = "primary"
 )
 
-// SendChatAnnouncement calls POST /chat/announcements.
+// SendChatAnnouncement needs a user access token with moderator:manage:announcements. The user must
+// be the broadcaster or one of its moderators.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#send-chat-announcement
 //
@@ -595,15 +616,12 @@ func (c *Client) SendChatAnnouncement(ctx context.Context, params *SendChatAnnou
 }
 
 var sendChatAnnouncementOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageAnnouncements}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#send-chat-announcement",
-	Method:  http.MethodPost,
 	Name:    "SendChatAnnouncement",
+	Method:  http.MethodPost,
 	Path:    "/chat/announcements",
 	Success: http.StatusNoContent,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#send-chat-announcement",
+	Auth:    []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageAnnouncements}}}},
 }
 
 // SendAShoutoutParams holds the parameters of SendAShoutout.
@@ -616,7 +634,8 @@ type SendAShoutoutParams struct {
 	ModeratorID string `query:"moderator_id"`
 }
 
-// SendAShoutout calls POST /chat/shoutouts.
+// SendAShoutout needs a user access token with moderator:manage:shoutouts. The user must be the
+// broadcaster or one of its moderators.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#send-a-shoutout
 //
@@ -633,15 +652,12 @@ func (c *Client) SendAShoutout(ctx context.Context, params *SendAShoutoutParams)
 }
 
 var sendAShoutoutOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageShoutouts}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#send-a-shoutout",
-	Method:  http.MethodPost,
 	Name:    "SendAShoutout",
+	Method:  http.MethodPost,
 	Path:    "/chat/shoutouts",
 	Success: http.StatusNoContent,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#send-a-shoutout",
+	Auth:    []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageShoutouts}}}},
 }
 
 // SendChatMessageParams holds the parameters of SendChatMessage.
@@ -678,6 +694,11 @@ type ChatMessageDropReason struct {
 
 // SendChatMessage sends a message to a channel's chat.
 //
+// SendChatMessage takes one of these tokens:
+//   - a user access token with user:write:chat.
+//   - an app access token with user:write:chat and user:bot. The broadcaster must also have granted
+//     channel:bot, or the sender must be a moderator.
+//
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#send-chat-message
 //
 // meta:operation POST /chat/messages
@@ -698,18 +719,15 @@ func (c *Client) SendChatMessage(ctx context.Context, params *SendChatMessagePar
 }
 
 var sendChatMessageOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeUserWriteChat}},
-		Token:  oauth.TokenUser,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeUserWriteChat}, {oauth.ScopeUserBot}},
-		Token:  oauth.TokenApp,
-	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#send-chat-message",
-	Method:  http.MethodPost,
 	Name:    "SendChatMessage",
+	Method:  http.MethodPost,
 	Path:    "/chat/messages",
 	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#send-chat-message",
+	Auth: []oauth.Requirement{
+		{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeUserWriteChat}}},
+		{Token: oauth.TokenApp, Scopes: [][]oauth.Scope{{oauth.ScopeUserWriteChat}, {oauth.ScopeUserBot}}},
+	},
 }
 
 // GetUserChatColorParams holds the parameters of GetUserChatColor.
@@ -732,7 +750,7 @@ type UserChatColor struct {
 	Color string `json:"color"`
 }
 
-// GetUserChatColor calls GET /chat/color.
+// GetUserChatColor needs an app or a user access token.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-user-chat-color
 //
@@ -751,13 +769,16 @@ func (c *Client) GetUserChatColor(ctx context.Context, params *GetUserChatColorP
 }
 
 var getUserChatColorOp = Operation{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-user-chat-color",
+	Name:    "GetUserChatColor",
+	Method:  http.MethodGet,
+	Path:    "/chat/color",
+	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-user-chat-color",
+	Auth: []oauth.Requirement{
+		{Token: oauth.TokenApp},
+		{Token: oauth.TokenUser},
+	},
 	Idempotent: true,
-	Method:     http.MethodGet,
-	Name:       "GetUserChatColor",
-	Path:       "/chat/color",
-	Success:    http.StatusOK,
 }
 
 // UpdateUserChatColorParams holds the parameters of UpdateUserChatColor.
@@ -792,7 +813,7 @@ const (
 	ChatColorYellowGreen ChatColor = "yellow_green"
 )
 
-// UpdateUserChatColor calls PUT /chat/color.
+// UpdateUserChatColor needs a user access token with user:manage:chat_color.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#update-user-chat-color
 //
@@ -808,14 +829,11 @@ func (c *Client) UpdateUserChatColor(ctx context.Context, params *UpdateUserChat
 }
 
 var updateUserChatColorOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeUserManageChatColor}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#update-user-chat-color",
-	Idempotent: true,
-	Method:     http.MethodPut,
 	Name:       "UpdateUserChatColor",
+	Method:     http.MethodPut,
 	Path:       "/chat/color",
 	Success:    http.StatusNoContent,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#update-user-chat-color",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeUserManageChatColor}}}},
+	Idempotent: true,
 }

@@ -26,7 +26,7 @@ type CreateClipResponse struct {
 	Data []CreatedClip `json:"data"`
 }
 
-// CreateClip calls POST /clips.
+// CreateClip needs a user access token with clips:edit.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#create-clip
 //
@@ -47,15 +47,12 @@ func (c *Client) CreateClip(ctx context.Context, params *CreateClipParams) (*Cre
 }
 
 var createClipOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeClipsEdit}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#create-clip",
-	Method:  http.MethodPost,
 	Name:    "CreateClip",
+	Method:  http.MethodPost,
 	Path:    "/clips",
 	Success: http.StatusAccepted,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#create-clip",
+	Auth:    []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeClipsEdit}}}},
 }
 
 // CreateClipFromVODParams holds the parameters of CreateClipFromVOD.
@@ -79,7 +76,11 @@ type CreateClipFromVODResponse struct {
 	Data []CreatedClip `json:"data"`
 }
 
-// CreateClipFromVOD calls POST /videos/clips.
+// CreateClipFromVOD takes one of these tokens:
+//   - an app access token with one of editor:manage:clips or channel:manage:clips. The editor must
+//     have granted the app one of these scopes.
+//   - a user access token with one of editor:manage:clips or channel:manage:clips. The user must be
+//     the broadcaster or one of its editors.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#create-clip-from-vod
 //
@@ -103,19 +104,20 @@ func (c *Client) CreateClipFromVOD(ctx context.Context, params *CreateClipFromVO
 }
 
 var createClipFromVODOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeEditorManageClips, oauth.ScopeChannelManageClips}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeEditorManageClips, oauth.ScopeChannelManageClips}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#create-clip-from-vod",
-	Method:  http.MethodPost,
 	Name:    "CreateClipFromVOD",
+	Method:  http.MethodPost,
 	Path:    "/videos/clips",
 	Success: http.StatusAccepted,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#create-clip-from-vod",
+	Auth: []oauth.Requirement{
+		{Token: oauth.TokenApp, Scopes: createClipFromVODScopes},
+		{Token: oauth.TokenUser, Scopes: createClipFromVODScopes},
+	},
 }
+
+// createClipFromVODScopes are the scopes CreateClipFromVOD needs, the same for an app token and a
+// user token.
+var createClipFromVODScopes = [][]oauth.Scope{{oauth.ScopeEditorManageClips, oauth.ScopeChannelManageClips}}
 
 // GetClipsParams holds the parameters of GetClips.
 //
@@ -174,6 +176,8 @@ type Clip struct {
 // GetClips gets clips by broadcaster, by game or by ID: set exactly one of broadcaster_id, game_id
 // and id.
 //
+// GetClips needs an app or a user access token.
+//
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-clips
 //
 // meta:operation GET /clips
@@ -200,18 +204,21 @@ func (c *Client) GetClips(ctx context.Context, params *GetClipsParams) (*GetClip
 }
 
 var getClipsOp = Operation{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-clips",
-	Idempotent: true,
-	Method:     http.MethodGet,
-	Name:       "GetClips",
+	Name:    "GetClips",
+	Method:  http.MethodGet,
+	Path:    "/clips",
+	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-clips",
+	Auth: []oauth.Requirement{
+		{Token: oauth.TokenApp},
+		{Token: oauth.TokenUser},
+	},
 	Paginated:  true,
+	Idempotent: true,
 	ParamGroups: []ParamGroup{{
 		Params: []string{"broadcaster_id", "game_id", "id"},
 		Rule:   RuleExactlyOne,
 	}},
-	Path:    "/clips",
-	Success: http.StatusOK,
 }
 
 // GetClipsAll yields every item of GetClips, page after page, from params.After on (from the first
@@ -257,7 +264,11 @@ type ClipDownload struct {
 	PortraitDownloadURL *string `json:"portrait_download_url"`
 }
 
-// GetClipsDownload calls GET /clips/downloads.
+// GetClipsDownload takes one of these tokens:
+//   - an app access token with one of editor:manage:clips or channel:manage:clips. The editor must
+//     have granted the app one of these scopes.
+//   - a user access token with one of editor:manage:clips or channel:manage:clips. The user must be
+//     the broadcaster or one of its editors.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-clips-download
 //
@@ -278,17 +289,18 @@ func (c *Client) GetClipsDownload(ctx context.Context, params *GetClipsDownloadP
 }
 
 var getClipsDownloadOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeEditorManageClips, oauth.ScopeChannelManageClips}},
-		Token:  oauth.TokenApp,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeEditorManageClips, oauth.ScopeChannelManageClips}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-clips-download",
+	Name:    "GetClipsDownload",
+	Method:  http.MethodGet,
+	Path:    "/clips/downloads",
+	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-clips-download",
+	Auth: []oauth.Requirement{
+		{Token: oauth.TokenApp, Scopes: getClipsDownloadScopes},
+		{Token: oauth.TokenUser, Scopes: getClipsDownloadScopes},
+	},
 	Idempotent: true,
-	Method:     http.MethodGet,
-	Name:       "GetClipsDownload",
-	Path:       "/clips/downloads",
-	Success:    http.StatusOK,
 }
+
+// getClipsDownloadScopes are the scopes GetClipsDownload needs, the same for an app token and a
+// user token.
+var getClipsDownloadScopes = [][]oauth.Scope{{oauth.ScopeEditorManageClips, oauth.ScopeChannelManageClips}}

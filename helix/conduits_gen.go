@@ -15,7 +15,7 @@ type GetConduitsResponse struct {
 	Data []Conduit `json:"data"`
 }
 
-// GetConduits calls GET /eventsub/conduits.
+// GetConduits needs an app access token.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-conduits
 //
@@ -30,13 +30,13 @@ func (c *Client) GetConduits(ctx context.Context) (*GetConduitsResponse, error) 
 }
 
 var getConduitsOp = Operation{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-conduits",
-	Idempotent: true,
-	Method:     http.MethodGet,
 	Name:       "GetConduits",
+	Method:     http.MethodGet,
 	Path:       "/eventsub/conduits",
 	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-conduits",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}},
+	Idempotent: true,
 }
 
 // CreateConduitsParams holds the parameters of CreateConduits.
@@ -50,7 +50,7 @@ type CreateConduitsResponse struct {
 	Data []Conduit `json:"data"`
 }
 
-// CreateConduits calls POST /eventsub/conduits.
+// CreateConduits needs an app access token.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#create-conduits
 //
@@ -69,12 +69,12 @@ func (c *Client) CreateConduits(ctx context.Context, params *CreateConduitsParam
 }
 
 var createConduitsOp = Operation{
-	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#create-conduits",
-	Method:  http.MethodPost,
 	Name:    "CreateConduits",
+	Method:  http.MethodPost,
 	Path:    "/eventsub/conduits",
 	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#create-conduits",
+	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}},
 }
 
 // UpdateConduitsParams holds the parameters of UpdateConduits.
@@ -92,6 +92,8 @@ type UpdateConduitsResponse struct {
 
 // UpdateConduits changes a conduit's shard count; lowering it removes the shards above the new
 // count.
+//
+// UpdateConduits needs an app access token.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#update-conduits
 //
@@ -111,12 +113,12 @@ func (c *Client) UpdateConduits(ctx context.Context, params *UpdateConduitsParam
 }
 
 var updateConduitsOp = Operation{
-	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#update-conduits",
-	Method:  http.MethodPatch,
 	Name:    "UpdateConduits",
+	Method:  http.MethodPatch,
 	Path:    "/eventsub/conduits",
 	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#update-conduits",
+	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}},
 }
 
 // DeleteConduitParams holds the parameters of DeleteConduit.
@@ -125,7 +127,7 @@ type DeleteConduitParams struct {
 	ID string `query:"id"`
 }
 
-// DeleteConduit calls DELETE /eventsub/conduits.
+// DeleteConduit needs an app access token.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#delete-conduit
 //
@@ -140,13 +142,13 @@ func (c *Client) DeleteConduit(ctx context.Context, params *DeleteConduitParams)
 }
 
 var deleteConduitOp = Operation{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#delete-conduit",
-	Idempotent: true,
-	Method:     http.MethodDelete,
 	Name:       "DeleteConduit",
+	Method:     http.MethodDelete,
 	Path:       "/eventsub/conduits",
 	Success:    http.StatusNoContent,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#delete-conduit",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}},
+	Idempotent: true,
 }
 
 // GetConduitShardsParams holds the parameters of GetConduitShards.
@@ -165,7 +167,7 @@ type GetConduitShardsResponse struct {
 	Pagination Pagination     `json:"pagination"`
 }
 
-// GetConduitShards calls GET /eventsub/conduits/shards.
+// GetConduitShards needs an app access token.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-conduit-shards
 //
@@ -186,14 +188,14 @@ func (c *Client) GetConduitShards(ctx context.Context, params *GetConduitShardsP
 }
 
 var getConduitShardsOp = Operation{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-conduit-shards",
-	Idempotent: true,
-	Method:     http.MethodGet,
 	Name:       "GetConduitShards",
-	Paginated:  true,
+	Method:     http.MethodGet,
 	Path:       "/eventsub/conduits/shards",
 	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-conduit-shards",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}},
+	Paginated:  true,
+	Idempotent: true,
 }
 
 // GetConduitShardsAll yields every item of GetConduitShards, page after page, from params.After on
@@ -257,6 +259,8 @@ type ConduitShardError struct {
 // UpdateConduitShards points shards of a conduit at new transports; the response lists the shards
 // updated and those that failed.
 //
+// UpdateConduitShards needs an app access token.
+//
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#update-conduit-shards
 //
 // meta:operation PATCH /eventsub/conduits/shards
@@ -276,10 +280,10 @@ func (c *Client) UpdateConduitShards(ctx context.Context, params *UpdateConduitS
 }
 
 var updateConduitShardsOp = Operation{
-	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#update-conduit-shards",
-	Method:  http.MethodPatch,
 	Name:    "UpdateConduitShards",
+	Method:  http.MethodPatch,
 	Path:    "/eventsub/conduits/shards",
 	Success: http.StatusAccepted,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#update-conduit-shards",
+	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}},
 }

@@ -45,7 +45,10 @@ type DropsEntitlement struct {
 	LastUpdated       time.Time                         `json:"last_updated"`
 }
 
-// GetDropsEntitlements calls GET /entitlements/drops.
+// GetDropsEntitlements takes one of these tokens:
+//   - an app access token. The client's owner must belong to the organization that owns the game.
+//   - a user access token. Only the token user's entitlements; user_id is not allowed. The client's
+//     owner must belong to the organization that owns the game.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-drops-entitlements
 //
@@ -69,14 +72,17 @@ func (c *Client) GetDropsEntitlements(ctx context.Context, params *GetDropsEntit
 }
 
 var getDropsEntitlementsOp = Operation{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-drops-entitlements",
-	Idempotent: true,
-	Method:     http.MethodGet,
-	Name:       "GetDropsEntitlements",
+	Name:    "GetDropsEntitlements",
+	Method:  http.MethodGet,
+	Path:    "/entitlements/drops",
+	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-drops-entitlements",
+	Auth: []oauth.Requirement{
+		{Token: oauth.TokenApp},
+		{Token: oauth.TokenUser},
+	},
 	Paginated:  true,
-	Path:       "/entitlements/drops",
-	Success:    http.StatusOK,
+	Idempotent: true,
 }
 
 // GetDropsEntitlementsAll yields every item of GetDropsEntitlements, page after page, from
@@ -129,7 +135,11 @@ const (
 	DropsEntitlementUpdateStatusUpdateFailed DropsEntitlementUpdateStatus = "UPDATE_FAILED"
 )
 
-// UpdateDropsEntitlements calls PATCH /entitlements/drops.
+// UpdateDropsEntitlements takes one of these tokens:
+//   - an app access token. Updates entitlements whose benefits the organization owns; the client's
+//     owner must belong to it.
+//   - a user access token. Updates only the token user's entitlements whose benefits the
+//     organization owns.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#update-drops-entitlements
 //
@@ -148,10 +158,13 @@ func (c *Client) UpdateDropsEntitlements(ctx context.Context, params *UpdateDrop
 }
 
 var updateDropsEntitlementsOp = Operation{
-	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#update-drops-entitlements",
-	Method:  http.MethodPatch,
 	Name:    "UpdateDropsEntitlements",
+	Method:  http.MethodPatch,
 	Path:    "/entitlements/drops",
 	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#update-drops-entitlements",
+	Auth: []oauth.Requirement{
+		{Token: oauth.TokenApp},
+		{Token: oauth.TokenUser},
+	},
 }

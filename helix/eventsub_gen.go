@@ -48,6 +48,11 @@ type CreateEventSubSubscriptionResponse struct {
 // CreateEventSubSubscription subscribes to an EventSub subscription type. The eventsub package's
 // Subscribe builds this call from a typed condition.
 //
+// CreateEventSubSubscription takes one of these tokens:
+//   - an app access token. For the webhook and conduit transports.
+//   - a user access token. For the websocket transport; it must carry the subscription type's
+//     scopes.
+//
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#create-eventsub-subscription
 //
 // meta:operation POST /eventsub/subscriptions
@@ -68,12 +73,15 @@ func (c *Client) CreateEventSubSubscription(ctx context.Context, params *CreateE
 }
 
 var createEventSubSubscriptionOp = Operation{
-	Auth:    []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#create-eventsub-subscription",
-	Method:  http.MethodPost,
 	Name:    "CreateEventSubSubscription",
+	Method:  http.MethodPost,
 	Path:    "/eventsub/subscriptions",
 	Success: http.StatusAccepted,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#create-eventsub-subscription",
+	Auth: []oauth.Requirement{
+		{Token: oauth.TokenApp},
+		{Token: oauth.TokenUser},
+	},
 }
 
 // DeleteEventSubSubscriptionParams holds the parameters of DeleteEventSubSubscription.
@@ -82,7 +90,9 @@ type DeleteEventSubSubscriptionParams struct {
 	ID string `query:"id"`
 }
 
-// DeleteEventSubSubscription calls DELETE /eventsub/subscriptions.
+// DeleteEventSubSubscription takes one of these tokens:
+//   - an app access token. For webhook and conduit subscriptions.
+//   - a user access token. For WebSocket subscriptions; any scopes.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#delete-eventsub-subscription
 //
@@ -97,13 +107,16 @@ func (c *Client) DeleteEventSubSubscription(ctx context.Context, params *DeleteE
 }
 
 var deleteEventSubSubscriptionOp = Operation{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#delete-eventsub-subscription",
+	Name:    "DeleteEventSubSubscription",
+	Method:  http.MethodDelete,
+	Path:    "/eventsub/subscriptions",
+	Success: http.StatusNoContent,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#delete-eventsub-subscription",
+	Auth: []oauth.Requirement{
+		{Token: oauth.TokenApp},
+		{Token: oauth.TokenUser},
+	},
 	Idempotent: true,
-	Method:     http.MethodDelete,
-	Name:       "DeleteEventSubSubscription",
-	Path:       "/eventsub/subscriptions",
-	Success:    http.StatusNoContent,
 }
 
 // GetEventSubSubscriptionsParams holds the parameters of GetEventSubSubscriptions.
@@ -132,7 +145,9 @@ type GetEventSubSubscriptionsResponse struct {
 	Pagination   Pagination             `json:"pagination"`
 }
 
-// GetEventSubSubscriptions calls GET /eventsub/subscriptions.
+// GetEventSubSubscriptions takes one of these tokens:
+//   - an app access token. For webhook and conduit subscriptions.
+//   - a user access token. For WebSocket subscriptions.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-eventsub-subscriptions
 //
@@ -156,18 +171,21 @@ func (c *Client) GetEventSubSubscriptions(ctx context.Context, params *GetEventS
 }
 
 var getEventSubSubscriptionsOp = Operation{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-eventsub-subscriptions",
-	Idempotent: true,
-	Method:     http.MethodGet,
-	Name:       "GetEventSubSubscriptions",
+	Name:    "GetEventSubSubscriptions",
+	Method:  http.MethodGet,
+	Path:    "/eventsub/subscriptions",
+	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-eventsub-subscriptions",
+	Auth: []oauth.Requirement{
+		{Token: oauth.TokenApp},
+		{Token: oauth.TokenUser},
+	},
 	Paginated:  true,
+	Idempotent: true,
 	ParamGroups: []ParamGroup{{
 		Params: []string{"status", "type", "user_id", "subscription_id"},
 		Rule:   RuleAtMostOne,
 	}},
-	Path:    "/eventsub/subscriptions",
-	Success: http.StatusOK,
 }
 
 // GetEventSubSubscriptionsAll yields every item of GetEventSubSubscriptions, page after page, from

@@ -25,7 +25,8 @@ type GetExtensionConfigurationSegmentResponse struct {
 	Data []ExtensionConfigurationSegment `json:"data"`
 }
 
-// GetExtensionConfigurationSegment calls GET /extensions/configurations.
+// GetExtensionConfigurationSegment needs a JWT signed by an extension's backend. Signed by the
+// extension's backend, with the role external.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-extension-configuration-segment
 //
@@ -46,13 +47,13 @@ func (c *Client) GetExtensionConfigurationSegment(ctx context.Context, params *G
 }
 
 var getExtensionConfigurationSegmentOp = Operation{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenJWT}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-extension-configuration-segment",
-	Idempotent: true,
-	Method:     http.MethodGet,
 	Name:       "GetExtensionConfigurationSegment",
+	Method:     http.MethodGet,
 	Path:       "/extensions/configurations",
 	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-extension-configuration-segment",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenJWT}},
+	Idempotent: true,
 }
 
 // SetExtensionConfigurationSegmentParams holds the parameters of SetExtensionConfigurationSegment.
@@ -69,7 +70,8 @@ type SetExtensionConfigurationSegmentParams struct {
 	Version string `json:"version,omitzero"`
 }
 
-// SetExtensionConfigurationSegment calls PUT /extensions/configurations.
+// SetExtensionConfigurationSegment needs a JWT signed by an extension's backend. Signed by the
+// extension's backend, with the role external.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#set-extension-configuration-segment
 //
@@ -86,13 +88,13 @@ func (c *Client) SetExtensionConfigurationSegment(ctx context.Context, params *S
 }
 
 var setExtensionConfigurationSegmentOp = Operation{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenJWT}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#set-extension-configuration-segment",
-	Idempotent: true,
-	Method:     http.MethodPut,
 	Name:       "SetExtensionConfigurationSegment",
+	Method:     http.MethodPut,
 	Path:       "/extensions/configurations",
 	Success:    http.StatusNoContent,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#set-extension-configuration-segment",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenJWT}},
+	Idempotent: true,
 }
 
 // SetExtensionRequiredConfigurationParams holds the parameters of
@@ -108,7 +110,8 @@ type SetExtensionRequiredConfigurationParams struct {
 	RequiredConfiguration string `json:"required_configuration"`
 }
 
-// SetExtensionRequiredConfiguration calls PUT /extensions/required_configuration.
+// SetExtensionRequiredConfiguration needs a JWT signed by an extension's backend. Signed by the
+// extension's backend, with the role external and the owner's user_id.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#set-extension-required-configuration
 //
@@ -127,13 +130,13 @@ func (c *Client) SetExtensionRequiredConfiguration(ctx context.Context, params *
 }
 
 var setExtensionRequiredConfigurationOp = Operation{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenJWT}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#set-extension-required-configuration",
-	Idempotent: true,
-	Method:     http.MethodPut,
 	Name:       "SetExtensionRequiredConfiguration",
+	Method:     http.MethodPut,
 	Path:       "/extensions/required_configuration",
 	Success:    http.StatusNoContent,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#set-extension-required-configuration",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenJWT}},
+	Idempotent: true,
 }
 
 // SendExtensionPubSubMessageParams holds the parameters of SendExtensionPubSubMessage.
@@ -148,7 +151,9 @@ type SendExtensionPubSubMessageParams struct {
 	Message string `json:"message"`
 }
 
-// SendExtensionPubSubMessage calls POST /extensions/pubsub.
+// SendExtensionPubSubMessage needs a JWT signed by an extension's backend. Signed by the
+// extension's backend, with the role external, and channel_id and pubsub_perms claims that allow
+// the target.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#send-extension-pubsub-message
 //
@@ -165,12 +170,12 @@ func (c *Client) SendExtensionPubSubMessage(ctx context.Context, params *SendExt
 }
 
 var sendExtensionPubSubMessageOp = Operation{
-	Auth:    []oauth.Requirement{{Token: oauth.TokenJWT}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#send-extension-pubsub-message",
-	Method:  http.MethodPost,
 	Name:    "SendExtensionPubSubMessage",
+	Method:  http.MethodPost,
 	Path:    "/extensions/pubsub",
 	Success: http.StatusNoContent,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#send-extension-pubsub-message",
+	Auth:    []oauth.Requirement{{Token: oauth.TokenJWT}},
 }
 
 // GetExtensionLiveChannelsParams holds the parameters of GetExtensionLiveChannels.
@@ -199,7 +204,7 @@ type ExtensionLiveChannel struct {
 	Title           string `json:"title"`
 }
 
-// GetExtensionLiveChannels calls GET /extensions/live.
+// GetExtensionLiveChannels needs an app or a user access token.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-extension-live-channels
 //
@@ -220,13 +225,16 @@ func (c *Client) GetExtensionLiveChannels(ctx context.Context, params *GetExtens
 }
 
 var getExtensionLiveChannelsOp = Operation{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-extension-live-channels",
+	Name:    "GetExtensionLiveChannels",
+	Method:  http.MethodGet,
+	Path:    "/extensions/live",
+	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-extension-live-channels",
+	Auth: []oauth.Requirement{
+		{Token: oauth.TokenApp},
+		{Token: oauth.TokenUser},
+	},
 	Idempotent: true,
-	Method:     http.MethodGet,
-	Name:       "GetExtensionLiveChannels",
-	Path:       "/extensions/live",
-	Success:    http.StatusOK,
 }
 
 // GetExtensionSecretsParams holds the parameters of GetExtensionSecrets.
@@ -240,7 +248,8 @@ type GetExtensionSecretsResponse struct {
 	Data []ExtensionSecretSet `json:"data"`
 }
 
-// GetExtensionSecrets calls GET /extensions/jwt/secrets.
+// GetExtensionSecrets needs a JWT signed by an extension's backend. Signed by the extension's
+// backend, with the role external.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-extension-secrets
 //
@@ -259,13 +268,13 @@ func (c *Client) GetExtensionSecrets(ctx context.Context, params *GetExtensionSe
 }
 
 var getExtensionSecretsOp = Operation{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenJWT}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-extension-secrets",
-	Idempotent: true,
-	Method:     http.MethodGet,
 	Name:       "GetExtensionSecrets",
+	Method:     http.MethodGet,
 	Path:       "/extensions/jwt/secrets",
 	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-extension-secrets",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenJWT}},
+	Idempotent: true,
 }
 
 // CreateExtensionSecretParams holds the parameters of CreateExtensionSecret.
@@ -281,7 +290,8 @@ type CreateExtensionSecretResponse struct {
 	Data []ExtensionSecretSet `json:"data"`
 }
 
-// CreateExtensionSecret calls POST /extensions/jwt/secrets.
+// CreateExtensionSecret needs a JWT signed by an extension's backend. Signed by the extension's
+// backend, with the role external.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#create-extension-secret
 //
@@ -301,12 +311,12 @@ func (c *Client) CreateExtensionSecret(ctx context.Context, params *CreateExtens
 }
 
 var createExtensionSecretOp = Operation{
-	Auth:    []oauth.Requirement{{Token: oauth.TokenJWT}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#create-extension-secret",
-	Method:  http.MethodPost,
 	Name:    "CreateExtensionSecret",
+	Method:  http.MethodPost,
 	Path:    "/extensions/jwt/secrets",
 	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#create-extension-secret",
+	Auth:    []oauth.Requirement{{Token: oauth.TokenJWT}},
 }
 
 // SendExtensionChatMessageParams holds the parameters of SendExtensionChatMessage.
@@ -321,7 +331,8 @@ type SendExtensionChatMessageParams struct {
 	ExtensionVersion string `json:"extension_version"`
 }
 
-// SendExtensionChatMessage calls POST /extensions/chat.
+// SendExtensionChatMessage needs a JWT signed by an extension's backend. Signed by the extension's
+// backend, with the role external; its channel_id must be broadcaster_id.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#send-extension-chat-message
 //
@@ -340,12 +351,12 @@ func (c *Client) SendExtensionChatMessage(ctx context.Context, params *SendExten
 }
 
 var sendExtensionChatMessageOp = Operation{
-	Auth:    []oauth.Requirement{{Token: oauth.TokenJWT}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#send-extension-chat-message",
-	Method:  http.MethodPost,
 	Name:    "SendExtensionChatMessage",
+	Method:  http.MethodPost,
 	Path:    "/extensions/chat",
 	Success: http.StatusNoContent,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#send-extension-chat-message",
+	Auth:    []oauth.Requirement{{Token: oauth.TokenJWT}},
 }
 
 // GetExtensionsParams holds the parameters of GetExtensions.
@@ -361,7 +372,8 @@ type GetExtensionsResponse struct {
 	Data []Extension `json:"data"`
 }
 
-// GetExtensions calls GET /extensions.
+// GetExtensions needs a JWT signed by an extension's backend. Signed by the extension's backend,
+// with the role external.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-extensions
 //
@@ -381,13 +393,13 @@ func (c *Client) GetExtensions(ctx context.Context, params *GetExtensionsParams)
 }
 
 var getExtensionsOp = Operation{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenJWT}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-extensions",
-	Idempotent: true,
-	Method:     http.MethodGet,
 	Name:       "GetExtensions",
+	Method:     http.MethodGet,
 	Path:       "/extensions",
 	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-extensions",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenJWT}},
+	Idempotent: true,
 }
 
 // GetReleasedExtensionsParams holds the parameters of GetReleasedExtensions.
@@ -403,7 +415,7 @@ type GetReleasedExtensionsResponse struct {
 	Data []Extension `json:"data"`
 }
 
-// GetReleasedExtensions calls GET /extensions/released.
+// GetReleasedExtensions needs an app or a user access token.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-released-extensions
 //
@@ -423,13 +435,16 @@ func (c *Client) GetReleasedExtensions(ctx context.Context, params *GetReleasedE
 }
 
 var getReleasedExtensionsOp = Operation{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-released-extensions",
+	Name:    "GetReleasedExtensions",
+	Method:  http.MethodGet,
+	Path:    "/extensions/released",
+	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-released-extensions",
+	Auth: []oauth.Requirement{
+		{Token: oauth.TokenApp},
+		{Token: oauth.TokenUser},
+	},
 	Idempotent: true,
-	Method:     http.MethodGet,
-	Name:       "GetReleasedExtensions",
-	Path:       "/extensions/released",
-	Success:    http.StatusOK,
 }
 
 // GetExtensionBitsProductsParams holds the parameters of GetExtensionBitsProducts.
@@ -443,7 +458,7 @@ type GetExtensionBitsProductsResponse struct {
 	Data []ExtensionBitsProduct `json:"data"`
 }
 
-// GetExtensionBitsProducts calls GET /bits/extensions.
+// GetExtensionBitsProducts needs an app access token. The token's client must be the extension.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-extension-bits-products
 //
@@ -462,13 +477,13 @@ func (c *Client) GetExtensionBitsProducts(ctx context.Context, params *GetExtens
 }
 
 var getExtensionBitsProductsOp = Operation{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-extension-bits-products",
-	Idempotent: true,
-	Method:     http.MethodGet,
 	Name:       "GetExtensionBitsProducts",
+	Method:     http.MethodGet,
 	Path:       "/bits/extensions",
 	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-extension-bits-products",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}},
+	Idempotent: true,
 }
 
 // UpdateExtensionBitsProductParams holds the parameters of UpdateExtensionBitsProduct.
@@ -495,6 +510,8 @@ type UpdateExtensionBitsProductResponse struct {
 // UpdateExtensionBitsProduct adds a Bits product to the extension, or updates the one with the same
 // SKU.
 //
+// UpdateExtensionBitsProduct needs an app access token. The token's client must be the extension.
+//
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#update-extension-bits-product
 //
 // meta:operation PUT /bits/extensions
@@ -514,11 +531,11 @@ func (c *Client) UpdateExtensionBitsProduct(ctx context.Context, params *UpdateE
 }
 
 var updateExtensionBitsProductOp = Operation{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#update-extension-bits-product",
-	Idempotent: true,
-	Method:     http.MethodPut,
 	Name:       "UpdateExtensionBitsProduct",
+	Method:     http.MethodPut,
 	Path:       "/bits/extensions",
 	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#update-extension-bits-product",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}},
+	Idempotent: true,
 }

@@ -28,6 +28,8 @@ type GetTopGamesResponse struct {
 
 // GetTopGames gets the categories and games with the most viewers, most first.
 //
+// GetTopGames needs an app or a user access token.
+//
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-top-games
 //
 // meta:operation GET /games/top
@@ -47,14 +49,17 @@ func (c *Client) GetTopGames(ctx context.Context, params *GetTopGamesParams) (*G
 }
 
 var getTopGamesOp = Operation{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-top-games",
-	Idempotent: true,
-	Method:     http.MethodGet,
-	Name:       "GetTopGames",
+	Name:    "GetTopGames",
+	Method:  http.MethodGet,
+	Path:    "/games/top",
+	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-top-games",
+	Auth: []oauth.Requirement{
+		{Token: oauth.TokenApp},
+		{Token: oauth.TokenUser},
+	},
 	Paginated:  true,
-	Path:       "/games/top",
-	Success:    http.StatusOK,
+	Idempotent: true,
 }
 
 // GetTopGamesAll yields every item of GetTopGames, page after page, from params.After on (from the
@@ -96,6 +101,8 @@ type GetGamesResponse struct {
 
 // GetGames gets categories and games by ID, name or IGDB ID; give at most 100 of them in all.
 //
+// GetGames needs an app or a user access token.
+//
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-games
 //
 // meta:operation GET /games
@@ -117,16 +124,19 @@ func (c *Client) GetGames(ctx context.Context, params *GetGamesParams) (*GetGame
 }
 
 var getGamesOp = Operation{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-games",
-	Idempotent: true,
-	Method:     http.MethodGet,
-	Name:       "GetGames",
-	ParamGroups: []ParamGroup{{
-		MaxTotal: 100,
-		Params:   []string{"id", "name", "igdb_id"},
-		Rule:     RuleAtLeastOne,
-	}},
+	Name:    "GetGames",
+	Method:  http.MethodGet,
 	Path:    "/games",
 	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-games",
+	Auth: []oauth.Requirement{
+		{Token: oauth.TokenApp},
+		{Token: oauth.TokenUser},
+	},
+	Idempotent: true,
+	ParamGroups: []ParamGroup{{
+		Params:   []string{"id", "name", "igdb_id"},
+		Rule:     RuleAtLeastOne,
+		MaxTotal: 100,
+	}},
 }

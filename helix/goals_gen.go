@@ -46,7 +46,8 @@ const (
 	CreatorGoalTypeNewSubscriptionCount CreatorGoalType = "new_subscription_count"
 )
 
-// GetCreatorGoals calls GET /goals.
+// GetCreatorGoals needs a user access token with channel:read:goals. broadcaster_id must be the
+// token's user.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-creator-goals
 //
@@ -65,14 +66,11 @@ func (c *Client) GetCreatorGoals(ctx context.Context, params *GetCreatorGoalsPar
 }
 
 var getCreatorGoalsOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadGoals}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-creator-goals",
-	Idempotent: true,
-	Method:     http.MethodGet,
 	Name:       "GetCreatorGoals",
+	Method:     http.MethodGet,
 	Path:       "/goals",
 	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-creator-goals",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadGoals}}}},
+	Idempotent: true,
 }

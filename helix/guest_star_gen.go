@@ -23,7 +23,9 @@ type GetChannelGuestStarSettingsResponse struct {
 	Data []GuestStarSettings `json:"data"`
 }
 
-// GetChannelGuestStarSettings calls GET /guest_star/channel_settings.
+// GetChannelGuestStarSettings needs a user access token with one of channel:read:guest_star or
+// channel:manage:guest_star or moderator:read:guest_star or moderator:manage:guest_star.
+// moderator_id must be the token's user.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-channel-guest-star-settings
 //
@@ -43,16 +45,13 @@ func (c *Client) GetChannelGuestStarSettings(ctx context.Context, params *GetCha
 }
 
 var getChannelGuestStarSettingsOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadGuestStar, oauth.ScopeChannelManageGuestStar, oauth.ScopeModeratorReadGuestStar, oauth.ScopeModeratorManageGuestStar}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-channel-guest-star-settings",
-	Idempotent: true,
-	Method:     http.MethodGet,
 	Name:       "GetChannelGuestStarSettings",
+	Method:     http.MethodGet,
 	Path:       "/guest_star/channel_settings",
 	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-channel-guest-star-settings",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadGuestStar, oauth.ScopeChannelManageGuestStar, oauth.ScopeModeratorReadGuestStar, oauth.ScopeModeratorManageGuestStar}}}},
+	Idempotent: true,
 }
 
 // UpdateChannelGuestStarSettingsParams holds the parameters of UpdateChannelGuestStarSettings.
@@ -71,7 +70,8 @@ type UpdateChannelGuestStarSettingsParams struct {
 	RegenerateBrowserSources *bool `json:"regenerate_browser_sources,omitzero"`
 }
 
-// UpdateChannelGuestStarSettings calls PUT /guest_star/channel_settings.
+// UpdateChannelGuestStarSettings needs a user access token with channel:manage:guest_star.
+// broadcaster_id must be the token's user.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#update-channel-guest-star-settings
 //
@@ -87,16 +87,13 @@ func (c *Client) UpdateChannelGuestStarSettings(ctx context.Context, params *Upd
 }
 
 var updateChannelGuestStarSettingsOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageGuestStar}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#update-channel-guest-star-settings",
-	Idempotent: true,
-	Method:     http.MethodPut,
 	Name:       "UpdateChannelGuestStarSettings",
+	Method:     http.MethodPut,
 	Path:       "/guest_star/channel_settings",
 	Success:    http.StatusNoContent,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#update-channel-guest-star-settings",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageGuestStar}}}},
+	Idempotent: true,
 }
 
 // GetGuestStarSessionParams holds the parameters of GetGuestStarSession.
@@ -112,7 +109,9 @@ type GetGuestStarSessionResponse struct {
 	Data []GuestStarSession `json:"data"`
 }
 
-// GetGuestStarSession calls GET /guest_star/session.
+// GetGuestStarSession needs a user access token with one of channel:read:guest_star or
+// channel:manage:guest_star or moderator:read:guest_star or moderator:manage:guest_star.
+// moderator_id must be the token's user. A guest invited to or in the session may also read it.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-guest-star-session
 //
@@ -132,16 +131,13 @@ func (c *Client) GetGuestStarSession(ctx context.Context, params *GetGuestStarSe
 }
 
 var getGuestStarSessionOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadGuestStar, oauth.ScopeChannelManageGuestStar, oauth.ScopeModeratorReadGuestStar, oauth.ScopeModeratorManageGuestStar}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-guest-star-session",
-	Idempotent: true,
-	Method:     http.MethodGet,
 	Name:       "GetGuestStarSession",
+	Method:     http.MethodGet,
 	Path:       "/guest_star/session",
 	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-guest-star-session",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadGuestStar, oauth.ScopeChannelManageGuestStar, oauth.ScopeModeratorReadGuestStar, oauth.ScopeModeratorManageGuestStar}}}},
+	Idempotent: true,
 }
 
 // CreateGuestStarSessionParams holds the parameters of CreateGuestStarSession.
@@ -155,7 +151,8 @@ type CreateGuestStarSessionResponse struct {
 	Data []GuestStarSession `json:"data"`
 }
 
-// CreateGuestStarSession calls POST /guest_star/session.
+// CreateGuestStarSession needs a user access token with channel:manage:guest_star. broadcaster_id
+// must be the token's user.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#create-guest-star-session
 //
@@ -174,15 +171,12 @@ func (c *Client) CreateGuestStarSession(ctx context.Context, params *CreateGuest
 }
 
 var createGuestStarSessionOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageGuestStar}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#create-guest-star-session",
-	Method:  http.MethodPost,
 	Name:    "CreateGuestStarSession",
+	Method:  http.MethodPost,
 	Path:    "/guest_star/session",
 	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#create-guest-star-session",
+	Auth:    []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageGuestStar}}}},
 }
 
 // EndGuestStarSessionParams holds the parameters of EndGuestStarSession.
@@ -198,7 +192,8 @@ type EndGuestStarSessionResponse struct {
 	Data []GuestStarSession `json:"data"`
 }
 
-// EndGuestStarSession calls DELETE /guest_star/session.
+// EndGuestStarSession needs a user access token with channel:manage:guest_star. broadcaster_id must
+// be the token's user.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#end-guest-star-session
 //
@@ -218,16 +213,13 @@ func (c *Client) EndGuestStarSession(ctx context.Context, params *EndGuestStarSe
 }
 
 var endGuestStarSessionOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageGuestStar}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#end-guest-star-session",
-	Idempotent: true,
-	Method:     http.MethodDelete,
 	Name:       "EndGuestStarSession",
+	Method:     http.MethodDelete,
 	Path:       "/guest_star/session",
 	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#end-guest-star-session",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageGuestStar}}}},
+	Idempotent: true,
 }
 
 // GetGuestStarInvitesParams holds the parameters of GetGuestStarInvites.
@@ -268,7 +260,9 @@ const (
 	GuestStarInviteStatusReady    GuestStarInviteStatus = "READY"
 )
 
-// GetGuestStarInvites calls GET /guest_star/invites.
+// GetGuestStarInvites needs a user access token with one of channel:read:guest_star or
+// channel:manage:guest_star or moderator:read:guest_star or moderator:manage:guest_star.
+// moderator_id must be the token's user.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-guest-star-invites
 //
@@ -289,16 +283,13 @@ func (c *Client) GetGuestStarInvites(ctx context.Context, params *GetGuestStarIn
 }
 
 var getGuestStarInvitesOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadGuestStar, oauth.ScopeChannelManageGuestStar, oauth.ScopeModeratorReadGuestStar, oauth.ScopeModeratorManageGuestStar}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-guest-star-invites",
-	Idempotent: true,
-	Method:     http.MethodGet,
 	Name:       "GetGuestStarInvites",
+	Method:     http.MethodGet,
 	Path:       "/guest_star/invites",
 	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-guest-star-invites",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadGuestStar, oauth.ScopeChannelManageGuestStar, oauth.ScopeModeratorReadGuestStar, oauth.ScopeModeratorManageGuestStar}}}},
+	Idempotent: true,
 }
 
 // SendGuestStarInviteParams holds the parameters of SendGuestStarInvite.
@@ -313,7 +304,8 @@ type SendGuestStarInviteParams struct {
 	GuestID string `query:"guest_id"`
 }
 
-// SendGuestStarInvite calls POST /guest_star/invites.
+// SendGuestStarInvite needs a user access token with one of channel:manage:guest_star or
+// moderator:manage:guest_star. moderator_id must be the token's user.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#send-guest-star-invite
 //
@@ -331,15 +323,12 @@ func (c *Client) SendGuestStarInvite(ctx context.Context, params *SendGuestStarI
 }
 
 var sendGuestStarInviteOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageGuestStar, oauth.ScopeModeratorManageGuestStar}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#send-guest-star-invite",
-	Method:  http.MethodPost,
 	Name:    "SendGuestStarInvite",
+	Method:  http.MethodPost,
 	Path:    "/guest_star/invites",
 	Success: http.StatusNoContent,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#send-guest-star-invite",
+	Auth:    []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageGuestStar, oauth.ScopeModeratorManageGuestStar}}}},
 }
 
 // DeleteGuestStarInviteParams holds the parameters of DeleteGuestStarInvite.
@@ -354,7 +343,8 @@ type DeleteGuestStarInviteParams struct {
 	GuestID string `query:"guest_id"`
 }
 
-// DeleteGuestStarInvite calls DELETE /guest_star/invites.
+// DeleteGuestStarInvite needs a user access token with one of channel:manage:guest_star or
+// moderator:manage:guest_star. moderator_id must be the token's user.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#delete-guest-star-invite
 //
@@ -372,16 +362,13 @@ func (c *Client) DeleteGuestStarInvite(ctx context.Context, params *DeleteGuestS
 }
 
 var deleteGuestStarInviteOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageGuestStar, oauth.ScopeModeratorManageGuestStar}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#delete-guest-star-invite",
-	Idempotent: true,
-	Method:     http.MethodDelete,
 	Name:       "DeleteGuestStarInvite",
+	Method:     http.MethodDelete,
 	Path:       "/guest_star/invites",
 	Success:    http.StatusNoContent,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#delete-guest-star-invite",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageGuestStar, oauth.ScopeModeratorManageGuestStar}}}},
+	Idempotent: true,
 }
 
 // AssignGuestStarSlotParams holds the parameters of AssignGuestStarSlot.
@@ -398,7 +385,8 @@ type AssignGuestStarSlotParams struct {
 	SlotID string `query:"slot_id"`
 }
 
-// AssignGuestStarSlot calls POST /guest_star/slot.
+// AssignGuestStarSlot needs a user access token with one of channel:manage:guest_star or
+// moderator:manage:guest_star. moderator_id must be the token's user.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#assign-guest-star-slot
 //
@@ -417,15 +405,12 @@ func (c *Client) AssignGuestStarSlot(ctx context.Context, params *AssignGuestSta
 }
 
 var assignGuestStarSlotOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageGuestStar, oauth.ScopeModeratorManageGuestStar}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#assign-guest-star-slot",
-	Method:  http.MethodPost,
 	Name:    "AssignGuestStarSlot",
+	Method:  http.MethodPost,
 	Path:    "/guest_star/slot",
 	Success: http.StatusNoContent,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#assign-guest-star-slot",
+	Auth:    []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageGuestStar, oauth.ScopeModeratorManageGuestStar}}}},
 }
 
 // UpdateGuestStarSlotParams holds the parameters of UpdateGuestStarSlot.
@@ -442,7 +427,8 @@ type UpdateGuestStarSlotParams struct {
 	DestinationSlotID string `query:"destination_slot_id"`
 }
 
-// UpdateGuestStarSlot calls PATCH /guest_star/slot.
+// UpdateGuestStarSlot needs a user access token with one of channel:manage:guest_star or
+// moderator:manage:guest_star. moderator_id must be the token's user.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#update-guest-star-slot
 //
@@ -461,15 +447,12 @@ func (c *Client) UpdateGuestStarSlot(ctx context.Context, params *UpdateGuestSta
 }
 
 var updateGuestStarSlotOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageGuestStar, oauth.ScopeModeratorManageGuestStar}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#update-guest-star-slot",
-	Method:  http.MethodPatch,
 	Name:    "UpdateGuestStarSlot",
+	Method:  http.MethodPatch,
 	Path:    "/guest_star/slot",
 	Success: http.StatusNoContent,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#update-guest-star-slot",
+	Auth:    []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageGuestStar, oauth.ScopeModeratorManageGuestStar}}}},
 }
 
 // DeleteGuestStarSlotParams holds the parameters of DeleteGuestStarSlot.
@@ -488,7 +471,8 @@ type DeleteGuestStarSlotParams struct {
 	ShouldReinviteGuest *bool `query:"should_reinvite_guest"`
 }
 
-// DeleteGuestStarSlot calls DELETE /guest_star/slot.
+// DeleteGuestStarSlot needs a user access token with one of channel:manage:guest_star or
+// moderator:manage:guest_star. moderator_id must be the token's user.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#delete-guest-star-slot
 //
@@ -508,16 +492,13 @@ func (c *Client) DeleteGuestStarSlot(ctx context.Context, params *DeleteGuestSta
 }
 
 var deleteGuestStarSlotOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageGuestStar, oauth.ScopeModeratorManageGuestStar}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#delete-guest-star-slot",
-	Idempotent: true,
-	Method:     http.MethodDelete,
 	Name:       "DeleteGuestStarSlot",
+	Method:     http.MethodDelete,
 	Path:       "/guest_star/slot",
 	Success:    http.StatusNoContent,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#delete-guest-star-slot",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageGuestStar, oauth.ScopeModeratorManageGuestStar}}}},
+	Idempotent: true,
 }
 
 // UpdateGuestStarSlotSettingsParams holds the parameters of UpdateGuestStarSlotSettings.
@@ -540,7 +521,8 @@ type UpdateGuestStarSlotSettingsParams struct {
 	Volume *int `query:"volume"`
 }
 
-// UpdateGuestStarSlotSettings calls PATCH /guest_star/slot_settings.
+// UpdateGuestStarSlotSettings needs a user access token with one of channel:manage:guest_star or
+// moderator:manage:guest_star. moderator_id must be the token's user.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#update-guest-star-slot-settings
 //
@@ -562,13 +544,10 @@ func (c *Client) UpdateGuestStarSlotSettings(ctx context.Context, params *Update
 }
 
 var updateGuestStarSlotSettingsOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageGuestStar, oauth.ScopeModeratorManageGuestStar}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#update-guest-star-slot-settings",
-	Method:  http.MethodPatch,
 	Name:    "UpdateGuestStarSlotSettings",
+	Method:  http.MethodPatch,
 	Path:    "/guest_star/slot_settings",
 	Success: http.StatusNoContent,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#update-guest-star-slot-settings",
+	Auth:    []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageGuestStar, oauth.ScopeModeratorManageGuestStar}}}},
 }

@@ -20,7 +20,8 @@ type GetHypeTrainStatusResponse struct {
 	Data []HypeTrainStatus `json:"data"`
 }
 
-// GetHypeTrainStatus calls GET /hypetrain/status.
+// GetHypeTrainStatus needs a user access token with channel:read:hype_train. broadcaster_id must be
+// the token's user.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-hype-train-status
 //
@@ -39,14 +40,11 @@ func (c *Client) GetHypeTrainStatus(ctx context.Context, params *GetHypeTrainSta
 }
 
 var getHypeTrainStatusOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadHypeTrain}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-hype-train-status",
-	Idempotent: true,
-	Method:     http.MethodGet,
 	Name:       "GetHypeTrainStatus",
+	Method:     http.MethodGet,
 	Path:       "/hypetrain/status",
 	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-hype-train-status",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadHypeTrain}}}},
+	Idempotent: true,
 }

@@ -40,7 +40,8 @@ type AutoModMessageStatus struct {
 	IsPermitted bool `json:"is_permitted"`
 }
 
-// CheckAutoModStatus calls POST /moderation/enforcements/status.
+// CheckAutoModStatus needs a user access token with moderation:read. The user must be the
+// broadcaster.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#check-automod-status
 //
@@ -61,15 +62,12 @@ func (c *Client) CheckAutoModStatus(ctx context.Context, params *CheckAutoModSta
 }
 
 var checkAutoModStatusOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeModerationRead}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#check-automod-status",
-	Method:  http.MethodPost,
 	Name:    "CheckAutoModStatus",
+	Method:  http.MethodPost,
 	Path:    "/moderation/enforcements/status",
 	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#check-automod-status",
+	Auth:    []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeModerationRead}}}},
 }
 
 // ManageHeldAutoModMessagesParams holds the parameters of ManageHeldAutoModMessages.
@@ -91,7 +89,8 @@ const (
 	AutoModActionDeny  AutoModAction = "DENY"
 )
 
-// ManageHeldAutoModMessages calls POST /moderation/automod/message.
+// ManageHeldAutoModMessages needs a user access token with moderator:manage:automod. The user must
+// be a moderator of the message's channel.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#manage-held-automod-messages
 //
@@ -109,15 +108,12 @@ func (c *Client) ManageHeldAutoModMessages(ctx context.Context, params *ManageHe
 }
 
 var manageHeldAutoModMessagesOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageAutoMod}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#manage-held-automod-messages",
-	Method:  http.MethodPost,
 	Name:    "ManageHeldAutoModMessages",
+	Method:  http.MethodPost,
 	Path:    "/moderation/automod/message",
 	Success: http.StatusNoContent,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#manage-held-automod-messages",
+	Auth:    []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageAutoMod}}}},
 }
 
 // GetAutoModSettingsParams holds the parameters of GetAutoModSettings.
@@ -133,7 +129,8 @@ type GetAutoModSettingsResponse struct {
 	Data []AutoModSettings `json:"data"`
 }
 
-// GetAutoModSettings calls GET /moderation/automod/settings.
+// GetAutoModSettings needs a user access token with moderator:read:automod_settings. The user must
+// be the broadcaster or one of its moderators.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-automod-settings
 //
@@ -153,16 +150,13 @@ func (c *Client) GetAutoModSettings(ctx context.Context, params *GetAutoModSetti
 }
 
 var getAutoModSettingsOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadAutoModSettings}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-automod-settings",
-	Idempotent: true,
-	Method:     http.MethodGet,
 	Name:       "GetAutoModSettings",
+	Method:     http.MethodGet,
 	Path:       "/moderation/automod/settings",
 	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-automod-settings",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadAutoModSettings}}}},
+	Idempotent: true,
 }
 
 // UpdateAutoModSettingsParams holds the parameters of UpdateAutoModSettings.
@@ -220,6 +214,9 @@ type UpdateAutoModSettingsResponse struct {
 // UpdateAutoModSettings replaces a channel's AutoMod settings: set either overall_level or
 // individual levels, from 0 to 4; levels left out become 0.
 //
+// UpdateAutoModSettings needs a user access token with moderator:manage:automod_settings. The user
+// must be the broadcaster or one of its moderators.
+//
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#update-automod-settings
 //
 // meta:operation PUT /moderation/automod/settings
@@ -248,14 +245,13 @@ func (c *Client) UpdateAutoModSettings(ctx context.Context, params *UpdateAutoMo
 }
 
 var updateAutoModSettingsOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageAutoModSettings}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#update-automod-settings",
-	Idempotent: true,
-	Method:     http.MethodPut,
 	Name:       "UpdateAutoModSettings",
+	Method:     http.MethodPut,
+	Path:       "/moderation/automod/settings",
+	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#update-automod-settings",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageAutoModSettings}}}},
+	Idempotent: true,
 	ParamGroups: []ParamGroup{{
 		Params: []string{"overall_level", "aggression", "bullying", "disability", "misogyny", "race_ethnicity_or_religion", "sex_based_terms", "sexuality_sex_or_gender", "swearing"},
 		Rule:   RuleAtLeastOne,
@@ -284,8 +280,6 @@ var updateAutoModSettingsOp = Operation{
 		Params: []string{"overall_level", "swearing"},
 		Rule:   RuleAtMostOne,
 	}},
-	Path:    "/moderation/automod/settings",
-	Success: http.StatusOK,
 }
 
 // GetBannedUsersParams holds the parameters of GetBannedUsers.
@@ -323,7 +317,8 @@ type BannedUser struct {
 	ModeratorName  string `json:"moderator_name"`
 }
 
-// GetBannedUsers calls GET /moderation/banned.
+// GetBannedUsers needs a user access token with one of moderation:read or
+// moderator:manage:banned_users. The user must be the broadcaster.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-banned-users
 //
@@ -346,17 +341,14 @@ func (c *Client) GetBannedUsers(ctx context.Context, params *GetBannedUsersParam
 }
 
 var getBannedUsersOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeModerationRead, oauth.ScopeModeratorManageBannedUsers}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-banned-users",
-	Idempotent: true,
-	Method:     http.MethodGet,
 	Name:       "GetBannedUsers",
-	Paginated:  true,
+	Method:     http.MethodGet,
 	Path:       "/moderation/banned",
 	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-banned-users",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeModerationRead, oauth.ScopeModeratorManageBannedUsers}}}},
+	Paginated:  true,
+	Idempotent: true,
 }
 
 // GetBannedUsersAll yields every item of GetBannedUsers, page after page, from params.After on
@@ -414,6 +406,9 @@ type UserBan struct {
 
 // BanUser bans a user from a channel's chat, or times them out when a duration is given.
 //
+// BanUser needs a user access token with moderator:manage:banned_users. The user must be the
+// broadcaster or one of its moderators.
+//
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#ban-user
 //
 // meta:operation POST /moderation/bans
@@ -433,15 +428,12 @@ func (c *Client) BanUser(ctx context.Context, params *BanUserParams) (*BanUserRe
 }
 
 var banUserOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageBannedUsers}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#ban-user",
-	Method:  http.MethodPost,
 	Name:    "BanUser",
+	Method:  http.MethodPost,
 	Path:    "/moderation/bans",
 	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#ban-user",
+	Auth:    []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageBannedUsers}}}},
 }
 
 // UnbanUserParams holds the parameters of UnbanUser.
@@ -454,7 +446,8 @@ type UnbanUserParams struct {
 	UserID string `query:"user_id"`
 }
 
-// UnbanUser calls DELETE /moderation/bans.
+// UnbanUser needs a user access token with moderator:manage:banned_users. The user must be the
+// broadcaster or one of its moderators.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#unban-user
 //
@@ -471,16 +464,13 @@ func (c *Client) UnbanUser(ctx context.Context, params *UnbanUserParams) error {
 }
 
 var unbanUserOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageBannedUsers}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#unban-user",
-	Idempotent: true,
-	Method:     http.MethodDelete,
 	Name:       "UnbanUser",
+	Method:     http.MethodDelete,
 	Path:       "/moderation/bans",
 	Success:    http.StatusNoContent,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#unban-user",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageBannedUsers}}}},
+	Idempotent: true,
 }
 
 // GetUnbanRequestsParams holds the parameters of GetUnbanRequests.
@@ -505,7 +495,8 @@ type GetUnbanRequestsResponse struct {
 	Pagination Pagination     `json:"pagination"`
 }
 
-// GetUnbanRequests calls GET /moderation/unban_requests.
+// GetUnbanRequests needs a user access token with one of moderator:read:unban_requests or
+// moderator:manage:unban_requests. The user must be the broadcaster or one of its moderators.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-unban-requests
 //
@@ -529,17 +520,14 @@ func (c *Client) GetUnbanRequests(ctx context.Context, params *GetUnbanRequestsP
 }
 
 var getUnbanRequestsOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadUnbanRequests, oauth.ScopeModeratorManageUnbanRequests}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-unban-requests",
-	Idempotent: true,
-	Method:     http.MethodGet,
 	Name:       "GetUnbanRequests",
-	Paginated:  true,
+	Method:     http.MethodGet,
 	Path:       "/moderation/unban_requests",
 	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-unban-requests",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadUnbanRequests, oauth.ScopeModeratorManageUnbanRequests}}}},
+	Paginated:  true,
+	Idempotent: true,
 }
 
 // GetUnbanRequestsAll yields every item of GetUnbanRequests, page after page, from params.After on
@@ -580,7 +568,8 @@ type ResolveUnbanRequestsResponse struct {
 	Data []UnbanRequest `json:"data"`
 }
 
-// ResolveUnbanRequests calls PATCH /moderation/unban_requests.
+// ResolveUnbanRequests needs a user access token with moderator:manage:unban_requests. The user
+// must be the broadcaster or one of its moderators.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#resolve-unban-requests
 //
@@ -603,15 +592,12 @@ func (c *Client) ResolveUnbanRequests(ctx context.Context, params *ResolveUnbanR
 }
 
 var resolveUnbanRequestsOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageUnbanRequests}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#resolve-unban-requests",
-	Method:  http.MethodPatch,
 	Name:    "ResolveUnbanRequests",
+	Method:  http.MethodPatch,
 	Path:    "/moderation/unban_requests",
 	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#resolve-unban-requests",
+	Auth:    []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageUnbanRequests}}}},
 }
 
 // GetBlockedTermsParams holds the parameters of GetBlockedTerms.
@@ -632,7 +618,8 @@ type GetBlockedTermsResponse struct {
 	Pagination Pagination    `json:"pagination"`
 }
 
-// GetBlockedTerms calls GET /moderation/blocked_terms.
+// GetBlockedTerms needs a user access token with one of moderator:read:blocked_terms or
+// moderator:manage:blocked_terms. The user must be the broadcaster or one of its moderators.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-blocked-terms
 //
@@ -654,17 +641,14 @@ func (c *Client) GetBlockedTerms(ctx context.Context, params *GetBlockedTermsPar
 }
 
 var getBlockedTermsOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadBlockedTerms, oauth.ScopeModeratorManageBlockedTerms}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-blocked-terms",
-	Idempotent: true,
-	Method:     http.MethodGet,
 	Name:       "GetBlockedTerms",
-	Paginated:  true,
+	Method:     http.MethodGet,
 	Path:       "/moderation/blocked_terms",
 	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-blocked-terms",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadBlockedTerms, oauth.ScopeModeratorManageBlockedTerms}}}},
+	Paginated:  true,
+	Idempotent: true,
 }
 
 // GetBlockedTermsAll yields every item of GetBlockedTerms, page after page, from params.After on
@@ -701,7 +685,8 @@ type AddBlockedTermResponse struct {
 	Data []BlockedTerm `json:"data"`
 }
 
-// AddBlockedTerm calls POST /moderation/blocked_terms.
+// AddBlockedTerm needs a user access token with moderator:manage:blocked_terms. The user must be
+// the broadcaster or one of its moderators.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#add-blocked-term
 //
@@ -723,15 +708,12 @@ func (c *Client) AddBlockedTerm(ctx context.Context, params *AddBlockedTermParam
 }
 
 var addBlockedTermOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageBlockedTerms}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#add-blocked-term",
-	Method:  http.MethodPost,
 	Name:    "AddBlockedTerm",
+	Method:  http.MethodPost,
 	Path:    "/moderation/blocked_terms",
 	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#add-blocked-term",
+	Auth:    []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageBlockedTerms}}}},
 }
 
 // RemoveBlockedTermParams holds the parameters of RemoveBlockedTerm.
@@ -744,7 +726,8 @@ type RemoveBlockedTermParams struct {
 	ID string `query:"id"`
 }
 
-// RemoveBlockedTerm calls DELETE /moderation/blocked_terms.
+// RemoveBlockedTerm needs a user access token with moderator:manage:blocked_terms. The user must be
+// the broadcaster or one of its moderators.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#remove-blocked-term
 //
@@ -761,16 +744,13 @@ func (c *Client) RemoveBlockedTerm(ctx context.Context, params *RemoveBlockedTer
 }
 
 var removeBlockedTermOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageBlockedTerms}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#remove-blocked-term",
-	Idempotent: true,
-	Method:     http.MethodDelete,
 	Name:       "RemoveBlockedTerm",
+	Method:     http.MethodDelete,
 	Path:       "/moderation/blocked_terms",
 	Success:    http.StatusNoContent,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#remove-blocked-term",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageBlockedTerms}}}},
+	Idempotent: true,
 }
 
 // DeleteChatMessagesParams holds the parameters of DeleteChatMessages.
@@ -783,7 +763,8 @@ type DeleteChatMessagesParams struct {
 	MessageID string `query:"message_id"`
 }
 
-// DeleteChatMessages calls DELETE /moderation/chat.
+// DeleteChatMessages needs a user access token with moderator:manage:chat_messages. The user must
+// be the broadcaster or one of its moderators.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#delete-chat-messages
 //
@@ -800,16 +781,13 @@ func (c *Client) DeleteChatMessages(ctx context.Context, params *DeleteChatMessa
 }
 
 var deleteChatMessagesOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageChatMessages}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#delete-chat-messages",
-	Idempotent: true,
-	Method:     http.MethodDelete,
 	Name:       "DeleteChatMessages",
+	Method:     http.MethodDelete,
 	Path:       "/moderation/chat",
 	Success:    http.StatusNoContent,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#delete-chat-messages",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageChatMessages}}}},
+	Idempotent: true,
 }
 
 // GetModeratedChannelsParams holds the parameters of GetModeratedChannels.
@@ -835,7 +813,7 @@ type ModeratedChannel struct {
 	BroadcasterName  string `json:"broadcaster_name"`
 }
 
-// GetModeratedChannels calls GET /moderation/channels.
+// GetModeratedChannels needs a user access token with user:read:moderated_channels.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-moderated-channels
 //
@@ -856,17 +834,14 @@ func (c *Client) GetModeratedChannels(ctx context.Context, params *GetModeratedC
 }
 
 var getModeratedChannelsOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadModeratedChannels}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-moderated-channels",
-	Idempotent: true,
-	Method:     http.MethodGet,
 	Name:       "GetModeratedChannels",
-	Paginated:  true,
+	Method:     http.MethodGet,
 	Path:       "/moderation/channels",
 	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-moderated-channels",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeUserReadModeratedChannels}}}},
+	Paginated:  true,
+	Idempotent: true,
 }
 
 // GetModeratedChannelsAll yields every item of GetModeratedChannels, page after page, from
@@ -913,7 +888,8 @@ type Moderator struct {
 	UserName  string `json:"user_name"`
 }
 
-// GetModerators calls GET /moderation/moderators.
+// GetModerators needs a user access token with one of moderation:read or channel:manage:moderators.
+// The user must be the broadcaster.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-moderators
 //
@@ -935,17 +911,14 @@ func (c *Client) GetModerators(ctx context.Context, params *GetModeratorsParams)
 }
 
 var getModeratorsOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeModerationRead, oauth.ScopeChannelManageModerators}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-moderators",
-	Idempotent: true,
-	Method:     http.MethodGet,
 	Name:       "GetModerators",
-	Paginated:  true,
+	Method:     http.MethodGet,
 	Path:       "/moderation/moderators",
 	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-moderators",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeModerationRead, oauth.ScopeChannelManageModerators}}}},
+	Paginated:  true,
+	Idempotent: true,
 }
 
 // GetModeratorsAll yields every item of GetModerators, page after page, from params.After on (from
@@ -975,7 +948,8 @@ type AddChannelModeratorParams struct {
 	UserID string `query:"user_id"`
 }
 
-// AddChannelModerator calls POST /moderation/moderators.
+// AddChannelModerator needs a user access token with channel:manage:moderators. The user must be
+// the broadcaster.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#add-channel-moderator
 //
@@ -991,15 +965,12 @@ func (c *Client) AddChannelModerator(ctx context.Context, params *AddChannelMode
 }
 
 var addChannelModeratorOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageModerators}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#add-channel-moderator",
-	Method:  http.MethodPost,
 	Name:    "AddChannelModerator",
+	Method:  http.MethodPost,
 	Path:    "/moderation/moderators",
 	Success: http.StatusNoContent,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#add-channel-moderator",
+	Auth:    []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageModerators}}}},
 }
 
 // RemoveChannelModeratorParams holds the parameters of RemoveChannelModerator.
@@ -1010,7 +981,8 @@ type RemoveChannelModeratorParams struct {
 	UserID string `query:"user_id"`
 }
 
-// RemoveChannelModerator calls DELETE /moderation/moderators.
+// RemoveChannelModerator needs a user access token with channel:manage:moderators. The user must be
+// the broadcaster.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#remove-channel-moderator
 //
@@ -1026,16 +998,13 @@ func (c *Client) RemoveChannelModerator(ctx context.Context, params *RemoveChann
 }
 
 var removeChannelModeratorOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageModerators}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#remove-channel-moderator",
-	Idempotent: true,
-	Method:     http.MethodDelete,
 	Name:       "RemoveChannelModerator",
+	Method:     http.MethodDelete,
 	Path:       "/moderation/moderators",
 	Success:    http.StatusNoContent,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#remove-channel-moderator",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageModerators}}}},
+	Idempotent: true,
 }
 
 // GetVIPsParams holds the parameters of GetVIPs.
@@ -1063,7 +1032,8 @@ type VIP struct {
 	UserLogin string `json:"user_login"`
 }
 
-// GetVIPs calls GET /channels/vips.
+// GetVIPs needs a user access token with one of channel:read:vips or channel:manage:vips. The user
+// must be the broadcaster.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-vips
 //
@@ -1085,17 +1055,14 @@ func (c *Client) GetVIPs(ctx context.Context, params *GetVIPsParams) (*GetVIPsRe
 }
 
 var getVIPsOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadVIPs, oauth.ScopeChannelManageVIPs}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-vips",
-	Idempotent: true,
-	Method:     http.MethodGet,
 	Name:       "GetVIPs",
-	Paginated:  true,
+	Method:     http.MethodGet,
 	Path:       "/channels/vips",
 	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-vips",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadVIPs, oauth.ScopeChannelManageVIPs}}}},
+	Paginated:  true,
+	Idempotent: true,
 }
 
 // GetVIPsAll yields every item of GetVIPs, page after page, from params.After on (from the first
@@ -1125,7 +1092,8 @@ type AddChannelVIPParams struct {
 	BroadcasterID string `query:"broadcaster_id"`
 }
 
-// AddChannelVIP calls POST /channels/vips.
+// AddChannelVIP needs a user access token with channel:manage:vips. The user must be the
+// broadcaster.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#add-channel-vip
 //
@@ -1141,15 +1109,12 @@ func (c *Client) AddChannelVIP(ctx context.Context, params *AddChannelVIPParams)
 }
 
 var addChannelVIPOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageVIPs}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#add-channel-vip",
-	Method:  http.MethodPost,
 	Name:    "AddChannelVIP",
+	Method:  http.MethodPost,
 	Path:    "/channels/vips",
 	Success: http.StatusNoContent,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#add-channel-vip",
+	Auth:    []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageVIPs}}}},
 }
 
 // RemoveChannelVIPParams holds the parameters of RemoveChannelVIP.
@@ -1160,7 +1125,8 @@ type RemoveChannelVIPParams struct {
 	BroadcasterID string `query:"broadcaster_id"`
 }
 
-// RemoveChannelVIP calls DELETE /channels/vips.
+// RemoveChannelVIP needs a user access token with channel:manage:vips. The user must be the
+// broadcaster, or the VIP removing themselves.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#remove-channel-vip
 //
@@ -1176,16 +1142,13 @@ func (c *Client) RemoveChannelVIP(ctx context.Context, params *RemoveChannelVIPP
 }
 
 var removeChannelVIPOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageVIPs}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#remove-channel-vip",
-	Idempotent: true,
-	Method:     http.MethodDelete,
 	Name:       "RemoveChannelVIP",
+	Method:     http.MethodDelete,
 	Path:       "/channels/vips",
 	Success:    http.StatusNoContent,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#remove-channel-vip",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageVIPs}}}},
+	Idempotent: true,
 }
 
 // UpdateShieldModeStatusParams holds the parameters of UpdateShieldModeStatus.
@@ -1203,7 +1166,8 @@ type UpdateShieldModeStatusResponse struct {
 	Data []ShieldModeStatus `json:"data"`
 }
 
-// UpdateShieldModeStatus calls PUT /moderation/shield_mode.
+// UpdateShieldModeStatus needs a user access token with moderator:manage:shield_mode. The user must
+// be the broadcaster or one of its moderators.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#update-shield-mode-status
 //
@@ -1224,16 +1188,13 @@ func (c *Client) UpdateShieldModeStatus(ctx context.Context, params *UpdateShiel
 }
 
 var updateShieldModeStatusOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageShieldMode}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#update-shield-mode-status",
-	Idempotent: true,
-	Method:     http.MethodPut,
 	Name:       "UpdateShieldModeStatus",
+	Method:     http.MethodPut,
 	Path:       "/moderation/shield_mode",
 	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#update-shield-mode-status",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageShieldMode}}}},
+	Idempotent: true,
 }
 
 // GetShieldModeStatusParams holds the parameters of GetShieldModeStatus.
@@ -1249,7 +1210,8 @@ type GetShieldModeStatusResponse struct {
 	Data []ShieldModeStatus `json:"data"`
 }
 
-// GetShieldModeStatus calls GET /moderation/shield_mode.
+// GetShieldModeStatus needs a user access token with one of moderator:read:shield_mode or
+// moderator:manage:shield_mode. The user must be the broadcaster or one of its moderators.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-shield-mode-status
 //
@@ -1269,16 +1231,13 @@ func (c *Client) GetShieldModeStatus(ctx context.Context, params *GetShieldModeS
 }
 
 var getShieldModeStatusOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadShieldMode, oauth.ScopeModeratorManageShieldMode}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-shield-mode-status",
-	Idempotent: true,
-	Method:     http.MethodGet,
 	Name:       "GetShieldModeStatus",
+	Method:     http.MethodGet,
 	Path:       "/moderation/shield_mode",
 	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-shield-mode-status",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadShieldMode, oauth.ScopeModeratorManageShieldMode}}}},
+	Idempotent: true,
 }
 
 // WarnChatUserParams holds the parameters of WarnChatUser.
@@ -1311,7 +1270,8 @@ type ChatWarning struct {
 	Reason        string `json:"reason"`
 }
 
-// WarnChatUser calls POST /moderation/warnings.
+// WarnChatUser needs a user access token with moderator:manage:warnings. The user must be the
+// broadcaster or one of its moderators.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#warn-chat-user
 //
@@ -1332,15 +1292,12 @@ func (c *Client) WarnChatUser(ctx context.Context, params *WarnChatUserParams) (
 }
 
 var warnChatUserOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageWarnings}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#warn-chat-user",
-	Method:  http.MethodPost,
 	Name:    "WarnChatUser",
+	Method:  http.MethodPost,
 	Path:    "/moderation/warnings",
 	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#warn-chat-user",
+	Auth:    []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageWarnings}}}},
 }
 
 // AddSuspiciousStatusToChatUserParams holds the parameters of AddSuspiciousStatusToChatUser.
@@ -1360,7 +1317,11 @@ type AddSuspiciousStatusToChatUserResponse struct {
 	Data []SuspiciousUser `json:"data"`
 }
 
-// AddSuspiciousStatusToChatUser calls POST /moderation/suspicious_users.
+// AddSuspiciousStatusToChatUser takes one of these tokens:
+//   - a user access token with moderator:manage:suspicious_users. The user must be the broadcaster
+//     or one of its moderators.
+//   - an app access token with moderator:manage:suspicious_users. The moderator must have granted
+//     the app the scope.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#add-suspicious-status-to-chat-user
 //
@@ -1383,19 +1344,20 @@ func (c *Client) AddSuspiciousStatusToChatUser(ctx context.Context, params *AddS
 }
 
 var addSuspiciousStatusToChatUserOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageSuspiciousUsers}},
-		Token:  oauth.TokenUser,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageSuspiciousUsers}},
-		Token:  oauth.TokenApp,
-	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#add-suspicious-status-to-chat-user",
-	Method:  http.MethodPost,
 	Name:    "AddSuspiciousStatusToChatUser",
+	Method:  http.MethodPost,
 	Path:    "/moderation/suspicious_users",
 	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#add-suspicious-status-to-chat-user",
+	Auth: []oauth.Requirement{
+		{Token: oauth.TokenUser, Scopes: addSuspiciousStatusToChatUserScopes},
+		{Token: oauth.TokenApp, Scopes: addSuspiciousStatusToChatUserScopes},
+	},
 }
+
+// addSuspiciousStatusToChatUserScopes are the scopes AddSuspiciousStatusToChatUser needs, the same
+// for a user token and an app token.
+var addSuspiciousStatusToChatUserScopes = [][]oauth.Scope{{oauth.ScopeModeratorManageSuspiciousUsers}}
 
 // RemoveSuspiciousStatusFromChatUserParams holds the parameters of
 // RemoveSuspiciousStatusFromChatUser.
@@ -1413,7 +1375,11 @@ type RemoveSuspiciousStatusFromChatUserResponse struct {
 	Data []SuspiciousUser `json:"data"`
 }
 
-// RemoveSuspiciousStatusFromChatUser calls DELETE /moderation/suspicious_users.
+// RemoveSuspiciousStatusFromChatUser takes one of these tokens:
+//   - a user access token with moderator:manage:suspicious_users. The user must be the broadcaster
+//     or one of its moderators.
+//   - an app access token with moderator:manage:suspicious_users. The moderator must have granted
+//     the app the scope.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#remove-suspicious-status-from-chat-user
 //
@@ -1434,17 +1400,18 @@ func (c *Client) RemoveSuspiciousStatusFromChatUser(ctx context.Context, params 
 }
 
 var removeSuspiciousStatusFromChatUserOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageSuspiciousUsers}},
-		Token:  oauth.TokenUser,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageSuspiciousUsers}},
-		Token:  oauth.TokenApp,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#remove-suspicious-status-from-chat-user",
+	Name:    "RemoveSuspiciousStatusFromChatUser",
+	Method:  http.MethodDelete,
+	Path:    "/moderation/suspicious_users",
+	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#remove-suspicious-status-from-chat-user",
+	Auth: []oauth.Requirement{
+		{Token: oauth.TokenUser, Scopes: removeSuspiciousStatusFromChatUserScopes},
+		{Token: oauth.TokenApp, Scopes: removeSuspiciousStatusFromChatUserScopes},
+	},
 	Idempotent: true,
-	Method:     http.MethodDelete,
-	Name:       "RemoveSuspiciousStatusFromChatUser",
-	Path:       "/moderation/suspicious_users",
-	Success:    http.StatusOK,
 }
+
+// removeSuspiciousStatusFromChatUserScopes are the scopes RemoveSuspiciousStatusFromChatUser needs,
+// the same for a user token and an app token.
+var removeSuspiciousStatusFromChatUserScopes = [][]oauth.Scope{{oauth.ScopeModeratorManageSuspiciousUsers}}

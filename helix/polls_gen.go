@@ -28,7 +28,8 @@ type GetPollsResponse struct {
 	Pagination Pagination `json:"pagination"`
 }
 
-// GetPolls calls GET /polls.
+// GetPolls needs a user access token with one of channel:read:polls or channel:manage:polls. The
+// user must be the broadcaster.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-polls
 //
@@ -50,17 +51,14 @@ func (c *Client) GetPolls(ctx context.Context, params *GetPollsParams) (*GetPoll
 }
 
 var getPollsOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadPolls, oauth.ScopeChannelManagePolls}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-polls",
-	Idempotent: true,
-	Method:     http.MethodGet,
 	Name:       "GetPolls",
-	Paginated:  true,
+	Method:     http.MethodGet,
 	Path:       "/polls",
 	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-polls",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadPolls, oauth.ScopeChannelManagePolls}}}},
+	Paginated:  true,
+	Idempotent: true,
 }
 
 // GetPollsAll yields every item of GetPolls, page after page, from params.After on (from the first
@@ -111,7 +109,7 @@ type CreatePollResponse struct {
 	Data []Poll `json:"data"`
 }
 
-// CreatePoll calls POST /polls.
+// CreatePoll needs a user access token with channel:manage:polls. The user must be the broadcaster.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#create-poll
 //
@@ -133,15 +131,12 @@ func (c *Client) CreatePoll(ctx context.Context, params *CreatePollParams) (*Cre
 }
 
 var createPollOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelManagePolls}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#create-poll",
-	Method:  http.MethodPost,
 	Name:    "CreatePoll",
+	Method:  http.MethodPost,
 	Path:    "/polls",
 	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#create-poll",
+	Auth:    []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelManagePolls}}}},
 }
 
 // EndPollParams holds the parameters of EndPoll.
@@ -159,7 +154,7 @@ type EndPollResponse struct {
 	Data []Poll `json:"data"`
 }
 
-// EndPoll calls PATCH /polls.
+// EndPoll needs a user access token with channel:manage:polls. The user must be the broadcaster.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#end-poll
 //
@@ -181,13 +176,10 @@ func (c *Client) EndPoll(ctx context.Context, params *EndPollParams) (*EndPollRe
 }
 
 var endPollOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelManagePolls}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#end-poll",
-	Method:  http.MethodPatch,
 	Name:    "EndPoll",
+	Method:  http.MethodPatch,
 	Path:    "/polls",
 	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#end-poll",
+	Auth:    []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelManagePolls}}}},
 }

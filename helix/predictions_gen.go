@@ -28,7 +28,8 @@ type GetPredictionsResponse struct {
 	Pagination Pagination   `json:"pagination"`
 }
 
-// GetPredictions calls GET /predictions.
+// GetPredictions needs a user access token with one of channel:read:predictions or
+// channel:manage:predictions. The user must be the broadcaster.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-predictions
 //
@@ -50,17 +51,14 @@ func (c *Client) GetPredictions(ctx context.Context, params *GetPredictionsParam
 }
 
 var getPredictionsOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadPredictions, oauth.ScopeChannelManagePredictions}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-predictions",
-	Idempotent: true,
-	Method:     http.MethodGet,
 	Name:       "GetPredictions",
-	Paginated:  true,
+	Method:     http.MethodGet,
 	Path:       "/predictions",
 	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-predictions",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadPredictions, oauth.ScopeChannelManagePredictions}}}},
+	Paginated:  true,
+	Idempotent: true,
 }
 
 // GetPredictionsAll yields every item of GetPredictions, page after page, from params.After on
@@ -107,7 +105,8 @@ type CreatePredictionResponse struct {
 	Data []Prediction `json:"data"`
 }
 
-// CreatePrediction calls POST /predictions.
+// CreatePrediction needs a user access token with channel:manage:predictions. The user must be the
+// broadcaster.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#create-prediction
 //
@@ -129,15 +128,12 @@ func (c *Client) CreatePrediction(ctx context.Context, params *CreatePredictionP
 }
 
 var createPredictionOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelManagePredictions}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#create-prediction",
-	Method:  http.MethodPost,
 	Name:    "CreatePrediction",
+	Method:  http.MethodPost,
 	Path:    "/predictions",
 	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#create-prediction",
+	Auth:    []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelManagePredictions}}}},
 }
 
 // EndPredictionParams holds the parameters of EndPrediction.
@@ -159,6 +155,9 @@ type EndPredictionResponse struct {
 
 // EndPrediction locks, resolves or cancels a prediction.
 //
+// EndPrediction needs a user access token with channel:manage:predictions. The user must be the
+// broadcaster.
+//
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#end-prediction
 //
 // meta:operation PATCH /predictions
@@ -179,13 +178,10 @@ func (c *Client) EndPrediction(ctx context.Context, params *EndPredictionParams)
 }
 
 var endPredictionOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelManagePredictions}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#end-prediction",
-	Method:  http.MethodPatch,
 	Name:    "EndPrediction",
+	Method:  http.MethodPatch,
 	Path:    "/predictions",
 	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#end-prediction",
+	Auth:    []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelManagePredictions}}}},
 }

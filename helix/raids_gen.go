@@ -30,7 +30,8 @@ type Raid struct {
 	IsMature bool `json:"is_mature"`
 }
 
-// StartARaid calls POST /raids.
+// StartARaid needs a user access token with channel:manage:raids. The user must be the raiding
+// broadcaster.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#start-a-raid
 //
@@ -50,15 +51,12 @@ func (c *Client) StartARaid(ctx context.Context, params *StartARaidParams) (*Sta
 }
 
 var startARaidOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageRaids}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#start-a-raid",
-	Method:  http.MethodPost,
 	Name:    "StartARaid",
+	Method:  http.MethodPost,
 	Path:    "/raids",
 	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#start-a-raid",
+	Auth:    []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageRaids}}}},
 }
 
 // CancelARaidParams holds the parameters of CancelARaid.
@@ -67,7 +65,8 @@ type CancelARaidParams struct {
 	BroadcasterID string `query:"broadcaster_id"`
 }
 
-// CancelARaid calls DELETE /raids.
+// CancelARaid needs a user access token with channel:manage:raids. The user must be the raiding
+// broadcaster.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#cancel-a-raid
 //
@@ -82,14 +81,11 @@ func (c *Client) CancelARaid(ctx context.Context, params *CancelARaidParams) err
 }
 
 var cancelARaidOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageRaids}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#cancel-a-raid",
-	Idempotent: true,
-	Method:     http.MethodDelete,
 	Name:       "CancelARaid",
+	Method:     http.MethodDelete,
 	Path:       "/raids",
 	Success:    http.StatusNoContent,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#cancel-a-raid",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageRaids}}}},
+	Idempotent: true,
 }

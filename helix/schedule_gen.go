@@ -38,7 +38,7 @@ type SchedulePagination struct {
 	Cursor string `json:"cursor,omitzero"`
 }
 
-// GetChannelStreamSchedule calls GET /schedule.
+// GetChannelStreamSchedule needs an app or a user access token.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-channel-stream-schedule
 //
@@ -62,13 +62,16 @@ func (c *Client) GetChannelStreamSchedule(ctx context.Context, params *GetChanne
 }
 
 var getChannelStreamScheduleOp = Operation{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-channel-stream-schedule",
+	Name:    "GetChannelStreamSchedule",
+	Method:  http.MethodGet,
+	Path:    "/schedule",
+	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-channel-stream-schedule",
+	Auth: []oauth.Requirement{
+		{Token: oauth.TokenApp},
+		{Token: oauth.TokenUser},
+	},
 	Idempotent: true,
-	Method:     http.MethodGet,
-	Name:       "GetChannelStreamSchedule",
-	Path:       "/schedule",
-	Success:    http.StatusOK,
 }
 
 // GetChannelICalendarParams holds the parameters of GetChannelICalendar.
@@ -97,13 +100,13 @@ func (c *Client) GetChannelICalendar(ctx context.Context, params *GetChannelICal
 }
 
 var getChannelICalendarOp = Operation{
-	Auth:       []oauth.Requirement{},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-channel-icalendar",
-	Idempotent: true,
-	Method:     http.MethodGet,
 	Name:       "GetChannelICalendar",
+	Method:     http.MethodGet,
 	Path:       "/schedule/icalendar",
 	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-channel-icalendar",
+	Auth:       []oauth.Requirement{},
+	Idempotent: true,
 }
 
 // UpdateChannelStreamScheduleParams holds the parameters of UpdateChannelStreamSchedule.
@@ -122,6 +125,9 @@ type UpdateChannelStreamScheduleParams struct {
 
 // UpdateChannelStreamSchedule turns a broadcaster's vacation on or off.
 //
+// UpdateChannelStreamSchedule needs a user access token with channel:manage:schedule. The user must
+// be the broadcaster.
+//
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#update-channel-stream-schedule
 //
 // meta:operation PATCH /schedule/settings
@@ -139,15 +145,12 @@ func (c *Client) UpdateChannelStreamSchedule(ctx context.Context, params *Update
 }
 
 var updateChannelStreamScheduleOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageSchedule}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#update-channel-stream-schedule",
-	Method:  http.MethodPatch,
 	Name:    "UpdateChannelStreamSchedule",
+	Method:  http.MethodPatch,
 	Path:    "/schedule/settings",
 	Success: http.StatusNoContent,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#update-channel-stream-schedule",
+	Auth:    []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageSchedule}}}},
 }
 
 // CreateChannelStreamScheduleSegmentParams holds the parameters of
@@ -174,7 +177,8 @@ type CreateChannelStreamScheduleSegmentResponse struct {
 	Data Schedule `json:"data"`
 }
 
-// CreateChannelStreamScheduleSegment calls POST /schedule/segment.
+// CreateChannelStreamScheduleSegment needs a user access token with channel:manage:schedule. The
+// user must be the broadcaster.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#create-channel-stream-schedule-segment
 //
@@ -197,15 +201,12 @@ func (c *Client) CreateChannelStreamScheduleSegment(ctx context.Context, params 
 }
 
 var createChannelStreamScheduleSegmentOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageSchedule}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#create-channel-stream-schedule-segment",
-	Method:  http.MethodPost,
 	Name:    "CreateChannelStreamScheduleSegment",
+	Method:  http.MethodPost,
 	Path:    "/schedule/segment",
 	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#create-channel-stream-schedule-segment",
+	Auth:    []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageSchedule}}}},
 }
 
 // UpdateChannelStreamScheduleSegmentParams holds the parameters of
@@ -237,6 +238,9 @@ type UpdateChannelStreamScheduleSegmentResponse struct {
 // UpdateChannelStreamScheduleSegment updates a schedule segment; for a weekly segment, the title,
 // category, duration and time zone change every occurrence.
 //
+// UpdateChannelStreamScheduleSegment needs a user access token with channel:manage:schedule. The
+// user must be the broadcaster.
+//
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#update-channel-stream-schedule-segment
 //
 // meta:operation PATCH /schedule/segment
@@ -256,15 +260,12 @@ func (c *Client) UpdateChannelStreamScheduleSegment(ctx context.Context, params 
 }
 
 var updateChannelStreamScheduleSegmentOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageSchedule}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#update-channel-stream-schedule-segment",
-	Method:  http.MethodPatch,
 	Name:    "UpdateChannelStreamScheduleSegment",
+	Method:  http.MethodPatch,
 	Path:    "/schedule/segment",
 	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#update-channel-stream-schedule-segment",
+	Auth:    []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageSchedule}}}},
 }
 
 // DeleteChannelStreamScheduleSegmentParams holds the parameters of
@@ -278,6 +279,9 @@ type DeleteChannelStreamScheduleSegmentParams struct {
 
 // DeleteChannelStreamScheduleSegment removes a schedule segment; for a weekly segment, every
 // occurrence.
+//
+// DeleteChannelStreamScheduleSegment needs a user access token with channel:manage:schedule. The
+// user must be the broadcaster.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#delete-channel-stream-schedule-segment
 //
@@ -293,14 +297,11 @@ func (c *Client) DeleteChannelStreamScheduleSegment(ctx context.Context, params 
 }
 
 var deleteChannelStreamScheduleSegmentOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageSchedule}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#delete-channel-stream-schedule-segment",
-	Idempotent: true,
-	Method:     http.MethodDelete,
 	Name:       "DeleteChannelStreamScheduleSegment",
+	Method:     http.MethodDelete,
 	Path:       "/schedule/segment",
 	Success:    http.StatusNoContent,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#delete-channel-stream-schedule-segment",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageSchedule}}}},
+	Idempotent: true,
 }

@@ -33,7 +33,7 @@ type Category struct {
 	ID        string `json:"id"`
 }
 
-// SearchCategories calls GET /search/categories.
+// SearchCategories needs an app or a user access token.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#search-categories
 //
@@ -54,14 +54,17 @@ func (c *Client) SearchCategories(ctx context.Context, params *SearchCategoriesP
 }
 
 var searchCategoriesOp = Operation{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#search-categories",
-	Idempotent: true,
-	Method:     http.MethodGet,
-	Name:       "SearchCategories",
+	Name:    "SearchCategories",
+	Method:  http.MethodGet,
+	Path:    "/search/categories",
+	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#search-categories",
+	Auth: []oauth.Requirement{
+		{Token: oauth.TokenApp},
+		{Token: oauth.TokenUser},
+	},
 	Paginated:  true,
-	Path:       "/search/categories",
-	Success:    http.StatusOK,
+	Idempotent: true,
 }
 
 // SearchCategoriesAll yields every item of SearchCategories, page after page, from params.After on
@@ -121,7 +124,7 @@ type ChannelSearchResult struct {
 	StartedAt string `json:"started_at"`
 }
 
-// SearchChannels calls GET /search/channels.
+// SearchChannels needs an app or a user access token.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#search-channels
 //
@@ -143,14 +146,17 @@ func (c *Client) SearchChannels(ctx context.Context, params *SearchChannelsParam
 }
 
 var searchChannelsOp = Operation{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#search-channels",
-	Idempotent: true,
-	Method:     http.MethodGet,
-	Name:       "SearchChannels",
+	Name:    "SearchChannels",
+	Method:  http.MethodGet,
+	Path:    "/search/channels",
+	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#search-channels",
+	Auth: []oauth.Requirement{
+		{Token: oauth.TokenApp},
+		{Token: oauth.TokenUser},
+	},
 	Paginated:  true,
-	Path:       "/search/channels",
-	Success:    http.StatusOK,
+	Idempotent: true,
 }
 
 // SearchChannelsAll yields every item of SearchChannels, page after page, from params.After on

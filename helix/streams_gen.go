@@ -26,7 +26,8 @@ type StreamKey struct {
 	StreamKey string `json:"stream_key"`
 }
 
-// GetStreamKey calls GET /streams/key.
+// GetStreamKey needs a user access token with channel:read:stream_key. The user must be the
+// broadcaster.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-stream-key
 //
@@ -45,16 +46,13 @@ func (c *Client) GetStreamKey(ctx context.Context, params *GetStreamKeyParams) (
 }
 
 var getStreamKeyOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadStreamKey}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-stream-key",
-	Idempotent: true,
-	Method:     http.MethodGet,
 	Name:       "GetStreamKey",
+	Method:     http.MethodGet,
 	Path:       "/streams/key",
 	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-stream-key",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadStreamKey}}}},
+	Idempotent: true,
 }
 
 // GetStreamsParams holds the parameters of GetStreams.
@@ -83,7 +81,7 @@ type GetStreamsResponse struct {
 	Pagination Pagination `json:"pagination"`
 }
 
-// GetStreams calls GET /streams.
+// GetStreams needs an app or a user access token.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-streams
 //
@@ -109,14 +107,17 @@ func (c *Client) GetStreams(ctx context.Context, params *GetStreamsParams) (*Get
 }
 
 var getStreamsOp = Operation{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-streams",
-	Idempotent: true,
-	Method:     http.MethodGet,
-	Name:       "GetStreams",
+	Name:    "GetStreams",
+	Method:  http.MethodGet,
+	Path:    "/streams",
+	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-streams",
+	Auth: []oauth.Requirement{
+		{Token: oauth.TokenApp},
+		{Token: oauth.TokenUser},
+	},
 	Paginated:  true,
-	Path:       "/streams",
-	Success:    http.StatusOK,
+	Idempotent: true,
 }
 
 // GetStreamsAll yields every item of GetStreams, page after page, from params.After on (from the
@@ -154,7 +155,8 @@ type GetFollowedStreamsResponse struct {
 	Pagination Pagination `json:"pagination"`
 }
 
-// GetFollowedStreams calls GET /streams/followed.
+// GetFollowedStreams needs a user access token with user:read:follows. The user must be the one
+// whose follows are listed.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-followed-streams
 //
@@ -175,17 +177,14 @@ func (c *Client) GetFollowedStreams(ctx context.Context, params *GetFollowedStre
 }
 
 var getFollowedStreamsOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadFollows}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-followed-streams",
-	Idempotent: true,
-	Method:     http.MethodGet,
 	Name:       "GetFollowedStreams",
-	Paginated:  true,
+	Method:     http.MethodGet,
 	Path:       "/streams/followed",
 	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-followed-streams",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeUserReadFollows}}}},
+	Paginated:  true,
+	Idempotent: true,
 }
 
 // GetFollowedStreamsAll yields every item of GetFollowedStreams, page after page, from params.After
@@ -220,7 +219,8 @@ type CreateStreamMarkerResponse struct {
 	Data []StreamMarker `json:"data"`
 }
 
-// CreateStreamMarker calls POST /streams/markers.
+// CreateStreamMarker needs a user access token with channel:manage:broadcast. The user must be the
+// broadcaster or one of its editors.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#create-stream-marker
 //
@@ -240,15 +240,12 @@ func (c *Client) CreateStreamMarker(ctx context.Context, params *CreateStreamMar
 }
 
 var createStreamMarkerOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageBroadcast}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#create-stream-marker",
-	Method:  http.MethodPost,
 	Name:    "CreateStreamMarker",
+	Method:  http.MethodPost,
 	Path:    "/streams/markers",
 	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#create-stream-marker",
+	Auth:    []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageBroadcast}}}},
 }
 
 // GetStreamMarkersParams holds the parameters of GetStreamMarkers.
@@ -289,6 +286,9 @@ type VideoStreamMarkers struct {
 
 // GetStreamMarkers gets the markers of a user's latest stream or of a video.
 //
+// GetStreamMarkers needs a user access token with one of user:read:broadcast or
+// channel:manage:broadcast. The user must be the broadcaster or one of its editors.
+//
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-stream-markers
 //
 // meta:operation GET /streams/markers
@@ -311,21 +311,18 @@ func (c *Client) GetStreamMarkers(ctx context.Context, params *GetStreamMarkersP
 }
 
 var getStreamMarkersOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadBroadcast, oauth.ScopeChannelManageBroadcast}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-stream-markers",
-	Idempotent: true,
-	Method:     http.MethodGet,
 	Name:       "GetStreamMarkers",
+	Method:     http.MethodGet,
+	Path:       "/streams/markers",
+	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-stream-markers",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeUserReadBroadcast, oauth.ScopeChannelManageBroadcast}}}},
 	Paginated:  true,
+	Idempotent: true,
 	ParamGroups: []ParamGroup{{
 		Params: []string{"user_id", "video_id"},
 		Rule:   RuleExactlyOne,
 	}},
-	Path:    "/streams/markers",
-	Success: http.StatusOK,
 }
 
 // GetStreamMarkersAll yields every item of GetStreamMarkers, page after page, from params.After on

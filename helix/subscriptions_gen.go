@@ -54,7 +54,10 @@ type BroadcasterSubscription struct {
 	UserLogin   string           `json:"user_login"`
 }
 
-// GetBroadcasterSubscriptions calls GET /subscriptions.
+// GetBroadcasterSubscriptions takes one of these tokens:
+//   - a user access token with channel:read:subscriptions. The user must be the broadcaster.
+//   - an app access token with channel:read:subscriptions. Extensions only, once the broadcaster
+//     granted the scope in the Extensions manager.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-broadcaster-subscriptions
 //
@@ -79,18 +82,17 @@ func (c *Client) GetBroadcasterSubscriptions(ctx context.Context, params *GetBro
 }
 
 var getBroadcasterSubscriptionsOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadSubscriptions}},
-		Token:  oauth.TokenUser,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelReadSubscriptions}},
-		Token:  oauth.TokenApp,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-broadcaster-subscriptions",
-	Idempotent: true,
-	Method:     http.MethodGet,
-	Name:       "GetBroadcasterSubscriptions",
+	Name:    "GetBroadcasterSubscriptions",
+	Method:  http.MethodGet,
+	Path:    "/subscriptions",
+	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-broadcaster-subscriptions",
+	Auth: []oauth.Requirement{
+		{Token: oauth.TokenUser, Scopes: getBroadcasterSubscriptionsScopes},
+		{Token: oauth.TokenApp, Scopes: getBroadcasterSubscriptionsScopes},
+	},
 	Paginated:  true,
+	Idempotent: true,
 	ParamGroups: []ParamGroup{{
 		Params: []string{"user_id", "after"},
 		Rule:   RuleAtMostOne,
@@ -98,9 +100,11 @@ var getBroadcasterSubscriptionsOp = Operation{
 		Params: []string{"user_id", "before"},
 		Rule:   RuleAtMostOne,
 	}},
-	Path:    "/subscriptions",
-	Success: http.StatusOK,
 }
+
+// getBroadcasterSubscriptionsScopes are the scopes GetBroadcasterSubscriptions needs, the same for
+// a user token and an app token.
+var getBroadcasterSubscriptionsScopes = [][]oauth.Scope{{oauth.ScopeChannelReadSubscriptions}}
 
 // GetBroadcasterSubscriptionsAll yields every item of GetBroadcasterSubscriptions, page after page,
 // from params.After on (from the first page when it is empty). It stops after the last page, at the
@@ -147,7 +151,10 @@ type UserSubscription struct {
 	Tier        SubscriptionTier `json:"tier"`
 }
 
-// CheckUserSubscription calls GET /subscriptions/user.
+// CheckUserSubscription takes one of these tokens:
+//   - a user access token with user:read:subscriptions. The user must be the subscriber checked.
+//   - an app access token with user:read:subscriptions. Extensions only, once the scope was granted
+//     in the Extensions manager.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#check-user-subscription
 //
@@ -167,17 +174,18 @@ func (c *Client) CheckUserSubscription(ctx context.Context, params *CheckUserSub
 }
 
 var checkUserSubscriptionOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadSubscriptions}},
-		Token:  oauth.TokenUser,
-	}, {
-		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadSubscriptions}},
-		Token:  oauth.TokenApp,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#check-user-subscription",
+	Name:    "CheckUserSubscription",
+	Method:  http.MethodGet,
+	Path:    "/subscriptions/user",
+	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#check-user-subscription",
+	Auth: []oauth.Requirement{
+		{Token: oauth.TokenUser, Scopes: checkUserSubscriptionScopes},
+		{Token: oauth.TokenApp, Scopes: checkUserSubscriptionScopes},
+	},
 	Idempotent: true,
-	Method:     http.MethodGet,
-	Name:       "CheckUserSubscription",
-	Path:       "/subscriptions/user",
-	Success:    http.StatusOK,
 }
+
+// checkUserSubscriptionScopes are the scopes CheckUserSubscription needs, the same for a user token
+// and an app token.
+var checkUserSubscriptionScopes = [][]oauth.Scope{{oauth.ScopeUserReadSubscriptions}}

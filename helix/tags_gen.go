@@ -29,6 +29,8 @@ type GetAllStreamTagsResponse struct {
 // GetAllStreamTags deprecated by Twitch: returns no tags, or 410 Gone. Channels now set their own
 // tags.
 //
+// GetAllStreamTags needs an app or a user access token.
+//
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-all-stream-tags
 //
 // meta:operation GET /tags/streams
@@ -48,14 +50,17 @@ func (c *Client) GetAllStreamTags(ctx context.Context, params *GetAllStreamTagsP
 }
 
 var getAllStreamTagsOp = Operation{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-all-stream-tags",
-	Idempotent: true,
-	Method:     http.MethodGet,
-	Name:       "GetAllStreamTags",
+	Name:    "GetAllStreamTags",
+	Method:  http.MethodGet,
+	Path:    "/tags/streams",
+	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-all-stream-tags",
+	Auth: []oauth.Requirement{
+		{Token: oauth.TokenApp},
+		{Token: oauth.TokenUser},
+	},
 	Paginated:  true,
-	Path:       "/tags/streams",
-	Success:    http.StatusOK,
+	Idempotent: true,
 }
 
 // GetAllStreamTagsAll yields every item of GetAllStreamTags, page after page, from params.After on
@@ -91,6 +96,8 @@ type GetStreamTagsResponse struct {
 // GetStreamTags deprecated by Twitch: returns no tags, or 410 Gone. Use Get Channel Information's
 // tags.
 //
+// GetStreamTags needs an app or a user access token.
+//
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-stream-tags
 //
 // meta:operation GET /streams/tags
@@ -108,11 +115,14 @@ func (c *Client) GetStreamTags(ctx context.Context, params *GetStreamTagsParams)
 }
 
 var getStreamTagsOp = Operation{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-stream-tags",
+	Name:    "GetStreamTags",
+	Method:  http.MethodGet,
+	Path:    "/streams/tags",
+	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-stream-tags",
+	Auth: []oauth.Requirement{
+		{Token: oauth.TokenApp},
+		{Token: oauth.TokenUser},
+	},
 	Idempotent: true,
-	Method:     http.MethodGet,
-	Name:       "GetStreamTags",
-	Path:       "/streams/tags",
-	Success:    http.StatusOK,
 }

@@ -38,7 +38,7 @@ type ChannelTeam struct {
 	ID              string `json:"id"`
 }
 
-// GetChannelTeams calls GET /teams/channel.
+// GetChannelTeams needs an app or a user access token.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-channel-teams
 //
@@ -57,13 +57,16 @@ func (c *Client) GetChannelTeams(ctx context.Context, params *GetChannelTeamsPar
 }
 
 var getChannelTeamsOp = Operation{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-channel-teams",
+	Name:    "GetChannelTeams",
+	Method:  http.MethodGet,
+	Path:    "/teams/channel",
+	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-channel-teams",
+	Auth: []oauth.Requirement{
+		{Token: oauth.TokenApp},
+		{Token: oauth.TokenUser},
+	},
 	Idempotent: true,
-	Method:     http.MethodGet,
-	Name:       "GetChannelTeams",
-	Path:       "/teams/channel",
-	Success:    http.StatusOK,
 }
 
 // GetTeamsParams holds the parameters of GetTeams.
@@ -103,7 +106,7 @@ type TeamMember struct {
 	UserName  string `json:"user_name"`
 }
 
-// GetTeams calls GET /teams.
+// GetTeams needs an app or a user access token.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-teams
 //
@@ -124,15 +127,18 @@ func (c *Client) GetTeams(ctx context.Context, params *GetTeamsParams) (*GetTeam
 }
 
 var getTeamsOp = Operation{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-teams",
+	Name:    "GetTeams",
+	Method:  http.MethodGet,
+	Path:    "/teams",
+	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-teams",
+	Auth: []oauth.Requirement{
+		{Token: oauth.TokenApp},
+		{Token: oauth.TokenUser},
+	},
 	Idempotent: true,
-	Method:     http.MethodGet,
-	Name:       "GetTeams",
 	ParamGroups: []ParamGroup{{
 		Params: []string{"name", "id"},
 		Rule:   RuleExactlyOne,
 	}},
-	Path:    "/teams",
-	Success: http.StatusOK,
 }

@@ -27,6 +27,10 @@ type GetUsersResponse struct {
 
 // GetUsers gets users by ID or login name, or the token's user when neither is given.
 //
+// GetUsers takes one of these tokens:
+//   - an app access token.
+//   - a user access token. With user:read:email, the token's own user comes with an email address.
+//
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-users
 //
 // meta:operation GET /users
@@ -46,17 +50,20 @@ func (c *Client) GetUsers(ctx context.Context, params *GetUsersParams) (*GetUser
 }
 
 var getUsersOp = Operation{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-users",
-	Idempotent: true,
-	Method:     http.MethodGet,
-	Name:       "GetUsers",
-	ParamGroups: []ParamGroup{{
-		MaxTotal: 100,
-		Params:   []string{"id", "login"},
-	}},
+	Name:    "GetUsers",
+	Method:  http.MethodGet,
 	Path:    "/users",
 	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-users",
+	Auth: []oauth.Requirement{
+		{Token: oauth.TokenApp},
+		{Token: oauth.TokenUser},
+	},
+	Idempotent: true,
+	ParamGroups: []ParamGroup{{
+		Params:   []string{"id", "login"},
+		MaxTotal: 100,
+	}},
 }
 
 // UpdateUserParams holds the parameters of UpdateUser.
@@ -71,6 +78,9 @@ type UpdateUserResponse struct {
 }
 
 // UpdateUser updates the description of the token's user.
+//
+// UpdateUser needs a user access token with user:edit. With user:read:email, the response includes
+// the email address.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#update-user
 //
@@ -89,16 +99,13 @@ func (c *Client) UpdateUser(ctx context.Context, params *UpdateUserParams) (*Upd
 }
 
 var updateUserOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeUserEdit}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#update-user",
-	Idempotent: true,
-	Method:     http.MethodPut,
 	Name:       "UpdateUser",
+	Method:     http.MethodPut,
 	Path:       "/users",
 	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#update-user",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeUserEdit}}}},
+	Idempotent: true,
 }
 
 // GetAuthorizationByUserParams holds the parameters of GetAuthorizationByUser.
@@ -121,7 +128,7 @@ type UserAuthorization struct {
 	Scopes []string `json:"scopes"`
 }
 
-// GetAuthorizationByUser calls GET /authorization/users.
+// GetAuthorizationByUser needs an app access token.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-authorization-by-user
 //
@@ -140,13 +147,13 @@ func (c *Client) GetAuthorizationByUser(ctx context.Context, params *GetAuthoriz
 }
 
 var getAuthorizationByUserOp = Operation{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-authorization-by-user",
-	Idempotent: true,
-	Method:     http.MethodGet,
 	Name:       "GetAuthorizationByUser",
+	Method:     http.MethodGet,
 	Path:       "/authorization/users",
 	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-authorization-by-user",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}},
+	Idempotent: true,
 }
 
 // GetUserBlockListParams holds the parameters of GetUserBlockList.
@@ -172,7 +179,8 @@ type BlockedUser struct {
 	DisplayName string `json:"display_name"`
 }
 
-// GetUserBlockList calls GET /users/blocks.
+// GetUserBlockList needs a user access token with user:read:blocked_users. The user must be the
+// broadcaster.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-user-block-list
 //
@@ -193,17 +201,14 @@ func (c *Client) GetUserBlockList(ctx context.Context, params *GetUserBlockListP
 }
 
 var getUserBlockListOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadBlockedUsers}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-user-block-list",
-	Idempotent: true,
-	Method:     http.MethodGet,
 	Name:       "GetUserBlockList",
-	Paginated:  true,
+	Method:     http.MethodGet,
 	Path:       "/users/blocks",
 	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-user-block-list",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeUserReadBlockedUsers}}}},
+	Paginated:  true,
+	Idempotent: true,
 }
 
 // GetUserBlockListAll yields every item of GetUserBlockList, page after page, from params.After on
@@ -254,7 +259,7 @@ const (
 	BlockReasonOther      BlockReason = "other"
 )
 
-// BlockUser calls PUT /users/blocks.
+// BlockUser needs a user access token with user:manage:blocked_users.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#block-user
 //
@@ -271,16 +276,13 @@ func (c *Client) BlockUser(ctx context.Context, params *BlockUserParams) error {
 }
 
 var blockUserOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeUserManageBlockedUsers}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#block-user",
-	Idempotent: true,
-	Method:     http.MethodPut,
 	Name:       "BlockUser",
+	Method:     http.MethodPut,
 	Path:       "/users/blocks",
 	Success:    http.StatusNoContent,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#block-user",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeUserManageBlockedUsers}}}},
+	Idempotent: true,
 }
 
 // UnblockUserParams holds the parameters of UnblockUser.
@@ -289,7 +291,7 @@ type UnblockUserParams struct {
 	TargetUserID string `query:"target_user_id"`
 }
 
-// UnblockUser calls DELETE /users/blocks.
+// UnblockUser needs a user access token with user:manage:blocked_users.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#unblock-user
 //
@@ -304,16 +306,13 @@ func (c *Client) UnblockUser(ctx context.Context, params *UnblockUserParams) err
 }
 
 var unblockUserOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeUserManageBlockedUsers}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#unblock-user",
-	Idempotent: true,
-	Method:     http.MethodDelete,
 	Name:       "UnblockUser",
+	Method:     http.MethodDelete,
 	Path:       "/users/blocks",
 	Success:    http.StatusNoContent,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#unblock-user",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeUserManageBlockedUsers}}}},
+	Idempotent: true,
 }
 
 // GetUserExtensionsResponse is the answer of GetUserExtensions.
@@ -341,7 +340,8 @@ const (
 	UserExtensionTypePanel     UserExtensionType = "panel"
 )
 
-// GetUserExtensions calls GET /users/extensions/list.
+// GetUserExtensions needs a user access token with one of user:read:broadcast or
+// user:edit:broadcast. Inactive extensions are listed only with user:edit:broadcast.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-user-extensions
 //
@@ -356,16 +356,13 @@ func (c *Client) GetUserExtensions(ctx context.Context) (*GetUserExtensionsRespo
 }
 
 var getUserExtensionsOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeUserReadBroadcast, oauth.ScopeUserEditBroadcast}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-user-extensions",
-	Idempotent: true,
-	Method:     http.MethodGet,
 	Name:       "GetUserExtensions",
+	Method:     http.MethodGet,
 	Path:       "/users/extensions/list",
 	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-user-extensions",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeUserReadBroadcast, oauth.ScopeUserEditBroadcast}}}},
+	Idempotent: true,
 }
 
 // GetUserActiveExtensionsParams holds the parameters of GetUserActiveExtensions.
@@ -379,7 +376,10 @@ type GetUserActiveExtensionsResponse struct {
 	Data ActiveExtensions `json:"data"`
 }
 
-// GetUserActiveExtensions calls GET /users/extensions.
+// GetUserActiveExtensions takes one of these tokens:
+//   - an app access token. user_id is then required.
+//   - a user access token. With user:read:broadcast or user:edit:broadcast, extensions in
+//     development are included.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-user-active-extensions
 //
@@ -398,13 +398,16 @@ func (c *Client) GetUserActiveExtensions(ctx context.Context, params *GetUserAct
 }
 
 var getUserActiveExtensionsOp = Operation{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-user-active-extensions",
+	Name:    "GetUserActiveExtensions",
+	Method:  http.MethodGet,
+	Path:    "/users/extensions",
+	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-user-active-extensions",
+	Auth: []oauth.Requirement{
+		{Token: oauth.TokenApp},
+		{Token: oauth.TokenUser},
+	},
 	Idempotent: true,
-	Method:     http.MethodGet,
-	Name:       "GetUserActiveExtensions",
-	Path:       "/users/extensions",
-	Success:    http.StatusOK,
 }
 
 // UpdateUserExtensionsParams holds the parameters of UpdateUserExtensions.
@@ -418,7 +421,7 @@ type UpdateUserExtensionsResponse struct {
 	Data ActiveExtensions `json:"data"`
 }
 
-// UpdateUserExtensions calls PUT /users/extensions.
+// UpdateUserExtensions needs a user access token with user:edit:broadcast.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#update-user-extensions
 //
@@ -437,14 +440,11 @@ func (c *Client) UpdateUserExtensions(ctx context.Context, params *UpdateUserExt
 }
 
 var updateUserExtensionsOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeUserEditBroadcast}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#update-user-extensions",
-	Idempotent: true,
-	Method:     http.MethodPut,
 	Name:       "UpdateUserExtensions",
+	Method:     http.MethodPut,
 	Path:       "/users/extensions",
 	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#update-user-extensions",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeUserEditBroadcast}}}},
+	Idempotent: true,
 }

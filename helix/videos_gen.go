@@ -99,6 +99,8 @@ type VideoMutedSegment struct {
 
 // GetVideos gets videos by ID, or those of a user or a game, with filters for the latter.
 //
+// GetVideos needs an app or a user access token.
+//
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#get-videos
 //
 // meta:operation GET /videos
@@ -126,18 +128,21 @@ func (c *Client) GetVideos(ctx context.Context, params *GetVideosParams) (*GetVi
 }
 
 var getVideosOp = Operation{
-	Auth:       []oauth.Requirement{{Token: oauth.TokenApp}, {Token: oauth.TokenUser}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#get-videos",
-	Idempotent: true,
-	Method:     http.MethodGet,
-	Name:       "GetVideos",
+	Name:    "GetVideos",
+	Method:  http.MethodGet,
+	Path:    "/videos",
+	Success: http.StatusOK,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#get-videos",
+	Auth: []oauth.Requirement{
+		{Token: oauth.TokenApp},
+		{Token: oauth.TokenUser},
+	},
 	Paginated:  true,
+	Idempotent: true,
 	ParamGroups: []ParamGroup{{
 		Params: []string{"id", "user_id", "game_id"},
 		Rule:   RuleExactlyOne,
 	}},
-	Path:    "/videos",
-	Success: http.StatusOK,
 }
 
 // GetVideosAll yields every item of GetVideos, page after page, from params.After on (from the
@@ -171,7 +176,8 @@ type DeleteVideosResponse struct {
 	Data []string `json:"data"`
 }
 
-// DeleteVideos calls DELETE /videos.
+// DeleteVideos needs a user access token with channel:manage:videos. The user must own the videos,
+// or none is deleted.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#delete-videos
 //
@@ -190,14 +196,11 @@ func (c *Client) DeleteVideos(ctx context.Context, params *DeleteVideosParams) (
 }
 
 var deleteVideosOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageVideos}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:     "https://dev.twitch.tv/docs/api/reference/#delete-videos",
-	Idempotent: true,
-	Method:     http.MethodDelete,
 	Name:       "DeleteVideos",
+	Method:     http.MethodDelete,
 	Path:       "/videos",
 	Success:    http.StatusOK,
+	DocURL:     "https://dev.twitch.tv/docs/api/reference/#delete-videos",
+	Auth:       []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageVideos}}}},
+	Idempotent: true,
 }

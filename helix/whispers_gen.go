@@ -19,7 +19,8 @@ type SendWhisperParams struct {
 	Message string `json:"message"`
 }
 
-// SendWhisper calls POST /whispers.
+// SendWhisper needs a user access token with user:manage:whispers. The sender must have a verified
+// phone number.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#send-whisper
 //
@@ -37,13 +38,10 @@ func (c *Client) SendWhisper(ctx context.Context, params *SendWhisperParams) err
 }
 
 var sendWhisperOp = Operation{
-	Auth: []oauth.Requirement{{
-		Scopes: [][]oauth.Scope{{oauth.ScopeUserManageWhispers}},
-		Token:  oauth.TokenUser,
-	}},
-	DocURL:  "https://dev.twitch.tv/docs/api/reference/#send-whisper",
-	Method:  http.MethodPost,
 	Name:    "SendWhisper",
+	Method:  http.MethodPost,
 	Path:    "/whispers",
 	Success: http.StatusNoContent,
+	DocURL:  "https://dev.twitch.tv/docs/api/reference/#send-whisper",
+	Auth:    []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeUserManageWhispers}}}},
 }

@@ -32,12 +32,9 @@ func run(ctx context.Context, out io.Writer) error {
 
 	h := helix.New("my-client-id", fake.Token("my-user-token"), helix.WithBaseURL(fake.Helix.URL))
 	ready := make(chan struct{}, 1)
-	bot, err := eventsub.NewClient(h,
-		eventsub.WithURL(fake.EventSub.URL),
-		eventsub.WithHooks(eventsub.Hooks{Ready: func() { ready <- struct{}{} }}))
-	if err != nil {
-		return err
-	}
+	bot := eventsub.New(h,
+		eventsub.WithBaseURL(fake.EventSub.URL),
+		eventsub.OnReady(func() { ready <- struct{}{} }))
 	followed := make(chan struct{})
 	bot.OnChannelFollow(func(ctx context.Context, e *eventsub.ChannelFollowEvent) {
 		fmt.Fprintf(out, "%s followed %s at %s\n", e.UserName, e.BroadcasterUserName, e.FollowedAt.Format("15:04:05"))

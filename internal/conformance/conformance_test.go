@@ -201,14 +201,15 @@ func checkNotification(ex importer.Example, data []byte) []string {
 	if err != nil {
 		return append(problems, err.Error())
 	}
-	if n.TypeInfo() == nil {
+	info, known := n.TypeInfo()
+	if !known {
 		return append(problems, fmt.Sprintf("subscription type %s version %s is not in the schema", n.Subscription.Type, n.Subscription.Version))
 	}
 	if n.Subscription.Type != ex.Type || n.Subscription.Version != ex.Version {
 		return append(problems, fmt.Sprintf("the example is of %s version %s, in the section of %s version %s", n.Subscription.Type, n.Subscription.Version, ex.Type, ex.Version))
 	}
 	event := raw.Event
-	if n.TypeInfo().Batched {
+	if info.Batched {
 		event = raw.Events
 	}
 	problems = append(problems, roundTrip("event", event, reflect.TypeOf(n.Event))...)
