@@ -318,10 +318,13 @@ func (e *EventSub) Notify(subscriptionID string, event json.RawMessage) (string,
 // Send sends a notification on the connection of its subscription's
 // session, and returns the message's ID.
 func (e *EventSub) Send(n Notification) (string, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	conn, id, frame, err := e.notification(n)
 	if err != nil {
 		return "", err
 	}
+	// Queued under e.mu: see wsConn.send.
 	if !conn.send(outbound{frame: frame}) {
 		return "", fmt.Errorf("%w: the connection of the session of subscription %q has ended", ErrNotFound, n.SubscriptionID)
 	}
@@ -329,9 +332,8 @@ func (e *EventSub) Send(n Notification) (string, error) {
 }
 
 // notification builds the frame of n and finds the connection it goes to.
+// e.mu is held.
 func (e *EventSub) notification(n Notification) (*wsConn, string, []byte, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	sub := e.subs[n.SubscriptionID]
 	if sub == nil {
 		return nil, "", nil, fmt.Errorf("%w: subscription %q", ErrNotFound, n.SubscriptionID)
@@ -367,6 +369,8 @@ func (e *EventSub) notification(n Notification) (*wsConn, string, []byte, error)
 // there when the client connects, and notifications go to the old
 // connection until then.
 func (e *EventSub) Reconnect(sessionID string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	conn, frame, err := e.reconnect(sessionID)
 	if err != nil {
 		return err
@@ -377,9 +381,8 @@ func (e *EventSub) Reconnect(sessionID string) error {
 	return nil
 }
 
+// reconnect builds the session_reconnect frame of a session. e.mu is held.
 func (e *EventSub) reconnect(sessionID string) (*wsConn, []byte, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	sess := e.sessions[sessionID]
 	if sess == nil || sess.conn == nil {
 		return nil, nil, fmt.Errorf("%w: session %q", ErrNotFound, sessionID)
@@ -397,6 +400,8 @@ func (e *EventSub) reconnect(sessionID string) (*wsConn, []byte, error) {
 // Revoke ends a subscription as Twitch does, with a revocation message;
 // status is the reason ("authorization_revoked", "user_removed", ...).
 func (e *EventSub) Revoke(subscriptionID, status string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	conn, frame, err := e.revoke(subscriptionID, status)
 	if err != nil {
 		return err
@@ -405,9 +410,8 @@ func (e *EventSub) Revoke(subscriptionID, status string) error {
 	return nil
 }
 
+// revoke ends a subscription and builds its revocation frame. e.mu is held.
 func (e *EventSub) revoke(subscriptionID, status string) (*wsConn, []byte, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	sub := e.subs[subscriptionID]
 	if sub == nil {
 		return nil, nil, fmt.Errorf("%w: subscription %q", ErrNotFound, subscriptionID)
@@ -444,6 +448,8 @@ func (e *EventSub) Drop(sessionID string) error {
 // Silence stops the keepalives of the session's connection, so that the
 // client's watchdog finds it dead.
 func (e *EventSub) Silence(sessionID string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	conn, err := e.connOf(sessionID)
 	if err != nil {
 		return err
@@ -453,6 +459,8 @@ func (e *EventSub) Silence(sessionID string) error {
 }
 
 func (e *EventSub) sendTo(sessionID string, o outbound) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	conn, err := e.connOf(sessionID)
 	if err != nil {
 		return err
@@ -461,9 +469,8 @@ func (e *EventSub) sendTo(sessionID string, o outbound) error {
 	return nil
 }
 
+// connOf returns the connection of a session. e.mu is held.
 func (e *EventSub) connOf(sessionID string) (*wsConn, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	sess := e.sessions[sessionID]
 	if sess == nil || sess.conn == nil {
 		return nil, fmt.Errorf("%w: session %q", ErrNotFound, sessionID)

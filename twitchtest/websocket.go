@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -23,14 +24,21 @@ type session struct {
 }
 
 // wsConn is one WebSocket connection of the fake. Only its writer goroutine
-// writes to the socket; everything else hands it frames through out, so
-// frames leave in the order they were sent.
+// writes to the socket; everything else queues frames with send, so frames
+// leave in the order they were queued.
 type wsConn struct {
 	ws         *websocket.Conn
-	out        chan outbound
-	done       chan struct{} // closed by the writer when the connection has ended
 	readerGone chan struct{} // closed by the reader when reading failed
 	silent     atomic.Bool   // keepalives stop
+
+	qmu   sync.Mutex
+	queue []outbound    // frames to send, oldest first
+	ended bool          // the writer has stopped: nothing more is sent
+	wake  chan struct{} // holds a token while queue has frames
+}
+
+func newWSConn(ws *websocket.Conn) *wsConn {
+	return &wsConn{ws: ws, readerGone: make(chan struct{}), wake: make(chan struct{}, 1)}
 }
 
 // outbound is a frame to send, or a way to end the connection.
@@ -59,7 +67,7 @@ func (e *EventSub) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 		e.conns.Add(-2)
 		return
 	}
-	c := &wsConn{ws: ws, out: make(chan outbound, 64), done: make(chan struct{}), readerGone: make(chan struct{})}
+	c := newWSConn(ws)
 	// As Twitch does, answer a client's close only after the frames already
 	// on their way: a client that drains its old connection after a
 	// session_reconnect gets every one of them.
@@ -106,7 +114,7 @@ func (e *EventSub) attach(c *wsConn, token string) *session {
 	welcome, _ := e.frame("session_welcome", "", "", map[string]any{"session": e.sessionJSON(sess, "")})
 	// The welcome is queued before the session points here, so every
 	// frame sent to the session after it arrives on this connection.
-	c.out <- outbound{frame: welcome}
+	c.send(outbound{frame: welcome})
 	sess.conn, sess.welcomed = c, true
 	close(e.change) // wakes WaitSession
 	e.change = make(chan struct{})
@@ -146,7 +154,11 @@ func (e *EventSub) write(sess *session, c *wsConn, fresh bool) {
 				continue
 			}
 			o.close = closeUnused
-		case o = <-c.out:
+		case <-c.wake:
+			var ok bool
+			if o, ok = c.next(); !ok {
+				continue
+			}
 		}
 		if o.drop || o.close != 0 {
 			// The session ends before the client can hear of it, so a
@@ -198,7 +210,7 @@ func (e *EventSub) read(c *wsConn) {
 // ended closes the connection and ends its session.
 func (e *EventSub) ended(sess *session, c *wsConn) {
 	_ = c.ws.Close()
-	close(c.done)
+	c.end()
 	e.endSession(sess, c)
 }
 
@@ -218,14 +230,50 @@ func (e *EventSub) endSession(sess *session, c *wsConn) {
 	}
 }
 
-// send queues o unless the connection has ended.
+// send queues o unless the connection has ended. It never blocks, so that
+// EventSub's methods queue while they hold e.mu: a frame decided before a
+// handover is then queued on the old connection before the new one's
+// welcome, and so before the client can close the old one and have its
+// close answered. (A bounded channel could fill while the writer waits for
+// e.mu, for a keepalive.) The queue grows only as fast as a test sends.
 func (c *wsConn) send(o outbound) bool {
-	select {
-	case c.out <- o:
-		return true
-	case <-c.done:
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	if c.ended {
 		return false
 	}
+	c.queue = append(c.queue, o)
+	select {
+	case c.wake <- struct{}{}:
+	default: // a token is there already
+	}
+	return true
+}
+
+// next takes the oldest queued frame, leaving a wake token while more wait.
+func (c *wsConn) next() (outbound, bool) {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	if len(c.queue) == 0 {
+		return outbound{}, false
+	}
+	o := c.queue[0]
+	c.queue[0] = outbound{}
+	c.queue = c.queue[1:]
+	if len(c.queue) > 0 {
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
+	}
+	return o, true
+}
+
+// end stops queueing: the writer has stopped.
+func (c *wsConn) end() {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	c.ended, c.queue = true, nil
 }
 
 // closeText is the reason Twitch gives with each close code.
