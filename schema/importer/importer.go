@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"net/http"
 	"os"
 	"path"
@@ -25,10 +26,10 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"testing/fstest"
 
 	"github.com/twitchify-go/twitch/gen"
 	"github.com/twitchify-go/twitch/schema"
+	"github.com/twitchify-go/twitch/schema/format"
 )
 
 // The reference pages, by the file names of their saved copies.
@@ -107,7 +108,7 @@ type Example struct {
 	// examples to check.
 	Wrong string
 
-	operation *Operation
+	operation *format.Operation
 }
 
 // Result is what an import produces.
@@ -135,6 +136,7 @@ func Import(ctx context.Context, src Source, cur *Curation) (*Result, error) {
 			continue
 		}
 		p.moved = map[string]string{}
+		p.unread = map[*format.Field]string{}
 		if cur != nil {
 			for k, a := range cur.Anchors {
 				if pageName, anchor, _ := strings.Cut(k, "#"); pageName == name {
@@ -163,16 +165,21 @@ func Import(ctx context.Context, src Source, cur *Curation) (*Result, error) {
 		return nil, errors.Join(errs...)
 	}
 	nameDataItems(groups)
+	// The fields whose type a page does not give, until a curation sets it.
+	unread := map[*format.Field]string{}
+	for _, p := range pages {
+		maps.Copy(unread, p.unread)
+	}
 	if cur != nil {
-		if errs := cur.apply(subs, groups, scopes); len(errs) > 0 {
+		if errs := cur.apply(subs, groups, scopes, unread); len(errs) > 0 {
 			return nil, errors.Join(errs...)
 		}
 	}
-	problems := func(parts ...[]*Field) {
+	problems := func(parts ...[]*format.Field) {
 		for _, fields := range parts {
-			walkAll(fields, func(f *Field) {
-				if f.problem != "" {
-					errs = append(errs, errors.New(f.problem))
+			walkAll(fields, func(f *format.Field) {
+				if problem, ok := unread[f]; ok {
+					errs = append(errs, errors.New(problem))
 				}
 			})
 		}
@@ -183,7 +190,7 @@ func Import(ctx context.Context, src Source, cur *Curation) (*Result, error) {
 	for _, g := range groups {
 		for _, op := range g.Operations {
 			if op.Method == "" {
-				errs = append(errs, pages[PageAPIReference].errorf(op.anchor, "the URL gives no HTTP method, and no curation sets one"))
+				errs = append(errs, pages[PageAPIReference].errorf(anchorOf(op), "the URL gives no HTTP method, and no curation sets one"))
 			}
 			problems(op.Query)
 			if op.Body != nil {
@@ -200,7 +207,7 @@ func Import(ctx context.Context, src Source, cur *Curation) (*Result, error) {
 
 	res := &Result{Files: map[string][]byte{}}
 	add := func(p string, v any) {
-		data, err := format(v)
+		data, err := encodeFile(v)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", p, err))
 			return
@@ -245,8 +252,14 @@ func Import(ctx context.Context, src Source, cur *Curation) (*Result, error) {
 	return res, nil
 }
 
+// anchorOf is the id of an operation's section in the API reference,
+// "get-users".
+func anchorOf(op *format.Operation) string {
+	return strings.TrimPrefix(op.DocURL, referenceURL+"#")
+}
+
 // walkAll calls f for every field of fields and their members.
-func walkAll(fields []*Field, f func(*Field)) {
+func walkAll(fields []*format.Field, f func(*format.Field)) {
 	for _, x := range fields {
 		f(x)
 		walkAll(x.Fields, f)
@@ -256,8 +269,8 @@ func walkAll(fields []*Field, f func(*Field)) {
 // nameDataItems names the inline items of a Get operation's data after the
 // operation: Get Users' items are User. A name two operations would take
 // goes to neither; curation can pick another.
-func nameDataItems(groups []*GroupFile) {
-	taken := map[string][]*Field{}
+func nameDataItems(groups []*format.Group) {
+	taken := map[string][]*format.Field{}
 	for _, g := range groups {
 		for _, op := range g.Operations {
 			if op.Response == nil || !strings.HasPrefix(op.Name, "Get") {
@@ -354,22 +367,19 @@ func Compare(fsys fs.FS, files map[string][]byte) ([]Change, error) {
 // Check loads the schema that writing files into the schema in fsys would
 // give, and returns its problems.
 func Check(fsys fs.FS, display string, files map[string][]byte) error {
-	overlay := fstest.MapFS{}
+	all := map[string][]byte{}
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || owned(p) || path.Ext(p) != ".json" {
 			return err
 		}
-		data, err := fs.ReadFile(fsys, p)
-		overlay[p] = &fstest.MapFile{Data: data}
+		all[p], err = fs.ReadFile(fsys, p)
 		return err
 	})
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	for p, data := range files {
-		overlay[p] = &fstest.MapFile{Data: data}
-	}
-	_, err = schema.Load(overlay, display)
+	maps.Copy(all, files)
+	_, err = schema.LoadFiles(all, display)
 	return err
 }
 

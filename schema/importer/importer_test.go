@@ -3,6 +3,7 @@ package importer
 import (
 	"context"
 	"errors"
+	"go/build"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"gotest.tools/v3/golden"
 
 	"github.com/twitchify-go/twitch/gen"
+	"github.com/twitchify-go/twitch/schema/format"
 )
 
 // The fixtures in testdata/pages are small pages we wrote in the shape of
@@ -383,11 +385,11 @@ func TestCheckAndWrite(t *testing.T) {
 	assert.NilError(t, err, "hand-written objects are never touched")
 }
 
-func TestFormat(t *testing.T) {
-	data, err := format(&Part{Fields: []*Field{
+func TestEncodeFile(t *testing.T) {
+	data, err := encodeFile(&format.Part{Fields: []*format.Field{
 		{Name: "short", Type: "string"},
-		{Name: "kind", Type: "string", Enum: []EnumValue{{Value: "a"}, {Value: "", GoName: "None"}}, Description: "<tags> & ampersands stay readable."},
-		{Name: "nested", Type: "object", Fields: []*Field{
+		{Name: "kind", Type: "string", Enum: []format.EnumValue{{Value: "a"}, {Value: "", GoName: "None"}}, Description: "<tags> & ampersands stay readable."},
+		{Name: "nested", Type: "object", Fields: []*format.Field{
 			{Name: "a_rather_long_field_name_number_one", Type: "string"},
 			{Name: "a_rather_long_field_name_number_two", Type: "timestamp", Optional: true},
 		}},
@@ -401,5 +403,15 @@ func TestSingular(t *testing.T) {
 		"Users": "User", "Categories": "Category", "VIPs": "VIP", "ChatSettings": "", "HypeTrainStatus": "", "Glasses": "", "Chat": "",
 	} {
 		assert.Equal(t, singular(in), want, "singular(%q)", in)
+	}
+}
+
+// The importer is a tool's library: it must not pull package testing (or
+// testing/fstest) into the programs that use it.
+func TestImportsNoTestingPackage(t *testing.T) {
+	pkg, err := build.ImportDir(".", 0)
+	assert.NilError(t, err)
+	for _, imp := range pkg.Imports {
+		assert.Assert(t, imp != "testing" && !strings.HasPrefix(imp, "testing/"), "package importer imports %s", imp)
 	}
 }
