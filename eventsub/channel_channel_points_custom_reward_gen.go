@@ -8,7 +8,6 @@ package eventsub
 import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
-	"time"
 )
 
 // ChannelPointsCustomRewardAddCondition is the condition of a
@@ -55,7 +54,7 @@ type ChannelPointsCustomRewardAddEvent struct {
 	DefaultImage   CustomRewardImage    `json:"default_image"`
 	GlobalCooldown CustomRewardCooldown `json:"global_cooldown"`
 	// Null when the reward is not cooling down.
-	CooldownExpiresAt *time.Time `json:"cooldown_expires_at"`
+	CooldownExpiresAt *Time `json:"cooldown_expires_at"`
 	// Null when the stream is offline or max_per_stream is off.
 	RedemptionsRedeemedCurrentStream *int `json:"redemptions_redeemed_current_stream"`
 }
@@ -133,7 +132,7 @@ type ChannelPointsCustomRewardRemoveEvent struct {
 	DefaultImage   CustomRewardImage    `json:"default_image"`
 	GlobalCooldown CustomRewardCooldown `json:"global_cooldown"`
 	// Null when the reward is not cooling down.
-	CooldownExpiresAt *time.Time `json:"cooldown_expires_at"`
+	CooldownExpiresAt *Time `json:"cooldown_expires_at"`
 	// Null when the stream is offline or max_per_stream is off.
 	RedemptionsRedeemedCurrentStream *int `json:"redemptions_redeemed_current_stream"`
 }
@@ -211,7 +210,7 @@ type ChannelPointsCustomRewardUpdateEvent struct {
 	DefaultImage   CustomRewardImage    `json:"default_image"`
 	GlobalCooldown CustomRewardCooldown `json:"global_cooldown"`
 	// Null when the reward is not cooling down.
-	CooldownExpiresAt *time.Time `json:"cooldown_expires_at"`
+	CooldownExpiresAt *Time `json:"cooldown_expires_at"`
 	// Null when the stream is offline or max_per_stream is off.
 	RedemptionsRedeemedCurrentStream *int `json:"redemptions_redeemed_current_stream"`
 }

@@ -9,7 +9,6 @@ package eventsub
 import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
-	"time"
 )
 
 // ChannelCharityCampaignDonateCondition is the condition of a channel.charity_campaign.donate
@@ -172,7 +171,7 @@ type ChannelCharityCampaignStartEvent struct {
 	CharityWebsite     string        `json:"charity_website"`
 	CurrentAmount      CharityAmount `json:"current_amount"`
 	TargetAmount       CharityAmount `json:"target_amount"`
-	StartedAt          time.Time     `json:"started_at"`
+	StartedAt          Time          `json:"started_at"`
 }
 
 // OnChannelCharityCampaignStart registers h for channel.charity_campaign.start (version 1) notifications.
@@ -235,7 +234,7 @@ type ChannelCharityCampaignStopEvent struct {
 	CharityWebsite     string        `json:"charity_website"`
 	CurrentAmount      CharityAmount `json:"current_amount"`
 	TargetAmount       CharityAmount `json:"target_amount"`
-	StoppedAt          time.Time     `json:"stopped_at"`
+	StoppedAt          Time          `json:"stopped_at"`
 }
 
 // OnChannelCharityCampaignStop registers h for channel.charity_campaign.stop (version 1) notifications.

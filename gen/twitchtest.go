@@ -229,6 +229,9 @@ func sampleValue(name string, t *schema.Type, depth int) any {
 	case schema.KindBool:
 		return true
 	case schema.KindTimestamp:
+		if t.Unix {
+			return 1735787045 // the same instant, as Unix seconds
+		}
 		return "2025-01-02T03:04:05Z"
 	case schema.KindJSON:
 		return map[string]any{}

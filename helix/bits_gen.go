@@ -113,9 +113,9 @@ type Cheermote struct {
 	Tiers  []CheermoteTier `json:"tiers"`
 	Type   CheermoteType   `json:"type"`
 	// The position in the Bits card, unique within a type.
-	Order        int       `json:"order"`
-	LastUpdated  time.Time `json:"last_updated"`
-	IsCharitable bool      `json:"is_charitable"`
+	Order        int  `json:"order"`
+	LastUpdated  Time `json:"last_updated"`
+	IsCharitable bool `json:"is_charitable"`
 }
 
 // CheermoteTier is the tiers member of Cheermote.
@@ -205,7 +205,7 @@ type GetExtensionTransactionsResponse struct {
 // ExtensionTransaction is the data member of GetExtensionTransactionsResponse.
 type ExtensionTransaction struct {
 	ID               string                          `json:"id"`
-	Timestamp        time.Time                       `json:"timestamp"`
+	Timestamp        Time                            `json:"timestamp"`
 	BroadcasterID    string                          `json:"broadcaster_id"`
 	BroadcasterLogin string                          `json:"broadcaster_login"`
 	BroadcasterName  string                          `json:"broadcaster_name"`

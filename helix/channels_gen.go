@@ -8,7 +8,6 @@ import (
 	"github.com/twitchify-go/twitch/oauth"
 	"iter"
 	"net/http"
-	"time"
 )
 
 // GetChannelInformationParams holds the parameters of GetChannelInformation.
@@ -143,9 +142,9 @@ type GetChannelEditorsResponse struct {
 
 // ChannelEditor is the data member of GetChannelEditorsResponse.
 type ChannelEditor struct {
-	UserID    string    `json:"user_id"`
-	UserName  string    `json:"user_name"`
-	CreatedAt time.Time `json:"created_at"`
+	UserID    string `json:"user_id"`
+	UserName  string `json:"user_name"`
+	CreatedAt Time   `json:"created_at"`
 }
 
 // GetChannelEditors calls GET /channels/editors.
@@ -200,10 +199,10 @@ type GetFollowedChannelsResponse struct {
 
 // FollowedChannel is the data member of GetFollowedChannelsResponse.
 type FollowedChannel struct {
-	BroadcasterID    string    `json:"broadcaster_id"`
-	BroadcasterLogin string    `json:"broadcaster_login"`
-	BroadcasterName  string    `json:"broadcaster_name"`
-	FollowedAt       time.Time `json:"followed_at"`
+	BroadcasterID    string `json:"broadcaster_id"`
+	BroadcasterLogin string `json:"broadcaster_login"`
+	BroadcasterName  string `json:"broadcaster_name"`
+	FollowedAt       Time   `json:"followed_at"`
 }
 
 // GetFollowedChannels calls GET /channels/followed.
@@ -281,10 +280,10 @@ type GetChannelFollowersResponse struct {
 
 // ChannelFollower is the data member of GetChannelFollowersResponse.
 type ChannelFollower struct {
-	FollowedAt time.Time `json:"followed_at"`
-	UserID     string    `json:"user_id"`
-	UserLogin  string    `json:"user_login"`
-	UserName   string    `json:"user_name"`
+	FollowedAt Time   `json:"followed_at"`
+	UserID     string `json:"user_id"`
+	UserLogin  string `json:"user_login"`
+	UserName   string `json:"user_name"`
 }
 
 // GetChannelFollowers gets the followers of a channel, newest first, or checks whether one user

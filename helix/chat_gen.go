@@ -8,7 +8,6 @@ import (
 	"github.com/twitchify-go/twitch/oauth"
 	"iter"
 	"net/http"
-	"time"
 )
 
 // GetChattersParams holds the parameters of GetChatters.
@@ -367,8 +366,8 @@ type SharedChatSession struct {
 	SessionID         string                  `json:"session_id"`
 	HostBroadcasterID string                  `json:"host_broadcaster_id"`
 	Participants      []SharedChatParticipant `json:"participants"`
-	CreatedAt         time.Time               `json:"created_at"`
-	UpdatedAt         time.Time               `json:"updated_at"`
+	CreatedAt         Time                    `json:"created_at"`
+	UpdatedAt         Time                    `json:"updated_at"`
 }
 
 // SharedChatParticipant is the participants member of SharedChatSession.

@@ -8,7 +8,6 @@ import (
 	"github.com/twitchify-go/twitch/oauth"
 	"iter"
 	"net/http"
-	"time"
 )
 
 // CheckAutoModStatusParams holds the parameters of CheckAutoModStatus.
@@ -314,8 +313,8 @@ type BannedUser struct {
 	UserLogin string `json:"user_login"`
 	UserName  string `json:"user_name"`
 	// RFC 3339; empty for a permanent ban.
-	ExpiresAt string    `json:"expires_at"`
-	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt string `json:"expires_at"`
+	CreatedAt Time   `json:"created_at"`
 	// Empty if the moderator gave none.
 	Reason         string `json:"reason"`
 	ModeratorID    string `json:"moderator_id"`
@@ -404,12 +403,12 @@ type BanUserResponse struct {
 
 // UserBan is the data member of BanUserResponse.
 type UserBan struct {
-	BroadcasterID string    `json:"broadcaster_id"`
-	ModeratorID   string    `json:"moderator_id"`
-	UserID        string    `json:"user_id"`
-	CreatedAt     time.Time `json:"created_at"`
+	BroadcasterID string `json:"broadcaster_id"`
+	ModeratorID   string `json:"moderator_id"`
+	UserID        string `json:"user_id"`
+	CreatedAt     Time   `json:"created_at"`
 	// When the timeout ends; nil for a ban.
-	EndTime *time.Time `json:"end_time"`
+	EndTime *Time `json:"end_time"`
 }
 
 // BanUser bans a user from a channel's chat, or times them out when a duration is given.

@@ -3,8 +3,6 @@
 
 package helix
 
-import "time"
-
 // Conduit is a conduit: a pool of shards that EventSub subscriptions can deliver to.
 type Conduit struct {
 	ID         string `json:"id"`
@@ -28,9 +26,9 @@ type ConduitShardTransport struct {
 	// WebSocket only.
 	SessionID string `json:"session_id,omitzero"`
 	// WebSocket only.
-	ConnectedAt time.Time `json:"connected_at,omitzero"`
+	ConnectedAt Time `json:"connected_at,omitzero"`
 	// WebSocket only, once the connection is lost.
-	DisconnectedAt time.Time `json:"disconnected_at,omitzero"`
+	DisconnectedAt Time `json:"disconnected_at,omitzero"`
 }
 
 // ConduitShardStatus is the state of a shard; only enabled shards receive notifications.

@@ -3,8 +3,6 @@
 
 package helix
 
-import "time"
-
 // Stream is a live stream.
 type Stream struct {
 	ID          string     `json:"id"`
@@ -17,7 +15,7 @@ type Stream struct {
 	Title       string     `json:"title"`
 	Tags        []string   `json:"tags"`
 	ViewerCount int        `json:"viewer_count"`
-	StartedAt   time.Time  `json:"started_at"`
+	StartedAt   Time       `json:"started_at"`
 	// An ISO 639-1 code, or "other".
 	Language string `json:"language"`
 	// Replace {width} and {height} with the size wanted, in pixels.
@@ -30,9 +28,9 @@ type Stream struct {
 
 // StreamMarker is a point in a stream marked to find it again, for highlights.
 type StreamMarker struct {
-	ID          string    `json:"id"`
-	CreatedAt   time.Time `json:"created_at"`
-	Description string    `json:"description"`
+	ID          string `json:"id"`
+	CreatedAt   Time   `json:"created_at"`
+	Description string `json:"description"`
 	// Seconds from the start of the stream.
 	PositionSeconds int `json:"position_seconds"`
 	// Opens the video in Twitch's Highlighter; Get Stream Markers only.

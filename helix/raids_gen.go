@@ -7,7 +7,6 @@ import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
 	"net/http"
-	"time"
 )
 
 // StartARaidParams holds the parameters of StartARaid.
@@ -25,7 +24,7 @@ type StartARaidResponse struct {
 
 // Raid is the data member of StartARaidResponse.
 type Raid struct {
-	CreatedAt time.Time `json:"created_at"`
+	CreatedAt Time `json:"created_at"`
 	// Deprecated by Twitch: always false.
 	IsMature bool `json:"is_mature"`
 }

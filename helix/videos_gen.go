@@ -8,7 +8,6 @@ import (
 	"github.com/twitchify-go/twitch/oauth"
 	"iter"
 	"net/http"
-	"time"
 )
 
 // GetVideosParams holds the parameters of GetVideos.
@@ -68,15 +67,15 @@ type GetVideosResponse struct {
 type Video struct {
 	ID string `json:"id"`
 	// Archives only; nil otherwise.
-	StreamID    *string   `json:"stream_id"`
-	UserID      string    `json:"user_id"`
-	UserLogin   string    `json:"user_login"`
-	UserName    string    `json:"user_name"`
-	Title       string    `json:"title"`
-	Description string    `json:"description"`
-	CreatedAt   time.Time `json:"created_at"`
-	PublishedAt time.Time `json:"published_at"`
-	URL         string    `json:"url"`
+	StreamID    *string `json:"stream_id"`
+	UserID      string  `json:"user_id"`
+	UserLogin   string  `json:"user_login"`
+	UserName    string  `json:"user_name"`
+	Title       string  `json:"title"`
+	Description string  `json:"description"`
+	CreatedAt   Time    `json:"created_at"`
+	PublishedAt Time    `json:"published_at"`
+	URL         string  `json:"url"`
 	// Replace %{width} and %{height}, which must be 320 and 180.
 	ThumbnailURL string `json:"thumbnail_url"`
 	// Always "public".

@@ -376,7 +376,7 @@ func (l *loader) readEnumValues(items []elem, e *Enum, ns *namespace, rel string
 			l.sink.add(rel, item.path, "enum value %q has no Go name: give it a \"go_name\"", v.Value)
 			continue
 		}
-		v.GoName = e.GoName + v.GoName
+		v.GoName = joinNames(e.GoName, v.GoName)
 		if e.GoName != "" {
 			l.claim(ns, v.GoName, rel, suffixPath)
 		}
@@ -387,6 +387,9 @@ func (l *loader) readEnumValues(items []elem, e *Enum, ns *namespace, rel string
 // fieldRules say what a list of fields may contain.
 type fieldRules struct {
 	query bool // query parameters: scalars or arrays of scalars, "max" allowed
+	// request is true for what only the caller sends: query parameters,
+	// body fields and the members of the inline objects a body defines.
+	request bool
 }
 
 // readFields reads the list of fields under key. owner is the Go name that
@@ -405,11 +408,18 @@ func (l *loader) readFields(o *obj, key string, ns *namespace, owner string, rul
 			fo.errorf("name", "duplicate field %q", f.Name)
 			continue
 		}
+		if clash := slices.IndexFunc(f.Aliases, func(a string) bool { return jsonNames[a] }); clash >= 0 {
+			fo.errorf(fmt.Sprintf("aliases[%d]", clash), "%q is the name or an alias of another field", f.Aliases[clash])
+			continue
+		}
 		if goNames[f.GoName] {
 			fo.errorf("name", "Go field name %s is used twice; give one a \"go_name\"", f.GoName)
 			continue
 		}
 		jsonNames[f.Name], goNames[f.GoName] = true, true
+		for _, a := range f.Aliases {
+			jsonNames[a] = true
+		}
 		fields = append(fields, f)
 	}
 	return fields
@@ -453,7 +463,22 @@ func (l *loader) readField(fo *obj, ns *namespace, owner string, rules fieldRule
 	if expr == "" {
 		return nil
 	}
-	f.Type = l.readType(fo, expr, ns, owner+f.GoName)
+	f.Request = rules.request
+	f.Aliases = fo.strings("aliases", false)
+	if fo.has("aliases") && len(f.Aliases) == 0 {
+		fo.errorf("aliases", "must not be empty")
+	}
+	for i, a := range f.Aliases {
+		switch {
+		case rules.request:
+			fo.errorf(fmt.Sprintf("aliases[%d]", i), `"aliases" is for what Twitch sends: a parameter the caller sends has one name`)
+		case !fieldName.MatchString(a):
+			fo.errorf(fmt.Sprintf("aliases[%d]", i), "%q is not a field name", a)
+		case a == f.Name || slices.Index(f.Aliases, a) < i:
+			fo.errorf(fmt.Sprintf("aliases[%d]", i), "%q is listed twice", a)
+		}
+	}
+	f.Type = l.readType(fo, expr, ns, joinNames(owner, f.GoName), rules)
 	if f.Type == nil {
 		return nil
 	}
@@ -482,7 +507,7 @@ func (l *loader) readField(fo *obj, ns *namespace, owner string, rules fieldRule
 // built-in name, "object" (with "fields"), or a named object or enum. A
 // "string" with "enum" values defines an inline enum. Inline types are named
 // inlineName unless the field gives a "type_name".
-func (l *loader) readType(fo *obj, expr string, ns *namespace, inlineName string) *Type {
+func (l *loader) readType(fo *obj, expr string, ns *namespace, inlineName string, rules fieldRules) *Type {
 	// The containers, outermost first: "[]" for arrays, "map[string]" for
 	// objects with arbitrary keys.
 	base := expr
@@ -511,7 +536,7 @@ func (l *loader) readType(fo *obj, expr string, ns *namespace, inlineName string
 		}
 		o := &Object{GoName: inlineName, File: fo.file, Inline: true}
 		l.claim(ns, o.GoName, fo.file, fo.at("type"))
-		o.Fields = l.readFields(fo, "fields", ns, o.GoName, fieldRules{})
+		o.Fields = l.readFields(fo, "fields", ns, o.GoName, fieldRules{request: rules.request})
 		t = &Type{Kind: KindObject, Object: o}
 	case fo.has("fields"):
 		fo.get("fields", false, kindArray)
@@ -533,6 +558,13 @@ func (l *loader) readType(fo *obj, expr string, ns *namespace, inlineName string
 				return nil
 			}
 			t = &Type{Kind: k}
+			if base == "unix_timestamp" {
+				t.Unix = true
+				if rules.request {
+					fo.errorf("type", `type "unix_timestamp" is for what Twitch sends; a parameter the caller sends is a "timestamp"`)
+					return nil
+				}
+			}
 			break
 		}
 		switch v := ns.types[base].(type) {
@@ -790,12 +822,12 @@ func (l *loader) readOperations(root *obj, g *Group) {
 			l.claimMethod(l.helix, "Client", op.GoName, g.File, o.at("name"))
 			l.claim(l.helix, op.ParamsName(), g.File, o.at("name"))
 		}
-		op.Query = l.readFields(o, "query", l.helix, op.ParamsName(), fieldRules{query: true})
+		op.Query = l.readFields(o, "query", l.helix, op.ParamsName(), fieldRules{query: true, request: true})
 		if bo := o.object("body", false); bo != nil {
 			if !bo.has("fields") {
 				bo.errorf("", `missing key "fields"`)
 			}
-			op.Body = l.readFields(bo, "fields", l.helix, op.ParamsName(), fieldRules{})
+			op.Body = l.readFields(bo, "fields", l.helix, op.ParamsName(), fieldRules{request: true})
 			bo.done()
 			if op.Method == "GET" || op.Method == "DELETE" {
 				o.errorf("body", "a %s request has no body", op.Method)

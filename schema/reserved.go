@@ -15,7 +15,7 @@ var ReservedNames = map[string][]string{
 		"MessageSessionWelcome", "MessageType", "Metadata", "NewClient", "Notification",
 		"Notification.Condition", "Notification.TypeInfo", "Option", "ParseMessage", "ParseNotification",
 		"RawEvent", "Session", "SubscriptionError", "SubscriptionError.Error", "SubscriptionError.Is",
-		"SubscriptionError.Unwrap", "SubscriptionStatus", "TransportConduit", "TransportMethod",
+		"SubscriptionError.Unwrap", "SubscriptionStatus", "Time", "TransportConduit", "TransportMethod",
 		"TransportWebSocket", "TransportWebhook", "TypeBeta", "TypeInfo", "TypeInfo.NewCondition",
 		"TypeNew", "TypeStable", "TypeStatus", "Types", "WithBackoff", "WithDialer", "WithHooks",
 		"WithKeepalive", "WithLogger", "WithURL",
@@ -25,6 +25,6 @@ var ReservedNames = map[string][]string{
 		"ErrForbidden", "ErrMissingScope", "ErrNotFound", "ErrRateLimited", "ErrUnauthorized",
 		"InvalidParamsError", "InvalidParamsError.Error", "New", "Operation", "Operations", "Option",
 		"Pagination", "ParamGroup", "RateLimit", "Rule", "RuleAtLeastOne", "RuleAtMostOne",
-		"RuleExactlyOne", "WithBaseURL", "WithHTTPClient", "WithLogger", "WithMaxRetries",
+		"RuleExactlyOne", "Time", "Time.MarshalJSON", "Time.UnmarshalJSON", "WithBaseURL", "WithHTTPClient", "WithLogger", "WithMaxRetries",
 	},
 }

@@ -138,7 +138,7 @@ func (s *Server) createSubscription(w http.ResponseWriter, _ *http.Request, data
 			Type:      body.Type,
 			Version:   body.Version,
 			Condition: condition,
-			CreatedAt: s.now().UTC(),
+			CreatedAt: helix.Time{Time: s.now().UTC()},
 			Transport: helix.EventSubTransport{
 				Method:    helix.EventSubTransportMethodWebSocket,
 				SessionID: sess.id,

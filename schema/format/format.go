@@ -72,6 +72,7 @@ type Field struct {
 	Nullable    bool        `json:"nullable,omitempty"`
 	GoName      string      `json:"go_name,omitempty"`
 	TypeName    string      `json:"type_name,omitempty"`
+	Aliases     []string    `json:"aliases,omitempty"`
 	Max         int         `json:"max,omitempty"`
 	Description string      `json:"description,omitempty"`
 	Note        string      `json:"note,omitempty"`
