@@ -605,8 +605,8 @@ var sendChatAnnouncementOp = Operation{
 	Success: http.StatusNoContent,
 }
 
-// SendAShoutoutParams holds the parameters of SendAShoutout.
-type SendAShoutoutParams struct {
+// SendShoutoutParams holds the parameters of SendShoutout.
+type SendShoutoutParams struct {
 	// Query parameter "from_broadcaster_id", required.
 	FromBroadcasterID string `query:"from_broadcaster_id"`
 	// Query parameter "to_broadcaster_id", required.
@@ -615,30 +615,30 @@ type SendAShoutoutParams struct {
 	ModeratorID string `query:"moderator_id"`
 }
 
-// SendAShoutout calls POST /chat/shoutouts.
+// SendShoutout calls POST /chat/shoutouts.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#send-a-shoutout
 //
 // meta:operation POST /chat/shoutouts
-func (c *Client) SendAShoutout(ctx context.Context, params *SendAShoutoutParams) error {
+func (c *Client) SendShoutout(ctx context.Context, params *SendShoutoutParams) error {
 	if params == nil {
-		params = new(SendAShoutoutParams)
+		params = new(SendShoutoutParams)
 	}
-	r := c.newRequest(&sendAShoutoutOp)
+	r := c.newRequest(&sendShoutoutOp)
 	queryString(r, "from_broadcaster_id", params.FromBroadcasterID, true)
 	queryString(r, "to_broadcaster_id", params.ToBroadcasterID, true)
 	queryString(r, "moderator_id", params.ModeratorID, true)
 	return c.send(ctx, r, nil)
 }
 
-var sendAShoutoutOp = Operation{
+var sendShoutoutOp = Operation{
 	Auth: []oauth.Requirement{{
 		Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageShoutouts}},
 		Token:  oauth.TokenUser,
 	}},
 	DocURL:  "https://dev.twitch.tv/docs/api/reference/#send-a-shoutout",
 	Method:  http.MethodPost,
-	Name:    "SendAShoutout",
+	Name:    "SendShoutout",
 	Path:    "/chat/shoutouts",
 	Success: http.StatusNoContent,
 }

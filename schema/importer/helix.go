@@ -2,6 +2,7 @@ package importer
 
 import (
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -100,7 +101,7 @@ func parseOperation(p *page, anchor string, scopes map[string]bool) (*format.Ope
 	h2 := p.ids[anchor]
 	title := strings.TrimSpace(strings.TrimSuffix(text(h2), "✎"))
 	op := &format.Operation{
-		Name:   schema.GoName(title),
+		Name:   operationName(title),
 		DocURL: referenceURL + "#" + anchor,
 	}
 	left, right := operationNodes(h2)
@@ -243,6 +244,21 @@ func parseOperation(p *page, anchor string, scopes map[string]bool) (*format.Ope
 		}
 	}
 	return op, examples, nil
+}
+
+// operationName is the Go name of an operation titled title: its words
+// without articles, which a Go developer would not guess ("Send a
+// Shoutout" is SendShoutout, "Start a raid" StartRaid).
+func operationName(title string) string {
+	words := strings.Fields(title)
+	words = slices.DeleteFunc(words, func(w string) bool {
+		switch strings.ToLower(w) {
+		case "a", "an", "the":
+			return true
+		}
+		return false
+	})
+	return schema.GoName(strings.Join(words, " "))
 }
 
 // descriptionOf is the description of row i of a table, or "".

@@ -415,3 +415,18 @@ func TestImportsNoTestingPackage(t *testing.T) {
 		assert.Assert(t, imp != "testing" && !strings.HasPrefix(imp, "testing/"), "package importer imports %s", imp)
 	}
 }
+
+func TestOperationName(t *testing.T) {
+	for title, want := range map[string]string{
+		"Send a Shoutout":          "SendShoutout",
+		"Start a raid":             "StartRaid",
+		"Cancel a raid":            "CancelRaid",
+		"Get the Widget":           "GetWidget",
+		"Create an EventSub Thing": "CreateEventSubThing",
+		"Get Users":                "GetUsers",
+		"Get Channel Information":  "GetChannelInformation",
+		"Check AutoMod Status":     "CheckAutoModStatus",
+	} {
+		assert.Equal(t, operationName(title), want, title)
+	}
+}
