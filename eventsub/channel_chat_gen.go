@@ -344,8 +344,6 @@ type ChannelChatNotificationEvent struct {
 	Announcement    *ChatNotificationAnnouncement    `json:"announcement"`
 	BitsBadgeTier   *ChatNotificationBitsBadgeTier   `json:"bits_badge_tier"`
 	CharityDonation *ChatNotificationCharityDonation `json:"charity_donation"`
-	CharityName     string                           `json:"charity_name"`
-	Amount          ChannelChatNotificationAmount    `json:"amount"`
 	// Set in a shared chat session when the notice happened in another channel.
 	SourceBroadcasterUserID    *string                           `json:"source_broadcaster_user_id,omitzero"`
 	SourceBroadcasterUserName  *string                           `json:"source_broadcaster_user_name,omitzero"`
@@ -364,13 +362,6 @@ type ChannelChatNotificationEvent struct {
 	SharedChatAnnouncement     *ChatNotificationAnnouncement     `json:"shared_chat_announcement,omitzero"`
 	SharedChatBitsBadgeTier    *ChatNotificationBitsBadgeTier    `json:"shared_chat_bits_badge_tier,omitzero"`
 	SharedChatCharityDonation  *ChatNotificationCharityDonation  `json:"shared_chat_charity_donation,omitzero"`
-}
-
-// ChannelChatNotificationAmount is the amount member of ChannelChatNotificationEvent.
-type ChannelChatNotificationAmount struct {
-	Value        int    `json:"value"`
-	DecimalPlace int    `json:"decimal_place"`
-	Currency     string `json:"currency"`
 }
 
 // OnChannelChatNotification registers h for channel.chat.notification (version 1) notifications.

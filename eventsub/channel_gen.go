@@ -427,14 +427,14 @@ func (ChannelSubscribeCondition) TypeInfo() *TypeInfo {
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsubscribe
 type ChannelSubscribeEvent struct {
-	UserID               string  `json:"user_id"`
-	UserLogin            string  `json:"user_login"`
-	UserName             string  `json:"user_name"`
-	BroadcasterUserID    string  `json:"broadcaster_user_id"`
-	BroadcasterUserLogin string  `json:"broadcaster_user_login"`
-	BroadcasterUserName  string  `json:"broadcaster_user_name"`
-	Tier                 SubTier `json:"tier"`
-	IsGift               bool    `json:"is_gift"`
+	UserID               string           `json:"user_id"`
+	UserLogin            string           `json:"user_login"`
+	UserName             string           `json:"user_name"`
+	BroadcasterUserID    string           `json:"broadcaster_user_id"`
+	BroadcasterUserLogin string           `json:"broadcaster_user_login"`
+	BroadcasterUserName  string           `json:"broadcaster_user_name"`
+	Tier                 SubscriptionTier `json:"tier"`
+	IsGift               bool             `json:"is_gift"`
 }
 
 // OnChannelSubscribe registers h for channel.subscribe (version 1) notifications.

@@ -56,10 +56,10 @@ type BitsLeader struct {
 
 // BitsLeaderboardDateRange is the date_range member of GetBitsLeaderboardResponse.
 type BitsLeaderboardDateRange struct {
-	// RFC 3339; empty when the request has no started_at.
-	StartedAt string `json:"started_at"`
-	// RFC 3339; empty when the request has no started_at.
-	EndedAt string `json:"ended_at"`
+	// Zero (Twitch sends "") when the request has no started_at.
+	StartedAt Time `json:"started_at"`
+	// Zero (Twitch sends "") when the request has no started_at.
+	EndedAt Time `json:"ended_at"`
 }
 
 // GetBitsLeaderboard calls GET /bits/leaderboard.

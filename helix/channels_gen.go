@@ -92,9 +92,23 @@ type ModifyChannelInformationParams struct {
 // ContentClassificationLabelSetting is the content_classification_labels member of
 // ModifyChannelInformationParams.
 type ContentClassificationLabelSetting struct {
-	ID        ContentClassificationLabelID `json:"id"`
-	IsEnabled bool                         `json:"is_enabled"`
+	ID        ContentClassificationLabelSettingID `json:"id"`
+	IsEnabled bool                                `json:"is_enabled"`
 }
+
+// ContentClassificationLabelSettingID is the type of the id member of
+// ContentClassificationLabelSetting.
+type ContentClassificationLabelSettingID string
+
+// Known values of ContentClassificationLabelSettingID. Twitch may send values not listed here.
+const (
+	ContentClassificationLabelSettingIDDebatedSocialIssuesAndPolitics ContentClassificationLabelSettingID = "DebatedSocialIssuesAndPolitics"
+	ContentClassificationLabelSettingIDDrugsIntoxication              ContentClassificationLabelSettingID = "DrugsIntoxication"
+	ContentClassificationLabelSettingIDSexualThemes                   ContentClassificationLabelSettingID = "SexualThemes"
+	ContentClassificationLabelSettingIDViolentGraphic                 ContentClassificationLabelSettingID = "ViolentGraphic"
+	ContentClassificationLabelSettingIDGambling                       ContentClassificationLabelSettingID = "Gambling"
+	ContentClassificationLabelSettingIDProfanityVulgarity             ContentClassificationLabelSettingID = "ProfanityVulgarity"
+)
 
 // ModifyChannelInformation updates a channel's title, category, language, delay, tags or content
 // labels; set at least one.

@@ -345,8 +345,8 @@ func TestModifyChannelInformation(t *testing.T) {
 		Delay:               ptr(0),
 		Tags:                []string{"German", "Speedrun"},
 		ContentClassificationLabels: []helix.ContentClassificationLabelSetting{
-			{ID: helix.ContentClassificationLabelIDGambling, IsEnabled: true},
-			{ID: helix.ContentClassificationLabelIDProfanityVulgarity, IsEnabled: false},
+			{ID: helix.ContentClassificationLabelSettingIDGambling, IsEnabled: true},
+			{ID: helix.ContentClassificationLabelSettingIDProfanityVulgarity, IsEnabled: false},
 		},
 		IsBrandedContent: ptr(false),
 	})

@@ -19,8 +19,7 @@ type ConduitShard struct {
 
 // ConduitShardTransport is where a shard's notifications go.
 type ConduitShardTransport struct {
-	// webhook or websocket.
-	Method EventSubTransportMethod `json:"method"`
+	Method ConduitShardTransportMethod `json:"method"`
 	// Webhook only.
 	Callback string `json:"callback,omitzero"`
 	// WebSocket only.
@@ -47,4 +46,14 @@ const (
 	ConduitShardStatusWebSocketNetworkTimeout            ConduitShardStatus = "websocket_network_timeout"
 	ConduitShardStatusWebSocketNetworkError              ConduitShardStatus = "websocket_network_error"
 	ConduitShardStatusWebSocketFailedToReconnect         ConduitShardStatus = "websocket_failed_to_reconnect"
+)
+
+// ConduitShardTransportMethod is how a shard receives notifications: a conduit's shard cannot
+// itself be a conduit.
+type ConduitShardTransportMethod string
+
+// Known values of ConduitShardTransportMethod. Twitch may send values not listed here.
+const (
+	ConduitShardTransportMethodWebhook   ConduitShardTransportMethod = "webhook"
+	ConduitShardTransportMethodWebSocket ConduitShardTransportMethod = "websocket"
 )

@@ -39,8 +39,8 @@ type ShieldModeStatus struct {
 	ModeratorID    string `json:"moderator_id"`
 	ModeratorLogin string `json:"moderator_login"`
 	ModeratorName  string `json:"moderator_name"`
-	// RFC 3339; empty if Shield Mode was never activated.
-	LastActivatedAt string `json:"last_activated_at"`
+	// Zero (Twitch sends "") if Shield Mode was never activated.
+	LastActivatedAt Time `json:"last_activated_at"`
 }
 
 // SuspiciousUser is the suspicious-user status of a chatter in a channel.

@@ -37,14 +37,12 @@ type StreamMarker struct {
 	URL string `json:"URL,omitzero"`
 }
 
-// StreamType is the kind of a stream, or which streams a filter wants.
+// StreamType is the kind of a stream.
 type StreamType string
 
 // Known values of StreamType. Twitch may send values not listed here.
 const (
 	StreamTypeLive StreamType = "live"
-	// A filter only: every kind, the default.
-	StreamTypeAll StreamType = "all"
 	// Sent when Twitch fails to tell.
 	StreamTypeUnknown StreamType = ""
 )

@@ -138,7 +138,8 @@ func TestEveryOperation(t *testing.T) {
 				assert.DeepEqual(t, out[0].Bytes(), ans.body)
 			default:
 				decoded := mustJSON(t, out[0].Interface())
-				assert.DeepEqual(t, decodeJSON(t, decoded), decodeJSON(t, ans.body))
+				want := decodeJSON(t, ans.body)
+				assert.DeepEqual(t, unixToRFC3339(want), decodeJSON(t, decoded))
 			}
 			if res, ok := out[0].Interface().(*helix.CreateEventSubSubscriptionResponse); ok {
 				subscriptionID = res.Data[0].ID
@@ -305,5 +306,26 @@ func decodeJSON(t *testing.T, data []byte) any {
 	t.Helper()
 	var v any
 	assert.NilError(t, json.Unmarshal(data, &v), "%s", data)
+	return v
+}
+
+// unixToRFC3339 returns v with the numbers the fake sends for Unix-seconds
+// timestamps as helix.Time encodes them again: RFC 3339 strings. The fake's
+// only such numbers are its sample instant.
+func unixToRFC3339(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, x := range t {
+			t[k] = unixToRFC3339(x)
+		}
+	case []any:
+		for i, x := range t {
+			t[i] = unixToRFC3339(x)
+		}
+	case float64:
+		if t == 1735787045 {
+			return time.Unix(int64(t), 0).UTC().Format(time.RFC3339)
+		}
+	}
 	return v
 }

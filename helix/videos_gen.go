@@ -27,7 +27,7 @@ type GetVideosParams struct {
 	// Query parameter "sort".
 	Sort VideoSort `query:"sort"`
 	// Query parameter "type".
-	Type VideoType `query:"type"`
+	Type VideoTypeFilter `query:"type"`
 	// Query parameter "first".
 	First *int `query:"first"`
 	// Query parameter "after".
@@ -55,6 +55,18 @@ const (
 	VideoSortTime     VideoSort = "time"
 	VideoSortTrending VideoSort = "trending"
 	VideoSortViews    VideoSort = "views"
+)
+
+// VideoTypeFilter is the type of the type member of GetVideosParams.
+type VideoTypeFilter string
+
+// Known values of VideoTypeFilter. Twitch may send values not listed here.
+const (
+	// Every kind, the default.
+	VideoTypeFilterAll       VideoTypeFilter = "all"
+	VideoTypeFilterArchive   VideoTypeFilter = "archive"
+	VideoTypeFilterHighlight VideoTypeFilter = "highlight"
+	VideoTypeFilterUpload    VideoTypeFilter = "upload"
 )
 
 // GetVideosResponse is the answer of GetVideos.

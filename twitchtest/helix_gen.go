@@ -663,7 +663,7 @@ var helixOperations = []helixOperation{{
 		name:     "broadcaster_id",
 		required: true,
 	}},
-	response: `{"data":[{"duration":1,"last_ad_at":1,"next_ad_at":1,"preroll_free_time":1,"snooze_count":1,"snooze_refresh_at":1}]}`,
+	response: `{"data":[{"duration":1,"last_ad_at":1735787045,"next_ad_at":1735787045,"preroll_free_time":1,"snooze_count":1,"snooze_refresh_at":1735787045}]}`,
 	success:  200,
 }, {
 	auth:      []helixAuth{{token: "app"}, {token: "user"}},
@@ -731,7 +731,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "after"}, {name: "before"}},
-	response: `{"data":[{"created_at":"2025-01-02T03:04:05Z","expires_at":"expires_at","moderator_id":"moderator_id","moderator_login":"moderator_login","moderator_name":"moderator_name","reason":"reason","user_id":"user_id","user_login":"user_login","user_name":"user_name"}],"pagination":{}}`,
+	response: `{"data":[{"created_at":"2025-01-02T03:04:05Z","expires_at":"2025-01-02T03:04:05Z","moderator_id":"moderator_id","moderator_login":"moderator_login","moderator_name":"moderator_name","reason":"reason","user_id":"user_id","user_login":"user_login","user_name":"user_name"}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -748,7 +748,7 @@ var helixOperations = []helixOperation{{
 		kind: "timestamp",
 		name: "started_at",
 	}, {name: "user_id"}},
-	response: `{"data":[{"rank":1,"score":1,"user_id":"user_id","user_login":"user_login","user_name":"user_name"}],"date_range":{"ended_at":"ended_at","started_at":"started_at"},"total":1}`,
+	response: `{"data":[{"rank":1,"score":1,"user_id":"user_id","user_login":"user_login","user_name":"user_name"}],"date_range":{"ended_at":"2025-01-02T03:04:05Z","started_at":"2025-01-02T03:04:05Z"},"total":1}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -1558,7 +1558,7 @@ var helixOperations = []helixOperation{{
 		name:     "moderator_id",
 		required: true,
 	}},
-	response: `{"data":[{"is_active":true,"last_activated_at":"last_activated_at","moderator_id":"moderator_id","moderator_login":"moderator_login","moderator_name":"moderator_name"}]}`,
+	response: `{"data":[{"is_active":true,"last_activated_at":"2025-01-02T03:04:05Z","moderator_id":"moderator_id","moderator_login":"moderator_login","moderator_name":"moderator_name"}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -1984,7 +1984,7 @@ var helixOperations = []helixOperation{{
 		kind: "int",
 		name: "first",
 	}, {name: "after"}},
-	response: `{"data":[{"broadcaster_language":"broadcaster_language","broadcaster_login":"broadcaster_login","display_name":"display_name","game_id":"game_id","game_name":"game_name","id":"id","is_live":true,"started_at":"started_at","tag_ids":["tag_ids"],"tags":["tags"],"thumbnail_url":"thumbnail_url","title":"title"}],"pagination":{}}`,
+	response: `{"data":[{"broadcaster_language":"broadcaster_language","broadcaster_login":"broadcaster_login","display_name":"display_name","game_id":"game_id","game_name":"game_name","id":"id","is_live":true,"started_at":"2025-01-02T03:04:05Z","tag_ids":["tag_ids"],"tags":["tags"],"thumbnail_url":"thumbnail_url","title":"title"}],"pagination":{}}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -2175,7 +2175,7 @@ var helixOperations = []helixOperation{{
 		name:     "broadcaster_id",
 		required: true,
 	}},
-	response: `{"data":[{"next_ad_at":1,"snooze_count":1,"snooze_refresh_at":1}]}`,
+	response: `{"data":[{"next_ad_at":1735787045,"snooze_count":1,"snooze_refresh_at":1735787045}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
@@ -2656,7 +2656,7 @@ var helixOperations = []helixOperation{{
 		name:     "moderator_id",
 		required: true,
 	}},
-	response: `{"data":[{"is_active":true,"last_activated_at":"last_activated_at","moderator_id":"moderator_id","moderator_login":"moderator_login","moderator_name":"moderator_name"}]}`,
+	response: `{"data":[{"is_active":true,"last_activated_at":"2025-01-02T03:04:05Z","moderator_id":"moderator_id","moderator_login":"moderator_login","moderator_name":"moderator_name"}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{
