@@ -31,12 +31,21 @@ type Curation struct {
 	// to the anchor of that page the link means.
 	Anchors map[string]Anchor `json:"anchors,omitempty"`
 	// Examples that are wrong (a typo the tables and the other examples
-	// contradict, an error body shown as a success): "<page>#<anchor>
-	// <heading>" maps to why. The conformance test lists them and does
-	// not decode them.
-	Examples map[string]string `json:"examples,omitempty"`
+	// contradict, an error body shown as a success), by "<page>#<anchor>
+	// <heading>". The conformance test leaves out the wrong keys and
+	// checks the rest, or leaves out a wrong example whole.
+	Examples map[string]ExampleFix `json:"examples,omitempty"`
 
 	files map[string]string // where each key was curated, for errors
+}
+
+// ExampleFix says what is wrong in an example of the reference.
+type ExampleFix struct {
+	// Keys are the wrong members, each a path of member names from the
+	// example's top, array items left out: "event.sub.sub_plan",
+	// "data.guests.id". Without keys, the whole example is wrong.
+	Keys []string `json:"keys,omitempty"`
+	Note string   `json:"note"` // why
 }
 
 // Anchor is where a dead link of the reference should lead, and why.
@@ -76,7 +85,7 @@ func LoadCuration(fsys fs.FS, display string) (*Curation, error) {
 		Operations:    map[string]*Patch{},
 		Scopes:        map[string]json.RawMessage{},
 		Anchors:       map[string]Anchor{},
-		Examples:      map[string]string{},
+		Examples:      map[string]ExampleFix{},
 		files:         map[string]string{},
 	}
 	names, err := fs.Glob(fsys, "*.json")
@@ -110,9 +119,14 @@ func (c *Curation) add(name string, data []byte) error {
 			}
 			return nil
 		}),
-		merge(c, name, "example", c.Examples, one.Examples, func(k, reason string) error {
-			if reason == "" {
-				return fmt.Errorf("examples[%q]: say why the example is wrong", k)
+		merge(c, name, "example", c.Examples, one.Examples, func(k string, fix ExampleFix) error {
+			if fix.Note == "" {
+				return fmt.Errorf("examples[%q]: say in \"note\" why the example is wrong", k)
+			}
+			for i, key := range fix.Keys {
+				if key == "" || slices.Contains(strings.Split(key, "."), "") || slices.Index(fix.Keys, key) < i {
+					return fmt.Errorf("examples[%q].keys[%d]: %q is not a path of member names, or is listed twice", k, i, key)
+				}
 			}
 			return nil
 		}),

@@ -105,8 +105,13 @@ type Example struct {
 	Type, Version string // EventSub: the subscription type and version
 	Operation     string // Helix: the operation's Go name, after curation
 	// Wrong is why the curation says the example is wrong; empty for the
-	// examples to check.
+	// examples that are right.
 	Wrong string
+	// WrongKeys are the members the curation says are wrong (paths of
+	// member names from the example's top, array items left out:
+	// "event.sub.sub_plan"); the rest of the example is right. When Wrong
+	// is set and WrongKeys is empty, the whole example is wrong.
+	WrongKeys []string
 
 	operation *format.Operation
 }
@@ -116,6 +121,11 @@ type Result struct {
 	// Files are the schema files, by path in the schema folder.
 	Files    map[string][]byte
 	Examples []Example
+	// TableFields are the fields the reference's tables give each
+	// subscription type and version ("<type> <version>") before curation,
+	// as paths of names: "condition.broadcaster_user_id",
+	// "event.message.text".
+	TableFields map[string][]string
 }
 
 // Import reads the pages from src and returns the schema files they give
@@ -164,6 +174,13 @@ func Import(ctx context.Context, src Source, cur *Curation) (*Result, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
+	tableFields := map[string][]string{}
+	for _, s := range subs {
+		var paths []string
+		fieldPaths(&paths, "condition", s.Condition.Fields)
+		fieldPaths(&paths, "event", s.Event.Fields)
+		tableFields[s.Type+" "+s.Version] = paths
+	}
 	nameDataItems(groups)
 	// The fields whose type a page does not give, until a curation sets it.
 	unread := map[*format.Field]string{}
@@ -205,7 +222,7 @@ func Import(ctx context.Context, src Source, cur *Curation) (*Result, error) {
 		return nil, errors.Join(errs...)
 	}
 
-	res := &Result{Files: map[string][]byte{}}
+	res := &Result{Files: map[string][]byte{}, TableFields: tableFields}
 	add := func(p string, v any) {
 		data, err := encodeFile(v)
 		if err != nil {
@@ -236,8 +253,8 @@ func Import(ctx context.Context, src Source, cur *Curation) (*Result, error) {
 		used := map[string]bool{}
 		for i, e := range res.Examples {
 			key := e.Page + "#" + e.Section + " " + e.Heading
-			if reason, ok := cur.Examples[key]; ok {
-				res.Examples[i].Wrong, used[key] = reason, true
+			if fix, ok := cur.Examples[key]; ok {
+				res.Examples[i].Wrong, res.Examples[i].WrongKeys, used[key] = fix.Note, fix.Keys, true
 			}
 		}
 		for _, key := range sortedKeys(cur.Examples) {
@@ -256,6 +273,16 @@ func Import(ctx context.Context, src Source, cur *Curation) (*Result, error) {
 // "get-users".
 func anchorOf(op *format.Operation) string {
 	return strings.TrimPrefix(op.DocURL, referenceURL+"#")
+}
+
+// fieldPaths appends the path of each field of fields and their members,
+// below prefix.
+func fieldPaths(paths *[]string, prefix string, fields []*format.Field) {
+	for _, f := range fields {
+		p := prefix + "." + f.Name
+		*paths = append(*paths, p)
+		fieldPaths(paths, p, f.Fields)
+	}
 }
 
 // walkAll calls f for every field of fields and their members.

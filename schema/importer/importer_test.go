@@ -68,7 +68,14 @@ func TestImportExamples(t *testing.T) {
 		"reference.html#update-widget Example Request   UpdateWidget",
 	})
 	assert.Equal(t, res.Examples[4].Wrong, "Sends gears the widget does not have; a made-up reason for the test.")
+	assert.Assert(t, is.Len(res.Examples[4].WrongKeys, 0), "the whole example is wrong")
 	assert.Equal(t, res.Examples[3].Wrong, "")
+	assert.Equal(t, res.Examples[1].Wrong, "Sends speed, which the wire does not have; a made-up reason for the test.")
+	assert.DeepEqual(t, res.Examples[1].WrongKeys, []string{"event.speed"})
+
+	// What the tables give, before curation.
+	assert.DeepEqual(t, res.TableFields["widget.spin 1"][:3], []string{"condition.broadcaster_user_id", "condition.widget_id", "event.widget_id"})
+	assert.Assert(t, is.Contains(res.TableFields["widget.spin 1"], "event.speed"), "curation removes it; the table has it")
 
 	// The text is kept as the page has it, even when it is not valid JSON.
 	assert.Assert(t, strings.Contains(string(res.Examples[1].JSON), "// a comment"))
@@ -245,8 +252,18 @@ func TestCurationErrors(t *testing.T) {
 		},
 		{
 			name:     "an example the pages lack",
-			curation: `{"examples": {"reference.html#get-widgets Example Nope": "wrong"}}`,
+			curation: `{"examples": {"reference.html#get-widgets Example Nope": {"note": "wrong"}}}`,
 			want:     `c.json: examples["reference.html#get-widgets Example Nope"]: the pages have no such example`,
+		},
+		{
+			name:     "an example without a note",
+			curation: `{"examples": {"reference.html#get-widgets Example Response": {"keys": ["data.id"]}}}`,
+			want:     `c.json: examples["reference.html#get-widgets Example Response"]: say in "note" why the example is wrong`,
+		},
+		{
+			name:     "a key that is no path",
+			curation: `{"examples": {"reference.html#get-widgets Example Response": {"keys": ["data..id"], "note": "x"}}}`,
+			want:     `c.json: examples["reference.html#get-widgets Example Response"].keys[0]: "data..id" is not a path of member names, or is listed twice`,
 		},
 		{
 			name:     "a scope the page lacks",
