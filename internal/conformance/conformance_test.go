@@ -782,6 +782,23 @@ func TestCharityCampaignAliases(t *testing.T) {
 			}
 			assert.DeepEqual(t, decode(cli), reference)
 
+			// A WebSocket frame, which ParseMessage decodes in one pass.
+			frame, err := json.Marshal(map[string]any{
+				"metadata": map[string]any{
+					"message_id": "m1", "message_type": "notification", "message_timestamp": "2025-01-02T03:04:05Z",
+					"subscription_type": typ, "subscription_version": "1",
+				},
+				"payload": map[string]any{"subscription": v["subscription"], "event": cli},
+			})
+			assert.NilError(t, err)
+			msg, err := eventsub.ParseMessage(frame)
+			assert.NilError(t, err)
+			again, err := json.Marshal(msg.Notification.Event)
+			assert.NilError(t, err)
+			var fromFrame eventsub.ChannelCharityCampaignStartEvent
+			assert.NilError(t, json.Unmarshal(again, &fromFrame))
+			assert.DeepEqual(t, &fromFrame, reference)
+
 			both := maps.Clone(cli)
 			both["broadcaster_id"] = event["broadcaster_id"]
 			both["broadcaster_user_id"] = "someone else"
