@@ -9,7 +9,6 @@ package eventsub
 import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
-	"time"
 )
 
 // AutoModMessageHoldCondition is the condition of a automod.message.hold (version 1) subscription:
@@ -46,8 +45,8 @@ type AutoModMessageHoldEvent struct {
 	Message              AutoModMessage `json:"message"`
 	Category             string         `json:"category"`
 	// Severity, from 1 to 4.
-	Level  int       `json:"level"`
-	HeldAt time.Time `json:"held_at"`
+	Level  int  `json:"level"`
+	HeldAt Time `json:"held_at"`
 }
 
 // OnAutoModMessageHold registers h for automod.message.hold (version 1) notifications.
@@ -118,7 +117,7 @@ type AutoModMessageHoldV2Event struct {
 	UserName             string         `json:"user_name"`
 	MessageID            string         `json:"message_id"`
 	Message              AutoModMessage `json:"message"`
-	HeldAt               time.Time      `json:"held_at"`
+	HeldAt               Time           `json:"held_at"`
 	// Says which of automod and blocked_term is set.
 	Reason      AutoModHoldReason    `json:"reason"`
 	AutoMod     *AutoModFlag         `json:"automod,omitzero"`
@@ -200,7 +199,7 @@ type AutoModMessageUpdateEvent struct {
 	// Severity, from 1 to 4.
 	Level  int                  `json:"level"`
 	Status AutoModMessageStatus `json:"status"`
-	HeldAt time.Time            `json:"held_at"`
+	HeldAt Time                 `json:"held_at"`
 }
 
 // OnAutoModMessageUpdate registers h for automod.message.update (version 1) notifications.
@@ -275,7 +274,7 @@ type AutoModMessageUpdateV2Event struct {
 	MessageID            string               `json:"message_id"`
 	Message              AutoModMessage       `json:"message"`
 	Status               AutoModMessageStatus `json:"status"`
-	HeldAt               time.Time            `json:"held_at"`
+	HeldAt               Time                 `json:"held_at"`
 	// Says which of automod and blocked_term is set.
 	Reason      AutoModHoldReason    `json:"reason"`
 	AutoMod     *AutoModFlag         `json:"automod,omitzero"`

@@ -6,7 +6,6 @@ package eventsub
 import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
-	"time"
 )
 
 // ChannelAdBreakBeginCondition is the condition of a channel.ad_break.begin (version 1)
@@ -34,12 +33,12 @@ func (ChannelAdBreakBeginCondition) entry() *typeEntry {
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelad_breakbegin
 type ChannelAdBreakBeginEvent struct {
-	DurationSeconds      int       `json:"duration_seconds"`
-	StartedAt            time.Time `json:"started_at"`
-	IsAutomatic          bool      `json:"is_automatic"`
-	BroadcasterUserID    string    `json:"broadcaster_user_id"`
-	BroadcasterUserLogin string    `json:"broadcaster_user_login"`
-	BroadcasterUserName  string    `json:"broadcaster_user_name"`
+	DurationSeconds      int    `json:"duration_seconds"`
+	StartedAt            Time   `json:"started_at"`
+	IsAutomatic          bool   `json:"is_automatic"`
+	BroadcasterUserID    string `json:"broadcaster_user_id"`
+	BroadcasterUserLogin string `json:"broadcaster_user_login"`
+	BroadcasterUserName  string `json:"broadcaster_user_name"`
 	// The broadcaster, for automatic ads.
 	RequesterUserID    string `json:"requester_user_id"`
 	RequesterUserLogin string `json:"requester_user_login"`

@@ -7,7 +7,6 @@ package eventsub
 import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
-	"time"
 )
 
 // ChannelPointsAutomaticRewardRedemptionAddCondition is the condition of a
@@ -47,7 +46,7 @@ type ChannelPointsAutomaticRewardRedemptionAddEvent struct {
 	Reward               AutomaticReward `json:"reward"`
 	Message              EmoteMessage    `json:"message"`
 	UserInput            string          `json:"user_input,omitzero"`
-	RedeemedAt           time.Time       `json:"redeemed_at"`
+	RedeemedAt           Time            `json:"redeemed_at"`
 }
 
 // AutomaticReward is the reward member of ChannelPointsAutomaticRewardRedemptionAddEvent.
@@ -125,7 +124,7 @@ type ChannelPointsAutomaticRewardRedemptionAddV2Event struct {
 	ID                   string                  `json:"id"`
 	Reward               AutomaticRewardV2       `json:"reward"`
 	Message              *AutomaticRewardMessage `json:"message,omitzero"`
-	RedeemedAt           time.Time               `json:"redeemed_at"`
+	RedeemedAt           Time                    `json:"redeemed_at"`
 }
 
 // AutomaticRewardV2 is the reward member of ChannelPointsAutomaticRewardRedemptionAddV2Event.

@@ -8,7 +8,6 @@ package eventsub
 import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
-	"time"
 )
 
 // ChannelPointsCustomRewardAddCondition is the condition of a
@@ -59,7 +58,7 @@ type ChannelPointsCustomRewardAddEvent struct {
 	DefaultImage   CustomRewardImage    `json:"default_image"`
 	GlobalCooldown CustomRewardCooldown `json:"global_cooldown"`
 	// Null when the reward is not cooling down.
-	CooldownExpiresAt *time.Time `json:"cooldown_expires_at"`
+	CooldownExpiresAt *Time `json:"cooldown_expires_at"`
 	// Null when the stream is offline or max_per_stream is off.
 	RedemptionsRedeemedCurrentStream *int `json:"redemptions_redeemed_current_stream"`
 }
@@ -145,7 +144,7 @@ type ChannelPointsCustomRewardRemoveEvent struct {
 	DefaultImage   CustomRewardImage    `json:"default_image"`
 	GlobalCooldown CustomRewardCooldown `json:"global_cooldown"`
 	// Null when the reward is not cooling down.
-	CooldownExpiresAt *time.Time `json:"cooldown_expires_at"`
+	CooldownExpiresAt *Time `json:"cooldown_expires_at"`
 	// Null when the stream is offline or max_per_stream is off.
 	RedemptionsRedeemedCurrentStream *int `json:"redemptions_redeemed_current_stream"`
 }
@@ -234,7 +233,7 @@ type ChannelPointsCustomRewardUpdateEvent struct {
 	DefaultImage   CustomRewardImage    `json:"default_image"`
 	GlobalCooldown CustomRewardCooldown `json:"global_cooldown"`
 	// Null when the reward is not cooling down.
-	CooldownExpiresAt *time.Time `json:"cooldown_expires_at"`
+	CooldownExpiresAt *Time `json:"cooldown_expires_at"`
 	// Null when the stream is offline or max_per_stream is off.
 	RedemptionsRedeemedCurrentStream *int `json:"redemptions_redeemed_current_stream"`
 }

@@ -7,7 +7,6 @@ package eventsub
 import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
-	"time"
 )
 
 // ChannelPointsCustomRewardRedemptionAddCondition is the condition of a
@@ -50,7 +49,7 @@ type ChannelPointsCustomRewardRedemptionAddEvent struct {
 	UserInput  string           `json:"user_input"`
 	Status     RedemptionStatus `json:"status"`
 	Reward     RedemptionReward `json:"reward"`
-	RedeemedAt time.Time        `json:"redeemed_at"`
+	RedeemedAt Time             `json:"redeemed_at"`
 }
 
 // OnChannelPointsCustomRewardRedemptionAdd registers h for channel.channel_points_custom_reward_redemption.add (version 1) notifications.
@@ -128,7 +127,7 @@ type ChannelPointsCustomRewardRedemptionUpdateEvent struct {
 	UserInput  string           `json:"user_input"`
 	Status     RedemptionStatus `json:"status"`
 	Reward     RedemptionReward `json:"reward"`
-	RedeemedAt time.Time        `json:"redeemed_at"`
+	RedeemedAt Time             `json:"redeemed_at"`
 }
 
 // OnChannelPointsCustomRewardRedemptionUpdate registers h for channel.channel_points_custom_reward_redemption.update (version 1) notifications.

@@ -8,8 +8,8 @@ package eventsub
 
 import (
 	"context"
+	"encoding/json"
 	"github.com/twitchify-go/twitch/oauth"
-	"time"
 )
 
 // ChannelCharityCampaignDonateCondition is the condition of a channel.charity_campaign.donate
@@ -124,6 +124,44 @@ type ChannelCharityCampaignProgressEvent struct {
 	TargetAmount       CharityAmount `json:"target_amount"`
 }
 
+// UnmarshalJSON decodes ChannelCharityCampaignProgressEvent, reading broadcaster_user_id as
+// broadcaster_id, broadcaster_user_login as broadcaster_login, broadcaster_user_name as
+// broadcaster_name, since Twitch's own sources spell these fields more than one way.
+func (o *ChannelCharityCampaignProgressEvent) UnmarshalJSON(data []byte) error {
+	type plain ChannelCharityCampaignProgressEvent
+	v := struct {
+		*plain
+		BroadcasterID0    *string `json:"broadcaster_id"`
+		BroadcasterID1    *string `json:"broadcaster_user_id"`
+		BroadcasterLogin0 *string `json:"broadcaster_login"`
+		BroadcasterLogin1 *string `json:"broadcaster_user_login"`
+		BroadcasterName0  *string `json:"broadcaster_name"`
+		BroadcasterName1  *string `json:"broadcaster_user_name"`
+	}{plain: (*plain)(o)}
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
+	switch {
+	case v.BroadcasterID0 != nil:
+		o.BroadcasterID = *v.BroadcasterID0
+	case v.BroadcasterID1 != nil:
+		o.BroadcasterID = *v.BroadcasterID1
+	}
+	switch {
+	case v.BroadcasterLogin0 != nil:
+		o.BroadcasterLogin = *v.BroadcasterLogin0
+	case v.BroadcasterLogin1 != nil:
+		o.BroadcasterLogin = *v.BroadcasterLogin1
+	}
+	switch {
+	case v.BroadcasterName0 != nil:
+		o.BroadcasterName = *v.BroadcasterName0
+	case v.BroadcasterName1 != nil:
+		o.BroadcasterName = *v.BroadcasterName1
+	}
+	return nil
+}
+
 // OnChannelCharityCampaignProgress registers h for channel.charity_campaign.progress (version 1) notifications.
 func (d *Dispatcher) OnChannelCharityCampaignProgress(h func(context.Context, *ChannelCharityCampaignProgressEvent)) {
 	d.on(&channelCharityCampaignProgressEntry, func(ctx context.Context, n *Notification) {
@@ -192,7 +230,45 @@ type ChannelCharityCampaignStartEvent struct {
 	CharityWebsite     string        `json:"charity_website"`
 	CurrentAmount      CharityAmount `json:"current_amount"`
 	TargetAmount       CharityAmount `json:"target_amount"`
-	StartedAt          time.Time     `json:"started_at"`
+	StartedAt          Time          `json:"started_at"`
+}
+
+// UnmarshalJSON decodes ChannelCharityCampaignStartEvent, reading broadcaster_user_id as
+// broadcaster_id, broadcaster_user_login as broadcaster_login, broadcaster_user_name as
+// broadcaster_name, since Twitch's own sources spell these fields more than one way.
+func (o *ChannelCharityCampaignStartEvent) UnmarshalJSON(data []byte) error {
+	type plain ChannelCharityCampaignStartEvent
+	v := struct {
+		*plain
+		BroadcasterID0    *string `json:"broadcaster_id"`
+		BroadcasterID1    *string `json:"broadcaster_user_id"`
+		BroadcasterLogin0 *string `json:"broadcaster_login"`
+		BroadcasterLogin1 *string `json:"broadcaster_user_login"`
+		BroadcasterName0  *string `json:"broadcaster_name"`
+		BroadcasterName1  *string `json:"broadcaster_user_name"`
+	}{plain: (*plain)(o)}
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
+	switch {
+	case v.BroadcasterID0 != nil:
+		o.BroadcasterID = *v.BroadcasterID0
+	case v.BroadcasterID1 != nil:
+		o.BroadcasterID = *v.BroadcasterID1
+	}
+	switch {
+	case v.BroadcasterLogin0 != nil:
+		o.BroadcasterLogin = *v.BroadcasterLogin0
+	case v.BroadcasterLogin1 != nil:
+		o.BroadcasterLogin = *v.BroadcasterLogin1
+	}
+	switch {
+	case v.BroadcasterName0 != nil:
+		o.BroadcasterName = *v.BroadcasterName0
+	case v.BroadcasterName1 != nil:
+		o.BroadcasterName = *v.BroadcasterName1
+	}
+	return nil
 }
 
 // OnChannelCharityCampaignStart registers h for channel.charity_campaign.start (version 1) notifications.
@@ -263,7 +339,45 @@ type ChannelCharityCampaignStopEvent struct {
 	CharityWebsite     string        `json:"charity_website"`
 	CurrentAmount      CharityAmount `json:"current_amount"`
 	TargetAmount       CharityAmount `json:"target_amount"`
-	StoppedAt          time.Time     `json:"stopped_at"`
+	StoppedAt          Time          `json:"stopped_at"`
+}
+
+// UnmarshalJSON decodes ChannelCharityCampaignStopEvent, reading broadcaster_user_id as
+// broadcaster_id, broadcaster_user_login as broadcaster_login, broadcaster_user_name as
+// broadcaster_name, since Twitch's own sources spell these fields more than one way.
+func (o *ChannelCharityCampaignStopEvent) UnmarshalJSON(data []byte) error {
+	type plain ChannelCharityCampaignStopEvent
+	v := struct {
+		*plain
+		BroadcasterID0    *string `json:"broadcaster_id"`
+		BroadcasterID1    *string `json:"broadcaster_user_id"`
+		BroadcasterLogin0 *string `json:"broadcaster_login"`
+		BroadcasterLogin1 *string `json:"broadcaster_user_login"`
+		BroadcasterName0  *string `json:"broadcaster_name"`
+		BroadcasterName1  *string `json:"broadcaster_user_name"`
+	}{plain: (*plain)(o)}
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
+	switch {
+	case v.BroadcasterID0 != nil:
+		o.BroadcasterID = *v.BroadcasterID0
+	case v.BroadcasterID1 != nil:
+		o.BroadcasterID = *v.BroadcasterID1
+	}
+	switch {
+	case v.BroadcasterLogin0 != nil:
+		o.BroadcasterLogin = *v.BroadcasterLogin0
+	case v.BroadcasterLogin1 != nil:
+		o.BroadcasterLogin = *v.BroadcasterLogin1
+	}
+	switch {
+	case v.BroadcasterName0 != nil:
+		o.BroadcasterName = *v.BroadcasterName0
+	case v.BroadcasterName1 != nil:
+		o.BroadcasterName = *v.BroadcasterName1
+	}
+	return nil
 }
 
 // OnChannelCharityCampaignStop registers h for channel.charity_campaign.stop (version 1) notifications.

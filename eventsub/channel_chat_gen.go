@@ -165,17 +165,17 @@ func (ChannelChatMessageCondition) entry() *typeEntry {
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatmessage
 type ChannelChatMessageEvent struct {
-	BroadcasterUserID    string                        `json:"broadcaster_user_id"`
-	BroadcasterUserName  string                        `json:"broadcaster_user_name"`
-	BroadcasterUserLogin string                        `json:"broadcaster_user_login"`
-	ChatterUserID        string                        `json:"chatter_user_id"`
-	ChatterUserName      string                        `json:"chatter_user_name"`
-	ChatterUserLogin     string                        `json:"chatter_user_login"`
-	MessageID            string                        `json:"message_id"`
-	Message              ChatMessage                   `json:"message"`
-	MessageType          ChannelChatMessageMessageType `json:"message_type"`
-	Badges               []ChatBadge                   `json:"badges"`
-	Cheer                *ChannelChatMessageCheer      `json:"cheer,omitzero"`
+	BroadcasterUserID    string                   `json:"broadcaster_user_id"`
+	BroadcasterUserName  string                   `json:"broadcaster_user_name"`
+	BroadcasterUserLogin string                   `json:"broadcaster_user_login"`
+	ChatterUserID        string                   `json:"chatter_user_id"`
+	ChatterUserName      string                   `json:"chatter_user_name"`
+	ChatterUserLogin     string                   `json:"chatter_user_login"`
+	MessageID            string                   `json:"message_id"`
+	Message              ChatMessage              `json:"message"`
+	MessageType          ChannelChatMessageType   `json:"message_type"`
+	Badges               []ChatBadge              `json:"badges"`
+	Cheer                *ChannelChatMessageCheer `json:"cheer,omitzero"`
 	// The chatter's name colour as #RRGGBB; empty if never set.
 	Color                       string                   `json:"color"`
 	Reply                       *ChannelChatMessageReply `json:"reply,omitzero"`
@@ -189,17 +189,17 @@ type ChannelChatMessageEvent struct {
 	IsSourceOnly               *bool       `json:"is_source_only,omitzero"`
 }
 
-// ChannelChatMessageMessageType is the type of the message_type member of ChannelChatMessageEvent.
-type ChannelChatMessageMessageType string
+// ChannelChatMessageType is the type of the message_type member of ChannelChatMessageEvent.
+type ChannelChatMessageType string
 
-// Known values of ChannelChatMessageMessageType. Twitch may send values not listed here.
+// Known values of ChannelChatMessageType. Twitch may send values not listed here.
 const (
-	ChannelChatMessageMessageTypeText                     ChannelChatMessageMessageType = "text"
-	ChannelChatMessageMessageTypeChannelPointsHighlighted ChannelChatMessageMessageType = "channel_points_highlighted"
-	ChannelChatMessageMessageTypeChannelPointsSubOnly     ChannelChatMessageMessageType = "channel_points_sub_only"
-	ChannelChatMessageMessageTypeUserIntro                ChannelChatMessageMessageType = "user_intro"
-	ChannelChatMessageMessageTypePowerUpsMessageEffect    ChannelChatMessageMessageType = "power_ups_message_effect"
-	ChannelChatMessageMessageTypePowerUpsGigantifiedEmote ChannelChatMessageMessageType = "power_ups_gigantified_emote"
+	ChannelChatMessageTypeText                     ChannelChatMessageType = "text"
+	ChannelChatMessageTypeChannelPointsHighlighted ChannelChatMessageType = "channel_points_highlighted"
+	ChannelChatMessageTypeChannelPointsSubOnly     ChannelChatMessageType = "channel_points_sub_only"
+	ChannelChatMessageTypeUserIntro                ChannelChatMessageType = "user_intro"
+	ChannelChatMessageTypePowerUpsMessageEffect    ChannelChatMessageType = "power_ups_message_effect"
+	ChannelChatMessageTypePowerUpsGigantifiedEmote ChannelChatMessageType = "power_ups_gigantified_emote"
 )
 
 // ChannelChatMessageCheer is the cheer member of ChannelChatMessageEvent.
@@ -376,8 +376,6 @@ type ChannelChatNotificationEvent struct {
 	Announcement    *ChatNotificationAnnouncement    `json:"announcement"`
 	BitsBadgeTier   *ChatNotificationBitsBadgeTier   `json:"bits_badge_tier"`
 	CharityDonation *ChatNotificationCharityDonation `json:"charity_donation"`
-	CharityName     string                           `json:"charity_name"`
-	Amount          ChannelChatNotificationAmount    `json:"amount"`
 	// Set in a shared chat session when the notice happened in another channel.
 	SourceBroadcasterUserID    *string                           `json:"source_broadcaster_user_id,omitzero"`
 	SourceBroadcasterUserName  *string                           `json:"source_broadcaster_user_name,omitzero"`
@@ -396,13 +394,6 @@ type ChannelChatNotificationEvent struct {
 	SharedChatAnnouncement     *ChatNotificationAnnouncement     `json:"shared_chat_announcement,omitzero"`
 	SharedChatBitsBadgeTier    *ChatNotificationBitsBadgeTier    `json:"shared_chat_bits_badge_tier,omitzero"`
 	SharedChatCharityDonation  *ChatNotificationCharityDonation  `json:"shared_chat_charity_donation,omitzero"`
-}
-
-// ChannelChatNotificationAmount is the amount member of ChannelChatNotificationEvent.
-type ChannelChatNotificationAmount struct {
-	Value        int    `json:"value"`
-	DecimalPlace int    `json:"decimal_place"`
-	Currency     string `json:"currency"`
 }
 
 // OnChannelChatNotification registers h for channel.chat.notification (version 1) notifications.

@@ -14,7 +14,6 @@ package eventsub
 import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
-	"time"
 )
 
 // ChannelBanCondition is the condition of a channel.ban (version 1) subscription: it selects the
@@ -40,20 +39,20 @@ func (ChannelBanCondition) entry() *typeEntry {
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelban
 type ChannelBanEvent struct {
-	UserID               string    `json:"user_id"`
-	UserLogin            string    `json:"user_login"`
-	UserName             string    `json:"user_name"`
-	BroadcasterUserID    string    `json:"broadcaster_user_id"`
-	BroadcasterUserLogin string    `json:"broadcaster_user_login"`
-	BroadcasterUserName  string    `json:"broadcaster_user_name"`
-	ModeratorUserID      string    `json:"moderator_user_id"`
-	ModeratorUserLogin   string    `json:"moderator_user_login"`
-	ModeratorUserName    string    `json:"moderator_user_name"`
-	Reason               string    `json:"reason"`
-	BannedAt             time.Time `json:"banned_at"`
+	UserID               string `json:"user_id"`
+	UserLogin            string `json:"user_login"`
+	UserName             string `json:"user_name"`
+	BroadcasterUserID    string `json:"broadcaster_user_id"`
+	BroadcasterUserLogin string `json:"broadcaster_user_login"`
+	BroadcasterUserName  string `json:"broadcaster_user_name"`
+	ModeratorUserID      string `json:"moderator_user_id"`
+	ModeratorUserLogin   string `json:"moderator_user_login"`
+	ModeratorUserName    string `json:"moderator_user_name"`
+	Reason               string `json:"reason"`
+	BannedAt             Time   `json:"banned_at"`
 	// When a timeout ends; null for a ban.
-	EndsAt      *time.Time `json:"ends_at"`
-	IsPermanent bool       `json:"is_permanent"`
+	EndsAt      *Time `json:"ends_at"`
+	IsPermanent bool  `json:"is_permanent"`
 }
 
 // OnChannelBan registers h for channel.ban (version 1) notifications.
@@ -178,13 +177,13 @@ func (ChannelFollowCondition) entry() *typeEntry {
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelfollow
 type ChannelFollowEvent struct {
-	UserID               string    `json:"user_id"`
-	UserLogin            string    `json:"user_login"`
-	UserName             string    `json:"user_name"`
-	BroadcasterUserID    string    `json:"broadcaster_user_id"`
-	BroadcasterUserLogin string    `json:"broadcaster_user_login"`
-	BroadcasterUserName  string    `json:"broadcaster_user_name"`
-	FollowedAt           time.Time `json:"followed_at"`
+	UserID               string `json:"user_id"`
+	UserLogin            string `json:"user_login"`
+	UserName             string `json:"user_name"`
+	BroadcasterUserID    string `json:"broadcaster_user_id"`
+	BroadcasterUserLogin string `json:"broadcaster_user_login"`
+	BroadcasterUserName  string `json:"broadcaster_user_name"`
+	FollowedAt           Time   `json:"followed_at"`
 }
 
 // OnChannelFollow registers h for channel.follow (version 2) notifications.
@@ -494,14 +493,14 @@ func (ChannelSubscribeCondition) entry() *typeEntry {
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsubscribe
 type ChannelSubscribeEvent struct {
-	UserID               string  `json:"user_id"`
-	UserLogin            string  `json:"user_login"`
-	UserName             string  `json:"user_name"`
-	BroadcasterUserID    string  `json:"broadcaster_user_id"`
-	BroadcasterUserLogin string  `json:"broadcaster_user_login"`
-	BroadcasterUserName  string  `json:"broadcaster_user_name"`
-	Tier                 SubTier `json:"tier"`
-	IsGift               bool    `json:"is_gift"`
+	UserID               string           `json:"user_id"`
+	UserLogin            string           `json:"user_login"`
+	UserName             string           `json:"user_name"`
+	BroadcasterUserID    string           `json:"broadcaster_user_id"`
+	BroadcasterUserLogin string           `json:"broadcaster_user_login"`
+	BroadcasterUserName  string           `json:"broadcaster_user_name"`
+	Tier                 SubscriptionTier `json:"tier"`
+	IsGift               bool             `json:"is_gift"`
 }
 
 // OnChannelSubscribe registers h for channel.subscribe (version 1) notifications.

@@ -8,7 +8,6 @@ package eventsub
 import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
-	"time"
 )
 
 // ChannelGoalBeginCondition is the condition of a channel.goal.begin (version 1) subscription: it
@@ -34,15 +33,15 @@ func (ChannelGoalBeginCondition) entry() *typeEntry {
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelgoalbegin
 type ChannelGoalBeginEvent struct {
-	ID                   string    `json:"id"`
-	BroadcasterUserID    string    `json:"broadcaster_user_id"`
-	BroadcasterUserName  string    `json:"broadcaster_user_name"`
-	BroadcasterUserLogin string    `json:"broadcaster_user_login"`
-	Type                 GoalType  `json:"type"`
-	Description          string    `json:"description"`
-	CurrentAmount        int       `json:"current_amount"`
-	TargetAmount         int       `json:"target_amount"`
-	StartedAt            time.Time `json:"started_at"`
+	ID                   string   `json:"id"`
+	BroadcasterUserID    string   `json:"broadcaster_user_id"`
+	BroadcasterUserName  string   `json:"broadcaster_user_name"`
+	BroadcasterUserLogin string   `json:"broadcaster_user_login"`
+	Type                 GoalType `json:"type"`
+	Description          string   `json:"description"`
+	CurrentAmount        int      `json:"current_amount"`
+	TargetAmount         int      `json:"target_amount"`
+	StartedAt            Time     `json:"started_at"`
 }
 
 // OnChannelGoalBegin registers h for channel.goal.begin (version 1) notifications.
@@ -99,17 +98,17 @@ func (ChannelGoalEndCondition) entry() *typeEntry {
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelgoalend
 type ChannelGoalEndEvent struct {
-	ID                   string    `json:"id"`
-	BroadcasterUserID    string    `json:"broadcaster_user_id"`
-	BroadcasterUserName  string    `json:"broadcaster_user_name"`
-	BroadcasterUserLogin string    `json:"broadcaster_user_login"`
-	Type                 GoalType  `json:"type"`
-	Description          string    `json:"description"`
-	IsAchieved           bool      `json:"is_achieved"`
-	CurrentAmount        int       `json:"current_amount"`
-	TargetAmount         int       `json:"target_amount"`
-	StartedAt            time.Time `json:"started_at"`
-	EndedAt              time.Time `json:"ended_at"`
+	ID                   string   `json:"id"`
+	BroadcasterUserID    string   `json:"broadcaster_user_id"`
+	BroadcasterUserName  string   `json:"broadcaster_user_name"`
+	BroadcasterUserLogin string   `json:"broadcaster_user_login"`
+	Type                 GoalType `json:"type"`
+	Description          string   `json:"description"`
+	IsAchieved           bool     `json:"is_achieved"`
+	CurrentAmount        int      `json:"current_amount"`
+	TargetAmount         int      `json:"target_amount"`
+	StartedAt            Time     `json:"started_at"`
+	EndedAt              Time     `json:"ended_at"`
 }
 
 // OnChannelGoalEnd registers h for channel.goal.end (version 1) notifications.
@@ -166,15 +165,15 @@ func (ChannelGoalProgressCondition) entry() *typeEntry {
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelgoalprogress
 type ChannelGoalProgressEvent struct {
-	ID                   string    `json:"id"`
-	BroadcasterUserID    string    `json:"broadcaster_user_id"`
-	BroadcasterUserName  string    `json:"broadcaster_user_name"`
-	BroadcasterUserLogin string    `json:"broadcaster_user_login"`
-	Type                 GoalType  `json:"type"`
-	Description          string    `json:"description"`
-	CurrentAmount        int       `json:"current_amount"`
-	TargetAmount         int       `json:"target_amount"`
-	StartedAt            time.Time `json:"started_at"`
+	ID                   string   `json:"id"`
+	BroadcasterUserID    string   `json:"broadcaster_user_id"`
+	BroadcasterUserName  string   `json:"broadcaster_user_name"`
+	BroadcasterUserLogin string   `json:"broadcaster_user_login"`
+	Type                 GoalType `json:"type"`
+	Description          string   `json:"description"`
+	CurrentAmount        int      `json:"current_amount"`
+	TargetAmount         int      `json:"target_amount"`
+	StartedAt            Time     `json:"started_at"`
 }
 
 // OnChannelGoalProgress registers h for channel.goal.progress (version 1) notifications.

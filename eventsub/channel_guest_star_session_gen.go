@@ -7,7 +7,6 @@ package eventsub
 import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
-	"time"
 )
 
 // ChannelGuestStarSessionBeginBetaCondition is the condition of a channel.guest_star_session.begin
@@ -39,14 +38,14 @@ func (ChannelGuestStarSessionBeginBetaCondition) entry() *typeEntry {
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelguest_star_sessionbegin
 type ChannelGuestStarSessionBeginBetaEvent struct {
-	BroadcasterUserID    string    `json:"broadcaster_user_id"`
-	BroadcasterUserName  string    `json:"broadcaster_user_name"`
-	BroadcasterUserLogin string    `json:"broadcaster_user_login"`
-	ModeratorUserID      string    `json:"moderator_user_id"`
-	ModeratorUserLogin   string    `json:"moderator_user_login"`
-	ModeratorUserName    string    `json:"moderator_user_name"`
-	SessionID            string    `json:"session_id"`
-	StartedAt            time.Time `json:"started_at"`
+	BroadcasterUserID    string `json:"broadcaster_user_id"`
+	BroadcasterUserName  string `json:"broadcaster_user_name"`
+	BroadcasterUserLogin string `json:"broadcaster_user_login"`
+	ModeratorUserID      string `json:"moderator_user_id"`
+	ModeratorUserLogin   string `json:"moderator_user_login"`
+	ModeratorUserName    string `json:"moderator_user_name"`
+	SessionID            string `json:"session_id"`
+	StartedAt            Time   `json:"started_at"`
 }
 
 // OnChannelGuestStarSessionBeginBeta registers h for channel.guest_star_session.begin (beta) notifications.
@@ -112,18 +111,18 @@ func (ChannelGuestStarSessionEndBetaCondition) entry() *typeEntry {
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelguest_star_sessionend
 type ChannelGuestStarSessionEndBetaEvent struct {
-	BroadcasterUserID    string    `json:"broadcaster_user_id"`
-	BroadcasterUserName  string    `json:"broadcaster_user_name"`
-	BroadcasterUserLogin string    `json:"broadcaster_user_login"`
-	ModeratorUserID      string    `json:"moderator_user_id"`
-	ModeratorUserLogin   string    `json:"moderator_user_login"`
-	ModeratorUserName    string    `json:"moderator_user_name"`
-	SessionID            string    `json:"session_id"`
-	StartedAt            time.Time `json:"started_at"`
-	EndedAt              time.Time `json:"ended_at"`
-	HostUserID           string    `json:"host_user_id"`
-	HostUserName         string    `json:"host_user_name"`
-	HostUserLogin        string    `json:"host_user_login"`
+	BroadcasterUserID    string `json:"broadcaster_user_id"`
+	BroadcasterUserName  string `json:"broadcaster_user_name"`
+	BroadcasterUserLogin string `json:"broadcaster_user_login"`
+	ModeratorUserID      string `json:"moderator_user_id"`
+	ModeratorUserLogin   string `json:"moderator_user_login"`
+	ModeratorUserName    string `json:"moderator_user_name"`
+	SessionID            string `json:"session_id"`
+	StartedAt            Time   `json:"started_at"`
+	EndedAt              Time   `json:"ended_at"`
+	HostUserID           string `json:"host_user_id"`
+	HostUserName         string `json:"host_user_name"`
+	HostUserLogin        string `json:"host_user_login"`
 }
 
 // OnChannelGuestStarSessionEndBeta registers h for channel.guest_star_session.end (beta) notifications.

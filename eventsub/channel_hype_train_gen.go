@@ -8,7 +8,6 @@ package eventsub
 import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
-	"time"
 )
 
 // ChannelHypeTrainBeginCondition is the condition of a channel.hype_train.begin (version 2)
@@ -49,8 +48,8 @@ type ChannelHypeTrainBeginEvent struct {
 	AllTimeHighTotal     int                     `json:"all_time_high_total"`
 	// The channels of a shared Hype Train; null otherwise.
 	SharedTrainParticipants []SharedChatParticipant `json:"shared_train_participants,omitzero"`
-	StartedAt               time.Time               `json:"started_at"`
-	ExpiresAt               time.Time               `json:"expires_at"`
+	StartedAt               Time                    `json:"started_at"`
+	ExpiresAt               Time                    `json:"expires_at"`
 	Type                    HypeTrainType           `json:"type"`
 	IsSharedTrain           bool                    `json:"is_shared_train"`
 }
@@ -120,9 +119,9 @@ type ChannelHypeTrainEndEvent struct {
 	Level                int                     `json:"level"`
 	// The channels of a shared Hype Train; null otherwise.
 	SharedTrainParticipants []SharedChatParticipant `json:"shared_train_participants,omitzero"`
-	StartedAt               time.Time               `json:"started_at"`
-	CooldownEndsAt          time.Time               `json:"cooldown_ends_at"`
-	EndedAt                 time.Time               `json:"ended_at"`
+	StartedAt               Time                    `json:"started_at"`
+	CooldownEndsAt          Time                    `json:"cooldown_ends_at"`
+	EndedAt                 Time                    `json:"ended_at"`
 	Type                    HypeTrainType           `json:"type"`
 	IsSharedTrain           bool                    `json:"is_shared_train"`
 }
@@ -195,8 +194,8 @@ type ChannelHypeTrainProgressEvent struct {
 	Level                int                     `json:"level"`
 	// The channels of a shared Hype Train; null otherwise.
 	SharedTrainParticipants []SharedChatParticipant `json:"shared_train_participants,omitzero"`
-	StartedAt               time.Time               `json:"started_at"`
-	ExpiresAt               time.Time               `json:"expires_at"`
+	StartedAt               Time                    `json:"started_at"`
+	ExpiresAt               Time                    `json:"expires_at"`
 	Type                    HypeTrainType           `json:"type"`
 	IsSharedTrain           bool                    `json:"is_shared_train"`
 }

@@ -8,7 +8,6 @@ package eventsub
 import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
-	"time"
 )
 
 // ChannelPollBeginCondition is the condition of a channel.poll.begin (version 1) subscription: it
@@ -43,8 +42,8 @@ type ChannelPollBeginEvent struct {
 	// Unused: Twitch no longer supports Bits voting.
 	BitsVoting          PollVoting `json:"bits_voting"`
 	ChannelPointsVoting PollVoting `json:"channel_points_voting"`
-	StartedAt           time.Time  `json:"started_at"`
-	EndsAt              time.Time  `json:"ends_at"`
+	StartedAt           Time       `json:"started_at"`
+	EndsAt              Time       `json:"ends_at"`
 }
 
 // OnChannelPollBegin registers h for channel.poll.begin (version 1) notifications.
@@ -111,8 +110,8 @@ type ChannelPollEndEvent struct {
 	BitsVoting          PollVoting `json:"bits_voting"`
 	ChannelPointsVoting PollVoting `json:"channel_points_voting"`
 	Status              PollStatus `json:"status"`
-	StartedAt           time.Time  `json:"started_at"`
-	EndedAt             time.Time  `json:"ended_at"`
+	StartedAt           Time       `json:"started_at"`
+	EndedAt             Time       `json:"ended_at"`
 }
 
 // OnChannelPollEnd registers h for channel.poll.end (version 1) notifications.
@@ -178,8 +177,8 @@ type ChannelPollProgressEvent struct {
 	// Unused: Twitch no longer supports Bits voting.
 	BitsVoting          PollVoting `json:"bits_voting"`
 	ChannelPointsVoting PollVoting `json:"channel_points_voting"`
-	StartedAt           time.Time  `json:"started_at"`
-	EndsAt              time.Time  `json:"ends_at"`
+	StartedAt           Time       `json:"started_at"`
+	EndsAt              Time       `json:"ends_at"`
 }
 
 // OnChannelPollProgress registers h for channel.poll.progress (version 1) notifications.

@@ -9,7 +9,6 @@ package eventsub
 import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
-	"time"
 )
 
 // ChannelPredictionBeginCondition is the condition of a channel.prediction.begin (version 1)
@@ -43,8 +42,8 @@ type ChannelPredictionBeginEvent struct {
 	BroadcasterUserName  string              `json:"broadcaster_user_name"`
 	Title                string              `json:"title"`
 	Outcomes             []PredictionOutcome `json:"outcomes"`
-	StartedAt            time.Time           `json:"started_at"`
-	LocksAt              time.Time           `json:"locks_at"`
+	StartedAt            Time                `json:"started_at"`
+	LocksAt              Time                `json:"locks_at"`
 }
 
 // OnChannelPredictionBegin registers h for channel.prediction.begin (version 1) notifications.
@@ -111,8 +110,8 @@ type ChannelPredictionEndEvent struct {
 	WinningOutcomeID     string              `json:"winning_outcome_id"`
 	Outcomes             []PredictionOutcome `json:"outcomes"`
 	Status               PredictionStatus    `json:"status"`
-	StartedAt            time.Time           `json:"started_at"`
-	EndedAt              time.Time           `json:"ended_at"`
+	StartedAt            Time                `json:"started_at"`
+	EndedAt              Time                `json:"ended_at"`
 }
 
 // OnChannelPredictionEnd registers h for channel.prediction.end (version 1) notifications.
@@ -177,8 +176,8 @@ type ChannelPredictionLockEvent struct {
 	BroadcasterUserName  string              `json:"broadcaster_user_name"`
 	Title                string              `json:"title"`
 	Outcomes             []PredictionOutcome `json:"outcomes"`
-	StartedAt            time.Time           `json:"started_at"`
-	LockedAt             time.Time           `json:"locked_at"`
+	StartedAt            Time                `json:"started_at"`
+	LockedAt             Time                `json:"locked_at"`
 }
 
 // OnChannelPredictionLock registers h for channel.prediction.lock (version 1) notifications.
@@ -244,8 +243,8 @@ type ChannelPredictionProgressEvent struct {
 	BroadcasterUserName  string              `json:"broadcaster_user_name"`
 	Title                string              `json:"title"`
 	Outcomes             []PredictionOutcome `json:"outcomes"`
-	StartedAt            time.Time           `json:"started_at"`
-	LocksAt              time.Time           `json:"locks_at"`
+	StartedAt            Time                `json:"started_at"`
+	LocksAt              Time                `json:"locks_at"`
 }
 
 // OnChannelPredictionProgress registers h for channel.prediction.progress (version 1) notifications.

@@ -7,7 +7,6 @@ package eventsub
 import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
-	"time"
 )
 
 // ChannelShieldModeBeginCondition is the condition of a channel.shield_mode.begin (version 1)
@@ -36,13 +35,13 @@ func (ChannelShieldModeBeginCondition) entry() *typeEntry {
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshield_modebegin
 type ChannelShieldModeBeginEvent struct {
-	BroadcasterUserID    string    `json:"broadcaster_user_id"`
-	BroadcasterUserLogin string    `json:"broadcaster_user_login"`
-	BroadcasterUserName  string    `json:"broadcaster_user_name"`
-	ModeratorUserID      string    `json:"moderator_user_id"`
-	ModeratorUserLogin   string    `json:"moderator_user_login"`
-	ModeratorUserName    string    `json:"moderator_user_name"`
-	StartedAt            time.Time `json:"started_at"`
+	BroadcasterUserID    string `json:"broadcaster_user_id"`
+	BroadcasterUserLogin string `json:"broadcaster_user_login"`
+	BroadcasterUserName  string `json:"broadcaster_user_name"`
+	ModeratorUserID      string `json:"moderator_user_id"`
+	ModeratorUserLogin   string `json:"moderator_user_login"`
+	ModeratorUserName    string `json:"moderator_user_name"`
+	StartedAt            Time   `json:"started_at"`
 }
 
 // OnChannelShieldModeBegin registers h for channel.shield_mode.begin (version 1) notifications.
@@ -105,13 +104,13 @@ func (ChannelShieldModeEndCondition) entry() *typeEntry {
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshield_modeend
 type ChannelShieldModeEndEvent struct {
-	BroadcasterUserID    string    `json:"broadcaster_user_id"`
-	BroadcasterUserLogin string    `json:"broadcaster_user_login"`
-	BroadcasterUserName  string    `json:"broadcaster_user_name"`
-	ModeratorUserID      string    `json:"moderator_user_id"`
-	ModeratorUserLogin   string    `json:"moderator_user_login"`
-	ModeratorUserName    string    `json:"moderator_user_name"`
-	EndedAt              time.Time `json:"ended_at"`
+	BroadcasterUserID    string `json:"broadcaster_user_id"`
+	BroadcasterUserLogin string `json:"broadcaster_user_login"`
+	BroadcasterUserName  string `json:"broadcaster_user_name"`
+	ModeratorUserID      string `json:"moderator_user_id"`
+	ModeratorUserLogin   string `json:"moderator_user_login"`
+	ModeratorUserName    string `json:"moderator_user_name"`
+	EndedAt              Time   `json:"ended_at"`
 }
 
 // OnChannelShieldModeEnd registers h for channel.shield_mode.end (version 1) notifications.

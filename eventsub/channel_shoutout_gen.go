@@ -7,7 +7,6 @@ package eventsub
 import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
-	"time"
 )
 
 // ChannelShoutoutCreateCondition is the condition of a channel.shoutout.create (version 1)
@@ -36,19 +35,19 @@ func (ChannelShoutoutCreateCondition) entry() *typeEntry {
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshoutoutcreate
 type ChannelShoutoutCreateEvent struct {
-	BroadcasterUserID      string    `json:"broadcaster_user_id"`
-	BroadcasterUserLogin   string    `json:"broadcaster_user_login"`
-	BroadcasterUserName    string    `json:"broadcaster_user_name"`
-	ToBroadcasterUserID    string    `json:"to_broadcaster_user_id"`
-	ToBroadcasterUserLogin string    `json:"to_broadcaster_user_login"`
-	ToBroadcasterUserName  string    `json:"to_broadcaster_user_name"`
-	ModeratorUserID        string    `json:"moderator_user_id"`
-	ModeratorUserLogin     string    `json:"moderator_user_login"`
-	ModeratorUserName      string    `json:"moderator_user_name"`
-	ViewerCount            int       `json:"viewer_count"`
-	StartedAt              time.Time `json:"started_at"`
-	CooldownEndsAt         time.Time `json:"cooldown_ends_at"`
-	TargetCooldownEndsAt   time.Time `json:"target_cooldown_ends_at"`
+	BroadcasterUserID      string `json:"broadcaster_user_id"`
+	BroadcasterUserLogin   string `json:"broadcaster_user_login"`
+	BroadcasterUserName    string `json:"broadcaster_user_name"`
+	ToBroadcasterUserID    string `json:"to_broadcaster_user_id"`
+	ToBroadcasterUserLogin string `json:"to_broadcaster_user_login"`
+	ToBroadcasterUserName  string `json:"to_broadcaster_user_name"`
+	ModeratorUserID        string `json:"moderator_user_id"`
+	ModeratorUserLogin     string `json:"moderator_user_login"`
+	ModeratorUserName      string `json:"moderator_user_name"`
+	ViewerCount            int    `json:"viewer_count"`
+	StartedAt              Time   `json:"started_at"`
+	CooldownEndsAt         Time   `json:"cooldown_ends_at"`
+	TargetCooldownEndsAt   Time   `json:"target_cooldown_ends_at"`
 }
 
 // OnChannelShoutoutCreate registers h for channel.shoutout.create (version 1) notifications.
@@ -111,14 +110,14 @@ func (ChannelShoutoutReceiveCondition) entry() *typeEntry {
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshoutoutreceive
 type ChannelShoutoutReceiveEvent struct {
-	BroadcasterUserID        string    `json:"broadcaster_user_id"`
-	BroadcasterUserLogin     string    `json:"broadcaster_user_login"`
-	BroadcasterUserName      string    `json:"broadcaster_user_name"`
-	FromBroadcasterUserID    string    `json:"from_broadcaster_user_id"`
-	FromBroadcasterUserLogin string    `json:"from_broadcaster_user_login"`
-	FromBroadcasterUserName  string    `json:"from_broadcaster_user_name"`
-	ViewerCount              int       `json:"viewer_count"`
-	StartedAt                time.Time `json:"started_at"`
+	BroadcasterUserID        string `json:"broadcaster_user_id"`
+	BroadcasterUserLogin     string `json:"broadcaster_user_login"`
+	BroadcasterUserName      string `json:"broadcaster_user_name"`
+	FromBroadcasterUserID    string `json:"from_broadcaster_user_id"`
+	FromBroadcasterUserLogin string `json:"from_broadcaster_user_login"`
+	FromBroadcasterUserName  string `json:"from_broadcaster_user_name"`
+	ViewerCount              int    `json:"viewer_count"`
+	StartedAt                Time   `json:"started_at"`
 }
 
 // OnChannelShoutoutReceive registers h for channel.shoutout.receive (version 1) notifications.

@@ -35,14 +35,14 @@ func (ChannelSubscriptionEndCondition) entry() *typeEntry {
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsubscriptionend
 type ChannelSubscriptionEndEvent struct {
-	UserID               string  `json:"user_id"`
-	UserLogin            string  `json:"user_login"`
-	UserName             string  `json:"user_name"`
-	BroadcasterUserID    string  `json:"broadcaster_user_id"`
-	BroadcasterUserLogin string  `json:"broadcaster_user_login"`
-	BroadcasterUserName  string  `json:"broadcaster_user_name"`
-	Tier                 SubTier `json:"tier"`
-	IsGift               bool    `json:"is_gift"`
+	UserID               string           `json:"user_id"`
+	UserLogin            string           `json:"user_login"`
+	UserName             string           `json:"user_name"`
+	BroadcasterUserID    string           `json:"broadcaster_user_id"`
+	BroadcasterUserLogin string           `json:"broadcaster_user_login"`
+	BroadcasterUserName  string           `json:"broadcaster_user_name"`
+	Tier                 SubscriptionTier `json:"tier"`
+	IsGift               bool             `json:"is_gift"`
 }
 
 // OnChannelSubscriptionEnd registers h for channel.subscription.end (version 1) notifications.
@@ -103,14 +103,14 @@ func (ChannelSubscriptionGiftCondition) entry() *typeEntry {
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsubscriptiongift
 type ChannelSubscriptionGiftEvent struct {
 	// The gifter; null when anonymous.
-	UserID               *string `json:"user_id"`
-	UserLogin            *string `json:"user_login"`
-	UserName             *string `json:"user_name"`
-	BroadcasterUserID    string  `json:"broadcaster_user_id"`
-	BroadcasterUserLogin string  `json:"broadcaster_user_login"`
-	BroadcasterUserName  string  `json:"broadcaster_user_name"`
-	Total                int     `json:"total"`
-	Tier                 SubTier `json:"tier"`
+	UserID               *string          `json:"user_id"`
+	UserLogin            *string          `json:"user_login"`
+	UserName             *string          `json:"user_name"`
+	BroadcasterUserID    string           `json:"broadcaster_user_id"`
+	BroadcasterUserLogin string           `json:"broadcaster_user_login"`
+	BroadcasterUserName  string           `json:"broadcaster_user_name"`
+	Total                int              `json:"total"`
+	Tier                 SubscriptionTier `json:"tier"`
 	// Null when the gift is anonymous or the gifter does not share it.
 	CumulativeTotal *int `json:"cumulative_total"`
 	IsAnonymous     bool `json:"is_anonymous"`
@@ -173,15 +173,15 @@ func (ChannelSubscriptionMessageCondition) entry() *typeEntry {
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsubscriptionmessage
 type ChannelSubscriptionMessageEvent struct {
-	UserID               string       `json:"user_id"`
-	UserLogin            string       `json:"user_login"`
-	UserName             string       `json:"user_name"`
-	BroadcasterUserID    string       `json:"broadcaster_user_id"`
-	BroadcasterUserLogin string       `json:"broadcaster_user_login"`
-	BroadcasterUserName  string       `json:"broadcaster_user_name"`
-	Tier                 SubTier      `json:"tier"`
-	Message              EmoteMessage `json:"message"`
-	CumulativeMonths     int          `json:"cumulative_months"`
+	UserID               string           `json:"user_id"`
+	UserLogin            string           `json:"user_login"`
+	UserName             string           `json:"user_name"`
+	BroadcasterUserID    string           `json:"broadcaster_user_id"`
+	BroadcasterUserLogin string           `json:"broadcaster_user_login"`
+	BroadcasterUserName  string           `json:"broadcaster_user_name"`
+	Tier                 SubscriptionTier `json:"tier"`
+	Message              EmoteMessage     `json:"message"`
+	CumulativeMonths     int              `json:"cumulative_months"`
 	// Null when the user does not share it.
 	StreakMonths   *int `json:"streak_months"`
 	DurationMonths int  `json:"duration_months"`

@@ -7,7 +7,6 @@ package eventsub
 import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
-	"time"
 )
 
 // ChannelUnbanRequestCreateCondition is the condition of a channel.unban_request.create (version 1)
@@ -37,15 +36,15 @@ func (ChannelUnbanRequestCreateCondition) entry() *typeEntry {
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelunban_requestcreate
 type ChannelUnbanRequestCreateEvent struct {
-	ID                   string    `json:"id"`
-	BroadcasterUserID    string    `json:"broadcaster_user_id"`
-	BroadcasterUserLogin string    `json:"broadcaster_user_login"`
-	BroadcasterUserName  string    `json:"broadcaster_user_name"`
-	UserID               string    `json:"user_id"`
-	UserLogin            string    `json:"user_login"`
-	UserName             string    `json:"user_name"`
-	Text                 string    `json:"text"`
-	CreatedAt            time.Time `json:"created_at"`
+	ID                   string `json:"id"`
+	BroadcasterUserID    string `json:"broadcaster_user_id"`
+	BroadcasterUserLogin string `json:"broadcaster_user_login"`
+	BroadcasterUserName  string `json:"broadcaster_user_name"`
+	UserID               string `json:"user_id"`
+	UserLogin            string `json:"user_login"`
+	UserName             string `json:"user_name"`
+	Text                 string `json:"text"`
+	CreatedAt            Time   `json:"created_at"`
 }
 
 // OnChannelUnbanRequestCreate registers h for channel.unban_request.create (version 1) notifications.

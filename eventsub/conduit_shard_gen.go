@@ -6,7 +6,6 @@ package eventsub
 import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
-	"time"
 )
 
 // ConduitShardDisabledCondition is the condition of a conduit.shard.disabled (version 1)
@@ -49,9 +48,9 @@ type ConduitShardTransport struct {
 	// The webhook's URL; null for a WebSocket.
 	Callback *string `json:"callback,omitzero"`
 	// The WebSocket session; null for a webhook.
-	SessionID      *string    `json:"session_id,omitzero"`
-	ConnectedAt    *time.Time `json:"connected_at,omitzero"`
-	DisconnectedAt *time.Time `json:"disconnected_at,omitzero"`
+	SessionID      *string `json:"session_id,omitzero"`
+	ConnectedAt    *Time   `json:"connected_at,omitzero"`
+	DisconnectedAt *Time   `json:"disconnected_at,omitzero"`
 }
 
 // ConduitShardTransportMethod is the type of the method member of ConduitShardTransport.

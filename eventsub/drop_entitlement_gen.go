@@ -6,7 +6,6 @@ package eventsub
 import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
-	"time"
 )
 
 // DropEntitlementGrantCondition is the condition of a drop.entitlement.grant (version 1)
@@ -44,16 +43,16 @@ type DropEntitlementGrantEvent struct {
 
 // DropEntitlementGrantData is the data member of DropEntitlementGrantEvent.
 type DropEntitlementGrantData struct {
-	OrganizationID string    `json:"organization_id"`
-	CategoryID     string    `json:"category_id"`
-	CategoryName   string    `json:"category_name"`
-	CampaignID     string    `json:"campaign_id"`
-	UserID         string    `json:"user_id"`
-	UserName       string    `json:"user_name"`
-	UserLogin      string    `json:"user_login"`
-	EntitlementID  string    `json:"entitlement_id"`
-	BenefitID      string    `json:"benefit_id"`
-	CreatedAt      time.Time `json:"created_at"`
+	OrganizationID string `json:"organization_id"`
+	CategoryID     string `json:"category_id"`
+	CategoryName   string `json:"category_name"`
+	CampaignID     string `json:"campaign_id"`
+	UserID         string `json:"user_id"`
+	UserName       string `json:"user_name"`
+	UserLogin      string `json:"user_login"`
+	EntitlementID  string `json:"entitlement_id"`
+	BenefitID      string `json:"benefit_id"`
+	CreatedAt      Time   `json:"created_at"`
 }
 
 // OnDropEntitlementGrant registers h for drop.entitlement.grant (version 1) notifications.

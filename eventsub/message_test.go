@@ -218,7 +218,7 @@ func TestParseMessageChannelFollow(t *testing.T) {
 		BroadcasterUserID:    "70001234",
 		BroadcasterUserLogin: "moonlitgarden",
 		BroadcasterUserName:  "MoonlitGarden",
-		FollowedAt:           parseTime(t, "2025-03-14T09:41:12.371002531Z"),
+		FollowedAt:           eventsub.Time{Time: parseTime(t, "2025-03-14T09:41:12.371002531Z")},
 	})
 	assert.Equal(t, e.FollowedAt.Nanosecond(), 371002531)
 }
@@ -269,7 +269,7 @@ func TestParseMessageStreamOnline(t *testing.T) {
 		BroadcasterUserLogin: "moonlitgarden",
 		BroadcasterUserName:  "MoonlitGarden",
 		Type:                 eventsub.StreamOnlineTypeLive,
-		StartedAt:            time.Date(2025, 3, 14, 17, 59, 58, 0, time.UTC),
+		StartedAt:            eventsub.Time{Time: time.Date(2025, 3, 14, 17, 59, 58, 0, time.UTC)},
 	})
 }
 
@@ -319,7 +319,7 @@ func TestParseMessageChannelChatMessage(t *testing.T) {
 				},
 			}},
 		},
-		MessageType: eventsub.ChannelChatMessageMessageTypeText,
+		MessageType: eventsub.ChannelChatMessageTypeText,
 		Badges: []eventsub.ChatBadge{
 			{SetID: "subscriber", ID: "6", Info: "7"},
 			{SetID: "premium", ID: "1", Info: ""},
@@ -370,7 +370,7 @@ func TestParseMessageChannelChatMessageSharedChat(t *testing.T) {
 				Text: "hello from the other garden",
 			}},
 		},
-		MessageType:                eventsub.ChannelChatMessageMessageTypeText,
+		MessageType:                eventsub.ChannelChatMessageTypeText,
 		Badges:                     []eventsub.ChatBadge{},
 		Color:                      "",
 		SourceBroadcasterUserID:    ptr("70112233"),
@@ -415,7 +415,7 @@ func TestParseMessageChannelModerateTimeout(t *testing.T) {
 			UserLogin: "weedwhacker99",
 			UserName:  "WeedWhacker99",
 			Reason:    ptr("spamming links"),
-			ExpiresAt: time.Date(2025, 3, 14, 18, 30, 45, 0, time.UTC),
+			ExpiresAt: eventsub.Time{Time: time.Date(2025, 3, 14, 18, 30, 45, 0, time.UTC)},
 		},
 	})
 	assert.Assert(t, is.Nil(e.SourceBroadcasterUserID))
@@ -461,7 +461,7 @@ func wantDropEvents(t *testing.T) []eventsub.DropEntitlementGrantEvent {
 			UserLogin:      userLogin,
 			EntitlementID:  entitlementID,
 			BenefitID:      "b2000002-3333-4444-8555-666677778888",
-			CreatedAt:      parseTime(t, createdAt),
+			CreatedAt:      eventsub.Time{Time: parseTime(t, createdAt)},
 		}
 	}
 	return []eventsub.DropEntitlementGrantEvent{{
@@ -661,7 +661,7 @@ func TestSyntaxErrorColumn(t *testing.T) {
 // like the other type errors do.
 func TestParseMessageWrongTypeTimestampNamesField(t *testing.T) {
 	frame := `{"metadata":{"message_id":"m1","message_type":"notification","message_timestamp":"2025-03-14T09:00:00Z"},` +
-		`"payload":{"subscription":{"type":"channel.follow","version":"2"},"event":{"user_id":"1","followed_at":5}}}`
+		`"payload":{"subscription":{"type":"channel.follow","version":"2"},"event":{"user_id":"1","followed_at":true}}}`
 	_, err := eventsub.ParseMessage([]byte(frame))
 	assert.ErrorContains(t, err, "channel.follow version 2")
 	assert.ErrorContains(t, err, "followed_at")

@@ -70,9 +70,9 @@ type ChatNotificationCharityDonation struct {
 // ChatNotificationCommunitySubGift is subscriptions gifted to the community, announced in chat.
 type ChatNotificationCommunitySubGift struct {
 	// The community gift's ID, which each single gift of it names.
-	ID      string  `json:"id"`
-	Total   int     `json:"total"`
-	SubTier SubTier `json:"sub_tier"`
+	ID      string           `json:"id"`
+	Total   int              `json:"total"`
+	SubTier SubscriptionTier `json:"sub_tier"`
 	// The gifts the gifter has given in the channel; null when the gifter is anonymous.
 	CumulativeTotal *int `json:"cumulative_total,omitzero"`
 }
@@ -103,7 +103,7 @@ type ChatNotificationPayItForward struct {
 // ChatNotificationPrimePaidUpgrade is a Prime subscription that the user now pays for, announced in
 // chat.
 type ChatNotificationPrimePaidUpgrade struct {
-	SubTier SubTier `json:"sub_tier"`
+	SubTier SubscriptionTier `json:"sub_tier"`
 }
 
 // ChatNotificationRaid is an incoming raid, announced in chat.
@@ -121,10 +121,10 @@ type ChatNotificationResub struct {
 	CumulativeMonths int `json:"cumulative_months"`
 	DurationMonths   int `json:"duration_months"`
 	// Null when the user does not share it.
-	StreakMonths *int    `json:"streak_months"`
-	SubTier      SubTier `json:"sub_tier"`
-	IsPrime      *bool   `json:"is_prime,omitzero"`
-	IsGift       bool    `json:"is_gift"`
+	StreakMonths *int             `json:"streak_months"`
+	SubTier      SubscriptionTier `json:"sub_tier"`
+	IsPrime      *bool            `json:"is_prime,omitzero"`
+	IsGift       bool             `json:"is_gift"`
 	// Null when the resub is not a gift.
 	GifterIsAnonymous *bool `json:"gifter_is_anonymous,omitzero"`
 	// Null when the resub is not a gift or the gifter is anonymous.
@@ -135,20 +135,20 @@ type ChatNotificationResub struct {
 
 // ChatNotificationSub is a new subscription announced in chat.
 type ChatNotificationSub struct {
-	SubTier        SubTier `json:"sub_tier"`
-	IsPrime        bool    `json:"is_prime"`
-	DurationMonths int     `json:"duration_months"`
+	SubTier        SubscriptionTier `json:"sub_tier"`
+	IsPrime        bool             `json:"is_prime"`
+	DurationMonths int              `json:"duration_months"`
 }
 
 // ChatNotificationSubGift is a subscription gifted to one user, announced in chat.
 type ChatNotificationSubGift struct {
 	DurationMonths int `json:"duration_months"`
 	// The gifts the gifter has given in the channel; null when the gifter is anonymous.
-	CumulativeTotal    *int    `json:"cumulative_total,omitzero"`
-	RecipientUserID    string  `json:"recipient_user_id"`
-	RecipientUserName  string  `json:"recipient_user_name"`
-	RecipientUserLogin string  `json:"recipient_user_login"`
-	SubTier            SubTier `json:"sub_tier"`
+	CumulativeTotal    *int             `json:"cumulative_total,omitzero"`
+	RecipientUserID    string           `json:"recipient_user_id"`
+	RecipientUserName  string           `json:"recipient_user_name"`
+	RecipientUserLogin string           `json:"recipient_user_login"`
+	SubTier            SubscriptionTier `json:"sub_tier"`
 	// Set when the gift is part of a community gift.
 	CommunityGiftID *string `json:"community_gift_id,omitzero"`
 }
@@ -219,12 +219,13 @@ const (
 	ChatNoticeTypeSharedChatAnnouncement     ChatNoticeType = "shared_chat_announcement"
 )
 
-// SubTier is a subscription tier: 1000 is tier 1 (and Prime), 2000 tier 2, 3000 tier 3.
-type SubTier string
+// SubscriptionTier is the tier of a subscription: 1000 is tier 1 (and Prime), 2000 tier 2, 3000
+// tier 3. Package helix has the same type.
+type SubscriptionTier string
 
-// Known values of SubTier. Twitch may send values not listed here.
+// Known values of SubscriptionTier. Twitch may send values not listed here.
 const (
-	SubTier1000 SubTier = "1000"
-	SubTier2000 SubTier = "2000"
-	SubTier3000 SubTier = "3000"
+	SubscriptionTier1000 SubscriptionTier = "1000"
+	SubscriptionTier2000 SubscriptionTier = "2000"
+	SubscriptionTier3000 SubscriptionTier = "3000"
 )

@@ -3,8 +3,6 @@
 
 package eventsub
 
-import "time"
-
 // ModerateAutoModTerms is terms added to or removed from an AutoMod list.
 type ModerateAutoModTerms struct {
 	Action      ModerateAutoModTermsAction `json:"action"`
@@ -68,11 +66,11 @@ type ModerateSlow struct {
 
 // ModerateTimeout is a timeout.
 type ModerateTimeout struct {
-	UserID    string    `json:"user_id"`
-	UserLogin string    `json:"user_login"`
-	UserName  string    `json:"user_name"`
-	Reason    *string   `json:"reason,omitzero"`
-	ExpiresAt time.Time `json:"expires_at"`
+	UserID    string  `json:"user_id"`
+	UserLogin string  `json:"user_login"`
+	UserName  string  `json:"user_name"`
+	Reason    *string `json:"reason,omitzero"`
+	ExpiresAt Time    `json:"expires_at"`
 }
 
 // ModerateUnbanRequest is an unban request that was approved or denied.

@@ -7,7 +7,6 @@ package eventsub
 import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
-	"time"
 )
 
 // StreamOfflineCondition is the condition of a stream.offline (version 1) subscription: it selects
@@ -94,7 +93,7 @@ type StreamOnlineEvent struct {
 	BroadcasterUserLogin string           `json:"broadcaster_user_login"`
 	BroadcasterUserName  string           `json:"broadcaster_user_name"`
 	Type                 StreamOnlineType `json:"type,omitzero"`
-	StartedAt            time.Time        `json:"started_at"`
+	StartedAt            Time             `json:"started_at"`
 }
 
 // StreamOnlineType is the type of the type member of StreamOnlineEvent.

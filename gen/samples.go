@@ -104,6 +104,9 @@ func (sm *sampler) value(o *schema.Object, name string, t *schema.Type, depth in
 	case schema.KindBool:
 		return true
 	case schema.KindTimestamp:
+		if t.Unix {
+			return sampleTimeOf(name).Unix() // Twitch sends these as Unix seconds
+		}
 		return sampleTimeOf(name).Format(time.RFC3339)
 	case schema.KindJSON:
 		return map[string]any{}

@@ -33,8 +33,14 @@ func pointer(f *schema.Field) bool {
 	return f.Nullable
 }
 
-// goType is the Go type of t, as a value.
-func goType(t *schema.Type) *jen.Statement {
+// goType is the Go type of t, as a value, in what Twitch sends.
+func goType(t *schema.Type) *jen.Statement { return goTypeOf(t, false) }
+
+// goTypeOf is the Go type of t, as a value. A timestamp is the runtime's
+// Time (helix.Time, and eventsub.Time, its alias), which reads every form
+// Twitch sends; in what only the caller sends (request is true) it is a
+// plain time.Time, which the caller can set without a conversion.
+func goTypeOf(t *schema.Type, request bool) *jen.Statement {
 	switch t.Kind {
 	case schema.KindString:
 		return jen.String()
@@ -45,7 +51,10 @@ func goType(t *schema.Type) *jen.Statement {
 	case schema.KindBool:
 		return jen.Bool()
 	case schema.KindTimestamp:
-		return jen.Qual("time", "Time")
+		if request {
+			return jen.Qual("time", "Time")
+		}
+		return jen.Id("Time")
 	case schema.KindJSON:
 		return jen.Qual("encoding/json", "RawMessage")
 	case schema.KindObject:
@@ -53,9 +62,9 @@ func goType(t *schema.Type) *jen.Statement {
 	case schema.KindEnum:
 		return jen.Id(t.Enum.GoName)
 	case schema.KindArray:
-		return jen.Index().Add(goType(t.Elem))
+		return jen.Index().Add(goTypeOf(t.Elem, request))
 	case schema.KindMap:
-		return jen.Map(jen.String()).Add(goType(t.Elem))
+		return jen.Map(jen.String()).Add(goTypeOf(t.Elem, request))
 	case schema.KindPagination:
 		return jen.Id("Pagination")
 	}
@@ -65,9 +74,9 @@ func goType(t *schema.Type) *jen.Statement {
 // fieldType is the Go type of a field, a pointer where the rule says so.
 func fieldType(f *schema.Field) *jen.Statement {
 	if pointer(f) {
-		return jen.Op("*").Add(goType(f.Type))
+		return jen.Op("*").Add(goTypeOf(f.Type, f.Request))
 	}
-	return goType(f.Type)
+	return goTypeOf(f.Type, f.Request)
 }
 
 func jsonTag(f *schema.Field) map[string]string {
@@ -88,7 +97,52 @@ func structDecl(o *schema.Object, comment *jen.Statement) []jen.Code {
 		fields = append(fields, jen.Id(f.GoName).Add(fieldType(f)).Tag(jsonTag(f)))
 	}
 	decls := []jen.Code{comment.Type().Id(o.GoName).Struct(fields...)}
+	if d := aliasDecoder(o); d != nil {
+		decls = append(decls, d)
+	}
 	return append(decls, inlineDecls(o.GoName, o.Fields)...)
+}
+
+// aliasDecoder is the UnmarshalJSON method of an object with fields that
+// Twitch spells two ways (schema.Field.Aliases), or nil. It decodes the
+// JSON once, into the struct itself, with a shadow field for each name
+// and alias of those fields; the first spelling present wins, in the
+// order name, aliases. Encoding writes the name.
+func aliasDecoder(o *schema.Object) jen.Code {
+	var shadows, picks []jen.Code
+	var spelled []string
+	for _, f := range o.Fields {
+		if len(f.Aliases) == 0 {
+			continue
+		}
+		spelled = append(spelled, fmt.Sprintf("%s as %s", strings.Join(f.Aliases, " or "), f.Name))
+		var cases []jen.Code
+		for i, name := range append([]string{f.Name}, f.Aliases...) {
+			shadow := fmt.Sprintf("%s%d", f.GoName, i)
+			shadows = append(shadows, jen.Id(shadow).Op("*").Add(fieldType(f)).Tag(map[string]string{"json": name}))
+			cases = append(cases, jen.Case(jen.Id("v").Dot(shadow).Op("!=").Nil()).Block(
+				jen.Id("o").Dot(f.GoName).Op("=").Op("*").Id("v").Dot(shadow),
+			))
+		}
+		picks = append(picks, jen.Switch().Block(cases...))
+	}
+	if len(shadows) == 0 {
+		return nil
+	}
+	comment := doc(fmt.Sprintf("UnmarshalJSON decodes %s, reading %s, since Twitch's own sources spell these fields more than one way.", o.GoName, strings.Join(spelled, ", ")))
+	body := []jen.Code{
+		jen.Type().Id("plain").Id(o.GoName),
+		jen.Id("v").Op(":=").Struct(append([]jen.Code{jen.Op("*").Id("plain")}, shadows...)...).Values(jen.Dict{
+			jen.Id("plain"): jen.Parens(jen.Op("*").Id("plain")).Call(jen.Id("o")),
+		}),
+		jen.If(jen.Err().Op(":=").Qual("encoding/json", "Unmarshal").Call(jen.Id("data"), jen.Op("&").Id("v")), jen.Err().Op("!=").Nil()).Block(
+			jen.Return(jen.Err()),
+		),
+	}
+	body = append(body, picks...)
+	body = append(body, jen.Return(jen.Nil()))
+	return comment.Func().Params(jen.Id("o").Op("*").Id(o.GoName)).Id("UnmarshalJSON").
+		Params(jen.Id("data").Index().Byte()).Error().Block(body...)
 }
 
 // inlineDecls declares the objects and enums that fields define in place.

@@ -74,14 +74,14 @@ type GetAdScheduleResponse struct {
 // AdSchedule is the data member of GetAdScheduleResponse.
 type AdSchedule struct {
 	SnoozeCount int `json:"snooze_count"`
-	// Unix time in seconds when another snooze is gained; 0 when none is pending.
-	SnoozeRefreshAt int `json:"snooze_refresh_at"`
-	// Unix time in seconds of the next scheduled ad; 0 when none is scheduled or the channel is offline.
-	NextAdAt int `json:"next_ad_at"`
+	// When another snooze is gained; zero when none is pending.
+	SnoozeRefreshAt Time `json:"snooze_refresh_at"`
+	// When the next ad is scheduled; zero when none is, or the channel is offline.
+	NextAdAt Time `json:"next_ad_at"`
 	// Seconds of the next ad break.
 	Duration int `json:"duration"`
-	// Unix time in seconds of the last ad break; 0 when there was none or the channel is offline.
-	LastAdAt int `json:"last_ad_at"`
+	// When the last ad break was; zero when there was none, or the channel is offline.
+	LastAdAt Time `json:"last_ad_at"`
 	// Seconds of pre-roll free time left; 0 when none.
 	PrerollFreeTime int `json:"preroll_free_time"`
 }
@@ -129,10 +129,10 @@ type SnoozeNextAdResponse struct {
 type AdSnooze struct {
 	// Snoozes left.
 	SnoozeCount int `json:"snooze_count"`
-	// Unix time in seconds when another snooze is gained.
-	SnoozeRefreshAt int `json:"snooze_refresh_at"`
-	// Unix time in seconds of the next scheduled ad.
-	NextAdAt int `json:"next_ad_at"`
+	// When another snooze is gained.
+	SnoozeRefreshAt Time `json:"snooze_refresh_at"`
+	// When the next ad is scheduled.
+	NextAdAt Time `json:"next_ad_at"`
 }
 
 // SnoozeNextAd needs a user access token with channel:manage:ads. The user must be the broadcaster,

@@ -56,10 +56,10 @@ type BitsLeader struct {
 
 // BitsLeaderboardDateRange is the date_range member of GetBitsLeaderboardResponse.
 type BitsLeaderboardDateRange struct {
-	// RFC 3339; empty when the request has no started_at.
-	StartedAt string `json:"started_at"`
-	// RFC 3339; empty when the request has no started_at.
-	EndedAt string `json:"ended_at"`
+	// Zero (Twitch sends "") when the request has no started_at.
+	StartedAt Time `json:"started_at"`
+	// Zero (Twitch sends "") when the request has no started_at.
+	EndedAt Time `json:"ended_at"`
 }
 
 // GetBitsLeaderboard needs a user access token with bits:read. Gets the leaderboard of the token's
@@ -111,9 +111,9 @@ type Cheermote struct {
 	Tiers  []CheermoteTier `json:"tiers"`
 	Type   CheermoteType   `json:"type"`
 	// The position in the Bits card, unique within a type.
-	Order        int       `json:"order"`
-	LastUpdated  time.Time `json:"last_updated"`
-	IsCharitable bool      `json:"is_charitable"`
+	Order        int  `json:"order"`
+	LastUpdated  Time `json:"last_updated"`
+	IsCharitable bool `json:"is_charitable"`
 }
 
 // CheermoteTier is the tiers member of Cheermote.
@@ -206,7 +206,7 @@ type GetExtensionTransactionsResponse struct {
 // ExtensionTransaction is the data member of GetExtensionTransactionsResponse.
 type ExtensionTransaction struct {
 	ID               string                          `json:"id"`
-	Timestamp        time.Time                       `json:"timestamp"`
+	Timestamp        Time                            `json:"timestamp"`
 	BroadcasterID    string                          `json:"broadcaster_id"`
 	BroadcasterLogin string                          `json:"broadcaster_login"`
 	BroadcasterName  string                          `json:"broadcaster_name"`

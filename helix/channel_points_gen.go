@@ -334,9 +334,20 @@ type UpdateRedemptionStatusParams struct {
 	BroadcasterID string `json:"-" query:"broadcaster_id"`
 	// Query parameter "reward_id", required.
 	RewardID string `json:"-" query:"reward_id"`
-	// Body field "status", required. FULFILLED or CANCELED; CANCELED refunds the points.
-	Status CustomRewardRedemptionStatus `json:"status"`
+	// Body field "status", required.
+	Status CustomRewardRedemptionUpdateStatus `json:"status"`
 }
+
+// CustomRewardRedemptionUpdateStatus is the type of the status member of
+// UpdateRedemptionStatusParams.
+type CustomRewardRedemptionUpdateStatus string
+
+// Known values of CustomRewardRedemptionUpdateStatus. Twitch may send values not listed here.
+const (
+	CustomRewardRedemptionUpdateStatusFulfilled CustomRewardRedemptionUpdateStatus = "FULFILLED"
+	// Refunds the user's points.
+	CustomRewardRedemptionUpdateStatusCanceled CustomRewardRedemptionUpdateStatus = "CANCELED"
+)
 
 // UpdateRedemptionStatusResponse is the answer of UpdateRedemptionStatus.
 type UpdateRedemptionStatusResponse struct {

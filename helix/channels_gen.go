@@ -8,7 +8,6 @@ import (
 	"github.com/twitchify-go/twitch/oauth"
 	"iter"
 	"net/http"
-	"time"
 )
 
 // GetChannelInformationParams holds the parameters of GetChannelInformation.
@@ -96,9 +95,23 @@ type ModifyChannelInformationParams struct {
 // ContentClassificationLabelSetting is the content_classification_labels member of
 // ModifyChannelInformationParams.
 type ContentClassificationLabelSetting struct {
-	ID        ContentClassificationLabelID `json:"id"`
-	IsEnabled bool                         `json:"is_enabled"`
+	ID        ContentClassificationLabelSettingID `json:"id"`
+	IsEnabled bool                                `json:"is_enabled"`
 }
+
+// ContentClassificationLabelSettingID is the type of the id member of
+// ContentClassificationLabelSetting.
+type ContentClassificationLabelSettingID string
+
+// Known values of ContentClassificationLabelSettingID. Twitch may send values not listed here.
+const (
+	ContentClassificationLabelSettingIDDebatedSocialIssuesAndPolitics ContentClassificationLabelSettingID = "DebatedSocialIssuesAndPolitics"
+	ContentClassificationLabelSettingIDDrugsIntoxication              ContentClassificationLabelSettingID = "DrugsIntoxication"
+	ContentClassificationLabelSettingIDSexualThemes                   ContentClassificationLabelSettingID = "SexualThemes"
+	ContentClassificationLabelSettingIDViolentGraphic                 ContentClassificationLabelSettingID = "ViolentGraphic"
+	ContentClassificationLabelSettingIDGambling                       ContentClassificationLabelSettingID = "Gambling"
+	ContentClassificationLabelSettingIDProfanityVulgarity             ContentClassificationLabelSettingID = "ProfanityVulgarity"
+)
 
 // ModifyChannelInformation updates a channel's title, category, language, delay, tags or content
 // labels; set at least one.
@@ -145,9 +158,9 @@ type GetChannelEditorsResponse struct {
 
 // ChannelEditor is the data member of GetChannelEditorsResponse.
 type ChannelEditor struct {
-	UserID    string    `json:"user_id"`
-	UserName  string    `json:"user_name"`
-	CreatedAt time.Time `json:"created_at"`
+	UserID    string `json:"user_id"`
+	UserName  string `json:"user_name"`
+	CreatedAt Time   `json:"created_at"`
 }
 
 // GetChannelEditors needs a user access token with channel:read:editors. The user must be the
@@ -200,10 +213,10 @@ type GetFollowedChannelsResponse struct {
 
 // FollowedChannel is the data member of GetFollowedChannelsResponse.
 type FollowedChannel struct {
-	BroadcasterID    string    `json:"broadcaster_id"`
-	BroadcasterLogin string    `json:"broadcaster_login"`
-	BroadcasterName  string    `json:"broadcaster_name"`
-	FollowedAt       time.Time `json:"followed_at"`
+	BroadcasterID    string `json:"broadcaster_id"`
+	BroadcasterLogin string `json:"broadcaster_login"`
+	BroadcasterName  string `json:"broadcaster_name"`
+	FollowedAt       Time   `json:"followed_at"`
 }
 
 // GetFollowedChannels needs a user access token with user:read:follows.
@@ -278,10 +291,10 @@ type GetChannelFollowersResponse struct {
 
 // ChannelFollower is the data member of GetChannelFollowersResponse.
 type ChannelFollower struct {
-	FollowedAt time.Time `json:"followed_at"`
-	UserID     string    `json:"user_id"`
-	UserLogin  string    `json:"user_login"`
-	UserName   string    `json:"user_name"`
+	FollowedAt Time   `json:"followed_at"`
+	UserID     string `json:"user_id"`
+	UserLogin  string `json:"user_login"`
+	UserName   string `json:"user_name"`
 }
 
 // GetChannelFollowers gets the followers of a channel, newest first, or checks whether one user

@@ -8,7 +8,6 @@ import (
 	"github.com/twitchify-go/twitch/oauth"
 	"iter"
 	"net/http"
-	"time"
 )
 
 // GetChattersParams holds the parameters of GetChatters.
@@ -386,8 +385,8 @@ type SharedChatSession struct {
 	SessionID         string                  `json:"session_id"`
 	HostBroadcasterID string                  `json:"host_broadcaster_id"`
 	Participants      []SharedChatParticipant `json:"participants"`
-	CreatedAt         time.Time               `json:"created_at"`
-	UpdatedAt         time.Time               `json:"updated_at"`
+	CreatedAt         Time                    `json:"created_at"`
+	UpdatedAt         Time                    `json:"updated_at"`
 }
 
 // SharedChatParticipant is the participants member of SharedChatSession.
@@ -624,8 +623,8 @@ var sendChatAnnouncementOp = Operation{
 	Auth:    []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeModeratorManageAnnouncements}}}},
 }
 
-// SendAShoutoutParams holds the parameters of SendAShoutout.
-type SendAShoutoutParams struct {
+// SendShoutoutParams holds the parameters of SendShoutout.
+type SendShoutoutParams struct {
 	// Query parameter "from_broadcaster_id", required.
 	FromBroadcasterID string `query:"from_broadcaster_id"`
 	// Query parameter "to_broadcaster_id", required.
@@ -634,25 +633,25 @@ type SendAShoutoutParams struct {
 	ModeratorID string `query:"moderator_id"`
 }
 
-// SendAShoutout needs a user access token with moderator:manage:shoutouts. The user must be the
+// SendShoutout needs a user access token with moderator:manage:shoutouts. The user must be the
 // broadcaster or one of its moderators.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#send-a-shoutout
 //
 // meta:operation POST /chat/shoutouts
-func (c *Client) SendAShoutout(ctx context.Context, params *SendAShoutoutParams) error {
+func (c *Client) SendShoutout(ctx context.Context, params *SendShoutoutParams) error {
 	if params == nil {
-		params = new(SendAShoutoutParams)
+		params = new(SendShoutoutParams)
 	}
-	r := c.newRequest(&sendAShoutoutOp)
+	r := c.newRequest(&sendShoutoutOp)
 	queryString(r, "from_broadcaster_id", params.FromBroadcasterID, true)
 	queryString(r, "to_broadcaster_id", params.ToBroadcasterID, true)
 	queryString(r, "moderator_id", params.ModeratorID, true)
 	return c.send(ctx, r, nil)
 }
 
-var sendAShoutoutOp = Operation{
-	Name:    "SendAShoutout",
+var sendShoutoutOp = Operation{
+	Name:    "SendShoutout",
 	Method:  http.MethodPost,
 	Path:    "/chat/shoutouts",
 	Success: http.StatusNoContent,

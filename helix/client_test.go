@@ -186,7 +186,7 @@ func TestGetUsers(t *testing.T) {
 		BroadcasterType: helix.BroadcasterTypeAffiliate,
 		Description:     "Plants, mostly.",
 		ProfileImageURL: "https://static-cdn.example/fern-300x300.png",
-		CreatedAt:       time.Date(2019, 6, 2, 14, 3, 11, 0, time.UTC),
+		CreatedAt:       helix.Time{Time: time.Date(2019, 6, 2, 14, 3, 11, 0, time.UTC)},
 	}, {
 		ID:              "2",
 		Login:           "tuliptom",
@@ -196,7 +196,7 @@ func TestGetUsers(t *testing.T) {
 		OfflineImageURL: "https://static-cdn.example/tom-offline.png",
 		ViewCount:       1234,
 		Email:           "tom@example.org",
-		CreatedAt:       time.Date(2016, 11, 20, 8, 45, 0, 500_000_000, time.UTC),
+		CreatedAt:       helix.Time{Time: time.Date(2016, 11, 20, 8, 45, 0, 500_000_000, time.UTC)},
 	}}})
 }
 
@@ -273,12 +273,12 @@ func TestGetChannelFollowers(t *testing.T) {
 
 	assert.DeepEqual(t, res, &helix.GetChannelFollowersResponse{
 		Data: []helix.ChannelFollower{{
-			FollowedAt: time.Date(2025, 3, 14, 9, 41, 12, 0, time.UTC),
+			FollowedAt: helix.Time{Time: time.Date(2025, 3, 14, 9, 41, 12, 0, time.UTC)},
 			UserID:     "81234567",
 			UserLogin:  "pixel_otter",
 			UserName:   "Pixel_Otter",
 		}, {
-			FollowedAt: mustTime(t, "2024-12-24T20:15:30.25Z"),
+			FollowedAt: helix.Time{Time: mustTime(t, "2024-12-24T20:15:30.25Z")},
 			UserID:     "82223333",
 			UserLogin:  "tuliptom",
 			UserName:   "TulipTom",
@@ -345,8 +345,8 @@ func TestModifyChannelInformation(t *testing.T) {
 		Delay:               ptr(0),
 		Tags:                []string{"German", "Speedrun"},
 		ContentClassificationLabels: []helix.ContentClassificationLabelSetting{
-			{ID: helix.ContentClassificationLabelIDGambling, IsEnabled: true},
-			{ID: helix.ContentClassificationLabelIDProfanityVulgarity, IsEnabled: false},
+			{ID: helix.ContentClassificationLabelSettingIDGambling, IsEnabled: true},
+			{ID: helix.ContentClassificationLabelSettingIDProfanityVulgarity, IsEnabled: false},
 		},
 		IsBrandedContent: ptr(false),
 	})
@@ -596,7 +596,7 @@ func TestCreateEventSubSubscription(t *testing.T) {
 	assert.DeepEqual(t, sub.Transport, helix.EventSubTransport{
 		Method:      helix.EventSubTransportMethodWebSocket,
 		SessionID:   "AgoQk3r8Zb2dR0yq1mVt7XcP0hIGY2VsbC1i",
-		ConnectedAt: mustTime(t, "2025-03-14T09:26:53.521004187Z"),
+		ConnectedAt: helix.Time{Time: mustTime(t, "2025-03-14T09:26:53.521004187Z")},
 	})
 }
 

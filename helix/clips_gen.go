@@ -159,13 +159,13 @@ type Clip struct {
 	CreatorID       string `json:"creator_id"`
 	CreatorName     string `json:"creator_name"`
 	// Empty when the video is not available.
-	VideoID      string    `json:"video_id"`
-	GameID       string    `json:"game_id"`
-	Language     string    `json:"language"`
-	Title        string    `json:"title"`
-	ViewCount    int       `json:"view_count"`
-	CreatedAt    time.Time `json:"created_at"`
-	ThumbnailURL string    `json:"thumbnail_url"`
+	VideoID      string `json:"video_id"`
+	GameID       string `json:"game_id"`
+	Language     string `json:"language"`
+	Title        string `json:"title"`
+	ViewCount    int    `json:"view_count"`
+	CreatedAt    Time   `json:"created_at"`
+	ThumbnailURL string `json:"thumbnail_url"`
 	// Seconds, to 0.1.
 	Duration float64 `json:"duration"`
 	// Seconds into the video where the clip starts; nil until the video has it.

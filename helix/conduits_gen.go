@@ -233,8 +233,7 @@ type ConduitShardUpdate struct {
 
 // ConduitShardTransportParams is the transport member of ConduitShardUpdate.
 type ConduitShardTransportParams struct {
-	// webhook or websocket.
-	Method EventSubTransportMethod `json:"method,omitzero"`
+	Method ConduitShardTransportMethod `json:"method,omitzero"`
 	// Webhook: the HTTPS URL on port 443 to post notifications to.
 	Callback string `json:"callback,omitzero"`
 	// Webhook: 10 to 100 ASCII characters to sign notifications with.

@@ -8,7 +8,6 @@ import (
 	"github.com/twitchify-go/twitch/oauth"
 	"iter"
 	"net/http"
-	"time"
 )
 
 // GetDropsEntitlementsParams holds the parameters of GetDropsEntitlements.
@@ -38,11 +37,11 @@ type DropsEntitlement struct {
 	ID        string `json:"id"`
 	BenefitID string `json:"benefit_id"`
 	// When the entitlement was granted.
-	Timestamp         time.Time                         `json:"timestamp"`
+	Timestamp         Time                              `json:"timestamp"`
 	UserID            string                            `json:"user_id"`
 	GameID            string                            `json:"game_id"`
 	FulfillmentStatus DropsEntitlementFulfillmentStatus `json:"fulfillment_status"`
-	LastUpdated       time.Time                         `json:"last_updated"`
+	LastUpdated       Time                              `json:"last_updated"`
 }
 
 // GetDropsEntitlements takes one of these tokens:

@@ -7,7 +7,6 @@ import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
 	"net/http"
-	"time"
 )
 
 // GetCreatorGoalsParams holds the parameters of GetCreatorGoals.
@@ -31,7 +30,7 @@ type CreatorGoal struct {
 	Description      string          `json:"description"`
 	CurrentAmount    int             `json:"current_amount"`
 	TargetAmount     int             `json:"target_amount"`
-	CreatedAt        time.Time       `json:"created_at"`
+	CreatedAt        Time            `json:"created_at"`
 }
 
 // CreatorGoalType is the type of the type member of CreatorGoal.

@@ -7,7 +7,6 @@ import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
 	"net/http"
-	"time"
 )
 
 // GetChannelGuestStarSettingsParams holds the parameters of GetChannelGuestStarSettings.
@@ -240,7 +239,7 @@ type GetGuestStarInvitesResponse struct {
 // GuestStarInvite is the data member of GetGuestStarInvitesResponse.
 type GuestStarInvite struct {
 	UserID    string                `json:"user_id"`
-	InvitedAt time.Time             `json:"invited_at"`
+	InvitedAt Time                  `json:"invited_at"`
 	Status    GuestStarInviteStatus `json:"status"`
 	// False when the guest has turned their camera off.
 	IsVideoEnabled bool `json:"is_video_enabled"`

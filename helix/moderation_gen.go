@@ -8,7 +8,6 @@ import (
 	"github.com/twitchify-go/twitch/oauth"
 	"iter"
 	"net/http"
-	"time"
 )
 
 // CheckAutoModStatusParams holds the parameters of CheckAutoModStatus.
@@ -307,9 +306,9 @@ type BannedUser struct {
 	UserID    string `json:"user_id"`
 	UserLogin string `json:"user_login"`
 	UserName  string `json:"user_name"`
-	// RFC 3339; empty for a permanent ban.
-	ExpiresAt string    `json:"expires_at"`
-	CreatedAt time.Time `json:"created_at"`
+	// Zero (Twitch sends "") for a permanent ban.
+	ExpiresAt Time `json:"expires_at"`
+	CreatedAt Time `json:"created_at"`
 	// Empty if the moderator gave none.
 	Reason         string `json:"reason"`
 	ModeratorID    string `json:"moderator_id"`
@@ -396,12 +395,12 @@ type BanUserResponse struct {
 
 // UserBan is the data member of BanUserResponse.
 type UserBan struct {
-	BroadcasterID string    `json:"broadcaster_id"`
-	ModeratorID   string    `json:"moderator_id"`
-	UserID        string    `json:"user_id"`
-	CreatedAt     time.Time `json:"created_at"`
+	BroadcasterID string `json:"broadcaster_id"`
+	ModeratorID   string `json:"moderator_id"`
+	UserID        string `json:"user_id"`
+	CreatedAt     Time   `json:"created_at"`
 	// When the timeout ends; nil for a ban.
-	EndTime *time.Time `json:"end_time"`
+	EndTime *Time `json:"end_time"`
 }
 
 // BanUser bans a user from a channel's chat, or times them out when a duration is given.
@@ -557,11 +556,20 @@ type ResolveUnbanRequestsParams struct {
 	ModeratorID string `query:"moderator_id"`
 	// Query parameter "unban_request_id", required. The request to resolve.
 	UnbanRequestID string `query:"unban_request_id"`
-	// Query parameter "status", required. approved or denied.
-	Status UnbanRequestStatus `query:"status"`
+	// Query parameter "status", required.
+	Status UnbanRequestResolveStatus `query:"status"`
 	// Query parameter "resolution_text". At most 500 characters.
 	ResolutionText string `query:"resolution_text"`
 }
+
+// UnbanRequestResolveStatus is the type of the status member of ResolveUnbanRequestsParams.
+type UnbanRequestResolveStatus string
+
+// Known values of UnbanRequestResolveStatus. Twitch may send values not listed here.
+const (
+	UnbanRequestResolveStatusApproved UnbanRequestResolveStatus = "approved"
+	UnbanRequestResolveStatusDenied   UnbanRequestResolveStatus = "denied"
+)
 
 // ResolveUnbanRequestsResponse is the answer of ResolveUnbanRequests.
 type ResolveUnbanRequestsResponse struct {
@@ -1308,9 +1316,18 @@ type AddSuspiciousStatusToChatUserParams struct {
 	ModeratorID string `json:"-" query:"moderator_id"`
 	// Body field "user_id", required.
 	UserID string `json:"user_id"`
-	// Body field "status", required. ACTIVE_MONITORING or RESTRICTED.
-	Status SuspiciousUserStatus `json:"status"`
+	// Body field "status", required.
+	Status SuspiciousUserAddStatus `json:"status"`
 }
+
+// SuspiciousUserAddStatus is the type of the status member of AddSuspiciousStatusToChatUserParams.
+type SuspiciousUserAddStatus string
+
+// Known values of SuspiciousUserAddStatus. Twitch may send values not listed here.
+const (
+	SuspiciousUserAddStatusActiveMonitoring SuspiciousUserAddStatus = "ACTIVE_MONITORING"
+	SuspiciousUserAddStatusRestricted       SuspiciousUserAddStatus = "RESTRICTED"
+)
 
 // AddSuspiciousStatusToChatUserResponse is the answer of AddSuspiciousStatusToChatUser.
 type AddSuspiciousStatusToChatUserResponse struct {

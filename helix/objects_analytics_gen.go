@@ -3,12 +3,10 @@
 
 package helix
 
-import "time"
-
 // AnalyticsDateRange is the days an analytics report covers.
 type AnalyticsDateRange struct {
-	StartedAt time.Time `json:"started_at"`
-	EndedAt   time.Time `json:"ended_at"`
+	StartedAt Time `json:"started_at"`
+	EndedAt   Time `json:"ended_at"`
 }
 
 // AnalyticsReportType is the kind of an analytics report.

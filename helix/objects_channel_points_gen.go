@@ -3,8 +3,6 @@
 
 package helix
 
-import "time"
-
 // CustomReward is a Channel Points reward that a broadcaster created.
 type CustomReward struct {
 	BroadcasterID    string `json:"broadcaster_id"`
@@ -32,7 +30,7 @@ type CustomReward struct {
 	// Nil unless the stream is live and max_per_stream_setting is enabled.
 	RedemptionsRedeemedCurrentStream *int `json:"redemptions_redeemed_current_stream"`
 	// Nil unless the reward is cooling down.
-	CooldownExpiresAt *time.Time `json:"cooldown_expires_at"`
+	CooldownExpiresAt *Time `json:"cooldown_expires_at"`
 }
 
 // CustomRewardMaxPerStreamSetting is the max_per_stream_setting member of CustomReward.
@@ -73,7 +71,7 @@ type CustomRewardRedemption struct {
 	// Empty when the reward asks for no input.
 	UserInput  string                       `json:"user_input"`
 	Status     CustomRewardRedemptionStatus `json:"status"`
-	RedeemedAt time.Time                    `json:"redeemed_at"`
+	RedeemedAt Time                         `json:"redeemed_at"`
 	Reward     CustomRewardRedemptionReward `json:"reward"`
 }
 

@@ -3,8 +3,6 @@
 
 package helix
 
-import "time"
-
 // Conduit is a conduit: a pool of shards that EventSub subscriptions can deliver to.
 type Conduit struct {
 	ID         string `json:"id"`
@@ -21,16 +19,15 @@ type ConduitShard struct {
 
 // ConduitShardTransport is where a shard's notifications go.
 type ConduitShardTransport struct {
-	// webhook or websocket.
-	Method EventSubTransportMethod `json:"method"`
+	Method ConduitShardTransportMethod `json:"method"`
 	// Webhook only.
 	Callback string `json:"callback,omitzero"`
 	// WebSocket only.
 	SessionID string `json:"session_id,omitzero"`
 	// WebSocket only.
-	ConnectedAt time.Time `json:"connected_at,omitzero"`
+	ConnectedAt Time `json:"connected_at,omitzero"`
 	// WebSocket only, once the connection is lost.
-	DisconnectedAt time.Time `json:"disconnected_at,omitzero"`
+	DisconnectedAt Time `json:"disconnected_at,omitzero"`
 }
 
 // ConduitShardStatus is the state of a shard; only enabled shards receive notifications.
@@ -49,4 +46,14 @@ const (
 	ConduitShardStatusWebSocketNetworkTimeout            ConduitShardStatus = "websocket_network_timeout"
 	ConduitShardStatusWebSocketNetworkError              ConduitShardStatus = "websocket_network_error"
 	ConduitShardStatusWebSocketFailedToReconnect         ConduitShardStatus = "websocket_failed_to_reconnect"
+)
+
+// ConduitShardTransportMethod is how a shard receives notifications: a conduit's shard cannot
+// itself be a conduit.
+type ConduitShardTransportMethod string
+
+// Known values of ConduitShardTransportMethod. Twitch may send values not listed here.
+const (
+	ConduitShardTransportMethodWebhook   ConduitShardTransportMethod = "webhook"
+	ConduitShardTransportMethodWebSocket ConduitShardTransportMethod = "websocket"
 )

@@ -3,10 +3,7 @@
 
 package helix
 
-import (
-	"encoding/json"
-	"time"
-)
+import "encoding/json"
 
 // EventSubSubscription is an EventSub subscription, as Helix lists it and as notifications carry
 // it.
@@ -17,7 +14,7 @@ type EventSubSubscription struct {
 	Version string                     `json:"version"`
 	// The condition, whose fields depend on the type; eventsub.Notification.Condition decodes it.
 	Condition json.RawMessage   `json:"condition"`
-	CreatedAt time.Time         `json:"created_at"`
+	CreatedAt Time              `json:"created_at"`
 	Transport EventSubTransport `json:"transport"`
 	// What the subscription counts against the limit; some notification examples leave it out.
 	Cost int `json:"cost"`
@@ -29,10 +26,10 @@ type EventSubTransport struct {
 	// Webhook: the URL notifications are posted to.
 	Callback string `json:"callback,omitzero"`
 	// WebSocket: the session that receives notifications.
-	SessionID      string    `json:"session_id,omitzero"`
-	ConnectedAt    time.Time `json:"connected_at,omitzero"`
-	DisconnectedAt time.Time `json:"disconnected_at,omitzero"`
-	ConduitID      string    `json:"conduit_id,omitzero"`
+	SessionID      string `json:"session_id,omitzero"`
+	ConnectedAt    Time   `json:"connected_at,omitzero"`
+	DisconnectedAt Time   `json:"disconnected_at,omitzero"`
+	ConduitID      string `json:"conduit_id,omitzero"`
 }
 
 // EventSubSubscriptionStatus is the state of a subscription; only enabled subscriptions deliver

@@ -3,8 +3,6 @@
 
 package helix
 
-import "time"
-
 // Extension is an extension, as Get Extensions and Get Released Extensions describe it.
 type Extension struct {
 	AuthorName            string                         `json:"author_name"`
@@ -81,8 +79,8 @@ type ExtensionBitsProduct struct {
 	InDevelopment bool                     `json:"in_development"`
 	DisplayName   string                   `json:"display_name"`
 	// Zero when the product does not expire.
-	Expiration  time.Time `json:"expiration,omitzero"`
-	IsBroadcast bool      `json:"is_broadcast"`
+	Expiration  Time `json:"expiration,omitzero"`
+	IsBroadcast bool `json:"is_broadcast"`
 }
 
 // ExtensionBitsProductCost is the price of an extension's Bits product.
@@ -112,9 +110,9 @@ type ExtensionConfigurationSegment struct {
 
 // ExtensionSecret is a shared secret and the time it is valid for signing.
 type ExtensionSecret struct {
-	Content   string    `json:"content"`
-	ActiveAt  time.Time `json:"active_at"`
-	ExpiresAt time.Time `json:"expires_at"`
+	Content   string `json:"content"`
+	ActiveAt  Time   `json:"active_at"`
+	ExpiresAt Time   `json:"expires_at"`
 }
 
 // ExtensionSecretSet is an extension's shared secrets for signing JWTs, in one format version.

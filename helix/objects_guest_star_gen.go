@@ -3,8 +3,6 @@
 
 package helix
 
-import "time"
-
 // GuestStarGuest is a guest assigned to a slot of a Guest Star session.
 type GuestStarGuest struct {
 	// "0" is the host, "1" and up are guests, "SCREENSHARE" is a screen share.
@@ -15,7 +13,7 @@ type GuestStarGuest struct {
 	UserLogin       string `json:"user_login"`
 	// 0 to 100.
 	Volume        int                    `json:"volume"`
-	AssignedAt    time.Time              `json:"assigned_at"`
+	AssignedAt    Time                   `json:"assigned_at"`
 	AudioSettings GuestStarMediaSettings `json:"audio_settings"`
 	VideoSettings GuestStarMediaSettings `json:"video_settings"`
 }

@@ -3,8 +3,6 @@
 
 package helix
 
-import "time"
-
 // HypeTrain is a running Hype Train.
 type HypeTrain struct {
 	ID                   string `json:"id"`
@@ -21,9 +19,9 @@ type HypeTrain struct {
 	TopContributions []HypeTrainContribution `json:"top_contributions"`
 	// Nil unless the train is shared.
 	SharedTrainParticipants []HypeTrainParticipant `json:"shared_train_participants"`
-	StartedAt               time.Time              `json:"started_at"`
+	StartedAt               Time                   `json:"started_at"`
 	// Moves later at each new level.
-	ExpiresAt     time.Time     `json:"expires_at"`
+	ExpiresAt     Time          `json:"expires_at"`
 	Type          HypeTrainType `json:"type"`
 	IsSharedTrain bool          `json:"is_shared_train"`
 }
@@ -59,8 +57,8 @@ type HypeTrainParticipant struct {
 type HypeTrainRecord struct {
 	Level int `json:"level"`
 	// Points contributed in all.
-	Total      int       `json:"total"`
-	AchievedAt time.Time `json:"achieved_at"`
+	Total      int  `json:"total"`
+	AchievedAt Time `json:"achieved_at"`
 }
 
 // HypeTrainStatus is a channel's current Hype Train and its records.

@@ -3,8 +3,6 @@
 
 package helix
 
-import "time"
-
 // AutoModSettings is a channel's AutoMod levels, each from 0 (no filtering) to 4 (the most
 // filtering).
 type AutoModSettings struct {
@@ -24,14 +22,14 @@ type AutoModSettings struct {
 
 // BlockedTerm is a word or phrase that a channel's chat does not allow.
 type BlockedTerm struct {
-	BroadcasterID string    `json:"broadcaster_id"`
-	ModeratorID   string    `json:"moderator_id"`
-	ID            string    `json:"id"`
-	Text          string    `json:"text"`
-	CreatedAt     time.Time `json:"created_at"`
-	UpdatedAt     time.Time `json:"updated_at"`
+	BroadcasterID string `json:"broadcaster_id"`
+	ModeratorID   string `json:"moderator_id"`
+	ID            string `json:"id"`
+	Text          string `json:"text"`
+	CreatedAt     Time   `json:"created_at"`
+	UpdatedAt     Time   `json:"updated_at"`
 	// Null for a term blocked for good.
-	ExpiresAt *time.Time `json:"expires_at"`
+	ExpiresAt *Time `json:"expires_at"`
 }
 
 // ShieldModeStatus is whether a channel's Shield Mode is on, and who last turned it on.
@@ -41,8 +39,8 @@ type ShieldModeStatus struct {
 	ModeratorID    string `json:"moderator_id"`
 	ModeratorLogin string `json:"moderator_login"`
 	ModeratorName  string `json:"moderator_name"`
-	// RFC 3339; empty if Shield Mode was never activated.
-	LastActivatedAt string `json:"last_activated_at"`
+	// Zero (Twitch sends "") if Shield Mode was never activated.
+	LastActivatedAt Time `json:"last_activated_at"`
 }
 
 // SuspiciousUser is the suspicious-user status of a chatter in a channel.
@@ -50,7 +48,7 @@ type SuspiciousUser struct {
 	UserID        string               `json:"user_id"`
 	BroadcasterID string               `json:"broadcaster_id"`
 	ModeratorID   string               `json:"moderator_id"`
-	UpdatedAt     time.Time            `json:"updated_at"`
+	UpdatedAt     Time                 `json:"updated_at"`
 	Status        SuspiciousUserStatus `json:"status"`
 	Types         []SuspiciousUserType `json:"types"`
 }
@@ -69,10 +67,10 @@ type UnbanRequest struct {
 	UserName         string             `json:"user_name"`
 	Text             string             `json:"text"`
 	Status           UnbanRequestStatus `json:"status"`
-	CreatedAt        time.Time          `json:"created_at"`
+	CreatedAt        Time               `json:"created_at"`
 	// Null until the request is resolved.
-	ResolvedAt     *time.Time `json:"resolved_at"`
-	ResolutionText *string    `json:"resolution_text"`
+	ResolvedAt     *Time   `json:"resolved_at"`
+	ResolutionText *string `json:"resolution_text"`
 }
 
 // SuspiciousUserStatus is how a channel treats a suspicious user.

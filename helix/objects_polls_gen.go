@@ -3,8 +3,6 @@
 
 package helix
 
-import "time"
-
 // Poll is a poll that viewers of a channel vote on.
 type Poll struct {
 	ID               string       `json:"id"`
@@ -21,10 +19,10 @@ type Poll struct {
 	ChannelPointsPerVote       int        `json:"channel_points_per_vote"`
 	Status                     PollStatus `json:"status"`
 	// Seconds.
-	Duration  int       `json:"duration"`
-	StartedAt time.Time `json:"started_at"`
+	Duration  int  `json:"duration"`
+	StartedAt Time `json:"started_at"`
 	// Absent or null while the poll is active.
-	EndedAt *time.Time `json:"ended_at,omitzero"`
+	EndedAt *Time `json:"ended_at,omitzero"`
 }
 
 // PollChoice is one of the answers of a poll, with its votes.

@@ -3,8 +3,6 @@
 
 package helix
 
-import "time"
-
 // Prediction is a Channel Points Prediction.
 type Prediction struct {
 	ID               string `json:"id"`
@@ -18,9 +16,9 @@ type Prediction struct {
 	// Seconds.
 	PredictionWindow int              `json:"prediction_window"`
 	Status           PredictionStatus `json:"status"`
-	CreatedAt        time.Time        `json:"created_at"`
-	EndedAt          *time.Time       `json:"ended_at"`
-	LockedAt         *time.Time       `json:"locked_at"`
+	CreatedAt        Time             `json:"created_at"`
+	EndedAt          *Time            `json:"ended_at"`
+	LockedAt         *Time            `json:"locked_at"`
 }
 
 // PredictionOutcome is one of the outcomes viewers of a prediction can bet on.

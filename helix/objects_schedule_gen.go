@@ -3,8 +3,6 @@
 
 package helix
 
-import "time"
-
 // Schedule is a broadcaster's streaming schedule, or the segments of it an operation returns.
 type Schedule struct {
 	Segments         []ScheduleSegment `json:"segments"`
@@ -17,12 +15,12 @@ type Schedule struct {
 
 // ScheduleSegment is one planned broadcast, or one occurrence of a weekly one.
 type ScheduleSegment struct {
-	ID        string    `json:"id"`
-	StartTime time.Time `json:"start_time"`
-	EndTime   time.Time `json:"end_time"`
-	Title     string    `json:"title"`
+	ID        string `json:"id"`
+	StartTime Time   `json:"start_time"`
+	EndTime   Time   `json:"end_time"`
+	Title     string `json:"title"`
 	// Set to end_time when this occurrence is canceled; nil otherwise.
-	CanceledUntil *time.Time               `json:"canceled_until"`
+	CanceledUntil *Time                    `json:"canceled_until"`
 	Category      *ScheduleSegmentCategory `json:"category"`
 	IsRecurring   bool                     `json:"is_recurring"`
 }
@@ -35,6 +33,6 @@ type ScheduleSegmentCategory struct {
 
 // ScheduleVacation is the time a broadcaster is away and does not stream.
 type ScheduleVacation struct {
-	StartTime time.Time `json:"start_time"`
-	EndTime   time.Time `json:"end_time"`
+	StartTime Time `json:"start_time"`
+	EndTime   Time `json:"end_time"`
 }

@@ -3,8 +3,6 @@
 
 package helix
 
-import "time"
-
 // Stream is a live stream.
 type Stream struct {
 	ID          string     `json:"id"`
@@ -17,7 +15,7 @@ type Stream struct {
 	Title       string     `json:"title"`
 	Tags        []string   `json:"tags"`
 	ViewerCount int        `json:"viewer_count"`
-	StartedAt   time.Time  `json:"started_at"`
+	StartedAt   Time       `json:"started_at"`
 	// An ISO 639-1 code, or "other".
 	Language string `json:"language"`
 	// Replace {width} and {height} with the size wanted, in pixels.
@@ -30,23 +28,21 @@ type Stream struct {
 
 // StreamMarker is a point in a stream marked to find it again, for highlights.
 type StreamMarker struct {
-	ID          string    `json:"id"`
-	CreatedAt   time.Time `json:"created_at"`
-	Description string    `json:"description"`
+	ID          string `json:"id"`
+	CreatedAt   Time   `json:"created_at"`
+	Description string `json:"description"`
 	// Seconds from the start of the stream.
 	PositionSeconds int `json:"position_seconds"`
 	// Opens the video in Twitch's Highlighter; Get Stream Markers only.
 	URL string `json:"URL,omitzero"`
 }
 
-// StreamType is the kind of a stream, or which streams a filter wants.
+// StreamType is the kind of a stream.
 type StreamType string
 
 // Known values of StreamType. Twitch may send values not listed here.
 const (
 	StreamTypeLive StreamType = "live"
-	// A filter only: every kind, the default.
-	StreamTypeAll StreamType = "all"
 	// Sent when Twitch fails to tell.
 	StreamTypeUnknown StreamType = ""
 )

@@ -3,12 +3,13 @@
 
 package helix
 
-// SubscriptionTier is the tier of a subscription.
+// SubscriptionTier is the tier of a subscription: 1000 is tier 1 (and Prime), 2000 tier 2, 3000
+// tier 3. Package eventsub has the same type.
 type SubscriptionTier string
 
 // Known values of SubscriptionTier. Twitch may send values not listed here.
 const (
-	SubscriptionTier1 SubscriptionTier = "1000"
-	SubscriptionTier2 SubscriptionTier = "2000"
-	SubscriptionTier3 SubscriptionTier = "3000"
+	SubscriptionTier1000 SubscriptionTier = "1000"
+	SubscriptionTier2000 SubscriptionTier = "2000"
+	SubscriptionTier3000 SubscriptionTier = "3000"
 )

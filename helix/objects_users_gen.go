@@ -3,8 +3,6 @@
 
 package helix
 
-import "time"
-
 // ActiveExtension is the extension in one slot; an unused slot has only active, set to false.
 type ActiveExtension struct {
 	Active  bool   `json:"active"`
@@ -39,8 +37,8 @@ type User struct {
 	// Deprecated by Twitch; the value is no longer maintained.
 	ViewCount int `json:"view_count"`
 	// Only with a user token that has user:read:email, and only for that user.
-	Email     string    `json:"email,omitzero"`
-	CreatedAt time.Time `json:"created_at"`
+	Email     string `json:"email,omitzero"`
+	CreatedAt Time   `json:"created_at"`
 }
 
 // BroadcasterType is a broadcaster's partner programme status.

@@ -3,7 +3,7 @@
 
 package helix
 
-// VideoType is the kind of a video, or which videos a filter wants.
+// VideoType is the kind of a video.
 type VideoType string
 
 // Known values of VideoType. Twitch may send values not listed here.
@@ -14,6 +14,4 @@ const (
 	VideoTypeHighlight VideoType = "highlight"
 	// A video the broadcaster uploaded.
 	VideoTypeUpload VideoType = "upload"
-	// A filter only: every kind, the default.
-	VideoTypeAll VideoType = "all"
 )

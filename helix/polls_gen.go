@@ -145,9 +145,20 @@ type EndPollParams struct {
 	BroadcasterID string `json:"broadcaster_id"`
 	// Body field "id", required.
 	ID string `json:"id"`
-	// Body field "status", required. TERMINATED (stays visible) or ARCHIVED (hidden).
-	Status PollStatus `json:"status"`
+	// Body field "status", required.
+	Status PollEndStatus `json:"status"`
 }
+
+// PollEndStatus is the type of the status member of EndPollParams.
+type PollEndStatus string
+
+// Known values of PollEndStatus. Twitch may send values not listed here.
+const (
+	// End the poll now; it stays visible.
+	PollEndStatusTerminated PollEndStatus = "TERMINATED"
+	// End the poll now and hide it.
+	PollEndStatusArchived PollEndStatus = "ARCHIVED"
+)
 
 // EndPollResponse is the answer of EndPoll.
 type EndPollResponse struct {

@@ -142,11 +142,24 @@ type EndPredictionParams struct {
 	BroadcasterID string `json:"broadcaster_id"`
 	// Body field "id", required.
 	ID string `json:"id"`
-	// Body field "status", required. RESOLVED, CANCELED or LOCKED.
-	Status PredictionStatus `json:"status"`
+	// Body field "status", required.
+	Status PredictionEndStatus `json:"status"`
 	// Body field "winning_outcome_id". Required to resolve.
 	WinningOutcomeID string `json:"winning_outcome_id,omitzero"`
 }
+
+// PredictionEndStatus is the type of the status member of EndPredictionParams.
+type PredictionEndStatus string
+
+// Known values of PredictionEndStatus. Twitch may send values not listed here.
+const (
+	// Pay out to the winning outcome (set winning_outcome_id).
+	PredictionEndStatusResolved PredictionEndStatus = "RESOLVED"
+	// Refund every prediction.
+	PredictionEndStatusCanceled PredictionEndStatus = "CANCELED"
+	// Take no more predictions.
+	PredictionEndStatusLocked PredictionEndStatus = "LOCKED"
+)
 
 // EndPredictionResponse is the answer of EndPrediction.
 type EndPredictionResponse struct {

@@ -7,51 +7,50 @@ import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
 	"net/http"
-	"time"
 )
 
-// StartARaidParams holds the parameters of StartARaid.
-type StartARaidParams struct {
+// StartRaidParams holds the parameters of StartRaid.
+type StartRaidParams struct {
 	// Query parameter "from_broadcaster_id", required.
 	FromBroadcasterID string `query:"from_broadcaster_id"`
 	// Query parameter "to_broadcaster_id", required.
 	ToBroadcasterID string `query:"to_broadcaster_id"`
 }
 
-// StartARaidResponse is the answer of StartARaid.
-type StartARaidResponse struct {
+// StartRaidResponse is the answer of StartRaid.
+type StartRaidResponse struct {
 	Data []Raid `json:"data"`
 }
 
-// Raid is the data member of StartARaidResponse.
+// Raid is the data member of StartRaidResponse.
 type Raid struct {
-	CreatedAt time.Time `json:"created_at"`
+	CreatedAt Time `json:"created_at"`
 	// Deprecated by Twitch: always false.
 	IsMature bool `json:"is_mature"`
 }
 
-// StartARaid needs a user access token with channel:manage:raids. The user must be the raiding
+// StartRaid needs a user access token with channel:manage:raids. The user must be the raiding
 // broadcaster.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#start-a-raid
 //
 // meta:operation POST /raids
-func (c *Client) StartARaid(ctx context.Context, params *StartARaidParams) (*StartARaidResponse, error) {
+func (c *Client) StartRaid(ctx context.Context, params *StartRaidParams) (*StartRaidResponse, error) {
 	if params == nil {
-		params = new(StartARaidParams)
+		params = new(StartRaidParams)
 	}
-	r := c.newRequest(&startARaidOp)
+	r := c.newRequest(&startRaidOp)
 	queryString(r, "from_broadcaster_id", params.FromBroadcasterID, true)
 	queryString(r, "to_broadcaster_id", params.ToBroadcasterID, true)
-	out := new(StartARaidResponse)
+	out := new(StartRaidResponse)
 	if err := c.send(ctx, r, out); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-var startARaidOp = Operation{
-	Name:    "StartARaid",
+var startRaidOp = Operation{
+	Name:    "StartRaid",
 	Method:  http.MethodPost,
 	Path:    "/raids",
 	Success: http.StatusOK,
@@ -59,29 +58,29 @@ var startARaidOp = Operation{
 	Auth:    []oauth.Requirement{{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChannelManageRaids}}}},
 }
 
-// CancelARaidParams holds the parameters of CancelARaid.
-type CancelARaidParams struct {
+// CancelRaidParams holds the parameters of CancelRaid.
+type CancelRaidParams struct {
 	// Query parameter "broadcaster_id", required.
 	BroadcasterID string `query:"broadcaster_id"`
 }
 
-// CancelARaid needs a user access token with channel:manage:raids. The user must be the raiding
+// CancelRaid needs a user access token with channel:manage:raids. The user must be the raiding
 // broadcaster.
 //
 // Twitch docs: https://dev.twitch.tv/docs/api/reference/#cancel-a-raid
 //
 // meta:operation DELETE /raids
-func (c *Client) CancelARaid(ctx context.Context, params *CancelARaidParams) error {
+func (c *Client) CancelRaid(ctx context.Context, params *CancelRaidParams) error {
 	if params == nil {
-		params = new(CancelARaidParams)
+		params = new(CancelRaidParams)
 	}
-	r := c.newRequest(&cancelARaidOp)
+	r := c.newRequest(&cancelRaidOp)
 	queryString(r, "broadcaster_id", params.BroadcasterID, true)
 	return c.send(ctx, r, nil)
 }
 
-var cancelARaidOp = Operation{
-	Name:       "CancelARaid",
+var cancelRaidOp = Operation{
+	Name:       "CancelRaid",
 	Method:     http.MethodDelete,
 	Path:       "/raids",
 	Success:    http.StatusNoContent,

@@ -120,8 +120,8 @@ type ChannelSearchResult struct {
 	Tags         []string `json:"tags"`
 	ThumbnailURL string   `json:"thumbnail_url"`
 	Title        string   `json:"title"`
-	// RFC 3339; empty when the channel is not live.
-	StartedAt string `json:"started_at"`
+	// Zero (Twitch sends "") when the channel is not live.
+	StartedAt Time `json:"started_at"`
 }
 
 // SearchChannels needs an app or a user access token.

@@ -63,8 +63,8 @@ type GetStreamsParams struct {
 	UserLogin []string `query:"user_login"`
 	// Query parameter "game_id", at most 100 values.
 	GameID []string `query:"game_id"`
-	// Query parameter "type". all (the default) or live.
-	Type StreamType `query:"type"`
+	// Query parameter "type".
+	Type StreamTypeFilter `query:"type"`
 	// Query parameter "language", at most 100 values. ISO 639-1 codes, or "other".
 	Language []string `query:"language"`
 	// Query parameter "first".
@@ -74,6 +74,16 @@ type GetStreamsParams struct {
 	// Query parameter "after".
 	After string `query:"after"`
 }
+
+// StreamTypeFilter is the type of the type member of GetStreamsParams.
+type StreamTypeFilter string
+
+// Known values of StreamTypeFilter. Twitch may send values not listed here.
+const (
+	// Every stream, the default.
+	StreamTypeFilterAll  StreamTypeFilter = "all"
+	StreamTypeFilterLive StreamTypeFilter = "live"
+)
 
 // GetStreamsResponse is the answer of GetStreams.
 type GetStreamsResponse struct {

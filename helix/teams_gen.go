@@ -7,7 +7,6 @@ import (
 	"context"
 	"github.com/twitchify-go/twitch/oauth"
 	"net/http"
-	"time"
 )
 
 // GetChannelTeamsParams holds the parameters of GetChannelTeams.
@@ -23,13 +22,13 @@ type GetChannelTeamsResponse struct {
 
 // ChannelTeam is the data member of GetChannelTeamsResponse.
 type ChannelTeam struct {
-	BroadcasterID      string    `json:"broadcaster_id"`
-	BroadcasterLogin   string    `json:"broadcaster_login"`
-	BroadcasterName    string    `json:"broadcaster_name"`
-	BackgroundImageURL *string   `json:"background_image_url"`
-	Banner             *string   `json:"banner"`
-	CreatedAt          time.Time `json:"created_at"`
-	UpdatedAt          time.Time `json:"updated_at"`
+	BroadcasterID      string  `json:"broadcaster_id"`
+	BroadcasterLogin   string  `json:"broadcaster_login"`
+	BroadcasterName    string  `json:"broadcaster_name"`
+	BackgroundImageURL *string `json:"background_image_url"`
+	Banner             *string `json:"banner"`
+	CreatedAt          Time    `json:"created_at"`
+	UpdatedAt          Time    `json:"updated_at"`
 	// May hold Markdown or HTML.
 	Info            string `json:"info"`
 	ThumbnailURL    string `json:"thumbnail_url"`
@@ -89,8 +88,8 @@ type Team struct {
 	Users              []TeamMember `json:"users"`
 	BackgroundImageURL *string      `json:"background_image_url"`
 	Banner             *string      `json:"banner"`
-	CreatedAt          time.Time    `json:"created_at"`
-	UpdatedAt          time.Time    `json:"updated_at"`
+	CreatedAt          Time         `json:"created_at"`
+	UpdatedAt          Time         `json:"updated_at"`
 	// May hold Markdown or HTML.
 	Info            string `json:"info"`
 	ThumbnailURL    string `json:"thumbnail_url"`

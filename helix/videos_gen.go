@@ -8,7 +8,6 @@ import (
 	"github.com/twitchify-go/twitch/oauth"
 	"iter"
 	"net/http"
-	"time"
 )
 
 // GetVideosParams holds the parameters of GetVideos.
@@ -28,7 +27,7 @@ type GetVideosParams struct {
 	// Query parameter "sort".
 	Sort VideoSort `query:"sort"`
 	// Query parameter "type".
-	Type VideoType `query:"type"`
+	Type VideoTypeFilter `query:"type"`
 	// Query parameter "first".
 	First *int `query:"first"`
 	// Query parameter "after".
@@ -58,6 +57,18 @@ const (
 	VideoSortViews    VideoSort = "views"
 )
 
+// VideoTypeFilter is the type of the type member of GetVideosParams.
+type VideoTypeFilter string
+
+// Known values of VideoTypeFilter. Twitch may send values not listed here.
+const (
+	// Every kind, the default.
+	VideoTypeFilterAll       VideoTypeFilter = "all"
+	VideoTypeFilterArchive   VideoTypeFilter = "archive"
+	VideoTypeFilterHighlight VideoTypeFilter = "highlight"
+	VideoTypeFilterUpload    VideoTypeFilter = "upload"
+)
+
 // GetVideosResponse is the answer of GetVideos.
 type GetVideosResponse struct {
 	Data       []Video    `json:"data"`
@@ -68,15 +79,15 @@ type GetVideosResponse struct {
 type Video struct {
 	ID string `json:"id"`
 	// Archives only; nil otherwise.
-	StreamID    *string   `json:"stream_id"`
-	UserID      string    `json:"user_id"`
-	UserLogin   string    `json:"user_login"`
-	UserName    string    `json:"user_name"`
-	Title       string    `json:"title"`
-	Description string    `json:"description"`
-	CreatedAt   time.Time `json:"created_at"`
-	PublishedAt time.Time `json:"published_at"`
-	URL         string    `json:"url"`
+	StreamID    *string `json:"stream_id"`
+	UserID      string  `json:"user_id"`
+	UserLogin   string  `json:"user_login"`
+	UserName    string  `json:"user_name"`
+	Title       string  `json:"title"`
+	Description string  `json:"description"`
+	CreatedAt   Time    `json:"created_at"`
+	PublishedAt Time    `json:"published_at"`
+	URL         string  `json:"url"`
 	// Replace %{width} and %{height}, which must be 320 and 180.
 	ThumbnailURL string `json:"thumbnail_url"`
 	// Always "public".

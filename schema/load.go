@@ -4,12 +4,16 @@ import (
 	"cmp"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/twitchify-go/twitch/schema/format"
 )
 
 // LoadDir reads and validates the schema in the folder dir. Errors name each
@@ -22,11 +26,67 @@ func LoadDir(dir string) (*Schema, error) {
 // names in errors. On any problem it returns a nil Schema and an ErrorList
 // with every problem of every file.
 func Load(fsys fs.FS, display string) (*Schema, error) {
+	sink := errorSink{display: display}
+	files := map[string][]byte{}
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			sink.add(p, "", "%v", err)
+		case d.IsDir() && skipDir(p):
+			return fs.SkipDir
+		case !d.IsDir() && path.Ext(p) == ".json":
+			data, err := fs.ReadFile(fsys, p)
+			if err != nil {
+				sink.add(p, "", "%v", err)
+				return nil
+			}
+			files[p] = data
+		}
+		return nil
+	})
+	if err != nil {
+		sink.add(".", "", "%v", err)
+	}
+	return loadFiles(files, sink)
+}
+
+// LoadFiles validates the schema made of files, by their slash-separated
+// path in the schema folder, as Load does for the files of a folder; it
+// ignores what Load would not read (curated/, testdata/ and files that are
+// not JSON).
+func LoadFiles(files map[string][]byte, display string) (*Schema, error) {
+	kept := map[string][]byte{}
+	for p, data := range files {
+		if path.Ext(p) != ".json" {
+			continue
+		}
+		skipped := false
+		for dir := path.Dir(p); dir != "." && dir != "/"; dir = path.Dir(dir) {
+			skipped = skipped || skipDir(dir)
+		}
+		if !skipped {
+			kept[p] = data
+		}
+	}
+	return loadFiles(kept, errorSink{display: display})
+}
+
+// skipDir reports whether the loader leaves out the folder p: the
+// importer's input, which the importer checks, and the test data of the Go
+// packages that live in the schema folder.
+func skipDir(p string) bool {
+	return p == "curated" || path.Base(p) == "testdata"
+}
+
+func loadFiles(files map[string][]byte, sink errorSink) (*Schema, error) {
+	return newLoader(files, sink).run()
+}
+
+func newLoader(files map[string][]byte, sink errorSink) *loader {
 	l := &loader{
-		fsys:    fsys,
-		display: display,
-		sink:    errorSink{display: display},
-		scopes:  map[string]*Scope{},
+		files:  files,
+		sink:   sink,
+		scopes: map[string]*Scope{},
 		eventsub: &namespace{
 			pkg:     "eventsub",
 			types:   map[string]any{},
@@ -39,6 +99,11 @@ func Load(fsys fs.FS, display string) (*Schema, error) {
 		},
 		schema: &Schema{},
 	}
+	l.r = &reader{sink: &l.sink, shapes: map[reflect.Type]*shape{}}
+	return l
+}
+
+func (l *loader) run() (*Schema, error) {
 	l.load()
 	if err := l.sink.err(); err != nil {
 		return nil, err
@@ -47,9 +112,9 @@ func Load(fsys fs.FS, display string) (*Schema, error) {
 }
 
 type loader struct {
-	fsys     fs.FS
-	display  string
+	files    map[string][]byte // the schema's JSON files, by path in the folder
 	sink     errorSink
+	r        *reader
 	scopes   map[string]*Scope
 	eventsub *namespace
 	helix    *namespace
@@ -80,7 +145,7 @@ func (l *loader) where(file, p string) string {
 	return l.file(file) + ": " + p
 }
 
-func (l *loader) file(rel string) string { return path.Join(l.display, rel) }
+func (l *loader) file(rel string) string { return path.Join(l.sink.display, rel) }
 
 // claim reserves a Go name in a package; a second claim is an error.
 func (l *loader) claim(ns *namespace, goName, file, p string) {
@@ -113,19 +178,7 @@ func (l *loader) load() {
 
 	var eventsubFiles, objectFiles, helixFiles, helixObjectFiles []string
 	haveScopes := false
-	err := fs.WalkDir(l.fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			l.sink.add(p, "", "%v", err)
-			return nil
-		}
-		if d.IsDir() && (p == "curated" || d.Name() == "testdata") {
-			// The importer's input, which the importer checks; and the
-			// test data of the Go packages that live in this folder.
-			return fs.SkipDir
-		}
-		if d.IsDir() || path.Ext(p) != ".json" {
-			return nil
-		}
+	for _, p := range slices.Sorted(maps.Keys(l.files)) {
 		switch dir := path.Dir(p); {
 		case p == "scopes.json":
 			haveScopes = true
@@ -140,11 +193,6 @@ func (l *loader) load() {
 		default:
 			l.sink.add(p, "", "unexpected schema file: JSON files belong in scopes.json, eventsub/, eventsub/objects/, helix/, helix/objects/ or curated/")
 		}
-		return nil
-	})
-	if err != nil {
-		l.sink.add(".", "", "%v", err)
-		return
 	}
 	if !haveScopes {
 		l.sink.add("scopes.json", "", "missing: the schema needs its list of scopes")
@@ -154,20 +202,20 @@ func (l *loader) load() {
 
 	// Named types first, so that any file may use any name.
 	for _, f := range objectFiles {
-		if root := l.readFile(f); root != nil {
+		if root := l.readFile(f, reflect.TypeFor[format.Objects]()); root != nil {
 			l.readNamedTypes(root, f, l.eventsub, nil)
 			root.done()
 		}
 	}
 	for _, f := range helixObjectFiles {
-		if root := l.readFile(f); root != nil {
+		if root := l.readFile(f, reflect.TypeFor[format.Objects]()); root != nil {
 			l.readNamedTypes(root, f, l.helix, nil)
 			root.done()
 		}
 	}
 	helixRoots := map[string]*obj{}
 	for _, f := range helixFiles {
-		if root := l.readFile(f); root != nil {
+		if root := l.readFile(f, reflect.TypeFor[format.Group]()); root != nil {
 			g := &Group{Name: strings.TrimSuffix(path.Base(f), ".json"), File: f}
 			g.Description = root.str("description", false)
 			g.Objects, g.Enums = l.readNamedTypes(root, f, l.helix, g)
@@ -187,25 +235,21 @@ func (l *loader) load() {
 	l.finish()
 }
 
-// readFile parses one file and returns its top-level object.
-func (l *loader) readFile(rel string) *obj {
-	data, err := fs.ReadFile(l.fsys, rel)
-	if err != nil {
-		l.sink.add(rel, "", "%v", err)
-		return nil
-	}
-	tree, err := parseTree(data)
+// readFile parses one file and returns its top-level object, whose format
+// type is shape.
+func (l *loader) readFile(rel string, shape reflect.Type) *obj {
+	tree, err := parseTree(l.files[rel])
 	if err != nil {
 		l.sink.add(rel, "", "invalid JSON: %v", err)
 		return nil
 	}
-	return asObj(&l.sink, rel, "", tree)
+	return l.r.asObj(shape, rel, "", tree)
 }
 
 var scopeName = regexp.MustCompile(`^[a-z0-9_]+(:[a-z0-9_]+)*$`)
 
 func (l *loader) readScopes(rel string) {
-	root := l.readFile(rel)
+	root := l.readFile(rel, reflect.TypeFor[format.Scopes]())
 	if root == nil {
 		return
 	}
@@ -307,7 +351,7 @@ func (l *loader) readEnumValues(items []elem, e *Enum, ns *namespace, rel string
 			v.Value = item.n.str
 			v.GoName = GoName(v.Value)
 		case kindObject:
-			vo := asObj(&l.sink, rel, item.path, item.n)
+			vo := l.r.asObj(item.shape, rel, item.path, item.n)
 			v.Value = vo.str("value", false)
 			if !vo.has("value") {
 				vo.errorf("", `missing key "value"`)
@@ -332,7 +376,7 @@ func (l *loader) readEnumValues(items []elem, e *Enum, ns *namespace, rel string
 			l.sink.add(rel, item.path, "enum value %q has no Go name: give it a \"go_name\"", v.Value)
 			continue
 		}
-		v.GoName = e.GoName + v.GoName
+		v.GoName = joinNames(e.GoName, v.GoName)
 		if e.GoName != "" {
 			l.claim(ns, v.GoName, rel, suffixPath)
 		}
@@ -343,6 +387,9 @@ func (l *loader) readEnumValues(items []elem, e *Enum, ns *namespace, rel string
 // fieldRules say what a list of fields may contain.
 type fieldRules struct {
 	query bool // query parameters: scalars or arrays of scalars, "max" allowed
+	// request is true for what only the caller sends: query parameters,
+	// body fields and the members of the inline objects a body defines.
+	request bool
 }
 
 // readFields reads the list of fields under key. owner is the Go name that
@@ -361,11 +408,18 @@ func (l *loader) readFields(o *obj, key string, ns *namespace, owner string, rul
 			fo.errorf("name", "duplicate field %q", f.Name)
 			continue
 		}
+		if clash := slices.IndexFunc(f.Aliases, func(a string) bool { return jsonNames[a] }); clash >= 0 {
+			fo.errorf(fmt.Sprintf("aliases[%d]", clash), "%q is the name or an alias of another field", f.Aliases[clash])
+			continue
+		}
 		if goNames[f.GoName] {
 			fo.errorf("name", "Go field name %s is used twice; give one a \"go_name\"", f.GoName)
 			continue
 		}
 		jsonNames[f.Name], goNames[f.GoName] = true, true
+		for _, a := range f.Aliases {
+			jsonNames[a] = true
+		}
 		fields = append(fields, f)
 	}
 	return fields
@@ -409,7 +463,22 @@ func (l *loader) readField(fo *obj, ns *namespace, owner string, rules fieldRule
 	if expr == "" {
 		return nil
 	}
-	f.Type = l.readType(fo, expr, ns, owner+f.GoName)
+	f.Request = rules.request
+	f.Aliases = fo.strings("aliases", false)
+	if fo.has("aliases") && len(f.Aliases) == 0 {
+		fo.errorf("aliases", "must not be empty")
+	}
+	for i, a := range f.Aliases {
+		switch {
+		case rules.request:
+			fo.errorf(fmt.Sprintf("aliases[%d]", i), `"aliases" is for what Twitch sends: a parameter the caller sends has one name`)
+		case !fieldName.MatchString(a):
+			fo.errorf(fmt.Sprintf("aliases[%d]", i), "%q is not a field name", a)
+		case a == f.Name || slices.Index(f.Aliases, a) < i:
+			fo.errorf(fmt.Sprintf("aliases[%d]", i), "%q is listed twice", a)
+		}
+	}
+	f.Type = l.readType(fo, expr, ns, joinNames(owner, f.GoName), rules)
 	if f.Type == nil {
 		return nil
 	}
@@ -438,7 +507,7 @@ func (l *loader) readField(fo *obj, ns *namespace, owner string, rules fieldRule
 // built-in name, "object" (with "fields"), or a named object or enum. A
 // "string" with "enum" values defines an inline enum. Inline types are named
 // inlineName unless the field gives a "type_name".
-func (l *loader) readType(fo *obj, expr string, ns *namespace, inlineName string) *Type {
+func (l *loader) readType(fo *obj, expr string, ns *namespace, inlineName string, rules fieldRules) *Type {
 	// The containers, outermost first: "[]" for arrays, "map[string]" for
 	// objects with arbitrary keys.
 	base := expr
@@ -467,7 +536,7 @@ func (l *loader) readType(fo *obj, expr string, ns *namespace, inlineName string
 		}
 		o := &Object{GoName: inlineName, File: fo.file, Inline: true}
 		l.claim(ns, o.GoName, fo.file, fo.at("type"))
-		o.Fields = l.readFields(fo, "fields", ns, o.GoName, fieldRules{})
+		o.Fields = l.readFields(fo, "fields", ns, o.GoName, fieldRules{request: rules.request})
 		t = &Type{Kind: KindObject, Object: o}
 	case fo.has("fields"):
 		fo.get("fields", false, kindArray)
@@ -489,6 +558,13 @@ func (l *loader) readType(fo *obj, expr string, ns *namespace, inlineName string
 				return nil
 			}
 			t = &Type{Kind: k}
+			if base == "unix_timestamp" {
+				t.Unix = true
+				if rules.request {
+					fo.errorf("type", `type "unix_timestamp" is for what Twitch sends; a parameter the caller sends is a "timestamp"`)
+					return nil
+				}
+			}
 			break
 		}
 		switch v := ns.types[base].(type) {
@@ -523,7 +599,7 @@ func (l *loader) readSubscriptions(files []string) {
 	var subs []subscriptionFile
 	seen := map[string]string{}
 	for _, rel := range files {
-		root := l.readFile(rel)
+		root := l.readFile(rel, reflect.TypeFor[format.Subscription]())
 		if root == nil {
 			continue
 		}
@@ -564,9 +640,9 @@ func (l *loader) readSubscriptions(files []string) {
 		for i, t := range s.Transports {
 			switch {
 			case t != TransportWebhook && t != TransportWebSocket && t != TransportConduit:
-				root.sink.add(root.file, root.at("transports")+"["+strconv.Itoa(i)+"]", `unknown transport %q (webhook, websocket or conduit)`, t)
+				root.r.sink.add(root.file, root.at("transports")+"["+strconv.Itoa(i)+"]", `unknown transport %q (webhook, websocket or conduit)`, t)
 			case seenTransport[t]:
-				root.sink.add(root.file, root.at("transports")+"["+strconv.Itoa(i)+"]", `duplicate transport %q`, t)
+				root.r.sink.add(root.file, root.at("transports")+"["+strconv.Itoa(i)+"]", `duplicate transport %q`, t)
 			}
 			seenTransport[t] = true
 		}
@@ -746,12 +822,12 @@ func (l *loader) readOperations(root *obj, g *Group) {
 			l.claimMethod(l.helix, "Client", op.GoName, g.File, o.at("name"))
 			l.claim(l.helix, op.ParamsName(), g.File, o.at("name"))
 		}
-		op.Query = l.readFields(o, "query", l.helix, op.ParamsName(), fieldRules{query: true})
+		op.Query = l.readFields(o, "query", l.helix, op.ParamsName(), fieldRules{query: true, request: true})
 		if bo := o.object("body", false); bo != nil {
 			if !bo.has("fields") {
 				bo.errorf("", `missing key "fields"`)
 			}
-			op.Body = l.readFields(bo, "fields", l.helix, op.ParamsName(), fieldRules{})
+			op.Body = l.readFields(bo, "fields", l.helix, op.ParamsName(), fieldRules{request: true})
 			bo.done()
 			if op.Method == "GET" || op.Method == "DELETE" {
 				o.errorf("body", "a %s request has no body", op.Method)

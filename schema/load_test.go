@@ -27,7 +27,8 @@ func baseSchema() map[string]string {
       {"name": "user_id", "type": "string"},
       {"name": "badge", "type": "Badge"},
       {"name": "kind", "type": "string", "enum": ["a", "b"]},
-      {"name": "at", "type": "timestamp", "optional": true}
+      {"name": "at", "type": "timestamp", "optional": true},
+      {"name": "ends", "type": "unix_timestamp", "aliases": ["ends_at", "end"]}
     ]
   }
 }`,
@@ -95,6 +96,12 @@ func TestLoadBase(t *testing.T) {
 	assert.Equal(t, kind.Type.Enum.Values[1].GoName, "ThingUpdateKindB")
 	assert.Assert(t, sub.Event.Fields[3].Optional)
 	assert.Equal(t, s.EventSub.Enums[0].Values[1].GoName, "ColorNone")
+	ends := sub.Event.Fields[4]
+	assert.Equal(t, ends.Type.Kind, KindTimestamp)
+	assert.Assert(t, ends.Type.Unix, "unix_timestamp is a timestamp sent as Unix seconds")
+	assert.Assert(t, !sub.Event.Fields[3].Type.Unix)
+	assert.DeepEqual(t, ends.Aliases, []string{"ends_at", "end"})
+	assert.Assert(t, !ends.Request)
 
 	op := s.Helix.Operations[0]
 	assert.Equal(t, op.GoName, "GetThings")
@@ -103,6 +110,8 @@ func TestLoadBase(t *testing.T) {
 	assert.Equal(t, op.Query[0].Max, 100)
 	assert.Equal(t, op.Query[0].Type.Kind, KindArray)
 	assert.Equal(t, op.Group.Name, "things")
+	assert.Assert(t, op.Query[0].Request, "only the caller sends a query parameter")
+	assert.Assert(t, !op.Response.Fields[0].Request)
 }
 
 // TestLoadErrors covers each kind of bad input: the error names the file and
@@ -302,6 +311,36 @@ func TestLoadErrors(t *testing.T) {
 			name:  "pagination outside Helix",
 			files: edit(t, "eventsub/thing.update.v1.json", `"type": "timestamp"`, `"type": "pagination"`),
 			want:  `schema/eventsub/thing.update.v1.json: event.fields[3].type: type "pagination" is only for Helix responses`,
+		},
+		{
+			name:  "alias of a parameter",
+			files: edit(t, "helix/things.json", `{"name": "after", "type": "string", "optional": true}`, `{"name": "after", "type": "string", "optional": true, "aliases": ["cursor"]}`),
+			want:  `schema/helix/things.json: operations[0].query[1].aliases[0]: "aliases" is for what Twitch sends: a parameter the caller sends has one name`,
+		},
+		{
+			name:  "alias that is another field's name",
+			files: edit(t, "eventsub/thing.update.v1.json", `"aliases": ["ends_at", "end"]`, `"aliases": ["ends_at", "user_id"]`),
+			want:  `schema/eventsub/thing.update.v1.json: event.fields[4].aliases[1]: "user_id" is the name or an alias of another field`,
+		},
+		{
+			name:  "alias twice",
+			files: edit(t, "eventsub/thing.update.v1.json", `"aliases": ["ends_at", "end"]`, `"aliases": ["ends_at", "ends_at"]`),
+			want:  `schema/eventsub/thing.update.v1.json: event.fields[4].aliases[1]: "ends_at" is listed twice`,
+		},
+		{
+			name:  "bad alias",
+			files: edit(t, "eventsub/thing.update.v1.json", `"aliases": ["ends_at", "end"]`, `"aliases": ["ends at"]`),
+			want:  `schema/eventsub/thing.update.v1.json: event.fields[4].aliases[0]: "ends at" is not a field name`,
+		},
+		{
+			name:  "no aliases",
+			files: edit(t, "eventsub/thing.update.v1.json", `"aliases": ["ends_at", "end"]`, `"aliases": []`),
+			want:  `schema/eventsub/thing.update.v1.json: event.fields[4].aliases: must not be empty`,
+		},
+		{
+			name:  "unix timestamp sent by the caller",
+			files: edit(t, "helix/things.json", `{"name": "after", "type": "string", "optional": true}`, `{"name": "after", "type": "string", "optional": true}, {"name": "since", "type": "unix_timestamp", "optional": true}`),
+			want:  `schema/helix/things.json: operations[0].query[2].type: type "unix_timestamp" is for what Twitch sends; a parameter the caller sends is a "timestamp"`,
 		},
 		{
 			name:  "fields on a scalar",

@@ -93,6 +93,13 @@ type Field struct {
 	Nullable    bool   // may be null
 	Max         int    // repeated query parameters: the most values allowed, 0 for no limit
 	Note        string // why a curated fact differs from Twitch's reference; not generated
+	// Aliases are other JSON names Twitch's own sources use for the field
+	// (the reference says one, Twitch's test tool sends another); decoding
+	// accepts them, encoding writes Name.
+	Aliases []string
+	// Request is true for what only the caller sends: a query parameter,
+	// a body field, or a member of an inline object a body defines.
+	Request bool
 }
 
 // Kind is the kind of a Type.
@@ -116,18 +123,23 @@ const (
 
 // builtinKinds are the type names of the schema that are not defined in it.
 var builtinKinds = map[string]Kind{
-	"string":     KindString,
-	"int":        KindInt,
-	"float":      KindFloat,
-	"bool":       KindBool,
-	"timestamp":  KindTimestamp,
-	"json":       KindJSON,
-	"pagination": KindPagination,
+	"string":    KindString,
+	"int":       KindInt,
+	"float":     KindFloat,
+	"bool":      KindBool,
+	"timestamp": KindTimestamp,
+	// Unix seconds on the wire (a JSON number); the same Go type.
+	"unix_timestamp": KindTimestamp,
+	"json":           KindJSON,
+	"pagination":     KindPagination,
 }
 
 // Type is the type of a field.
 type Type struct {
-	Kind   Kind
+	Kind Kind
+	// Unix is true for a KindTimestamp that Twitch sends as Unix seconds,
+	// a JSON number, rather than as an RFC 3339 string.
+	Unix   bool
 	Object *Object // KindObject
 	Enum   *Enum   // KindEnum
 	Elem   *Type   // KindArray, KindMap

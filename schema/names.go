@@ -2,6 +2,7 @@ package schema
 
 import (
 	"go/token"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -74,4 +75,50 @@ func GoName(s string) string {
 // validGoName reports whether s can name an exported Go identifier.
 func validGoName(s string) bool {
 	return token.IsIdentifier(s) && token.IsExported(s)
+}
+
+// joinNames names what belongs to owner by its own name: an inline type
+// (owner and field) or an enum constant (enum and value). When owner ends
+// with the words name starts with, they are written once:
+//
+//	ChannelChatMessage + MessageType -> ChannelChatMessageType
+//	ChannelChatMessage + Reply -> ChannelChatMessageReply
+//
+// A name that would be left with no words of its own is joined as is.
+func joinNames(owner, name string) string {
+	ow, nw := goWords(owner), goWords(name)
+	for k := min(len(ow), len(nw)-1); k > 0; k-- {
+		if slices.Equal(ow[len(ow)-k:], nw[:k]) {
+			return owner + strings.Join(nw[k:], "")
+		}
+	}
+	return owner + name
+}
+
+// goWords splits a Go name into its words: a word starts at a capital
+// letter after a small one or a digit, or at the last capital of a run
+// followed by a small letter ("HTTPServer" is HTTP and Server), except for
+// the plural s of an initialism ("UserIDs" is User and IDs).
+func goWords(s string) []string {
+	var words []string
+	start := 0
+	for i := 1; i < len(s); i++ {
+		prev, c := rune(s[i-1]), rune(s[i])
+		if !unicode.IsUpper(c) {
+			continue
+		}
+		next := rune(0)
+		if i+1 < len(s) {
+			next = rune(s[i+1])
+		}
+		pluralS := next == 's' && (i+2 == len(s) || unicode.IsUpper(rune(s[i+2])))
+		if !unicode.IsUpper(prev) || unicode.IsLower(next) && !pluralS {
+			words = append(words, s[start:i])
+			start = i
+		}
+	}
+	if start < len(s) {
+		words = append(words, s[start:])
+	}
+	return words
 }

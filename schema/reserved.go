@@ -17,7 +17,7 @@ var ReservedNames = map[string][]string{
 		"OnConnected", "OnDisconnected", "OnError", "OnReady", "OnReconnected", "OnRevoked", "Option",
 		"ParseMessage", "ParseNotification", "RawEvent", "Session", "SubscriptionError",
 		"SubscriptionError.Error", "SubscriptionError.Is", "SubscriptionError.Unwrap",
-		"SubscriptionStatus", "TransportConduit", "TransportMethod", "TransportWebSocket",
+		"SubscriptionStatus", "Time", "TransportConduit", "TransportMethod", "TransportWebSocket",
 		"TransportWebhook", "TypeBeta", "TypeInfo", "TypeInfo.NewCondition", "TypeNew", "TypeStable",
 		"TypeStatus", "Types", "WithBackoff", "WithBaseURL", "WithDialContext", "WithKeepalive",
 		"WithLogger",
@@ -27,6 +27,6 @@ var ReservedNames = map[string][]string{
 		"ErrForbidden", "ErrMissingScope", "ErrNotFound", "ErrRateLimited", "ErrUnauthorized",
 		"InvalidParamsError", "InvalidParamsError.Error", "LookupOperation", "New", "Operation", "Operations", "Option",
 		"Pagination", "ParamGroup", "RateLimit", "Rule", "RuleAtLeastOne", "RuleAtMostOne",
-		"RuleExactlyOne", "WithBaseURL", "WithHTTPClient", "WithLogger", "WithMaxRetries",
+		"RuleExactlyOne", "Time", "Time.MarshalJSON", "Time.UnmarshalJSON", "WithBaseURL", "WithHTTPClient", "WithLogger", "WithMaxRetries",
 	},
 }

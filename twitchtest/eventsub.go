@@ -220,7 +220,7 @@ func (e *EventSub) subscribe(typ, version string, condition json.RawMessage, ses
 			Type:      typ,
 			Version:   version,
 			Condition: condition,
-			CreatedAt: time.Now().UTC(),
+			CreatedAt: helix.Time{Time: time.Now().UTC()},
 			Transport: helix.EventSubTransport{
 				Method:    helix.EventSubTransportMethodWebSocket,
 				SessionID: sess.id,

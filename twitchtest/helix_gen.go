@@ -149,7 +149,7 @@ var helixOperations = []helixOperation{{
 		token:  "user",
 	}},
 	method: "DELETE",
-	name:   "CancelARaid",
+	name:   "CancelRaid",
 	path:   "/raids",
 	query: []helixParam{{
 		name:     "broadcaster_id",
@@ -1988,25 +1988,6 @@ var helixOperations = []helixOperation{{
 	success:  200,
 }, {
 	auth: []helixAuth{{
-		scopes: [][]string{{"moderator:manage:shoutouts"}},
-		token:  "user",
-	}},
-	method: "POST",
-	name:   "SendAShoutout",
-	path:   "/chat/shoutouts",
-	query: []helixParam{{
-		name:     "from_broadcaster_id",
-		required: true,
-	}, {
-		name:     "to_broadcaster_id",
-		required: true,
-	}, {
-		name:     "moderator_id",
-		required: true,
-	}},
-	success: 204,
-}, {
-	auth: []helixAuth{{
 		scopes: [][]string{{"moderator:manage:announcements"}},
 		token:  "user",
 	}},
@@ -2112,6 +2093,25 @@ var helixOperations = []helixOperation{{
 	success: 204,
 }, {
 	auth: []helixAuth{{
+		scopes: [][]string{{"moderator:manage:shoutouts"}},
+		token:  "user",
+	}},
+	method: "POST",
+	name:   "SendShoutout",
+	path:   "/chat/shoutouts",
+	query: []helixParam{{
+		name:     "from_broadcaster_id",
+		required: true,
+	}, {
+		name:     "to_broadcaster_id",
+		required: true,
+	}, {
+		name:     "moderator_id",
+		required: true,
+	}},
+	success: 204,
+}, {
+	auth: []helixAuth{{
 		scopes: [][]string{{"user:manage:whispers"}},
 		token:  "user",
 	}},
@@ -2179,23 +2179,6 @@ var helixOperations = []helixOperation{{
 	success:  200,
 }, {
 	auth: []helixAuth{{
-		scopes: [][]string{{"channel:manage:raids"}},
-		token:  "user",
-	}},
-	method: "POST",
-	name:   "StartARaid",
-	path:   "/raids",
-	query: []helixParam{{
-		name:     "from_broadcaster_id",
-		required: true,
-	}, {
-		name:     "to_broadcaster_id",
-		required: true,
-	}},
-	response: `{"data":[{"created_at":"2025-03-04T18:30:00Z","is_mature":true}]}`,
-	success:  200,
-}, {
-	auth: []helixAuth{{
 		scopes: [][]string{{"channel:edit:commercial"}},
 		token:  "user",
 	}},
@@ -2211,6 +2194,23 @@ var helixOperations = []helixOperation{{
 	name:     "StartCommercial",
 	path:     "/channels/commercial",
 	response: `{"data":[{"length":1,"message":"Hello, chat!","retry_after":1}]}`,
+	success:  200,
+}, {
+	auth: []helixAuth{{
+		scopes: [][]string{{"channel:manage:raids"}},
+		token:  "user",
+	}},
+	method: "POST",
+	name:   "StartRaid",
+	path:   "/raids",
+	query: []helixParam{{
+		name:     "from_broadcaster_id",
+		required: true,
+	}, {
+		name:     "to_broadcaster_id",
+		required: true,
+	}},
+	response: `{"data":[{"created_at":"2025-03-04T18:30:00Z","is_mature":true}]}`,
 	success:  200,
 }, {
 	auth: []helixAuth{{

@@ -7,6 +7,8 @@ import (
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"github.com/twitchify-go/twitch/schema/format"
 )
 
 const scopesURL = "https://dev.twitch.tv/docs/authentication/scopes/"
@@ -15,9 +17,9 @@ var scopeName = regexp.MustCompile(`^[a-z0-9_]+(:[a-z0-9_]+)+$`)
 
 // parseScopes reads the scopes page: every scope name in the first column
 // of its tables.
-func parseScopes(p *page) (*ScopesFile, []error) {
+func parseScopes(p *page) (*format.Scopes, []error) {
 	seen := map[string]bool{}
-	file := &ScopesFile{}
+	file := &format.Scopes{}
 	for _, tn := range findAll(p.root, atom.Table) {
 		t := parseTable(tn)
 		if len(t.headers) == 0 || !strings.Contains(t.headers[0], "scope") {
@@ -27,7 +29,7 @@ func parseScopes(p *page) (*ScopesFile, []error) {
 			name := strings.TrimSpace(row[0].text)
 			if scopeName.MatchString(name) && !seen[name] {
 				seen[name] = true
-				file.Scopes = append(file.Scopes, Scope{Name: name})
+				file.Scopes = append(file.Scopes, format.Scope{Name: name})
 			}
 		}
 	}

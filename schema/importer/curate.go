@@ -11,6 +11,8 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+
+	"github.com/twitchify-go/twitch/schema/format"
 )
 
 // Curation is what the reference pages get wrong or leave out, written down
@@ -29,12 +31,21 @@ type Curation struct {
 	// to the anchor of that page the link means.
 	Anchors map[string]Anchor `json:"anchors,omitempty"`
 	// Examples that are wrong (a typo the tables and the other examples
-	// contradict, an error body shown as a success): "<page>#<anchor>
-	// <heading>" maps to why. The conformance test lists them and does
-	// not decode them.
-	Examples map[string]string `json:"examples,omitempty"`
+	// contradict, an error body shown as a success), by "<page>#<anchor>
+	// <heading>". The conformance test leaves out the wrong keys and
+	// checks the rest, or leaves out a wrong example whole.
+	Examples map[string]ExampleFix `json:"examples,omitempty"`
 
 	files map[string]string // where each key was curated, for errors
+}
+
+// ExampleFix says what is wrong in an example of the reference.
+type ExampleFix struct {
+	// Keys are the wrong members, each a path of member names from the
+	// example's top, array items left out: "event.sub.sub_plan",
+	// "data.guests.id". Without keys, the whole example is wrong.
+	Keys []string `json:"keys,omitempty"`
+	Note string   `json:"note"` // why
 }
 
 // Anchor is where a dead link of the reference should lead, and why.
@@ -59,11 +70,11 @@ type Patch struct {
 
 // fieldPatch is the shape of a field patch, for checking its keys.
 type fieldPatch struct {
-	Field
-	Add    *Field `json:"add"`
-	After  string `json:"after"`
-	Remove bool   `json:"remove"`
-	Rename string `json:"rename"`
+	format.Field
+	Add    *format.Field `json:"add"`
+	After  string        `json:"after"`
+	Remove bool          `json:"remove"`
+	Rename string        `json:"rename"`
 }
 
 // LoadCuration reads every JSON file at the top of fsys (schema/curated);
@@ -74,7 +85,7 @@ func LoadCuration(fsys fs.FS, display string) (*Curation, error) {
 		Operations:    map[string]*Patch{},
 		Scopes:        map[string]json.RawMessage{},
 		Anchors:       map[string]Anchor{},
-		Examples:      map[string]string{},
+		Examples:      map[string]ExampleFix{},
 		files:         map[string]string{},
 	}
 	names, err := fs.Glob(fsys, "*.json")
@@ -108,9 +119,14 @@ func (c *Curation) add(name string, data []byte) error {
 			}
 			return nil
 		}),
-		merge(c, name, "example", c.Examples, one.Examples, func(k, reason string) error {
-			if reason == "" {
-				return fmt.Errorf("examples[%q]: say why the example is wrong", k)
+		merge(c, name, "example", c.Examples, one.Examples, func(k string, fix ExampleFix) error {
+			if fix.Note == "" {
+				return fmt.Errorf("examples[%q]: say in \"note\" why the example is wrong", k)
+			}
+			for i, key := range fix.Keys {
+				if key == "" || slices.Contains(strings.Split(key, "."), "") || slices.Index(fix.Keys, key) < i {
+					return fmt.Errorf("examples[%q].keys[%d]: %q is not a path of member names, or is listed twice", k, i, key)
+				}
 			}
 			return nil
 		}),
@@ -208,9 +224,10 @@ func strictDecode(data []byte, v any) error {
 
 // apply edits the imported files. Every patch must find what it edits: a
 // patch that finds nothing is stale, and an error.
-func (c *Curation) apply(subs []*SubscriptionFile, groups []*GroupFile, scopes *ScopesFile) []error {
+// A patch that sets the type of a field in unread settles it.
+func (c *Curation) apply(subs []*format.Subscription, groups []*format.Group, scopes *format.Scopes, unread map[*format.Field]string) []error {
 	var errs []error
-	bySub := map[string]*SubscriptionFile{}
+	bySub := map[string]*format.Subscription{}
 	for _, s := range subs {
 		bySub[s.Type+" "+s.Version] = s
 	}
@@ -222,17 +239,17 @@ func (c *Curation) apply(subs []*SubscriptionFile, groups []*GroupFile, scopes *
 			continue
 		}
 		p := c.Subscriptions[key]
-		parts := map[string]*[]*Field{"condition": &s.Condition.Fields, "event": &s.Event.Fields}
-		errs = append(errs, p.applyFields(where, parts)...)
+		parts := map[string]*[]*format.Field{"condition": &s.Condition.Fields, "event": &s.Event.Fields}
+		errs = append(errs, p.applyFields(where, parts, unread)...)
 		if err := p.applySet(where, s); err != nil {
 			errs = append(errs, err)
 		}
 	}
 
-	byAnchor := map[string]*Operation{}
+	byAnchor := map[string]*format.Operation{}
 	for _, g := range groups {
 		for _, op := range g.Operations {
-			byAnchor[op.anchor] = op
+			byAnchor[anchorOf(op)] = op
 		}
 	}
 	for _, key := range sortedKeys(c.Operations) {
@@ -244,13 +261,13 @@ func (c *Curation) apply(subs []*SubscriptionFile, groups []*GroupFile, scopes *
 		}
 		p := c.Operations[key]
 		if op.Body == nil {
-			op.Body = &Part{}
+			op.Body = &format.Part{}
 		}
 		if op.Response == nil {
-			op.Response = &Part{}
+			op.Response = &format.Part{}
 		}
-		parts := map[string]*[]*Field{"query": &op.Query, "body": &op.Body.Fields, "response": &op.Response.Fields}
-		errs = append(errs, p.applyFields(where, parts)...)
+		parts := map[string]*[]*format.Field{"query": &op.Query, "body": &op.Body.Fields, "response": &op.Response.Fields}
+		errs = append(errs, p.applyFields(where, parts, unread)...)
 		if len(op.Body.Fields) == 0 {
 			op.Body = nil
 		}
@@ -262,7 +279,7 @@ func (c *Curation) apply(subs []*SubscriptionFile, groups []*GroupFile, scopes *
 		}
 	}
 
-	byScope := map[string]*Scope{}
+	byScope := map[string]*format.Scope{}
 	for i := range scopes.Scopes {
 		byScope[scopes.Scopes[i].Name] = &scopes.Scopes[i]
 	}
@@ -273,7 +290,7 @@ func (c *Curation) apply(subs []*SubscriptionFile, groups []*GroupFile, scopes *
 			errs = append(errs, fmt.Errorf("%s: the scopes page has no such scope", where))
 			continue
 		}
-		if err := strictDecode(c.Scopes[key], &Scope{}); err != nil {
+		if err := strictDecode(c.Scopes[key], &format.Scope{}); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", where, err))
 			continue
 		}
@@ -326,18 +343,18 @@ func setKeys(target any, raw json.RawMessage) error {
 
 func newLike(v any) any {
 	switch v.(type) {
-	case *SubscriptionFile:
-		return &SubscriptionFile{}
-	case *Operation:
-		return &Operation{}
+	case *format.Subscription:
+		return &format.Subscription{}
+	case *format.Operation:
+		return &format.Operation{}
 	}
-	return &Field{}
+	return &format.Field{}
 }
 
 // applyFields applies the field patches: removals and renames first, then
 // settings, then additions, each in path order, so the result does not
 // depend on map order.
-func (p *Patch) applyFields(where string, parts map[string]*[]*Field) []error {
+func (p *Patch) applyFields(where string, parts map[string]*[]*format.Field, unread map[*format.Field]string) []error {
 	var errs []error
 	type op struct {
 		path  string
@@ -372,7 +389,7 @@ func (p *Patch) applyFields(where string, parts map[string]*[]*Field) []error {
 			adds = append(adds, o)
 			continue
 		}
-		if err := applyFieldPatch(where, parts, o.path, o.patch, o.raw); err != nil {
+		if err := applyFieldPatch(where, parts, o.path, o.patch, o.raw, unread); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -380,7 +397,7 @@ func (p *Patch) applyFields(where string, parts map[string]*[]*Field) []error {
 		var later []op
 		var lastErrs []error
 		for _, o := range adds {
-			if err := applyFieldPatch(where, parts, o.path, o.patch, o.raw); err != nil {
+			if err := applyFieldPatch(where, parts, o.path, o.patch, o.raw, unread); err != nil {
 				later, lastErrs = append(later, o), append(lastErrs, err)
 			}
 		}
@@ -394,7 +411,7 @@ func (p *Patch) applyFields(where string, parts map[string]*[]*Field) []error {
 }
 
 // applyFieldPatch applies one field patch at path.
-func applyFieldPatch(where string, parts map[string]*[]*Field, path string, patch fieldPatch, raw json.RawMessage) error {
+func applyFieldPatch(where string, parts map[string]*[]*format.Field, path string, patch fieldPatch, raw json.RawMessage, unread map[*format.Field]string) error {
 	at := fmt.Sprintf("%s.fields[%q]", where, path)
 	partName, rest, _ := strings.Cut(path, ".")
 	list, ok := parts[partName]
@@ -407,7 +424,7 @@ func applyFieldPatch(where string, parts map[string]*[]*Field, path string, patc
 		return fmt.Errorf("%s: %w", at, err)
 	}
 	last := names[len(names)-1]
-	i := slices.IndexFunc(*parent, func(f *Field) bool { return f.Name == last })
+	i := slices.IndexFunc(*parent, func(f *format.Field) bool { return f.Name == last })
 	switch {
 	case patch.Add != nil:
 		if i >= 0 {
@@ -415,7 +432,7 @@ func applyFieldPatch(where string, parts map[string]*[]*Field, path string, patc
 		}
 		pos := len(*parent)
 		if patch.After != "" {
-			j := slices.IndexFunc(*parent, func(f *Field) bool { return f.Name == patch.After })
+			j := slices.IndexFunc(*parent, func(f *format.Field) bool { return f.Name == patch.After })
 			if j < 0 {
 				return fmt.Errorf("%s: no field %q to add after", at, patch.After)
 			}
@@ -444,7 +461,7 @@ func applyFieldPatch(where string, parts map[string]*[]*Field, path string, patc
 			retype(f, patch.Fields != nil, patch.Enum != nil)
 		}
 		if patch.Type != "" {
-			f.problem = ""
+			delete(unread, f)
 		}
 	}
 	return nil
@@ -452,7 +469,7 @@ func applyFieldPatch(where string, parts map[string]*[]*Field, path string, patc
 
 // retype drops what a field's new type cannot have: members unless it is an
 // object, an enum unless it is a string.
-func retype(f *Field, keepFields, keepEnum bool) {
+func retype(f *format.Field, keepFields, keepEnum bool) {
 	base := strings.TrimPrefix(strings.TrimPrefix(f.Type, "[]"), "map[string]")
 	if base != "object" && !keepFields {
 		f.Fields = nil
@@ -466,9 +483,9 @@ func retype(f *Field, keepFields, keepEnum bool) {
 }
 
 // walkFields follows names down the members of list.
-func walkFields(list *[]*Field, names []string) (*[]*Field, error) {
+func walkFields(list *[]*format.Field, names []string) (*[]*format.Field, error) {
 	for _, n := range names {
-		i := slices.IndexFunc(*list, func(f *Field) bool { return f.Name == n })
+		i := slices.IndexFunc(*list, func(f *format.Field) bool { return f.Name == n })
 		if i < 0 {
 			return nil, fmt.Errorf("no field %q", n)
 		}

@@ -6,6 +6,8 @@ import (
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"github.com/twitchify-go/twitch/schema/format"
 )
 
 const subscriptionTypesURL = "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/"
@@ -16,7 +18,7 @@ var eventsubTypeName = regexp.MustCompile(`^[a-z0-9_]+(\.[a-z0-9_]+)+$`)
 // table of the subscription types page names them, each one's section there
 // gives its scopes, transports and examples, and the reference page's
 // condition and event tables give its fields.
-func parseEventSub(types, ref *page, scopes map[string]bool) ([]*SubscriptionFile, []Example, []error) {
+func parseEventSub(types, ref *page, scopes map[string]bool) ([]*format.Subscription, []Example, []error) {
 	var errs []error
 	top := types.ids["subscription-types"]
 	if top == nil {
@@ -34,7 +36,7 @@ func parseEventSub(types, ref *page, scopes map[string]bool) ([]*SubscriptionFil
 
 	type entry struct {
 		anchor string
-		sub    *SubscriptionFile
+		sub    *format.Subscription
 	}
 	var entries []entry
 	anchors := map[string]bool{}
@@ -44,7 +46,7 @@ func parseEventSub(types, ref *page, scopes map[string]bool) ([]*SubscriptionFil
 			continue
 		}
 		anchor := strings.TrimPrefix(row[0].links[0], "#")
-		sub := &SubscriptionFile{
+		sub := &format.Subscription{
 			Type:    row[nameCol].text,
 			Version: strings.ToLower(row[versionCol].text),
 			Status:  "stable",
@@ -68,7 +70,7 @@ func parseEventSub(types, ref *page, scopes map[string]bool) ([]*SubscriptionFil
 		anchors[anchor] = true
 	}
 
-	var subs []*SubscriptionFile
+	var subs []*format.Subscription
 	var examples []Example
 	for _, e := range entries {
 		ex, err := parseSubscriptionSection(types, ref, e.anchor, anchors, e.sub, scopes)
@@ -101,7 +103,7 @@ func sectionNodes(p *page, anchor string, stops map[string]bool) []*html.Node {
 	return out
 }
 
-func parseSubscriptionSection(types, ref *page, anchor string, anchors map[string]bool, sub *SubscriptionFile, scopes map[string]bool) ([]Example, error) {
+func parseSubscriptionSection(types, ref *page, anchor string, anchors map[string]bool, sub *format.Subscription, scopes map[string]bool) ([]Example, error) {
 	nodes := sectionNodes(types, anchor, anchors)
 
 	var request, payload *table
@@ -167,7 +169,7 @@ func parseSubscriptionSection(types, ref *page, anchor string, anchors map[strin
 	}
 	groups := scopeGroups(authNodes, scopes)
 	for _, token := range tokenTypes(sub.Transports) {
-		sub.Auth = append(sub.Auth, Auth{TokenType: token, Scopes: groups})
+		sub.Auth = append(sub.Auth, format.Auth{TokenType: token, Scopes: groups})
 	}
 	return examples, nil
 }
@@ -218,7 +220,7 @@ func rowLink(t *table, name string) (string, bool) {
 // partFields reads the fields of the condition or event: from the
 // reference page's table that its row links to, or else from the rows
 // nested under it in the section's own table.
-func partFields(types, ref *page, anchor string, t *table, row string) ([]*Field, error) {
+func partFields(types, ref *page, anchor string, t *table, row string) ([]*format.Field, error) {
 	if link, ok := rowLink(t, row); ok {
 		return referenceFields(ref, link)
 	}
@@ -237,7 +239,7 @@ func partFields(types, ref *page, anchor string, t *table, row string) ([]*Field
 
 // referenceFields reads the table after the heading anchor of the
 // reference page.
-func referenceFields(ref *page, anchor string) ([]*Field, error) {
+func referenceFields(ref *page, anchor string) ([]*format.Field, error) {
 	h := ref.heading(anchor)
 	if h == nil {
 		return nil, ref.errorf(anchor, "heading not found")

@@ -7,6 +7,8 @@ import (
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"github.com/twitchify-go/twitch/schema/format"
 )
 
 // This file turns the field tables of the reference pages into fields. The
@@ -26,7 +28,7 @@ type fieldContext struct {
 }
 
 // tableFields reads a table's rows as a tree of fields.
-func (fc *fieldContext) tableFields(t *table) ([]*Field, error) {
+func (fc *fieldContext) tableFields(t *table) ([]*format.Field, error) {
 	fc.table = t.node
 	nameCol := t.column("name", "field", "fields", "parameter", "param")
 	typeCol := t.column("type")
@@ -37,7 +39,7 @@ func (fc *fieldContext) tableFields(t *table) ([]*Field, error) {
 	descCol := t.column("description")
 
 	type pending struct {
-		field  *Field
+		field  *format.Field
 		indent int
 		cell   *cell // the type cell
 		desc   *cell
@@ -52,7 +54,7 @@ func (fc *fieldContext) tableFields(t *table) ([]*Field, error) {
 		if !fieldName.MatchString(name) {
 			return nil, fc.page.errorf(fc.section, "row %d: %q is not a field name", i+1, name)
 		}
-		f := &Field{Name: name}
+		f := &format.Field{Name: name}
 		var desc *cell
 		if descCol >= 0 && descCol < len(row) {
 			desc = row[descCol]
@@ -80,9 +82,9 @@ func (fc *fieldContext) tableFields(t *table) ([]*Field, error) {
 		parent.children = append(parent.children, n)
 		stack, levels = append(stack, n), append(levels, r.indent)
 	}
-	var build func(ns []*node) ([]*Field, error)
-	build = func(ns []*node) ([]*Field, error) {
-		var out []*Field
+	var build func(ns []*node) ([]*format.Field, error)
+	build = func(ns []*node) ([]*format.Field, error) {
+		var out []*format.Field
 		seen := map[string]bool{}
 		for _, n := range ns {
 			children, err := build(n.children)
@@ -127,7 +129,7 @@ var (
 
 // typeField sets the type of f from its type cell, description and nested
 // rows, following links to object tables.
-func (fc *fieldContext) typeField(f *Field, typeCell, desc *cell, children []*Field, row int) error {
+func (fc *fieldContext) typeField(f *format.Field, typeCell, desc *cell, children []*format.Field, row int) error {
 	raw := strings.ToLower(strings.TrimSpace(typeCell.text))
 	descText := ""
 	if desc != nil {
@@ -209,7 +211,7 @@ func (fc *fieldContext) typeField(f *Field, typeCell, desc *cell, children []*Fi
 				// The table names a type it does not define: import a
 				// placeholder that only a curation may leave standing.
 				f.Type = "json"
-				f.problem = fc.page.errorf(fc.section, "row %d (%s): type %q is defined nowhere on the page; curate the field's type", row, f.Name, typeCell.text).Error()
+				fc.page.unread[f] = fc.page.errorf(fc.section, "row %d (%s): type %q is defined nowhere on the page; curate the field's type", row, f.Name, typeCell.text).Error()
 				return nil
 			}
 			children = linked
@@ -228,7 +230,7 @@ func (fc *fieldContext) typeField(f *Field, typeCell, desc *cell, children []*Fi
 // linkedFields finds the members of an object row that has no nested rows:
 // a table its type cell links to, or a "<name> Object" paragraph and table
 // that follow the field's own table. It returns nil when there is neither.
-func (fc *fieldContext) linkedFields(f *Field, typeCell *cell) ([]*Field, error) {
+func (fc *fieldContext) linkedFields(f *format.Field, typeCell *cell) ([]*format.Field, error) {
 	if fc.depth > 5 {
 		return nil, fc.page.errorf(fc.section, "object tables link to each other too deeply at %s", f.Name)
 	}
@@ -299,8 +301,8 @@ func objectTableAfter(t *html.Node, name string) *html.Node {
 
 // enumValues reads list items as enum values: the first word of each, when
 // every item starts with something that can be a value.
-func enumValues(items []string) []EnumValue {
-	var out []EnumValue
+func enumValues(items []string) []format.EnumValue {
+	var out []format.EnumValue
 	seen := map[string]bool{}
 	for _, item := range items {
 		// A value, then perhaps an explanation after a dash or a colon;
@@ -321,7 +323,7 @@ func enumValues(items []string) []EnumValue {
 			continue
 		}
 		seen[v] = true
-		out = append(out, EnumValue{Value: v})
+		out = append(out, format.EnumValue{Value: v})
 	}
 	for i := range out {
 		if out[i].Value == "" {

@@ -2,6 +2,7 @@ package importer
 
 import (
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -9,6 +10,7 @@ import (
 	"golang.org/x/net/html/atom"
 
 	"github.com/twitchify-go/twitch/schema"
+	"github.com/twitchify-go/twitch/schema/format"
 )
 
 const referenceURL = "https://dev.twitch.tv/docs/api/reference/"
@@ -25,7 +27,7 @@ var (
 // parseHelix reads every operation of the API reference: the summary table
 // names them and their resource groups; each one's section gives its URL,
 // authorization, parameters, body and response, and its examples.
-func parseHelix(p *page, scopes map[string]bool) ([]*GroupFile, []Example, []error) {
+func parseHelix(p *page, scopes map[string]bool) ([]*format.Group, []Example, []error) {
 	top := p.ids["twitch-api-reference"]
 	if top == nil {
 		return nil, nil, []error{p.errorf("twitch-api-reference", "heading not found")}
@@ -41,7 +43,7 @@ func parseHelix(p *page, scopes map[string]bool) ([]*GroupFile, []Example, []err
 	}
 	var errs []error
 	var examples []Example
-	groups := map[string]*GroupFile{}
+	groups := map[string]*format.Group{}
 	for i, row := range t.rows {
 		if len(row) <= max(resCol, endCol) || len(row[endCol].links) == 0 {
 			errs = append(errs, p.errorf("twitch-api-reference", "row %d: expected a resource and a link to the endpoint", i+1))
@@ -60,13 +62,13 @@ func parseHelix(p *page, scopes map[string]bool) ([]*GroupFile, []Example, []err
 		name := strings.ReplaceAll(strings.ToLower(row[resCol].text), " ", "_")
 		g := groups[name]
 		if g == nil {
-			g = &GroupFile{Name: name}
+			g = &format.Group{Name: name}
 			groups[name] = g
 		}
 		g.Operations = append(g.Operations, op)
 		examples = append(examples, ex...)
 	}
-	var out []*GroupFile
+	var out []*format.Group
 	for _, g := range groups {
 		out = append(out, g)
 	}
@@ -95,13 +97,12 @@ func operationNodes(h2 *html.Node) (left, right []*html.Node) {
 	return left, right
 }
 
-func parseOperation(p *page, anchor string, scopes map[string]bool) (*Operation, []Example, error) {
+func parseOperation(p *page, anchor string, scopes map[string]bool) (*format.Operation, []Example, error) {
 	h2 := p.ids[anchor]
 	title := strings.TrimSpace(strings.TrimSuffix(text(h2), "✎"))
-	op := &Operation{
-		Name:   schema.GoName(title),
+	op := &format.Operation{
+		Name:   operationName(title),
 		DocURL: referenceURL + "#" + anchor,
-		anchor: anchor,
 	}
 	left, right := operationNodes(h2)
 
@@ -198,7 +199,7 @@ func parseOperation(p *page, anchor string, scopes map[string]bool) (*Operation,
 				f.Optional = true
 			}
 		}
-		op.Body = &Part{Fields: fields}
+		op.Body = &format.Part{Fields: fields}
 	}
 	if response != nil {
 		fields, err := fc.tableFields(response)
@@ -210,13 +211,13 @@ func parseOperation(p *page, anchor string, scopes map[string]bool) (*Operation,
 				f.Type, f.Fields, f.Optional = "pagination", nil, false
 			}
 		}
-		op.Response = &Part{Fields: fields}
+		op.Response = &format.Part{Fields: fields}
 	}
 	if op.Response == nil {
 		// A body that is not JSON is described in prose, with its type.
 		for _, note := range responseNotes {
 			if m := contentType.FindStringSubmatch(note); m != nil {
-				op.Response = &Part{ContentType: m[1]}
+				op.Response = &format.Part{ContentType: m[1]}
 			}
 		}
 	}
@@ -245,6 +246,21 @@ func parseOperation(p *page, anchor string, scopes map[string]bool) (*Operation,
 	return op, examples, nil
 }
 
+// operationName is the Go name of an operation titled title: its words
+// without articles, which a Go developer would not guess ("Send a
+// Shoutout" is SendShoutout, "Start a raid" StartRaid).
+func operationName(title string) string {
+	words := strings.Fields(title)
+	words = slices.DeleteFunc(words, func(w string) bool {
+		switch strings.ToLower(w) {
+		case "a", "an", "the":
+			return true
+		}
+		return false
+	})
+	return schema.GoName(strings.Join(words, " "))
+}
+
 // descriptionOf is the description of row i of a table, or "".
 func descriptionOf(t *table, i int) string {
 	col := t.column("description")
@@ -263,7 +279,7 @@ var (
 
 // helixAuth reads an operation's Authorization section: the kinds of token
 // it names, and the scopes, which belong to the user token.
-func helixAuth(nodes []*html.Node, scopes map[string]bool) []Auth {
+func helixAuth(nodes []*html.Node, scopes map[string]bool) []format.Auth {
 	var all strings.Builder
 	for _, n := range nodes {
 		all.WriteString(text(n) + " ")
@@ -271,20 +287,20 @@ func helixAuth(nodes []*html.Node, scopes map[string]bool) []Auth {
 	txt := all.String()
 	groups := scopeGroups(nodes, scopes)
 	if notRequired.MatchString(txt) {
-		return []Auth{} // a public endpoint
+		return []format.Auth{} // a public endpoint
 	}
-	var auth []Auth
+	var auth []format.Auth
 	if appToken.MatchString(txt) && !strings.Contains(strings.ToLower(txt), "will fail if you use an app access token") {
-		auth = append(auth, Auth{TokenType: "app"})
+		auth = append(auth, format.Auth{TokenType: "app"})
 	}
 	if userToken.MatchString(txt) || len(groups) > 0 {
-		auth = append(auth, Auth{TokenType: "user", Scopes: groups})
+		auth = append(auth, format.Auth{TokenType: "user", Scopes: groups})
 	}
 	if jwtToken.MatchString(txt) {
-		auth = append(auth, Auth{TokenType: "jwt"})
+		auth = append(auth, format.Auth{TokenType: "jwt"})
 	}
 	if len(auth) == 0 {
-		auth = []Auth{{TokenType: "app"}, {TokenType: "user"}}
+		auth = []format.Auth{{TokenType: "app"}, {TokenType: "user"}}
 	}
 	return auth
 }

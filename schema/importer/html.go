@@ -8,6 +8,8 @@ import (
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"github.com/twitchify-go/twitch/schema/format"
 )
 
 // page is one parsed reference page.
@@ -18,6 +20,9 @@ type page struct {
 	// moved maps anchors that links use but the page lacks to the anchors
 	// they mean (a curation: the reference has dead links).
 	moved map[string]string
+	// unread holds the fields whose type the page does not give, with
+	// the problem to report unless a curation sets the type.
+	unread map[*format.Field]string
 }
 
 // heading returns the element with the id anchor, following moved anchors.

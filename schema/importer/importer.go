@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"net/http"
 	"os"
 	"path"
@@ -25,10 +26,10 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"testing/fstest"
 
 	"github.com/twitchify-go/twitch/gen"
 	"github.com/twitchify-go/twitch/schema"
+	"github.com/twitchify-go/twitch/schema/format"
 )
 
 // The reference pages, by the file names of their saved copies.
@@ -104,10 +105,15 @@ type Example struct {
 	Type, Version string // EventSub: the subscription type and version
 	Operation     string // Helix: the operation's Go name, after curation
 	// Wrong is why the curation says the example is wrong; empty for the
-	// examples to check.
+	// examples that are right.
 	Wrong string
+	// WrongKeys are the members the curation says are wrong (paths of
+	// member names from the example's top, array items left out:
+	// "event.sub.sub_plan"); the rest of the example is right. When Wrong
+	// is set and WrongKeys is empty, the whole example is wrong.
+	WrongKeys []string
 
-	operation *Operation
+	operation *format.Operation
 }
 
 // Result is what an import produces.
@@ -115,6 +121,11 @@ type Result struct {
 	// Files are the schema files, by path in the schema folder.
 	Files    map[string][]byte
 	Examples []Example
+	// TableFields are the fields the reference's tables give each
+	// subscription type and version ("<type> <version>") before curation,
+	// as paths of names: "condition.broadcaster_user_id",
+	// "event.message.text".
+	TableFields map[string][]string
 }
 
 // Import reads the pages from src and returns the schema files they give
@@ -135,6 +146,7 @@ func Import(ctx context.Context, src Source, cur *Curation) (*Result, error) {
 			continue
 		}
 		p.moved = map[string]string{}
+		p.unread = map[*format.Field]string{}
 		if cur != nil {
 			for k, a := range cur.Anchors {
 				if pageName, anchor, _ := strings.Cut(k, "#"); pageName == name {
@@ -162,17 +174,29 @@ func Import(ctx context.Context, src Source, cur *Curation) (*Result, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
+	tableFields := map[string][]string{}
+	for _, s := range subs {
+		var paths []string
+		fieldPaths(&paths, "condition", s.Condition.Fields)
+		fieldPaths(&paths, "event", s.Event.Fields)
+		tableFields[s.Type+" "+s.Version] = paths
+	}
 	nameDataItems(groups)
+	// The fields whose type a page does not give, until a curation sets it.
+	unread := map[*format.Field]string{}
+	for _, p := range pages {
+		maps.Copy(unread, p.unread)
+	}
 	if cur != nil {
-		if errs := cur.apply(subs, groups, scopes); len(errs) > 0 {
+		if errs := cur.apply(subs, groups, scopes, unread); len(errs) > 0 {
 			return nil, errors.Join(errs...)
 		}
 	}
-	problems := func(parts ...[]*Field) {
+	problems := func(parts ...[]*format.Field) {
 		for _, fields := range parts {
-			walkAll(fields, func(f *Field) {
-				if f.problem != "" {
-					errs = append(errs, errors.New(f.problem))
+			walkAll(fields, func(f *format.Field) {
+				if problem, ok := unread[f]; ok {
+					errs = append(errs, errors.New(problem))
 				}
 			})
 		}
@@ -183,7 +207,7 @@ func Import(ctx context.Context, src Source, cur *Curation) (*Result, error) {
 	for _, g := range groups {
 		for _, op := range g.Operations {
 			if op.Method == "" {
-				errs = append(errs, pages[PageAPIReference].errorf(op.anchor, "the URL gives no HTTP method, and no curation sets one"))
+				errs = append(errs, pages[PageAPIReference].errorf(anchorOf(op), "the URL gives no HTTP method, and no curation sets one"))
 			}
 			problems(op.Query)
 			if op.Body != nil {
@@ -198,9 +222,9 @@ func Import(ctx context.Context, src Source, cur *Curation) (*Result, error) {
 		return nil, errors.Join(errs...)
 	}
 
-	res := &Result{Files: map[string][]byte{}}
+	res := &Result{Files: map[string][]byte{}, TableFields: tableFields}
 	add := func(p string, v any) {
-		data, err := format(v)
+		data, err := encodeFile(v)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", p, err))
 			return
@@ -229,8 +253,8 @@ func Import(ctx context.Context, src Source, cur *Curation) (*Result, error) {
 		used := map[string]bool{}
 		for i, e := range res.Examples {
 			key := e.Page + "#" + e.Section + " " + e.Heading
-			if reason, ok := cur.Examples[key]; ok {
-				res.Examples[i].Wrong, used[key] = reason, true
+			if fix, ok := cur.Examples[key]; ok {
+				res.Examples[i].Wrong, res.Examples[i].WrongKeys, used[key] = fix.Note, fix.Keys, true
 			}
 		}
 		for _, key := range sortedKeys(cur.Examples) {
@@ -245,8 +269,24 @@ func Import(ctx context.Context, src Source, cur *Curation) (*Result, error) {
 	return res, nil
 }
 
+// anchorOf is the id of an operation's section in the API reference,
+// "get-users".
+func anchorOf(op *format.Operation) string {
+	return strings.TrimPrefix(op.DocURL, referenceURL+"#")
+}
+
+// fieldPaths appends the path of each field of fields and their members,
+// below prefix.
+func fieldPaths(paths *[]string, prefix string, fields []*format.Field) {
+	for _, f := range fields {
+		p := prefix + "." + f.Name
+		*paths = append(*paths, p)
+		fieldPaths(paths, p, f.Fields)
+	}
+}
+
 // walkAll calls f for every field of fields and their members.
-func walkAll(fields []*Field, f func(*Field)) {
+func walkAll(fields []*format.Field, f func(*format.Field)) {
 	for _, x := range fields {
 		f(x)
 		walkAll(x.Fields, f)
@@ -256,8 +296,8 @@ func walkAll(fields []*Field, f func(*Field)) {
 // nameDataItems names the inline items of a Get operation's data after the
 // operation: Get Users' items are User. A name two operations would take
 // goes to neither; curation can pick another.
-func nameDataItems(groups []*GroupFile) {
-	taken := map[string][]*Field{}
+func nameDataItems(groups []*format.Group) {
+	taken := map[string][]*format.Field{}
 	for _, g := range groups {
 		for _, op := range g.Operations {
 			if op.Response == nil || !strings.HasPrefix(op.Name, "Get") {
@@ -354,22 +394,19 @@ func Compare(fsys fs.FS, files map[string][]byte) ([]Change, error) {
 // Check loads the schema that writing files into the schema in fsys would
 // give, and returns its problems.
 func Check(fsys fs.FS, display string, files map[string][]byte) error {
-	overlay := fstest.MapFS{}
+	all := map[string][]byte{}
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || owned(p) || path.Ext(p) != ".json" {
 			return err
 		}
-		data, err := fs.ReadFile(fsys, p)
-		overlay[p] = &fstest.MapFile{Data: data}
+		all[p], err = fs.ReadFile(fsys, p)
 		return err
 	})
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	for p, data := range files {
-		overlay[p] = &fstest.MapFile{Data: data}
-	}
-	_, err = schema.Load(overlay, display)
+	maps.Copy(all, files)
+	_, err = schema.LoadFiles(all, display)
 	return err
 }
 

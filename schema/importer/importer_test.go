@@ -3,6 +3,7 @@ package importer
 import (
 	"context"
 	"errors"
+	"go/build"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"gotest.tools/v3/golden"
 
 	"github.com/twitchify-go/twitch/gen"
+	"github.com/twitchify-go/twitch/schema/format"
 )
 
 // The fixtures in testdata/pages are small pages we wrote in the shape of
@@ -66,7 +68,14 @@ func TestImportExamples(t *testing.T) {
 		"reference.html#update-widget Example Request   UpdateWidget",
 	})
 	assert.Equal(t, res.Examples[4].Wrong, "Sends gears the widget does not have; a made-up reason for the test.")
+	assert.Assert(t, is.Len(res.Examples[4].WrongKeys, 0), "the whole example is wrong")
 	assert.Equal(t, res.Examples[3].Wrong, "")
+	assert.Equal(t, res.Examples[1].Wrong, "Sends speed, which the wire does not have; a made-up reason for the test.")
+	assert.DeepEqual(t, res.Examples[1].WrongKeys, []string{"event.speed"})
+
+	// What the tables give, before curation.
+	assert.DeepEqual(t, res.TableFields["widget.spin 1"][:3], []string{"condition.broadcaster_user_id", "condition.widget_id", "event.widget_id"})
+	assert.Assert(t, is.Contains(res.TableFields["widget.spin 1"], "event.speed"), "curation removes it; the table has it")
 
 	// The text is kept as the page has it, even when it is not valid JSON.
 	assert.Assert(t, strings.Contains(string(res.Examples[1].JSON), "// a comment"))
@@ -243,8 +252,18 @@ func TestCurationErrors(t *testing.T) {
 		},
 		{
 			name:     "an example the pages lack",
-			curation: `{"examples": {"reference.html#get-widgets Example Nope": "wrong"}}`,
+			curation: `{"examples": {"reference.html#get-widgets Example Nope": {"note": "wrong"}}}`,
 			want:     `c.json: examples["reference.html#get-widgets Example Nope"]: the pages have no such example`,
+		},
+		{
+			name:     "an example without a note",
+			curation: `{"examples": {"reference.html#get-widgets Example Response": {"keys": ["data.id"]}}}`,
+			want:     `c.json: examples["reference.html#get-widgets Example Response"]: say in "note" why the example is wrong`,
+		},
+		{
+			name:     "a key that is no path",
+			curation: `{"examples": {"reference.html#get-widgets Example Response": {"keys": ["data..id"], "note": "x"}}}`,
+			want:     `c.json: examples["reference.html#get-widgets Example Response"].keys[0]: "data..id" is not a path of member names, or is listed twice`,
 		},
 		{
 			name:     "a scope the page lacks",
@@ -383,11 +402,11 @@ func TestCheckAndWrite(t *testing.T) {
 	assert.NilError(t, err, "hand-written objects are never touched")
 }
 
-func TestFormat(t *testing.T) {
-	data, err := format(&Part{Fields: []*Field{
+func TestEncodeFile(t *testing.T) {
+	data, err := encodeFile(&format.Part{Fields: []*format.Field{
 		{Name: "short", Type: "string"},
-		{Name: "kind", Type: "string", Enum: []EnumValue{{Value: "a"}, {Value: "", GoName: "None"}}, Description: "<tags> & ampersands stay readable."},
-		{Name: "nested", Type: "object", Fields: []*Field{
+		{Name: "kind", Type: "string", Enum: []format.EnumValue{{Value: "a"}, {Value: "", GoName: "None"}}, Description: "<tags> & ampersands stay readable."},
+		{Name: "nested", Type: "object", Fields: []*format.Field{
 			{Name: "a_rather_long_field_name_number_one", Type: "string"},
 			{Name: "a_rather_long_field_name_number_two", Type: "timestamp", Optional: true},
 		}},
@@ -401,5 +420,30 @@ func TestSingular(t *testing.T) {
 		"Users": "User", "Categories": "Category", "VIPs": "VIP", "ChatSettings": "", "HypeTrainStatus": "", "Glasses": "", "Chat": "",
 	} {
 		assert.Equal(t, singular(in), want, "singular(%q)", in)
+	}
+}
+
+// The importer is a tool's library: it must not pull package testing (or
+// testing/fstest) into the programs that use it.
+func TestImportsNoTestingPackage(t *testing.T) {
+	pkg, err := build.ImportDir(".", 0)
+	assert.NilError(t, err)
+	for _, imp := range pkg.Imports {
+		assert.Assert(t, imp != "testing" && !strings.HasPrefix(imp, "testing/"), "package importer imports %s", imp)
+	}
+}
+
+func TestOperationName(t *testing.T) {
+	for title, want := range map[string]string{
+		"Send a Shoutout":          "SendShoutout",
+		"Start a raid":             "StartRaid",
+		"Cancel a raid":            "CancelRaid",
+		"Get the Widget":           "GetWidget",
+		"Create an EventSub Thing": "CreateEventSubThing",
+		"Get Users":                "GetUsers",
+		"Get Channel Information":  "GetChannelInformation",
+		"Check AutoMod Status":     "CheckAutoModStatus",
+	} {
+		assert.Equal(t, operationName(title), want, title)
 	}
 }
