@@ -49,6 +49,11 @@ type AutoModMessageHoldEvent struct {
 	HeldAt Time `json:"held_at"`
 }
 
+// TypeInfo returns the facts of automod.message.hold (version 1): a copy.
+func (AutoModMessageHoldEvent) TypeInfo() TypeInfo {
+	return autoModMessageHoldEntry.info.clone()
+}
+
 // OnAutoModMessageHold registers h for automod.message.hold (version 1) notifications.
 func (d *Dispatcher) OnAutoModMessageHold(h func(context.Context, *AutoModMessageHoldEvent)) {
 	d.on(&autoModMessageHoldEntry, func(ctx context.Context, n *Notification) {
@@ -122,6 +127,11 @@ type AutoModMessageHoldV2Event struct {
 	Reason      AutoModHoldReason    `json:"reason"`
 	AutoMod     *AutoModFlag         `json:"automod,omitzero"`
 	BlockedTerm *AutoModBlockedTerms `json:"blocked_term,omitzero"`
+}
+
+// TypeInfo returns the facts of automod.message.hold (version 2): a copy.
+func (AutoModMessageHoldV2Event) TypeInfo() TypeInfo {
+	return autoModMessageHoldV2Entry.info.clone()
 }
 
 // OnAutoModMessageHoldV2 registers h for automod.message.hold (version 2) notifications.
@@ -202,6 +212,11 @@ type AutoModMessageUpdateEvent struct {
 	HeldAt Time                 `json:"held_at"`
 }
 
+// TypeInfo returns the facts of automod.message.update (version 1): a copy.
+func (AutoModMessageUpdateEvent) TypeInfo() TypeInfo {
+	return autoModMessageUpdateEntry.info.clone()
+}
+
 // OnAutoModMessageUpdate registers h for automod.message.update (version 1) notifications.
 func (d *Dispatcher) OnAutoModMessageUpdate(h func(context.Context, *AutoModMessageUpdateEvent)) {
 	d.on(&autoModMessageUpdateEntry, func(ctx context.Context, n *Notification) {
@@ -279,6 +294,11 @@ type AutoModMessageUpdateV2Event struct {
 	Reason      AutoModHoldReason    `json:"reason"`
 	AutoMod     *AutoModFlag         `json:"automod,omitzero"`
 	BlockedTerm *AutoModBlockedTerms `json:"blocked_term,omitzero"`
+}
+
+// TypeInfo returns the facts of automod.message.update (version 2): a copy.
+func (AutoModMessageUpdateV2Event) TypeInfo() TypeInfo {
+	return autoModMessageUpdateV2Entry.info.clone()
 }
 
 // OnAutoModMessageUpdateV2 registers h for automod.message.update (version 2) notifications.

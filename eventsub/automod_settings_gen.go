@@ -52,6 +52,11 @@ type AutoModSettingsUpdateEvent struct {
 	Swearing                int  `json:"swearing"`
 }
 
+// TypeInfo returns the facts of automod.settings.update (version 1): a copy.
+func (AutoModSettingsUpdateEvent) TypeInfo() TypeInfo {
+	return autoModSettingsUpdateEntry.info.clone()
+}
+
 // OnAutoModSettingsUpdate registers h for automod.settings.update (version 1) notifications.
 func (d *Dispatcher) OnAutoModSettingsUpdate(h func(context.Context, *AutoModSettingsUpdateEvent)) {
 	d.on(&autoModSettingsUpdateEntry, func(ctx context.Context, n *Notification) {

@@ -56,6 +56,11 @@ const (
 	AutoModTermsActionRemoveBlocked   AutoModTermsAction = "remove_blocked"
 )
 
+// TypeInfo returns the facts of automod.terms.update (version 1): a copy.
+func (AutoModTermsUpdateEvent) TypeInfo() TypeInfo {
+	return autoModTermsUpdateEntry.info.clone()
+}
+
 // OnAutoModTermsUpdate registers h for automod.terms.update (version 1) notifications.
 func (d *Dispatcher) OnAutoModTermsUpdate(h func(context.Context, *AutoModTermsUpdateEvent)) {
 	d.on(&autoModTermsUpdateEntry, func(ctx context.Context, n *Notification) {

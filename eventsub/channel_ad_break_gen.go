@@ -45,6 +45,11 @@ type ChannelAdBreakBeginEvent struct {
 	RequesterUserName  string `json:"requester_user_name"`
 }
 
+// TypeInfo returns the facts of channel.ad_break.begin (version 1): a copy.
+func (ChannelAdBreakBeginEvent) TypeInfo() TypeInfo {
+	return channelAdBreakBeginEntry.info.clone()
+}
+
 // OnChannelAdBreakBegin registers h for channel.ad_break.begin (version 1) notifications.
 func (d *Dispatcher) OnChannelAdBreakBegin(h func(context.Context, *ChannelAdBreakBeginEvent)) {
 	d.on(&channelAdBreakBeginEntry, func(ctx context.Context, n *Notification) {

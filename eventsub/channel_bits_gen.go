@@ -73,6 +73,11 @@ const (
 	PowerUpTypeGigantifyAnEmote PowerUpType = "gigantify_an_emote"
 )
 
+// TypeInfo returns the facts of channel.bits.use (version 1): a copy.
+func (ChannelBitsUseEvent) TypeInfo() TypeInfo {
+	return channelBitsUseEntry.info.clone()
+}
+
 // OnChannelBitsUse registers h for channel.bits.use (version 1) notifications.
 func (d *Dispatcher) OnChannelBitsUse(h func(context.Context, *ChannelBitsUseEvent)) {
 	d.on(&channelBitsUseEntry, func(ctx context.Context, n *Notification) {

@@ -56,6 +56,11 @@ type AutomaticReward struct {
 	UnlockedEmote *RewardEmote        `json:"unlocked_emote,omitzero"`
 }
 
+// TypeInfo returns the facts of channel.channel_points_automatic_reward_redemption.add (version 1): a copy.
+func (ChannelPointsAutomaticRewardRedemptionAddEvent) TypeInfo() TypeInfo {
+	return channelPointsAutomaticRewardRedemptionAddEntry.info.clone()
+}
+
 // OnChannelPointsAutomaticRewardRedemptionAdd registers h for channel.channel_points_automatic_reward_redemption.add (version 1) notifications.
 func (d *Dispatcher) OnChannelPointsAutomaticRewardRedemptionAdd(h func(context.Context, *ChannelPointsAutomaticRewardRedemptionAddEvent)) {
 	d.on(&channelPointsAutomaticRewardRedemptionAddEntry, func(ctx context.Context, n *Notification) {
@@ -152,6 +157,11 @@ type AutomaticRewardMessageFragment struct {
 // AutomaticRewardEmote is the emote member of AutomaticRewardMessageFragment.
 type AutomaticRewardEmote struct {
 	ID string `json:"id"`
+}
+
+// TypeInfo returns the facts of channel.channel_points_automatic_reward_redemption.add (version 2): a copy.
+func (ChannelPointsAutomaticRewardRedemptionAddV2Event) TypeInfo() TypeInfo {
+	return channelPointsAutomaticRewardRedemptionAddV2Entry.info.clone()
 }
 
 // OnChannelPointsAutomaticRewardRedemptionAddV2 registers h for channel.channel_points_automatic_reward_redemption.add (version 2) notifications.

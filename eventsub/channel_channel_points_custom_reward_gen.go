@@ -63,6 +63,11 @@ type ChannelPointsCustomRewardAddEvent struct {
 	RedemptionsRedeemedCurrentStream *int `json:"redemptions_redeemed_current_stream"`
 }
 
+// TypeInfo returns the facts of channel.channel_points_custom_reward.add (version 1): a copy.
+func (ChannelPointsCustomRewardAddEvent) TypeInfo() TypeInfo {
+	return channelPointsCustomRewardAddEntry.info.clone()
+}
+
 // OnChannelPointsCustomRewardAdd registers h for channel.channel_points_custom_reward.add (version 1) notifications.
 func (d *Dispatcher) OnChannelPointsCustomRewardAdd(h func(context.Context, *ChannelPointsCustomRewardAddEvent)) {
 	d.on(&channelPointsCustomRewardAddEntry, func(ctx context.Context, n *Notification) {
@@ -147,6 +152,11 @@ type ChannelPointsCustomRewardRemoveEvent struct {
 	CooldownExpiresAt *Time `json:"cooldown_expires_at"`
 	// Null when the stream is offline or max_per_stream is off.
 	RedemptionsRedeemedCurrentStream *int `json:"redemptions_redeemed_current_stream"`
+}
+
+// TypeInfo returns the facts of channel.channel_points_custom_reward.remove (version 1): a copy.
+func (ChannelPointsCustomRewardRemoveEvent) TypeInfo() TypeInfo {
+	return channelPointsCustomRewardRemoveEntry.info.clone()
 }
 
 // OnChannelPointsCustomRewardRemove registers h for channel.channel_points_custom_reward.remove (version 1) notifications.
@@ -236,6 +246,11 @@ type ChannelPointsCustomRewardUpdateEvent struct {
 	CooldownExpiresAt *Time `json:"cooldown_expires_at"`
 	// Null when the stream is offline or max_per_stream is off.
 	RedemptionsRedeemedCurrentStream *int `json:"redemptions_redeemed_current_stream"`
+}
+
+// TypeInfo returns the facts of channel.channel_points_custom_reward.update (version 1): a copy.
+func (ChannelPointsCustomRewardUpdateEvent) TypeInfo() TypeInfo {
+	return channelPointsCustomRewardUpdateEntry.info.clone()
 }
 
 // OnChannelPointsCustomRewardUpdate registers h for channel.channel_points_custom_reward.update (version 1) notifications.

@@ -52,6 +52,11 @@ type ChannelPointsCustomRewardRedemptionAddEvent struct {
 	RedeemedAt Time             `json:"redeemed_at"`
 }
 
+// TypeInfo returns the facts of channel.channel_points_custom_reward_redemption.add (version 1): a copy.
+func (ChannelPointsCustomRewardRedemptionAddEvent) TypeInfo() TypeInfo {
+	return channelPointsCustomRewardRedemptionAddEntry.info.clone()
+}
+
 // OnChannelPointsCustomRewardRedemptionAdd registers h for channel.channel_points_custom_reward_redemption.add (version 1) notifications.
 func (d *Dispatcher) OnChannelPointsCustomRewardRedemptionAdd(h func(context.Context, *ChannelPointsCustomRewardRedemptionAddEvent)) {
 	d.on(&channelPointsCustomRewardRedemptionAddEntry, func(ctx context.Context, n *Notification) {
@@ -128,6 +133,11 @@ type ChannelPointsCustomRewardRedemptionUpdateEvent struct {
 	Status     RedemptionStatus `json:"status"`
 	Reward     RedemptionReward `json:"reward"`
 	RedeemedAt Time             `json:"redeemed_at"`
+}
+
+// TypeInfo returns the facts of channel.channel_points_custom_reward_redemption.update (version 1): a copy.
+func (ChannelPointsCustomRewardRedemptionUpdateEvent) TypeInfo() TypeInfo {
+	return channelPointsCustomRewardRedemptionUpdateEntry.info.clone()
 }
 
 // OnChannelPointsCustomRewardRedemptionUpdate registers h for channel.channel_points_custom_reward_redemption.update (version 1) notifications.

@@ -54,6 +54,11 @@ type ChannelCharityCampaignDonateEvent struct {
 	Amount               CharityAmount `json:"amount"`
 }
 
+// TypeInfo returns the facts of channel.charity_campaign.donate (version 1): a copy.
+func (ChannelCharityCampaignDonateEvent) TypeInfo() TypeInfo {
+	return channelCharityCampaignDonateEntry.info.clone()
+}
+
 // OnChannelCharityCampaignDonate registers h for channel.charity_campaign.donate (version 1) notifications.
 func (d *Dispatcher) OnChannelCharityCampaignDonate(h func(context.Context, *ChannelCharityCampaignDonateEvent)) {
 	d.on(&channelCharityCampaignDonateEntry, func(ctx context.Context, n *Notification) {
@@ -160,6 +165,11 @@ func (o *ChannelCharityCampaignProgressEvent) UnmarshalJSON(data []byte) error {
 		o.BroadcasterName = *v.BroadcasterName1
 	}
 	return nil
+}
+
+// TypeInfo returns the facts of channel.charity_campaign.progress (version 1): a copy.
+func (ChannelCharityCampaignProgressEvent) TypeInfo() TypeInfo {
+	return channelCharityCampaignProgressEntry.info.clone()
 }
 
 // OnChannelCharityCampaignProgress registers h for channel.charity_campaign.progress (version 1) notifications.
@@ -271,6 +281,11 @@ func (o *ChannelCharityCampaignStartEvent) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
+// TypeInfo returns the facts of channel.charity_campaign.start (version 1): a copy.
+func (ChannelCharityCampaignStartEvent) TypeInfo() TypeInfo {
+	return channelCharityCampaignStartEntry.info.clone()
+}
+
 // OnChannelCharityCampaignStart registers h for channel.charity_campaign.start (version 1) notifications.
 func (d *Dispatcher) OnChannelCharityCampaignStart(h func(context.Context, *ChannelCharityCampaignStartEvent)) {
 	d.on(&channelCharityCampaignStartEntry, func(ctx context.Context, n *Notification) {
@@ -378,6 +393,11 @@ func (o *ChannelCharityCampaignStopEvent) UnmarshalJSON(data []byte) error {
 		o.BroadcasterName = *v.BroadcasterName1
 	}
 	return nil
+}
+
+// TypeInfo returns the facts of channel.charity_campaign.stop (version 1): a copy.
+func (ChannelCharityCampaignStopEvent) TypeInfo() TypeInfo {
+	return channelCharityCampaignStopEntry.info.clone()
 }
 
 // OnChannelCharityCampaignStop registers h for channel.charity_campaign.stop (version 1) notifications.

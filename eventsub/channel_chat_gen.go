@@ -44,6 +44,11 @@ type ChannelChatClearEvent struct {
 	BroadcasterUserLogin string `json:"broadcaster_user_login"`
 }
 
+// TypeInfo returns the facts of channel.chat.clear (version 1): a copy.
+func (ChannelChatClearEvent) TypeInfo() TypeInfo {
+	return channelChatClearEntry.info.clone()
+}
+
 // OnChannelChatClear registers h for channel.chat.clear (version 1) notifications.
 func (d *Dispatcher) OnChannelChatClear(h func(context.Context, *ChannelChatClearEvent)) {
 	d.on(&channelChatClearEntry, func(ctx context.Context, n *Notification) {
@@ -108,6 +113,11 @@ type ChannelChatClearUserMessagesEvent struct {
 	TargetUserID         string `json:"target_user_id"`
 	TargetUserName       string `json:"target_user_name"`
 	TargetUserLogin      string `json:"target_user_login"`
+}
+
+// TypeInfo returns the facts of channel.chat.clear_user_messages (version 1): a copy.
+func (ChannelChatClearUserMessagesEvent) TypeInfo() TypeInfo {
+	return channelChatClearUserMessagesEntry.info.clone()
 }
 
 // OnChannelChatClearUserMessages registers h for channel.chat.clear_user_messages (version 1) notifications.
@@ -220,6 +230,11 @@ type ChannelChatMessageReply struct {
 	ThreadUserLogin   string `json:"thread_user_login"`
 }
 
+// TypeInfo returns the facts of channel.chat.message (version 1): a copy.
+func (ChannelChatMessageEvent) TypeInfo() TypeInfo {
+	return channelChatMessageEntry.info.clone()
+}
+
 // OnChannelChatMessage registers h for channel.chat.message (version 1) notifications.
 func (d *Dispatcher) OnChannelChatMessage(h func(context.Context, *ChannelChatMessageEvent)) {
 	d.on(&channelChatMessageEntry, func(ctx context.Context, n *Notification) {
@@ -285,6 +300,11 @@ type ChannelChatMessageDeleteEvent struct {
 	TargetUserName       string `json:"target_user_name"`
 	TargetUserLogin      string `json:"target_user_login"`
 	MessageID            string `json:"message_id"`
+}
+
+// TypeInfo returns the facts of channel.chat.message_delete (version 1): a copy.
+func (ChannelChatMessageDeleteEvent) TypeInfo() TypeInfo {
+	return channelChatMessageDeleteEntry.info.clone()
 }
 
 // OnChannelChatMessageDelete registers h for channel.chat.message_delete (version 1) notifications.
@@ -396,6 +416,11 @@ type ChannelChatNotificationEvent struct {
 	SharedChatCharityDonation  *ChatNotificationCharityDonation  `json:"shared_chat_charity_donation,omitzero"`
 }
 
+// TypeInfo returns the facts of channel.chat.notification (version 1): a copy.
+func (ChannelChatNotificationEvent) TypeInfo() TypeInfo {
+	return channelChatNotificationEntry.info.clone()
+}
+
 // OnChannelChatNotification registers h for channel.chat.notification (version 1) notifications.
 func (d *Dispatcher) OnChannelChatNotification(h func(context.Context, *ChannelChatNotificationEvent)) {
 	d.on(&channelChatNotificationEntry, func(ctx context.Context, n *Notification) {
@@ -462,6 +487,11 @@ type ChannelChatUserMessageHoldEvent struct {
 	UserName             string         `json:"user_name"`
 	MessageID            string         `json:"message_id"`
 	Message              AutoModMessage `json:"message"`
+}
+
+// TypeInfo returns the facts of channel.chat.user_message_hold (version 1): a copy.
+func (ChannelChatUserMessageHoldEvent) TypeInfo() TypeInfo {
+	return channelChatUserMessageHoldEntry.info.clone()
 }
 
 // OnChannelChatUserMessageHold registers h for channel.chat.user_message_hold (version 1) notifications.
@@ -542,6 +572,11 @@ const (
 	UserMessageHoldStatusDenied   UserMessageHoldStatus = "denied"
 	UserMessageHoldStatusInvalid  UserMessageHoldStatus = "invalid"
 )
+
+// TypeInfo returns the facts of channel.chat.user_message_update (version 1): a copy.
+func (ChannelChatUserMessageUpdateEvent) TypeInfo() TypeInfo {
+	return channelChatUserMessageUpdateEntry.info.clone()
+}
 
 // OnChannelChatUserMessageUpdate registers h for channel.chat.user_message_update (version 1) notifications.
 func (d *Dispatcher) OnChannelChatUserMessageUpdate(h func(context.Context, *ChannelChatUserMessageUpdateEvent)) {

@@ -50,6 +50,11 @@ type ChannelChatSettingsUpdateEvent struct {
 	UniqueChatMode          bool `json:"unique_chat_mode"`
 }
 
+// TypeInfo returns the facts of channel.chat_settings.update (version 1): a copy.
+func (ChannelChatSettingsUpdateEvent) TypeInfo() TypeInfo {
+	return channelChatSettingsUpdateEntry.info.clone()
+}
+
 // OnChannelChatSettingsUpdate registers h for channel.chat_settings.update (version 1) notifications.
 func (d *Dispatcher) OnChannelChatSettingsUpdate(h func(context.Context, *ChannelChatSettingsUpdateEvent)) {
 	d.on(&channelChatSettingsUpdateEntry, func(ctx context.Context, n *Notification) {

@@ -55,6 +55,11 @@ type ChannelBanEvent struct {
 	IsPermanent bool  `json:"is_permanent"`
 }
 
+// TypeInfo returns the facts of channel.ban (version 1): a copy.
+func (ChannelBanEvent) TypeInfo() TypeInfo {
+	return channelBanEntry.info.clone()
+}
+
 // OnChannelBan registers h for channel.ban (version 1) notifications.
 func (d *Dispatcher) OnChannelBan(h func(context.Context, *ChannelBanEvent)) {
 	d.on(&channelBanEntry, func(ctx context.Context, n *Notification) {
@@ -121,6 +126,11 @@ type ChannelCheerEvent struct {
 	Bits                 int     `json:"bits"`
 }
 
+// TypeInfo returns the facts of channel.cheer (version 1): a copy.
+func (ChannelCheerEvent) TypeInfo() TypeInfo {
+	return channelCheerEntry.info.clone()
+}
+
 // OnChannelCheer registers h for channel.cheer (version 1) notifications.
 func (d *Dispatcher) OnChannelCheer(h func(context.Context, *ChannelCheerEvent)) {
 	d.on(&channelCheerEntry, func(ctx context.Context, n *Notification) {
@@ -184,6 +194,11 @@ type ChannelFollowEvent struct {
 	BroadcasterUserLogin string `json:"broadcaster_user_login"`
 	BroadcasterUserName  string `json:"broadcaster_user_name"`
 	FollowedAt           Time   `json:"followed_at"`
+}
+
+// TypeInfo returns the facts of channel.follow (version 2): a copy.
+func (ChannelFollowEvent) TypeInfo() TypeInfo {
+	return channelFollowEntry.info.clone()
 }
 
 // OnChannelFollow registers h for channel.follow (version 2) notifications.
@@ -276,6 +291,11 @@ type ChannelModerateEvent struct {
 	SharedChatTimeout   *ModerateTimeout      `json:"shared_chat_timeout,omitzero"`
 	SharedChatUntimeout *ModeratedUser        `json:"shared_chat_untimeout,omitzero"`
 	SharedChatDelete    *ModerateDelete       `json:"shared_chat_delete,omitzero"`
+}
+
+// TypeInfo returns the facts of channel.moderate (version 1): a copy.
+func (ChannelModerateEvent) TypeInfo() TypeInfo {
+	return channelModerateEntry.info.clone()
 }
 
 // OnChannelModerate registers h for channel.moderate (version 1) notifications.
@@ -371,6 +391,11 @@ type ChannelModerateV2Event struct {
 	SharedChatDelete    *ModerateDelete       `json:"shared_chat_delete,omitzero"`
 }
 
+// TypeInfo returns the facts of channel.moderate (version 2): a copy.
+func (ChannelModerateV2Event) TypeInfo() TypeInfo {
+	return channelModerateV2Entry.info.clone()
+}
+
 // OnChannelModerateV2 registers h for channel.moderate (version 2) notifications.
 func (d *Dispatcher) OnChannelModerateV2(h func(context.Context, *ChannelModerateV2Event)) {
 	d.on(&channelModerateV2Entry, func(ctx context.Context, n *Notification) {
@@ -440,6 +465,11 @@ type ChannelRaidEvent struct {
 	Viewers                  int    `json:"viewers"`
 }
 
+// TypeInfo returns the facts of channel.raid (version 1): a copy.
+func (ChannelRaidEvent) TypeInfo() TypeInfo {
+	return channelRaidEntry.info.clone()
+}
+
 // OnChannelRaid registers h for channel.raid (version 1) notifications.
 func (d *Dispatcher) OnChannelRaid(h func(context.Context, *ChannelRaidEvent)) {
 	d.on(&channelRaidEntry, func(ctx context.Context, n *Notification) {
@@ -501,6 +531,11 @@ type ChannelSubscribeEvent struct {
 	BroadcasterUserName  string           `json:"broadcaster_user_name"`
 	Tier                 SubscriptionTier `json:"tier"`
 	IsGift               bool             `json:"is_gift"`
+}
+
+// TypeInfo returns the facts of channel.subscribe (version 1): a copy.
+func (ChannelSubscribeEvent) TypeInfo() TypeInfo {
+	return channelSubscribeEntry.info.clone()
 }
 
 // OnChannelSubscribe registers h for channel.subscribe (version 1) notifications.
@@ -568,6 +603,11 @@ type ChannelUnbanEvent struct {
 	ModeratorUserName    string `json:"moderator_user_name"`
 }
 
+// TypeInfo returns the facts of channel.unban (version 1): a copy.
+func (ChannelUnbanEvent) TypeInfo() TypeInfo {
+	return channelUnbanEntry.info.clone()
+}
+
 // OnChannelUnban registers h for channel.unban (version 1) notifications.
 func (d *Dispatcher) OnChannelUnban(h func(context.Context, *ChannelUnbanEvent)) {
 	d.on(&channelUnbanEntry, func(ctx context.Context, n *Notification) {
@@ -631,6 +671,11 @@ type ChannelUpdateEvent struct {
 	CategoryName         string `json:"category_name"`
 	// IDs of the content classification labels now on the channel.
 	ContentClassificationLabels []string `json:"content_classification_labels"`
+}
+
+// TypeInfo returns the facts of channel.update (version 2): a copy.
+func (ChannelUpdateEvent) TypeInfo() TypeInfo {
+	return channelUpdateEntry.info.clone()
 }
 
 // OnChannelUpdate registers h for channel.update (version 2) notifications.

@@ -44,6 +44,11 @@ type ChannelGoalBeginEvent struct {
 	StartedAt            Time     `json:"started_at"`
 }
 
+// TypeInfo returns the facts of channel.goal.begin (version 1): a copy.
+func (ChannelGoalBeginEvent) TypeInfo() TypeInfo {
+	return channelGoalBeginEntry.info.clone()
+}
+
 // OnChannelGoalBegin registers h for channel.goal.begin (version 1) notifications.
 func (d *Dispatcher) OnChannelGoalBegin(h func(context.Context, *ChannelGoalBeginEvent)) {
 	d.on(&channelGoalBeginEntry, func(ctx context.Context, n *Notification) {
@@ -111,6 +116,11 @@ type ChannelGoalEndEvent struct {
 	EndedAt              Time     `json:"ended_at"`
 }
 
+// TypeInfo returns the facts of channel.goal.end (version 1): a copy.
+func (ChannelGoalEndEvent) TypeInfo() TypeInfo {
+	return channelGoalEndEntry.info.clone()
+}
+
 // OnChannelGoalEnd registers h for channel.goal.end (version 1) notifications.
 func (d *Dispatcher) OnChannelGoalEnd(h func(context.Context, *ChannelGoalEndEvent)) {
 	d.on(&channelGoalEndEntry, func(ctx context.Context, n *Notification) {
@@ -174,6 +184,11 @@ type ChannelGoalProgressEvent struct {
 	CurrentAmount        int      `json:"current_amount"`
 	TargetAmount         int      `json:"target_amount"`
 	StartedAt            Time     `json:"started_at"`
+}
+
+// TypeInfo returns the facts of channel.goal.progress (version 1): a copy.
+func (ChannelGoalProgressEvent) TypeInfo() TypeInfo {
+	return channelGoalProgressEntry.info.clone()
 }
 
 // OnChannelGoalProgress registers h for channel.goal.progress (version 1) notifications.

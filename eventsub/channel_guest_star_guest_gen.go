@@ -76,6 +76,11 @@ const (
 	GuestStarGuestStateRemoved   GuestStarGuestState = "removed"
 )
 
+// TypeInfo returns the facts of channel.guest_star_guest.update (beta): a copy.
+func (ChannelGuestStarGuestUpdateBetaEvent) TypeInfo() TypeInfo {
+	return channelGuestStarGuestUpdateBetaEntry.info.clone()
+}
+
 // OnChannelGuestStarGuestUpdateBeta registers h for channel.guest_star_guest.update (beta) notifications.
 func (d *Dispatcher) OnChannelGuestStarGuestUpdateBeta(h func(context.Context, *ChannelGuestStarGuestUpdateBetaEvent)) {
 	d.on(&channelGuestStarGuestUpdateBetaEntry, func(ctx context.Context, n *Notification) {

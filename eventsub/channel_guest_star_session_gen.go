@@ -48,6 +48,11 @@ type ChannelGuestStarSessionBeginBetaEvent struct {
 	StartedAt            Time   `json:"started_at"`
 }
 
+// TypeInfo returns the facts of channel.guest_star_session.begin (beta): a copy.
+func (ChannelGuestStarSessionBeginBetaEvent) TypeInfo() TypeInfo {
+	return channelGuestStarSessionBeginBetaEntry.info.clone()
+}
+
 // OnChannelGuestStarSessionBeginBeta registers h for channel.guest_star_session.begin (beta) notifications.
 func (d *Dispatcher) OnChannelGuestStarSessionBeginBeta(h func(context.Context, *ChannelGuestStarSessionBeginBetaEvent)) {
 	d.on(&channelGuestStarSessionBeginBetaEntry, func(ctx context.Context, n *Notification) {
@@ -123,6 +128,11 @@ type ChannelGuestStarSessionEndBetaEvent struct {
 	HostUserID           string `json:"host_user_id"`
 	HostUserName         string `json:"host_user_name"`
 	HostUserLogin        string `json:"host_user_login"`
+}
+
+// TypeInfo returns the facts of channel.guest_star_session.end (beta): a copy.
+func (ChannelGuestStarSessionEndBetaEvent) TypeInfo() TypeInfo {
+	return channelGuestStarSessionEndBetaEntry.info.clone()
 }
 
 // OnChannelGuestStarSessionEndBeta registers h for channel.guest_star_session.end (beta) notifications.

@@ -60,6 +60,11 @@ const (
 	GuestStarGroupLayoutVerticalRight    GuestStarGroupLayout = "vertical_right"
 )
 
+// TypeInfo returns the facts of channel.guest_star_settings.update (beta): a copy.
+func (ChannelGuestStarSettingsUpdateBetaEvent) TypeInfo() TypeInfo {
+	return channelGuestStarSettingsUpdateBetaEntry.info.clone()
+}
+
 // OnChannelGuestStarSettingsUpdateBeta registers h for channel.guest_star_settings.update (beta) notifications.
 func (d *Dispatcher) OnChannelGuestStarSettingsUpdateBeta(h func(context.Context, *ChannelGuestStarSettingsUpdateBetaEvent)) {
 	d.on(&channelGuestStarSettingsUpdateBetaEntry, func(ctx context.Context, n *Notification) {

@@ -54,6 +54,11 @@ type ChannelHypeTrainBeginEvent struct {
 	IsSharedTrain           bool                    `json:"is_shared_train"`
 }
 
+// TypeInfo returns the facts of channel.hype_train.begin (version 2): a copy.
+func (ChannelHypeTrainBeginEvent) TypeInfo() TypeInfo {
+	return channelHypeTrainBeginEntry.info.clone()
+}
+
 // OnChannelHypeTrainBegin registers h for channel.hype_train.begin (version 2) notifications.
 func (d *Dispatcher) OnChannelHypeTrainBegin(h func(context.Context, *ChannelHypeTrainBeginEvent)) {
 	d.on(&channelHypeTrainBeginEntry, func(ctx context.Context, n *Notification) {
@@ -124,6 +129,11 @@ type ChannelHypeTrainEndEvent struct {
 	EndedAt                 Time                    `json:"ended_at"`
 	Type                    HypeTrainType           `json:"type"`
 	IsSharedTrain           bool                    `json:"is_shared_train"`
+}
+
+// TypeInfo returns the facts of channel.hype_train.end (version 2): a copy.
+func (ChannelHypeTrainEndEvent) TypeInfo() TypeInfo {
+	return channelHypeTrainEndEntry.info.clone()
 }
 
 // OnChannelHypeTrainEnd registers h for channel.hype_train.end (version 2) notifications.
@@ -198,6 +208,11 @@ type ChannelHypeTrainProgressEvent struct {
 	ExpiresAt               Time                    `json:"expires_at"`
 	Type                    HypeTrainType           `json:"type"`
 	IsSharedTrain           bool                    `json:"is_shared_train"`
+}
+
+// TypeInfo returns the facts of channel.hype_train.progress (version 2): a copy.
+func (ChannelHypeTrainProgressEvent) TypeInfo() TypeInfo {
+	return channelHypeTrainProgressEntry.info.clone()
 }
 
 // OnChannelHypeTrainProgress registers h for channel.hype_train.progress (version 2) notifications.

@@ -40,6 +40,11 @@ type ChannelModeratorAddEvent struct {
 	UserName             string `json:"user_name"`
 }
 
+// TypeInfo returns the facts of channel.moderator.add (version 1): a copy.
+func (ChannelModeratorAddEvent) TypeInfo() TypeInfo {
+	return channelModeratorAddEntry.info.clone()
+}
+
 // OnChannelModeratorAdd registers h for channel.moderator.add (version 1) notifications.
 func (d *Dispatcher) OnChannelModeratorAdd(h func(context.Context, *ChannelModeratorAddEvent)) {
 	d.on(&channelModeratorAddEntry, func(ctx context.Context, n *Notification) {
@@ -102,6 +107,11 @@ type ChannelModeratorRemoveEvent struct {
 	UserID               string `json:"user_id"`
 	UserLogin            string `json:"user_login"`
 	UserName             string `json:"user_name"`
+}
+
+// TypeInfo returns the facts of channel.moderator.remove (version 1): a copy.
+func (ChannelModeratorRemoveEvent) TypeInfo() TypeInfo {
+	return channelModeratorRemoveEntry.info.clone()
 }
 
 // OnChannelModeratorRemove registers h for channel.moderator.remove (version 1) notifications.

@@ -46,6 +46,11 @@ type ChannelPollBeginEvent struct {
 	EndsAt              Time       `json:"ends_at"`
 }
 
+// TypeInfo returns the facts of channel.poll.begin (version 1): a copy.
+func (ChannelPollBeginEvent) TypeInfo() TypeInfo {
+	return channelPollBeginEntry.info.clone()
+}
+
 // OnChannelPollBegin registers h for channel.poll.begin (version 1) notifications.
 func (d *Dispatcher) OnChannelPollBegin(h func(context.Context, *ChannelPollBeginEvent)) {
 	d.on(&channelPollBeginEntry, func(ctx context.Context, n *Notification) {
@@ -114,6 +119,11 @@ type ChannelPollEndEvent struct {
 	EndedAt             Time       `json:"ended_at"`
 }
 
+// TypeInfo returns the facts of channel.poll.end (version 1): a copy.
+func (ChannelPollEndEvent) TypeInfo() TypeInfo {
+	return channelPollEndEntry.info.clone()
+}
+
 // OnChannelPollEnd registers h for channel.poll.end (version 1) notifications.
 func (d *Dispatcher) OnChannelPollEnd(h func(context.Context, *ChannelPollEndEvent)) {
 	d.on(&channelPollEndEntry, func(ctx context.Context, n *Notification) {
@@ -179,6 +189,11 @@ type ChannelPollProgressEvent struct {
 	ChannelPointsVoting PollVoting `json:"channel_points_voting"`
 	StartedAt           Time       `json:"started_at"`
 	EndsAt              Time       `json:"ends_at"`
+}
+
+// TypeInfo returns the facts of channel.poll.progress (version 1): a copy.
+func (ChannelPollProgressEvent) TypeInfo() TypeInfo {
+	return channelPollProgressEntry.info.clone()
 }
 
 // OnChannelPollProgress registers h for channel.poll.progress (version 1) notifications.

@@ -46,6 +46,11 @@ type ChannelPredictionBeginEvent struct {
 	LocksAt              Time                `json:"locks_at"`
 }
 
+// TypeInfo returns the facts of channel.prediction.begin (version 1): a copy.
+func (ChannelPredictionBeginEvent) TypeInfo() TypeInfo {
+	return channelPredictionBeginEntry.info.clone()
+}
+
 // OnChannelPredictionBegin registers h for channel.prediction.begin (version 1) notifications.
 func (d *Dispatcher) OnChannelPredictionBegin(h func(context.Context, *ChannelPredictionBeginEvent)) {
 	d.on(&channelPredictionBeginEntry, func(ctx context.Context, n *Notification) {
@@ -114,6 +119,11 @@ type ChannelPredictionEndEvent struct {
 	EndedAt              Time                `json:"ended_at"`
 }
 
+// TypeInfo returns the facts of channel.prediction.end (version 1): a copy.
+func (ChannelPredictionEndEvent) TypeInfo() TypeInfo {
+	return channelPredictionEndEntry.info.clone()
+}
+
 // OnChannelPredictionEnd registers h for channel.prediction.end (version 1) notifications.
 func (d *Dispatcher) OnChannelPredictionEnd(h func(context.Context, *ChannelPredictionEndEvent)) {
 	d.on(&channelPredictionEndEntry, func(ctx context.Context, n *Notification) {
@@ -178,6 +188,11 @@ type ChannelPredictionLockEvent struct {
 	Outcomes             []PredictionOutcome `json:"outcomes"`
 	StartedAt            Time                `json:"started_at"`
 	LockedAt             Time                `json:"locked_at"`
+}
+
+// TypeInfo returns the facts of channel.prediction.lock (version 1): a copy.
+func (ChannelPredictionLockEvent) TypeInfo() TypeInfo {
+	return channelPredictionLockEntry.info.clone()
 }
 
 // OnChannelPredictionLock registers h for channel.prediction.lock (version 1) notifications.
@@ -245,6 +260,11 @@ type ChannelPredictionProgressEvent struct {
 	Outcomes             []PredictionOutcome `json:"outcomes"`
 	StartedAt            Time                `json:"started_at"`
 	LocksAt              Time                `json:"locks_at"`
+}
+
+// TypeInfo returns the facts of channel.prediction.progress (version 1): a copy.
+func (ChannelPredictionProgressEvent) TypeInfo() TypeInfo {
+	return channelPredictionProgressEntry.info.clone()
 }
 
 // OnChannelPredictionProgress registers h for channel.prediction.progress (version 1) notifications.

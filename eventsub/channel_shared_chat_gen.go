@@ -45,6 +45,11 @@ type ChannelSharedChatBeginEvent struct {
 	Participants             []SharedChatParticipant `json:"participants"`
 }
 
+// TypeInfo returns the facts of channel.shared_chat.begin (version 1): a copy.
+func (ChannelSharedChatBeginEvent) TypeInfo() TypeInfo {
+	return channelSharedChatBeginEntry.info.clone()
+}
+
 // OnChannelSharedChatBegin registers h for channel.shared_chat.begin (version 1) notifications.
 func (d *Dispatcher) OnChannelSharedChatBegin(h func(context.Context, *ChannelSharedChatBeginEvent)) {
 	d.on(&channelSharedChatBeginEntry, func(ctx context.Context, n *Notification) {
@@ -104,6 +109,11 @@ type ChannelSharedChatEndEvent struct {
 	HostBroadcasterUserID    string `json:"host_broadcaster_user_id"`
 	HostBroadcasterUserName  string `json:"host_broadcaster_user_name"`
 	HostBroadcasterUserLogin string `json:"host_broadcaster_user_login"`
+}
+
+// TypeInfo returns the facts of channel.shared_chat.end (version 1): a copy.
+func (ChannelSharedChatEndEvent) TypeInfo() TypeInfo {
+	return channelSharedChatEndEntry.info.clone()
 }
 
 // OnChannelSharedChatEnd registers h for channel.shared_chat.end (version 1) notifications.
@@ -167,6 +177,11 @@ type ChannelSharedChatUpdateEvent struct {
 	HostBroadcasterUserName  string                  `json:"host_broadcaster_user_name"`
 	HostBroadcasterUserLogin string                  `json:"host_broadcaster_user_login"`
 	Participants             []SharedChatParticipant `json:"participants"`
+}
+
+// TypeInfo returns the facts of channel.shared_chat.update (version 1): a copy.
+func (ChannelSharedChatUpdateEvent) TypeInfo() TypeInfo {
+	return channelSharedChatUpdateEntry.info.clone()
 }
 
 // OnChannelSharedChatUpdate registers h for channel.shared_chat.update (version 1) notifications.

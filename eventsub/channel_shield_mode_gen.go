@@ -44,6 +44,11 @@ type ChannelShieldModeBeginEvent struct {
 	StartedAt            Time   `json:"started_at"`
 }
 
+// TypeInfo returns the facts of channel.shield_mode.begin (version 1): a copy.
+func (ChannelShieldModeBeginEvent) TypeInfo() TypeInfo {
+	return channelShieldModeBeginEntry.info.clone()
+}
+
 // OnChannelShieldModeBegin registers h for channel.shield_mode.begin (version 1) notifications.
 func (d *Dispatcher) OnChannelShieldModeBegin(h func(context.Context, *ChannelShieldModeBeginEvent)) {
 	d.on(&channelShieldModeBeginEntry, func(ctx context.Context, n *Notification) {
@@ -111,6 +116,11 @@ type ChannelShieldModeEndEvent struct {
 	ModeratorUserLogin   string `json:"moderator_user_login"`
 	ModeratorUserName    string `json:"moderator_user_name"`
 	EndedAt              Time   `json:"ended_at"`
+}
+
+// TypeInfo returns the facts of channel.shield_mode.end (version 1): a copy.
+func (ChannelShieldModeEndEvent) TypeInfo() TypeInfo {
+	return channelShieldModeEndEntry.info.clone()
 }
 
 // OnChannelShieldModeEnd registers h for channel.shield_mode.end (version 1) notifications.

@@ -50,6 +50,11 @@ type ChannelShoutoutCreateEvent struct {
 	TargetCooldownEndsAt   Time   `json:"target_cooldown_ends_at"`
 }
 
+// TypeInfo returns the facts of channel.shoutout.create (version 1): a copy.
+func (ChannelShoutoutCreateEvent) TypeInfo() TypeInfo {
+	return channelShoutoutCreateEntry.info.clone()
+}
+
 // OnChannelShoutoutCreate registers h for channel.shoutout.create (version 1) notifications.
 func (d *Dispatcher) OnChannelShoutoutCreate(h func(context.Context, *ChannelShoutoutCreateEvent)) {
 	d.on(&channelShoutoutCreateEntry, func(ctx context.Context, n *Notification) {
@@ -118,6 +123,11 @@ type ChannelShoutoutReceiveEvent struct {
 	FromBroadcasterUserName  string `json:"from_broadcaster_user_name"`
 	ViewerCount              int    `json:"viewer_count"`
 	StartedAt                Time   `json:"started_at"`
+}
+
+// TypeInfo returns the facts of channel.shoutout.receive (version 1): a copy.
+func (ChannelShoutoutReceiveEvent) TypeInfo() TypeInfo {
+	return channelShoutoutReceiveEntry.info.clone()
 }
 
 // OnChannelShoutoutReceive registers h for channel.shoutout.receive (version 1) notifications.

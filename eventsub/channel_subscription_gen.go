@@ -45,6 +45,11 @@ type ChannelSubscriptionEndEvent struct {
 	IsGift               bool             `json:"is_gift"`
 }
 
+// TypeInfo returns the facts of channel.subscription.end (version 1): a copy.
+func (ChannelSubscriptionEndEvent) TypeInfo() TypeInfo {
+	return channelSubscriptionEndEntry.info.clone()
+}
+
 // OnChannelSubscriptionEnd registers h for channel.subscription.end (version 1) notifications.
 func (d *Dispatcher) OnChannelSubscriptionEnd(h func(context.Context, *ChannelSubscriptionEndEvent)) {
 	d.on(&channelSubscriptionEndEntry, func(ctx context.Context, n *Notification) {
@@ -116,6 +121,11 @@ type ChannelSubscriptionGiftEvent struct {
 	IsAnonymous     bool `json:"is_anonymous"`
 }
 
+// TypeInfo returns the facts of channel.subscription.gift (version 1): a copy.
+func (ChannelSubscriptionGiftEvent) TypeInfo() TypeInfo {
+	return channelSubscriptionGiftEntry.info.clone()
+}
+
 // OnChannelSubscriptionGift registers h for channel.subscription.gift (version 1) notifications.
 func (d *Dispatcher) OnChannelSubscriptionGift(h func(context.Context, *ChannelSubscriptionGiftEvent)) {
 	d.on(&channelSubscriptionGiftEntry, func(ctx context.Context, n *Notification) {
@@ -185,6 +195,11 @@ type ChannelSubscriptionMessageEvent struct {
 	// Null when the user does not share it.
 	StreakMonths   *int `json:"streak_months"`
 	DurationMonths int  `json:"duration_months"`
+}
+
+// TypeInfo returns the facts of channel.subscription.message (version 1): a copy.
+func (ChannelSubscriptionMessageEvent) TypeInfo() TypeInfo {
+	return channelSubscriptionMessageEntry.info.clone()
 }
 
 // OnChannelSubscriptionMessage registers h for channel.subscription.message (version 1) notifications.

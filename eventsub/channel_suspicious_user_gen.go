@@ -56,6 +56,11 @@ type SuspiciousUserMessage struct {
 	Fragments []AutoModMessageFragment `json:"fragments"`
 }
 
+// TypeInfo returns the facts of channel.suspicious_user.message (version 1): a copy.
+func (ChannelSuspiciousUserMessageEvent) TypeInfo() TypeInfo {
+	return channelSuspiciousUserMessageEntry.info.clone()
+}
+
 // OnChannelSuspiciousUserMessage registers h for channel.suspicious_user.message (version 1) notifications.
 func (d *Dispatcher) OnChannelSuspiciousUserMessage(h func(context.Context, *ChannelSuspiciousUserMessageEvent)) {
 	d.on(&channelSuspiciousUserMessageEntry, func(ctx context.Context, n *Notification) {
@@ -127,6 +132,11 @@ type ChannelSuspiciousUserUpdateEvent struct {
 	UserName             string         `json:"user_name"`
 	UserLogin            string         `json:"user_login"`
 	LowTrustStatus       LowTrustStatus `json:"low_trust_status"`
+}
+
+// TypeInfo returns the facts of channel.suspicious_user.update (version 1): a copy.
+func (ChannelSuspiciousUserUpdateEvent) TypeInfo() TypeInfo {
+	return channelSuspiciousUserUpdateEntry.info.clone()
 }
 
 // OnChannelSuspiciousUserUpdate registers h for channel.suspicious_user.update (version 1) notifications.

@@ -47,6 +47,11 @@ type ChannelUnbanRequestCreateEvent struct {
 	CreatedAt            Time   `json:"created_at"`
 }
 
+// TypeInfo returns the facts of channel.unban_request.create (version 1): a copy.
+func (ChannelUnbanRequestCreateEvent) TypeInfo() TypeInfo {
+	return channelUnbanRequestCreateEntry.info.clone()
+}
+
 // OnChannelUnbanRequestCreate registers h for channel.unban_request.create (version 1) notifications.
 func (d *Dispatcher) OnChannelUnbanRequestCreate(h func(context.Context, *ChannelUnbanRequestCreateEvent)) {
 	d.on(&channelUnbanRequestCreateEntry, func(ctx context.Context, n *Notification) {
@@ -131,6 +136,11 @@ const (
 	UnbanRequestStatusCanceled UnbanRequestStatus = "canceled"
 	UnbanRequestStatusDenied   UnbanRequestStatus = "denied"
 )
+
+// TypeInfo returns the facts of channel.unban_request.resolve (version 1): a copy.
+func (ChannelUnbanRequestResolveEvent) TypeInfo() TypeInfo {
+	return channelUnbanRequestResolveEntry.info.clone()
+}
 
 // OnChannelUnbanRequestResolve registers h for channel.unban_request.resolve (version 1) notifications.
 func (d *Dispatcher) OnChannelUnbanRequestResolve(h func(context.Context, *ChannelUnbanRequestResolveEvent)) {

@@ -40,6 +40,11 @@ type ChannelVIPAddEvent struct {
 	BroadcasterUserName  string `json:"broadcaster_user_name"`
 }
 
+// TypeInfo returns the facts of channel.vip.add (version 1): a copy.
+func (ChannelVIPAddEvent) TypeInfo() TypeInfo {
+	return channelVIPAddEntry.info.clone()
+}
+
 // OnChannelVIPAdd registers h for channel.vip.add (version 1) notifications.
 func (d *Dispatcher) OnChannelVIPAdd(h func(context.Context, *ChannelVIPAddEvent)) {
 	d.on(&channelVIPAddEntry, func(ctx context.Context, n *Notification) {
@@ -100,6 +105,11 @@ type ChannelVIPRemoveEvent struct {
 	BroadcasterUserID    string `json:"broadcaster_user_id"`
 	BroadcasterUserLogin string `json:"broadcaster_user_login"`
 	BroadcasterUserName  string `json:"broadcaster_user_name"`
+}
+
+// TypeInfo returns the facts of channel.vip.remove (version 1): a copy.
+func (ChannelVIPRemoveEvent) TypeInfo() TypeInfo {
+	return channelVIPRemoveEntry.info.clone()
 }
 
 // OnChannelVIPRemove registers h for channel.vip.remove (version 1) notifications.

@@ -44,6 +44,11 @@ type ChannelWarningAcknowledgeEvent struct {
 	UserName             string `json:"user_name"`
 }
 
+// TypeInfo returns the facts of channel.warning.acknowledge (version 1): a copy.
+func (ChannelWarningAcknowledgeEvent) TypeInfo() TypeInfo {
+	return channelWarningAcknowledgeEntry.info.clone()
+}
+
 // OnChannelWarningAcknowledge registers h for channel.warning.acknowledge (version 1) notifications.
 func (d *Dispatcher) OnChannelWarningAcknowledge(h func(context.Context, *ChannelWarningAcknowledgeEvent)) {
 	d.on(&channelWarningAcknowledgeEntry, func(ctx context.Context, n *Notification) {
@@ -113,6 +118,11 @@ type ChannelWarningSendEvent struct {
 	UserName             string   `json:"user_name"`
 	Reason               string   `json:"reason,omitzero"`
 	ChatRulesCited       []string `json:"chat_rules_cited,omitzero"`
+}
+
+// TypeInfo returns the facts of channel.warning.send (version 1): a copy.
+func (ChannelWarningSendEvent) TypeInfo() TypeInfo {
+	return channelWarningSendEntry.info.clone()
 }
 
 // OnChannelWarningSend registers h for channel.warning.send (version 1) notifications.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -139,9 +138,22 @@ func followCondition(id string) *eventsub.ChannelFollowCondition {
 }
 
 // followEvent is a channel.follow event whose user ID carries n.
-func followEvent(n int) json.RawMessage {
-	return json.RawMessage(fmt.Sprintf(`{"user_id": %q, "user_login": "u", "user_name": "U", "broadcaster_user_id": "1",
-		"broadcaster_user_login": "b", "broadcaster_user_name": "B", "followed_at": "2025-01-02T03:04:05Z"}`, strconv.Itoa(n)))
+func followEvent(n int) *eventsub.ChannelFollowEvent {
+	return &eventsub.ChannelFollowEvent{
+		UserID: strconv.Itoa(n), UserLogin: "u", UserName: "U",
+		BroadcasterUserID: "1", BroadcasterUserLogin: "b", BroadcasterUserName: "B",
+		FollowedAt: eventsub.Time{Time: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)},
+	}
+}
+
+// notify sends event to the one subscription that selects it, and returns
+// the message's ID.
+func notify(t testing.TB, srv *twitchtest.Server, event any) string {
+	t.Helper()
+	ids, err := srv.EventSub.Notify(event)
+	assert.NilError(t, err)
+	assert.Equal(t, len(ids), 1, "subscriptions notified")
+	return ids[0]
 }
 
 // follows collects the user IDs of channel.follow events, in order.
@@ -222,8 +234,7 @@ func TestClientSubscribesAfterWelcome(t *testing.T) {
 	assert.Equal(t, total, 1)
 	assert.Equal(t, max, 10000)
 
-	_, err := hs.srv.EventSub.Notify(sub.ID, followEvent(7))
-	assert.NilError(t, err)
+	notify(t, hs.srv, followEvent(7))
 	assert.Equal(t, wait(t, f.ch, "the event"), "7")
 
 	// A subscription asked for while ready is created at once.
@@ -262,7 +273,7 @@ func TestClientEveryTypeDecodes(t *testing.T) {
 	}
 	for _, sub := range hs.srv.EventSub.Subscriptions() {
 		assert.Equal(t, sub.Transport.SessionID, session)
-		_, err := hs.srv.EventSub.Notify(sub.ID, nil)
+		_, err := hs.srv.EventSub.Send(twitchtest.Notification{SubscriptionID: sub.ID}) // the type's sample event
 		assert.NilError(t, err)
 	}
 	assert.Assert(t, sent > 70, "only %d types over WebSocket", sent)
@@ -320,9 +331,7 @@ func TestClientReconnectHandover(t *testing.T) {
 	var ids []string
 	send := func(from, to int) {
 		for i := from; i < to; i++ {
-			id, err := hs.srv.EventSub.Notify(sub.ID, followEvent(i))
-			assert.NilError(t, err)
-			ids = append(ids, id)
+			ids = append(ids, notify(t, hs.srv, followEvent(i)))
 		}
 	}
 	send(0, 5)
@@ -442,10 +451,8 @@ func TestClientHandlerPanic(t *testing.T) {
 		assert.NilError(t, c.Subscribe(context.Background(), followCondition("1")))
 	})
 	wait(t, hs.ev.ready, "ready")
-	sub := hs.onlySubscription(t)
 	for i := range 2 {
-		_, err := hs.srv.EventSub.Notify(sub.ID, followEvent(i))
-		assert.NilError(t, err)
+		notify(t, hs.srv, followEvent(i))
 	}
 	var hp *eventsub.HandlerPanicError
 	assert.Assert(t, errors.As(wait(t, hs.ev.errs, "the panic"), &hp))
@@ -568,13 +575,11 @@ func TestClientSlowHandlerIsNotSilence(t *testing.T) {
 		assert.NilError(t, c.Subscribe(context.Background(), followCondition("1")))
 	})
 	wait(t, hs.ev.ready, "ready")
-	_, err := hs.srv.EventSub.Notify(hs.onlySubscription(t).ID, followEvent(1))
-	assert.NilError(t, err)
+	notify(t, hs.srv, followEvent(1))
 	// Keepalives pile up behind the handler meanwhile; wait out several
 	// watchdog periods' worth of them.
 	for range 100 {
-		_, err := hs.srv.EventSub.Notify(hs.onlySubscription(t).ID, followEvent(2))
-		assert.NilError(t, err)
+		notify(t, hs.srv, followEvent(2))
 	}
 	time.Sleep(time.Second) // the behaviour under test is the passing of time
 	close(release)

@@ -62,6 +62,11 @@ const (
 	ConduitShardTransportMethodWebSocket ConduitShardTransportMethod = "websocket"
 )
 
+// TypeInfo returns the facts of conduit.shard.disabled (version 1): a copy.
+func (ConduitShardDisabledEvent) TypeInfo() TypeInfo {
+	return conduitShardDisabledEntry.info.clone()
+}
+
 // OnConduitShardDisabled registers h for conduit.shard.disabled (version 1) notifications.
 func (d *Dispatcher) OnConduitShardDisabled(h func(context.Context, *ConduitShardDisabledEvent)) {
 	d.on(&conduitShardDisabledEntry, func(ctx context.Context, n *Notification) {

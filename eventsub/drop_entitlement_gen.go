@@ -55,6 +55,11 @@ type DropEntitlementGrantData struct {
 	CreatedAt      Time   `json:"created_at"`
 }
 
+// TypeInfo returns the facts of drop.entitlement.grant (version 1): a copy.
+func (DropEntitlementGrantEvent) TypeInfo() TypeInfo {
+	return dropEntitlementGrantEntry.info.clone()
+}
+
 // OnDropEntitlementGrant registers h for drop.entitlement.grant (version 1) notifications.
 // Each notification carries a batch of events.
 func (d *Dispatcher) OnDropEntitlementGrant(h func(context.Context, []DropEntitlementGrantEvent)) {

@@ -54,6 +54,11 @@ type ExtensionProduct struct {
 	InDevelopment bool   `json:"in_development"`
 }
 
+// TypeInfo returns the facts of extension.bits_transaction.create (version 1): a copy.
+func (ExtensionBitsTransactionCreateEvent) TypeInfo() TypeInfo {
+	return extensionBitsTransactionCreateEntry.info.clone()
+}
+
 // OnExtensionBitsTransactionCreate registers h for extension.bits_transaction.create (version 1) notifications.
 func (d *Dispatcher) OnExtensionBitsTransactionCreate(h func(context.Context, *ExtensionBitsTransactionCreateEvent)) {
 	d.on(&extensionBitsTransactionCreateEntry, func(ctx context.Context, n *Notification) {

@@ -44,9 +44,7 @@ func TestClientHandoverSoak(t *testing.T) {
 			// A handover, with notifications sent on while it happens.
 			assert.NilError(t, hs.srv.EventSub.Reconnect(session))
 			for j := 0; j < 10 && i < total; j++ {
-				id, err := hs.srv.EventSub.Notify(sub, followEvent(i))
-				assert.NilError(t, err)
-				ids = append(ids, id)
+				ids = append(ids, notify(t, hs.srv, followEvent(i)))
 				i++
 			}
 			wait(t, hs.ev.reconnected, "the handover at "+strconv.Itoa(i))
@@ -67,9 +65,7 @@ func TestClientHandoverSoak(t *testing.T) {
 		if i >= total {
 			break
 		}
-		id, err := hs.srv.EventSub.Notify(sub, followEvent(i))
-		assert.NilError(t, err)
-		ids = append(ids, id)
+		ids = append(ids, notify(t, hs.srv, followEvent(i)))
 	}
 	sent := len(ids)
 	for n := range sent {

@@ -37,6 +37,11 @@ type StreamOfflineEvent struct {
 	BroadcasterUserName  string `json:"broadcaster_user_name"`
 }
 
+// TypeInfo returns the facts of stream.offline (version 1): a copy.
+func (StreamOfflineEvent) TypeInfo() TypeInfo {
+	return streamOfflineEntry.info.clone()
+}
+
 // OnStreamOffline registers h for stream.offline (version 1) notifications.
 func (d *Dispatcher) OnStreamOffline(h func(context.Context, *StreamOfflineEvent)) {
 	d.on(&streamOfflineEntry, func(ctx context.Context, n *Notification) {
@@ -107,6 +112,11 @@ const (
 	StreamOnlineTypePremiere   StreamOnlineType = "premiere"
 	StreamOnlineTypeRerun      StreamOnlineType = "rerun"
 )
+
+// TypeInfo returns the facts of stream.online (version 1): a copy.
+func (StreamOnlineEvent) TypeInfo() TypeInfo {
+	return streamOnlineEntry.info.clone()
+}
 
 // OnStreamOnline registers h for stream.online (version 1) notifications.
 func (d *Dispatcher) OnStreamOnline(h func(context.Context, *StreamOnlineEvent)) {

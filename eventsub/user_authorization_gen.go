@@ -40,6 +40,11 @@ type UserAuthorizationGrantEvent struct {
 	UserName  string `json:"user_name"`
 }
 
+// TypeInfo returns the facts of user.authorization.grant (version 1): a copy.
+func (UserAuthorizationGrantEvent) TypeInfo() TypeInfo {
+	return userAuthorizationGrantEntry.info.clone()
+}
+
 // OnUserAuthorizationGrant registers h for user.authorization.grant (version 1) notifications.
 func (d *Dispatcher) OnUserAuthorizationGrant(h func(context.Context, *UserAuthorizationGrantEvent)) {
 	d.on(&userAuthorizationGrantEntry, func(ctx context.Context, n *Notification) {
@@ -95,6 +100,11 @@ type UserAuthorizationRevokeEvent struct {
 	// Null when the user no longer exists.
 	UserLogin *string `json:"user_login"`
 	UserName  *string `json:"user_name"`
+}
+
+// TypeInfo returns the facts of user.authorization.revoke (version 1): a copy.
+func (UserAuthorizationRevokeEvent) TypeInfo() TypeInfo {
+	return userAuthorizationRevokeEntry.info.clone()
 }
 
 // OnUserAuthorizationRevoke registers h for user.authorization.revoke (version 1) notifications.

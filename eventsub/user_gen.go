@@ -41,6 +41,11 @@ type UserUpdateEvent struct {
 	Description   string `json:"description"`
 }
 
+// TypeInfo returns the facts of user.update (version 1): a copy.
+func (UserUpdateEvent) TypeInfo() TypeInfo {
+	return userUpdateEntry.info.clone()
+}
+
 // OnUserUpdate registers h for user.update (version 1) notifications.
 func (d *Dispatcher) OnUserUpdate(h func(context.Context, *UserUpdateEvent)) {
 	d.on(&userUpdateEntry, func(ctx context.Context, n *Notification) {

@@ -46,6 +46,11 @@ type Whisper struct {
 	Text string `json:"text"`
 }
 
+// TypeInfo returns the facts of user.whisper.message (version 1): a copy.
+func (UserWhisperMessageEvent) TypeInfo() TypeInfo {
+	return userWhisperMessageEntry.info.clone()
+}
+
 // OnUserWhisperMessage registers h for user.whisper.message (version 1) notifications.
 func (d *Dispatcher) OnUserWhisperMessage(h func(context.Context, *UserWhisperMessageEvent)) {
 	d.on(&userWhisperMessageEntry, func(ctx context.Context, n *Notification) {

@@ -82,6 +82,14 @@ func (g *generator) subscription(f *jen.File, s *schema.Subscription) {
 		fmt.Sprintf("%s is %s %s notification.", event.GoName, payload, describeVersion(s)),
 		s.Description, event.Description, beta, docLink(s.DocURL))))
 
+	// An event knows its type, as a condition does: twitchtest sends a Go
+	// event value to the subscriptions of its type.
+	f.Comment(fmt.Sprintf("TypeInfo returns the facts of %s: a copy.", describeVersion(s)))
+	f.Func().Params(jen.Id(event.GoName)).Id("TypeInfo").Params().Id("TypeInfo").Block(
+		jen.Return(jen.Id(entryVar(s)).Dot("info").Dot("clone").Call()),
+	)
+	f.Line()
+
 	// The handler takes what Notification.Event holds for this type.
 	eventType := jen.Op("*").Id(event.GoName)
 	if s.Batched {

@@ -11,7 +11,9 @@
 //
 //   - srv.EventSub: the EventSub WebSocket (welcome, keepalives, and on
 //     command notifications, reconnects, revocations, close codes and
-//     silence) and the subscriptions created through Helix.
+//     silence) and the subscriptions created through Helix. Notify takes a
+//     generated event and finds the subscriptions it belongs to:
+//     srv.EventSub.Notify(&eventsub.ChannelFollowEvent{BroadcasterUserID: "1", ...}).
 //   - srv.Helix: every Helix operation of the schema, with Twitch's checks
 //     of parameters, tokens and scopes, its rate limit, sample answers or
 //     data a test sets, and faults a test injects.

@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/twitchify-go/twitch/eventsub"
 	"github.com/twitchify-go/twitch/helix"
 )
 
@@ -289,6 +291,11 @@ func (e *EventSub) Subscriptions() []helix.EventSubSubscription {
 func (e *EventSub) sorted() []subscription {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	return e.sortedLocked()
+}
+
+// sortedLocked is sorted; e.mu is held.
+func (e *EventSub) sortedLocked() []subscription {
 	out := make([]subscription, 0, len(e.subs))
 	for _, sub := range e.subs {
 		out = append(out, *sub)
@@ -300,19 +307,107 @@ func (e *EventSub) sorted() []subscription {
 // Notification is a notification to send.
 type Notification struct {
 	SubscriptionID string
-	// Event is the event object (or, for a batched type, the array of
-	// events); nil sends the type's sample event.
-	Event json.RawMessage
+	// Event is the event: a generated event value
+	// (*eventsub.ChannelFollowEvent) or JSON as it is (json.RawMessage);
+	// for a batched type, a slice of events or a JSON array. nil sends the
+	// type's sample event.
+	Event any
 	// MessageID and Timestamp default to a fresh ID and now; set them to
 	// send a duplicate or an old message.
 	MessageID string
 	Timestamp time.Time
 }
 
-// Notify sends the subscription a notification with event (nil: the
-// sample event of its type) and returns the message's ID.
-func (e *EventSub) Notify(subscriptionID string, event json.RawMessage) (string, error) {
-	return e.Send(Notification{SubscriptionID: subscriptionID, Event: event})
+// Notify sends event, a generated EventSub event (a
+// *eventsub.ChannelFollowEvent, or the value; for a batched type, a slice
+// of its events), to every subscription of its type and version whose
+// condition selects it, as Twitch does, and returns the IDs of the messages
+// sent, oldest subscription first. A condition selects an event unless one
+// of its fields that is set is also a member of the event with another
+// value (broadcaster_user_id, to_broadcaster_user_id, ...). No subscription
+// that selects it is an error that wraps ErrNotFound. To send JSON as it
+// is, or to one subscription, use Send.
+func (e *EventSub) Notify(event any) ([]string, error) {
+	info, raw, members, err := encodeEvent(event)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var ids []string
+	for _, sub := range e.sortedLocked() {
+		if sub.Type != info.Type || sub.Version != info.Version || !selects(sub.Condition, members) {
+			continue
+		}
+		conn, id, frame, err := e.notification(Notification{SubscriptionID: sub.ID, Event: raw})
+		if err != nil {
+			return ids, err
+		}
+		if !conn.send(outbound{frame: frame}) {
+			return ids, fmt.Errorf("%w: the connection of the session of subscription %q has ended", ErrNotFound, sub.ID)
+		}
+		ids = append(ids, id)
+	}
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("%w: no subscription of %s version %s selects the event", ErrNotFound, info.Type, info.Version)
+	}
+	return ids, nil
+}
+
+// typedEvent is a generated EventSub event.
+type typedEvent interface{ TypeInfo() eventsub.TypeInfo }
+
+// encodeEvent finds event's subscription type and encodes it; members are
+// the top-level members of the event (of each event, for a batch), which a
+// condition is matched against.
+func encodeEvent(event any) (info eventsub.TypeInfo, raw json.RawMessage, members []map[string]any, err error) {
+	if t, ok := event.(typedEvent); ok {
+		info = t.TypeInfo()
+		if info.Batched {
+			return info, nil, nil, fmt.Errorf("twitchtest: Notify: %s version %s comes in batches: pass a slice of %T", info.Type, info.Version, event)
+		}
+	} else if v := reflect.ValueOf(event); v.Kind() == reflect.Slice && v.Type().Elem().Implements(reflect.TypeFor[typedEvent]()) {
+		info = reflect.Zero(v.Type().Elem()).Interface().(typedEvent).TypeInfo()
+		if !info.Batched {
+			return info, nil, nil, fmt.Errorf("twitchtest: Notify: %s version %s sends one event at a time, not %T", info.Type, info.Version, event)
+		}
+	} else {
+		return info, nil, nil, fmt.Errorf("twitchtest: Notify: %T is not a generated EventSub event (such as *eventsub.ChannelFollowEvent)", event)
+	}
+	if raw, err = json.Marshal(event); err != nil {
+		return info, nil, nil, fmt.Errorf("twitchtest: Notify: encode %T: %w", event, err)
+	}
+	if info.Batched {
+		err = json.Unmarshal(raw, &members)
+	} else {
+		members = make([]map[string]any, 1)
+		err = json.Unmarshal(raw, &members[0])
+	}
+	if err != nil {
+		return info, nil, nil, fmt.Errorf("twitchtest: Notify: %T is not a JSON object: %w", event, err)
+	}
+	return info, raw, members, nil
+}
+
+// selects reports whether a condition selects one of the events.
+func selects(condition json.RawMessage, events []map[string]any) bool {
+	var fields map[string]any
+	if json.Unmarshal(condition, &fields) != nil {
+		return false
+	}
+	for _, ev := range events {
+		ok := true
+		for k, want := range fields {
+			if got, has := ev[k]; has && want != "" && got != want {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
 }
 
 // Send sends a notification on the connection of its subscription's

@@ -123,7 +123,11 @@ func TestCommandsOnMissingThings(t *testing.T) {
 		srv.EventSub.CloseSession("session-9", 4000),
 		srv.EventSub.SendFrame("session-9", []byte(`{}`)),
 		srv.EventSub.Revoke("subscription-9", "user_removed"),
-		func() error { _, err := srv.EventSub.Notify("subscription-9", nil); return err }(),
+		func() error {
+			_, err := srv.EventSub.Send(twitchtest.Notification{SubscriptionID: "subscription-9"})
+			return err
+		}(),
+		func() error { _, err := srv.EventSub.Notify(&eventsub.ChannelFollowEvent{}); return err }(),
 	} {
 		assert.ErrorIs(t, err, twitchtest.ErrNotFound)
 	}

@@ -14,6 +14,7 @@ import (
 	"io"
 	"log"
 	"os"
+	"time"
 
 	"github.com/twitchify-go/twitch/eventsub"
 	"github.com/twitchify-go/twitch/helix"
@@ -58,10 +59,12 @@ func run(ctx context.Context, out io.Writer) error {
 	}
 	sub := fake.EventSub.Subscriptions()[0]
 	fmt.Fprintf(out, "subscribed to %s version %s on session %s\n", sub.Type, sub.Version, sub.Transport.SessionID)
-	event := []byte(`{"user_id": "2002", "user_login": "viewer", "user_name": "Viewer",
-		"broadcaster_user_id": "1001", "broadcaster_user_login": "gopher", "broadcaster_user_name": "Gopher",
-		"followed_at": "2026-11-28T12:00:00Z"}`)
-	if _, err := fake.EventSub.Notify(sub.ID, event); err != nil {
+	// The fake finds the subscription the event belongs to, as Twitch does.
+	if _, err := fake.EventSub.Notify(&eventsub.ChannelFollowEvent{
+		UserID: "2002", UserLogin: "viewer", UserName: "Viewer",
+		BroadcasterUserID: "1001", BroadcasterUserLogin: "gopher", BroadcasterUserName: "Gopher",
+		FollowedAt: eventsub.Time{Time: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)},
+	}); err != nil {
 		return err
 	}
 	<-followed
