@@ -100,8 +100,8 @@ func (c *Client) DeviceAuth(ctx context.Context, scopes ...Scope) (*DeviceAuthRe
 }
 
 // DeviceAccessToken polls for the token of a device flow that DeviceAuth
-// started, waiting d.Interval between polls (5 seconds more for each
-// slow_down), until the user authorizes the application (it returns the
+// started: once at once, and then every d.Interval (5 seconds more after
+// each slow_down), until the user authorizes the application (it returns the
 // token), declines (ErrAccessDenied), the codes expire
 // (ErrDeviceCodeExpired), Twitch no longer knows the device code
 // (ErrInvalidDeviceCode), or ctx ends (ctx.Err()).
@@ -115,8 +115,14 @@ func (c *Client) DeviceAccessToken(ctx context.Context, d *DeviceAuthResponse) (
 	if interval <= 0 {
 		interval = defaultInterval
 	}
-	for {
+	// RFC 8628 section 3.5 asks for the interval between polls; the first
+	// poll goes at once, so that a user who was quick (or a fake that
+	// approves at once) waits for nothing.
+	for first := true; ; first = false {
 		wait := interval
+		if first {
+			wait = 0
+		}
 		if !d.Expiry.IsZero() {
 			left := time.Until(d.Expiry)
 			if left <= 0 {

@@ -41,9 +41,9 @@ func TestDeviceFlowApproved(t *testing.T) {
 		tok, err := c.DeviceAccessToken(ctx, da)
 		assert.NilError(t, err)
 
-		// RFC 8628 section 3.5: slow_down adds 5 seconds to this and every
-		// later wait.
-		assert.DeepEqual(t, f.hits.waits(), []time.Duration{5 * time.Second, 5 * time.Second, 5 * time.Second, 10 * time.Second, 10 * time.Second})
+		// The first poll goes at once; RFC 8628 section 3.5: slow_down adds
+		// 5 seconds to this and every later wait.
+		assert.DeepEqual(t, f.hits.waits(), []time.Duration{0, 5 * time.Second, 5 * time.Second, 10 * time.Second, 10 * time.Second})
 		assert.Equal(t, f.srv.OAuth.Stats().DevicePolls, 5)
 		assert.Assert(t, tok.AccessToken != "" && tok.RefreshToken != "")
 		assert.Equal(t, tok.Expiry, time.Now().Add(4*time.Hour))
@@ -98,7 +98,7 @@ func TestDeviceFlowOutcomes(t *testing.T) {
 						}
 					}
 					assert.Equal(t, f.srv.OAuth.Stats().DevicePolls, 3)
-					assert.DeepEqual(t, f.hits.waits(), []time.Duration{5 * time.Second, 5 * time.Second, 10 * time.Second})
+					assert.DeepEqual(t, f.hits.waits(), []time.Duration{0, 5 * time.Second, 10 * time.Second})
 					assertNoSecret(t, err.Error()+f.logs.String(), oauth.DeviceCode(da))
 				})
 			})
@@ -119,9 +119,9 @@ func TestDeviceFlowExpiresOnTheClientsClock(t *testing.T) {
 		_, err = c.DeviceAccessToken(ctx, da)
 		assert.Assert(t, errors.Is(err, oauth.ErrDeviceCodeExpired), "%v", err)
 		assert.Equal(t, time.Now(), da.Expiry)
-		// 30 minutes of polls every 5 seconds, the last wait ending at the
-		// expiry without a poll.
-		assert.Equal(t, f.srv.OAuth.Stats().DevicePolls, 30*60/5-1)
+		// A poll at once, then 30 minutes of polls every 5 seconds, the
+		// last wait ending at the expiry without a poll.
+		assert.Equal(t, f.srv.OAuth.Stats().DevicePolls, 30*60/5)
 	})
 }
 
@@ -138,8 +138,7 @@ func TestDeviceFlowEndsWithItsContext(t *testing.T) {
 			_, err := c.DeviceAccessToken(ctx, da)
 			done <- err
 		}()
-		// One pending poll, then cancel during the second wait.
-		time.Sleep(5 * time.Second)
+		// One pending poll at once, then cancel during the wait after it.
 		synctest.Wait()
 		assert.Equal(t, f.srv.OAuth.Stats().DevicePolls, 1)
 		time.Sleep(4 * time.Second)

@@ -224,9 +224,8 @@ func (o *OAuth) setDevice(userCode string, state DeviceAnswer) error {
 
 // AutoApproveDevices makes every device code issued from now on approved
 // from the start, as if the user authorized at once: the first poll gets
-// the token. (oauth's DeviceAccessToken still waits the interval, 5
-// seconds, before that poll; in a testing/synctest bubble, with
-// InMemoryClient, the wait takes no time.)
+// the token, and oauth's DeviceAccessToken, which polls once at once,
+// returns without waiting.
 func (o *OAuth) AutoApproveDevices(on bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()

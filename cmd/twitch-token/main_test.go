@@ -70,11 +70,9 @@ func TestGetsAndSavesAToken(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		cmd := start(t, srv, map[string]string{"TWITCH_CLIENT_ID": "my-bot"},
 			"-scopes", "user:read:chat, user:write:chat user:bot", "-o", path)
-		synctest.Wait() // the command printed the code and waits to poll
+		synctest.Wait() // the command printed the code, polled once at once, and waits
 		m := userCodeLine.FindStringSubmatch(cmd.stdout.String())
 		assert.Assert(t, m != nil, cmd.stdout.String())
-		time.Sleep(5 * time.Second) // the first poll: the user has not acted yet
-		synctest.Wait()
 		assert.Equal(t, srv.OAuth.Stats().DevicePolls, 1)
 		assert.NilError(t, srv.OAuth.ApproveDevice(m[1])) // the user types the code
 		time.Sleep(5 * time.Second)
