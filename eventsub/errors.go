@@ -90,7 +90,7 @@ func newSubscriptionError(s *subscription, err error) *SubscriptionError {
 		// A WebSocket subscription is made with a user token.
 		for _, r := range s.entry.info.Auth {
 			if r.Token == oauth.TokenUser && len(r.Scopes) > 0 {
-				e.Scopes = cloneScopes(r.Scopes)
+				e.Scopes = r.Clone().Scopes
 			}
 		}
 	}

@@ -61,18 +61,7 @@ func cloneAuth(auth []oauth.Requirement) []oauth.Requirement {
 	}
 	out := make([]oauth.Requirement, len(auth))
 	for i, r := range auth {
-		out[i] = oauth.Requirement{Token: r.Token, Scopes: cloneScopes(r.Scopes)}
-	}
-	return out
-}
-
-func cloneScopes(groups [][]oauth.Scope) [][]oauth.Scope {
-	if groups == nil {
-		return nil
-	}
-	out := make([][]oauth.Scope, len(groups))
-	for i, g := range groups {
-		out[i] = slices.Clone(g)
+		out[i] = r.Clone()
 	}
 	return out
 }

@@ -91,14 +91,7 @@ func cloneAuth(reqs []oauth.Requirement) []oauth.Requirement {
 	}
 	out := make([]oauth.Requirement, len(reqs))
 	for i, r := range reqs {
-		if r.Scopes != nil {
-			groups := make([][]oauth.Scope, len(r.Scopes))
-			for j, g := range r.Scopes {
-				groups[j] = slices.Clone(g)
-			}
-			r.Scopes = groups
-		}
-		out[i] = r
+		out[i] = r.Clone()
 	}
 	return out
 }

@@ -1,5 +1,7 @@
 package oauth
 
+import "slices"
+
 // Scope is an OAuth scope, such as ScopeModeratorReadFollowers.
 type Scope string
 
@@ -20,6 +22,19 @@ const (
 type Requirement struct {
 	Token  TokenType
 	Scopes [][]Scope
+}
+
+// Clone returns a copy of r that shares no memory with it, down to its
+// scope groups.
+func (r Requirement) Clone() Requirement {
+	if r.Scopes != nil {
+		groups := make([][]Scope, len(r.Scopes))
+		for i, g := range r.Scopes {
+			groups[i] = slices.Clone(g)
+		}
+		r.Scopes = groups
+	}
+	return r
 }
 
 // Missing returns the groups of r that granted does not satisfy, in order;

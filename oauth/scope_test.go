@@ -148,3 +148,14 @@ func TestAllScopes(t *testing.T) {
 	all[0] = "tampered"
 	assert.Equal(t, oauth.AllScopes()[0], oauth.ScopeAnalyticsReadExtensions)
 }
+
+// A Requirement's clone shares nothing with it, down to the scope groups.
+func TestRequirementClone(t *testing.T) {
+	r := oauth.Requirement{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeChatRead, oauth.ScopeUserReadChat}}}
+	c := r.Clone()
+	assert.DeepEqual(t, c, r)
+	c.Scopes[0][0] = oauth.ScopeUserBot
+	c.Scopes[0] = append(c.Scopes[0], oauth.ScopeUserWriteChat)
+	assert.DeepEqual(t, r.Scopes, [][]oauth.Scope{{oauth.ScopeChatRead, oauth.ScopeUserReadChat}})
+	assert.DeepEqual(t, oauth.Requirement{Token: oauth.TokenApp}.Clone(), oauth.Requirement{Token: oauth.TokenApp})
+}
