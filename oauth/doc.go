@@ -37,7 +37,10 @@
 // keeping tokens alive: a Source renews its token before it expires
 // (WithRenewBefore), and when package helix reports a 401 (Source is a
 // Refresher), with one request for any number of concurrent callers;
-// OnToken hands every new token to the application to keep (FileStore).
+// OnToken hands every new token to the application to keep (a FileStore
+// writes it atomically, syncs it to disk, folder included, so that a power
+// cut cannot bring back a rotated refresh token, and removes the temporary
+// files a crash left).
 // Validate and Revoke are single requests; a Validator (NewValidator)
 // validates at its start and hourly, and reports a revoked token.
 //
