@@ -127,7 +127,13 @@ func ListenCallback(redirectURL, state string) (*Callback, error) {
 		done:        make(chan struct{}),
 		closed:      make(chan struct{}),
 	}
-	cb.srv = &http.Server{Handler: http.HandlerFunc(cb.serve), ReadHeaderTimeout: 10 * time.Second}
+	cb.srv = &http.Server{
+		Handler:           http.HandlerFunc(cb.serve),
+		ReadHeaderTimeout: 10 * time.Second,
+		// A browser keeps its connection open after the redirect; any
+		// local process can open more. None is kept idle for long.
+		IdleTimeout: time.Minute,
+	}
 	go func() {
 		defer close(cb.served)
 		_ = cb.srv.Serve(ln) // returns when Close shuts it down

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -156,6 +157,43 @@ func TestCallbackIgnoresForgedRedirects(t *testing.T) {
 	status, _ = browse(t, cb.RedirectURL+"?code=other-code&state="+state)
 	assert.Equal(t, status, http.StatusGone)
 	code, err = cb.Wait(context.Background())
+	assert.NilError(t, err)
+	assert.Equal(t, code, "real-code")
+}
+
+// Forgeries sent at the same time as the real redirect do not keep it
+// from ending the flow.
+func TestCallbackUnderAFloodOfForgeries(t *testing.T) {
+	state := oauth.NewState()
+	cb, err := oauth.ListenCallback("http://127.0.0.1:0/", state)
+	assert.NilError(t, err)
+	defer cb.Close()
+	const senders, each = 8, 25
+	start := time.Now()
+	statuses := make(chan int, senders*each)
+	var wg sync.WaitGroup
+	for range senders {
+		wg.Go(func() {
+			for range each {
+				resp, err := http.Get(cb.RedirectURL + "?code=stolen-code&state=" + oauth.NewState())
+				if err != nil {
+					statuses <- 0
+					continue
+				}
+				resp.Body.Close()
+				statuses <- resp.StatusCode
+			}
+		})
+	}
+	status, _ := browse(t, cb.RedirectURL+"?code=real-code&state="+state)
+	assert.Equal(t, status, http.StatusOK)
+	wg.Wait()
+	t.Logf("%d forged redirects answered in %v", senders*each, time.Since(start))
+	close(statuses)
+	for s := range statuses {
+		assert.Equal(t, s, http.StatusBadRequest)
+	}
+	code, err := cb.Wait(context.Background())
 	assert.NilError(t, err)
 	assert.Equal(t, code, "real-code")
 }
