@@ -170,7 +170,7 @@ func (cb *Callback) Wait(ctx context.Context) (string, error) {
 		case <-cb.done:
 			return cb.code, cb.err
 		default:
-			return "", fmt.Errorf("oauth: callback: closed before a redirect came: %w", ErrClosed)
+			return "", ErrClosed
 		}
 	case <-ctx.Done():
 		cb.mu.Lock()

@@ -51,7 +51,7 @@ var (
 	// with its context then says so with an error that wraps both.
 	ErrStateMismatch = errors.New("oauth: state does not match")
 	// ErrClosed: the Callback was closed before a redirect came.
-	ErrClosed = errors.New("oauth: callback closed")
+	ErrClosed = errors.New("oauth: callback: closed before a redirect came")
 )
 
 // reauthorizeHint ends the text of every error that wraps ErrReauthorize:
