@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -110,40 +111,164 @@ func TestAuthorizationCodeExchangeRefusals(t *testing.T) {
 	assertNoSecret(t, err.Error(), code)
 }
 
-func TestCallbackStateMismatch(t *testing.T) {
+// Issue 10, case 15: a redirect with a wrong state (any local process or
+// web page can send one) is answered 400 and ignored; the callback keeps
+// waiting for the real one.
+func TestCallbackIgnoresForgedRedirects(t *testing.T) {
 	state := oauth.NewState()
 	cb, err := oauth.ListenCallback("http://127.0.0.1:0/cb", state)
 	assert.NilError(t, err)
 	defer cb.Close()
 
-	// Not the callback's path, or no code: not found, and not the end.
+	// Not the callback's path, or no code: not found.
 	status, _ := browse(t, strings.TrimSuffix(cb.RedirectURL, "/cb")+"/favicon.ico")
 	assert.Equal(t, status, http.StatusNotFound)
 	status, _ = browse(t, cb.RedirectURL+"?state="+state)
 	assert.Equal(t, status, http.StatusNotFound)
 
-	// A forged redirect: another state (here one of the same length).
+	// Forgeries: another state (here one of the same length), none, an
+	// empty one, twice the right one; with a code or with an error.
 	forged := oauth.NewState()
-	status, body := browse(t, cb.RedirectURL+"?code=stolen-code&state="+forged)
-	assert.Equal(t, status, http.StatusBadRequest)
-	assert.Assert(t, !strings.Contains(body, "stolen-code"))
-	_, err = cb.Wait(context.Background())
-	assert.ErrorIs(t, err, oauth.ErrStateMismatch)
-	assertNoSecret(t, err.Error(), "stolen-code", state, forged)
+	for _, query := range []string{
+		"code=stolen-code&state=" + forged,
+		"code=stolen-code",
+		"code=stolen-code&state=",
+		"code=stolen-code&state=" + state + "&state=" + state,
+		"code=stolen-code&state=" + state + "x",
+		"error=access_denied&error_description=forged&state=" + forged,
+	} {
+		status, body := browse(t, cb.RedirectURL+"?"+query)
+		assert.Equal(t, status, http.StatusBadRequest, query)
+		assert.Assert(t, is.Contains(body, "ignored"), query)
+		assertNoSecret(t, body, "stolen-code", state, forged)
+	}
 
-	// The right state comes too late: the flow failed, start again.
-	status, _ = browse(t, cb.RedirectURL+"?code=real-code&state="+state)
-	assert.Equal(t, status, http.StatusGone)
-	_, err = cb.Wait(context.Background())
-	assert.ErrorIs(t, err, oauth.ErrStateMismatch)
-
-	// No state at all is a mismatch too.
-	cb2, err := oauth.ListenCallback("http://127.0.0.1:0/cb", state)
+	// The real redirect still ends the flow.
+	status, body := browse(t, cb.RedirectURL+"?code=real-code&state="+url.QueryEscape(state))
+	assert.Equal(t, status, http.StatusOK)
+	assert.Assert(t, is.Contains(body, "Authorized"))
+	code, err := cb.Wait(context.Background())
 	assert.NilError(t, err)
-	defer cb2.Close()
-	browse(t, cb2.RedirectURL+"?code=x")
-	_, err = cb2.Wait(context.Background())
+	assert.Equal(t, code, "real-code")
+
+	// And a forgery after it changes nothing.
+	status, _ = browse(t, cb.RedirectURL+"?code=stolen-code&state="+forged)
+	assert.Equal(t, status, http.StatusBadRequest)
+	status, _ = browse(t, cb.RedirectURL+"?code=other-code&state="+state)
+	assert.Equal(t, status, http.StatusGone)
+	code, err = cb.Wait(context.Background())
+	assert.NilError(t, err)
+	assert.Equal(t, code, "real-code")
+}
+
+// Forgeries sent at the same time as the real redirect do not keep it
+// from ending the flow.
+func TestCallbackUnderAFloodOfForgeries(t *testing.T) {
+	state := oauth.NewState()
+	cb, err := oauth.ListenCallback("http://127.0.0.1:0/", state)
+	assert.NilError(t, err)
+	defer cb.Close()
+	const senders, each = 8, 25
+	start := time.Now()
+	statuses := make(chan int, senders*each)
+	var wg sync.WaitGroup
+	for range senders {
+		wg.Go(func() {
+			for range each {
+				resp, err := http.Get(cb.RedirectURL + "?code=stolen-code&state=" + oauth.NewState())
+				if err != nil {
+					statuses <- 0
+					continue
+				}
+				resp.Body.Close()
+				statuses <- resp.StatusCode
+			}
+		})
+	}
+	status, _ := browse(t, cb.RedirectURL+"?code=real-code&state="+state)
+	assert.Equal(t, status, http.StatusOK)
+	wg.Wait()
+	t.Logf("%d forged redirects answered in %v", senders*each, time.Since(start))
+	close(statuses)
+	for s := range statuses {
+		assert.Equal(t, s, http.StatusBadRequest)
+	}
+	code, err := cb.Wait(context.Background())
+	assert.NilError(t, err)
+	assert.Equal(t, code, "real-code")
+}
+
+// When the wait ends without the real redirect, its error says that
+// redirects with a wrong state came (the application may have given
+// AuthCodeURL another state than ListenCallback), and matches both
+// ErrStateMismatch and the context's error.
+func TestCallbackWaitReportsForgedRedirects(t *testing.T) {
+	state := oauth.NewState()
+	cb, err := oauth.ListenCallback("http://127.0.0.1:0/", state)
+	assert.NilError(t, err)
+	defer cb.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+
+	_, err = cb.Wait(ctx)
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Assert(t, !errors.Is(err, oauth.ErrStateMismatch), "%v", err)
+
+	forged := oauth.NewState()
+	for range 2 {
+		status, _ := browse(t, cb.RedirectURL+"?code=stolen-code&state="+forged)
+		assert.Equal(t, status, http.StatusBadRequest)
+	}
+	_, err = cb.Wait(ctx)
+	assert.ErrorIs(t, err, context.Canceled)
 	assert.ErrorIs(t, err, oauth.ErrStateMismatch)
+	assert.ErrorContains(t, err, "context canceled; 2 redirects with a wrong state ignored")
+	assertNoSecret(t, err.Error(), "stolen-code", state, forged)
+}
+
+// Issue 10, case 16: Close ends a Wait, whether it began before or after.
+func TestCallbackCloseEndsWait(t *testing.T) {
+	cb, err := oauth.ListenCallback("http://127.0.0.1:0/", oauth.NewState())
+	assert.NilError(t, err)
+	// The deadline only keeps a broken Close from hanging the test: the
+	// Wait must end with ErrClosed, not with it.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	type result struct {
+		code string
+		err  error
+	}
+	waiting := make(chan result, 1)
+	go func() {
+		code, err := cb.Wait(ctx)
+		waiting <- result{code, err}
+	}()
+	start := time.Now()
+	assert.NilError(t, cb.Close())
+	r := <-waiting
+	t.Logf("Wait returned %v after Close began", time.Since(start))
+	assert.Equal(t, r.code, "")
+	assert.ErrorIs(t, r.err, oauth.ErrClosed)
+	assert.ErrorContains(t, r.err, "closed before")
+
+	_, err = cb.Wait(ctx) // after Close
+	assert.ErrorIs(t, err, oauth.ErrClosed)
+	assert.NilError(t, cb.Close(), "a second Close")
+}
+
+// A result that came before Close is still Wait's after it.
+func TestCallbackKeepsItsResultAfterClose(t *testing.T) {
+	state := oauth.NewState()
+	cb, err := oauth.ListenCallback("http://127.0.0.1:0/", state)
+	assert.NilError(t, err)
+	status, _ := browse(t, cb.RedirectURL+"?code=real-code&state="+state)
+	assert.Equal(t, status, http.StatusOK)
+	assert.NilError(t, cb.Close())
+	for range 10 {
+		code, err := cb.Wait(context.Background())
+		assert.NilError(t, err)
+		assert.Equal(t, code, "real-code")
+	}
 }
 
 func TestCallbackUserDeclines(t *testing.T) {

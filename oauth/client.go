@@ -54,7 +54,8 @@ func (e Endpoint) OAuth2() oauth2.Endpoint {
 
 // Client speaks to Twitch's OAuth endpoints for one application (one
 // client ID). It is safe for concurrent use, holds no tokens itself and
-// needs no closing.
+// needs no closing. Printing it (fmt, log/slog) shows its client ID and
+// token endpoint, never its secret.
 type Client struct {
 	clientID string
 	secret   string

@@ -25,7 +25,8 @@ const slowDownStep = 5 * time.Second
 // at VerificationURI, and how long and how often to poll for the token.
 //
 // It holds the device code, which is a secret, unexported: printing a
-// DeviceAuthResponse shows only the user code and the URI.
+// DeviceAuthResponse (fmt, log/slog) shows the user code and the URI,
+// never the device code.
 type DeviceAuthResponse struct {
 	// UserCode is the code the user types at VerificationURI.
 	UserCode string
@@ -41,14 +42,6 @@ type DeviceAuthResponse struct {
 
 	deviceCode string
 }
-
-// String shows the user code and the URI, never the device code.
-func (d DeviceAuthResponse) String() string {
-	return fmt.Sprintf("device authorization: code %s at %s", d.UserCode, d.VerificationURI)
-}
-
-// GoString is String, so that %#v does not print the device code either.
-func (d DeviceAuthResponse) GoString() string { return d.String() }
 
 // deviceAnswer is the device endpoint's answer (RFC 8628 section 3.2).
 type deviceAnswer struct {

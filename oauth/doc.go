@@ -31,17 +31,33 @@
 //	go v.Run(ctx)
 //
 // The other flows: the authorization code flow (AuthCodeURL with a state
-// from NewState, a local Callback for programs the user runs, Exchange);
+// from NewState, a local Callback for programs the user runs, which
+// ignores redirects with another state, Exchange);
 // app access tokens (AppTokenSource, the client credentials grant); and
 // keeping tokens alive: a Source renews its token before it expires
 // (WithRenewBefore), and when package helix reports a 401 (Source is a
 // Refresher), with one request for any number of concurrent callers;
-// OnToken hands every new token to the application to keep (FileStore).
+// OnToken hands every new token to the application to keep (a FileStore
+// writes it atomically, syncs it to disk, folder included, so that a power
+// cut cannot bring back a rotated refresh token, and removes the temporary
+// files a crash left).
 // Validate and Revoke are single requests; a Validator (NewValidator)
 // validates at its start and hourly, and reports a revoked token.
 //
-// No token, refresh token, code, device code or secret is ever in an
-// error's text or in a log line (WithLogger; silent by default).
+// # Printing and logging
+//
+// No token, refresh token, code, device code, state or secret is ever in
+// an error's text or in a log line (WithLogger; silent by default). The
+// values of this package that hold one (Client, Source, Validator,
+// Callback, DeviceAuthResponse) print without it, with fmt (every verb,
+// %+v and %#v included) and with log/slog (they are slog.LogValuers):
+// slog.Any("oauth", c) logs the client ID and "REDACTED", never the secret.
+//
+// *oauth2.Token is x/oauth2's type, not this package's: printing it (%v,
+// %+v, slog.Any, log.Print) prints its access token and refresh token.
+// Never print or log one whole; log what is needed of it:
+//
+//	logger.Info("new token", slog.Time("expiry", tok.Expiry), slog.Any("scopes", oauth.TokenScopes(tok)))
 //
 // # When the user must authorize again
 //

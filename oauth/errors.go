@@ -44,9 +44,14 @@ var (
 	// ErrInvalidGrant: Twitch refused an authorization code (used already,
 	// expired, or given with another redirect URL).
 	ErrInvalidGrant = errors.New("oauth: invalid authorization code")
-	// ErrStateMismatch: the redirect to the callback did not carry the
-	// state the authorization began with (a forged or stale request).
+	// ErrStateMismatch: redirects came to the callback with another state
+	// than the one the authorization began with (forged or stale
+	// requests, or an application that gave AuthCodeURL another state
+	// than ListenCallback). The callback ignores them; a Wait that ends
+	// with its context then says so with an error that wraps both.
 	ErrStateMismatch = errors.New("oauth: state does not match")
+	// ErrClosed: the Callback was closed before a redirect came.
+	ErrClosed = errors.New("oauth: callback: closed before a redirect came")
 )
 
 // reauthorizeHint ends the text of every error that wraps ErrReauthorize:

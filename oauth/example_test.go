@@ -60,7 +60,9 @@ func ExampleListenCallback() {
 	}
 	defer cb.Close()
 	fmt.Println("Open", c.AuthCodeURL(cb.RedirectURL, state, []oauth.Scope{oauth.ScopeUserReadEmail}, oauth.ForceVerify()))
-	code, err := cb.Wait(ctx) // ErrStateMismatch, or ErrAccessDenied when the user declines
+	// Wait ignores redirects with another state, and returns the real
+	// one's code, or ErrAccessDenied when the user declines.
+	code, err := cb.Wait(ctx)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -28,8 +28,12 @@ const saveRetry = time.Minute
 // the same time share one request: a hundred calls refused at once cause
 // one refresh. Token uses no context (oauth2.TokenSource has none): its
 // request ends with the HTTP client's timeout; Refresh ends with its ctx.
+//
+// Printing a Source (fmt, log/slog) shows its kind, client ID and expiry,
+// never a token.
 type Source struct {
 	c      *Client
+	kind   string // "user" or "app"
 	fetch  func(ctx context.Context, cur *oauth2.Token) (*oauth2.Token, error)
 	save   func(*oauth2.Token) error
 	before time.Duration
@@ -87,7 +91,7 @@ func WithRenewBefore(d time.Duration) SourceOption {
 // error's text says so, and how.
 func (c *Client) UserTokenSource(tok *oauth2.Token, opts ...SourceOption) *Source {
 	s := c.newSource(tok, opts)
-	s.fetch = c.refresh
+	s.kind, s.fetch = "user", c.refresh
 	return s
 }
 
@@ -97,7 +101,7 @@ func (c *Client) UserTokenSource(tok *oauth2.Token, opts ...SourceOption) *Sourc
 // kept from an earlier run, or nil.
 func (c *Client) AppTokenSource(tok *oauth2.Token, opts ...SourceOption) *Source {
 	s := c.newSource(tok, opts)
-	s.fetch = c.appToken
+	s.kind, s.fetch = "app", c.appToken
 	return s
 }
 

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -88,5 +90,98 @@ func TestFileStoreErrors(t *testing.T) {
 		got, err := oauth.NewFileStore(path).Load()
 		assert.NilError(t, err)
 		assert.Equal(t, got.AccessToken, "kept")
+	}
+}
+
+// Issue 10, case 18: a crash between a Save's write and its rename leaves
+// a temporary file holding a token. Save and Load remove the store's own
+// such files once they are old enough not to be another Save's under way,
+// and nothing else.
+func TestFileStoreRemovesLeftTemporaryFiles(t *testing.T) {
+	long := time.Now().Add(-time.Hour)
+	tok := &oauth2.Token{AccessToken: "new-access", RefreshToken: "new-refresh"}
+	leftovers := []string{".token.json.123456.tmp", ".token.json.9.tmp", ".token.json.4294967295.tmp"}
+	kept := []string{
+		".token.json.77.tmp/",     // a folder
+		".token.json.abc.tmp",     // not CreateTemp's random part
+		".token.json..tmp",        // none
+		".token.json.1.2.tmp",     // a store of "token.json.1"'s
+		".other.json.1.tmp",       // another store's
+		"token.json.1.tmp",        // no dot first
+		".token.json.1.tmp.bak",   // another suffix
+		".token.json.1.tmpx",      // another suffix
+		"x.token.json.1.tmp",      // another prefix
+		".TOKEN.JSON.1.tmp",       // another name on a case-sensitive file system
+		".token.json.5.tmp.young", // renamed below to a young leftover
+	}
+	setUp := func(t *testing.T) (*oauth.FileStore, string) {
+		dir := t.TempDir()
+		for _, name := range append(append([]string{}, leftovers...), kept...) {
+			path := filepath.Join(dir, name)
+			if strings.HasSuffix(name, "/") {
+				assert.NilError(t, os.Mkdir(path, 0o700))
+			} else {
+				assert.NilError(t, os.WriteFile(path, []byte(`{"access_token":"old-access","refresh_token":"old-refresh"}`), 0o600))
+			}
+			assert.NilError(t, os.Chtimes(path, long, long))
+		}
+		// A Save under way (another process's, or a store's of the same
+		// path): too young to be a crash's.
+		young := filepath.Join(dir, ".token.json.5.tmp")
+		assert.NilError(t, os.Rename(filepath.Join(dir, ".token.json.5.tmp.young"), young))
+		assert.NilError(t, os.Chtimes(young, time.Now(), time.Now()))
+		return oauth.NewFileStore(filepath.Join(dir, "token.json")), dir
+	}
+	left := func(t *testing.T, dir string) []string {
+		entries, err := os.ReadDir(dir)
+		assert.NilError(t, err)
+		var names []string
+		for _, e := range entries {
+			name := e.Name()
+			if e.IsDir() {
+				name += "/"
+			}
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		return names
+	}
+	want := func(extra ...string) []string {
+		names := append([]string{".token.json.5.tmp"}, kept[:len(kept)-1]...)
+		names = append(names, extra...)
+		sort.Strings(names)
+		return names
+	}
+
+	t.Run("Save", func(t *testing.T) {
+		store, dir := setUp(t)
+		assert.NilError(t, store.Save(tok))
+		assert.DeepEqual(t, left(t, dir), want("token.json"))
+	})
+	t.Run("Load", func(t *testing.T) {
+		store, dir := setUp(t)
+		assert.NilError(t, os.WriteFile(store.Path(), []byte(`{"access_token":"a"}`), 0o600))
+		_, err := store.Load()
+		assert.NilError(t, err)
+		assert.DeepEqual(t, left(t, dir), want("token.json"))
+	})
+	t.Run("Load without a token file", func(t *testing.T) {
+		// The crash was at the first Save.
+		store, dir := setUp(t)
+		_, err := store.Load()
+		assert.ErrorIs(t, err, iofs.ErrNotExist)
+		assert.DeepEqual(t, left(t, dir), want())
+	})
+}
+
+// What a Save costs on this machine: the write, two syncs (file and
+// folder), the rename and the cleanup's look at the folder.
+func BenchmarkFileStoreSave(b *testing.B) {
+	store := oauth.NewFileStore(filepath.Join(b.TempDir(), "token.json"))
+	tok := &oauth2.Token{AccessToken: "access", RefreshToken: "refresh", Expiry: time.Now()}
+	for b.Loop() {
+		if err := store.Save(tok); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -84,7 +84,8 @@ const defaultValidateEvery = time.Hour
 // reported to OnRevoked.
 //
 // A Validator is made by Client.NewValidator. Its callbacks run on Run's
-// goroutine, one at a time, and should return quickly.
+// goroutine, one at a time, and should return quickly. Printing it (fmt,
+// log/slog) shows its client ID and interval, never a token.
 type Validator struct {
 	c         *Client
 	tokens    oauth2.TokenSource
