@@ -150,11 +150,24 @@ func (c *Client) send(ctx context.Context, r *request, out any) error {
 	}
 
 	refreshed := false
+	var last429 *APIError // the 429 of the attempt before, being retried
 	for retries := 0; ; {
 		seq, err := c.limits.take(ctx)
+		if rl, ok := err.(*RateLimitError); ok {
+			rl.Operation = op.Name
+			if last429 != nil {
+				// Retrying the 429 would mean waiting past the reset.
+				if last429.RateLimit.Reset.IsZero() {
+					last429.RateLimit = rl.RateLimit
+				}
+				return last429
+			}
+			return rl
+		}
 		if err != nil {
 			return fmt.Errorf("helix: %s: waiting for the rate limit: %w", op.Name, err)
 		}
+		last429 = nil
 		resp, err := c.do(ctx, op, u, body, tok)
 		if err != nil {
 			c.limits.done(seq, nil)
@@ -182,8 +195,15 @@ func (c *Client) send(ctx context.Context, r *request, out any) error {
 			// A 429 with points left is about something else (too many
 			// EventSub subscriptions), which waiting would not mend.
 			retries++
-			c.limits.refused(rh, limited, time.Now(), minRateLimitWait)
+			last429 = apiErr
 			c.shared.log.WarnContext(ctx, "helix: rate limited; retrying after the reset", "operation", op.Name, "retry", retries, "reset", apiErr.RateLimit.Reset)
+			if !c.limits.refused(rh, limited, time.Now(), minRateLimitWait) {
+				// The bucket does not pace (the answers carry no
+				// rate-limit headers): wait here.
+				if err := sleep(ctx, minRateLimitWait); err != nil {
+					return fmt.Errorf("%w (stopped retrying: %w)", apiErr, err)
+				}
+			}
 			continue
 		case resp.StatusCode == http.StatusUnauthorized && !refreshed && tok != nil && invalidToken(apiErr):
 			refreshed = true
