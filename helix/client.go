@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -274,12 +274,27 @@ func invalidToken(e *APIError) bool {
 		strings.Contains(msg, "expired")
 }
 
+// maxBody bounds the body of a successful answer. The largest Helix
+// answers are well under 1 MiB: pages of up to 1000 small items (Get
+// Chatters, Get Drops Entitlements), 100 larger ones (Get Videos, Get
+// Streams), or up to 25 emote sets (Get Emote Sets). 4 MiB leaves room for
+// several times that, and bounds what a broken or hostile peer can make a
+// call hold.
+const maxBody = 4 << 20
+
+// maxPrealloc bounds the buffer a declared Content-Length sizes before any
+// byte has come: past it, the buffer grows as bytes arrive, so a peer that
+// declares much and sends nothing costs little.
+const maxPrealloc = 64 << 10
+
 // decode reads a successful answer into out.
 func decode(op *Operation, resp *http.Response, out any) error {
 	defer resp.Body.Close()
 	if out == nil || resp.StatusCode == http.StatusNoContent {
-		_, err := io.Copy(io.Discard, resp.Body)
-		return err
+		if err := discardBody(resp); err != nil {
+			return fmt.Errorf("helix: %s: read response: %w", op.Name, err)
+		}
+		return nil
 	}
 	data, err := readBody(resp)
 	if err != nil {
@@ -295,15 +310,56 @@ func decode(op *Operation, resp *http.Response, out any) error {
 	return nil
 }
 
-// readBody reads a whole body, in one allocation when its length is known.
+// errTooLarge is the error for a body over maxBody.
+func errTooLarge(what string) error {
+	return fmt.Errorf("%s more than the %d MiB any Helix answer needs", what, maxBody>>20)
+}
+
+// readBody reads a whole body of at most maxBody bytes, in one allocation
+// when its length is declared and small.
 func readBody(resp *http.Response) ([]byte, error) {
-	if n := resp.ContentLength; n > 0 && n < 64<<20 {
-		data := make([]byte, n)
-		_, err := io.ReadFull(resp.Body, data)
-		if errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, fmt.Errorf("the body ended before its Content-Length: %w", err)
-		}
-		return data, err
+	n := resp.ContentLength
+	if n > maxBody {
+		return nil, errTooLarge(fmt.Sprintf("the body declares %d bytes,", n))
 	}
-	return io.ReadAll(resp.Body)
+	size := 512
+	if n >= 0 {
+		size = int(min(n, maxPrealloc)) + 1 // one more, to see the end without growing
+	}
+	data := make([]byte, 0, size)
+	r := io.LimitReader(resp.Body, maxBody+1)
+	for {
+		m, err := r.Read(data[len(data):cap(data)])
+		data = data[:len(data)+m]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(data) == cap(data) {
+			// Grow as bytes arrive: double, up to the limit.
+			data = slices.Grow(data, min(cap(data), maxBody+1-len(data)))
+		}
+	}
+	if len(data) > maxBody {
+		return nil, errTooLarge("the body has")
+	}
+	if n > 0 && int64(len(data)) < n {
+		return nil, fmt.Errorf("the body ended after %d of its %d bytes: %w", len(data), n, io.ErrUnexpectedEOF)
+	}
+	return data, nil
+}
+
+// discardBody reads a body that is not wanted (so that the connection can
+// be used again), up to maxBody bytes.
+func discardBody(resp *http.Response) error {
+	if resp.ContentLength > maxBody {
+		return errTooLarge(fmt.Sprintf("the body declares %d bytes,", resp.ContentLength))
+	}
+	n, err := io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody+1))
+	if err == nil && n > maxBody {
+		err = errTooLarge("the body has")
+	}
+	return err
 }

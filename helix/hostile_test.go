@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -210,4 +211,166 @@ func TestFar429IsNotRetried(t *testing.T) {
 		assert.Equal(t, time.Since(start), time.Duration(0), "the call did not wait")
 		assert.Equal(t, peer.requests(), 1, "the 429 was not retried")
 	})
+}
+
+// usersStream is a Get Users answer of users users, made as it is read
+// (without allocating, so that a test measures the client alone). It
+// counts the bytes read.
+type usersStream struct {
+	users int
+	read  int64
+	sent  int    // users made
+	buf   string // what is left of the piece being read
+}
+
+const streamedUser = `{"id":"1","login":"fernfriend","display_name":"FernFriend","type":"","broadcaster_type":"affiliate",` +
+	`"description":"Plants, mostly.","profile_image_url":"https://static-cdn.example/fern-300x300.png","offline_image_url":"",` +
+	`"view_count":0,"created_at":"2019-06-02T14:03:11Z"}`
+
+// streamOf returns a stream of about size bytes, and its exact length.
+func streamOf(size int64) (*usersStream, int64) {
+	users := int(size / int64(len(streamedUser)+1))
+	return &usersStream{users: users}, int64(len(`{"data":[]}`) + users*(len(streamedUser)+1) - 1)
+}
+
+func (s *usersStream) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		if len(s.buf) == 0 {
+			switch {
+			case s.read == 0 && n == 0:
+				s.buf = `{"data":[`
+			case s.sent < s.users-1:
+				s.sent++
+				s.buf = streamedUser + ","
+			case s.sent == s.users-1:
+				s.sent++
+				s.buf = streamedUser + "]}"
+			default:
+				s.read += int64(n)
+				return n, io.EOF
+			}
+		}
+		m := copy(p[n:], s.buf)
+		s.buf = s.buf[m:]
+		n += m
+	}
+	s.read += int64(n)
+	return n, nil
+}
+
+func (s *usersStream) Close() error { return nil }
+
+// heapMiB is the heap in use after a collection, in MiB.
+func heapMiB() float64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return float64(ms.HeapAlloc) / (1 << 20)
+}
+
+// allocatedMiB is how much f allocates, in MiB (runtime.MemStats'
+// TotalAlloc, which no timing changes).
+func allocatedMiB(f func()) float64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return float64(after.TotalAlloc-before.TotalAlloc) / (1 << 20)
+}
+
+// Issue 10, case 3: a 300 MiB success body was read whole (2.6 GiB
+// allocated before the fix, as the test logs). The body is read through a
+// limit: the call reads a little more than the limit, and fails saying
+// why. (A declared length over the limit fails before any read:
+// TestDeclaredLengthOverTheLimit.)
+func TestLargeBodyIsRefused(t *testing.T) {
+	body, _ := streamOf(300 << 20)
+	peer := &scripted{answer: func(int, *http.Request) *http.Response {
+		resp := respond(http.StatusOK, nil, "")
+		resp.Body, resp.ContentLength = body, -1 // chunked
+		return resp
+	}}
+	c := scriptedClient(peer)
+	var err error
+	allocated := allocatedMiB(func() { _, err = c.GetUsers(context.Background(), nil) })
+	t.Logf("a 300 MiB answer: %.1f MiB allocated, %.1f MiB of it read", allocated, float64(body.read)/(1<<20))
+	assert.ErrorContains(t, err, "helix: GetUsers: read response: the body has more than the 4 MiB")
+	assert.Assert(t, body.read <= 4<<20+1, "read %d bytes", body.read)
+	assert.Assert(t, allocated < 16, "allocated %.1f MiB", allocated)
+}
+
+// An answer with no body to decode (a PATCH's) is drained through the same
+// limit.
+func TestLargeBodyIsRefusedWhenIgnored(t *testing.T) {
+	body, _ := streamOf(300 << 20)
+	peer := &scripted{answer: func(int, *http.Request) *http.Response {
+		resp := respond(http.StatusOK, nil, "")
+		resp.Body, resp.ContentLength = body, -1
+		return resp
+	}}
+	c := scriptedClient(peer)
+	err := c.ModifyChannelInformation(context.Background(), &helix.ModifyChannelInformationParams{BroadcasterID: "1", Title: "t"})
+	assert.ErrorContains(t, err, "helix: ModifyChannelInformation: read response: the body has more than the 4 MiB")
+	assert.Assert(t, body.read <= 4<<20+1, "read %d bytes", body.read)
+}
+
+// stalledBody is a body of which no byte comes until release is closed.
+type stalledBody struct {
+	release <-chan struct{}
+}
+
+func (b *stalledBody) Read([]byte) (int, error) {
+	<-b.release
+	return 0, io.ErrUnexpectedEOF
+}
+
+func (b *stalledBody) Close() error { return nil }
+
+// Issue 10, case 3: the buffer for a body was sized from its declared
+// Content-Length before any byte arrived: 32 calls to a peer that declares
+// 64 MiB and sends nothing held 2 GiB. Nothing is allocated for bytes that
+// have not come.
+func TestDeclaredLengthIsNotAllocated(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		peer := &scripted{answer: func(int, *http.Request) *http.Response {
+			resp := respond(http.StatusOK, nil, "")
+			resp.Body, resp.ContentLength = &stalledBody{release: release}, 64<<20-1
+			return resp
+		}}
+		c := scriptedClient(peer)
+		const calls = 32
+		before := heapMiB()
+		errs := make(chan error, calls)
+		for range calls {
+			go func() {
+				_, err := c.GetUsers(context.Background(), nil)
+				errs <- err
+			}()
+		}
+		synctest.Wait() // every call waits for the first byte of its body
+		held := max(heapMiB()-before, 0)
+		close(release)
+		for range calls {
+			err := <-errs
+			assert.Assert(t, err != nil)
+		}
+		t.Logf("%d calls whose answers declare 64 MiB and send nothing: %.1f MiB of heap held", calls, held)
+		assert.Assert(t, held < 16, "%.1f MiB held", held)
+	})
+}
+
+// A declared length over the limit fails at once, without reading.
+func TestDeclaredLengthOverTheLimit(t *testing.T) {
+	body, length := streamOf(1 << 30)
+	peer := &scripted{answer: func(int, *http.Request) *http.Response {
+		resp := respond(http.StatusOK, nil, "")
+		resp.Body, resp.ContentLength = body, length
+		return resp
+	}}
+	_, err := scriptedClient(peer).GetUsers(context.Background(), nil)
+	assert.ErrorContains(t, err, "helix: GetUsers: read response: the body declares "+strconv.FormatInt(length, 10)+" bytes, more than the 4 MiB")
+	assert.Equal(t, body.read, int64(0))
 }
