@@ -76,7 +76,8 @@ func sleep(ctx context.Context, d time.Duration) error {
 // was full again are known as stale.
 //
 // Until the first answer arrives, the bucket lets one request through at a
-// time, to learn the limit without a burst of 429s. When answers carry no
+// time (another if one has had no answer for a window), to learn the limit
+// without a burst of 429s. When answers carry no
 // rate-limit headers (a fake, a proxy), it lets everything through.
 //
 // The bucket never waits for a reset it was not told, nor for longer than
@@ -88,9 +89,10 @@ func sleep(ctx context.Context, d time.Duration) error {
 // after which it sends again and learns afresh.
 type bucket struct {
 	mu        sync.Mutex
-	known     bool // an answer has told the limit
-	unmetered bool // answers carry no rate-limit headers
-	probing   bool // a request is out to learn the limit
+	known     bool      // an answer has told the limit
+	unmetered bool      // answers carry no rate-limit headers
+	probing   bool      // a request is out to learn the limit
+	probed    time.Time // when it was sent
 	limit     int
 	remaining int    // points left, less the requests out
 	inflight  int    // requests let through and not yet answered
@@ -124,8 +126,11 @@ func (b *bucket) take(ctx context.Context) (uint64, error) {
 		case b.unmetered, b.remaining > 0:
 			return b.letThrough(), nil
 		case !b.known:
-			if !b.probing {
-				b.probing = true
+			if now := time.Now(); !b.probing || !now.Before(b.probed.Add(rateLimitWindow)) {
+				// None is out, or the one out has had no answer for a
+				// window (a peer that never answers, an HTTP client
+				// without a timeout): send another.
+				b.probing, b.probed = true, now
 				return b.letThrough(), nil
 			}
 		case b.resetPassed(time.Now()):
@@ -145,13 +150,13 @@ func (b *bucket) take(ctx context.Context) (uint64, error) {
 			b.mu.Unlock()
 			return 0, err
 		}
-		// Wait for the reset, or for an answer that tells more.
-		var timer *time.Timer
-		var fired <-chan time.Time
-		if !b.reset.IsZero() {
-			timer = time.NewTimer(time.Until(b.reset))
-			fired = timer.C
+		// Wait for the reset (or the time to probe again), or for an
+		// answer that tells more.
+		until := b.reset
+		if !b.known {
+			until = b.probed.Add(rateLimitWindow)
 		}
+		timer := time.NewTimer(time.Until(until))
 		changed := b.changed
 		b.waiters++
 		b.mu.Unlock()
@@ -160,12 +165,10 @@ func (b *bucket) take(ctx context.Context) (uint64, error) {
 		select {
 		case <-ctx.Done():
 			err = ctx.Err()
-		case <-fired:
+		case <-timer.C:
 		case <-changed:
 		}
-		if timer != nil {
-			timer.Stop()
-		}
+		timer.Stop()
 		b.mu.Lock()
 		b.waiters--
 		b.mu.Unlock()

@@ -289,3 +289,18 @@ func TestBucketRefusedUnmetered(t *testing.T) {
 		assert.NilError(t, err)
 	})
 }
+
+// A probe that never gets an answer (a peer that never answers, an HTTP
+// client without a timeout) holds the others back for a window at most.
+func TestBucketProbeWithoutAnswer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newBucket()
+		_, err := b.take(context.Background())
+		assert.NilError(t, err)
+		second := startTake(t, b)
+		assert.Assert(t, !taken(second))
+		time.Sleep(rateLimitWindow)
+		assert.Assert(t, taken(second))
+		assert.Equal(t, b.inflight, 2)
+	})
+}
