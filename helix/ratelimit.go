@@ -77,16 +77,16 @@ func sleep(ctx context.Context, d time.Duration) error {
 //
 // Until the first answer arrives, the bucket lets one request through at a
 // time (another if one has had no answer for a window), to learn the limit
-// without a burst of 429s. When answers carry no
-// rate-limit headers (a fake, a proxy), it lets everything through.
+// without a burst of 429s. When answers carry no rate-limit headers (a
+// fake, a proxy), it lets everything through.
 //
-// The bucket never waits for a reset it was not told, nor for longer than
-// Twitch's window: an answer without the headers (Twitch's edge, a proxy)
-// tells nothing, and gives its point back, as a request without an answer
-// does; when the bucket is empty and knows no reset, it takes one a window
-// away; and a reset further away than maxRateLimitWait is reported to the
-// caller (a *RateLimitError) while the bucket takes it as a window away,
-// after which it sends again and learns afresh.
+// No caller waits longer than Twitch's window, and a little: an answer
+// without the headers (Twitch's edge, a proxy) tells nothing, and gives its
+// point back, as a request without an answer does; when the bucket is empty
+// and was told no reset, it takes one a window away; and a reset further
+// away than maxRateLimitWait is reported to the caller (a *RateLimitError)
+// while the bucket takes it as a window away, after which it sends again
+// and learns afresh.
 type bucket struct {
 	mu        sync.Mutex
 	known     bool      // an answer has told the limit
@@ -105,7 +105,7 @@ type bucket struct {
 	// allocations that the happy path need not pay).
 	resetUnix int64
 	date      string
-	reset     time.Time // zero until worked out, or when not known; never more than a window from when it was worked out
+	reset     time.Time // zero until worked out, or when not known; at most maxRateLimitWait from when it was worked out
 	told      time.Time // the reset the headers told, when it was further away than maxRateLimitWait (and reset is sooner)
 
 	waiters int
