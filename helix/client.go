@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -333,6 +334,9 @@ func readBody(resp *http.Response) ([]byte, error) {
 		data = data[:len(data)+m]
 		if err == io.EOF {
 			break
+		}
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, fmt.Errorf("the body ended after %d of its %d bytes: %w", len(data), n, err)
 		}
 		if err != nil {
 			return nil, err

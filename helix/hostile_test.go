@@ -372,6 +372,20 @@ func TestDeclaredLengthIsNotAllocated(t *testing.T) {
 	}
 }
 
+// A body that ends before its declared length says so.
+func TestBodyEndsEarly(t *testing.T) {
+	release := make(chan struct{})
+	close(release)
+	peer := &scripted{answer: func(int, *http.Request) *http.Response {
+		resp := respond(http.StatusOK, nil, "")
+		resp.Body, resp.ContentLength = &stalledBody{release: release}, 1000
+		return resp
+	}}
+	_, err := scriptedClient(peer).GetUsers(context.Background(), nil)
+	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	assert.ErrorContains(t, err, "helix: GetUsers: read response: the body ended after 0 of its 1000 bytes")
+}
+
 // A declared length over the limit fails at once, without reading.
 func TestDeclaredLengthOverTheLimit(t *testing.T) {
 	body, length := streamOf(1 << 30)
