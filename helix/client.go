@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -150,11 +151,24 @@ func (c *Client) send(ctx context.Context, r *request, out any) error {
 	}
 
 	refreshed := false
+	var last429 *APIError // the 429 of the attempt before, being retried
 	for retries := 0; ; {
 		seq, err := c.limits.take(ctx)
+		if rl, ok := err.(*RateLimitError); ok {
+			rl.Operation = op.Name
+			if last429 != nil {
+				// Retrying the 429 would mean waiting past the reset.
+				if last429.RateLimit.Reset.IsZero() {
+					last429.RateLimit = rl.RateLimit
+				}
+				return last429
+			}
+			return rl
+		}
 		if err != nil {
 			return fmt.Errorf("helix: %s: waiting for the rate limit: %w", op.Name, err)
 		}
+		last429 = nil
 		resp, err := c.do(ctx, op, u, body, tok)
 		if err != nil {
 			c.limits.done(seq, nil)
@@ -182,8 +196,15 @@ func (c *Client) send(ctx context.Context, r *request, out any) error {
 			// A 429 with points left is about something else (too many
 			// EventSub subscriptions), which waiting would not mend.
 			retries++
-			c.limits.refused(rh, limited, time.Now(), minRateLimitWait)
+			last429 = apiErr
 			c.shared.log.WarnContext(ctx, "helix: rate limited; retrying after the reset", "operation", op.Name, "retry", retries, "reset", apiErr.RateLimit.Reset)
+			if !c.limits.refused(rh, limited, time.Now(), minRateLimitWait) {
+				// The bucket does not pace (the answers carry no
+				// rate-limit headers): wait here.
+				if err := sleep(ctx, minRateLimitWait); err != nil {
+					return fmt.Errorf("%w (stopped retrying: %w)", apiErr, err)
+				}
+			}
 			continue
 		case resp.StatusCode == http.StatusUnauthorized && !refreshed && tok != nil && invalidToken(apiErr):
 			refreshed = true
@@ -254,12 +275,27 @@ func invalidToken(e *APIError) bool {
 		strings.Contains(msg, "expired")
 }
 
+// maxBody bounds the body of a successful answer. The largest Helix
+// answers are well under 1 MiB: pages of up to 1000 small items (Get
+// Chatters, Get Drops Entitlements), 100 larger ones (Get Videos, Get
+// Streams), or up to 25 emote sets (Get Emote Sets). 4 MiB leaves room for
+// several times that, and bounds what a broken or hostile peer can make a
+// call hold.
+const maxBody = 4 << 20
+
+// maxPrealloc bounds the buffer a declared Content-Length sizes before any
+// byte has come: past it, the buffer grows as bytes arrive, so a peer that
+// declares much and sends nothing costs little.
+const maxPrealloc = 64 << 10
+
 // decode reads a successful answer into out.
 func decode(op *Operation, resp *http.Response, out any) error {
 	defer resp.Body.Close()
 	if out == nil || resp.StatusCode == http.StatusNoContent {
-		_, err := io.Copy(io.Discard, resp.Body)
-		return err
+		if err := discardBody(resp); err != nil {
+			return fmt.Errorf("helix: %s: read response: %w", op.Name, err)
+		}
+		return nil
 	}
 	data, err := readBody(resp)
 	if err != nil {
@@ -275,15 +311,59 @@ func decode(op *Operation, resp *http.Response, out any) error {
 	return nil
 }
 
-// readBody reads a whole body, in one allocation when its length is known.
+// errTooLarge is the error for a body over maxBody.
+func errTooLarge(what string) error {
+	return fmt.Errorf("%s more than the %d MiB any Helix answer needs", what, maxBody>>20)
+}
+
+// readBody reads a whole body of at most maxBody bytes, in one allocation
+// when its length is declared and small.
 func readBody(resp *http.Response) ([]byte, error) {
-	if n := resp.ContentLength; n > 0 && n < 64<<20 {
-		data := make([]byte, n)
-		_, err := io.ReadFull(resp.Body, data)
-		if errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, fmt.Errorf("the body ended before its Content-Length: %w", err)
-		}
-		return data, err
+	n := resp.ContentLength
+	if n > maxBody {
+		return nil, errTooLarge(fmt.Sprintf("the body declares %d bytes,", n))
 	}
-	return io.ReadAll(resp.Body)
+	size := 512
+	if n >= 0 {
+		size = int(min(n, maxPrealloc)) + 1 // one more, to see the end without growing
+	}
+	data := make([]byte, 0, size)
+	r := io.LimitReader(resp.Body, maxBody+1)
+	for {
+		m, err := r.Read(data[len(data):cap(data)])
+		data = data[:len(data)+m]
+		if err == io.EOF {
+			break
+		}
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, fmt.Errorf("the body ended after %d of its %d bytes: %w", len(data), n, err)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(data) == cap(data) {
+			// Grow as bytes arrive: double, up to the limit.
+			data = slices.Grow(data, min(cap(data), maxBody+1-len(data)))
+		}
+	}
+	if len(data) > maxBody {
+		return nil, errTooLarge("the body has")
+	}
+	if n > 0 && int64(len(data)) < n {
+		return nil, fmt.Errorf("the body ended after %d of its %d bytes: %w", len(data), n, io.ErrUnexpectedEOF)
+	}
+	return data, nil
+}
+
+// discardBody reads a body that is not wanted (so that the connection can
+// be used again), up to maxBody bytes.
+func discardBody(resp *http.Response) error {
+	if resp.ContentLength > maxBody {
+		return errTooLarge(fmt.Sprintf("the body declares %d bytes,", resp.ContentLength))
+	}
+	n, err := io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody+1))
+	if err == nil && n > maxBody {
+		err = errTooLarge("the body has")
+	}
+	return err
 }

@@ -53,7 +53,19 @@
 // sending, or until their context ends. A 429 is retried after the reset,
 // up to 3 times (WithMaxRetries); one whose headers show points left (too
 // many EventSub subscriptions) is about something else and is returned at
-// once. A server error (5xx) or a broken connection is retried the same
+// once.
+//
+// Since Twitch's bucket refills within a minute, no call waits much longer
+// than that: when the reset is further away (a broken or hostile server, a
+// Date header far from this machine's clock), the call returns at once
+// with an error that matches ErrRateLimited and carries the reset it was
+// told (a *RateLimitError, or the *APIError of the 429), and the client
+// sends again a minute later to learn the bucket afresh. Answers without
+// rate-limit headers (a proxy, Twitch's edge, a test tool) tell nothing of
+// the bucket and do not use it up: when every answer lacks them, the
+// client does not pace at all, and a 429 without them is retried after a
+// second. A bucket that is empty and was told no reset is full again a
+// minute later. A server error (5xx) or a broken connection is retried the same
 // number of times, with growing waits, only for operations that may be
 // sent twice without harm: those whose HTTP method is GET, PUT or DELETE
 // (Operation.Idempotent). A POST such as SendChatMessage or a PATCH is
@@ -67,14 +79,22 @@
 // state. errors.Is matches it against sentinels of one meaning each:
 // ErrUnauthorized (a 401), ErrForbidden (a 403), ErrMissingScope (Twitch
 // says the token lacks a scope, with a 401 or a 403), ErrNotFound (a 404)
-// and ErrRateLimited (a 429 after the retries). A 401 for a missing scope
-// is ErrUnauthorized and ErrMissingScope, not ErrForbidden.
+// and ErrRateLimited (a 429 after the retries, or a call not sent because
+// the bucket is empty for longer than the client waits). A 401 for a
+// missing scope is ErrUnauthorized and ErrMissingScope, not ErrForbidden.
 //
 // # HTTP
 //
 // The client sends its requests through its own *http.Client, which gives
 // up on an attempt after 30 seconds; WithHTTPClient gives another. Each
 // call also ends with its context.
+//
+// A successful answer's body is read up to 4 MiB, several times the
+// largest Helix answer (a page of 1000 items, or 25 emote sets, is well
+// under 1 MiB); a longer one fails the call with an error that says so,
+// without reading the rest. A declared Content-Length is not trusted to
+// size a buffer before the bytes arrive. An error answer is read up to
+// 64 KiB.
 //
 // # Metadata
 //

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // APIError is an answer from Twitch other than success. Use errors.As to
@@ -69,7 +70,9 @@ var (
 	// ErrNotFound matches a 404.
 	ErrNotFound = errors.New("helix: not found")
 	// ErrRateLimited matches a 429 that was still there after the
-	// client's retries.
+	// client's retries, or whose reset is further away than the client
+	// waits (about a minute), and a *RateLimitError: a call not sent
+	// because the bucket is empty until such a reset.
 	ErrRateLimited = errors.New("helix: rate limited")
 )
 
@@ -152,3 +155,19 @@ func (e *InvalidParamsError) Error() string {
 	}
 	return fmt.Sprintf("helix: %s: parameter %s: %s", e.Operation, e.Param, e.Reason)
 }
+
+// RateLimitError reports a call that was not sent because the token's
+// rate-limit bucket is empty until a reset further away than the client
+// waits (about a minute, Twitch's window). It matches ErrRateLimited.
+type RateLimitError struct {
+	Operation string    // the Client method, "GetUsers"
+	RateLimit RateLimit // the bucket; Reset is when the answer said it is full again
+}
+
+func (e *RateLimitError) Error() string {
+	return fmt.Sprintf("helix: %s: rate limited until %s, further away than the client waits; not sent",
+		e.Operation, e.RateLimit.Reset.UTC().Format(time.RFC3339))
+}
+
+// Is reports whether target is ErrRateLimited, for errors.Is.
+func (e *RateLimitError) Is(target error) bool { return target == ErrRateLimited }

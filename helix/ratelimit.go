@@ -25,6 +25,18 @@ const (
 	headerReset     = "Ratelimit-Reset"
 )
 
+// rateLimitWindow is the time in which Twitch's bucket refills completely
+// (800 points a minute by default): whatever an answer said, a bucket not
+// used for that long is full again. The bucket falls back to it when it
+// knows no reset, and trusts no reset further away than that.
+const rateLimitWindow = time.Minute
+
+// maxRateLimitWait is the longest a call waits for the bucket: Twitch's
+// window, and a few seconds for headers in whole seconds and for the skew
+// of clocks left uncorrected (maxSkew). A call that would wait longer
+// returns a *RateLimitError at once.
+const maxRateLimitWait = rateLimitWindow + 5*time.Second
+
 // maxSkew is how far this machine's clock may be from Twitch's (as the Date
 // header tells) before the reset time is corrected for it. Within it the
 // headers are taken as they are, since Date only has whole seconds.
@@ -64,13 +76,23 @@ func sleep(ctx context.Context, d time.Duration) error {
 // was full again are known as stale.
 //
 // Until the first answer arrives, the bucket lets one request through at a
-// time, to learn the limit without a burst of 429s. When answers carry no
-// rate-limit headers (a fake, a proxy), it lets everything through.
+// time (another if one has had no answer for a window), to learn the limit
+// without a burst of 429s. When answers carry no rate-limit headers (a
+// fake, a proxy), it lets everything through.
+//
+// No caller waits longer than Twitch's window, and a little: an answer
+// without the headers (Twitch's edge, a proxy) tells nothing, and gives its
+// point back, as a request without an answer does; when the bucket is empty
+// and was told no reset, it takes one a window away; and a reset further
+// away than maxRateLimitWait is reported to the caller (a *RateLimitError)
+// while the bucket takes it as a window away, after which it sends again
+// and learns afresh.
 type bucket struct {
 	mu        sync.Mutex
-	known     bool // an answer has told the limit
-	unmetered bool // answers carry no rate-limit headers
-	probing   bool // a request is out to learn the limit
+	known     bool      // an answer has told the limit
+	unmetered bool      // answers carry no rate-limit headers
+	probing   bool      // a request is out to learn the limit
+	probed    time.Time // when it was sent
 	limit     int
 	remaining int    // points left, less the requests out
 	inflight  int    // requests let through and not yet answered
@@ -83,7 +105,8 @@ type bucket struct {
 	// allocations that the happy path need not pay).
 	resetUnix int64
 	date      string
-	reset     time.Time // zero until worked out, or when not known
+	reset     time.Time // zero until worked out, or when not known; at most maxRateLimitWait from when it was worked out
+	told      time.Time // the reset the headers told, when it was further away than maxRateLimitWait (and reset is sooner)
 
 	waiters int
 	changed chan struct{} // closed and replaced when waiters should look again
@@ -93,7 +116,9 @@ func newBucket() *bucket { return &bucket{changed: make(chan struct{}), fewest: 
 
 // take waits until a request may be sent, and counts it as sent; it
 // returns the request's number for done. Every take that returns nil must
-// be followed by one done.
+// be followed by one done. It returns a *RateLimitError (without its
+// Operation) when the bucket is empty until a reset further away than
+// maxRateLimitWait.
 func (b *bucket) take(ctx context.Context) (uint64, error) {
 	for {
 		b.mu.Lock()
@@ -101,25 +126,37 @@ func (b *bucket) take(ctx context.Context) (uint64, error) {
 		case b.unmetered, b.remaining > 0:
 			return b.letThrough(), nil
 		case !b.known:
-			if !b.probing {
-				b.probing = true
+			if now := time.Now(); !b.probing || !now.Before(b.probed.Add(rateLimitWindow)) {
+				// None is out, or the one out has had no answer for a
+				// window (a peer that never answers, an HTTP client
+				// without a timeout): send another.
+				b.probing, b.probed = true, now
 				return b.letThrough(), nil
 			}
 		case b.resetPassed(time.Now()):
 			// The bucket is full again. Answers to requests sent before
 			// now tell of the old bucket, and no longer count.
 			b.remaining = b.limit - b.inflight
-			b.resetUnix, b.date, b.reset = 0, "", time.Time{}
+			b.resetUnix, b.date, b.reset, b.told = 0, "", time.Time{}, time.Time{}
 			b.epoch, b.fewest = b.sent, -1
 			return b.letThrough(), nil
+		case b.reset.IsZero():
+			// Empty, and no answer told when it is full again: Twitch's is
+			// within a window. An answer that tells replaces this.
+			b.reset = time.Now().Add(rateLimitWindow)
 		}
-		// Wait for the reset, or for an answer that tells more.
-		var timer *time.Timer
-		var fired <-chan time.Time
-		if !b.reset.IsZero() {
-			timer = time.NewTimer(time.Until(b.reset))
-			fired = timer.C
+		if !b.told.IsZero() && time.Until(b.told) > maxRateLimitWait {
+			err := &RateLimitError{RateLimit: RateLimit{Limit: b.limit, Reset: b.told}}
+			b.mu.Unlock()
+			return 0, err
 		}
+		// Wait for the reset (or the time to probe again), or for an
+		// answer that tells more.
+		until := b.reset
+		if !b.known {
+			until = b.probed.Add(rateLimitWindow)
+		}
+		timer := time.NewTimer(time.Until(until))
 		changed := b.changed
 		b.waiters++
 		b.mu.Unlock()
@@ -128,12 +165,10 @@ func (b *bucket) take(ctx context.Context) (uint64, error) {
 		select {
 		case <-ctx.Done():
 			err = ctx.Err()
-		case <-fired:
+		case <-timer.C:
 		case <-changed:
 		}
-		if timer != nil {
-			timer.Stop()
-		}
+		timer.Stop()
 		b.mu.Lock()
 		b.waiters--
 		b.mu.Unlock()
@@ -157,7 +192,13 @@ func (b *bucket) letThrough() uint64 {
 // held.
 func (b *bucket) resetPassed(now time.Time) bool {
 	if b.reset.IsZero() && b.resetUnix != 0 {
-		b.reset = localReset(b.resetUnix, b.date, now)
+		b.reset, b.told = localReset(b.resetUnix, b.date, now), time.Time{}
+		if b.reset.Sub(now) > maxRateLimitWait {
+			// Further than Twitch's bucket ever is (a broken or hostile
+			// peer, or a Date header far off): tell callers, but send
+			// again after a window.
+			b.reset, b.told = now.Add(rateLimitWindow), b.reset
+		}
 	}
 	return !b.reset.IsZero() && !now.Before(b.reset)
 }
@@ -181,11 +222,13 @@ func (b *bucket) done(seq uint64, h http.Header) (rateHeaders, bool) {
 			b.fewest = rh.remaining
 		}
 		b.laterReset(rh)
-	case h != nil && !b.known:
+	case h != nil && !ok && !b.known:
 		b.unmetered = true
-	case h == nil && b.known:
-		// Nothing was learnt: give the point back rather than wait for
-		// an answer that will not come.
+	case !ok && b.known:
+		// Nothing was learnt (no answer, or one without the headers,
+		// from Twitch's edge or a proxy): give the point back, rather
+		// than spend the bucket on answers that tell nothing of it and
+		// then wait for a reset nobody told.
 		b.remaining++
 	}
 	if b.inflight == 0 && b.fewest >= 0 {
@@ -213,12 +256,14 @@ func (b *bucket) laterReset(rh rateHeaders) {
 }
 
 // refused records a 429: nothing is left until the reset, which is at
-// least minWait away, whatever the headers said.
-func (b *bucket) refused(rh rateHeaders, limited bool, now time.Time, minWait time.Duration) {
+// least minWait away, whatever the headers said. It reports false when the
+// bucket does not pace requests (answers carry no rate-limit headers): the
+// caller then waits minWait itself before it sends again.
+func (b *bucket) refused(rh rateHeaders, limited bool, now time.Time, minWait time.Duration) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if !b.known {
-		b.known, b.unmetered, b.limit = true, false, max(rh.limit, 1)
+		return false
 	}
 	b.remaining = min(b.remaining, 0)
 	if limited {
@@ -229,6 +274,7 @@ func (b *bucket) refused(rh rateHeaders, limited bool, now time.Time, minWait ti
 		b.reset = earliest
 	}
 	b.wake()
+	return true
 }
 
 // rateHeaders are the rate-limit headers of one answer, as sent.

@@ -2,6 +2,7 @@ package helix
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"testing"
@@ -201,5 +202,105 @@ func TestBucketLearnsWhenAllAnswered(t *testing.T) {
 		assert.Equal(t, b.remaining, 698, "lowered only while B is out")
 		b.done(bb, headers(800, 791, reset, now))
 		assert.Equal(t, b.remaining, 790, "the fewest of the two, now that both are counted")
+	})
+}
+
+// An answer without rate-limit headers tells nothing of the bucket: it
+// gives its point back, as a request without an answer does.
+func TestBucketHeaderlessAnswerGivesPointBack(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newBucket()
+		seq, _ := b.take(context.Background())
+		b.done(seq, headers(2, 1, time.Now().Add(time.Minute), time.Now()))
+		for range 10 {
+			seq, err := b.take(context.Background())
+			assert.NilError(t, err)
+			b.done(seq, http.Header{})
+		}
+		assert.Equal(t, b.remaining, 1)
+	})
+}
+
+// A bucket that is empty and was told no reset (here: at a reset, the
+// requests still out are counted in the new bucket; their answers are
+// stale, and the next tells nothing) waits at most Twitch's window, not
+// for ever.
+func TestBucketNeverWaitsOnAnUnknownReset(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newBucket()
+		now := time.Now()
+		reset := now.Add(5 * time.Second)
+		seq, _ := b.take(context.Background())
+		b.done(seq, headers(2, 2, reset, now))
+		s2, _ := b.take(context.Background())
+		s3, _ := b.take(context.Background())
+		time.Sleep(5 * time.Second)
+		s4, _ := b.take(context.Background()) // full again, less the 2 out
+		b.done(s2, headers(2, 0, reset, now))
+		b.done(s3, headers(2, 0, reset, now))
+		b.done(s4, http.Header{})
+		assert.Equal(t, b.remaining, 0)
+		assert.Equal(t, b.inflight, 0)
+
+		waiting := startTake(t, b)
+		assert.Assert(t, !taken(waiting))
+		time.Sleep(rateLimitWindow)
+		assert.Assert(t, taken(waiting))
+	})
+}
+
+// A reset further away than the client waits is returned to the caller at
+// once; the bucket takes it as a window away.
+func TestBucketFarReset(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newBucket()
+		now := time.Now()
+		seq, _ := b.take(context.Background())
+		b.done(seq, headers(800, 0, now.Add(time.Hour), now))
+		_, err := b.take(context.Background())
+		var rl *RateLimitError
+		assert.Assert(t, errors.As(err, &rl), "%v", err)
+		assert.Assert(t, rl.RateLimit.Reset.Equal(now.Add(time.Hour)))
+		assert.Equal(t, time.Since(now), time.Duration(0))
+		assert.Assert(t, b.reset.Equal(now.Add(rateLimitWindow)))
+
+		// A reset within the wait is waited for.
+		time.Sleep(rateLimitWindow)
+		seq, err = b.take(context.Background())
+		assert.NilError(t, err)
+		b.done(seq, headers(800, 0, time.Now().Add(maxRateLimitWait), time.Now()))
+		waiting := startTake(t, b)
+		assert.Assert(t, !taken(waiting))
+		time.Sleep(maxRateLimitWait)
+		assert.Assert(t, taken(waiting))
+	})
+}
+
+// A 429 without rate-limit headers to a bucket that does not pace leaves
+// the wait to the caller.
+func TestBucketRefusedUnmetered(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newBucket()
+		seq, _ := b.take(context.Background())
+		rh, ok := b.done(seq, http.Header{})
+		assert.Assert(t, !ok)
+		assert.Assert(t, !b.refused(rh, ok, time.Now(), time.Second))
+		_, err := b.take(context.Background())
+		assert.NilError(t, err)
+	})
+}
+
+// A probe that never gets an answer (a peer that never answers, an HTTP
+// client without a timeout) holds the others back for a window at most.
+func TestBucketProbeWithoutAnswer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newBucket()
+		_, err := b.take(context.Background())
+		assert.NilError(t, err)
+		second := startTake(t, b)
+		assert.Assert(t, !taken(second))
+		time.Sleep(rateLimitWindow)
+		assert.Assert(t, taken(second))
+		assert.Equal(t, b.inflight, 2)
 	})
 }

@@ -101,7 +101,7 @@ func TestPacingWaitsForTheReset(t *testing.T) {
 
 // A caller waiting for the rate limit gives up when its context ends.
 func TestPacingRespectsTheContext(t *testing.T) {
-	srv := twitchtest.NewServer(twitchtest.WithRateLimit(1, time.Hour))
+	srv := twitchtest.NewServer(twitchtest.WithRateLimit(1, 30*time.Second))
 	t.Cleanup(srv.Close)
 	synctest.Test(t, func(t *testing.T) {
 		c := newClient(srv, srv.Token(token))
@@ -114,7 +114,7 @@ func TestPacingRespectsTheContext(t *testing.T) {
 			_, err := c.GetUsers(ctx, nil)
 			done <- err
 		}()
-		synctest.Wait() // the call waits for the reset, an hour away
+		synctest.Wait() // the call waits for the reset, 30 s away
 		cancel()
 		err = <-done
 		assert.ErrorIs(t, err, context.Canceled)

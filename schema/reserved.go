@@ -26,7 +26,8 @@ var ReservedNames = map[string][]string{
 		"APIError", "APIError.Error", "APIError.Is", "Client", "Client.WithToken", "DefaultBaseURL",
 		"ErrForbidden", "ErrMissingScope", "ErrNotFound", "ErrRateLimited", "ErrUnauthorized",
 		"InvalidParamsError", "InvalidParamsError.Error", "LookupOperation", "New", "Operation", "Operations", "Option",
-		"Pagination", "ParamGroup", "RateLimit", "Rule", "RuleAtLeastOne", "RuleAtMostOne",
+		"Pagination", "ParamGroup", "RateLimit", "RateLimitError", "RateLimitError.Error", "RateLimitError.Is",
+		"Rule", "RuleAtLeastOne", "RuleAtMostOne",
 		"RuleExactlyOne", "Time", "Time.MarshalJSON", "Time.UnmarshalJSON", "WithBaseURL", "WithHTTPClient", "WithLogger", "WithMaxRetries",
 	},
 }
