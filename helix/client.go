@@ -283,10 +283,11 @@ func invalidToken(e *APIError) bool {
 // call hold.
 const maxBody = 4 << 20
 
-// maxPrealloc bounds the buffer a declared Content-Length sizes before any
-// byte has come: past it, the buffer grows as bytes arrive, so a peer that
-// declares much and sends nothing costs little.
-const maxPrealloc = 64 << 10
+// firstBuffer is the size of the buffer an answer is first read into; it
+// grows as bytes arrive. A declared Content-Length may make it smaller (an
+// answer of 600 bytes takes 601), never larger: the header of a peer that
+// declares much and sends nothing buys it nothing. Most Helix answers fit.
+const firstBuffer = 4 << 10
 
 // decode reads a successful answer into out.
 func decode(op *Operation, resp *http.Response, out any) error {
@@ -323,9 +324,9 @@ func readBody(resp *http.Response) ([]byte, error) {
 	if n > maxBody {
 		return nil, errTooLarge(fmt.Sprintf("the body declares %d bytes,", n))
 	}
-	size := 512
-	if n >= 0 {
-		size = int(min(n, maxPrealloc)) + 1 // one more, to see the end without growing
+	size := firstBuffer
+	if n >= 0 && n < firstBuffer {
+		size = int(n) + 1 // one more, to see the end without growing
 	}
 	data := make([]byte, 0, size)
 	r := io.LimitReader(resp.Body, maxBody+1)

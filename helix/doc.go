@@ -92,9 +92,9 @@
 // A successful answer's body is read up to 4 MiB, several times the
 // largest Helix answer (a page of 1000 items, or 25 emote sets, is well
 // under 1 MiB); a longer one fails the call with an error that says so,
-// without reading the rest. A declared Content-Length is not trusted to
-// size a buffer before the bytes arrive. An error answer is read up to
-// 64 KiB.
+// without reading the rest. A declared Content-Length is not trusted: it
+// never makes the client allocate more before the bytes arrive than the
+// 4 KiB an answer starts with. An error answer is read up to 64 KiB.
 //
 // # Metadata
 //

@@ -331,7 +331,8 @@ func (b *stalledBody) Close() error { return nil }
 // Issue 10, case 3: the buffer for a body was sized from its declared
 // Content-Length before any byte arrived: 32 calls to a peer that declares
 // 64 MiB and sends nothing held 2 GiB. A length over the limit now fails
-// at once; one within it sizes no more than the first 64 KiB.
+// at once; one within it sizes no buffer larger than the 4 KiB any answer
+// starts with.
 func TestDeclaredLengthIsNotAllocated(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
@@ -339,7 +340,7 @@ func TestDeclaredLengthIsNotAllocated(t *testing.T) {
 		maxHeld  float64 // MiB
 	}{
 		{name: "64 MiB", declared: 64<<20 - 1, maxHeld: 1},
-		{name: "4 MiB", declared: 4 << 20, maxHeld: 4}, // the limit: 32 buffers of 64 KiB
+		{name: "4 MiB", declared: 4 << 20, maxHeld: 1}, // the limit: 32 buffers of 4 KiB
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
