@@ -23,7 +23,8 @@ var ReservedNames = map[string][]string{
 		"WithLogger",
 	},
 	"helix": {
-		"APIError", "APIError.Error", "APIError.Is", "Client", "Client.WithToken", "DefaultBaseURL",
+		"APIError", "APIError.Error", "APIError.Is", "Client", "Client.Format", "Client.GoString",
+		"Client.LogValue", "Client.String", "Client.WithToken", "DefaultBaseURL",
 		"ErrForbidden", "ErrMissingScope", "ErrNotFound", "ErrRateLimited", "ErrUnauthorized",
 		"InvalidParamsError", "InvalidParamsError.Error", "LookupOperation", "New", "Operation", "Operations", "Option",
 		"Pagination", "ParamGroup", "RateLimit", "RateLimitError", "RateLimitError.Error", "RateLimitError.Is",
