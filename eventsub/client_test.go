@@ -61,6 +61,11 @@ func newEvents() *events {
 // options are the callbacks that feed the channels, and the test's
 // keepalive second and logger.
 func (e *events) options() []eventsub.Option {
+	return append(e.hooks(), eventsub.WithTestSecond(testSecond))
+}
+
+// hooks are the callbacks that feed the channels, and the test's logger.
+func (e *events) hooks() []eventsub.Option {
 	return []eventsub.Option{
 		eventsub.OnConnected(func(s eventsub.Session) { e.connected <- s }),
 		eventsub.OnReady(func() { e.ready <- struct{}{} }),
@@ -68,7 +73,6 @@ func (e *events) options() []eventsub.Option {
 		eventsub.OnReconnected(func(s eventsub.Session) { e.reconnected <- s }),
 		eventsub.OnRevoked(func(s helix.EventSubSubscription) { e.revoked <- s }),
 		eventsub.OnError(func(err error) { e.errs <- err }),
-		eventsub.WithTestSecond(testSecond),
 		eventsub.WithLogger(testLogger()),
 	}
 }
