@@ -1,6 +1,7 @@
 package eventsub
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,7 +10,9 @@ import (
 	"net"
 	"net/url"
 	"reflect"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -141,10 +144,9 @@ type Client struct {
 	closed       bool
 	cancel       context.CancelFunc
 	done         chan struct{} // closed when Run has returned
-	// calling counts the user's handlers and callbacks that Run's
-	// goroutine is in (one calls OnError when it panics): a Close then
-	// cannot wait for Run, whose goroutine may be its caller's.
-	calling int
+	// runG is the ID of Run's goroutine, where handlers and callbacks run:
+	// a Close called there cannot wait for Run.
+	runG    uint64
 	sockets map[*websocket.Conn]struct{} // the open connections, for such a Close
 	// heldPeak is the most bytes held from a new connection while an old
 	// one drained, for tests.
@@ -481,7 +483,7 @@ func (c *Client) Run(ctx context.Context) error {
 		c.mu.Unlock()
 		return errors.New("eventsub: Run called twice")
 	}
-	c.running = true
+	c.running, c.runG = true, goroutineID()
 	ctx, cancel := context.WithCancel(ctx)
 	c.cancel, c.done = cancel, make(chan struct{})
 	c.mu.Unlock()
@@ -502,17 +504,18 @@ func (c *Client) Run(ctx context.Context) error {
 }
 
 // Close stops Run and returns when every goroutine of the client has
-// ended. It may be called from anywhere, a handler or callback included:
-// Run's goroutine is then in the user's code, maybe Close's caller, and
-// cannot be waited for; Close closes the connections, waits for the
-// client's own goroutines, and returns, and Run returns ErrClosed as soon
-// as that handler or callback does, calling nothing more.
+// ended and Run has returned. It may be called from anywhere, a handler or
+// callback included: Run's goroutine is then Close's caller and cannot be
+// waited for, so Close closes the connections, waits for the client's own
+// goroutines and returns, and Run returns ErrClosed as soon as that
+// handler or callback does, calling nothing more.
 func (c *Client) Close() error {
 	c.mu.Lock()
 	c.closed = true
-	cancel, done, calling := c.cancel, c.done, c.calling > 0
+	cancel, done := c.cancel, c.done
+	inside := cancel != nil && !c.ended && c.runG != 0 && goroutineID() == c.runG
 	var sockets []*websocket.Conn
-	if calling {
+	if inside {
 		for ws := range c.sockets {
 			sockets = append(sockets, ws)
 		}
@@ -522,33 +525,37 @@ func (c *Client) Close() error {
 		return nil // Run has not started
 	}
 	cancel()
-	if !calling {
+	if !inside {
 		<-done
 		return nil
 	}
 	for _, ws := range sockets {
 		closeSocket(ws) // their readers end
 	}
-	c.goroutines.Wait()
+	c.goroutines.Wait() // Run, being here, adds none meanwhile
 	return nil
 }
 
+// goroutineID returns the ID of the calling goroutine, from the first line
+// of its stack ("goroutine 18 [running]:"). Go offers no other way, on
+// purpose; the Client needs it only to know whether Close is called on
+// Run's goroutine, from a handler or callback, where waiting for Run
+// would wait for itself.
+func goroutineID() uint64 {
+	var buf [64]byte
+	line := buf[:runtime.Stack(buf[:], false)]
+	line, _ = bytes.CutPrefix(line, []byte("goroutine "))
+	id, _, _ := bytes.Cut(line, []byte(" "))
+	n, _ := strconv.ParseUint(string(id), 10, 64)
+	return n // 0 if the format ever changes: Close then waits, as from outside
+}
+
 // callback runs f, a handler or callback of the user's, unless the client
-// is closed; meanwhile Close knows not to wait for Run.
+// is closed: after Close, nothing more is called.
 func (c *Client) callback(f func()) {
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return
+	if !c.isClosed() {
+		f()
 	}
-	c.calling++
-	c.mu.Unlock()
-	defer func() {
-		c.mu.Lock()
-		c.calling--
-		c.mu.Unlock()
-	}()
-	f()
 }
 
 // isClosed reports whether Close was called.
@@ -559,8 +566,7 @@ func (c *Client) isClosed() bool {
 }
 
 // track counts in one more goroutine of Run's, unless the client is
-// closed: a Close that waits for them from a callback must not see the
-// count grow from zero after it has started waiting.
+// closed.
 func (c *Client) track() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()

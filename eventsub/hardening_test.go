@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -292,7 +293,9 @@ func TestCloseFromInside(t *testing.T) {
 				closed.Store(true)
 				began := time.Now()
 				_ = c.Close()
-				returned <- closing{time.Since(began), goroutinesIn(".(*runner).read(")}
+				took := time.Since(began)
+				// The readers have ended; one may still be returning.
+				returned <- closing{took, eventually(".(*runner).read(")}
 			}
 			sessions := make(chan string, 10)
 			ready := make(chan struct{}, 10)
@@ -318,10 +321,66 @@ func TestCloseFromInside(t *testing.T) {
 			assert.ErrorIs(t, wait(t, done, "Run to return"), eventsub.ErrClosed)
 			assert.Equal(t, got.readers, 0, "connection readers running when Close returned")
 			assert.Equal(t, calls.Load(), int32(0), "callbacks or handlers called after Close")
-			assert.Equal(t, goroutinesIn("eventsub.(*runner)"), 0, "goroutines of the client once Run has returned")
+			assert.Equal(t, eventually("eventsub.(*runner)"), 0, "goroutines of the client once Run has returned")
 			t.Logf("Close from %s returned in %v", tc.name, got.took.Round(time.Microsecond))
 		})
 	}
+}
+
+// Case 7: Close from another goroutine while a handler runs waits for the
+// handler, and for Run. In a synctest bubble, once every goroutine waits,
+// a Close that did not wait would have returned.
+func TestCloseFromOutsideWaitsForHandler(t *testing.T) {
+	srv := twitchtest.NewServer()
+	t.Cleanup(srv.Close)
+	synctest.Test(t, func(t *testing.T) {
+		h := helix.New("id", srv.Token("token"), helix.WithBaseURL(srv.Helix.URL), helix.WithHTTPClient(srv.InMemoryClient()))
+		ev := newEvents()
+		c := eventsub.New(h, append(ev.hooks(), eventsub.WithBaseURL(srv.EventSub.URL), eventsub.WithDialContext(srv.EventSub.DialContext))...)
+		entered, release := make(chan struct{}), make(chan struct{})
+		c.OnChannelFollow(func(ctx context.Context, _ *eventsub.ChannelFollowEvent) {
+			close(entered)
+			<-ctx.Done() // Close has been called
+			<-release
+		})
+		assert.NilError(t, c.Subscribe(context.Background(), followCondition("1")))
+		done := make(chan error, 1)
+		go func() { done <- c.Run(context.Background()) }()
+		wait(t, ev.ready, "ready")
+		notify(t, srv, followEvent(1))
+		<-entered
+		closed := make(chan struct{})
+		go func() {
+			_ = c.Close()
+			close(closed)
+		}()
+		synctest.Wait()
+		select {
+		case <-closed:
+			t.Fatal("Close returned while a handler was running")
+		default:
+		}
+		close(release)
+		<-closed
+		select {
+		case err := <-done:
+			assert.ErrorIs(t, err, eventsub.ErrClosed)
+		default:
+			synctest.Wait() // Run has returned; its goroutine sends
+			assert.ErrorIs(t, <-done, eventsub.ErrClosed)
+		}
+	})
+}
+
+// eventually counts the goroutines whose stack holds fn, once those that
+// are returning have returned: a goroutine whose deferred WaitGroup.Done
+// has run is done, though its stack may still show it for a moment.
+func eventually(fn string) int {
+	n := goroutinesIn(fn)
+	for deadline := time.Now().Add(5 * time.Second); n > 0 && time.Now().Before(deadline); n = goroutinesIn(fn) {
+		time.Sleep(time.Millisecond)
+	}
+	return n
 }
 
 // goroutinesIn counts the goroutines whose stack holds fn.
