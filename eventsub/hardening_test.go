@@ -30,12 +30,14 @@ import (
 // against a hostile server of their own (hostile_test.go).
 
 // runAgainst runs a Client with no subscription against url, after
-// configure (when not nil) has registered its handlers. The test's cleanup
-// closes it, and fails when Close does not return.
+// configure (when not nil) has registered its handlers. Its keepalive
+// second is Twitch's, so that a loaded machine cannot make the watchdog
+// fire, unless opts set WithTestSecond. The test's cleanup closes it, and
+// fails when Close does not return.
 func runAgainst(t *testing.T, url string, configure func(*eventsub.Client), opts ...eventsub.Option) (*eventsub.Client, *events, <-chan error) {
 	t.Helper()
 	ev := newEvents()
-	all := append(ev.options(), eventsub.WithBaseURL(url), eventsub.WithBackoff(time.Millisecond, 20*time.Millisecond))
+	all := append(ev.hooks(), eventsub.WithBaseURL(url), eventsub.WithBackoff(time.Millisecond, 20*time.Millisecond))
 	c := eventsub.New(helix.New("id", nil), append(all, opts...)...)
 	if configure != nil {
 		configure(c)
@@ -173,7 +175,7 @@ func TestHandoverDrainIsBounded(t *testing.T) {
 		}
 	})
 	var f *follows
-	c, ev, _ := runAgainst(t, h.URL, func(c *eventsub.Client) { f = collectFollows(c) })
+	c, ev, _ := runAgainst(t, h.URL, func(c *eventsub.Client) { f = collectFollows(c) }, eventsub.WithTestSecond(testSecond))
 	wait(t, ev.reconnected, "the handover")
 	for i := range total {
 		assert.Equal(t, wait(t, f.ch, "notification "+strconv.Itoa(i)), strconv.Itoa(i), "once each, in order")
@@ -197,7 +199,9 @@ func TestBackoffGrowsOverShortConnections(t *testing.T) {
 		h.idle(ws)
 	})
 	const first, longest = time.Millisecond, 100 * time.Millisecond
-	c := eventsub.New(helix.New("id", nil), eventsub.WithBaseURL(h.URL), eventsub.WithBackoff(first, longest), eventsub.WithTestSecond(testSecond))
+	// Twitch's second: a session proves healthy after 10 s, which no
+	// stall of a loaded machine can make these connections last.
+	c := eventsub.New(helix.New("id", nil), eventsub.WithBaseURL(h.URL), eventsub.WithBackoff(first, longest))
 	go func() { _ = c.Run(context.Background()) }()
 	t.Cleanup(func() { closeWithin(t, c) })
 	for range dials {
@@ -226,10 +230,10 @@ func TestBackoffResetsAfterAHealthyConnection(t *testing.T) {
 			return
 		}
 		go h.idle(ws)
-		// Up for 30 keepalive seconds (the timeout is 10), then closed.
+		// Up for 12 keepalive seconds (the timeout is 10), then closed.
 		tick := time.NewTicker(testSecond)
 		defer tick.Stop()
-		for range 30 {
+		for range 12 {
 			<-tick.C
 			if h.write(ws, keepaliveFrame()) != nil {
 				return
@@ -237,7 +241,7 @@ func TestBackoffResetsAfterAHealthyConnection(t *testing.T) {
 		}
 		_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(4000, "internal server error"), time.Now().Add(time.Second))
 	})
-	_, ev, _ := runAgainst(t, h.URL, nil, eventsub.WithBackoff(time.Hour, time.Hour))
+	_, ev, _ := runAgainst(t, h.URL, nil, eventsub.WithBackoff(time.Hour, time.Hour), eventsub.WithTestSecond(testSecond))
 	wait(t, ev.connected, "the welcome")
 	wait(t, ev.disconnected, "the close")
 	wait(t, ev.connected, "a new session at once, not after an hour")
@@ -509,7 +513,7 @@ func TestReconnectURLWSSIsFollowed(t *testing.T) {
 
 // Case 10: a keepalive_timeout_seconds far out of Twitch's range is
 // clamped to it: it neither overflows into a timeout that drops a live
-// connection nor waits forever. (7e11 keepalive seconds of 20 ms overflow
+// connection nor waits forever. (7e11 keepalive seconds of 100 ms overflow
 // to a negative duration, as 7e9 real seconds do.)
 func TestKeepaliveTimeoutIsClamped(t *testing.T) {
 	kept := make(chan struct{})
@@ -519,10 +523,10 @@ func TestKeepaliveTimeoutIsClamped(t *testing.T) {
 			return
 		}
 		go h.idle(ws)
-		// 40 keepalives, one each half test second: 20 watchdog periods.
+		// 12 keepalives, one each half test second: 12 watchdog periods.
 		tick := time.NewTicker(testSecond / 2)
 		defer tick.Stop()
-		for range 40 {
+		for range 12 {
 			<-tick.C
 			if h.write(ws, keepaliveFrame()) != nil {
 				return
@@ -531,7 +535,7 @@ func TestKeepaliveTimeoutIsClamped(t *testing.T) {
 		close(kept)
 		<-h.done
 	})
-	_, ev, _ := runAgainst(t, h.URL, nil)
+	_, ev, _ := runAgainst(t, h.URL, nil, eventsub.WithTestSecond(testSecond))
 	wait(t, ev.connected, "the welcome")
 	wait(t, kept, "the keepalives")
 	none(t, ev.disconnected, "a disconnect of a live connection")
@@ -687,4 +691,37 @@ func TestBaseURLWithQuery(t *testing.T) {
 	h.mu.Unlock()
 	assert.NilError(t, err)
 	assert.DeepEqual(t, q, url.Values{"x": {"1"}, "keepalive_timeout_seconds": {"30"}})
+}
+
+// Case 8: a connection that the dial brings back just after the context
+// ended (the TCP connect won the race with the cancel) is not left to a
+// handshake that nothing ends.
+func TestDialThatReturnsAfterCancel(t *testing.T) {
+	dialing := make(chan struct{}, 1)
+	var served []net.Conn
+	var mu sync.Mutex
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, nc := range served {
+			nc.Close()
+		}
+	})
+	dial := func(ctx context.Context, _, _ string) (net.Conn, error) {
+		dialing <- struct{}{}
+		<-ctx.Done()
+		client, server := net.Pipe() // a server that never reads the handshake
+		mu.Lock()
+		served = append(served, server)
+		mu.Unlock()
+		return client, nil
+	}
+	c := eventsub.New(helix.New("id", nil), eventsub.WithBaseURL("ws://127.0.0.1:1/ws"),
+		eventsub.WithDialContext(dial), eventsub.WithTestDialTimeout(time.Hour))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	wait(t, dialing, "the dial")
+	cancel()
+	assert.ErrorIs(t, wait(t, done, "Run to return"), context.Canceled)
 }

@@ -221,8 +221,10 @@ func (r *runner) open(ws *websocket.Conn) (*conn, error) {
 }
 
 // dialWebSocket opens a WebSocket to u within c.dialTimeout. gorilla's
-// dialer bounds the handshake by the context's deadline only; to give up
-// as soon as ctx ends, the connection is also made to time out then.
+// dialer bounds the handshake by the context's deadline only (and sets
+// that deadline itself once the network dial returns); to give up as soon
+// as ctx ends, the connection is closed then, and one that the network
+// dial brings back after that is closed at once.
 func (c *Client) dialWebSocket(ctx context.Context, u string) (*websocket.Conn, error) {
 	dialCtx, cancel := context.WithTimeout(ctx, c.dialTimeout)
 	defer cancel()
@@ -232,16 +234,22 @@ func (c *Client) dialWebSocket(ctx context.Context, u string) (*websocket.Conn, 
 	}
 	var mu sync.Mutex
 	var opened []net.Conn
+	ended := false // dialCtx has ended: what opens now is closed
 	d := &websocket.Dialer{
 		Proxy: http.ProxyFromEnvironment,
 		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			nc, err := netDial(ctx, network, addr)
-			if err == nil && nc != nil {
-				mu.Lock()
-				opened = append(opened, nc)
-				mu.Unlock()
+			if err != nil || nc == nil {
+				return nc, err
 			}
-			return nc, err
+			mu.Lock()
+			defer mu.Unlock()
+			if ended {
+				_ = nc.Close()
+				return nil, dialCtx.Err()
+			}
+			opened = append(opened, nc)
+			return nc, nil
 		},
 	}
 	fired := make(chan struct{})
@@ -249,8 +257,9 @@ func (c *Client) dialWebSocket(ctx context.Context, u string) (*websocket.Conn, 
 		defer close(fired)
 		mu.Lock()
 		defer mu.Unlock()
+		ended = true
 		for _, nc := range opened {
-			_ = nc.SetDeadline(time.Unix(1, 0)) // in the past: pending I/O fails now
+			_ = nc.Close() // pending I/O fails now, whatever deadline gorilla sets
 		}
 	})
 	ws, _, err := d.DialContext(dialCtx, u, nil)
@@ -263,13 +272,17 @@ func (c *Client) dialWebSocket(ctx context.Context, u string) (*websocket.Conn, 
 			err = dialCtx.Err()
 		}
 	}
+	// Once the dial is given up, gorilla's error is about the connection
+	// closed under it; the cause is the context's.
 	switch {
 	case err == nil:
 		ws.SetReadLimit(maxMessageSize)
 		return ws, nil
 	case ctx.Err() != nil:
-		return nil, fmt.Errorf("%w (%w)", err, ctx.Err())
-	case dialCtx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded):
+		return nil, fmt.Errorf("gave up the connection: %w", ctx.Err())
+	case dialCtx.Err() != nil:
+		return nil, fmt.Errorf("the connection did not open within %v: %w", c.dialTimeout, dialCtx.Err())
+	case errors.Is(err, os.ErrDeadlineExceeded):
 		return nil, fmt.Errorf("the connection did not open within %v: %w", c.dialTimeout, err)
 	}
 	return nil, err
