@@ -317,6 +317,15 @@ func TestClientKeepaliveWatchdog(t *testing.T) {
 	second := wait(t, hs.ev.connected, "a new welcome")
 	wait(t, hs.ev.ready, "ready again")
 	assert.Assert(t, second.ID != first.ID)
+	// The client closed the silent connection; the fake ends its session
+	// once it has handled that close, which may come after the new
+	// session is ready.
+	poll.WaitOn(t, func(poll.LogT) poll.Result {
+		if n := len(hs.srv.EventSub.Subscriptions()); n != 1 {
+			return poll.Continue("%d subscriptions at the fake", n)
+		}
+		return poll.Success()
+	}, poll.WithTimeout(5*time.Second))
 	after := hs.onlySubscription(t)
 	assert.Equal(t, after.Transport.SessionID, second.ID)
 	assert.Assert(t, after.ID != before.ID, "created again on the new session")
