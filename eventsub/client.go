@@ -1,22 +1,20 @@
 package eventsub
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net"
-	"net/http"
 	"net/url"
-	"os"
 	"reflect"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -32,6 +30,43 @@ const (
 	maxMessageAge = 10 * time.Minute // older notifications are dropped
 	dedupWindow   = 10 * time.Minute // message IDs are remembered this long
 	dedupMax      = 100_000          // ... and at most this many
+)
+
+// The limits a peer, Twitch or not, cannot make the client pass. They are
+// chosen from Twitch's documented limits; none is an option, since none
+// is a trade-off a user would make differently.
+const (
+	// maxMessageSize is the most a frame may hold. The largest EventSub
+	// message Twitch documents is a batch of drop.entitlement.grant
+	// events, at most 250 KB (and that type is for webhooks only); a
+	// WebSocket notification is a few KB (a chat message is at most 500
+	// characters). Twice the largest leaves room for what Twitch adds;
+	// gorilla refuses a longer frame from its header, before reading its
+	// payload, and closes with 1009.
+	maxMessageSize = 512 << 10
+
+	// drainSeconds bounds, in keepalive seconds, how long the old
+	// connection of a handover is read after the client's close: Twitch
+	// answers a close right after the frames already on their way, in
+	// about a round trip, so 5 seconds is generous, and it is half of the
+	// shortest keepalive timeout Twitch allows (10 s), the least it lets a
+	// connection go unheard. Then the old connection is closed, and what
+	// the new one brought meanwhile is delivered.
+	drainSeconds = 5
+
+	// maxHeldBytes caps the frames of the new connection held while the
+	// old one drains (about a thousand notifications). At the cap, the new
+	// connection is no longer read until the drain ends: its frames wait
+	// in the socket and at Twitch (TCP's flow control), so nothing is
+	// lost that Twitch does not resend, and the wait is bounded by the
+	// drain's deadline.
+	maxHeldBytes = 1 << 20
+
+	// Twitch's range for keepalive_timeout_seconds. A welcome outside it
+	// is clamped to it: a huge value would overflow into a negative
+	// timeout, a tiny one drop a live connection.
+	minKeepalive = 10
+	maxKeepalive = 600
 )
 
 // defaultDialTimeout bounds the opening of a connection: the TCP dial, TLS
@@ -58,14 +93,22 @@ const defaultDialTimeout = 10 * time.Second
 // start a goroutine in the handler (and bound how many you start). A
 // handler that panics is recovered and reported to OnError.
 //
-// On a session_reconnect the Client dials the new URL, waits for its
-// welcome and only then closes the old connection, delivering what still
-// arrives on the old one; subscriptions move with the session. On any other
-// loss (a close code, a network error, or no message within the keepalive
-// timeout) it reconnects with jittered exponential backoff and creates
-// every subscription again, since WebSocket subscriptions die with their
-// session. Messages are delivered once: IDs are remembered for 10 minutes,
-// and notifications older than that are dropped.
+// On a session_reconnect the Client dials the new URL, while the old
+// connection goes on delivering, waits for its welcome and only then
+// closes the old connection, delivering what still arrives on it (for at
+// most 5 seconds) before what the new one brings; subscriptions move with
+// the session. It follows only a wss:// URL, or one with the scheme and
+// host of its own URL (a fake, the Twitch CLI); another is reported
+// (ErrUntrustedReconnectURL) and treated as a lost connection. On any
+// other loss (a close code, a network error, a frame over 512 KiB, or no
+// message within the keepalive timeout) it reconnects with jittered
+// exponential backoff and creates every subscription again, since
+// WebSocket subscriptions die with their session. The backoff starts over
+// only after a session has lasted its keepalive timeout (Twitch's time to
+// subscribe), so a server that welcomes and then closes is not dialed in a
+// loop. Messages are delivered once: IDs are remembered for 10 minutes; a
+// notification without an ID or a timestamp, or older than 10 minutes, is
+// dropped and reported (*DroppedNotificationError).
 type Client struct {
 	Dispatcher
 
@@ -101,8 +144,17 @@ type Client struct {
 	closed       bool
 	cancel       context.CancelFunc
 	done         chan struct{} // closed when Run has returned
+	// runG is the ID of Run's goroutine, where handlers and callbacks run:
+	// a Close called there cannot wait for Run.
+	runG    uint64
+	sockets map[*websocket.Conn]struct{} // the open connections, for such a Close
+	// heldPeak is the most bytes held from a new connection while an old
+	// one drained, for tests.
+	heldPeak int
 
-	readers sync.WaitGroup // one goroutine per connection
+	// goroutines are the goroutines of Run: one reader per connection,
+	// and the dial of a reconnect URL. Add only through track.
+	goroutines sync.WaitGroup
 }
 
 // New returns a Client that subscribes through h, which must carry a user
@@ -121,6 +173,7 @@ func New(h *helix.Client, opts ...Option) *Client {
 		second:      time.Second,
 		now:         time.Now,
 		subs:        map[string]*subscription{},
+		sockets:     map[*websocket.Conn]struct{}{},
 	}
 	for _, opt := range opts {
 		if opt != nil {
@@ -289,23 +342,48 @@ func (c *Client) Subscribe(ctx context.Context, cond Condition) error {
 	created, err := c.create(ctx, s, session)
 
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	switch {
-	case c.subs[s.key] != s || s.try != try:
-		return nil // unsubscribed, or taken over by a new session meanwhile
+	case c.subs[s.key] != s:
+		// Unsubscribed meanwhile: created anyway, it must go.
+		orphan := err == nil && c.session == session
+		c.mu.Unlock()
+		if orphan {
+			return c.deleteOrphan(ctx, s, created)
+		}
+		return nil
+	case s.try != try:
+		c.mu.Unlock()
+		return nil // taken over by a new session meanwhile
 	case c.session != session:
 		s.state = pending // the session ended meanwhile: the next one creates it
+		c.mu.Unlock()
 		return nil
 	case err != nil:
 		s.state, s.err = failed, err
+		c.mu.Unlock()
 		return err
 	}
 	s.state, s.created = active, *created
+	c.mu.Unlock()
+	return nil
+}
+
+// deleteOrphan deletes at Twitch a subscription whose creation was on its
+// way when it was unsubscribed from: without it, it would stay there,
+// unwanted, counting against the limits.
+func (c *Client) deleteOrphan(ctx context.Context, s *subscription, created *helix.EventSubSubscription) error {
+	err := c.helix.DeleteEventSubSubscription(ctx, &helix.DeleteEventSubSubscriptionParams{ID: created.ID})
+	if err != nil {
+		typ, version := s.typeAndVersion()
+		return fmt.Errorf("eventsub: delete %s version %s, unsubscribed while it was created: %w", typ, version, err)
+	}
 	return nil
 }
 
 // Unsubscribe stops the notifications cond selects, deleting the
-// subscription at Twitch when it is active.
+// subscription at Twitch when it is active. When its creation is on its
+// way, it is deleted as soon as it is created: by Subscribe, which returns
+// what the deletion did, or by Run, which reports a failure to OnError.
 func (c *Client) Unsubscribe(ctx context.Context, cond Condition) error {
 	if c.err != nil {
 		return c.err
@@ -405,15 +483,15 @@ func (c *Client) Run(ctx context.Context) error {
 		c.mu.Unlock()
 		return errors.New("eventsub: Run called twice")
 	}
-	c.running = true
+	c.running, c.runG = true, goroutineID()
 	ctx, cancel := context.WithCancel(ctx)
 	c.cancel, c.done = cancel, make(chan struct{})
 	c.mu.Unlock()
 
 	defer close(c.done)
-	defer c.readers.Wait()
+	defer c.goroutines.Wait()
 	defer cancel()
-	r := &runner{c: c, ctx: ctx, msgs: make(chan frame, 64), seen: newDedup(dedupWindow, dedupMax)}
+	r := &runner{c: c, ctx: ctx, dialed: make(chan dialResult), seen: newDedup(dedupWindow, dedupMax)}
 	err := r.run()
 	c.mu.Lock()
 	closed := c.closed
@@ -425,549 +503,83 @@ func (c *Client) Run(ctx context.Context) error {
 	return err
 }
 
-// Close stops Run and returns when every goroutine of the client has ended.
+// Close stops Run and returns when every goroutine of the client has
+// ended and Run has returned. It may be called from anywhere, a handler or
+// callback included: Run's goroutine is then Close's caller and cannot be
+// waited for, so Close closes the connections, waits for the client's own
+// goroutines and returns, and Run returns ErrClosed as soon as that
+// handler or callback does, calling nothing more.
 func (c *Client) Close() error {
 	c.mu.Lock()
 	c.closed = true
 	cancel, done := c.cancel, c.done
-	c.mu.Unlock()
-	if cancel != nil {
-		cancel()
-		<-done
+	inside := cancel != nil && !c.ended && c.runG != 0 && goroutineID() == c.runG
+	var sockets []*websocket.Conn
+	if inside {
+		for ws := range c.sockets {
+			sockets = append(sockets, ws)
+		}
 	}
+	c.mu.Unlock()
+	if cancel == nil {
+		return nil // Run has not started
+	}
+	cancel()
+	if !inside {
+		<-done
+		return nil
+	}
+	for _, ws := range sockets {
+		closeSocket(ws) // their readers end
+	}
+	c.goroutines.Wait() // Run, being here, adds none meanwhile
 	return nil
+}
+
+// goroutineID returns the ID of the calling goroutine, from the first line
+// of its stack ("goroutine 18 [running]:"). Go offers no other way, on
+// purpose; the Client needs it only to know whether Close is called on
+// Run's goroutine, from a handler or callback, where waiting for Run
+// would wait for itself.
+func goroutineID() uint64 {
+	var buf [64]byte
+	line := buf[:runtime.Stack(buf[:], false)]
+	line, _ = bytes.CutPrefix(line, []byte("goroutine "))
+	id, _, _ := bytes.Cut(line, []byte(" "))
+	n, _ := strconv.ParseUint(string(id), 10, 64)
+	return n // 0 if the format ever changes: Close then waits, as from outside
+}
+
+// callback runs f, a handler or callback of the user's, unless the client
+// is closed: after Close, nothing more is called.
+func (c *Client) callback(f func()) {
+	if !c.isClosed() {
+		f()
+	}
+}
+
+// isClosed reports whether Close was called.
+func (c *Client) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
+}
+
+// track counts in one more goroutine of Run's, unless the client is
+// closed.
+func (c *Client) track() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return false
+	}
+	c.goroutines.Add(1)
+	return true
 }
 
 func (c *Client) report(err error) {
 	c.log.Warn("eventsub", "err", err)
 	if c.onError != nil {
-		c.onError(err)
+		c.callback(func() { c.onError(err) })
 	}
-}
-
-// conn is one WebSocket connection and what Run knows of it.
-type conn struct {
-	ws       *websocket.Conn
-	welcomed bool
-	session  Session
-	timeout  time.Duration // silence longer than this means dead
-	lastRead atomic.Int64  // unix nanoseconds of the last frame read
-	// handing is true while the reader waits for Run to take a frame: the
-	// socket is not silent then, only unread, and the watchdog must not
-	// blame it for Run's (or a slow handler's) delay.
-	handing atomic.Bool
-}
-
-// frame is what a connection's reader hands to Run: a message, or the end.
-type frame struct {
-	conn *conn
-	data []byte
-	err  error
-}
-
-// runner is the state of one Run, owned by Run's goroutine.
-type runner struct {
-	c    *Client
-	ctx  context.Context
-	msgs chan frame
-	cur  *conn // the connection of the session
-	next *conn // the connection a session_reconnect moves it to
-	// draining is the old connection after a handover: closed by us, read
-	// until Twitch's answering close so that nothing on its way is lost.
-	// Until then the new connection's frames are held, to keep the order.
-	draining *conn
-	held     []frame
-	attempt  int // reconnect attempts since the last welcome
-	unused   int // 4003 closes in a row
-	seen     *dedup
-	retry    *time.Timer // retries subscriptions that failed on the way
-	// started is true once the first session had every subscription
-	// created; until then refusals are gathered in refused, for Run.
-	started bool
-	refused []error
-	ready   bool // OnReady was called for the current session
-}
-
-func (r *runner) run() error {
-	defer r.closeAll()
-	watchdog := time.NewTicker(r.c.second / 2)
-	defer watchdog.Stop()
-	r.retry = time.NewTimer(time.Hour)
-	r.retry.Stop()
-	defer r.retry.Stop()
-	for {
-		if r.cur == nil && r.next == nil {
-			if err := r.connect(); err != nil {
-				return err
-			}
-		}
-		select {
-		case <-r.ctx.Done():
-			return r.ctx.Err()
-		case f := <-r.msgs:
-			if err := r.handle(f); err != nil {
-				return err
-			}
-		case <-watchdog.C:
-			if err := r.checkWatchdog(); err != nil {
-				return err
-			}
-		case <-r.retry.C:
-			if err := r.subscribeAll(); err != nil {
-				return err
-			}
-		}
-	}
-}
-
-// connect dials the base URL, waiting a jittered, growing backoff before
-// every attempt after the first, until a connection opens or ctx ends.
-func (r *runner) connect() error {
-	for {
-		if r.attempt > 0 {
-			wait := r.backoff()
-			r.c.log.Info("eventsub: reconnecting", "in", wait, "attempt", r.attempt)
-			t := time.NewTimer(wait)
-			select {
-			case <-r.ctx.Done():
-				t.Stop()
-				return r.ctx.Err()
-			case <-t.C:
-			}
-		}
-		r.attempt++
-		u := r.c.url
-		if r.c.keepalive != 0 {
-			u += "?keepalive_timeout_seconds=" + strconv.Itoa(r.c.keepalive)
-		}
-		cn, err := r.dial(u)
-		if err == nil {
-			r.cur = cn
-			return nil
-		}
-		if r.ctx.Err() != nil {
-			return r.ctx.Err()
-		}
-		r.c.report(fmt.Errorf("eventsub: connect: %w", err))
-	}
-}
-
-// backoff is the wait before attempt r.attempt: doubling from the minimum
-// up to the maximum, each wait drawn from its upper half.
-func (r *runner) backoff() time.Duration {
-	d := r.c.minBackoff
-	for i := 1; i < r.attempt && d < r.c.maxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, r.c.maxBackoff)
-	return d/2 + rand.N(d/2+1)
-}
-
-// dial opens a connection and starts its reader. Until the welcome, the
-// connection is held to a deadline like any other silence.
-func (r *runner) dial(u string) (*conn, error) {
-	ws, err := r.c.dialWebSocket(r.ctx, u)
-	if err != nil {
-		return nil, err
-	}
-	wait := 10
-	if r.c.keepalive != 0 {
-		wait = r.c.keepalive
-	}
-	cn := &conn{ws: ws, timeout: r.timeout(wait)}
-	cn.lastRead.Store(time.Now().UnixNano())
-	r.c.readers.Add(1)
-	go r.read(cn)
-	return cn, nil
-}
-
-// dialWebSocket opens a WebSocket to u within c.dialTimeout. gorilla's
-// dialer bounds the handshake by the context's deadline only; to give up
-// as soon as ctx ends, the connection is also made to time out then.
-func (c *Client) dialWebSocket(ctx context.Context, u string) (*websocket.Conn, error) {
-	dialCtx, cancel := context.WithTimeout(ctx, c.dialTimeout)
-	defer cancel()
-	netDial := c.dialContext
-	if netDial == nil {
-		netDial = (&net.Dialer{}).DialContext
-	}
-	var mu sync.Mutex
-	var opened []net.Conn
-	d := &websocket.Dialer{
-		Proxy: http.ProxyFromEnvironment,
-		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			nc, err := netDial(ctx, network, addr)
-			if err == nil && nc != nil {
-				mu.Lock()
-				opened = append(opened, nc)
-				mu.Unlock()
-			}
-			return nc, err
-		},
-	}
-	fired := make(chan struct{})
-	stop := context.AfterFunc(dialCtx, func() {
-		defer close(fired)
-		mu.Lock()
-		defer mu.Unlock()
-		for _, nc := range opened {
-			_ = nc.SetDeadline(time.Unix(1, 0)) // in the past: pending I/O fails now
-		}
-	})
-	ws, _, err := d.DialContext(dialCtx, u, nil)
-	if !stop() {
-		<-fired // no goroutine of the dial outlives it
-		if err == nil {
-			// dialCtx ended as the handshake finished: the connection
-			// may have been made to time out.
-			_ = ws.Close()
-			err = dialCtx.Err()
-		}
-	}
-	switch {
-	case err == nil:
-		return ws, nil
-	case ctx.Err() != nil:
-		return nil, fmt.Errorf("%w (%w)", err, ctx.Err())
-	case dialCtx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded):
-		return nil, fmt.Errorf("the connection did not open within %v: %w", c.dialTimeout, err)
-	}
-	return nil, err
-}
-
-// timeout is the silence after which a connection with the keepalive
-// timeout seconds is dead: the timeout and half of it again.
-func (r *runner) timeout(seconds int) time.Duration {
-	d := time.Duration(seconds) * r.c.second
-	return d + d/2
-}
-
-// read hands the connection's frames to Run until the connection ends.
-func (r *runner) read(cn *conn) {
-	defer r.c.readers.Done()
-	for {
-		_, data, err := cn.ws.ReadMessage()
-		cn.handing.Store(true)
-		select {
-		case r.msgs <- frame{conn: cn, data: data, err: err}:
-		case <-r.ctx.Done():
-			return
-		}
-		cn.lastRead.Store(time.Now().UnixNano())
-		cn.handing.Store(false)
-		if err != nil {
-			return
-		}
-	}
-}
-
-func (r *runner) handle(f frame) error {
-	switch {
-	case r.draining != nil && f.conn == r.draining && f.err != nil:
-		// The old connection is done: what the new one sent meanwhile
-		// follows now, in its order.
-		r.draining.ws.Close()
-		r.draining = nil
-		held := r.held
-		r.held = nil
-		for _, h := range held {
-			if err := r.handle(h); err != nil {
-				return err
-			}
-		}
-		return nil
-	case r.draining != nil && f.conn == r.cur:
-		r.held = append(r.held, f)
-		return nil
-	}
-	if f.err != nil {
-		return r.lost(f.conn, f.err)
-	}
-	msg, err := ParseMessage(f.data)
-	if err != nil {
-		r.c.report(err)
-		return nil
-	}
-	switch msg.Metadata.MessageType {
-	case MessageSessionWelcome:
-		return r.welcome(f.conn, msg.Session)
-	case MessageSessionReconnect:
-		r.reconnect(f.conn, msg.Session)
-	case MessageNotification:
-		r.notify(msg)
-	case MessageRevocation:
-		r.revoke(msg.Revocation)
-	}
-	return nil
-}
-
-func (r *runner) welcome(cn *conn, s *Session) error {
-	if cn.welcomed || (cn != r.cur && cn != r.next) {
-		return nil
-	}
-	cn.welcomed, cn.session = true, *s
-	if s.KeepaliveTimeoutSeconds > 0 {
-		cn.timeout = r.timeout(s.KeepaliveTimeoutSeconds)
-	}
-	r.attempt = 0
-	if cn == r.next {
-		// The handover is done: the old connection goes only now that the
-		// new one is welcomed, and the subscriptions moved with the session.
-		// Closing it is a handshake: it is read until Twitch answers, and
-		// what arrives meanwhile is delivered before the new connection's.
-		old := r.cur
-		r.cur, r.next = cn, nil
-		if old != nil {
-			_ = old.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
-			old.lastRead.Store(time.Now().UnixNano())
-			r.draining = old
-		}
-		r.c.mu.Lock()
-		r.c.session = s.ID
-		r.c.mu.Unlock()
-		r.c.log.Info("eventsub: reconnected", "session", s.ID)
-		if r.c.onReconnected != nil {
-			r.c.onReconnected(*s)
-		}
-		return nil
-	}
-	// A new session: subscriptions of the old one died with it.
-	r.c.mu.Lock()
-	r.c.session = s.ID
-	for _, sub := range r.c.subs {
-		if sub.state == active || sub.state == creating {
-			sub.state = pending
-		}
-	}
-	r.c.mu.Unlock()
-	r.ready = false
-	r.c.log.Info("eventsub: connected", "session", s.ID)
-	if r.c.onConnected != nil {
-		r.c.onConnected(*s)
-	}
-	return r.subscribeAll()
-}
-
-// subscribeAll creates every pending subscription on the current session.
-// A failure on the way is reported and retried after a backoff. A refusal
-// is not retried: on the first session it is gathered for Run, which
-// returns them all once every subscription has been tried; later it is
-// reported. Then OnReady follows, once every subscription is active.
-func (r *runner) subscribeAll() error {
-	c := r.c
-	c.mu.Lock()
-	session := c.session
-	var todo []*subscription
-	tries := map[*subscription]int{}
-	for _, s := range c.subs {
-		if s.state == pending && session != "" {
-			s.state = creating
-			s.try++
-			todo = append(todo, s)
-			tries[s] = s.try
-		}
-	}
-	c.mu.Unlock()
-	slices.SortFunc(todo, func(a, b *subscription) int { return strings.Compare(a.key, b.key) })
-	retry := false
-	for _, s := range todo {
-		created, err := c.create(r.ctx, s, session)
-		var se *SubscriptionError
-		refused := errors.As(err, &se) && se.permanent()
-		c.mu.Lock()
-		current := c.subs[s.key] == s && s.try == tries[s]
-		switch {
-		case !current:
-			// Unsubscribed meanwhile: what became of it does not matter.
-		case err == nil:
-			s.state, s.created = active, *created
-		case refused:
-			s.state, s.err = failed, err
-		default:
-			s.state = pending
-		}
-		c.mu.Unlock()
-		switch {
-		case !current || err == nil:
-		case refused && !r.started:
-			r.refused = append(r.refused, err)
-		default:
-			c.report(err)
-			retry = retry || !refused
-		}
-	}
-	if retry && r.ctx.Err() == nil {
-		r.retry.Reset(c.minBackoff * 4)
-	}
-	if !r.started && len(r.refused) > 0 {
-		return errors.Join(r.refused...)
-	}
-	return r.readyIfDone()
-}
-
-// readyIfDone calls OnReady once a session has every subscription that is
-// still wanted active; the first time, the client has started.
-func (r *runner) readyIfDone() error {
-	c := r.c
-	c.mu.Lock()
-	done := c.session != ""
-	for _, s := range c.subs {
-		done = done && s.state != pending
-	}
-	c.mu.Unlock()
-	if !done || r.ready {
-		return nil
-	}
-	r.started, r.ready = true, true
-	c.log.Info("eventsub: ready")
-	if c.onReady != nil {
-		c.onReady()
-	}
-	return nil
-}
-
-// reconnect follows a session_reconnect: dial the new URL, and keep the old
-// connection until the new one is welcomed.
-func (r *runner) reconnect(cn *conn, s *Session) {
-	if cn != r.cur || r.next != nil || s == nil || s.ReconnectURL == "" {
-		return
-	}
-	next, err := r.dial(s.ReconnectURL)
-	if err != nil {
-		// Twitch closes the old connection soon; the loss reconnects then.
-		r.c.report(fmt.Errorf("eventsub: dial the reconnect URL: %w", err))
-		return
-	}
-	r.next = next
-}
-
-func (r *runner) notify(msg *Message) {
-	md := msg.Metadata
-	now := r.c.now()
-	if now.Sub(md.MessageTimestamp) > maxMessageAge {
-		r.c.log.Warn("eventsub: dropped a notification older than 10 minutes", "id", md.MessageID, "sent", md.MessageTimestamp)
-		return
-	}
-	if r.seen.repeat(md.MessageID, now) {
-		return
-	}
-	n := msg.Notification
-	r.c.dispatch(r.ctx, n, func(v any, stack []byte) {
-		r.c.report(&HandlerPanicError{Type: n.Subscription.Type, Version: n.Subscription.Version, Value: v, Stack: stack})
-	})
-}
-
-func (r *runner) revoke(sub *helix.EventSubSubscription) {
-	if sub == nil {
-		return
-	}
-	r.c.mu.Lock()
-	for key, s := range r.c.subs {
-		if s.state == active && s.created.ID == sub.ID {
-			delete(r.c.subs, key)
-		}
-	}
-	r.c.mu.Unlock()
-	r.c.log.Info("eventsub: subscription revoked", "id", sub.ID, "type", sub.Type, "reason", sub.Status)
-	if r.c.onRevoked != nil {
-		r.c.onRevoked(*sub)
-	}
-}
-
-// lost handles the end of a connection.
-func (r *runner) lost(cn *conn, err error) error {
-	switch cn {
-	case r.next:
-		cn.close()
-		r.next = nil
-		r.c.report(fmt.Errorf("eventsub: the reconnect URL's connection failed: %w", err))
-		return nil
-	case r.cur:
-	default:
-		return nil // an old connection, closed by us
-	}
-	cn.close()
-	r.cur = nil
-	if r.draining != nil {
-		// Both connections are gone: deliver what the new one had brought.
-		r.draining.close()
-		r.draining = nil
-		held := r.held
-		r.held = nil
-		for _, h := range held {
-			if h.err == nil {
-				_ = r.handle(h)
-			}
-		}
-	}
-	var ce *websocket.CloseError
-	reason := err
-	switch {
-	case errors.As(err, &ce) && ce.Code != websocket.CloseAbnormalClosure:
-		reason = &CloseError{Code: ce.Code, Text: ce.Text}
-	case errors.Is(err, ErrKeepaliveTimeout):
-	default:
-		// No close frame (gorilla calls that 1006): the network failed.
-		ce = nil
-		reason = fmt.Errorf("eventsub: connection lost: %w", err)
-	}
-	r.c.log.Warn("eventsub: disconnected", "reason", reason)
-	if r.c.onDisconnected != nil {
-		r.c.onDisconnected(reason)
-	}
-	r.c.mu.Lock()
-	r.c.session = ""
-	wanted := 0
-	for _, s := range r.c.subs {
-		if s.state != failed {
-			wanted++
-		}
-	}
-	r.c.mu.Unlock()
-	if ce != nil && ce.Code == 4003 {
-		r.unused++
-		if wanted == 0 || r.unused >= 3 {
-			return reason // nothing would make the next connection used
-		}
-	} else {
-		r.unused = 0
-	}
-	return nil
-}
-
-// checkWatchdog takes a connection that has been silent too long for dead.
-func (r *runner) checkWatchdog() error {
-	now := time.Now().UnixNano()
-	silent := func(cn *conn) bool {
-		return cn != nil && !cn.handing.Load() && time.Duration(now-cn.lastRead.Load()) > cn.timeout
-	}
-	if cn := r.draining; silent(cn) {
-		// Twitch never answered the close: stop waiting for it.
-		if err := r.handle(frame{conn: cn, err: ErrKeepaliveTimeout}); err != nil {
-			return err
-		}
-	}
-	for _, cn := range []*conn{r.next, r.cur} {
-		if silent(cn) {
-			if err := r.lost(cn, ErrKeepaliveTimeout); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func (r *runner) closeAll() {
-	for _, cn := range []*conn{r.cur, r.next, r.draining} {
-		if cn != nil {
-			cn.close()
-		}
-	}
-	r.cur, r.next, r.draining = nil, nil, nil
-}
-
-// close ends the connection with a normal close frame.
-func (cn *conn) close() {
-	_ = cn.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
-	_ = cn.ws.Close()
 }

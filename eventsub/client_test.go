@@ -22,11 +22,15 @@ import (
 )
 
 // These tests drive a Client against twitchtest's fake Twitch. A keepalive
-// second lasts 20 ms here (the client's test seam), so the fake's 10-second
-// keepalive timeout is 200 ms, and the watchdog fires after 300 ms of
-// silence; the fake sends keepalives every 20 ms.
+// second lasts 100 ms here (the client's test seam), so the fake's
+// 10-second keepalive timeout is 1 s, and the watchdog fires after 1.5 s of
+// silence; the fake sends keepalives every 20 ms. The margin, 1.5 s, is
+// what a starved reader may lag on a loaded machine before the watchdog
+// takes its connection for dead: a margin on the wall clock always depends
+// on the scheduler, so it is wide here, and the soak, which runs longest,
+// runs in a synctest bubble.
 
-const testSecond = 20 * time.Millisecond
+const testSecond = 100 * time.Millisecond
 
 // testLogger logs the client's work in the tests when EVENTSUB_DEBUG is
 // set, and discards it otherwise.
@@ -61,6 +65,11 @@ func newEvents() *events {
 // options are the callbacks that feed the channels, and the test's
 // keepalive second and logger.
 func (e *events) options() []eventsub.Option {
+	return append(e.hooks(), eventsub.WithTestSecond(testSecond))
+}
+
+// hooks are the callbacks that feed the channels, and the test's logger.
+func (e *events) hooks() []eventsub.Option {
 	return []eventsub.Option{
 		eventsub.OnConnected(func(s eventsub.Session) { e.connected <- s }),
 		eventsub.OnReady(func() { e.ready <- struct{}{} }),
@@ -68,7 +77,6 @@ func (e *events) options() []eventsub.Option {
 		eventsub.OnReconnected(func(s eventsub.Session) { e.reconnected <- s }),
 		eventsub.OnRevoked(func(s helix.EventSubSubscription) { e.revoked <- s }),
 		eventsub.OnError(func(err error) { e.errs <- err }),
-		eventsub.WithTestSecond(testSecond),
 		eventsub.WithLogger(testLogger()),
 	}
 }
@@ -309,6 +317,15 @@ func TestClientKeepaliveWatchdog(t *testing.T) {
 	second := wait(t, hs.ev.connected, "a new welcome")
 	wait(t, hs.ev.ready, "ready again")
 	assert.Assert(t, second.ID != first.ID)
+	// The client closed the silent connection; the fake ends its session
+	// once it has handled that close, which may come after the new
+	// session is ready.
+	poll.WaitOn(t, func(poll.LogT) poll.Result {
+		if n := len(hs.srv.EventSub.Subscriptions()); n != 1 {
+			return poll.Continue("%d subscriptions at the fake", n)
+		}
+		return poll.Success()
+	}, poll.WithTimeout(5*time.Second))
 	after := hs.onlySubscription(t)
 	assert.Equal(t, after.Transport.SessionID, second.ID)
 	assert.Assert(t, after.ID != before.ID, "created again on the new session")
@@ -569,7 +586,7 @@ func TestClientSlowHandlerIsNotSilence(t *testing.T) {
 	handled := make(chan struct{}, 200)
 	hs := start(t, nil, func(c *eventsub.Client) {
 		c.OnChannelFollow(func(context.Context, *eventsub.ChannelFollowEvent) {
-			<-release // a handler stuck far longer than the 300 ms watchdog
+			<-release // a handler stuck longer than the 1.5 s watchdog
 			handled <- struct{}{}
 		})
 		assert.NilError(t, c.Subscribe(context.Background(), followCondition("1")))
@@ -581,7 +598,7 @@ func TestClientSlowHandlerIsNotSilence(t *testing.T) {
 	for range 100 {
 		notify(t, hs.srv, followEvent(2))
 	}
-	time.Sleep(time.Second) // the behaviour under test is the passing of time
+	time.Sleep(2 * time.Second) // the behaviour under test is the passing of time
 	close(release)
 	wait(t, handled, "the slow handler")
 	none(t, hs.ev.disconnected, "a disconnect")

@@ -39,22 +39,26 @@ func (d *Dispatcher) OnNotification(h func(context.Context, *Notification)) {
 // registered, the handlers of n's type and then those of OnNotification.
 // A handler's panic is not recovered; the Client's dispatch recovers.
 func (d *Dispatcher) Dispatch(ctx context.Context, n *Notification) {
-	d.dispatch(ctx, n, nil)
+	d.dispatch(ctx, n, nil, nil)
 }
 
 // dispatch is Dispatch; with onPanic set, a handler's panic is recovered,
-// handed to onPanic, and the next handler runs.
-func (d *Dispatcher) dispatch(ctx context.Context, n *Notification, onPanic func(value any, stack []byte)) {
+// handed to onPanic, and the next handler runs; with stop set, no handler
+// runs once it reports true (the Client was closed by one).
+func (d *Dispatcher) dispatch(ctx context.Context, n *Notification, onPanic func(value any, stack []byte), stop func() bool) {
 	d.mu.RLock()
 	typed, all := d.handlers[n.entry], d.all
 	d.mu.RUnlock()
-	if n.entry != nil {
-		for _, h := range typed {
+	if n.entry == nil {
+		typed = nil
+	}
+	for _, hs := range [][]func(context.Context, *Notification){typed, all} {
+		for _, h := range hs {
+			if stop != nil && stop() {
+				return
+			}
 			call(ctx, n, h, onPanic)
 		}
-	}
-	for _, h := range all {
-		call(ctx, n, h, onPanic)
 	}
 }
 

@@ -43,6 +43,36 @@
 // scopes the type needs. OnReady is called once every subscription is
 // active. After a reconnect, a refusal goes to OnError.
 //
+// The client does not trust its peer, Twitch's edge or whatever answers in
+// its place, to be well-behaved; each limit comes from Twitch's own:
+//
+//   - A frame over 512 KiB (twice the largest EventSub message Twitch
+//     documents) is refused from its header: the connection is closed with
+//     1009 and the client reconnects (ErrMessageTooLarge).
+//   - A welcome's keepalive_timeout_seconds is clamped to Twitch's 10 to
+//     600 seconds; a connection silent for the timeout and half again is
+//     dead (ErrKeepaliveTimeout).
+//   - A session_reconnect is followed only to wss://, or to the scheme and
+//     host of the client's own URL (ErrUntrustedReconnectURL otherwise),
+//     and dialed while the old connection goes on delivering. After the
+//     new one's welcome, the old one is read for Twitch's answer to the
+//     client's close for at most 5 seconds; meanwhile up to 1 MiB of the
+//     new one's frames are held, and beyond that it is not read (TCP holds
+//     the rest back, so nothing is lost).
+//   - Each dial must open within 10 seconds, and ends when Run's context
+//     ends or Close is called.
+//   - The reconnect backoff (500 ms doubling to 2 minutes, jittered) starts
+//     over only once a session has lasted its keepalive timeout, Twitch's
+//     time to subscribe: a server that welcomes and closes is dialed less
+//     and less often.
+//   - Message IDs are remembered for 10 minutes, at most 100,000 of them; a
+//     notification without an ID or a timestamp, or older than 10 minutes,
+//     is dropped and reported (*DroppedNotificationError).
+//   - A frame with a key twice in an object is an error, in ParseMessage as
+//     in ParseNotification.
+//
+// Close returns from anywhere, a handler or callback included.
+//
 // Errors match the sentinels of the package they wrap: a refused
 // subscription wraps Twitch's answer, a *helix.APIError, so errors.Is
 // matches helix.ErrForbidden, helix.ErrMissingScope and the others as

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/twitchify-go/twitch/helix"
 	"github.com/twitchify-go/twitch/oauth"
@@ -28,6 +29,16 @@ var (
 	// helix.ErrRateLimited, retried by the Client like a failure on the
 	// way.)
 	ErrSubscriptionLimit = errors.New("eventsub: a subscription limit is reached")
+	// ErrMessageTooLarge: a frame was larger than the client reads (512
+	// KiB, twice the largest EventSub message Twitch documents). It was
+	// refused before its payload was read, the connection was closed with
+	// 1009 (message too big), and the client reconnects.
+	ErrMessageTooLarge = errors.New("eventsub: a message larger than the client reads")
+	// ErrUntrustedReconnectURL: a session_reconnect named a URL that is
+	// neither wss:// nor on the scheme and host of the client's own URL.
+	// It was not followed: the connection was closed, and the client
+	// reconnects to its own URL with a new session.
+	ErrUntrustedReconnectURL = errors.New("eventsub: refused to follow a session_reconnect")
 )
 
 // CloseError is a WebSocket connection that Twitch closed, with its close
@@ -181,4 +192,34 @@ type HandlerPanicError struct {
 
 func (e *HandlerPanicError) Error() string {
 	return fmt.Sprintf("eventsub: handler of %s version %s panicked: %v", e.Type, e.Version, e.Value)
+}
+
+// DroppedNotificationError is a notification the Client did not deliver
+// because it breaks Twitch's rules for a message it may be sure of: it has
+// no message_id (so a copy Twitch sends again could not be recognized),
+// no message_timestamp, or one older than 10 minutes (Twitch's limit: a
+// copy that old may have been delivered already, and forgotten since).
+// A message Twitch sent again, with an ID seen before, is dropped without
+// a report: that is how EventSub works.
+type DroppedNotificationError struct {
+	Type, Version string // the subscription's
+	MessageID     string
+	Timestamp     time.Time // zero when there was none
+	// Reason is "no message_id", "no message_timestamp" or "older than 10
+	// minutes".
+	Reason string
+}
+
+func (e *DroppedNotificationError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "eventsub: dropped a %s version %s notification", e.Type, e.Version)
+	if e.MessageID != "" {
+		fmt.Fprintf(&b, " (message %s", e.MessageID)
+		if !e.Timestamp.IsZero() {
+			fmt.Fprintf(&b, ", sent %s", e.Timestamp.Format(time.RFC3339))
+		}
+		b.WriteString(")")
+	}
+	b.WriteString(": " + e.Reason)
+	return b.String()
 }

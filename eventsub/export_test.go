@@ -9,3 +9,21 @@ func WithTestSecond(d time.Duration) Option { return func(c *Client) { c.second 
 // WithTestDialTimeout bounds the opening of a connection by d instead of
 // 10 seconds.
 func WithTestDialTimeout(d time.Duration) Option { return func(c *Client) { c.dialTimeout = d } }
+
+// HeldPeak returns the most bytes c has held at once from a new connection
+// while draining an old one.
+func HeldPeak(c *Client) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.heldPeak
+}
+
+// The limits, for the tests' checks.
+const (
+	MaxHeldBytes   = maxHeldBytes
+	MaxMessageSize = maxMessageSize
+)
+
+// DrainTimeout is how long an old connection is drained with a keepalive
+// second of second.
+func DrainTimeout(second time.Duration) time.Duration { return drainSeconds * second }

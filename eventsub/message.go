@@ -103,8 +103,14 @@ type payload struct {
 }
 
 // ParseMessage decodes a WebSocket frame: its metadata and, by message type,
-// its session, notification or revoked subscription.
+// its session, notification or revoked subscription. A frame in which an
+// object has a key twice (as encoding/json matches keys: once unescaped,
+// ignoring case) is an error that names the object, as in
+// ParseNotification.
 func ParseMessage(frame []byte) (*Message, error) {
+	if err := checkKeys(frame); err != nil {
+		return nil, fmt.Errorf("eventsub: message: %w", err)
+	}
 	// A notification's metadata names its type and version before its
 	// payload, so the frame can be decoded in one pass into the type's own
 	// frame struct. The decoded frame is checked against the peek; anything
@@ -149,8 +155,12 @@ func ParseMessage(frame []byte) (*Message, error) {
 
 // ParseNotification decodes a notification object, {"subscription": ...,
 // "event": ...}: the body of a webhook notification, or the payload of a
-// WebSocket notification frame.
+// WebSocket notification frame. An object with a key twice is an error,
+// at any depth.
 func ParseNotification(body []byte) (*Notification, error) {
+	if err := checkKeys(body); err != nil {
+		return nil, fmt.Errorf("eventsub: notification: %w", err)
+	}
 	var p payload
 	if err := json.Unmarshal(body, &p); err != nil {
 		return nil, fmt.Errorf("eventsub: notification: %w", jsonerr.Describe(body, &p, err))

@@ -13,7 +13,9 @@ import (
 type Option func(*Client)
 
 // WithBaseURL connects to url instead of DefaultBaseURL (a fake, in tests).
-// It must be a ws:// or wss:// URL; Run and Subscribe say so otherwise.
+// It must be a ws:// or wss:// URL; Run and Subscribe say so otherwise. A
+// query it has is kept (WithKeepalive adds its parameter). Its scheme and
+// host are also where a session_reconnect may lead besides wss://.
 func WithBaseURL(url string) Option { return func(c *Client) { c.url = url } }
 
 // WithKeepalive asks Twitch for a keepalive timeout, 10 to 600 seconds;
@@ -39,13 +41,16 @@ func WithLogger(l *slog.Logger) Option {
 // dial (a proxy, a custom resolver, an in-memory network in tests) instead
 // of a net.Dialer. TLS, for a wss:// URL, is done over what dial returns.
 // Each connection, TLS and the WebSocket handshake included, must open
-// within 10 seconds, and gives up when Run's context ends.
+// within 10 seconds, and gives up when Run's context ends or Close is
+// called; dial must return when its context ends, or Close waits for it.
 func WithDialContext(dial func(ctx context.Context, network, addr string) (net.Conn, error)) Option {
 	return func(c *Client) { c.dialContext = dial }
 }
 
 // The callbacks below run on Run's goroutine, in the order of the events,
-// and should return quickly: no notification is handled meanwhile.
+// and should return quickly: no notification is handled meanwhile. A
+// callback, like a handler, may call Close: Close returns, and nothing
+// more is called.
 
 // OnConnected calls f when a new session is welcomed: the first, or the
 // one after a lost connection. Its subscriptions are created next.
@@ -59,8 +64,8 @@ func OnConnected(f func(Session)) Option { return func(c *Client) { c.onConnecte
 func OnReady(f func()) Option { return func(c *Client) { c.onReady = f } }
 
 // OnDisconnected calls f when the connection is lost, with why: a
-// *CloseError, a network error, or ErrKeepaliveTimeout. A reconnect
-// follows.
+// *CloseError, a network error, ErrKeepaliveTimeout, ErrMessageTooLarge,
+// or ErrUntrustedReconnectURL. A reconnect follows.
 func OnDisconnected(f func(reason error)) Option { return func(c *Client) { c.onDisconnected = f } }
 
 // OnReconnected calls f when a session_reconnect handover has finished:
@@ -75,5 +80,9 @@ func OnRevoked(f func(helix.EventSubSubscription)) Option { return func(c *Clien
 // OnError calls f with what went wrong without stopping the client: a
 // subscription Twitch refused after a reconnect or that failed on the way
 // and is retried (*SubscriptionError), a handler's panic
-// (*HandlerPanicError), a frame that did not decode, a failed dial.
+// (*HandlerPanicError), a frame that did not decode (or had a key twice),
+// a notification dropped by Twitch's rules (*DroppedNotificationError), a
+// reconnect URL not followed (ErrUntrustedReconnectURL), a failed dial, a
+// subscription unsubscribed from during its creation that could not be
+// deleted.
 func OnError(f func(error)) Option { return func(c *Client) { c.onError = f } }

@@ -27,6 +27,7 @@
 // what they name does not exist; the fake never fails a test by itself.
 //
 // The fake reads the time from time.Now: in a testing/synctest bubble,
-// InMemoryClient reaches its Helix and OAuth without a network and the
-// bubble's clock drives its rate limits and token expiry.
+// InMemoryClient reaches its Helix and OAuth without a network,
+// EventSub.DialContext its WebSocket, and the bubble's clock drives its
+// rate limits, token expiry and keepalives.
 package twitchtest

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"reflect"
 	"slices"
@@ -33,8 +34,7 @@ type EventSub struct {
 	URL string
 
 	cfg   config
-	stop  <-chan struct{} // closed when the fake closes: ends every connection
-	conns sync.WaitGroup  // the goroutines of the WebSocket connections
+	conns counter // the goroutines of the WebSocket connections
 
 	mu       sync.Mutex               // guards what follows
 	sessions map[string]*session      // by session ID
@@ -43,6 +43,12 @@ type EventSub struct {
 	nextID   int
 	change   chan struct{} // closed and replaced when a session is welcomed
 	closed   bool
+	// live are the connections whose writer runs; close stops them. Each
+	// has a stop channel of its own rather than the Server's, so that in a
+	// testing/synctest bubble a writer waits only on channels of the
+	// bubble (see DialContext).
+	live    map[*wsConn]struct{}
+	pending map[net.Conn]struct{} // DialContext's connections, until their handshake is read
 }
 
 // subscription is a subscription the fake holds: Twitch's object, and the
@@ -65,14 +71,15 @@ type eventsubType struct {
 	event       string     // a sample event (an array for a batched type)
 }
 
-func newEventSub(cfg config, stop <-chan struct{}) *EventSub {
+func newEventSub(cfg config) *EventSub {
 	return &EventSub{
 		cfg:      cfg,
-		stop:     stop,
 		sessions: map[string]*session{},
 		handover: map[string]*session{},
 		subs:     map[string]*subscription{},
 		change:   make(chan struct{}),
+		live:     map[*wsConn]struct{}{},
+		pending:  map[net.Conn]struct{}{},
 	}
 }
 
@@ -80,17 +87,20 @@ func (e *EventSub) route(mux *http.ServeMux) {
 	mux.HandleFunc("GET /eventsub", e.serveWebSocket)
 }
 
-// close ends every connection and waits for their goroutines; the caller
-// has closed e.stop.
+// close refuses new connections, ends every connection and waits for
+// their goroutines.
 func (e *EventSub) close() {
-	e.refuseConnections()
-	e.conns.Wait()
-}
-
-func (e *EventSub) refuseConnections() {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	e.closed = true
+	for c := range e.live {
+		close(c.stop)
+	}
+	clear(e.live)
+	for nc := range e.pending {
+		_ = nc.Close()
+	}
+	e.mu.Unlock()
+	e.conns.Wait()
 }
 
 // SampleEvent returns an event of the subscription type and version, built

@@ -124,7 +124,7 @@ func NewServer(opts ...Option) *Server {
 	for token, scopes := range cfg.userTokens {
 		s.OAuth.AddToken(token, TokenInfo{UserID: defaultUserID, Login: defaultLogin, Scopes: scopes})
 	}
-	s.EventSub = newEventSub(cfg, s.stop)
+	s.EventSub = newEventSub(cfg)
 	s.Helix = newHelix(cfg, s.stop, s.OAuth.tokens, s.EventSub)
 
 	mux := http.NewServeMux()
@@ -147,7 +147,8 @@ func (s *Server) Client() *http.Client { return s.http.Client() }
 // the calling goroutine, without a connection: for tests in a
 // testing/synctest bubble, whose fake clock stops while a goroutine waits on
 // the network. The fake's rate limits and token expiry then run on the
-// bubble's clock. It reaches Helix and OAuth, not the WebSocket.
+// bubble's clock. It reaches Helix and OAuth; EventSub.DialContext reaches
+// the WebSocket.
 func (s *Server) InMemoryClient() *http.Client {
 	return &http.Client{Transport: inMemory{s.http.Config.Handler}}
 }

@@ -29,6 +29,7 @@ type session struct {
 type wsConn struct {
 	ws         *websocket.Conn
 	readerGone chan struct{} // closed by the reader when reading failed
+	stop       chan struct{} // closed when the fake closes
 	silent     atomic.Bool   // keepalives stop
 
 	qmu   sync.Mutex
@@ -38,7 +39,7 @@ type wsConn struct {
 }
 
 func newWSConn(ws *websocket.Conn) *wsConn {
-	return &wsConn{ws: ws, readerGone: make(chan struct{}), wake: make(chan struct{}, 1)}
+	return &wsConn{ws: ws, readerGone: make(chan struct{}), stop: make(chan struct{}), wake: make(chan struct{}, 1)}
 }
 
 // outbound is a frame to send, or a way to end the connection.
@@ -100,6 +101,11 @@ func (e *EventSub) admit(token string) (int, string) {
 func (e *EventSub) attach(c *wsConn, token string) *session {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.closed {
+		close(c.stop) // close has run: the writer ends at once
+	} else {
+		e.live[c] = struct{}{}
+	}
 	sess := e.handover[token]
 	if sess == nil {
 		sess = &session{id: e.newID("session"), seq: e.nextID}
@@ -139,7 +145,7 @@ func (e *EventSub) write(sess *session, c *wsConn, fresh bool) {
 	for {
 		var o outbound
 		select {
-		case <-e.stop:
+		case <-c.stop:
 			_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server closed"), time.Now().Add(time.Second))
 			return
 		case <-c.readerGone:
@@ -211,6 +217,9 @@ func (e *EventSub) read(c *wsConn) {
 func (e *EventSub) ended(sess *session, c *wsConn) {
 	_ = c.ws.Close()
 	c.end()
+	e.mu.Lock()
+	delete(e.live, c)
+	e.mu.Unlock()
 	e.endSession(sess, c)
 }
 
