@@ -2,6 +2,7 @@ package twitchtest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -103,8 +104,9 @@ type Helix struct {
 	data     map[string][]json.RawMessage // by operation: the items it serves
 	buckets  map[string]*rateBucket       // by token
 	recorded []HelixRequest
-	served   int // requests the rate limit let through
-	refused  int // requests it answered 429
+	received chan struct{} // closed and replaced when a request is recorded
+	served   int           // requests the rate limit let through
+	refused  int           // requests it answered 429
 }
 
 // maxRecorded bounds how many requests Requests remembers.
@@ -122,6 +124,7 @@ func newHelix(cfg config, stop <-chan struct{}, tokens *tokenRegistry, es *Event
 		faults:   map[string][]Fault{},
 		data:     map[string][]json.RawMessage{},
 		buckets:  map[string]*rateBucket{},
+		received: make(chan struct{}),
 	}
 }
 
@@ -214,6 +217,8 @@ func (h *Helix) receive(req HelixRequest) (Fault, bool) {
 		h.recorded = slices.Delete(h.recorded, 0, 1)
 	}
 	h.recorded = append(h.recorded, req)
+	close(h.received) // wakes WaitRequests
+	h.received = make(chan struct{})
 	return popFault(h.faults, req.Operation, "")
 }
 
@@ -223,6 +228,38 @@ func (h *Helix) Requests() []HelixRequest {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return slices.Clone(h.recorded)
+}
+
+// WaitRequests waits until the fake has received n requests of the
+// operation (a helix.Client method name, "SendChatMessage"), and returns
+// the first n of them, oldest first (among the last 1,000 it keeps). It
+// returns ctx's error when ctx ends first, and ErrNotFound for an
+// operation the schema does not have.
+//
+//	reqs, err := srv.Helix.WaitRequests(ctx, "SendChatMessage", 1)
+func (h *Helix) WaitRequests(ctx context.Context, operation string, n int) ([]HelixRequest, error) {
+	if findOperation(operation) == nil {
+		return nil, fmt.Errorf("%w: operation %q", ErrNotFound, operation)
+	}
+	for {
+		h.mu.Lock()
+		var found []HelixRequest
+		for _, r := range h.recorded {
+			if r.Operation == operation && len(found) < n {
+				found = append(found, r)
+			}
+		}
+		received := h.received
+		h.mu.Unlock()
+		if len(found) >= n {
+			return found, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("twitchtest: waiting for %d %s request(s), %d came: %w", n, operation, len(found), ctx.Err())
+		case <-received:
+		}
+	}
 }
 
 // FailNext queues faults for the operation (a helix.Client method name,
