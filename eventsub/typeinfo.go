@@ -33,7 +33,36 @@ type ConditionField struct {
 	Name     string // as Twitch spells it in JSON: "broadcaster_user_id"
 	GoName   string // the field of the generated condition struct: "BroadcasterUserID"
 	Required bool   // Twitch refuses a subscription whose condition leaves it empty
+	// Fill says what a client that subscribes on its own, with a user
+	// token, puts in the field; FillNone when only the caller knows the
+	// value, or the field may stay empty.
+	Fill ConditionFill
 }
+
+// ConditionFill is what a condition field holds when a client subscribes
+// on its own behalf: the channel it watches, the token's user, or the
+// application's client ID. The schema states it for each field of each
+// type (schema/README.md, "fill").
+type ConditionFill string
+
+// What a condition field is filled with.
+const (
+	// FillNone marks a field that the caller must give (a reward ID, an
+	// organization ID), or that may stay empty.
+	FillNone ConditionFill = ""
+	// FillBroadcaster is the user ID of the channel the subscription
+	// watches: the token's user's own channel, or another channel the
+	// client watches (broadcaster_user_id; channel.raid's
+	// to_broadcaster_user_id, for raids into the channel).
+	FillBroadcaster ConditionFill = "broadcaster"
+	// FillUser is the user ID of the token's user, acting on the channel
+	// or on its own account: the moderator (moderator_user_id), the user
+	// reading chat, the user a user.* type is about (user_id).
+	FillUser ConditionFill = "user"
+	// FillClientID is the application's client ID (client_id,
+	// extension_client_id).
+	FillClientID ConditionFill = "client_id"
+)
 
 // NewCondition returns a new, empty condition of the type, such as a
 // *ChannelFollowCondition, or nil when the schema does not know the type

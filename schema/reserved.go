@@ -8,10 +8,10 @@ var ReservedNames = map[string][]string{
 	"eventsub": {
 		"Client", "Client.Close", "Client.Costs", "Client.Run", "Client.Subscribe",
 		"Client.Subscriptions", "Client.Unsubscribe", "CloseError", "CloseError.Error", "Condition",
-		"ConditionField", "DefaultBaseURL", "Dispatcher", "Dispatcher.Dispatch",
+		"ConditionField", "ConditionFill", "DefaultBaseURL", "Dispatcher", "Dispatcher.Dispatch",
 		"Dispatcher.OnNotification", "DroppedNotificationError", "DroppedNotificationError.Error",
 		"ErrClosed", "ErrKeepaliveTimeout", "ErrMessageTooLarge", "ErrSubscriptionLimit",
-		"ErrUntrustedReconnectURL", "HandlerPanicError", "HandlerPanicError.Error", "InvalidSubscriptionError",
+		"ErrUntrustedReconnectURL", "FillBroadcaster", "FillClientID", "FillNone", "FillUser", "HandlerPanicError", "HandlerPanicError.Error", "InvalidSubscriptionError",
 		"InvalidSubscriptionError.Error", "Lookup", "Message", "MessageNotification", "MessageRevocation",
 		"MessageSessionKeepalive", "MessageSessionReconnect", "MessageSessionWelcome", "MessageType",
 		"Metadata", "New", "Notification", "Notification.Condition", "Notification.TypeInfo",
