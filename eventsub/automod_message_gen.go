@@ -73,8 +73,8 @@ var autoModMessageHoldEntry = typeEntry{
 		},
 		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
 		ConditionFields: []ConditionField{
-			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
-			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true},
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillBroadcaster},
+			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true, Fill: FillUser},
 		},
 	},
 	newCondition: func() Condition {
@@ -153,8 +153,8 @@ var autoModMessageHoldV2Entry = typeEntry{
 		},
 		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
 		ConditionFields: []ConditionField{
-			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
-			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true},
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillBroadcaster},
+			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true, Fill: FillUser},
 		},
 	},
 	newCondition: func() Condition {
@@ -236,8 +236,8 @@ var autoModMessageUpdateEntry = typeEntry{
 		},
 		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
 		ConditionFields: []ConditionField{
-			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
-			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true},
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillBroadcaster},
+			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true, Fill: FillUser},
 		},
 	},
 	newCondition: func() Condition {
@@ -320,8 +320,8 @@ var autoModMessageUpdateV2Entry = typeEntry{
 		},
 		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
 		ConditionFields: []ConditionField{
-			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
-			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true},
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillBroadcaster},
+			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true, Fill: FillUser},
 		},
 	},
 	newCondition: func() Condition {

@@ -68,8 +68,8 @@ var channelChatClearEntry = typeEntry{
 		},
 		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
 		ConditionFields: []ConditionField{
-			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
-			{Name: "user_id", GoName: "UserID", Required: true},
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillBroadcaster},
+			{Name: "user_id", GoName: "UserID", Required: true, Fill: FillUser},
 		},
 	},
 	newCondition: func() Condition {
@@ -139,8 +139,8 @@ var channelChatClearUserMessagesEntry = typeEntry{
 		},
 		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
 		ConditionFields: []ConditionField{
-			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
-			{Name: "user_id", GoName: "UserID", Required: true},
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillBroadcaster},
+			{Name: "user_id", GoName: "UserID", Required: true, Fill: FillUser},
 		},
 	},
 	newCondition: func() Condition {
@@ -254,8 +254,8 @@ var channelChatMessageEntry = typeEntry{
 		},
 		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
 		ConditionFields: []ConditionField{
-			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
-			{Name: "user_id", GoName: "UserID", Required: true},
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillBroadcaster},
+			{Name: "user_id", GoName: "UserID", Required: true, Fill: FillUser},
 		},
 	},
 	newCondition: func() Condition {
@@ -326,8 +326,8 @@ var channelChatMessageDeleteEntry = typeEntry{
 		},
 		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
 		ConditionFields: []ConditionField{
-			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
-			{Name: "user_id", GoName: "UserID", Required: true},
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillBroadcaster},
+			{Name: "user_id", GoName: "UserID", Required: true, Fill: FillUser},
 		},
 	},
 	newCondition: func() Condition {
@@ -440,8 +440,8 @@ var channelChatNotificationEntry = typeEntry{
 		},
 		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
 		ConditionFields: []ConditionField{
-			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
-			{Name: "user_id", GoName: "UserID", Required: true},
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillBroadcaster},
+			{Name: "user_id", GoName: "UserID", Required: true, Fill: FillUser},
 		},
 	},
 	newCondition: func() Condition {
@@ -513,8 +513,8 @@ var channelChatUserMessageHoldEntry = typeEntry{
 		},
 		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
 		ConditionFields: []ConditionField{
-			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
-			{Name: "user_id", GoName: "UserID", Required: true},
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillBroadcaster},
+			{Name: "user_id", GoName: "UserID", Required: true, Fill: FillUser},
 		},
 	},
 	newCondition: func() Condition {
@@ -597,8 +597,8 @@ var channelChatUserMessageUpdateEntry = typeEntry{
 		},
 		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
 		ConditionFields: []ConditionField{
-			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
-			{Name: "user_id", GoName: "UserID", Required: true},
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillBroadcaster},
+			{Name: "user_id", GoName: "UserID", Required: true, Fill: FillUser},
 		},
 	},
 	newCondition: func() Condition {

@@ -74,8 +74,8 @@ var channelChatSettingsUpdateEntry = typeEntry{
 		},
 		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
 		ConditionFields: []ConditionField{
-			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
-			{Name: "user_id", GoName: "UserID", Required: true},
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillBroadcaster},
+			{Name: "user_id", GoName: "UserID", Required: true, Fill: FillUser},
 		},
 	},
 	newCondition: func() Condition {

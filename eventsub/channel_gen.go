@@ -78,7 +78,7 @@ var channelBanEntry = typeEntry{
 			{Token: oauth.TokenUser, Scopes: channelBanScopes},
 		},
 		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillBroadcaster}},
 	},
 	newCondition: func() Condition {
 		return new(ChannelBanCondition)
@@ -149,7 +149,7 @@ var channelCheerEntry = typeEntry{
 			{Token: oauth.TokenUser, Scopes: channelCheerScopes},
 		},
 		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillBroadcaster}},
 	},
 	newCondition: func() Condition {
 		return new(ChannelCheerCondition)
@@ -220,8 +220,8 @@ var channelFollowEntry = typeEntry{
 		},
 		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
 		ConditionFields: []ConditionField{
-			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
-			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true},
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillBroadcaster},
+			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true, Fill: FillUser},
 		},
 	},
 	newCondition: func() Condition {
@@ -317,8 +317,8 @@ var channelModerateEntry = typeEntry{
 		},
 		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
 		ConditionFields: []ConditionField{
-			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
-			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true},
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillBroadcaster},
+			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true, Fill: FillUser},
 		},
 	},
 	newCondition: func() Condition {
@@ -415,8 +415,8 @@ var channelModerateV2Entry = typeEntry{
 		},
 		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
 		ConditionFields: []ConditionField{
-			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
-			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true},
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillBroadcaster},
+			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true, Fill: FillUser},
 		},
 	},
 	newCondition: func() Condition {
@@ -490,7 +490,7 @@ var channelRaidEntry = typeEntry{
 		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
 		ConditionFields: []ConditionField{
 			{Name: "from_broadcaster_user_id", GoName: "FromBroadcasterUserID"},
-			{Name: "to_broadcaster_user_id", GoName: "ToBroadcasterUserID"},
+			{Name: "to_broadcaster_user_id", GoName: "ToBroadcasterUserID", Fill: FillBroadcaster},
 		},
 	},
 	newCondition: func() Condition {
@@ -556,7 +556,7 @@ var channelSubscribeEntry = typeEntry{
 			{Token: oauth.TokenUser, Scopes: channelSubscribeScopes},
 		},
 		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillBroadcaster}},
 	},
 	newCondition: func() Condition {
 		return new(ChannelSubscribeCondition)
@@ -626,7 +626,7 @@ var channelUnbanEntry = typeEntry{
 			{Token: oauth.TokenUser, Scopes: channelUnbanScopes},
 		},
 		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillBroadcaster}},
 	},
 	newCondition: func() Condition {
 		return new(ChannelUnbanCondition)
@@ -696,7 +696,7 @@ var channelUpdateEntry = typeEntry{
 			{Token: oauth.TokenUser},
 		},
 		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillBroadcaster}},
 	},
 	newCondition: func() Condition {
 		return new(ChannelUpdateCondition)

@@ -100,8 +100,8 @@ var channelGuestStarGuestUpdateBetaEntry = typeEntry{
 		},
 		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
 		ConditionFields: []ConditionField{
-			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
-			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true},
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillBroadcaster},
+			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true, Fill: FillUser},
 		},
 	},
 	newCondition: func() Condition {

@@ -68,7 +68,7 @@ var channelSharedChatBeginEntry = typeEntry{
 			{Token: oauth.TokenUser},
 		},
 		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillBroadcaster}},
 	},
 	newCondition: func() Condition {
 		return new(ChannelSharedChatBeginCondition)
@@ -134,7 +134,7 @@ var channelSharedChatEndEntry = typeEntry{
 			{Token: oauth.TokenUser},
 		},
 		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillBroadcaster}},
 	},
 	newCondition: func() Condition {
 		return new(ChannelSharedChatEndCondition)
@@ -202,7 +202,7 @@ var channelSharedChatUpdateEntry = typeEntry{
 			{Token: oauth.TokenUser},
 		},
 		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillBroadcaster}},
 	},
 	newCondition: func() Condition {
 		return new(ChannelSharedChatUpdateCondition)

@@ -80,8 +80,8 @@ var channelSuspiciousUserMessageEntry = typeEntry{
 		},
 		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
 		ConditionFields: []ConditionField{
-			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true},
-			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
+			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true, Fill: FillUser},
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillBroadcaster},
 		},
 	},
 	newCondition: func() Condition {
@@ -158,8 +158,8 @@ var channelSuspiciousUserUpdateEntry = typeEntry{
 		},
 		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
 		ConditionFields: []ConditionField{
-			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true},
-			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
+			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true, Fill: FillUser},
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillBroadcaster},
 		},
 	},
 	newCondition: func() Condition {

@@ -71,8 +71,8 @@ var channelUnbanRequestCreateEntry = typeEntry{
 		},
 		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
 		ConditionFields: []ConditionField{
-			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true},
-			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
+			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true, Fill: FillUser},
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillBroadcaster},
 		},
 	},
 	newCondition: func() Condition {
@@ -161,8 +161,8 @@ var channelUnbanRequestResolveEntry = typeEntry{
 		},
 		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
 		ConditionFields: []ConditionField{
-			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true},
-			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
+			{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true, Fill: FillUser},
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillBroadcaster},
 		},
 	},
 	newCondition: func() Condition {

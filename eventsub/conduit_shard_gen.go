@@ -83,7 +83,7 @@ var conduitShardDisabledEntry = typeEntry{
 		Auth:       []oauth.Requirement{{Token: oauth.TokenApp}},
 		Transports: []TransportMethod{TransportWebhook, TransportConduit},
 		ConditionFields: []ConditionField{
-			{Name: "client_id", GoName: "ClientID", Required: true},
+			{Name: "client_id", GoName: "ClientID", Required: true, Fill: FillClientID},
 			{Name: "conduit_id", GoName: "ConduitID"},
 		},
 	},

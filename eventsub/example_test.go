@@ -45,14 +45,14 @@ func ExampleLookup() {
 		fmt.Println(req.Token, req.Scopes)
 	}
 	for _, f := range info.ConditionFields {
-		fmt.Println(f.Name, f.Required)
+		fmt.Println(f.Name, f.Required, f.Fill)
 	}
 	// Output:
 	// channel.follow 2 stable [webhook websocket conduit]
 	// app [[moderator:read:followers]]
 	// user [[moderator:read:followers]]
-	// broadcaster_user_id true
-	// moderator_user_id true
+	// broadcaster_user_id true broadcaster
+	// moderator_user_id true user
 }
 
 // Mistakes reach the caller: Subscribe checks a condition before anything

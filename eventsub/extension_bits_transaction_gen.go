@@ -74,7 +74,7 @@ var extensionBitsTransactionCreateEntry = typeEntry{
 		DocURL:          "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#extensionbits_transactioncreate",
 		Auth:            []oauth.Requirement{{Token: oauth.TokenApp}},
 		Transports:      []TransportMethod{TransportWebhook},
-		ConditionFields: []ConditionField{{Name: "extension_client_id", GoName: "ExtensionClientID", Required: true}},
+		ConditionFields: []ConditionField{{Name: "extension_client_id", GoName: "ExtensionClientID", Required: true, Fill: FillClientID}},
 	},
 	newCondition: func() Condition {
 		return new(ExtensionBitsTransactionCreateCondition)

@@ -767,8 +767,8 @@ func TestLookup(t *testing.T) {
 		{Token: oauth.TokenUser, Scopes: [][]oauth.Scope{{oauth.ScopeModeratorReadFollowers}}},
 	})
 	assert.DeepEqual(t, info.ConditionFields, []eventsub.ConditionField{
-		{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true},
-		{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true},
+		{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: eventsub.FillBroadcaster},
+		{Name: "moderator_user_id", GoName: "ModeratorUserID", Required: true, Fill: eventsub.FillUser},
 	})
 
 	drop, ok := eventsub.Lookup("drop.entitlement.grant", "1")

@@ -60,7 +60,7 @@ var streamOfflineEntry = typeEntry{
 			{Token: oauth.TokenUser},
 		},
 		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillBroadcaster}},
 	},
 	newCondition: func() Condition {
 		return new(StreamOfflineCondition)
@@ -136,7 +136,7 @@ var streamOnlineEntry = typeEntry{
 			{Token: oauth.TokenUser},
 		},
 		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true}},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillBroadcaster}},
 	},
 	newCondition: func() Condition {
 		return new(StreamOnlineCondition)

@@ -60,7 +60,7 @@ var userAuthorizationGrantEntry = typeEntry{
 		DocURL:          "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#userauthorizationgrant",
 		Auth:            []oauth.Requirement{{Token: oauth.TokenApp}},
 		Transports:      []TransportMethod{TransportWebhook},
-		ConditionFields: []ConditionField{{Name: "client_id", GoName: "ClientID", Required: true}},
+		ConditionFields: []ConditionField{{Name: "client_id", GoName: "ClientID", Required: true, Fill: FillClientID}},
 	},
 	newCondition: func() Condition {
 		return new(UserAuthorizationGrantCondition)
@@ -122,7 +122,7 @@ var userAuthorizationRevokeEntry = typeEntry{
 		DocURL:          "https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#userauthorizationrevoke",
 		Auth:            []oauth.Requirement{{Token: oauth.TokenApp}},
 		Transports:      []TransportMethod{TransportWebhook},
-		ConditionFields: []ConditionField{{Name: "client_id", GoName: "ClientID", Required: true}},
+		ConditionFields: []ConditionField{{Name: "client_id", GoName: "ClientID", Required: true, Fill: FillClientID}},
 	},
 	newCondition: func() Condition {
 		return new(UserAuthorizationRevokeCondition)

@@ -64,7 +64,7 @@ var userUpdateEntry = typeEntry{
 			{Token: oauth.TokenUser},
 		},
 		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-		ConditionFields: []ConditionField{{Name: "user_id", GoName: "UserID", Required: true}},
+		ConditionFields: []ConditionField{{Name: "user_id", GoName: "UserID", Required: true, Fill: FillUser}},
 	},
 	newCondition: func() Condition {
 		return new(UserUpdateCondition)

@@ -69,7 +69,7 @@ var userWhisperMessageEntry = typeEntry{
 			{Token: oauth.TokenUser, Scopes: userWhisperMessageScopes},
 		},
 		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-		ConditionFields: []ConditionField{{Name: "user_id", GoName: "UserID", Required: true}},
+		ConditionFields: []ConditionField{{Name: "user_id", GoName: "UserID", Required: true, Fill: FillUser}},
 	},
 	newCondition: func() Condition {
 		return new(UserWhisperMessageCondition)

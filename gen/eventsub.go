@@ -132,14 +132,22 @@ func (g *generator) subscription(f *jen.File, s *schema.Subscription) {
 	}[s.Status]
 	conditionFields := make([]jen.Code, len(cond.Fields))
 	for i, fl := range cond.Fields {
-		var required jen.Code
+		var required, fill jen.Code
 		if !fl.Optional {
 			required = jen.True()
+		}
+		if fl.Fill != "" {
+			fill = jen.Id(map[string]string{
+				schema.FillBroadcaster: "FillBroadcaster",
+				schema.FillUser:        "FillUser",
+				schema.FillClientID:    "FillClientID",
+			}[fl.Fill])
 		}
 		conditionFields[i] = structLit(false,
 			keyed{"Name", jen.Lit(fl.Name)},
 			keyed{"GoName", jen.Lit(fl.GoName)},
-			keyed{"Required", required})
+			keyed{"Required", required},
+			keyed{"Fill", fill})
 	}
 	auth, scopeDecls := g.authCode(s.Auth, lowerFirst(s.GoName)+"Scopes", describeVersion(s))
 	var batched jen.Code

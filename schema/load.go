@@ -390,6 +390,9 @@ type fieldRules struct {
 	// request is true for what only the caller sends: query parameters,
 	// body fields and the members of the inline objects a body defines.
 	request bool
+	// condition is true for the fields of a subscription's condition, the
+	// only fields that may have a "fill".
+	condition bool
 }
 
 // readFields reads the list of fields under key. owner is the Go name that
@@ -398,12 +401,19 @@ func (l *loader) readFields(o *obj, key string, ns *namespace, owner string, rul
 	var fields []*Field
 	jsonNames := map[string]bool{}
 	goNames := map[string]bool{}
+	filled := map[string]string{} // fill -> the field that has it
 	for _, fo := range o.objects(key, false) {
 		f := l.readField(fo, ns, owner, rules)
 		fo.done()
 		if f == nil {
 			continue
 		}
+		if other, dup := filled[f.Fill]; dup && f.Fill != "" {
+			// Twitch takes one value of each in a condition (channel.raid
+			// takes from_broadcaster_user_id or to_broadcaster_user_id).
+			fo.errorf("fill", "field %q is filled with %q too: a client would fill both; leave one to the caller", other, f.Fill)
+		}
+		filled[f.Fill] = f.Name
 		if jsonNames[f.Name] {
 			fo.errorf("name", "duplicate field %q", f.Name)
 			continue
@@ -460,6 +470,17 @@ func (l *loader) readField(fo *obj, ns *namespace, owner string, rules fieldRule
 			fo.errorf("max", "must be at least 1")
 		}
 	}
+	if fill := fo.get("fill", false, kindString); fill != nil {
+		f.Fill = fill.str
+		switch f.Fill {
+		case FillBroadcaster, FillUser, FillClientID:
+			if !rules.condition {
+				fo.errorf("fill", `"fill" is only for the fields of a subscription's condition`)
+			}
+		default:
+			fo.errorf("fill", `must be %q, %q or %q (or no "fill" when the caller gives the value), not %q`, FillBroadcaster, FillUser, FillClientID, f.Fill)
+		}
+	}
 	if expr == "" {
 		return nil
 	}
@@ -481,6 +502,9 @@ func (l *loader) readField(fo *obj, ns *namespace, owner string, rules fieldRule
 	f.Type = l.readType(fo, expr, ns, joinNames(owner, f.GoName), rules)
 	if f.Type == nil {
 		return nil
+	}
+	if f.Fill != "" && f.Type.Kind != KindString {
+		fo.errorf("fill", `a filled field is a "string" (an ID), not %q`, expr)
 	}
 	if rules.query {
 		elem := f.Type
@@ -733,7 +757,7 @@ func (l *loader) readPart(root *obj, key, goName, rel string, ns *namespace) *Ob
 	}
 	o := &Object{GoName: goName, File: rel, Inline: true, Description: part.str("description", false)}
 	l.claim(ns, goName, rel, part.path)
-	o.Fields = l.readFields(part, "fields", ns, strings.TrimSuffix(goName, "Event"), fieldRules{})
+	o.Fields = l.readFields(part, "fields", ns, strings.TrimSuffix(goName, "Event"), fieldRules{condition: key == "condition"})
 	if !part.has("fields") {
 		part.errorf("", `missing key "fields"`)
 	}

@@ -21,7 +21,13 @@ func baseSchema() map[string]string {
   "doc_url": "https://example.com/docs#thingupdate",
   "auth": [{"token_type": "user", "scopes": [["thing:read", "thing:manage"]]}],
   "transports": ["websocket"],
-  "condition": {"fields": [{"name": "broadcaster_user_id", "type": "string"}]},
+  "condition": {
+    "fields": [
+      {"name": "broadcaster_user_id", "type": "string", "fill": "broadcaster"},
+      {"name": "moderator_user_id", "type": "string", "fill": "user"},
+      {"name": "reward_id", "type": "string", "optional": true}
+    ]
+  },
   "event": {
     "fields": [
       {"name": "user_id", "type": "string"},
@@ -88,6 +94,11 @@ func TestLoadBase(t *testing.T) {
 	assert.Equal(t, sub.Condition.GoName, "ThingUpdateCondition")
 	assert.Equal(t, sub.Event.GoName, "ThingUpdateEvent")
 	assert.Equal(t, sub.Auth[0].Scopes[0][1].Name, "thing:manage")
+	var fills []string
+	for _, f := range sub.Condition.Fields {
+		fills = append(fills, f.Name+"="+f.Fill)
+	}
+	assert.DeepEqual(t, fills, []string{"broadcaster_user_id=broadcaster", "moderator_user_id=user", "reward_id="})
 	badge := sub.Event.Fields[1]
 	assert.Equal(t, badge.Type.Kind, KindObject)
 	assert.Equal(t, badge.Type.Object, s.EventSub.Objects[0], "a reference points at the one shared object")
@@ -154,12 +165,12 @@ func TestLoadErrors(t *testing.T) {
 		},
 		{
 			name:  "unknown key",
-			files: edit(t, "eventsub/thing.update.v1.json", `"optional": true`, `"optinal": true`),
+			files: edit(t, "eventsub/thing.update.v1.json", `"timestamp", "optional": true`, `"timestamp", "optinal": true`),
 			want:  `schema/eventsub/thing.update.v1.json: event.fields[3].optinal: unknown key "optinal"`,
 		},
 		{
 			name:  "wrong JSON kind",
-			files: edit(t, "eventsub/thing.update.v1.json", `"optional": true`, `"optional": "yes"`),
+			files: edit(t, "eventsub/thing.update.v1.json", `"timestamp", "optional": true`, `"timestamp", "optional": "yes"`),
 			want:  `schema/eventsub/thing.update.v1.json: event.fields[3].optional: expected boolean, found string`,
 		},
 		{
@@ -239,7 +250,7 @@ func TestLoadErrors(t *testing.T) {
 		},
 		{
 			name:  "non-string condition field",
-			files: edit(t, "eventsub/thing.update.v1.json", `{"name": "broadcaster_user_id", "type": "string"}`, `{"name": "broadcaster_user_id", "type": "int"}`),
+			files: edit(t, "eventsub/thing.update.v1.json", `{"name": "broadcaster_user_id", "type": "string", "fill": "broadcaster"}`, `{"name": "broadcaster_user_id", "type": "int"}`),
 			want:  `schema/eventsub/thing.update.v1.json: condition: condition field "broadcaster_user_id" must be a string: Twitch sends every condition value as one`,
 		},
 		{
@@ -341,6 +352,47 @@ func TestLoadErrors(t *testing.T) {
 			name:  "unix timestamp sent by the caller",
 			files: edit(t, "helix/things.json", `{"name": "after", "type": "string", "optional": true}`, `{"name": "after", "type": "string", "optional": true}, {"name": "since", "type": "unix_timestamp", "optional": true}`),
 			want:  `schema/helix/things.json: operations[0].query[2].type: type "unix_timestamp" is for what Twitch sends; a parameter the caller sends is a "timestamp"`,
+		},
+		{
+			name:  "unknown fill",
+			files: edit(t, "eventsub/thing.update.v1.json", `"fill": "user"`, `"fill": "moderator"`),
+			want:  `schema/eventsub/thing.update.v1.json: condition.fields[1].fill: must be "broadcaster", "user" or "client_id" (or no "fill" when the caller gives the value), not "moderator"`,
+		},
+		{
+			name:  "empty fill",
+			files: edit(t, "eventsub/thing.update.v1.json", `"fill": "user"`, `"fill": ""`),
+			want:  `schema/eventsub/thing.update.v1.json: condition.fields[1].fill: must be "broadcaster", "user" or "client_id" (or no "fill" when the caller gives the value), not ""`,
+		},
+		{
+			name:  "fill that is not a string",
+			files: edit(t, "eventsub/thing.update.v1.json", `"fill": "user"`, `"fill": ["user"]`),
+			want:  `schema/eventsub/thing.update.v1.json: condition.fields[1].fill: expected string, found array`,
+		},
+		{
+			name:  "fill on an event field",
+			files: edit(t, "eventsub/thing.update.v1.json", `{"name": "user_id", "type": "string"}`, `{"name": "user_id", "type": "string", "fill": "user"}`),
+			want:  `schema/eventsub/thing.update.v1.json: event.fields[0].fill: "fill" is only for the fields of a subscription's condition`,
+		},
+		{
+			name:  "fill on a query parameter",
+			files: edit(t, "helix/things.json", `{"name": "after", "type": "string", "optional": true}`, `{"name": "after", "type": "string", "optional": true, "fill": "user"}`),
+			want:  `schema/helix/things.json: operations[0].query[1].fill: "fill" is only for the fields of a subscription's condition`,
+		},
+		{
+			name:  "fill on a field of an object",
+			files: edit(t, "eventsub/objects/shared.json", `{"name": "set_id", "type": "string"}`, `{"name": "set_id", "type": "string", "fill": "broadcaster"}`),
+			want:  `schema/eventsub/objects/shared.json: objects[0].fields[0].fill: "fill" is only for the fields of a subscription's condition`,
+		},
+		{
+			name:  "fill on a field that is not a string",
+			files: edit(t, "eventsub/thing.update.v1.json", `{"name": "reward_id", "type": "string", "optional": true}`, `{"name": "reward_id", "type": "int", "optional": true, "fill": "client_id"}`),
+			want: `schema/eventsub/thing.update.v1.json: condition.fields[2].fill: a filled field is a "string" (an ID), not "int"` + "\n" +
+				`schema/eventsub/thing.update.v1.json: condition: condition field "reward_id" must be a string: Twitch sends every condition value as one`,
+		},
+		{
+			name:  "one fill on two fields",
+			files: edit(t, "eventsub/thing.update.v1.json", `{"name": "reward_id", "type": "string", "optional": true}`, `{"name": "reward_id", "type": "string", "optional": true, "fill": "broadcaster"}`),
+			want:  `schema/eventsub/thing.update.v1.json: condition.fields[2].fill: field "broadcaster_user_id" is filled with "broadcaster" too: a client would fill both; leave one to the caller`,
 		},
 		{
 			name:  "fields on a scalar",

@@ -100,7 +100,24 @@ type Field struct {
 	// Request is true for what only the caller sends: a query parameter,
 	// a body field, or a member of an inline object a body defines.
 	Request bool
+	// Fill is, for a condition field, what a client that subscribes on
+	// its own puts in it: one of the Fill constants, or "" when only the
+	// caller knows the value (or it may stay empty). Always "" elsewhere.
+	Fill string
 }
+
+// What a condition field is filled with when a client subscribes on its
+// own, with a user token, on behalf of a channel (Field.Fill).
+const (
+	// FillBroadcaster is the channel the subscription watches: the token's
+	// user's own channel, or another channel the client watches.
+	FillBroadcaster = "broadcaster"
+	// FillUser is the token's user, acting on the channel: a moderator, a
+	// chat reader, or the user a type is about.
+	FillUser = "user"
+	// FillClientID is the application's client ID.
+	FillClientID = "client_id"
+)
 
 // Kind is the kind of a Type.
 type Kind int

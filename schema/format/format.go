@@ -70,6 +70,7 @@ type Field struct {
 	Type        string      `json:"type"`
 	Optional    bool        `json:"optional,omitempty"`
 	Nullable    bool        `json:"nullable,omitempty"`
+	Fill        string      `json:"fill,omitempty"` // condition fields only
 	GoName      string      `json:"go_name,omitempty"`
 	TypeName    string      `json:"type_name,omitempty"`
 	Aliases     []string    `json:"aliases,omitempty"`

@@ -1,12 +1,14 @@
 package importer
 
 import (
+	"path"
 	"regexp"
 	"strings"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 
+	"github.com/twitchify-go/twitch/schema"
 	"github.com/twitchify-go/twitch/schema/format"
 )
 
@@ -161,6 +163,7 @@ func parseSubscriptionSection(types, ref *page, anchor string, anchors map[strin
 	for _, f := range sub.Condition.Fields {
 		// Twitch sends every condition value as a string.
 		f.Type, f.Enum, f.Nullable = "string", nil, false
+		f.Fill = conditionFill(sub.Type, f.Name)
 	}
 
 	sub.Transports = []string{"webhook", "websocket", "conduit"}
@@ -172,6 +175,36 @@ func parseSubscriptionSection(types, ref *page, anchor string, anchors map[strin
 		sub.Auth = append(sub.Auth, format.Auth{TokenType: token, Scopes: groups})
 	}
 	return examples, nil
+}
+
+// conditionFills is the rule that gives a condition field its "fill"
+// (schema/README.md): by the field's name, and for a name whose meaning
+// depends on the type, by the type too (path.Match patterns). The first
+// match wins; a field no rule matches is left to the caller. Curation
+// overrides the rule where it is wrong for a type.
+var conditionFills = []struct{ types, field, fill string }{
+	{"*", "broadcaster_user_id", schema.FillBroadcaster}, // the channel watched
+	{"*", "broadcaster_id", schema.FillBroadcaster},
+	{"*", "moderator_user_id", schema.FillUser}, // a moderator, or the broadcaster
+	{"*", "client_id", schema.FillClientID},     // the application's own
+	{"*", "extension_client_id", schema.FillClientID},
+	// user_id is the user reading chat in chat types, the user the type
+	// is about in user types; elsewhere it could be anyone, so it is left
+	// to the caller until a rule or a curation says otherwise.
+	{"channel.chat.*", "user_id", schema.FillUser},
+	{"channel.chat_settings.*", "user_id", schema.FillUser},
+	{"user.*", "user_id", schema.FillUser},
+}
+
+// conditionFill is the fill the rule gives the condition field name of the
+// subscription type typ, or "".
+func conditionFill(typ, name string) string {
+	for _, r := range conditionFills {
+		if ok, _ := path.Match(r.types, typ); ok && r.field == name {
+			return r.fill
+		}
+	}
+	return ""
 }
 
 // tokenTypes are the tokens a subscription over the transports takes:

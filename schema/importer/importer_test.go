@@ -447,3 +447,29 @@ func TestOperationName(t *testing.T) {
 		assert.Equal(t, operationName(title), want, title)
 	}
 }
+
+// The rule gives a fill by the field's name, and user_id only in the types
+// where the reference says whose ID it is; everything else is the caller's
+// (or curation's) to say.
+func TestConditionFillRule(t *testing.T) {
+	for _, tc := range []struct{ typ, field, want string }{
+		{"channel.follow", "broadcaster_user_id", "broadcaster"},
+		{"channel.ad_break.begin", "broadcaster_id", "broadcaster"},
+		{"channel.follow", "moderator_user_id", "user"},
+		{"channel.chat.message", "user_id", "user"},
+		{"channel.chat_settings.update", "user_id", "user"},
+		{"user.update", "user_id", "user"},
+		{"user.whisper.message", "user_id", "user"},
+		{"channel.chatter.join", "user_id", ""}, // not a chat type: unknown until curated
+		{"channel.follow", "user_id", ""},
+		{"channel.raid", "to_broadcaster_user_id", ""}, // curated: a choice between two optional fields
+		{"channel.raid", "from_broadcaster_user_id", ""},
+		{"conduit.shard.disabled", "client_id", "client_id"},
+		{"conduit.shard.disabled", "conduit_id", ""},
+		{"extension.bits_transaction.create", "extension_client_id", "client_id"},
+		{"drop.entitlement.grant", "organization_id", ""},
+		{"channel.channel_points_custom_reward.update", "reward_id", ""},
+	} {
+		assert.Equal(t, conditionFill(tc.typ, tc.field), tc.want, "%s %s", tc.typ, tc.field)
+	}
+}
