@@ -92,7 +92,8 @@ import (
 // OnAutoModMessageHold calls h with each automod.message.hold (version 1) event. AutoMod holds a
 // chat message for a moderator to review.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel and moderator_user_id to the token's user; the token needs
 // moderator:manage:automod.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#automodmessagehold
@@ -105,7 +106,8 @@ func (c *Client) OnAutoModMessageHold(h func(context.Context, *eventsub.AutoModM
 // OnAutoModMessageHoldV2 calls h with each automod.message.hold (version 2) event. AutoMod or a
 // blocked term holds a chat message for a moderator to review.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel and moderator_user_id to the token's user; the token needs
 // moderator:manage:automod.
 //
 // Twitch docs:
@@ -119,7 +121,8 @@ func (c *Client) OnAutoModMessageHoldV2(h func(context.Context, *eventsub.AutoMo
 // OnAutoModMessageUpdate calls h with each automod.message.update (version 1) event. A moderator
 // approves or denies a message AutoMod held, or the hold expires.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel and moderator_user_id to the token's user; the token needs
 // moderator:manage:automod.
 //
 // Twitch docs:
@@ -133,7 +136,8 @@ func (c *Client) OnAutoModMessageUpdate(h func(context.Context, *eventsub.AutoMo
 // OnAutoModMessageUpdateV2 calls h with each automod.message.update (version 2) event. A moderator
 // approves or denies a message AutoMod or a blocked term held, or the hold expires.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel and moderator_user_id to the token's user; the token needs
 // moderator:manage:automod.
 //
 // Twitch docs:
@@ -147,7 +151,8 @@ func (c *Client) OnAutoModMessageUpdateV2(h func(context.Context, *eventsub.Auto
 // OnAutoModSettingsUpdate calls h with each automod.settings.update (version 1) event. A
 // broadcaster's AutoMod levels change. Each level is from 0 (off) to 4.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel and moderator_user_id to the token's user; the token needs
 // moderator:read:automod_settings.
 //
 // Twitch docs:
@@ -161,7 +166,8 @@ func (c *Client) OnAutoModSettingsUpdate(h func(context.Context, *eventsub.AutoM
 // OnAutoModTermsUpdate calls h with each automod.terms.update (version 1) event. Terms are added to
 // or removed from a channel's blocked or permitted list; private terms are not reported.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel and moderator_user_id to the token's user; the token needs
 // moderator:manage:automod.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#automodtermsupdate
@@ -174,8 +180,8 @@ func (c *Client) OnAutoModTermsUpdate(h func(context.Context, *eventsub.AutoModT
 // OnChannelAdBreakBegin calls h with each channel.ad_break.begin (version 1) event. A midroll ad
 // break starts, run by hand or by the Ads Manager.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs
-// channel:read:ads.
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel; the token needs channel:read:ads.
 //
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelad_breakbegin
@@ -188,8 +194,8 @@ func (c *Client) OnChannelAdBreakBegin(h func(context.Context, *eventsub.Channel
 // OnChannelBan calls h with each channel.ban (version 1) event. A user is banned or timed out in a
 // channel.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs
-// channel:moderate.
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel; the token needs channel:moderate.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelban
 func (c *Client) OnChannelBan(h func(context.Context, *eventsub.ChannelBanEvent)) {
@@ -201,8 +207,8 @@ func (c *Client) OnChannelBan(h func(context.Context, *eventsub.ChannelBanEvent)
 // OnChannelBitsUse calls h with each channel.bits.use (version 1) event. A user uses Bits in a
 // channel: a cheer or a Power-up.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs
-// bits:read.
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel; the token needs bits:read.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelbitsuse
 func (c *Client) OnChannelBitsUse(h func(context.Context, *eventsub.ChannelBitsUseEvent)) {
@@ -215,8 +221,9 @@ func (c *Client) OnChannelBitsUse(h func(context.Context, *eventsub.ChannelBitsU
 // channel.channel_points_automatic_reward_redemption.add (version 1) event. A viewer redeems an
 // automatic (built-in) Channel Points reward.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs one
-// of channel:read:redemptions or channel:manage:redemptions.
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel; the token needs one of channel:read:redemptions or
+// channel:manage:redemptions.
 //
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_automatic_reward_redemptionadd
@@ -230,8 +237,9 @@ func (c *Client) OnChannelPointsAutomaticRewardRedemptionAdd(h func(context.Cont
 // channel.channel_points_automatic_reward_redemption.add (version 2) event. A viewer redeems an
 // automatic (built-in) Channel Points reward.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs one
-// of channel:read:redemptions or channel:manage:redemptions.
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel; the token needs one of channel:read:redemptions or
+// channel:manage:redemptions.
 //
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_automatic_reward_redemptionadd-v2
@@ -244,8 +252,9 @@ func (c *Client) OnChannelPointsAutomaticRewardRedemptionAddV2(h func(context.Co
 // OnChannelPointsCustomRewardAdd calls h with each channel.channel_points_custom_reward.add
 // (version 1) event. A broadcaster creates a custom Channel Points reward.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs one
-// of channel:read:redemptions or channel:manage:redemptions.
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel; the token needs one of channel:read:redemptions or
+// channel:manage:redemptions.
 //
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_rewardadd
@@ -258,8 +267,9 @@ func (c *Client) OnChannelPointsCustomRewardAdd(h func(context.Context, *eventsu
 // OnChannelPointsCustomRewardRemove calls h with each channel.channel_points_custom_reward.remove
 // (version 1) event. A broadcaster deletes a custom Channel Points reward.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs one
-// of channel:read:redemptions or channel:manage:redemptions.
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel; the token needs one of channel:read:redemptions or
+// channel:manage:redemptions.
 //
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_rewardremove
@@ -272,8 +282,9 @@ func (c *Client) OnChannelPointsCustomRewardRemove(h func(context.Context, *even
 // OnChannelPointsCustomRewardUpdate calls h with each channel.channel_points_custom_reward.update
 // (version 1) event. A broadcaster changes a custom Channel Points reward.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs one
-// of channel:read:redemptions or channel:manage:redemptions.
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel; the token needs one of channel:read:redemptions or
+// channel:manage:redemptions.
 //
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_rewardupdate
@@ -287,8 +298,9 @@ func (c *Client) OnChannelPointsCustomRewardUpdate(h func(context.Context, *even
 // channel.channel_points_custom_reward_redemption.add (version 1) event. A viewer redeems a custom
 // Channel Points reward.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs one
-// of channel:read:redemptions or channel:manage:redemptions.
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel; the token needs one of channel:read:redemptions or
+// channel:manage:redemptions.
 //
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_reward_redemptionadd
@@ -302,8 +314,9 @@ func (c *Client) OnChannelPointsCustomRewardRedemptionAdd(h func(context.Context
 // channel.channel_points_custom_reward_redemption.update (version 1) event. A redemption of a
 // custom Channel Points reward is fulfilled or canceled.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs one
-// of channel:read:redemptions or channel:manage:redemptions.
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel; the token needs one of channel:read:redemptions or
+// channel:manage:redemptions.
 //
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchannel_points_custom_reward_redemptionupdate
@@ -316,8 +329,8 @@ func (c *Client) OnChannelPointsCustomRewardRedemptionUpdate(h func(context.Cont
 // OnChannelCharityCampaignDonate calls h with each channel.charity_campaign.donate (version 1)
 // event. A user donates to a broadcaster's charity campaign.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs
-// channel:read:charity.
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel; the token needs channel:read:charity.
 //
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelcharity_campaigndonate
@@ -330,8 +343,8 @@ func (c *Client) OnChannelCharityCampaignDonate(h func(context.Context, *eventsu
 // OnChannelCharityCampaignProgress calls h with each channel.charity_campaign.progress (version 1)
 // event. A charity campaign receives donations or its target changes.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs
-// channel:read:charity.
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel; the token needs channel:read:charity.
 //
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelcharity_campaignprogress
@@ -344,8 +357,8 @@ func (c *Client) OnChannelCharityCampaignProgress(h func(context.Context, *event
 // OnChannelCharityCampaignStart calls h with each channel.charity_campaign.start (version 1) event.
 // A broadcaster starts a charity campaign.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs
-// channel:read:charity.
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel; the token needs channel:read:charity.
 //
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelcharity_campaignstart
@@ -358,8 +371,8 @@ func (c *Client) OnChannelCharityCampaignStart(h func(context.Context, *eventsub
 // OnChannelCharityCampaignStop calls h with each channel.charity_campaign.stop (version 1) event. A
 // broadcaster stops a charity campaign.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs
-// channel:read:charity.
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel; the token needs channel:read:charity.
 //
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelcharity_campaignstop
@@ -372,7 +385,8 @@ func (c *Client) OnChannelCharityCampaignStop(h func(context.Context, *eventsub.
 // OnChannelChatClear calls h with each channel.chat.clear (version 1) event. All messages of a
 // channel's chat are cleared.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel and user_id to the token's user; the token needs
 // user:read:chat.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatclear
@@ -385,7 +399,8 @@ func (c *Client) OnChannelChatClear(h func(context.Context, *eventsub.ChannelCha
 // OnChannelChatClearUserMessages calls h with each channel.chat.clear_user_messages (version 1)
 // event. All of one user's messages are cleared from a channel's chat, after a ban or timeout.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel and user_id to the token's user; the token needs
 // user:read:chat.
 //
 // Twitch docs:
@@ -399,7 +414,8 @@ func (c *Client) OnChannelChatClearUserMessages(h func(context.Context, *eventsu
 // OnChannelChatMessage calls h with each channel.chat.message (version 1) event. A user sends a
 // message to a channel's chat.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel and user_id to the token's user; the token needs
 // user:read:chat.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatmessage
@@ -412,7 +428,8 @@ func (c *Client) OnChannelChatMessage(h func(context.Context, *eventsub.ChannelC
 // OnChannelChatMessageDelete calls h with each channel.chat.message_delete (version 1) event. A
 // moderator deletes one message from a channel's chat.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel and user_id to the token's user; the token needs
 // user:read:chat.
 //
 // Twitch docs:
@@ -426,7 +443,8 @@ func (c *Client) OnChannelChatMessageDelete(h func(context.Context, *eventsub.Ch
 // OnChannelChatNotification calls h with each channel.chat.notification (version 1) event. Twitch
 // announces an event in a channel's chat: a subscription, gift, raid, announcement and the like.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel and user_id to the token's user; the token needs
 // user:read:chat.
 //
 // Twitch docs:
@@ -440,7 +458,8 @@ func (c *Client) OnChannelChatNotification(h func(context.Context, *eventsub.Cha
 // OnChannelChatUserMessageHold calls h with each channel.chat.user_message_hold (version 1) event.
 // AutoMod holds a message the user in the condition sent.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel and user_id to the token's user; the token needs
 // user:read:chat.
 //
 // Twitch docs:
@@ -454,7 +473,8 @@ func (c *Client) OnChannelChatUserMessageHold(h func(context.Context, *eventsub.
 // OnChannelChatUserMessageUpdate calls h with each channel.chat.user_message_update (version 1)
 // event. A held message of the user in the condition is approved, denied or dropped.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel and user_id to the token's user; the token needs
 // user:read:chat.
 //
 // Twitch docs:
@@ -468,7 +488,8 @@ func (c *Client) OnChannelChatUserMessageUpdate(h func(context.Context, *eventsu
 // OnChannelChatSettingsUpdate calls h with each channel.chat_settings.update (version 1) event. A
 // channel's chat settings change.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel and user_id to the token's user; the token needs
 // user:read:chat.
 //
 // Twitch docs:
@@ -482,8 +503,8 @@ func (c *Client) OnChannelChatSettingsUpdate(h func(context.Context, *eventsub.C
 // OnChannelCheer calls h with each channel.cheer (version 1) event. A user cheers Bits in a
 // channel.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs
-// bits:read.
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel; the token needs bits:read.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelcheer
 func (c *Client) OnChannelCheer(h func(context.Context, *eventsub.ChannelCheerEvent)) {
@@ -494,7 +515,8 @@ func (c *Client) OnChannelCheer(h func(context.Context, *eventsub.ChannelCheerEv
 
 // OnChannelFollow calls h with each channel.follow (version 2) event. A channel gains a follower.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel and moderator_user_id to the token's user; the token needs
 // moderator:read:followers.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelfollow
@@ -507,8 +529,8 @@ func (c *Client) OnChannelFollow(h func(context.Context, *eventsub.ChannelFollow
 // OnChannelGoalBegin calls h with each channel.goal.begin (version 1) event. A broadcaster starts a
 // creator goal.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs
-// channel:read:goals.
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel; the token needs channel:read:goals.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelgoalbegin
 func (c *Client) OnChannelGoalBegin(h func(context.Context, *eventsub.ChannelGoalBeginEvent)) {
@@ -519,8 +541,8 @@ func (c *Client) OnChannelGoalBegin(h func(context.Context, *eventsub.ChannelGoa
 
 // OnChannelGoalEnd calls h with each channel.goal.end (version 1) event. A creator goal ends.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs
-// channel:read:goals.
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel; the token needs channel:read:goals.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelgoalend
 func (c *Client) OnChannelGoalEnd(h func(context.Context, *eventsub.ChannelGoalEndEvent)) {
@@ -532,8 +554,8 @@ func (c *Client) OnChannelGoalEnd(h func(context.Context, *eventsub.ChannelGoalE
 // OnChannelGoalProgress calls h with each channel.goal.progress (version 1) event. A creator goal's
 // current amount changes.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs
-// channel:read:goals.
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel; the token needs channel:read:goals.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelgoalprogress
 func (c *Client) OnChannelGoalProgress(h func(context.Context, *eventsub.ChannelGoalProgressEvent)) {
@@ -545,7 +567,8 @@ func (c *Client) OnChannelGoalProgress(h func(context.Context, *eventsub.Channel
 // OnChannelGuestStarGuestUpdateBeta calls h with each channel.guest_star_guest.update (beta) event.
 // A guest or a slot of a Guest Star session changes.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs one
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel and moderator_user_id to the token's user; the token needs one
 // of channel:read:guest_star or channel:manage:guest_star or moderator:read:guest_star or
 // moderator:manage:guest_star.
 //
@@ -562,7 +585,8 @@ func (c *Client) OnChannelGuestStarGuestUpdateBeta(h func(context.Context, *even
 // OnChannelGuestStarSessionBeginBeta calls h with each channel.guest_star_session.begin (beta)
 // event. A host starts a Guest Star session.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs one
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel and moderator_user_id to the token's user; the token needs one
 // of channel:read:guest_star or channel:manage:guest_star or moderator:read:guest_star or
 // moderator:manage:guest_star.
 //
@@ -579,7 +603,8 @@ func (c *Client) OnChannelGuestStarSessionBeginBeta(h func(context.Context, *eve
 // OnChannelGuestStarSessionEndBeta calls h with each channel.guest_star_session.end (beta) event. A
 // Guest Star session ends.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs one
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel and moderator_user_id to the token's user; the token needs one
 // of channel:read:guest_star or channel:manage:guest_star or moderator:read:guest_star or
 // moderator:manage:guest_star.
 //
@@ -596,7 +621,8 @@ func (c *Client) OnChannelGuestStarSessionEndBeta(h func(context.Context, *event
 // OnChannelGuestStarSettingsUpdateBeta calls h with each channel.guest_star_settings.update (beta)
 // event. A host changes their Guest Star settings.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs one
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel and moderator_user_id to the token's user; the token needs one
 // of channel:read:guest_star or channel:manage:guest_star or moderator:read:guest_star or
 // moderator:manage:guest_star.
 //
@@ -613,8 +639,8 @@ func (c *Client) OnChannelGuestStarSettingsUpdateBeta(h func(context.Context, *e
 // OnChannelHypeTrainBegin calls h with each channel.hype_train.begin (version 2) event. A Hype
 // Train starts in a channel.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs
-// channel:read:hype_train.
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel; the token needs channel:read:hype_train.
 //
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelhype_trainbegin
@@ -627,8 +653,8 @@ func (c *Client) OnChannelHypeTrainBegin(h func(context.Context, *eventsub.Chann
 // OnChannelHypeTrainEnd calls h with each channel.hype_train.end (version 2) event. A Hype Train in
 // a channel ends.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs
-// channel:read:hype_train.
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel; the token needs channel:read:hype_train.
 //
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelhype_trainend
@@ -641,8 +667,8 @@ func (c *Client) OnChannelHypeTrainEnd(h func(context.Context, *eventsub.Channel
 // OnChannelHypeTrainProgress calls h with each channel.hype_train.progress (version 2) event. A
 // Hype Train in a channel gains points.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs
-// channel:read:hype_train.
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel; the token needs channel:read:hype_train.
 //
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelhype_trainprogress
@@ -655,7 +681,8 @@ func (c *Client) OnChannelHypeTrainProgress(h func(context.Context, *eventsub.Ch
 // OnChannelModerate calls h with each channel.moderate (version 1) event. A moderator takes a
 // moderation action in a channel; version 2 adds warnings.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs one
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel and moderator_user_id to the token's user; the token needs one
 // of moderator:read:blocked_terms or moderator:manage:blocked_terms, one of
 // moderator:read:chat_settings or moderator:manage:chat_settings, one of
 // moderator:read:unban_requests or moderator:manage:unban_requests, one of
@@ -672,7 +699,8 @@ func (c *Client) OnChannelModerate(h func(context.Context, *eventsub.ChannelMode
 // OnChannelModerateV2 calls h with each channel.moderate (version 2) event. A moderator takes a
 // moderation action in a channel, warnings included.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs one
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel and moderator_user_id to the token's user; the token needs one
 // of moderator:read:blocked_terms or moderator:manage:blocked_terms, one of
 // moderator:read:chat_settings or moderator:manage:chat_settings, one of
 // moderator:read:unban_requests or moderator:manage:unban_requests, one of
@@ -690,8 +718,8 @@ func (c *Client) OnChannelModerateV2(h func(context.Context, *eventsub.ChannelMo
 // OnChannelModeratorAdd calls h with each channel.moderator.add (version 1) event. A broadcaster
 // makes a user a moderator.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs
-// moderation:read.
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel; the token needs moderation:read.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelmoderatoradd
 func (c *Client) OnChannelModeratorAdd(h func(context.Context, *eventsub.ChannelModeratorAddEvent)) {
@@ -703,8 +731,8 @@ func (c *Client) OnChannelModeratorAdd(h func(context.Context, *eventsub.Channel
 // OnChannelModeratorRemove calls h with each channel.moderator.remove (version 1) event. A
 // broadcaster removes a user's moderator status.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs
-// moderation:read.
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel; the token needs moderation:read.
 //
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelmoderatorremove
@@ -717,8 +745,9 @@ func (c *Client) OnChannelModeratorRemove(h func(context.Context, *eventsub.Chan
 // OnChannelPollBegin calls h with each channel.poll.begin (version 1) event. A poll starts in a
 // channel.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs one
-// of channel:read:polls or channel:manage:polls.
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel; the token needs one of channel:read:polls or
+// channel:manage:polls.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpollbegin
 func (c *Client) OnChannelPollBegin(h func(context.Context, *eventsub.ChannelPollBeginEvent)) {
@@ -729,8 +758,9 @@ func (c *Client) OnChannelPollBegin(h func(context.Context, *eventsub.ChannelPol
 
 // OnChannelPollEnd calls h with each channel.poll.end (version 1) event. A channel's poll ends.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs one
-// of channel:read:polls or channel:manage:polls.
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel; the token needs one of channel:read:polls or
+// channel:manage:polls.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpollend
 func (c *Client) OnChannelPollEnd(h func(context.Context, *eventsub.ChannelPollEndEvent)) {
@@ -742,8 +772,9 @@ func (c *Client) OnChannelPollEnd(h func(context.Context, *eventsub.ChannelPollE
 // OnChannelPollProgress calls h with each channel.poll.progress (version 1) event. Users vote in a
 // channel's poll.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs one
-// of channel:read:polls or channel:manage:polls.
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel; the token needs one of channel:read:polls or
+// channel:manage:polls.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpollprogress
 func (c *Client) OnChannelPollProgress(h func(context.Context, *eventsub.ChannelPollProgressEvent)) {
@@ -755,8 +786,9 @@ func (c *Client) OnChannelPollProgress(h func(context.Context, *eventsub.Channel
 // OnChannelPredictionBegin calls h with each channel.prediction.begin (version 1) event. A Channel
 // Points prediction starts in a channel.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs one
-// of channel:read:predictions or channel:manage:predictions.
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel; the token needs one of channel:read:predictions or
+// channel:manage:predictions.
 //
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpredictionbegin
@@ -769,8 +801,9 @@ func (c *Client) OnChannelPredictionBegin(h func(context.Context, *eventsub.Chan
 // OnChannelPredictionEnd calls h with each channel.prediction.end (version 1) event. A channel's
 // prediction is resolved or canceled.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs one
-// of channel:read:predictions or channel:manage:predictions.
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel; the token needs one of channel:read:predictions or
+// channel:manage:predictions.
 //
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpredictionend
@@ -783,8 +816,9 @@ func (c *Client) OnChannelPredictionEnd(h func(context.Context, *eventsub.Channe
 // OnChannelPredictionLock calls h with each channel.prediction.lock (version 1) event. A channel's
 // prediction stops taking bets.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs one
-// of channel:read:predictions or channel:manage:predictions.
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel; the token needs one of channel:read:predictions or
+// channel:manage:predictions.
 //
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpredictionlock
@@ -797,8 +831,9 @@ func (c *Client) OnChannelPredictionLock(h func(context.Context, *eventsub.Chann
 // OnChannelPredictionProgress calls h with each channel.prediction.progress (version 1) event.
 // Users bet on a channel's prediction.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs one
-// of channel:read:predictions or channel:manage:predictions.
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel; the token needs one of channel:read:predictions or
+// channel:manage:predictions.
 //
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpredictionprogress
@@ -811,8 +846,8 @@ func (c *Client) OnChannelPredictionProgress(h func(context.Context, *eventsub.C
 // OnChannelRaid calls h with each channel.raid (version 1) event. A broadcaster raids another
 // channel.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs no
-// scope.
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// to_broadcaster_user_id to the channel; the token needs no scope.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelraid
 func (c *Client) OnChannelRaid(h func(context.Context, *eventsub.ChannelRaidEvent)) {
@@ -824,8 +859,8 @@ func (c *Client) OnChannelRaid(h func(context.Context, *eventsub.ChannelRaidEven
 // OnChannelSharedChatBegin calls h with each channel.shared_chat.begin (version 1) event. A channel
 // joins a shared chat session, or a session it is in starts.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs no
-// scope.
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel; the token needs no scope.
 //
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshared_chatbegin
@@ -838,8 +873,8 @@ func (c *Client) OnChannelSharedChatBegin(h func(context.Context, *eventsub.Chan
 // OnChannelSharedChatEnd calls h with each channel.shared_chat.end (version 1) event. A channel
 // leaves a shared chat session, or the session ends.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs no
-// scope.
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel; the token needs no scope.
 //
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshared_chatend
@@ -852,8 +887,8 @@ func (c *Client) OnChannelSharedChatEnd(h func(context.Context, *eventsub.Channe
 // OnChannelSharedChatUpdate calls h with each channel.shared_chat.update (version 1) event. The
 // channels of a shared chat session change.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs no
-// scope.
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel; the token needs no scope.
 //
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelshared_chatupdate
@@ -866,7 +901,8 @@ func (c *Client) OnChannelSharedChatUpdate(h func(context.Context, *eventsub.Cha
 // OnChannelShieldModeBegin calls h with each channel.shield_mode.begin (version 1) event. A
 // moderator turns Shield Mode on.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs one
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel and moderator_user_id to the token's user; the token needs one
 // of moderator:read:shield_mode or moderator:manage:shield_mode.
 //
 // Twitch docs:
@@ -880,7 +916,8 @@ func (c *Client) OnChannelShieldModeBegin(h func(context.Context, *eventsub.Chan
 // OnChannelShieldModeEnd calls h with each channel.shield_mode.end (version 1) event. A moderator
 // turns Shield Mode off.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs one
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel and moderator_user_id to the token's user; the token needs one
 // of moderator:read:shield_mode or moderator:manage:shield_mode.
 //
 // Twitch docs:
@@ -894,7 +931,8 @@ func (c *Client) OnChannelShieldModeEnd(h func(context.Context, *eventsub.Channe
 // OnChannelShoutoutCreate calls h with each channel.shoutout.create (version 1) event. A
 // broadcaster or moderator sends a Shoutout from the channel.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs one
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel and moderator_user_id to the token's user; the token needs one
 // of moderator:read:shoutouts or moderator:manage:shoutouts.
 //
 // Twitch docs:
@@ -908,7 +946,8 @@ func (c *Client) OnChannelShoutoutCreate(h func(context.Context, *eventsub.Chann
 // OnChannelShoutoutReceive calls h with each channel.shoutout.receive (version 1) event. The
 // channel receives a Shoutout from another broadcaster.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs one
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel and moderator_user_id to the token's user; the token needs one
 // of moderator:read:shoutouts or moderator:manage:shoutouts.
 //
 // Twitch docs:
@@ -922,8 +961,8 @@ func (c *Client) OnChannelShoutoutReceive(h func(context.Context, *eventsub.Chan
 // OnChannelSubscribe calls h with each channel.subscribe (version 1) event. A user subscribes to a
 // channel; resubscriptions are not reported here.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs
-// channel:read:subscriptions.
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel; the token needs channel:read:subscriptions.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsubscribe
 func (c *Client) OnChannelSubscribe(h func(context.Context, *eventsub.ChannelSubscribeEvent)) {
@@ -935,8 +974,8 @@ func (c *Client) OnChannelSubscribe(h func(context.Context, *eventsub.ChannelSub
 // OnChannelSubscriptionEnd calls h with each channel.subscription.end (version 1) event. A user's
 // subscription to a channel ends.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs
-// channel:read:subscriptions.
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel; the token needs channel:read:subscriptions.
 //
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsubscriptionend
@@ -949,8 +988,8 @@ func (c *Client) OnChannelSubscriptionEnd(h func(context.Context, *eventsub.Chan
 // OnChannelSubscriptionGift calls h with each channel.subscription.gift (version 1) event. A user
 // gifts one or more subscriptions in a channel.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs
-// channel:read:subscriptions.
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel; the token needs channel:read:subscriptions.
 //
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsubscriptiongift
@@ -963,8 +1002,8 @@ func (c *Client) OnChannelSubscriptionGift(h func(context.Context, *eventsub.Cha
 // OnChannelSubscriptionMessage calls h with each channel.subscription.message (version 1) event. A
 // user shares a resubscription message in a channel.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs
-// channel:read:subscriptions.
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel; the token needs channel:read:subscriptions.
 //
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsubscriptionmessage
@@ -977,7 +1016,8 @@ func (c *Client) OnChannelSubscriptionMessage(h func(context.Context, *eventsub.
 // OnChannelSuspiciousUserMessage calls h with each channel.suspicious_user.message (version 1)
 // event. A user the channel treats as suspicious sends a chat message.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// moderator_user_id to the token's user and broadcaster_user_id to the channel; the token needs
 // moderator:read:suspicious_users.
 //
 // Twitch docs:
@@ -991,7 +1031,8 @@ func (c *Client) OnChannelSuspiciousUserMessage(h func(context.Context, *eventsu
 // OnChannelSuspiciousUserUpdate calls h with each channel.suspicious_user.update (version 1) event.
 // A moderator changes how a channel treats a suspicious user.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// moderator_user_id to the token's user and broadcaster_user_id to the channel; the token needs
 // moderator:read:suspicious_users.
 //
 // Twitch docs:
@@ -1005,8 +1046,8 @@ func (c *Client) OnChannelSuspiciousUserUpdate(h func(context.Context, *eventsub
 // OnChannelUnban calls h with each channel.unban (version 1) event. A user's ban or timeout in a
 // channel is lifted.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs
-// channel:moderate.
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel; the token needs channel:moderate.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelunban
 func (c *Client) OnChannelUnban(h func(context.Context, *eventsub.ChannelUnbanEvent)) {
@@ -1018,7 +1059,8 @@ func (c *Client) OnChannelUnban(h func(context.Context, *eventsub.ChannelUnbanEv
 // OnChannelUnbanRequestCreate calls h with each channel.unban_request.create (version 1) event. A
 // banned user asks to be unbanned.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs one
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// moderator_user_id to the token's user and broadcaster_user_id to the channel; the token needs one
 // of moderator:read:unban_requests or moderator:manage:unban_requests.
 //
 // Twitch docs:
@@ -1032,7 +1074,8 @@ func (c *Client) OnChannelUnbanRequestCreate(h func(context.Context, *eventsub.C
 // OnChannelUnbanRequestResolve calls h with each channel.unban_request.resolve (version 1) event.
 // An unban request is approved, denied or canceled.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs one
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// moderator_user_id to the token's user and broadcaster_user_id to the channel; the token needs one
 // of moderator:read:unban_requests or moderator:manage:unban_requests.
 //
 // Twitch docs:
@@ -1046,8 +1089,8 @@ func (c *Client) OnChannelUnbanRequestResolve(h func(context.Context, *eventsub.
 // OnChannelUpdate calls h with each channel.update (version 2) event. A broadcaster changes the
 // title, category, language or content labels of their channel.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs no
-// scope.
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel; the token needs no scope.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelupdate
 func (c *Client) OnChannelUpdate(h func(context.Context, *eventsub.ChannelUpdateEvent)) {
@@ -1059,8 +1102,9 @@ func (c *Client) OnChannelUpdate(h func(context.Context, *eventsub.ChannelUpdate
 // OnChannelVIPAdd calls h with each channel.vip.add (version 1) event. A broadcaster makes a user a
 // VIP.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs one
-// of channel:read:vips or channel:manage:vips.
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel; the token needs one of channel:read:vips or
+// channel:manage:vips.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelvipadd
 func (c *Client) OnChannelVIPAdd(h func(context.Context, *eventsub.ChannelVIPAddEvent)) {
@@ -1072,8 +1116,9 @@ func (c *Client) OnChannelVIPAdd(h func(context.Context, *eventsub.ChannelVIPAdd
 // OnChannelVIPRemove calls h with each channel.vip.remove (version 1) event. A broadcaster removes
 // a user's VIP status.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs one
-// of channel:read:vips or channel:manage:vips.
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel; the token needs one of channel:read:vips or
+// channel:manage:vips.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelvipremove
 func (c *Client) OnChannelVIPRemove(h func(context.Context, *eventsub.ChannelVIPRemoveEvent)) {
@@ -1085,7 +1130,8 @@ func (c *Client) OnChannelVIPRemove(h func(context.Context, *eventsub.ChannelVIP
 // OnChannelWarningAcknowledge calls h with each channel.warning.acknowledge (version 1) event. A
 // warned user acknowledges their warning.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs one
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel and moderator_user_id to the token's user; the token needs one
 // of moderator:read:warnings or moderator:manage:warnings.
 //
 // Twitch docs:
@@ -1099,7 +1145,8 @@ func (c *Client) OnChannelWarningAcknowledge(h func(context.Context, *eventsub.C
 // OnChannelWarningSend calls h with each channel.warning.send (version 1) event. A moderator warns
 // a user.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs one
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel and moderator_user_id to the token's user; the token needs one
 // of moderator:read:warnings or moderator:manage:warnings.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelwarningsend
@@ -1154,8 +1201,8 @@ func (c *Client) OnExtensionBitsTransactionCreate(h func(context.Context, *event
 // OnStreamOffline calls h with each stream.offline (version 1) event. A broadcaster's stream goes
 // offline.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs no
-// scope.
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel; the token needs no scope.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#streamoffline
 func (c *Client) OnStreamOffline(h func(context.Context, *eventsub.StreamOfflineEvent)) {
@@ -1166,8 +1213,8 @@ func (c *Client) OnStreamOffline(h func(context.Context, *eventsub.StreamOffline
 
 // OnStreamOnline calls h with each stream.online (version 1) event. A broadcaster goes live.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs no
-// scope.
+// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
+// broadcaster_user_id to the channel; the token needs no scope.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#streamonline
 func (c *Client) OnStreamOnline(h func(context.Context, *eventsub.StreamOnlineEvent)) {
@@ -1205,8 +1252,8 @@ func (c *Client) OnUserAuthorizationRevoke(h func(context.Context, *eventsub.Use
 // OnUserUpdate calls h with each user.update (version 1) event. A user changes their account: name,
 // description or email.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs no
-// scope.
+// Run subscribes to it for the token's user, setting user_id to the token's user; the token needs
+// no scope.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#userupdate
 func (c *Client) OnUserUpdate(h func(context.Context, *eventsub.UserUpdateEvent)) {
@@ -1218,8 +1265,8 @@ func (c *Client) OnUserUpdate(h func(context.Context, *eventsub.UserUpdateEvent)
 // OnUserWhisperMessage calls h with each user.whisper.message (version 1) event. A user receives a
 // whisper.
 //
-// Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs one
-// of user:read:whispers or user:manage:whispers.
+// Run subscribes to it for the token's user, setting user_id to the token's user; the token needs
+// one of user:read:whispers or user:manage:whispers.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#userwhispermessage
 func (c *Client) OnUserWhisperMessage(h func(context.Context, *eventsub.UserWhisperMessageEvent)) {

@@ -73,24 +73,56 @@ func (g *generator) root() {
 	g.emit(g.cfg.RootDir, "handlers_gen.go", f)
 }
 
-// rootSubscribeDoc says whether Run subscribes to the type by itself, and
-// what the token needs; or why Run refuses it.
+// rootSubscribeDoc says how Run subscribes to the type by itself (for which
+// channels, filling which condition fields with what) and what the token
+// needs; or why Run refuses it.
 func rootSubscribeDoc(s *schema.Subscription) string {
 	if !slices.Contains(s.Transports, schema.TransportWebSocket) {
 		return fmt.Sprintf("Twitch delivers it by %s only, not over the WebSocket the client uses: Run refuses it.",
 			strings.Join(s.Transports, " or "))
 	}
+	var user *schema.Auth
 	for _, a := range s.Auth {
-		if a.TokenType != schema.TokenUser {
-			continue
+		if a.TokenType == schema.TokenUser {
+			user = a
 		}
-		needs := "no scope"
-		if len(a.Scopes) > 0 {
-			needs = scopesPhrase(a.Scopes)
-		}
-		return "Run subscribes to it, with a condition it fills as the schema says (see Run); the token needs " + needs + "."
 	}
-	return "It takes an app access token, and Twitch takes WebSocket subscriptions with a user access token only: Run refuses it."
+	if user == nil {
+		return "It takes an app access token, and Twitch takes WebSocket subscriptions with a user access token only: Run refuses it."
+	}
+	var filled, yours []string
+	perChannel := false
+	for _, f := range s.Condition.Fields {
+		switch f.Fill {
+		case schema.FillBroadcaster:
+			perChannel = true
+			filled = append(filled, f.Name+" to the channel")
+		case schema.FillUser:
+			filled = append(filled, f.Name+" to the token's user")
+		case schema.FillClientID:
+			filled = append(filled, f.Name+" to the client ID")
+		default:
+			if !f.Optional {
+				yours = append(yours, f.Name)
+			}
+		}
+	}
+	needs := "no scope"
+	if len(user.Scopes) > 0 {
+		needs = scopesPhrase(user.Scopes)
+	}
+	if len(yours) > 0 {
+		return fmt.Sprintf("Its condition's %s only you know: subscribe to it with Subscribe before Run, or Run fails. The token needs %s.",
+			joinAnd(yours), needs)
+	}
+	what := "Run subscribes to it for the token's user"
+	if perChannel {
+		what = "Run subscribes to it for the token's user's channel and each channel of WithChannels"
+	}
+	if len(filled) > 0 {
+		what += ", setting " + joinAnd(filled)
+	}
+	return what + "; the token needs " + needs + "."
 }
 
 // batchedDoc notes that a handler gets a batch of events.
