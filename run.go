@@ -57,6 +57,7 @@ func (c *Client) Run(ctx context.Context) error {
 		return errors.New("twitch: Run called twice: a Client runs once")
 	}
 	c.running = true
+	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	c.cancel = cancel
 	c.mu.Unlock()
@@ -74,6 +75,8 @@ func (c *Client) Run(ctx context.Context) error {
 		return c.fatal
 	case c.closed:
 		return ErrClosed
+	case parent.Err() != nil:
+		return parent.Err() // whatever was under way when it ended
 	case errors.Is(err, eventsub.ErrClosed):
 		return ErrClosed
 	}
