@@ -58,17 +58,20 @@ type Client struct {
 	store  *oauth.FileStore // nil without WithTokenFile
 	log    *slog.Logger
 
-	mu         sync.Mutex
-	hooks      hooks
-	handlers   []*handler // by type and version, in the order of registration
-	user       User
-	running    bool // Run has started
-	ended      bool // Run has returned
-	closed     bool
-	ready      bool  // OnReady was called
-	fatal      error // why Run must stop, set by fail
-	cancel     context.CancelFunc
-	lastAuthed *oauth2.Token // the last token handed to OnAuth
+	mu       sync.Mutex
+	hooks    hooks
+	handlers []*handler // by type and version, in the order of registration
+	user     User
+	// plainExpiry is when a token without a refresh token expires; zero
+	// for a token that is renewed.
+	plainExpiry time.Time
+	running     bool // Run has started
+	ended       bool // Run has returned
+	closed      bool
+	ready       bool  // OnReady was called
+	fatal       error // why Run must stop, set by fail
+	cancel      context.CancelFunc
+	lastAuthed  *oauth2.Token // the last token handed to OnAuth
 	// revalidate asks Run's watcher to validate the token now (after a
 	// subscription was revoked for authorization_revoked).
 	revalidate chan struct{}

@@ -45,9 +45,8 @@ func TestCloseFromAHandler(t *testing.T) {
 		assert.Error(t, b.Run(context.Background()), "twitch: Run called twice: a Client runs once")
 		_, err := srv.EventSub.Notify(follow(userID))
 		assert.NilError(t, err)
-		err = wait(t, b.done, "Run's end")
+		err = b.runErr(t)
 		assert.Equal(t, err, twitch.ErrClosed)
-		b.done <- err
 		assert.Equal(t, b.Subscribe(context.Background(), &eventsub.StreamOnlineCondition{BroadcasterUserID: "1"}), twitch.ErrClosed)
 		synctest.Wait()
 		assert.Equal(t, len(b.errs), 0)

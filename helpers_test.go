@@ -61,6 +61,8 @@ type bot struct {
 	revoked chan string
 	done    chan error
 	cancel  context.CancelFunc
+	ended   bool  // Run's error was taken from done
+	err     error // ... and this was it
 }
 
 // offline are the options that point a client at srv without a network,
@@ -103,8 +105,20 @@ func (b *bot) start(t *testing.T) {
 	go func() { b.done <- b.Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
-		<-b.done
+		if !b.ended {
+			<-b.done
+		}
 	})
+}
+
+// runErr waits for Run to return, and returns what it returned.
+func (b *bot) runErr(t *testing.T) error {
+	t.Helper()
+	if !b.ended {
+		b.err = wait(t, b.done, "Run's end")
+		b.ended = true
+	}
+	return b.err
 }
 
 // waitReady waits for OnReady, or fails with what Run returned.
@@ -113,7 +127,7 @@ func (b *bot) waitReady(t *testing.T) {
 	select {
 	case <-b.ready:
 	case err := <-b.done:
-		b.done <- err
+		b.ended, b.err = true, err
 		t.Fatalf("Run returned before OnReady: %v", err)
 	}
 }

@@ -95,6 +95,9 @@ func (c *Client) run(ctx context.Context, wg *sync.WaitGroup) error {
 	own := User{ID: t.val.UserID, Login: t.val.Login}
 	c.mu.Lock()
 	c.user = own
+	if t.plain {
+		c.plainExpiry = t.val.Expiry
+	}
 	c.mu.Unlock()
 	c.tokens.set(t.src)
 	if t.plain {

@@ -221,17 +221,29 @@ func (c *Client) watch(ctx context.Context, t *token) {
 		case <-ctx.Done():
 			return
 		case <-expired:
-			c.fail(&reauthError{
-				msg: fmt.Sprintf("twitch: the access token expired at %s, and it has no refresh token, so it cannot be renewed: %s",
-					t.val.Expiry.UTC().Format(time.RFC3339), c.whatToDo()),
-				err: oauth.ErrReauthorize,
-			})
+			c.fail(c.expiredError())
 			return
 		case <-c.revalidate:
 			if err := c.checkToken(ctx); err != nil {
 				c.revokedToken(err)
 			}
 		}
+	}
+}
+
+// expiredError is the end of a plain token, which cannot be renewed; nil
+// when the token is not one, or has not expired.
+func (c *Client) expiredError() error {
+	c.mu.Lock()
+	expiry := c.plainExpiry
+	c.mu.Unlock()
+	if expiry.IsZero() || time.Now().Before(expiry) {
+		return nil
+	}
+	return &reauthError{
+		msg: fmt.Sprintf("twitch: the access token expired at %s, and it has no refresh token, so it cannot be renewed: %s",
+			expiry.UTC().Format(time.RFC3339), c.whatToDo()),
+		err: oauth.ErrReauthorize,
 	}
 }
 
@@ -282,6 +294,10 @@ func (c *Client) checkToken(ctx context.Context) error {
 func (c *Client) revokedToken(err error) {
 	if !errors.Is(err, oauth.ErrReauthorize) && !errors.Is(err, oauth.ErrInvalidToken) {
 		c.report(fmt.Errorf("twitch: validating the token failed: %w", err))
+		return
+	}
+	if expired := c.expiredError(); expired != nil {
+		c.fail(expired) // the validation came at the expiry: that is why
 		return
 	}
 	c.fail(&reauthError{

@@ -40,12 +40,11 @@ func TestRevokedToken(t *testing.T) {
 		assert.NilError(t, srv.OAuth.RevokeToken(tok.AccessToken))
 		assert.NilError(t, srv.EventSub.Revoke(srv.EventSub.Subscriptions()[0].ID, "authorization_revoked"))
 		assert.Equal(t, wait(t, b.revoked, "revocation"), "authorization_revoked")
-		err := wait(t, b.done, "Run's end")
+		err := b.runErr(t)
 		assert.Assert(t, errors.Is(err, oauth.ErrReauthorize), "%v", err)
 		assert.Error(t, err, "twitch: Twitch refuses the token (the user disconnected the application, or it was revoked) "+
 			"and it cannot be renewed: run the client again: it asks the user to authorize it with the device flow")
 		assert.Equal(t, time.Since(start), time.Duration(0), "at once, not at the next hourly validation")
-		b.done <- err
 	})
 }
 
@@ -62,12 +61,11 @@ func TestRevokedTokenFoundHourly(t *testing.T) {
 		assert.Equal(t, srv.OAuth.Stats().Validations, 1)
 		assert.NilError(t, srv.OAuth.RevokeToken(tok.RefreshToken))
 
-		err := wait(t, b.done, "Run's end")
+		err := b.runErr(t)
 		assert.Assert(t, errors.Is(err, oauth.ErrReauthorize), "%v", err)
 		assert.Assert(t, strings.HasSuffix(err.Error(), "give the client a new token (WithToken)"), "%v", err)
 		assert.Equal(t, time.Since(start), time.Hour)
 		assert.Equal(t, srv.OAuth.Stats().Validations, 2)
-		b.done <- err
 	})
 }
 
@@ -123,13 +121,12 @@ func TestPlainTokenExpires(t *testing.T) {
 		b.waitReady(t)
 		assert.Equal(t, strings.Count(b.log.String(), "the token has no refresh token, so it cannot be renewed"), 1, b.log.String())
 
-		err := wait(t, b.done, "Run's end")
+		err := b.runErr(t)
 		assert.Equal(t, time.Since(start), 4*time.Hour)
 		assert.Assert(t, errors.Is(err, oauth.ErrReauthorize), "%v", err)
 		assert.Error(t, err, "twitch: the access token expired at "+start.Add(4*time.Hour).UTC().Format(time.RFC3339)+
 			", and it has no refresh token, so it cannot be renewed: give the client a new token (WithToken)")
 		assert.Equal(t, strings.Count(b.log.String(), "cannot be renewed"), 1, "said once")
-		b.done <- err
 	})
 }
 
