@@ -104,9 +104,11 @@ type Helix struct {
 	data     map[string][]json.RawMessage // by operation: the items it serves
 	buckets  map[string]*rateBucket       // by token
 	recorded []HelixRequest
-	received chan struct{} // closed and replaced when a request is recorded
-	served   int           // requests the rate limit let through
-	refused  int           // requests it answered 429
+	done     []HelixRequest // the last 1,000 requests answered, oldest first
+	// changed is closed and replaced when a request has been answered.
+	changed chan struct{}
+	served  int // requests the rate limit let through
+	refused int // requests it answered 429
 }
 
 // maxRecorded bounds how many requests Requests remembers.
@@ -124,7 +126,7 @@ func newHelix(cfg config, stop <-chan struct{}, tokens *tokenRegistry, es *Event
 		faults:   map[string][]Fault{},
 		data:     map[string][]json.RawMessage{},
 		buckets:  map[string]*rateBucket{},
-		received: make(chan struct{}),
+		changed:  make(chan struct{}),
 	}
 }
 
@@ -166,10 +168,12 @@ func (h *Helix) serve(op *helixOperation, special special) http.HandlerFunc {
 			return
 		}
 		token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		f, faulty := h.receive(HelixRequest{
+		req := HelixRequest{
 			Operation: op.name, Method: r.Method, Path: strings.TrimPrefix(r.URL.Path, "/helix"),
 			Query: r.URL.Query(), Body: body, ClientID: r.Header.Get("Client-Id"), Token: token,
-		})
+		}
+		f, faulty := h.receive(req)
+		defer h.answered(req)
 		if faulty {
 			if !delay(r, h.stop, f.Delay) {
 				return
@@ -217,9 +221,19 @@ func (h *Helix) receive(req HelixRequest) (Fault, bool) {
 		h.recorded = slices.Delete(h.recorded, 0, 1)
 	}
 	h.recorded = append(h.recorded, req)
-	close(h.received) // wakes WaitRequests
-	h.received = make(chan struct{})
 	return popFault(h.faults, req.Operation, "")
+}
+
+// answered records that req has been answered, for WaitRequests.
+func (h *Helix) answered(req HelixRequest) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.done) == maxRecorded {
+		h.done = slices.Delete(h.done, 0, 1)
+	}
+	h.done = append(h.done, req)
+	close(h.changed) // wakes WaitRequests
+	h.changed = make(chan struct{})
 }
 
 // Requests returns the requests the fake received, oldest first (the last
@@ -230,11 +244,12 @@ func (h *Helix) Requests() []HelixRequest {
 	return slices.Clone(h.recorded)
 }
 
-// WaitRequests waits until the fake has received n requests of the
+// WaitRequests waits until the fake has answered n requests of the
 // operation (a helix.Client method name, "SendChatMessage"), and returns
-// the first n of them, oldest first (among the last 1,000 it keeps). It
-// returns ctx's error when ctx ends first, and ErrNotFound for an
-// operation the schema does not have.
+// the first n of them, oldest first (among the last 1,000 it keeps). With
+// InMemoryClient, the client has its answer by then. It returns ctx's
+// error when ctx ends first, and ErrNotFound for an operation the schema
+// does not have.
 //
 //	reqs, err := srv.Helix.WaitRequests(ctx, "SendChatMessage", 1)
 func (h *Helix) WaitRequests(ctx context.Context, operation string, n int) ([]HelixRequest, error) {
@@ -244,12 +259,12 @@ func (h *Helix) WaitRequests(ctx context.Context, operation string, n int) ([]He
 	for {
 		h.mu.Lock()
 		var found []HelixRequest
-		for _, r := range h.recorded {
+		for _, r := range h.done {
 			if r.Operation == operation && len(found) < n {
 				found = append(found, r)
 			}
 		}
-		received := h.received
+		changed := h.changed
 		h.mu.Unlock()
 		if len(found) >= n {
 			return found, nil
@@ -257,7 +272,7 @@ func (h *Helix) WaitRequests(ctx context.Context, operation string, n int) ([]He
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("twitchtest: waiting for %d %s request(s), %d came: %w", n, operation, len(found), ctx.Err())
-		case <-received:
+		case <-changed:
 		}
 	}
 }
