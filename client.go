@@ -1,11 +1,14 @@
 package twitch
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime"
+	"strconv"
 	"sync"
 	"time"
 
@@ -58,6 +61,11 @@ type Client struct {
 	store  *oauth.FileStore // nil without WithTokenFile
 	log    *slog.Logger
 
+	// subMu orders Subscribe (read-locked) before Run's decision to do
+	// without EventSub when there is nothing to subscribe to (locked).
+	subMu    sync.RWMutex
+	noEvents bool // Run runs without EventSub
+
 	mu       sync.Mutex
 	hooks    hooks
 	handlers []*handler // by type and version, in the order of registration
@@ -71,7 +79,14 @@ type Client struct {
 	ready       bool  // OnReady was called
 	fatal       error // why Run must stop, set by fail
 	cancel      context.CancelFunc
-	lastAuthed  *oauth2.Token // the last token handed to OnAuth
+	done        chan struct{} // closed when Run has returned
+	// runG is the ID of Run's goroutine, where handlers and the EventSub
+	// callbacks run, and callers counts, by goroutine ID, the client's
+	// callbacks under way on other goroutines (OnAuth, OnError): a Close
+	// called there cannot wait for Run, which may be waiting for them.
+	runG       uint64
+	callers    map[uint64]int
+	lastAuthed *oauth2.Token // the last token handed to OnAuth
 	// revalidate asks Run's watcher to validate the token now (after a
 	// subscription was revoked for authorization_revoked).
 	revalidate chan struct{}
@@ -135,6 +150,7 @@ func New(clientID string, opts ...Option) *Client {
 		log:        cfg.log,
 		tokens:     &tokenSource{},
 		revalidate: make(chan struct{}, 1),
+		callers:    map[uint64]int{},
 	}
 	var errs []error
 	if clientID == "" {
@@ -301,10 +317,41 @@ func (c *Client) report(err error) {
 	switch {
 	case h.closed:
 	case h.onError != nil:
-		h.onError(err)
+		c.callback(func() { h.onError(err) })
 	default:
 		c.log.Error("twitch: error", slog.Any("err", err))
 	}
+}
+
+// callback runs f, a callback of the user's, noting that its goroutine is
+// in one: Close called from there does not wait for Run.
+func (c *Client) callback(f func()) {
+	id := goroutineID()
+	c.mu.Lock()
+	c.callers[id]++
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		if c.callers[id]--; c.callers[id] == 0 {
+			delete(c.callers, id)
+		}
+		c.mu.Unlock()
+	}()
+	f()
+}
+
+// goroutineID returns the ID of the calling goroutine, from the first line
+// of its stack ("goroutine 18 [running]:"), as package eventsub does: Go
+// offers no other way, on purpose. The client needs it only to know
+// whether Close is called from one of its callbacks, where waiting for Run
+// could wait for itself.
+func goroutineID() uint64 {
+	var buf [64]byte
+	line := buf[:runtime.Stack(buf[:], false)]
+	line, _ = bytes.CutPrefix(line, []byte("goroutine "))
+	id, _, _ := bytes.Cut(line, []byte(" "))
+	n, _ := strconv.ParseUint(string(id), 10, 64)
+	return n // 0 if the format ever changes: Close then does not wait
 }
 
 // readyNow is eventsub's OnReady: OnReady is called the first time.
@@ -367,6 +414,11 @@ func (c *Client) Subscribe(ctx context.Context, cond eventsub.Condition) error {
 	if over {
 		return ErrClosed
 	}
+	c.subMu.RLock()
+	defer c.subMu.RUnlock()
+	if c.noEvents {
+		return errors.New("twitch: Subscribe: Run started with nothing to subscribe to, so without EventSub: register handlers, or subscribe, before Run")
+	}
 	if err := c.es.Subscribe(ctx, cond); err != nil {
 		if errors.Is(err, eventsub.ErrClosed) {
 			return ErrClosed
@@ -376,18 +428,25 @@ func (c *Client) Subscribe(ctx context.Context, cond eventsub.Condition) error {
 	return nil
 }
 
-// Close stops the client: Run returns ErrClosed once everything it
-// started has ended, and no callback is called from now on (a handler
-// under way finishes). Close returns at once, and may be called from
-// anywhere, a handler or callback included, and more than once; a Client
-// closed before Run does not run.
+// Close stops the client: no callback is called from now on (a handler
+// under way finishes, with its context canceled), and Run returns
+// ErrClosed. From elsewhere than a handler or callback, Close returns when
+// Run has returned, every goroutine of the client ended. From a handler or
+// callback, where waiting for Run would wait for itself, it returns at
+// once, and Run returns as soon as the handler or callback does. Close may
+// be called more than once; a Client closed before Run does not run.
 func (c *Client) Close() error {
+	id := goroutineID()
 	c.mu.Lock()
 	c.closed = true
-	cancel := c.cancel
+	cancel, done := c.cancel, c.done
+	inside := id == 0 || id == c.runG || c.callers[id] > 0
 	c.mu.Unlock()
 	if cancel != nil {
 		cancel()
+	}
+	if done != nil && !inside {
+		<-done
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"golang.org/x/oauth2"
 	"gotest.tools/v3/assert"
 
 	"github.com/twitchify-go/twitch"
@@ -118,4 +119,65 @@ func TestErrorsGoToTheLogger(t *testing.T) {
 		cancel()
 		assert.Assert(t, errors.Is(<-done, context.Canceled))
 	})
+}
+
+// Close from elsewhere than a callback returns once Run has returned.
+func TestCloseWaitsForRun(t *testing.T) {
+	srv := newFake(t)
+	synctest.Test(t, func(t *testing.T) {
+		b := readyBot(t, srv)
+		assert.NilError(t, b.Close())
+		select {
+		case err := <-b.done:
+			b.ended, b.err = true, err
+			assert.Equal(t, err, twitch.ErrClosed)
+		default:
+			t.Fatal("Close returned before Run")
+		}
+		assert.NilError(t, b.Close(), "twice")
+	})
+}
+
+// Close from OnAuth, which runs on the goroutine that renewed the token
+// (here, the hourly validation's), returns at once, and Run then returns.
+func TestCloseFromOnAuth(t *testing.T) {
+	srv := newFake(t)
+	synctest.Test(t, func(t *testing.T) {
+		srv.OAuth.SetTokenLifetime(90*time.Minute, time.Hour)
+		tok := srv.OAuth.GrantUserToken(clientID, followScopes...)
+		b := newBot(t, srv, twitch.WithToken(tok.AccessToken, tok.RefreshToken))
+		b.OnChannelFollow(func(context.Context, *eventsub.ChannelFollowEvent) {})
+		b.OnAuth(func(*oauth2.Token) { b.Close() })
+		b.start(t)
+		b.waitReady(t)
+		assert.Equal(t, b.runErr(t), twitch.ErrClosed)
+		assert.Equal(t, srv.OAuth.Stats().Refreshes, 1)
+	})
+}
+
+// With nothing to subscribe to, Run does without EventSub (which would
+// close an unused connection) and keeps the token: a bot that only calls
+// Helix.
+func TestRunWithoutEvents(t *testing.T) {
+	srv := newFake(t)
+	synctest.Test(t, func(t *testing.T) {
+		srv.OAuth.AddToken("chat", twitchtest.TokenInfo{ClientID: clientID, UserID: userID, Login: login, Scopes: followScopes})
+		b := newBot(t, srv, twitch.WithToken("chat", ""))
+		b.start(t)
+		b.waitReady(t)
+		assert.NilError(t, b.SendChatMessage(context.Background(), "hello"))
+		assert.ErrorContains(t, b.Subscribe(context.Background(), &eventsub.StreamOnlineCondition{BroadcasterUserID: "1"}),
+			"twitch: Subscribe: Run started with nothing to subscribe to, so without EventSub")
+		time.Sleep(2 * time.Hour)
+		synctest.Wait()
+		assert.Equal(t, srv.OAuth.Stats().Validations, 3, "validated at the start and hourly")
+		assert.Equal(t, srv.EventSub.WaitSession(expired()), "", "no EventSub session")
+	})
+}
+
+// expired is a context that has ended.
+func expired() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
 }

@@ -56,11 +56,12 @@ func (c *Client) Run(ctx context.Context) error {
 		c.mu.Unlock()
 		return errors.New("twitch: Run called twice: a Client runs once")
 	}
-	c.running = true
+	c.running, c.runG, c.done = true, goroutineID(), make(chan struct{})
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	c.cancel = cancel
 	c.mu.Unlock()
+	defer close(c.done)
 
 	var wg sync.WaitGroup
 	err := c.run(ctx, &wg)
@@ -119,6 +120,9 @@ func (c *Client) run(ctx context.Context, wg *sync.WaitGroup) error {
 			return fmt.Errorf("twitch: Run: %w", err)
 		}
 	}
+	c.subMu.Lock()
+	c.noEvents = len(c.es.Subscriptions()) == 0
+	c.subMu.Unlock()
 
 	wg.Add(2)
 	go func() {
@@ -129,5 +133,13 @@ func (c *Client) run(ctx context.Context, wg *sync.WaitGroup) error {
 		defer wg.Done()
 		c.validate(ctx)
 	}()
+	if c.noEvents {
+		// A bot that only calls Helix: EventSub would close a connection
+		// without subscriptions. The token is kept valid all the same.
+		c.log.Info("twitch: no handler and no subscription: running without EventSub")
+		c.readyNow()
+		<-ctx.Done()
+		return ctx.Err()
+	}
 	return c.es.Run(ctx)
 }

@@ -201,7 +201,7 @@ func (c *Client) tokenChanged(tok *oauth2.Token) error {
 	f := c.hooks.onAuth
 	c.mu.Unlock()
 	if first && f != nil {
-		f(tok)
+		c.callback(func() { f(tok) })
 	}
 	return err
 }
