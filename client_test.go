@@ -181,3 +181,24 @@ func expired() context.Context {
 	cancel()
 	return ctx
 }
+
+// OnReady is called once: not again when a lost connection makes the
+// client subscribe again on a new session.
+func TestOnReadyOnce(t *testing.T) {
+	srv := newFake(t)
+	synctest.Test(t, func(t *testing.T) {
+		connected := make(chan string, 10)
+		b := readyBot(t, srv)
+		b.OnConnected(func(s eventsub.Session) { connected <- s.ID })
+		first := srv.EventSub.WaitSession(context.Background())
+		assert.NilError(t, srv.EventSub.Drop(first))
+		second := wait(t, connected, "a new session")
+		assert.Assert(t, second != first)
+		_, err := srv.EventSub.WaitSubscription(context.Background(), "channel.follow")
+		assert.NilError(t, err)
+		synctest.Wait()
+		assert.Equal(t, len(srv.EventSub.Subscriptions()), 1)
+		assert.Equal(t, srv.EventSub.Subscriptions()[0].Transport.SessionID, second)
+		assert.Equal(t, len(b.ready), 0, "OnReady was called again")
+	})
+}
