@@ -109,11 +109,14 @@ func TestExpiredTokenIsRenewed(t *testing.T) {
 }
 
 // A token without a refresh token cannot be renewed: Run says so once,
-// and stops when it expires, with an error that says what to do.
+// and stops when it expires (not at the next hourly validation), with an
+// error that says what to do.
 func TestPlainTokenExpires(t *testing.T) {
+	const lifetime = 150 * time.Minute
 	srv := newFake(t)
+	srv.OAuth.SetTokenLifetime(lifetime, time.Hour)
 	synctest.Test(t, func(t *testing.T) {
-		tok := srv.OAuth.GrantUserToken(clientID, followScopes...) // 4 hours, as Twitch's
+		tok := srv.OAuth.GrantUserToken(clientID, followScopes...)
 		b := newBot(t, srv, twitch.WithToken(tok.AccessToken, ""))
 		b.OnChannelFollow(func(context.Context, *eventsub.ChannelFollowEvent) {})
 		start := time.Now()
@@ -122,11 +125,23 @@ func TestPlainTokenExpires(t *testing.T) {
 		assert.Equal(t, strings.Count(b.log.String(), "the token has no refresh token, so it cannot be renewed"), 1, b.log.String())
 
 		err := b.runErr(t)
-		assert.Equal(t, time.Since(start), 4*time.Hour)
+		assert.Equal(t, time.Since(start), lifetime)
 		assert.Assert(t, errors.Is(err, oauth.ErrReauthorize), "%v", err)
-		assert.Error(t, err, "twitch: the access token expired at "+start.Add(4*time.Hour).UTC().Format(time.RFC3339)+
+		assert.Error(t, err, "twitch: the access token expired at "+start.Add(lifetime).UTC().Format(time.RFC3339)+
 			", and it has no refresh token, so it cannot be renewed: give the client a new token (WithToken)")
 		assert.Equal(t, strings.Count(b.log.String(), "cannot be renewed"), 1, "said once")
+	})
+}
+
+// A token of another application is refused at the start: Twitch would
+// refuse every call with it under this client ID.
+func TestTokenOfAnotherApplication(t *testing.T) {
+	srv := newFake(t)
+	srv.OAuth.AddToken("theirs", twitchtest.TokenInfo{ClientID: "another-app", UserID: userID, Login: login, Scopes: followScopes})
+	synctest.Test(t, func(t *testing.T) {
+		b := newBot(t, srv, twitch.WithToken("theirs", ""))
+		assert.Error(t, b.Run(context.Background()), "twitch: Run: the token was issued to the application another-app, "+
+			"not to bot-client, so Twitch refuses it with this client ID: get a token for bot-client")
 	})
 }
 
