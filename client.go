@@ -134,7 +134,7 @@ type DeviceCode struct {
 // enough for the device flow). A problem with an argument or an option (an
 // empty client ID, an endpoint that is not a URL) is returned by Run.
 func New(clientID string, opts ...Option) *Client {
-	cfg := config{log: slog.Default()}
+	cfg := config{log: defaultLogger()}
 	for _, opt := range opts {
 		if opt != nil {
 			opt(&cfg)

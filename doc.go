@@ -80,9 +80,10 @@
 // its handlers: c.OnReady(f), c.OnChannelFollow(h), registered before Run
 // (the way Twitchify, and most bot libraries, register events). Its
 // options are settings only. A Client reports the errors it meets after
-// Run has started to OnError, and without one to its logger
-// (slog.Default() unless WithLogger): a bot never fails silently, where
-// the packages below it log nothing without a logger.
+// Run has started to OnError, and without one to its logger (without
+// WithLogger, slog.Default() for warnings and errors only): a bot never
+// fails silently, where the packages below it log nothing without a
+// logger.
 //
 // Options take standard-library types or small interfaces, not another
 // module's types (oauth2.TokenSource is the exception: it is how Go

@@ -180,8 +180,8 @@ func (c *Client) OnAutoModTermsUpdate(h func(context.Context, *eventsub.AutoModT
 // OnChannelAdBreakBegin calls h with each channel.ad_break.begin (version 1) event. A midroll ad
 // break starts, run by hand or by the Ads Manager.
 //
-// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
-// broadcaster_user_id to the channel; the token needs channel:read:ads.
+// Run subscribes to it once, for the token's user (not for the channels of WithChannels), setting
+// broadcaster_user_id to the token's user; the token needs channel:read:ads.
 //
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelad_breakbegin
@@ -194,8 +194,8 @@ func (c *Client) OnChannelAdBreakBegin(h func(context.Context, *eventsub.Channel
 // OnChannelBan calls h with each channel.ban (version 1) event. A user is banned or timed out in a
 // channel.
 //
-// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
-// broadcaster_user_id to the channel; the token needs channel:moderate.
+// Run subscribes to it once, for the token's user (not for the channels of WithChannels), setting
+// broadcaster_user_id to the token's user; the token needs channel:moderate.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelban
 func (c *Client) OnChannelBan(h func(context.Context, *eventsub.ChannelBanEvent)) {
@@ -207,8 +207,8 @@ func (c *Client) OnChannelBan(h func(context.Context, *eventsub.ChannelBanEvent)
 // OnChannelBitsUse calls h with each channel.bits.use (version 1) event. A user uses Bits in a
 // channel: a cheer or a Power-up.
 //
-// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
-// broadcaster_user_id to the channel; the token needs bits:read.
+// Run subscribes to it once, for the token's user (not for the channels of WithChannels), setting
+// broadcaster_user_id to the token's user; the token needs bits:read.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelbitsuse
 func (c *Client) OnChannelBitsUse(h func(context.Context, *eventsub.ChannelBitsUseEvent)) {
@@ -221,8 +221,8 @@ func (c *Client) OnChannelBitsUse(h func(context.Context, *eventsub.ChannelBitsU
 // channel.channel_points_automatic_reward_redemption.add (version 1) event. A viewer redeems an
 // automatic (built-in) Channel Points reward.
 //
-// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
-// broadcaster_user_id to the channel; the token needs one of channel:read:redemptions or
+// Run subscribes to it once, for the token's user (not for the channels of WithChannels), setting
+// broadcaster_user_id to the token's user; the token needs one of channel:read:redemptions or
 // channel:manage:redemptions.
 //
 // Twitch docs:
@@ -237,8 +237,8 @@ func (c *Client) OnChannelPointsAutomaticRewardRedemptionAdd(h func(context.Cont
 // channel.channel_points_automatic_reward_redemption.add (version 2) event. A viewer redeems an
 // automatic (built-in) Channel Points reward.
 //
-// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
-// broadcaster_user_id to the channel; the token needs one of channel:read:redemptions or
+// Run subscribes to it once, for the token's user (not for the channels of WithChannels), setting
+// broadcaster_user_id to the token's user; the token needs one of channel:read:redemptions or
 // channel:manage:redemptions.
 //
 // Twitch docs:
@@ -252,8 +252,8 @@ func (c *Client) OnChannelPointsAutomaticRewardRedemptionAddV2(h func(context.Co
 // OnChannelPointsCustomRewardAdd calls h with each channel.channel_points_custom_reward.add
 // (version 1) event. A broadcaster creates a custom Channel Points reward.
 //
-// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
-// broadcaster_user_id to the channel; the token needs one of channel:read:redemptions or
+// Run subscribes to it once, for the token's user (not for the channels of WithChannels), setting
+// broadcaster_user_id to the token's user; the token needs one of channel:read:redemptions or
 // channel:manage:redemptions.
 //
 // Twitch docs:
@@ -267,8 +267,8 @@ func (c *Client) OnChannelPointsCustomRewardAdd(h func(context.Context, *eventsu
 // OnChannelPointsCustomRewardRemove calls h with each channel.channel_points_custom_reward.remove
 // (version 1) event. A broadcaster deletes a custom Channel Points reward.
 //
-// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
-// broadcaster_user_id to the channel; the token needs one of channel:read:redemptions or
+// Run subscribes to it once, for the token's user (not for the channels of WithChannels), setting
+// broadcaster_user_id to the token's user; the token needs one of channel:read:redemptions or
 // channel:manage:redemptions.
 //
 // Twitch docs:
@@ -282,8 +282,8 @@ func (c *Client) OnChannelPointsCustomRewardRemove(h func(context.Context, *even
 // OnChannelPointsCustomRewardUpdate calls h with each channel.channel_points_custom_reward.update
 // (version 1) event. A broadcaster changes a custom Channel Points reward.
 //
-// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
-// broadcaster_user_id to the channel; the token needs one of channel:read:redemptions or
+// Run subscribes to it once, for the token's user (not for the channels of WithChannels), setting
+// broadcaster_user_id to the token's user; the token needs one of channel:read:redemptions or
 // channel:manage:redemptions.
 //
 // Twitch docs:
@@ -298,8 +298,8 @@ func (c *Client) OnChannelPointsCustomRewardUpdate(h func(context.Context, *even
 // channel.channel_points_custom_reward_redemption.add (version 1) event. A viewer redeems a custom
 // Channel Points reward.
 //
-// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
-// broadcaster_user_id to the channel; the token needs one of channel:read:redemptions or
+// Run subscribes to it once, for the token's user (not for the channels of WithChannels), setting
+// broadcaster_user_id to the token's user; the token needs one of channel:read:redemptions or
 // channel:manage:redemptions.
 //
 // Twitch docs:
@@ -314,8 +314,8 @@ func (c *Client) OnChannelPointsCustomRewardRedemptionAdd(h func(context.Context
 // channel.channel_points_custom_reward_redemption.update (version 1) event. A redemption of a
 // custom Channel Points reward is fulfilled or canceled.
 //
-// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
-// broadcaster_user_id to the channel; the token needs one of channel:read:redemptions or
+// Run subscribes to it once, for the token's user (not for the channels of WithChannels), setting
+// broadcaster_user_id to the token's user; the token needs one of channel:read:redemptions or
 // channel:manage:redemptions.
 //
 // Twitch docs:
@@ -329,8 +329,8 @@ func (c *Client) OnChannelPointsCustomRewardRedemptionUpdate(h func(context.Cont
 // OnChannelCharityCampaignDonate calls h with each channel.charity_campaign.donate (version 1)
 // event. A user donates to a broadcaster's charity campaign.
 //
-// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
-// broadcaster_user_id to the channel; the token needs channel:read:charity.
+// Run subscribes to it once, for the token's user (not for the channels of WithChannels), setting
+// broadcaster_user_id to the token's user; the token needs channel:read:charity.
 //
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelcharity_campaigndonate
@@ -343,8 +343,8 @@ func (c *Client) OnChannelCharityCampaignDonate(h func(context.Context, *eventsu
 // OnChannelCharityCampaignProgress calls h with each channel.charity_campaign.progress (version 1)
 // event. A charity campaign receives donations or its target changes.
 //
-// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
-// broadcaster_user_id to the channel; the token needs channel:read:charity.
+// Run subscribes to it once, for the token's user (not for the channels of WithChannels), setting
+// broadcaster_user_id to the token's user; the token needs channel:read:charity.
 //
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelcharity_campaignprogress
@@ -357,8 +357,8 @@ func (c *Client) OnChannelCharityCampaignProgress(h func(context.Context, *event
 // OnChannelCharityCampaignStart calls h with each channel.charity_campaign.start (version 1) event.
 // A broadcaster starts a charity campaign.
 //
-// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
-// broadcaster_user_id to the channel; the token needs channel:read:charity.
+// Run subscribes to it once, for the token's user (not for the channels of WithChannels), setting
+// broadcaster_user_id to the token's user; the token needs channel:read:charity.
 //
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelcharity_campaignstart
@@ -371,8 +371,8 @@ func (c *Client) OnChannelCharityCampaignStart(h func(context.Context, *eventsub
 // OnChannelCharityCampaignStop calls h with each channel.charity_campaign.stop (version 1) event. A
 // broadcaster stops a charity campaign.
 //
-// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
-// broadcaster_user_id to the channel; the token needs channel:read:charity.
+// Run subscribes to it once, for the token's user (not for the channels of WithChannels), setting
+// broadcaster_user_id to the token's user; the token needs channel:read:charity.
 //
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelcharity_campaignstop
@@ -503,8 +503,8 @@ func (c *Client) OnChannelChatSettingsUpdate(h func(context.Context, *eventsub.C
 // OnChannelCheer calls h with each channel.cheer (version 1) event. A user cheers Bits in a
 // channel.
 //
-// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
-// broadcaster_user_id to the channel; the token needs bits:read.
+// Run subscribes to it once, for the token's user (not for the channels of WithChannels), setting
+// broadcaster_user_id to the token's user; the token needs bits:read.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelcheer
 func (c *Client) OnChannelCheer(h func(context.Context, *eventsub.ChannelCheerEvent)) {
@@ -529,8 +529,8 @@ func (c *Client) OnChannelFollow(h func(context.Context, *eventsub.ChannelFollow
 // OnChannelGoalBegin calls h with each channel.goal.begin (version 1) event. A broadcaster starts a
 // creator goal.
 //
-// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
-// broadcaster_user_id to the channel; the token needs channel:read:goals.
+// Run subscribes to it once, for the token's user (not for the channels of WithChannels), setting
+// broadcaster_user_id to the token's user; the token needs channel:read:goals.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelgoalbegin
 func (c *Client) OnChannelGoalBegin(h func(context.Context, *eventsub.ChannelGoalBeginEvent)) {
@@ -541,8 +541,8 @@ func (c *Client) OnChannelGoalBegin(h func(context.Context, *eventsub.ChannelGoa
 
 // OnChannelGoalEnd calls h with each channel.goal.end (version 1) event. A creator goal ends.
 //
-// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
-// broadcaster_user_id to the channel; the token needs channel:read:goals.
+// Run subscribes to it once, for the token's user (not for the channels of WithChannels), setting
+// broadcaster_user_id to the token's user; the token needs channel:read:goals.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelgoalend
 func (c *Client) OnChannelGoalEnd(h func(context.Context, *eventsub.ChannelGoalEndEvent)) {
@@ -554,8 +554,8 @@ func (c *Client) OnChannelGoalEnd(h func(context.Context, *eventsub.ChannelGoalE
 // OnChannelGoalProgress calls h with each channel.goal.progress (version 1) event. A creator goal's
 // current amount changes.
 //
-// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
-// broadcaster_user_id to the channel; the token needs channel:read:goals.
+// Run subscribes to it once, for the token's user (not for the channels of WithChannels), setting
+// broadcaster_user_id to the token's user; the token needs channel:read:goals.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelgoalprogress
 func (c *Client) OnChannelGoalProgress(h func(context.Context, *eventsub.ChannelGoalProgressEvent)) {
@@ -639,8 +639,8 @@ func (c *Client) OnChannelGuestStarSettingsUpdateBeta(h func(context.Context, *e
 // OnChannelHypeTrainBegin calls h with each channel.hype_train.begin (version 2) event. A Hype
 // Train starts in a channel.
 //
-// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
-// broadcaster_user_id to the channel; the token needs channel:read:hype_train.
+// Run subscribes to it once, for the token's user (not for the channels of WithChannels), setting
+// broadcaster_user_id to the token's user; the token needs channel:read:hype_train.
 //
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelhype_trainbegin
@@ -653,8 +653,8 @@ func (c *Client) OnChannelHypeTrainBegin(h func(context.Context, *eventsub.Chann
 // OnChannelHypeTrainEnd calls h with each channel.hype_train.end (version 2) event. A Hype Train in
 // a channel ends.
 //
-// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
-// broadcaster_user_id to the channel; the token needs channel:read:hype_train.
+// Run subscribes to it once, for the token's user (not for the channels of WithChannels), setting
+// broadcaster_user_id to the token's user; the token needs channel:read:hype_train.
 //
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelhype_trainend
@@ -667,8 +667,8 @@ func (c *Client) OnChannelHypeTrainEnd(h func(context.Context, *eventsub.Channel
 // OnChannelHypeTrainProgress calls h with each channel.hype_train.progress (version 2) event. A
 // Hype Train in a channel gains points.
 //
-// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
-// broadcaster_user_id to the channel; the token needs channel:read:hype_train.
+// Run subscribes to it once, for the token's user (not for the channels of WithChannels), setting
+// broadcaster_user_id to the token's user; the token needs channel:read:hype_train.
 //
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelhype_trainprogress
@@ -718,8 +718,8 @@ func (c *Client) OnChannelModerateV2(h func(context.Context, *eventsub.ChannelMo
 // OnChannelModeratorAdd calls h with each channel.moderator.add (version 1) event. A broadcaster
 // makes a user a moderator.
 //
-// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
-// broadcaster_user_id to the channel; the token needs moderation:read.
+// Run subscribes to it once, for the token's user (not for the channels of WithChannels), setting
+// broadcaster_user_id to the token's user; the token needs moderation:read.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelmoderatoradd
 func (c *Client) OnChannelModeratorAdd(h func(context.Context, *eventsub.ChannelModeratorAddEvent)) {
@@ -731,8 +731,8 @@ func (c *Client) OnChannelModeratorAdd(h func(context.Context, *eventsub.Channel
 // OnChannelModeratorRemove calls h with each channel.moderator.remove (version 1) event. A
 // broadcaster removes a user's moderator status.
 //
-// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
-// broadcaster_user_id to the channel; the token needs moderation:read.
+// Run subscribes to it once, for the token's user (not for the channels of WithChannels), setting
+// broadcaster_user_id to the token's user; the token needs moderation:read.
 //
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelmoderatorremove
@@ -745,8 +745,8 @@ func (c *Client) OnChannelModeratorRemove(h func(context.Context, *eventsub.Chan
 // OnChannelPollBegin calls h with each channel.poll.begin (version 1) event. A poll starts in a
 // channel.
 //
-// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
-// broadcaster_user_id to the channel; the token needs one of channel:read:polls or
+// Run subscribes to it once, for the token's user (not for the channels of WithChannels), setting
+// broadcaster_user_id to the token's user; the token needs one of channel:read:polls or
 // channel:manage:polls.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpollbegin
@@ -758,8 +758,8 @@ func (c *Client) OnChannelPollBegin(h func(context.Context, *eventsub.ChannelPol
 
 // OnChannelPollEnd calls h with each channel.poll.end (version 1) event. A channel's poll ends.
 //
-// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
-// broadcaster_user_id to the channel; the token needs one of channel:read:polls or
+// Run subscribes to it once, for the token's user (not for the channels of WithChannels), setting
+// broadcaster_user_id to the token's user; the token needs one of channel:read:polls or
 // channel:manage:polls.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpollend
@@ -772,8 +772,8 @@ func (c *Client) OnChannelPollEnd(h func(context.Context, *eventsub.ChannelPollE
 // OnChannelPollProgress calls h with each channel.poll.progress (version 1) event. Users vote in a
 // channel's poll.
 //
-// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
-// broadcaster_user_id to the channel; the token needs one of channel:read:polls or
+// Run subscribes to it once, for the token's user (not for the channels of WithChannels), setting
+// broadcaster_user_id to the token's user; the token needs one of channel:read:polls or
 // channel:manage:polls.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelpollprogress
@@ -786,8 +786,8 @@ func (c *Client) OnChannelPollProgress(h func(context.Context, *eventsub.Channel
 // OnChannelPredictionBegin calls h with each channel.prediction.begin (version 1) event. A Channel
 // Points prediction starts in a channel.
 //
-// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
-// broadcaster_user_id to the channel; the token needs one of channel:read:predictions or
+// Run subscribes to it once, for the token's user (not for the channels of WithChannels), setting
+// broadcaster_user_id to the token's user; the token needs one of channel:read:predictions or
 // channel:manage:predictions.
 //
 // Twitch docs:
@@ -801,8 +801,8 @@ func (c *Client) OnChannelPredictionBegin(h func(context.Context, *eventsub.Chan
 // OnChannelPredictionEnd calls h with each channel.prediction.end (version 1) event. A channel's
 // prediction is resolved or canceled.
 //
-// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
-// broadcaster_user_id to the channel; the token needs one of channel:read:predictions or
+// Run subscribes to it once, for the token's user (not for the channels of WithChannels), setting
+// broadcaster_user_id to the token's user; the token needs one of channel:read:predictions or
 // channel:manage:predictions.
 //
 // Twitch docs:
@@ -816,8 +816,8 @@ func (c *Client) OnChannelPredictionEnd(h func(context.Context, *eventsub.Channe
 // OnChannelPredictionLock calls h with each channel.prediction.lock (version 1) event. A channel's
 // prediction stops taking bets.
 //
-// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
-// broadcaster_user_id to the channel; the token needs one of channel:read:predictions or
+// Run subscribes to it once, for the token's user (not for the channels of WithChannels), setting
+// broadcaster_user_id to the token's user; the token needs one of channel:read:predictions or
 // channel:manage:predictions.
 //
 // Twitch docs:
@@ -831,8 +831,8 @@ func (c *Client) OnChannelPredictionLock(h func(context.Context, *eventsub.Chann
 // OnChannelPredictionProgress calls h with each channel.prediction.progress (version 1) event.
 // Users bet on a channel's prediction.
 //
-// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
-// broadcaster_user_id to the channel; the token needs one of channel:read:predictions or
+// Run subscribes to it once, for the token's user (not for the channels of WithChannels), setting
+// broadcaster_user_id to the token's user; the token needs one of channel:read:predictions or
 // channel:manage:predictions.
 //
 // Twitch docs:
@@ -961,8 +961,8 @@ func (c *Client) OnChannelShoutoutReceive(h func(context.Context, *eventsub.Chan
 // OnChannelSubscribe calls h with each channel.subscribe (version 1) event. A user subscribes to a
 // channel; resubscriptions are not reported here.
 //
-// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
-// broadcaster_user_id to the channel; the token needs channel:read:subscriptions.
+// Run subscribes to it once, for the token's user (not for the channels of WithChannels), setting
+// broadcaster_user_id to the token's user; the token needs channel:read:subscriptions.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsubscribe
 func (c *Client) OnChannelSubscribe(h func(context.Context, *eventsub.ChannelSubscribeEvent)) {
@@ -974,8 +974,8 @@ func (c *Client) OnChannelSubscribe(h func(context.Context, *eventsub.ChannelSub
 // OnChannelSubscriptionEnd calls h with each channel.subscription.end (version 1) event. A user's
 // subscription to a channel ends.
 //
-// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
-// broadcaster_user_id to the channel; the token needs channel:read:subscriptions.
+// Run subscribes to it once, for the token's user (not for the channels of WithChannels), setting
+// broadcaster_user_id to the token's user; the token needs channel:read:subscriptions.
 //
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsubscriptionend
@@ -988,8 +988,8 @@ func (c *Client) OnChannelSubscriptionEnd(h func(context.Context, *eventsub.Chan
 // OnChannelSubscriptionGift calls h with each channel.subscription.gift (version 1) event. A user
 // gifts one or more subscriptions in a channel.
 //
-// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
-// broadcaster_user_id to the channel; the token needs channel:read:subscriptions.
+// Run subscribes to it once, for the token's user (not for the channels of WithChannels), setting
+// broadcaster_user_id to the token's user; the token needs channel:read:subscriptions.
 //
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsubscriptiongift
@@ -1002,8 +1002,8 @@ func (c *Client) OnChannelSubscriptionGift(h func(context.Context, *eventsub.Cha
 // OnChannelSubscriptionMessage calls h with each channel.subscription.message (version 1) event. A
 // user shares a resubscription message in a channel.
 //
-// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
-// broadcaster_user_id to the channel; the token needs channel:read:subscriptions.
+// Run subscribes to it once, for the token's user (not for the channels of WithChannels), setting
+// broadcaster_user_id to the token's user; the token needs channel:read:subscriptions.
 //
 // Twitch docs:
 // https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelsubscriptionmessage
@@ -1046,8 +1046,8 @@ func (c *Client) OnChannelSuspiciousUserUpdate(h func(context.Context, *eventsub
 // OnChannelUnban calls h with each channel.unban (version 1) event. A user's ban or timeout in a
 // channel is lifted.
 //
-// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
-// broadcaster_user_id to the channel; the token needs channel:moderate.
+// Run subscribes to it once, for the token's user (not for the channels of WithChannels), setting
+// broadcaster_user_id to the token's user; the token needs channel:moderate.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelunban
 func (c *Client) OnChannelUnban(h func(context.Context, *eventsub.ChannelUnbanEvent)) {
@@ -1102,8 +1102,8 @@ func (c *Client) OnChannelUpdate(h func(context.Context, *eventsub.ChannelUpdate
 // OnChannelVIPAdd calls h with each channel.vip.add (version 1) event. A broadcaster makes a user a
 // VIP.
 //
-// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
-// broadcaster_user_id to the channel; the token needs one of channel:read:vips or
+// Run subscribes to it once, for the token's user (not for the channels of WithChannels), setting
+// broadcaster_user_id to the token's user; the token needs one of channel:read:vips or
 // channel:manage:vips.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelvipadd
@@ -1116,8 +1116,8 @@ func (c *Client) OnChannelVIPAdd(h func(context.Context, *eventsub.ChannelVIPAdd
 // OnChannelVIPRemove calls h with each channel.vip.remove (version 1) event. A broadcaster removes
 // a user's VIP status.
 //
-// Run subscribes to it for the token's user's channel and each channel of WithChannels, setting
-// broadcaster_user_id to the channel; the token needs one of channel:read:vips or
+// Run subscribes to it once, for the token's user (not for the channels of WithChannels), setting
+// broadcaster_user_id to the token's user; the token needs one of channel:read:vips or
 // channel:manage:vips.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelvipremove
@@ -1252,8 +1252,8 @@ func (c *Client) OnUserAuthorizationRevoke(h func(context.Context, *eventsub.Use
 // OnUserUpdate calls h with each user.update (version 1) event. A user changes their account: name,
 // description or email.
 //
-// Run subscribes to it for the token's user, setting user_id to the token's user; the token needs
-// no scope.
+// Run subscribes to it once, for the token's user (not for the channels of WithChannels), setting
+// user_id to the token's user; the token needs no scope.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#userupdate
 func (c *Client) OnUserUpdate(h func(context.Context, *eventsub.UserUpdateEvent)) {
@@ -1265,8 +1265,8 @@ func (c *Client) OnUserUpdate(h func(context.Context, *eventsub.UserUpdateEvent)
 // OnUserWhisperMessage calls h with each user.whisper.message (version 1) event. A user receives a
 // whisper.
 //
-// Run subscribes to it for the token's user, setting user_id to the token's user; the token needs
-// one of user:read:whispers or user:manage:whispers.
+// Run subscribes to it once, for the token's user (not for the channels of WithChannels), setting
+// user_id to the token's user; the token needs one of user:read:whispers or user:manage:whispers.
 //
 // Twitch docs: https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#userwhispermessage
 func (c *Client) OnUserWhisperMessage(h func(context.Context, *eventsub.UserWhisperMessageEvent)) {

@@ -188,12 +188,37 @@ func WithDialContext(dial func(ctx context.Context, network, addr string) (net.C
 }
 
 // WithLogger logs the client's work, and its errors when no OnError is
-// set, to l: slog.Default() without it. A nil l keeps the default. No
-// token, secret or device code is ever logged.
+// set, to l. Without it, warnings and errors (a reconnection, a failed
+// renewal, an error no OnError took) go to slog.Default() and nothing
+// else is logged: a running bot is quiet but never fails silently. A nil l
+// keeps the default. No token, secret or device code is ever logged.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) {
 		if l != nil {
 			c.log = l
 		}
 	}
+}
+
+// defaultLogger is slog.Default() for warnings and errors only.
+func defaultLogger() *slog.Logger {
+	return slog.New(minLevel{slog.Default().Handler(), slog.LevelWarn})
+}
+
+// minLevel is a handler that drops the records below min.
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return minLevel{h.Handler.WithAttrs(attrs), h.min}
+}
+
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{h.Handler.WithGroup(name), h.min}
 }

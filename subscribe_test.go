@@ -59,7 +59,8 @@ func everyScope() []string {
 
 // Run subscribes every type the schema can fill, for the own channel and
 // another one (WithChannels, by login), with each field filled as the
-// schema says: the channel, the token's user, the client ID.
+// schema says: the channel, the token's user, the client ID. A type whose
+// only user field is the token's user is subscribed once.
 func TestAutoSubscribeEveryType(t *testing.T) {
 	const otherID, otherLogin = "1002", "otherchannel"
 	srv := newFake(t)
@@ -127,6 +128,13 @@ func TestAutoSubscribeEveryType(t *testing.T) {
 		})
 	}
 	assert.Equal(t, subscribed, total, "nothing else was subscribed")
+	// Spot checks of the facts the table follows: a moderator's type and a
+	// type without scopes watch both channels; a type that needs the
+	// broadcaster's own authorization, the own channel only.
+	assert.Equal(t, len(got["channel.follow 2"]), 2)
+	assert.Equal(t, len(got["stream.online 1"]), 2)
+	assert.DeepEqual(t, got["channel.subscribe 1"], []map[string]string{{"broadcaster_user_id": userID}})
+	assert.DeepEqual(t, got["channel.ad_break.begin 1"], []map[string]string{{"broadcaster_user_id": userID}})
 	t.Logf("%d types subscribed: %d subscriptions for 2 channels", len(types), total)
 }
 

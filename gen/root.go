@@ -115,7 +115,7 @@ func rootSubscribeDoc(s *schema.Subscription) string {
 		return fmt.Sprintf("Its condition's %s only you know: subscribe to it with Subscribe before Run, or Run fails. The token needs %s.",
 			joinAnd(yours), needs)
 	}
-	what := "Run subscribes to it for the token's user"
+	what := "Run subscribes to it once, for the token's user (not for the channels of WithChannels)"
 	if perChannel {
 		what = "Run subscribes to it for the token's user's channel and each channel of WithChannels"
 	}
