@@ -1,8 +1,33 @@
-// Package twitch is the root of a Go library for Twitch's API: typed
-// bindings generated from a schema of every EventSub subscription type and
-// Helix endpoint, and thin hand-written runtimes that use them.
+// Package twitch is a Go library for Twitch's API: a bot client in this
+// package, built on typed bindings generated from a schema of every
+// EventSub subscription type and Helix endpoint, and thin hand-written
+// runtimes that use them.
 //
-// The packages:
+// # A bot
+//
+// Client does everything between "I have a client ID" and "events arrive":
+// it gets the user's token (a token file, a token given, or the device code
+// flow), validates it and keeps it fresh, knows its user, subscribes to the
+// events of the handlers registered on it, and sends chat messages with
+// the same token:
+//
+//	c := twitch.New(clientID, twitch.WithTokenFile("token.json"), twitch.WithScopes(oauth.ScopeUserWriteChat))
+//	c.OnCode(func(code twitch.DeviceCode) { fmt.Println("Open", code.VerificationURI) })
+//	c.OnReady(func() { fmt.Println("ready") })
+//	c.OnChannelFollow(func(ctx context.Context, e *eventsub.ChannelFollowEvent) {
+//		if err := c.SendChatMessage(ctx, e.UserName+" has followed the channel!"); err != nil {
+//			log.Print(err)
+//		}
+//	})
+//	return c.Run(ctx)
+//
+// The scopes the device flow asks for are computed from the handlers'
+// subscription types; the condition of each subscription is filled as the
+// schema says (the broadcaster, the moderator, the user). Run's
+// documentation tells each step and what stops it. twitchtest's
+// Server.Endpoints points a Client at a fake Twitch (WithEndpoints).
+//
+// The packages below it:
 //
 //   - eventsub: EventSub notifications as typed Go values (ParseMessage,
 //     ParseNotification, Dispatcher), a WebSocket client that keeps its
@@ -31,9 +56,9 @@
 //
 // Constructors. A package's main type is made by New(required arguments,
 // opts ...Option), which returns a pointer and never an error: helix.New,
-// oauth.New, eventsub.New. A problem that an option or argument can only
-// show in use is returned by the first call that uses it (eventsub's Run,
-// a Helix call). What is derived from a value is made by a method of it:
+// oauth.New, eventsub.New, twitch.New. A problem that an option or
+// argument can only show in use is returned by the first call that uses
+// it (eventsub's Run, twitch's Run, a Helix call). What is derived from a value is made by a method of it:
 // helix.Client.WithToken, oauth.Client.UserTokenSource and
 // oauth.Client.NewValidator. twitchtest follows net/http/httptest:
 // twitchtest.NewServer returns a started fake, which Close stops.
@@ -44,10 +69,21 @@
 //   - WithBaseURL: where the service is (Twitch's by default; a fake in tests).
 //   - WithHTTPClient: the *http.Client for requests. The default gives up
 //     after 30 seconds; no package uses http.DefaultClient.
-//   - WithLogger: a *slog.Logger. Nothing is logged without one, and no
-//     token or secret is ever logged.
-//   - With<Setting> sets a setting; On<Event> sets a callback, which runs
-//     on the goroutine that saw the event and should return quickly.
+//   - WithLogger: a *slog.Logger. Nothing is logged without one (but by
+//     the root Client, see Events), and no token or secret is ever logged.
+//   - WithEndpoints (root package): where all of Twitch is, in one value.
+//   - With<Setting> sets a setting. In the packages below this one, an
+//     On<Event> option sets a callback, which runs on the goroutine that
+//     saw the event and should return quickly.
+//
+// Events. The root package's Client takes its callbacks as methods, as
+// its handlers: c.OnReady(f), c.OnChannelFollow(h), registered before Run
+// (the way Twitchify, and most bot libraries, register events). Its
+// options are settings only. A Client reports the errors it meets after
+// Run has started to OnError, and without one to its logger (without
+// WithLogger, slog.Default() for warnings and errors only): a bot never
+// fails silently, where the packages below it log nothing without a
+// logger.
 //
 // Options take standard-library types or small interfaces, not another
 // module's types (oauth2.TokenSource is the exception: it is how Go

@@ -96,7 +96,7 @@ var channelBitsUseEntry = typeEntry{
 			{Token: oauth.TokenUser, Scopes: channelBitsUseScopes},
 		},
 		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillBroadcaster}},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillUser}},
 	},
 	newCondition: func() Condition {
 		return new(ChannelBitsUseCondition)

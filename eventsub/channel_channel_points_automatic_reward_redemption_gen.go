@@ -79,7 +79,7 @@ var channelPointsAutomaticRewardRedemptionAddEntry = typeEntry{
 			{Token: oauth.TokenUser, Scopes: channelPointsAutomaticRewardRedemptionAddScopes},
 		},
 		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillBroadcaster}},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillUser}},
 	},
 	newCondition: func() Condition {
 		return new(ChannelPointsAutomaticRewardRedemptionAddCondition)
@@ -182,7 +182,7 @@ var channelPointsAutomaticRewardRedemptionAddV2Entry = typeEntry{
 			{Token: oauth.TokenUser, Scopes: channelPointsAutomaticRewardRedemptionAddV2Scopes},
 		},
 		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillBroadcaster}},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillUser}},
 	},
 	newCondition: func() Condition {
 		return new(ChannelPointsAutomaticRewardRedemptionAddV2Condition)

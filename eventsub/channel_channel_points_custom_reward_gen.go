@@ -86,7 +86,7 @@ var channelPointsCustomRewardAddEntry = typeEntry{
 			{Token: oauth.TokenUser, Scopes: channelPointsCustomRewardAddScopes},
 		},
 		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillBroadcaster}},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillUser}},
 	},
 	newCondition: func() Condition {
 		return new(ChannelPointsCustomRewardAddCondition)
@@ -178,7 +178,7 @@ var channelPointsCustomRewardRemoveEntry = typeEntry{
 		},
 		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
 		ConditionFields: []ConditionField{
-			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillBroadcaster},
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillUser},
 			{Name: "reward_id", GoName: "RewardID"},
 		},
 	},
@@ -272,7 +272,7 @@ var channelPointsCustomRewardUpdateEntry = typeEntry{
 		},
 		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
 		ConditionFields: []ConditionField{
-			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillBroadcaster},
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillUser},
 			{Name: "reward_id", GoName: "RewardID"},
 		},
 	},

@@ -76,7 +76,7 @@ var channelPointsCustomRewardRedemptionAddEntry = typeEntry{
 		},
 		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
 		ConditionFields: []ConditionField{
-			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillBroadcaster},
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillUser},
 			{Name: "reward_id", GoName: "RewardID"},
 		},
 	},
@@ -159,7 +159,7 @@ var channelPointsCustomRewardRedemptionUpdateEntry = typeEntry{
 		},
 		Transports: []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
 		ConditionFields: []ConditionField{
-			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillBroadcaster},
+			{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillUser},
 			{Name: "reward_id", GoName: "RewardID"},
 		},
 	},

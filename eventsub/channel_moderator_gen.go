@@ -63,7 +63,7 @@ var channelModeratorAddEntry = typeEntry{
 			{Token: oauth.TokenUser, Scopes: channelModeratorAddScopes},
 		},
 		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillBroadcaster}},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillUser}},
 	},
 	newCondition: func() Condition {
 		return new(ChannelModeratorAddCondition)
@@ -132,7 +132,7 @@ var channelModeratorRemoveEntry = typeEntry{
 			{Token: oauth.TokenUser, Scopes: channelModeratorRemoveScopes},
 		},
 		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillBroadcaster}},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillUser}},
 	},
 	newCondition: func() Condition {
 		return new(ChannelModeratorRemoveCondition)

@@ -69,7 +69,7 @@ var channelPollBeginEntry = typeEntry{
 			{Token: oauth.TokenUser, Scopes: channelPollBeginScopes},
 		},
 		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillBroadcaster}},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillUser}},
 	},
 	newCondition: func() Condition {
 		return new(ChannelPollBeginCondition)
@@ -142,7 +142,7 @@ var channelPollEndEntry = typeEntry{
 			{Token: oauth.TokenUser, Scopes: channelPollEndScopes},
 		},
 		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillBroadcaster}},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillUser}},
 	},
 	newCondition: func() Condition {
 		return new(ChannelPollEndCondition)
@@ -214,7 +214,7 @@ var channelPollProgressEntry = typeEntry{
 			{Token: oauth.TokenUser, Scopes: channelPollProgressScopes},
 		},
 		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillBroadcaster}},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillUser}},
 	},
 	newCondition: func() Condition {
 		return new(ChannelPollProgressCondition)

@@ -63,7 +63,7 @@ var channelVIPAddEntry = typeEntry{
 			{Token: oauth.TokenUser, Scopes: channelVIPAddScopes},
 		},
 		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillBroadcaster}},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillUser}},
 	},
 	newCondition: func() Condition {
 		return new(ChannelVIPAddCondition)
@@ -130,7 +130,7 @@ var channelVIPRemoveEntry = typeEntry{
 			{Token: oauth.TokenUser, Scopes: channelVIPRemoveScopes},
 		},
 		Transports:      []TransportMethod{TransportWebhook, TransportWebSocket, TransportConduit},
-		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillBroadcaster}},
+		ConditionFields: []ConditionField{{Name: "broadcaster_user_id", GoName: "BroadcasterUserID", Required: true, Fill: FillUser}},
 	},
 	newCondition: func() Condition {
 		return new(ChannelVIPRemoveCondition)

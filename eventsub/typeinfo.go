@@ -57,7 +57,9 @@ const (
 	FillBroadcaster ConditionFill = "broadcaster"
 	// FillUser is the user ID of the token's user, acting on the channel
 	// or on its own account: the moderator (moderator_user_id), the user
-	// reading chat, the user a user.* type is about (user_id).
+	// reading chat, the user a user.* type is about (user_id), or the
+	// broadcaster of a type only its own token can subscribe to
+	// (channel.subscribe's broadcaster_user_id).
 	FillUser ConditionFill = "user"
 	// FillClientID is the application's client ID (client_id,
 	// extension_client_id).

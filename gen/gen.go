@@ -11,6 +11,7 @@
 //	helix:    <group>_gen.go per resource group, operations_gen.go
 //	oauth:    scopes_gen.go
 //	twitchtest: eventsub_gen.go, the facts and samples of the fake Twitch
+//	root:     handlers_gen.go, the On<Type> methods of package twitch's Client
 package gen
 
 import (
@@ -44,6 +45,10 @@ type Config struct {
 	// TwitchTestDir is the output folder of package twitchtest's generated
 	// facts and samples; empty to generate none.
 	TwitchTestDir string
+	// RootDir is the output folder of the root package twitch (its
+	// Client's On<Type> methods), and EventSubImport the import path of
+	// package eventsub, which they use; an empty RootDir generates none.
+	RootDir, EventSubImport string
 }
 
 // File is one generated file.
@@ -59,6 +64,7 @@ func Generate(s *schema.Schema, cfg Config) ([]File, error) {
 	g.helix()
 	g.oauth()
 	g.twitchtest()
+	g.root()
 	if len(g.errs) > 0 {
 		return nil, fmt.Errorf("gen: %w", joinErrors(g.errs))
 	}

@@ -113,7 +113,8 @@ const (
 	// user's own channel, or another channel the client watches.
 	FillBroadcaster = "broadcaster"
 	// FillUser is the token's user, acting on the channel: a moderator, a
-	// chat reader, or the user a type is about.
+	// chat reader, the user a type is about, or the broadcaster of a type
+	// only its own token can subscribe to.
 	FillUser = "user"
 	// FillClientID is the application's client ID.
 	FillClientID = "client_id"

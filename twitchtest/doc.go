@@ -21,6 +21,10 @@
 //     the authorize redirect; it issues and registers the tokens the other
 //     two parts check.
 //
+// Endpoints gives the three URLs in the one value twitch.WithEndpoints
+// takes; EventSub.WaitSubscription and Helix.WaitRequests wait until a
+// client has subscribed, or has been answered (a bot's chat message).
+//
 // Sample payloads for every subscription type and every Helix answer come
 // from the schema (SampleEvent, SampleCondition), with realistic values.
 // Methods that act on the fake return an error wrapping ErrNotFound when

@@ -41,7 +41,7 @@ type EventSub struct {
 	handover map[string]*session      // by reconnect token
 	subs     map[string]*subscription // by subscription ID
 	nextID   int
-	change   chan struct{} // closed and replaced when a session is welcomed
+	change   chan struct{} // closed and replaced when a session is welcomed or a subscription created
 	closed   bool
 	// live are the connections whose writer runs; close stops them. Each
 	// has a stop channel of its own rather than the Server's, so that in a
@@ -245,6 +245,8 @@ func (e *EventSub) subscribe(typ, version string, condition json.RawMessage, ses
 	}
 	e.subs[sub.ID] = sub
 	sess.used = true
+	close(e.change) // wakes WaitSubscription
+	e.change = make(chan struct{})
 	return jsonResponse(http.StatusAccepted, map[string]any{
 		"data":           []helix.EventSubSubscription{sub.EventSubSubscription},
 		"total":          len(e.subs),
@@ -286,6 +288,32 @@ func (e *EventSub) deleteSubscription(r *http.Request, _ []byte, _ *TokenInfo) r
 	}
 	delete(e.subs, id)
 	return response{status: http.StatusNoContent}
+}
+
+// WaitSubscription waits until the fake holds a subscription of the type
+// (any version; the oldest if several) and returns it, or ctx's error
+// when ctx ends first: a test sends a notification once a client has
+// subscribed.
+func (e *EventSub) WaitSubscription(ctx context.Context, typ string) (helix.EventSubSubscription, error) {
+	for {
+		e.mu.Lock()
+		var oldest *subscription
+		for _, sub := range e.subs {
+			if sub.Type == typ && (oldest == nil || sub.seq < oldest.seq) {
+				oldest = sub
+			}
+		}
+		change := e.change
+		e.mu.Unlock()
+		if oldest != nil {
+			return oldest.EventSubSubscription, nil
+		}
+		select {
+		case <-ctx.Done():
+			return helix.EventSubSubscription{}, fmt.Errorf("twitchtest: waiting for a %s subscription: %w", typ, ctx.Err())
+		case <-change:
+		}
+	}
 }
 
 // Subscriptions returns the subscriptions the fake holds, oldest first.

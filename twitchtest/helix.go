@@ -2,6 +2,7 @@ package twitchtest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -103,8 +104,11 @@ type Helix struct {
 	data     map[string][]json.RawMessage // by operation: the items it serves
 	buckets  map[string]*rateBucket       // by token
 	recorded []HelixRequest
-	served   int // requests the rate limit let through
-	refused  int // requests it answered 429
+	done     []HelixRequest // the last 1,000 requests answered, oldest first
+	// changed is closed and replaced when a request has been answered.
+	changed chan struct{}
+	served  int // requests the rate limit let through
+	refused int // requests it answered 429
 }
 
 // maxRecorded bounds how many requests Requests remembers.
@@ -122,6 +126,7 @@ func newHelix(cfg config, stop <-chan struct{}, tokens *tokenRegistry, es *Event
 		faults:   map[string][]Fault{},
 		data:     map[string][]json.RawMessage{},
 		buckets:  map[string]*rateBucket{},
+		changed:  make(chan struct{}),
 	}
 }
 
@@ -163,10 +168,12 @@ func (h *Helix) serve(op *helixOperation, special special) http.HandlerFunc {
 			return
 		}
 		token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		f, faulty := h.receive(HelixRequest{
+		req := HelixRequest{
 			Operation: op.name, Method: r.Method, Path: strings.TrimPrefix(r.URL.Path, "/helix"),
 			Query: r.URL.Query(), Body: body, ClientID: r.Header.Get("Client-Id"), Token: token,
-		})
+		}
+		f, faulty := h.receive(req)
+		defer h.answered(req)
 		if faulty {
 			if !delay(r, h.stop, f.Delay) {
 				return
@@ -217,12 +224,57 @@ func (h *Helix) receive(req HelixRequest) (Fault, bool) {
 	return popFault(h.faults, req.Operation, "")
 }
 
+// answered records that req has been answered, for WaitRequests.
+func (h *Helix) answered(req HelixRequest) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.done) == maxRecorded {
+		h.done = slices.Delete(h.done, 0, 1)
+	}
+	h.done = append(h.done, req)
+	close(h.changed) // wakes WaitRequests
+	h.changed = make(chan struct{})
+}
+
 // Requests returns the requests the fake received, oldest first (the last
 // 1,000).
 func (h *Helix) Requests() []HelixRequest {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return slices.Clone(h.recorded)
+}
+
+// WaitRequests waits until the fake has answered n requests of the
+// operation (a helix.Client method name, "SendChatMessage"), and returns
+// the first n of them, oldest first (among the last 1,000 it keeps). With
+// InMemoryClient, the client has its answer by then. It returns ctx's
+// error when ctx ends first, and ErrNotFound for an operation the schema
+// does not have.
+//
+//	reqs, err := srv.Helix.WaitRequests(ctx, "SendChatMessage", 1)
+func (h *Helix) WaitRequests(ctx context.Context, operation string, n int) ([]HelixRequest, error) {
+	if findOperation(operation) == nil {
+		return nil, fmt.Errorf("%w: operation %q", ErrNotFound, operation)
+	}
+	for {
+		h.mu.Lock()
+		var found []HelixRequest
+		for _, r := range h.done {
+			if r.Operation == operation && len(found) < n {
+				found = append(found, r)
+			}
+		}
+		changed := h.changed
+		h.mu.Unlock()
+		if len(found) >= n {
+			return found, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("twitchtest: waiting for %d %s request(s), %d came: %w", n, operation, len(found), ctx.Err())
+		case <-changed:
+		}
+	}
 }
 
 // FailNext queues faults for the operation (a helix.Client method name,

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/twitchify-go/twitch"
 )
 
 // Server is a fake Twitch: one part per service it fakes, and what they
@@ -138,6 +140,14 @@ func NewServer(opts ...Option) *Server {
 	s.EventSub.URL = "ws" + strings.TrimPrefix(s.URL, "http") + "/eventsub"
 	s.http.Start()
 	return s
+}
+
+// Endpoints returns where the fake's parts are, for twitch.WithEndpoints,
+// which points a twitch.Client at the fake:
+//
+//	c := twitch.New("client-id", twitch.WithEndpoints(srv.Endpoints()), twitch.WithHTTPClient(srv.Client()))
+func (s *Server) Endpoints() twitch.Endpoints {
+	return twitch.Endpoints{EventSub: s.EventSub.URL, Helix: s.Helix.URL, OAuth: s.OAuth.URL + "/oauth2"}
 }
 
 // Client returns an *http.Client that reaches the fake.

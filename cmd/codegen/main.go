@@ -2,7 +2,7 @@
 //
 // Run from the module root (go generate ./... does):
 //
-//	codegen          regenerate eventsub, helix and oauth from schema/
+//	codegen          regenerate eventsub, helix, oauth, twitchtest and the root package from schema/
 //	codegen -check   change nothing; list the files that would change and exit 1 if any would
 //	codegen -list    print what the schema covers, one line each, sorted
 //	codegen import   rewrite the schema from Twitch's reference pages (see importUsage)
@@ -40,7 +40,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	helixDir := fset.String("helix", "helix", "output `folder` of package helix")
 	oauthDir := fset.String("oauth", "oauth", "output `folder` of package oauth")
 	twitchtestDir := fset.String("twitchtest", "twitchtest", "output `folder` of package twitchtest")
+	rootDir := fset.String("root", ".", "output `folder` of the root package twitch")
 	oauthImport := fset.String("oauth-import", "github.com/twitchify-go/twitch/oauth", "import `path` of package oauth")
+	eventsubImport := fset.String("eventsub-import", "github.com/twitchify-go/twitch/eventsub", "import `path` of package eventsub")
 	check := fset.Bool("check", false, "write nothing; list the files that would change and exit 1 if any would")
 	list := fset.Bool("list", false, "print what the schema covers and exit")
 	verbose := fset.Bool("v", false, "print each file written or removed")
@@ -79,19 +81,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	slash := filepath.ToSlash
 	cfg := gen.Config{
-		SchemaDir:     slash(*schemaDir),
-		EventSubDir:   slash(*eventsubDir),
-		HelixDir:      slash(*helixDir),
-		OAuthDir:      slash(*oauthDir),
-		TwitchTestDir: slash(*twitchtestDir),
-		OAuthImport:   *oauthImport,
+		SchemaDir:      slash(*schemaDir),
+		EventSubDir:    slash(*eventsubDir),
+		HelixDir:       slash(*helixDir),
+		OAuthDir:       slash(*oauthDir),
+		TwitchTestDir:  slash(*twitchtestDir),
+		RootDir:        slash(*rootDir),
+		OAuthImport:    *oauthImport,
+		EventSubImport: *eventsubImport,
 	}
 	files, err := gen.Generate(s, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "codegen: %v\n", err)
 		return 1
 	}
-	dirs := []string{cfg.EventSubDir, cfg.HelixDir, cfg.OAuthDir, cfg.TwitchTestDir}
+	dirs := []string{cfg.EventSubDir, cfg.HelixDir, cfg.OAuthDir, cfg.TwitchTestDir, cfg.RootDir}
 	changes, err := gen.Sync(gen.DirFS(""), dirs, files, *check)
 	if err != nil {
 		fmt.Fprintf(stderr, "codegen: %v\n", err)

@@ -19,13 +19,14 @@ func codegen(args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errOut.String()
 }
 
-// outputFlags points the three packages at folders under dir.
+// outputFlags points the generated packages at folders under dir.
 func outputFlags(dir string) []string {
 	return []string{
 		"-eventsub", filepath.Join(dir, "eventsub"),
 		"-helix", filepath.Join(dir, "helix"),
 		"-oauth", filepath.Join(dir, "oauth"),
 		"-twitchtest", filepath.Join(dir, "twitchtest"),
+		"-root", filepath.Join(dir, "root"),
 	}
 }
 

@@ -3,6 +3,7 @@ package importer
 import (
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 
 	"golang.org/x/net/html"
@@ -171,6 +172,7 @@ func parseSubscriptionSection(types, ref *page, anchor string, anchors map[strin
 		sub.Transports = []string{"webhook"}
 	}
 	groups := scopeGroups(authNodes, scopes)
+	ownChannelOnly(sub.Condition.Fields, len(groups) > 0)
 	for _, token := range tokenTypes(sub.Transports) {
 		sub.Auth = append(sub.Auth, format.Auth{TokenType: token, Scopes: groups})
 	}
@@ -205,6 +207,23 @@ func conditionFill(typ, name string) string {
 		}
 	}
 	return ""
+}
+
+// ownChannelOnly turns the channel fields of a condition into the token's
+// user's when the type needs scopes and no other field is the token's user
+// (a moderator, a chat reader): Twitch then checks the scopes against the
+// channel's broadcaster, so over a WebSocket only the broadcaster's own
+// token can subscribe, and a client fills the field with its own user.
+// Types without scopes (stream.online) can watch any channel.
+func ownChannelOnly(fields []*format.Field, scoped bool) {
+	if !scoped || slices.ContainsFunc(fields, func(f *format.Field) bool { return f.Fill == schema.FillUser }) {
+		return
+	}
+	for _, f := range fields {
+		if f.Fill == schema.FillBroadcaster {
+			f.Fill = schema.FillUser
+		}
+	}
 }
 
 // tokenTypes are the tokens a subscription over the transports takes:

@@ -473,3 +473,37 @@ func TestConditionFillRule(t *testing.T) {
 		assert.Equal(t, conditionFill(tc.typ, tc.field), tc.want, "%s %s", tc.typ, tc.field)
 	}
 }
+
+// A type that needs scopes and has no field for the token's user is the
+// broadcaster's own: its channel field is the token's user. Without scopes,
+// or with a moderator field, the channel may be any.
+func TestOwnChannelOnly(t *testing.T) {
+	fields := func(names ...string) []*format.Field {
+		var out []*format.Field
+		for _, n := range names {
+			out = append(out, &format.Field{Name: n, Fill: conditionFill("channel.x", n)})
+		}
+		return out
+	}
+	fills := func(fs []*format.Field) []string {
+		var out []string
+		for _, f := range fs {
+			out = append(out, f.Name+"="+f.Fill)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		fields []*format.Field
+		scoped bool
+		want   []string
+	}{
+		{fields("broadcaster_user_id"), true, []string{"broadcaster_user_id=user"}}, // channel.subscribe
+		{fields("broadcaster_id"), true, []string{"broadcaster_id=user"}},           // channel.ad_break.begin
+		{fields("broadcaster_user_id", "reward_id"), true, []string{"broadcaster_user_id=user", "reward_id="}},
+		{fields("broadcaster_user_id"), false, []string{"broadcaster_user_id=broadcaster"}}, // stream.online
+		{fields("broadcaster_user_id", "moderator_user_id"), true, []string{"broadcaster_user_id=broadcaster", "moderator_user_id=user"}},
+	} {
+		ownChannelOnly(tc.fields, tc.scoped)
+		assert.DeepEqual(t, fills(tc.fields), tc.want)
+	}
+}

@@ -1,0 +1,21 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"gotest.tools/v3/assert"
+)
+
+func TestOffline(t *testing.T) {
+	var out bytes.Buffer
+	assert.NilError(t, runOffline(context.Background(), &out))
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	assert.Equal(t, len(lines), 4, out.String())
+	assert.Assert(t, strings.HasPrefix(lines[0], "Verification URI: http://127.0.0.1:"), lines[0])
+	assert.Assert(t, strings.HasPrefix(lines[1], "Authorized; the token is kept in "), lines[1])
+	assert.Equal(t, lines[2], "PogU")
+	assert.Equal(t, lines[3], `The fake Twitch received, in the chat of channel 141981764 from user 141981764: "Gopher has followed the channel!"`)
+}
