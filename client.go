@@ -1,14 +1,11 @@
 package twitch
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"runtime"
-	"strconv"
 	"sync"
 	"time"
 
@@ -16,6 +13,7 @@ import (
 
 	"github.com/twitchify-go/twitch/eventsub"
 	"github.com/twitchify-go/twitch/helix"
+	"github.com/twitchify-go/twitch/internal/goid"
 	"github.com/twitchify-go/twitch/oauth"
 )
 
@@ -326,7 +324,7 @@ func (c *Client) report(err error) {
 // callback runs f, a callback of the user's, noting that its goroutine is
 // in one: Close called from there does not wait for Run.
 func (c *Client) callback(f func()) {
-	id := goroutineID()
+	id := goid.Current()
 	c.mu.Lock()
 	c.callers[id]++
 	c.mu.Unlock()
@@ -338,20 +336,6 @@ func (c *Client) callback(f func()) {
 		c.mu.Unlock()
 	}()
 	f()
-}
-
-// goroutineID returns the ID of the calling goroutine, from the first line
-// of its stack ("goroutine 18 [running]:"), as package eventsub does: Go
-// offers no other way, on purpose. The client needs it only to know
-// whether Close is called from one of its callbacks, where waiting for Run
-// could wait for itself.
-func goroutineID() uint64 {
-	var buf [64]byte
-	line := buf[:runtime.Stack(buf[:], false)]
-	line, _ = bytes.CutPrefix(line, []byte("goroutine "))
-	id, _, _ := bytes.Cut(line, []byte(" "))
-	n, _ := strconv.ParseUint(string(id), 10, 64)
-	return n // 0 if the format ever changes: Close then does not wait
 }
 
 // readyNow is eventsub's OnReady: OnReady is called the first time.
@@ -436,7 +420,7 @@ func (c *Client) Subscribe(ctx context.Context, cond eventsub.Condition) error {
 // once, and Run returns as soon as the handler or callback does. Close may
 // be called more than once; a Client closed before Run does not run.
 func (c *Client) Close() error {
-	id := goroutineID()
+	id := goid.Current()
 	c.mu.Lock()
 	c.closed = true
 	cancel, done := c.cancel, c.done

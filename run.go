@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/twitchify-go/twitch/eventsub"
+	"github.com/twitchify-go/twitch/internal/goid"
 )
 
 // Run does everything between a client ID and events arriving, then
@@ -56,7 +57,7 @@ func (c *Client) Run(ctx context.Context) error {
 		c.mu.Unlock()
 		return errors.New("twitch: Run called twice: a Client runs once")
 	}
-	c.running, c.runG, c.done = true, goroutineID(), make(chan struct{})
+	c.running, c.runG, c.done = true, goid.Current(), make(chan struct{})
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	c.cancel = cancel

@@ -1,7 +1,6 @@
 package eventsub
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,9 +9,7 @@ import (
 	"net"
 	"net/url"
 	"reflect"
-	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -20,6 +17,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/twitchify-go/twitch/helix"
+	"github.com/twitchify-go/twitch/internal/goid"
 )
 
 // DefaultBaseURL is Twitch's EventSub WebSocket.
@@ -483,7 +481,7 @@ func (c *Client) Run(ctx context.Context) error {
 		c.mu.Unlock()
 		return errors.New("eventsub: Run called twice")
 	}
-	c.running, c.runG = true, goroutineID()
+	c.running, c.runG = true, goid.Current()
 	ctx, cancel := context.WithCancel(ctx)
 	c.cancel, c.done = cancel, make(chan struct{})
 	c.mu.Unlock()
@@ -513,7 +511,7 @@ func (c *Client) Close() error {
 	c.mu.Lock()
 	c.closed = true
 	cancel, done := c.cancel, c.done
-	inside := cancel != nil && !c.ended && c.runG != 0 && goroutineID() == c.runG
+	inside := cancel != nil && !c.ended && c.runG != 0 && goid.Current() == c.runG
 	var sockets []*websocket.Conn
 	if inside {
 		for ws := range c.sockets {
@@ -534,20 +532,6 @@ func (c *Client) Close() error {
 	}
 	c.goroutines.Wait() // Run, being here, adds none meanwhile
 	return nil
-}
-
-// goroutineID returns the ID of the calling goroutine, from the first line
-// of its stack ("goroutine 18 [running]:"). Go offers no other way, on
-// purpose; the Client needs it only to know whether Close is called on
-// Run's goroutine, from a handler or callback, where waiting for Run
-// would wait for itself.
-func goroutineID() uint64 {
-	var buf [64]byte
-	line := buf[:runtime.Stack(buf[:], false)]
-	line, _ = bytes.CutPrefix(line, []byte("goroutine "))
-	id, _, _ := bytes.Cut(line, []byte(" "))
-	n, _ := strconv.ParseUint(string(id), 10, 64)
-	return n // 0 if the format ever changes: Close then waits, as from outside
 }
 
 // callback runs f, a handler or callback of the user's, unless the client
