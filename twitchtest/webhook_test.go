@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strconv"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -42,6 +43,7 @@ type received struct {
 	// SignatureOK says whether the signature header is the HMAC-SHA256 of
 	// the message ID, timestamp and body with the receiver's secret.
 	SignatureOK bool
+	At          time.Time // when it arrived
 }
 
 func (m received) id() string      { return m.Header.Get("Twitch-Eventsub-Message-Id") }
@@ -82,7 +84,7 @@ func signature(secret, id, timestamp string, body []byte) string {
 
 func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
-	m := received{Header: r.Header.Clone(), Body: body}
+	m := received{Header: r.Header.Clone(), Body: body, At: time.Now()}
 	want := signature(rc.secret, m.id(), r.Header.Get("Twitch-Eventsub-Message-Timestamp"), body)
 	m.SignatureOK = hmac.Equal([]byte(want), []byte(r.Header.Get("Twitch-Eventsub-Message-Signature")))
 	rc.mu.Lock()
@@ -287,4 +289,486 @@ func TestWebhookChallengeNotificationRevocation(t *testing.T) {
 	assert.Assert(t, errors.Is(err, twitchtest.ErrNotFound), "a revoked subscription gets nothing: %v", err)
 	wait(t, srv)
 	assert.Equal(t, len(rc.messages()), 3)
+}
+
+// The signature of a known message, worked out apart from the fake
+// (openssl dgst -sha256 -hmac over the message ID, the timestamp and the
+// body): the fake signs as Twitch and the Twitch CLI do, so a callback
+// that takes the fake's messages takes theirs.
+func TestWebhookSignatureOfAKnownMessage(t *testing.T) {
+	const (
+		messageID = "e76c6bd4-55c9-4987-8304-da1588d8988b"
+		timestamp = "2019-11-16T10:11:12.634234626Z"
+		event     = `{"client_id":"client","user_id":"1337","user_login":"cool_user","user_name":"Cool_User"}`
+		body      = `{"subscription":{"id":"subscription-1","status":"enabled","type":"user.authorization.grant","version":"1",` +
+			`"condition":{"client_id":"client"},"created_at":"2000-01-01T00:00:00Z",` +
+			`"transport":{"method":"webhook","callback":"https://bot.example/eventsub"},"cost":1},"event":` + event + `}`
+		want = "sha256=2e86c4e030d06810661ecaec7c3b7a48bb746b6eb20041a5d6f35bc82022ca0a"
+	)
+	rc := newReceiver(nil)
+	inBubble(t, rc, nil, func(t *testing.T, srv *twitchtest.Server, hc *http.Client) {
+		id := mustSubscribe(t, hc, srv, "user.authorization.grant", grantCondition, "https://bot.example/eventsub")
+		wait(t, srv)
+		assert.Equal(t, rc.next(t).kind(), "webhook_callback_verification")
+		at, err := time.Parse(time.RFC3339Nano, timestamp)
+		assert.NilError(t, err)
+		sent, err := srv.EventSub.Send(twitchtest.Notification{SubscriptionID: id, Event: json.RawMessage(event), MessageID: messageID, Timestamp: at})
+		assert.NilError(t, err)
+		assert.Equal(t, sent, messageID)
+		wait(t, srv)
+		m := rc.next(t)
+		assert.Equal(t, string(m.Body), body)
+		assert.Equal(t, m.Header.Get("Twitch-Eventsub-Message-Timestamp"), timestamp)
+		assert.Equal(t, m.id(), messageID)
+		assert.Equal(t, signature(secret, messageID, timestamp, []byte(body)), want, "the test's own HMAC")
+		assert.Equal(t, m.Header.Get("Twitch-Eventsub-Message-Signature"), want)
+		checkHeaders(t, m, "notification", "user.authorization.grant", "0")
+	})
+}
+
+// The challenge enables a subscription only when the callback answers 2xx
+// with exactly the challenge; anything else, or no answer within the
+// timeout, fails it, after one attempt.
+func TestWebhookChallenge(t *testing.T) {
+	const timeout = 3 * time.Second
+	for _, tc := range []struct {
+		name   string
+		answer func(r *http.Request, m received) (int, string)
+		want   helix.EventSubSubscriptionStatus
+		status int // of the attempt
+	}{
+		{"the challenge", nil, helix.EventSubSubscriptionStatusEnabled, 200},
+		{"the challenge with 202", func(_ *http.Request, m received) (int, string) { return 202, m.challenge() }, helix.EventSubSubscriptionStatusEnabled, 202},
+		{"another body", func(*http.Request, received) (int, string) { return 200, "hello" }, helix.EventSubSubscriptionStatusWebhookCallbackVerificationFailed, 200},
+		{"the challenge and a newline", func(_ *http.Request, m received) (int, string) { return 200, m.challenge() + "\n" }, helix.EventSubSubscriptionStatusWebhookCallbackVerificationFailed, 200},
+		{"a 500", func(_ *http.Request, m received) (int, string) { return 500, m.challenge() }, helix.EventSubSubscriptionStatusWebhookCallbackVerificationFailed, 500},
+		{"no answer in time", func(r *http.Request, m received) (int, string) {
+			<-r.Context().Done()
+			return 200, m.challenge()
+		}, helix.EventSubSubscriptionStatusWebhookCallbackVerificationFailed, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rc := newReceiver(tc.answer)
+			inBubble(t, rc, []twitchtest.Option{twitchtest.WithWebhookTimeout(timeout)}, func(t *testing.T, srv *twitchtest.Server, hc *http.Client) {
+				start := time.Now()
+				id := mustSubscribe(t, hc, srv, "user.authorization.grant", grantCondition, "https://bot.example/eventsub")
+				wait(t, srv)
+				sub := subscriptionOf(t, srv, id)
+				assert.Equal(t, sub.Status, tc.want)
+				d := deliveryOf(t, srv, rc.next(t).id())
+				assert.Equal(t, d.MessageType, "webhook_callback_verification")
+				assert.Equal(t, len(d.Attempts), 1, "a challenge is sent once")
+				assert.Equal(t, d.Attempts[0].Status, tc.status)
+				if tc.status == 0 {
+					assert.Assert(t, errors.Is(d.Attempts[0].Err, context.DeadlineExceeded), "%v", d.Attempts[0].Err)
+					assert.Equal(t, time.Since(start), timeout)
+				}
+				_, err := srv.EventSub.Send(twitchtest.Notification{SubscriptionID: id})
+				if tc.want == helix.EventSubSubscriptionStatusEnabled {
+					assert.Equal(t, d.State, twitchtest.DeliveryDelivered)
+					assert.NilError(t, err)
+				} else {
+					assert.Equal(t, d.State, twitchtest.DeliveryFailed)
+					assert.ErrorContains(t, err, "not enabled")
+				}
+				wait(t, srv)
+			})
+		})
+	}
+}
+
+// failNotifications answers the first n notifications with the answers
+// given (a status, or 0 for no answer until the fake gives up), and the
+// rest as the default receiver does.
+func failNotifications(statuses ...int) func(r *http.Request, m received) (int, string) {
+	var mu sync.Mutex
+	return func(r *http.Request, m received) (int, string) {
+		if m.kind() == "webhook_callback_verification" {
+			return http.StatusOK, m.challenge()
+		}
+		if m.kind() != "notification" {
+			return http.StatusNoContent, ""
+		}
+		mu.Lock()
+		status := http.StatusNoContent
+		if len(statuses) > 0 {
+			status, statuses = statuses[0], statuses[1:]
+		}
+		mu.Unlock()
+		if status == 0 {
+			<-r.Context().Done()
+			return http.StatusOK, ""
+		}
+		return status, ""
+	}
+}
+
+// A failed notification (no answer in time, a 500) is sent again, the
+// same message with the retry header one higher, after a backoff that
+// doubles, until the callback takes it.
+func TestWebhookRetries(t *testing.T) {
+	rc := newReceiver(failNotifications(0, 500))
+	inBubble(t, rc, nil, func(t *testing.T, srv *twitchtest.Server, hc *http.Client) {
+		id := mustSubscribe(t, hc, srv, "user.authorization.grant", grantCondition, "https://bot.example/eventsub")
+		wait(t, srv)
+		rc.next(t) // the challenge
+		start := time.Now()
+		sent, err := srv.EventSub.Send(twitchtest.Notification{SubscriptionID: id})
+		assert.NilError(t, err)
+		wait(t, srv)
+
+		got := rc.messages()[1:]
+		assert.Equal(t, len(got), 3)
+		for i, m := range got {
+			checkHeaders(t, m, "notification", "user.authorization.grant", strconv.Itoa(i))
+			assert.Equal(t, m.id(), sent)
+			assert.Equal(t, m.Header.Get("Twitch-Eventsub-Message-Timestamp"), got[0].Header.Get("Twitch-Eventsub-Message-Timestamp"))
+			assert.Equal(t, m.Header.Get("Twitch-Eventsub-Message-Signature"), got[0].Header.Get("Twitch-Eventsub-Message-Signature"))
+			assert.Equal(t, string(m.Body), string(got[0].Body))
+		}
+		// 10 s timeout, 1 s backoff; a 500, 2 s backoff; taken.
+		assert.Equal(t, got[0].At.Sub(start), time.Duration(0))
+		assert.Equal(t, got[1].At.Sub(start), 11*time.Second)
+		assert.Equal(t, got[2].At.Sub(start), 13*time.Second)
+
+		d := deliveryOf(t, srv, sent)
+		assert.Equal(t, d.State, twitchtest.DeliveryDelivered)
+		assert.Equal(t, len(d.Attempts), 3)
+		for i, a := range d.Attempts {
+			assert.Equal(t, a.Retry, i)
+		}
+		assert.Assert(t, errors.Is(d.Attempts[0].Err, context.DeadlineExceeded), "%v", d.Attempts[0].Err)
+		assert.Equal(t, d.Attempts[1].Status, 500)
+		assert.Equal(t, d.Attempts[2].Status, http.StatusNoContent)
+		assert.Assert(t, d.Attempts[2].OK() && !d.Attempts[1].OK() && !d.Attempts[0].OK())
+		assert.Equal(t, subscriptionOf(t, srv, id).Status, helix.EventSubSubscriptionStatusEnabled)
+	})
+}
+
+// A notification that fails every attempt (WithWebhookRetries sets how
+// many and the backoff) revokes its subscription with
+// notification_failures_exceeded and a revocation message; what it had
+// left to deliver is cancelled.
+func TestWebhookRevokedAfterRepeatedFailures(t *testing.T) {
+	rc := newReceiver(failNotifications(503, 503, 503, 503))
+	opts := []twitchtest.Option{twitchtest.WithWebhookRetries(2, 5*time.Second)}
+	inBubble(t, rc, opts, func(t *testing.T, srv *twitchtest.Server, hc *http.Client) {
+		id := mustSubscribe(t, hc, srv, "user.authorization.grant", grantCondition, "https://bot.example/eventsub")
+		wait(t, srv)
+		rc.next(t) // the challenge
+		start := time.Now()
+		var sent []string
+		for range 3 {
+			m, err := srv.EventSub.Send(twitchtest.Notification{SubscriptionID: id})
+			assert.NilError(t, err)
+			sent = append(sent, m)
+		}
+		wait(t, srv)
+
+		got := rc.messages()[1:]
+		assert.Equal(t, len(got), 4, "three attempts of the first notification, then the revocation")
+		for i, m := range got[:3] {
+			assert.Equal(t, m.id(), sent[0])
+			assert.Equal(t, m.retry(), strconv.Itoa(i))
+		}
+		assert.Equal(t, got[1].At.Sub(start), 5*time.Second)
+		assert.Equal(t, got[2].At.Sub(start), 15*time.Second)
+		rev := got[3]
+		checkHeaders(t, rev, "revocation", "user.authorization.grant", "0")
+		assert.Equal(t, rev.At.Sub(start), 15*time.Second, "at once")
+		var body struct {
+			Subscription helix.EventSubSubscription `json:"subscription"`
+		}
+		assert.NilError(t, json.Unmarshal(rev.Body, &body))
+		assert.Equal(t, body.Subscription.ID, id)
+		assert.Equal(t, body.Subscription.Status, helix.EventSubSubscriptionStatusNotificationFailuresExceeded)
+
+		assert.Equal(t, subscriptionOf(t, srv, id).Status, helix.EventSubSubscriptionStatusNotificationFailuresExceeded)
+		assert.Equal(t, deliveryOf(t, srv, sent[0]).State, twitchtest.DeliveryFailed)
+		assert.Equal(t, deliveryOf(t, srv, sent[1]).State, twitchtest.DeliveryCancelled)
+		assert.Equal(t, len(deliveryOf(t, srv, sent[2]).Attempts), 0)
+		assert.Equal(t, deliveryOf(t, srv, rev.id()).State, twitchtest.DeliveryDelivered)
+		_, err := srv.EventSub.Notify([]eventsub.UserAuthorizationGrantEvent{{ClientID: "client"}}[0])
+		assert.Assert(t, errors.Is(err, twitchtest.ErrNotFound), "%v", err)
+
+		// Listed with its status until deleted.
+		status, _, list := callWith(t, hc, srv, "GET", "/eventsub/subscriptions?status=notification_failures_exceeded", appToken, "")
+		assert.Equal(t, status, http.StatusOK)
+		assert.Equal(t, len(list["data"].([]any)), 1)
+		status, _, _ = callWith(t, hc, srv, "DELETE", "/eventsub/subscriptions?id="+id, appToken, "")
+		assert.Equal(t, status, http.StatusNoContent)
+		assert.Equal(t, len(srv.EventSub.Subscriptions()), 0)
+	})
+}
+
+// A callback that cannot be reached (connection refused, on the fake's
+// own loopback-only client) fails its notifications as well.
+func TestWebhookConnectionErrors(t *testing.T) {
+	rc := newReceiver(nil)
+	callback := httptest.NewServer(rc)
+	srv := webhookFake(t, twitchtest.WithWebhookRetries(1, time.Millisecond))
+	id := mustSubscribe(t, srv.Client(), srv, "user.authorization.grant", grantCondition, callback.URL)
+	wait(t, srv)
+	assert.Equal(t, subscriptionOf(t, srv, id).Status, helix.EventSubSubscriptionStatusEnabled)
+	callback.Close()
+
+	sent, err := srv.EventSub.Send(twitchtest.Notification{SubscriptionID: id})
+	assert.NilError(t, err)
+	wait(t, srv)
+	d := deliveryOf(t, srv, sent)
+	assert.Equal(t, d.State, twitchtest.DeliveryFailed)
+	assert.Equal(t, len(d.Attempts), 2)
+	for _, a := range d.Attempts {
+		assert.Equal(t, a.Status, 0)
+		assert.Assert(t, a.Err != nil)
+	}
+	assert.ErrorContains(t, d.Attempts[1].Err, "connection refused")
+	assert.Equal(t, subscriptionOf(t, srv, id).Status, helix.EventSubSubscriptionStatusNotificationFailuresExceeded)
+
+	// The default client reaches loopback addresses only.
+	id = mustSubscribe(t, srv.Client(), srv, "user.authorization.grant", grantCondition, "https://192.0.2.1/eventsub")
+	wait(t, srv)
+	assert.Equal(t, subscriptionOf(t, srv, id).Status, helix.EventSubSubscriptionStatusWebhookCallbackVerificationFailed)
+	ds := srv.EventSub.Deliveries()
+	last := ds[len(ds)-1]
+	assert.Equal(t, last.SubscriptionID, id)
+	assert.ErrorContains(t, last.Attempts[0].Err, "loopback addresses only")
+}
+
+// Faults a test injects: a dropped attempt never reaches the callback and
+// is retried, a delayed one leaves late, a duplicated one arrives twice;
+// Replay sends a past message again exactly; SetFaults decides faults
+// with a function.
+func TestWebhookFaults(t *testing.T) {
+	rc := newReceiver(nil)
+	inBubble(t, rc, nil, func(t *testing.T, srv *twitchtest.Server, hc *http.Client) {
+		id := mustSubscribe(t, hc, srv, "user.authorization.grant", grantCondition, "https://bot.example/eventsub")
+		wait(t, srv)
+		rc.next(t) // the challenge
+		ctx := context.Background()
+
+		assert.NilError(t, srv.EventSub.FailNext(id,
+			twitchtest.DeliveryFault{Drop: true},
+			twitchtest.DeliveryFault{Delay: 7 * time.Second},
+			twitchtest.DeliveryFault{Duplicate: true}))
+		start := time.Now()
+		first, err := srv.EventSub.Send(twitchtest.Notification{SubscriptionID: id})
+		assert.NilError(t, err)
+		second, err := srv.EventSub.Send(twitchtest.Notification{SubscriptionID: id})
+		assert.NilError(t, err)
+		wait(t, srv)
+
+		got := rc.messages()[1:]
+		assert.Equal(t, len(got), 3)
+		assert.Equal(t, got[0].id(), first)
+		assert.Equal(t, got[0].retry(), "1", "the dropped attempt never arrived")
+		assert.Equal(t, got[0].At.Sub(start), 8*time.Second, "1 s backoff after the drop, then 7 s of delay")
+		assert.Equal(t, got[1].id(), second)
+		assert.DeepEqual(t, got[2].Header, got[1].Header)
+		assert.Equal(t, string(got[2].Body), string(got[1].Body))
+		for _, m := range got {
+			checkHeaders(t, m, "notification", "user.authorization.grant", m.retry())
+		}
+
+		d := deliveryOf(t, srv, first)
+		assert.Equal(t, len(d.Attempts), 2)
+		assert.Assert(t, d.Attempts[0].Fault.Drop && d.Attempts[0].Status == 0 && d.Attempts[0].Err != nil)
+		assert.Equal(t, d.Attempts[1].Fault.Delay, 7*time.Second)
+		assert.Assert(t, d.Attempts[1].OK())
+		d = deliveryOf(t, srv, second)
+		assert.Equal(t, len(d.Attempts), 2)
+		assert.Assert(t, d.Attempts[0].Fault.Duplicate && !d.Attempts[0].Duplicate && d.Attempts[1].Duplicate)
+		assert.Equal(t, d.State, twitchtest.DeliveryDelivered)
+
+		// Replay: the same message, byte for byte.
+		a, err := srv.EventSub.Replay(ctx, first)
+		assert.NilError(t, err)
+		assert.Assert(t, a.Replay && a.OK())
+		msgs := rc.messages()
+		assert.Equal(t, len(msgs), 5, "Replay returns once the callback has answered")
+		again := msgs[4]
+		assert.Equal(t, again.id(), first)
+		assert.DeepEqual(t, again.Header, got[0].Header)
+		assert.Equal(t, string(again.Body), string(got[0].Body))
+		assert.Equal(t, len(deliveryOf(t, srv, first).Attempts), 3)
+		_, err = srv.EventSub.Replay(ctx, "no-such-message")
+		assert.Assert(t, errors.Is(err, twitchtest.ErrNotFound), "%v", err)
+
+		// A function decides: drop every first attempt.
+		srv.EventSub.SetFaults(func(d twitchtest.Delivery) twitchtest.DeliveryFault {
+			return twitchtest.DeliveryFault{Drop: len(d.Attempts) == 0}
+		})
+		third, err := srv.EventSub.Send(twitchtest.Notification{SubscriptionID: id})
+		assert.NilError(t, err)
+		wait(t, srv)
+		d = deliveryOf(t, srv, third)
+		assert.Equal(t, len(d.Attempts), 2)
+		assert.Assert(t, d.Attempts[0].Fault.Drop && d.Attempts[1].OK())
+		srv.EventSub.SetFaults(nil)
+
+		// Faults for any subscription, after the subscription's own.
+		assert.NilError(t, srv.EventSub.FailNext("", twitchtest.DeliveryFault{Delay: time.Second}))
+		assert.NilError(t, srv.EventSub.FailNext(id, twitchtest.DeliveryFault{Drop: true}))
+		fourth, err := srv.EventSub.Send(twitchtest.Notification{SubscriptionID: id})
+		assert.NilError(t, err)
+		wait(t, srv)
+		d = deliveryOf(t, srv, fourth)
+		assert.Equal(t, len(d.Attempts), 2)
+		assert.Assert(t, d.Attempts[0].Fault.Drop)
+		assert.Equal(t, d.Attempts[1].Fault.Delay, time.Second)
+		assert.Assert(t, d.Attempts[1].OK())
+
+		err = srv.EventSub.FailNext("no-such-subscription", twitchtest.DeliveryFault{})
+		assert.Assert(t, errors.Is(err, twitchtest.ErrNotFound), "%v", err)
+	})
+}
+
+// Each subscription gets its messages one at a time and in order, through
+// failures, retries, drops, delays and duplicates; subscriptions do not
+// wait for each other.
+func TestWebhookOrderPerSubscription(t *testing.T) {
+	const perSub = 40
+	var (
+		mu       sync.Mutex
+		inFlight = map[string]int{} // by subscription
+		overlap  bool
+		calls    int
+	)
+	answer := func(r *http.Request, m received) (int, string) {
+		var body struct {
+			Subscription helix.EventSubSubscription `json:"subscription"`
+		}
+		_ = json.Unmarshal(m.Body, &body)
+		mu.Lock()
+		inFlight[body.Subscription.ID]++
+		overlap = overlap || inFlight[body.Subscription.ID] > 1
+		calls++
+		fail := calls%5 == 0
+		mu.Unlock()
+		defer func() {
+			mu.Lock()
+			inFlight[body.Subscription.ID]--
+			mu.Unlock()
+		}()
+		switch {
+		case m.kind() == "webhook_callback_verification":
+			return http.StatusOK, m.challenge()
+		case fail:
+			return http.StatusInternalServerError, ""
+		}
+		time.Sleep(10 * time.Millisecond) // a callback that takes its time, on the bubble's clock
+		return http.StatusNoContent, ""
+	}
+	rc := newReceiver(answer)
+	inBubble(t, rc, []twitchtest.Option{twitchtest.WithWebhookRetries(10, time.Second)}, func(t *testing.T, srv *twitchtest.Server, hc *http.Client) {
+		a := mustSubscribe(t, hc, srv, "stream.online", `{"broadcaster_user_id":"1"}`, "https://bot.example/a")
+		b := mustSubscribe(t, hc, srv, "stream.online", `{"broadcaster_user_id":"2"}`, "https://bot.example/b")
+		wait(t, srv)
+		n := 0
+		srv.EventSub.SetFaults(func(twitchtest.Delivery) twitchtest.DeliveryFault {
+			mu.Lock()
+			defer mu.Unlock()
+			n++
+			switch n % 7 {
+			case 1:
+				return twitchtest.DeliveryFault{Drop: true}
+			case 3:
+				return twitchtest.DeliveryFault{Delay: 3 * time.Second}
+			case 5:
+				return twitchtest.DeliveryFault{Duplicate: true}
+			}
+			return twitchtest.DeliveryFault{}
+		})
+		sent := map[string][]string{}
+		for i := range perSub {
+			for _, broadcaster := range []string{"1", "2"} {
+				ids, err := srv.EventSub.Notify(&eventsub.StreamOnlineEvent{BroadcasterUserID: broadcaster, ID: strconv.Itoa(i)})
+				assert.NilError(t, err)
+				assert.Equal(t, len(ids), 1)
+				sub := map[string]string{"1": a, "2": b}[broadcaster]
+				sent[sub] = append(sent[sub], ids[0])
+			}
+		}
+		wait(t, srv)
+
+		got := map[string][]string{} // message IDs as they arrived, by subscription
+		for _, m := range rc.messages() {
+			var body struct {
+				Subscription helix.EventSubSubscription `json:"subscription"`
+			}
+			assert.NilError(t, json.Unmarshal(m.Body, &body))
+			if m.kind() == "notification" {
+				got[body.Subscription.ID] = append(got[body.Subscription.ID], m.id())
+			}
+		}
+		for _, sub := range []string{a, b} {
+			assert.Equal(t, subscriptionOf(t, srv, sub).Status, helix.EventSubSubscriptionStatusEnabled)
+			index := map[string]int{}
+			for i, id := range sent[sub] {
+				index[id] = i
+				assert.Equal(t, deliveryOf(t, srv, id).State, twitchtest.DeliveryDelivered)
+			}
+			last := 0
+			for _, id := range got[sub] {
+				i, ok := index[id]
+				assert.Assert(t, ok, "a message of another subscription: %s", id)
+				assert.Assert(t, i == last || i == last+1, "message %d arrived after message %d", i, last)
+				last = i
+			}
+			assert.Equal(t, last, perSub-1)
+			assert.Assert(t, len(got[sub]) > perSub, "some were retried or duplicated: %d", len(got[sub]))
+		}
+		assert.Assert(t, !overlap, "two messages of one subscription were under way at once")
+	})
+}
+
+// A batched type's notification carries "events"; webhook-only types work.
+func TestWebhookBatchedAndWebhookOnlyTypes(t *testing.T) {
+	rc := newReceiver(nil)
+	srv := webhookFake(t, twitchtest.WithWebhookClient(twitchtest.HandlerClient(rc)))
+	hc := srv.Client()
+	for _, tc := range []struct{ typ, condition string }{
+		{"drop.entitlement.grant", `{"organization_id":"org"}`},
+		{"extension.bits_transaction.create", `{"extension_client_id":"ext"}`},
+		{"user.authorization.grant", grantCondition},
+		{"user.authorization.revoke", grantCondition},
+		{"conduit.shard.disabled", grantCondition},
+	} {
+		mustSubscribe(t, hc, srv, tc.typ, tc.condition, "https://bot.example/eventsub")
+		// Not over a WebSocket.
+		status, _, answer := callWith(t, hc, srv, "POST", "/eventsub/subscriptions", userToken,
+			fmt.Sprintf(`{"type":%q,"version":"1","condition":%s,"transport":{"method":"websocket","session_id":"x"}}`, tc.typ, tc.condition))
+		assert.Equal(t, status, http.StatusBadRequest, "%s: %v", tc.typ, answer)
+	}
+	wait(t, srv)
+	for _, sub := range srv.EventSub.Subscriptions() {
+		assert.Equal(t, sub.Status, helix.EventSubSubscriptionStatusEnabled, sub.Type)
+	}
+
+	ids, err := srv.EventSub.Notify([]eventsub.DropEntitlementGrantEvent{{ID: "one"}, {ID: "two"}})
+	assert.NilError(t, err)
+	assert.Equal(t, len(ids), 1)
+	_, err = srv.EventSub.Notify(&eventsub.ExtensionBitsTransactionCreateEvent{ExtensionClientID: "ext", ID: "tx"})
+	assert.NilError(t, err)
+	wait(t, srv)
+	var bodies []string
+	for _, m := range rc.messages() {
+		if m.kind() == "notification" {
+			bodies = append(bodies, string(m.Body))
+			n, err := eventsub.ParseNotification(m.Body)
+			assert.NilError(t, err)
+			switch ev := n.Event.(type) {
+			case []eventsub.DropEntitlementGrantEvent:
+				assert.Equal(t, len(ev), 2)
+				assert.Equal(t, ev[1].ID, "two")
+			case *eventsub.ExtensionBitsTransactionCreateEvent:
+				assert.Equal(t, ev.ID, "tx")
+			default:
+				t.Fatalf("unexpected event %T", n.Event)
+			}
+		}
+	}
+	assert.Equal(t, len(bodies), 2)
+	assert.Assert(t, is.Contains(bodies[0], `"events":[`))
+	assert.Assert(t, is.Contains(bodies[1], `"event":{`))
 }
