@@ -76,7 +76,6 @@ type EventSub struct {
 	// workers are the goroutines that deliver webhook queues, one per
 	// subscription with something to deliver; close stops them.
 	workers    map[*worker]struct{}
-	idle       []chan struct{} // closed when no worker runs, for WaitDeliveries
 	deliveries []*message      // the last maxDeliveries webhook messages, oldest first
 	anyFaults  []DeliveryFault // FailNext's faults for any subscription
 	faultFunc  func(Delivery) DeliveryFault
@@ -263,8 +262,12 @@ func (e *EventSub) subscribe(typ, version string, condition json.RawMessage, ses
 	if sess == nil || !sess.welcomed {
 		return apiError(http.StatusBadRequest, "The session_id in the transport is not a live WebSocket session.")
 	}
-	inSession, totalCost := 0, 0
+	inSession, total, totalCost := 0, 0, 0
 	for _, sub := range e.subs {
+		if sub.hook != nil {
+			continue // an application's webhook subscriptions have a cost limit of their own
+		}
+		total++
 		totalCost += sub.Cost
 		if sub.session != sess.id {
 			continue
@@ -304,7 +307,7 @@ func (e *EventSub) subscribe(typ, version string, condition json.RawMessage, ses
 	e.change = make(chan struct{})
 	return jsonResponse(http.StatusAccepted, map[string]any{
 		"data":           []helix.EventSubSubscription{sub.EventSubSubscription},
-		"total":          len(e.subs),
+		"total":          total + 1,
 		"total_cost":     totalCost + sub.Cost,
 		"max_total_cost": e.cfg.maxTotalCost,
 	})

@@ -173,6 +173,10 @@ type DeliveryAttempt struct {
 	Retry int
 	// Status is the callback's answer; 0 when there was none.
 	Status int
+	// ContentType is the answer's Content-Type. Twitch wants a challenge
+	// answered as text/plain; the fake, as the Twitch CLI, does not fail a
+	// challenge for another one, and a test can check it here.
+	ContentType string
 	// Err says why there was no answer, or why it did not count (a
 	// timeout, a connection error, a drop); nil when it was answered.
 	Err error
@@ -205,9 +209,13 @@ type message struct {
 }
 
 // worker is a goroutine that delivers one subscription's queue; close
-// stops it through cancel.
+// stops it through cancel. done is closed when it has stopped: made where
+// the worker is started and closed by the worker, it belongs to the same
+// testing/synctest bubble as the worker (or to none), which WaitDeliveries
+// relies on.
 type worker struct {
 	cancel context.CancelFunc
+	done   chan struct{}
 }
 
 // snapshot copies the record, so that it can leave e.mu.
@@ -469,7 +477,7 @@ func (e *EventSub) enqueue(sub *subscription, m *message) {
 	}
 	sub.hook.running = true
 	ctx, cancel := context.WithCancel(context.Background())
-	w := &worker{cancel: cancel}
+	w := &worker{cancel: cancel, done: make(chan struct{})}
 	e.workers[w] = struct{}{}
 	e.conns.Add(1)
 	go e.deliver(ctx, sub, w)
@@ -479,6 +487,7 @@ func (e *EventSub) enqueue(sub *subscription, m *message) {
 // order, until it is empty or the fake closes.
 func (e *EventSub) deliver(ctx context.Context, sub *subscription, w *worker) {
 	defer e.conns.Done()
+	defer close(w.done)
 	defer w.cancel()
 	for {
 		e.mu.Lock()
@@ -541,8 +550,7 @@ func (e *EventSub) finish(sub *subscription, m *message, state DeliveryState) {
 	}
 }
 
-// workerDone records that a subscription's worker stops, and wakes
-// WaitDeliveries when none runs any more. e.mu is held.
+// workerDone records that a subscription's worker stops. e.mu is held.
 func (e *EventSub) workerDone(sub *subscription, w *worker) {
 	sub.hook.running = false
 	for _, m := range sub.hook.queue { // the fake closed
@@ -550,12 +558,6 @@ func (e *EventSub) workerDone(sub *subscription, w *worker) {
 	}
 	sub.hook.queue = nil
 	delete(e.workers, w)
-	if len(e.workers) == 0 {
-		for _, ch := range e.idle {
-			close(ch)
-		}
-		e.idle = nil
-	}
 }
 
 // sleep waits for d, or returns false when ctx ends first.
@@ -628,7 +630,7 @@ func (e *EventSub) post(ctx context.Context, d Delivery, a *DeliveryAttempt) str
 	case err != nil:
 		a.Err = fmt.Errorf("twitchtest: reading the callback's answer: %w", err)
 	default:
-		a.Status = resp.StatusCode
+		a.Status, a.ContentType = resp.StatusCode, resp.Header.Get("Content-Type")
 	}
 	return string(body)
 }
@@ -717,24 +719,26 @@ func (e *EventSub) Deliveries() []Delivery {
 
 // WaitDeliveries waits until the fake has no webhook message left to
 // deliver: every queue empty, no attempt or wait for a retry under way. It
-// returns ctx's error when ctx ends first.
+// returns ctx's error when ctx ends first. In a testing/synctest bubble,
+// the fake's waits for a retry run on the bubble's clock when the
+// deliveries started in the bubble.
 func (e *EventSub) WaitDeliveries(ctx context.Context) error {
-	e.mu.Lock()
-	if len(e.workers) == 0 {
-		e.mu.Unlock()
-		return nil
-	}
-	ch := make(chan struct{})
-	e.idle = append(e.idle, ch)
-	e.mu.Unlock()
-	select {
-	case <-ch:
-		return nil
-	case <-ctx.Done():
+	for {
+		var done chan struct{}
 		e.mu.Lock()
-		e.idle = slices.DeleteFunc(e.idle, func(c chan struct{}) bool { return c == ch })
+		for w := range e.workers {
+			done = w.done
+			break
+		}
 		e.mu.Unlock()
-		return fmt.Errorf("twitchtest: waiting for webhook deliveries: %w", ctx.Err())
+		if done == nil {
+			return nil
+		}
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return fmt.Errorf("twitchtest: waiting for webhook deliveries: %w", ctx.Err())
+		}
 	}
 }
 

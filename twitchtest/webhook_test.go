@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -46,9 +47,9 @@ type received struct {
 	At          time.Time // when it arrived
 }
 
-func (m received) id() string      { return m.Header.Get("Twitch-Eventsub-Message-Id") }
-func (m received) kind() string    { return m.Header.Get("Twitch-Eventsub-Message-Type") }
-func (m received) retry() string   { return m.Header.Get("Twitch-Eventsub-Message-Retry") }
+func (m received) id() string    { return m.Header.Get("Twitch-Eventsub-Message-Id") }
+func (m received) kind() string  { return m.Header.Get("Twitch-Eventsub-Message-Type") }
+func (m received) retry() string { return m.Header.Get("Twitch-Eventsub-Message-Retry") }
 func (m received) challenge() string {
 	var body struct {
 		Challenge string `json:"challenge"`
@@ -359,6 +360,9 @@ func TestWebhookChallenge(t *testing.T) {
 				assert.Equal(t, d.MessageType, "webhook_callback_verification")
 				assert.Equal(t, len(d.Attempts), 1, "a challenge is sent once")
 				assert.Equal(t, d.Attempts[0].Status, tc.status)
+				if tc.status != 0 {
+					assert.Equal(t, d.Attempts[0].ContentType, "text/plain; charset=utf-8")
+				}
 				if tc.status == 0 {
 					assert.Assert(t, errors.Is(d.Attempts[0].Err, context.DeadlineExceeded), "%v", d.Attempts[0].Err)
 					assert.Equal(t, time.Since(start), timeout)
@@ -751,10 +755,10 @@ func TestWebhookBatchedAndWebhookOnlyTypes(t *testing.T) {
 	_, err = srv.EventSub.Notify(&eventsub.ExtensionBitsTransactionCreateEvent{ExtensionClientID: "ext", ID: "tx"})
 	assert.NilError(t, err)
 	wait(t, srv)
-	var bodies []string
+	bodies := map[string]string{} // by type; the two subscriptions deliver in any order
 	for _, m := range rc.messages() {
 		if m.kind() == "notification" {
-			bodies = append(bodies, string(m.Body))
+			bodies[m.Header.Get("Twitch-Eventsub-Subscription-Type")] = string(m.Body)
 			n, err := eventsub.ParseNotification(m.Body)
 			assert.NilError(t, err)
 			switch ev := n.Event.(type) {
@@ -769,6 +773,315 @@ func TestWebhookBatchedAndWebhookOnlyTypes(t *testing.T) {
 		}
 	}
 	assert.Equal(t, len(bodies), 2)
-	assert.Assert(t, is.Contains(bodies[0], `"events":[`))
-	assert.Assert(t, is.Contains(bodies[1], `"event":{`))
+	assert.Assert(t, is.Contains(bodies["drop.entitlement.grant"], `"events":[`))
+	assert.Assert(t, !strings.Contains(bodies["drop.entitlement.grant"], `"event":`))
+	assert.Assert(t, is.Contains(bodies["extension.bits_transaction.create"], `"event":{`))
+}
+
+// Webhook subscriptions take an app token, a callback Twitch would take
+// (or a loopback one) and a secret of 10 to 100 ASCII characters, with
+// Twitch's limits; each transport is listed and deleted with its token
+// type, and an application sees its own subscriptions only.
+func TestWebhookSubscriptionRules(t *testing.T) {
+	rc := newReceiver(nil)
+	srv := webhookFake(t, twitchtest.WithWebhookClient(twitchtest.HandlerClient(rc)), twitchtest.WithMaxTotalCost(8))
+	srv.OAuth.AddToken("other-app-token", twitchtest.TokenInfo{Type: oauth.TokenApp, ClientID: "other"})
+	hc := srv.Client()
+	create := func(token, condition, callback, secret string) (int, string) {
+		t.Helper()
+		status, answer := subscribeWebhook(t, hc, srv, token, "user.authorization.grant", "1", condition, callback, secret)
+		msg, _ := answer["message"].(string)
+		return status, msg
+	}
+	cond := func(i int) string { return fmt.Sprintf(`{"client_id":"c%d"}`, i) }
+
+	for i, tc := range []struct {
+		name, token, condition, callback, secret string
+		status                                   int
+	}{
+		{"a user token", userToken, cond(0), "https://bot.example/cb", secret, http.StatusUnauthorized},
+		{"no callback", appToken, cond(0), "", secret, http.StatusBadRequest},
+		{"http", appToken, cond(0), "http://bot.example/cb", secret, http.StatusBadRequest},
+		{"another port", appToken, cond(0), "https://bot.example:8443/cb", secret, http.StatusBadRequest},
+		{"not a URL", appToken, cond(0), "bot.example/cb", secret, http.StatusBadRequest},
+		{"another scheme", appToken, cond(0), "ftp://127.0.0.1/cb", secret, http.StatusBadRequest},
+		{"a short secret", appToken, cond(0), "https://bot.example/cb", "123456789", http.StatusBadRequest},
+		{"a long secret", appToken, cond(0), "https://bot.example/cb", string(make([]byte, 101)), http.StatusBadRequest},
+		{"a secret that is not ASCII", appToken, cond(0), "https://bot.example/cb", "sécret-sécret", http.StatusBadRequest},
+		{"no condition", appToken, `{}`, "https://bot.example/cb", secret, http.StatusBadRequest},
+		{"https on 443", appToken, cond(1), "https://bot.example:443/cb", "0123456789", http.StatusAccepted},
+		{"loopback http", appToken, cond(2), "http://127.0.0.1:8080/cb", secret, http.StatusAccepted},
+		{"localhost https", appToken, cond(3), "https://localhost:8443/cb", string(bytesOf('x', 100)), http.StatusAccepted},
+		{"IPv6 loopback", appToken, cond(4), "http://[::1]:8080/cb", secret, http.StatusAccepted},
+	} {
+		status, msg := create(tc.token, tc.condition, tc.callback, tc.secret)
+		assert.Check(t, is.Equal(status, tc.status), "%d %s: %s", i, tc.name, msg)
+	}
+
+	// The same type, version, condition and callback: a conflict; at most
+	// three with other callbacks.
+	status, _ := create(appToken, cond(1), "https://bot.example:443/cb", secret)
+	assert.Equal(t, status, http.StatusConflict)
+	status, _ = create(appToken, cond(1), "https://bot.example/other", secret)
+	assert.Equal(t, status, http.StatusAccepted)
+	status, _ = create(appToken, cond(1), "https://bot.example/third", secret)
+	assert.Equal(t, status, http.StatusAccepted)
+	status, msg := create(appToken, cond(1), "https://bot.example/fourth", secret)
+	assert.Equal(t, status, http.StatusTooManyRequests, msg)
+	// The cost limit (8) is the application's: 6 so far.
+	status, _, _ = callAs(t, srv, "other", "POST", "/eventsub/subscriptions", "other-app-token",
+		`{"type":"user.authorization.grant","version":"1","condition":{"client_id":"o"},"transport":{"method":"webhook","callback":"https://o.example/cb","secret":"0123456789"}}`)
+	assert.Equal(t, status, http.StatusAccepted)
+	status, _ = create(appToken, cond(5), "https://bot.example/cb", secret)
+	assert.Equal(t, status, http.StatusAccepted)
+	status, _ = create(appToken, cond(6), "https://bot.example/cb", secret)
+	assert.Equal(t, status, http.StatusAccepted)
+	status, msg = create(appToken, cond(7), "https://bot.example/cb", secret)
+	assert.Equal(t, status, http.StatusTooManyRequests, msg)
+	wait(t, srv)
+
+	// An app token lists its application's webhook subscriptions, a user
+	// token the WebSocket ones.
+	list := func(clientID, token string) []any {
+		t.Helper()
+		status, _, answer := callAs(t, srv, clientID, "GET", "/eventsub/subscriptions", token, "")
+		assert.Equal(t, status, http.StatusOK, "%v", answer)
+		assert.Equal(t, answer["total"], float64(len(answer["data"].([]any))))
+		return answer["data"].([]any)
+	}
+	mine := list("client", appToken)
+	assert.Equal(t, len(mine), 8)
+	assert.Equal(t, len(list("other", "other-app-token")), 1)
+	assert.Equal(t, len(list("client", userToken)), 0)
+	first := mine[0].(map[string]any)
+	assert.Equal(t, first["status"], "enabled")
+	assert.DeepEqual(t, first["transport"], map[string]any{"method": "webhook", "callback": "https://bot.example:443/cb"})
+
+	id := first["id"].(string)
+	status, _, _ = callAs(t, srv, "client", "DELETE", "/eventsub/subscriptions?id="+id, userToken, "")
+	assert.Equal(t, status, http.StatusUnauthorized)
+	status, _, _ = callAs(t, srv, "other", "DELETE", "/eventsub/subscriptions?id="+id, "other-app-token", "")
+	assert.Equal(t, status, http.StatusNotFound)
+	status, _, _ = callAs(t, srv, "client", "DELETE", "/eventsub/subscriptions?id="+id, appToken, "")
+	assert.Equal(t, status, http.StatusNoContent)
+	assert.Equal(t, len(list("client", appToken)), 7)
+}
+
+func bytesOf(b byte, n int) []byte {
+	out := make([]byte, n)
+	for i := range out {
+		out[i] = b
+	}
+	return out
+}
+
+// callAs is callWith with the Client-Id of another application.
+func callAs(t *testing.T, srv *twitchtest.Server, clientID, method, path, token, body string) (int, http.Header, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(method, srv.Helix.URL+path, strings.NewReader(body))
+	assert.NilError(t, err)
+	req.Header.Set("Client-Id", clientID)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := srv.Client().Do(req)
+	assert.NilError(t, err)
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	assert.NilError(t, err)
+	var m map[string]any
+	if len(data) > 0 {
+		assert.NilError(t, json.Unmarshal(data, &m), "%s", data)
+	}
+	return resp.StatusCode, resp.Header, m
+}
+
+// Get EventSub Subscriptions pages as Twitch does (100 by default), oldest
+// first; a cursor holds when subscriptions before it are deleted; filters
+// page too.
+func TestWebhookListPages(t *testing.T) {
+	ctx := context.Background()
+	rc := newReceiver(nil)
+	srv := webhookFake(t, twitchtest.WithWebhookClient(twitchtest.HandlerClient(rc)))
+	hc := srv.Client()
+	var want []string
+	for i := range 120 {
+		want = append(want, mustSubscribe(t, hc, srv, "user.authorization.grant", fmt.Sprintf(`{"client_id":"c%d"}`, i), "https://bot.example/cb"))
+	}
+	wait(t, srv)
+
+	h := helix.New("client", srv.Token(appToken), helix.WithBaseURL(srv.Helix.URL), helix.WithHTTPClient(hc))
+	var got []string
+	for sub, err := range h.GetEventSubSubscriptionsAll(ctx, nil) {
+		assert.NilError(t, err)
+		got = append(got, sub.ID)
+	}
+	assert.DeepEqual(t, got, want)
+	var pages []twitchtest.HelixRequest
+	for _, r := range srv.Helix.Requests() {
+		if r.Operation == "GetEventSubSubscriptions" {
+			pages = append(pages, r)
+		}
+	}
+	assert.Equal(t, len(pages), 2)
+	assert.Equal(t, pages[0].Query.Get("after"), "")
+	assert.Assert(t, pages[1].Query.Get("after") != "")
+
+	first, err := h.GetEventSubSubscriptions(ctx, nil)
+	assert.NilError(t, err)
+	assert.Equal(t, len(first.Data), 100)
+	assert.Equal(t, first.Total, 120)
+	assert.Equal(t, first.TotalCost, 120)
+	assert.Assert(t, first.Pagination.Cursor != "")
+	for _, id := range want[:10] {
+		assert.NilError(t, h.DeleteEventSubSubscription(ctx, &helix.DeleteEventSubSubscriptionParams{ID: id}))
+	}
+	second, err := h.GetEventSubSubscriptions(ctx, &helix.GetEventSubSubscriptionsParams{After: first.Pagination.Cursor})
+	assert.NilError(t, err)
+	assert.Equal(t, len(second.Data), 20)
+	assert.Equal(t, second.Data[0].ID, want[100])
+	assert.Equal(t, second.Pagination.Cursor, "")
+	assert.Equal(t, second.Total, 110)
+
+	status, _, answer := call(t, srv, "GET", "/eventsub/subscriptions?after=somewhere", appToken, "")
+	assert.Equal(t, status, http.StatusBadRequest, "%v", answer)
+}
+
+// The status, type, user_id and subscription_id filters, a page at a time
+// (WithSubscriptionPageSize).
+func TestWebhookListFilters(t *testing.T) {
+	ctx := context.Background()
+	rc := newReceiver(func(r *http.Request, m received) (int, string) {
+		if r.URL.Path == "/fail" {
+			return http.StatusForbidden, ""
+		}
+		return http.StatusOK, m.challenge()
+	})
+	srv := webhookFake(t, twitchtest.WithWebhookClient(twitchtest.HandlerClient(rc)), twitchtest.WithSubscriptionPageSize(2))
+	hc := srv.Client()
+	var online, offline []string
+	for i := range 5 {
+		user := strconv.Itoa(7 + i%2) // 7, 8, 7, 8, 7
+		online = append(online, mustSubscribe(t, hc, srv, "stream.online", `{"broadcaster_user_id":"`+user+`"}`, "https://bot.example/ok/"+strconv.Itoa(i)))
+	}
+	offline = append(offline, mustSubscribe(t, hc, srv, "stream.offline", `{"broadcaster_user_id":"7"}`, "https://bot.example/fail"))
+	wait(t, srv)
+
+	h := helix.New("client", srv.Token(appToken), helix.WithBaseURL(srv.Helix.URL), helix.WithHTTPClient(hc))
+	ids := func(p *helix.GetEventSubSubscriptionsParams) []string {
+		t.Helper()
+		var out []string
+		for sub, err := range h.GetEventSubSubscriptionsAll(ctx, p) {
+			assert.NilError(t, err)
+			out = append(out, sub.ID)
+		}
+		return out
+	}
+	assert.DeepEqual(t, ids(nil), append(append([]string(nil), online...), offline...))
+	assert.DeepEqual(t, ids(&helix.GetEventSubSubscriptionsParams{Type: "stream.online"}), online)
+	assert.DeepEqual(t, ids(&helix.GetEventSubSubscriptionsParams{UserID: "7"}), []string{online[0], online[2], online[4], offline[0]})
+	assert.DeepEqual(t, ids(&helix.GetEventSubSubscriptionsParams{UserID: "8"}), []string{online[1], online[3]})
+	assert.DeepEqual(t, ids(&helix.GetEventSubSubscriptionsParams{Status: helix.EventSubSubscriptionStatusWebhookCallbackVerificationFailed}), offline)
+	assert.DeepEqual(t, ids(&helix.GetEventSubSubscriptionsParams{SubscriptionID: online[3]}), []string{online[3]})
+	page, err := h.GetEventSubSubscriptions(ctx, &helix.GetEventSubSubscriptionsParams{UserID: "7"})
+	assert.NilError(t, err)
+	assert.Equal(t, len(page.Data), 2)
+	assert.Equal(t, page.Total, 6, "total counts every subscription of the application")
+}
+
+// Deleting a webhook subscription cancels what it had left to deliver; the
+// attempt under way ends as it ends.
+func TestWebhookDeleteStopsDeliveries(t *testing.T) {
+	release := make(chan struct{})
+	entered := make(chan struct{}, 1)
+	rc := newReceiver(func(r *http.Request, m received) (int, string) {
+		if m.kind() == "webhook_callback_verification" {
+			return http.StatusOK, m.challenge()
+		}
+		entered <- struct{}{}
+		<-release
+		return http.StatusNoContent, ""
+	})
+	srv := webhookFake(t, twitchtest.WithWebhookClient(twitchtest.HandlerClient(rc)))
+	hc := srv.Client()
+	id := mustSubscribe(t, hc, srv, "user.authorization.grant", grantCondition, "https://bot.example/cb")
+	wait(t, srv)
+	var sent []string
+	for range 3 {
+		m, err := srv.EventSub.Send(twitchtest.Notification{SubscriptionID: id})
+		assert.NilError(t, err)
+		sent = append(sent, m)
+	}
+	<-entered
+	status, _, _ := call(t, srv, "DELETE", "/eventsub/subscriptions?id="+id, appToken, "")
+	assert.Equal(t, status, http.StatusNoContent)
+	close(release)
+	wait(t, srv)
+
+	assert.Equal(t, len(rc.messages()), 2, "the challenge and the first notification")
+	assert.Equal(t, len(deliveryOf(t, srv, sent[0]).Attempts), 1)
+	assert.Equal(t, deliveryOf(t, srv, sent[0]).State, twitchtest.DeliveryCancelled)
+	for _, id := range sent[1:] {
+		d := deliveryOf(t, srv, id)
+		assert.Equal(t, d.State, twitchtest.DeliveryCancelled)
+		assert.Equal(t, len(d.Attempts), 0)
+	}
+	_, err := srv.EventSub.Send(twitchtest.Notification{SubscriptionID: id})
+	assert.Assert(t, errors.Is(err, twitchtest.ErrNotFound), "%v", err)
+}
+
+// Close returns at once with a callback that hangs and a notification
+// waiting to be retried; what was left is cancelled, and nothing is sent
+// after.
+func TestWebhookCloseWithAHangingCallback(t *testing.T) {
+	entered := make(chan struct{}, 1)
+	hang := newReceiver(func(r *http.Request, m received) (int, string) {
+		entered <- struct{}{}
+		<-r.Context().Done() // the fake's Close ends the request
+		return http.StatusOK, m.challenge()
+	})
+	hanging := httptest.NewServer(hang)
+	t.Cleanup(hanging.Close)
+	failing := httptest.NewServer(newReceiver(failNotifications(500)))
+	t.Cleanup(failing.Close)
+	srv := webhookFake(t, twitchtest.WithWebhookRetries(3, time.Hour))
+
+	failed := mustSubscribe(t, srv.Client(), srv, "user.authorization.grant", grantCondition, failing.URL)
+	wait(t, srv)
+	retried, err := srv.EventSub.Send(twitchtest.Notification{SubscriptionID: failed})
+	assert.NilError(t, err)
+	pending := mustSubscribe(t, srv.Client(), srv, "user.authorization.grant", grantCondition, hanging.URL)
+	<-entered
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	err = srv.EventSub.WaitDeliveries(ctx)
+	assert.Assert(t, errors.Is(err, context.DeadlineExceeded), "%v", err)
+
+	closed := make(chan struct{})
+	go func() {
+		srv.Close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second): // a bound, far above the few milliseconds Close takes
+		t.Fatal("Close did not return with a callback hanging")
+	}
+	assert.NilError(t, srv.EventSub.WaitDeliveries(context.Background()))
+	assert.Equal(t, subscriptionOf(t, srv, pending).Status, helix.EventSubSubscriptionStatusWebhookCallbackVerificationPending)
+	for _, d := range srv.EventSub.Deliveries() {
+		switch d.SubscriptionID {
+		case failed:
+			if d.MessageID == retried {
+				assert.Equal(t, d.State, twitchtest.DeliveryCancelled)
+				assert.Equal(t, len(d.Attempts), 1)
+				assert.Equal(t, d.Attempts[0].Status, 500)
+			}
+		case pending:
+			assert.Equal(t, d.State, twitchtest.DeliveryCancelled)
+			assert.Equal(t, len(d.Attempts), 1)
+			assert.Assert(t, errors.Is(d.Attempts[0].Err, context.Canceled), "%v", d.Attempts[0].Err)
+		}
+	}
+	_, err = srv.EventSub.Send(twitchtest.Notification{SubscriptionID: failed})
+	assert.ErrorContains(t, err, "closed")
+	assert.Equal(t, len(hang.messages()), 1)
 }
