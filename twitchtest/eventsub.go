@@ -38,7 +38,7 @@ import (
 // the callback answers 2xx with exactly the challenge as its body, or
 // marks it webhook_callback_verification_failed. Twitch wants an https
 // callback on port 443; the fake also takes http and https URLs on a
-// loopback address, any port, as the Twitch CLI does. Notify, Send and
+// loopback address, any port, as the Twitch CLI posts to any address. Notify, Send and
 // Revoke reach enabled webhook subscriptions too: each message is signed
 // with the subscription's secret and posted with Twitch's headers, one at a
 // time and in order per subscription, asynchronously; a notification that

@@ -24,14 +24,26 @@ import (
 	"github.com/twitchify-go/twitch/oauth"
 )
 
-// The webhook transport. What a delivery looks like on the wire was checked
-// against the Twitch CLI (github.com/twitchdev/twitch-cli), whose
-// "event trigger --forward-address --secret" and "event verify-subscription"
-// post to a callback as Twitch does: internal/events/trigger/forward_event.go
-// (headers, signature), internal/util/timestamp.go and random.go (timestamp,
-// message ID) and internal/events/verify/subscription_verify.go (the
-// challenge). A callback that accepts the fake's deliveries accepts the
-// CLI's.
+// The webhook transport. What a message looks like on the wire follows the
+// Twitch CLI (github.com/twitchdev/twitch-cli), whose "event trigger
+// --forward-address --secret" and "event verify-subscription" post to a
+// callback as Twitch does. Facts checked in its source:
+//   - internal/events/trigger/forward_event.go: a POST with Content-Type
+//     application/json, Twitch-Eventsub-Message-Id, -Message-Retry ("0"),
+//     -Message-Type, -Message-Timestamp, -Subscription-Type and
+//     -Subscription-Version, and -Message-Signature: "sha256=" and the
+//     lowercase hex HMAC-SHA256, keyed with the secret, of the message ID,
+//     the timestamp and the body; redirects are not followed, and its
+//     client gives up after 10 seconds.
+//   - internal/util/timestamp.go: the timestamp is the time in UTC,
+//     formatted as time.RFC3339Nano.
+//   - internal/util/random.go: message IDs (and challenges) are 16 random
+//     bytes in a UUID's 8-4-4-4-12 hexadecimal form.
+//   - internal/events/verify/subscription_verify.go: the challenge's body
+//     is {"challenge", "subscription"} with the status
+//     webhook_callback_verification_pending; the callback passes with a 2xx
+//     whose body is exactly the challenge; a Content-Type other than
+//     text/plain gets a warning only.
 
 // Webhook message types: the Twitch-Eventsub-Message-Type header.
 const (
@@ -237,7 +249,8 @@ func sign(secret, messageID, timestamp string, body []byte) string {
 	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
 }
 
-// newMessageID returns a random UUID, the form of Twitch's message IDs.
+// newMessageID returns a random (version 4) UUID: Twitch's message IDs are
+// UUIDs, and the Twitch CLI's have their form.
 func newMessageID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])  // never fails
@@ -252,8 +265,8 @@ func newMessageID() string {
 func timestamp(at time.Time) string { return at.UTC().Format(time.RFC3339Nano) }
 
 // validCallback reports whether Twitch would take the callback URL (https
-// on port 443), or it is a loopback URL, which the fake takes as the
-// Twitch CLI does for local testing.
+// on port 443), or it is a loopback URL, which the fake takes for local
+// tests, as the Twitch CLI posts to any address.
 func validCallback(raw string) bool {
 	u, err := url.Parse(raw)
 	if err != nil || !u.IsAbs() || u.Host == "" || u.User != nil {
