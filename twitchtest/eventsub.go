@@ -337,10 +337,7 @@ func (e *EventSub) listSubscriptions(r *http.Request, _ []byte, info *TokenInfo)
 		}
 		matched = append(matched, sub)
 	}
-	page, next, ok := pageAfter(matched, q.Get("after"), e.cfg.subscriptionPage)
-	if !ok {
-		return apiError(http.StatusBadRequest, "The cursor in the after query parameter is not valid.")
-	}
+	page, next := pageAfter(matched, q.Get("after"), e.cfg.subscriptionPage)
 	data := make([]helix.EventSubSubscription, len(page))
 	for i, sub := range page {
 		data[i] = sub.EventSubSubscription

@@ -45,6 +45,15 @@ import (
 //     whose body is exactly the challenge; a Content-Type other than
 //     text/plain gets a warning only.
 
+// The statuses of a webhook subscription the fake sets beyond enabled
+// (helix has them too, generated from the schema: the hand-written runtime
+// does not depend on the schema listing them).
+const (
+	statusPending            helix.EventSubSubscriptionStatus = "webhook_callback_verification_pending"
+	statusVerificationFailed helix.EventSubSubscriptionStatus = "webhook_callback_verification_failed"
+	statusFailuresExceeded   helix.EventSubSubscriptionStatus = "notification_failures_exceeded"
+)
+
 // Webhook message types: the Twitch-Eventsub-Message-Type header.
 const (
 	messageNotification = "notification"
@@ -296,7 +305,7 @@ func validSecret(s string) bool {
 // limits: it is enabled or waiting for its challenge.
 func (sub *subscription) active() bool {
 	return sub.Status == helix.EventSubSubscriptionStatusEnabled ||
-		sub.Status == helix.EventSubSubscriptionStatusWebhookCallbackVerificationPending
+		sub.Status == statusPending
 }
 
 // visibleTo reports whether a request with the token and Client-Id sees
@@ -358,7 +367,7 @@ func (e *EventSub) createWebhook(r *http.Request, typ, version string, condition
 	sub := &subscription{
 		EventSubSubscription: helix.EventSubSubscription{
 			ID:        e.newID("subscription"),
-			Status:    helix.EventSubSubscriptionStatusWebhookCallbackVerificationPending,
+			Status:    statusPending,
 			Type:      typ,
 			Version:   version,
 			Condition: condition,
@@ -536,11 +545,21 @@ func (e *EventSub) deliver(ctx context.Context, sub *subscription, w *worker) {
 			e.finish(sub, m, DeliveryFailed)
 		default:
 			m.retry++
-			wait = min(e.cfg.webhookBackoff<<(m.retry-1), maxBackoff)
+			wait = e.backoff(m.retry)
 		}
 		e.mu.Unlock()
 		sleep(ctx, wait) // when the fake closes, the loop ends
 	}
+}
+
+// backoff is the wait before a retry: the backoff option, doubled for each
+// retry after the first, at most maxBackoff.
+func (e *EventSub) backoff(retry int) time.Duration {
+	d := e.cfg.webhookBackoff
+	for i := 1; i < retry && d < maxBackoff; i++ {
+		d *= 2
+	}
+	return min(d, maxBackoff)
 }
 
 // finish takes the message at the head of the queue out with its final
@@ -557,9 +576,9 @@ func (e *EventSub) finish(sub *subscription, m *message, state DeliveryState) {
 		close(e.change) // wakes WaitSubscription
 		e.change = make(chan struct{})
 	case m.rec.MessageType == messageVerification:
-		sub.Status = helix.EventSubSubscriptionStatusWebhookCallbackVerificationFailed
+		sub.Status = statusVerificationFailed
 	case m.rec.MessageType == messageNotification && state == DeliveryFailed:
-		e.revokeWebhook(sub, string(helix.EventSubSubscriptionStatusNotificationFailuresExceeded))
+		e.revokeWebhook(sub, string(statusFailuresExceeded))
 	}
 }
 
@@ -773,6 +792,10 @@ func (e *EventSub) Replay(ctx context.Context, messageID string) (DeliveryAttemp
 		e.mu.Unlock()
 		return DeliveryAttempt{}, fmt.Errorf("%w: webhook message %q", ErrNotFound, messageID)
 	}
+	if e.closed {
+		e.mu.Unlock()
+		return DeliveryAttempt{}, errors.New("twitchtest: Replay: the fake is closed")
+	}
 	snap := m.snapshot()
 	e.mu.Unlock()
 	a := DeliveryAttempt{Replay: true}
@@ -787,14 +810,14 @@ func (e *EventSub) Replay(ctx context.Context, messageID string) (DeliveryAttemp
 }
 
 // pageAfter returns the page of subs (oldest first) that follows the
-// cursor, and the next page's cursor ("" after the last page); false for a
-// cursor the fake did not give.
-func pageAfter(subs []subscription, cursor string, size int) ([]subscription, string, bool) {
+// cursor, and the next page's cursor ("" after the last page). A cursor
+// the fake did not give has nothing after it: an empty last page.
+func pageAfter(subs []subscription, cursor string, size int) ([]subscription, string) {
 	start := 0
 	if cursor != "" {
 		after, err := strconv.Atoi(strings.TrimPrefix(cursor, "subscriptions-after-"))
 		if err != nil || !strings.HasPrefix(cursor, "subscriptions-after-") {
-			return nil, "", false
+			return nil, ""
 		}
 		start = len(subs)
 		for i, sub := range subs {
@@ -809,5 +832,5 @@ func pageAfter(subs []subscription, cursor string, size int) ([]subscription, st
 	if end < len(subs) {
 		next = "subscriptions-after-" + strconv.Itoa(subs[end-1].seq)
 	}
-	return subs[start:end], next, true
+	return subs[start:end], next
 }

@@ -183,12 +183,11 @@ func deliveryOf(t *testing.T, srv *twitchtest.Server, messageID string) twitchte
 	return twitchtest.Delivery{}
 }
 
-// wait waits until the fake has delivered everything.
+// wait waits until the fake has delivered everything (go test's timeout
+// bounds it; in a bubble, a deadlock ends it first).
 func wait(t *testing.T, srv *twitchtest.Server) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	assert.NilError(t, srv.EventSub.WaitDeliveries(ctx))
+	assert.NilError(t, srv.EventSub.WaitDeliveries(t.Context()))
 }
 
 // inBubble runs f in a testing/synctest bubble, with a fake started
@@ -941,8 +940,11 @@ func TestWebhookListPages(t *testing.T) {
 	assert.Equal(t, second.Pagination.Cursor, "")
 	assert.Equal(t, second.Total, 110)
 
+	// A cursor the fake did not give: an empty last page.
 	status, _, answer := call(t, srv, "GET", "/eventsub/subscriptions?after=somewhere", appToken, "")
-	assert.Equal(t, status, http.StatusBadRequest, "%v", answer)
+	assert.Equal(t, status, http.StatusOK, "%v", answer)
+	assert.DeepEqual(t, answer["data"], []any{})
+	assert.DeepEqual(t, answer["pagination"], map[string]any{})
 }
 
 // The status, type, user_id and subscription_id filters, a page at a time
@@ -1084,4 +1086,26 @@ func TestWebhookCloseWithAHangingCallback(t *testing.T) {
 	_, err = srv.EventSub.Send(twitchtest.Notification{SubscriptionID: failed})
 	assert.ErrorContains(t, err, "closed")
 	assert.Equal(t, len(hang.messages()), 1)
+}
+
+// The wait between retries doubles up to a minute.
+func TestWebhookBackoffIsCapped(t *testing.T) {
+	rc := newReceiver(failNotifications(500, 500, 500, 500, 500))
+	inBubble(t, rc, []twitchtest.Option{twitchtest.WithWebhookRetries(5, 20*time.Second)}, func(t *testing.T, srv *twitchtest.Server, hc *http.Client) {
+		id := mustSubscribe(t, hc, srv, "user.authorization.grant", grantCondition, "https://bot.example/eventsub")
+		wait(t, srv)
+		start := time.Now()
+		_, err := srv.EventSub.Send(twitchtest.Notification{SubscriptionID: id})
+		assert.NilError(t, err)
+		wait(t, srv)
+		var waits []time.Duration
+		got := rc.messages()[1:]
+		for i := 1; i < len(got); i++ {
+			waits = append(waits, got[i].At.Sub(got[i-1].At))
+		}
+		assert.DeepEqual(t, waits, []time.Duration{20 * time.Second, 40 * time.Second, time.Minute, time.Minute, time.Minute})
+		assert.Equal(t, time.Since(start), 4*time.Minute)
+		assert.Equal(t, got[len(got)-1].retry(), "5")
+		assert.Equal(t, subscriptionOf(t, srv, id).Status, helix.EventSubSubscriptionStatusEnabled)
+	})
 }
