@@ -1109,3 +1109,79 @@ func TestWebhookBackoffIsCapped(t *testing.T) {
 		assert.Equal(t, subscriptionOf(t, srv, id).Status, helix.EventSubSubscriptionStatusEnabled)
 	})
 }
+
+// BenchmarkWebhookDelivery measures notifications delivered (queued,
+// signed, posted, their signatures checked by the receiver) over 50
+// subscriptions: in memory, and over loopback HTTP with the fake's own
+// client.
+func BenchmarkWebhookDelivery(b *testing.B) {
+	b.Run("memory", func(b *testing.B) {
+		rc := newReceiver(nil)
+		benchmarkDelivery(b, rc, "https://bot.example/cb", twitchtest.WithWebhookClient(twitchtest.HandlerClient(rc)))
+	})
+	b.Run("loopback", func(b *testing.B) {
+		rc := newReceiver(nil)
+		callback := httptest.NewServer(rc)
+		defer callback.Close()
+		benchmarkDelivery(b, rc, callback.URL)
+	})
+}
+
+func benchmarkDelivery(b *testing.B, rc *receiver, callback string, opts ...twitchtest.Option) {
+	rc.arrived = make(chan received, 1)
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
+		for range rc.arrived {
+		}
+	}()
+	srv := twitchtest.NewServer(opts...)
+	defer func() {
+		srv.Close()
+		close(rc.arrived)
+		<-drained
+	}()
+	var ids []string
+	for i := range 50 {
+		body := fmt.Sprintf(`{"type":"stream.online","version":"1","condition":{"broadcaster_user_id":"%d"},`+
+			`"transport":{"method":"webhook","callback":%q,"secret":%q}}`, i, callback, secret)
+		req, err := http.NewRequest("POST", srv.Helix.URL+"/eventsub/subscriptions", strings.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		req.Header.Set("Client-Id", "client")
+		req.Header.Set("Authorization", "Bearer token")
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var out struct {
+			Data []helix.EventSubSubscription `json:"data"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&out)
+		resp.Body.Close()
+		if err != nil || len(out.Data) != 1 {
+			b.Fatalf("subscribe: %d %v", resp.StatusCode, err)
+		}
+		ids = append(ids, out.Data[0].ID)
+	}
+	if err := srv.EventSub.WaitDeliveries(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	event := json.RawMessage(`{"id":"1","broadcaster_user_id":"1","broadcaster_user_login":"a","broadcaster_user_name":"A","type":"live","started_at":"2025-03-04T18:30:00Z"}`)
+	b.ResetTimer()
+	for i := range b.N {
+		if _, err := srv.EventSub.Send(twitchtest.Notification{SubscriptionID: ids[i%len(ids)], Event: event}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := srv.EventSub.WaitDeliveries(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	for _, m := range rc.messages() {
+		if !m.SignatureOK {
+			b.Fatal("a bad signature")
+		}
+	}
+}
