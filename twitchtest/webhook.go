@@ -98,8 +98,8 @@ func WithWebhookClient(c *http.Client) Option {
 }
 
 // WithWebhookTimeout sets how long the fake waits for a callback's answer
-// to one attempt (10 seconds by default) before counting the attempt as
-// failed.
+// to one attempt (10 seconds by default; 0 or less keeps it) before
+// counting the attempt as failed.
 func WithWebhookTimeout(d time.Duration) Option {
 	return func(cfg *config) { cfg.webhookTimeout = d }
 }
@@ -124,9 +124,14 @@ func WithSubscriptionPageSize(n int) Option {
 
 // HandlerClient returns an *http.Client whose requests h answers in the
 // calling goroutine, without a network: with WithWebhookClient, the fake
-// delivers webhook messages to h, in a testing/synctest bubble too (where
-// the fake's retries and timeouts then run on the bubble's clock). h should
-// return when the request's context ends.
+// delivers webhook messages to h, in a testing/synctest bubble too, where
+// the fake's timeouts and waits between retries run on the bubble's clock.
+// h should return when the request's context ends; an answer that comes
+// after the attempt's timeout counts as none.
+//
+// Deliveries that start in a bubble (a subscription created through
+// InMemoryClient there, a Notify there) run in it and must end in it:
+// call EventSub.WaitDeliveries before the bubble's function returns.
 func HandlerClient(h http.Handler) *http.Client {
 	return &http.Client{Transport: inMemory{h}}
 }
@@ -159,7 +164,8 @@ const (
 	// DeliveryFailed: every attempt failed.
 	DeliveryFailed DeliveryState = "failed"
 	// DeliveryCancelled: its subscription was deleted or revoked, or the
-	// fake closed, before it was delivered.
+	// fake closed, before it was delivered (an attempt under way then
+	// counts for nothing).
 	DeliveryCancelled DeliveryState = "cancelled"
 )
 
@@ -224,7 +230,6 @@ type webhook struct {
 // message is a webhook message: its record, and what sending it needs.
 type message struct {
 	rec       Delivery
-	secret    string
 	challenge string // of a verification
 	retry     int    // the Retry header of the next attempt
 }
@@ -404,7 +409,6 @@ func (e *EventSub) newMessage(sub *subscription, messageType, id string, at time
 	}
 	ts := timestamp(at)
 	m := &message{
-		secret: sub.hook.secret,
 		rec: Delivery{
 			MessageID:           id,
 			MessageType:         messageType,
