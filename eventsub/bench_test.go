@@ -103,3 +103,26 @@ func BenchmarkRawUnmarshal(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkParseNotification is the decoding of a webhook body: the
+// notification object of the same frames, as Twitch posts it.
+func BenchmarkParseNotification(b *testing.B) {
+	for _, bf := range benchFrames {
+		b.Run(bf.typ, func(b *testing.B) {
+			var f struct {
+				Payload json.RawMessage `json:"payload"`
+			}
+			if err := json.Unmarshal(readFrame(b, bf.file), &f); err != nil {
+				b.Fatal(err)
+			}
+			body := []byte(f.Payload)
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := eventsub.ParseNotification(body); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
