@@ -108,17 +108,33 @@ type payload struct {
 // through an escape) is an error that names the object, as in
 // ParseNotification.
 func ParseMessage(frame []byte) (*Message, error) {
-	// A notification's metadata names its type and version before its
-	// payload, so the frame can be decoded in one pass into the type's own
-	// frame struct. The decoded frame is checked against the peek; anything
-	// unexpected takes the general path below.
-	if typ, version, ok := peekSubscription(frame); ok {
-		if e := registry[string(typ)][string(version)]; e != nil {
-			if m, ok := e.decodeFrame(frame, e); ok {
-				return m, nil
-			}
-		}
+	if m, ok := parseFrameFast(frame); ok {
+		return m, nil
 	}
+	return parseFrame(frame)
+}
+
+// parseFrameFast is ParseMessage's fast path. A notification's metadata
+// names its type and version before its payload, so the frame can be
+// decoded in one pass into the type's own frame struct. The decoded frame
+// is checked against the peek; anything unexpected reports false, and
+// takes the general path, parseFrame.
+func parseFrameFast(frame []byte) (*Message, bool) {
+	typ, version, ok := peekSubscription(frame)
+	if !ok {
+		return nil, false
+	}
+	e := registry[string(typ)][string(version)]
+	if e == nil {
+		return nil, false
+	}
+	return e.decodeFrame(frame, e)
+}
+
+// parseFrame is ParseMessage's general path: any frame, decoded in two
+// steps (the frame with its event kept raw, then the event by its
+// subscription's type), and errors that say precisely what is wrong.
+func parseFrame(frame []byte) (*Message, error) {
 	var f struct {
 		Metadata Metadata `json:"metadata"`
 		Payload  payload  `json:"payload"`
@@ -155,16 +171,31 @@ func ParseMessage(frame []byte) (*Message, error) {
 // WebSocket notification frame. An object with a key twice is an error,
 // at any depth.
 func ParseNotification(body []byte) (*Notification, error) {
-	// Twitch writes the subscription first, and its type and version
-	// before its condition: the body can be decoded in one pass into the
-	// type's own struct, checked against the peek as in ParseMessage.
-	if typ, version, ok := peekBody(body); ok {
-		if e := registry[string(typ)][string(version)]; e != nil {
-			if n, ok := e.decodeBody(body, e); ok {
-				return n, nil
-			}
-		}
+	if n, ok := parseBodyFast(body); ok {
+		return n, nil
 	}
+	return parseBody(body)
+}
+
+// parseBodyFast is ParseNotification's fast path. Twitch writes the
+// subscription first, and its type and version before its condition: the
+// body can be decoded in one pass into the type's own struct, checked
+// against the peek as in parseFrameFast.
+func parseBodyFast(body []byte) (*Notification, bool) {
+	typ, version, ok := peekBody(body)
+	if !ok {
+		return nil, false
+	}
+	e := registry[string(typ)][string(version)]
+	if e == nil {
+		return nil, false
+	}
+	return e.decodeBody(body, e)
+}
+
+// parseBody is ParseNotification's general path, as parseFrame is
+// ParseMessage's.
+func parseBody(body []byte) (*Notification, error) {
 	var p payload
 	if err := ijson.Unmarshal(body, &p); err != nil {
 		return nil, fmt.Errorf("eventsub: notification: %w", err)

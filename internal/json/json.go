@@ -19,6 +19,10 @@
 //     UnmarshalStrict, for the conformance test, refuses them.
 //   - Invalid UTF-8 in a string decodes as U+FFFD, as encoding/json
 //     decodes it, so that one odd byte in a chat message drops nothing.
+//   - A time.Time (a frame's timestamp) decodes as encoding/json decodes
+//     it: RFC 3339, with the deviations time.Time has always taken (a
+//     comma before the fraction); helix.Time, every timestamp of a
+//     payload, reads "", null and Unix seconds too, by its own method.
 //   - Encoding is encoding/json's, byte for byte (nil slices and maps as
 //     null, omitempty as it was, HTML characters and U+2028/U+2029
 //     escaped, map keys sorted), so that Twitch receives what it always
@@ -49,6 +53,7 @@ var (
 		jsonv2.MatchCaseInsensitiveNames(true),
 		jsonv1.MatchCaseSensitiveDelimiter(true),
 		jsontext.AllowInvalidUTF8(true),
+		jsonv1.ParseTimeWithLooseRFC3339(true),
 	)
 	// strictOptions also refuse keys without a field.
 	strictOptions = jsonv2.JoinOptions(decodeOptions, jsonv2.RejectUnknownMembers(true))

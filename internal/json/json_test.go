@@ -254,3 +254,27 @@ func TestNull(t *testing.T) {
 	assert.Check(t, is.Nil(got.L))
 	assert.Equal(t, string(got.R), "null")
 }
+
+// A plain time.Time (the metadata's and the session's timestamps) decodes
+// as encoding/json decodes it: RFC 3339, strictly; null leaves it zero;
+// "" and other forms are errors.
+func TestTimeAsEncodingJSON(t *testing.T) {
+	for _, in := range []string{
+		`"2025-03-14T18:12:30.774410052Z"`, `"2025-03-14T18:12:30Z"`, `"2025-03-14T18:12:30+05:30"`,
+		`"2025-03-14T18:12:30.5-00:00"`, `"2025-03-14t18:12:30z"`, `"2025-03-14 18:12:30Z"`, `"2025-03-14T18:12:30"`,
+		`"2025-03-14T24:00:00Z"`, `"2025-03-14T18:12:30.Z"`, `"2025-03-14T18:12:30+0530"`, `"2025-3-14T18:12:30Z"`,
+		`"0000-01-01T00:00:00Z"`, `"2025-03-14T18:12:30,5Z"`, `""`, `null`, `0`, `1741975950`, `true`, `{}`,
+	} {
+		var got, want struct {
+			At time.Time `json:"at"`
+		}
+		data := []byte(`{"at": ` + in + `}`)
+		wantErr := stdjson.Unmarshal(data, &want)
+		gotErr := json.Unmarshal(data, &got)
+		assert.Equal(t, gotErr == nil, wantErr == nil, "%s: %v, encoding/json: %v", in, gotErr, wantErr)
+		assert.Assert(t, got.At.Equal(want.At), "%s: %v, encoding/json: %v", in, got.At, want.At)
+		if gotErr != nil {
+			assert.ErrorContains(t, gotErr, "at: cannot decode JSON ", in)
+		}
+	}
+}
