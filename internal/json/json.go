@@ -61,8 +61,8 @@ var (
 	encodeOptions = jsonv1.DefaultOptionsV1()
 )
 
-// Unmarshal decodes data into v, which must be a non-nil pointer. An
-// error is an *Error, unless v is not a pointer.
+// Unmarshal decodes data into v, which must be a non-nil pointer. Its
+// error is an *Error, which says where.
 func Unmarshal(data []byte, v any) error {
 	if err := jsonv2.Unmarshal(data, v, decodeOptions); err != nil {
 		return describe(data, err)
