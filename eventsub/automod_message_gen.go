@@ -82,6 +82,7 @@ var autoModMessageHoldEntry = typeEntry{
 	},
 	decode:      decodeEvent[AutoModMessageHoldEvent],
 	decodeFrame: decodeFrame[AutoModMessageHoldEvent],
+	decodeBody:  decodeBody[AutoModMessageHoldEvent],
 }
 
 // autoModMessageHoldScopes are the scopes automod.message.hold (version 1) needs, the same for an
@@ -162,6 +163,7 @@ var autoModMessageHoldV2Entry = typeEntry{
 	},
 	decode:      decodeEvent[AutoModMessageHoldV2Event],
 	decodeFrame: decodeFrame[AutoModMessageHoldV2Event],
+	decodeBody:  decodeBody[AutoModMessageHoldV2Event],
 }
 
 // autoModMessageHoldV2Scopes are the scopes automod.message.hold (version 2) needs, the same for an
@@ -245,6 +247,7 @@ var autoModMessageUpdateEntry = typeEntry{
 	},
 	decode:      decodeEvent[AutoModMessageUpdateEvent],
 	decodeFrame: decodeFrame[AutoModMessageUpdateEvent],
+	decodeBody:  decodeBody[AutoModMessageUpdateEvent],
 }
 
 // autoModMessageUpdateScopes are the scopes automod.message.update (version 1) needs, the same for
@@ -329,6 +332,7 @@ var autoModMessageUpdateV2Entry = typeEntry{
 	},
 	decode:      decodeEvent[AutoModMessageUpdateV2Event],
 	decodeFrame: decodeFrame[AutoModMessageUpdateV2Event],
+	decodeBody:  decodeBody[AutoModMessageUpdateV2Event],
 }
 
 // autoModMessageUpdateV2Scopes are the scopes automod.message.update (version 2) needs, the same

@@ -85,6 +85,7 @@ var autoModSettingsUpdateEntry = typeEntry{
 	},
 	decode:      decodeEvent[AutoModSettingsUpdateEvent],
 	decodeFrame: decodeFrame[AutoModSettingsUpdateEvent],
+	decodeBody:  decodeBody[AutoModSettingsUpdateEvent],
 }
 
 // autoModSettingsUpdateScopes are the scopes automod.settings.update (version 1) needs, the same

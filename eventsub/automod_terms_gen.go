@@ -89,6 +89,7 @@ var autoModTermsUpdateEntry = typeEntry{
 	},
 	decode:      decodeEvent[AutoModTermsUpdateEvent],
 	decodeFrame: decodeFrame[AutoModTermsUpdateEvent],
+	decodeBody:  decodeBody[AutoModTermsUpdateEvent],
 }
 
 // autoModTermsUpdateScopes are the scopes automod.terms.update (version 1) needs, the same for an

@@ -75,6 +75,7 @@ var channelAdBreakBeginEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelAdBreakBeginEvent],
 	decodeFrame: decodeFrame[ChannelAdBreakBeginEvent],
+	decodeBody:  decodeBody[ChannelAdBreakBeginEvent],
 }
 
 // channelAdBreakBeginScopes are the scopes channel.ad_break.begin (version 1) needs, the same for

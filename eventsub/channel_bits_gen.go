@@ -103,6 +103,7 @@ var channelBitsUseEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelBitsUseEvent],
 	decodeFrame: decodeFrame[ChannelBitsUseEvent],
+	decodeBody:  decodeBody[ChannelBitsUseEvent],
 }
 
 // channelBitsUseScopes are the scopes channel.bits.use (version 1) needs, the same for an app token

@@ -86,6 +86,7 @@ var channelPointsAutomaticRewardRedemptionAddEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelPointsAutomaticRewardRedemptionAddEvent],
 	decodeFrame: decodeFrame[ChannelPointsAutomaticRewardRedemptionAddEvent],
+	decodeBody:  decodeBody[ChannelPointsAutomaticRewardRedemptionAddEvent],
 }
 
 // channelPointsAutomaticRewardRedemptionAddScopes are the scopes
@@ -189,6 +190,7 @@ var channelPointsAutomaticRewardRedemptionAddV2Entry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelPointsAutomaticRewardRedemptionAddV2Event],
 	decodeFrame: decodeFrame[ChannelPointsAutomaticRewardRedemptionAddV2Event],
+	decodeBody:  decodeBody[ChannelPointsAutomaticRewardRedemptionAddV2Event],
 }
 
 // channelPointsAutomaticRewardRedemptionAddV2Scopes are the scopes

@@ -93,6 +93,7 @@ var channelPointsCustomRewardAddEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelPointsCustomRewardAddEvent],
 	decodeFrame: decodeFrame[ChannelPointsCustomRewardAddEvent],
+	decodeBody:  decodeBody[ChannelPointsCustomRewardAddEvent],
 }
 
 // channelPointsCustomRewardAddScopes are the scopes channel.channel_points_custom_reward.add
@@ -187,6 +188,7 @@ var channelPointsCustomRewardRemoveEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelPointsCustomRewardRemoveEvent],
 	decodeFrame: decodeFrame[ChannelPointsCustomRewardRemoveEvent],
+	decodeBody:  decodeBody[ChannelPointsCustomRewardRemoveEvent],
 }
 
 // channelPointsCustomRewardRemoveScopes are the scopes channel.channel_points_custom_reward.remove
@@ -281,6 +283,7 @@ var channelPointsCustomRewardUpdateEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelPointsCustomRewardUpdateEvent],
 	decodeFrame: decodeFrame[ChannelPointsCustomRewardUpdateEvent],
+	decodeBody:  decodeBody[ChannelPointsCustomRewardUpdateEvent],
 }
 
 // channelPointsCustomRewardUpdateScopes are the scopes channel.channel_points_custom_reward.update

@@ -85,6 +85,7 @@ var channelPointsCustomRewardRedemptionAddEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelPointsCustomRewardRedemptionAddEvent],
 	decodeFrame: decodeFrame[ChannelPointsCustomRewardRedemptionAddEvent],
+	decodeBody:  decodeBody[ChannelPointsCustomRewardRedemptionAddEvent],
 }
 
 // channelPointsCustomRewardRedemptionAddScopes are the scopes
@@ -168,6 +169,7 @@ var channelPointsCustomRewardRedemptionUpdateEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelPointsCustomRewardRedemptionUpdateEvent],
 	decodeFrame: decodeFrame[ChannelPointsCustomRewardRedemptionUpdateEvent],
+	decodeBody:  decodeBody[ChannelPointsCustomRewardRedemptionUpdateEvent],
 }
 
 // channelPointsCustomRewardRedemptionUpdateScopes are the scopes

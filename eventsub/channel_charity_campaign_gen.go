@@ -8,7 +8,7 @@ package eventsub
 
 import (
 	"context"
-	"encoding/json"
+	ijson "github.com/twitchify-go/twitch/internal/json"
 	"github.com/twitchify-go/twitch/oauth"
 )
 
@@ -84,6 +84,7 @@ var channelCharityCampaignDonateEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelCharityCampaignDonateEvent],
 	decodeFrame: decodeFrame[ChannelCharityCampaignDonateEvent],
+	decodeBody:  decodeBody[ChannelCharityCampaignDonateEvent],
 }
 
 // channelCharityCampaignDonateScopes are the scopes channel.charity_campaign.donate (version 1)
@@ -143,7 +144,7 @@ func (o *ChannelCharityCampaignProgressEvent) UnmarshalJSON(data []byte) error {
 		BroadcasterName0  *string `json:"broadcaster_name"`
 		BroadcasterName1  *string `json:"broadcaster_user_name"`
 	}{plain: (*plain)(o)}
-	if err := json.Unmarshal(data, &v); err != nil {
+	if err := ijson.Unmarshal(data, &v); err != nil {
 		return err
 	}
 	switch {
@@ -197,6 +198,7 @@ var channelCharityCampaignProgressEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelCharityCampaignProgressEvent],
 	decodeFrame: decodeFrame[ChannelCharityCampaignProgressEvent],
+	decodeBody:  decodeBody[ChannelCharityCampaignProgressEvent],
 }
 
 // channelCharityCampaignProgressScopes are the scopes channel.charity_campaign.progress (version 1)
@@ -257,7 +259,7 @@ func (o *ChannelCharityCampaignStartEvent) UnmarshalJSON(data []byte) error {
 		BroadcasterName0  *string `json:"broadcaster_name"`
 		BroadcasterName1  *string `json:"broadcaster_user_name"`
 	}{plain: (*plain)(o)}
-	if err := json.Unmarshal(data, &v); err != nil {
+	if err := ijson.Unmarshal(data, &v); err != nil {
 		return err
 	}
 	switch {
@@ -311,6 +313,7 @@ var channelCharityCampaignStartEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelCharityCampaignStartEvent],
 	decodeFrame: decodeFrame[ChannelCharityCampaignStartEvent],
+	decodeBody:  decodeBody[ChannelCharityCampaignStartEvent],
 }
 
 // channelCharityCampaignStartScopes are the scopes channel.charity_campaign.start (version 1)
@@ -371,7 +374,7 @@ func (o *ChannelCharityCampaignStopEvent) UnmarshalJSON(data []byte) error {
 		BroadcasterName0  *string `json:"broadcaster_name"`
 		BroadcasterName1  *string `json:"broadcaster_user_name"`
 	}{plain: (*plain)(o)}
-	if err := json.Unmarshal(data, &v); err != nil {
+	if err := ijson.Unmarshal(data, &v); err != nil {
 		return err
 	}
 	switch {
@@ -425,6 +428,7 @@ var channelCharityCampaignStopEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelCharityCampaignStopEvent],
 	decodeFrame: decodeFrame[ChannelCharityCampaignStopEvent],
+	decodeBody:  decodeBody[ChannelCharityCampaignStopEvent],
 }
 
 // channelCharityCampaignStopScopes are the scopes channel.charity_campaign.stop (version 1) needs,

@@ -77,6 +77,7 @@ var channelChatClearEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelChatClearEvent],
 	decodeFrame: decodeFrame[ChannelChatClearEvent],
+	decodeBody:  decodeBody[ChannelChatClearEvent],
 }
 
 // ChannelChatClearUserMessagesCondition is the condition of a channel.chat.clear_user_messages
@@ -148,6 +149,7 @@ var channelChatClearUserMessagesEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelChatClearUserMessagesEvent],
 	decodeFrame: decodeFrame[ChannelChatClearUserMessagesEvent],
+	decodeBody:  decodeBody[ChannelChatClearUserMessagesEvent],
 }
 
 // ChannelChatMessageCondition is the condition of a channel.chat.message (version 1) subscription:
@@ -263,6 +265,7 @@ var channelChatMessageEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelChatMessageEvent],
 	decodeFrame: decodeFrame[ChannelChatMessageEvent],
+	decodeBody:  decodeBody[ChannelChatMessageEvent],
 }
 
 // ChannelChatMessageDeleteCondition is the condition of a channel.chat.message_delete (version 1)
@@ -335,6 +338,7 @@ var channelChatMessageDeleteEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelChatMessageDeleteEvent],
 	decodeFrame: decodeFrame[ChannelChatMessageDeleteEvent],
+	decodeBody:  decodeBody[ChannelChatMessageDeleteEvent],
 }
 
 // ChannelChatNotificationCondition is the condition of a channel.chat.notification (version 1)
@@ -449,6 +453,7 @@ var channelChatNotificationEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelChatNotificationEvent],
 	decodeFrame: decodeFrame[ChannelChatNotificationEvent],
+	decodeBody:  decodeBody[ChannelChatNotificationEvent],
 }
 
 // ChannelChatUserMessageHoldCondition is the condition of a channel.chat.user_message_hold (version
@@ -522,6 +527,7 @@ var channelChatUserMessageHoldEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelChatUserMessageHoldEvent],
 	decodeFrame: decodeFrame[ChannelChatUserMessageHoldEvent],
+	decodeBody:  decodeBody[ChannelChatUserMessageHoldEvent],
 }
 
 // ChannelChatUserMessageUpdateCondition is the condition of a channel.chat.user_message_update
@@ -606,4 +612,5 @@ var channelChatUserMessageUpdateEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelChatUserMessageUpdateEvent],
 	decodeFrame: decodeFrame[ChannelChatUserMessageUpdateEvent],
+	decodeBody:  decodeBody[ChannelChatUserMessageUpdateEvent],
 }

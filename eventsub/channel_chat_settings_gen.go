@@ -83,4 +83,5 @@ var channelChatSettingsUpdateEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelChatSettingsUpdateEvent],
 	decodeFrame: decodeFrame[ChannelChatSettingsUpdateEvent],
+	decodeBody:  decodeBody[ChannelChatSettingsUpdateEvent],
 }

@@ -85,6 +85,7 @@ var channelBanEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelBanEvent],
 	decodeFrame: decodeFrame[ChannelBanEvent],
+	decodeBody:  decodeBody[ChannelBanEvent],
 }
 
 // channelBanScopes are the scopes channel.ban (version 1) needs, the same for an app token and a
@@ -156,6 +157,7 @@ var channelCheerEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelCheerEvent],
 	decodeFrame: decodeFrame[ChannelCheerEvent],
+	decodeBody:  decodeBody[ChannelCheerEvent],
 }
 
 // channelCheerScopes are the scopes channel.cheer (version 1) needs, the same for an app token and
@@ -229,6 +231,7 @@ var channelFollowEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelFollowEvent],
 	decodeFrame: decodeFrame[ChannelFollowEvent],
+	decodeBody:  decodeBody[ChannelFollowEvent],
 }
 
 // channelFollowScopes are the scopes channel.follow (version 2) needs, the same for an app token
@@ -326,6 +329,7 @@ var channelModerateEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelModerateEvent],
 	decodeFrame: decodeFrame[ChannelModerateEvent],
+	decodeBody:  decodeBody[ChannelModerateEvent],
 }
 
 // channelModerateScopes are the scopes channel.moderate (version 1) needs, the same for an app
@@ -424,6 +428,7 @@ var channelModerateV2Entry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelModerateV2Event],
 	decodeFrame: decodeFrame[ChannelModerateV2Event],
+	decodeBody:  decodeBody[ChannelModerateV2Event],
 }
 
 // channelModerateV2Scopes are the scopes channel.moderate (version 2) needs, the same for an app
@@ -498,6 +503,7 @@ var channelRaidEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelRaidEvent],
 	decodeFrame: decodeFrame[ChannelRaidEvent],
+	decodeBody:  decodeBody[ChannelRaidEvent],
 }
 
 // ChannelSubscribeCondition is the condition of a channel.subscribe (version 1) subscription: it
@@ -563,6 +569,7 @@ var channelSubscribeEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelSubscribeEvent],
 	decodeFrame: decodeFrame[ChannelSubscribeEvent],
+	decodeBody:  decodeBody[ChannelSubscribeEvent],
 }
 
 // channelSubscribeScopes are the scopes channel.subscribe (version 1) needs, the same for an app
@@ -633,6 +640,7 @@ var channelUnbanEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelUnbanEvent],
 	decodeFrame: decodeFrame[ChannelUnbanEvent],
+	decodeBody:  decodeBody[ChannelUnbanEvent],
 }
 
 // channelUnbanScopes are the scopes channel.unban (version 1) needs, the same for an app token and
@@ -703,4 +711,5 @@ var channelUpdateEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelUpdateEvent],
 	decodeFrame: decodeFrame[ChannelUpdateEvent],
+	decodeBody:  decodeBody[ChannelUpdateEvent],
 }

@@ -74,6 +74,7 @@ var channelGoalBeginEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelGoalBeginEvent],
 	decodeFrame: decodeFrame[ChannelGoalBeginEvent],
+	decodeBody:  decodeBody[ChannelGoalBeginEvent],
 }
 
 // channelGoalBeginScopes are the scopes channel.goal.begin (version 1) needs, the same for an app
@@ -146,6 +147,7 @@ var channelGoalEndEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelGoalEndEvent],
 	decodeFrame: decodeFrame[ChannelGoalEndEvent],
+	decodeBody:  decodeBody[ChannelGoalEndEvent],
 }
 
 // channelGoalEndScopes are the scopes channel.goal.end (version 1) needs, the same for an app token
@@ -216,6 +218,7 @@ var channelGoalProgressEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelGoalProgressEvent],
 	decodeFrame: decodeFrame[ChannelGoalProgressEvent],
+	decodeBody:  decodeBody[ChannelGoalProgressEvent],
 }
 
 // channelGoalProgressScopes are the scopes channel.goal.progress (version 1) needs, the same for an

@@ -109,6 +109,7 @@ var channelGuestStarGuestUpdateBetaEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelGuestStarGuestUpdateBetaEvent],
 	decodeFrame: decodeFrame[ChannelGuestStarGuestUpdateBetaEvent],
+	decodeBody:  decodeBody[ChannelGuestStarGuestUpdateBetaEvent],
 }
 
 // channelGuestStarGuestUpdateBetaScopes are the scopes channel.guest_star_guest.update (beta)

@@ -81,6 +81,7 @@ var channelGuestStarSessionBeginBetaEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelGuestStarSessionBeginBetaEvent],
 	decodeFrame: decodeFrame[ChannelGuestStarSessionBeginBetaEvent],
+	decodeBody:  decodeBody[ChannelGuestStarSessionBeginBetaEvent],
 }
 
 // channelGuestStarSessionBeginBetaScopes are the scopes channel.guest_star_session.begin (beta)
@@ -163,6 +164,7 @@ var channelGuestStarSessionEndBetaEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelGuestStarSessionEndBetaEvent],
 	decodeFrame: decodeFrame[ChannelGuestStarSessionEndBetaEvent],
+	decodeBody:  decodeBody[ChannelGuestStarSessionEndBetaEvent],
 }
 
 // channelGuestStarSessionEndBetaScopes are the scopes channel.guest_star_session.end (beta) needs,

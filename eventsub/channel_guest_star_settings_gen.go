@@ -93,6 +93,7 @@ var channelGuestStarSettingsUpdateBetaEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelGuestStarSettingsUpdateBetaEvent],
 	decodeFrame: decodeFrame[ChannelGuestStarSettingsUpdateBetaEvent],
+	decodeBody:  decodeBody[ChannelGuestStarSettingsUpdateBetaEvent],
 }
 
 // channelGuestStarSettingsUpdateBetaScopes are the scopes channel.guest_star_settings.update (beta)

@@ -84,6 +84,7 @@ var channelHypeTrainBeginEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelHypeTrainBeginEvent],
 	decodeFrame: decodeFrame[ChannelHypeTrainBeginEvent],
+	decodeBody:  decodeBody[ChannelHypeTrainBeginEvent],
 }
 
 // channelHypeTrainBeginScopes are the scopes channel.hype_train.begin (version 2) needs, the same
@@ -161,6 +162,7 @@ var channelHypeTrainEndEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelHypeTrainEndEvent],
 	decodeFrame: decodeFrame[ChannelHypeTrainEndEvent],
+	decodeBody:  decodeBody[ChannelHypeTrainEndEvent],
 }
 
 // channelHypeTrainEndScopes are the scopes channel.hype_train.end (version 2) needs, the same for
@@ -240,6 +242,7 @@ var channelHypeTrainProgressEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelHypeTrainProgressEvent],
 	decodeFrame: decodeFrame[ChannelHypeTrainProgressEvent],
+	decodeBody:  decodeBody[ChannelHypeTrainProgressEvent],
 }
 
 // channelHypeTrainProgressScopes are the scopes channel.hype_train.progress (version 2) needs, the

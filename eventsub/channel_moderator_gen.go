@@ -70,6 +70,7 @@ var channelModeratorAddEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelModeratorAddEvent],
 	decodeFrame: decodeFrame[ChannelModeratorAddEvent],
+	decodeBody:  decodeBody[ChannelModeratorAddEvent],
 }
 
 // channelModeratorAddScopes are the scopes channel.moderator.add (version 1) needs, the same for an
@@ -139,6 +140,7 @@ var channelModeratorRemoveEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelModeratorRemoveEvent],
 	decodeFrame: decodeFrame[ChannelModeratorRemoveEvent],
+	decodeBody:  decodeBody[ChannelModeratorRemoveEvent],
 }
 
 // channelModeratorRemoveScopes are the scopes channel.moderator.remove (version 1) needs, the same

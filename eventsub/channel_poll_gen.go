@@ -76,6 +76,7 @@ var channelPollBeginEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelPollBeginEvent],
 	decodeFrame: decodeFrame[ChannelPollBeginEvent],
+	decodeBody:  decodeBody[ChannelPollBeginEvent],
 }
 
 // channelPollBeginScopes are the scopes channel.poll.begin (version 1) needs, the same for an app
@@ -149,6 +150,7 @@ var channelPollEndEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelPollEndEvent],
 	decodeFrame: decodeFrame[ChannelPollEndEvent],
+	decodeBody:  decodeBody[ChannelPollEndEvent],
 }
 
 // channelPollEndScopes are the scopes channel.poll.end (version 1) needs, the same for an app token
@@ -221,6 +223,7 @@ var channelPollProgressEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelPollProgressEvent],
 	decodeFrame: decodeFrame[ChannelPollProgressEvent],
+	decodeBody:  decodeBody[ChannelPollProgressEvent],
 }
 
 // channelPollProgressScopes are the scopes channel.poll.progress (version 1) needs, the same for an

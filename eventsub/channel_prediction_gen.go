@@ -76,6 +76,7 @@ var channelPredictionBeginEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelPredictionBeginEvent],
 	decodeFrame: decodeFrame[ChannelPredictionBeginEvent],
+	decodeBody:  decodeBody[ChannelPredictionBeginEvent],
 }
 
 // channelPredictionBeginScopes are the scopes channel.prediction.begin (version 1) needs, the same
@@ -149,6 +150,7 @@ var channelPredictionEndEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelPredictionEndEvent],
 	decodeFrame: decodeFrame[ChannelPredictionEndEvent],
+	decodeBody:  decodeBody[ChannelPredictionEndEvent],
 }
 
 // channelPredictionEndScopes are the scopes channel.prediction.end (version 1) needs, the same for
@@ -220,6 +222,7 @@ var channelPredictionLockEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelPredictionLockEvent],
 	decodeFrame: decodeFrame[ChannelPredictionLockEvent],
+	decodeBody:  decodeBody[ChannelPredictionLockEvent],
 }
 
 // channelPredictionLockScopes are the scopes channel.prediction.lock (version 1) needs, the same
@@ -292,6 +295,7 @@ var channelPredictionProgressEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelPredictionProgressEvent],
 	decodeFrame: decodeFrame[ChannelPredictionProgressEvent],
+	decodeBody:  decodeBody[ChannelPredictionProgressEvent],
 }
 
 // channelPredictionProgressScopes are the scopes channel.prediction.progress (version 1) needs, the

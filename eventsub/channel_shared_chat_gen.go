@@ -75,6 +75,7 @@ var channelSharedChatBeginEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelSharedChatBeginEvent],
 	decodeFrame: decodeFrame[ChannelSharedChatBeginEvent],
+	decodeBody:  decodeBody[ChannelSharedChatBeginEvent],
 }
 
 // ChannelSharedChatEndCondition is the condition of a channel.shared_chat.end (version 1)
@@ -141,6 +142,7 @@ var channelSharedChatEndEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelSharedChatEndEvent],
 	decodeFrame: decodeFrame[ChannelSharedChatEndEvent],
+	decodeBody:  decodeBody[ChannelSharedChatEndEvent],
 }
 
 // ChannelSharedChatUpdateCondition is the condition of a channel.shared_chat.update (version 1)
@@ -209,4 +211,5 @@ var channelSharedChatUpdateEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelSharedChatUpdateEvent],
 	decodeFrame: decodeFrame[ChannelSharedChatUpdateEvent],
+	decodeBody:  decodeBody[ChannelSharedChatUpdateEvent],
 }

@@ -77,6 +77,7 @@ var channelShieldModeBeginEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelShieldModeBeginEvent],
 	decodeFrame: decodeFrame[ChannelShieldModeBeginEvent],
+	decodeBody:  decodeBody[ChannelShieldModeBeginEvent],
 }
 
 // channelShieldModeBeginScopes are the scopes channel.shield_mode.begin (version 1) needs, the same
@@ -151,6 +152,7 @@ var channelShieldModeEndEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelShieldModeEndEvent],
 	decodeFrame: decodeFrame[ChannelShieldModeEndEvent],
+	decodeBody:  decodeBody[ChannelShieldModeEndEvent],
 }
 
 // channelShieldModeEndScopes are the scopes channel.shield_mode.end (version 1) needs, the same for

@@ -83,6 +83,7 @@ var channelShoutoutCreateEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelShoutoutCreateEvent],
 	decodeFrame: decodeFrame[ChannelShoutoutCreateEvent],
+	decodeBody:  decodeBody[ChannelShoutoutCreateEvent],
 }
 
 // channelShoutoutCreateScopes are the scopes channel.shoutout.create (version 1) needs, the same
@@ -158,6 +159,7 @@ var channelShoutoutReceiveEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelShoutoutReceiveEvent],
 	decodeFrame: decodeFrame[ChannelShoutoutReceiveEvent],
+	decodeBody:  decodeBody[ChannelShoutoutReceiveEvent],
 }
 
 // channelShoutoutReceiveScopes are the scopes channel.shoutout.receive (version 1) needs, the same

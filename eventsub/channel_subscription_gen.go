@@ -75,6 +75,7 @@ var channelSubscriptionEndEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelSubscriptionEndEvent],
 	decodeFrame: decodeFrame[ChannelSubscriptionEndEvent],
+	decodeBody:  decodeBody[ChannelSubscriptionEndEvent],
 }
 
 // channelSubscriptionEndScopes are the scopes channel.subscription.end (version 1) needs, the same
@@ -151,6 +152,7 @@ var channelSubscriptionGiftEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelSubscriptionGiftEvent],
 	decodeFrame: decodeFrame[ChannelSubscriptionGiftEvent],
+	decodeBody:  decodeBody[ChannelSubscriptionGiftEvent],
 }
 
 // channelSubscriptionGiftScopes are the scopes channel.subscription.gift (version 1) needs, the
@@ -227,6 +229,7 @@ var channelSubscriptionMessageEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelSubscriptionMessageEvent],
 	decodeFrame: decodeFrame[ChannelSubscriptionMessageEvent],
+	decodeBody:  decodeBody[ChannelSubscriptionMessageEvent],
 }
 
 // channelSubscriptionMessageScopes are the scopes channel.subscription.message (version 1) needs,

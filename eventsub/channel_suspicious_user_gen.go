@@ -89,6 +89,7 @@ var channelSuspiciousUserMessageEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelSuspiciousUserMessageEvent],
 	decodeFrame: decodeFrame[ChannelSuspiciousUserMessageEvent],
+	decodeBody:  decodeBody[ChannelSuspiciousUserMessageEvent],
 }
 
 // channelSuspiciousUserMessageScopes are the scopes channel.suspicious_user.message (version 1)
@@ -167,6 +168,7 @@ var channelSuspiciousUserUpdateEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelSuspiciousUserUpdateEvent],
 	decodeFrame: decodeFrame[ChannelSuspiciousUserUpdateEvent],
+	decodeBody:  decodeBody[ChannelSuspiciousUserUpdateEvent],
 }
 
 // channelSuspiciousUserUpdateScopes are the scopes channel.suspicious_user.update (version 1)

@@ -80,6 +80,7 @@ var channelUnbanRequestCreateEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelUnbanRequestCreateEvent],
 	decodeFrame: decodeFrame[ChannelUnbanRequestCreateEvent],
+	decodeBody:  decodeBody[ChannelUnbanRequestCreateEvent],
 }
 
 // channelUnbanRequestCreateScopes are the scopes channel.unban_request.create (version 1) needs,
@@ -170,6 +171,7 @@ var channelUnbanRequestResolveEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelUnbanRequestResolveEvent],
 	decodeFrame: decodeFrame[ChannelUnbanRequestResolveEvent],
+	decodeBody:  decodeBody[ChannelUnbanRequestResolveEvent],
 }
 
 // channelUnbanRequestResolveScopes are the scopes channel.unban_request.resolve (version 1) needs,

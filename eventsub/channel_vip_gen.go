@@ -70,6 +70,7 @@ var channelVIPAddEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelVIPAddEvent],
 	decodeFrame: decodeFrame[ChannelVIPAddEvent],
+	decodeBody:  decodeBody[ChannelVIPAddEvent],
 }
 
 // channelVIPAddScopes are the scopes channel.vip.add (version 1) needs, the same for an app token
@@ -137,6 +138,7 @@ var channelVIPRemoveEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelVIPRemoveEvent],
 	decodeFrame: decodeFrame[ChannelVIPRemoveEvent],
+	decodeBody:  decodeBody[ChannelVIPRemoveEvent],
 }
 
 // channelVIPRemoveScopes are the scopes channel.vip.remove (version 1) needs, the same for an app

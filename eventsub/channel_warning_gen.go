@@ -77,6 +77,7 @@ var channelWarningAcknowledgeEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelWarningAcknowledgeEvent],
 	decodeFrame: decodeFrame[ChannelWarningAcknowledgeEvent],
+	decodeBody:  decodeBody[ChannelWarningAcknowledgeEvent],
 }
 
 // channelWarningAcknowledgeScopes are the scopes channel.warning.acknowledge (version 1) needs, the
@@ -153,6 +154,7 @@ var channelWarningSendEntry = typeEntry{
 	},
 	decode:      decodeEvent[ChannelWarningSendEvent],
 	decodeFrame: decodeFrame[ChannelWarningSendEvent],
+	decodeBody:  decodeBody[ChannelWarningSendEvent],
 }
 
 // channelWarningSendScopes are the scopes channel.warning.send (version 1) needs, the same for an

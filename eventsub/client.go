@@ -18,6 +18,7 @@ import (
 
 	"github.com/twitchify-go/twitch/helix"
 	"github.com/twitchify-go/twitch/internal/goid"
+	ijson "github.com/twitchify-go/twitch/internal/json"
 )
 
 // DefaultBaseURL is Twitch's EventSub WebSocket.
@@ -233,7 +234,7 @@ func newSubscription(cond Condition) (*subscription, TypeInfo, error) {
 	} else {
 		info = cond.TypeInfo()
 	}
-	body, err := json.Marshal(cond)
+	body, err := ijson.Marshal(cond)
 	if err != nil {
 		return nil, info, fmt.Errorf("eventsub: subscribe to %s version %s: encode the condition: %w", info.Type, info.Version, err)
 	}
@@ -258,7 +259,7 @@ func (s *subscription) check(info TypeInfo) error {
 		return invalid("", fmt.Sprintf("Twitch delivers it by %s only, not over a WebSocket", transportList(info.Transports)))
 	}
 	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(s.body(), &fields); err != nil {
+	if err := ijson.Unmarshal(s.body(), &fields); err != nil {
 		return invalid("", fmt.Sprintf("the condition does not encode to a JSON object: %v", err))
 	}
 	for _, f := range info.ConditionFields {

@@ -92,4 +92,5 @@ var conduitShardDisabledEntry = typeEntry{
 	},
 	decode:      decodeEvent[ConduitShardDisabledEvent],
 	decodeFrame: decodeFrame[ConduitShardDisabledEvent],
+	decodeBody:  decodeBody[ConduitShardDisabledEvent],
 }

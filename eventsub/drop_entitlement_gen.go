@@ -88,4 +88,5 @@ var dropEntitlementGrantEntry = typeEntry{
 	},
 	decode:      decodeEvents[DropEntitlementGrantEvent],
 	decodeFrame: decodeBatchFrame[DropEntitlementGrantEvent],
+	decodeBody:  decodeBatchBody[DropEntitlementGrantEvent],
 }

@@ -81,4 +81,5 @@ var extensionBitsTransactionCreateEntry = typeEntry{
 	},
 	decode:      decodeEvent[ExtensionBitsTransactionCreateEvent],
 	decodeFrame: decodeFrame[ExtensionBitsTransactionCreateEvent],
+	decodeBody:  decodeBody[ExtensionBitsTransactionCreateEvent],
 }

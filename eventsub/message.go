@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/twitchify-go/twitch/helix"
-	"github.com/twitchify-go/twitch/internal/jsonerr"
+	ijson "github.com/twitchify-go/twitch/internal/json"
 )
 
 // MessageType is the kind of a WebSocket message.
@@ -81,8 +81,8 @@ func (n *Notification) Condition() (Condition, error) {
 		return nil, fmt.Errorf("eventsub: unknown subscription type %s version %s", n.Subscription.Type, n.Subscription.Version)
 	}
 	c := n.entry.newCondition()
-	if err := json.Unmarshal(n.Subscription.Condition, c); err != nil {
-		return nil, fmt.Errorf("eventsub: %s version %s: condition: %w", n.Subscription.Type, n.Subscription.Version, jsonerr.Describe(n.Subscription.Condition, c, err))
+	if err := ijson.Unmarshal(n.Subscription.Condition, c); err != nil {
+		return nil, fmt.Errorf("eventsub: %s version %s: %w", n.Subscription.Type, n.Subscription.Version, ijson.Within(err, "condition"))
 	}
 	return c, nil
 }
@@ -104,30 +104,43 @@ type payload struct {
 
 // ParseMessage decodes a WebSocket frame: its metadata and, by message type,
 // its session, notification or revoked subscription. A frame in which an
-// object has a key twice (as encoding/json matches keys: once unescaped,
-// ignoring case) is an error that names the object, as in
+// object has a key twice (as keys match fields: exactly, by case, or
+// through an escape) is an error that names the object, as in
 // ParseNotification.
 func ParseMessage(frame []byte) (*Message, error) {
-	if err := checkKeys(frame); err != nil {
-		return nil, fmt.Errorf("eventsub: message: %w", err)
+	if m, ok := parseFrameFast(frame); ok {
+		return m, nil
 	}
-	// A notification's metadata names its type and version before its
-	// payload, so the frame can be decoded in one pass into the type's own
-	// frame struct. The decoded frame is checked against the peek; anything
-	// unexpected takes the general path below.
-	if typ, version, ok := peekSubscription(frame); ok {
-		if e := registry[string(typ)][string(version)]; e != nil {
-			if m, ok := e.decodeFrame(frame, e); ok {
-				return m, nil
-			}
-		}
+	return parseFrame(frame)
+}
+
+// parseFrameFast is ParseMessage's fast path. A notification's metadata
+// names its type and version before its payload, so the frame can be
+// decoded in one pass into the type's own frame struct. The decoded frame
+// is checked against the peek; anything unexpected reports false, and
+// takes the general path, parseFrame.
+func parseFrameFast(frame []byte) (*Message, bool) {
+	typ, version, ok := peekSubscription(frame)
+	if !ok {
+		return nil, false
 	}
+	e := registry[string(typ)][string(version)]
+	if e == nil {
+		return nil, false
+	}
+	return e.decodeFrame(frame, e)
+}
+
+// parseFrame is ParseMessage's general path: any frame, decoded in two
+// steps (the frame with its event kept raw, then the event by its
+// subscription's type), and errors that say precisely what is wrong.
+func parseFrame(frame []byte) (*Message, error) {
 	var f struct {
 		Metadata Metadata `json:"metadata"`
 		Payload  payload  `json:"payload"`
 	}
-	if err := json.Unmarshal(frame, &f); err != nil {
-		return nil, fmt.Errorf("eventsub: message: %w", jsonerr.Describe(frame, &f, err))
+	if err := ijson.Unmarshal(frame, &f); err != nil {
+		return nil, fmt.Errorf("eventsub: message: %w", err)
 	}
 	m := &Message{Metadata: f.Metadata}
 	switch f.Metadata.MessageType {
@@ -158,12 +171,34 @@ func ParseMessage(frame []byte) (*Message, error) {
 // WebSocket notification frame. An object with a key twice is an error,
 // at any depth.
 func ParseNotification(body []byte) (*Notification, error) {
-	if err := checkKeys(body); err != nil {
-		return nil, fmt.Errorf("eventsub: notification: %w", err)
+	if n, ok := parseBodyFast(body); ok {
+		return n, nil
 	}
+	return parseBody(body)
+}
+
+// parseBodyFast is ParseNotification's fast path. Twitch writes the
+// subscription first, and its type and version before its condition: the
+// body can be decoded in one pass into the type's own struct, checked
+// against the peek as in parseFrameFast.
+func parseBodyFast(body []byte) (*Notification, bool) {
+	typ, version, ok := peekBody(body)
+	if !ok {
+		return nil, false
+	}
+	e := registry[string(typ)][string(version)]
+	if e == nil {
+		return nil, false
+	}
+	return e.decodeBody(body, e)
+}
+
+// parseBody is ParseNotification's general path, as parseFrame is
+// ParseMessage's.
+func parseBody(body []byte) (*Notification, error) {
 	var p payload
-	if err := json.Unmarshal(body, &p); err != nil {
-		return nil, fmt.Errorf("eventsub: notification: %w", jsonerr.Describe(body, &p, err))
+	if err := ijson.Unmarshal(body, &p); err != nil {
+		return nil, fmt.Errorf("eventsub: notification: %w", err)
 	}
 	return newNotification(&p, "")
 }
@@ -194,7 +229,7 @@ func newNotification(p *payload, where string) (*Notification, error) {
 	}
 	event, err := e.decode(raw)
 	if err != nil {
-		return nil, fmt.Errorf("eventsub: %s version %s notification: %s%s: %w", sub.Type, sub.Version, where, key, err)
+		return nil, fmt.Errorf("eventsub: %s version %s notification: %w", sub.Type, sub.Version, ijson.Within(err, where+key))
 	}
 	n.Event, n.entry = event, e
 	return n, nil
@@ -203,6 +238,8 @@ func newNotification(p *payload, where string) (*Notification, error) {
 var (
 	subscriptionTypeKey    = []byte(`"subscription_type"`)
 	subscriptionVersionKey = []byte(`"subscription_version"`)
+	typeKey                = []byte(`"type"`)
+	versionKey             = []byte(`"version"`)
 )
 
 // peekSubscription finds the subscription type and version a notification
@@ -215,6 +252,18 @@ func peekSubscription(frame []byte) (typ, version []byte, ok bool) {
 		return nil, nil, false
 	}
 	version, ok = peekString(frame, subscriptionVersionKey)
+	return typ, version, ok
+}
+
+// peekBody finds the subscription type and version of a notification
+// body, as peekSubscription does in a frame: the first "type" and
+// "version" keys, which are the subscription's in what Twitch sends.
+func peekBody(body []byte) (typ, version []byte, ok bool) {
+	typ, ok = peekString(body, typeKey)
+	if !ok {
+		return nil, nil, false
+	}
+	version, ok = peekString(body, versionKey)
 	return typ, version, ok
 }
 

@@ -625,7 +625,7 @@ func TestParseMessageErrors(t *testing.T) {
 	}, {
 		name:  "string field given a number",
 		frame: `{` + meta + `,"payload":{` + followSub + `,"event":{"user_id":123,"followed_at":"2025-03-14T09:00:00Z"}}}`,
-		want:  []string{"channel.follow version 2", "payload.event", "ChannelFollowEvent.user_id", "number"},
+		want:  []string{"channel.follow version 2", "payload.event", "payload.event.user_id", "number"},
 	}, {
 		name:  "batched event field of the wrong type",
 		frame: `{` + meta + `,"payload":{"subscription":{"type":"drop.entitlement.grant","version":"1"},"events":[{"id":"e1","data":{"user_id":42}}]}}`,
@@ -691,7 +691,7 @@ func TestParseNotificationErrors(t *testing.T) {
 	}, {
 		name: "array field given an object",
 		body: `{"subscription":{"type":"channel.update","version":"2"},"event":{"content_classification_labels":{"id":"Gambling"}}}`,
-		want: []string{"channel.update version 2", "ChannelUpdateEvent.content_classification_labels"},
+		want: []string{"channel.update version 2", "event.content_classification_labels"},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -748,7 +748,7 @@ func TestNotificationConditionWrongType(t *testing.T) {
 	c, err := n.Condition()
 	assert.Assert(t, is.Nil(c))
 	assert.ErrorContains(t, err, "channel.follow version 2: condition")
-	assert.ErrorContains(t, err, "ChannelFollowCondition.broadcaster_user_id")
+	assert.ErrorContains(t, err, "condition.broadcaster_user_id")
 }
 
 func TestLookup(t *testing.T) {

@@ -67,6 +67,7 @@ var streamOfflineEntry = typeEntry{
 	},
 	decode:      decodeEvent[StreamOfflineEvent],
 	decodeFrame: decodeFrame[StreamOfflineEvent],
+	decodeBody:  decodeBody[StreamOfflineEvent],
 }
 
 // StreamOnlineCondition is the condition of a stream.online (version 1) subscription: it selects
@@ -143,4 +144,5 @@ var streamOnlineEntry = typeEntry{
 	},
 	decode:      decodeEvent[StreamOnlineEvent],
 	decodeFrame: decodeFrame[StreamOnlineEvent],
+	decodeBody:  decodeBody[StreamOnlineEvent],
 }

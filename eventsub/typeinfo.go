@@ -1,11 +1,10 @@
 package eventsub
 
 import (
-	"encoding/json"
 	"slices"
 
 	"github.com/twitchify-go/twitch/helix"
-	"github.com/twitchify-go/twitch/internal/jsonerr"
+	"github.com/twitchify-go/twitch/internal/json"
 	"github.com/twitchify-go/twitch/oauth"
 )
 
@@ -109,6 +108,9 @@ type typeEntry struct {
 	// decodeFrame decodes a whole WebSocket notification frame of this
 	// type in one pass: ParseMessage's fast path.
 	decodeFrame func(frame []byte, e *typeEntry) (*Message, bool)
+	// decodeBody decodes a whole notification body (a webhook's) of this
+	// type in one pass: ParseNotification's fast path.
+	decodeBody func(body []byte, e *typeEntry) (*Notification, bool)
 }
 
 // TypeStatus is how settled a subscription type's version is at Twitch.
@@ -177,7 +179,7 @@ func Types() []TypeInfo {
 func decodeEvent[T any](data []byte) (any, error) {
 	v := new(T)
 	if err := json.Unmarshal(data, v); err != nil {
-		return nil, jsonerr.Describe(data, v, err)
+		return nil, err
 	}
 	return v, nil
 }
@@ -185,7 +187,7 @@ func decodeEvent[T any](data []byte) (any, error) {
 func decodeEvents[T any](data []byte) (any, error) {
 	var v []T
 	if err := json.Unmarshal(data, &v); err != nil {
-		return nil, jsonerr.Describe(data, &v, err)
+		return nil, err
 	}
 	return v, nil
 }
@@ -226,7 +228,12 @@ func decodeFrame[E any](frame []byte, e *typeEntry) (*Message, bool) {
 func matches(md *Metadata, sub *helix.EventSubSubscription, info *TypeInfo) bool {
 	return md.MessageType == MessageNotification &&
 		md.SubscriptionType == info.Type && md.SubscriptionVersion == info.Version &&
-		sub.Type == info.Type && sub.Version == info.Version
+		isOf(sub, info)
+}
+
+// isOf reports whether sub is a subscription of info's type and version.
+func isOf(sub *helix.EventSubSubscription, info *TypeInfo) bool {
+	return sub.Type == info.Type && sub.Version == info.Version
 }
 
 // batchFrame is notificationFrame for a batched type: an "events" array.
@@ -250,4 +257,46 @@ func decodeBatchFrame[E any](frame []byte, e *typeEntry) (*Message, bool) {
 	}
 	f.n.Event, f.n.entry = f.Payload.Events, e
 	return &f.msg, true
+}
+
+// notificationBody is a whole notification body of one subscription type:
+// decodeBody decodes it in one pass, as decodeFrame does a frame, the
+// subscription in place into the Notification it returns.
+type notificationBody[E any] struct {
+	Subscription *helix.EventSubSubscription `json:"subscription"`
+	Event        *E                          `json:"event"`
+
+	n Notification
+}
+
+// decodeBody is the fast path of ParseNotification for a body whose first
+// "type" and "version" name e's. It reports false when the body is not
+// what the peek promised or does not decode; ParseNotification then takes
+// the general path, which says precisely what is wrong.
+func decodeBody[E any](body []byte, e *typeEntry) (*Notification, bool) {
+	f := new(notificationBody[E])
+	f.Subscription = &f.n.Subscription
+	if json.Unmarshal(body, f) != nil || f.Event == nil || !isOf(&f.n.Subscription, &e.info) {
+		return nil, false
+	}
+	f.n.Event, f.n.entry = f.Event, e
+	return &f.n, true
+}
+
+// batchBody is notificationBody for a batched type: an "events" array.
+type batchBody[E any] struct {
+	Subscription *helix.EventSubSubscription `json:"subscription"`
+	Events       []E                         `json:"events"`
+
+	n Notification
+}
+
+func decodeBatchBody[E any](body []byte, e *typeEntry) (*Notification, bool) {
+	f := new(batchBody[E])
+	f.Subscription = &f.n.Subscription
+	if json.Unmarshal(body, f) != nil || f.Events == nil || !isOf(&f.n.Subscription, &e.info) {
+		return nil, false
+	}
+	f.n.Event, f.n.entry = f.Events, e
+	return &f.n, true
 }

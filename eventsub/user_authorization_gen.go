@@ -67,6 +67,7 @@ var userAuthorizationGrantEntry = typeEntry{
 	},
 	decode:      decodeEvent[UserAuthorizationGrantEvent],
 	decodeFrame: decodeFrame[UserAuthorizationGrantEvent],
+	decodeBody:  decodeBody[UserAuthorizationGrantEvent],
 }
 
 // UserAuthorizationRevokeCondition is the condition of a user.authorization.revoke (version 1)
@@ -129,4 +130,5 @@ var userAuthorizationRevokeEntry = typeEntry{
 	},
 	decode:      decodeEvent[UserAuthorizationRevokeEvent],
 	decodeFrame: decodeFrame[UserAuthorizationRevokeEvent],
+	decodeBody:  decodeBody[UserAuthorizationRevokeEvent],
 }

@@ -71,4 +71,5 @@ var userUpdateEntry = typeEntry{
 	},
 	decode:      decodeEvent[UserUpdateEvent],
 	decodeFrame: decodeFrame[UserUpdateEvent],
+	decodeBody:  decodeBody[UserUpdateEvent],
 }

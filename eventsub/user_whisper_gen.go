@@ -76,6 +76,7 @@ var userWhisperMessageEntry = typeEntry{
 	},
 	decode:      decodeEvent[UserWhisperMessageEvent],
 	decodeFrame: decodeFrame[UserWhisperMessageEvent],
+	decodeBody:  decodeBody[UserWhisperMessageEvent],
 }
 
 // userWhisperMessageScopes are the scopes user.whisper.message (version 1) needs, the same for an

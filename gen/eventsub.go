@@ -113,9 +113,11 @@ func (g *generator) subscription(f *jen.File, s *schema.Subscription) {
 
 	decode := jen.Id("decodeEvent").Types(jen.Id(event.GoName))
 	frame := jen.Id("decodeFrame").Types(jen.Id(event.GoName))
+	body := jen.Id("decodeBody").Types(jen.Id(event.GoName))
 	if s.Batched {
 		decode = jen.Id("decodeEvents").Types(jen.Id(event.GoName))
 		frame = jen.Id("decodeBatchFrame").Types(jen.Id(event.GoName))
+		body = jen.Id("decodeBatchBody").Types(jen.Id(event.GoName))
 	}
 	transports := make([]jen.Code, len(s.Transports))
 	for i, t := range s.Transports {
@@ -168,6 +170,7 @@ func (g *generator) subscription(f *jen.File, s *schema.Subscription) {
 		keyed{"newCondition", jen.Func().Params().Id("Condition").Block(jen.Return(jen.New(jen.Id(cond.GoName))))},
 		keyed{"decode", decode},
 		keyed{"decodeFrame", frame},
+		keyed{"decodeBody", body},
 	))
 	f.Line()
 	for _, d := range scopeDecls {

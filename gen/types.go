@@ -135,7 +135,7 @@ func aliasDecoder(o *schema.Object) jen.Code {
 		jen.Id("v").Op(":=").Struct(append([]jen.Code{jen.Op("*").Id("plain")}, shadows...)...).Values(jen.Dict{
 			jen.Id("plain"): jen.Parens(jen.Op("*").Id("plain")).Call(jen.Id("o")),
 		}),
-		jen.If(jen.Err().Op(":=").Qual("encoding/json", "Unmarshal").Call(jen.Id("data"), jen.Op("&").Id("v")), jen.Err().Op("!=").Nil()).Block(
+		jen.If(jen.Err().Op(":=").Qual(jsonImport, "Unmarshal").Call(jen.Id("data"), jen.Op("&").Id("v")), jen.Err().Op("!=").Nil()).Block(
 			jen.Return(jen.Err()),
 		),
 	}

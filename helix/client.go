@@ -3,7 +3,6 @@ package helix
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,7 +15,7 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/twitchify-go/twitch/internal/jsonerr"
+	"github.com/twitchify-go/twitch/internal/json"
 	"github.com/twitchify-go/twitch/oauth"
 )
 
@@ -307,7 +306,7 @@ func decode(op *Operation, resp *http.Response, out any) error {
 		return nil
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("helix: %s: decode response: %w", op.Name, jsonerr.Describe(data, out, err))
+		return fmt.Errorf("helix: %s: decode response: %w", op.Name, err)
 	}
 	return nil
 }

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	ijson "github.com/twitchify-go/twitch/internal/json"
 )
 
 // APIError is an answer from Twitch other than success. Use errors.As to
@@ -113,28 +115,28 @@ func newAPIError(op *Operation, resp *http.Response) *APIError {
 	e := &APIError{Operation: op.Name, StatusCode: resp.StatusCode, StatusText: http.StatusText(resp.StatusCode)}
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	var members map[string]json.RawMessage
-	if json.Unmarshal(data, &members) != nil || members == nil {
+	if ijson.Unmarshal(data, &members) != nil || members == nil {
 		return e // not a JSON object: a proxy's page, an empty body
 	}
 	var text string
-	if json.Unmarshal(members["error"], &text) == nil {
+	if ijson.Unmarshal(members["error"], &text) == nil {
 		if text != "" {
 			e.StatusText = text
 		}
 		delete(members, "error")
 	}
 	text = ""
-	if json.Unmarshal(members["message"], &text) == nil {
+	if ijson.Unmarshal(members["message"], &text) == nil {
 		e.Message = text
 		delete(members, "message")
 	}
 	var status int
-	if json.Unmarshal(members["status"], &status) == nil {
+	if ijson.Unmarshal(members["status"], &status) == nil {
 		delete(members, "status") // the status code again
 	}
 	if len(members) > 0 {
 		// Marshal sorts the members and compacts their values.
-		e.Detail, _ = json.Marshal(members)
+		e.Detail, _ = ijson.Marshal(members)
 	}
 	return e
 }

@@ -1,7 +1,6 @@
 package oauth
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -9,6 +8,8 @@ import (
 	"unicode"
 
 	"golang.org/x/oauth2"
+
+	"github.com/twitchify-go/twitch/internal/json"
 )
 
 // What Twitch's refusals mean, for errors.Is. Every *Error of this package

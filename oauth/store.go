@@ -1,7 +1,6 @@
 package oauth
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -13,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/twitchify-go/twitch/internal/json"
 )
 
 // FileStore keeps a token in a JSON file that only its owner may read
@@ -66,7 +67,7 @@ func (f *FileStore) Load() (*oauth2.Token, error) {
 	}
 	var st storedToken
 	if err := json.Unmarshal(data, &st); err != nil {
-		// The error of encoding/json quotes no content, only positions
+		// The decoding error quotes no content, only positions, paths
 		// and types.
 		return nil, fmt.Errorf("oauth: token file %s: %w", f.path, err)
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/twitchify-go/twitch/eventsub"
 	"github.com/twitchify-go/twitch/helix"
+	ijson "github.com/twitchify-go/twitch/internal/json"
 	"github.com/twitchify-go/twitch/schema"
 	"github.com/twitchify-go/twitch/schema/importer"
 )
@@ -353,7 +354,7 @@ func checkEvent(ex importer.Example, data []byte) []string {
 func checkSubscriptionRequest(ex importer.Example, data []byte) []string {
 	problems := roundTrip("body", data, reflect.TypeOf(helix.CreateEventSubSubscriptionParams{}))
 	var req helix.CreateEventSubSubscriptionParams
-	if err := json.Unmarshal(data, &req); err != nil {
+	if err := ijson.Unmarshal(data, &req); err != nil {
 		return append(problems, err.Error())
 	}
 	info, ok := eventsub.Lookup(req.Type, req.Version)
@@ -400,7 +401,7 @@ func roundTrip(what string, data []byte, typ reflect.Type) []string {
 	if err := strict(data, v.Interface()); err != nil {
 		return []string{fmt.Sprintf("%s: decoding into %s: %v", what, typ, err)}
 	}
-	again, err := json.Marshal(v.Interface())
+	again, err := ijson.Marshal(v.Interface())
 	if err != nil {
 		return []string{fmt.Sprintf("%s: encoding %s: %v", what, typ, err)}
 	}
@@ -412,10 +413,10 @@ func roundTrip(what string, data []byte, typ reflect.Type) []string {
 	return problems
 }
 
+// strict decodes as the module decodes what Twitch sends, but refuses the
+// keys that no field takes.
 func strict(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	return dec.Decode(v)
+	return ijson.UnmarshalStrict(data, v)
 }
 
 // compare reports where got lacks a value of want. A null or zero value may
