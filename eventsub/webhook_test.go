@@ -223,8 +223,8 @@ func TestWebhookChallenge(t *testing.T) {
 	assert.Equal(t, rec.Body.String(), "pogchamp-kappa")
 
 	for _, sub := range []helix.EventSubSubscription{
-		followSub("x-1", "2", helix.EventSubSubscriptionStatusWebhookCallbackVerificationPending),                                // another condition
-		followSub("x-2", "1", helix.EventSubSubscriptionStatusWebhookCallbackVerificationPending),                                // the same, another ID
+		followSub("x-1", "2", helix.EventSubSubscriptionStatusWebhookCallbackVerificationPending),                                   // another condition
+		followSub("x-2", "1", helix.EventSubSubscriptionStatusWebhookCallbackVerificationPending),                                   // the same, another ID
 		{ID: "x-3", Type: "channel.follow", Version: "1", Condition: []byte(`{"broadcaster_user_id":"1","moderator_user_id":"1"}`)}, // another version
 		{ID: "x-4", Type: "stream.online", Version: "1", Condition: []byte(`{"broadcaster_user_id":"1"}`)},                          // another type
 	} {
