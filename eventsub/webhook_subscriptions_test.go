@@ -38,7 +38,9 @@ func TestWebhookReconcile(t *testing.T) {
 	for _, deleteStale := range []bool{true, false} {
 		t.Run(map[bool]string{true: "WithDeleteStale", false: "leave stale"}[deleteStale], func(t *testing.T) {
 			keep := followSub("old-keep", "1", helix.EventSubSubscriptionStatusEnabled)
-			keep.Condition = []byte(`{"moderator_user_id":"1","broadcaster_user_id":"1"}`)
+			// Its fields in another order, and one the schema does not know
+			// (Twitch's addition): the same subscription.
+			keep.Condition = []byte(`{"moderator_user_id":"1","broadcaster_user_id":"1","added_later":"x"}`)
 			second := followSub("old-keep-2", "1", helix.EventSubSubscriptionStatusEnabled)
 			failed := followSub("old-failed", "3", helix.EventSubSubscriptionStatusNotificationFailuresExceeded)
 			stale := followSub("old-stale", "9", helix.EventSubSubscriptionStatusEnabled)
@@ -64,7 +66,7 @@ func TestWebhookReconcile(t *testing.T) {
 				"new-1 enabled channel.follow {\"broadcaster_user_id\":\"3\",\"moderator_user_id\":\"3\"}",
 				"new-2 enabled channel.follow {\"broadcaster_user_id\":\"4\",\"moderator_user_id\":\"4\"}",
 				"new-3 enabled drop.entitlement.grant {\"organization_id\":\"org\"}",
-				"old-keep enabled channel.follow {\"moderator_user_id\":\"1\",\"broadcaster_user_id\":\"1\"}",
+				"old-keep enabled channel.follow {\"moderator_user_id\":\"1\",\"broadcaster_user_id\":\"1\",\"added_later\":\"x\"}",
 			}
 			if !deleteStale {
 				want = append(want, "old-stale enabled channel.follow {\"broadcaster_user_id\":\"9\",\"moderator_user_id\":\"9\"}")
@@ -104,6 +106,7 @@ func TestWebhookReconcilePending(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		pending := followSub("old-pending", "1", helix.EventSubSubscriptionStatusWebhookCallbackVerificationPending)
 		fake := newHookHelix(t, pending)
+		began := time.Now()
 		hs := runWebhook(t, fake, func(w *eventsub.Webhook) {
 			assert.NilError(t, w.Subscribe(context.Background(), followCondition("1")))
 		})
@@ -115,6 +118,9 @@ func TestWebhookReconcilePending(t *testing.T) {
 		// Twitch's challenge for it comes now.
 		fake.challenge(pending, testSecret, challengeSync)
 		wait(t, hs.ev.ready, "OnReady")
+		// At once: the answered challenge wakes the wait, which would
+		// otherwise read the list next at 3.5 s.
+		assert.Equal(t, time.Since(began), 3*time.Second)
 		assert.DeepEqual(t, fake.answers, []string{"200 challenge-old-pending"})
 		assert.DeepEqual(t, onlyOurs(fake), []string{"old-pending enabled channel.follow {\"broadcaster_user_id\":\"1\",\"moderator_user_id\":\"1\"}"})
 		assert.Equal(t, fake.count(http.MethodPost), 0)
@@ -246,4 +252,42 @@ func TestWebhookUnsubscribeWhileCreating(t *testing.T) {
 	assert.DeepEqual(t, onlyOurs(fake), []string(nil))
 	assert.Equal(t, fake.count(http.MethodDelete), 1)
 	assert.Equal(t, len(w.Subscriptions()), 0)
+}
+
+// laterCondition is the condition of a type the schema does not know.
+type laterCondition struct {
+	ChannelID string `json:"channel_id"`
+	Mode      string `json:"mode,omitempty"`
+}
+
+func (laterCondition) TypeInfo() eventsub.TypeInfo {
+	return eventsub.TypeInfo{Type: "future.thing", Version: "1"}
+}
+
+// A type the schema does not know can be subscribed to; its challenge is
+// matched whatever the order of its condition's fields and the empty ones
+// Twitch adds, and its notifications arrive as a *RawEvent.
+func TestWebhookUnknownType(t *testing.T) {
+	fake := newHookHelix(t)
+	raw := make(chan *eventsub.RawEvent, 1)
+	hs := startWebhook(t, fake, func(w *eventsub.Webhook) {
+		assert.NilError(t, w.Subscribe(context.Background(), laterCondition{ChannelID: "1"}))
+		w.OnNotification(func(_ context.Context, n *eventsub.Notification) {
+			if e, ok := n.Event.(*eventsub.RawEvent); ok {
+				raw <- e
+			}
+		})
+	})
+	assert.DeepEqual(t, onlyOurs(fake), []string{"new-1 enabled future.thing {\"channel_id\":\"1\"}"})
+	sub := helix.EventSubSubscription{ID: "new-1", Type: "future.thing", Version: "1", Condition: []byte(`{"mode":"","channel_id":"1","extra":null}`)}
+	rec := serve(hs.w, newMessage("c-1", "webhook_callback_verification", challengeBody("again", sub)).request())
+	assert.Equal(t, rec.Code, http.StatusOK, rec.Body.String())
+	sub.Condition = []byte(`{"channel_id":"2"}`)
+	rec = serve(hs.w, newMessage("c-2", "webhook_callback_verification", challengeBody("other", sub)).request())
+	assert.Equal(t, rec.Code, http.StatusForbidden)
+	hs.ev.requestError(t)
+
+	body := []byte(`{"subscription":{"id":"new-1","type":"future.thing","version":"1","condition":{"channel_id":"1"}},"event":{"anything":[1,2]}}`)
+	assert.Equal(t, serve(hs.w, newMessage("m-1", eventsub.MessageNotification, body).request()).Code, http.StatusNoContent)
+	assert.Equal(t, string(wait(t, raw, "the raw event").JSON), `{"anything":[1,2]}`)
 }
