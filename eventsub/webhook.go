@@ -200,11 +200,13 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	h := r.Header
 	id, typ := h.Get(headerMessageID), MessageType(h.Get(headerMessageType))
 	refuse := func(status int, signed bool, format string, args ...any) {
-		w.refuse(rw, &WebhookRequestError{StatusCode: status, MessageID: id, MessageType: string(typ), Signed: signed, Reason: fmt.Sprintf(format, args...)})
+		// Until the signature is checked, anyone may have written the
+		// headers: what a report repeats of them is clipped.
+		w.refuse(rw, &WebhookRequestError{StatusCode: status, MessageID: clip(id), MessageType: clip(string(typ)), Signed: signed, Reason: fmt.Sprintf(format, args...)})
 	}
 	if r.Method != http.MethodPost {
 		rw.Header().Set("Allow", http.MethodPost)
-		refuse(http.StatusMethodNotAllowed, false, "method %s: Twitch posts", r.Method)
+		refuse(http.StatusMethodNotAllowed, false, "method %s: Twitch posts", clip(r.Method))
 		return
 	}
 	if !w.isRunning() {
@@ -273,8 +275,17 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	case MessageNotification:
 		w.notification(rw, r, id, now, body, refuse)
 	default:
-		refuse(http.StatusBadRequest, true, "unknown message type %q", typ)
+		refuse(http.StatusBadRequest, true, "unknown message type %q", clip(string(typ)))
 	}
+}
+
+// clip shortens what a request said, for a report: at most 100 bytes.
+func clip(s string) string {
+	const most = 100
+	if len(s) <= most {
+		return s
+	}
+	return s[:most] + "..."
 }
 
 // cutPrefixFold is strings.CutPrefix, ignoring the prefix's case.

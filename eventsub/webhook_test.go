@@ -104,6 +104,11 @@ func TestWebhookSignature(t *testing.T) {
 			r.Header.Del("Twitch-Eventsub-Message-Type")
 			return r
 		}, http.StatusBadRequest, "header Twitch-Eventsub-Message-Type is missing"},
+		{"a long, unsigned ID", func() *http.Request {
+			m := newMessage(strings.Repeat("x", 5000), eventsub.MessageNotification, followBody("s1", 16))
+			m.secret = otherSecret
+			return m.request()
+		}, http.StatusForbidden, "to a notification message (" + strings.Repeat("x", 100) + "...): header"},
 		{"a GET", func() *http.Request {
 			r := newMessage("m-13", eventsub.MessageNotification, followBody("s1", 15)).request()
 			r.Method = http.MethodGet
