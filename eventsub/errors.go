@@ -11,13 +11,13 @@ import (
 	"github.com/twitchify-go/twitch/oauth"
 )
 
-// Errors a Client reports, to match with errors.Is.
+// Errors a Client or a Webhook reports, to match with errors.Is.
 var (
 	// ErrKeepaliveTimeout: no message arrived within the keepalive timeout
 	// and its margin; the connection was taken for dead.
 	ErrKeepaliveTimeout = errors.New("eventsub: no message within the keepalive timeout")
-	// ErrClosed: the Client was closed, or its Run has returned (Run
-	// runs once).
+	// ErrClosed: the Client (or Webhook) was closed, or its Run has
+	// returned (Run runs once).
 	ErrClosed = errors.New("eventsub: client closed")
 	// ErrSubscriptionLimit matches a *SubscriptionError for an HTTP 429
 	// that is not Helix's rate limit: the answer left points in the
@@ -57,7 +57,8 @@ func (e *CloseError) Error() string {
 
 // InvalidSubscriptionError is a subscription Twitch would refuse, found
 // before any request was sent: a required condition field left empty, or
-// a type that Twitch does not deliver over a WebSocket.
+// a type that Twitch does not deliver over a WebSocket (for a Client) or
+// to a webhook (for a Webhook).
 type InvalidSubscriptionError struct {
 	Type, Version string
 	Field         string // the condition field as Twitch names it, "moderator_user_id"; "" when the type is the problem
