@@ -90,7 +90,8 @@ type SubscriptionError struct {
 	Scopes [][]oauth.Scope
 	Err    error
 
-	token oauth.TokenType // what the subscription was made with
+	token      oauth.TokenType // what the subscription was made with
+	unverified bool            // a webhook's callback was not verified: ErrCallbackVerification
 }
 
 // newSubscriptionError wraps the failure to create s on a WebSocket,
@@ -154,7 +155,13 @@ func (e *SubscriptionError) Unwrap() error { return e.Err }
 
 // Is reports whether e is the case target names, for errors.Is.
 func (e *SubscriptionError) Is(target error) bool {
-	return target == ErrSubscriptionLimit && e.subscriptionLimit()
+	switch target {
+	case ErrSubscriptionLimit:
+		return e.subscriptionLimit()
+	case ErrCallbackVerification:
+		return e.unverified
+	}
+	return false
 }
 
 // subscriptionLimit reports whether Twitch refused for one of EventSub's
@@ -250,29 +257,24 @@ func (e *DroppedNotificationError) Error() string {
 // the Webhook's ServeHTTP while its Run runs.
 var ErrCallbackVerification = errors.New("eventsub: Twitch could not verify the webhook callback")
 
-// callbackError is why a webhook subscription was not verified.
-type callbackError struct {
-	callback string
-	status   helix.EventSubSubscriptionStatus // "" when it was gone from the list
-	waited   time.Duration                    // how long it stayed pending; 0 when it failed
-}
-
-func (e *callbackError) Error() string {
+// unverifiedError is the *SubscriptionError of a webhook subscription
+// whose callback Twitch did not verify: it stayed pending for waited, or
+// took status (status is "" when it was gone from Twitch's list).
+func unverifiedError(s *subscription, callback string, status helix.EventSubSubscriptionStatus, waited time.Duration) *SubscriptionError {
 	var b strings.Builder
-	b.WriteString("Twitch did not verify the callback " + e.callback)
+	b.WriteString("Twitch did not verify the callback " + callback)
 	switch {
-	case e.status == "":
+	case status == "":
 		b.WriteString(" (the subscription was gone from Twitch's list while it waited)")
-	case e.waited > 0:
-		fmt.Fprintf(&b, " (still %s after %v)", e.status, e.waited)
+	case waited > 0:
+		fmt.Fprintf(&b, " (still %s after %v)", status, waited)
 	default:
-		fmt.Fprintf(&b, " (%s)", e.status)
+		fmt.Fprintf(&b, " (%s)", status)
 	}
 	b.WriteString(": check that the URL reaches the Webhook's ServeHTTP from the internet, over HTTPS on port 443, while Run runs")
-	return b.String()
+	typ, version := s.typeAndVersion()
+	return &SubscriptionError{Type: typ, Version: version, Err: errors.New(b.String()), token: oauth.TokenApp, unverified: true}
 }
-
-func (e *callbackError) Is(target error) bool { return target == ErrCallbackVerification }
 
 // RevokedError is a subscription of a Webhook's that Twitch revoked
 // (OnRevoked hears of it too). It is not created again; Subscription's

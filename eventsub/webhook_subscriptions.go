@@ -379,7 +379,7 @@ func (w *Webhook) awaitEnabled(ctx context.Context, only *hook) error {
 		}
 		if !time.Now().Before(deadline) {
 			for _, h := range waiting {
-				failures = append(failures, w.giveUp(ctx, h, &callbackError{callback: w.callback, status: h.created.Status, waited: time.Since(began)}))
+				failures = append(failures, w.giveUp(ctx, h, h.created.Status, time.Since(began)))
 			}
 			return errors.Join(failures...)
 		}
@@ -420,7 +420,7 @@ func (w *Webhook) awaitEnabled(ctx context.Context, only *hook) error {
 				w.mu.Unlock()
 			case ok && x.Status == helix.EventSubSubscriptionStatusWebhookCallbackVerificationPending:
 			default:
-				failures = append(failures, w.giveUp(ctx, h, &callbackError{callback: w.callback, status: x.Status}))
+				failures = append(failures, w.giveUp(ctx, h, x.Status, 0))
 			}
 		}
 	}
@@ -454,18 +454,18 @@ func (w *Webhook) allChallenged(hs []*hook) bool {
 	return true
 }
 
-// giveUp marks h failed for why, and deletes it from Twitch, so that the
-// next Run makes it again rather than waiting for it again.
-func (w *Webhook) giveUp(ctx context.Context, h *hook, why *callbackError) error {
-	typ, version := h.typeAndVersion()
-	se := &SubscriptionError{Type: typ, Version: version, Err: why, token: oauth.TokenApp}
+// giveUp marks h failed, its callback not verified: it stayed pending for
+// waited, or took status ("" when it was gone). It is deleted from Twitch,
+// so that the next Run makes it again rather than waiting for it again.
+func (w *Webhook) giveUp(ctx context.Context, h *hook, status helix.EventSubSubscriptionStatus, waited time.Duration) error {
+	se := unverifiedError(h.subscription, w.callback, status, waited)
 	w.mu.Lock()
 	id := h.created.ID
 	if w.subs[h.match] == h {
 		h.state, h.err = failed, se
 	}
 	w.mu.Unlock()
-	if why.status != "" {
+	if status != "" {
 		if err := w.delete(ctx, h.subscription, id, "not verified"); err != nil && ctx.Err() == nil {
 			w.report(err)
 		}
