@@ -378,8 +378,8 @@ func (w *Webhook) awaitEnabled(ctx context.Context, only *hook) error {
 			return errors.Join(failures...)
 		}
 		if !time.Now().Before(deadline) {
-			for _, h := range waiting {
-				failures = append(failures, w.giveUp(ctx, h, h.created.Status, time.Since(began)))
+			for _, u := range waiting {
+				failures = append(failures, w.giveUp(ctx, u.h, u.status, time.Since(began)))
 			}
 			return errors.Join(failures...)
 		}
@@ -409,45 +409,53 @@ func (w *Webhook) awaitEnabled(ctx context.Context, only *hook) error {
 		for _, x := range own {
 			byID[x.ID] = x
 		}
-		for _, h := range waiting {
-			x, ok := byID[h.created.ID]
+		for _, u := range waiting {
+			x, ok := byID[u.id]
 			switch {
 			case ok && x.Status == helix.EventSubSubscriptionStatusEnabled:
 				w.mu.Lock()
-				if h.state == active {
-					h.created = x
+				if u.h.state == active && u.h.created.ID == x.ID {
+					u.h.created = x
 				}
 				w.mu.Unlock()
 			case ok && x.Status == helix.EventSubSubscriptionStatusWebhookCallbackVerificationPending:
 			default:
-				failures = append(failures, w.giveUp(ctx, h, x.Status, 0))
+				failures = append(failures, w.giveUp(ctx, u.h, x.Status, 0))
 			}
 		}
 	}
 }
 
+// unverifiedSub is a subscription that waits for the verification of its
+// callback, and its ID and status at Twitch when it was seen waiting.
+type unverifiedSub struct {
+	h      *hook
+	id     string
+	status helix.EventSubSubscriptionStatus
+}
+
 // unverified returns the subscriptions that exist at Twitch and wait for
 // the verification of their callback: only, or all of them.
-func (w *Webhook) unverified(only *hook) []*hook {
+func (w *Webhook) unverified(only *hook) []unverifiedSub {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	var out []*hook
+	var out []unverifiedSub
 	for _, h := range w.subs {
 		if (only == nil || h == only) && h.state == active && h.created.Status != helix.EventSubSubscriptionStatusEnabled {
-			out = append(out, h)
+			out = append(out, unverifiedSub{h, h.created.ID, h.created.Status})
 		}
 	}
-	slices.SortFunc(out, func(a, b *hook) int { return strings.Compare(a.match, b.match) })
+	slices.SortFunc(out, func(a, b unverifiedSub) int { return strings.Compare(a.h.match, b.h.match) })
 	return out
 }
 
 // allChallenged reports whether ServeHTTP answered the challenge of each
-// of hs.
-func (w *Webhook) allChallenged(hs []*hook) bool {
+// of us.
+func (w *Webhook) allChallenged(us []unverifiedSub) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for _, h := range hs {
-		if !h.challenged {
+	for _, u := range us {
+		if !u.h.challenged {
 			return false
 		}
 	}
