@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -673,3 +674,45 @@ func TestWebhookOverHTTP(t *testing.T) {
 		assert.Equal(t, wait(t, f.ch, "the events"), strconv.Itoa(n))
 	}
 }
+
+// No log line and no report holds a secret, whatever the Webhook meets.
+func TestWebhookNeverTellsTheSecret(t *testing.T) {
+	var mu sync.Mutex
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return logs.Write(p)
+	}), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	fake := newHookHelix(t, followSub("stale", "9", helix.EventSubSubscriptionStatusEnabled))
+	fake.refuse["stream.online"] = http.StatusForbidden
+	hs := runWebhook(t, fake, func(w *eventsub.Webhook) {
+		assert.NilError(t, w.Subscribe(context.Background(), followCondition("1")))
+	}, eventsub.WithLogger(logger), eventsub.WithPreviousSecret(otherSecret), eventsub.WithDeleteStale(), eventsub.WithQueueSize(1))
+	wait(t, hs.ev.ready, "OnReady")
+	wrong := newMessage("m-1", eventsub.MessageNotification, followBody("s1", 1))
+	wrong.secret = "not the secret at all"
+	serve(hs.w, wrong.request())
+	serve(hs.w, newMessage("m-2", eventsub.MessageNotification, []byte(`{`)).request())
+	serve(hs.w, newMessage("m-3", "webhook_callback_verification", challengeBody("x", followSub("x", "2", ""))).request())
+	err := hs.w.Subscribe(context.Background(), &eventsub.StreamOnlineCondition{BroadcasterUserID: "1"})
+	assert.ErrorContains(t, err, "403")
+	assert.NilError(t, hs.w.Close())
+	close(hs.ev.errs)
+	var reports []string
+	for err := range hs.ev.errs {
+		reports = append(reports, err.Error())
+	}
+	assert.Assert(t, len(reports) >= 3, reports)
+	mu.Lock()
+	all := logs.String() + strings.Join(reports, "\n") + err.Error()
+	mu.Unlock()
+	assert.Assert(t, strings.Contains(all, "does not match the body"), all)
+	for _, secret := range []string{testSecret, otherSecret} {
+		assert.Assert(t, !strings.Contains(all, secret), "the secret %q in:\n%s", secret, all)
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
