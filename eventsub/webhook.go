@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 
@@ -236,7 +237,16 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		refuse(http.StatusRequestEntityTooLarge, false, "a body of %d bytes: the most a Webhook reads is %d", r.ContentLength, maxMessageSize)
 		return
 	}
-	body, err := readBody(rw, r)
+	// A notification is read after the start of a WebSocket frame around
+	// it (see decodeNotification), to decode in one pass with no copy.
+	var styp, sversion string
+	if typ == MessageNotification {
+		styp, sversion = h.Get(headerSubscriptionType), h.Get(headerSubscriptionVersion)
+		if !plainName(styp) || !plainName(sversion) {
+			styp, sversion = "", ""
+		}
+	}
+	buf, bodyAt, err := readBody(rw, r, styp, sversion)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
@@ -246,6 +256,7 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	body := buf[bodyAt:]
 	if !w.signed(id, ts, body, want[:]) {
 		refuse(http.StatusForbidden, false, "header %s does not match the body: not signed with the secret%s "+
 			"(if this is Twitch, its subscription was made with another secret: pass the old one to WithPreviousSecret, and make the subscriptions again)",
@@ -273,7 +284,7 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	case MessageRevocation:
 		w.revocation(rw, id, now, body, refuse)
 	case MessageNotification:
-		w.notification(rw, r, id, now, body, refuse)
+		w.notification(rw, id, now, buf, bodyAt, refuse)
 	default:
 		refuse(http.StatusBadRequest, true, "unknown message type %q", clip(string(typ)))
 	}
@@ -315,29 +326,43 @@ func equalFoldASCII(a, b string) bool {
 	return true
 }
 
-// readBody reads r's body, at most maxMessageSize bytes.
-func readBody(rw http.ResponseWriter, r *http.Request) ([]byte, error) {
+// readBody reads r's body, at most maxMessageSize bytes, into buf from
+// bodyAt on. With a subscription type and version, buf starts with the
+// start of a notification frame that names them, and has room for its
+// end.
+func readBody(rw http.ResponseWriter, r *http.Request, typ, version string) (buf []byte, bodyAt int, err error) {
 	rd := http.MaxBytesReader(rw, r.Body, maxMessageSize)
+	size := 512
 	if r.ContentLength > 0 {
-		// One allocation for a body whose length is told; the extra byte
-		// sees one that is longer than it says.
-		buf := make([]byte, 0, r.ContentLength+1)
-		for {
-			n, err := rd.Read(buf[len(buf):cap(buf)])
-			buf = buf[:len(buf)+n]
-			if err == io.EOF {
-				return buf, nil
-			}
-			if err != nil {
-				return nil, err
-			}
-			if len(buf) == cap(buf) {
-				rest, err := io.ReadAll(rd)
-				return append(buf, rest...), err
-			}
+		// One allocation for a body whose length is told: the extra bytes
+		// are the frame's end, and room to see a body longer than told.
+		size = int(r.ContentLength) + 2
+	}
+	if typ != "" {
+		size += len(framePrefix) + len(typ) + len(frameMiddle) + len(version) + len(frameSuffix)
+	}
+	buf = make([]byte, 0, size)
+	if typ != "" {
+		buf = append(buf, framePrefix...)
+		buf = append(buf, typ...)
+		buf = append(buf, frameMiddle...)
+		buf = append(buf, version...)
+		buf = append(buf, frameSuffix...)
+	}
+	bodyAt = len(buf)
+	for {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, cap(buf))
+		}
+		n, err := rd.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		switch {
+		case err == io.EOF:
+			return buf, bodyAt, nil
+		case err != nil:
+			return nil, 0, err
 		}
 	}
-	return io.ReadAll(rd)
 }
 
 // signed reports whether sig is the HMAC-SHA256 of the message with the
@@ -450,7 +475,7 @@ func (w *Webhook) revocation(rw http.ResponseWriter, id string, now time.Time, b
 }
 
 // notification decodes a notification and queues it for its handlers.
-func (w *Webhook) notification(rw http.ResponseWriter, r *http.Request, id string, now time.Time, body []byte, refuse func(int, bool, string, ...any)) {
+func (w *Webhook) notification(rw http.ResponseWriter, id string, now time.Time, buf []byte, bodyAt int, refuse func(int, bool, string, ...any)) {
 	w.mu.Lock()
 	seen := w.seen != nil && w.seen.has(id)
 	w.mu.Unlock()
@@ -459,7 +484,7 @@ func (w *Webhook) notification(rw http.ResponseWriter, r *http.Request, id strin
 		rw.WriteHeader(http.StatusNoContent)
 		return
 	}
-	n, err := decodeNotification(body, r.Header)
+	n, err := decodeNotification(buf, bodyAt)
 	if err != nil {
 		refuse(http.StatusBadRequest, true, "%v", err)
 		return
@@ -489,32 +514,22 @@ func (w *Webhook) notification(rw http.ResponseWriter, r *http.Request, id strin
 	rw.WriteHeader(http.StatusNoContent)
 }
 
-// decodeNotification decodes a notification's body as ParseNotification
-// does. The body is put in a WebSocket frame whose metadata names the
-// subscription type and version of the request's headers, so that
-// ParseMessage decodes it in one pass, straight into the type's event
-// (ParseNotification reads the body twice); the headers are not signed,
-// but the one pass is taken only when the body's subscription is of the
-// type they name. When the frame does not decode, ParseNotification says
-// why in the body's own terms.
-func decodeNotification(body []byte, h http.Header) (*Notification, error) {
-	typ, version := h.Get(headerSubscriptionType), h.Get(headerSubscriptionVersion)
-	if !plainName(typ) || !plainName(version) {
-		return ParseNotification(body)
+// decodeNotification decodes the notification of buf[bodyAt:] as
+// ParseNotification does. When buf starts with the start of a WebSocket
+// frame whose metadata names the subscription type and version of the
+// request's headers, the body is decoded as the payload of that frame,
+// so that ParseMessage decodes it in one pass, straight into the type's
+// event (ParseNotification reads the body twice). The headers are not
+// signed, but the one pass is taken only when the body's subscription is
+// of the type they name. When the frame does not decode,
+// ParseNotification says why in the body's own terms.
+func decodeNotification(buf []byte, bodyAt int) (*Notification, error) {
+	if bodyAt > 0 {
+		if m, err := ParseMessage(append(buf, '}')); err == nil && m.Notification != nil {
+			return m.Notification, nil
+		}
 	}
-	frame := make([]byte, 0, len(framePrefix)+len(typ)+len(frameMiddle)+len(version)+len(frameSuffix)+len(body)+1)
-	frame = append(frame, framePrefix...)
-	frame = append(frame, typ...)
-	frame = append(frame, frameMiddle...)
-	frame = append(frame, version...)
-	frame = append(frame, frameSuffix...)
-	frame = append(frame, body...)
-	frame = append(frame, '}')
-	m, err := ParseMessage(frame)
-	if err != nil || m.Notification == nil {
-		return ParseNotification(body)
-	}
-	return m.Notification, nil
+	return ParseNotification(buf[bodyAt:])
 }
 
 const (

@@ -355,6 +355,15 @@ func TestWebhookSizeLimit(t *testing.T) {
 	assert.Equal(t, rec.Code, http.StatusRequestEntityTooLarge)
 	hs.ev.requestError(t)
 
+	// A notification whose length is not told, or told wrong, is read
+	// whole all the same.
+	for i, length := range []int64{-1, 0, 10} {
+		m := newMessage("m-chunked-"+strconv.Itoa(i), eventsub.MessageNotification, followBody("s1", i))
+		r := m.request()
+		r.ContentLength = length
+		assert.Equal(t, serve(hs.w, r).Code, http.StatusNoContent, length)
+	}
+
 	full := newMessage("m-full", eventsub.MessageNotification, big[:eventsub.MaxMessageSize])
 	rec = serve(hs.w, full.request())
 	assert.Equal(t, rec.Code, http.StatusBadRequest)
