@@ -107,9 +107,10 @@
 //     order they arrived (WithWorkers runs subscriptions side by side).
 //   - Run waits for each subscription it creates to be verified, reading
 //     Twitch's list after 500 ms and then twice as long each time up to 8
-//     s, or at once when every challenge has been answered, for at most a
-//     minute; one not verified is an error that says to check that the
-//     callback URL reaches ServeHTTP (ErrCallbackVerification).
+//     s, or at once (and 250 ms later) when every challenge has been
+//     answered, for at most a minute; one not verified is an error that
+//     says to check that the callback URL reaches ServeHTTP
+//     (ErrCallbackVerification).
 //
 // Errors match the sentinels of the package they wrap: a refused
 // subscription wraps Twitch's answer, a *helix.APIError, so errors.Is

@@ -18,11 +18,13 @@ import (
 // verification of its callback. Twitch sends the challenge as it creates
 // the subscription and decides within seconds; the list is read again
 // after 500 ms, then twice as long each time up to 8 s (at most 12 reads
-// in all), or at once when every challenge has been answered, for at most
-// a minute.
+// in all), for at most a minute. When every challenge has been answered,
+// it is read at once, and 250 ms later if Twitch had not taken the answer
+// in yet.
 const (
 	verifyFirstWait = 500 * time.Millisecond
 	verifyMaxWait   = 8 * time.Second
+	verifySettle    = 250 * time.Millisecond
 	verifyTimeout   = time.Minute
 )
 
@@ -371,6 +373,7 @@ func (w *Webhook) awaitEnabled(ctx context.Context, only *hook) error {
 	began := time.Now()
 	deadline := began.Add(verifyTimeout)
 	wait := verifyFirstWait
+	settle := false // the last read came at once after the answers
 	var failures []error
 	for {
 		waiting := w.unverified(only)
@@ -383,7 +386,12 @@ func (w *Webhook) awaitEnabled(ctx context.Context, only *hook) error {
 			}
 			return errors.Join(failures...)
 		}
-		t := time.NewTimer(min(wait, time.Until(deadline)))
+		d := wait
+		if settle {
+			d = verifySettle
+		}
+		t := time.NewTimer(min(d, time.Until(deadline)))
+		answered := false
 		for woke := false; !woke; {
 			select {
 			case <-ctx.Done():
@@ -392,11 +400,19 @@ func (w *Webhook) awaitEnabled(ctx context.Context, only *hook) error {
 			case <-t.C:
 				woke = true
 			case <-w.verified:
-				woke = w.allChallenged(waiting)
+				answered = !settle && w.allChallenged(waiting)
+				woke = answered
 			}
 		}
 		t.Stop()
-		wait = min(2*wait, verifyMaxWait)
+		switch {
+		case answered:
+			settle = true
+		case settle:
+			settle = false
+		default:
+			wait = min(2*wait, verifyMaxWait)
+		}
 		own, err := w.listOwn(ctx, nil)
 		if err != nil {
 			if ctx.Err() != nil {
