@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
-	"net"
 	"net/url"
 	"reflect"
 	"slices"
@@ -111,27 +109,13 @@ const defaultDialTimeout = 10 * time.Second
 type Client struct {
 	Dispatcher
 
-	helix       *helix.Client
-	err         error // what New found wrong with its arguments; Run and Subscribe return it
-	url         string
-	keepalive   int // seconds; 0 lets Twitch choose
-	minBackoff  time.Duration
-	maxBackoff  time.Duration
-	log         *slog.Logger
-	dialContext func(ctx context.Context, network, addr string) (net.Conn, error)
-	dialTimeout time.Duration
+	config // what the options set
 
-	onConnected    func(Session)
-	onReady        func()
-	onDisconnected func(error)
-	onReconnected  func(Session)
-	onRevoked      func(helix.EventSubSubscription)
-	onError        func(error)
+	helix *helix.Client
+	err   error // what New found wrong with its arguments; Run and Subscribe return it
 
-	// second is how long a keepalive second lasts, and now the clock that
-	// judges a message's age: tests shorten the one and move the other.
-	second time.Duration
-	now    func() time.Time
+	// now is the clock that judges a message's age: tests move it.
+	now func() time.Time
 
 	mu           sync.Mutex
 	subs         map[string]*subscription // what the user subscribed to, by subscriptionKey
@@ -163,23 +147,16 @@ type Client struct {
 // and Subscribe.
 func New(h *helix.Client, opts ...Option) *Client {
 	c := &Client{
-		helix:       h,
-		url:         DefaultBaseURL,
-		minBackoff:  500 * time.Millisecond,
-		maxBackoff:  2 * time.Minute,
-		log:         slog.New(slog.DiscardHandler),
-		dialTimeout: defaultDialTimeout,
-		second:      time.Second,
-		now:         time.Now,
-		subs:        map[string]*subscription{},
-		sockets:     map[*websocket.Conn]struct{}{},
-	}
-	for _, opt := range opts {
-		if opt != nil {
-			opt(c)
-		}
+		config:  newConfig(opts),
+		helix:   h,
+		now:     time.Now,
+		subs:    map[string]*subscription{},
+		sockets: map[*websocket.Conn]struct{}{},
 	}
 	var errs []error
+	for _, name := range c.webhookOnly {
+		errs = append(errs, fmt.Errorf("eventsub: %s applies to a Webhook, not to the WebSocket Client", name))
+	}
 	if h == nil {
 		errs = append(errs, errors.New("eventsub: New: the *helix.Client to subscribe with is nil"))
 	}
@@ -243,9 +220,9 @@ func newSubscription(cond Condition) (*subscription, TypeInfo, error) {
 }
 
 // check finds what Twitch would refuse in a subscription before anything
-// is sent: a type it does not deliver over a WebSocket, a required
+// is sent: a type it does not deliver by transport t, a required
 // condition field left empty. It knows only the types of the schema.
-func (s *subscription) check(info TypeInfo) error {
+func (s *subscription) check(info TypeInfo, t TransportMethod) error {
 	invalid := func(field, reason string) error {
 		return &InvalidSubscriptionError{Type: info.Type, Version: info.Version, Field: field, Reason: reason}
 	}
@@ -255,8 +232,12 @@ func (s *subscription) check(info TypeInfo) error {
 	if s.entry == nil {
 		return nil
 	}
-	if !slices.Contains(info.Transports, TransportWebSocket) {
-		return invalid("", fmt.Sprintf("Twitch delivers it by %s only, not over a WebSocket", transportList(info.Transports)))
+	if !slices.Contains(info.Transports, t) {
+		not := "over a WebSocket"
+		if t == TransportWebhook {
+			not = "to a webhook"
+		}
+		return invalid("", fmt.Sprintf("Twitch delivers it by %s only, not %s", transportList(info.Transports), not))
 	}
 	var fields map[string]json.RawMessage
 	if err := ijson.Unmarshal(s.body(), &fields); err != nil {
@@ -315,7 +296,7 @@ func (c *Client) Subscribe(ctx context.Context, cond Condition) error {
 	if err != nil {
 		return err
 	}
-	if err := s.check(info); err != nil {
+	if err := s.check(info, TransportWebSocket); err != nil {
 		return err
 	}
 	c.mu.Lock()

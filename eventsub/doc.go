@@ -73,6 +73,45 @@
 //
 // Close returns from anywhere, a handler or callback included.
 //
+// Webhook receives the same notifications over HTTP: it is the
+// http.Handler of a callback URL, with the same On<Type> methods (it
+// embeds a Dispatcher too), and it keeps the subscriptions to that URL,
+// made with an app access token. Types that Twitch delivers to webhooks
+// only (drop entitlements, extension Bits transactions, user
+// authorization grants and revocations) work there:
+//
+//	w := eventsub.NewWebhook(appHelix, "https://example.com/eventsub", secret)
+//	w.OnChannelFollow(func(ctx context.Context, e *eventsub.ChannelFollowEvent) { ... })
+//	err := w.Subscribe(ctx, &eventsub.ChannelFollowCondition{BroadcasterUserID: id, ModeratorUserID: id})
+//	http.Handle("/eventsub", w)
+//	err = w.Run(ctx) // reconciles the subscriptions at Twitch, then serves until ctx ends or Close
+//
+// A Webhook trusts a request only once its signature is checked, in
+// constant time, with the secret (or the previous one while a secret is
+// rotated, WithPreviousSecret), before its body is otherwise read:
+//
+//   - A request that is not a POST, lacks one of Twitch's headers, has a
+//     body over 512 KiB (refused from its length when told), a signature
+//     that does not match, or a timestamp more than 10 minutes off, is
+//     answered 4xx and reported (*WebhookRequestError), never with the
+//     secret.
+//   - A message ID seen in the last 10 minutes (at most 100,000 of them)
+//     is acknowledged and not handled again.
+//   - A challenge is answered only for a subscription the Webhook wants,
+//     matched by type, version and condition, so that it may come before
+//     Twitch's answer to the creation.
+//   - A notification is decoded, queued, and answered 204 at once; when
+//     the queue (1024 by default, WithQueueSize) is full, it is answered
+//     503 and not remembered, so that Twitch's retry of it is handled.
+//     Handlers take the events one at a time for each subscription, in the
+//     order they arrived (WithWorkers runs subscriptions side by side).
+//   - Run waits for each subscription it creates to be verified, reading
+//     Twitch's list after 500 ms and then twice as long each time up to 8
+//     s, or at once (and 250 ms later) when every challenge has been
+//     answered, for at most a minute; one not verified is an error that
+//     says to check that the callback URL reaches ServeHTTP
+//     (ErrCallbackVerification).
+//
 // Errors match the sentinels of the package they wrap: a refused
 // subscription wraps Twitch's answer, a *helix.APIError, so errors.Is
 // matches helix.ErrForbidden, helix.ErrMissingScope and the others as

@@ -11,13 +11,13 @@ import (
 	"github.com/twitchify-go/twitch/oauth"
 )
 
-// Errors a Client reports, to match with errors.Is.
+// Errors a Client or a Webhook reports, to match with errors.Is.
 var (
 	// ErrKeepaliveTimeout: no message arrived within the keepalive timeout
 	// and its margin; the connection was taken for dead.
 	ErrKeepaliveTimeout = errors.New("eventsub: no message within the keepalive timeout")
-	// ErrClosed: the Client was closed, or its Run has returned (Run
-	// runs once).
+	// ErrClosed: the Client (or Webhook) was closed, or its Run has
+	// returned (Run runs once).
 	ErrClosed = errors.New("eventsub: client closed")
 	// ErrSubscriptionLimit matches a *SubscriptionError for an HTTP 429
 	// that is not Helix's rate limit: the answer left points in the
@@ -57,7 +57,8 @@ func (e *CloseError) Error() string {
 
 // InvalidSubscriptionError is a subscription Twitch would refuse, found
 // before any request was sent: a required condition field left empty, or
-// a type that Twitch does not deliver over a WebSocket.
+// a type that Twitch does not deliver over a WebSocket (for a Client) or
+// to a webhook (for a Webhook).
 type InvalidSubscriptionError struct {
 	Type, Version string
 	Field         string // the condition field as Twitch names it, "moderator_user_id"; "" when the type is the problem
@@ -82,25 +83,37 @@ type SubscriptionError struct {
 	StatusCode int
 	// Scopes are, when Twitch refused for want of authorization (a 403,
 	// or an answer that says a scope is missing), the scopes a user token
-	// needs for the type: one of each group. Nil otherwise, or when the
+	// needs for the type (for a Webhook's subscription, made with an app
+	// token: the scopes the user the condition names must have granted
+	// the application): one of each group. Nil otherwise, or when the
 	// type needs none (the refusal is then about the token's user).
 	Scopes [][]oauth.Scope
 	Err    error
+
+	token      oauth.TokenType // what the subscription was made with
+	unverified bool            // a webhook's callback was not verified: ErrCallbackVerification
 }
 
-// newSubscriptionError wraps the failure to create s.
+// newSubscriptionError wraps the failure to create s on a WebSocket,
+// which is done with a user token.
 func newSubscriptionError(s *subscription, err error) *SubscriptionError {
+	return newSubscriptionErrorWith(s, err, oauth.TokenUser)
+}
+
+// newSubscriptionErrorWith wraps the failure to create s with a token of
+// the type token: a user token for a WebSocket, an app token for a
+// webhook.
+func newSubscriptionErrorWith(s *subscription, err error, token oauth.TokenType) *SubscriptionError {
 	typ, version := s.typeAndVersion()
-	e := &SubscriptionError{Type: typ, Version: version, Err: err}
+	e := &SubscriptionError{Type: typ, Version: version, Err: err, token: token}
 	var api *helix.APIError
 	if !errors.As(err, &api) {
 		return e
 	}
 	e.StatusCode = api.StatusCode
 	if s.entry != nil && (api.StatusCode == http.StatusForbidden || errors.Is(api, helix.ErrMissingScope)) {
-		// A WebSocket subscription is made with a user token.
 		for _, r := range s.entry.info.Auth {
-			if r.Token == oauth.TokenUser && len(r.Scopes) > 0 {
+			if r.Token == token && len(r.Scopes) > 0 {
 				e.Scopes = r.Clone().Scopes
 			}
 		}
@@ -126,7 +139,13 @@ func (e *SubscriptionError) Error() string {
 		b.WriteString(": " + api.Message)
 	}
 	b.WriteString(")")
-	if len(e.Scopes) > 0 {
+	switch {
+	case len(e.Scopes) == 0:
+	case e.token == oauth.TokenApp:
+		// An app token carries no scopes: the users the condition names
+		// must have granted them to the application.
+		b.WriteString(": the user the condition names must have authorized the application with " + scopesPhrase(e.Scopes))
+	default:
 		b.WriteString(": the user token needs " + scopesPhrase(e.Scopes))
 	}
 	return b.String()
@@ -136,7 +155,13 @@ func (e *SubscriptionError) Unwrap() error { return e.Err }
 
 // Is reports whether e is the case target names, for errors.Is.
 func (e *SubscriptionError) Is(target error) bool {
-	return target == ErrSubscriptionLimit && e.subscriptionLimit()
+	switch target {
+	case ErrSubscriptionLimit:
+		return e.subscriptionLimit()
+	case ErrCallbackVerification:
+		return e.unverified
+	}
+	return false
 }
 
 // subscriptionLimit reports whether Twitch refused for one of EventSub's
@@ -219,6 +244,89 @@ func (e *DroppedNotificationError) Error() string {
 			fmt.Fprintf(&b, ", sent %s", e.Timestamp.Format(time.RFC3339))
 		}
 		b.WriteString(")")
+	}
+	b.WriteString(": " + e.Reason)
+	return b.String()
+}
+
+// ErrCallbackVerification matches a *SubscriptionError for a webhook
+// subscription that Twitch could not verify: its challenge went
+// unanswered, or was answered wrongly, so the subscription stayed
+// webhook_callback_verification_pending or turned
+// webhook_callback_verification_failed. The callback URL does not reach
+// the Webhook's ServeHTTP while its Run runs.
+var ErrCallbackVerification = errors.New("eventsub: Twitch could not verify the webhook callback")
+
+// unverifiedError is the *SubscriptionError of a webhook subscription
+// whose callback Twitch did not verify: it stayed pending for waited, or
+// took status (status is "" when it was gone from Twitch's list).
+func unverifiedError(s *subscription, callback string, status helix.EventSubSubscriptionStatus, waited time.Duration) *SubscriptionError {
+	var b strings.Builder
+	b.WriteString("Twitch did not verify the callback " + callback)
+	switch {
+	case status == "":
+		b.WriteString(" (the subscription was gone from Twitch's list while it waited)")
+	case waited > 0:
+		fmt.Fprintf(&b, " (still %s after %v)", status, waited)
+	default:
+		fmt.Fprintf(&b, " (%s)", status)
+	}
+	b.WriteString(": check that the URL reaches the Webhook's ServeHTTP from the internet, over HTTPS on port 443, while Run runs")
+	typ, version := s.typeAndVersion()
+	return &SubscriptionError{Type: typ, Version: version, Err: errors.New(b.String()), token: oauth.TokenApp, unverified: true}
+}
+
+// RevokedError is a subscription of a Webhook's that Twitch revoked
+// (OnRevoked hears of it too). It is not created again; Subscription's
+// Status says why, and Error what to do.
+type RevokedError struct {
+	Subscription helix.EventSubSubscription
+}
+
+func (e *RevokedError) Error() string {
+	s := e.Subscription
+	msg := fmt.Sprintf("eventsub: Twitch revoked the subscription to %s version %s (%s): %s", s.Type, s.Version, s.ID, s.Status)
+	switch s.Status {
+	case helix.EventSubSubscriptionStatusNotificationFailuresExceeded:
+		msg += ": too many of its notifications went unanswered or failed; check that the callback URL reaches ServeHTTP" +
+			" and that handlers keep up (a full queue answers 503), then subscribe again"
+	case helix.EventSubSubscriptionStatusWebhookCallbackVerificationFailed:
+		msg += ": check that the callback URL reaches ServeHTTP while Run runs, then subscribe again"
+	case helix.EventSubSubscriptionStatusAuthorizationRevoked:
+		msg += ": a user of its condition took back the application's authorization"
+	case helix.EventSubSubscriptionStatusModeratorRemoved:
+		msg += ": the moderator of its condition is no longer one"
+	case helix.EventSubSubscriptionStatusUserRemoved:
+		msg += ": a user of its condition no longer exists"
+	case helix.EventSubSubscriptionStatusVersionRemoved:
+		msg += ": Twitch no longer offers this type and version; use a newer version"
+	}
+	return msg
+}
+
+// WebhookRequestError is a request a Webhook refused, and why. StatusCode
+// is what it answered. The message ID and type are those the request
+// named; before its signature was checked, anyone may have sent them.
+type WebhookRequestError struct {
+	StatusCode  int
+	MessageID   string
+	MessageType string
+	// Signed is true when the request was signed with the Webhook's
+	// secret (or the previous one): it came from Twitch.
+	Signed bool
+	Reason string
+}
+
+func (e *WebhookRequestError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "eventsub: webhook: answered %d %s to ", e.StatusCode, http.StatusText(e.StatusCode))
+	switch {
+	case e.MessageType != "" && e.MessageID != "":
+		fmt.Fprintf(&b, "a %s message (%s)", e.MessageType, e.MessageID)
+	case e.MessageType != "":
+		fmt.Fprintf(&b, "a %s message", e.MessageType)
+	default:
+		b.WriteString("a request")
 	}
 	b.WriteString(": " + e.Reason)
 	return b.String()

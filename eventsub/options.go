@@ -9,28 +9,95 @@ import (
 	"github.com/twitchify-go/twitch/helix"
 )
 
-// Option configures a Client.
-type Option func(*Client)
+// Option configures a Client or a Webhook. Most options apply to one of
+// them only, as their documentation says; given to the other, an option
+// is an error that its Run (and Subscribe) returns. WithLogger, OnReady,
+// OnRevoked and OnError apply to both.
+type Option func(*config)
+
+// config is what the options set, for a Client or a Webhook: each reads
+// its own fields.
+type config struct {
+	log       *slog.Logger
+	onReady   func()
+	onRevoked func(helix.EventSubSubscription)
+	onError   func(error)
+
+	// The WebSocket Client's.
+	url            string
+	keepalive      int // seconds; 0 lets Twitch choose
+	minBackoff     time.Duration
+	maxBackoff     time.Duration
+	dialContext    func(ctx context.Context, network, addr string) (net.Conn, error)
+	dialTimeout    time.Duration
+	onConnected    func(Session)
+	onDisconnected func(error)
+	onReconnected  func(Session)
+	// second is how long a keepalive second lasts: tests shorten it.
+	second time.Duration
+
+	// The Webhook's.
+	previousSecret string
+	deleteStale    bool
+	queueSize      int
+	workers        int
+
+	// webSocketOnly and webhookOnly name the options given that apply to
+	// the one only, for the other's error.
+	webSocketOnly []string
+	webhookOnly   []string
+}
+
+// newConfig applies opts to the defaults of both.
+func newConfig(opts []Option) config {
+	cfg := config{
+		log:         slog.New(slog.DiscardHandler),
+		url:         DefaultBaseURL,
+		minBackoff:  500 * time.Millisecond,
+		maxBackoff:  2 * time.Minute,
+		dialTimeout: defaultDialTimeout,
+		second:      time.Second,
+		queueSize:   defaultQueueSize,
+		workers:     1,
+	}
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&cfg)
+		}
+	}
+	return cfg
+}
+
+// forWebSocket and forWebhook record that the option called name was
+// given, which applies to the one only.
+func (cfg *config) forWebSocket(name string) { cfg.webSocketOnly = append(cfg.webSocketOnly, name) }
+func (cfg *config) forWebhook(name string)   { cfg.webhookOnly = append(cfg.webhookOnly, name) }
 
 // WithBaseURL connects to url instead of DefaultBaseURL (a fake, in tests).
 // It must be a ws:// or wss:// URL; Run and Subscribe say so otherwise. A
 // query it has is kept (WithKeepalive adds its parameter). Its scheme and
 // host are also where a session_reconnect may lead besides wss://.
-func WithBaseURL(url string) Option { return func(c *Client) { c.url = url } }
+// WebSocket Client only.
+func WithBaseURL(url string) Option {
+	return func(c *config) { c.url = url; c.forWebSocket("WithBaseURL") }
+}
 
 // WithKeepalive asks Twitch for a keepalive timeout, 10 to 600 seconds;
-// without it Twitch picks one.
-func WithKeepalive(seconds int) Option { return func(c *Client) { c.keepalive = seconds } }
+// without it Twitch picks one. WebSocket Client only.
+func WithKeepalive(seconds int) Option {
+	return func(c *config) { c.keepalive = seconds; c.forWebSocket("WithKeepalive") }
+}
 
 // WithBackoff sets the first and the longest wait between reconnect
 // attempts (by default 500 ms and 2 minutes); each wait is jittered.
+// WebSocket Client only.
 func WithBackoff(first, longest time.Duration) Option {
-	return func(c *Client) { c.minBackoff, c.maxBackoff = first, longest }
+	return func(c *config) { c.minBackoff, c.maxBackoff = first, longest; c.forWebSocket("WithBackoff") }
 }
 
 // WithLogger logs the client's work to l; by default it logs nothing.
 func WithLogger(l *slog.Logger) Option {
-	return func(c *Client) {
+	return func(c *config) {
 		if l != nil {
 			c.log = l
 		}
@@ -43,39 +110,87 @@ func WithLogger(l *slog.Logger) Option {
 // Each connection, TLS and the WebSocket handshake included, must open
 // within 10 seconds, and gives up when Run's context ends or Close is
 // called; dial must return when its context ends, or Close waits for it.
+// WebSocket Client only.
 func WithDialContext(dial func(ctx context.Context, network, addr string) (net.Conn, error)) Option {
-	return func(c *Client) { c.dialContext = dial }
+	return func(c *config) { c.dialContext = dial; c.forWebSocket("WithDialContext") }
 }
 
-// The callbacks below run on Run's goroutine, in the order of the events,
-// and should return quickly: no notification is handled meanwhile. A
-// callback, like a handler, may call Close: Close returns, and nothing
-// more is called.
+// WithPreviousSecret accepts notifications signed with secret besides
+// those signed with the Webhook's own, while a secret is being rotated:
+// Twitch signs each subscription's messages with the secret it was
+// created with, and a subscription's secret cannot be changed, so those
+// made with the old secret go on using it until they are made again.
+// Webhook only.
+func WithPreviousSecret(secret string) Option {
+	return func(c *config) { c.previousSecret = secret; c.forWebhook("WithPreviousSecret") }
+}
+
+// WithDeleteStale makes the Webhook's Run delete the subscriptions to its
+// callback URL that the program does not subscribe to (left by an earlier
+// version of it, say); without it they are left alone, and their
+// notifications are handled like the others. Webhook only.
+func WithDeleteStale() Option {
+	return func(c *config) { c.deleteStale = true; c.forWebhook("WithDeleteStale") }
+}
+
+// WithQueueSize sets how many notifications a Webhook holds that its
+// handlers have yet to take (1024 by default). A notification that
+// arrives when they are full is answered 503, and Twitch sends it again
+// later. Webhook only.
+func WithQueueSize(n int) Option {
+	return func(c *config) { c.queueSize = n; c.forWebhook("WithQueueSize") }
+}
+
+// WithWorkers runs a Webhook's handlers on n goroutines (1 by default,
+// like the WebSocket Client: one event at a time). The notifications of
+// one subscription always go to the same goroutine, so its events are
+// still handled one at a time, in the order they arrived; the queue is
+// shared out among the goroutines. Handlers must then be safe for
+// concurrent use. Webhook only.
+func WithWorkers(n int) Option {
+	return func(c *config) { c.workers = n; c.forWebhook("WithWorkers") }
+}
+
+// The callbacks below run on one goroutine, in the order of the events,
+// and should return quickly: on the WebSocket Client's, it is Run's, and
+// no notification is handled meanwhile. A callback, like a handler, may
+// call Close: Close returns, and nothing more is called.
 
 // OnConnected calls f when a new session is welcomed: the first, or the
 // one after a lost connection. Its subscriptions are created next.
-func OnConnected(f func(Session)) Option { return func(c *Client) { c.onConnected = f } }
+// WebSocket Client only.
+func OnConnected(f func(Session)) Option {
+	return func(c *config) { c.onConnected = f; c.forWebSocket("OnConnected") }
+}
 
 // OnReady calls f when every subscription is active on a new session.
 // It is not called while some are still being created or retried, nor
 // when Run returns the refusals of the first session instead. After a
 // reconnect, a subscription Twitch refuses again goes to OnError, is no
-// longer wanted, and OnReady follows for the others.
-func OnReady(f func()) Option { return func(c *Client) { c.onReady = f } }
+// longer wanted, and OnReady follows for the others. A Webhook calls it
+// once, when every subscription is enabled at Twitch.
+func OnReady(f func()) Option { return func(c *config) { c.onReady = f } }
 
 // OnDisconnected calls f when the connection is lost, with why: a
 // *CloseError, a network error, ErrKeepaliveTimeout, ErrMessageTooLarge,
-// or ErrUntrustedReconnectURL. A reconnect follows.
-func OnDisconnected(f func(reason error)) Option { return func(c *Client) { c.onDisconnected = f } }
+// or ErrUntrustedReconnectURL. A reconnect follows. WebSocket Client only.
+func OnDisconnected(f func(reason error)) Option {
+	return func(c *config) { c.onDisconnected = f; c.forWebSocket("OnDisconnected") }
+}
 
 // OnReconnected calls f when a session_reconnect handover has finished:
 // the session and its subscriptions now live on the new connection.
-func OnReconnected(f func(Session)) Option { return func(c *Client) { c.onReconnected = f } }
+// WebSocket Client only.
+func OnReconnected(f func(Session)) Option {
+	return func(c *config) { c.onReconnected = f; c.forWebSocket("OnReconnected") }
+}
 
 // OnRevoked calls f when Twitch ends a subscription; its Status says why
-// (authorization_revoked, user_removed, version_removed, ...). It is not
-// created again.
-func OnRevoked(f func(helix.EventSubSubscription)) Option { return func(c *Client) { c.onRevoked = f } }
+// (authorization_revoked, user_removed, version_removed, and for a
+// Webhook notification_failures_exceeded, ...). It is not created again.
+func OnRevoked(f func(helix.EventSubSubscription)) Option {
+	return func(c *config) { c.onRevoked = f }
+}
 
 // OnError calls f with what went wrong without stopping the client: a
 // subscription Twitch refused after a reconnect or that failed on the way
@@ -84,5 +199,7 @@ func OnRevoked(f func(helix.EventSubSubscription)) Option { return func(c *Clien
 // a notification dropped by Twitch's rules (*DroppedNotificationError), a
 // reconnect URL not followed (ErrUntrustedReconnectURL), a failed dial, a
 // subscription unsubscribed from during its creation that could not be
-// deleted.
-func OnError(f func(error)) Option { return func(c *Client) { c.onError = f } }
+// deleted. A Webhook reports every request it refused
+// (*WebhookRequestError), a handler's panic, and a subscription of its
+// own that Twitch revoked (*RevokedError, besides OnRevoked).
+func OnError(f func(error)) Option { return func(c *config) { c.onError = f } }

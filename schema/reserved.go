@@ -22,6 +22,11 @@ var ReservedNames = map[string][]string{
 		"TransportWebhook", "TypeBeta", "TypeInfo", "TypeInfo.NewCondition", "TypeNew", "TypeStable",
 		"TypeStatus", "Types", "WithBackoff", "WithBaseURL", "WithDialContext", "WithKeepalive",
 		"WithLogger",
+		// The Webhook.
+		"ErrCallbackVerification", "NewWebhook", "RevokedError", "RevokedError.Error", "Webhook",
+		"Webhook.Close", "Webhook.Run", "Webhook.ServeHTTP", "Webhook.Subscribe", "Webhook.Subscriptions",
+		"Webhook.Unsubscribe", "WebhookRequestError", "WebhookRequestError.Error", "WithDeleteStale",
+		"WithPreviousSecret", "WithQueueSize", "WithWorkers",
 	},
 	"helix": {
 		"APIError", "APIError.Error", "APIError.Is", "Client", "Client.Format", "Client.GoString",
