@@ -127,13 +127,12 @@ func TestCloseWaitsForRun(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := readyBot(t, srv)
 		assert.NilError(t, b.Close())
-		select {
-		case err := <-b.done:
-			b.ended, b.err = true, err
-			assert.Equal(t, err, twitch.ErrClosed)
-		default:
-			t.Fatal("Close returned before Run")
-		}
+		// Run has returned (its result may not have reached b.done yet:
+		// the goroutine that called Run sends it after).
+		assert.Assert(t, b.RunReturned(), "Close returned before Run")
+		err := <-b.done
+		b.ended, b.err = true, err
+		assert.Equal(t, err, twitch.ErrClosed)
 		assert.NilError(t, b.Close(), "twice")
 	})
 }

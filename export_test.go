@@ -20,3 +20,10 @@ func (c *Client) Registered() map[string][]string {
 	}
 	return out
 }
+
+// RunReturned reports whether Run has returned.
+func (c *Client) RunReturned() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ended
+}

@@ -11,8 +11,9 @@
 //
 //   - srv.EventSub: the EventSub WebSocket (welcome, keepalives, and on
 //     command notifications, reconnects, revocations, close codes and
-//     silence) and the subscriptions created through Helix. Notify takes a
-//     generated event and finds the subscriptions it belongs to:
+//     silence), webhook deliveries (below) and the subscriptions created
+//     through Helix. Notify takes a generated event and finds the
+//     subscriptions it belongs to, on either transport:
 //     srv.EventSub.Notify(&eventsub.ChannelFollowEvent{BroadcasterUserID: "1", ...}).
 //   - srv.Helix: every Helix operation of the schema, with Twitch's checks
 //     of parameters, tokens and scopes, its rate limit, sample answers or
@@ -34,4 +35,44 @@
 // InMemoryClient reaches its Helix and OAuth without a network,
 // EventSub.DialContext its WebSocket, and the bubble's clock drives its
 // rate limits, token expiry and keepalives.
+//
+// # Webhooks
+//
+// A subscription created with the webhook transport (an app access token,
+// a callback and a secret) is delivered as Twitch delivers: the fake posts
+// a webhook_callback_verification challenge to the callback and enables
+// the subscription when the answer is a 2xx whose body is the challenge,
+// then posts what Notify and Send send, and revocations, one message at a
+// time and in order per subscription, retrying a notification that fails
+// and revoking the subscription with notification_failures_exceeded when
+// one fails every attempt (WithWebhookRetries, WithWebhookTimeout). Every
+// message carries Twitch's headers (Twitch-Eventsub-Message-Id, -Retry,
+// -Type, -Signature, -Timestamp, Twitch-Eventsub-Subscription-Type and
+// -Version) and is signed as Twitch and the Twitch CLI sign it: "sha256="
+// and the hex HMAC-SHA256, keyed with the secret, of the message ID, the
+// timestamp (UTC, RFC 3339 with nanoseconds as needed) and the body; the
+// message ID has a UUID's hexadecimal 8-4-4-4-12 form and the retry header
+// counts from 0, as the CLI's "event trigger --forward-address --secret"
+// sends them (checked in its source, internal/events/trigger/forward_event.go).
+// A callback that takes the fake's messages takes the CLI's.
+//
+// Twitch takes https callbacks on port 443 only; the fake also takes http
+// and https URLs on a loopback address, on any port, as the Twitch CLI
+// posts to any --forward-address (http://localhost:8080 included), so that
+// a test's own server can be the callback:
+//
+//	cb := httptest.NewServer(handler)
+//	defer cb.Close()
+//	srv := twitchtest.NewServer()
+//	defer srv.Close()
+//	// ... the code under test subscribes with cb.URL, through srv.Helix ...
+//	srv.EventSub.Notify(&eventsub.UserAuthorizationGrantEvent{ClientID: "id", UserID: "1"})
+//	err := srv.EventSub.WaitDeliveries(ctx)
+//
+// The fake's own client reaches loopback addresses only. In a
+// testing/synctest bubble, WithWebhookClient(HandlerClient(handler))
+// delivers to an http.Handler in memory, and the bubble's clock drives the
+// timeouts and the waits between retries. FailNext and SetFaults drop,
+// delay or duplicate attempts, Replay sends a message again byte for byte,
+// and Deliveries records every message with its attempts.
 package twitchtest

@@ -9,17 +9,20 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/twitchify-go/twitch/eventsub"
 	"github.com/twitchify-go/twitch/helix"
+	"github.com/twitchify-go/twitch/oauth"
 )
 
-// EventSub is the fake's EventSub: a WebSocket at URL, and the
-// subscriptions created through Helix's EventSub endpoints, which keep real
-// state (create, list, delete) with Twitch's checks (session, type and
-// version, transport, required condition fields, scopes, limits,
+// EventSub is the fake's EventSub: a WebSocket at URL, webhook deliveries
+// to callbacks, and the subscriptions created through Helix's EventSub
+// endpoints, which keep real state (create, list a page at a time, delete)
+// with Twitch's checks (session, token type, type and version, transport,
+// callback and secret, required condition fields, scopes, limits,
 // conflicts).
 //
 // A new connection gets a session_welcome and keepalives; a session that
@@ -28,6 +31,24 @@ import (
 // Twitch. The methods send notifications (Notify, Send), session_reconnect
 // with a real handover to a new connection (Reconnect), revocations
 // (Revoke), close codes, dropped connections and silence.
+//
+// A webhook subscription (transport method "webhook", created with an app
+// access token) starts as webhook_callback_verification_pending: the fake
+// posts it a webhook_callback_verification challenge, and enables it when
+// the callback answers 2xx with exactly the challenge as its body, or
+// marks it webhook_callback_verification_failed. Twitch wants an https
+// callback on port 443; the fake also takes http and https URLs on a
+// loopback address, any port, as the Twitch CLI posts to any address. Notify, Send and
+// Revoke reach enabled webhook subscriptions too: each message is signed
+// with the subscription's secret and posted with Twitch's headers, one at a
+// time and in order per subscription, asynchronously; a notification that
+// fails is retried (see WithWebhookRetries), and one that fails every
+// attempt revokes its subscription with notification_failures_exceeded and
+// a revocation message. A revoked or failed webhook subscription stays
+// listed, with its status, until it is deleted, as at Twitch. FailNext and
+// SetFaults drop, delay or duplicate attempts, Replay sends a message
+// again, Deliveries records every attempt and WaitDeliveries waits until
+// everything is delivered. See WithWebhookClient for where the messages go.
 type EventSub struct {
 	// URL is the WebSocket's URL, ws://127.0.0.1:<port>/eventsub, for
 	// eventsub's base URL.
@@ -49,15 +70,25 @@ type EventSub struct {
 	// bubble (see DialContext).
 	live    map[*wsConn]struct{}
 	pending map[net.Conn]struct{} // DialContext's connections, until their handshake is read
+
+	webhookClient *http.Client // posts webhook messages
+	ownClient     bool         // webhookClient is the fake's own: close lets its connections go
+	// workers are the goroutines that deliver webhook queues, one per
+	// subscription with something to deliver; close stops them.
+	workers    map[*worker]struct{}
+	deliveries []*message      // the last maxDeliveries webhook messages, oldest first
+	anyFaults  []DeliveryFault // FailNext's faults for any subscription
+	faultFunc  func(Delivery) DeliveryFault
 }
 
 // subscription is a subscription the fake holds: Twitch's object, and the
-// session it delivers to.
+// session it delivers to or its webhook.
 type subscription struct {
 	helix.EventSubSubscription
 	session string
-	key     string // type, version and condition: a second equal one is a conflict
-	seq     int    // order of creation
+	hook    *webhook // nil for a WebSocket subscription
+	key     string   // type, version and condition: a second equal one is a conflict
+	seq     int      // order of creation
 }
 
 // eventsubType is what the fake knows of a subscription type and version;
@@ -72,23 +103,32 @@ type eventsubType struct {
 }
 
 func newEventSub(cfg config) *EventSub {
-	return &EventSub{
-		cfg:      cfg,
-		sessions: map[string]*session{},
-		handover: map[string]*session{},
-		subs:     map[string]*subscription{},
-		change:   make(chan struct{}),
-		live:     map[*wsConn]struct{}{},
-		pending:  map[net.Conn]struct{}{},
+	if cfg.webhookTimeout <= 0 {
+		cfg.webhookTimeout = defaultWebhookTimeout
 	}
+	e := &EventSub{
+		cfg:           cfg,
+		sessions:      map[string]*session{},
+		handover:      map[string]*session{},
+		subs:          map[string]*subscription{},
+		change:        make(chan struct{}),
+		live:          map[*wsConn]struct{}{},
+		pending:       map[net.Conn]struct{}{},
+		webhookClient: cfg.webhookClient,
+		workers:       map[*worker]struct{}{},
+	}
+	if e.webhookClient == nil {
+		e.webhookClient, e.ownClient = loopbackClient(cfg.webhookTimeout), true
+	}
+	return e
 }
 
 func (e *EventSub) route(mux *http.ServeMux) {
 	mux.HandleFunc("GET /eventsub", e.serveWebSocket)
 }
 
-// close refuses new connections, ends every connection and waits for
-// their goroutines.
+// close refuses new connections, ends every connection and webhook
+// delivery and waits for their goroutines.
 func (e *EventSub) close() {
 	e.mu.Lock()
 	e.closed = true
@@ -99,8 +139,14 @@ func (e *EventSub) close() {
 	for nc := range e.pending {
 		_ = nc.Close()
 	}
+	for w := range e.workers {
+		w.cancel()
+	}
 	e.mu.Unlock()
 	e.conns.Wait()
+	if e.ownClient {
+		e.webhookClient.CloseIdleConnections()
+	}
 }
 
 // SampleEvent returns an event of the subscription type and version, built
@@ -164,8 +210,8 @@ func (e *EventSub) newestSession() (string, <-chan struct{}) {
 }
 
 // createSubscription is POST /helix/eventsub/subscriptions, for the
-// websocket transport.
-func (e *EventSub) createSubscription(_ *http.Request, data []byte, info *TokenInfo) response {
+// websocket and webhook transports.
+func (e *EventSub) createSubscription(r *http.Request, data []byte, info *TokenInfo) response {
 	var body struct {
 		Type      string            `json:"type"`
 		Version   string            `json:"version"`
@@ -173,18 +219,21 @@ func (e *EventSub) createSubscription(_ *http.Request, data []byte, info *TokenI
 		Transport struct {
 			Method    string `json:"method"`
 			SessionID string `json:"session_id"`
+			Callback  string `json:"callback"`
+			Secret    string `json:"secret"`
 		} `json:"transport"`
 	}
 	if err := json.Unmarshal(data, &body); err != nil {
 		return apiError(http.StatusBadRequest, "The request body is not valid JSON.")
 	}
 	t, known := eventsubTypes[body.Type][body.Version]
+	webhook := body.Transport.Method == "webhook"
 	switch {
 	case !known:
 		return apiError(http.StatusBadRequest, "The combination of values in the type and version fields is not valid.")
-	case body.Transport.Method != "websocket":
-		return apiError(http.StatusBadRequest, "The fake supports the websocket transport only.")
-	case t.webhookOnly:
+	case body.Transport.Method != "websocket" && !webhook:
+		return apiError(http.StatusBadRequest, "The fake supports the websocket and webhook transports.")
+	case t.webhookOnly && !webhook:
 		return apiError(http.StatusBadRequest, "The subscription type does not support the websocket transport.")
 	}
 	for _, f := range t.required {
@@ -192,10 +241,15 @@ func (e *EventSub) createSubscription(_ *http.Request, data []byte, info *TokenI
 			return apiError(http.StatusBadRequest, "The condition object is missing one or more required fields.")
 		}
 	}
+	condition, _ := json.Marshal(body.Condition) // a map of strings always encodes; keys come out sorted
+	if webhook {
+		// With an app token, Twitch checks that the condition's users
+		// authorized the application; the fake takes it as given.
+		return e.createWebhook(r, body.Type, body.Version, condition, body.Transport.Callback, body.Transport.Secret, info)
+	}
 	if info != nil && missingScope(info.Scopes, t.scopes) != "" {
 		return apiError(http.StatusForbidden, "subscription missing proper authorization")
 	}
-	condition, _ := json.Marshal(body.Condition) // a map of strings always encodes; keys come out sorted
 	return e.subscribe(body.Type, body.Version, condition, body.Transport.SessionID)
 }
 
@@ -208,8 +262,12 @@ func (e *EventSub) subscribe(typ, version string, condition json.RawMessage, ses
 	if sess == nil || !sess.welcomed {
 		return apiError(http.StatusBadRequest, "The session_id in the transport is not a live WebSocket session.")
 	}
-	inSession, totalCost := 0, 0
+	inSession, total, totalCost := 0, 0, 0
 	for _, sub := range e.subs {
+		if sub.hook != nil {
+			continue // an application's webhook subscriptions have a cost limit of their own
+		}
+		total++
 		totalCost += sub.Cost
 		if sub.session != sess.id {
 			continue
@@ -249,57 +307,97 @@ func (e *EventSub) subscribe(typ, version string, condition json.RawMessage, ses
 	e.change = make(chan struct{})
 	return jsonResponse(http.StatusAccepted, map[string]any{
 		"data":           []helix.EventSubSubscription{sub.EventSubSubscription},
-		"total":          len(e.subs),
+		"total":          total + 1,
 		"total_cost":     totalCost + sub.Cost,
 		"max_total_cost": e.cfg.maxTotalCost,
 	})
 }
 
-// listSubscriptions is GET /helix/eventsub/subscriptions, with the status,
-// type and subscription_id filters; one page holds everything.
-func (e *EventSub) listSubscriptions(r *http.Request, _ []byte, _ *TokenInfo) response {
+// listSubscriptions is GET /helix/eventsub/subscriptions: the
+// subscriptions the token sees (see subscription.visibleTo), oldest first,
+// with the status, type, user_id and subscription_id filters, a page at a
+// time.
+func (e *EventSub) listSubscriptions(r *http.Request, _ []byte, info *TokenInfo) response {
 	q := r.URL.Query()
-	data := []helix.EventSubSubscription{}
+	clientID := r.Header.Get("Client-Id")
+	var matched []subscription
 	totalCost, total := 0, 0
 	for _, sub := range e.sorted() {
+		if !sub.visibleTo(info, clientID) {
+			continue
+		}
 		totalCost += sub.Cost
 		total++
 		switch {
 		case q.Get("status") != "" && string(sub.Status) != q.Get("status"),
 			q.Get("type") != "" && sub.Type != q.Get("type"),
+			q.Get("user_id") != "" && !namesUser(sub.Condition, q.Get("user_id")),
 			q.Get("subscription_id") != "" && sub.ID != q.Get("subscription_id"):
 			continue
 		}
-		data = append(data, sub.EventSubSubscription)
+		matched = append(matched, sub)
+	}
+	page, next := pageAfter(matched, q.Get("after"), e.cfg.subscriptionPage)
+	data := make([]helix.EventSubSubscription, len(page))
+	for i, sub := range page {
+		data[i] = sub.EventSubSubscription
+	}
+	pagination := map[string]any{}
+	if next != "" {
+		pagination["cursor"] = next
 	}
 	return jsonResponse(http.StatusOK, map[string]any{
 		"data": data, "total": total, "total_cost": totalCost, "max_total_cost": e.cfg.maxTotalCost,
-		"pagination": map[string]any{},
+		"pagination": pagination,
 	})
 }
 
-// deleteSubscription is DELETE /helix/eventsub/subscriptions?id=...
-func (e *EventSub) deleteSubscription(r *http.Request, _ []byte, _ *TokenInfo) response {
+// namesUser reports whether a condition names the user in one of its
+// user ID fields (broadcaster_user_id, user_id, ...).
+func namesUser(condition json.RawMessage, userID string) bool {
+	var fields map[string]any
+	if json.Unmarshal(condition, &fields) != nil {
+		return false
+	}
+	for k, v := range fields {
+		if strings.HasSuffix(k, "user_id") && v == userID {
+			return true
+		}
+	}
+	return false
+}
+
+// deleteSubscription is DELETE /helix/eventsub/subscriptions?id=...; a
+// webhook subscription's deliveries stop with it.
+func (e *EventSub) deleteSubscription(r *http.Request, _ []byte, info *TokenInfo) response {
 	id := r.URL.Query().Get("id")
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if _, found := e.subs[id]; !found {
+	sub := e.subs[id]
+	switch {
+	case sub != nil && sub.hook != nil && info != nil && info.Type != oauth.TokenApp:
+		return apiError(http.StatusUnauthorized, "A webhook subscription needs an app access token.")
+	case sub == nil || !sub.visibleTo(info, r.Header.Get("Client-Id")):
 		return apiError(http.StatusNotFound, "subscription not found")
 	}
 	delete(e.subs, id)
+	if sub.hook != nil {
+		e.cancelQueue(sub)
+	}
 	return response{status: http.StatusNoContent}
 }
 
-// WaitSubscription waits until the fake holds a subscription of the type
-// (any version; the oldest if several) and returns it, or ctx's error
-// when ctx ends first: a test sends a notification once a client has
+// WaitSubscription waits until the fake holds an enabled subscription of
+// the type (any version; the oldest if several; a webhook subscription
+// once its challenge was answered) and returns it, or ctx's error when
+// ctx ends first: a test sends a notification once a client has
 // subscribed.
 func (e *EventSub) WaitSubscription(ctx context.Context, typ string) (helix.EventSubSubscription, error) {
 	for {
 		e.mu.Lock()
 		var oldest *subscription
 		for _, sub := range e.subs {
-			if sub.Type == typ && (oldest == nil || sub.seq < oldest.seq) {
+			if sub.Type == typ && sub.Status == helix.EventSubSubscriptionStatusEnabled && (oldest == nil || sub.seq < oldest.seq) {
 				oldest = sub
 			}
 		}
@@ -350,8 +448,8 @@ type Notification struct {
 	// for a batched type, a slice of events or a JSON array. nil sends the
 	// type's sample event.
 	Event any
-	// MessageID and Timestamp default to a fresh ID and now; set them to
-	// send a duplicate or an old message.
+	// MessageID and Timestamp default to a fresh ID (a random UUID for a
+	// webhook) and now; set them to send a duplicate or an old message.
 	MessageID string
 	Timestamp time.Time
 }
@@ -363,7 +461,9 @@ type Notification struct {
 // sent, oldest subscription first. A condition selects an event unless one
 // of its fields that is set is also a member of the event with another
 // value (broadcaster_user_id, to_broadcaster_user_id, ...). No subscription
-// that selects it is an error that wraps ErrNotFound. To send JSON as it
+// that selects it is an error that wraps ErrNotFound. Enabled webhook
+// subscriptions get it too: it is queued for their callbacks, and
+// WaitDeliveries waits until it has been delivered. To send JSON as it
 // is, or to one subscription, use Send.
 func (e *EventSub) Notify(event any) ([]string, error) {
 	info, raw, members, err := encodeEvent(event)
@@ -375,6 +475,17 @@ func (e *EventSub) Notify(event any) ([]string, error) {
 	var ids []string
 	for _, sub := range e.sortedLocked() {
 		if sub.Type != info.Type || sub.Version != info.Version || !selects(sub.Condition, members) {
+			continue
+		}
+		if hooked := e.subs[sub.ID]; hooked.hook != nil {
+			if sub.Status != helix.EventSubSubscriptionStatusEnabled {
+				continue
+			}
+			id, err := e.notifyWebhook(hooked, Notification{Event: raw})
+			if err != nil {
+				return ids, err
+			}
+			ids = append(ids, id)
 			continue
 		}
 		conn, id, frame, err := e.notification(Notification{SubscriptionID: sub.ID, Event: raw})
@@ -449,10 +560,14 @@ func selects(condition json.RawMessage, events []map[string]any) bool {
 }
 
 // Send sends a notification on the connection of its subscription's
-// session, and returns the message's ID.
+// session, or queues it for the callback of an enabled webhook
+// subscription, and returns the message's ID.
 func (e *EventSub) Send(n Notification) (string, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if sub := e.subs[n.SubscriptionID]; sub != nil && sub.hook != nil {
+		return e.notifyWebhook(sub, n)
+	}
 	conn, id, frame, err := e.notification(n)
 	if err != nil {
 		return "", err
@@ -531,10 +646,17 @@ func (e *EventSub) reconnect(sessionID string) (*wsConn, []byte, error) {
 }
 
 // Revoke ends a subscription as Twitch does, with a revocation message;
-// status is the reason ("authorization_revoked", "user_removed", ...).
+// status is the reason ("authorization_revoked", "user_removed", ...). A
+// webhook subscription's revocation is posted to its callback (after the
+// attempt under way, if any; what it had left to deliver is dropped), and
+// it stays listed with the status until it is deleted.
 func (e *EventSub) Revoke(subscriptionID, status string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if sub := e.subs[subscriptionID]; sub != nil && sub.hook != nil {
+		e.revokeWebhook(sub, status)
+		return nil
+	}
 	conn, frame, err := e.revoke(subscriptionID, status)
 	if err != nil {
 		return err

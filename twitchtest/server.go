@@ -47,6 +47,11 @@ type config struct {
 	userTokens        map[string][]string // token → scopes, for the fake's user
 	ratePoints        int                 // the rate-limit bucket's size; 0: no limit
 	ratePer           time.Duration       // the time in which an empty bucket refills
+	subscriptionPage  int                 // subscriptions in a page of Get EventSub Subscriptions
+	webhookClient     *http.Client        // posts webhook messages; nil: a loopback-only client
+	webhookTimeout    time.Duration       // for one attempt's answer
+	webhookRetries    int                 // of a failed notification
+	webhookBackoff    time.Duration       // before the first retry; doubles after
 }
 
 // Option configures a Server.
@@ -114,6 +119,10 @@ func NewServer(opts ...Option) *Server {
 		maxTotalCost:      10000,
 		ratePoints:        defaultRatePoints,
 		ratePer:           defaultRatePer,
+		subscriptionPage:  100,
+		webhookTimeout:    defaultWebhookTimeout,
+		webhookRetries:    defaultWebhookRetries,
+		webhookBackoff:    defaultWebhookBackoff,
 	}
 	for _, opt := range opts {
 		opt(&cfg)
@@ -192,9 +201,10 @@ func (s *Server) Token(token string) oauth2.TokenSource {
 	return oauth2.StaticTokenSource(&oauth2.Token{AccessToken: token})
 }
 
-// Close ends every WebSocket connection and slow answer and stops the
-// fake; it returns when all of its goroutines have ended. Closing twice is
-// harmless.
+// Close ends every WebSocket connection, slow answer and webhook delivery
+// (an attempt under way is abandoned, and what was left to deliver is
+// cancelled) and stops the fake; it returns when all of its goroutines
+// have ended. Closing twice is harmless.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		close(s.stop)
