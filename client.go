@@ -55,7 +55,14 @@ type Client struct {
 	oauth  *oauth.Client
 	tokens *tokenSource
 	helix  *helix.Client
-	es     *eventsub.Client
+	// events is where subscriptions are made and events come from: the
+	// EventSub WebSocket (ws), or a webhook (hook, with WithWebhook), whose
+	// handlers run on its own goroutines: they are registered on disp,
+	// which hook's notifications go through.
+	events events
+	ws     *eventsub.Client
+	hook   *eventsub.Webhook
+	disp   *eventsub.Dispatcher
 	store  *oauth.FileStore // nil without WithTokenFile
 	log    *slog.Logger
 
@@ -170,6 +177,16 @@ func New(clientID string, opts ...Option) *Client {
 	if e.Subscriptions != e.Helix {
 		subscriber = helix.New(clientID, c.tokens, helix.WithBaseURL(e.Subscriptions), helix.WithHTTPClient(cfg.http), helix.WithLogger(cfg.log))
 	}
+	if cfg.webhook != nil {
+		c.newWebhook(e)
+		if cfg.secret == "" {
+			c.err = errors.Join(c.err, errors.New("twitch: WithWebhook: Twitch takes webhook subscriptions with an app access token, which needs the application's secret: add WithClientSecret"))
+		}
+		if cfg.tokenFile != "" {
+			c.store = oauth.NewFileStore(cfg.tokenFile)
+		}
+		return c
+	}
 	esOpts := []eventsub.Option{
 		eventsub.WithBaseURL(e.EventSub),
 		eventsub.WithLogger(cfg.log),
@@ -201,7 +218,8 @@ func New(clientID string, opts ...Option) *Client {
 	if cfg.dial != nil {
 		esOpts = append(esOpts, eventsub.WithDialContext(cfg.dial))
 	}
-	c.es = eventsub.New(subscriber, esOpts...)
+	c.ws = eventsub.New(subscriber, esOpts...)
+	c.events, c.disp = c.ws, &c.ws.Dispatcher
 	if cfg.tokenFile != "" {
 		c.store = oauth.NewFileStore(cfg.tokenFile)
 	}
@@ -212,7 +230,7 @@ func New(clientID string, opts ...Option) *Client {
 // handler (register puts it on a Dispatcher) and records the type, which
 // Run subscribes to. method is the On<Type> method's name, for errors.
 func (c *Client) on(info eventsub.TypeInfo, method string, register func(*eventsub.Dispatcher)) {
-	register(&c.es.Dispatcher)
+	register(c.disp)
 	c.mu.Lock()
 	started := c.running
 	if !started {
@@ -403,7 +421,7 @@ func (c *Client) Subscribe(ctx context.Context, cond eventsub.Condition) error {
 	if c.noEvents {
 		return errors.New("twitch: Subscribe: Run started with nothing to subscribe to, so without EventSub: register handlers, or subscribe, before Run")
 	}
-	if err := c.es.Subscribe(ctx, cond); err != nil {
+	if err := c.events.Subscribe(ctx, cond); err != nil {
 		if errors.Is(err, eventsub.ErrClosed) {
 			return ErrClosed
 		}

@@ -30,6 +30,7 @@ type config struct {
 	http            *http.Client
 	dial            func(ctx context.Context, network, addr string) (net.Conn, error)
 	log             *slog.Logger
+	webhook         *Webhook // WithWebhook; nil for the WebSocket
 }
 
 // WithClientSecret makes the application a confidential client: its secret

@@ -117,12 +117,12 @@ func (c *Client) run(ctx context.Context, wg *sync.WaitGroup) error {
 		return err
 	}
 	for _, cond := range conds {
-		if err := c.es.Subscribe(ctx, cond); err != nil {
+		if err := c.events.Subscribe(ctx, cond); err != nil {
 			return fmt.Errorf("twitch: Run: %w", err)
 		}
 	}
 	c.subMu.Lock()
-	c.noEvents = len(c.es.Subscriptions()) == 0
+	c.noEvents = len(c.events.Subscriptions()) == 0
 	c.subMu.Unlock()
 
 	wg.Add(2)
@@ -142,5 +142,10 @@ func (c *Client) run(ctx context.Context, wg *sync.WaitGroup) error {
 		<-ctx.Done()
 		return ctx.Err()
 	}
-	return c.es.Run(ctx)
+	if c.hook != nil && c.cfg.webhook.Listen != "" {
+		if err := c.listen(ctx, wg); err != nil {
+			return err
+		}
+	}
+	return c.events.Run(ctx)
 }

@@ -33,7 +33,7 @@ func (c *Client) makePlan() (*plan, error) {
 	handlers := slices.Clone(c.handlers)
 	c.mu.Unlock()
 	explicit := map[string]bool{} // type and version of what Subscribe asked for
-	for _, s := range c.es.Subscriptions() {
+	for _, s := range c.events.Subscriptions() {
 		info := s.Condition.TypeInfo()
 		explicit[info.Type+" "+info.Version] = true
 	}
@@ -42,26 +42,42 @@ func (c *Client) makePlan() (*plan, error) {
 	for _, s := range c.cfg.scopes {
 		p.needs.add([]oauth.Scope{s}, "WithScopes")
 	}
+	// What the client subscribes with: a user token over the WebSocket, an
+	// app token by webhook.
+	transport, token := eventsub.TransportWebSocket, oauth.TokenUser
+	if c.hook != nil {
+		transport, token = eventsub.TransportWebhook, oauth.TokenApp
+	}
 	var errs []error
 	for _, h := range handlers {
 		info, method := h.info, strings.Join(h.methods, ", ")
 		refuse := func(field, reason string) {
 			errs = append(errs, &HandlerError{Method: method, Type: info.Type, Version: info.Version, Field: field, Reason: reason})
 		}
-		if !slices.Contains(info.Transports, eventsub.TransportWebSocket) {
+		if !slices.Contains(info.Transports, transport) {
 			var ts []string
 			for _, t := range info.Transports {
 				ts = append(ts, string(t))
 			}
-			refuse("", fmt.Sprintf("Twitch delivers it by %s only, not over the WebSocket this client uses; receive it with a webhook of your own (eventsub.ParseNotification decodes its body)", strings.Join(ts, " or ")))
+			if transport == eventsub.TransportWebSocket {
+				refuse("", fmt.Sprintf("Twitch delivers it by %s only, not over the WebSocket this client uses; receive it by webhook (WithWebhook)", strings.Join(ts, " or ")))
+			} else {
+				refuse("", fmt.Sprintf("Twitch delivers it by %s only, not by webhook", strings.Join(ts, " or ")))
+			}
 			continue
 		}
-		user := userRequirement(info)
-		if user == nil {
-			refuse("", "it takes an app access token, and Twitch takes WebSocket subscriptions with a user access token only; receive it with a webhook or a conduit of your own")
+		req := requirement(info, token)
+		if req == nil {
+			if token == oauth.TokenUser {
+				refuse("", "it takes an app access token, and Twitch takes WebSocket subscriptions with a user access token only; receive it by webhook (WithWebhook)")
+			} else {
+				refuse("", "Twitch takes it with a user access token only, over a WebSocket; run the client without WithWebhook for it")
+			}
 			continue
 		}
-		for _, group := range user.Scopes {
+		// The user grants the scopes, with either token: over a webhook,
+		// Twitch checks the grant of the user in the condition.
+		for _, group := range req.Scopes {
 			p.needs.add(group, h.methods...)
 		}
 		auto := true
@@ -93,11 +109,11 @@ func (c *Client) makePlan() (*plan, error) {
 	return p, nil
 }
 
-// userRequirement is the way to subscribe to info's type with a user
-// token, or nil when there is none.
-func userRequirement(info eventsub.TypeInfo) *oauth.Requirement {
+// requirement is the way to subscribe to info's type with a token of the
+// kind token, or nil when there is none.
+func requirement(info eventsub.TypeInfo, token oauth.TokenType) *oauth.Requirement {
 	for i, r := range info.Auth {
-		if r.Token == oauth.TokenUser {
+		if r.Token == token {
 			return &info.Auth[i]
 		}
 	}
