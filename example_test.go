@@ -50,6 +50,9 @@ func ExampleClient_Run() {
 		twitch.WithEndpoints(srv.Endpoints()),
 		twitch.WithHTTPClient(srv.Client()),
 		twitch.WithScopes(oauth.ScopeUserWriteChat))
+	c.OnCode(func(code twitch.DeviceCode) {
+		// Show code.VerificationURI to the user; the fake approves at once.
+	})
 	c.OnReady(func() {
 		_, err := srv.EventSub.Notify(&eventsub.ChannelFollowEvent{
 			UserID: "2002", UserLogin: "gopher", UserName: "Gopher",

@@ -165,11 +165,11 @@ func TestAutoSubscribeRefuses(t *testing.T) {
 
 		err := b.Run(context.Background())
 		assert.Equal(t, err.Error(), strings.Join([]string{
-			"twitch: On conduit.shard.disabled: conduit.shard.disabled version 1: Twitch delivers it by webhook or conduit only, not over the WebSocket this client uses; receive it with a webhook of your own (eventsub.ParseNotification decodes its body)",
-			"twitch: On drop.entitlement.grant: drop.entitlement.grant version 1: Twitch delivers it by webhook only, not over the WebSocket this client uses; receive it with a webhook of your own (eventsub.ParseNotification decodes its body)",
-			"twitch: On extension.bits_transaction.create: extension.bits_transaction.create version 1: Twitch delivers it by webhook only, not over the WebSocket this client uses; receive it with a webhook of your own (eventsub.ParseNotification decodes its body)",
-			"twitch: On user.authorization.grant: user.authorization.grant version 1: Twitch delivers it by webhook only, not over the WebSocket this client uses; receive it with a webhook of your own (eventsub.ParseNotification decodes its body)",
-			"twitch: On user.authorization.revoke: user.authorization.revoke version 1: Twitch delivers it by webhook only, not over the WebSocket this client uses; receive it with a webhook of your own (eventsub.ParseNotification decodes its body)",
+			"twitch: On conduit.shard.disabled: conduit.shard.disabled version 1: Twitch delivers it by webhook or conduit only, not over the WebSocket this client uses; receive it by webhook (WithWebhook)",
+			"twitch: On drop.entitlement.grant: drop.entitlement.grant version 1: Twitch delivers it by webhook only, not over the WebSocket this client uses; receive it by webhook (WithWebhook)",
+			"twitch: On extension.bits_transaction.create: extension.bits_transaction.create version 1: Twitch delivers it by webhook only, not over the WebSocket this client uses; receive it by webhook (WithWebhook)",
+			"twitch: On user.authorization.grant: user.authorization.grant version 1: Twitch delivers it by webhook only, not over the WebSocket this client uses; receive it by webhook (WithWebhook)",
+			"twitch: On user.authorization.revoke: user.authorization.revoke version 1: Twitch delivers it by webhook only, not over the WebSocket this client uses; receive it by webhook (WithWebhook)",
 			"twitch: OnChannelFollow: channel.follow version 2: condition field moderator_user_id: its value is one only you know; subscribe before Run with c.Subscribe(ctx, &eventsub.ChannelFollowCondition{...}), giving it",
 		}, "\n"))
 		var he *twitch.HandlerError
