@@ -17,7 +17,7 @@ import (
 var rootMethods = []string{
 	"Close", "Helix", "OnAuth", "OnCode", "OnConnected", "OnDisconnected", "OnError", "OnReady",
 	"OnReconnected", "OnRevoked", "Reply", "Run", "SendChatMessage", "SendChatMessageTo",
-	"Subscribe", "User",
+	"Subscribe", "User", "WebhookHandler",
 }
 
 // root emits the root package's handlers_gen.go: for every subscription type
