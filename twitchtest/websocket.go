@@ -223,9 +223,11 @@ func (e *EventSub) read(c *wsConn) {
 	for {
 		kind, _, err := c.ws.ReadMessage()
 		var ce *websocket.CloseError
-		if errors.As(err, &ce) {
+		if errors.As(err, &ce) && ce.Code != websocket.CloseAbnormalClosure {
 			return // the close handler queued the answer
 		}
+		// An abnormal closure (1006) is never sent: the connection ended
+		// without a close frame, as when the client's process dies.
 		if err != nil {
 			close(c.readerGone)
 			return
