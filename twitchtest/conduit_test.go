@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -551,5 +552,185 @@ func TestConduitShardDisabledStatuses(t *testing.T) {
 	case f := <-watcher.frames:
 		t.Fatalf("one more message: %+v", f)
 	default:
+	}
+}
+
+// bubbleDialer reaches the fake's WebSocket from a testing/synctest bubble.
+func bubbleDialer(srv *twitchtest.Server) *websocket.Dialer {
+	return &websocket.Dialer{NetDialContext: srv.EventSub.DialContext}
+}
+
+// stalled opens a WebSocket that reads its welcome and then nothing: the
+// fake's writer blocks on the next frame it sends (a net.Pipe has no
+// buffer), and what is routed to the session after it waits in its queue.
+func stalled(t *testing.T, srv *twitchtest.Server) (*websocket.Conn, string) {
+	t.Helper()
+	ws, _, err := bubbleDialer(srv).Dial(srv.EventSub.URL, nil)
+	assert.NilError(t, err)
+	t.Cleanup(func() { ws.Close() })
+	var welcome frame
+	assert.NilError(t, ws.ReadJSON(&welcome))
+	assert.NilError(t, srv.EventSub.SendFrame(welcome.Payload.Session.ID, []byte(`{}`)))
+	return ws, welcome.Payload.Session.ID
+}
+
+// A notification whose shard does not take it (the shard's connection
+// ends before it was written) goes to one other enabled shard; when that
+// one does not take it either, it is dropped, though a third shard was
+// fine. Deliveries records each shard tried.
+func TestConduitRetriesOneOtherShardThenDrops(t *testing.T) {
+	srv := webhookFake(t, twitchtest.WithUnusedTimeout(0), twitchtest.WithShardRoundRobin())
+	synctest.Test(t, func(t *testing.T) {
+		h := helix.New("client", srv.Token(appToken), helix.WithBaseURL(srv.Helix.URL), helix.WithHTTPClient(srv.InMemoryClient()), helix.WithMaxRetries(0))
+		conduitID := newConduit(t, h, 3)
+		ws0, s0 := stalled(t, srv)
+		ws1, s1 := stalled(t, srv)
+		healthy := connect(t, bubbleDialer(srv), srv.EventSub.URL)
+		assign(t, h, conduitID, s0, s1, healthy.session)
+		sub := subscribeConduit(t, h, conduitID, "1")
+		synctest.Wait()
+
+		// Retried on shard 1 (next in turn), which stalls too: dropped.
+		ids, err := srv.EventSub.Notify(follow("1", "10"))
+		assert.NilError(t, err)
+		d := deliveryOf(t, srv, ids[0])
+		assert.Equal(t, d.State, twitchtest.DeliveryPending)
+		assert.Equal(t, d.ShardID, "0")
+		assert.NilError(t, ws0.Close())
+		synctest.Wait()
+		d = deliveryOf(t, srv, ids[0])
+		assert.Equal(t, d.State, twitchtest.DeliveryPending)
+		assert.Equal(t, d.ShardID, "1")
+		assert.NilError(t, ws1.Close())
+		assert.NilError(t, srv.EventSub.WaitDeliveries(t.Context()))
+		d = deliveryOf(t, srv, ids[0])
+		assert.Equal(t, d.State, twitchtest.DeliveryFailed)
+		assert.Equal(t, len(d.Attempts), 2, "%+v", d.Attempts)
+		for i, a := range d.Attempts {
+			assert.Equal(t, a.ShardID, strconv.Itoa(i))
+			assert.Equal(t, a.SessionID, []string{s0, s1}[i])
+			assert.Equal(t, a.Retry, i)
+			assert.ErrorContains(t, a.Err, "connection has ended")
+		}
+		assert.Equal(t, healthy.session, waitShard(t, srv, conduitID, "2", helix.ConduitShardStatusEnabled).Transport.SessionID)
+		waitShard(t, srv, conduitID, "0", helix.ConduitShardStatusWebSocketNetworkError)
+		waitShard(t, srv, conduitID, "1", helix.ConduitShardStatusWebSocketNetworkError)
+
+		// The next goes to the shard left.
+		id, err := srv.EventSub.Send(twitchtest.Notification{SubscriptionID: sub.ID})
+		assert.NilError(t, err)
+		f := healthy.next(t)
+		assert.Equal(t, f.Metadata.MessageID, id)
+		assert.NilError(t, srv.EventSub.WaitDeliveries(t.Context()))
+		assert.Equal(t, deliveryOf(t, srv, id).State, twitchtest.DeliveryDelivered)
+		assert.NilError(t, healthy.ws.Close())
+		synctest.Wait()
+
+		// No shard enabled: recorded as dropped at once.
+		id, err = srv.EventSub.Send(twitchtest.Notification{SubscriptionID: sub.ID})
+		assert.NilError(t, err)
+		d = deliveryOf(t, srv, id)
+		assert.Equal(t, d.State, twitchtest.DeliveryFailed)
+		assert.Equal(t, len(d.Attempts), 1)
+		assert.ErrorContains(t, d.Attempts[0].Err, "no other enabled shard")
+	})
+}
+
+// The retry on another shard delivers what the first shard did not take.
+func TestConduitRetryDelivers(t *testing.T) {
+	srv := webhookFake(t, twitchtest.WithUnusedTimeout(0), twitchtest.WithShardRoundRobin())
+	synctest.Test(t, func(t *testing.T) {
+		h := helix.New("client", srv.Token(appToken), helix.WithBaseURL(srv.Helix.URL), helix.WithHTTPClient(srv.InMemoryClient()), helix.WithMaxRetries(0))
+		conduitID := newConduit(t, h, 2)
+		ws0, s0 := stalled(t, srv)
+		healthy := connect(t, bubbleDialer(srv), srv.EventSub.URL)
+		assign(t, h, conduitID, s0, healthy.session)
+		subscribeConduit(t, h, conduitID, "1")
+		synctest.Wait()
+		var ids []string
+		for i := range 3 { // shard 0, 1, 0
+			got, err := srv.EventSub.Notify(follow("1", strconv.Itoa(i)))
+			assert.NilError(t, err)
+			ids = append(ids, got...)
+		}
+		assert.NilError(t, ws0.Close())
+		var got []string
+		for range 3 {
+			got = append(got, healthy.next(t).Metadata.MessageID)
+		}
+		assert.DeepEqual(t, got, []string{ids[1], ids[0], ids[2]})
+		assert.NilError(t, srv.EventSub.WaitDeliveries(t.Context()))
+		for i, id := range ids {
+			d := deliveryOf(t, srv, id)
+			assert.Equal(t, d.State, twitchtest.DeliveryDelivered)
+			assert.Equal(t, d.ShardID, "1")
+			assert.Equal(t, len(d.Attempts), []int{2, 1, 2}[i])
+		}
+		assert.NilError(t, healthy.ws.Close())
+	})
+}
+
+// A session that carries a shard is not closed as unused; one that
+// carries nothing is, after 10 seconds, as by Twitch.
+func TestConduitShardSessionIsUsed(t *testing.T) {
+	srv := webhookFake(t)
+	synctest.Test(t, func(t *testing.T) {
+		h := helix.New("client", srv.Token(appToken), helix.WithBaseURL(srv.Helix.URL), helix.WithHTTPClient(srv.InMemoryClient()), helix.WithMaxRetries(0))
+		conduitID := newConduit(t, h, 1)
+		shardSock := connect(t, bubbleDialer(srv), srv.EventSub.URL)
+		idle := connect(t, bubbleDialer(srv), srv.EventSub.URL)
+		assign(t, h, conduitID, shardSock.session)
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		var ce *websocket.CloseError
+		select {
+		case err := <-idle.closed:
+			assert.Assert(t, errors.As(err, &ce), "%v", err)
+			assert.Equal(t, ce.Code, 4003)
+		default:
+			t.Fatal("the idle session is still open")
+		}
+		select {
+		case err := <-shardSock.closed:
+			t.Fatalf("the shard's session ended: %v", err)
+		default:
+		}
+		waitShard(t, srv, conduitID, "0", helix.ConduitShardStatusEnabled)
+		assert.NilError(t, shardSock.ws.Close())
+		assert.NilError(t, idle.ws.Close())
+	})
+}
+
+// On session_reconnect, the shard moves with its session to the new
+// connection (the session keeps its ID): it stays enabled, no
+// conduit.shard.disabled is sent, and notifications before and after the
+// handover arrive, in order.
+func TestConduitReconnectKeepsShard(t *testing.T) {
+	srv := webhookFake(t, twitchtest.WithUnusedTimeout(0))
+	h := appClient(srv)
+	conduitID := newConduit(t, h, 1)
+	old := connect(t, websocket.DefaultDialer, srv.EventSub.URL)
+	assign(t, h, conduitID, old.session)
+	subscribeConduit(t, h, conduitID, "1")
+
+	assert.NilError(t, srv.EventSub.Reconnect(old.session))
+	f := old.next(t)
+	assert.Equal(t, f.Metadata.MessageType, "session_reconnect")
+	before, err := srv.EventSub.Notify(follow("1", "1")) // on the old connection
+	assert.NilError(t, err)
+	assert.Equal(t, old.next(t).Metadata.MessageID, before[0])
+	moved := connect(t, websocket.DefaultDialer, f.Payload.Session.ReconnectURL)
+	assert.Equal(t, moved.session, old.session)
+	assert.NilError(t, old.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")))
+	<-old.closed
+	after, err := srv.EventSub.Notify(follow("1", "2"))
+	assert.NilError(t, err)
+	assert.Equal(t, moved.next(t).Metadata.MessageID, after[0])
+	sh := waitShard(t, srv, conduitID, "0", helix.ConduitShardStatusEnabled)
+	assert.Equal(t, sh.Transport.SessionID, old.session)
+	assert.NilError(t, srv.EventSub.WaitDeliveries(t.Context()))
+	for _, d := range srv.EventSub.Deliveries() {
+		assert.Equal(t, d.State, twitchtest.DeliveryDelivered)
+		assert.Equal(t, len(d.Attempts), 1)
 	}
 }
