@@ -734,3 +734,113 @@ func TestConduitReconnectKeepsShard(t *testing.T) {
 		assert.Equal(t, len(d.Attempts), 1)
 	}
 }
+
+// Webhook shards: the challenge (signed, naming the shard) enables a
+// shard whose callback answers it, and fails one that does not; a
+// notification a shard's callback fails goes to one other shard, with the
+// retry header one higher; a shard whose callback fails more
+// notifications in a row than the retries is disabled with
+// notification_failures_exceeded, and conduit.shard.disabled says so.
+func TestConduitWebhookShards(t *testing.T) {
+	good := newReceiver(nil)
+	bad := newReceiver(failNotifications(500, 500, 500))
+	wrong := newReceiver(func(*http.Request, received) (int, string) { return http.StatusOK, "not the challenge" })
+	watch := newReceiver(nil)
+	var urls []string
+	for _, rc := range []*receiver{good, bad, wrong, watch} {
+		s := httptest.NewServer(rc)
+		t.Cleanup(s.Close)
+		urls = append(urls, s.URL)
+	}
+	srv := webhookFake(t, twitchtest.WithShardRoundRobin(), twitchtest.WithWebhookRetries(1, 0))
+	ctx := t.Context()
+	h := appClient(srv)
+	conduitID := newConduit(t, h, 3)
+	mustSubscribe(t, srv.Client(), srv, "conduit.shard.disabled", `{"client_id":"client"}`, urls[3])
+	wait(t, srv)
+	assert.Equal(t, watch.next(t).kind(), "webhook_callback_verification")
+
+	var shards []helix.ConduitShardUpdate
+	for i := range 3 {
+		shards = append(shards, helix.ConduitShardUpdate{ID: strconv.Itoa(i), Transport: helix.ConduitShardTransportParams{Method: "webhook", Callback: urls[i], Secret: secret}})
+	}
+	res, err := h.UpdateConduitShards(ctx, &helix.UpdateConduitShardsParams{ConduitID: conduitID, Shards: shards})
+	assert.NilError(t, err)
+	assert.Equal(t, len(res.Errors), 0)
+	for i, sh := range res.Data {
+		assert.Equal(t, sh.Status, helix.ConduitShardStatusWebhookCallbackVerificationPending)
+		assert.Equal(t, sh.Transport.Method, helix.ConduitShardTransportMethodWebhook)
+		assert.Equal(t, sh.Transport.Callback, urls[i])
+	}
+	wait(t, srv)
+	for i, rc := range []*receiver{good, bad, wrong} {
+		m := rc.next(t)
+		assert.Equal(t, m.kind(), "webhook_callback_verification")
+		assert.Check(t, m.SignatureOK)
+		var body struct {
+			Challenge string            `json:"challenge"`
+			Shard     map[string]string `json:"shard"`
+		}
+		assert.NilError(t, json.Unmarshal(m.Body, &body))
+		assert.Check(t, body.Challenge != "")
+		assert.DeepEqual(t, body.Shard, map[string]string{"conduit_id": conduitID, "id": strconv.Itoa(i)})
+	}
+	waitShard(t, srv, conduitID, "0", helix.ConduitShardStatusEnabled)
+	waitShard(t, srv, conduitID, "1", helix.ConduitShardStatusEnabled)
+	waitShard(t, srv, conduitID, "2", helix.ConduitShardStatusWebhookCallbackVerificationFailed)
+	disabled := func(shardID string, status helix.ConduitShardStatus) {
+		t.Helper()
+		m := watch.next(t)
+		var body struct {
+			Event eventsub.ConduitShardDisabledEvent `json:"event"`
+		}
+		assert.NilError(t, json.Unmarshal(m.Body, &body))
+		assert.Equal(t, body.Event.ShardID, shardID)
+		assert.Equal(t, body.Event.Status, string(status))
+		assert.Equal(t, body.Event.Transport.Method, eventsub.ConduitShardTransportMethodWebhook)
+		assert.Equal(t, *body.Event.Transport.Callback, urls[mustAtoi(t, shardID)])
+	}
+	disabled("2", helix.ConduitShardStatusWebhookCallbackVerificationFailed)
+
+	subscribeConduit(t, h, conduitID, "1")
+	var ids []string
+	for i := range 4 { // shards 0, 1 (fails: 0), 1 (fails: 0; disabled), 0
+		got, err := srv.EventSub.Notify(follow("1", strconv.Itoa(i)))
+		assert.NilError(t, err)
+		ids = append(ids, got[0])
+		wait(t, srv)
+	}
+	waitShard(t, srv, conduitID, "1", helix.ConduitShardStatusNotificationFailuresExceeded)
+	disabled("1", helix.ConduitShardStatusNotificationFailuresExceeded)
+
+	var goodGot, badGot []string
+	for range 4 {
+		m := good.next(t)
+		assert.Check(t, m.SignatureOK)
+		checkHeaders(t, m, "notification", "channel.follow", m.retry())
+		goodGot = append(goodGot, m.id()+"/"+m.retry())
+	}
+	for range 2 {
+		m := bad.next(t)
+		badGot = append(badGot, m.id()+"/"+m.retry())
+	}
+	assert.DeepEqual(t, goodGot, []string{ids[0] + "/0", ids[1] + "/1", ids[2] + "/1", ids[3] + "/0"})
+	assert.DeepEqual(t, badGot, []string{ids[1] + "/0", ids[2] + "/0"})
+	d := deliveryOf(t, srv, ids[1])
+	assert.Equal(t, d.State, twitchtest.DeliveryDelivered)
+	assert.Equal(t, d.ShardID, "0")
+	assert.Equal(t, len(d.Attempts), 2)
+	assert.Equal(t, d.Attempts[0].ShardID, "1")
+	assert.Equal(t, d.Attempts[0].Callback, urls[1])
+	assert.Equal(t, d.Attempts[0].Status, 500)
+	assert.Equal(t, d.Attempts[1].ShardID, "0")
+	assert.Equal(t, d.Attempts[1].Callback, urls[0])
+	assert.Equal(t, d.Attempts[1].Status, http.StatusNoContent)
+}
+
+func mustAtoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	assert.NilError(t, err)
+	return n
+}
