@@ -844,3 +844,51 @@ func mustAtoi(t *testing.T, s string) int {
 	assert.NilError(t, err)
 	return n
 }
+
+// The second try goes to another shard than the first, even when the
+// first is still enabled (a webhook shard's failures below the limit):
+// with random choice, 30 notifications through a failing and a good shard
+// all arrive, each tried at most once at the failing one.
+func TestConduitRetryNeverTheSameShard(t *testing.T) {
+	good := newReceiver(nil)
+	bad := newReceiver(func(_ *http.Request, m received) (int, string) {
+		if m.kind() == "webhook_callback_verification" {
+			return http.StatusOK, m.challenge()
+		}
+		return http.StatusInternalServerError, ""
+	})
+	var urls []string
+	for _, rc := range []*receiver{good, bad} {
+		s := httptest.NewServer(rc)
+		t.Cleanup(s.Close)
+		urls = append(urls, s.URL)
+	}
+	srv := webhookFake(t, twitchtest.WithConduitSeed(1), twitchtest.WithWebhookRetries(1000, 0))
+	h := appClient(srv)
+	conduitID := newConduit(t, h, 2)
+	_, err := h.UpdateConduitShards(t.Context(), &helix.UpdateConduitShardsParams{ConduitID: conduitID, Shards: []helix.ConduitShardUpdate{
+		{ID: "0", Transport: helix.ConduitShardTransportParams{Method: "webhook", Callback: urls[0], Secret: secret}},
+		{ID: "1", Transport: helix.ConduitShardTransportParams{Method: "webhook", Callback: urls[1], Secret: secret}},
+	}})
+	assert.NilError(t, err)
+	waitShard(t, srv, conduitID, "1", helix.ConduitShardStatusEnabled)
+	waitShard(t, srv, conduitID, "0", helix.ConduitShardStatusEnabled)
+	subscribeConduit(t, h, conduitID, "1")
+	for i := range 30 {
+		_, err := srv.EventSub.Notify(follow("1", strconv.Itoa(i)))
+		assert.NilError(t, err)
+		wait(t, srv)
+	}
+	first := map[string]int{}
+	for _, d := range srv.EventSub.Deliveries() {
+		if d.MessageType != "notification" {
+			continue
+		}
+		assert.Equal(t, d.State, twitchtest.DeliveryDelivered, "%+v", d.Attempts)
+		assert.Equal(t, d.ShardID, "0")
+		first[d.Attempts[0].ShardID]++
+	}
+	assert.Equal(t, first["0"]+first["1"], 30)
+	assert.Assert(t, first["1"] > 0, "the random choice never picked the failing shard first: %v", first)
+	waitShard(t, srv, conduitID, "1", helix.ConduitShardStatusEnabled)
+}
