@@ -49,6 +49,11 @@ import (
 // SetFaults drop, delay or duplicate attempts, Replay sends a message
 // again, Deliveries records every attempt and WaitDeliveries waits until
 // everything is delivered. See WithWebhookClient for where the messages go.
+//
+// Conduits (see the package doc) live here too: their shards, the
+// subscriptions with the conduit transport, and the routing of each of
+// their notifications to one shard, then one other (Conduits, Shards,
+// WaitShard, DisableShard).
 type EventSub struct {
 	// URL is the WebSocket's URL, ws://127.0.0.1:<port>/eventsub, for
 	// eventsub's base URL.
