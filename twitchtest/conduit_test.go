@@ -892,3 +892,43 @@ func TestConduitRetryNeverTheSameShard(t *testing.T) {
 	assert.Assert(t, first["1"] > 0, "the random choice never picked the failing shard first: %v", first)
 	waitShard(t, srv, conduitID, "1", helix.ConduitShardStatusEnabled)
 }
+
+// A client that does not follow a session_reconnect within 30 seconds has
+// its connection closed with 4004, as by Twitch, and its shard disabled
+// with websocket_failed_to_reconnect; one that follows keeps its shard
+// past the 30 seconds.
+func TestConduitReconnectGraceExpires(t *testing.T) {
+	srv := webhookFake(t, twitchtest.WithUnusedTimeout(0))
+	synctest.Test(t, func(t *testing.T) {
+		h := helix.New("client", srv.Token(appToken), helix.WithBaseURL(srv.Helix.URL), helix.WithHTTPClient(srv.InMemoryClient()), helix.WithMaxRetries(0))
+		conduitID := newConduit(t, h, 2)
+		stays := connect(t, bubbleDialer(srv), srv.EventSub.URL)
+		follows := connect(t, bubbleDialer(srv), srv.EventSub.URL)
+		assign(t, h, conduitID, stays.session, follows.session)
+		assert.NilError(t, srv.EventSub.Reconnect(stays.session))
+		assert.NilError(t, srv.EventSub.Reconnect(follows.session))
+		assert.Equal(t, stays.next(t).Metadata.MessageType, "session_reconnect")
+		f := follows.next(t)
+		moved := connect(t, bubbleDialer(srv), f.Payload.Session.ReconnectURL)
+		assert.NilError(t, follows.ws.Close())
+
+		time.Sleep(29 * time.Second)
+		synctest.Wait()
+		waitShard(t, srv, conduitID, "0", helix.ConduitShardStatusEnabled)
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		var ce *websocket.CloseError
+		select {
+		case err := <-stays.closed:
+			assert.Assert(t, errors.As(err, &ce), "%v", err)
+			assert.Equal(t, ce.Code, 4004)
+		default:
+			t.Fatal("the old connection is still open")
+		}
+		sh := waitShard(t, srv, conduitID, "0", helix.ConduitShardStatusWebSocketFailedToReconnect)
+		assert.Check(t, !sh.Transport.DisconnectedAt.IsZero())
+		assert.Equal(t, waitShard(t, srv, conduitID, "1", helix.ConduitShardStatusEnabled).Transport.SessionID, moved.session)
+		assert.NilError(t, stays.ws.Close())
+		assert.NilError(t, moved.ws.Close())
+	})
+}

@@ -648,9 +648,12 @@ func (e *EventSub) notification(n Notification) (*wsConn, string, []byte, error)
 }
 
 // Reconnect sends the session a session_reconnect whose URL leads to a new
-// connection of the same session; the session and its subscriptions move
-// there when the client connects, and notifications go to the old
-// connection until then.
+// connection of the same session; the session and its subscriptions (and
+// its conduit shard) move there when the client connects, and
+// notifications go to the old connection until then. A client that has
+// not connected 30 seconds after the message was written has its old
+// connection closed with 4004, as by Twitch, which ends the session (its
+// shard: websocket_failed_to_reconnect).
 func (e *EventSub) Reconnect(sessionID string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -658,7 +661,7 @@ func (e *EventSub) Reconnect(sessionID string) error {
 	if err != nil {
 		return err
 	}
-	if !conn.send(outbound{frame: frame}) {
+	if !conn.send(outbound{frame: frame, reconnect: true}) {
 		return fmt.Errorf("%w: the connection of session %q has ended", ErrNotFound, sessionID)
 	}
 	return nil
