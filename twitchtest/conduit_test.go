@@ -144,11 +144,11 @@ func subscribeConduit(t *testing.T, h *helix.Client, conduitID, broadcaster stri
 
 // waitShard waits until a shard has the status, failing the test when it
 // has not after a minute.
-func waitShard(t *testing.T, srv *twitchtest.Server, conduitID, shardID string, status helix.ConduitShardStatus) helix.ConduitShard {
+func waitShard(t *testing.T, srv *twitchtest.Server, conduitID, shardID string, status helix.ConduitShardStatus) twitchtest.Shard {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	sh, err := srv.EventSub.WaitShard(ctx, conduitID, shardID, status)
+	sh, err := srv.EventSub.WaitShard(ctx, conduitID, shardID, string(status))
 	assert.NilError(t, err)
 	return sh
 }

@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-
-	"github.com/twitchify-go/twitch/helix"
 )
 
 // session is one EventSub WebSocket session: its connection, and after a
@@ -267,7 +265,7 @@ func (e *EventSub) read(c *wsConn) {
 
 // ended closes the connection and ends its session; the conduit
 // notifications it did not write go to other shards.
-func (e *EventSub) ended(sess *session, c *wsConn, status helix.ConduitShardStatus) {
+func (e *EventSub) ended(sess *session, c *wsConn, status string) {
 	_ = c.ws.Close()
 	unsent := c.end()
 	e.endSession(sess, c, status)
@@ -285,7 +283,7 @@ func (e *EventSub) ended(sess *session, c *wsConn, status helix.ConduitShardStat
 // subscriptions, unless the session has moved or is moving on (but for a
 // handover whose grace time expired); the conduit shard it carries is
 // disabled with status.
-func (e *EventSub) endSession(sess *session, c *wsConn, status helix.ConduitShardStatus) {
+func (e *EventSub) endSession(sess *session, c *wsConn, status string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if sess.conn != c {
