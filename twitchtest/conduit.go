@@ -217,7 +217,7 @@ type shardError struct {
 func conduitTransport(conduitID string) helix.EventSubTransport {
 	var t helix.EventSubTransport
 	raw, _ := json.Marshal(map[string]string{"method": "conduit", "conduit_id": conduitID}) // strings always encode
-	_ = json.Unmarshal(raw, &t)                                                          // the method field is always there
+	_ = json.Unmarshal(raw, &t)                                                             // the method field is always there
 	return t
 }
 
