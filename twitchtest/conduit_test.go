@@ -932,3 +932,108 @@ func TestConduitReconnectGraceExpires(t *testing.T) {
 		assert.NilError(t, moved.ws.Close())
 	})
 }
+
+// DisableShard disables a shard with any status, which conduit.shard.disabled
+// reports; the session stays open and may carry a shard again. Revoke
+// ends a conduit subscription: its revocation goes to a shard, and it
+// stays listed with the status.
+func TestConduitDisableShardAndRevoke(t *testing.T) {
+	srv := webhookFake(t, twitchtest.WithUnusedTimeout(0), twitchtest.WithShardRoundRobin())
+	ctx := t.Context()
+	h := appClient(srv)
+	conduitID := newConduit(t, h, 2)
+	a := connect(t, websocket.DefaultDialer, srv.EventSub.URL)
+	b := connect(t, websocket.DefaultDialer, srv.EventSub.URL)
+	assign(t, h, conduitID, a.session, b.session)
+	_, err := h.CreateEventSubSubscription(ctx, &helix.CreateEventSubSubscriptionParams{
+		Type: "conduit.shard.disabled", Version: "1", Condition: json.RawMessage(`{"client_id":"client"}`),
+		Transport: helix.EventSubTransportParams{Method: helix.EventSubTransportMethodConduit, ConduitID: conduitID},
+	})
+	assert.NilError(t, err)
+	sub := subscribeConduit(t, h, conduitID, "1")
+
+	assert.NilError(t, srv.EventSub.DisableShard(conduitID, "0", "websocket_network_timeout"))
+	assert.ErrorIs(t, srv.EventSub.DisableShard(conduitID, "0", "websocket_network_timeout"), twitchtest.ErrNotFound)
+	assert.ErrorIs(t, srv.EventSub.DisableShard(conduitID, "7", "websocket_network_timeout"), twitchtest.ErrNotFound)
+	sh := waitShard(t, srv, conduitID, "0", helix.ConduitShardStatusWebSocketNetworkTimeout)
+	assert.Check(t, !sh.Transport.DisconnectedAt.IsZero())
+	f := b.next(t) // the only enabled shard
+	var ev eventsub.ConduitShardDisabledEvent
+	assert.NilError(t, json.Unmarshal(f.Payload.Event, &ev))
+	assert.DeepEqual(t, []string{ev.ShardID, ev.Status, *ev.Transport.SessionID}, []string{"0", "websocket_network_timeout", a.session})
+
+	assert.NilError(t, srv.EventSub.Revoke(sub.ID, "authorization_revoked"))
+	f = b.next(t)
+	assert.Equal(t, f.Metadata.MessageType, "revocation")
+	assert.Equal(t, f.Payload.Subscription.ID, sub.ID)
+	assert.Equal(t, string(f.Payload.Subscription.Status), "authorization_revoked")
+	listed, err := h.GetEventSubSubscriptions(ctx, &helix.GetEventSubSubscriptionsParams{Status: "authorization_revoked"})
+	assert.NilError(t, err)
+	assert.Equal(t, len(listed.Data), 1)
+	_, err = srv.EventSub.Send(twitchtest.Notification{SubscriptionID: sub.ID})
+	assert.ErrorContains(t, err, "not enabled")
+
+	// Session a is still open and may carry shard 0 again.
+	assign(t, h, conduitID, a.session)
+	waitShard(t, srv, conduitID, "0", helix.ConduitShardStatusEnabled)
+	select {
+	case err := <-a.closed:
+		t.Fatalf("session a ended: %v", err)
+	default:
+	}
+}
+
+// BenchmarkConduitNotify routes notifications of 1,000 conduit
+// subscriptions (one per broadcaster) over 12 WebSocket shards on
+// loopback, each read by a client, until every one is written.
+func BenchmarkConduitNotify(b *testing.B) {
+	srv := twitchtest.NewServer(twitchtest.WithUnusedTimeout(0), twitchtest.WithDeliveryLimit(1))
+	defer srv.Close()
+	h := helix.New("client", srv.Token(appToken), helix.WithBaseURL(srv.Helix.URL), helix.WithHTTPClient(srv.Client()))
+	ctx := context.Background()
+	res, err := h.CreateConduits(ctx, &helix.CreateConduitsParams{ShardCount: 12})
+	if err != nil {
+		b.Fatal(err)
+	}
+	conduitID := res.Data[0].ID
+	var shards []helix.ConduitShardUpdate
+	for i := range 12 {
+		ws, _, err := websocket.DefaultDialer.Dial(srv.EventSub.URL, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer ws.Close()
+		var welcome frame
+		if err := ws.ReadJSON(&welcome); err != nil {
+			b.Fatal(err)
+		}
+		go func() {
+			for {
+				if _, _, err := ws.ReadMessage(); err != nil {
+					return
+				}
+			}
+		}()
+		shards = append(shards, helix.ConduitShardUpdate{ID: strconv.Itoa(i), Transport: helix.ConduitShardTransportParams{Method: "websocket", SessionID: welcome.Payload.Session.ID}})
+	}
+	if _, err := h.UpdateConduitShards(ctx, &helix.UpdateConduitShardsParams{ConduitID: conduitID, Shards: shards}); err != nil {
+		b.Fatal(err)
+	}
+	for i := range 1000 {
+		cond, _ := json.Marshal(map[string]string{"broadcaster_user_id": strconv.Itoa(i), "moderator_user_id": strconv.Itoa(i)})
+		if _, err := h.CreateEventSubSubscription(ctx, &helix.CreateEventSubSubscriptionParams{
+			Type: "channel.follow", Version: "2", Condition: cond,
+			Transport: helix.EventSubTransportParams{Method: helix.EventSubTransportMethodConduit, ConduitID: conduitID},
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for i := 0; b.Loop(); i++ {
+		if _, err := srv.EventSub.Notify(follow(strconv.Itoa(i%1000), "9")); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := srv.EventSub.WaitDeliveries(ctx); err != nil {
+		b.Fatal(err)
+	}
+}
