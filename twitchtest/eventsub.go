@@ -99,6 +99,7 @@ type subscription struct {
 	// conduit is the conduit of a conduit subscription, and clientID the
 	// application that made it.
 	conduit, clientID string
+	condition         map[string]any // the condition's fields, once decoded (see fields)
 }
 
 // app reports whether an application's app token made the subscription
@@ -501,12 +502,16 @@ func (e *EventSub) Notify(event any) ([]string, error) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	var ids []string
-	for _, sub := range e.sortedLocked() {
-		if sub.Type != info.Type || sub.Version != info.Version || !selects(sub.Condition, members) {
-			continue
+	var matched []*subscription
+	for _, sub := range e.subs {
+		if sub.Type == info.Type && sub.Version == info.Version && selects(sub.fields(), members) {
+			matched = append(matched, sub)
 		}
-		if hooked := e.subs[sub.ID]; hooked.app() {
+	}
+	slices.SortFunc(matched, func(a, b *subscription) int { return a.seq - b.seq })
+	var ids []string
+	for _, sub := range matched {
+		if hooked := sub; hooked.app() {
 			if sub.Status != helix.EventSubSubscriptionStatusEnabled {
 				continue
 			}
@@ -571,12 +576,18 @@ func encodeEvent(event any) (info eventsub.TypeInfo, raw json.RawMessage, member
 	return info, raw, members, nil
 }
 
-// selects reports whether a condition selects one of the events.
-func selects(condition json.RawMessage, events []map[string]any) bool {
-	var fields map[string]any
-	if json.Unmarshal(condition, &fields) != nil {
-		return false
+// fields returns the members of the subscription's condition, decoded
+// once (Notify matches them against every event). e.mu is held.
+func (sub *subscription) fields() map[string]any {
+	if sub.condition == nil {
+		sub.condition = map[string]any{}
+		_ = json.Unmarshal(sub.Condition, &sub.condition) // JSON the fake encoded
 	}
+	return sub.condition
+}
+
+// selects reports whether a condition's fields select one of the events.
+func selects(fields map[string]any, events []map[string]any) bool {
 	for _, ev := range events {
 		ok := true
 		for k, want := range fields {
