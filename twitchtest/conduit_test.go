@@ -1,19 +1,24 @@
 package twitchtest_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/gorilla/websocket"
+	"golang.org/x/oauth2"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 
@@ -1036,4 +1041,85 @@ func BenchmarkConduitNotify(b *testing.B) {
 	if err := srv.EventSub.WaitDeliveries(ctx); err != nil {
 		b.Fatal(err)
 	}
+}
+
+// shardProcessEnv names the fake's URL for TestConduitShardProcess, run
+// as a child process by TestConduitAcrossProcesses.
+const shardProcessEnv = "TWITCHTEST_SHARD_PROCESS_URL"
+
+// TestConduitShardProcess is a shard process: it connects to the fake at
+// the URL in its environment, assigns its session to shard 0 of the
+// conduit in TWITCHTEST_SHARD_CONDUIT, and prints the ID of every
+// notification it gets, a line each. It runs only as a child of
+// TestConduitAcrossProcesses.
+func TestConduitShardProcess(t *testing.T) {
+	base := os.Getenv(shardProcessEnv)
+	if base == "" {
+		t.Skip("a child process of TestConduitAcrossProcesses")
+	}
+	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(base, "http")+"/eventsub", nil)
+	assert.NilError(t, err)
+	var welcome frame
+	assert.NilError(t, ws.ReadJSON(&welcome))
+	h := helix.New("client", oauth2.StaticTokenSource(&oauth2.Token{AccessToken: appToken}), helix.WithBaseURL(base+"/helix"))
+	res, err := h.UpdateConduitShards(t.Context(), &helix.UpdateConduitShardsParams{
+		ConduitID: os.Getenv("TWITCHTEST_SHARD_CONDUIT"),
+		Shards:    []helix.ConduitShardUpdate{{ID: "0", Transport: helix.ConduitShardTransportParams{Method: "websocket", SessionID: welcome.Payload.Session.ID}}},
+	})
+	assert.NilError(t, err)
+	assert.Equal(t, len(res.Errors), 0)
+	for {
+		var f frame
+		assert.NilError(t, ws.ReadJSON(&f))
+		if f.Metadata.MessageType == "notification" {
+			fmt.Println(f.Metadata.MessageID)
+		}
+	}
+}
+
+// A shard served by another OS process, over loopback: it assigns itself,
+// gets the conduit's notifications, and when it is killed (SIGKILL) its
+// shard is disabled with websocket_disconnected.
+func TestConduitAcrossProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a process")
+	}
+	srv := webhookFake(t)
+	h := appClient(srv)
+	conduitID := newConduit(t, h, 1)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestConduitShardProcess$", "-test.count=1")
+	cmd.Env = append(os.Environ(), shardProcessEnv+"="+srv.URL, "TWITCHTEST_SHARD_CONDUIT="+conduitID)
+	out, err := cmd.StdoutPipe()
+	assert.NilError(t, err)
+	assert.NilError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	lines := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	sh := waitShard(t, srv, conduitID, "0", helix.ConduitShardStatusEnabled)
+	assert.Check(t, sh.Transport.SessionID != "")
+	subscribeConduit(t, h, conduitID, "1")
+	var ids []string
+	for i := range 10 {
+		got, err := srv.EventSub.Notify(follow("1", strconv.Itoa(i)))
+		assert.NilError(t, err)
+		ids = append(ids, got...)
+	}
+	var got []string
+	for range ids {
+		select {
+		case l := <-lines:
+			got = append(got, l)
+		case <-time.After(time.Minute):
+			t.Fatalf("the shard process printed %d of %d", len(got), len(ids))
+		}
+	}
+	assert.DeepEqual(t, got, ids)
+	assert.NilError(t, cmd.Process.Kill())
+	waitShard(t, srv, conduitID, "0", helix.ConduitShardStatusWebSocketDisconnected)
 }
