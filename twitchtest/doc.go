@@ -108,7 +108,9 @@
 // notifications in a row than WithWebhookRetries's retries; DisableShard
 // sets any status. Each time, conduit.shard.disabled subscriptions whose
 // condition names the conduit's client (and the conduit, or none) get the
-// event. A session_reconnect keeps the session's ID, and so its shard.
+// event. A session_reconnect keeps the session's ID, and so its shard; a
+// client that does not follow it within 30 seconds is closed with 4004
+// (websocket_failed_to_reconnect), as by Twitch.
 // Conduits, Shards and WaitShard let a test see and wait for that state.
 //
 // Everything goes through the fake's HTTP and WebSocket endpoints, so
