@@ -153,10 +153,7 @@ func New(h *helix.Client, opts ...Option) *Client {
 		subs:    map[string]*subscription{},
 		sockets: map[*websocket.Conn]struct{}{},
 	}
-	var errs []error
-	for _, name := range c.webhookOnly {
-		errs = append(errs, fmt.Errorf("eventsub: %s applies to a Webhook, not to the WebSocket Client", name))
-	}
+	errs := c.refused(kindClient)
 	if h == nil {
 		errs = append(errs, errors.New("eventsub: New: the *helix.Client to subscribe with is nil"))
 	}
