@@ -44,11 +44,11 @@ type config struct {
 	workers        int
 
 	// The Conduit's.
-	conduitID  string
-	shardCount int    // 0: keep the conduit's
-	shards     string // WithShards's ranges; "" for every shard
-	shardsSet  bool
-	takeover   int // how many disabled shards it may take over; -1: as many as it owns
+	conduitID   string
+	shardCount  int    // 0: keep the conduit's
+	shardRanges string // WithShards's ranges; "" for every shard
+	shardsSet   bool
+	takeover    int // how many disabled shards it may take over; -1: as many as it owns
 
 	// limited are the options given that apply to some kinds only, for
 	// the others' errors.
@@ -289,7 +289,7 @@ func WithShardCount(n int) Option {
 // every shard of the conduit. Several processes share a conduit by
 // naming ranges that do not overlap. Conduit only.
 func WithShards(ranges string) Option {
-	return func(c *config) { c.shards, c.shardsSet = ranges, true; c.forConduit("WithShards") }
+	return func(c *config) { c.shardRanges, c.shardsSet = ranges, true; c.forConduit("WithShards") }
 }
 
 // WithTakeover bounds how many shards that other processes left disabled
