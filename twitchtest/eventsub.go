@@ -62,7 +62,7 @@ type EventSub struct {
 	handover map[string]*session      // by reconnect token
 	subs     map[string]*subscription // by subscription ID
 	nextID   int
-	change   chan struct{} // closed and replaced when a session is welcomed or a subscription created
+	change   chan struct{} // closed and replaced when a session is welcomed, a subscription created or a shard changed
 	closed   bool
 	// live are the connections whose writer runs; close stops them. Each
 	// has a stop channel of its own rather than the Server's, so that in a
@@ -76,9 +76,11 @@ type EventSub struct {
 	// workers are the goroutines that deliver webhook queues, one per
 	// subscription with something to deliver; close stops them.
 	workers    map[*worker]struct{}
-	deliveries []*message      // the last maxDeliveries webhook messages, oldest first
+	deliveries []*message      // the last webhook and conduit messages (WithDeliveryLimit), oldest first
 	anyFaults  []DeliveryFault // FailNext's faults for any subscription
 	faultFunc  func(Delivery) DeliveryFault
+
+	conduits conduits // see conduit.go
 }
 
 // subscription is a subscription the fake holds: Twitch's object, and the
@@ -86,9 +88,25 @@ type EventSub struct {
 type subscription struct {
 	helix.EventSubSubscription
 	session string
-	hook    *webhook // nil for a WebSocket subscription
+	hook    *webhook // nil for a WebSocket or conduit subscription
 	key     string   // type, version and condition: a second equal one is a conflict
 	seq     int      // order of creation
+	// conduit is the conduit of a conduit subscription, and clientID the
+	// application that made it.
+	conduit, clientID string
+}
+
+// app reports whether an application's app token made the subscription
+// (webhook and conduit transports), rather than a user's token.
+func (sub *subscription) app() bool { return sub.hook != nil || sub.conduit != "" }
+
+// owner is the client ID of the application that made a webhook or
+// conduit subscription.
+func (sub *subscription) owner() string {
+	if sub.hook != nil {
+		return sub.hook.clientID
+	}
+	return sub.clientID
 }
 
 // eventsubType is what the fake knows of a subscription type and version;
@@ -116,6 +134,7 @@ func newEventSub(cfg config) *EventSub {
 		pending:       map[net.Conn]struct{}{},
 		webhookClient: cfg.webhookClient,
 		workers:       map[*worker]struct{}{},
+		conduits:      newConduits(cfg),
 	}
 	if e.webhookClient == nil {
 		e.webhookClient, e.ownClient = loopbackClient(cfg.webhookTimeout), true
@@ -221,6 +240,7 @@ func (e *EventSub) createSubscription(r *http.Request, data []byte, info *TokenI
 			SessionID string `json:"session_id"`
 			Callback  string `json:"callback"`
 			Secret    string `json:"secret"`
+			ConduitID string `json:"conduit_id"`
 		} `json:"transport"`
 	}
 	if err := json.Unmarshal(data, &body); err != nil {
@@ -228,12 +248,13 @@ func (e *EventSub) createSubscription(r *http.Request, data []byte, info *TokenI
 	}
 	t, known := eventsubTypes[body.Type][body.Version]
 	webhook := body.Transport.Method == "webhook"
+	conduit := body.Transport.Method == "conduit"
 	switch {
 	case !known:
 		return apiError(http.StatusBadRequest, "The combination of values in the type and version fields is not valid.")
-	case body.Transport.Method != "websocket" && !webhook:
-		return apiError(http.StatusBadRequest, "The fake supports the websocket and webhook transports.")
-	case t.webhookOnly && !webhook:
+	case body.Transport.Method != "websocket" && !webhook && !conduit:
+		return apiError(http.StatusBadRequest, "The value in the transport's method field is not valid: websocket, webhook or conduit.")
+	case t.webhookOnly && !webhook && !conduit:
 		return apiError(http.StatusBadRequest, "The subscription type does not support the websocket transport.")
 	}
 	for _, f := range t.required {
@@ -246,6 +267,9 @@ func (e *EventSub) createSubscription(r *http.Request, data []byte, info *TokenI
 		// With an app token, Twitch checks that the condition's users
 		// authorized the application; the fake takes it as given.
 		return e.createWebhook(r, body.Type, body.Version, condition, body.Transport.Callback, body.Transport.Secret, info)
+	}
+	if conduit {
+		return e.createConduitSubscription(r, body.Type, body.Version, condition, body.Transport.ConduitID, info)
 	}
 	if info != nil && missingScope(info.Scopes, t.scopes) != "" {
 		return apiError(http.StatusForbidden, "subscription missing proper authorization")
@@ -264,8 +288,8 @@ func (e *EventSub) subscribe(typ, version string, condition json.RawMessage, ses
 	}
 	inSession, total, totalCost := 0, 0, 0
 	for _, sub := range e.subs {
-		if sub.hook != nil {
-			continue // an application's webhook subscriptions have a cost limit of their own
+		if sub.app() {
+			continue // an application's webhook and conduit subscriptions have a cost limit of their own
 		}
 		total++
 		totalCost += sub.Cost
@@ -375,14 +399,14 @@ func (e *EventSub) deleteSubscription(r *http.Request, _ []byte, info *TokenInfo
 	defer e.mu.Unlock()
 	sub := e.subs[id]
 	switch {
-	case sub != nil && sub.hook != nil && info != nil && info.Type != oauth.TokenApp:
-		return apiError(http.StatusUnauthorized, "A webhook subscription needs an app access token.")
+	case sub != nil && sub.app() && info != nil && info.Type != oauth.TokenApp:
+		return apiError(http.StatusUnauthorized, "A webhook or conduit subscription needs an app access token.")
 	case sub == nil || !sub.visibleTo(info, r.Header.Get("Client-Id")):
 		return apiError(http.StatusNotFound, "subscription not found")
 	}
 	delete(e.subs, id)
 	if sub.hook != nil {
-		e.cancelQueue(sub)
+		e.cancelQueue(sub.hook)
 	}
 	return response{status: http.StatusNoContent}
 }
@@ -477,11 +501,15 @@ func (e *EventSub) Notify(event any) ([]string, error) {
 		if sub.Type != info.Type || sub.Version != info.Version || !selects(sub.Condition, members) {
 			continue
 		}
-		if hooked := e.subs[sub.ID]; hooked.hook != nil {
+		if hooked := e.subs[sub.ID]; hooked.app() {
 			if sub.Status != helix.EventSubSubscriptionStatusEnabled {
 				continue
 			}
-			id, err := e.notifyWebhook(hooked, Notification{Event: raw})
+			notify := e.notifyWebhook
+			if hooked.conduit != "" {
+				notify = e.notifyConduit
+			}
+			id, err := notify(hooked, Notification{Event: raw})
 			if err != nil {
 				return ids, err
 			}
@@ -567,6 +595,8 @@ func (e *EventSub) Send(n Notification) (string, error) {
 	defer e.mu.Unlock()
 	if sub := e.subs[n.SubscriptionID]; sub != nil && sub.hook != nil {
 		return e.notifyWebhook(sub, n)
+	} else if sub != nil && sub.conduit != "" {
+		return e.notifyConduit(sub, n)
 	}
 	conn, id, frame, err := e.notification(n)
 	if err != nil {
@@ -655,6 +685,9 @@ func (e *EventSub) Revoke(subscriptionID, status string) error {
 	defer e.mu.Unlock()
 	if sub := e.subs[subscriptionID]; sub != nil && sub.hook != nil {
 		e.revokeWebhook(sub, status)
+		return nil
+	} else if sub != nil && sub.conduit != "" {
+		e.revokeConduit(sub, status)
 		return nil
 	}
 	conn, frame, err := e.revoke(subscriptionID, status)

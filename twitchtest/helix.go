@@ -140,6 +140,12 @@ func (h *Helix) route(mux *http.ServeMux) {
 		"CreateEventSubSubscription": h.eventsub.createSubscription,
 		"GetEventSubSubscriptions":   h.eventsub.listSubscriptions,
 		"DeleteEventSubSubscription": h.eventsub.deleteSubscription,
+		"GetConduits":                h.eventsub.getConduits,
+		"CreateConduits":             h.eventsub.createConduits,
+		"UpdateConduits":             h.eventsub.updateConduits,
+		"DeleteConduit":              h.eventsub.deleteConduit,
+		"GetConduitShards":           h.eventsub.getConduitShards,
+		"UpdateConduitShards":        h.eventsub.updateConduitShards,
 		"GetUsers":                   h.getUsers,
 		"SendChatMessage":            h.sendChatMessage,
 	}

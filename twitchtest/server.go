@@ -52,6 +52,11 @@ type config struct {
 	webhookTimeout    time.Duration       // for one attempt's answer
 	webhookRetries    int                 // of a failed notification
 	webhookBackoff    time.Duration       // before the first retry; doubles after
+	deliveryLimit     int                 // messages Deliveries remembers
+	shardPage         int                 // shards in a page of Get Conduit Shards
+	conduitSeed       uint64              // of the shard choice, when seeded
+	seeded            bool
+	roundRobin        bool // shards in turn rather than at random
 }
 
 // Option configures a Server.
@@ -123,6 +128,8 @@ func NewServer(opts ...Option) *Server {
 		webhookTimeout:    defaultWebhookTimeout,
 		webhookRetries:    defaultWebhookRetries,
 		webhookBackoff:    defaultWebhookBackoff,
+		deliveryLimit:     defaultDeliveryLimit,
+		shardPage:         defaultShardPage,
 	}
 	for _, opt := range opts {
 		opt(&cfg)

@@ -62,8 +62,8 @@ const (
 )
 
 const (
-	// maxDeliveries bounds how many messages Deliveries remembers.
-	maxDeliveries = 10000
+	// defaultDeliveryLimit bounds how many messages Deliveries remembers.
+	defaultDeliveryLimit = 10000
 	// maxSameSubscription is how many subscriptions with the same type,
 	// version and condition Twitch allows (each to another callback).
 	maxSameSubscription = 3
@@ -113,6 +113,13 @@ func WithWebhookTimeout(d time.Duration) Option {
 // are sent once.
 func WithWebhookRetries(retries int, backoff time.Duration) Option {
 	return func(cfg *config) { cfg.webhookRetries, cfg.webhookBackoff = max(retries, 0), max(backoff, 0) }
+}
+
+// WithDeliveryLimit sets how many messages Deliveries remembers, the
+// oldest forgotten first (10,000 by default): a test that counts every
+// notification of a long run raises it.
+func WithDeliveryLimit(n int) Option {
+	return func(cfg *config) { cfg.deliveryLimit = max(n, 1) }
 }
 
 // WithSubscriptionPageSize sets how many subscriptions a page of Get
@@ -169,8 +176,16 @@ const (
 	DeliveryCancelled DeliveryState = "cancelled"
 )
 
-// Delivery is a webhook message the fake has sent or is sending, and what
-// became of it. The values EventSub returns are copies.
+// Delivery is a webhook message the fake has sent or is sending, or a
+// message of a conduit subscription (to a WebSocket or webhook shard), and
+// what became of it. The values EventSub returns are copies.
+//
+// A conduit subscription's message goes to one enabled shard and, when
+// that shard does not take it, to one other: each try is an attempt with
+// its ShardID. It is delivered when a WebSocket shard's connection has
+// written it, or a webhook shard's callback answered 2xx; it fails
+// (dropped, as by Twitch) when neither shard took it or no shard was
+// enabled, the last attempt saying why.
 type Delivery struct {
 	MessageID string
 	// MessageType is notification, webhook_callback_verification or
@@ -179,13 +194,21 @@ type Delivery struct {
 	SubscriptionID      string
 	SubscriptionType    string
 	SubscriptionVersion string
-	Callback            string
+	// Callback is the webhook's URL (for a conduit message, of the last
+	// webhook shard tried).
+	Callback string
+	// ConduitID is the conduit of a conduit subscription's message, or of
+	// a webhook shard's challenge, and ShardID the shard it was last sent
+	// to; both empty for other messages.
+	ConduitID, ShardID string
 	// Timestamp is the Twitch-Eventsub-Message-Timestamp header, which the
 	// signature covers.
 	Timestamp string
-	// Signature is the Twitch-Eventsub-Message-Signature header.
+	// Signature is the Twitch-Eventsub-Message-Signature header (empty
+	// for a conduit message sent over WebSocket only).
 	Signature string
-	// Body is the JSON body posted.
+	// Body is the JSON body posted (a conduit message's payload, on a
+	// WebSocket too).
 	Body  []byte
 	State DeliveryState
 	// Attempts are the attempts so far, oldest first.
@@ -212,26 +235,41 @@ type DeliveryAttempt struct {
 	// Duplicate marks the second sending of a duplicated attempt, Replay
 	// one sent by EventSub.Replay.
 	Duplicate, Replay bool
+	// ShardID is the conduit shard tried, and SessionID (a WebSocket
+	// shard's) or Callback (a webhook shard's) where it was sent; empty
+	// for a webhook subscription's attempt, and ShardID for a conduit
+	// message's last attempt when no shard was left to try.
+	ShardID, SessionID, Callback string
 }
 
 // OK reports whether the callback answered the attempt with a 2xx.
 func (a DeliveryAttempt) OK() bool { return a.Err == nil && a.Status >= 200 && a.Status < 300 }
 
-// webhook is what a webhook subscription has beyond Twitch's object: its
-// secret, the application that made it, and its delivery queue.
+// webhook is what a webhook subscription (or a conduit's webhook shard)
+// has beyond Twitch's object: its secret, the application that made it,
+// and its delivery queue.
 type webhook struct {
 	secret   string
 	clientID string
 	queue    []*message // oldest first; queue[0] is being tried
 	running  bool       // a worker goroutine delivers the queue
 	faults   []DeliveryFault
+	// finished is told, with e.mu held, the final state of the message
+	// at the head of the queue once it has been taken out.
+	finished func(m *message, state DeliveryState)
 }
 
-// message is a webhook message: its record, and what sending it needs.
+// message is a webhook message, or a notification of a conduit
+// subscription: its record, and what sending it needs.
 type message struct {
 	rec       Delivery
 	challenge string // of a verification
 	retry     int    // the Retry header of the next attempt
+	// A conduit subscription's message: the conduit, the shard it was
+	// last sent to, and how many shards it was sent to; nil for others.
+	conduit *conduit
+	shard   *shard
+	shards  int
 }
 
 // worker is a goroutine that delivers one subscription's queue; close
@@ -322,9 +360,9 @@ func (sub *subscription) visibleTo(info *TokenInfo, clientID string) bool {
 	case info == nil:
 		return true
 	case info.Type == oauth.TokenApp:
-		return sub.hook != nil && sub.hook.clientID == clientID
+		return sub.app() && sub.owner() == clientID
 	}
-	return sub.hook == nil
+	return !sub.app()
 }
 
 // createWebhook is Create EventSub Subscription for the webhook transport:
@@ -384,6 +422,7 @@ func (e *EventSub) createWebhook(r *http.Request, typ, version string, condition
 		seq:  e.nextID,
 		hook: &webhook{secret: secret, clientID: clientID},
 	}
+	sub.hook.finished = func(m *message, state DeliveryState) { e.finishedSubscription(sub, m, state) }
 	e.subs[sub.ID] = sub
 	challenge := newMessageID()
 	body, _ := json.Marshal(struct { // always encodes: the condition came from JSON
@@ -392,7 +431,7 @@ func (e *EventSub) createWebhook(r *http.Request, typ, version string, condition
 	}{challenge, sub.EventSubSubscription})
 	m := e.newMessage(sub, messageVerification, "", time.Now(), body)
 	m.challenge = challenge
-	e.enqueue(sub, m)
+	e.enqueue(sub.hook, m)
 	return jsonResponse(http.StatusAccepted, map[string]any{
 		"data":           []helix.EventSubSubscription{sub.EventSubSubscription},
 		"total":          total + 1,
@@ -422,12 +461,18 @@ func (e *EventSub) newMessage(sub *subscription, messageType, id string, at time
 			State:               DeliveryPending,
 		},
 	}
-	if len(e.deliveries) == maxDeliveries {
+	e.keep(m)
+	return m
+}
+
+// keep records a message for Deliveries, forgetting the oldest beyond the
+// limit. e.mu is held.
+func (e *EventSub) keep(m *message) {
+	if len(e.deliveries) >= e.cfg.deliveryLimit {
 		e.deliveries[0] = nil
 		e.deliveries = e.deliveries[1:]
 	}
 	e.deliveries = append(e.deliveries, m)
-	return m
 }
 
 // notifyWebhook queues a notification for an enabled webhook subscription
@@ -463,7 +508,7 @@ func (e *EventSub) notifyWebhook(sub *subscription, n Notification) (string, err
 		at = time.Now()
 	}
 	m := e.newMessage(sub, messageNotification, n.MessageID, at, body)
-	e.enqueue(sub, m)
+	e.enqueue(sub.hook, m)
 	return m.rec.MessageID, nil
 }
 
@@ -472,58 +517,65 @@ func (e *EventSub) notifyWebhook(sub *subscription, n Notification) (string, err
 // subscription stays listed, with the status, until it is deleted. e.mu is
 // held.
 func (e *EventSub) revokeWebhook(sub *subscription, status string) {
-	e.cancelQueue(sub)
+	e.cancelQueue(sub.hook)
 	sub.Status = helix.EventSubSubscriptionStatus(status)
 	body, _ := json.Marshal(map[string]any{"subscription": sub.EventSubSubscription}) // always encodes
-	e.enqueue(sub, e.newMessage(sub, messageRevocation, "", time.Now(), body))
+	e.enqueue(sub.hook, e.newMessage(sub, messageRevocation, "", time.Now(), body))
 }
 
-// cancelQueue drops what a subscription has left to deliver; the attempt
-// under way, if any, ends as it ends, without consequence. e.mu is held.
-func (e *EventSub) cancelQueue(sub *subscription) {
-	for _, m := range sub.hook.queue {
-		if m.rec.State == DeliveryPending {
+// cancelQueue drops what a webhook has left to deliver; the attempt under
+// way, if any, ends as it ends, without consequence. A conduit
+// subscription's notification is not dropped: it goes to another shard.
+// e.mu is held.
+func (e *EventSub) cancelQueue(hook *webhook) {
+	queue := hook.queue
+	hook.queue = nil
+	for _, m := range queue {
+		switch {
+		case m.rec.State != DeliveryPending:
+		case m.conduit != nil:
+			e.shardMissed(m, errShardChanged)
+		default:
 			m.rec.State = DeliveryCancelled
 		}
 	}
-	sub.hook.queue = nil
 }
 
-// enqueue queues a message and starts the subscription's worker if none
-// runs. A worker started from a testing/synctest bubble runs in it. e.mu
-// is held.
-func (e *EventSub) enqueue(sub *subscription, m *message) {
+// enqueue queues a message and starts the webhook's worker if none runs.
+// A worker started from a testing/synctest bubble runs in it. e.mu is
+// held.
+func (e *EventSub) enqueue(hook *webhook, m *message) {
 	if e.closed {
-		m.rec.State = DeliveryCancelled
+		e.settle(m, DeliveryCancelled)
 		return
 	}
-	sub.hook.queue = append(sub.hook.queue, m)
-	if sub.hook.running {
+	hook.queue = append(hook.queue, m)
+	if hook.running {
 		return
 	}
-	sub.hook.running = true
+	hook.running = true
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &worker{cancel: cancel, done: make(chan struct{})}
 	e.workers[w] = struct{}{}
 	e.conns.Add(1)
-	go e.deliver(ctx, sub, w)
+	go e.deliver(ctx, hook, w)
 }
 
-// deliver sends a subscription's queue, one message at a time and in
-// order, until it is empty or the fake closes.
-func (e *EventSub) deliver(ctx context.Context, sub *subscription, w *worker) {
+// deliver sends a webhook's queue, one message at a time and in order,
+// until it is empty or the fake closes.
+func (e *EventSub) deliver(ctx context.Context, hook *webhook, w *worker) {
 	defer e.conns.Done()
 	defer close(w.done)
 	defer w.cancel()
 	for {
 		e.mu.Lock()
-		if e.closed || len(sub.hook.queue) == 0 {
-			e.workerDone(sub, w)
+		if e.closed || len(hook.queue) == 0 {
+			e.workerDone(hook, w)
 			e.mu.Unlock()
 			return
 		}
-		m := sub.hook.queue[0]
-		fault, queued := e.nextFault(sub.hook)
+		m := hook.queue[0]
+		fault, queued := e.nextFault(hook)
 		faultFunc := e.faultFunc
 		snap := m.snapshot()
 		retry := m.retry
@@ -534,19 +586,25 @@ func (e *EventSub) deliver(ctx context.Context, sub *subscription, w *worker) {
 		attempts, answer := e.attempt(ctx, snap, retry, fault)
 
 		e.mu.Lock()
+		if snap.ShardID != "" {
+			for i := range attempts {
+				attempts[i].ShardID, attempts[i].Callback = snap.ShardID, snap.Callback
+			}
+		}
 		m.rec.Attempts = append(m.rec.Attempts, attempts...)
 		last := attempts[len(attempts)-1]
 		ok := last.OK() && (m.challenge == "" || answer == m.challenge)
 		var wait time.Duration
 		switch {
-		case len(sub.hook.queue) == 0 || sub.hook.queue[0] != m:
+		case len(hook.queue) == 0 || hook.queue[0] != m:
 			// Cancelled while it was being tried.
 		case ctx.Err() != nil:
 			// The fake is closing: close cancels the queue.
 		case ok:
-			e.finish(sub, m, DeliveryDelivered)
-		case m.rec.MessageType != messageNotification || m.retry >= e.cfg.webhookRetries:
-			e.finish(sub, m, DeliveryFailed)
+			e.finish(hook, m, DeliveryDelivered)
+		case m.rec.MessageType != messageNotification || m.conduit != nil || m.retry >= e.cfg.webhookRetries:
+			// A conduit's notification goes to another shard instead.
+			e.finish(hook, m, DeliveryFailed)
 		default:
 			m.retry++
 			wait = e.backoff(m.retry)
@@ -567,13 +625,19 @@ func (e *EventSub) backoff(retry int) time.Duration {
 }
 
 // finish takes the message at the head of the queue out with its final
-// state, and does what follows from it: a challenge answered enables the
+// state and tells the webhook's owner. e.mu is held.
+func (e *EventSub) finish(hook *webhook, m *message, state DeliveryState) {
+	hook.queue[0] = nil
+	hook.queue = hook.queue[1:]
+	hook.finished(m, state)
+}
+
+// finishedSubscription does what follows from the final state of a
+// webhook subscription's message: a challenge answered enables the
 // subscription, one that was not fails it, and a notification that failed
 // every attempt revokes it. e.mu is held.
-func (e *EventSub) finish(sub *subscription, m *message, state DeliveryState) {
+func (e *EventSub) finishedSubscription(sub *subscription, m *message, state DeliveryState) {
 	m.rec.State = state
-	sub.hook.queue[0] = nil
-	sub.hook.queue = sub.hook.queue[1:]
 	switch {
 	case m.rec.MessageType == messageVerification && state == DeliveryDelivered:
 		sub.Status = helix.EventSubSubscriptionStatusEnabled
@@ -586,13 +650,13 @@ func (e *EventSub) finish(sub *subscription, m *message, state DeliveryState) {
 	}
 }
 
-// workerDone records that a subscription's worker stops. e.mu is held.
-func (e *EventSub) workerDone(sub *subscription, w *worker) {
-	sub.hook.running = false
-	for _, m := range sub.hook.queue { // the fake closed
-		m.rec.State = DeliveryCancelled
+// workerDone records that a webhook's worker stops. e.mu is held.
+func (e *EventSub) workerDone(hook *webhook, w *worker) {
+	hook.running = false
+	for _, m := range hook.queue { // the fake closed
+		e.settle(m, DeliveryCancelled)
 	}
-	sub.hook.queue = nil
+	hook.queue = nil
 	delete(e.workers, w)
 }
 
@@ -765,6 +829,9 @@ func (e *EventSub) WaitDeliveries(ctx context.Context) error {
 		for w := range e.workers {
 			done = w.done
 			break
+		}
+		if done == nil {
+			done = e.conduits.settled // nil when no conduit notification is pending
 		}
 		e.mu.Unlock()
 		if done == nil {

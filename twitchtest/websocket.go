@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/twitchify-go/twitch/helix"
 )
 
 // session is one EventSub WebSocket session: its connection, and after a
@@ -21,6 +23,10 @@ type session struct {
 	welcomed bool
 	used     bool   // a subscription was created on it
 	token    string // the reconnect URL's token, while a handover is pending
+	// connectedAt is when its first connection was made.
+	connectedAt time.Time
+	// shard is the conduit shard it carries, if any.
+	shard *shard
 }
 
 // wsConn is one WebSocket connection of the fake. Only its writer goroutine
@@ -47,6 +53,9 @@ type outbound struct {
 	frame []byte
 	close int  // a close code: send a close frame, then end
 	drop  bool // end without a close frame
+	// conduit is the conduit notification the frame carries: the fake
+	// records whether it was written, and sends it on when it was not.
+	conduit *message
 }
 
 // closeUnused is the code Twitch closes a connection with when it has no
@@ -108,7 +117,7 @@ func (e *EventSub) attach(c *wsConn, token string) *session {
 	}
 	sess := e.handover[token]
 	if sess == nil {
-		sess = &session{id: e.newID("session"), seq: e.nextID}
+		sess = &session{id: e.newID("session"), seq: e.nextID, connectedAt: time.Now().UTC()}
 		e.sessions[sess.id] = sess
 	} else {
 		delete(e.handover, token)
@@ -133,7 +142,10 @@ func (e *EventSub) attach(c *wsConn, token string) *session {
 // subscription once the unused timeout has passed.
 func (e *EventSub) write(sess *session, c *wsConn, fresh bool) {
 	defer e.conns.Done()
-	defer e.ended(sess, c)
+	// Why the connection ended, for the shard the session carries: the
+	// client went away, unless the fake ends it otherwise below.
+	status := shardDisconnected
+	defer func() { e.ended(sess, c, status) }()
 	keepalive := time.NewTicker(e.cfg.keepaliveInterval)
 	defer keepalive.Stop()
 	var unused <-chan time.Time
@@ -146,6 +158,7 @@ func (e *EventSub) write(sess *session, c *wsConn, fresh bool) {
 		var o outbound
 		select {
 		case <-c.stop:
+			status = shardInternalError
 			_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server closed"), time.Now().Add(time.Second))
 			return
 		case <-c.readerGone:
@@ -167,9 +180,13 @@ func (e *EventSub) write(sess *session, c *wsConn, fresh bool) {
 			}
 		}
 		if o.drop || o.close != 0 {
+			status = statusOfClose(o.close)
+			if o.drop {
+				status = shardNetworkError
+			}
 			// The session ends before the client can hear of it, so a
 			// client that reconnects at once finds the old one gone.
-			e.endSession(sess, c)
+			e.endSession(sess, c, status)
 		}
 		switch {
 		case o.drop:
@@ -179,7 +196,14 @@ func (e *EventSub) write(sess *session, c *wsConn, fresh bool) {
 			_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(o.close, closeText[o.close]), time.Now().Add(time.Second))
 			return
 		}
-		if err := c.ws.WriteMessage(websocket.TextMessage, o.frame); err != nil {
+		err := c.ws.WriteMessage(websocket.TextMessage, o.frame)
+		if o.conduit != nil {
+			e.mu.Lock()
+			e.written(o.conduit, err)
+			e.mu.Unlock()
+		}
+		if err != nil {
+			status = shardNetworkError
 			return
 		}
 	}
@@ -213,19 +237,26 @@ func (e *EventSub) read(c *wsConn) {
 	}
 }
 
-// ended closes the connection and ends its session.
-func (e *EventSub) ended(sess *session, c *wsConn) {
+// ended closes the connection and ends its session; the conduit
+// notifications it did not write go to other shards.
+func (e *EventSub) ended(sess *session, c *wsConn, status helix.ConduitShardStatus) {
 	_ = c.ws.Close()
-	c.end()
+	unsent := c.end()
+	e.endSession(sess, c, status)
 	e.mu.Lock()
+	defer e.mu.Unlock()
 	delete(e.live, c)
-	e.mu.Unlock()
-	e.endSession(sess, c)
+	for _, o := range unsent {
+		if o.conduit != nil {
+			e.shardMissed(o.conduit, errSessionGone)
+		}
+	}
 }
 
 // endSession ends the session of the connection c, with the session's
-// subscriptions, unless the session has moved or is moving on.
-func (e *EventSub) endSession(sess *session, c *wsConn) {
+// subscriptions, unless the session has moved or is moving on; the
+// conduit shard it carries is disabled with status.
+func (e *EventSub) endSession(sess *session, c *wsConn, status helix.ConduitShardStatus) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if sess.conn != c || sess.token != "" {
@@ -237,6 +268,7 @@ func (e *EventSub) endSession(sess *session, c *wsConn) {
 			delete(e.subs, id)
 		}
 	}
+	e.sessionEnded(sess, status)
 }
 
 // send queues o unless the connection has ended. It never blocks, so that
@@ -278,11 +310,14 @@ func (c *wsConn) next() (outbound, bool) {
 	return o, true
 }
 
-// end stops queueing: the writer has stopped.
-func (c *wsConn) end() {
+// end stops queueing, the writer having stopped, and returns what was
+// queued and not sent.
+func (c *wsConn) end() []outbound {
 	c.qmu.Lock()
 	defer c.qmu.Unlock()
+	unsent := c.queue
 	c.ended, c.queue = true, nil
+	return unsent
 }
 
 // closeText is the reason Twitch gives with each close code.
@@ -334,7 +369,7 @@ func (e *EventSub) sessionJSON(sess *session, reconnectURL string) map[string]an
 		"status":                    "connected",
 		"keepalive_timeout_seconds": e.cfg.keepaliveSeconds,
 		"reconnect_url":             nil,
-		"connected_at":              time.Now().UTC().Format(time.RFC3339Nano),
+		"connected_at":              sess.connectedAt.Format(time.RFC3339Nano),
 		"recovery_url":              nil,
 	}
 	if reconnectURL != "" {
