@@ -93,6 +93,9 @@ type Conduit struct {
 	now func() time.Time
 	// jitter draws a duration in [0, n): tests make it 0.
 	jitter func(n time.Duration) time.Duration
+	// beforeTakeover, when set, is called with the shards a read is about
+	// to take over: tests hold two processes there until both have read.
+	beforeTakeover func(ids []int)
 
 	mu      sync.Mutex
 	id      string // the conduit's, once known

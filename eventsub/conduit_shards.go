@@ -364,6 +364,9 @@ func (c *Conduit) poll(ctx context.Context, w *watcher) {
 	rand.Shuffle(len(candidates), func(i, j int) { candidates[i], candidates[j] = candidates[j], candidates[i] })
 	candidates = candidates[:min(room, len(candidates))]
 	slices.Sort(candidates)
+	if c.beforeTakeover != nil {
+		c.beforeTakeover(candidates)
+	}
 	for _, id := range candidates {
 		delete(w.disabledSince, id)
 		c.startShard(ctx, id, true)

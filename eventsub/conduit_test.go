@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -94,6 +95,7 @@ func runConduit(t *testing.T, c *eventsub.Conduit, ev *conduitEvents) chan error
 	t.Helper()
 	done := make(chan error, 1)
 	go func() { done <- c.Run(context.Background()) }()
+	t.Cleanup(func() { _ = c.Close() }) // in the bubble, should the test fail
 	select {
 	case <-ev.ready:
 	case err := <-done:
@@ -474,10 +476,22 @@ func TestConduitTakeoverContestSettles(t *testing.T) {
 		c, cev := newConduit(srv, eventsub.WithConduitID(id), eventsub.WithShards("3"), eventsub.WithTakeover(2))
 		eventsub.SetConduitJitter(b, noJitter)
 		eventsub.SetConduitJitter(c, noJitter)
+		// Both read the shards before either takes one over: each finds
+		// both disabled, and takes both over.
+		var taking sync.WaitGroup
+		taking.Add(2)
+		barrier := func(ids []int) {
+			assert.DeepEqual(t, ids, []int{0, 1})
+			taking.Done()
+			taking.Wait()
+		}
+		eventsub.SetConduitBeforeTakeover(b, barrier)
+		eventsub.SetConduitBeforeTakeover(c, barrier)
 		bDone := make(chan error, 1)
 		cDone := make(chan error, 1)
 		go func() { bDone <- b.Run(ctx) }()
 		go func() { cDone <- c.Run(ctx) }()
+		t.Cleanup(func() { _ = b.Close(); _ = c.Close() })
 		wait(t, bev.ready, "B ready")
 		wait(t, cev.ready, "C ready")
 
@@ -489,25 +503,34 @@ func TestConduitTakeoverContestSettles(t *testing.T) {
 			_, err := srv.EventSub.WaitShard(waitCtx, id, shard, helix.ConduitShardStatusEnabled)
 			assert.NilError(t, err)
 		}
-		// Both took both shards over.
 		synctest.Wait()
 		assert.Equal(t, assignments(t, srv, "0"), 3, "A, then B and C")
 		assert.Equal(t, assignments(t, srv, "1"), 3, "A, then B and C")
-		time.Sleep(5 * time.Second) // in the bubble: each checks a second after its assignment
-		synctest.Wait()
-		settled := time.Since(died)
-		check := func() {
-			t.Helper()
+		settledNow := func() bool {
 			bs, cs := sessionsOf(b), sessionsOf(c)
 			for _, shard := range []string{"0", "1"} {
 				_, inB := bs[shard]
 				_, inC := cs[shard]
-				assert.Assert(t, inB != inC, "shard %s: run by B %v, by C %v", shard, inB, inC)
+				if inB == inC {
+					return false
+				}
 			}
+			return true
+		}
+		assert.Assert(t, !settledNow(), "both run both shards")
+		for !settledNow() && time.Since(died) < time.Minute {
+			time.Sleep(100 * time.Millisecond) // in the bubble: the clock moves, nothing else
+			synctest.Wait()
+		}
+		settled := time.Since(died)
+		check := func() {
+			t.Helper()
+			assert.Assert(t, settledNow(), "each shard run by one process: B %v, C %v", sessionsOf(b), sessionsOf(c))
 			assert.DeepEqual(t, enabledAtFake(t, srv, id), sessionsOf(b, c))
 		}
 		check()
-		t.Logf("contest: two processes took over the same 2 shards; settled on one each within %v of the death (the fake's clock)", settled)
+		assert.Assert(t, settled <= 30*time.Second, "settled %v after the death", settled)
+		t.Logf("contest: two processes took over the same 2 shards; one each %v after the death (the fake's clock)", settled)
 		time.Sleep(3 * eventsub.ConduitPollEvery) // in the bubble: three more reads each, no fight
 		synctest.Wait()
 		check()

@@ -38,3 +38,7 @@ const (
 	ConduitPollEvery     = pollEvery
 	ConduitDisabledGrace = disabledGrace
 )
+
+// SetConduitBeforeTakeover makes c call f with the shards a read of the
+// shards is about to take over, before it does.
+func SetConduitBeforeTakeover(c *Conduit, f func(shards []int)) { c.beforeTakeover = f }
