@@ -690,3 +690,164 @@ func TestConduitOptionErrors(t *testing.T) {
 		closeConduit(t, c, done)
 	})
 }
+
+// A message Twitch sends again arrives on another shard (the fake sends
+// in turn, so each copy goes to the next shard): it is handled once, the
+// IDs being remembered across the process's shards.
+func TestConduitDedupAcrossShards(t *testing.T) {
+	srv := conduitFake(t)
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		c, ev := newConduit(srv, eventsub.WithShardCount(3))
+		f := collectFollowsIn(&c.Dispatcher)
+		assert.NilError(t, c.Subscribe(ctx, followCondition("1")))
+		runConduit(t, c, ev)
+		sub := c.Subscriptions()[0].Subscription.ID
+		for i := range 4 {
+			for range 3 { // the same message three times, to three shards
+				_, err := srv.EventSub.Send(twitchtest.Notification{SubscriptionID: sub, Event: followEvent(i), MessageID: "m" + strconv.Itoa(i)})
+				assert.NilError(t, err)
+			}
+		}
+		assert.NilError(t, srv.EventSub.WaitDeliveries(ctx))
+		shardsOf := map[string]map[string]bool{}
+		for _, d := range srv.EventSub.Deliveries() {
+			if shardsOf[d.MessageID] == nil {
+				shardsOf[d.MessageID] = map[string]bool{}
+			}
+			shardsOf[d.MessageID][d.ShardID] = true
+		}
+		for i := range 4 {
+			assert.Equal(t, len(shardsOf["m"+strconv.Itoa(i)]), 3, "each copy on another shard")
+		}
+		assert.DeepEqual(t, receive(t, f, 4), numbers(0, 4))
+		synctest.Wait()
+		none(t, f.ch, "a copy")
+	})
+}
+
+// Handlers run one at a time across the shards, as on one WebSocket;
+// WithWorkers(2) runs two at once.
+func TestConduitHandlersOneAtATime(t *testing.T) {
+	for _, workers := range []int{1, 2} {
+		t.Run(strconv.Itoa(workers), func(t *testing.T) {
+			srv := conduitFake(t)
+			synctest.Test(t, func(t *testing.T) {
+				ctx := context.Background()
+				c, ev := newConduit(srv, eventsub.WithShardCount(3), eventsub.WithWorkers(workers))
+				var mu sync.Mutex
+				running, most := 0, 0
+				release := make(chan struct{})
+				c.OnChannelFollow(func(context.Context, *eventsub.ChannelFollowEvent) {
+					mu.Lock()
+					running++
+					most = max(most, running)
+					mu.Unlock()
+					<-release
+					mu.Lock()
+					running--
+					mu.Unlock()
+				})
+				assert.NilError(t, c.Subscribe(ctx, followCondition("1")))
+				runConduit(t, c, ev)
+				for i := range 3 { // one on each shard
+					notify(t, srv, followEvent(i))
+				}
+				synctest.Wait()
+				mu.Lock()
+				assert.Equal(t, running, workers, "handlers running while the first ones wait")
+				mu.Unlock()
+				close(release)
+				synctest.Wait()
+				assert.Equal(t, most, workers)
+				assert.Equal(t, running, 0)
+			})
+		})
+	}
+}
+
+// A subscription Twitch revokes is no longer wanted: OnRevoked hears of
+// it, OnError gets a *RevokedError, and it is gone from Subscriptions.
+func TestConduitRevocation(t *testing.T) {
+	srv := conduitFake(t)
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		revoked := make(chan helix.EventSubSubscription, 1)
+		c, ev := newConduit(srv, eventsub.WithShardCount(2), eventsub.OnRevoked(func(s helix.EventSubSubscription) { revoked <- s }))
+		assert.NilError(t, c.Subscribe(ctx, followCondition("1")))
+		assert.NilError(t, c.Subscribe(ctx, followCondition("2")))
+		runConduit(t, c, ev)
+		subs := c.Subscriptions()
+		assert.Equal(t, len(subs), 2)
+		gone := subs[0].Subscription.ID
+		assert.NilError(t, srv.EventSub.Revoke(gone, "authorization_revoked"))
+		got := wait(t, revoked, "the revocation")
+		assert.Equal(t, got.ID, gone)
+		var re *eventsub.RevokedError
+		assert.Assert(t, errorAs(wait(t, ev.errs, "the report"), &re))
+		assert.Equal(t, re.Subscription.ID, gone)
+		left := c.Subscriptions()
+		assert.Equal(t, len(left), 1)
+		assert.Equal(t, left[0].Subscription.ID, subs[1].Subscription.ID)
+	})
+}
+
+// Two processes that both own shard 0 (WithShards overlapping, a
+// mistake) each assign it to its own session again when they find the
+// other's: after three reads in a row, OnError says so.
+func TestConduitOverlappingOwnersReported(t *testing.T) {
+	srv := conduitFake(t)
+	synctest.Test(t, func(t *testing.T) {
+		a, aev := newConduit(srv, eventsub.WithShardCount(1), eventsub.WithTakeover(0))
+		runConduit(t, a, aev)
+		b, bev := newConduit(srv, eventsub.WithConduitID(a.ID()), eventsub.WithTakeover(0))
+		runConduit(t, b, bev)
+		var err error
+		select {
+		case err = <-aev.errs:
+		case err = <-bev.errs:
+		case <-time.After(10 * eventsub.ConduitPollEvery):
+			t.Fatal("no report")
+		}
+		assert.ErrorContains(t, err, "shard 0, one of this process's own, was held by another session 3 times in a row: "+
+			"another process serves it too (the shards of WithShards must not overlap)")
+	})
+}
+
+// A shard taken over whose session is lost is given up, not assigned to
+// a new session (its owner may be back); still disabled at the next
+// read, and for the grace after, it is taken over again.
+func TestConduitTakenOverShardGivenUpOnLoss(t *testing.T) {
+	srv := conduitFake(t)
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		a, aev := newConduit(srv, eventsub.WithShardCount(2), eventsub.WithShards("0"))
+		aDone := runConduit(t, a, aev)
+		id := a.ID()
+		b, bev := newConduit(srv, eventsub.WithConduitID(id), eventsub.WithShards("1"))
+		runConduit(t, b, bev)
+		closeConduit(t, a, aDone)
+		waitCtx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		_, err := srv.EventSub.WaitShard(waitCtx, id, "0", helix.ConduitShardStatusWebSocketDisconnected)
+		assert.NilError(t, err)
+		_, err = srv.EventSub.WaitShard(waitCtx, id, "0", helix.ConduitShardStatusEnabled)
+		assert.NilError(t, err)
+		synctest.Wait()
+		taken := sessionsOf(b)["0"]
+		assert.Assert(t, taken != "")
+		updates := assignments(t, srv, "0")
+
+		assert.NilError(t, srv.EventSub.Drop(taken))
+		time.Sleep(time.Second) // in the bubble: the reconnect's backoff (at most 20 ms) passes
+		synctest.Wait()
+		_, running := sessionsOf(b)["0"]
+		assert.Assert(t, !running, "given up: %v", b.Shards())
+		assert.Equal(t, assignments(t, srv, "0"), updates, "not assigned to a new session")
+		_, err = srv.EventSub.WaitShard(waitCtx, id, "0", helix.ConduitShardStatusEnabled)
+		assert.NilError(t, err)
+		synctest.Wait()
+		assert.Assert(t, sessionsOf(b)["0"] != "" && sessionsOf(b)["0"] != taken, "taken over again")
+		assert.DeepEqual(t, enabledAtFake(t, srv, id), sessionsOf(b))
+	})
+}
