@@ -14,12 +14,17 @@ import (
 
 	"github.com/twitchify-go/twitch/helix"
 	"github.com/twitchify-go/twitch/internal/goid"
+	ijson "github.com/twitchify-go/twitch/internal/json"
 )
 
 // Twitch's limits on conduits.
 const (
 	maxShards = 20_000 // shards of one conduit
 )
+
+// shardDisabledType is the subscription type Twitch notifies a disabled
+// shard with.
+const shardDisabledType = "conduit.shard.disabled"
 
 // Conduit receives the EventSub notifications of a conduit, Twitch's load
 // balancer for one application's events: the subscriptions belong to the
@@ -612,8 +617,15 @@ func (c *Conduit) deliver(ctx context.Context, n *Notification, id string, now t
 	if repeat {
 		return
 	}
-	if n.entry == &conduitShardDisabledEntry {
-		if e, ok := n.Event.(*ConduitShardDisabledEvent); ok && e.ConduitID == c.ID() {
+	if n.Subscription.Type == shardDisabledType {
+		// A shard was disabled: read the shards now. The condition says
+		// which conduit's (the type's event is generated, and the runtime
+		// does not depend on the schema's types); one without names all
+		// the application's conduits.
+		var cond struct {
+			ConduitID string `json:"conduit_id"`
+		}
+		if err := ijson.Unmarshal(n.Subscription.Condition, &cond); err == nil && (cond.ConduitID == "" || cond.ConduitID == c.ID()) {
 			select {
 			case c.pollNow <- struct{}{}:
 			default:

@@ -64,8 +64,8 @@ const (
 	kindConduit
 )
 
-// String names the kind for an error: "the WebSocket Client".
-func (k kind) String() string {
+// name names the first kind of k for an error: "the WebSocket Client".
+func (k kind) name() string {
 	switch {
 	case k&kindClient != 0:
 		return "the WebSocket Client"
@@ -95,7 +95,7 @@ func (cfg *config) refused(k kind) []error {
 	var errs []error
 	for _, o := range cfg.limited {
 		if o.kinds&k == 0 {
-			errs = append(errs, fmt.Errorf("eventsub: %s applies to %s, not to %s", o.name, o.kinds, k))
+			errs = append(errs, fmt.Errorf("eventsub: %s applies to %s, not to %s", o.name, o.kinds.name(), k.name()))
 		}
 	}
 	return errs
