@@ -58,11 +58,11 @@ const shardDisabledType = "conduit.shard.disabled"
 // Conduit reads the conduit's shards (Get Conduit Shards) every 10
 // seconds, jittered by a quarter, and at once when it handles a
 // conduit.shard.disabled notification of its conduit (subscribe to it
-// for a faster takeover). A shard that is neither enabled nor waiting
-// for its callback's verification, and still so 5 seconds later, is
-// taken over by a process with room for it (WithTakeover; as many as it
-// owns by default), the candidates in a random order: a new session is
-// opened and assigned to it. Since the last assignment wins at Twitch,
+// for a faster takeover). A WebSocket shard that is not enabled, and
+// still so 5 seconds later, is taken over by a process with room for it
+// (WithTakeover; as many as it owns by default), the candidates in a
+// random order: a new session is opened and assigned to it. A webhook
+// shard is left to whoever serves its callback. Since the last assignment wins at Twitch,
 // each process reads the shards again 1 to 3 seconds after it assigned
 // one it took over, and at every read after: a shard taken over that
 // another session holds is given up, its session closed. A shard that

@@ -328,7 +328,9 @@ func (c *Conduit) poll(ctx context.Context, w *watcher) {
 			if enabled {
 				w.conflicts[id]++
 			}
-		case usable || c.takeover == 0:
+		case usable || c.takeover == 0 || x.Transport.Method != helix.ConduitShardTransportMethodWebSocket:
+			// A webhook shard that failed is left to whoever serves its
+			// callback.
 		default:
 			first, seen := w.disabledSince[id]
 			if !seen {

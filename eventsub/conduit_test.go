@@ -3,6 +3,7 @@ package eventsub_test
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"slices"
 	"strconv"
 	"sync"
@@ -849,5 +850,29 @@ func TestConduitTakenOverShardGivenUpOnLoss(t *testing.T) {
 		synctest.Wait()
 		assert.Assert(t, sessionsOf(b)["0"] != "" && sessionsOf(b)["0"] != taken, "taken over again")
 		assert.DeepEqual(t, enabledAtFake(t, srv, id), sessionsOf(b))
+	})
+}
+
+// A webhook shard that failed is left alone: it belongs to whoever
+// serves its callback, not to a process of WebSocket shards.
+func TestConduitLeavesWebhookShards(t *testing.T) {
+	refuse := http.HandlerFunc(func(rw http.ResponseWriter, _ *http.Request) { http.Error(rw, "no", http.StatusInternalServerError) })
+	srv := conduitFake(t, twitchtest.WithWebhookClient(twitchtest.HandlerClient(refuse)))
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		c, ev := newConduit(srv, eventsub.WithShardCount(2), eventsub.WithShards("0"), eventsub.WithTakeover(1))
+		runConduit(t, c, ev)
+		_, err := appHelix(srv).UpdateConduitShards(ctx, &helix.UpdateConduitShardsParams{ConduitID: c.ID(), Shards: []helix.ConduitShardUpdate{{
+			ID: "1", Transport: helix.ConduitShardTransportParams{Method: helix.ConduitShardTransportMethodWebhook, Callback: fakeCallback, Secret: testSecret},
+		}}})
+		assert.NilError(t, err)
+		waitCtx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		_, err = srv.EventSub.WaitShard(waitCtx, c.ID(), "1", helix.ConduitShardStatusWebhookCallbackVerificationFailed)
+		assert.NilError(t, err)
+		time.Sleep(3 * eventsub.ConduitPollEvery) // in the bubble: three reads at least
+		synctest.Wait()
+		assert.DeepEqual(t, slices.Collect(mapKeys(sessionsOf(c))), []string{"0"})
+		assert.Equal(t, assignments(t, srv, "1"), 1, "only the test's")
 	})
 }

@@ -133,8 +133,8 @@
 // Takeover: when a process dies, Twitch disables its shards. Every
 // Conduit reads the conduit's shards every 10 seconds (jittered by a
 // quarter), and at once when it handles a conduit.shard.disabled event
-// of its conduit. A shard still disabled 5 seconds after it was first
-// seen so is taken over by a process with room (WithTakeover), in a
+// of its conduit. A WebSocket shard still disabled 5 seconds after it
+// was first seen so is taken over by a process with room (WithTakeover), in a
 // random order: a new session, assigned to it. The last assignment wins
 // at Twitch, so a process checks each shard it took over 1 to 3 seconds
 // after assigning it, and at every read after, and gives it up when
