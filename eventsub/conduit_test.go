@@ -120,7 +120,7 @@ func enabledAtFake(t *testing.T, srv *twitchtest.Server, conduit string) map[str
 	assert.NilError(t, err)
 	out := map[string]string{}
 	for _, s := range shards {
-		if s.Status == helix.ConduitShardStatusEnabled {
+		if s.Status == string(helix.ConduitShardStatusEnabled) {
 			out[s.ID] = s.Transport.SessionID
 		}
 	}
@@ -374,11 +374,11 @@ func TestConduitTakeover(t *testing.T) {
 		waitCtx, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()
 		for _, shard := range []string{"0", "1"} {
-			_, err := srv.EventSub.WaitShard(waitCtx, id, shard, helix.ConduitShardStatusWebSocketDisconnected)
+			_, err := srv.EventSub.WaitShard(waitCtx, id, shard, string(helix.ConduitShardStatusWebSocketDisconnected))
 			assert.NilError(t, err)
 		}
 		for _, shard := range []string{"0", "1"} {
-			_, err := srv.EventSub.WaitShard(waitCtx, id, shard, helix.ConduitShardStatusEnabled)
+			_, err := srv.EventSub.WaitShard(waitCtx, id, shard, string(helix.ConduitShardStatusEnabled))
 			assert.NilError(t, err)
 		}
 		took := time.Since(died)
@@ -450,7 +450,7 @@ func TestConduitTakeoverOnDisabledEvent(t *testing.T) {
 		assert.Equal(t, wait(t, disabled, "conduit.shard.disabled"), "0")
 		waitCtx, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()
-		_, err := srv.EventSub.WaitShard(waitCtx, id, "0", helix.ConduitShardStatusEnabled)
+		_, err := srv.EventSub.WaitShard(waitCtx, id, "0", string(helix.ConduitShardStatusEnabled))
 		assert.NilError(t, err)
 		took := time.Since(died)
 		assert.Assert(t, took < eventsub.ConduitDisabledGrace+time.Second, "took %v", took)
@@ -501,7 +501,7 @@ func TestConduitTakeoverContestSettles(t *testing.T) {
 		waitCtx, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()
 		for _, shard := range []string{"0", "1"} {
-			_, err := srv.EventSub.WaitShard(waitCtx, id, shard, helix.ConduitShardStatusEnabled)
+			_, err := srv.EventSub.WaitShard(waitCtx, id, shard, string(helix.ConduitShardStatusEnabled))
 			assert.NilError(t, err)
 		}
 		synctest.Wait()
@@ -830,9 +830,9 @@ func TestConduitTakenOverShardGivenUpOnLoss(t *testing.T) {
 		closeConduit(t, a, aDone)
 		waitCtx, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()
-		_, err := srv.EventSub.WaitShard(waitCtx, id, "0", helix.ConduitShardStatusWebSocketDisconnected)
+		_, err := srv.EventSub.WaitShard(waitCtx, id, "0", string(helix.ConduitShardStatusWebSocketDisconnected))
 		assert.NilError(t, err)
-		_, err = srv.EventSub.WaitShard(waitCtx, id, "0", helix.ConduitShardStatusEnabled)
+		_, err = srv.EventSub.WaitShard(waitCtx, id, "0", string(helix.ConduitShardStatusEnabled))
 		assert.NilError(t, err)
 		synctest.Wait()
 		taken := sessionsOf(b)["0"]
@@ -845,7 +845,7 @@ func TestConduitTakenOverShardGivenUpOnLoss(t *testing.T) {
 		_, running := sessionsOf(b)["0"]
 		assert.Assert(t, !running, "given up: %v", b.Shards())
 		assert.Equal(t, assignments(t, srv, "0"), updates, "not assigned to a new session")
-		_, err = srv.EventSub.WaitShard(waitCtx, id, "0", helix.ConduitShardStatusEnabled)
+		_, err = srv.EventSub.WaitShard(waitCtx, id, "0", string(helix.ConduitShardStatusEnabled))
 		assert.NilError(t, err)
 		synctest.Wait()
 		assert.Assert(t, sessionsOf(b)["0"] != "" && sessionsOf(b)["0"] != taken, "taken over again")
@@ -868,7 +868,7 @@ func TestConduitLeavesWebhookShards(t *testing.T) {
 		assert.NilError(t, err)
 		waitCtx, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()
-		_, err = srv.EventSub.WaitShard(waitCtx, c.ID(), "1", helix.ConduitShardStatusWebhookCallbackVerificationFailed)
+		_, err = srv.EventSub.WaitShard(waitCtx, c.ID(), "1", string(helix.ConduitShardStatusWebhookCallbackVerificationFailed))
 		assert.NilError(t, err)
 		time.Sleep(3 * eventsub.ConduitPollEvery) // in the bubble: three reads at least
 		synctest.Wait()
