@@ -234,7 +234,8 @@ func OnReady(f func()) Option { return func(c *config) { c.onReady = f } }
 
 // OnDisconnected calls f when the connection is lost, with why: a
 // *CloseError, a network error, ErrKeepaliveTimeout, ErrMessageTooLarge,
-// or ErrUntrustedReconnectURL. A reconnect follows. WebSocket Client and
+// or ErrUntrustedReconnectURL (on a Conduit, wrapped in a *ShardError
+// that names the shard). A reconnect follows. WebSocket Client and
 // Conduit only.
 func OnDisconnected(f func(reason error)) Option {
 	return func(c *config) { c.onDisconnected = f; c.forWebSocket("OnDisconnected") }
