@@ -138,6 +138,11 @@ type Client struct {
 	// goroutines are the goroutines of Run: one reader per connection,
 	// and the dial of a reconnect URL. Add only through track.
 	goroutines sync.WaitGroup
+
+	// shard is set when the Client runs a shard of a Conduit: a new
+	// session is assigned to the shard, and notifications go to the
+	// Conduit.
+	shard *conduitShard
 }
 
 // New returns a Client that subscribes through h, which must carry a user
@@ -153,10 +158,7 @@ func New(h *helix.Client, opts ...Option) *Client {
 		subs:    map[string]*subscription{},
 		sockets: map[*websocket.Conn]struct{}{},
 	}
-	var errs []error
-	for _, name := range c.webhookOnly {
-		errs = append(errs, fmt.Errorf("eventsub: %s applies to a Webhook, not to the WebSocket Client", name))
-	}
+	errs := c.refused(kindClient)
 	if h == nil {
 		errs = append(errs, errors.New("eventsub: New: the *helix.Client to subscribe with is nil"))
 	}
@@ -234,8 +236,11 @@ func (s *subscription) check(info TypeInfo, t TransportMethod) error {
 	}
 	if !slices.Contains(info.Transports, t) {
 		not := "over a WebSocket"
-		if t == TransportWebhook {
+		switch t {
+		case TransportWebhook:
 			not = "to a webhook"
+		case TransportConduit:
+			not = "to a conduit"
 		}
 		return invalid("", fmt.Sprintf("Twitch delivers it by %s only, not %s", transportList(info.Transports), not))
 	}

@@ -112,6 +112,40 @@
 //     says to check that the callback URL reaches ServeHTTP
 //     (ErrCallbackVerification).
 //
+// Conduit spreads one application's notifications over several
+// processes, on Twitch's conduits: the subscriptions belong to a conduit
+// (made with an app access token, reconciled at start as a Webhook's
+// are, never made again after a reconnect), and Twitch sends each event
+// to one of the conduit's enabled shards. Each process runs some shards,
+// one WebSocket session each, with the same On<Type> methods:
+//
+//	c := eventsub.NewConduit(appHelix, eventsub.WithConduitID(id), eventsub.WithShards("0-3"))
+//	c.OnChannelChatMessage(func(ctx context.Context, e *eventsub.ChannelChatMessageEvent) { ... })
+//	err := c.Subscribe(ctx, &eventsub.ChannelChatMessageCondition{BroadcasterUserID: b, UserID: bot})
+//	err = c.Run(ctx) // finds or creates the conduit, runs the shards, takes over disabled ones
+//
+// Each shard is assigned to its session with Update Conduit Shards as
+// soon as the session is welcomed (Twitch allows 10 seconds), again
+// after every reconnect, and not after a session_reconnect handover,
+// which moves the shard with the session. Messages are deduplicated
+// across the process's shards.
+//
+// Takeover: when a process dies, Twitch disables its shards. Every
+// Conduit reads the conduit's shards every 10 seconds (jittered by a
+// quarter), and at once when it handles a conduit.shard.disabled event
+// of its conduit. A WebSocket shard still disabled 5 seconds after it
+// was first seen so is taken over by a process with room (WithTakeover), in a
+// random order: a new session, assigned to it. The last assignment wins
+// at Twitch, so a process checks each shard it took over 1 to 3 seconds
+// after assigning it, and at every read after, and gives it up when
+// another session holds it. A process never gives up a shard of its own
+// (WithShards): finding one held by another session, it assigns it to
+// its own again, and the process that had taken it over gives it up. A
+// shard taken over whose session is lost is given up, not reconnected.
+// So a dead process's shards are served again within about 20 seconds
+// (5 after a conduit.shard.disabled event), and two processes that take
+// over one shard settle within seconds, at most by the next read.
+//
 // Errors match the sentinels of the package they wrap: a refused
 // subscription wraps Twitch's answer, a *helix.APIError, so errors.Is
 // matches helix.ErrForbidden, helix.ErrMissingScope and the others as

@@ -331,3 +331,17 @@ func (e *WebhookRequestError) Error() string {
 	b.WriteString(": " + e.Reason)
 	return b.String()
 }
+
+// ShardError is what went wrong on one of a Conduit's shards: a failed
+// dial, a session the shard could not be assigned to, a lost connection
+// (OnDisconnected), ...
+type ShardError struct {
+	Shard string // Twitch's shard ID: "0", "1", ...
+	Err   error
+}
+
+func (e *ShardError) Error() string {
+	return "eventsub: conduit shard " + e.Shard + ": " + strings.TrimPrefix(e.Err.Error(), "eventsub: ")
+}
+
+func (e *ShardError) Unwrap() error { return e.Err }

@@ -406,6 +406,9 @@ func (r *runner) welcome(cn *conn, s *Session) error {
 		r.c.mu.Lock()
 		r.c.session = s.ID
 		r.c.mu.Unlock()
+		if r.c.shard != nil {
+			r.c.shard.handedOver(s.ID) // Twitch moved the shard with the session
+		}
 		r.c.log.Info("eventsub: reconnected", "session", s.ID)
 		if r.c.onReconnected != nil {
 			r.c.callback(func() { r.c.onReconnected(*s) })
@@ -428,6 +431,17 @@ func (r *runner) welcome(cn *conn, s *Session) error {
 	r.c.log.Info("eventsub: connected", "session", s.ID)
 	if r.c.onConnected != nil {
 		r.c.callback(func() { r.c.onConnected(*s) })
+	}
+	if r.c.shard != nil {
+		// A conduit's shard: the new session takes the shard over, within
+		// Twitch's 10 seconds of the welcome.
+		if err := r.c.shard.assign(r.ctx, s.ID); err != nil {
+			if errors.Is(err, errShardGivenUp) || r.ctx.Err() != nil {
+				return err
+			}
+			r.c.report(err)
+			return r.lost(cn, err)
+		}
 	}
 	return r.subscribeAll()
 }
@@ -606,6 +620,10 @@ func (r *runner) notify(msg *Message) {
 			MessageID: md.MessageID, Timestamp: md.MessageTimestamp, Reason: reason})
 		return
 	}
+	if r.c.shard != nil {
+		r.c.shard.deliver(r.ctx, n, md.MessageID, now) // the conduit's dedup and handlers
+		return
+	}
 	if r.seen.repeat(md.MessageID, now) {
 		return
 	}
@@ -618,6 +636,10 @@ func (r *runner) notify(msg *Message) {
 
 func (r *runner) revoke(sub *helix.EventSubSubscription) {
 	if sub == nil {
+		return
+	}
+	if r.c.shard != nil {
+		r.c.shard.revoked(*sub) // a subscription of the conduit's
 		return
 	}
 	r.c.mu.Lock()
@@ -666,7 +688,7 @@ func (r *runner) lost(cn *conn, err error) error {
 	var ce *websocket.CloseError
 	reason := err
 	switch {
-	case errors.Is(err, ErrUntrustedReconnectURL), errors.Is(err, ErrKeepaliveTimeout):
+	case errors.Is(err, ErrUntrustedReconnectURL), errors.Is(err, ErrKeepaliveTimeout), errors.Is(err, errShardUnassigned):
 	case errors.Is(err, websocket.ErrReadLimit):
 		reason = fmt.Errorf("%w: over %d bytes; closed with 1009", ErrMessageTooLarge, maxMessageSize)
 	case errors.As(err, &ce) && ce.Code != websocket.CloseAbnormalClosure:
@@ -675,6 +697,9 @@ func (r *runner) lost(cn *conn, err error) error {
 		// No close frame (gorilla calls that 1006): the network failed.
 		ce = nil
 		reason = fmt.Errorf("eventsub: connection lost: %w", err)
+	}
+	if r.c.shard != nil {
+		r.c.shard.disconnected()
 	}
 	r.c.log.Warn("eventsub: disconnected", "reason", reason)
 	if r.c.onDisconnected != nil {
@@ -691,7 +716,7 @@ func (r *runner) lost(cn *conn, err error) error {
 	r.c.mu.Unlock()
 	if ce != nil && ce.Code == 4003 {
 		r.unused++
-		if wanted == 0 || r.unused >= 3 {
+		if r.c.shard == nil && (wanted == 0 || r.unused >= 3) {
 			return reason // nothing would make the next connection used
 		}
 	} else {

@@ -120,6 +120,8 @@ type Webhook struct {
 	// verified wakes the wait for pending subscriptions when a challenge
 	// has been answered.
 	verified chan struct{}
+	// hooks keeps subs matched with Twitch's list.
+	hooks hookSet
 
 	// goroutines are Run's: the workers and the callback goroutine.
 	goroutines sync.WaitGroup
@@ -151,12 +153,11 @@ func NewWebhook(h *helix.Client, callbackURL, secret string, opts ...Option) *We
 		noted:    make(chan struct{}, 1),
 		verified: make(chan struct{}, 1),
 	}
+	w.hooks = hookSet{helix: h, mu: &w.mu, subs: w.subs, live: &w.live, log: w.log, report: w.report, deleteStale: w.deleteStale, who: "webhook",
+		transport: helix.EventSubTransportParams{Method: helix.EventSubTransportMethodWebhook, Callback: callbackURL, Secret: secret}}
 	w.macs.New = func() any { return hmac.New(sha256.New, []byte(w.secret)) }
 	w.prevMacs.New = func() any { return hmac.New(sha256.New, []byte(w.previousSecret)) }
-	var errs []error
-	for _, name := range w.webSocketOnly {
-		errs = append(errs, fmt.Errorf("eventsub: %s applies to the WebSocket Client, not to a Webhook", name))
-	}
+	errs := w.refused(kindWebhook)
 	if h == nil {
 		errs = append(errs, errors.New("eventsub: NewWebhook: the *helix.Client to subscribe with is nil"))
 	}
@@ -772,10 +773,10 @@ func (w *Webhook) Run(ctx context.Context) error {
 
 // start is Run's start: reconcile, create, wait for verification, ready.
 func (w *Webhook) start(ctx context.Context) error {
-	if err := w.reconcile(ctx); err != nil {
+	if err := w.hooks.reconcile(ctx); err != nil {
 		return err
 	}
-	if err := w.createAll(ctx); err != nil {
+	if err := w.hooks.createAll(ctx); err != nil {
 		return err
 	}
 	if err := w.awaitEnabled(ctx, nil); err != nil {

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/twitchify-go/twitch/helix"
@@ -129,7 +131,7 @@ func (w *Webhook) Subscribe(ctx context.Context, cond Condition) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer context.AfterFunc(runCtx, cancel)()
-	if err := w.create(ctx, h); err != nil {
+	if err := w.hooks.create(ctx, h); err != nil {
 		return err
 	}
 	return w.awaitEnabled(ctx, h)
@@ -157,7 +159,7 @@ func (w *Webhook) Unsubscribe(ctx context.Context, cond Condition) error {
 	if id == "" {
 		return nil
 	}
-	return w.delete(ctx, h.subscription, id, "unsubscribed")
+	return w.hooks.delete(ctx, h.subscription, id, "unsubscribed")
 }
 
 // Subscriptions returns how every subscription asked for stands. One is
@@ -183,15 +185,45 @@ func (w *Webhook) Subscriptions() []SubscriptionStatus {
 	return out
 }
 
+// hookSet is a set of subscriptions that outlive connections: those to a
+// Webhook's callback URL, or to a Conduit. It matches what the program
+// wants with Twitch's list, and creates and deletes at Twitch. Its owner
+// holds the subscriptions, and the mutex that guards them.
+type hookSet struct {
+	helix       *helix.Client
+	mu          *sync.Mutex      // the owner's: it guards subs and live
+	subs        map[string]*hook // what the program subscribed to, by matchKey
+	live        *bool            // the first reconcile is done: Subscribe creates at once
+	log         *slog.Logger
+	report      func(error)
+	deleteStale bool
+	who         string // "webhook" or "conduit", for logs and errors
+	// transport is where the subscriptions deliver: a callback URL and
+	// its secret, or a conduit (set once its ID is known).
+	transport helix.EventSubTransportParams
+}
+
+// owns reports whether a subscription at Twitch delivers to the set's
+// transport.
+func (s *hookSet) owns(t helix.EventSubTransport) bool {
+	switch s.transport.Method {
+	case helix.EventSubTransportMethodWebhook:
+		return t.Method == helix.EventSubTransportMethodWebhook && t.Callback == s.transport.Callback
+	case helix.EventSubTransportMethodConduit:
+		return t.Method == helix.EventSubTransportMethodConduit && t.ConduitID == s.transport.ConduitID
+	}
+	return false
+}
+
 // listOwn returns the subscriptions at Twitch whose notifications go to
-// the Webhook's callback URL, reading every page of the list.
-func (w *Webhook) listOwn(ctx context.Context, params *helix.GetEventSubSubscriptionsParams) ([]helix.EventSubSubscription, error) {
+// the set's transport, reading every page of the list.
+func (s *hookSet) listOwn(ctx context.Context, params *helix.GetEventSubSubscriptionsParams) ([]helix.EventSubSubscription, error) {
 	var own []helix.EventSubSubscription
-	for x, err := range w.helix.GetEventSubSubscriptionsAll(ctx, params) {
+	for x, err := range s.helix.GetEventSubSubscriptionsAll(ctx, params) {
 		if err != nil {
-			return nil, fmt.Errorf("eventsub: webhook: list the subscriptions at Twitch: %w", err)
+			return nil, fmt.Errorf("eventsub: %s: list the subscriptions at Twitch: %w", s.who, err)
 		}
-		if x.Transport.Method == helix.EventSubTransportMethodWebhook && x.Transport.Callback == w.callback {
+		if s.owns(x.Transport) {
 			own = append(own, x)
 		}
 	}
@@ -205,12 +237,12 @@ func usable(x *helix.EventSubSubscription) bool {
 		x.Status == helix.EventSubSubscriptionStatusWebhookCallbackVerificationPending
 }
 
-// reconcile matches what exists at Twitch for the callback URL with what
-// is wanted: a match that is enabled or pending is kept; another copy of
-// a wanted subscription (one that failed, or a second one) is deleted, to
-// be made again; the others are stale: deleted with WithDeleteStale, left
-// alone without.
-func (w *Webhook) reconcile(ctx context.Context) error {
+// reconcile matches what exists at Twitch for the transport (a callback
+// URL, a conduit) with what is wanted: a match that is enabled or pending
+// is kept; another copy of a wanted subscription (one that failed, or a
+// second one) is deleted, to be made again; the others are stale:
+// deleted with WithDeleteStale, left alone without.
+func (w *hookSet) reconcile(ctx context.Context) error {
 	own, err := w.listOwn(ctx, nil)
 	if err != nil {
 		return err
@@ -239,7 +271,7 @@ func (w *Webhook) reconcile(ctx context.Context) error {
 	}
 	for _, x := range stale {
 		if !w.deleteStale {
-			w.log.Info("eventsub: webhook: left alone a subscription the program does not want (see WithDeleteStale)",
+			w.log.Info("eventsub: "+w.who+": left alone a subscription the program does not want (see WithDeleteStale)",
 				"type", x.Type, "version", x.Version, "id", x.ID, "status", x.Status)
 			continue
 		}
@@ -251,17 +283,17 @@ func (w *Webhook) reconcile(ctx context.Context) error {
 }
 
 // deleteListed deletes a subscription from Twitch's list.
-func (w *Webhook) deleteListed(ctx context.Context, x helix.EventSubSubscription, why string) error {
-	w.log.Info("eventsub: webhook: deleting a subscription", "why", why, "type", x.Type, "version", x.Version, "id", x.ID, "status", x.Status)
+func (w *hookSet) deleteListed(ctx context.Context, x helix.EventSubSubscription, why string) error {
+	w.log.Info("eventsub: "+w.who+": deleting a subscription", "why", why, "type", x.Type, "version", x.Version, "id", x.ID, "status", x.Status)
 	err := w.helix.DeleteEventSubSubscription(ctx, &helix.DeleteEventSubSubscriptionParams{ID: x.ID})
 	if err != nil {
-		return fmt.Errorf("eventsub: webhook: delete the %s subscription to %s version %s (%s): %w", why, x.Type, x.Version, x.ID, err)
+		return fmt.Errorf("eventsub: %s: delete the %s subscription to %s version %s (%s): %w", w.who, why, x.Type, x.Version, x.ID, err)
 	}
 	return nil
 }
 
-// delete deletes a subscription of the Webhook's from Twitch.
-func (w *Webhook) delete(ctx context.Context, s *subscription, id, why string) error {
+// delete deletes a subscription of the set's from Twitch.
+func (w *hookSet) delete(ctx context.Context, s *subscription, id, why string) error {
 	typ, version := s.typeAndVersion()
 	return w.deleteListed(ctx, helix.EventSubSubscription{ID: id, Type: typ, Version: version}, why)
 }
@@ -269,7 +301,7 @@ func (w *Webhook) delete(ctx context.Context, s *subscription, id, why string) e
 // createAll creates every subscription still to create, those subscribed
 // to meanwhile included, and then lets Subscribe create its own. It
 // returns every refusal.
-func (w *Webhook) createAll(ctx context.Context) error {
+func (w *hookSet) createAll(ctx context.Context) error {
 	var refused []error
 	for {
 		w.mu.Lock()
@@ -281,7 +313,7 @@ func (w *Webhook) createAll(ctx context.Context) error {
 			}
 		}
 		if len(todo) == 0 {
-			w.live = true
+			*w.live = true
 			w.mu.Unlock()
 			return errors.Join(refused...)
 		}
@@ -301,13 +333,13 @@ func (w *Webhook) createAll(ctx context.Context) error {
 // create makes h at Twitch. A subscription that Twitch says exists
 // already (made meanwhile by another instance of the program, say) is
 // taken as it is.
-func (w *Webhook) create(ctx context.Context, h *hook) error {
+func (w *hookSet) create(ctx context.Context, h *hook) error {
 	typ, version := h.typeAndVersion()
 	params := &helix.CreateEventSubSubscriptionParams{
 		Type:      typ,
 		Version:   version,
 		Condition: h.body(),
-		Transport: helix.EventSubTransportParams{Method: helix.EventSubTransportMethodWebhook, Callback: w.callback, Secret: w.secret},
+		Transport: w.transport,
 	}
 	if h.entry != nil && h.entry.info.Batched {
 		params.IsBatchingEnabled = new(bool)
@@ -351,7 +383,7 @@ func (w *Webhook) create(ctx context.Context, h *hook) error {
 }
 
 // existing finds h at Twitch, for a creation Twitch refused as a copy.
-func (w *Webhook) existing(ctx context.Context, h *hook) (helix.EventSubSubscription, bool) {
+func (w *hookSet) existing(ctx context.Context, h *hook) (helix.EventSubSubscription, bool) {
 	typ, _ := h.typeAndVersion()
 	own, err := w.listOwn(ctx, &helix.GetEventSubSubscriptionsParams{Type: typ})
 	if err != nil {
@@ -414,7 +446,7 @@ func (w *Webhook) awaitEnabled(ctx context.Context, only *hook) error {
 		default:
 			wait = min(2*wait, verifyMaxWait)
 		}
-		own, err := w.listOwn(ctx, nil)
+		own, err := w.hooks.listOwn(ctx, nil)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -491,7 +523,7 @@ func (w *Webhook) giveUp(ctx context.Context, h *hook, status helix.EventSubSubs
 	}
 	w.mu.Unlock()
 	if status != "" {
-		if err := w.delete(ctx, h.subscription, id, "not verified"); err != nil && ctx.Err() == nil {
+		if err := w.hooks.delete(ctx, h.subscription, id, "not verified"); err != nil && ctx.Err() == nil {
 			w.report(err)
 		}
 	}

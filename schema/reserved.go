@@ -27,6 +27,10 @@ var ReservedNames = map[string][]string{
 		"Webhook.Close", "Webhook.Run", "Webhook.ServeHTTP", "Webhook.Subscribe", "Webhook.Subscriptions",
 		"Webhook.Unsubscribe", "WebhookRequestError", "WebhookRequestError.Error", "WithDeleteStale",
 		"WithPreviousSecret", "WithQueueSize", "WithWorkers",
+		// The Conduit.
+		"Conduit", "Conduit.Close", "Conduit.ID", "Conduit.Run", "Conduit.Shards", "Conduit.Subscribe",
+		"Conduit.Subscriptions", "Conduit.Unsubscribe", "NewConduit", "Shard", "ShardError", "ShardError.Error",
+		"ShardError.Unwrap", "WithConduitID", "WithShardCount", "WithShards", "WithTakeover",
 	},
 	"helix": {
 		"APIError", "APIError.Error", "APIError.Is", "Client", "Client.Format", "Client.GoString",

@@ -1,0 +1,660 @@
+package eventsub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/twitchify-go/twitch/helix"
+	"github.com/twitchify-go/twitch/internal/goid"
+	ijson "github.com/twitchify-go/twitch/internal/json"
+)
+
+// Twitch's limits on conduits.
+const (
+	maxShards = 20_000 // shards of one conduit
+)
+
+// shardDisabledType is the subscription type Twitch notifies a disabled
+// shard with.
+const shardDisabledType = "conduit.shard.disabled"
+
+// Conduit receives the EventSub notifications of a conduit, Twitch's load
+// balancer for one application's events: the subscriptions belong to the
+// conduit, which outlives every connection, and Twitch sends each event
+// to one of the conduit's enabled shards. A Conduit runs some of the
+// shards (WithShards; all of them by default), one WebSocket session
+// each, so that several processes share the events of one application.
+// Register handlers with the embedded Dispatcher's On<Type> methods,
+// subscribe with Subscribe, then call Run:
+//
+//	c := eventsub.NewConduit(appHelix, eventsub.WithConduitID(id), eventsub.WithShards("0-3"),
+//		eventsub.OnError(func(err error) { log.Print(err) }))
+//	c.OnChannelChatMessage(func(ctx context.Context, e *eventsub.ChannelChatMessageEvent) { ... })
+//	err := c.Subscribe(ctx, &eventsub.ChannelChatMessageCondition{BroadcasterUserID: b, UserID: bot})
+//	err = c.Run(ctx)
+//
+// Run finds the conduit (WithConduitID, or the application's only one),
+// or creates it, and sets its shard count (WithShardCount). It opens a
+// WebSocket session for each of its shards and assigns the shard to it
+// with Update Conduit Shards as soon as it is welcomed (Twitch gives 10
+// seconds); a session that the shard could not be assigned to is closed
+// and opened again, with the Client's backoff. After a lost connection,
+// the new session is assigned; after a session_reconnect handover, the
+// shard moves with the session, and nothing is lost between the two
+// connections. Run then reconciles the conduit's subscriptions as a
+// Webhook does: it keeps those that match what was subscribed to, makes
+// the missing ones, and with WithDeleteStale deletes the others. They are
+// not made again after a reconnect: they belong to the conduit.
+//
+// Takeover: when a process dies, Twitch disables its shards. Every
+// Conduit reads the conduit's shards (Get Conduit Shards) every 10
+// seconds, jittered by a quarter, and at once when it handles a
+// conduit.shard.disabled notification of its conduit (subscribe to it
+// for a faster takeover). A WebSocket shard that is not enabled, and
+// still so 5 seconds later, is taken over by a process with room for it
+// (WithTakeover; as many as it owns by default), the candidates in a
+// random order: a new session is opened and assigned to it. A webhook
+// shard is left to whoever serves its callback. Since the last assignment wins at Twitch,
+// each process reads the shards again 1 to 3 seconds after it assigned
+// one it took over, and at every read after: a shard taken over that
+// another session holds is given up, its session closed. A shard that
+// a process owns (WithShards) is never given up: when its owner finds it
+// held by another session, or disabled while its session lives, it
+// assigns it to its own session again, and the process that took it
+// over gives it up at its next read. A shard taken over whose session
+// is lost is given up, not assigned to a new session: its owner may be
+// back. So two processes that take over one shard settle within the
+// 1 to 3 seconds of their check, or by the next read (10 seconds), and
+// a dead process's shards are served again within about 20 seconds.
+//
+// Notifications arrive on whichever shard Twitch chooses; each is
+// delivered once, its message ID remembered for 10 minutes across all of
+// the process's shards. Handlers run one at a time (WithWorkers runs up
+// to n at once), on the goroutine of the shard that received the event;
+// callbacks (OnReady, OnError, OnRevoked, OnConnected, ...) run one at a
+// time too. A handler that panics is recovered and reported to OnError.
+// Close returns from anywhere, a handler or callback included.
+//
+// A Conduit needs an app access token (see oauth's app token source).
+// Webhook shards are not run by a Conduit: assign those with
+// helix.UpdateConduitShards and serve them with a Webhook.
+type Conduit struct {
+	Dispatcher
+	config
+
+	helix *helix.Client
+	err   error // what NewConduit found wrong with its arguments
+	owned []int // the shards of WithShards, sorted; nil for every shard
+
+	// now is the clock that judges a message's age: tests move it.
+	now func() time.Time
+	// jitter draws a duration in [0, n): tests make it 0.
+	jitter func(n time.Duration) time.Duration
+	// beforeTakeover, when set, is called with the shards a read is about
+	// to take over: tests hold two processes there until both have read.
+	beforeTakeover func(ids []int)
+
+	mu      sync.Mutex
+	id      string // the conduit's, once known
+	count   int    // its shard count
+	subs    map[string]*hook
+	live    bool // the first reconcile is done: Subscribe creates at once
+	hooks   hookSet
+	shards  map[int]*conduitShard // the shards this process runs
+	ready   bool                  // OnReady was called
+	subsOK  bool                  // every subscription was created once
+	running bool
+	ended   bool // Run has returned
+	closed  bool
+	cancel  context.CancelFunc
+	runCtx  context.Context
+	done    chan struct{} // closed when Run has returned
+	// inside are the IDs of Run's goroutines, where handlers and
+	// callbacks run: a Close called there cannot wait for Run.
+	inside map[uint64]bool
+
+	seenMu sync.Mutex
+	seen   *dedup // message IDs, across the shards
+
+	slots   chan struct{} // a token per handler running
+	calls   chan struct{} // the token of the callback running
+	pollNow chan struct{} // a shard was disabled: read the shards now
+	nudge   chan struct{} // a shard taken over was assigned: check it soon
+
+	goroutines sync.WaitGroup // Run's: a goroutine per shard, its readers aside
+}
+
+// NewConduit returns a Conduit that manages the conduit and its
+// subscriptions through h, which must carry an app access token (Twitch
+// requires one for conduits). A problem with h or an option (a nil h,
+// shard ranges that do not parse, an option for the Client or a Webhook
+// only) is returned by Run and Subscribe.
+func NewConduit(h *helix.Client, opts ...Option) *Conduit {
+	c := &Conduit{
+		config:  newConfig(opts),
+		helix:   h,
+		now:     time.Now,
+		jitter:  randDuration,
+		subs:    map[string]*hook{},
+		shards:  map[int]*conduitShard{},
+		inside:  map[uint64]bool{},
+		calls:   make(chan struct{}, 1),
+		pollNow: make(chan struct{}, 1),
+		nudge:   make(chan struct{}, 1),
+	}
+	c.hooks = hookSet{helix: h, mu: &c.mu, subs: c.subs, live: &c.live, log: c.log, report: c.report, deleteStale: c.deleteStale, who: "conduit"}
+	errs := c.refused(kindConduit)
+	if h == nil {
+		errs = append(errs, errors.New("eventsub: NewConduit: the *helix.Client to subscribe with is nil"))
+	}
+	if u, err := url.Parse(c.url); err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("eventsub: WithBaseURL(%q): not a WebSocket URL (ws:// or wss://)", c.url))
+	}
+	if c.keepalive != 0 && (c.keepalive < 10 || c.keepalive > 600) {
+		errs = append(errs, fmt.Errorf("eventsub: WithKeepalive(%d): Twitch accepts 10 to 600 seconds", c.keepalive))
+	}
+	if c.minBackoff <= 0 || c.maxBackoff < c.minBackoff {
+		errs = append(errs, fmt.Errorf("eventsub: WithBackoff(%v, %v): the first wait must be positive and at most the longest", c.minBackoff, c.maxBackoff))
+	}
+	if c.shardCount != 0 && (c.shardCount < 1 || c.shardCount > maxShards) {
+		errs = append(errs, fmt.Errorf("eventsub: WithShardCount(%d): a conduit has 1 to %d shards", c.shardCount, maxShards))
+	}
+	if c.shardsSet {
+		owned, err := parseShards(c.shardRanges)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("eventsub: WithShards(%q): %w", c.shardRanges, err))
+		}
+		c.owned = owned
+		if n := len(owned); n > 0 && c.shardCount != 0 && owned[n-1] >= c.shardCount {
+			errs = append(errs, fmt.Errorf("eventsub: WithShards(%q): shard %d is beyond WithShardCount(%d): shards are numbered from 0", c.shardRanges, owned[n-1], c.shardCount))
+		}
+	}
+	if c.workers < 1 || c.workers > maxWorkers {
+		errs = append(errs, fmt.Errorf("eventsub: WithWorkers(%d): 1 to %d workers", c.workers, maxWorkers))
+	}
+	if c.takeover < -1 || c.takeover > maxShards {
+		errs = append(errs, fmt.Errorf("eventsub: WithTakeover(%d): 0 to %d shards", c.takeover, maxShards))
+	}
+	c.workers = min(max(c.workers, 1), maxWorkers)
+	c.err = errors.Join(errs...)
+	return c
+}
+
+// parseShards reads shard IDs and ranges: "0-3,8".
+func parseShards(s string) ([]int, error) {
+	seen := map[int]bool{}
+	for part := range strings.SplitSeq(s, ",") {
+		part = strings.TrimSpace(part)
+		lo, hi, isRange := strings.Cut(part, "-")
+		first, err1 := strconv.Atoi(strings.TrimSpace(lo))
+		last, err2 := first, error(nil)
+		if isRange {
+			last, err2 = strconv.Atoi(strings.TrimSpace(hi))
+		}
+		switch {
+		case part == "":
+			return nil, errors.New("an empty shard: write IDs and ranges separated by commas, like 0-3,8")
+		case err1 != nil || err2 != nil || first < 0 || last < 0:
+			return nil, fmt.Errorf("%q is not a shard ID or a range of them, like 8 or 0-3", part)
+		case last < first:
+			return nil, fmt.Errorf("the range %q ends before it starts", part)
+		case last >= maxShards:
+			return nil, fmt.Errorf("shard %d: a conduit has at most %d shards, numbered from 0", last, maxShards)
+		}
+		for id := first; id <= last; id++ {
+			seen[id] = true
+		}
+	}
+	out := make([]int, 0, len(seen))
+	for id := range seen {
+		out = append(out, id)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// ID returns the conduit's ID once Run has found or created it; "" until
+// then.
+func (c *Conduit) ID() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.id
+}
+
+// Shard is one of the shards a Conduit runs.
+type Shard struct {
+	ID string // Twitch's: "0", "1", ...
+	// Session is the WebSocket session the shard is assigned to; "" while
+	// it has none (connecting, or reconnecting).
+	Session string
+	// AssignedAt is when the shard was last assigned to Session, and
+	// WelcomedAt when that session was welcomed.
+	AssignedAt, WelcomedAt time.Time
+	// TakenOver is true for a shard this process took over from another
+	// (see Conduit), false for one of its own (WithShards).
+	TakenOver bool
+}
+
+// Shards returns the shards the Conduit runs, in the order of their IDs.
+func (c *Conduit) Shards() []Shard {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ids := make([]int, 0, len(c.shards))
+	for id := range c.shards {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	out := make([]Shard, 0, len(ids))
+	for _, id := range ids {
+		s := c.shards[id]
+		out = append(out, Shard{ID: strconv.Itoa(id), Session: s.session, AssignedAt: s.assignedAt, WelcomedAt: s.welcomedAt, TakenOver: s.claimed})
+	}
+	return out
+}
+
+// Subscribe asks for the notifications cond selects, delivered to the
+// conduit. It first checks cond as Twitch would: a required condition
+// field left empty, or a type that Twitch does not deliver to conduits,
+// is an *InvalidSubscriptionError and nothing is sent.
+//
+// Before Run, Subscribe records what is wanted, and Run creates it (or
+// finds it at Twitch, made by another process or an earlier run). Once
+// Run has started, Subscribe creates the subscription and returns
+// Twitch's answer: nil, or a *SubscriptionError; the subscription is
+// then not retried (call Subscribe again). Subscribing again to what is
+// already wanted does nothing; after Close, or once Run has returned,
+// Subscribe returns ErrClosed.
+func (c *Conduit) Subscribe(ctx context.Context, cond Condition) error {
+	if c.err != nil {
+		return c.err
+	}
+	h, info, err := newHook(cond)
+	if err != nil {
+		return err
+	}
+	if err := h.check(info, TransportConduit); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	if c.closed || c.ended {
+		c.mu.Unlock()
+		return ErrClosed
+	}
+	if old, ok := c.subs[h.match]; ok && old.state != failed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.subs[h.match] = h
+	if !c.live {
+		c.mu.Unlock()
+		return nil
+	}
+	h.state = creating
+	runCtx := c.runCtx
+	c.mu.Unlock()
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(runCtx, cancel)()
+	return c.hooks.create(ctx, h)
+}
+
+// Unsubscribe stops the notifications cond selects, deleting the
+// subscription at Twitch when it exists there. When its creation is on
+// its way, it is deleted as soon as it is created.
+func (c *Conduit) Unsubscribe(ctx context.Context, cond Condition) error {
+	if c.err != nil {
+		return c.err
+	}
+	want, _, err := newHook(cond)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	h, ok := c.subs[want.match]
+	delete(c.subs, want.match)
+	var id string
+	if ok && h.state == active {
+		id = h.created.ID
+	}
+	c.mu.Unlock()
+	if id == "" {
+		return nil
+	}
+	return c.hooks.delete(ctx, h.subscription, id, "unsubscribed")
+}
+
+// Subscriptions returns how every subscription asked for stands. One is
+// Active once it exists at Twitch, enabled.
+func (c *Conduit) Subscriptions() []SubscriptionStatus {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	keys := make([]string, 0, len(c.subs))
+	for k := range c.subs {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	out := make([]SubscriptionStatus, 0, len(keys))
+	for _, k := range keys {
+		h := c.subs[k]
+		out = append(out, SubscriptionStatus{
+			Condition:    h.cond,
+			Active:       h.state == active && h.created.Status == helix.EventSubSubscriptionStatusEnabled,
+			Subscription: h.created,
+			Err:          h.err,
+		})
+	}
+	return out
+}
+
+// Run finds or creates the conduit, runs its shards, reconciles its
+// subscriptions, calls OnReady once every shard of its own is assigned
+// and every subscription exists, and handles notifications and takes
+// over disabled shards until ctx ends or Close is called. Run may be
+// called once. It returns ctx's error, ErrClosed, what NewConduit found
+// wrong with its arguments, or why it could not start:
+//
+//   - the conduit could not be found or created (WithConduitID names one
+//     the application does not have; the application has several and
+//     none was named; Twitch's limit of 5 conduits), or its shard count
+//     set, or a shard of WithShards is beyond its count;
+//   - Twitch's list of subscriptions could not be read;
+//   - the subscriptions Twitch refused (errors.Join of *SubscriptionError):
+//     Run does not go on with a part of what was asked for.
+func (c *Conduit) Run(ctx context.Context) error {
+	if c.err != nil {
+		return c.err
+	}
+	c.mu.Lock()
+	switch {
+	case c.closed:
+		c.mu.Unlock()
+		return ErrClosed
+	case c.running || c.ended:
+		c.mu.Unlock()
+		return errors.New("eventsub: Run called twice")
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	c.running, c.cancel, c.runCtx, c.done = true, cancel, ctx, make(chan struct{})
+	c.inside[goid.Current()] = true
+	c.seen = newDedup(dedupWindow, dedupMax)
+	c.slots = make(chan struct{}, c.workers)
+	c.mu.Unlock()
+
+	defer close(c.done)
+	err := c.run(ctx)
+	c.mu.Lock()
+	c.running, c.ended, c.live = false, true, false
+	closed := c.closed
+	c.mu.Unlock()
+	cancel()
+	c.goroutines.Wait()
+	if closed {
+		return ErrClosed
+	}
+	return err
+}
+
+// run is Run's work: set up, start the shards, subscribe, watch.
+func (c *Conduit) run(ctx context.Context) error {
+	if err := c.setUp(ctx); err != nil {
+		return err
+	}
+	for _, id := range c.owned {
+		c.startShard(ctx, id, false)
+	}
+	if err := c.hooks.reconcile(ctx); err != nil {
+		return err
+	}
+	if err := c.hooks.createAll(ctx); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.subsOK = true
+	c.mu.Unlock()
+	c.readyIfDone()
+	return c.watch(ctx)
+}
+
+// setUp finds or creates the conduit and sets its shard count.
+func (c *Conduit) setUp(ctx context.Context) error {
+	res, err := c.helix.GetConduits(ctx)
+	if err != nil {
+		return fmt.Errorf("eventsub: conduit: list the application's conduits: %w", err)
+	}
+	var found *helix.Conduit
+	switch {
+	case c.conduitID != "":
+		for i := range res.Data {
+			if res.Data[i].ID == c.conduitID {
+				found = &res.Data[i]
+			}
+		}
+		if found == nil {
+			return fmt.Errorf("eventsub: conduit: WithConduitID(%q): the application has no such conduit (it has %s)", c.conduitID, conduitList(res.Data))
+		}
+	case len(res.Data) == 1:
+		found = &res.Data[0]
+	case len(res.Data) > 1:
+		return fmt.Errorf("eventsub: conduit: the application has %d conduits (%s): choose one with WithConduitID", len(res.Data), conduitList(res.Data))
+	}
+	want := c.shardCount
+	if found == nil {
+		if want == 0 {
+			want = 1
+			if n := len(c.owned); n > 0 {
+				want = c.owned[n-1] + 1
+			}
+		}
+		created, err := c.helix.CreateConduits(ctx, &helix.CreateConduitsParams{ShardCount: want})
+		var api *helix.APIError
+		switch {
+		case errors.As(err, &api) && api.StatusCode == http.StatusTooManyRequests:
+			return fmt.Errorf("eventsub: conduit: create a conduit of %d shards: Twitch allows 5 conduits per application; delete one or name one with WithConduitID: %w", want, err)
+		case err != nil:
+			return fmt.Errorf("eventsub: conduit: create a conduit of %d shards: %w", want, err)
+		case len(created.Data) == 0:
+			return fmt.Errorf("eventsub: conduit: create a conduit of %d shards: Twitch answered without the conduit", want)
+		}
+		found = &created.Data[0]
+		c.log.Info("eventsub: conduit: created a conduit", "id", found.ID, "shards", found.ShardCount)
+	} else if want != 0 && found.ShardCount != want {
+		updated, err := c.helix.UpdateConduits(ctx, &helix.UpdateConduitsParams{ID: found.ID, ShardCount: want})
+		switch {
+		case err != nil:
+			return fmt.Errorf("eventsub: conduit %s: set its shard count from %d to %d: %w", found.ID, found.ShardCount, want, err)
+		case len(updated.Data) == 0:
+			return fmt.Errorf("eventsub: conduit %s: set its shard count from %d to %d: Twitch answered without the conduit", found.ID, found.ShardCount, want)
+		}
+		c.log.Info("eventsub: conduit: set the shard count", "id", found.ID, "from", found.ShardCount, "to", updated.Data[0].ShardCount)
+		found = &updated.Data[0]
+	}
+	if c.owned == nil {
+		c.owned = make([]int, found.ShardCount)
+		for i := range c.owned {
+			c.owned[i] = i
+		}
+	}
+	if n := len(c.owned); n > 0 && c.owned[n-1] >= found.ShardCount {
+		return fmt.Errorf("eventsub: conduit %s: WithShards(%q): shard %d is beyond the conduit's %d shards (numbered from 0): set the count with WithShardCount",
+			found.ID, c.shardRanges, c.owned[n-1], found.ShardCount)
+	}
+	if c.takeover < 0 {
+		c.takeover = len(c.owned)
+	}
+	c.mu.Lock()
+	c.id, c.count = found.ID, found.ShardCount
+	c.hooks.transport = helix.EventSubTransportParams{Method: helix.EventSubTransportMethodConduit, ConduitID: found.ID}
+	c.mu.Unlock()
+	return nil
+}
+
+// conduitList names conduits for an error: "a (4 shards), b (2 shards)".
+func conduitList(cs []helix.Conduit) string {
+	if len(cs) == 0 {
+		return "none"
+	}
+	names := make([]string, len(cs))
+	for i, x := range cs {
+		names[i] = fmt.Sprintf("%s (%d shards)", x.ID, x.ShardCount)
+	}
+	return strings.Join(names, ", ")
+}
+
+// readyIfDone calls OnReady once every shard of the process's own has
+// been assigned and every subscription exists.
+func (c *Conduit) readyIfDone() {
+	c.mu.Lock()
+	done := c.subsOK && !c.ready
+	for _, id := range c.owned {
+		s := c.shards[id]
+		done = done && s != nil && !s.assignedAt.IsZero()
+	}
+	if done {
+		c.ready = true
+	}
+	c.mu.Unlock()
+	if !done {
+		return
+	}
+	c.log.Info("eventsub: conduit: ready", "id", c.ID())
+	if c.onReady != nil {
+		c.callback(c.onReady)
+	}
+}
+
+// Close stops Run and returns when every goroutine of the Conduit has
+// ended and Run has returned; its sessions are closed, and Twitch
+// disables their shards (another process may take them over). It may be
+// called from anywhere, a handler or callback included: it then returns
+// at once, and Run returns as soon as that handler or callback does,
+// calling nothing more.
+func (c *Conduit) Close() error {
+	c.mu.Lock()
+	c.closed = true
+	cancel, done := c.cancel, c.done
+	inside := cancel != nil && !c.ended && c.inside[goid.Current()]
+	c.mu.Unlock()
+	if cancel == nil {
+		return nil // Run has not started
+	}
+	cancel()
+	if !inside {
+		<-done
+	}
+	return nil
+}
+
+func (c *Conduit) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
+}
+
+// callback runs f, a callback of the user's, unless the Conduit is
+// closed or Run has ended, one at a time.
+func (c *Conduit) callback(f func()) {
+	c.mu.Lock()
+	ctx := c.runCtx
+	c.mu.Unlock()
+	if ctx == nil {
+		return
+	}
+	select {
+	case c.calls <- struct{}{}:
+	case <-ctx.Done():
+		return
+	}
+	defer func() { <-c.calls }()
+	if !c.isClosed() && ctx.Err() == nil {
+		f()
+	}
+}
+
+// report logs err and hands it to OnError.
+func (c *Conduit) report(err error) {
+	c.log.Warn("eventsub", "err", err)
+	if c.onError != nil {
+		c.callback(func() { c.onError(err) })
+	}
+}
+
+// revoked takes a subscription Twitch ended out of those wanted, and
+// reports it.
+func (c *Conduit) revoked(sub helix.EventSubSubscription) {
+	c.mu.Lock()
+	ours := false
+	for key, h := range c.subs {
+		if h.created.ID == sub.ID {
+			delete(c.subs, key)
+			ours = true
+		}
+	}
+	c.mu.Unlock()
+	c.log.Warn("eventsub: conduit: subscription revoked", "id", sub.ID, "type", sub.Type, "reason", sub.Status)
+	if c.onRevoked != nil {
+		c.callback(func() { c.onRevoked(sub) })
+	}
+	if ours {
+		c.report(&RevokedError{Subscription: sub})
+	}
+}
+
+// deliver hands a notification that arrived on a shard to the handlers,
+// unless another shard delivered it already.
+func (c *Conduit) deliver(ctx context.Context, n *Notification, id string, now time.Time) {
+	c.seenMu.Lock()
+	repeat := c.seen.repeat(id, now)
+	c.seenMu.Unlock()
+	if repeat {
+		return
+	}
+	if n.Subscription.Type == shardDisabledType {
+		// A shard was disabled: read the shards now. The condition says
+		// which conduit's (the type's event is generated, and the runtime
+		// does not depend on the schema's types); one without names all
+		// the application's conduits.
+		var cond struct {
+			ConduitID string `json:"conduit_id"`
+		}
+		if err := ijson.Unmarshal(n.Subscription.Condition, &cond); err == nil && (cond.ConduitID == "" || cond.ConduitID == c.ID()) {
+			select {
+			case c.pollNow <- struct{}{}:
+			default:
+			}
+		}
+	}
+	select {
+	case c.slots <- struct{}{}:
+	case <-ctx.Done():
+		return
+	}
+	defer func() { <-c.slots }()
+	if c.isClosed() {
+		return
+	}
+	c.dispatch(ctx, n, func(v any, stack []byte) {
+		c.report(&HandlerPanicError{Type: n.Subscription.Type, Version: n.Subscription.Version, Value: v, Stack: stack})
+	}, c.isClosed)
+}
+
+// enter records the calling goroutine as one of Run's; leave forgets it.
+func (c *Conduit) enter() {
+	c.mu.Lock()
+	c.inside[goid.Current()] = true
+	c.mu.Unlock()
+}
+
+func (c *Conduit) leave() {
+	c.mu.Lock()
+	delete(c.inside, goid.Current())
+	c.mu.Unlock()
+}

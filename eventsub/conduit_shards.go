@@ -1,0 +1,412 @@
+package eventsub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/twitchify-go/twitch/helix"
+)
+
+// The times of the takeover (see Conduit).
+const (
+	// pollEvery is how often a Conduit reads its conduit's shards,
+	// jittered by a quarter either way so that processes spread their
+	// reads.
+	pollEvery = 10 * time.Second
+	// disabledGrace is how long a shard stays disabled before it is taken
+	// over: its owner, reconnecting, assigns it again within a second or
+	// two.
+	disabledGrace = 5 * time.Second
+	// verifyAfter and verifySpread: a shard taken over is checked
+	// verifyAfter to verifyAfter+verifySpread after its assignment, so
+	// that two processes that took it together check at different times.
+	verifyAfter  = time.Second
+	verifySpread = 2 * time.Second
+	// assignTimeout bounds the assignment of a shard to a new session,
+	// within Twitch's 10 seconds from the welcome.
+	assignTimeout = 8 * time.Second
+	// conflictsReported is how many times in a row a shard of the
+	// process's own must be found held by another session before it is
+	// reported: once is a race with a process that took it over.
+	conflictsReported = 3
+)
+
+var (
+	// errShardGivenUp ends the Run of a shard taken over whose session
+	// was lost: its owner may be back.
+	errShardGivenUp = errors.New("eventsub: gave up a shard taken over")
+	// errShardUnassigned is a session the shard could not be assigned
+	// to: it is closed, and another opened.
+	errShardUnassigned = errors.New("eventsub: could not assign the shard to its session")
+)
+
+// conduitShard is a shard a Conduit runs: a Client whose sessions are
+// assigned to it. Its fields after client are guarded by the Conduit's
+// mutex.
+type conduitShard struct {
+	c       *Conduit
+	id      int
+	claimed bool // taken over from another process
+	client  *Client
+
+	session      string // the session the shard is assigned to; "" while none
+	welcomedOnce bool
+	welcomedAt   time.Time
+	assignedAt   time.Time
+	verifyAt     time.Time // a shard taken over: when to check it is still its
+}
+
+// startShard runs shard id on a goroutine of Run's until ctx ends, the
+// Conduit is closed, or the shard is given up.
+func (c *Conduit) startShard(ctx context.Context, id int, claimed bool) {
+	s := &conduitShard{c: c, id: id, claimed: claimed}
+	cfg := c.config
+	cfg.log = c.log.With("shard", id)
+	cfg.limited = nil
+	cfg.onReady, cfg.onRevoked = nil, nil
+	name := strconv.Itoa(id)
+	cfg.onError = func(err error) { c.report(&ShardError{Shard: name, Err: err}) }
+	if f := c.onConnected; f != nil {
+		cfg.onConnected = func(x Session) { c.callback(func() { f(x) }) }
+	}
+	if f := c.onDisconnected; f != nil {
+		cfg.onDisconnected = func(err error) { c.callback(func() { f(&ShardError{Shard: name, Err: err}) }) }
+	}
+	if f := c.onReconnected; f != nil {
+		cfg.onReconnected = func(x Session) { c.callback(func() { f(x) }) }
+	}
+	s.client = &Client{
+		config:  cfg,
+		helix:   c.helix,
+		now:     c.now,
+		subs:    map[string]*subscription{},
+		sockets: map[*websocket.Conn]struct{}{},
+		shard:   s,
+	}
+	c.mu.Lock()
+	c.shards[id] = s
+	c.goroutines.Add(1)
+	c.mu.Unlock()
+	if claimed {
+		c.log.Info("eventsub: conduit: taking over a disabled shard", "shard", id)
+	}
+	go func() {
+		defer c.goroutines.Done()
+		c.enter()
+		defer c.leave()
+		err := s.client.Run(ctx)
+		c.mu.Lock()
+		if c.shards[id] == s {
+			delete(c.shards, id)
+		}
+		c.mu.Unlock()
+		if ctx.Err() == nil && !errors.Is(err, ErrClosed) && !errors.Is(err, errShardGivenUp) {
+			c.report(&ShardError{Shard: name, Err: err})
+		}
+	}()
+}
+
+// assign assigns the shard to a new session, just welcomed. A shard
+// taken over is given up instead when it had a session before.
+func (s *conduitShard) assign(ctx context.Context, session string) error {
+	c := s.c
+	c.mu.Lock()
+	again := s.welcomedOnce
+	s.welcomedOnce = true
+	s.session, s.welcomedAt = "", time.Now()
+	c.mu.Unlock()
+	if s.claimed && again {
+		c.log.Info("eventsub: conduit: gave up a shard taken over: its session was lost", "shard", s.id)
+		return errShardGivenUp
+	}
+	if err := c.assignShard(ctx, s.id, session); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	s.session, s.assignedAt = session, time.Now()
+	if s.claimed {
+		s.verifyAt = s.assignedAt.Add(verifyAfter + c.jitter(verifySpread))
+	}
+	c.mu.Unlock()
+	c.log.Info("eventsub: conduit: assigned a shard", "shard", s.id, "session", session, "taken_over", s.claimed)
+	if s.claimed {
+		select {
+		case c.nudge <- struct{}{}:
+		default:
+		}
+	}
+	c.readyIfDone()
+	return nil
+}
+
+// assignShard points shard id at the WebSocket session.
+func (c *Conduit) assignShard(ctx context.Context, id int, session string) error {
+	ctx, cancel := context.WithTimeout(ctx, assignTimeout)
+	defer cancel()
+	name := strconv.Itoa(id)
+	conduit := c.ID()
+	fail := func(err error) error {
+		return fmt.Errorf("%w: conduit %s, shard %s, session %s: %w", errShardUnassigned, conduit, name, session, err)
+	}
+	res, err := c.helix.UpdateConduitShards(ctx, &helix.UpdateConduitShardsParams{
+		ConduitID: conduit,
+		Shards: []helix.ConduitShardUpdate{{
+			ID:        name,
+			Transport: helix.ConduitShardTransportParams{Method: helix.ConduitShardTransportMethodWebSocket, SessionID: session},
+		}},
+	})
+	if err != nil {
+		return fail(err)
+	}
+	for _, e := range res.Errors {
+		if e.ID == name {
+			return fail(fmt.Errorf("Twitch refused it: %s (%s)", e.Message, e.Code))
+		}
+	}
+	for _, x := range res.Data {
+		if x.ID == name {
+			return nil
+		}
+	}
+	return fail(errors.New("Twitch answered without the shard"))
+}
+
+// handedOver records the session a session_reconnect moved the shard to.
+func (s *conduitShard) handedOver(session string) {
+	s.c.mu.Lock()
+	if s.session != "" {
+		s.session = session
+	}
+	s.c.mu.Unlock()
+}
+
+// disconnected records that the shard's session is gone.
+func (s *conduitShard) disconnected() {
+	s.c.mu.Lock()
+	s.session = ""
+	s.c.mu.Unlock()
+}
+
+func (s *conduitShard) deliver(ctx context.Context, n *Notification, id string, now time.Time) {
+	s.c.deliver(ctx, n, id, now)
+}
+
+func (s *conduitShard) revoked(sub helix.EventSubSubscription) { s.c.revoked(sub) }
+
+// watcher is the state of the takeover, owned by Run's goroutine.
+type watcher struct {
+	disabledSince map[int]time.Time // shards of others seen disabled, since when
+	recheckAt     time.Time         // when one of them will have been disabled long enough
+	conflicts     map[int]int       // shards of the process's own found held by another session, times in a row
+}
+
+// watch reads the conduit's shards every pollEvery (jittered), at once
+// after a conduit.shard.disabled notification, and when a shard taken
+// over is to be checked; it takes over disabled shards, and gives up
+// those taken over that another session holds.
+func (c *Conduit) watch(ctx context.Context) error {
+	w := &watcher{disabledSince: map[int]time.Time{}, conflicts: map[int]int{}}
+	next := time.Now().Add(c.pollWait())
+	for {
+		due := next
+		if !w.recheckAt.IsZero() && w.recheckAt.Before(due) {
+			due = w.recheckAt
+		}
+		c.mu.Lock()
+		for _, s := range c.shards {
+			if !s.verifyAt.IsZero() && s.verifyAt.Before(due) {
+				due = s.verifyAt
+			}
+		}
+		c.mu.Unlock()
+		t := time.NewTimer(time.Until(due))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-c.nudge:
+			t.Stop()
+			continue
+		case <-c.pollNow:
+			t.Stop()
+		case <-t.C:
+		}
+		c.poll(ctx, w)
+		next = time.Now().Add(c.pollWait())
+	}
+}
+
+// pollWait is the wait until the next read: pollEvery, jittered by a
+// quarter either way.
+func (c *Conduit) pollWait() time.Duration {
+	return pollEvery*3/4 + c.jitter(pollEvery/2)
+}
+
+// randDuration draws a duration in [0, n).
+func randDuration(n time.Duration) time.Duration {
+	if n <= 0 {
+		return 0
+	}
+	return rand.N(n)
+}
+
+// ourShard is what poll knew of a shard of the process's before it read
+// Twitch's list.
+type ourShard struct {
+	s          *conduitShard
+	session    string
+	assignedAt time.Time
+}
+
+// poll reads the conduit's shards once and acts on what it finds.
+func (c *Conduit) poll(ctx context.Context, w *watcher) {
+	// What this process knew before the read: an assignment made after
+	// the read began may not be in its answer.
+	began := time.Now()
+	ours := map[int]ourShard{}
+	claimed := 0
+	c.mu.Lock()
+	conduit := c.id
+	for id, s := range c.shards {
+		ours[id] = ourShard{s, s.session, s.assignedAt}
+		if s.claimed {
+			claimed++
+		}
+		if !s.verifyAt.IsZero() && !s.verifyAt.After(began) {
+			s.verifyAt = time.Time{}
+		}
+	}
+	c.mu.Unlock()
+
+	var list []helix.ConduitShard
+	for x, err := range c.helix.GetConduitShardsAll(ctx, &helix.GetConduitShardsParams{ConduitID: conduit}) {
+		if err != nil {
+			if ctx.Err() == nil {
+				c.report(fmt.Errorf("eventsub: conduit %s: read its shards: %w", conduit, err))
+			}
+			return
+		}
+		list = append(list, x)
+	}
+	now := time.Now()
+	w.recheckAt = time.Time{}
+	listed := map[int]bool{}
+	var candidates []int
+	var lost, reassert []ourShard
+	for _, x := range list {
+		id, err := strconv.Atoi(x.ID)
+		if err != nil || id < 0 {
+			continue
+		}
+		listed[id] = true
+		enabled := x.Status == helix.ConduitShardStatusEnabled
+		usable := enabled || x.Status == helix.ConduitShardStatusWebhookCallbackVerificationPending
+		o, mine := ours[id]
+		if usable || mine {
+			delete(w.disabledSince, id)
+		}
+		switch {
+		case mine && (o.session == "" || o.assignedAt.After(began)):
+			// Connecting, or assigned since the read began.
+		case mine:
+			if enabled && x.Transport.Method == helix.ConduitShardTransportMethodWebSocket && x.Transport.SessionID == o.session {
+				delete(w.conflicts, id)
+				continue
+			}
+			if o.s.claimed {
+				lost = append(lost, o)
+				continue
+			}
+			reassert = append(reassert, o)
+			if enabled {
+				w.conflicts[id]++
+			}
+		case usable || c.takeover == 0 || x.Transport.Method != helix.ConduitShardTransportMethodWebSocket:
+			// A webhook shard that failed is left to whoever serves its
+			// callback.
+		default:
+			first, seen := w.disabledSince[id]
+			if !seen {
+				first = now
+				w.disabledSince[id] = now
+			}
+			if ready := first.Add(disabledGrace); !now.Before(ready) {
+				candidates = append(candidates, id)
+			} else if w.recheckAt.IsZero() || ready.Before(w.recheckAt) {
+				w.recheckAt = ready
+			}
+		}
+	}
+	for id := range w.disabledSince {
+		if !listed[id] {
+			delete(w.disabledSince, id)
+		}
+	}
+	for _, o := range lost {
+		c.log.Info("eventsub: conduit: gave up a shard taken over: another session holds it", "shard", o.s.id)
+		c.giveUp(o.s)
+		claimed--
+	}
+	for _, o := range reassert {
+		c.reassert(ctx, w, o)
+	}
+	room := c.takeover - claimed
+	if room <= 0 || len(candidates) == 0 || ctx.Err() != nil {
+		return
+	}
+	// A random order: processes that take over at once mostly take
+	// different shards.
+	rand.Shuffle(len(candidates), func(i, j int) { candidates[i], candidates[j] = candidates[j], candidates[i] })
+	candidates = candidates[:min(room, len(candidates))]
+	slices.Sort(candidates)
+	if c.beforeTakeover != nil {
+		c.beforeTakeover(candidates)
+	}
+	for _, id := range candidates {
+		delete(w.disabledSince, id)
+		c.startShard(ctx, id, true)
+	}
+}
+
+// giveUp stops running a shard taken over.
+func (c *Conduit) giveUp(s *conduitShard) {
+	c.mu.Lock()
+	if c.shards[s.id] == s {
+		delete(c.shards, s.id)
+	}
+	c.mu.Unlock()
+	_ = s.client.Close()
+}
+
+// reassert assigns a shard of the process's own, found disabled or held
+// by another session, to its session again.
+func (c *Conduit) reassert(ctx context.Context, w *watcher, o ourShard) {
+	c.mu.Lock()
+	current := c.shards[o.s.id] == o.s && o.s.session == o.session
+	c.mu.Unlock()
+	if !current {
+		return // its session changed meanwhile: its runner assigns the new one
+	}
+	if n := w.conflicts[o.s.id]; n >= conflictsReported {
+		c.report(fmt.Errorf("eventsub: conduit %s: shard %d, one of this process's own, was held by another session %d times in a row: "+
+			"another process serves it too (the shards of WithShards must not overlap)", c.ID(), o.s.id, n))
+		w.conflicts[o.s.id] = 0
+	}
+	c.log.Info("eventsub: conduit: assigning a shard of its own to its session again", "shard", o.s.id, "session", o.session)
+	if err := c.assignShard(ctx, o.s.id, o.session); err != nil && ctx.Err() == nil {
+		c.report(&ShardError{Shard: strconv.Itoa(o.s.id), Err: err})
+		return
+	}
+	c.mu.Lock()
+	if o.s.session == o.session {
+		o.s.assignedAt = time.Now()
+	}
+	c.mu.Unlock()
+}
