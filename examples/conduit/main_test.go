@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"gotest.tools/v3/assert"
+)
+
+// TestMain runs the test binary as a shard process when the coordinator
+// starts it so.
+func TestMain(m *testing.M) {
+	if settings, ok := os.LookupEnv(shardEnv); ok {
+		ctx := context.Background()
+		if err := runShardProcess(ctx, settings); err != nil {
+			os.Stderr.WriteString(err.Error() + "\n")
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// The scale test: 3 processes owning 4 shards each of a 12-shard conduit,
+// 1,000 channels, 10,000 follows, one process killed (SIGKILL) halfway.
+// Nothing is handled twice; the dead process's shards are served again
+// within 30 seconds. Real processes, real loopback, the real clock.
+func TestScale(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the scale test takes about half a minute")
+	}
+	exe, err := os.Executable()
+	assert.NilError(t, err)
+	cfg := Config{Processes: 3, ShardsEach: 4, Channels: 1000, Events: 10000}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	r, err := Coordinate(ctx, cfg, exe, []string{"-test.run=^$"}, testWriter{t})
+	assert.NilError(t, err)
+	t.Logf("scale: %d follows over %d shards in %d processes, one killed halfway: %d handled once, %d lost, %d twice; "+
+		"shards served again %.1f s after the kill (%v); per process before the kill %v, after %v",
+		r.Sent, r.Processes*r.ShardsEach, r.Processes, r.Handled-r.Twice, r.Lost, r.Twice, r.Takeover.Seconds(), r.TakenOver, r.PerProcess, r.After)
+	assert.Equal(t, r.Twice, 0, "handled twice")
+	assert.Assert(t, r.Takeover < 30*time.Second, "takeover took %v", r.Takeover)
+	assert.DeepEqual(t, r.TakenOverShards(), []string{"10", "11", "8", "9"})
+	for p := range r.Processes {
+		assert.Assert(t, r.PerProcess[p] > 0, "process %d handled nothing before the kill", p)
+	}
+	assert.Equal(t, r.After[r.Killed], 0)
+}
+
+// testWriter writes the coordinator's progress to the test's log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(p))
+	return len(p), nil
+}
