@@ -261,15 +261,27 @@ func Coordinate(ctx context.Context, cfg Config, exe string, args []string, prog
 	killed = victim
 	mu.Unlock()
 	logf(progress, "killed shard process %d (SIGKILL)", victim)
+	// The takeover is timed while the second half is sent.
+	var takeover time.Duration
+	servedAgain := make(chan error, 1)
+	go func() {
+		// Its shards go down first (at once: the kernel closes its
+		// connections), then come back with other processes' sessions.
+		err := waitShards(ctx, srv, conduit, shards, takeoverLimit, func(enabled int) bool { return enabled < shards })
+		if err == nil {
+			err = waitShards(ctx, srv, conduit, shards, takeoverLimit, func(enabled int) bool { return enabled == shards })
+		}
+		takeover = time.Since(killedAt)
+		servedAgain <- err
+	}()
 	for n := half; n < cfg.Events; n++ {
 		if err := follow(n); err != nil {
 			return nil, fmt.Errorf("conduit: follow %d: %w", n, err)
 		}
 	}
-	if err := waitEnabled(ctx, srv, conduit, shards, takeoverLimit); err != nil {
+	if err := <-servedAgain; err != nil {
 		return nil, err
 	}
-	takeover := time.Since(killedAt)
 	logf(progress, "every shard enabled again, %.1f s after the kill", takeover.Seconds())
 	if err := srv.EventSub.WaitDeliveries(ctx); err != nil {
 		return nil, err
@@ -301,9 +313,14 @@ func Coordinate(ctx context.Context, cfg Config, exe string, args []string, prog
 	return r, nil
 }
 
-// waitEnabled waits until every shard of the conduit is enabled, reading
-// the fake's shards every 50 ms.
+// waitEnabled waits until every shard of the conduit is enabled.
 func waitEnabled(ctx context.Context, srv *twitchtest.Server, conduit string, shards int, limit time.Duration) error {
+	return waitShards(ctx, srv, conduit, shards, limit, func(enabled int) bool { return enabled == shards })
+}
+
+// waitShards waits until done says yes to the number of enabled shards of
+// the conduit, reading the fake's shards every 50 ms.
+func waitShards(ctx context.Context, srv *twitchtest.Server, conduit string, shards int, limit time.Duration, done func(enabled int) bool) error {
 	deadline := time.Now().Add(limit)
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
@@ -318,7 +335,7 @@ func waitEnabled(ctx context.Context, srv *twitchtest.Server, conduit string, sh
 				enabled++
 			}
 		}
-		if enabled == shards {
+		if done(enabled) {
 			return nil
 		}
 		if time.Now().After(deadline) {

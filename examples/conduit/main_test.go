@@ -31,6 +31,9 @@ func TestScale(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the scale test takes about half a minute")
 	}
+	if raceEnabled {
+		t.Skip("the scale test measures real time: run it without -race (.ci/run does)")
+	}
 	exe, err := os.Executable()
 	assert.NilError(t, err)
 	cfg := Config{Processes: 3, ShardsEach: 4, Channels: 1000, Events: 10000}
