@@ -26,18 +26,21 @@
 // schema says (the broadcaster, the moderator, the user). Run's
 // documentation tells each step and what stops it. twitchtest's
 // Server.Endpoints points a Client at a fake Twitch (WithEndpoints).
+// Events come over a WebSocket, or by webhook with WithWebhook: the same
+// handlers, with subscriptions that outlive the program.
 //
 // The packages below it:
 //
 //   - eventsub: EventSub notifications as typed Go values (ParseMessage,
 //     ParseNotification, Dispatcher), a WebSocket client that keeps its
-//     subscriptions through reconnects, and the facts of every subscription
-//     type (Lookup).
+//     subscriptions through reconnects, a webhook handler (Webhook) that
+//     verifies Twitch's signatures and reconciles its subscriptions, and
+//     the facts of every subscription type (Lookup).
 //   - helix: a client with one typed method per Helix endpoint, page
 //     iterators, parameter checks, rate-limit pacing per token and safe
 //     retries.
 //   - twitchtest: a fake Twitch on 127.0.0.1 for tests: EventSub over
-//     WebSocket, every Helix endpoint, and OAuth.
+//     WebSocket and by webhook, every Helix endpoint, and OAuth.
 //   - oauth: Twitch's OAuth scopes, what each call and subscription needs,
 //     and the token flows: device code, authorization code, app tokens,
 //     refreshing sources, validation and revocation.

@@ -78,6 +78,14 @@ func TestEveryOperation(t *testing.T) {
 	c := helix.New(clientID, srv.Token(token), helix.WithBaseURL(srv.Helix.URL), helix.WithHTTPClient(&http.Client{Transport: rec}))
 	ctx := context.Background()
 	session := eventSubSession(t, srv)
+	// The conduit operations keep real state in the fake too: one conduit
+	// to delete, one for the others.
+	var conduits []string
+	for range 2 {
+		res, err := c.CreateConduits(ctx, &helix.CreateConduitsParams{ShardCount: 1})
+		assert.NilError(t, err)
+		conduits = append(conduits, res.Data[0].ID)
+	}
 
 	ops := helix.Operations()
 	clientValue := reflect.ValueOf(c)
@@ -108,6 +116,19 @@ func TestEveryOperation(t *testing.T) {
 				case *helix.DeleteEventSubSubscriptionParams:
 					p.ID = subscriptionID
 					wantQuery = url.Values{"id": {subscriptionID}}
+				case *helix.DeleteConduitParams:
+					p.ID = conduits[0]
+					wantQuery = url.Values{"id": {conduits[0]}}
+				case *helix.UpdateConduitsParams:
+					p.ID = conduits[1]
+					wantBody["id"] = conduits[1]
+				case *helix.UpdateConduitShardsParams:
+					p.ConduitID = conduits[1]
+					wantBody["conduit_id"] = conduits[1]
+				case *helix.GetConduitShardsParams:
+					p.ConduitID, p.After = conduits[1], "" // the fake's cursors are its own
+					wantQuery.Set("conduit_id", conduits[1])
+					wantQuery.Del("after")
 				}
 				args = append(args, params)
 			}

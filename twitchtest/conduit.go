@@ -74,37 +74,44 @@ const (
 	defaultShardPage = 100
 )
 
-// Shard statuses the fake sets (helix lists them too, generated from the
-// schema; websocket_connection_unused is a subscription status of the
-// reference that helix does not list for shards).
+// Shard statuses the fake sets. helix lists them too (ConduitShardStatus),
+// generated from the schema: the hand-written fake does not depend on the
+// schema having conduits. websocket_connection_unused is a subscription
+// status of the reference that it does not list for shards.
 const (
-	shardEnabled           = helix.ConduitShardStatusEnabled
-	shardPending           = helix.ConduitShardStatusWebhookCallbackVerificationPending
-	shardVerifyFailed      = helix.ConduitShardStatusWebhookCallbackVerificationFailed
-	shardFailuresExceeded  = helix.ConduitShardStatusNotificationFailuresExceeded
-	shardDisconnected      = helix.ConduitShardStatusWebSocketDisconnected
-	shardNetworkError      = helix.ConduitShardStatusWebSocketNetworkError
-	shardConnectionUnused  = helix.ConduitShardStatus("websocket_connection_unused")
-	shardInternalError     = helix.ConduitShardStatusWebSocketInternalError
-	shardFailedToReconnect = helix.ConduitShardStatusWebSocketFailedToReconnect
+	shardEnabled           = "enabled"
+	shardPending           = "webhook_callback_verification_pending"
+	shardVerifyFailed      = "webhook_callback_verification_failed"
+	shardFailuresExceeded  = "notification_failures_exceeded"
+	shardDisconnected      = "websocket_disconnected"
+	shardNetworkError      = "websocket_network_error"
+	shardConnectionUnused  = "websocket_connection_unused"
+	shardInternalError     = "websocket_internal_error"
+	shardFailedToReconnect = "websocket_failed_to_reconnect"
 )
 
 // closeStatus is the shard status a session's end with a close code
 // leaves: the codes Twitch closes with (4000 to 4007), and the answer to a
 // client's own close.
-var closeStatus = map[int]helix.ConduitShardStatus{
-	4000: helix.ConduitShardStatusWebSocketInternalError,
-	4001: helix.ConduitShardStatusWebSocketReceivedInboundTraffic,
-	4002: helix.ConduitShardStatusWebSocketFailedPingPong,
+var closeStatus = map[int]string{
+	4000: shardInternalError,
+	4001: "websocket_received_inbound_traffic",
+	4002: "websocket_failed_ping_pong",
 	4003: shardConnectionUnused,
-	4004: helix.ConduitShardStatusWebSocketFailedToReconnect,
-	4005: helix.ConduitShardStatusWebSocketNetworkTimeout,
-	4006: helix.ConduitShardStatusWebSocketNetworkError,
-	4007: helix.ConduitShardStatusWebSocketFailedToReconnect,
+	4004: shardFailedToReconnect,
+	4005: "websocket_network_timeout",
+	4006: shardNetworkError,
+	4007: shardFailedToReconnect,
 }
 
+// The transport methods of a shard.
+const (
+	methodWebSocket = "websocket"
+	methodWebhook   = "webhook"
+)
+
 // statusOfClose is the shard status of a session closed with code.
-func statusOfClose(code int) helix.ConduitShardStatus {
+func statusOfClose(code int) string {
 	if s, ok := closeStatus[code]; ok {
 		return s
 	}
@@ -159,16 +166,59 @@ type conduit struct {
 type shard struct {
 	conduit   *conduit
 	id        int
-	status    helix.ConduitShardStatus
-	transport helix.ConduitShardTransport
+	status    string
+	transport ShardTransport
 	hook      *webhook // a webhook shard's secret and queue
 	failures  int      // notifications that failed at the webhook in a row
 }
 
 func (sh *shard) idString() string { return strconv.Itoa(sh.id) }
 
-func (sh *shard) json() helix.ConduitShard {
-	return helix.ConduitShard{ID: sh.idString(), Status: sh.status, Transport: sh.transport}
+func (sh *shard) json() Shard {
+	return Shard{ID: sh.idString(), Status: sh.status, Transport: sh.transport}
+}
+
+// Conduit is a conduit as Get Conduits answers it (helix.Conduit, which
+// is generated from the schema, has the same JSON).
+type Conduit struct {
+	ID         string `json:"id"`
+	ShardCount int    `json:"shard_count"`
+}
+
+// Shard is a conduit's shard as Get Conduit Shards answers it
+// (helix.ConduitShard has the same JSON). Status is Twitch's:
+// "enabled", "websocket_disconnected", ...
+type Shard struct {
+	ID        string         `json:"id"`
+	Status    string         `json:"status"`
+	Transport ShardTransport `json:"transport"`
+}
+
+// ShardTransport is where a shard delivers: a WebSocket session (with
+// when it connected and, once lost, disconnected) or a webhook callback.
+type ShardTransport struct {
+	Method         string     `json:"method"`
+	Callback       string     `json:"callback,omitzero"`
+	SessionID      string     `json:"session_id,omitzero"`
+	ConnectedAt    helix.Time `json:"connected_at,omitzero"`
+	DisconnectedAt helix.Time `json:"disconnected_at,omitzero"`
+}
+
+// shardError is an entry of Update Conduit Shards' "errors".
+type shardError struct {
+	ID      string `json:"id"`
+	Message string `json:"message"`
+	Code    string `json:"code"`
+}
+
+// conduitTransport is a conduit subscription's transport. It is decoded
+// from JSON because the hand-written fake does not depend on the schema
+// giving helix.EventSubTransport a ConduitID field.
+func conduitTransport(conduitID string) helix.EventSubTransport {
+	var t helix.EventSubTransport
+	raw, _ := json.Marshal(map[string]string{"method": "conduit", "conduit_id": conduitID}) // strings always encode
+	_ = json.Unmarshal(raw, &t)                                                             // the method field is always there
+	return t
 }
 
 // WithConduitSeed makes the fake's choice of the shard a conduit
@@ -215,13 +265,13 @@ func (e *EventSub) conduitsOf(clientID string) []*conduit {
 	return out
 }
 
-func (c *conduit) json() helix.Conduit { return helix.Conduit{ID: c.id, ShardCount: len(c.shards)} }
+func (c *conduit) json() Conduit { return Conduit{ID: c.id, ShardCount: len(c.shards)} }
 
 // getConduits is GET /helix/eventsub/conduits.
 func (e *EventSub) getConduits(r *http.Request, _ []byte, info *TokenInfo) response {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	data := []helix.Conduit{}
+	data := []Conduit{}
 	for _, c := range e.conduitsOf(conduitOwner(r, info)) {
 		data = append(data, c.json())
 	}
@@ -245,7 +295,7 @@ func (e *EventSub) createConduits(r *http.Request, body []byte, info *TokenInfo)
 	e.nextID++
 	c := &conduit{id: newMessageID(), clientID: owner, seq: e.nextID, shards: make([]*shard, in.ShardCount)}
 	e.conduits.byID[c.id] = c
-	return jsonResponse(http.StatusOK, map[string]any{"data": []helix.Conduit{c.json()}})
+	return jsonResponse(http.StatusOK, map[string]any{"data": []Conduit{c.json()}})
 }
 
 // updateConduits is PATCH /helix/eventsub/conduits: a new shard count;
@@ -278,7 +328,7 @@ func (e *EventSub) updateConduits(r *http.Request, body []byte, info *TokenInfo)
 		c.shards = append(c.shards, make([]*shard, in.ShardCount-len(c.shards))...)
 	}
 	e.changed()
-	return jsonResponse(http.StatusOK, map[string]any{"data": []helix.Conduit{c.json()}})
+	return jsonResponse(http.StatusOK, map[string]any{"data": []Conduit{c.json()}})
 }
 
 // deleteConduit is DELETE /helix/eventsub/conduits?id=...: the conduit,
@@ -336,7 +386,7 @@ func (e *EventSub) getConduitShards(r *http.Request, _ []byte, info *TokenInfo) 
 		}
 		start = n + 1
 	}
-	data := []helix.ConduitShard{}
+	data := []Shard{}
 	pagination := map[string]any{}
 	last := -1
 	for i := start; i < len(c.shards); i++ {
@@ -381,12 +431,12 @@ func (e *EventSub) updateConduitShards(r *http.Request, body []byte, info *Token
 	if c == nil {
 		return apiError(http.StatusNotFound, "Conduit not found.")
 	}
-	data := []helix.ConduitShard{}
-	errs := []helix.ConduitShardError{}
+	data := []Shard{}
+	errs := []shardError{}
 	for _, u := range in.Shards {
 		sh, msg := e.assign(c, u)
 		if msg != "" {
-			errs = append(errs, helix.ConduitShardError{ID: u.ID, Message: msg, Code: "invalid_parameter"})
+			errs = append(errs, shardError{ID: u.ID, Message: msg, Code: "invalid_parameter"})
 			continue
 		}
 		data = append(data, sh.json())
@@ -437,8 +487,8 @@ func (e *EventSub) assign(c *conduit, u shardUpdate) (*shard, string) {
 	sh.failures = 0
 	if sess != nil {
 		sh.status = shardEnabled
-		sh.transport = helix.ConduitShardTransport{
-			Method:      helix.ConduitShardTransportMethodWebSocket,
+		sh.transport = ShardTransport{
+			Method:      methodWebSocket,
 			SessionID:   sess.id,
 			ConnectedAt: helix.Time{Time: sess.connectedAt},
 		}
@@ -446,7 +496,7 @@ func (e *EventSub) assign(c *conduit, u shardUpdate) (*shard, string) {
 		return sh, ""
 	}
 	sh.status = shardPending
-	sh.transport = helix.ConduitShardTransport{Method: helix.ConduitShardTransportMethodWebhook, Callback: t.Callback}
+	sh.transport = ShardTransport{Method: methodWebhook, Callback: t.Callback}
 	sh.hook = &webhook{secret: t.Secret, clientID: c.clientID}
 	hook := sh.hook
 	hook.finished = func(m *message, state DeliveryState) { e.finishedShard(sh, hook, m, state) }
@@ -519,12 +569,12 @@ func (e *EventSub) finishedShard(sh *shard, hook *webhook, m *message, state Del
 // disableShard gives an enabled or pending shard a status that disables
 // it, and notifies the conduit.shard.disabled subscriptions that select
 // it. e.mu is held.
-func (e *EventSub) disableShard(sh *shard, status helix.ConduitShardStatus) {
+func (e *EventSub) disableShard(sh *shard, status string) {
 	if sh.status != shardEnabled && sh.status != shardPending {
 		return
 	}
 	sh.status = status
-	if sh.transport.Method == helix.ConduitShardTransportMethodWebSocket {
+	if sh.transport.Method == methodWebSocket {
 		sh.transport.DisconnectedAt = helix.Time{Time: time.Now().UTC()}
 	}
 	e.changed()
@@ -533,7 +583,7 @@ func (e *EventSub) disableShard(sh *shard, status helix.ConduitShardStatus) {
 
 // sessionEnded disables the shard a session carries, with the status its
 // end gives. e.mu is held.
-func (e *EventSub) sessionEnded(sess *session, status helix.ConduitShardStatus) {
+func (e *EventSub) sessionEnded(sess *session, status string) {
 	sh := sess.shard
 	if sh == nil {
 		return
@@ -549,7 +599,7 @@ func (e *EventSub) sessionEnded(sess *session, status helix.ConduitShardStatus) 
 // conduit, or none). e.mu is held.
 func (e *EventSub) notifyShardDisabled(sh *shard) {
 	transport := map[string]any{"method": sh.transport.Method}
-	if sh.transport.Method == helix.ConduitShardTransportMethodWebhook {
+	if sh.transport.Method == methodWebhook {
 		transport["callback"] = sh.transport.Callback
 	} else {
 		transport["session_id"] = sh.transport.SessionID
@@ -626,7 +676,7 @@ func (e *EventSub) createConduitSubscription(r *http.Request, typ, version strin
 			Version:   version,
 			Condition: condition,
 			CreatedAt: helix.Time{Time: time.Now().UTC()},
-			Transport: helix.EventSubTransport{Method: helix.EventSubTransportMethodConduit, ConduitID: conduitID},
+			Transport: conduitTransport(conduitID),
 			Cost:      1,
 		},
 		key:      key,
@@ -843,10 +893,10 @@ func (e *EventSub) changed() {
 }
 
 // Conduits returns every client's conduits, oldest first.
-func (e *EventSub) Conduits() []helix.Conduit {
+func (e *EventSub) Conduits() []Conduit {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	var out []helix.Conduit
+	var out []Conduit
 	for _, c := range e.conduitsOf("") {
 		out = append(out, c.json())
 	}
@@ -856,14 +906,14 @@ func (e *EventSub) Conduits() []helix.Conduit {
 // Shards returns a conduit's shards that were ever assigned, by ID (as Get
 // Conduit Shards lists them, all at once), or an error wrapping
 // ErrNotFound.
-func (e *EventSub) Shards(conduitID string) ([]helix.ConduitShard, error) {
+func (e *EventSub) Shards(conduitID string) ([]Shard, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	c := e.conduits.byID[conduitID]
 	if c == nil {
 		return nil, fmt.Errorf("%w: conduit %q", ErrNotFound, conduitID)
 	}
-	out := []helix.ConduitShard{}
+	out := []Shard{}
 	for _, sh := range c.shards {
 		if sh != nil {
 			out = append(out, sh.json())
@@ -875,10 +925,10 @@ func (e *EventSub) Shards(conduitID string) ([]helix.ConduitShard, error) {
 // WaitShard waits until the conduit's shard has the status and returns it,
 // or returns ctx's error when ctx ends first, or ErrNotFound when the
 // conduit is gone or has no such shard ID.
-func (e *EventSub) WaitShard(ctx context.Context, conduitID, shardID string, status helix.ConduitShardStatus) (helix.ConduitShard, error) {
+func (e *EventSub) WaitShard(ctx context.Context, conduitID, shardID, status string) (Shard, error) {
 	id, err := strconv.Atoi(shardID)
 	if err != nil {
-		return helix.ConduitShard{}, fmt.Errorf("%w: shard %q", ErrNotFound, shardID)
+		return Shard{}, fmt.Errorf("%w: shard %q", ErrNotFound, shardID)
 	}
 	for {
 		e.mu.Lock()
@@ -887,7 +937,7 @@ func (e *EventSub) WaitShard(ctx context.Context, conduitID, shardID string, sta
 		if c != nil && id >= 0 && id < len(c.shards) {
 			sh = c.shards[id]
 		}
-		var got helix.ConduitShard
+		var got Shard
 		if sh != nil {
 			got = sh.json()
 		}
@@ -895,7 +945,7 @@ func (e *EventSub) WaitShard(ctx context.Context, conduitID, shardID string, sta
 		e.mu.Unlock()
 		switch {
 		case c == nil || id < 0 || id >= len(c.shards):
-			return helix.ConduitShard{}, fmt.Errorf("%w: shard %s of conduit %q", ErrNotFound, shardID, conduitID)
+			return Shard{}, fmt.Errorf("%w: shard %s of conduit %q", ErrNotFound, shardID, conduitID)
 		case sh != nil && got.Status == status:
 			return got, nil
 		}
@@ -912,7 +962,7 @@ func (e *EventSub) WaitShard(ctx context.Context, conduitID, shardID string, sta
 // ...), notifying conduit.shard.disabled subscriptions. The shard's
 // session, if any, stays open but carries it no more. It returns
 // ErrNotFound for a shard that is not enabled or pending.
-func (e *EventSub) DisableShard(conduitID, shardID string, status helix.ConduitShardStatus) error {
+func (e *EventSub) DisableShard(conduitID, shardID, status string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	c := e.conduits.byID[conduitID]

@@ -11,8 +11,8 @@
 //
 //   - srv.EventSub: the EventSub WebSocket (welcome, keepalives, and on
 //     command notifications, reconnects, revocations, close codes and
-//     silence), webhook deliveries (below) and the subscriptions created
-//     through Helix. Notify takes a generated event and finds the
+//     silence), webhook deliveries and conduits (below) and the
+//     subscriptions created through Helix. Notify takes a generated event and finds the
 //     subscriptions it belongs to, on either transport:
 //     srv.EventSub.Notify(&eventsub.ChannelFollowEvent{BroadcasterUserID: "1", ...}).
 //   - srv.Helix: every Helix operation of the schema, with Twitch's checks
@@ -75,4 +75,45 @@
 // timeouts and the waits between retries. FailNext and SetFaults drop,
 // delay or duplicate attempts, Replay sends a message again byte for byte,
 // and Deliveries records every message with its attempts.
+//
+// # Conduits
+//
+// The fake's Helix serves the conduit endpoints (Get, Create, Update and
+// Delete Conduits, Get and Update Conduit Shards) with an app access
+// token, as Twitch: up to 5 conduits per client ID, 1 to 20,000 shards
+// each. Update Conduit Shards assigns a shard a welcomed WebSocket session
+// of the fake (one shard per session), or a webhook callback and secret,
+// which gets a challenge as a webhook subscription does; what it cannot
+// assign comes back in "errors", one entry per shard. Get Conduit Shards
+// lists the shards that were ever assigned, with Twitch's statuses. A
+// session that carries a shard is not closed as unused.
+//
+// A subscription created with transport {"method": "conduit",
+// "conduit_id": ...} belongs to the conduit and outlives every session.
+// Notify and Send send each of its notifications to one enabled shard,
+// chosen at random (WithConduitSeed makes the choice repeatable,
+// WithShardRoundRobin takes the shards in turn); when that shard does not
+// take it (its connection ended or is ending before the frame was written,
+// its callback failed), to one other enabled shard; then it is dropped.
+// Deliveries records each such message with the shards tried, so a test
+// counts what each shard got, and what was lost.
+//
+// A shard is disabled when its transport fails, with the status that
+// says how: websocket_disconnected when the client closed its connection
+// or vanished, websocket_network_error after Drop or a failed write,
+// websocket_received_inbound_traffic when the client sent a message, the
+// status of a close code after CloseSession (4002:
+// websocket_failed_ping_pong, ...), webhook_callback_verification_failed,
+// or notification_failures_exceeded when its callback failed more
+// notifications in a row than WithWebhookRetries's retries; DisableShard
+// sets any status. Each time, conduit.shard.disabled subscriptions whose
+// condition names the conduit's client (and the conduit, or none) get the
+// event. A session_reconnect keeps the session's ID, and so its shard; a
+// client that does not follow it within 30 seconds is closed with 4004
+// (websocket_failed_to_reconnect), as by Twitch.
+// Conduits, Shards and WaitShard let a test see and wait for that state.
+//
+// Everything goes through the fake's HTTP and WebSocket endpoints, so
+// shard processes other than the test's (an os/exec child given srv.URL)
+// use the fake as the test does.
 package twitchtest

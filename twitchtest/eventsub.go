@@ -49,6 +49,11 @@ import (
 // SetFaults drop, delay or duplicate attempts, Replay sends a message
 // again, Deliveries records every attempt and WaitDeliveries waits until
 // everything is delivered. See WithWebhookClient for where the messages go.
+//
+// Conduits (see the package doc) live here too: their shards, the
+// subscriptions with the conduit transport, and the routing of each of
+// their notifications to one shard, then one other (Conduits, Shards,
+// WaitShard, DisableShard).
 type EventSub struct {
 	// URL is the WebSocket's URL, ws://127.0.0.1:<port>/eventsub, for
 	// eventsub's base URL.
@@ -94,6 +99,7 @@ type subscription struct {
 	// conduit is the conduit of a conduit subscription, and clientID the
 	// application that made it.
 	conduit, clientID string
+	condition         map[string]any // the condition's fields, once decoded (see fields)
 }
 
 // app reports whether an application's app token made the subscription
@@ -496,12 +502,16 @@ func (e *EventSub) Notify(event any) ([]string, error) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	var ids []string
-	for _, sub := range e.sortedLocked() {
-		if sub.Type != info.Type || sub.Version != info.Version || !selects(sub.Condition, members) {
-			continue
+	var matched []*subscription
+	for _, sub := range e.subs {
+		if sub.Type == info.Type && sub.Version == info.Version && selects(sub.fields(), members) {
+			matched = append(matched, sub)
 		}
-		if hooked := e.subs[sub.ID]; hooked.app() {
+	}
+	slices.SortFunc(matched, func(a, b *subscription) int { return a.seq - b.seq })
+	var ids []string
+	for _, sub := range matched {
+		if hooked := sub; hooked.app() {
 			if sub.Status != helix.EventSubSubscriptionStatusEnabled {
 				continue
 			}
@@ -566,12 +576,18 @@ func encodeEvent(event any) (info eventsub.TypeInfo, raw json.RawMessage, member
 	return info, raw, members, nil
 }
 
-// selects reports whether a condition selects one of the events.
-func selects(condition json.RawMessage, events []map[string]any) bool {
-	var fields map[string]any
-	if json.Unmarshal(condition, &fields) != nil {
-		return false
+// fields returns the members of the subscription's condition, decoded
+// once (Notify matches them against every event). e.mu is held.
+func (sub *subscription) fields() map[string]any {
+	if sub.condition == nil {
+		sub.condition = map[string]any{}
+		_ = json.Unmarshal(sub.Condition, &sub.condition) // JSON the fake encoded
 	}
+	return sub.condition
+}
+
+// selects reports whether a condition's fields select one of the events.
+func selects(fields map[string]any, events []map[string]any) bool {
 	for _, ev := range events {
 		ok := true
 		for k, want := range fields {
@@ -643,9 +659,12 @@ func (e *EventSub) notification(n Notification) (*wsConn, string, []byte, error)
 }
 
 // Reconnect sends the session a session_reconnect whose URL leads to a new
-// connection of the same session; the session and its subscriptions move
-// there when the client connects, and notifications go to the old
-// connection until then.
+// connection of the same session; the session and its subscriptions (and
+// its conduit shard) move there when the client connects, and
+// notifications go to the old connection until then. A client that has
+// not connected 30 seconds after the message was written has its old
+// connection closed with 4004, as by Twitch, which ends the session (its
+// shard: websocket_failed_to_reconnect).
 func (e *EventSub) Reconnect(sessionID string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -653,7 +672,7 @@ func (e *EventSub) Reconnect(sessionID string) error {
 	if err != nil {
 		return err
 	}
-	if !conn.send(outbound{frame: frame}) {
+	if !conn.send(outbound{frame: frame, reconnect: true}) {
 		return fmt.Errorf("%w: the connection of session %q has ended", ErrNotFound, sessionID)
 	}
 	return nil

@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-
-	"github.com/twitchify-go/twitch/helix"
 )
 
 // session is one EventSub WebSocket session: its connection, and after a
@@ -56,7 +54,14 @@ type outbound struct {
 	// conduit is the conduit notification the frame carries: the fake
 	// records whether it was written, and sends it on when it was not.
 	conduit *message
+	// reconnect marks a session_reconnect: once it is written, the client
+	// has reconnectGrace to connect to the reconnect URL.
+	reconnect bool
 }
+
+// reconnectGrace is how long Twitch waits for a client to follow a
+// session_reconnect before it closes the old connection with 4004.
+const reconnectGrace = 30 * time.Second
 
 // closeUnused is the code Twitch closes a connection with when it has no
 // subscription in time.
@@ -148,7 +153,7 @@ func (e *EventSub) write(sess *session, c *wsConn, fresh bool) {
 	defer func() { e.ended(sess, c, status) }()
 	keepalive := time.NewTicker(e.cfg.keepaliveInterval)
 	defer keepalive.Stop()
-	var unused <-chan time.Time
+	var unused, grace <-chan time.Time
 	if fresh && e.cfg.unusedTimeout > 0 {
 		t := time.NewTimer(e.cfg.unusedTimeout)
 		defer t.Stop()
@@ -173,6 +178,12 @@ func (e *EventSub) write(sess *session, c *wsConn, fresh bool) {
 				continue
 			}
 			o.close = closeUnused
+		case <-grace:
+			grace = nil
+			if !e.handoverPending(sess, c) {
+				continue
+			}
+			o.close = 4004 // reconnect grace time expired
 		case <-c.wake:
 			var ok bool
 			if o, ok = c.next(); !ok {
@@ -197,6 +208,11 @@ func (e *EventSub) write(sess *session, c *wsConn, fresh bool) {
 			return
 		}
 		err := c.ws.WriteMessage(websocket.TextMessage, o.frame)
+		if o.reconnect && grace == nil {
+			t := time.NewTimer(reconnectGrace)
+			defer t.Stop()
+			grace = t.C
+		}
 		if o.conduit != nil {
 			e.mu.Lock()
 			e.written(o.conduit, err)
@@ -207,6 +223,14 @@ func (e *EventSub) write(sess *session, c *wsConn, fresh bool) {
 			return
 		}
 	}
+}
+
+// handoverPending reports whether the session's client has yet to follow
+// a session_reconnect away from c.
+func (e *EventSub) handoverPending(sess *session, c *wsConn) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return sess.conn == c && sess.token != ""
 }
 
 // isUsed reports whether a subscription was created on the session.
@@ -223,9 +247,11 @@ func (e *EventSub) read(c *wsConn) {
 	for {
 		kind, _, err := c.ws.ReadMessage()
 		var ce *websocket.CloseError
-		if errors.As(err, &ce) {
+		if errors.As(err, &ce) && ce.Code != websocket.CloseAbnormalClosure {
 			return // the close handler queued the answer
 		}
+		// An abnormal closure (1006) is never sent: the connection ended
+		// without a close frame, as when the client's process dies.
 		if err != nil {
 			close(c.readerGone)
 			return
@@ -239,7 +265,7 @@ func (e *EventSub) read(c *wsConn) {
 
 // ended closes the connection and ends its session; the conduit
 // notifications it did not write go to other shards.
-func (e *EventSub) ended(sess *session, c *wsConn, status helix.ConduitShardStatus) {
+func (e *EventSub) ended(sess *session, c *wsConn, status string) {
 	_ = c.ws.Close()
 	unsent := c.end()
 	e.endSession(sess, c, status)
@@ -254,13 +280,21 @@ func (e *EventSub) ended(sess *session, c *wsConn, status helix.ConduitShardStat
 }
 
 // endSession ends the session of the connection c, with the session's
-// subscriptions, unless the session has moved or is moving on; the
-// conduit shard it carries is disabled with status.
-func (e *EventSub) endSession(sess *session, c *wsConn, status helix.ConduitShardStatus) {
+// subscriptions, unless the session has moved or is moving on (but for a
+// handover whose grace time expired); the conduit shard it carries is
+// disabled with status.
+func (e *EventSub) endSession(sess *session, c *wsConn, status string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if sess.conn != c || sess.token != "" {
+	if sess.conn != c {
 		return
+	}
+	if sess.token != "" {
+		if status != shardFailedToReconnect {
+			return
+		}
+		delete(e.handover, sess.token)
+		sess.token = ""
 	}
 	delete(e.sessions, sess.id)
 	for id, sub := range e.subs {
