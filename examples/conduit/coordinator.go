@@ -47,7 +47,8 @@ type Report struct {
 	Config
 	Sent       int           // follows the fake sent to the conduit
 	Handled    int           // distinct follows a handler got
-	Lost       int           // follows no handler got
+	Lost       int           // follows no handler got, sent after the kill
+	InFlight   int           // follows sent before the kill that no handler got: the dead process had them
 	Twice      int           // follows a handler got more than once
 	PerProcess []int         // follows each process handled, before the kill
 	After      []int         // ... and after
@@ -82,7 +83,8 @@ func (r *Report) Print(w io.Writer) {
 		}
 		logf(w, "  process %d handled %d before the kill, %d after%s", p, r.PerProcess[p], r.After[p], mark)
 	}
-	logf(w, "  handled once: %d; lost: %d; handled twice: %d", r.Handled-r.Twice, r.Lost, r.Twice)
+	logf(w, "  handled once: %d; handled twice: %d; lost after the kill: %d; lost in the dead process (received, not yet handled): %d",
+		r.Handled-r.Twice, r.Twice, r.Lost, r.InFlight)
 	logf(w, "  the dead process's shards were served again %.1f s after the kill (taken over: %s;"+
 		" when two processes take one shard, one gives it up)", r.Takeover.Seconds(), strings.Join(r.TakenOver, ", "))
 }
@@ -261,16 +263,16 @@ func Coordinate(ctx context.Context, cfg Config, exe string, args []string, prog
 	killed = victim
 	mu.Unlock()
 	logf(progress, "killed shard process %d (SIGKILL)", victim)
-	// The takeover is timed while the second half is sent.
+	// Its shards go down at once (the kernel closes its connections);
+	// Twitch then sends each event to a live shard. The takeover is timed
+	// while the second half is sent.
+	if err := waitShards(ctx, srv, conduit, shards, startLimit, func(enabled int) bool { return enabled <= shards-cfg.ShardsEach }); err != nil {
+		return nil, err
+	}
 	var takeover time.Duration
 	servedAgain := make(chan error, 1)
 	go func() {
-		// Its shards go down first (at once: the kernel closes its
-		// connections), then come back with other processes' sessions.
-		err := waitShards(ctx, srv, conduit, shards, takeoverLimit, func(enabled int) bool { return enabled < shards })
-		if err == nil {
-			err = waitShards(ctx, srv, conduit, shards, takeoverLimit, func(enabled int) bool { return enabled == shards })
-		}
+		err := waitEnabled(ctx, srv, conduit, shards, takeoverLimit)
 		takeover = time.Since(killedAt)
 		servedAgain <- err
 	}()
@@ -297,6 +299,8 @@ func Coordinate(ctx context.Context, cfg Config, exe string, args []string, prog
 	r := &Report{Config: cfg, Sent: cfg.Events, Killed: victim, Takeover: takeover, TakenOver: takenOver}
 	for n := range cfg.Events {
 		switch c := handled[n]; {
+		case c == 0 && n < half:
+			r.InFlight++
 		case c == 0:
 			r.Lost++
 		case c > 1:
@@ -331,7 +335,7 @@ func waitShards(ctx context.Context, srv *twitchtest.Server, conduit string, sha
 		}
 		enabled := 0
 		for _, s := range list {
-			if s.Status == helix.ConduitShardStatusEnabled {
+			if s.Status == string(helix.ConduitShardStatusEnabled) {
 				enabled++
 			}
 		}
