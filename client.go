@@ -56,15 +56,17 @@ type Client struct {
 	tokens *tokenSource
 	helix  *helix.Client
 	// events is where subscriptions are made and events come from: the
-	// EventSub WebSocket (ws), or a webhook (hook, with WithWebhook), whose
-	// handlers run on its own goroutines: they are registered on disp,
-	// which hook's notifications go through.
-	events events
-	ws     *eventsub.Client
-	hook   *eventsub.Webhook
-	disp   *eventsub.Dispatcher
-	store  *oauth.FileStore // nil without WithTokenFile
-	log    *slog.Logger
+	// EventSub WebSocket (ws), a webhook (hook, WithWebhook) or a conduit
+	// (conduit, WithConduit). The last two run handlers on goroutines of
+	// their own: handlers are registered on disp, which their
+	// notifications go through.
+	events  events
+	ws      *eventsub.Client
+	hook    *eventsub.Webhook
+	conduit *eventsub.Conduit
+	disp    *eventsub.Dispatcher
+	store   *oauth.FileStore // nil without WithTokenFile
+	log     *slog.Logger
 
 	// subMu orders Subscribe (read-locked) before Run's decision to do
 	// without EventSub when there is nothing to subscribe to (locked).
@@ -177,14 +179,54 @@ func New(clientID string, opts ...Option) *Client {
 	if e.Subscriptions != e.Helix {
 		subscriber = helix.New(clientID, c.tokens, helix.WithBaseURL(e.Subscriptions), helix.WithHTTPClient(cfg.http), helix.WithLogger(cfg.log))
 	}
+	if cfg.tokenFile != "" {
+		c.store = oauth.NewFileStore(cfg.tokenFile)
+	}
+	if cfg.webhook != nil || cfg.conduit != nil {
+		// The app token these take needs the application's secret.
+		var with []string
+		if cfg.webhook != nil {
+			with = append(with, "WithWebhook")
+		}
+		if cfg.conduit != nil {
+			with = append(with, "WithConduit")
+		}
+		if len(with) > 1 {
+			c.err = errors.Join(c.err, errors.New("twitch: WithWebhook and WithConduit: a client receives its events one way; choose one"))
+		}
+		if cfg.secret == "" {
+			c.err = errors.Join(c.err, fmt.Errorf("twitch: %s: Twitch takes its subscriptions with an app access token, which needs the application's secret: add WithClientSecret", with[0]))
+		}
+	}
 	if cfg.webhook != nil {
 		c.newWebhook(e)
-		if cfg.secret == "" {
-			c.err = errors.Join(c.err, errors.New("twitch: WithWebhook: Twitch takes webhook subscriptions with an app access token, which needs the application's secret: add WithClientSecret"))
+		return c
+	}
+	if cfg.conduit != nil {
+		// A conduit's shards are WebSocket sessions: the WebSocket's
+		// settings and events apply, called on the shards' goroutines.
+		opts := []eventsub.Option{
+			eventsub.WithBaseURL(e.EventSub),
+			eventsub.OnConnected(func(s eventsub.Session) {
+				if f := c.getHooks().onConnected; f != nil {
+					c.callback(func() { f(s) })
+				}
+			}),
+			eventsub.OnDisconnected(func(err error) {
+				if f := c.getHooks().onDisconnected; f != nil {
+					c.callback(func() { f(err) })
+				}
+			}),
+			eventsub.OnReconnected(func(s eventsub.Session) {
+				if f := c.getHooks().onReconnected; f != nil {
+					c.callback(func() { f(s) })
+				}
+			}),
 		}
-		if cfg.tokenFile != "" {
-			c.store = oauth.NewFileStore(cfg.tokenFile)
+		if cfg.dial != nil {
+			opts = append(opts, eventsub.WithDialContext(cfg.dial))
 		}
+		c.newConduit(e, opts)
 		return c
 	}
 	esOpts := []eventsub.Option{
@@ -220,9 +262,6 @@ func New(clientID string, opts ...Option) *Client {
 	}
 	c.ws = eventsub.New(subscriber, esOpts...)
 	c.events, c.disp = c.ws, &c.ws.Dispatcher
-	if cfg.tokenFile != "" {
-		c.store = oauth.NewFileStore(cfg.tokenFile)
-	}
 	return c
 }
 

@@ -31,6 +31,7 @@ type config struct {
 	dial            func(ctx context.Context, network, addr string) (net.Conn, error)
 	log             *slog.Logger
 	webhook         *Webhook // WithWebhook; nil for the WebSocket
+	conduit         *Conduit // WithConduit
 }
 
 // WithClientSecret makes the application a confidential client: its secret

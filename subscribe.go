@@ -45,8 +45,11 @@ func (c *Client) makePlan() (*plan, error) {
 	// What the client subscribes with: a user token over the WebSocket, an
 	// app token by webhook.
 	transport, token := eventsub.TransportWebSocket, oauth.TokenUser
-	if c.hook != nil {
+	switch {
+	case c.hook != nil:
 		transport, token = eventsub.TransportWebhook, oauth.TokenApp
+	case c.conduit != nil:
+		transport, token = eventsub.TransportConduit, oauth.TokenApp
 	}
 	var errs []error
 	for _, h := range handlers {
@@ -62,7 +65,7 @@ func (c *Client) makePlan() (*plan, error) {
 			if transport == eventsub.TransportWebSocket {
 				refuse("", fmt.Sprintf("Twitch delivers it by %s only, not over the WebSocket this client uses; receive it by webhook (WithWebhook)", strings.Join(ts, " or ")))
 			} else {
-				refuse("", fmt.Sprintf("Twitch delivers it by %s only, not by webhook", strings.Join(ts, " or ")))
+				refuse("", fmt.Sprintf("Twitch delivers it by %s only, not by %s", strings.Join(ts, " or "), transport))
 			}
 			continue
 		}
@@ -71,7 +74,7 @@ func (c *Client) makePlan() (*plan, error) {
 			if token == oauth.TokenUser {
 				refuse("", "it takes an app access token, and Twitch takes WebSocket subscriptions with a user access token only; receive it by webhook (WithWebhook)")
 			} else {
-				refuse("", "Twitch takes it with a user access token only, over a WebSocket; run the client without WithWebhook for it")
+				refuse("", fmt.Sprintf("Twitch takes it with a user access token only, over a WebSocket, not by %s; run a client on a WebSocket for it", transport))
 			}
 			continue
 		}

@@ -74,16 +74,19 @@ func (c *Client) WebhookHandler() http.Handler {
 	return c.hook
 }
 
-// newWebhook makes the client's eventsub.Webhook, which subscribes with an
-// app access token from the client credentials grant.
-func (c *Client) newWebhook(e Endpoints) {
-	w := c.cfg.webhook
-	app := helix.New(c.clientID, c.oauth.AppTokenSource(nil),
+// appHelix is a Helix client with an app access token from the client
+// credentials grant: webhook and conduit subscriptions take one.
+func (c *Client) appHelix(e Endpoints) *helix.Client {
+	return helix.New(c.clientID, c.oauth.AppTokenSource(nil),
 		helix.WithBaseURL(e.Subscriptions), helix.WithHTTPClient(c.cfg.http), helix.WithLogger(c.cfg.log))
-	opts := []eventsub.Option{
+}
+
+// appCallbacks are the eventsub options of a Webhook or a Conduit, which
+// call them on goroutines of their own: c.callback lets Close, called
+// from them, know it is inside.
+func (c *Client) appCallbacks() []eventsub.Option {
+	return []eventsub.Option{
 		eventsub.WithLogger(c.cfg.log),
-		// The Webhook calls these on a goroutine of its own: c.callback
-		// lets Close, called from them, know it is inside.
 		eventsub.OnReady(func() { c.callback(c.readyNow) }),
 		eventsub.OnRevoked(func(sub helix.EventSubSubscription) { c.callback(func() { c.revoked(sub) }) }),
 		eventsub.OnError(func(err error) {
@@ -92,20 +95,31 @@ func (c *Client) newWebhook(e Endpoints) {
 			}
 		}),
 	}
+}
+
+// dispatchOn makes d's every notification go through c.disp, which has the
+// handlers, noted as one of the client's callbacks (the Webhook's and the
+// Conduit's handlers run on goroutines of their own). A handler's panic
+// is recovered by d's owner and reported.
+func (c *Client) dispatchOn(d *eventsub.Dispatcher) {
+	c.disp = &eventsub.Dispatcher{}
+	d.OnNotification(func(ctx context.Context, n *eventsub.Notification) {
+		c.callback(func() { c.disp.Dispatch(ctx, n) })
+	})
+}
+
+// newWebhook makes the client's eventsub.Webhook.
+func (c *Client) newWebhook(e Endpoints) {
+	w := c.cfg.webhook
+	opts := c.appCallbacks()
 	if w.PreviousSecret != "" {
 		opts = append(opts, eventsub.WithPreviousSecret(w.PreviousSecret))
 	}
 	if w.DeleteStale {
 		opts = append(opts, eventsub.WithDeleteStale())
 	}
-	c.hook = eventsub.NewWebhook(app, w.CallbackURL, w.Secret, opts...)
-	c.disp = &eventsub.Dispatcher{}
-	// Every notification goes through disp, which has the handlers, on a
-	// goroutine of the Webhook's, noted as one of the client's callbacks.
-	// A handler's panic is recovered by the Webhook and reported.
-	c.hook.OnNotification(func(ctx context.Context, n *eventsub.Notification) {
-		c.callback(func() { c.disp.Dispatch(ctx, n) })
-	})
+	c.hook = eventsub.NewWebhook(c.appHelix(e), w.CallbackURL, w.Secret, opts...)
+	c.dispatchOn(&c.hook.Dispatcher)
 	c.events = c.hook
 }
 

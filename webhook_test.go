@@ -124,7 +124,7 @@ func TestWebhookOptions(t *testing.T) {
 	hook := twitch.WithWebhook(twitch.Webhook{CallbackURL: callbackURL, Secret: hookSecret})
 	c := twitch.New(clientID, hook)
 	assert.Error(t, c.Run(context.Background()),
-		"twitch: WithWebhook: Twitch takes webhook subscriptions with an app access token, which needs the application's secret: add WithClientSecret")
+		"twitch: WithWebhook: Twitch takes its subscriptions with an app access token, which needs the application's secret: add WithClientSecret")
 
 	synctest.Test(t, func(t *testing.T) {
 		b := newBot(t, srv, hook, twitch.WithClientSecret("s"))

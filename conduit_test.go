@@ -1,0 +1,73 @@
+package twitch_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"testing/synctest"
+
+	"gotest.tools/v3/assert"
+
+	"github.com/twitchify-go/twitch"
+	"github.com/twitchify-go/twitch/eventsub"
+	"github.com/twitchify-go/twitch/helix"
+	"github.com/twitchify-go/twitch/twitchtest"
+)
+
+// The seed program on a conduit: Run creates the conduit, serves its two
+// shards, subscribes with the app token and the conduit transport; follows
+// reach the handler on whichever shard Twitch chooses, and the thank-you
+// reaches the fake's chat.
+func TestConduitSeed(t *testing.T) {
+	srv := newFake(t, twitchtest.WithShardRoundRobin())
+	synctest.Test(t, func(t *testing.T) {
+		tok := srv.OAuth.GrantUserToken(clientID, followScopes...)
+		b := newBot(t, srv,
+			twitch.WithToken(tok.AccessToken, tok.RefreshToken),
+			twitch.WithClientSecret("app-secret"),
+			twitch.WithConduit(twitch.Conduit{ShardCount: 2}))
+		followed := make(chan string, 2)
+		b.OnChannelFollow(func(ctx context.Context, e *eventsub.ChannelFollowEvent) {
+			if err := b.SendChatMessage(ctx, e.UserName+" has followed the channel!"); err != nil {
+				t.Error(err)
+			}
+			followed <- e.UserName
+		})
+		b.start(t)
+		b.waitReady(t)
+
+		conduits := srv.EventSub.Conduits()
+		assert.Equal(t, len(conduits), 1)
+		subs := srv.EventSub.Subscriptions()
+		assert.Equal(t, len(subs), 1)
+		assert.Equal(t, subs[0].Transport.Method, helix.EventSubTransportMethodConduit)
+		assert.Equal(t, subs[0].Transport.ConduitID, conduits[0].ID)
+
+		for range 2 {
+			_, err := srv.EventSub.Notify(follow(userID))
+			assert.NilError(t, err)
+			assert.Equal(t, wait(t, followed, "follow"), "Viewer")
+		}
+		reqs, err := srv.Helix.WaitRequests(context.Background(), "SendChatMessage", 2)
+		assert.NilError(t, err)
+		var body map[string]string
+		assert.NilError(t, json.Unmarshal(reqs[1].Body, &body))
+		assert.DeepEqual(t, body, map[string]string{"broadcaster_id": userID, "sender_id": userID, "message": "Viewer has followed the channel!"})
+		shards := map[string]bool{}
+		for _, d := range srv.EventSub.Deliveries() {
+			if d.MessageType == "notification" {
+				shards[d.ShardID] = true
+			}
+		}
+		assert.DeepEqual(t, shards, map[string]bool{"0": true, "1": true})
+		assert.Equal(t, len(b.errs), 0)
+	})
+}
+
+// A client on a conduit needs the application's secret, and receives its
+// events one way.
+func TestConduitOptions(t *testing.T) {
+	c := twitch.New(clientID, twitch.WithConduit(twitch.Conduit{}), twitch.WithWebhook(twitch.Webhook{CallbackURL: callbackURL, Secret: hookSecret}))
+	assert.Error(t, c.Run(context.Background()), "twitch: WithWebhook and WithConduit: a client receives its events one way; choose one\n"+
+		"twitch: WithWebhook: Twitch takes its subscriptions with an app access token, which needs the application's secret: add WithClientSecret")
+}
