@@ -314,46 +314,12 @@ func (c *Conduit) Unsubscribe(ctx context.Context, cond Condition) error {
 	if c.err != nil {
 		return c.err
 	}
-	want, _, err := newHook(cond)
-	if err != nil {
-		return err
-	}
-	c.mu.Lock()
-	h, ok := c.subs[want.match]
-	delete(c.subs, want.match)
-	var id string
-	if ok && h.state == active {
-		id = h.created.ID
-	}
-	c.mu.Unlock()
-	if id == "" {
-		return nil
-	}
-	return c.hooks.delete(ctx, h.subscription, id, "unsubscribed")
+	return c.hooks.unsubscribe(ctx, cond)
 }
 
 // Subscriptions returns how every subscription asked for stands. One is
 // Active once it exists at Twitch, enabled.
-func (c *Conduit) Subscriptions() []SubscriptionStatus {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	keys := make([]string, 0, len(c.subs))
-	for k := range c.subs {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	out := make([]SubscriptionStatus, 0, len(keys))
-	for _, k := range keys {
-		h := c.subs[k]
-		out = append(out, SubscriptionStatus{
-			Condition:    h.cond,
-			Active:       h.state == active && h.created.Status == helix.EventSubSubscriptionStatusEnabled,
-			Subscription: h.created,
-			Err:          h.err,
-		})
-	}
-	return out
-}
+func (c *Conduit) Subscriptions() []SubscriptionStatus { return c.hooks.statuses() }
 
 // Run finds or creates the conduit, runs its shards, reconciles its
 // subscriptions, calls OnReady once every shard of its own is assigned

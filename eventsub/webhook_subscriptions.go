@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -144,46 +145,12 @@ func (w *Webhook) Unsubscribe(ctx context.Context, cond Condition) error {
 	if w.err != nil {
 		return w.err
 	}
-	want, _, err := newHook(cond)
-	if err != nil {
-		return err
-	}
-	w.mu.Lock()
-	h, ok := w.subs[want.match]
-	delete(w.subs, want.match)
-	var id string
-	if ok && h.state == active {
-		id = h.created.ID
-	}
-	w.mu.Unlock()
-	if id == "" {
-		return nil
-	}
-	return w.hooks.delete(ctx, h.subscription, id, "unsubscribed")
+	return w.hooks.unsubscribe(ctx, cond)
 }
 
 // Subscriptions returns how every subscription asked for stands. One is
 // Active once Twitch has enabled it: its callback is verified.
-func (w *Webhook) Subscriptions() []SubscriptionStatus {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	keys := make([]string, 0, len(w.subs))
-	for k := range w.subs {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	out := make([]SubscriptionStatus, 0, len(keys))
-	for _, k := range keys {
-		h := w.subs[k]
-		out = append(out, SubscriptionStatus{
-			Condition:    h.cond,
-			Active:       h.state == active && h.created.Status == helix.EventSubSubscriptionStatusEnabled,
-			Subscription: h.created,
-			Err:          h.err,
-		})
-	}
-	return out
-}
+func (w *Webhook) Subscriptions() []SubscriptionStatus { return w.hooks.statuses() }
 
 // hookSet is a set of subscriptions that outlive connections: those to a
 // Webhook's callback URL, or to a Conduit. It matches what the program
@@ -201,6 +168,46 @@ type hookSet struct {
 	// transport is where the subscriptions deliver: a callback URL and
 	// its secret, or a conduit (set once its ID is known).
 	transport helix.EventSubTransportParams
+}
+
+// unsubscribe forgets what cond selects, and deletes its subscription at
+// Twitch when it exists there (one on its way is deleted once created).
+func (s *hookSet) unsubscribe(ctx context.Context, cond Condition) error {
+	want, _, err := newHook(cond)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	h, ok := s.subs[want.match]
+	delete(s.subs, want.match)
+	var id string
+	if ok && h.state == active {
+		id = h.created.ID
+	}
+	s.mu.Unlock()
+	if id == "" {
+		return nil
+	}
+	return s.delete(ctx, h.subscription, id, "unsubscribed")
+}
+
+// statuses returns how every subscription asked for stands, in the order
+// of their keys. One is Active once it exists at Twitch, enabled.
+func (s *hookSet) statuses() []SubscriptionStatus {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	keys := slices.Sorted(maps.Keys(s.subs))
+	out := make([]SubscriptionStatus, 0, len(keys))
+	for _, k := range keys {
+		h := s.subs[k]
+		out = append(out, SubscriptionStatus{
+			Condition:    h.cond,
+			Active:       h.state == active && h.created.Status == helix.EventSubSubscriptionStatusEnabled,
+			Subscription: h.created,
+			Err:          h.err,
+		})
+	}
+	return out
 }
 
 // owns reports whether a subscription at Twitch delivers to the set's
