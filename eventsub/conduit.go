@@ -276,35 +276,9 @@ func (c *Conduit) Subscribe(ctx context.Context, cond Condition) error {
 	if c.err != nil {
 		return c.err
 	}
-	h, info, err := newHook(cond)
-	if err != nil {
-		return err
-	}
-	if err := h.check(info, TransportConduit); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	if c.closed || c.ended {
-		c.mu.Unlock()
-		return ErrClosed
-	}
-	if old, ok := c.subs[h.match]; ok && old.state != failed {
-		c.mu.Unlock()
-		return nil
-	}
-	c.subs[h.match] = h
-	if !c.live {
-		c.mu.Unlock()
-		return nil
-	}
-	h.state = creating
-	runCtx := c.runCtx
-	c.mu.Unlock()
-
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	defer context.AfterFunc(runCtx, cancel)()
-	return c.hooks.create(ctx, h)
+	return c.hooks.subscribe(ctx, cond, TransportConduit, func() (bool, context.Context) {
+		return c.closed || c.ended, c.runCtx
+	}, nil)
 }
 
 // Unsubscribe stops the notifications cond selects, deleting the

@@ -104,38 +104,9 @@ func (w *Webhook) Subscribe(ctx context.Context, cond Condition) error {
 	if w.err != nil {
 		return w.err
 	}
-	h, info, err := newHook(cond)
-	if err != nil {
-		return err
-	}
-	if err := h.check(info, TransportWebhook); err != nil {
-		return err
-	}
-	w.mu.Lock()
-	if w.closed || w.ended {
-		w.mu.Unlock()
-		return ErrClosed
-	}
-	if old, ok := w.subs[h.match]; ok && old.state != failed {
-		w.mu.Unlock()
-		return nil
-	}
-	w.subs[h.match] = h
-	if !w.live {
-		w.mu.Unlock()
-		return nil
-	}
-	h.state = creating
-	runCtx := w.runCtx
-	w.mu.Unlock()
-
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	defer context.AfterFunc(runCtx, cancel)()
-	if err := w.hooks.create(ctx, h); err != nil {
-		return err
-	}
-	return w.awaitEnabled(ctx, h)
+	return w.hooks.subscribe(ctx, cond, TransportWebhook, func() (bool, context.Context) {
+		return w.closed || w.ended, w.runCtx
+	}, w.awaitEnabled)
 }
 
 // Unsubscribe stops the notifications cond selects, deleting the
@@ -168,6 +139,47 @@ type hookSet struct {
 	// transport is where the subscriptions deliver: a callback URL and
 	// its secret, or a conduit (set once its ID is known).
 	transport helix.EventSubTransportParams
+}
+
+// subscribe records what cond selects, after checking it for transport.
+// Once the set is live (Run has reconciled it), it also creates it at
+// Twitch, and then runs then (when not nil) on it, both within Run's
+// context too. state, called under the owner's lock, says whether the
+// owner is closed or has ended, and gives Run's context.
+func (s *hookSet) subscribe(ctx context.Context, cond Condition, transport TransportMethod,
+	state func() (over bool, runCtx context.Context), then func(context.Context, *hook) error) error {
+	h, info, err := newHook(cond)
+	if err != nil {
+		return err
+	}
+	if err := h.check(info, transport); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	over, runCtx := state()
+	if over {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	if old, ok := s.subs[h.match]; ok && old.state != failed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.subs[h.match] = h
+	if !*s.live {
+		s.mu.Unlock()
+		return nil
+	}
+	h.state = creating
+	s.mu.Unlock()
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(runCtx, cancel)()
+	if err := s.create(ctx, h); err != nil || then == nil {
+		return err
+	}
+	return then(ctx, h)
 }
 
 // unsubscribe forgets what cond selects, and deletes its subscription at
