@@ -50,19 +50,23 @@ import (
 //   - conduit.shard.disabled (condition client_id, optional conduit_id):
 //     an event with conduit_id, shard_id, status and the transport.
 //
-// Facts from elsewhere, where the reference is silent: a client may have 5
-// conduits of 1 to 20,000 shards (Twitch's conduit guide); Twitch sends a
-// conduit's notification to one enabled shard and, when that shard does
-// not take it, once more to one other shard, then drops it (the same
-// guide); Get Conduit Shards lists only the shards that were ever
-// assigned, a new conduit none (observed against Twitch by users).
+// Facts from Twitch's conduit guide (dev.twitch.tv/docs/eventsub/handling-conduit-events),
+// where the reference is silent: a client may have 5 conduits of 1 to
+// 20,000 shards; Twitch sends a conduit's notification to one enabled
+// shard and, when that shard is not there to take it, once more to one
+// other shard, then drops it; a notification that an enabled webhook
+// shard's callback fails (after the webhook's own retries) is not sent to
+// another shard; a webhook shard's challenge body is {"challenge",
+// "conduit_shard": {"conduit_id", "shard"}}, answered 200 with the
+// challenge as the body. Get Conduit Shards lists only the shards that
+// were ever assigned, a new conduit none (observed against Twitch by
+// users).
 //
 // What the fake decides where nothing is known: a WebSocket session
-// carries one shard; a webhook shard's challenge body is
-// {"challenge", "shard": {"conduit_id", "id"}}; a webhook shard is
-// disabled with notification_failures_exceeded when more notifications
-// than the retries of WithWebhookRetries fail at it in a row; a deleted
-// conduit takes its subscriptions with it at once.
+// carries one shard; a webhook shard is disabled with
+// notification_failures_exceeded when more notifications than the
+// retries of WithWebhookRetries fail at it in a row; a deleted conduit
+// takes its subscriptions with it at once.
 
 const (
 	// maxConduits is how many conduits one client ID may have.
@@ -123,7 +127,10 @@ var (
 	errSessionGone  = errors.New("twitchtest: the shard's WebSocket connection has ended")
 	errShardChanged = errors.New("twitchtest: the shard was reassigned, disabled or removed before it took the message")
 	errNoShard      = errors.New("twitchtest: no other enabled shard")
-	errConduitGone  = errors.New("twitchtest: the conduit was deleted")
+	// errCallbackFailed ends a notification an enabled webhook shard's
+	// callback did not take: Twitch does not send it to another shard.
+	errCallbackFailed = errors.New("twitchtest: the shard's callback did not take the notification (Twitch does not send it to another shard)")
+	errConduitGone    = errors.New("twitchtest: the conduit was deleted")
 )
 
 // conduits is the fake's conduit state, in EventSub under e.mu.
@@ -508,8 +515,8 @@ func (e *EventSub) assign(c *conduit, u shardUpdate) (*shard, string) {
 func (e *EventSub) challengeShard(sh *shard) {
 	challenge := newMessageID()
 	body, _ := json.Marshal(map[string]any{ // strings always encode
-		"challenge": challenge,
-		"shard":     map[string]string{"conduit_id": sh.conduit.id, "id": sh.idString()},
+		"challenge":     challenge,
+		"conduit_shard": map[string]string{"conduit_id": sh.conduit.id, "shard": sh.idString()},
 	})
 	at := time.Now()
 	id, ts := newMessageID(), timestamp(at)
@@ -533,8 +540,10 @@ func (e *EventSub) challengeShard(sh *shard) {
 
 // finishedShard does what follows from the final state of a message at a
 // webhook shard: a challenge enables the shard or fails it; a
-// notification that failed goes to another shard, and too many failures
-// in a row disable the shard. hook is the webhook the message was queued
+// notification that the shard's callback failed is dropped (Twitch does
+// not send it to another shard), and too many failures in a row disable
+// the shard; one whose shard was given another transport meanwhile goes
+// to another shard. hook is the webhook the message was queued
 // on (the shard may have another by now). e.mu is held.
 func (e *EventSub) finishedShard(sh *shard, hook *webhook, m *message, state DeliveryState) {
 	current := sh.hook == hook
@@ -557,13 +566,17 @@ func (e *EventSub) finishedShard(sh *shard, hook *webhook, m *message, state Del
 		e.settle(m, DeliveryDelivered)
 		return
 	}
-	if current && sh.status == shardEnabled {
+	if !current {
+		e.shardMissed(m, errShardChanged)
+		return
+	}
+	if sh.status == shardEnabled {
 		sh.failures++
 		if sh.failures > e.cfg.webhookRetries {
 			e.disableShard(sh, shardFailuresExceeded)
 		}
 	}
-	e.shardMissed(m, errors.New("twitchtest: the shard's callback did not take the notification"))
+	e.drop(m, errCallbackFailed)
 }
 
 // disableShard gives an enabled or pending shard a status that disables

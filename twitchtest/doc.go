@@ -92,9 +92,13 @@
 // "conduit_id": ...} belongs to the conduit and outlives every session.
 // Notify and Send send each of its notifications to one enabled shard,
 // chosen at random (WithConduitSeed makes the choice repeatable,
-// WithShardRoundRobin takes the shards in turn); when that shard does not
-// take it (its connection ended or is ending before the frame was written,
-// its callback failed), to one other enabled shard; then it is dropped.
+// WithShardRoundRobin takes the shards in turn); when that shard's
+// WebSocket connection cannot take it (it ended or is ending before the
+// frame was written), to one other enabled shard; then it is dropped. A
+// webhook shard retries it as a webhook does (WithWebhookRetries) and,
+// when its callback fails every time, drops it: as Twitch's conduit guide
+// says, it is not sent to another shard. A webhook shard's challenge is
+// {"challenge", "conduit_shard": {"conduit_id", "shard"}}.
 // Deliveries records each such message with the shards tried, so a test
 // counts what each shard got, and what was lost.
 //

@@ -181,11 +181,13 @@ const (
 // what became of it. The values EventSub returns are copies.
 //
 // A conduit subscription's message goes to one enabled shard and, when
-// that shard does not take it, to one other: each try is an attempt with
-// its ShardID. It is delivered when a WebSocket shard's connection has
-// written it, or a webhook shard's callback answered 2xx; it fails
-// (dropped, as by Twitch) when neither shard took it or no shard was
-// enabled, the last attempt saying why.
+// that shard's WebSocket session is not there to take it, to one other:
+// each try is an attempt with its ShardID. At a webhook shard, it is
+// retried as a webhook's notification is, and not sent to another shard.
+// It is delivered when a WebSocket shard's connection has written it, or
+// a webhook shard's callback answered 2xx; it fails (dropped, as by
+// Twitch) when neither shard took it, the webhook shard's callback failed
+// every retry, or no shard was enabled, the last attempt saying why.
 type Delivery struct {
 	MessageID string
 	// MessageType is notification, webhook_callback_verification or
@@ -602,8 +604,9 @@ func (e *EventSub) deliver(ctx context.Context, hook *webhook, w *worker) {
 			// The fake is closing: close cancels the queue.
 		case ok:
 			e.finish(hook, m, DeliveryDelivered)
-		case m.rec.MessageType != messageNotification || m.conduit != nil || m.retry >= e.cfg.webhookRetries:
-			// A conduit's notification goes to another shard instead.
+		case m.rec.MessageType != messageNotification || m.retry >= e.cfg.webhookRetries:
+			// A conduit's notification too is retried at its webhook
+			// shard, as Twitch does, and not sent to another shard.
 			e.finish(hook, m, DeliveryFailed)
 		default:
 			m.retry++
