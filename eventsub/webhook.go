@@ -2,12 +2,8 @@ package eventsub
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"net/http"
 	"net/url"
@@ -94,9 +90,7 @@ type Webhook struct {
 	secret   string
 	err      error // what NewWebhook found wrong with its arguments
 
-	// macs holds HMAC-SHA256 states keyed with the secret, and with the
-	// previous one, to reuse.
-	macs, prevMacs sync.Pool
+	keys     *signingKeys
 
 	mu      sync.Mutex
 	subs    map[string]*hook // what the program subscribed to, by matchKey
@@ -107,8 +101,7 @@ type Webhook struct {
 	cancel  context.CancelFunc
 	runCtx  context.Context
 	done    chan struct{} // closed when Run has returned
-	seen    *dedup
-	lanes   []chan *Notification // the handlers' queues, one per worker
+	in      inbox // the notifications queued for the handlers
 	// inside are the goroutine IDs of Run's workers and its callback
 	// goroutine: a Close called there cannot wait for Run.
 	inside map[uint64]bool
@@ -155,8 +148,7 @@ func NewWebhook(h *helix.Client, callbackURL, secret string, opts ...Option) *We
 	}
 	w.hooks = hookSet{helix: h, mu: &w.mu, subs: w.subs, live: &w.live, log: w.log, report: w.report, deleteStale: w.deleteStale, who: "webhook",
 		transport: helix.EventSubTransportParams{Method: helix.EventSubTransportMethodWebhook, Callback: callbackURL, Secret: secret}}
-	w.macs.New = func() any { return hmac.New(sha256.New, []byte(w.secret)) }
-	w.prevMacs.New = func() any { return hmac.New(sha256.New, []byte(w.previousSecret)) }
+	w.keys = newSigningKeys(secret, w.previousSecret)
 	errs := w.refused(kindWebhook)
 	if h == nil {
 		errs = append(errs, errors.New("eventsub: NewWebhook: the *helix.Client to subscribe with is nil"))
@@ -199,96 +191,7 @@ func checkSecret(s string) error {
 // ServeHTTP handles one request from Twitch: a challenge, a revocation or
 // a notification. See Webhook for what it accepts.
 func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
-	h := r.Header
-	id, typ := h.Get(headerMessageID), MessageType(h.Get(headerMessageType))
-	refuse := func(status int, signed bool, format string, args ...any) {
-		// Until the signature is checked, anyone may have written the
-		// headers: what a report repeats of them is clipped.
-		w.refuse(rw, &WebhookRequestError{StatusCode: status, MessageID: clip(id), MessageType: clip(string(typ)), Signed: signed, Reason: fmt.Sprintf(format, args...)})
-	}
-	if r.Method != http.MethodPost {
-		rw.Header().Set("Allow", http.MethodPost)
-		refuse(http.StatusMethodNotAllowed, false, "method %s: Twitch posts", clip(r.Method))
-		return
-	}
-	if !w.isRunning() {
-		refuse(http.StatusServiceUnavailable, false, "the Webhook is not running (Run has not started, or has returned)")
-		return
-	}
-	sig, ts := h.Get(headerMessageSignature), h.Get(headerMessageTimestamp)
-	for _, hd := range []struct{ name, value string }{
-		{headerMessageID, id}, {headerMessageTimestamp, ts}, {headerMessageSignature, sig}, {headerMessageType, string(typ)},
-	} {
-		if hd.value == "" {
-			refuse(http.StatusBadRequest, false, "header %s is missing", hd.name)
-			return
-		}
-	}
-	var want [sha256.Size]byte
-	hexSig, ok := cutPrefixFold(sig, "sha256=")
-	if !ok || len(hexSig) != 2*sha256.Size {
-		refuse(http.StatusBadRequest, false, "header %s is not sha256= and 64 hex digits", headerMessageSignature)
-		return
-	}
-	if _, err := hex.Decode(want[:], []byte(hexSig)); err != nil {
-		refuse(http.StatusBadRequest, false, "header %s is not sha256= and 64 hex digits", headerMessageSignature)
-		return
-	}
-	if r.ContentLength > maxMessageSize {
-		refuse(http.StatusRequestEntityTooLarge, false, "a body of %d bytes: the most a Webhook reads is %d", r.ContentLength, maxMessageSize)
-		return
-	}
-	// A notification is read after the start of a WebSocket frame around
-	// it (see decodeNotification), to decode in one pass with no copy.
-	var styp, sversion string
-	if typ == MessageNotification {
-		styp, sversion = h.Get(headerSubscriptionType), h.Get(headerSubscriptionVersion)
-		if !plainName(styp) || !plainName(sversion) {
-			styp, sversion = "", ""
-		}
-	}
-	buf, bodyAt, err := readBody(rw, r, styp, sversion)
-	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			refuse(http.StatusRequestEntityTooLarge, false, "a body over %d bytes, the most a Webhook reads", maxMessageSize)
-		} else {
-			refuse(http.StatusBadRequest, false, "reading the body: %v", err)
-		}
-		return
-	}
-	body := buf[bodyAt:]
-	if !w.signed(id, ts, body, want[:]) {
-		refuse(http.StatusForbidden, false, "header %s does not match the body: not signed with the secret%s "+
-			"(if this is Twitch, its subscription was made with another secret: pass the old one to WithPreviousSecret, and make the subscriptions again)",
-			headerMessageSignature, map[bool]string{true: " or the previous one"}[w.previousSecret != ""])
-		return
-	}
-	// Signed: from here on, the request is Twitch's.
-	sent, err := time.Parse(time.RFC3339Nano, ts)
-	if err != nil {
-		refuse(http.StatusBadRequest, true, "header %s is not an RFC 3339 time: %q", headerMessageTimestamp, ts)
-		return
-	}
-	now := time.Now()
-	switch {
-	case now.Sub(sent) > maxMessageAge:
-		refuse(http.StatusForbidden, true, "sent at %s, more than 10 minutes ago: a replay, or a clock that is wrong", ts)
-		return
-	case sent.Sub(now) > maxMessageAge:
-		refuse(http.StatusForbidden, true, "sent at %s, more than 10 minutes from now: a clock that is wrong", ts)
-		return
-	}
-	switch typ {
-	case messageVerification:
-		w.challenge(rw, body, refuse)
-	case MessageRevocation:
-		w.revocation(rw, id, now, body, refuse)
-	case MessageNotification:
-		w.notification(rw, id, now, buf, bodyAt, refuse)
-	default:
-		refuse(http.StatusBadRequest, true, "unknown message type %q", clip(string(typ)))
-	}
+	w.keys.serve(rw, r, w)
 }
 
 // clip shortens what a request said, for a report: at most 100 bytes.
@@ -366,29 +269,9 @@ func readBody(rw http.ResponseWriter, r *http.Request, typ, version string) (buf
 	}
 }
 
-// signed reports whether sig is the HMAC-SHA256 of the message with the
-// secret, or with the previous one. Each is compared in constant time.
-func (w *Webhook) signed(id, ts string, body, sig []byte) bool {
-	if w.macMatches(&w.macs, id, ts, body, sig) {
-		return true
-	}
-	return w.previousSecret != "" && w.macMatches(&w.prevMacs, id, ts, body, sig)
-}
-
-func (w *Webhook) macMatches(pool *sync.Pool, id, ts string, body, sig []byte) bool {
-	mac := pool.Get().(hash.Hash)
-	defer pool.Put(mac)
-	mac.Reset()
-	_, _ = io.WriteString(mac, id)
-	_, _ = io.WriteString(mac, ts)
-	_, _ = mac.Write(body)
-	var sum [sha256.Size]byte
-	return hmac.Equal(mac.Sum(sum[:0]), sig)
-}
-
 // challenge answers a webhook_callback_verification for a subscription
 // the Webhook wants, and refuses one for anything else.
-func (w *Webhook) challenge(rw http.ResponseWriter, body []byte, refuse func(int, bool, string, ...any)) {
+func (w *Webhook) challenge(rw http.ResponseWriter, body []byte, refuse refuseFunc) {
 	var v struct {
 		Challenge    string                      `json:"challenge"`
 		Subscription *helix.EventSubSubscription `json:"subscription"`
@@ -423,9 +306,7 @@ func (w *Webhook) challenge(rw http.ResponseWriter, body []byte, refuse func(int
 		return
 	}
 	w.log.Info("eventsub: webhook: answered a challenge", "type", sub.Type, "version", sub.Version, "id", sub.ID)
-	rw.Header().Set("Content-Type", "text/plain")
-	rw.WriteHeader(http.StatusOK)
-	_, _ = io.WriteString(rw, v.Challenge)
+	answerChallenge(rw, v.Challenge)
 	select {
 	case w.verified <- struct{}{}:
 	default:
@@ -434,7 +315,7 @@ func (w *Webhook) challenge(rw http.ResponseWriter, body []byte, refuse func(int
 
 // revocation takes a subscription Twitch ended out of those wanted, and
 // reports it.
-func (w *Webhook) revocation(rw http.ResponseWriter, id string, now time.Time, body []byte, refuse func(int, bool, string, ...any)) {
+func (w *Webhook) revocation(rw http.ResponseWriter, id string, now time.Time, body []byte, refuse refuseFunc) {
 	var v struct {
 		Subscription *helix.EventSubSubscription `json:"subscription"`
 	}
@@ -447,18 +328,15 @@ func (w *Webhook) revocation(rw http.ResponseWriter, id string, now time.Time, b
 		return
 	}
 	sub := v.Subscription
-	w.mu.Lock()
-	if !w.running {
-		w.mu.Unlock()
+	switch repeat, open := w.in.remember(id, now); {
+	case !open:
 		refuse(http.StatusServiceUnavailable, true, "the Webhook is not running (Run has returned)")
 		return
-	}
-	if w.seen.has(id) {
-		w.mu.Unlock()
+	case repeat:
 		rw.WriteHeader(http.StatusNoContent)
 		return
 	}
-	w.seen.repeat(id, now)
+	w.mu.Lock()
 	ours := false
 	for key, s := range w.subs {
 		if s.created.ID == sub.ID {
@@ -476,43 +354,8 @@ func (w *Webhook) revocation(rw http.ResponseWriter, id string, now time.Time, b
 }
 
 // notification decodes a notification and queues it for its handlers.
-func (w *Webhook) notification(rw http.ResponseWriter, id string, now time.Time, buf []byte, bodyAt int, refuse func(int, bool, string, ...any)) {
-	w.mu.Lock()
-	seen := w.seen != nil && w.seen.has(id)
-	w.mu.Unlock()
-	if seen {
-		w.log.Debug("eventsub: webhook: a message seen before", "id", id)
-		rw.WriteHeader(http.StatusNoContent)
-		return
-	}
-	n, err := decodeNotification(buf, bodyAt)
-	if err != nil {
-		refuse(http.StatusBadRequest, true, "%v", err)
-		return
-	}
-	w.mu.Lock()
-	switch {
-	case !w.running:
-		w.mu.Unlock()
-		refuse(http.StatusServiceUnavailable, true, "the Webhook is not running (Run has returned)")
-		return
-	case w.seen.has(id):
-		// A copy of it was queued meanwhile.
-		w.mu.Unlock()
-		rw.WriteHeader(http.StatusNoContent)
-		return
-	}
-	lane := w.lanes[laneOf(n.Subscription.ID, len(w.lanes))]
-	select {
-	case lane <- n:
-		w.seen.repeat(id, now)
-		w.mu.Unlock()
-	default:
-		w.mu.Unlock()
-		refuse(http.StatusServiceUnavailable, true, "the queue is full (%d notifications): the handlers do not keep up; Twitch sends it again later", cap(lane))
-		return
-	}
-	rw.WriteHeader(http.StatusNoContent)
+func (w *Webhook) notification(rw http.ResponseWriter, id string, now time.Time, buf []byte, bodyAt int, refuse refuseFunc) {
+	w.in.offer(rw, id, now, buf, bodyAt, refuse, w.log)
 }
 
 // decodeNotification decodes the notification of buf[bodyAt:] as
@@ -618,6 +461,8 @@ func (w *Webhook) noteLocked(n note) {
 	}
 }
 
+func (w *Webhook) name() string { return "Webhook" }
+
 func (w *Webhook) isRunning() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -643,19 +488,11 @@ func (w *Webhook) enter() {
 func (w *Webhook) work(ctx context.Context, lane <-chan *Notification) {
 	defer w.goroutines.Done()
 	w.enter()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case n := <-lane:
-			if ctx.Err() != nil || w.isClosed() {
-				return
-			}
-			w.dispatch(ctx, n, func(v any, stack []byte) {
-				w.report(&HandlerPanicError{Type: n.Subscription.Type, Version: n.Subscription.Version, Value: v, Stack: stack})
-			}, w.isClosed)
-		}
-	}
+	drain(ctx, lane, w.isClosed, func(n *Notification) {
+		w.dispatch(ctx, n, func(v any, stack []byte) {
+			w.report(&HandlerPanicError{Type: n.Subscription.Type, Version: n.Subscription.Version, Value: v, Stack: stack})
+		}, w.isClosed)
+	})
 }
 
 // callbacks runs OnReady, OnRevoked and OnError in the order they were
@@ -732,17 +569,12 @@ func (w *Webhook) Run(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	w.running, w.cancel, w.runCtx, w.done = true, cancel, ctx, make(chan struct{})
-	w.seen = newDedup(dedupWindow, dedupMax)
-	per := (w.queueSize + w.workers - 1) / w.workers
-	w.lanes = make([]chan *Notification, w.workers)
-	for i := range w.lanes {
-		w.lanes[i] = make(chan *Notification, per)
-	}
-	w.goroutines.Add(len(w.lanes) + 1)
+	w.in.start(w.queueSize, w.workers)
+	w.goroutines.Add(len(w.in.lanes) + 1)
 	w.mu.Unlock()
 
 	defer close(w.done)
-	for _, lane := range w.lanes {
+	for _, lane := range w.in.lanes {
 		go w.work(ctx, lane)
 	}
 	go w.callbacks(ctx)
@@ -756,13 +588,10 @@ func (w *Webhook) Run(ctx context.Context) error {
 	w.running, w.ended, w.live = false, true, false
 	closed := w.closed
 	w.mu.Unlock()
+	w.in.shut()
 	cancel()
 	w.goroutines.Wait()
-	unhandled := 0
-	for _, lane := range w.lanes {
-		unhandled += len(lane)
-	}
-	if unhandled > 0 {
+	if unhandled := w.in.queued(); unhandled > 0 {
 		w.log.Warn("eventsub: webhook: notifications acknowledged but not handled when Run returned", "count", unhandled)
 	}
 	if closed {
