@@ -32,10 +32,16 @@ const (
 	// assignTimeout bounds the assignment of a shard to a new session,
 	// within Twitch's 10 seconds from the welcome.
 	assignTimeout = 8 * time.Second
-	// conflictsReported is how many times in a row a shard of the
-	// process's own must be found held by another session before it is
-	// reported: once is a race with a process that took it over.
+	// conflictsReported is how many times a shard of the process's own
+	// must be found held by another session before it is reported, and
+	// conflictsForgiven how many reads in a row that find it its own
+	// forget those times: once is a race with a process that took it
+	// over, which gives it up at its next read. (Two owners that fight
+	// do not find the shard held by the other at every read: a read
+	// that follows one's own finds the shard one's own. So the times
+	// are not counted in a row.)
 	conflictsReported = 3
+	conflictsForgiven = 3
 )
 
 var (
@@ -204,7 +210,8 @@ func (s *conduitShard) revoked(sub helix.EventSubSubscription) { s.c.revoked(sub
 type watcher struct {
 	disabledSince map[int]time.Time // shards of others seen disabled, since when
 	recheckAt     time.Time         // when one of them will have been disabled long enough
-	conflicts     map[int]int       // shards of the process's own found held by another session, times in a row
+	conflicts     map[int]int       // shards of the process's own found held by another session, times
+	held          map[int]int       // those shards found the process's own since, reads in a row
 }
 
 // watch reads the conduit's shards every pollEvery (jittered), at once
@@ -212,7 +219,7 @@ type watcher struct {
 // over is to be checked; it takes over disabled shards, and gives up
 // those taken over that another session holds.
 func (c *Conduit) watch(ctx context.Context) error {
-	w := &watcher{disabledSince: map[int]time.Time{}, conflicts: map[int]int{}}
+	w := &watcher{disabledSince: map[int]time.Time{}, conflicts: map[int]int{}, held: map[int]int{}}
 	next := time.Now().Add(c.pollWait())
 	for {
 		due := next
@@ -317,7 +324,12 @@ func (c *Conduit) poll(ctx context.Context, w *watcher) {
 			// Connecting, or assigned since the read began.
 		case mine:
 			if enabled && x.Transport.Method == helix.ConduitShardTransportMethodWebSocket && x.Transport.SessionID == o.session {
-				delete(w.conflicts, id)
+				if w.conflicts[id] > 0 {
+					if w.held[id]++; w.held[id] >= conflictsForgiven {
+						delete(w.conflicts, id)
+						delete(w.held, id)
+					}
+				}
 				continue
 			}
 			if o.s.claimed {
@@ -327,6 +339,7 @@ func (c *Conduit) poll(ctx context.Context, w *watcher) {
 			reassert = append(reassert, o)
 			if enabled {
 				w.conflicts[id]++
+				delete(w.held, id)
 			}
 		case usable || c.takeover == 0 || x.Transport.Method != helix.ConduitShardTransportMethodWebSocket:
 			// A webhook shard that failed is left to whoever serves its
@@ -395,7 +408,7 @@ func (c *Conduit) reassert(ctx context.Context, w *watcher, o ourShard) {
 		return // its session changed meanwhile: its runner assigns the new one
 	}
 	if n := w.conflicts[o.s.id]; n >= conflictsReported {
-		c.report(fmt.Errorf("eventsub: conduit %s: shard %d, one of this process's own, was held by another session %d times in a row: "+
+		c.report(fmt.Errorf("eventsub: conduit %s: shard %d, one of this process's own, was held by another session %d times in a few reads: "+
 			"another process serves it too (the shards of WithShards must not overlap)", c.ID(), o.s.id, n))
 		w.conflicts[o.s.id] = 0
 	}

@@ -90,7 +90,7 @@ type Webhook struct {
 	secret   string
 	err      error // what NewWebhook found wrong with its arguments
 
-	keys     *signingKeys
+	keys *signingKeys
 
 	mu      sync.Mutex
 	subs    map[string]*hook // what the program subscribed to, by matchKey
@@ -101,7 +101,7 @@ type Webhook struct {
 	cancel  context.CancelFunc
 	runCtx  context.Context
 	done    chan struct{} // closed when Run has returned
-	in      inbox // the notifications queued for the handlers
+	in      inbox         // the notifications queued for the handlers
 	// inside are the goroutine IDs of Run's workers and its callback
 	// goroutine: a Close called there cannot wait for Run.
 	inside map[uint64]bool
