@@ -121,8 +121,15 @@ type Conduit struct {
 	// callbacks run: a Close called there cannot wait for Run.
 	inside map[uint64]bool
 
-	seenMu sync.Mutex
-	seen   *dedup // message IDs, across the shards
+	// in remembers message IDs across the shards, and queues the
+	// notifications of webhook shards for the handlers.
+	in inbox
+	// keys check the messages posted to webhook shards; nil without
+	// WithWebhookShards.
+	keys *signingKeys
+	// verified wakes the wait for the verification of webhook shards
+	// when a challenge has been answered.
+	verified chan struct{}
 
 	slots   chan struct{} // a token per handler running
 	calls   chan struct{} // the token of the callback running
@@ -139,16 +146,17 @@ type Conduit struct {
 // only) is returned by Run and Subscribe.
 func NewConduit(h *helix.Client, opts ...Option) *Conduit {
 	c := &Conduit{
-		config:  newConfig(opts),
-		helix:   h,
-		now:     time.Now,
-		jitter:  randDuration,
-		subs:    map[string]*hook{},
-		shards:  map[int]*conduitShard{},
-		inside:  map[uint64]bool{},
-		calls:   make(chan struct{}, 1),
-		pollNow: make(chan struct{}, 1),
-		nudge:   make(chan struct{}, 1),
+		config:   newConfig(opts),
+		helix:    h,
+		now:      time.Now,
+		jitter:   randDuration,
+		subs:     map[string]*hook{},
+		shards:   map[int]*conduitShard{},
+		inside:   map[uint64]bool{},
+		calls:    make(chan struct{}, 1),
+		pollNow:  make(chan struct{}, 1),
+		nudge:    make(chan struct{}, 1),
+		verified: make(chan struct{}, 1),
 	}
 	c.hooks = hookSet{helix: h, mu: &c.mu, subs: c.subs, live: &c.live, log: c.log, report: c.report, deleteStale: c.deleteStale, who: "conduit"}
 	errs := c.refused(kindConduit)
@@ -183,9 +191,47 @@ func NewConduit(h *helix.Client, opts ...Option) *Conduit {
 	if c.takeover < -1 || c.takeover > maxShards {
 		errs = append(errs, fmt.Errorf("eventsub: WithTakeover(%d): 0 to %d shards", c.takeover, maxShards))
 	}
+	errs = append(errs, c.checkHookShards()...)
 	c.workers = min(max(c.workers, 1), maxWorkers)
 	c.err = errors.Join(errs...)
 	return c
+}
+
+// checkHookShards checks the options of webhook shards: given together,
+// and not with those of WebSocket shards.
+func (c *Conduit) checkHookShards() []error {
+	var errs []error
+	if !c.hookShards {
+		for _, o := range c.limited {
+			if o.kinds == kindWebhook|kindConduit && (o.name == "WithPreviousSecret" || o.name == "WithQueueSize") {
+				errs = append(errs, fmt.Errorf("eventsub: %s applies to a Conduit's webhook shards, and it has none: add WithWebhookShards", o.name))
+			}
+		}
+		return errs
+	}
+	for _, o := range c.limited {
+		if o.kinds == kindClient|kindConduit {
+			errs = append(errs, fmt.Errorf("eventsub: %s applies to WebSocket shards, and WithWebhookShards makes the Conduit's shards webhook shards", o.name))
+		}
+	}
+	if u, err := url.Parse(c.hookURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("eventsub: WithWebhookShards: callback URL %q: not an absolute http(s) URL (Twitch posts to https:// on port 443)", c.hookURL))
+	}
+	if err := checkSecret(c.hookSecret); err != nil {
+		errs = append(errs, fmt.Errorf("eventsub: WithWebhookShards: the secret %w", err))
+	}
+	if c.previousSecret != "" {
+		if err := checkSecret(c.previousSecret); err != nil {
+			errs = append(errs, fmt.Errorf("eventsub: WithPreviousSecret: the secret %w", err))
+		}
+	}
+	if c.queueSize < 1 {
+		errs = append(errs, fmt.Errorf("eventsub: WithQueueSize(%d): the queue must hold at least 1 notification", c.queueSize))
+	} else if c.workers > c.queueSize {
+		errs = append(errs, fmt.Errorf("eventsub: WithWorkers(%d): at most the queue's size (%d) with webhook shards", c.workers, c.queueSize))
+	}
+	c.keys = newSigningKeys(c.hookSecret, c.previousSecret)
+	return errs
 }
 
 // parseShards reads shard IDs and ranges: "0-3,8".
@@ -233,11 +279,17 @@ func (c *Conduit) ID() string {
 type Shard struct {
 	ID string // Twitch's: "0", "1", ...
 	// Session is the WebSocket session the shard is assigned to; "" while
-	// it has none (connecting, or reconnecting).
+	// it has none (connecting, or reconnecting), and for a webhook shard.
 	Session string
-	// AssignedAt is when the shard was last assigned to Session, and
-	// WelcomedAt when that session was welcomed.
+	// Callback is the URL a webhook shard is assigned to (see
+	// WithWebhookShards); "" until it is, and for a WebSocket shard.
+	Callback string
+	// AssignedAt is when the shard was last assigned to Session or
+	// Callback, and WelcomedAt when that session was welcomed.
 	AssignedAt, WelcomedAt time.Time
+	// VerifiedAt is when Twitch verified a webhook shard's callback (its
+	// challenge answered, or the shard found enabled).
+	VerifiedAt time.Time
 	// TakenOver is true for a shard this process took over from another
 	// (see Conduit), false for one of its own (WithShards).
 	TakenOver bool
@@ -255,7 +307,13 @@ func (c *Conduit) Shards() []Shard {
 	out := make([]Shard, 0, len(ids))
 	for _, id := range ids {
 		s := c.shards[id]
-		out = append(out, Shard{ID: strconv.Itoa(id), Session: s.session, AssignedAt: s.assignedAt, WelcomedAt: s.welcomedAt, TakenOver: s.claimed})
+		x := Shard{ID: strconv.Itoa(id), AssignedAt: s.assignedAt, WelcomedAt: s.welcomedAt, VerifiedAt: s.verifiedAt, TakenOver: s.claimed}
+		if s.hook {
+			x.Callback = s.session
+		} else {
+			x.Session = s.session
+		}
+		out = append(out, x)
 	}
 	return out
 }
@@ -325,18 +383,30 @@ func (c *Conduit) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	c.running, c.cancel, c.runCtx, c.done = true, cancel, ctx, make(chan struct{})
 	c.inside[goid.Current()] = true
-	c.seen = newDedup(dedupWindow, dedupMax)
 	c.slots = make(chan struct{}, c.workers)
+	lanes := 0
+	if c.hookShards {
+		lanes = c.workers
+	}
+	c.in.start(c.queueSize, lanes)
+	c.goroutines.Add(lanes)
 	c.mu.Unlock()
 
 	defer close(c.done)
+	for _, lane := range c.in.lanes {
+		go c.work(ctx, lane)
+	}
 	err := c.run(ctx)
 	c.mu.Lock()
 	c.running, c.ended, c.live = false, true, false
 	closed := c.closed
 	c.mu.Unlock()
+	c.in.shut()
 	cancel()
 	c.goroutines.Wait()
+	if unhandled := c.in.queued(); unhandled > 0 {
+		c.log.Warn("eventsub: conduit: notifications acknowledged but not handled when Run returned", "count", unhandled)
+	}
 	if closed {
 		return ErrClosed
 	}
@@ -348,13 +418,22 @@ func (c *Conduit) run(ctx context.Context) error {
 	if err := c.setUp(ctx); err != nil {
 		return err
 	}
-	for _, id := range c.owned {
-		c.startShard(ctx, id, false)
+	if c.hookShards {
+		if err := c.startHookShards(ctx, c.owned, false); err != nil {
+			return err
+		}
+	} else {
+		for _, id := range c.owned {
+			c.startShard(ctx, id, false)
+		}
 	}
 	if err := c.hooks.reconcile(ctx); err != nil {
 		return err
 	}
 	if err := c.hooks.createAll(ctx); err != nil {
+		return err
+	}
+	if err := c.awaitVerified(ctx); err != nil {
 		return err
 	}
 	c.mu.Lock()
@@ -450,13 +529,14 @@ func conduitList(cs []helix.Conduit) string {
 }
 
 // readyIfDone calls OnReady once every shard of the process's own has
-// been assigned and every subscription exists.
+// been assigned (a webhook shard: and verified) and every subscription
+// exists.
 func (c *Conduit) readyIfDone() {
 	c.mu.Lock()
 	done := c.subsOK && !c.ready
 	for _, id := range c.owned {
 		s := c.shards[id]
-		done = done && s != nil && !s.assignedAt.IsZero()
+		done = done && s != nil && !s.assignedAt.IsZero() && (!s.hook || !s.verifiedAt.IsZero())
 	}
 	if done {
 		c.ready = true
@@ -548,15 +628,18 @@ func (c *Conduit) revoked(sub helix.EventSubSubscription) {
 	}
 }
 
-// deliver hands a notification that arrived on a shard to the handlers,
-// unless another shard delivered it already.
+// deliver hands a notification that arrived on a WebSocket shard to the
+// handlers, unless another shard delivered it already.
 func (c *Conduit) deliver(ctx context.Context, n *Notification, id string, now time.Time) {
-	c.seenMu.Lock()
-	repeat := c.seen.repeat(id, now)
-	c.seenMu.Unlock()
-	if repeat {
+	if repeat, open := c.in.remember(id, now); repeat || !open {
 		return
 	}
+	c.handle(ctx, n)
+}
+
+// handle hands a notification to the handlers, one of at most WithWorkers
+// at once.
+func (c *Conduit) handle(ctx context.Context, n *Notification) {
 	if n.Subscription.Type == shardDisabledType {
 		// A shard was disabled: read the shards now. The condition says
 		// which conduit's (the type's event is generated, and the runtime

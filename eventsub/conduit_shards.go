@@ -54,18 +54,22 @@ var (
 )
 
 // conduitShard is a shard a Conduit runs: a Client whose sessions are
-// assigned to it. Its fields after client are guarded by the Conduit's
-// mutex.
+// assigned to it, or a webhook shard (hook) assigned to the Conduit's
+// callback. Its fields after client are guarded by the Conduit's mutex.
 type conduitShard struct {
 	c       *Conduit
 	id      int
-	claimed bool // taken over from another process
-	client  *Client
+	claimed bool    // taken over from another process
+	hook    bool    // a webhook shard
+	client  *Client // a WebSocket shard's
 
-	session      string // the session the shard is assigned to; "" while none
+	// session is the transport the shard is assigned to: its WebSocket
+	// session, or a webhook shard's callback URL; "" while none.
+	session      string
 	welcomedOnce bool
 	welcomedAt   time.Time
 	assignedAt   time.Time
+	verifiedAt   time.Time // a webhook shard's callback was verified
 	verifyAt     time.Time // a shard taken over: when to check it is still its
 }
 
@@ -154,34 +158,59 @@ func (s *conduitShard) assign(ctx context.Context, session string) error {
 
 // assignShard points shard id at the WebSocket session.
 func (c *Conduit) assignShard(ctx context.Context, id int, session string) error {
-	ctx, cancel := context.WithTimeout(ctx, assignTimeout)
-	defer cancel()
-	name := strconv.Itoa(id)
+	return c.assignShards(ctx, []int{id}, func(int) helix.ConduitShardTransportParams {
+		return helix.ConduitShardTransportParams{Method: helix.ConduitShardTransportMethodWebSocket, SessionID: session}
+	})[id]
+}
+
+// assignBatch is how many shards one Update Conduit Shards request
+// assigns: the reference sets no limit, and this keeps a request small.
+const assignBatch = 100
+
+// assignShards assigns the shards ids, each to its transport, with one
+// Update Conduit Shards request per assignBatch of them, and returns why
+// each that was not assigned was not.
+func (c *Conduit) assignShards(ctx context.Context, ids []int, transport func(id int) helix.ConduitShardTransportParams) map[int]error {
 	conduit := c.ID()
-	fail := func(err error) error {
-		return fmt.Errorf("%w: conduit %s, shard %s, session %s: %w", errShardUnassigned, conduit, name, session, err)
-	}
-	res, err := c.helix.UpdateConduitShards(ctx, &helix.UpdateConduitShardsParams{
-		ConduitID: conduit,
-		Shards: []helix.ConduitShardUpdate{{
-			ID:        name,
-			Transport: helix.ConduitShardTransportParams{Method: helix.ConduitShardTransportMethodWebSocket, SessionID: session},
-		}},
-	})
-	if err != nil {
-		return fail(err)
-	}
-	for _, e := range res.Errors {
-		if e.ID == name {
-			return fail(fmt.Errorf("Twitch refused it: %s (%s)", e.Message, e.Code))
+	failed := map[int]error{}
+	for batch := range slices.Chunk(ids, assignBatch) {
+		updates := make([]helix.ConduitShardUpdate, len(batch))
+		for i, id := range batch {
+			updates[i] = helix.ConduitShardUpdate{ID: strconv.Itoa(id), Transport: transport(id)}
+		}
+		rctx, cancel := context.WithTimeout(ctx, assignTimeout)
+		res, err := c.helix.UpdateConduitShards(rctx, &helix.UpdateConduitShardsParams{ConduitID: conduit, Shards: updates})
+		cancel()
+		refused := map[string]string{}
+		done := map[string]bool{}
+		if err == nil {
+			for _, e := range res.Errors {
+				refused[e.ID] = fmt.Sprintf("Twitch refused it: %s (%s)", e.Message, e.Code)
+			}
+			for _, x := range res.Data {
+				done[x.ID] = true
+			}
+		}
+		for i, id := range batch {
+			name, why := updates[i].ID, error(nil)
+			switch {
+			case err != nil:
+				why = err
+			case refused[name] != "":
+				why = errors.New(refused[name])
+			case !done[name]:
+				why = errors.New("Twitch answered without the shard")
+			default:
+				continue
+			}
+			to := "session " + updates[i].Transport.SessionID
+			if updates[i].Transport.Method == helix.ConduitShardTransportMethodWebhook {
+				to = "callback " + updates[i].Transport.Callback
+			}
+			failed[id] = fmt.Errorf("%w: conduit %s, shard %s, %s: %w", errShardUnassigned, conduit, name, to, why)
 		}
 	}
-	for _, x := range res.Data {
-		if x.ID == name {
-			return nil
-		}
-	}
-	return fail(errors.New("Twitch answered without the shard"))
+	return failed
 }
 
 // handedOver records the session a session_reconnect moved the shard to.
@@ -323,7 +352,8 @@ func (c *Conduit) poll(ctx context.Context, w *watcher) {
 		case mine && (o.session == "" || o.assignedAt.After(began)):
 			// Connecting, or assigned since the read began.
 		case mine:
-			if enabled && x.Transport.Method == helix.ConduitShardTransportMethodWebSocket && x.Transport.SessionID == o.session {
+			if o.holds(x) {
+				c.verifiedAt(o.s, x)
 				if w.conflicts[id] > 0 {
 					if w.held[id]++; w.held[id] >= conflictsForgiven {
 						delete(w.conflicts, id)
@@ -336,14 +366,15 @@ func (c *Conduit) poll(ctx context.Context, w *watcher) {
 				lost = append(lost, o)
 				continue
 			}
+			if o.s.hook && x.Status == helix.ConduitShardStatusWebhookCallbackVerificationFailed && x.Transport.Callback == o.session {
+				c.report(&ShardError{Shard: x.ID, Err: fmt.Errorf("%w: callback %s: it does not reach the Conduit's ServeHTTP; assigning the shard again", ErrCallbackVerification, o.session)})
+			}
 			reassert = append(reassert, o)
 			if enabled {
 				w.conflicts[id]++
 				delete(w.held, id)
 			}
-		case usable || c.takeover == 0 || x.Transport.Method != helix.ConduitShardTransportMethodWebSocket:
-			// A webhook shard that failed is left to whoever serves its
-			// callback.
+		case usable || c.takeover == 0:
 		default:
 			first, seen := w.disabledSince[id]
 			if !seen {
@@ -384,8 +415,24 @@ func (c *Conduit) poll(ctx context.Context, w *watcher) {
 	}
 	for _, id := range candidates {
 		delete(w.disabledSince, id)
-		c.startShard(ctx, id, true)
+		if !c.hookShards {
+			c.startShard(ctx, id, true)
+		}
 	}
+	if c.hookShards {
+		_ = c.startHookShards(ctx, candidates, true) // what failed is reported
+	}
+}
+
+// holds reports whether Twitch's x shows the shard assigned to the
+// process's transport for it, and enabled (a webhook shard: or waiting
+// for the verification of its callback).
+func (o ourShard) holds(x helix.ConduitShard) bool {
+	if o.s.hook {
+		return x.Transport.Method == helix.ConduitShardTransportMethodWebhook && x.Transport.Callback == o.session &&
+			(x.Status == helix.ConduitShardStatusEnabled || x.Status == helix.ConduitShardStatusWebhookCallbackVerificationPending)
+	}
+	return x.Status == helix.ConduitShardStatusEnabled && x.Transport.Method == helix.ConduitShardTransportMethodWebSocket && x.Transport.SessionID == o.session
 }
 
 // giveUp stops running a shard taken over.
@@ -395,7 +442,9 @@ func (c *Conduit) giveUp(s *conduitShard) {
 		delete(c.shards, s.id)
 	}
 	c.mu.Unlock()
-	_ = s.client.Close()
+	if s.client != nil {
+		_ = s.client.Close()
+	}
 }
 
 // reassert assigns a shard of the process's own, found disabled or held
@@ -408,12 +457,18 @@ func (c *Conduit) reassert(ctx context.Context, w *watcher, o ourShard) {
 		return // its session changed meanwhile: its runner assigns the new one
 	}
 	if n := w.conflicts[o.s.id]; n >= conflictsReported {
-		c.report(fmt.Errorf("eventsub: conduit %s: shard %d, one of this process's own, was held by another session %d times in a few reads: "+
+		c.report(fmt.Errorf("eventsub: conduit %s: shard %d, one of this process's own, was held by another session or callback %d times in a few reads: "+
 			"another process serves it too (the shards of WithShards must not overlap)", c.ID(), o.s.id, n))
 		w.conflicts[o.s.id] = 0
 	}
-	c.log.Info("eventsub: conduit: assigning a shard of its own to its session again", "shard", o.s.id, "session", o.session)
-	if err := c.assignShard(ctx, o.s.id, o.session); err != nil && ctx.Err() == nil {
+	c.log.Info("eventsub: conduit: assigning a shard of its own to its transport again", "shard", o.s.id, "to", o.session)
+	var err error
+	if o.s.hook {
+		err = c.assignShards(ctx, []int{o.s.id}, c.hookTransport)[o.s.id]
+	} else {
+		err = c.assignShard(ctx, o.s.id, o.session)
+	}
+	if err != nil && ctx.Err() == nil {
 		c.report(&ShardError{Shard: strconv.Itoa(o.s.id), Err: err})
 		return
 	}

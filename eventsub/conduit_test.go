@@ -644,8 +644,14 @@ func TestConduitOptionErrors(t *testing.T) {
 		{[]eventsub.Option{eventsub.WithShards("0-4"), eventsub.WithShardCount(4)}, `eventsub: WithShards("0-4"): shard 4 is beyond WithShardCount(4)`},
 		{[]eventsub.Option{eventsub.WithShardCount(20001)}, `eventsub: WithShardCount(20001): a conduit has 1 to 20000 shards`},
 		{[]eventsub.Option{eventsub.WithTakeover(-2)}, `eventsub: WithTakeover(-2): 0 to 20000 shards`},
-		{[]eventsub.Option{eventsub.WithPreviousSecret("0123456789")}, `eventsub: WithPreviousSecret applies to a Webhook, not to a Conduit`},
-		{[]eventsub.Option{eventsub.WithQueueSize(3)}, `eventsub: WithQueueSize applies to a Webhook, not to a Conduit`},
+		{[]eventsub.Option{eventsub.WithPreviousSecret("0123456789")}, `eventsub: WithPreviousSecret applies to a Conduit's webhook shards, and it has none: add WithWebhookShards`},
+		{[]eventsub.Option{eventsub.WithQueueSize(3)}, `eventsub: WithQueueSize applies to a Conduit's webhook shards, and it has none: add WithWebhookShards`},
+		{[]eventsub.Option{eventsub.WithWebhookShards("/eventsub", testSecret)}, `eventsub: WithWebhookShards: callback URL "/eventsub": not an absolute http(s) URL`},
+		{[]eventsub.Option{eventsub.WithWebhookShards(testCallback, "short")}, `eventsub: WithWebhookShards: the secret has 5 characters: Twitch takes 10 to 100`},
+		{[]eventsub.Option{eventsub.WithWebhookShards(testCallback, testSecret), eventsub.WithPreviousSecret("x")}, `eventsub: WithPreviousSecret: the secret has 1 characters`},
+		{[]eventsub.Option{eventsub.WithWebhookShards(testCallback, testSecret), eventsub.WithQueueSize(0)}, `eventsub: WithQueueSize(0): the queue must hold at least 1 notification`},
+		{[]eventsub.Option{eventsub.WithWebhookShards(testCallback, testSecret), eventsub.WithQueueSize(2), eventsub.WithWorkers(3)}, `eventsub: WithWorkers(3): at most the queue's size (2) with webhook shards`},
+		{[]eventsub.Option{eventsub.WithWebhookShards(testCallback, testSecret), eventsub.OnConnected(func(eventsub.Session) {})}, `eventsub: OnConnected applies to WebSocket shards, and WithWebhookShards makes the Conduit's shards webhook shards`},
 		{[]eventsub.Option{eventsub.WithKeepalive(5)}, `eventsub: WithKeepalive(5): Twitch accepts 10 to 600 seconds`},
 	} {
 		c := eventsub.NewConduit(h, tc.opts...)
@@ -810,7 +816,7 @@ func TestConduitOverlappingOwnersReported(t *testing.T) {
 		case <-time.After(10 * eventsub.ConduitPollEvery):
 			t.Fatal("no report")
 		}
-		assert.ErrorContains(t, err, "shard 0, one of this process's own, was held by another session 3 times in a few reads: "+
+		assert.ErrorContains(t, err, "shard 0, one of this process's own, was held by another session or callback 3 times in a few reads: "+
 			"another process serves it too (the shards of WithShards must not overlap)")
 	})
 }
@@ -853,9 +859,9 @@ func TestConduitTakenOverShardGivenUpOnLoss(t *testing.T) {
 	})
 }
 
-// A webhook shard that failed is left alone: it belongs to whoever
-// serves its callback, not to a process of WebSocket shards.
-func TestConduitLeavesWebhookShards(t *testing.T) {
+// A webhook shard that failed is taken over like any other, on the
+// process's own transport: here a WebSocket session.
+func TestConduitTakesOverWebhookShards(t *testing.T) {
 	refuse := http.HandlerFunc(func(rw http.ResponseWriter, _ *http.Request) { http.Error(rw, "no", http.StatusInternalServerError) })
 	srv := conduitFake(t, twitchtest.WithWebhookClient(twitchtest.HandlerClient(refuse)))
 	synctest.Test(t, func(t *testing.T) {
@@ -872,7 +878,9 @@ func TestConduitLeavesWebhookShards(t *testing.T) {
 		assert.NilError(t, err)
 		time.Sleep(3 * eventsub.ConduitPollEvery) // in the bubble: three reads at least
 		synctest.Wait()
-		assert.DeepEqual(t, slices.Collect(mapKeys(sessionsOf(c))), []string{"0"})
-		assert.Equal(t, assignments(t, srv, "1"), 1, "only the test's")
+		sessions := sessionsOf(c)
+		assert.DeepEqual(t, slices.Sorted(mapKeys(sessions)), []string{"0", "1"})
+		assert.Equal(t, assignments(t, srv, "1"), 2, "the test's, then the takeover's")
+		assert.DeepEqual(t, enabledAtFake(t, srv, c.ID()), sessions)
 	})
 }

@@ -49,6 +49,10 @@ type config struct {
 	shardRanges string // WithShards's ranges; "" for every shard
 	shardsSet   bool
 	takeover    int // how many disabled shards it may take over; -1: as many as it owns
+	// hookURL and hookSecret are WithWebhookShards's: the callback of
+	// the Conduit's webhook shards, and the secret they are signed with.
+	hookURL, hookSecret string
+	hookShards          bool
 
 	// limited are the options given that apply to some kinds only, for
 	// the others' errors.
@@ -177,9 +181,10 @@ func WithDialContext(dial func(ctx context.Context, network, addr string) (net.C
 // Twitch signs each subscription's messages with the secret it was
 // created with, and a subscription's secret cannot be changed, so those
 // made with the old secret go on using it until they are made again.
-// Webhook only.
+// Webhook, and Conduit with WithWebhookShards (its shards are given the
+// new secret when Run assigns them).
 func WithPreviousSecret(secret string) Option {
-	return func(c *config) { c.previousSecret = secret; c.only("WithPreviousSecret", kindWebhook) }
+	return func(c *config) { c.previousSecret = secret; c.forWebhook("WithPreviousSecret") }
 }
 
 // WithDeleteStale makes the Webhook's Run delete the subscriptions to its
@@ -195,9 +200,9 @@ func WithDeleteStale() Option {
 // WithQueueSize sets how many notifications a Webhook holds that its
 // handlers have yet to take (1024 by default). A notification that
 // arrives when they are full is answered 503, and Twitch sends it again
-// later. Webhook only.
+// later. Webhook, and Conduit with WithWebhookShards.
 func WithQueueSize(n int) Option {
-	return func(c *config) { c.queueSize = n; c.only("WithQueueSize", kindWebhook) }
+	return func(c *config) { c.queueSize = n; c.forWebhook("WithQueueSize") }
 }
 
 // WithWorkers runs a Webhook's handlers on n goroutines (1 by default,
@@ -291,6 +296,21 @@ func WithShardCount(n int) Option {
 // naming ranges that do not overlap. Conduit only.
 func WithShards(ranges string) Option {
 	return func(c *config) { c.shardRanges, c.shardsSet = ranges, true; c.forConduit("WithShards") }
+}
+
+// WithWebhookShards makes the shards a Conduit runs webhook shards
+// instead of WebSocket sessions: Run assigns each to callbackURL, where
+// Twitch posts their messages signed with secret (10 to 100 ASCII
+// characters), and the Conduit, an http.Handler, serves them: mount it
+// at the callback's path, behind https on port 443 as Twitch requires.
+// Processes that share a conduit each give their own callback (or one
+// behind a load balancer). The options of WebSocket shards (WithBaseURL,
+// OnConnected, ...) do not apply then. Conduit only.
+func WithWebhookShards(callbackURL, secret string) Option {
+	return func(c *config) {
+		c.hookURL, c.hookSecret, c.hookShards = callbackURL, secret, true
+		c.forConduit("WithWebhookShards")
+	}
 }
 
 // WithTakeover bounds how many shards that other processes left disabled

@@ -84,6 +84,10 @@ func hostOf(callback string) string {
 		return "bot.example"
 	case fakeOther:
 		return "other.example"
+	case callbackA:
+		return "a.example"
+	case callbackB:
+		return "b.example"
 	}
 	panic(callback)
 }
