@@ -91,7 +91,11 @@ func TestConduitWebhookShards(t *testing.T) {
 		a, aev := hookConduit(srv, cbs, callbackA, eventsub.WithShardCount(4), eventsub.WithShards("0-1"))
 		fa := collectFollowsIn(&a.Dispatcher)
 		assert.NilError(t, a.Subscribe(ctx, followCondition("1")))
+		began := time.Now()
 		aDone := runConduit(t, a, aev)
+		// Ready as soon as the challenges are answered (they come at once,
+		// in memory), before any read of the shards.
+		assert.Equal(t, time.Since(began), time.Duration(0))
 		b, bev := hookConduit(srv, cbs, callbackB, eventsub.WithConduitID(a.ID()), eventsub.WithShards("2-3"))
 		fb := collectFollowsIn(&b.Dispatcher)
 		assert.NilError(t, b.Subscribe(ctx, followCondition("1")))
@@ -242,7 +246,7 @@ func TestConduitWebhookShardVerificationTimesOut(t *testing.T) {
 	cbs := &callbacks{hooks: map[string]http.Handler{}}
 	srv := hookFake(t, cbs)
 	synctest.Test(t, func(t *testing.T) {
-		c, _ := hookConduit(srv, cbs, callbackA, eventsub.WithShardCount(1))
+		c, ev := hookConduit(srv, cbs, callbackA, eventsub.WithShardCount(1))
 		stuck := make(chan struct{})
 		defer close(stuck)
 		cbs.set(hostOf(callbackA), http.HandlerFunc(func(http.ResponseWriter, *http.Request) { <-stuck }))
@@ -251,6 +255,7 @@ func TestConduitWebhookShardVerificationTimesOut(t *testing.T) {
 		assert.Assert(t, errors.Is(err, eventsub.ErrCallbackVerification), "%v", err)
 		assert.ErrorContains(t, err, "eventsub: conduit shard 0: Twitch could not verify the webhook callback: callback "+callbackA+": still not verified after 1m0s")
 		assert.Equal(t, time.Since(began), time.Minute)
+		none(t, ev.ready, "OnReady")
 	})
 }
 
@@ -353,6 +358,16 @@ func TestConduitWebhookShardRevocationAndClose(t *testing.T) {
 		var re *eventsub.RevokedError
 		assert.Assert(t, errorAs(wait(t, ev.errs, "the report"), &re))
 		assert.Equal(t, len(c.Subscriptions()), 1)
+		// Posted again: acknowledged, not reported again.
+		for _, d := range srv.EventSub.Deliveries() {
+			if d.MessageType == "revocation" {
+				at, err := srv.EventSub.Replay(ctx, d.MessageID)
+				assert.NilError(t, err)
+				assert.Equal(t, at.Status, http.StatusNoContent)
+			}
+		}
+		synctest.Wait()
+		none(t, revoked, "a second OnRevoked")
 
 		_, err := srv.EventSub.Send(twitchtest.Notification{SubscriptionID: subs[1].Subscription.ID, Event: followEvent(1)})
 		assert.NilError(t, err)
