@@ -191,15 +191,16 @@ func New(clientID string, opts ...Option) *Client {
 		if cfg.conduit != nil {
 			with = append(with, "WithConduit")
 		}
-		if len(with) > 1 {
-			c.err = errors.Join(c.err, errors.New("twitch: WithWebhook and WithConduit: a client receives its events one way; choose one"))
-		}
 		if cfg.secret == "" {
 			c.err = errors.Join(c.err, fmt.Errorf("twitch: %s: Twitch takes its subscriptions with an app access token, which needs the application's secret: add WithClientSecret", with[0]))
 		}
 	}
-	if cfg.webhook != nil {
+	if cfg.webhook != nil && cfg.conduit == nil {
 		c.newWebhook(e)
+		return c
+	}
+	if cfg.conduit != nil && cfg.webhook != nil {
+		c.newConduit(e, nil) // webhook shards: no WebSocket
 		return c
 	}
 	if cfg.conduit != nil {

@@ -28,6 +28,12 @@ type Conduit struct {
 // the client chats and calls Helix with. Handlers run on the shards'
 // goroutines, one at a time. OnConnected, OnDisconnected and
 // OnReconnected tell of the shards' sessions.
+//
+// With WithWebhook too, the process's shards are webhook shards: Run
+// assigns them to Webhook.CallbackURL, which Twitch posts their events
+// to, served by Webhook.Listen or WebhookHandler (see
+// eventsub.WithWebhookShards). Each process gives its own callback URL
+// (or one behind a load balancer).
 func WithConduit(c Conduit) Option {
 	return func(cfg *config) { cfg.conduit = &c }
 }
@@ -44,6 +50,15 @@ func (c *Client) newConduit(e Endpoints, wsOpts []eventsub.Option) {
 	}
 	if cd.ShardCount != 0 {
 		opts = append(opts, eventsub.WithShardCount(cd.ShardCount))
+	}
+	if w := c.cfg.webhook; w != nil {
+		opts = append(opts, eventsub.WithWebhookShards(w.CallbackURL, w.Secret))
+		if w.PreviousSecret != "" {
+			opts = append(opts, eventsub.WithPreviousSecret(w.PreviousSecret))
+		}
+		if w.DeleteStale {
+			opts = append(opts, eventsub.WithDeleteStale())
+		}
 	}
 	c.conduit = eventsub.NewConduit(c.appHelix(e), opts...)
 	c.dispatchOn(&c.conduit.Dispatcher)

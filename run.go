@@ -142,7 +142,7 @@ func (c *Client) run(ctx context.Context, wg *sync.WaitGroup) error {
 		<-ctx.Done()
 		return ctx.Err()
 	}
-	if c.hook != nil && c.cfg.webhook.Listen != "" {
+	if c.cfg.webhook != nil && c.cfg.webhook.Listen != "" {
 		if err := c.listen(ctx, wg); err != nil {
 			return err
 		}

@@ -68,10 +68,13 @@ func WithWebhook(w Webhook) Option {
 // answers Twitch's challenges; see eventsub.Webhook. Without WithWebhook,
 // it answers every request 404.
 func (c *Client) WebhookHandler() http.Handler {
-	if c.hook == nil {
-		return http.NotFoundHandler()
+	switch {
+	case c.hook != nil:
+		return c.hook
+	case c.conduit != nil && c.cfg.webhook != nil:
+		return c.conduit // its webhook shards' callback
 	}
-	return c.hook
+	return http.NotFoundHandler()
 }
 
 // appHelix is a Helix client with an app access token from the client
@@ -143,7 +146,7 @@ func (c *Client) listen(ctx context.Context, wg *sync.WaitGroup) error {
 		return fmt.Errorf("twitch: Run: listen for the webhook on %q: %w", addr, err)
 	}
 	srv := &http.Server{
-		Handler:           c.hook,
+		Handler:           c.WebhookHandler(),
 		ReadHeaderTimeout: webhookHeaderTimeout,
 		ReadTimeout:       webhookReadTimeout,
 		IdleTimeout:       webhookIdleTimeout,

@@ -30,9 +30,9 @@ func (s *handlerSlot) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.h.Se
 
 // newHookFake is a fake that delivers webhooks in memory to the handler
 // set in the slot it returns.
-func newHookFake(t *testing.T) (*twitchtest.Server, *handlerSlot) {
+func newHookFake(t *testing.T, opts ...twitchtest.Option) (*twitchtest.Server, *handlerSlot) {
 	slot := &handlerSlot{}
-	return newFake(t, twitchtest.WithWebhookClient(twitchtest.HandlerClient(slot))), slot
+	return newFake(t, append(opts, twitchtest.WithWebhookClient(twitchtest.HandlerClient(slot)))...), slot
 }
 
 // newHookBot is a bot on webhooks against srv (made outside the bubble, by
