@@ -31,7 +31,8 @@ const shardDisabledType = "conduit.shard.disabled"
 // conduit, which outlives every connection, and Twitch sends each event
 // to one of the conduit's enabled shards. A Conduit runs some of the
 // shards (WithShards; all of them by default), one WebSocket session
-// each, so that several processes share the events of one application.
+// each, or as webhook shards at its callback (WithWebhookShards), so
+// that several processes share the events of one application.
 // Register handlers with the embedded Dispatcher's On<Type> methods,
 // subscribe with Subscribe, then call Run:
 //
@@ -54,38 +55,56 @@ const shardDisabledType = "conduit.shard.disabled"
 // the missing ones, and with WithDeleteStale deletes the others. They are
 // not made again after a reconnect: they belong to the conduit.
 //
-// Takeover: when a process dies, Twitch disables its shards. Every
-// Conduit reads the conduit's shards (Get Conduit Shards) every 10
-// seconds, jittered by a quarter, and at once when it handles a
-// conduit.shard.disabled notification of its conduit (subscribe to it
-// for a faster takeover). A WebSocket shard that is not enabled, and
-// still so 5 seconds later, is taken over by a process with room for it
-// (WithTakeover; as many as it owns by default), the candidates in a
-// random order: a new session is opened and assigned to it. A webhook
-// shard is left to whoever serves its callback. Since the last assignment wins at Twitch,
-// each process reads the shards again 1 to 3 seconds after it assigned
-// one it took over, and at every read after: a shard taken over that
-// another session holds is given up, its session closed. A shard that
-// a process owns (WithShards) is never given up: when its owner finds it
-// held by another session, or disabled while its session lives, it
-// assigns it to its own session again, and the process that took it
-// over gives it up at its next read. A shard taken over whose session
-// is lost is given up, not assigned to a new session: its owner may be
-// back. So two processes that take over one shard settle within the
-// 1 to 3 seconds of their check, or by the next read (10 seconds), and
-// a dead process's shards are served again within about 20 seconds.
+// Webhook shards (WithWebhookShards): Run assigns the process's shards to
+// its callback URL with Update Conduit Shards (a request per 100 shards),
+// and the Conduit, as the callback's http.Handler, answers the challenge
+// Twitch sends for each ({"challenge", "conduit_shard": {"conduit_id",
+// "shard"}}) only for a shard of its conduit that it runs. Run waits
+// until each is verified (its challenge answered, or the shard listed
+// enabled): a shard whose verification failed, or still pending after a
+// minute, makes Run fail with an error that matches
+// ErrCallbackVerification. The Conduit checks each request as a Webhook
+// does (signature, size, age), queues notifications and answers at once
+// (WithQueueSize, WithWorkers), and acknowledges a message seen before
+// without handling it. Twitch retries a notification at the webhook
+// shard it chose and, when the callback keeps failing, drops it: unlike
+// a WebSocket shard's, it is not sent to another shard. A webhook
+// shard is disabled only after repeated failures.
+//
+// Takeover: when a process dies, Twitch disables its shards (a
+// WebSocket shard as its connection ends; a webhook shard after its
+// callback has failed for a while). Every Conduit reads the conduit's
+// shards (Get Conduit Shards) every 10 seconds, jittered by a quarter,
+// and at once when it handles a conduit.shard.disabled notification of
+// its conduit (subscribe to it for a faster takeover). A shard that is
+// not enabled, and still so 5 seconds later, is taken over by a process
+// with room for it (WithTakeover; as many as it owns by default), the
+// candidates in a random order, whatever their transport was: a process
+// of WebSocket shards opens a new session and assigns the shard to it, a
+// process of webhook shards assigns it to its callback. Since the last
+// assignment wins at Twitch, each process reads the shards again 1 to 3
+// seconds after it assigned one it took over, and at every read after: a
+// shard taken over that another session or callback holds is given up
+// (its session closed). A shard that a process owns (WithShards) is never
+// given up: when its owner finds it held by another session or callback,
+// or disabled while the process lives, it assigns it to its own
+// transport again, and the process that took it over gives it up at its
+// next read. A shard taken over whose session is lost is given up, not
+// assigned to a new session: its owner may be back. So two processes that
+// take over one shard settle within the 1 to 3 seconds of their check, or
+// by the next read (10 seconds), and a dead process's WebSocket shards
+// are served again within about 20 seconds.
 //
 // Notifications arrive on whichever shard Twitch chooses; each is
 // delivered once, its message ID remembered for 10 minutes across all of
 // the process's shards. Handlers run one at a time (WithWorkers runs up
-// to n at once), on the goroutine of the shard that received the event;
+// to n at once), on the goroutine of the WebSocket shard that received
+// the event, or on the goroutines that take the webhook shards' queue;
 // callbacks (OnReady, OnError, OnRevoked, OnConnected, ...) run one at a
 // time too. A handler that panics is recovered and reported to OnError.
 // Close returns from anywhere, a handler or callback included.
 //
 // A Conduit needs an app access token (see oauth's app token source).
-// Webhook shards are not run by a Conduit: assign those with
-// helix.UpdateConduitShards and serve them with a Webhook.
 type Conduit struct {
 	Dispatcher
 	config

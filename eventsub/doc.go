@@ -130,21 +130,30 @@
 // which moves the shard with the session. Messages are deduplicated
 // across the process's shards.
 //
+// With WithWebhookShards(callbackURL, secret), the process's shards are
+// webhook shards instead: Run assigns them to the callback (a request per
+// 100 shards), the Conduit is the callback's http.Handler (mount it there,
+// as a Webhook), answers the challenge of each of its shards, and Run
+// waits until Twitch has verified them (ErrCallbackVerification
+// otherwise). Twitch does not send a notification a webhook shard's
+// callback failed to another shard.
+//
 // Takeover: when a process dies, Twitch disables its shards. Every
 // Conduit reads the conduit's shards every 10 seconds (jittered by a
 // quarter), and at once when it handles a conduit.shard.disabled event
-// of its conduit. A WebSocket shard still disabled 5 seconds after it
-// was first seen so is taken over by a process with room (WithTakeover), in a
-// random order: a new session, assigned to it. The last assignment wins
-// at Twitch, so a process checks each shard it took over 1 to 3 seconds
-// after assigning it, and at every read after, and gives it up when
-// another session holds it. A process never gives up a shard of its own
-// (WithShards): finding one held by another session, it assigns it to
-// its own again, and the process that had taken it over gives it up. A
-// shard taken over whose session is lost is given up, not reconnected.
-// So a dead process's shards are served again within about 20 seconds
-// (5 after a conduit.shard.disabled event), and two processes that take
-// over one shard settle within seconds, at most by the next read.
+// of its conduit. A shard still disabled 5 seconds after it was first
+// seen so is taken over by a process with room (WithTakeover), in a
+// random order: a new session assigned to it, or the process's callback.
+// The last assignment wins at Twitch, so a process checks each shard it
+// took over 1 to 3 seconds after assigning it, and at every read after,
+// and gives it up when another session or callback holds it. A process
+// never gives up a shard of its own (WithShards): finding one held by
+// another, it assigns it to its own transport again, and the process that
+// had taken it over gives it up. A shard taken over whose session is lost
+// is given up, not reconnected. So a dead process's WebSocket shards are
+// served again within about 20 seconds (5 after a conduit.shard.disabled
+// event), and two processes that take over one shard settle within
+// seconds, at most by the next read.
 //
 // Errors match the sentinels of the package they wrap: a refused
 // subscription wraps Twitch's answer, a *helix.APIError, so errors.Is
