@@ -25,6 +25,13 @@ const (
 	clientID    = "conduit-example"
 	appToken    = "conduit-example-app-token"
 	appTokenEnv = "CONDUIT_EXAMPLE_APP_TOKEN"
+	// secretEnv holds the webhook shards' secret.
+	secretEnv     = "CONDUIT_EXAMPLE_SECRET"
+	webhookSecret = "conduit-example-webhook-secret"
+	// webhookRetries and webhookBackoff are the fake's retries of a
+	// notification at a webhook shard, short for the example.
+	webhookRetries = 1
+	webhookBackoff = 100 * time.Millisecond
 	// shardEnv holds a shard process's settings (JSON): a process started
 	// with it runs as a shard process.
 	shardEnv = "CONDUIT_EXAMPLE_SHARD"
@@ -40,6 +47,7 @@ type Config struct {
 	ShardsEach int // shards each owns
 	Channels   int // channel.follow subscriptions, one per channel
 	Events     int // follows sent
+	Webhook    bool
 }
 
 // Report is what a run measured.
@@ -74,8 +82,12 @@ func (r *Report) TakenOverShards() []string {
 
 // Print writes the report for a person.
 func (r *Report) Print(w io.Writer) {
-	logf(w, "\n%d follows sent over a conduit of %d shards (%d processes × %d), %d channels:",
-		r.Sent, r.Processes*r.ShardsEach, r.Processes, r.ShardsEach, r.Channels)
+	kind := "WebSocket"
+	if r.Webhook {
+		kind = "webhook"
+	}
+	logf(w, "\n%d follows sent over a conduit of %d %s shards (%d processes × %d), %d channels:",
+		r.Sent, r.Processes*r.ShardsEach, kind, r.Processes, r.ShardsEach, r.Channels)
 	for p := range r.PerProcess {
 		mark := ""
 		if p == r.Killed {
@@ -107,9 +119,13 @@ func Coordinate(ctx context.Context, cfg Config, exe string, args []string, prog
 	if cfg.Processes < 2 || cfg.ShardsEach < 1 || cfg.Channels < 1 || cfg.Events < 2 {
 		return nil, fmt.Errorf("conduit: %d processes of %d shards, %d channels, %d events: at least 2 processes, 1 shard, 1 channel and 2 events", cfg.Processes, cfg.ShardsEach, cfg.Channels, cfg.Events)
 	}
+	if shards := cfg.Processes * cfg.ShardsEach; cfg.Webhook && cfg.Events < 20*shards {
+		return nil, fmt.Errorf("conduit: %d events over %d webhook shards: send at least 20 per shard (%d): a dead process's webhook shards go down only once notifications fail at them",
+			cfg.Events, shards, 20*shards)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	srv := twitchtest.NewServer(twitchtest.WithRateLimit(0, 0))
+	srv := twitchtest.NewServer(twitchtest.WithRateLimit(0, 0), twitchtest.WithWebhookRetries(webhookRetries, webhookBackoff))
 	defer srv.Close()
 	srv.OAuth.AddToken(appToken, twitchtest.TokenInfo{Type: oauth.TokenApp, ClientID: clientID})
 	h := helix.New(clientID, srv.Token(appToken), helix.WithBaseURL(srv.Helix.URL), helix.WithHTTPClient(srv.Client()))
@@ -167,12 +183,13 @@ func Coordinate(ctx context.Context, cfg Config, exe string, args []string, prog
 			EventSubURL: srv.EventSub.URL,
 			HelixURL:    srv.Helix.URL,
 			ClientID:    clientID,
+			Webhook:     cfg.Webhook,
 		})
 		if err != nil {
 			return nil, err
 		}
 		cmd := exec.CommandContext(ctx, exe, args...)
-		cmd.Env = append(os.Environ(), shardEnv+"="+string(settings), appTokenEnv+"="+appToken)
+		cmd.Env = append(os.Environ(), shardEnv+"="+string(settings), appTokenEnv+"="+appToken, secretEnv+"="+webhookSecret)
 		stdout, err := cmd.StdoutPipe()
 		if err != nil {
 			return nil, err
@@ -263,16 +280,23 @@ func Coordinate(ctx context.Context, cfg Config, exe string, args []string, prog
 	killed = victim
 	mu.Unlock()
 	logf(progress, "killed shard process %d (SIGKILL)", victim)
-	// Its shards go down at once (the kernel closes its connections);
-	// Twitch then sends each event to a live shard. The takeover is timed
-	// while the second half is sent.
-	if err := waitShards(ctx, srv, conduit, shards, startLimit, func(enabled int) bool { return enabled <= shards-cfg.ShardsEach }); err != nil {
-		return nil, err
+	// Its WebSocket shards go down at once (the kernel closes its
+	// connections); Twitch then sends each event to a live shard. Its
+	// webhook shards go down only once notifications have failed at its
+	// callback. The takeover is timed while the second half is sent.
+	down := func(enabled int) bool { return enabled <= shards-cfg.ShardsEach }
+	if !cfg.Webhook {
+		if err := waitShards(ctx, srv, conduit, shards, startLimit, down); err != nil {
+			return nil, err
+		}
 	}
 	var takeover time.Duration
 	servedAgain := make(chan error, 1)
 	go func() {
-		err := waitEnabled(ctx, srv, conduit, shards, takeoverLimit)
+		err := waitShards(ctx, srv, conduit, shards, takeoverLimit, down)
+		if err == nil {
+			err = waitEnabled(ctx, srv, conduit, shards, takeoverLimit)
+		}
 		takeover = time.Since(killedAt)
 		servedAgain <- err
 	}()

@@ -57,6 +57,38 @@ func TestScale(t *testing.T) {
 	assert.Equal(t, r.After[r.Killed], 0)
 }
 
+// The scale test with webhook shards: each process serves its 4 shards on
+// a loopback callback of its own. After the kill, the notifications sent
+// to the dead callback are retried there and dropped until the fake (as
+// Twitch) disables its shards: with the example's fake, 2 per shard. The
+// rest as TestScale: nothing handled twice, the dead process's shards
+// served again within 30 seconds.
+func TestScaleWebhook(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the scale test takes about half a minute")
+	}
+	if raceEnabled {
+		t.Skip("the scale test measures real time: run it without -race (.ci/run does)")
+	}
+	exe, err := os.Executable()
+	assert.NilError(t, err)
+	cfg := Config{Processes: 3, ShardsEach: 4, Channels: 1000, Events: 10000, Webhook: true}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	r, err := Coordinate(ctx, cfg, exe, []string{"-test.run=^$"}, testWriter{t})
+	assert.NilError(t, err)
+	t.Logf("scale, webhook shards: %d follows over %d shards in %d processes, one killed halfway: %d handled once, %d twice, %d lost after the kill, "+
+		"%d lost in the dead process (received, not yet handled); shards served again %.1f s after the kill (taken over: %v); "+
+		"per process before the kill %v, after %v",
+		r.Sent, r.Processes*r.ShardsEach, r.Processes, r.Handled-r.Twice, r.Twice, r.Lost, r.InFlight,
+		r.Takeover.Seconds(), r.TakenOver, r.PerProcess, r.After)
+	assert.Equal(t, r.Twice, 0, "handled twice")
+	assert.Assert(t, r.Lost <= (webhookRetries+1)*cfg.ShardsEach, "lost after the kill: %d", r.Lost)
+	assert.Assert(t, r.Takeover < 30*time.Second, "takeover took %v", r.Takeover)
+	assert.DeepEqual(t, r.TakenOverShards(), []string{"10", "11", "8", "9"})
+	assert.Equal(t, r.After[r.Killed], 0)
+}
+
 // testWriter writes the coordinator's progress to the test's log.
 type testWriter struct{ t *testing.T }
 

@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"slices"
 	"time"
@@ -23,6 +26,10 @@ type ShardProcess struct {
 	HelixURL    string
 	ClientID    string
 	AppToken    string `json:"-"` // from the environment, never printed
+	// Webhook makes the shards webhook shards, served on a loopback port
+	// of the process's own, their messages signed with Secret.
+	Webhook bool
+	Secret  string `json:"-"` // from the environment, never printed
 }
 
 // Run serves the shards until ctx ends, printing to out "ready" once its
@@ -31,17 +38,42 @@ type ShardProcess struct {
 func (p ShardProcess) Run(ctx context.Context, out io.Writer) error {
 	h := helix.New(p.ClientID, oauth2.StaticTokenSource(&oauth2.Token{AccessToken: p.AppToken}), helix.WithBaseURL(p.HelixURL))
 	ready := make(chan struct{})
-	c := eventsub.NewConduit(h,
+	opts := []eventsub.Option{
 		eventsub.WithConduitID(p.ConduitID),
 		eventsub.WithShards(p.Shards),
-		eventsub.WithBaseURL(p.EventSubURL),
 		eventsub.OnReady(func() { close(ready) }),
-		eventsub.OnError(func(err error) { fmt.Fprintln(os.Stderr, "shard process:", err) }))
+		eventsub.OnError(func(err error) { fmt.Fprintln(os.Stderr, "shard process:", err) }),
+	}
+	var ln net.Listener
+	if p.Webhook {
+		// The fake Twitch posts to loopback over plain HTTP; Twitch itself
+		// posts to https on port 443 only.
+		var err error
+		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			return err
+		}
+		defer ln.Close()
+		opts = append(opts, eventsub.WithWebhookShards("http://"+ln.Addr().String()+"/eventsub", p.Secret))
+	} else {
+		opts = append(opts, eventsub.WithBaseURL(p.EventSubURL))
+	}
+	c := eventsub.NewConduit(h, opts...)
 	c.OnChannelFollow(func(_ context.Context, e *eventsub.ChannelFollowEvent) {
 		fmt.Fprintln(out, "event", e.UserID)
 	})
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if ln != nil {
+		mux := http.NewServeMux()
+		mux.Handle("/eventsub", c)
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				fmt.Fprintln(os.Stderr, "shard process:", err)
+			}
+		}()
+		defer srv.Close()
+	}
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx) }()
 	select {
