@@ -2,6 +2,7 @@ package eventsub_test
 
 import (
 	"context"
+	"net/http"
 	"runtime"
 	"strings"
 	"testing"
@@ -84,4 +85,29 @@ func countGoroutines(pkg string) int {
 		}
 	}
 	return n
+}
+
+// TestConduitIdleWebhookShards runs a Conduit of 100 idle webhook shards
+// against the fake and reports what they cost: goroutines (Run's and one
+// worker's, whatever the number of shards: a webhook shard holds no
+// connection) and heap, the fake's side (each shard's webhook state)
+// included.
+func TestConduitIdleWebhookShards(t *testing.T) {
+	cbs := &callbacks{hooks: map[string]http.Handler{}}
+	srv := hookFake(t, cbs)
+	var heap uint64
+	var goroutines int
+	synctest.Test(t, func(t *testing.T) {
+		base := heapAlloc()
+		c, ev := hookConduit(srv, cbs, callbackA, eventsub.WithShardCount(idleShards))
+		done := runConduit(t, c, ev)
+		synctest.Wait()
+		heap = heapAlloc() - base
+		assert.Equal(t, len(callbacksAtFake(t, srv, c.ID())), idleShards)
+		goroutines = countGoroutines("github.com/twitchify-go/twitch/eventsub.")
+		closeConduit(t, c, done)
+	})
+	assert.Equal(t, goroutines, 2, "Run and one worker, whatever the number of shards")
+	t.Logf("%d idle webhook shards: %d goroutines of the Conduit; heap %d KiB with the fake's side (%.1f KiB per shard)",
+		idleShards, goroutines, heap>>10, float64(heap)/idleShards/1024)
 }
