@@ -542,8 +542,8 @@ func (e *EventSub) challengeShard(sh *shard) {
 // webhook shard: a challenge enables the shard or fails it; a
 // notification that the shard's callback failed is dropped (Twitch does
 // not send it to another shard), and too many failures in a row disable
-// the shard; one whose shard was given another transport meanwhile goes
-// to another shard. hook is the webhook the message was queued
+// the shard, whose queue then goes to other shards; one whose shard was
+// given another transport meanwhile goes to another shard. hook is the webhook the message was queued
 // on (the shard may have another by now). e.mu is held.
 func (e *EventSub) finishedShard(sh *shard, hook *webhook, m *message, state DeliveryState) {
 	current := sh.hook == hook
@@ -570,13 +570,16 @@ func (e *EventSub) finishedShard(sh *shard, hook *webhook, m *message, state Del
 		e.shardMissed(m, errShardChanged)
 		return
 	}
+	e.drop(m, errCallbackFailed)
 	if sh.status == shardEnabled {
 		sh.failures++
 		if sh.failures > e.cfg.webhookRetries {
 			e.disableShard(sh, shardFailuresExceeded)
+			// What waits for the shard goes to other shards: Twitch sends
+			// what a disabled shard cannot take to another.
+			e.release(sh)
 		}
 	}
-	e.drop(m, errCallbackFailed)
 }
 
 // disableShard gives an enabled or pending shard a status that disables

@@ -845,6 +845,62 @@ func TestConduitWebhookShards(t *testing.T) {
 	assert.Equal(t, len(good.messages()), 3, "shard 0 got other than its challenge and its two notifications")
 }
 
+// A webhook shard disabled for its failures hands what waits in its
+// queue to other shards, as Twitch sends what a disabled shard cannot
+// take to another: of three notifications queued at a failing shard, the
+// first two fail there, each tried twice (and are dropped), and disable
+// the shard; the third goes to the good one.
+func TestConduitDisabledWebhookShardHandsOnItsQueue(t *testing.T) {
+	good := newReceiver(nil)
+	stall := make(chan struct{})
+	bad := newReceiver(func(_ *http.Request, m received) (int, string) {
+		if m.kind() == "webhook_callback_verification" {
+			return http.StatusOK, m.challenge()
+		}
+		<-stall // until the three are queued
+		return http.StatusInternalServerError, ""
+	})
+	var urls []string
+	for _, rc := range []*receiver{good, bad} {
+		s := httptest.NewServer(rc)
+		t.Cleanup(s.Close)
+		urls = append(urls, s.URL)
+	}
+	srv := webhookFake(t, twitchtest.WithShardRoundRobin(), twitchtest.WithWebhookRetries(1, 0))
+	h := appClient(srv)
+	conduitID := newConduit(t, h, 2)
+	_, err := h.UpdateConduitShards(t.Context(), &helix.UpdateConduitShardsParams{ConduitID: conduitID, Shards: []helix.ConduitShardUpdate{
+		{ID: "0", Transport: helix.ConduitShardTransportParams{Method: "webhook", Callback: urls[0], Secret: secret}},
+		{ID: "1", Transport: helix.ConduitShardTransportParams{Method: "webhook", Callback: urls[1], Secret: secret}},
+	}})
+	assert.NilError(t, err)
+	waitShard(t, srv, conduitID, "0", helix.ConduitShardStatusEnabled)
+	waitShard(t, srv, conduitID, "1", helix.ConduitShardStatusEnabled)
+	subscribeConduit(t, h, conduitID, "1")
+	var atBad []string
+	for i := range 6 { // shards 0, 1, 0, 1, 0, 1
+		ids, err := srv.EventSub.Notify(follow("1", strconv.Itoa(i)))
+		assert.NilError(t, err)
+		if i%2 == 1 {
+			atBad = append(atBad, ids[0])
+		}
+	}
+	close(stall)
+	wait(t, srv)
+	waitShard(t, srv, conduitID, "1", helix.ConduitShardStatusNotificationFailuresExceeded)
+	for i, id := range atBad {
+		d := deliveryOf(t, srv, id)
+		if i < 2 {
+			assert.Equal(t, d.State, twitchtest.DeliveryFailed, "%s: %+v", id, d.Attempts)
+			assert.Equal(t, d.ShardID, "1")
+			continue
+		}
+		assert.Equal(t, d.State, twitchtest.DeliveryDelivered, "%+v", d.Attempts)
+		assert.Equal(t, d.ShardID, "0")
+		assert.Equal(t, d.Attempts[len(d.Attempts)-1].Status, http.StatusNoContent)
+	}
+}
+
 func mustAtoi(t *testing.T, s string) int {
 	t.Helper()
 	n, err := strconv.Atoi(s)

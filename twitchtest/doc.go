@@ -97,7 +97,8 @@
 // frame was written), to one other enabled shard; then it is dropped. A
 // webhook shard retries it as a webhook does (WithWebhookRetries) and,
 // when its callback fails every time, drops it: as Twitch's conduit guide
-// says, it is not sent to another shard. A webhook shard's challenge is
+// says, it is not sent to another shard. What waits for a shard that is
+// disabled goes to another shard (dropped if it was there already). A webhook shard's challenge is
 // {"challenge", "conduit_shard": {"conduit_id", "shard"}}.
 // Deliveries records each such message with the shards tried, so a test
 // counts what each shard got, and what was lost.

@@ -58,6 +58,7 @@ type Report struct {
 	Lost       int           // follows no handler got, sent after the kill
 	InFlight   int           // follows sent before the kill that no handler got: the dead process had them
 	Twice      int           // follows a handler got more than once
+	Dropped    int           // follows the fake dropped: no shard took them (lost and in flight count them too)
 	PerProcess []int         // follows each process handled, before the kill
 	After      []int         // ... and after
 	TakenOver  []string      // "shard 8 by process 0"
@@ -95,8 +96,9 @@ func (r *Report) Print(w io.Writer) {
 		}
 		logf(w, "  process %d handled %d before the kill, %d after%s", p, r.PerProcess[p], r.After[p], mark)
 	}
-	logf(w, "  handled once: %d; handled twice: %d; lost after the kill: %d; lost in the dead process (received, not yet handled): %d",
-		r.Handled-r.Twice, r.Twice, r.Lost, r.InFlight)
+	logf(w, "  handled once: %d; handled twice: %d; lost after the kill: %d; lost in the dead process (received, not yet handled): %d; "+
+		"of those lost, dropped by the fake (no shard took them): %d",
+		r.Handled-r.Twice, r.Twice, r.Lost, r.InFlight, r.Dropped)
 	logf(w, "  the dead process's shards were served again %.1f s after the kill (taken over: %s;"+
 		" when two processes take one shard, one gives it up)", r.Takeover.Seconds(), strings.Join(r.TakenOver, ", "))
 }
@@ -332,6 +334,11 @@ func Coordinate(ctx context.Context, cfg Config, exe string, args []string, prog
 		}
 		if handled[n] > 0 {
 			r.Handled++
+		}
+	}
+	for _, d := range srv.EventSub.Deliveries() {
+		if d.MessageType == "notification" && d.SubscriptionType == "channel.follow" && d.State == twitchtest.DeliveryFailed {
+			r.Dropped++
 		}
 	}
 	for _, pp := range perProcess {

@@ -58,11 +58,14 @@ func TestScale(t *testing.T) {
 }
 
 // The scale test with webhook shards: each process serves its 4 shards on
-// a loopback callback of its own. After the kill, the notifications sent
-// to the dead callback are retried there and dropped until the fake (as
-// Twitch) disables its shards: with the example's fake, 2 per shard. The
-// rest as TestScale: nothing handled twice, the dead process's shards
-// served again within 30 seconds.
+// a loopback callback of its own. After the kill, the dead callback's
+// shards stay enabled until notifications have failed at them (2 per
+// shard with the example's fake): those are retried there and dropped, as
+// Twitch does, and what was queued for them goes to other shards, or is
+// dropped when the other is one of the dead too (Twitch tries two
+// shards). So some are lost, unlike with WebSocket shards; the test
+// reports how many and bounds them loosely. As TestScale: nothing handled
+// twice, the dead process's shards served again within 30 seconds.
 func TestScaleWebhook(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the scale test takes about half a minute")
@@ -78,12 +81,12 @@ func TestScaleWebhook(t *testing.T) {
 	r, err := Coordinate(ctx, cfg, exe, []string{"-test.run=^$"}, testWriter{t})
 	assert.NilError(t, err)
 	t.Logf("scale, webhook shards: %d follows over %d shards in %d processes, one killed halfway: %d handled once, %d twice, %d lost after the kill, "+
-		"%d lost in the dead process (received, not yet handled); shards served again %.1f s after the kill (taken over: %v); "+
-		"per process before the kill %v, after %v",
-		r.Sent, r.Processes*r.ShardsEach, r.Processes, r.Handled-r.Twice, r.Twice, r.Lost, r.InFlight,
+		"%d lost among those sent before the kill; %d of all those lost dropped by the fake (failed at the dead callback, or tried at two of its shards), the rest acknowledged by the dead process and not yet handled; "+
+		"shards served again %.1f s after the kill (taken over: %v); per process before the kill %v, after %v",
+		r.Sent, r.Processes*r.ShardsEach, r.Processes, r.Handled-r.Twice, r.Twice, r.Lost, r.InFlight, r.Dropped,
 		r.Takeover.Seconds(), r.TakenOver, r.PerProcess, r.After)
 	assert.Equal(t, r.Twice, 0, "handled twice")
-	assert.Assert(t, r.Lost <= (webhookRetries+1)*cfg.ShardsEach, "lost after the kill: %d", r.Lost)
+	assert.Assert(t, r.Lost+r.InFlight <= cfg.Events/10, "lost: %d after the kill, %d before", r.Lost, r.InFlight)
 	assert.Assert(t, r.Takeover < 30*time.Second, "takeover took %v", r.Takeover)
 	assert.DeepEqual(t, r.TakenOverShards(), []string{"10", "11", "8", "9"})
 	assert.Equal(t, r.After[r.Killed], 0)
