@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twitchify-go/twitch/helix"
@@ -149,6 +150,10 @@ type Conduit struct {
 	// verified wakes the wait for the verification of webhook shards
 	// when a challenge has been answered.
 	verified chan struct{}
+	// refusals are the reports of the requests the callback refused, for
+	// OnError; refusalsDropped counts those that did not fit.
+	refusals        chan error
+	refusalsDropped atomic.Int64
 
 	slots   chan struct{} // a token per handler running
 	calls   chan struct{} // the token of the callback running
@@ -409,6 +414,11 @@ func (c *Conduit) Run(ctx context.Context) error {
 	}
 	c.in.start(c.queueSize, lanes)
 	c.goroutines.Add(lanes)
+	if c.hookShards {
+		c.refusals = make(chan error, maxNotes)
+		c.goroutines.Add(1)
+		go c.reportRefusals(ctx)
+	}
 	c.mu.Unlock()
 
 	defer close(c.done)

@@ -48,10 +48,45 @@ func (c *Conduit) isRunning() bool {
 	return c.running
 }
 
-// refuse answers a request with e's status and reason, and reports it.
+// refuse answers a request with e's status and reason, and reports it:
+// to the logger at once, to OnError from a goroutine of Run's, so that no
+// request waits for OnError (a flood of bad requests would otherwise hold
+// as many). Reports beyond maxNotes waiting are dropped, and counted.
 func (c *Conduit) refuse(rw http.ResponseWriter, e *WebhookRequestError) {
 	http.Error(rw, e.Reason, e.StatusCode)
-	c.report(e)
+	c.log.Warn("eventsub", "err", e)
+	c.mu.Lock()
+	refusals, running := c.refusals, c.running
+	c.mu.Unlock()
+	if c.onError == nil || !running || refusals == nil {
+		return
+	}
+	select {
+	case refusals <- e:
+	default:
+		c.refusalsDropped.Add(1)
+	}
+}
+
+// reportRefusals hands the reports of refused requests to OnError, one at
+// a time, until Run ends.
+func (c *Conduit) reportRefusals(ctx context.Context) {
+	defer c.goroutines.Done()
+	c.enter()
+	defer c.leave()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case err := <-c.refusals:
+			if n := c.refusalsDropped.Swap(0); n > 0 {
+				c.callback(func() {
+					c.onError(fmt.Errorf("eventsub: conduit: %d reports of refused requests were dropped: OnError did not keep up (the logger has them)", n))
+				})
+			}
+			c.callback(func() { c.onError(err) })
+		}
+	}
 }
 
 // challenge answers the challenge of a webhook shard this Conduit runs,

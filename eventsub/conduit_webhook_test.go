@@ -6,7 +6,9 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -373,5 +375,48 @@ func TestConduitWebhookShardRevocationAndClose(t *testing.T) {
 		assert.NilError(t, err)
 		assert.ErrorIs(t, wait(t, done, "Run"), eventsub.ErrClosed)
 		assert.Assert(t, closed.Load())
+	})
+}
+
+// A flood of refused requests never waits for a slow OnError: each is
+// answered at once, the reports queue up to a bound, and OnError hears
+// how many were dropped beyond it.
+func TestConduitWebhookShardRefusalsDoNotWait(t *testing.T) {
+	cbs := &callbacks{hooks: map[string]http.Handler{}}
+	srv := hookFake(t, cbs)
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		var mu sync.Mutex
+		var reports []error
+		c, ev := hookConduit(srv, cbs, callbackA, eventsub.WithShardCount(1), eventsub.OnError(func(err error) {
+			<-release
+			mu.Lock()
+			reports = append(reports, err)
+			mu.Unlock()
+		}))
+		done := make(chan error, 1)
+		go func() { done <- c.Run(context.Background()) }()
+		<-ev.ready
+		const flood = 3000
+		for i := range flood {
+			m := newMessage("bad-"+strconv.Itoa(i), eventsub.MessageNotification, followBody("s1", i))
+			m.secret = otherSecret
+			assert.Equal(t, serve(c, m.request()).Code, http.StatusForbidden)
+		}
+		close(release)
+		synctest.Wait()
+		mu.Lock()
+		n, summary := len(reports), ""
+		for _, err := range reports {
+			if strings.Contains(err.Error(), "reports of refused requests were dropped") {
+				summary = err.Error()
+			}
+		}
+		mu.Unlock()
+		assert.Assert(t, n > 0 && n <= 1024+2, "%d reports", n)
+		assert.Assert(t, summary != "", "no word of the dropped reports")
+		t.Logf("%d refused requests answered while OnError was stuck; OnError then got %d reports, one of them %q", flood, n, summary)
+		assert.NilError(t, c.Close())
+		assert.ErrorIs(t, <-done, eventsub.ErrClosed)
 	})
 }
