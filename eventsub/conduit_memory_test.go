@@ -88,9 +88,9 @@ func countGoroutines(pkg string) int {
 }
 
 // TestConduitIdleWebhookShards runs a Conduit of 100 idle webhook shards
-// against the fake and reports what they cost: goroutines (Run's and one
-// worker's, whatever the number of shards: a webhook shard holds no
-// connection) and heap, the fake's side (each shard's webhook state)
+// against the fake and reports what they cost: goroutines (Run's, one
+// worker's and the reporter of refused requests, whatever the number of
+// shards: a webhook shard holds no connection) and heap, the fake's side (each shard's webhook state)
 // included.
 func TestConduitIdleWebhookShards(t *testing.T) {
 	cbs := &callbacks{hooks: map[string]http.Handler{}}
@@ -107,7 +107,7 @@ func TestConduitIdleWebhookShards(t *testing.T) {
 		goroutines = countGoroutines("github.com/twitchify-go/twitch/eventsub.")
 		closeConduit(t, c, done)
 	})
-	assert.Equal(t, goroutines, 2, "Run and one worker, whatever the number of shards")
+	assert.Equal(t, goroutines, 3, "Run, one worker and the reporter of refused requests, whatever the number of shards")
 	t.Logf("%d idle webhook shards: %d goroutines of the Conduit; heap %d KiB with the fake's side (%.1f KiB per shard)",
 		idleShards, goroutines, heap>>10, float64(heap)/idleShards/1024)
 }
