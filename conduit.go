@@ -33,7 +33,8 @@ type Conduit struct {
 // assigns them to Webhook.CallbackURL, which Twitch posts their events
 // to, served by Webhook.Listen or WebhookHandler (see
 // eventsub.WithWebhookShards). Each process gives its own callback URL
-// (or one behind a load balancer).
+// (or one behind a load balancer). OnConnected, OnDisconnected and
+// OnReconnected, which tell of WebSocket sessions, are not called then.
 func WithConduit(c Conduit) Option {
 	return func(cfg *config) { cfg.conduit = &c }
 }
