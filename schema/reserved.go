@@ -28,9 +28,9 @@ var ReservedNames = map[string][]string{
 		"Webhook.Unsubscribe", "WebhookRequestError", "WebhookRequestError.Error", "WithDeleteStale",
 		"WithPreviousSecret", "WithQueueSize", "WithWorkers",
 		// The Conduit.
-		"Conduit", "Conduit.Close", "Conduit.ID", "Conduit.Run", "Conduit.Shards", "Conduit.Subscribe",
+		"Conduit", "Conduit.Close", "Conduit.ID", "Conduit.Run", "Conduit.ServeHTTP", "Conduit.Shards", "Conduit.Subscribe",
 		"Conduit.Subscriptions", "Conduit.Unsubscribe", "NewConduit", "Shard", "ShardError", "ShardError.Error",
-		"ShardError.Unwrap", "WithConduitID", "WithShardCount", "WithShards", "WithTakeover",
+		"ShardError.Unwrap", "WithConduitID", "WithShardCount", "WithShards", "WithTakeover", "WithWebhookShards",
 	},
 	"helix": {
 		"APIError", "APIError.Error", "APIError.Is", "Client", "Client.Format", "Client.GoString",
