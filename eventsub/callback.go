@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/twitchify-go/twitch/helix"
 )
 
 // A callback is a URL Twitch posts EventSub messages to: a Webhook's, or
@@ -30,9 +32,14 @@ type callbackTarget interface {
 	isRunning() bool
 	// refuse answers a request with e's status and reason, and reports it.
 	refuse(rw http.ResponseWriter, e *WebhookRequestError)
+	// challenge answers a webhook_callback_verification, or refuses it.
 	challenge(rw http.ResponseWriter, body []byte, refuse refuseFunc)
-	revocation(rw http.ResponseWriter, id string, now time.Time, body []byte, refuse refuseFunc)
-	notification(rw http.ResponseWriter, id string, now time.Time, buf []byte, bodyAt int, refuse refuseFunc)
+	// revocation acts on a revocation not seen before.
+	revocation(sub *helix.EventSubSubscription)
+	// messages is the inbox: the message IDs seen, the queue.
+	messages() *inbox
+	// logger is the target's logger (WithLogger).
+	logger() *slog.Logger
 }
 
 // refuseFunc refuses the request being served with a status and a reason;
@@ -144,12 +151,36 @@ func (k *signingKeys) serve(rw http.ResponseWriter, r *http.Request, t callbackT
 	case messageVerification:
 		t.challenge(rw, body, refuse)
 	case MessageRevocation:
-		t.revocation(rw, id, now, body, refuse)
+		revocation(rw, id, now, body, refuse, t)
 	case MessageNotification:
-		t.notification(rw, id, now, buf, bodyAt, refuse)
+		t.messages().offer(rw, id, now, buf, bodyAt, refuse, t.logger())
 	default:
 		refuse(http.StatusBadRequest, true, "unknown message type %q", clip(string(typ)))
 	}
+}
+
+// revocation decodes a revocation and hands it to t, unless it was seen
+// before.
+func revocation(rw http.ResponseWriter, id string, now time.Time, body []byte, refuse refuseFunc, t callbackTarget) {
+	var v struct {
+		Subscription *helix.EventSubSubscription `json:"subscription"`
+	}
+	if err := decodeStrict(body, &v); err != nil {
+		refuse(http.StatusBadRequest, true, "the body: %v", err)
+		return
+	}
+	if v.Subscription == nil || v.Subscription.ID == "" {
+		refuse(http.StatusBadRequest, true, "the body has no subscription, or one without an id")
+		return
+	}
+	switch repeat, open := t.messages().remember(id, now); {
+	case !open:
+		refuse(http.StatusServiceUnavailable, true, "the %s is not running (Run has returned)", t.name())
+		return
+	case !repeat:
+		t.revocation(v.Subscription)
+	}
+	rw.WriteHeader(http.StatusNoContent)
 }
 
 // signed reports whether sig is the HMAC-SHA256 of the message with the

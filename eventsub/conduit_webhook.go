@@ -162,32 +162,9 @@ func (c *Conduit) hookShardList() string {
 
 // revocation takes a subscription Twitch ended out of those wanted, and
 // reports it.
-func (c *Conduit) revocation(rw http.ResponseWriter, id string, now time.Time, body []byte, refuse refuseFunc) {
-	var v struct {
-		Subscription *helix.EventSubSubscription `json:"subscription"`
-	}
-	if err := decodeStrict(body, &v); err != nil {
-		refuse(http.StatusBadRequest, true, "the body: %v", err)
-		return
-	}
-	if v.Subscription == nil || v.Subscription.ID == "" {
-		refuse(http.StatusBadRequest, true, "the body has no subscription, or one without an id")
-		return
-	}
-	switch repeat, open := c.in.remember(id, now); {
-	case !open:
-		refuse(http.StatusServiceUnavailable, true, "the Conduit is not running (Run has returned)")
-		return
-	case !repeat:
-		c.revoked(*v.Subscription)
-	}
-	rw.WriteHeader(http.StatusNoContent)
-}
+func (c *Conduit) revocation(sub *helix.EventSubSubscription) { c.revoked(*sub) }
 
-// notification decodes a notification and queues it for the handlers.
-func (c *Conduit) notification(rw http.ResponseWriter, id string, now time.Time, buf []byte, bodyAt int, refuse refuseFunc) {
-	c.in.offer(rw, id, now, buf, bodyAt, refuse, c.log)
-}
+func (c *Conduit) messages() *inbox { return &c.in }
 
 // work hands the notifications of one of the inbox's lanes to the
 // handlers, until Run ends.

@@ -126,6 +126,9 @@ func newConfig(opts []Option) config {
 	return cfg
 }
 
+// logger is the logger of WithLogger (silent by default).
+func (cfg *config) logger() *slog.Logger { return cfg.log }
+
 // forWebSocket, forWebhook and forConduit record that the option called
 // name was given, which applies to a WebSocket (a Client, or a Conduit's
 // shards), to a Webhook (or a Conduit, which keeps subscriptions the same

@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"slices"
 	"sync"
-	"time"
 
 	"github.com/twitchify-go/twitch/helix"
 	"github.com/twitchify-go/twitch/internal/goid"
@@ -315,27 +314,7 @@ func (w *Webhook) challenge(rw http.ResponseWriter, body []byte, refuse refuseFu
 
 // revocation takes a subscription Twitch ended out of those wanted, and
 // reports it.
-func (w *Webhook) revocation(rw http.ResponseWriter, id string, now time.Time, body []byte, refuse refuseFunc) {
-	var v struct {
-		Subscription *helix.EventSubSubscription `json:"subscription"`
-	}
-	if err := decodeStrict(body, &v); err != nil {
-		refuse(http.StatusBadRequest, true, "the body: %v", err)
-		return
-	}
-	if v.Subscription == nil || v.Subscription.ID == "" {
-		refuse(http.StatusBadRequest, true, "the body has no subscription, or one without an id")
-		return
-	}
-	sub := v.Subscription
-	switch repeat, open := w.in.remember(id, now); {
-	case !open:
-		refuse(http.StatusServiceUnavailable, true, "the Webhook is not running (Run has returned)")
-		return
-	case repeat:
-		rw.WriteHeader(http.StatusNoContent)
-		return
-	}
+func (w *Webhook) revocation(sub *helix.EventSubSubscription) {
 	w.mu.Lock()
 	ours := false
 	for key, s := range w.subs {
@@ -350,13 +329,9 @@ func (w *Webhook) revocation(rw http.ResponseWriter, id string, now time.Time, b
 	}
 	w.mu.Unlock()
 	w.log.Warn("eventsub: webhook: subscription revoked", "id", sub.ID, "type", sub.Type, "reason", sub.Status)
-	rw.WriteHeader(http.StatusNoContent)
 }
 
-// notification decodes a notification and queues it for its handlers.
-func (w *Webhook) notification(rw http.ResponseWriter, id string, now time.Time, buf []byte, bodyAt int, refuse refuseFunc) {
-	w.in.offer(rw, id, now, buf, bodyAt, refuse, w.log)
-}
+func (w *Webhook) messages() *inbox { return &w.in }
 
 // decodeNotification decodes the notification of buf[bodyAt:] as
 // ParseNotification does. When buf starts with the start of a WebSocket
