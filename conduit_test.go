@@ -43,16 +43,7 @@ func TestConduitSeed(t *testing.T) {
 		assert.Equal(t, subs[0].Transport.Method, helix.EventSubTransportMethodConduit)
 		assert.Equal(t, subs[0].Transport.ConduitID, conduits[0].ID)
 
-		for range 2 {
-			_, err := srv.EventSub.Notify(follow(userID))
-			assert.NilError(t, err)
-			assert.Equal(t, wait(t, followed, "follow"), "Viewer")
-		}
-		reqs, err := srv.Helix.WaitRequests(context.Background(), "SendChatMessage", 2)
-		assert.NilError(t, err)
-		var body map[string]string
-		assert.NilError(t, json.Unmarshal(reqs[1].Body, &body))
-		assert.DeepEqual(t, body, map[string]string{"broadcaster_id": userID, "sender_id": userID, "message": "Viewer has followed the channel!"})
+		followTwiceThanked(t, srv, followed)
 		shards := map[string]bool{}
 		for _, d := range srv.EventSub.Deliveries() {
 			if d.MessageType == "notification" {
@@ -116,16 +107,7 @@ func TestConduitWebhookShardsSeed(t *testing.T) {
 		assert.Equal(t, len(subs), 1)
 		assert.Equal(t, subs[0].Transport.Method, helix.EventSubTransportMethodConduit)
 
-		for range 2 {
-			_, err := srv.EventSub.Notify(follow(userID))
-			assert.NilError(t, err)
-			assert.Equal(t, wait(t, followed, "follow"), "Viewer")
-		}
-		reqs, err := srv.Helix.WaitRequests(context.Background(), "SendChatMessage", 2)
-		assert.NilError(t, err)
-		var body map[string]string
-		assert.NilError(t, json.Unmarshal(reqs[1].Body, &body))
-		assert.DeepEqual(t, body, map[string]string{"broadcaster_id": userID, "sender_id": userID, "message": "Viewer has followed the channel!"})
+		followTwiceThanked(t, srv, followed)
 		byShard := map[string]string{}
 		for _, d := range srv.EventSub.Deliveries() {
 			if d.MessageType == "notification" {
@@ -135,4 +117,21 @@ func TestConduitWebhookShardsSeed(t *testing.T) {
 		assert.DeepEqual(t, byShard, map[string]string{"0": callbackURL, "1": callbackURL})
 		assert.Equal(t, len(b.errs), 0)
 	})
+}
+
+// followTwiceThanked sends two follows, sees each reach the handler (which
+// sends followed the follower's name), and checks the thank-you the
+// handler sent to the fake's chat.
+func followTwiceThanked(t *testing.T, srv *twitchtest.Server, followed chan string) {
+	t.Helper()
+	for range 2 {
+		_, err := srv.EventSub.Notify(follow(userID))
+		assert.NilError(t, err)
+		assert.Equal(t, wait(t, followed, "follow"), "Viewer")
+	}
+	reqs, err := srv.Helix.WaitRequests(context.Background(), "SendChatMessage", 2)
+	assert.NilError(t, err)
+	var body map[string]string
+	assert.NilError(t, json.Unmarshal(reqs[1].Body, &body))
+	assert.DeepEqual(t, body, map[string]string{"broadcaster_id": userID, "sender_id": userID, "message": "Viewer has followed the channel!"})
 }
