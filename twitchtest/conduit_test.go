@@ -860,23 +860,8 @@ func TestConduitDisabledWebhookShardHandsOnItsQueue(t *testing.T) {
 		<-stall // until the three are queued
 		return http.StatusInternalServerError, ""
 	})
-	var urls []string
-	for _, rc := range []*receiver{good, bad} {
-		s := httptest.NewServer(rc)
-		t.Cleanup(s.Close)
-		urls = append(urls, s.URL)
-	}
 	srv := webhookFake(t, twitchtest.WithShardRoundRobin(), twitchtest.WithWebhookRetries(1, 0))
-	h := appClient(srv)
-	conduitID := newConduit(t, h, 2)
-	_, err := h.UpdateConduitShards(t.Context(), &helix.UpdateConduitShardsParams{ConduitID: conduitID, Shards: []helix.ConduitShardUpdate{
-		{ID: "0", Transport: helix.ConduitShardTransportParams{Method: "webhook", Callback: urls[0], Secret: secret}},
-		{ID: "1", Transport: helix.ConduitShardTransportParams{Method: "webhook", Callback: urls[1], Secret: secret}},
-	}})
-	assert.NilError(t, err)
-	waitShard(t, srv, conduitID, "0", helix.ConduitShardStatusEnabled)
-	waitShard(t, srv, conduitID, "1", helix.ConduitShardStatusEnabled)
-	subscribeConduit(t, h, conduitID, "1")
+	conduitID := goodAndBadShards(t, srv, good, bad)
 	var atBad []string
 	for i := range 6 { // shards 0, 1, 0, 1, 0, 1
 		ids, err := srv.EventSub.Notify(follow("1", strconv.Itoa(i)))
@@ -901,6 +886,31 @@ func TestConduitDisabledWebhookShardHandsOnItsQueue(t *testing.T) {
 	}
 }
 
+// goodAndBadShards makes a conduit of two webhook shards on srv, shard 0
+// at good's callback and shard 1 at bad's, waits until both are enabled,
+// subscribes the conduit to channel.follow of broadcaster 1, and returns
+// the conduit's ID.
+func goodAndBadShards(t *testing.T, srv *twitchtest.Server, good, bad *receiver) string {
+	t.Helper()
+	var urls []string
+	for _, rc := range []*receiver{good, bad} {
+		s := httptest.NewServer(rc)
+		t.Cleanup(s.Close)
+		urls = append(urls, s.URL)
+	}
+	h := appClient(srv)
+	conduitID := newConduit(t, h, 2)
+	_, err := h.UpdateConduitShards(t.Context(), &helix.UpdateConduitShardsParams{ConduitID: conduitID, Shards: []helix.ConduitShardUpdate{
+		{ID: "0", Transport: helix.ConduitShardTransportParams{Method: "webhook", Callback: urls[0], Secret: secret}},
+		{ID: "1", Transport: helix.ConduitShardTransportParams{Method: "webhook", Callback: urls[1], Secret: secret}},
+	}})
+	assert.NilError(t, err)
+	waitShard(t, srv, conduitID, "0", helix.ConduitShardStatusEnabled)
+	waitShard(t, srv, conduitID, "1", helix.ConduitShardStatusEnabled)
+	subscribeConduit(t, h, conduitID, "1")
+	return conduitID
+}
+
 func mustAtoi(t *testing.T, s string) int {
 	t.Helper()
 	n, err := strconv.Atoi(s)
@@ -921,25 +931,10 @@ func TestConduitWebhookShardFailureNotResent(t *testing.T) {
 		}
 		return http.StatusInternalServerError, ""
 	})
-	var urls []string
-	for _, rc := range []*receiver{good, bad} {
-		s := httptest.NewServer(rc)
-		t.Cleanup(s.Close)
-		urls = append(urls, s.URL)
-	}
 	// 50 retries: the failing shard stays enabled, so only the rule keeps
 	// a notification from going on to the good one.
 	srv := webhookFake(t, twitchtest.WithConduitSeed(1), twitchtest.WithWebhookRetries(50, 0))
-	h := appClient(srv)
-	conduitID := newConduit(t, h, 2)
-	_, err := h.UpdateConduitShards(t.Context(), &helix.UpdateConduitShardsParams{ConduitID: conduitID, Shards: []helix.ConduitShardUpdate{
-		{ID: "0", Transport: helix.ConduitShardTransportParams{Method: "webhook", Callback: urls[0], Secret: secret}},
-		{ID: "1", Transport: helix.ConduitShardTransportParams{Method: "webhook", Callback: urls[1], Secret: secret}},
-	}})
-	assert.NilError(t, err)
-	waitShard(t, srv, conduitID, "1", helix.ConduitShardStatusEnabled)
-	waitShard(t, srv, conduitID, "0", helix.ConduitShardStatusEnabled)
-	subscribeConduit(t, h, conduitID, "1")
+	conduitID := goodAndBadShards(t, srv, good, bad)
 	for i := range 30 {
 		_, err := srv.EventSub.Notify(follow("1", strconv.Itoa(i)))
 		assert.NilError(t, err)
