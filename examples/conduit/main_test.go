@@ -29,19 +29,7 @@ func TestMain(m *testing.M) {
 // sends to live shards), and the dead process's shards are served again
 // within 30 seconds. Real processes, real loopback, the real clock.
 func TestScale(t *testing.T) {
-	if testing.Short() {
-		t.Skip("the scale test takes about half a minute")
-	}
-	if raceEnabled {
-		t.Skip("the scale test measures real time: run it without -race (.ci/run does)")
-	}
-	exe, err := os.Executable()
-	assert.NilError(t, err)
-	cfg := Config{Processes: 3, ShardsEach: 4, Channels: 1000, Events: 10000}
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	r, err := Coordinate(ctx, cfg, exe, []string{"-test.run=^$"}, testWriter{t})
-	assert.NilError(t, err)
+	r := scale(t, false)
 	t.Logf("scale: %d follows over %d shards in %d processes, one killed halfway: %d handled once, %d twice, %d lost after the kill, "+
 		"%d lost in the dead process (received, not yet handled); shards served again %.1f s after the kill (taken over: %v); "+
 		"per process before the kill %v, after %v",
@@ -67,19 +55,8 @@ func TestScale(t *testing.T) {
 // reports how many and bounds them loosely. As TestScale: nothing handled
 // twice, the dead process's shards served again within 30 seconds.
 func TestScaleWebhook(t *testing.T) {
-	if testing.Short() {
-		t.Skip("the scale test takes about half a minute")
-	}
-	if raceEnabled {
-		t.Skip("the scale test measures real time: run it without -race (.ci/run does)")
-	}
-	exe, err := os.Executable()
-	assert.NilError(t, err)
-	cfg := Config{Processes: 3, ShardsEach: 4, Channels: 1000, Events: 10000, Webhook: true}
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	r, err := Coordinate(ctx, cfg, exe, []string{"-test.run=^$"}, testWriter{t})
-	assert.NilError(t, err)
+	r := scale(t, true)
+	cfg := r.Config
 	t.Logf("scale, webhook shards: %d follows over %d shards in %d processes, one killed halfway: %d handled once, %d twice, %d lost after the kill, "+
 		"%d lost among those sent before the kill; %d of all those lost dropped by the fake (failed at the dead callback, or tried at two of its shards), the rest acknowledged by the dead process and not yet handled; "+
 		"shards served again %.1f s after the kill (taken over: %v); per process before the kill %v, after %v",
@@ -90,6 +67,27 @@ func TestScaleWebhook(t *testing.T) {
 	assert.Assert(t, r.Takeover < 30*time.Second, "takeover took %v", r.Takeover)
 	assert.DeepEqual(t, r.TakenOverShards(), []string{"10", "11", "8", "9"})
 	assert.Equal(t, r.After[r.Killed], 0)
+}
+
+// scale runs the scale test's demonstration: 3 processes owning 4 shards
+// each of a 12-shard conduit, 1,000 channels, 10,000 follows, one process
+// killed halfway; webhook shards or WebSocket shards.
+func scale(t *testing.T, webhook bool) *Report {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("the scale test takes about half a minute")
+	}
+	if raceEnabled {
+		t.Skip("the scale test measures real time: run it without -race (.ci/run does)")
+	}
+	exe, err := os.Executable()
+	assert.NilError(t, err)
+	cfg := Config{Processes: 3, ShardsEach: 4, Channels: 1000, Events: 10000, Webhook: webhook}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	r, err := Coordinate(ctx, cfg, exe, []string{"-test.run=^$"}, testWriter{t})
+	assert.NilError(t, err)
+	return r
 }
 
 // testWriter writes the coordinator's progress to the test's log.
