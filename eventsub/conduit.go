@@ -154,6 +154,10 @@ type Conduit struct {
 	// OnError; refusalsDropped counts those that did not fit.
 	refusals        chan error
 	refusalsDropped atomic.Int64
+	// revocations are those posted to the callback, for OnRevoked and
+	// OnError, guarded by mu; revokedWake wakes their reporter.
+	revocations []revocationNote
+	revokedWake chan struct{}
 
 	slots   chan struct{} // a token per handler running
 	calls   chan struct{} // the token of the callback running
@@ -181,6 +185,8 @@ func NewConduit(h *helix.Client, opts ...Option) *Conduit {
 		pollNow:  make(chan struct{}, 1),
 		nudge:    make(chan struct{}, 1),
 		verified: make(chan struct{}, 1),
+
+		revokedWake: make(chan struct{}, 1),
 	}
 	c.hooks = hookSet{helix: h, mu: &c.mu, subs: c.subs, live: &c.live, log: c.log, report: c.report, deleteStale: c.deleteStale, who: "conduit"}
 	errs := c.refused(kindConduit)
@@ -639,8 +645,13 @@ func (c *Conduit) report(err error) {
 // revoked takes a subscription Twitch ended out of those wanted, and
 // reports it.
 func (c *Conduit) revoked(sub helix.EventSubSubscription) {
+	c.tellRevoked(sub, c.forget(sub))
+}
+
+// forget takes a subscription Twitch ended out of those wanted, and logs
+// it; ours says whether it was wanted.
+func (c *Conduit) forget(sub helix.EventSubSubscription) (ours bool) {
 	c.mu.Lock()
-	ours := false
 	for key, h := range c.subs {
 		if h.created.ID == sub.ID {
 			delete(c.subs, key)
@@ -649,6 +660,12 @@ func (c *Conduit) revoked(sub helix.EventSubSubscription) {
 	}
 	c.mu.Unlock()
 	c.log.Warn("eventsub: conduit: subscription revoked", "id", sub.ID, "type", sub.Type, "reason", sub.Status)
+	return ours
+}
+
+// tellRevoked hands a revocation to OnRevoked, and to OnError when the
+// subscription was wanted.
+func (c *Conduit) tellRevoked(sub helix.EventSubSubscription, ours bool) {
 	if c.onRevoked != nil {
 		c.callback(func() { c.onRevoked(sub) })
 	}

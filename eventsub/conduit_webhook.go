@@ -68,7 +68,8 @@ func (c *Conduit) refuse(rw http.ResponseWriter, e *WebhookRequestError) {
 	}
 }
 
-// reportRefusals hands the reports of refused requests to OnError, one at
+// reportRefusals hands the reports of refused requests to OnError, and
+// the revocations posted to the callback to OnRevoked and OnError, one at
 // a time, until Run ends.
 func (c *Conduit) reportRefusals(ctx context.Context) {
 	defer c.goroutines.Done()
@@ -78,6 +79,19 @@ func (c *Conduit) reportRefusals(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-c.revokedWake:
+			for {
+				c.mu.Lock()
+				if len(c.revocations) == 0 {
+					c.mu.Unlock()
+					break
+				}
+				r := c.revocations[0]
+				c.revocations[0] = revocationNote{}
+				c.revocations = c.revocations[1:]
+				c.mu.Unlock()
+				c.tellRevoked(r.sub, r.ours)
+			}
 		case err := <-c.refusals:
 			if n := c.refusalsDropped.Swap(0); n > 0 {
 				c.callback(func() {
@@ -123,11 +137,12 @@ func (c *Conduit) challenge(rw http.ResponseWriter, body []byte, refuse refuseFu
 	}
 	c.log.Info("eventsub: conduit: answered a shard's challenge", "shard", id)
 	answerChallenge(rw, v.Challenge)
+	// Run's wait for the verification calls OnReady, on Run's goroutine:
+	// not on the request's, which would wait for it.
 	select {
 	case c.verified <- struct{}{}:
 	default:
 	}
-	c.readyIfDone()
 }
 
 // hookShardList names the webhook shards the Conduit runs: "0-3, 7".
@@ -160,9 +175,28 @@ func (c *Conduit) hookShardList() string {
 	return strings.Join(parts, ", ")
 }
 
+// revocationNote is a revocation posted to the callback, waiting for
+// the callbacks; ours says whether the subscription was wanted.
+type revocationNote struct {
+	sub  helix.EventSubSubscription
+	ours bool
+}
+
 // revocation takes a subscription Twitch ended out of those wanted, and
-// reports it.
-func (c *Conduit) revocation(sub *helix.EventSubSubscription) { c.revoked(*sub) }
+// queues it for OnRevoked and OnError, which run on a goroutine of Run's
+// (reportRefusals): the request does not wait for them, and Close waits
+// for them. Revocations are never dropped: Twitch sends one per
+// subscription.
+func (c *Conduit) revocation(sub *helix.EventSubSubscription) {
+	ours := c.forget(*sub)
+	c.mu.Lock()
+	c.revocations = append(c.revocations, revocationNote{*sub, ours})
+	c.mu.Unlock()
+	select {
+	case c.revokedWake <- struct{}{}:
+	default:
+	}
+}
 
 func (c *Conduit) messages() *inbox { return &c.in }
 

@@ -420,3 +420,53 @@ func TestConduitWebhookShardRefusalsDoNotWait(t *testing.T) {
 		assert.ErrorIs(t, <-done, eventsub.ErrClosed)
 	})
 }
+
+// A revocation posted to a webhook shard is answered at once, whatever
+// OnRevoked does: the callbacks run on a goroutine of Run's, one that
+// Close waits for, not on the request's.
+func TestConduitWebhookShardRevocationDoesNotWait(t *testing.T) {
+	cbs := &callbacks{hooks: map[string]http.Handler{}}
+	srv := hookFake(t, cbs)
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		release := make(chan struct{})
+		var once sync.Once
+		free := func() { once.Do(func() { close(release) }) }
+		defer free() // should the test fail, OnRevoked returns
+		var inRevoked atomic.Bool
+		c, ev := hookConduit(srv, cbs, callbackA, eventsub.WithShardCount(1), eventsub.OnRevoked(func(helix.EventSubSubscription) {
+			inRevoked.Store(true)
+			<-release
+			inRevoked.Store(false)
+		}))
+		assert.NilError(t, c.Subscribe(ctx, followCondition("1")))
+		done := runConduit(t, c, ev)
+		sub := c.Subscriptions()[0].Subscription
+		body, err := json.Marshal(map[string]any{"subscription": sub})
+		assert.NilError(t, err)
+		answered := make(chan int, 1)
+		go func() { answered <- serve(c, newMessage("rev-1", eventsub.MessageRevocation, body).request()).Code }()
+		synctest.Wait()
+		assert.Assert(t, inRevoked.Load(), "OnRevoked was not called")
+		select {
+		case code := <-answered:
+			assert.Equal(t, code, http.StatusNoContent)
+		default:
+			t.Fatal("the revocation's request waits for OnRevoked")
+		}
+		assert.Equal(t, len(c.Subscriptions()), 0, "the subscription is forgotten at once")
+
+		closed := make(chan struct{})
+		go func() { _ = c.Close(); close(closed) }()
+		synctest.Wait()
+		select {
+		case <-closed:
+			t.Fatal("Close returned while OnRevoked runs")
+		default:
+		}
+		free()
+		<-closed
+		assert.Assert(t, !inRevoked.Load())
+		assert.ErrorIs(t, <-done, eventsub.ErrClosed)
+	})
+}
