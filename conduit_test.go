@@ -92,6 +92,9 @@ func TestConduitWebhookShardsSeed(t *testing.T) {
 		})
 		b.start(t)
 		b.waitReady(t)
+		// OnReady comes once the challenges are answered; the fake enables
+		// a shard once it has read the answer.
+		synctest.Wait()
 
 		conduits := srv.EventSub.Conduits()
 		assert.Equal(t, len(conduits), 1)

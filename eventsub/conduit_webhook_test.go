@@ -102,6 +102,9 @@ func TestConduitWebhookShards(t *testing.T) {
 		fb := collectFollowsIn(&b.Dispatcher)
 		assert.NilError(t, b.Subscribe(ctx, followCondition("1")))
 		bDone := runConduit(t, b, bev)
+		// OnReady comes once the challenges are answered; the fake enables
+		// a shard once it has read the answer.
+		synctest.Wait()
 
 		assert.Equal(t, requests(srv, "UpdateConduitShards"), 2, "one request per process")
 		assert.Equal(t, len(srv.EventSub.Subscriptions()), 1, "B finds A's subscription")
