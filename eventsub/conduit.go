@@ -60,7 +60,8 @@ const shardDisabledType = "conduit.shard.disabled"
 // its callback URL with Update Conduit Shards (a request per 100 shards),
 // and the Conduit, as the callback's http.Handler, answers the challenge
 // Twitch sends for each ({"challenge", "conduit_shard": {"conduit_id",
-// "shard"}}) only for a shard of its conduit that it runs. Run waits
+// "shard"}}) only for a shard of its conduit (processes that share one
+// callback URL behind a load balancer answer each other's). Run waits
 // until each is verified (its challenge answered, or the shard listed
 // enabled): a shard whose verification failed, or still pending after a
 // minute, makes Run fail with an error that matches

@@ -24,8 +24,9 @@ import (
 // Conduit's webhook shards (WithWebhookShards): a shard's challenge, a
 // revocation or a notification. It checks each request as a Webhook does
 // (see Webhook: method, headers, size, the signature before anything
-// else, the age), answers a challenge only for a shard of this conduit
-// that this Conduit runs, and queues a notification for the handlers,
+// else, the age), answers a challenge only for a shard of its conduit
+// (one that another process runs too, should they share the callback's
+// URL), and queues a notification for the handlers,
 // answering at once; a message seen on any of the process's shards is
 // acknowledged and not handled again. Every request refused is answered
 // 4xx (503 when the queue is full, or before Run and after it) and
@@ -103,8 +104,8 @@ func (c *Conduit) reportRefusals(ctx context.Context) {
 	}
 }
 
-// challenge answers the challenge of a webhook shard this Conduit runs,
-// and refuses any other.
+// challenge answers the challenge of a webhook shard of the Conduit's
+// conduit, and refuses any other.
 func (c *Conduit) challenge(rw http.ResponseWriter, body []byte, refuse refuseFunc) {
 	var v struct {
 		Challenge string `json:"challenge"`
@@ -121,17 +122,20 @@ func (c *Conduit) challenge(rw http.ResponseWriter, body []byte, refuse refuseFu
 		refuse(http.StatusBadRequest, true, "the body has no challenge or no conduit_shard: a Conduit answers the challenges of its shards only")
 		return
 	}
+	// A shard of the conduit that another process runs is answered too:
+	// processes may share one callback URL behind a load balancer, which
+	// sends a challenge to any of them (its owner sees the shard enabled).
 	id, err := strconv.Atoi(v.Shard.Shard)
 	c.mu.Lock()
 	conduit := c.id
 	s := c.shards[id]
-	wanted := err == nil && strconv.Itoa(id) == v.Shard.Shard && v.Shard.ConduitID == conduit && conduit != "" && s != nil && s.hook
-	if wanted && s.verifiedAt.IsZero() {
+	wanted := err == nil && strconv.Itoa(id) == v.Shard.Shard && id >= 0 && id < c.count && v.Shard.ConduitID == conduit && conduit != ""
+	if wanted && s != nil && s.hook && s.verifiedAt.IsZero() {
 		s.verifiedAt = time.Now()
 	}
 	c.mu.Unlock()
 	if !wanted {
-		refuse(http.StatusForbidden, true, "a challenge for shard %q of conduit %q, which this Conduit does not run (it runs shards %s of conduit %q)",
+		refuse(http.StatusForbidden, true, "a challenge for shard %q of conduit %q, which this Conduit does not serve (it runs shards %s of conduit %q)",
 			clip(v.Shard.Shard), clip(v.Shard.ConduitID), c.hookShardList(), conduit)
 		return
 	}

@@ -150,11 +150,11 @@ func TestConduitWebhookShards(t *testing.T) {
 	})
 }
 
-// The callback answers a challenge only for a shard its Conduit runs, of
-// its conduit; anything else signed but unwanted is refused 403 and
-// reported, a subscription's challenge 400; unsigned requests are
-// refused before their body is read; before Run and after, 503. Without
-// WithWebhookShards, a Conduit answers 404.
+// The callback answers a challenge only for a shard of its conduit (one
+// that another process runs too); anything else signed but unwanted is
+// refused 403 and reported, a subscription's challenge 400; unsigned
+// requests are refused before their body is read; before Run and after,
+// 503. Without WithWebhookShards, a Conduit answers 404.
 func TestConduitWebhookShardChallenges(t *testing.T) {
 	cbs := &callbacks{hooks: map[string]http.Handler{}}
 	srv := hookFake(t, cbs)
@@ -177,8 +177,14 @@ func TestConduitWebhookShardChallenges(t *testing.T) {
 		assert.Equal(t, rec.Header().Get("Content-Length"), "14")
 		assert.Equal(t, rec.Header().Get("Content-Type"), "text/plain")
 
+		// A shard of another process: answered, as processes may share
+		// the callback's URL behind a load balancer.
+		rec = serve(c, shardChallenge("c-2", "kappa-2", id, "2"))
+		assert.Equal(t, rec.Code, http.StatusOK)
+		assert.Equal(t, rec.Body.String(), "kappa-2")
+
 		for _, tc := range []struct{ conduit, shard string }{
-			{id, "2"},          // a shard of another process
+			{id, "-1"},         // not a shard ID
 			{"other", "1"},     // another conduit
 			{id, "one"},        // not a shard ID
 			{id, "4"},          // beyond the conduit
@@ -192,7 +198,7 @@ func TestConduitWebhookShardChallenges(t *testing.T) {
 			var re *eventsub.WebhookRequestError
 			assert.Assert(t, errorAs(wait(t, ev.errs, "the report"), &re))
 			assert.Assert(t, re.Signed)
-			assert.ErrorContains(t, re, "which this Conduit does not run (it runs shards 0-1, 3 of conduit")
+			assert.ErrorContains(t, re, "which this Conduit does not serve (it runs shards 0-1, 3 of conduit")
 		}
 		// A subscription's challenge: a Webhook's, not a Conduit's.
 		sub := followSub("s-1", "1", helix.EventSubSubscriptionStatusWebhookCallbackVerificationPending)
@@ -471,5 +477,41 @@ func TestConduitWebhookShardRevocationDoesNotWait(t *testing.T) {
 		<-closed
 		assert.Assert(t, !inRevoked.Load())
 		assert.ErrorIs(t, <-done, eventsub.ErrClosed)
+	})
+}
+
+// Processes that share one callback URL behind a load balancer (as
+// WithWebhookShards allows): a shard's challenge may reach a process that
+// does not run the shard. It answers it all the same (a shard of its
+// conduit, signed with the secret), and the shard's owner is ready once
+// Twitch lists the shard enabled.
+func TestConduitWebhookShardsOneCallback(t *testing.T) {
+	cbs := &callbacks{hooks: map[string]http.Handler{}}
+	srv := hookFake(t, cbs)
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		a, aev := hookConduit(srv, cbs, callbackA, eventsub.WithShardCount(4), eventsub.WithShards("0-1"))
+		fa := collectFollowsIn(&a.Dispatcher)
+		assert.NilError(t, a.Subscribe(ctx, followCondition("1")))
+		aDone := runConduit(t, a, aev)
+		// B serves the same URL; the load balancer sends this test's
+		// requests to A.
+		b, bev := hookConduit(srv, cbs, callbackA, eventsub.WithConduitID(a.ID()), eventsub.WithShards("2-3"))
+		cbs.set(hostOf(callbackA), a)
+		bDone := runConduit(t, b, bev)
+		synctest.Wait()
+		assert.DeepEqual(t, callbacksAtFake(t, srv, a.ID()), map[string]string{"0": callbackA, "1": callbackA, "2": callbackA, "3": callbackA})
+		for _, s := range b.Shards() {
+			assert.Assert(t, !s.VerifiedAt.IsZero(), "shard %s", s.ID)
+		}
+		for i := range 8 {
+			notify(t, srv, followEvent(i))
+		}
+		assert.NilError(t, srv.EventSub.WaitDeliveries(ctx))
+		assert.DeepEqual(t, receive(t, fa, 8), numbers(0, 8))
+		none(t, aev.errs, "an error")
+		none(t, bev.errs, "an error")
+		closeConduit(t, a, aDone)
+		closeConduit(t, b, bDone)
 	})
 }
