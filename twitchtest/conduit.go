@@ -804,6 +804,9 @@ func (e *EventSub) toShard(m *message) {
 		m.shards++
 		m.rec.ShardID = sh.idString()
 		if sh.hook != nil {
+			// A webhook shard retries it as a webhook does, from the
+			// first try, whichever shard had it before.
+			m.retry = 0
 			m.rec.Callback = sh.transport.Callback
 			m.rec.Signature = sign(sh.hook.secret, m.rec.MessageID, m.rec.Timestamp, m.rec.Body)
 			e.enqueue(sh.hook, m)

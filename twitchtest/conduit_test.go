@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -884,6 +885,57 @@ func TestConduitDisabledWebhookShardHandsOnItsQueue(t *testing.T) {
 		assert.Equal(t, d.ShardID, "0")
 		assert.Equal(t, d.Attempts[len(d.Attempts)-1].Status, http.StatusNoContent)
 	}
+}
+
+// A notification handed on by a disabled webhook shard gets the webhook's
+// retries at the shard it goes to, as any notification at a webhook
+// shard: the good shard fails its first attempt, and the retry (header 1)
+// delivers it.
+func TestConduitHandedOnNotificationIsRetried(t *testing.T) {
+	var target atomic.Value // the ID of the notification handed on
+	target.Store("")
+	var failed atomic.Bool
+	good := newReceiver(func(_ *http.Request, m received) (int, string) {
+		switch {
+		case m.kind() == "webhook_callback_verification":
+			return http.StatusOK, m.challenge()
+		case m.id() == target.Load() && !failed.Swap(true):
+			return http.StatusInternalServerError, ""
+		}
+		return http.StatusNoContent, ""
+	})
+	stall := make(chan struct{})
+	bad := newReceiver(func(_ *http.Request, m received) (int, string) {
+		if m.kind() == "webhook_callback_verification" {
+			return http.StatusOK, m.challenge()
+		}
+		<-stall // until the three are queued
+		return http.StatusInternalServerError, ""
+	})
+	srv := webhookFake(t, twitchtest.WithShardRoundRobin(), twitchtest.WithWebhookRetries(1, 0))
+	conduitID := goodAndBadShards(t, srv, good, bad)
+	var atBad []string
+	for i := range 6 { // shards 0, 1, 0, 1, 0, 1
+		ids, err := srv.EventSub.Notify(follow("1", strconv.Itoa(i)))
+		assert.NilError(t, err)
+		if i%2 == 1 {
+			atBad = append(atBad, ids[0])
+		}
+	}
+	target.Store(atBad[2]) // queued third at the bad shard: handed on
+	close(stall)
+	wait(t, srv)
+	waitShard(t, srv, conduitID, "1", helix.ConduitShardStatusNotificationFailuresExceeded)
+	d := deliveryOf(t, srv, atBad[2])
+	assert.Equal(t, d.State, twitchtest.DeliveryDelivered, "%+v", d.Attempts)
+	assert.Equal(t, d.ShardID, "0")
+	var retries []string
+	for _, m := range good.messages() {
+		if m.id() == atBad[2] {
+			retries = append(retries, m.retry())
+		}
+	}
+	assert.DeepEqual(t, retries, []string{"0", "1"})
 }
 
 // goodAndBadShards makes a conduit of two webhook shards on srv, shard 0
