@@ -186,7 +186,7 @@ func NewConduit(h *helix.Client, opts ...Option) *Conduit {
 		pollNow:  make(chan struct{}, 1),
 		nudge:    make(chan struct{}, 1),
 		verified: make(chan struct{}, 1),
-
+		// revokedWake wakes the reporter of revocations.
 		revokedWake: make(chan struct{}, 1),
 	}
 	c.hooks = hookSet{helix: h, mu: &c.mu, subs: c.subs, live: &c.live, log: c.log, report: c.report, deleteStale: c.deleteStale, who: "conduit"}

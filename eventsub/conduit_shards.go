@@ -48,9 +48,9 @@ var (
 	// errShardGivenUp ends the Run of a shard taken over whose session
 	// was lost: its owner may be back.
 	errShardGivenUp = errors.New("eventsub: gave up a shard taken over")
-	// errShardUnassigned is a session the shard could not be assigned
-	// to: it is closed, and another opened.
-	errShardUnassigned = errors.New("eventsub: could not assign the shard to its session")
+	// errShardUnassigned is a session (closed then, and another opened)
+	// or a callback the shard could not be assigned to.
+	errShardUnassigned = errors.New("eventsub: could not assign the shard")
 )
 
 // conduitShard is a shard a Conduit runs: a Client whose sessions are
@@ -233,7 +233,16 @@ func (s *conduitShard) deliver(ctx context.Context, n *Notification, id string, 
 	s.c.deliver(ctx, n, id, now)
 }
 
-func (s *conduitShard) revoked(sub helix.EventSubSubscription) { s.c.revoked(sub) }
+// revoked reports a revocation that arrived on the shard's session,
+// unless another shard of the process had it already (Twitch sends a
+// message to another shard when the first did not take it, or seemed not
+// to).
+func (s *conduitShard) revoked(id string, sub helix.EventSubSubscription) {
+	if repeat, open := s.c.in.remember(id, time.Now()); repeat || !open {
+		return
+	}
+	s.c.revoked(sub)
+}
 
 // watcher is the state of the takeover, owned by Run's goroutine.
 type watcher struct {

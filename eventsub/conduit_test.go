@@ -733,6 +733,38 @@ func TestConduitDedupAcrossShards(t *testing.T) {
 	})
 }
 
+// A revocation that reaches two shards (Twitch sends a message on to
+// another shard when the first did not seem to take it) is reported once.
+func TestConduitRevocationOnceAcrossShards(t *testing.T) {
+	srv := conduitFake(t)
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		revoked := make(chan helix.EventSubSubscription, 4)
+		c, ev := newConduit(srv, eventsub.WithShardCount(2), eventsub.OnRevoked(func(s helix.EventSubSubscription) { revoked <- s }))
+		assert.NilError(t, c.Subscribe(ctx, followCondition("1")))
+		runConduit(t, c, ev)
+		sub := c.Subscriptions()[0].Subscription
+		sub.Status = "authorization_revoked"
+		payload, err := json.Marshal(map[string]any{"subscription": sub})
+		assert.NilError(t, err)
+		frame, err := json.Marshal(map[string]any{
+			"metadata": map[string]string{"message_id": "r-1", "message_type": "revocation", "message_timestamp": time.Now().UTC().Format(time.RFC3339Nano),
+				"subscription_type": sub.Type, "subscription_version": sub.Version},
+			"payload": json.RawMessage(payload),
+		})
+		assert.NilError(t, err)
+		for _, s := range c.Shards() {
+			assert.NilError(t, srv.EventSub.SendFrame(s.Session, frame))
+		}
+		assert.Equal(t, wait(t, revoked, "the revocation").ID, sub.ID)
+		synctest.Wait()
+		none(t, revoked, "the revocation again")
+		var re *eventsub.RevokedError
+		assert.Assert(t, errorAs(wait(t, ev.errs, "the report"), &re))
+		none(t, ev.errs, "a second report")
+	})
+}
+
 // Handlers run one at a time across the shards, as on one WebSocket;
 // WithWorkers(2) runs two at once.
 func TestConduitHandlersOneAtATime(t *testing.T) {

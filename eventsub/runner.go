@@ -354,7 +354,7 @@ func (r *runner) handle(f frame) error {
 	case MessageNotification:
 		r.notify(msg)
 	case MessageRevocation:
-		r.revoke(msg.Revocation)
+		r.revoke(msg.Metadata.MessageID, msg.Revocation)
 	}
 	return nil
 }
@@ -634,12 +634,12 @@ func (r *runner) notify(msg *Message) {
 	})
 }
 
-func (r *runner) revoke(sub *helix.EventSubSubscription) {
+func (r *runner) revoke(id string, sub *helix.EventSubSubscription) {
 	if sub == nil {
 		return
 	}
 	if r.c.shard != nil {
-		r.c.shard.revoked(*sub) // a subscription of the conduit's
+		r.c.shard.revoked(id, *sub) // a subscription of the conduit's
 		return
 	}
 	r.c.mu.Lock()
