@@ -91,7 +91,9 @@ const shardDisabledType = "conduit.shard.disabled"
 // given up: when its owner finds it held by another session or callback,
 // or disabled while the process lives, it assigns it to its own
 // transport again, and the process that took it over gives it up at its
-// next read. A shard taken over whose session is lost is given up, not
+// next read; but a webhook shard whose callback failed Twitch's
+// verification is left to a process that serves it, and tried at the
+// callback again after 20 seconds only when none does. A shard taken over whose session is lost is given up, not
 // assigned to a new session: its owner may be back. So two processes that
 // take over one shard settle within the 1 to 3 seconds of their check, or
 // by the next read (10 seconds), and a dead process's WebSocket shards

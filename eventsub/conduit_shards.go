@@ -42,6 +42,10 @@ const (
 	// are not counted in a row.)
 	conflictsReported = 3
 	conflictsForgiven = 3
+	// hookRetry is how long a webhook shard of the process's own whose
+	// callback failed verification is left to other processes before its
+	// callback is tried again.
+	hookRetry = 2 * pollEvery
 )
 
 var (
@@ -250,6 +254,12 @@ type watcher struct {
 	recheckAt     time.Time         // when one of them will have been disabled long enough
 	conflicts     map[int]int       // shards of the process's own found held by another session, times
 	held          map[int]int       // those shards found the process's own since, reads in a row
+	// hookRetryAt holds the webhook shards of the process's own whose
+	// callback Twitch could not verify at the last try, and when to try
+	// it again: while another process serves one, it is left to it, not
+	// taken back to a callback that fails (the shard would go back and
+	// forth).
+	hookRetryAt map[int]time.Time
 }
 
 // watch reads the conduit's shards every pollEvery (jittered), at once
@@ -257,7 +267,7 @@ type watcher struct {
 // over is to be checked; it takes over disabled shards, and gives up
 // those taken over that another session holds.
 func (c *Conduit) watch(ctx context.Context) error {
-	w := &watcher{disabledSince: map[int]time.Time{}, conflicts: map[int]int{}, held: map[int]int{}}
+	w := &watcher{disabledSince: map[int]time.Time{}, conflicts: map[int]int{}, held: map[int]int{}, hookRetryAt: map[int]time.Time{}}
 	next := time.Now().Add(c.pollWait())
 	for {
 		due := next
@@ -362,6 +372,7 @@ func (c *Conduit) poll(ctx context.Context, w *watcher) {
 			// Connecting, or assigned since the read began.
 		case mine:
 			if o.holds(x) {
+				delete(w.hookRetryAt, id)
 				c.verifiedAt(o.s, x)
 				if w.conflicts[id] > 0 {
 					if w.held[id]++; w.held[id] >= conflictsForgiven {
@@ -375,8 +386,17 @@ func (c *Conduit) poll(ctx context.Context, w *watcher) {
 				lost = append(lost, o)
 				continue
 			}
-			if o.s.hook && x.Status == helix.ConduitShardStatusWebhookCallbackVerificationFailed && x.Transport.Callback == o.session {
-				c.report(&ShardError{Shard: x.ID, Err: fmt.Errorf("%w: callback %s: it does not reach the Conduit's ServeHTTP; assigning the shard again", ErrCallbackVerification, o.session)})
+			if _, failed := w.hookRetryAt[id]; !failed && o.s.hook &&
+				x.Status == helix.ConduitShardStatusWebhookCallbackVerificationFailed && x.Transport.Callback == o.session {
+				w.hookRetryAt[id] = now.Add(hookRetry)
+				c.report(&ShardError{Shard: x.ID, Err: fmt.Errorf("%w: callback %s: it does not reach the Conduit's ServeHTTP; "+
+					"the shard is left to another process meanwhile, and assigned to the callback again in %v if none serves it", ErrCallbackVerification, o.session, hookRetry)})
+			}
+			if retryAt, failed := w.hookRetryAt[id]; failed {
+				if enabled || now.Before(retryAt) {
+					continue // served by another process, or not yet time to try again
+				}
+				w.hookRetryAt[id] = now.Add(hookRetry)
 			}
 			reassert = append(reassert, o)
 			if enabled {

@@ -515,3 +515,49 @@ func TestConduitWebhookShardsOneCallback(t *testing.T) {
 		closeConduit(t, b, bDone)
 	})
 }
+
+// A process whose own callback stops passing Twitch's verification does
+// not take its shard back from the process that took it over: the shard
+// settles with the taker, the failure is reported once, and nobody is
+// told of overlapping owners.
+func TestConduitWebhookShardBrokenCallbackLeftToTaker(t *testing.T) {
+	cbs := &callbacks{hooks: map[string]http.Handler{}}
+	srv := hookFake(t, cbs)
+	synctest.Test(t, func(t *testing.T) {
+		a, aev := hookConduit(srv, cbs, callbackA, eventsub.WithShardCount(3), eventsub.WithShards("0-1"))
+		aDone := runConduit(t, a, aev)
+		id := a.ID()
+		b, bev := newConduit(srv, eventsub.WithConduitID(id), eventsub.WithShards("2"))
+		bDone := runConduit(t, b, bev)
+		cbs.set(hostOf(callbackA), http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Twitch-Eventsub-Message-Type") == "webhook_callback_verification" {
+				http.Error(rw, "broken", http.StatusInternalServerError)
+				return
+			}
+			a.ServeHTTP(rw, r)
+		}))
+		assert.NilError(t, srv.EventSub.DisableShard(id, "1", string(helix.ConduitShardStatusNotificationFailuresExceeded)))
+
+		time.Sleep(6 * eventsub.ConduitPollEvery) // in the bubble: a minute of reads
+		synctest.Wait()
+		settled := assignments(t, srv, "1")
+		time.Sleep(6 * eventsub.ConduitPollEvery)
+		synctest.Wait()
+		assert.Equal(t, assignments(t, srv, "1"), settled, "the shard still goes back and forth")
+		assert.Equal(t, enabledAtFake(t, srv, id)["1"], sessionsOf(b)["1"])
+		assert.Assert(t, sessionsOf(b)["1"] != "", "B does not serve shard 1: %v", b.Shards())
+		verification := 0
+		for len(aev.errs) > 0 {
+			err := <-aev.errs
+			assert.Assert(t, !strings.Contains(err.Error(), "must not overlap"), "%v", err)
+			if errors.Is(err, eventsub.ErrCallbackVerification) {
+				verification++
+			}
+		}
+		assert.Equal(t, verification, 1, "reported once")
+		t.Logf("shard 1 settled with B after %d assignments", settled)
+		closeConduit(t, a, aDone)
+		none(t, bev.errs, "an error of B's")
+		closeConduit(t, b, bDone)
+	})
+}
