@@ -306,9 +306,12 @@ func WithShards(ranges string) Option {
 // Twitch posts their messages signed with secret (10 to 100 ASCII
 // characters), and the Conduit, an http.Handler, serves them: mount it
 // at the callback's path, behind https on port 443 as Twitch requires.
-// Processes that share a conduit each give their own callback (or one
-// behind a load balancer). The options of WebSocket shards (WithBaseURL,
-// OnConnected, ...) do not apply then. Conduit only.
+// Processes that share a conduit each give their own callback, or one
+// behind a load balancer; then each answers the challenges of every
+// shard, and a message Twitch sends again may reach another process than
+// the first and be handled twice (each process remembers the message IDs
+// it saw). The options of WebSocket shards (WithBaseURL, OnConnected, ...)
+// do not apply. Conduit only.
 func WithWebhookShards(callbackURL, secret string) Option {
 	return func(c *config) {
 		c.hookURL, c.hookSecret, c.hookShards = callbackURL, secret, true
