@@ -1,14 +1,11 @@
 package eventsub_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/twitchify-go/twitch/eventsub"
 	"github.com/twitchify-go/twitch/helix"
@@ -66,19 +63,7 @@ func FuzzConduitWebhook(f *testing.F) {
 	f.Add("GET", "", "", "", "", []byte(nil), false)
 
 	f.Fuzz(func(t *testing.T, method, msgID, typ, timestamp, signature string, body []byte, signIt bool) {
-		if signIt && timestamp == "" {
-			timestamp = time.Now().UTC().Format(time.RFC3339Nano)
-		}
-		if signIt {
-			signature = sign(testSecret, msgID, timestamp, body)
-		}
-		r := httptest.NewRequest(http.MethodPost, "/eventsub", bytes.NewReader(body))
-		r.Method = method
-		r.Header["Twitch-Eventsub-Message-Id"] = []string{msgID}
-		r.Header["Twitch-Eventsub-Message-Type"] = []string{typ}
-		r.Header["Twitch-Eventsub-Message-Timestamp"] = []string{timestamp}
-		r.Header["Twitch-Eventsub-Message-Signature"] = []string{signature}
-		rec := serve(c, r)
+		rec := serve(c, fuzzRequest(method, msgID, typ, timestamp, signature, body, signIt))
 		switch rec.Code {
 		case http.StatusOK:
 			var v struct {

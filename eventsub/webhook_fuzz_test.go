@@ -76,18 +76,7 @@ func FuzzWebhook(f *testing.F) {
 	f.Add("POST", "m-3", "notification", "", "", []byte(`{"subscription":{},"subscription":{}}`), true)
 
 	f.Fuzz(func(t *testing.T, method, id, typ, timestamp, signature string, body []byte, signIt bool) {
-		if signIt && timestamp == "" {
-			timestamp = time.Now().UTC().Format(time.RFC3339Nano)
-		}
-		if signIt {
-			signature = sign(testSecret, id, timestamp, body)
-		}
-		r := httptest.NewRequest(http.MethodPost, "/eventsub", bytes.NewReader(body))
-		r.Method = method
-		r.Header["Twitch-Eventsub-Message-Id"] = []string{id}
-		r.Header["Twitch-Eventsub-Message-Type"] = []string{typ}
-		r.Header["Twitch-Eventsub-Message-Timestamp"] = []string{timestamp}
-		r.Header["Twitch-Eventsub-Message-Signature"] = []string{signature}
+		r := fuzzRequest(method, id, typ, timestamp, signature, body, signIt)
 		r.Header["Twitch-Eventsub-Subscription-Type"] = []string{"channel.follow"}
 		r.Header["Twitch-Eventsub-Subscription-Version"] = []string{"2"}
 		rec := serve(w, r)
@@ -110,4 +99,22 @@ func FuzzWebhook(f *testing.F) {
 			t.Fatalf("answered %d", rec.Code)
 		}
 	})
+}
+
+// fuzzRequest builds a request of the fuzz targets: signed with the
+// secret when signIt is set (and stamped now when the timestamp is empty).
+func fuzzRequest(method, id, typ, timestamp, signature string, body []byte, signIt bool) *http.Request {
+	if signIt && timestamp == "" {
+		timestamp = time.Now().UTC().Format(time.RFC3339Nano)
+	}
+	if signIt {
+		signature = sign(testSecret, id, timestamp, body)
+	}
+	r := httptest.NewRequest(http.MethodPost, "/eventsub", bytes.NewReader(body))
+	r.Method = method
+	r.Header["Twitch-Eventsub-Message-Id"] = []string{id}
+	r.Header["Twitch-Eventsub-Message-Type"] = []string{typ}
+	r.Header["Twitch-Eventsub-Message-Timestamp"] = []string{timestamp}
+	r.Header["Twitch-Eventsub-Message-Signature"] = []string{signature}
+	return r
 }
