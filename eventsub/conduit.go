@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/twitchify-go/twitch/helix"
-	"github.com/twitchify-go/twitch/internal/goid"
 	ijson "github.com/twitchify-go/twitch/internal/json"
 )
 
@@ -125,24 +124,15 @@ type Conduit struct {
 	// to take over: tests hold two processes there until both have read.
 	beforeTakeover func(ids []int)
 
-	mu      sync.Mutex
-	id      string // the conduit's, once known
-	count   int    // its shard count
-	subs    map[string]*hook
-	live    bool // the first reconcile is done: Subscribe creates at once
-	hooks   hookSet
-	shards  map[int]*conduitShard // the shards this process runs
-	ready   bool                  // OnReady was called
-	subsOK  bool                  // every subscription was created once
-	running bool
-	ended   bool // Run has returned
-	closed  bool
-	cancel  context.CancelFunc
-	runCtx  context.Context
-	done    chan struct{} // closed when Run has returned
-	// inside are the IDs of Run's goroutines, where handlers and
-	// callbacks run: a Close called there cannot wait for Run.
-	inside map[uint64]bool
+	mu     sync.Mutex
+	id     string // the conduit's, once known
+	count  int    // its shard count
+	subs   map[string]*hook
+	live   bool // the first reconcile is done: Subscribe creates at once
+	hooks  hookSet
+	shards map[int]*conduitShard // the shards this process runs
+	ready  bool                  // OnReady was called
+	subsOK bool                  // every subscription was created once
 
 	// in remembers message IDs across the shards, and queues the
 	// notifications of webhook shards for the handlers.
@@ -167,7 +157,9 @@ type Conduit struct {
 	pollNow chan struct{} // a shard was disabled: read the shards now
 	nudge   chan struct{} // a shard taken over was assigned: check it soon
 
-	goroutines sync.WaitGroup // Run's: a goroutine per shard, its readers aside
+	// runLife's goroutines are a goroutine per shard (its readers aside),
+	// the workers of webhook shards and their reporter.
+	runLife
 }
 
 // NewConduit returns a Conduit that manages the conduit and its
@@ -183,7 +175,6 @@ func NewConduit(h *helix.Client, opts ...Option) *Conduit {
 		jitter:   randDuration,
 		subs:     map[string]*hook{},
 		shards:   map[int]*conduitShard{},
-		inside:   map[uint64]bool{},
 		calls:    make(chan struct{}, 1),
 		pollNow:  make(chan struct{}, 1),
 		nudge:    make(chan struct{}, 1),
@@ -191,6 +182,7 @@ func NewConduit(h *helix.Client, opts ...Option) *Conduit {
 		// revokedWake wakes the reporter of revocations.
 		revokedWake: make(chan struct{}, 1),
 	}
+	c.runLife = newRunLife(&c.mu)
 	c.hooks = hookSet{helix: h, mu: &c.mu, subs: c.subs, live: &c.live, log: c.log, report: c.report, deleteStale: c.deleteStale, who: "conduit"}
 	errs := c.refused(kindConduit)
 	if h == nil {
@@ -367,9 +359,7 @@ func (c *Conduit) Subscribe(ctx context.Context, cond Condition) error {
 	if c.err != nil {
 		return c.err
 	}
-	return c.hooks.subscribe(ctx, cond, TransportConduit, func() (bool, context.Context) {
-		return c.closed || c.ended, c.runCtx
-	}, nil)
+	return c.hooks.subscribe(ctx, cond, TransportConduit, c.over, nil)
 }
 
 // Unsubscribe stops the notifications cond selects, deleting the
@@ -405,17 +395,11 @@ func (c *Conduit) Run(ctx context.Context) error {
 		return c.err
 	}
 	c.mu.Lock()
-	switch {
-	case c.closed:
+	ctx, err := c.beginLocked(ctx)
+	if err != nil {
 		c.mu.Unlock()
-		return ErrClosed
-	case c.running || c.ended:
-		c.mu.Unlock()
-		return errors.New("eventsub: Run called twice")
+		return err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	c.running, c.cancel, c.runCtx, c.done = true, cancel, ctx, make(chan struct{})
-	c.inside[goid.Current()] = true
 	c.slots = make(chan struct{}, c.workers)
 	lanes := 0
 	if c.hookShards {
@@ -430,25 +414,10 @@ func (c *Conduit) Run(ctx context.Context) error {
 	}
 	c.mu.Unlock()
 
-	defer close(c.done)
 	for _, lane := range c.in.lanes {
 		go c.work(ctx, lane)
 	}
-	err := c.run(ctx)
-	c.mu.Lock()
-	c.running, c.ended, c.live = false, true, false
-	closed := c.closed
-	c.mu.Unlock()
-	c.in.shut()
-	cancel()
-	c.goroutines.Wait()
-	if unhandled := c.in.queued(); unhandled > 0 {
-		c.log.Warn("eventsub: conduit: notifications acknowledged but not handled when Run returned", "count", unhandled)
-	}
-	if closed {
-		return ErrClosed
-	}
-	return err
+	return c.end(c.run(ctx), &c.in, func() { c.live = false }, c.log, "conduit")
 }
 
 // run is Run's work: set up, start the shards, subscribe, watch.
@@ -595,27 +564,7 @@ func (c *Conduit) readyIfDone() {
 // called from anywhere, a handler or callback included: it then returns
 // at once, and Run returns as soon as that handler or callback does,
 // calling nothing more.
-func (c *Conduit) Close() error {
-	c.mu.Lock()
-	c.closed = true
-	cancel, done := c.cancel, c.done
-	inside := cancel != nil && !c.ended && c.inside[goid.Current()]
-	c.mu.Unlock()
-	if cancel == nil {
-		return nil // Run has not started
-	}
-	cancel()
-	if !inside {
-		<-done
-	}
-	return nil
-}
-
-func (c *Conduit) isClosed() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.closed
-}
+func (c *Conduit) Close() error { return c.close() }
 
 // callback runs f, a callback of the user's, unless the Conduit is
 // closed or Run has ended, one at a time.
@@ -716,17 +665,4 @@ func (c *Conduit) handle(ctx context.Context, n *Notification) {
 	c.dispatch(ctx, n, func(v any, stack []byte) {
 		c.report(&HandlerPanicError{Type: n.Subscription.Type, Version: n.Subscription.Version, Value: v, Stack: stack})
 	}, c.isClosed)
-}
-
-// enter records the calling goroutine as one of Run's; leave forgets it.
-func (c *Conduit) enter() {
-	c.mu.Lock()
-	c.inside[goid.Current()] = true
-	c.mu.Unlock()
-}
-
-func (c *Conduit) leave() {
-	c.mu.Lock()
-	delete(c.inside, goid.Current())
-	c.mu.Unlock()
 }

@@ -43,12 +43,6 @@ func (c *Conduit) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 
 func (c *Conduit) name() string { return "Conduit" }
 
-func (c *Conduit) isRunning() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.running
-}
-
 // refuse answers a request with e's status and reason, and reports it:
 // to the logger at once, to OnError from a goroutine of Run's, so that no
 // request waits for OnError (a flood of bad requests would otherwise hold

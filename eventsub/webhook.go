@@ -11,7 +11,6 @@ import (
 	"sync"
 
 	"github.com/twitchify-go/twitch/helix"
-	"github.com/twitchify-go/twitch/internal/goid"
 	ijson "github.com/twitchify-go/twitch/internal/json"
 )
 
@@ -91,19 +90,12 @@ type Webhook struct {
 
 	keys *signingKeys
 
-	mu      sync.Mutex
-	subs    map[string]*hook // what the program subscribed to, by matchKey
-	live    bool             // Run's first reconcile is done: Subscribe creates at once
-	running bool             // Run runs: ServeHTTP takes messages
-	ended   bool             // Run has returned
-	closed  bool
-	cancel  context.CancelFunc
-	runCtx  context.Context
-	done    chan struct{} // closed when Run has returned
-	in      inbox         // the notifications queued for the handlers
-	// inside are the goroutine IDs of Run's workers and its callback
-	// goroutine: a Close called there cannot wait for Run.
-	inside map[uint64]bool
+	// runLife's goroutines are the workers and the callback goroutine.
+	runLife
+	mu   sync.Mutex
+	subs map[string]*hook // what the program subscribed to, by matchKey
+	live bool             // Run's first reconcile is done: Subscribe creates at once
+	in   inbox            // the notifications queued for the handlers
 	// notes are the reports and callbacks for the callback goroutine, in
 	// order; noted wakes it.
 	notes   []note
@@ -114,9 +106,6 @@ type Webhook struct {
 	verified chan struct{}
 	// hooks keeps subs matched with Twitch's list.
 	hooks hookSet
-
-	// goroutines are Run's: the workers and the callback goroutine.
-	goroutines sync.WaitGroup
 }
 
 // note is one callback for the callback goroutine.
@@ -141,12 +130,12 @@ func NewWebhook(h *helix.Client, callbackURL, secret string, opts ...Option) *We
 		callback: callbackURL,
 		secret:   secret,
 		subs:     map[string]*hook{},
-		inside:   map[uint64]bool{},
 		noted:    make(chan struct{}, 1),
 		verified: make(chan struct{}, 1),
 	}
 	w.hooks = hookSet{helix: h, mu: &w.mu, subs: w.subs, live: &w.live, log: w.log, report: w.report, deleteStale: w.deleteStale, who: "webhook",
 		transport: helix.EventSubTransportParams{Method: helix.EventSubTransportMethodWebhook, Callback: callbackURL, Secret: secret}}
+	w.runLife = newRunLife(&w.mu)
 	w.keys = newSigningKeys(secret, w.previousSecret)
 	errs := w.refused(kindWebhook)
 	if h == nil {
@@ -438,26 +427,6 @@ func (w *Webhook) noteLocked(n note) {
 
 func (w *Webhook) name() string { return "Webhook" }
 
-func (w *Webhook) isRunning() bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.running
-}
-
-func (w *Webhook) isClosed() bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.closed
-}
-
-// enter records the calling goroutine as one of Run's.
-func (w *Webhook) enter() {
-	id := goid.Current()
-	w.mu.Lock()
-	w.inside[id] = true
-	w.mu.Unlock()
-}
-
 // work runs the handlers of the notifications of one queue, one at a
 // time, until Run ends.
 func (w *Webhook) work(ctx context.Context, lane <-chan *Notification) {
@@ -534,45 +503,26 @@ func (w *Webhook) Run(ctx context.Context) error {
 		return w.err
 	}
 	w.mu.Lock()
-	switch {
-	case w.closed:
+	ctx, err := w.beginLocked(ctx)
+	if err != nil {
 		w.mu.Unlock()
-		return ErrClosed
-	case w.running || w.ended:
-		w.mu.Unlock()
-		return errors.New("eventsub: Run called twice")
+		return err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	w.running, w.cancel, w.runCtx, w.done = true, cancel, ctx, make(chan struct{})
 	w.in.start(w.queueSize, w.workers)
 	w.goroutines.Add(len(w.in.lanes) + 1)
 	w.mu.Unlock()
 
-	defer close(w.done)
 	for _, lane := range w.in.lanes {
 		go w.work(ctx, lane)
 	}
 	go w.callbacks(ctx)
 
-	err := w.start(ctx)
+	err = w.start(ctx)
 	if err == nil {
 		<-ctx.Done()
 		err = ctx.Err()
 	}
-	w.mu.Lock()
-	w.running, w.ended, w.live = false, true, false
-	closed := w.closed
-	w.mu.Unlock()
-	w.in.shut()
-	cancel()
-	w.goroutines.Wait()
-	if unhandled := w.in.queued(); unhandled > 0 {
-		w.log.Warn("eventsub: webhook: notifications acknowledged but not handled when Run returned", "count", unhandled)
-	}
-	if closed {
-		return ErrClosed
-	}
-	return err
+	return w.end(err, &w.in, func() { w.live = false }, w.log, "webhook")
 }
 
 // start is Run's start: reconcile, create, wait for verification, ready.
@@ -598,18 +548,4 @@ func (w *Webhook) start(ctx context.Context) error {
 // called from anywhere, a handler or callback included: it then returns
 // at once, and Run returns as soon as that handler or callback does,
 // calling nothing more.
-func (w *Webhook) Close() error {
-	w.mu.Lock()
-	w.closed = true
-	cancel, done := w.cancel, w.done
-	inside := cancel != nil && !w.ended && w.inside[goid.Current()]
-	w.mu.Unlock()
-	if cancel == nil {
-		return nil // Run has not started
-	}
-	cancel()
-	if !inside {
-		<-done
-	}
-	return nil
-}
+func (w *Webhook) Close() error { return w.close() }

@@ -104,9 +104,7 @@ func (w *Webhook) Subscribe(ctx context.Context, cond Condition) error {
 	if w.err != nil {
 		return w.err
 	}
-	return w.hooks.subscribe(ctx, cond, TransportWebhook, func() (bool, context.Context) {
-		return w.closed || w.ended, w.runCtx
-	}, w.awaitEnabled)
+	return w.hooks.subscribe(ctx, cond, TransportWebhook, w.over, w.awaitEnabled)
 }
 
 // Unsubscribe stops the notifications cond selects, deleting the
