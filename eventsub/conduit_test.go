@@ -200,8 +200,7 @@ func TestConduitAssignsShardsAfterWelcome(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
 		c, ev := newConduit(srv, eventsub.WithShardCount(4))
-		f := collectFollowsIn(&c.Dispatcher)
-		assert.NilError(t, c.Subscribe(ctx, followCondition("1")))
+		f := followsOf(t, c)
 		assert.Equal(t, c.ID(), "", "no conduit before Run")
 		done := runConduit(t, c, ev)
 
@@ -254,8 +253,7 @@ func TestConduitReassignsAfterReconnect(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
 		c, ev := newConduit(srv, eventsub.WithShardCount(2))
-		f := collectFollowsIn(&c.Dispatcher)
-		assert.NilError(t, c.Subscribe(ctx, followCondition("1")))
+		f := followsOf(t, c)
 		done := runConduit(t, c, ev)
 		before := sessionsOf(c)
 		sub := c.Subscriptions()[0].Subscription.ID
@@ -299,8 +297,7 @@ func TestConduitHandoverLosesNothing(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
 		c, ev := newConduit(srv, eventsub.WithShardCount(1))
-		f := collectFollowsIn(&c.Dispatcher)
-		assert.NilError(t, c.Subscribe(ctx, followCondition("1")))
+		f := followsOf(t, c)
 		done := runConduit(t, c, ev)
 		session := sessionsOf(c)["0"]
 		updates := requests(srv, "UpdateConduitShards")
@@ -363,8 +360,7 @@ func TestConduitTakeover(t *testing.T) {
 		aDone := runConduit(t, a, aev)
 		id := a.ID()
 		b, bev := newConduit(srv, eventsub.WithConduitID(id), eventsub.WithShards("2-3"))
-		fb := collectFollowsIn(&b.Dispatcher)
-		assert.NilError(t, b.Subscribe(ctx, followCondition("1")))
+		fb := followsOf(t, b)
 		bDone := runConduit(t, b, bev)
 		assert.Equal(t, len(srv.EventSub.Subscriptions()), 1, "B finds A's subscription")
 		assert.DeepEqual(t, enabledAtFake(t, srv, id), sessionsOf(a, b))
@@ -706,8 +702,7 @@ func TestConduitDedupAcrossShards(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
 		c, ev := newConduit(srv, eventsub.WithShardCount(3))
-		f := collectFollowsIn(&c.Dispatcher)
-		assert.NilError(t, c.Subscribe(ctx, followCondition("1")))
+		f := followsOf(t, c)
 		runConduit(t, c, ev)
 		sub := c.Subscriptions()[0].Subscription.ID
 		for i := range 4 {
@@ -915,4 +910,13 @@ func TestConduitTakesOverWebhookShards(t *testing.T) {
 		assert.Equal(t, assignments(t, srv, "1"), 2, "the test's, then the takeover's")
 		assert.DeepEqual(t, enabledAtFake(t, srv, c.ID()), sessions)
 	})
+}
+
+// followsOf collects c's channel.follow events, and subscribes c to those
+// of broadcaster 1.
+func followsOf(t *testing.T, c *eventsub.Conduit) *follows {
+	t.Helper()
+	f := collectFollowsIn(&c.Dispatcher)
+	assert.NilError(t, c.Subscribe(context.Background(), followCondition("1")))
+	return f
 }

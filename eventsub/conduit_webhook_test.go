@@ -91,16 +91,14 @@ func TestConduitWebhookShards(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
 		a, aev := hookConduit(srv, cbs, callbackA, eventsub.WithShardCount(4), eventsub.WithShards("0-1"))
-		fa := collectFollowsIn(&a.Dispatcher)
-		assert.NilError(t, a.Subscribe(ctx, followCondition("1")))
+		fa := followsOf(t, a)
 		began := time.Now()
 		aDone := runConduit(t, a, aev)
 		// Ready as soon as the challenges are answered (they come at once,
 		// in memory), before any read of the shards.
 		assert.Equal(t, time.Since(began), time.Duration(0))
 		b, bev := hookConduit(srv, cbs, callbackB, eventsub.WithConduitID(a.ID()), eventsub.WithShards("2-3"))
-		fb := collectFollowsIn(&b.Dispatcher)
-		assert.NilError(t, b.Subscribe(ctx, followCondition("1")))
+		fb := followsOf(t, b)
 		bDone := runConduit(t, b, bev)
 		// OnReady comes once the challenges are answered; the fake enables
 		// a shard once it has read the answer.
@@ -281,8 +279,7 @@ func TestConduitWebhookShardTakeover(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
 		a, aev := hookConduit(srv, cbs, callbackA, eventsub.WithShardCount(4), eventsub.WithShards("0-1"))
-		fa := collectFollowsIn(&a.Dispatcher)
-		assert.NilError(t, a.Subscribe(ctx, followCondition("1")))
+		fa := followsOf(t, a)
 		assert.NilError(t, a.Subscribe(ctx, &eventsub.ConduitShardDisabledCondition{ClientID: "client-id"}))
 		aDone := runConduit(t, a, aev)
 		id := a.ID()
@@ -491,8 +488,7 @@ func TestConduitWebhookShardsOneCallback(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
 		a, aev := hookConduit(srv, cbs, callbackA, eventsub.WithShardCount(4), eventsub.WithShards("0-1"))
-		fa := collectFollowsIn(&a.Dispatcher)
-		assert.NilError(t, a.Subscribe(ctx, followCondition("1")))
+		fa := followsOf(t, a)
 		aDone := runConduit(t, a, aev)
 		// B serves the same URL; the load balancer sends this test's
 		// requests to A.
